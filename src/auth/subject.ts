@@ -1,0 +1,29 @@
+/** Who is calling. Set once per request by the authentication hook. */
+export type Subject =
+  | { readonly kind: 'anonymous' }
+  | {
+      readonly kind: 'user';
+      readonly userId: string;
+      readonly username: string;
+      readonly isSiteAdmin: boolean;
+      /** The user token used; null for the configured TERRACE_ADMIN_TOKEN. */
+      readonly tokenId: string | null;
+    }
+  | { readonly kind: 'team'; readonly teamId: string; readonly organizationId: string; readonly tokenId: string }
+  | { readonly kind: 'organization'; readonly organizationId: string; readonly tokenId: string };
+
+export const ANONYMOUS: Subject = Object.freeze({ kind: 'anonymous' });
+
+/** The key that rate limits and logs use: one bucket per user (not per token), team, organization. */
+export function subjectKey(subject: Subject): string | undefined {
+  switch (subject.kind) {
+    case 'user':
+      return `user:${subject.userId}`;
+    case 'team':
+      return `team:${subject.teamId}`;
+    case 'organization':
+      return `organization:${subject.organizationId}`;
+    default:
+      return undefined;
+  }
+}

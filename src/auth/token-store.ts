@@ -1,0 +1,111 @@
+import type { Db } from '../db/database.js';
+import type { TokenRow } from '../db/schema.js';
+
+export type TokenKind = 'user' | 'team' | 'organization';
+
+export interface Token {
+  id: string;
+  kind: TokenKind;
+  userId: string | null;
+  teamId: string | null;
+  organizationId: string | null;
+  description: string | null;
+  createdById: string | null;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  expiredAt: Date | null;
+}
+
+function toToken(row: TokenRow): Token {
+  return {
+    id: row.id,
+    kind: row.kind as TokenKind,
+    userId: row.user_id,
+    teamId: row.team_id,
+    organizationId: row.organization_id,
+    description: row.description,
+    createdById: row.created_by_id,
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at,
+    expiredAt: row.expired_at,
+  };
+}
+
+export interface NewToken {
+  id: string;
+  kind: TokenKind;
+  hash: string;
+  userId?: string;
+  teamId?: string;
+  organizationId?: string;
+  description?: string | null;
+  createdById?: string | null;
+  expiredAt?: Date | null;
+}
+
+export async function insert(db: Db, token: NewToken): Promise<Token> {
+  const row = await db
+    .insertInto('tokens')
+    .values({
+      id: token.id,
+      kind: token.kind,
+      token_hash: token.hash,
+      user_id: token.userId ?? null,
+      team_id: token.teamId ?? null,
+      organization_id: token.organizationId ?? null,
+      description: token.description ?? null,
+      created_by_id: token.createdById ?? null,
+      expired_at: token.expiredAt ?? null,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return toToken(row);
+}
+
+export async function findByHash(db: Db, hash: string): Promise<Token | undefined> {
+  const row = await db.selectFrom('tokens').selectAll().where('token_hash', '=', hash).executeTakeFirst();
+  return row && toToken(row);
+}
+
+export async function findById(db: Db, id: string): Promise<Token | undefined> {
+  const row = await db.selectFrom('tokens').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && toToken(row);
+}
+
+export async function listByUser(db: Db, userId: string, limit: number, offset: number): Promise<{ tokens: Token[]; total: number }> {
+  const [rows, count] = await Promise.all([
+    db.selectFrom('tokens').selectAll().where('kind', '=', 'user').where('user_id', '=', userId).orderBy('created_at').orderBy('id').limit(limit).offset(offset).execute(),
+    db.selectFrom('tokens').select((eb) => eb.fn.countAll<number>().as('n')).where('kind', '=', 'user').where('user_id', '=', userId).executeTakeFirstOrThrow(),
+  ]);
+  return { tokens: rows.map(toToken), total: Number(count.n) };
+}
+
+export async function findOrganizationToken(db: Db, organizationId: string): Promise<Token | undefined> {
+  const row = await db.selectFrom('tokens').selectAll().where('kind', '=', 'organization').where('organization_id', '=', organizationId).executeTakeFirst();
+  return row && toToken(row);
+}
+
+/** Deletes the organization's token, if any; returns whether one existed. */
+export async function deleteOrganizationToken(db: Db, organizationId: string): Promise<boolean> {
+  const result = await db.deleteFrom('tokens').where('kind', '=', 'organization').where('organization_id', '=', organizationId).executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}
+
+export async function deleteById(db: Db, id: string): Promise<boolean> {
+  const result = await db.deleteFrom('tokens').where('id', '=', id).executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}
+
+/**
+ * Records use, at most once a minute per token: a write on every request would make each
+ * read a write.
+ */
+export async function touch(db: Db, id: string, now: Date): Promise<void> {
+  const threshold = new Date(now.getTime() - 60_000);
+  await db
+    .updateTable('tokens')
+    .set({ last_used_at: now })
+    .where('id', '=', id)
+    .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', threshold)]))
+    .execute();
+}

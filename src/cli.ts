@@ -1,0 +1,149 @@
+import { createInterface } from 'node:readline';
+import pino from 'pino';
+import { ConfigError, loadConfig, parseSettingFlags, SETTINGS } from './config.js';
+import type { Ctx } from './context.js';
+import { openConfiguredDatabase } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
+import { DomainError } from './errors.js';
+import { serve } from './serve.js';
+import { ensureSiteAdmin, SITE_ADMIN_USERNAME } from './users/bootstrap.js';
+import * as userService from './users/service.js';
+import * as userStore from './users/store.js';
+
+const SETTINGS_HELP = Object.values(SETTINGS)
+  .map((s) => `  ${`${s.flag} VALUE`.padEnd(24)} ${s.env.padEnd(24)} ${s.description}`)
+  .join('\n');
+
+const HELP: Record<string, string> = {
+  main: `Usage: terrace <command> [options]
+
+Commands:
+  serve                          serve the API over HTTPS
+  user create NAME --email E     create a user
+  token create --user NAME       create an API token for a user
+
+Run "terrace <command> --help" for a command's options.`,
+  serve: `Usage: terrace serve [settings]
+
+Settings (flag, environment variable, meaning):
+${SETTINGS_HELP}`,
+  user: `Usage: terrace user create NAME --email EMAIL [--admin] [--password] [settings]
+
+  --email EMAIL   the user's email address (required)
+  --admin         make the user a site admin
+  --password      set a password (for "terraform login" and the web sign-in): read from stdin, or prompted
+Settings as for "terrace serve" (the database ones matter here).`,
+  token: `Usage: terrace token create --user NAME [--description TEXT] [settings]
+
+Prints a new API token for the user. Settings as for "terrace serve".`,
+};
+
+/** Parses `--name value` / `--name=value` / `--flag` options; returns them and the positional arguments. */
+function parseOptions(args: string[], valued: readonly string[], booleans: readonly string[]): { options: Record<string, string | true>; positional: string[] } {
+  const options: Record<string, string | true> = {};
+  const positional: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (!arg.startsWith('--')) {
+      positional.push(arg);
+      continue;
+    }
+    const [name, inline] = arg.includes('=') ? [arg.slice(2, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg.slice(2), undefined];
+    if (booleans.includes(name)) options[name] = true;
+    else if (valued.includes(name)) {
+      const value = inline ?? args[++i];
+      if (value === undefined) throw new UsageError(`--${name} needs a value`);
+      options[name] = value;
+    } else throw new UsageError(`unknown option --${name}`);
+  }
+  return { options, positional };
+}
+
+class UsageError extends Error {}
+
+async function readPassword(): Promise<string> {
+  if (!process.stdin.isTTY) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  }
+  process.stderr.write('Password: ');
+  const rl = createInterface({ input: process.stdin, terminal: true });
+  // Mute the echo of typed characters.
+  (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = () => {};
+  const password = await new Promise<string>((resolve) => rl.question('', resolve));
+  rl.close();
+  process.stderr.write('\n');
+  return password;
+}
+
+/** Runs `fn` with a site-admin context on the configured database (migrated first). */
+async function withAdminContext<T>(flags: ReturnType<typeof parseSettingFlags>['values'], fn: (ctx: Ctx) => Promise<T>): Promise<T> {
+  const config = loadConfig(process.env, flags);
+  const database = await openConfiguredDatabase(config);
+  try {
+    await migrateToLatest(database.db);
+    const firstToken = await ensureSiteAdmin(database.db);
+    if (firstToken) process.stderr.write(`Created the site-admin user "admin"; its API token (shown once): ${firstToken}\n`);
+    const admin = await userStore.findByUsername(database.db, SITE_ADMIN_USERNAME);
+    if (!admin) throw new Error('the site-admin user is missing');
+    const ctx: Ctx = {
+      db: database.db,
+      subject: { kind: 'user', userId: admin.id, username: admin.username, isSiteAdmin: true, tokenId: null },
+      log: pino({ level: 'silent' }),
+      config,
+      baseUrl: `https://${config.hostname}`,
+      now: () => new Date(),
+      memo: new Map(),
+    };
+    return await fn(ctx);
+  } finally {
+    await database.close();
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { values: flags, rest } = parseSettingFlags(argv);
+  const [command, sub, ...args] = rest;
+  const wantsHelp = rest.includes('--help') || rest.includes('-h');
+  if (!command || command === 'help' || (wantsHelp && !HELP[command])) return void process.stdout.write(`${HELP.main}\n`);
+  if (wantsHelp) return void process.stdout.write(`${HELP[command]}\n`);
+
+  if (command === 'serve') {
+    if (sub !== undefined) throw new UsageError(`unexpected argument ${sub}`);
+    return serve(loadConfig(process.env, flags), (line) => process.stdout.write(`${line}\n`));
+  }
+  if (command === 'user' && sub === 'create') {
+    const { options, positional } = parseOptions(args, ['email'], ['admin', 'password']);
+    const [username, extra] = positional;
+    if (!username || extra !== undefined) throw new UsageError('give exactly one user name');
+    if (typeof options.email !== 'string') throw new UsageError('--email is required');
+    const password = options.password ? await readPassword() : undefined;
+    const user = await withAdminContext(flags, (ctx) =>
+      userService.createUser(ctx, { username, email: options.email as string, password, isSiteAdmin: options.admin === true }),
+    );
+    return void process.stdout.write(`Created user ${user.username} (${user.id})${user.isSiteAdmin ? ', site admin' : ''}\n`);
+  }
+  if (command === 'token' && sub === 'create') {
+    const { options, positional } = parseOptions(args, ['user', 'description'], []);
+    if (positional.length > 0) throw new UsageError(`unexpected argument ${positional[0]}`);
+    if (typeof options.user !== 'string') throw new UsageError('--user is required');
+    const secret = await withAdminContext(flags, async (ctx) => {
+      const user = await userStore.findByUsername(ctx.db, options.user as string);
+      if (!user) throw new UsageError(`no user named ${options.user}`);
+      const description = typeof options.description === 'string' ? options.description : null;
+      return (await userService.createUserToken(ctx, user.id, { description })).secret;
+    });
+    return void process.stdout.write(`${secret}\n`);
+  }
+  throw new UsageError(`unknown command "${[command, sub].filter(Boolean).join(' ')}"`);
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof UsageError || err instanceof DomainError) {
+    process.stderr.write(`terrace: ${err.message}\n`);
+    process.exit(err instanceof UsageError ? 2 : 1);
+  }
+  process.stderr.write(`terrace: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,168 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/** Typed, frozen server configuration: parsed once from env and flags, then passed down. */
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  /** Public `host[:port]` used in every absolute URL the server returns. */
+  readonly hostname: string;
+  readonly dataDir: string;
+  /** PostgreSQL server URL; undefined means embedded PGlite in `<dataDir>/pglite`. */
+  readonly databaseUrl: string | undefined;
+  readonly tlsCertFile: string | undefined;
+  readonly tlsKeyFile: string | undefined;
+  readonly adminToken: string | undefined;
+  /** 32-byte key for secrets at rest (AES-256-GCM). */
+  readonly encryptionKey: Buffer;
+  /** Requests per second allowed per token (or per IP when unauthenticated). */
+  readonly rateLimit: number;
+  readonly logLevel: string;
+}
+
+/** A bad setting: start-up stops with one line naming the setting and the reason. */
+export class ConfigError extends Error {
+  constructor(setting: string, reason: string) {
+    super(`invalid setting ${setting}: ${reason}`);
+  }
+}
+
+interface Setting {
+  env: string;
+  flag: string;
+  description: string;
+}
+
+/** Every setting, its environment variable and its flag. The README's table follows this list. */
+export const SETTINGS = {
+  host: { env: 'TERRACE_HOST', flag: '--host', description: 'address to listen on (default 127.0.0.1)' },
+  port: { env: 'TERRACE_PORT', flag: '--port', description: 'HTTPS port (default 8443)' },
+  hostname: {
+    env: 'TERRACE_HOSTNAME',
+    flag: '--hostname',
+    description: 'public host[:port] used in returned URLs (default localhost:<port>)',
+  },
+  dataDir: { env: 'TERRACE_DATA_DIR', flag: '--data-dir', description: 'data directory (default ./data)' },
+  databaseUrl: { env: 'DATABASE_URL', flag: '--database-url', description: 'PostgreSQL URL instead of embedded PGlite' },
+  tlsCert: { env: 'TERRACE_TLS_CERT', flag: '--tls-cert', description: 'PEM certificate (chain) file' },
+  tlsKey: { env: 'TERRACE_TLS_KEY', flag: '--tls-key', description: 'PEM private key file' },
+  adminToken: {
+    env: 'TERRACE_ADMIN_TOKEN',
+    flag: '--admin-token',
+    description: 'token (32+ characters) that authenticates as the site admin',
+  },
+  encryptionKey: {
+    env: 'TERRACE_ENCRYPTION_KEY',
+    flag: '--encryption-key',
+    description: '32-byte key, base64 or hex, for secrets at rest (default: generated in the data dir)',
+  },
+  rateLimit: { env: 'TERRACE_RATE_LIMIT', flag: '--rate-limit', description: 'requests per second per token (default 30)' },
+  logLevel: { env: 'TERRACE_LOG_LEVEL', flag: '--log-level', description: 'pino log level (default info)' },
+} as const satisfies Record<string, Setting>;
+
+export type SettingName = keyof typeof SETTINGS;
+
+/** Reads `--flag value` / `--flag=value` for known settings; returns the values and the remaining arguments. */
+export function parseSettingFlags(argv: readonly string[]): { values: Partial<Record<SettingName, string>>; rest: string[] } {
+  const byFlag = new Map<string, SettingName>(Object.entries(SETTINGS).map(([name, s]) => [s.flag, name as SettingName]));
+  const values: Partial<Record<SettingName, string>> = {};
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const name = byFlag.get(flag);
+    if (!name) {
+      rest.push(arg);
+      continue;
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new ConfigError(flag, 'a value is required');
+    values[name] = value;
+  }
+  return { values, rest };
+}
+
+function parsePort(name: string, raw: string): number {
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port < 1 || port > 65535) throw new ConfigError(name, `"${raw}" is not a port number (1-65535)`);
+  return port;
+}
+
+function readFileSetting(name: string, path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  if (!existsSync(path)) throw new ConfigError(name, `file ${path} does not exist`);
+  return resolve(path);
+}
+
+function decodeKey(name: string, raw: string): Buffer {
+  const trimmed = raw.trim();
+  const key = /^[0-9a-fA-F]{64}$/.test(trimmed) ? Buffer.from(trimmed, 'hex') : Buffer.from(trimmed, 'base64');
+  if (key.length !== 32) throw new ConfigError(name, 'must be 32 bytes, written as 64 hex digits or base64');
+  return key;
+}
+
+/** The encryption key: the configured one, or one generated once into `<dataDir>/encryption.key`. */
+function loadEncryptionKey(dataDir: string, configured: string | undefined): Buffer {
+  if (configured !== undefined) return decodeKey(SETTINGS.encryptionKey.env, configured);
+  const file = join(dataDir, 'encryption.key');
+  if (!existsSync(file)) writeFileSync(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+  return decodeKey(file, readFileSync(file, 'utf8'));
+}
+
+/**
+ * Builds the Config from the environment, with flags taking precedence.
+ * Creates the data directory (and the generated encryption key) when missing.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<SettingName, string>> = {}): Config {
+  const get = (name: SettingName): string | undefined => {
+    const value = flags[name] ?? env[SETTINGS[name].env];
+    return value === '' ? undefined : value;
+  };
+  const label = (name: SettingName) => (flags[name] !== undefined ? SETTINGS[name].flag : SETTINGS[name].env);
+
+  const port = parsePort(label('port'), get('port') ?? '8443');
+  const host = get('host') ?? '127.0.0.1';
+  const hostname = get('hostname') ?? `localhost:${port}`;
+  if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(hostname)) throw new ConfigError(label('hostname'), `"${hostname}" is not host[:port]`);
+
+  const databaseUrl = get('databaseUrl');
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError(label('databaseUrl'), 'must start with postgres:// or postgresql://');
+  }
+
+  const tlsCertFile = readFileSetting(label('tlsCert'), get('tlsCert'));
+  const tlsKeyFile = readFileSetting(label('tlsKey'), get('tlsKey'));
+  if ((tlsCertFile === undefined) !== (tlsKeyFile === undefined)) {
+    throw new ConfigError(label(tlsCertFile ? 'tlsKey' : 'tlsCert'), 'TERRACE_TLS_CERT and TERRACE_TLS_KEY must be set together');
+  }
+
+  const adminToken = get('adminToken');
+  if (adminToken !== undefined && adminToken.length < 32) throw new ConfigError(label('adminToken'), 'must be at least 32 characters');
+
+  const rawRate = get('rateLimit') ?? '30';
+  const rateLimit = Number(rawRate);
+  if (!/^\d+$/.test(rawRate) || rateLimit < 1) throw new ConfigError(label('rateLimit'), `"${rawRate}" is not a positive integer`);
+
+  const dataDir = resolve(get('dataDir') ?? './data');
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw new ConfigError(label('dataDir'), `cannot create ${dataDir}: ${(err as Error).message}`);
+  }
+  const encryptionKey = loadEncryptionKey(dataDir, get('encryptionKey'));
+
+  return Object.freeze({
+    host,
+    port,
+    hostname,
+    dataDir,
+    databaseUrl,
+    tlsCertFile,
+    tlsKeyFile,
+    adminToken,
+    encryptionKey,
+    rateLimit,
+    logLevel: get('logLevel') ?? 'info',
+  });
+}

@@ -1,0 +1,30 @@
+import { ConflictError, type DomainError, NotFoundError } from '../errors.js';
+
+interface PgError {
+  code?: string;
+  constraint?: string;
+}
+
+/**
+ * Maps a PostgreSQL error to a domain error, or returns undefined for anything unexpected.
+ * 23505 unique violation → 409; 23503 foreign key → 404; 22P02 bad text representation → 404.
+ */
+export function mapPgError(err: unknown): DomainError | undefined {
+  const code = (err as PgError | null)?.code;
+  switch (code) {
+    case '23505':
+      return new ConflictError('a resource with these attributes already exists');
+    case '23503':
+      return new NotFoundError('a referenced resource does not exist');
+    case '22P02':
+      return new NotFoundError('not found');
+    default:
+      return undefined;
+  }
+}
+
+/** True when `err` is a unique violation, optionally of one named constraint. */
+export function isUniqueViolation(err: unknown, constraint?: string): boolean {
+  const e = err as PgError | null;
+  return e?.code === '23505' && (constraint === undefined || e.constraint === constraint);
+}

@@ -1,0 +1,18 @@
+import { BadRequestError } from '../errors.js';
+import { type Query, queryList } from './query.js';
+
+/**
+ * Parses `include=a,b` against the route's allow-list. An unknown name is a 400 whose title the CLI
+ * recognises ("Invalid include parameter", cli-protocol.md §9).
+ */
+export function parseInclude<T extends string>(query: Query, allowed: readonly T[]): Set<T> {
+  const names = queryList(query, 'include') ?? [];
+  for (const name of names) {
+    if (!(allowed as readonly string[]).includes(name)) {
+      throw new BadRequestError(`Invalid include parameter: ${name} (allowed: ${allowed.join(', ') || 'none'})`, {
+        parameter: 'include',
+      });
+    }
+  }
+  return new Set(names as T[]);
+}

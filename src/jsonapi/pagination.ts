@@ -1,0 +1,72 @@
+import { InvalidError } from '../errors.js';
+import { type Query, queryString } from './query.js';
+
+export interface Page {
+  number: number;
+  size: number;
+}
+
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+
+function parsePositive(query: Query, name: string, fallback: number, max: number): number {
+  const raw = queryString(query, name);
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < 1 || value > max) {
+    throw new InvalidError(`${name} must be an integer between 1 and ${max}`, { parameter: name });
+  }
+  return value;
+}
+
+/** `page[number]` (default 1) and `page[size]` (default 20, at most 100), spec seeds/000 "Pagination". */
+export function parsePage(query: Query): Page {
+  return {
+    number: parsePositive(query, 'page[number]', 1, Number.MAX_SAFE_INTEGER),
+    size: parsePositive(query, 'page[size]', DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE),
+  };
+}
+
+/** SQL offset of a page. */
+export function pageOffset(page: Page): number {
+  return (page.number - 1) * page.size;
+}
+
+/**
+ * `links` and `meta.pagination` of a list. total-pages is at least 1 so that
+ * current-page ≤ total-pages always holds and the CLI's paging loop ends (cli-protocol.md §3.6).
+ */
+export function paginationDocumentParts(
+  url: URL,
+  page: Page,
+  totalCount: number,
+): { links: Record<string, string | null>; meta: { pagination: Record<string, number | null> } } {
+  const totalPages = Math.max(1, Math.ceil(totalCount / page.size));
+  const link = (n: number) => {
+    const u = new URL(url);
+    u.searchParams.set('page[number]', String(n));
+    u.searchParams.set('page[size]', String(page.size));
+    return u.toString();
+  };
+  const prev = page.number > 1 ? Math.min(page.number - 1, totalPages) : null;
+  const next = page.number < totalPages ? page.number + 1 : null;
+  return {
+    links: {
+      self: link(page.number),
+      first: link(1),
+      prev: prev === null ? null : link(prev),
+      next: next === null ? null : link(next),
+      last: link(totalPages),
+    },
+    meta: {
+      pagination: {
+        'current-page': page.number,
+        'page-size': page.size,
+        'prev-page': prev,
+        'next-page': next,
+        'total-pages': totalPages,
+        'total-count': totalCount,
+      },
+    },
+  };
+}

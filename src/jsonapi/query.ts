@@ -1,0 +1,25 @@
+import { BadRequestError, InvalidError } from '../errors.js';
+
+/** Query strings as Fastify parses them: flat keys such as `page[number]`, `filter[names]`. */
+export type Query = Record<string, string | string[] | undefined>;
+
+/** One query parameter as a string; a parameter given twice is a 400. */
+export function queryString(query: Query, name: string): string | undefined {
+  const value = query[name];
+  if (Array.isArray(value)) throw new BadRequestError(`query parameter ${name} must be given once`, { parameter: name });
+  return value;
+}
+
+/** A comma-separated query parameter as a list of non-empty strings. */
+export function queryList(query: Query, name: string): string[] | undefined {
+  const value = queryString(query, name);
+  return value === undefined ? undefined : value.split(',').map((v) => v.trim()).filter((v) => v.length > 0);
+}
+
+/** A boolean query parameter (`true`/`false`); anything else is a 422. */
+export function queryBoolean(query: Query, name: string): boolean | undefined {
+  const value = queryString(query, name);
+  if (value === undefined) return undefined;
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw new InvalidError(`query parameter ${name} must be true or false`, { parameter: name });
+}

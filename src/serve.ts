@@ -1,0 +1,36 @@
+import { buildApp, LOG_REDACT } from './app.js';
+import type { Config } from './config.js';
+import { openConfiguredDatabase } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
+import { loadTlsMaterial } from './tls.js';
+import { ensureSiteAdmin } from './users/bootstrap.js';
+
+/** `terrace serve`: open and migrate the database, make sure the admin exists, serve HTTPS until a signal. */
+export async function serve(config: Config, out: (line: string) => void): Promise<void> {
+  const tls = loadTlsMaterial(config);
+  const database = await openConfiguredDatabase(config);
+  await migrateToLatest(database.db);
+  const adminToken = await ensureSiteAdmin(database.db);
+
+  const app = await buildApp({
+    db: database.db,
+    config,
+    server: { https: { key: tls.key, cert: tls.cert }, logger: { level: config.logLevel, redact: LOG_REDACT } },
+  });
+  await app.listen({ host: config.host, port: config.port });
+
+  out(`Terrace is serving https://${config.hostname} (listening on ${config.host}:${config.port}, database: ${database.kind})`);
+  if (adminToken) {
+    out('First start: created the site-admin user "admin". Its API token, shown only this once:');
+    out(`  ${adminToken}`);
+  }
+  if (tls.caFile) out(`CA certificate for clients (SSL_CERT_FILE for the Terraform CLI): ${tls.caFile}`);
+
+  const stop = async () => {
+    await app.close();
+    await database.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}

@@ -1,0 +1,209 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { Client } from 'pg';
+import { Agent, fetch } from 'undici';
+import { buildApp } from '../src/app.js';
+import { type Config, loadConfig } from '../src/config.js';
+import { type Database, openPglite, openPostgres } from '../src/db/database.js';
+import { migrateToLatest } from '../src/db/migrate.js';
+import { randomBase58 } from '../src/ids.js';
+import { loadTlsMaterial } from '../src/tls.js';
+import { ensureSiteAdmin, SITE_ADMIN_USERNAME } from '../src/users/bootstrap.js';
+import { findByUsername } from '../src/users/store.js';
+
+export type DatabaseKind = 'pglite' | 'postgres';
+
+/** Set by test/run-tests.ts: a PostgreSQL server URL whose `terrace_template` database is migrated. */
+export const PG_URL_ENV = 'TERRACE_TEST_PG_URL';
+export const PG_TEMPLATE = 'terrace_template';
+
+/** The databases this run covers: both when the runner started PostgreSQL, else PGlite only. */
+export function testDatabases(): DatabaseKind[] {
+  return process.env[PG_URL_ENV] ? ['pglite', 'postgres'] : ['pglite'];
+}
+
+/**
+ * Runs `suite` once per database, each inside its own describe block with a fresh server.
+ * @example forEachDatabase('organizations', (t) => { it('lists', async () => { await t.api('GET', '/api/v2/organizations', { token: t.adminToken }) }) })
+ */
+export function forEachDatabase(name: string, suite: (server: TestServer) => void, options: TestServerOptions = {}): void {
+  for (const kind of testDatabases()) {
+    describe(`${name} [${kind}]`, () => {
+      const server = new TestServer(kind, options);
+      before(() => server.start());
+      after(() => server.stop());
+      suite(server);
+    });
+  }
+}
+
+/** A TCP port that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A fresh PostgreSQL database copied from the migrated template. */
+async function createPostgresDatabase(): Promise<{ database: Database; drop: () => Promise<void> }> {
+  const url = process.env[PG_URL_ENV] as string;
+  const name = `t_${randomBase58(12).toLowerCase()}`;
+  const admin = new Client({ connectionString: url });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${PG_TEMPLATE}`);
+  } finally {
+    await admin.end();
+  }
+  const dbUrl = new URL(url);
+  dbUrl.pathname = `/${name}`;
+  const database = openPostgres(dbUrl.toString(), 5);
+  return {
+    database,
+    drop: async () => {
+      const c = new Client({ connectionString: url });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+export interface TestServerOptions {
+  /** Settings (as environment variables) on top of the test defaults. */
+  env?: Record<string, string>;
+  now?: () => Date;
+}
+
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+/** A real Terrace over HTTPS on a random port, with its own database and data directory. */
+export class TestServer {
+  app!: FastifyInstance;
+  database!: Database;
+  config!: Config;
+  /** `https://localhost:<port>` */
+  url = '';
+  /** `localhost:<port>`: the host the CLI addresses. */
+  hostname = '';
+  /** The site admin's token (TERRACE_ADMIN_TOKEN). */
+  readonly adminToken = `admin-${randomBase58(40)}`;
+  /** The first-start token of the `admin` user. */
+  bootstrapToken = '';
+  adminUserId = '';
+  dataDir = '';
+  caFile = '';
+  private agent!: Agent;
+  private dropDatabase: () => Promise<void> = async () => {};
+
+  constructor(
+    readonly kind: DatabaseKind,
+    private readonly options: TestServerOptions = {},
+  ) {}
+
+  async start(): Promise<void> {
+    this.dataDir = mkdtempSync(join(tmpdir(), 'terrace-test-'));
+    if (this.kind === 'postgres') {
+      const pg = await createPostgresDatabase();
+      this.database = pg.database;
+      this.dropDatabase = pg.drop;
+    } else {
+      this.database = await openPglite();
+      await migrateToLatest(this.database.db);
+    }
+    this.bootstrapToken = (await ensureSiteAdmin(this.database.db)) ?? '';
+    this.adminUserId = (await findByUsername(this.database.db, SITE_ADMIN_USERNAME))?.id ?? '';
+
+    const port = await freePort();
+    this.config = loadConfig({
+      TERRACE_DATA_DIR: this.dataDir,
+      TERRACE_ADMIN_TOKEN: this.adminToken,
+      TERRACE_RATE_LIMIT: '100000',
+      TERRACE_PORT: String(port),
+      ...this.options.env,
+    });
+    this.hostname = this.config.hostname;
+    this.url = `https://${this.hostname}`;
+    const tls = loadTlsMaterial(this.config);
+    this.caFile = tls.caFile as string;
+    this.agent = new Agent({ connect: { ca: readFileSync(this.caFile) } });
+    this.app = await buildApp({
+      db: this.database.db,
+      config: this.config,
+      now: this.options.now,
+      server: { https: { key: tls.key, cert: tls.cert }, logger: false },
+    });
+    await this.app.listen({ host: '127.0.0.1', port });
+  }
+
+  async stop(): Promise<void> {
+    await this.app?.close();
+    await this.agent?.close();
+    await this.database?.close();
+    await this.dropDatabase();
+    if (this.dataDir) rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  /**
+   * One HTTPS request. `body` objects are sent as JSON:API; strings are sent as they are.
+   * @example const res = await server.api('POST', '/api/v2/organizations', { token, body: { data: { type: 'organizations', attributes: { name: 'acme' } } } })
+   */
+  async api<T = any>(
+    method: string,
+    path: string,
+    options: { token?: string | undefined; body?: unknown; headers?: Record<string, string>; redirect?: 'manual' | 'follow' } = {},
+  ): Promise<ApiResponse<T>> {
+    const headers: Record<string, string> = { accept: 'application/vnd.api+json', ...options.headers };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    let body: string | undefined;
+    if (options.body !== undefined) {
+      body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+      headers['content-type'] ??= 'application/vnd.api+json';
+    }
+    const res = await fetch(new URL(path, this.url), { method, headers, body, dispatcher: this.agent, redirect: options.redirect ?? 'manual' });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON: leave the text
+    }
+    return { status: res.status, headers: res.headers as unknown as Headers, body: parsed as T, text };
+  }
+
+  /** Creates a user (as site admin) and a user token for it. */
+  async createUser(username = `u${randomBase58(8).toLowerCase()}`, email = `${username}@example.com`): Promise<{ id: string; username: string; token: string }> {
+    const { createUser, createUserToken } = await import('../src/users/service.js');
+    const ctx = this.adminCtx();
+    const user = await createUser(ctx, { username, email, password: 'correct horse battery' });
+    const { secret } = await createUserToken(ctx, user.id, { description: 'test' });
+    return { id: user.id, username: user.username, token: secret };
+  }
+
+  /** A service context acting as the site admin, for factories. */
+  adminCtx() {
+    return {
+      db: this.database.db,
+      subject: { kind: 'user' as const, userId: this.adminUserId, username: 'admin', isSiteAdmin: true, tokenId: null },
+      log: { debug() {}, info() {}, warn() {}, error() {} },
+      config: this.config,
+      baseUrl: this.url,
+      now: this.options.now ?? (() => new Date()),
+      memo: new Map<string, unknown>(),
+    };
+  }
+}

@@ -1,0 +1,62 @@
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from 'pg';
+import { openPostgres } from '../src/db/database.js';
+import { migrateToLatest } from '../src/db/migrate.js';
+import { freePort, PG_TEMPLATE, PG_URL_ENV } from './harness.js';
+import { startPostgres } from './postgres-server.js';
+
+/**
+ * `npm test`: starts a PostgreSQL 15 server, migrates a template database, then runs every compiled
+ * `*.test.js` with node's test runner against PGlite and PostgreSQL. Fails (never skips) when
+ * PostgreSQL cannot start.
+ */
+const distRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+function testFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return testFiles(path);
+    return entry.name.endsWith('.test.js') ? [path] : [];
+  });
+}
+
+async function main(): Promise<number> {
+  const only = process.argv.slice(2);
+  const files = [...testFiles(join(distRoot, 'src')), ...testFiles(join(distRoot, 'test'))]
+    .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
+    .sort();
+  const server = startPostgres(await freePort());
+  try {
+    const admin = new Client({ connectionString: server.url });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${PG_TEMPLATE}`);
+    await admin.end();
+    const templateUrl = new URL(server.url);
+    templateUrl.pathname = `/${PG_TEMPLATE}`;
+    const template = openPostgres(templateUrl.toString(), 1);
+    await migrateToLatest(template.db);
+    await template.close();
+
+    process.stdout.write(`PostgreSQL test server at ${server.url}; ${files.length} test files\n`);
+    const child = spawn(
+      process.execPath,
+      ['--test', `--test-concurrency=${Math.max(2, cpus().length)}`, ...files.map((f) => relative(process.cwd(), f))],
+      { stdio: 'inherit', env: { ...process.env, [PG_URL_ENV]: server.url } },
+    );
+    return await new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+  } finally {
+    server.stop();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`test run failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);
