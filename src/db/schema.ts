@@ -2,7 +2,6 @@ import type { ColumnType, Generated, Selectable } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
-type Json<T> = ColumnType<T, string, string>;
 
 export interface UserTable {
   id: string;
@@ -20,7 +19,7 @@ export interface OrganizationTable {
   name: string;
   email: string;
   /** Documented organization settings (session-timeout, default-execution-mode, …) by wire name. */
-  settings: Generated<Json<Record<string, unknown>>>;
+  settings: ColumnType<Record<string, unknown>, string | undefined, string>;
   created_at: Timestamp;
 }
 
