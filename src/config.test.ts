@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { ConfigError, loadConfig, parseSettingFlags } from './config.js';
+import { loadTlsMaterial } from './tls.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'terrace-config-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('configuration', () => {
+  it('has the documented defaults and generates an encryption key once', () => {
+    const dataDir = join(dir, 'defaults');
+    const config = loadConfig({ TERRACE_DATA_DIR: dataDir });
+    assert.equal(config.host, '127.0.0.1');
+    assert.equal(config.port, 8443);
+    assert.equal(config.hostname, 'localhost:8443');
+    assert.equal(config.databaseUrl, undefined);
+    assert.equal(config.rateLimit, 30);
+    assert.equal(config.encryptionKey.length, 32);
+    assert.deepEqual(loadConfig({ TERRACE_DATA_DIR: dataDir }).encryptionKey, config.encryptionKey);
+    assert.ok(Object.isFrozen(config));
+  });
+
+  it('lets flags override the environment', () => {
+    const { values, rest } = parseSettingFlags(['serve', '--port', '9000', '--hostname=tf.example.com', '--data-dir', join(dir, 'f')]);
+    assert.deepEqual(rest, ['serve']);
+    const config = loadConfig({ TERRACE_PORT: '1234' }, values);
+    assert.equal(config.port, 9000);
+    assert.equal(config.hostname, 'tf.example.com');
+  });
+
+  const bad: Array<[Record<string, string>, RegExp]> = [
+    [{ TERRACE_PORT: 'abc' }, /TERRACE_PORT/],
+    [{ TERRACE_PORT: '70000' }, /TERRACE_PORT/],
+    [{ TERRACE_HOSTNAME: 'https://x' }, /TERRACE_HOSTNAME/],
+    [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL/],
+    [{ TERRACE_ADMIN_TOKEN: 'short' }, /TERRACE_ADMIN_TOKEN.*32/],
+    [{ TERRACE_ENCRYPTION_KEY: 'abcd' }, /TERRACE_ENCRYPTION_KEY/],
+    [{ TERRACE_TLS_CERT: '/does/not/exist' }, /TERRACE_TLS_CERT/],
+    [{ TERRACE_RATE_LIMIT: '0' }, /TERRACE_RATE_LIMIT/],
+  ];
+  for (const [env, message] of bad) {
+    it(`refuses ${JSON.stringify(env)} with one line naming the setting`, () => {
+      assert.throws(
+        () => loadConfig({ TERRACE_DATA_DIR: join(dir, 'bad'), ...env }),
+        (err: unknown) => err instanceof ConfigError && message.test(err.message) && !err.message.includes('\n'),
+      );
+    });
+  }
+
+  it('requires the certificate and key together', () => {
+    const cert = join(dir, 'cert.pem');
+    writeFileSync(cert, 'x');
+    assert.throws(() => loadConfig({ TERRACE_DATA_DIR: join(dir, 'bad'), TERRACE_TLS_CERT: cert }), /TERRACE_TLS_KEY/);
+  });
+
+  it('accepts a 32-byte key as hex or base64', () => {
+    const hex = 'ab'.repeat(32);
+    assert.equal(loadConfig({ TERRACE_DATA_DIR: join(dir, 'k'), TERRACE_ENCRYPTION_KEY: hex }).encryptionKey.toString('hex'), hex);
+    const b64 = Buffer.alloc(32, 7).toString('base64');
+    assert.equal(loadConfig({ TERRACE_DATA_DIR: join(dir, 'k'), TERRACE_ENCRYPTION_KEY: b64 }).encryptionKey.toString('base64'), b64);
+  });
+});
+
+describe('generated TLS material', () => {
+  it('creates a CA once and re-issues the server certificate only when the hostname changes', () => {
+    const dataDir = join(dir, 'tls');
+    const first = loadTlsMaterial({ dataDir, hostname: 'localhost:8443', tlsCertFile: undefined, tlsKeyFile: undefined });
+    assert.ok(first.caFile);
+    const ca = readFileSync(first.caFile, 'utf8');
+    const again = loadTlsMaterial({ dataDir, hostname: 'localhost:9443', tlsCertFile: undefined, tlsKeyFile: undefined });
+    assert.equal(again.cert, first.cert);
+    const renamed = loadTlsMaterial({ dataDir, hostname: 'terrace.example.com:8443', tlsCertFile: undefined, tlsKeyFile: undefined });
+    assert.notEqual(renamed.cert, first.cert);
+    assert.equal(readFileSync(first.caFile, 'utf8'), ca);
+  });
+});
