@@ -6,7 +6,7 @@ import { after, before, describe } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { Client } from 'pg';
 import { Agent, fetch } from 'undici';
-import { buildApp } from '../src/app.js';
+import { buildApp, LOG_REDACT } from '../src/app.js';
 import { type Config, loadConfig } from '../src/config.js';
 import { type Database, openPglite, openPostgres } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
@@ -82,6 +82,8 @@ export interface TestServerOptions {
   /** Settings (as environment variables) on top of the test defaults. */
   env?: Record<string, string>;
   now?: () => Date;
+  /** Receives the server's JSON log lines (logging is off without it). */
+  logStream?: { write(line: string): void };
 }
 
 export interface ApiResponse<T = any> {
@@ -145,7 +147,10 @@ export class TestServer {
       db: this.database.db,
       config: this.config,
       now: this.options.now,
-      server: { https: { key: tls.key, cert: tls.cert }, logger: false },
+      server: {
+        https: { key: tls.key, cert: tls.cert },
+        logger: this.options.logStream ? { level: 'debug', stream: this.options.logStream, redact: LOG_REDACT } : false,
+      },
     });
     await this.app.listen({ host: '127.0.0.1', port });
   }
