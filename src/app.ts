@@ -7,6 +7,7 @@ import type { Db } from './db/database.js';
 import { API_VERSION_HEADERS, discoveryRoutes } from './discovery/routes.js';
 import { JSONAPI_MEDIA_TYPE } from './jsonapi/document.js';
 import { registerErrorHandling, registerJsonParsers } from './jsonapi/errors.js';
+import { organizationRoutes } from './organizations/routes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -65,5 +66,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await app.register(discoveryRoutes);
+  await app.register(organizationRoutes);
   return app;
 }

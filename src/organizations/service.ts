@@ -1,12 +1,41 @@
-import { authorize, requireUser } from '../auth/authorize.js';
+import { allowedActions, authorize, requireUser } from '../auth/authorize.js';
 import type { Action } from '../auth/permissions.js';
 import type { Ctx } from '../context.js';
 import { isUniqueViolation } from '../db/pg-errors.js';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { InvalidError, NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
+import { type Page, pageOffset } from '../jsonapi/pagination.js';
+import { validateEmail } from '../users/service.js';
+import { ENTITLEMENTS } from './entitlements.js';
+import { type OrganizationSettings, resolveSettings, SETTING_DEFAULTS, validateSettings } from './settings.js';
 import * as organizationStore from './store.js';
 
 export type { Organization } from './store.js';
+
+/** The API docs give no rule; this is TFE's: letters, digits, `-` and `_`, 3 to 40 characters. */
+const NAME_PATTERN = /^[A-Za-z0-9_-]{3,40}$/;
+
+function validateName(name: string): void {
+  if (!NAME_PATTERN.test(name)) {
+    throw new InvalidError('name must be 3 to 40 characters: letters, digits, "-" and "_"', { pointer: '/data/attributes/name' });
+  }
+}
+
+function duplicateName(name: string): InvalidError {
+  // The create and update tables list 422, not 409, for a bad request body (organizations.mdx).
+  return new InvalidError(`name ${name} has already been taken`, { pointer: '/data/attributes/name' });
+}
+
+/** An organization as the caller sees it: effective settings and the actions the caller may perform on it. */
+export interface OrganizationView {
+  organization: organizationStore.Organization;
+  settings: OrganizationSettings;
+  allowed: ReadonlySet<Action>;
+}
+
+export async function viewOf(ctx: Ctx, organization: organizationStore.Organization): Promise<OrganizationView> {
+  return { organization, settings: resolveSettings(organization.settings), allowed: await allowedActions(ctx, { organizationId: organization.id }) };
+}
 
 /**
  * Loads an organization by name and checks `action` on it. Missing and not permitted are the same 404.
@@ -19,9 +48,39 @@ export async function findAuthorized(ctx: Ctx, name: string, action: Action): Pr
   return org;
 }
 
+export async function show(ctx: Ctx, name: string): Promise<OrganizationView> {
+  return viewOf(ctx, await findAuthorized(ctx, name, 'organization:read'));
+}
+
+export interface ListOrganizationsOptions {
+  /** `q`: name or email contains; takes precedence over `name` and `email` (organizations.mdx "List Organizations"). */
+  search?: string | undefined;
+  name?: string | undefined;
+  email?: string | undefined;
+  page: Page;
+}
+
+/** The organizations the caller belongs to; a site admin sees all, an organization or team token its own. */
+export async function list(ctx: Ctx, options: ListOrganizationsOptions): Promise<{ views: OrganizationView[]; total: number }> {
+  const subject = ctx.subject;
+  let scope: organizationStore.OrganizationFilter;
+  if (subject.kind === 'user') scope = subject.isSiteAdmin ? {} : { memberUserId: subject.userId };
+  else if (subject.kind === 'organization' || subject.kind === 'team') scope = { organizationId: subject.organizationId };
+  else return { views: [], total: 0 };
+
+  const search = options.search === undefined ? { name: options.name, email: options.email } : { search: options.search };
+  const filter = Object.fromEntries(Object.entries({ ...scope, ...search }).filter(([, v]) => v !== undefined));
+  const window = { limit: options.page.size, offset: pageOffset(options.page) };
+  const { organizations, total } = await organizationStore.selectPage(ctx.db, filter, window);
+  const views = [];
+  for (const org of organizations) views.push(await viewOf(ctx, org));
+  return { views, total };
+}
+
 export interface CreateOrganizationInput {
   name: string;
   email: string;
+  /** Requested settings by wire name; validated here, only valid values are stored. */
   settings: Record<string, unknown>;
 }
 
@@ -31,14 +90,68 @@ export interface CreateOrganizationInput {
  */
 export async function createOrganization(ctx: Ctx, input: CreateOrganizationInput): Promise<organizationStore.Organization> {
   const user = requireUser(ctx);
+  validateName(input.name);
+  validateEmail(input.email);
+  const settings = validateSettings(input.settings, SETTING_DEFAULTS);
   try {
     return await ctx.db.transaction().execute(async (trx) => {
-      const org = await organizationStore.insert(trx, { id: newId('org'), name: input.name, email: input.email, settings: input.settings });
+      const org = await organizationStore.insert(trx, { id: newId('org'), name: input.name, email: input.email, settings });
       await organizationStore.insertFounder(trx, { teamId: newId('team'), membershipId: newId('ou'), organizationId: org.id, userId: user.userId });
       return org;
     });
   } catch (err) {
-    if (isUniqueViolation(err, 'organizations_name_key')) throw new ConflictError(`organization ${input.name} already exists`, { pointer: '/data/attributes/name' });
+    if (isUniqueViolation(err, 'organizations_name_key')) throw duplicateName(input.name);
     throw err;
   }
+}
+
+export interface UpdateOrganizationInput {
+  /** A new name: the organization's URL changes with it. */
+  name?: string | undefined;
+  email?: string | undefined;
+  /** Settings to change, by wire name; the others keep their values. */
+  settings: Record<string, unknown>;
+}
+
+/** Changes the name, email or settings. Owners only (api-tokens.mdx "Modify organizations"). */
+export async function update(ctx: Ctx, name: string, input: UpdateOrganizationInput): Promise<OrganizationView> {
+  const org = await findAuthorized(ctx, name, 'organization:update');
+  if (input.name !== undefined) validateName(input.name);
+  if (input.email !== undefined) validateEmail(input.email);
+  const settings = validateSettings(input.settings, resolveSettings(org.settings));
+  let updated: organizationStore.Organization | undefined;
+  try {
+    updated = await organizationStore.update(ctx.db, org.id, { name: input.name, email: input.email, settings });
+  } catch (err) {
+    if (isUniqueViolation(err, 'organizations_name_key')) throw duplicateName(input.name ?? name);
+    throw err;
+  }
+  if (!updated) throw new NotFoundError(`organization ${name} not found`);
+  return viewOf(ctx, updated);
+}
+
+/** Deletes the organization and everything in it. Owners only. */
+export async function destroy(ctx: Ctx, name: string): Promise<void> {
+  const org = await findAuthorized(ctx, name, 'organization:delete');
+  if (!(await organizationStore.deleteById(ctx.db, org.id))) throw new NotFoundError(`organization ${name} not found`);
+}
+
+export interface EntitlementSet {
+  /** The organization's id (`org-…`), which is also the entitlement set's. */
+  id: string;
+  entitlements: typeof ENTITLEMENTS;
+}
+
+/** The entitlement set of an organization by name: what the CLI reads first on every command (cli-protocol.md §2.3). */
+export async function showEntitlementSet(ctx: Ctx, name: string): Promise<EntitlementSet> {
+  const org = await findAuthorized(ctx, name, 'organization:read-entitlements');
+  return { id: org.id, entitlements: ENTITLEMENTS };
+}
+
+/** The entitlement set by its id, the target of its `links.self`. */
+export async function showEntitlementSetById(ctx: Ctx, id: string): Promise<EntitlementSet> {
+  const org = await organizationStore.findById(ctx.db, id);
+  if (!org) throw new NotFoundError(`entitlement set ${id} not found`);
+  await authorize(ctx, 'organization:read-entitlements', { organizationId: org.id, description: `entitlement set ${id}` });
+  return { id: org.id, entitlements: ENTITLEMENTS };
 }

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { OrganizationRow } from '../db/schema.js';
 
@@ -35,7 +36,109 @@ export async function findById(db: Db, id: string): Promise<Organization | undef
 
 /** Makes `userId` the founder of a new organization: the owners team with them in it, and their active membership. */
 export async function insertFounder(db: Db, ids: { teamId: string; membershipId: string; organizationId: string; userId: string }): Promise<void> {
-  await db.insertInto('teams').values({ id: ids.teamId, organization_id: ids.organizationId, name: 'owners', visibility: 'organization', is_owners: true }).execute();
+  await db
+    .insertInto('teams')
+    .values({ id: ids.teamId, organization_id: ids.organizationId, name: 'owners', visibility: 'organization', is_owners: true })
+    .execute();
   await db.insertInto('team_memberships').values({ team_id: ids.teamId, user_id: ids.userId }).execute();
-  await db.insertInto('organization_memberships').values({ id: ids.membershipId, organization_id: ids.organizationId, user_id: ids.userId, status: 'active' }).execute();
+  await db
+    .insertInto('organization_memberships')
+    .values({ id: ids.membershipId, organization_id: ids.organizationId, user_id: ids.userId, status: 'active' })
+    .execute();
+}
+
+/** Which organizations a list covers. Every field narrows the result; an empty filter is every organization. */
+export interface OrganizationFilter {
+  /** Organizations this user belongs to: an active membership or a seat in the owners team. */
+  memberUserId?: string;
+  /** Only this organization (organization and team tokens see their own). */
+  organizationId?: string;
+  /** Substring of the name or the email. */
+  search?: string;
+  /** Substring of the name. */
+  name?: string;
+  /** Substring of the email. */
+  email?: string;
+}
+
+/** A LIKE pattern matching `text` anywhere, with LIKE's wildcards escaped. */
+function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+function filtered(db: Db, filter: OrganizationFilter) {
+  let query = db.selectFrom('organizations');
+  if (filter.organizationId !== undefined) query = query.where('organizations.id', '=', filter.organizationId);
+  const userId = filter.memberUserId;
+  if (userId !== undefined) {
+    query = query.where((eb) =>
+      eb.or([
+        eb.exists(
+          eb
+            .selectFrom('organization_memberships')
+            .select('organization_memberships.id')
+            .whereRef('organization_memberships.organization_id', '=', 'organizations.id')
+            .where('organization_memberships.user_id', '=', userId)
+            .where('organization_memberships.status', '=', 'active'),
+        ),
+        eb.exists(
+          eb
+            .selectFrom('team_memberships')
+            .innerJoin('teams', 'teams.id', 'team_memberships.team_id')
+            .select('teams.id')
+            .whereRef('teams.organization_id', '=', 'organizations.id')
+            .where('teams.is_owners', '=', true)
+            .where('team_memberships.user_id', '=', userId),
+        ),
+      ]),
+    );
+  }
+  if (filter.search !== undefined) {
+    const pattern = containsPattern(filter.search);
+    query = query.where((eb) => eb.or([eb('organizations.name', 'ilike', pattern), eb('organizations.email', 'ilike', pattern)]));
+  }
+  if (filter.name !== undefined) query = query.where('organizations.name', 'ilike', containsPattern(filter.name));
+  if (filter.email !== undefined) query = query.where('organizations.email', 'ilike', containsPattern(filter.email));
+  return query;
+}
+
+/** Organizations matching `filter` by name (byte order, the same on PostgreSQL and PGlite); all of them when `limit` is undefined. */
+export async function selectPage(
+  db: Db,
+  filter: OrganizationFilter,
+  window: { limit: number; offset: number },
+): Promise<{ organizations: Organization[]; total: number }> {
+  const [found, count] = await Promise.all([
+    filtered(db, filter).selectAll('organizations').orderBy(sql`organizations.name collate "C"`).limit(window.limit).offset(window.offset).execute(),
+    filtered(db, filter)
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow(),
+  ]);
+  return { organizations: found.map(toOrganization), total: Number(count.n) };
+}
+
+/** Renames and/or changes the email; `settings` are merged into the stored ones in the same statement. */
+export async function update(
+  db: Db,
+  id: string,
+  changes: { name?: string | undefined; email?: string | undefined; settings?: Record<string, unknown> | undefined },
+): Promise<Organization | undefined> {
+  const row = await db
+    .updateTable('organizations')
+    .set({
+      ...(changes.name !== undefined ? { name: changes.name } : {}),
+      ...(changes.email !== undefined ? { email: changes.email } : {}),
+      // Merged in SQL so that two concurrent updates of different settings both survive.
+      settings: sql<string>`settings || ${JSON.stringify(changes.settings ?? {})}::jsonb`,
+    })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+  return row && toOrganization(row);
+}
+
+/** Deletes the organization; its teams, memberships, tokens and everything else go with it (ON DELETE CASCADE). */
+export async function deleteById(db: Db, id: string): Promise<boolean> {
+  const result = await db.deleteFrom('organizations').where('id', '=', id).executeTakeFirst();
+  return result.numDeletedRows > 0n;
 }
