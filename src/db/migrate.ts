@@ -3,7 +3,7 @@ import type { Db } from './database.js';
 import * as foundation from './migrations/0001_foundation.js';
 
 /** Every migration, in order. Explicit imports: no file-system discovery. */
-const MIGRATIONS: Record<string, Migration> = {
+export const MIGRATIONS: Record<string, Migration> = {
   '0001_foundation': foundation,
 };
 
