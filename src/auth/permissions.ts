@@ -13,8 +13,30 @@ export const ORGANIZATION_ACTIONS = [
   'organization:manage-membership',
 ] as const;
 
+export const WORKSPACE_ACTIONS = [
+  'workspace:read',
+  'workspace:create',
+  'workspace:update',
+  'workspace:delete',
+  'workspace:lock',
+  'workspace:unlock',
+  'workspace:force-unlock',
+  'workspace:read-variables',
+  'workspace:manage-variables',
+  'workspace:queue-run',
+  'workspace:apply-run',
+  'workspace:read-state',
+  'workspace:write-state',
+] as const;
+
+export const PROJECT_ACTIONS = ['project:read', 'project:create', 'project:update', 'project:delete'] as const;
+
+export const ORGANIZATION_RESOURCE_ACTIONS = ['variable-set:read', 'variable-set:manage', 'tag:read', 'tag:manage'] as const;
+
 export type OrganizationAction = (typeof ORGANIZATION_ACTIONS)[number];
-export type Action = OrganizationAction;
+export type WorkspaceAction = (typeof WORKSPACE_ACTIONS)[number];
+export type ProjectAction = (typeof PROJECT_ACTIONS)[number];
+export type Action = OrganizationAction | WorkspaceAction | ProjectAction | (typeof ORGANIZATION_RESOURCE_ACTIONS)[number];
 
 /** How a subject relates to one organization. */
 export type OrganizationRole =
@@ -31,13 +53,37 @@ export type OrganizationRole =
   /** no relation: the organization is invisible (404) */
   | 'none';
 
-const ALL: readonly Action[] = ORGANIZATION_ACTIONS;
+const ALL: readonly Action[] = [...ORGANIZATION_ACTIONS, ...WORKSPACE_ACTIONS, ...PROJECT_ACTIONS, ...ORGANIZATION_RESOURCE_ACTIONS];
+
+/**
+ * Organization tokens create and configure workspaces, variables, projects and teams, but cannot
+ * plan, apply or upload state (api-tokens.mdx "Access Levels").
+ */
+const ORGANIZATION_TOKEN_WORKSPACE_ACTIONS: readonly Action[] = [
+  'workspace:read',
+  'workspace:create',
+  'workspace:update',
+  'workspace:delete',
+  'workspace:read-variables',
+  'workspace:manage-variables',
+  'workspace:read-state',
+  ...PROJECT_ACTIONS,
+  ...ORGANIZATION_RESOURCE_ACTIONS,
+];
 
 export const ROLE_ACTIONS: Record<OrganizationRole, readonly Action[]> = {
   'site-admin': ALL,
   owner: ALL,
   // Organization tokens manage the organization's resources but not the organization itself.
-  'organization-token': ['organization:read', 'organization:read-entitlements', 'organization:manage-token', 'organization:read-memberships', 'organization:manage-membership'],
+  'organization-token': [
+    'organization:read',
+    'organization:read-entitlements',
+    'organization:manage-token',
+    'organization:read-memberships',
+    'organization:manage-membership',
+    ...ORGANIZATION_TOKEN_WORKSPACE_ACTIONS,
+  ],
+  // Workspace and project access for members and team tokens comes from team access (the teams issue).
   member: ['organization:read', 'organization:read-entitlements', 'organization:read-memberships'],
   team: ['organization:read', 'organization:read-entitlements'],
   none: [],

@@ -38,3 +38,9 @@ export async function userStanding(db: Db, userId: string, organizationId: strin
   ]);
   return { isOwner: owner !== undefined, isMember: owner !== undefined || membership !== undefined };
 }
+
+/** What authorization needs to know about a workspace: its organization and project. */
+export async function findWorkspaceScope(db: Db, workspaceId: string): Promise<{ id: string; name: string; organizationId: string; projectId: string } | undefined> {
+  const row = await db.selectFrom('workspaces').select(['id', 'name', 'organization_id', 'project_id']).where('id', '=', workspaceId).executeTakeFirst();
+  return row && { id: row.id, name: row.name, organizationId: row.organization_id, projectId: row.project_id };
+}

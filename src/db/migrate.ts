@@ -1,10 +1,12 @@
 import { type Migration, type MigrationProvider, Migrator } from 'kysely';
 import type { Db } from './database.js';
 import * as foundation from './migrations/0001_foundation.js';
+import * as workspaces from './migrations/0002_workspaces.js';
 
 /** Every migration, in order. Explicit imports: no file-system discovery. */
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_foundation': foundation,
+  '0002_workspaces': workspaces,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

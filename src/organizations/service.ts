@@ -97,6 +97,7 @@ export async function createOrganization(ctx: Ctx, input: CreateOrganizationInpu
     return await ctx.db.transaction().execute(async (trx) => {
       const org = await organizationStore.insert(trx, { id: newId('org'), name: input.name, email: input.email, settings });
       await organizationStore.insertFounder(trx, { teamId: newId('team'), membershipId: newId('ou'), organizationId: org.id, userId: user.userId });
+      await organizationStore.insertDefaultProject(trx, { projectId: newId('prj'), organizationId: org.id });
       return org;
     });
   } catch (err) {

@@ -34,6 +34,11 @@ export async function findById(db: Db, id: string): Promise<Organization | undef
   return row && toOrganization(row);
 }
 
+/** The project every organization starts with (projects.mdx): new workspaces go there unless told otherwise. */
+export async function insertDefaultProject(db: Db, ids: { projectId: string; organizationId: string }): Promise<void> {
+  await db.insertInto('projects').values({ id: ids.projectId, organization_id: ids.organizationId, name: 'Default Project', is_default: true }).execute();
+}
+
 /** Makes `userId` the founder of a new organization: the owners team with them in it, and their active membership. */
 export async function insertFounder(db: Db, ids: { teamId: string; membershipId: string; organizationId: string; userId: string }): Promise<void> {
   await db
