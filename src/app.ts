@@ -7,6 +7,7 @@ import type { Db } from './db/database.js';
 import { API_VERSION_HEADERS, discoveryRoutes } from './discovery/routes.js';
 import { JSONAPI_MEDIA_TYPE } from './jsonapi/document.js';
 import { registerErrorHandling, registerJsonParsers } from './jsonapi/errors.js';
+import { oauthRoutes } from './oauth/routes.js';
 import { organizationRoutes } from './organizations/routes.js';
 
 declare module 'fastify' {
@@ -66,6 +67,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await app.register(discoveryRoutes);
+  await app.register(oauthRoutes);
   await app.register(organizationRoutes);
   return app;
 }

@@ -19,8 +19,10 @@ function newRsaKey(): forge.pki.rsa.PrivateKey {
 function newCertificate(subjectCn: string, key: forge.pki.rsa.PrivateKey, years: number): forge.pki.Certificate {
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
-  // Positive serial: a leading 0 nibble keeps the DER integer positive.
-  cert.serialNumber = `0${randomBytes(15).toString('hex')}`;
+  // DER integers must be positive and minimally encoded: the first byte is 0x01–0x7f.
+  const serial = randomBytes(16);
+  serial[0] = ((serial[0] as number) & 0x7f) | 0x01;
+  cert.serialNumber = serial.toString('hex');
   cert.validity.notBefore = new Date(Date.now() - 60_000);
   cert.validity.notAfter = new Date(Date.now() + years * 365 * 24 * 3600 * 1000);
   cert.setSubject([{ name: 'commonName', value: subjectCn }, { name: 'organizationName', value: 'Terrace' }]);
