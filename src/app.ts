@@ -1,5 +1,5 @@
 import formbody from '@fastify/formbody';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { registerAuthentication } from './auth/authenticate.js';
 import type { Config } from './config.js';
 import type { Ctx } from './context.js';
@@ -34,7 +34,12 @@ export const LOG_REDACT = ['req.headers.authorization', 'req.headers.cookie', '*
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const now = deps.now ?? (() => new Date());
   // One log line per request (onResponse below) instead of Fastify's two.
-  const app = Fastify({ bodyLimit: BODY_LIMIT, trustProxy: false, disableRequestLogging: true, ...(deps.server ?? {}) } as FastifyServerOptions);
+  const app = Fastify({
+    bodyLimit: BODY_LIMIT,
+    trustProxy: false,
+    logController: new LogController({ disableRequestLogging: true }),
+    ...(deps.server ?? {}),
+  } as FastifyServerOptions);
   const baseUrl = `https://${deps.config.hostname}`;
 
   registerJsonParsers(app);
