@@ -9,6 +9,7 @@ import { JSONAPI_MEDIA_TYPE } from './jsonapi/document.js';
 import { registerErrorHandling, registerJsonParsers } from './jsonapi/errors.js';
 import { oauthRoutes } from './oauth/routes.js';
 import { organizationRoutes } from './organizations/routes.js';
+import { userRoutes } from './users/routes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -74,5 +75,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(discoveryRoutes);
   await app.register(oauthRoutes);
   await app.register(organizationRoutes);
+  await app.register(userRoutes);
   return app;
 }

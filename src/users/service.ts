@@ -1,9 +1,13 @@
 import { requireUser } from '../auth/authorize.js';
-import { generateToken, hashPassword } from '../auth/secrets.js';
+import { generateToken, hashPassword, verifyPassword } from '../auth/secrets.js';
 import * as tokenStore from '../auth/token-store.js';
 import type { Ctx } from '../context.js';
+import { isUniqueViolation } from '../db/pg-errors.js';
 import { ConflictError, InvalidError, NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
+import { type Page, pageOffset } from '../jsonapi/pagination.js';
+import * as organizationStore from '../organizations/store.js';
+import { SITE_ADMIN_USERNAME } from './bootstrap.js';
 import * as userStore from './store.js';
 
 /** Usernames: letters, digits, `-`, `_` and `.`, as TFE accepts them. */
@@ -39,14 +43,214 @@ export async function createUser(ctx: Ctx, input: CreateUserInput): Promise<user
   validateUsername(input.username);
   validateEmail(input.email);
   if (input.password !== undefined) validatePassword(input.password);
-  if (await userStore.findByUsername(ctx.db, input.username)) throw new ConflictError(`username ${input.username} is already taken`, { pointer: '/data/attributes/username' });
-  return userStore.insert(ctx.db, {
-    id: newId('user'),
-    username: input.username,
-    email: input.email,
-    passwordHash: input.password === undefined ? null : await hashPassword(input.password),
-    isSiteAdmin: input.isSiteAdmin ?? false,
-  });
+  if (await userStore.findByUsername(ctx.db, input.username))
+    throw new ConflictError(`username ${input.username} is already taken`, { pointer: '/data/attributes/username' });
+  try {
+    return await userStore.insert(ctx.db, {
+      id: newId('user'),
+      username: input.username,
+      email: input.email,
+      passwordHash: input.password === undefined ? null : await hashPassword(input.password),
+      isSiteAdmin: input.isSiteAdmin ?? false,
+    });
+  } catch (err) {
+    if (isUniqueViolation(err, 'users_email_key')) throw new ConflictError(`email ${input.email} is already taken`, { pointer: '/data/attributes/email' });
+    throw err;
+  }
+}
+
+/** What a user may do with their own account: the `permissions` attribute. */
+export interface AccountPermissions {
+  canCreateOrganizations: boolean;
+  canChangeEmail: boolean;
+  canChangeUsername: boolean;
+  canChangePassword: boolean;
+  canManageUserTokens: boolean;
+  canViewProfile: boolean;
+}
+
+const NO_PERMISSIONS: AccountPermissions = {
+  canCreateOrganizations: false,
+  canChangeEmail: false,
+  canChangeUsername: false,
+  canChangePassword: false,
+  canManageUserTokens: false,
+  canViewProfile: false,
+};
+
+/** A user as the caller sees them. */
+export interface UserView {
+  user: userStore.User;
+  /** Email and account flags are shown to the user themselves and to site admins only (account.mdx). */
+  isPrivate: boolean;
+  permissions: AccountPermissions;
+}
+
+/** The site admin `admin` keeps its name: TERRACE_ADMIN_TOKEN and the first-start setup find it by that name. */
+function canChangeUsername(user: userStore.User): boolean {
+  return user.username !== SITE_ADMIN_USERNAME;
+}
+
+function viewOf(ctx: Ctx, user: userStore.User): UserView {
+  const subject = ctx.subject;
+  return {
+    user,
+    isPrivate: subject.kind === 'user' && (subject.userId === user.id || subject.isSiteAdmin),
+    permissions: user.isServiceAccount
+      ? NO_PERMISSIONS
+      : {
+          canCreateOrganizations: true,
+          canChangeEmail: true,
+          canChangeUsername: canChangeUsername(user),
+          canChangePassword: true,
+          canManageUserTokens: true,
+          canViewProfile: true,
+        },
+  };
+}
+
+/**
+ * Team and organization tokens act as a synthetic "service user" on account details, with
+ * `authenticated-resource` naming the team or organization (account.mdx).
+ */
+export interface ServiceUser {
+  id: string;
+  username: string;
+  authenticatedResource: { type: 'teams' | 'organizations'; id: string };
+  permissions: AccountPermissions;
+}
+
+export type Account = { kind: 'user'; view: UserView } | { kind: 'service'; serviceUser: ServiceUser };
+
+/** The caller's own account: what `terraform login` reads to name the token's user (cli-protocol.md §7). */
+export async function showAccount(ctx: Ctx): Promise<Account> {
+  const subject = ctx.subject;
+  if (subject.kind === 'team') {
+    return {
+      kind: 'service',
+      serviceUser: {
+        id: `user-svc-${subject.teamId}`,
+        username: `api-team-${subject.teamId}`,
+        authenticatedResource: { type: 'teams', id: subject.teamId },
+        permissions: NO_PERMISSIONS,
+      },
+    };
+  }
+  if (subject.kind === 'organization') {
+    const org = await organizationStore.findById(ctx.db, subject.organizationId);
+    if (!org) throw new NotFoundError('account not found');
+    return {
+      kind: 'service',
+      serviceUser: {
+        id: `user-svc-${org.id}`,
+        username: `api-org-${org.name}`,
+        authenticatedResource: { type: 'organizations', id: org.name },
+        permissions: NO_PERMISSIONS,
+      },
+    };
+  }
+  return { kind: 'user', view: viewOf(ctx, await currentUser(ctx)) };
+}
+
+/** The user behind a user token; team and organization tokens may not manage an account (api-tokens.mdx). */
+async function currentUser(ctx: Ctx): Promise<userStore.User> {
+  const caller = requireUser(ctx);
+  const user = await userStore.findById(ctx.db, caller.userId);
+  if (!user) throw new NotFoundError('account not found');
+  return user;
+}
+
+export interface UpdateAccountInput {
+  username?: string | undefined;
+  email?: string | undefined;
+}
+
+/** Changes the caller's username or email. There is no mail delivery, so a new email takes effect at once. */
+export async function updateAccount(ctx: Ctx, input: UpdateAccountInput): Promise<UserView> {
+  const user = await currentUser(ctx);
+  const username = input.username === user.username ? undefined : input.username;
+  if (username !== undefined) {
+    if (!canChangeUsername(user))
+      throw new InvalidError(`the site admin "${SITE_ADMIN_USERNAME}" cannot change its username`, { pointer: '/data/attributes/username' });
+    validateUsername(username);
+  }
+  if (input.email !== undefined) validateEmail(input.email);
+  let updated: userStore.User | undefined;
+  try {
+    updated = await userStore.update(ctx.db, user.id, { username, email: input.email });
+  } catch (err) {
+    // account.mdx lists 422, not 409, for a rejected update.
+    if (isUniqueViolation(err, 'users_username_key'))
+      throw new InvalidError(`username ${username} has already been taken`, { pointer: '/data/attributes/username' });
+    if (isUniqueViolation(err, 'users_email_key')) throw new InvalidError(`email ${input.email} has already been taken`, { pointer: '/data/attributes/email' });
+    throw err;
+  }
+  if (!updated) throw new NotFoundError('account not found');
+  return viewOf(ctx, updated);
+}
+
+export interface ChangePasswordInput {
+  currentPassword?: string | undefined;
+  password: string;
+  passwordConfirmation: string;
+}
+
+/**
+ * Sets a new password after checking the current one. An account without a password (the
+ * first-start admin) sets its first one without: the token it calls with already grants as much.
+ */
+export async function changePassword(ctx: Ctx, input: ChangePasswordInput): Promise<UserView> {
+  const user = await currentUser(ctx);
+  const stored = await userStore.findPasswordHash(ctx.db, user.id);
+  if (stored !== null && !(await verifyPassword(input.currentPassword ?? '', stored))) {
+    throw new InvalidError('current_password is incorrect', { pointer: '/data/attributes/current_password' });
+  }
+  validatePassword(input.password);
+  if (input.password !== input.passwordConfirmation) {
+    throw new InvalidError('password_confirmation does not match password', { pointer: '/data/attributes/password_confirmation' });
+  }
+  await userStore.updatePasswordHash(ctx.db, user.id, await hashPassword(input.password));
+  return viewOf(ctx, { ...user, hasPassword: true });
+}
+
+/**
+ * Whether the caller may see `userId`: themselves, a site admin, a fellow member of an organization,
+ * or a team or organization token of an organization the user belongs to.
+ */
+async function isVisible(ctx: Ctx, userId: string): Promise<boolean> {
+  const subject = ctx.subject;
+  switch (subject.kind) {
+    case 'user':
+      return subject.userId === userId || subject.isSiteAdmin || userStore.sharesOrganization(ctx.db, subject.userId, userId);
+    case 'team':
+    case 'organization':
+      return userStore.isMemberOf(ctx.db, userId, subject.organizationId);
+    default:
+      return false;
+  }
+}
+
+async function findVisible(ctx: Ctx, userId: string): Promise<userStore.User> {
+  const user = await userStore.findById(ctx.db, userId);
+  if (!user || !(await isVisible(ctx, user.id))) throw new NotFoundError(`user ${userId} not found`);
+  return user;
+}
+
+export async function show(ctx: Ctx, userId: string): Promise<UserView> {
+  return viewOf(ctx, await findVisible(ctx, userId));
+}
+
+/** Users manage their own tokens; site admins anyone's. */
+function managesTokensOf(caller: ReturnType<typeof requireUser>, userId: string): boolean {
+  return caller.userId === userId || caller.isSiteAdmin;
+}
+
+/** A user's tokens. Another visible user's list is empty rather than an error (user-tokens.mdx "List User Tokens"). */
+export async function listUserTokens(ctx: Ctx, userId: string, page: Page): Promise<{ tokens: tokenStore.Token[]; total: number }> {
+  const caller = requireUser(ctx);
+  const user = await findVisible(ctx, userId);
+  if (!managesTokensOf(caller, user.id)) return { tokens: [], total: 0 };
+  return tokenStore.listByUser(ctx.db, user.id, page.size, pageOffset(page));
 }
 
 export interface CreateUserTokenInput {
@@ -57,8 +261,8 @@ export interface CreateUserTokenInput {
 /** Creates a user token for `userId` (the caller, or anyone for a site admin); the secret is returned once. */
 export async function createUserToken(ctx: Ctx, userId: string, input: CreateUserTokenInput): Promise<{ token: tokenStore.Token; secret: string }> {
   const caller = requireUser(ctx);
-  if (caller.userId !== userId && !caller.isSiteAdmin) throw new NotFoundError('user not found');
-  if (!(await userStore.findById(ctx.db, userId))) throw new NotFoundError('user not found');
+  if (!managesTokensOf(caller, userId)) throw new NotFoundError(`user ${userId} not found`);
+  if (!(await userStore.findById(ctx.db, userId))) throw new NotFoundError(`user ${userId} not found`);
   if (input.expiredAt && input.expiredAt <= ctx.now()) throw new InvalidError('expired-at must be in the future', { pointer: '/data/attributes/expired-at' });
   const { secret, hash } = generateToken();
   const token = await tokenStore.insert(ctx.db, {
@@ -71,4 +275,17 @@ export async function createUserToken(ctx: Ctx, userId: string, input: CreateUse
     expiredAt: input.expiredAt ?? null,
   });
   return { token, secret };
+}
+
+/** A user token the caller manages; any other token, of a user or of a team or organization, is a 404. */
+export async function showUserToken(ctx: Ctx, id: string): Promise<tokenStore.Token> {
+  const caller = requireUser(ctx);
+  const token = await tokenStore.findById(ctx.db, id);
+  if (token?.kind !== 'user' || !token.userId || !managesTokensOf(caller, token.userId)) throw new NotFoundError(`authentication token ${id} not found`);
+  return token;
+}
+
+export async function deleteUserToken(ctx: Ctx, id: string): Promise<void> {
+  const token = await showUserToken(ctx, id);
+  if (!(await tokenStore.deleteById(ctx.db, token.id))) throw new NotFoundError(`authentication token ${id} not found`);
 }

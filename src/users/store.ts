@@ -55,3 +55,44 @@ export async function findPasswordHash(db: Db, id: string): Promise<string | nul
   const row = await db.selectFrom('users').select('password_hash').where('id', '=', id).executeTakeFirst();
   return row?.password_hash ?? null;
 }
+
+export interface UserChanges {
+  username?: string | undefined;
+  email?: string | undefined;
+}
+
+export async function update(db: Db, id: string, changes: UserChanges): Promise<User | undefined> {
+  if (changes.username === undefined && changes.email === undefined) return findById(db, id);
+  // Kysely leaves undefined values out of the SET list.
+  const row = await db.updateTable('users').set({ username: changes.username, email: changes.email }).where('id', '=', id).returningAll().executeTakeFirst();
+  return row && toUser(row);
+}
+
+export async function updatePasswordHash(db: Db, id: string, passwordHash: string): Promise<void> {
+  await db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', id).execute();
+}
+
+/** Whether `viewerId` is an active member of an organization that `userId` belongs to (invited or active). */
+export async function sharesOrganization(db: Db, viewerId: string, userId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('organization_memberships as viewer')
+    .innerJoin('organization_memberships as member', 'member.organization_id', 'viewer.organization_id')
+    .select('member.id')
+    .where('viewer.user_id', '=', viewerId)
+    .where('viewer.status', '=', 'active')
+    .where('member.user_id', '=', userId)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Whether `userId` has a membership (invited or active) in the organization. */
+export async function isMemberOf(db: Db, userId: string, organizationId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('organization_memberships')
+    .select('id')
+    .where('user_id', '=', userId)
+    .where('organization_id', '=', organizationId)
+    .executeTakeFirst();
+  return row !== undefined;
+}

@@ -1,0 +1,180 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Agent, fetch } from 'undici';
+import { freePort } from './harness.js';
+
+/** The compiled command, run as users run it. PGlite only: its data directory is the point. */
+const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli.js');
+const TOKEN = /^[1-9A-Za-z]{14}\.terrace\.[\w-]{64}$/;
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function start(args: string[], env: Record<string, string>): ChildProcess {
+  // A clean environment: no DATABASE_URL or TERRACE_* setting leaks in from the test run.
+  return spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', TERRACE_LOG_LEVEL: 'warn', ...env }, stdio: 'pipe' });
+}
+
+function run(args: string[], env: Record<string, string>, input = ''): Promise<Result> {
+  const child = start(args, env);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk) => (stdout += chunk));
+  child.stderr?.on('data', (chunk) => (stderr += chunk));
+  child.stdin?.end(input);
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+/** A running `terrace serve` and the lines it printed up to the CA certificate line. */
+async function serve(env: Record<string, string>): Promise<{ child: ChildProcess; lines: string[] }> {
+  const child = start(['serve'], env);
+  let stdout = '';
+  let stderr = '';
+  child.stderr?.on('data', (chunk) => (stderr += chunk));
+  const lines = await new Promise<string[]>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${stdout}\n${stderr}`)), 60_000);
+    child.stdout?.on('data', (chunk) => {
+      stdout += chunk;
+      if (/^CA certificate for clients.*\n/m.test(stdout)) {
+        clearTimeout(timer);
+        resolve(stdout.split('\n'));
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited with ${code}:\n${stdout}\n${stderr}`)));
+  });
+  return { child, lines };
+}
+
+async function stop(child: ChildProcess): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  child.kill('SIGTERM');
+  return exited;
+}
+
+describe('the terrace command', () => {
+  let dataDir = '';
+  let env: Record<string, string> = {};
+  let port = 0;
+  let adminToken = '';
+  let bobToken = '';
+  let running: ChildProcess | undefined;
+
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'terrace-command-'));
+    port = await freePort();
+    env = { TERRACE_DATA_DIR: dataDir, TERRACE_PORT: String(port) };
+  });
+  after(async () => {
+    if (running && running.exitCode === null) await stop(running);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function accountDetails(caFile: string, token: string): Promise<{ status: number; body: any }> {
+    const agent = new Agent({ connect: { ca: readFileSync(caFile) } });
+    try {
+      const res = await fetch(`https://localhost:${port}/api/v2/account/details`, { headers: { authorization: `Bearer ${token}` }, dispatcher: agent });
+      return { status: res.status, body: await res.json() };
+    } finally {
+      await agent.close();
+    }
+  }
+
+  // These two never open the database, so their runs go in parallel.
+  it('prints usage for --help on every command and exits 0', async () => {
+    const cases = [
+      [['--help'], 'Usage: terrace <command>'],
+      [['serve', '--help'], 'Usage: terrace serve'],
+      [['user', 'create', '--help'], 'Usage: terrace user create'],
+      [['token', 'create', '--help'], 'Usage: terrace token create'],
+    ] as const;
+    const results = await Promise.all(cases.map(([args]) => run([...args], env)));
+    cases.forEach(([args, usage], i) => {
+      const result = results[i] as Result;
+      assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
+      assert.ok(result.stdout.startsWith(usage), `${args.join(' ')} printed:\n${result.stdout}`);
+    });
+  });
+
+  it('stops with one line naming a bad setting', async () => {
+    const cases = [
+      [['serve'], { TERRACE_PORT: 'abc' }, 'TERRACE_PORT'],
+      [['serve', '--port', 'abc'], {}, '--port'],
+      [['user', 'create', 'x', '--email', 'x@example.com'], { TERRACE_RATE_LIMIT: '-1' }, 'TERRACE_RATE_LIMIT'],
+    ] as const;
+    const results = await Promise.all(cases.map(([args, settingEnv]) => run([...args], { ...env, ...settingEnv })));
+    cases.forEach(([, , name], i) => {
+      const result = results[i] as Result;
+      assert.notEqual(result.code, 0);
+      const lines = result.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, result.stderr);
+      assert.ok(lines[0]?.includes(name), result.stderr);
+    });
+  });
+
+  it('serves on first start with a new site-admin token and the CA certificate path', async () => {
+    const { child, lines } = await serve(env);
+    running = child;
+    const firstStart = lines.findIndex((l) => l.startsWith('First start: created the site-admin user'));
+    assert.ok(firstStart >= 0, lines.join('\n'));
+    adminToken = lines[firstStart + 1]?.trim() ?? '';
+    assert.match(adminToken, TOKEN);
+    const caFile = lines.find((l) => l.startsWith('CA certificate for clients'))?.split(': ')[1] ?? '';
+    assert.equal(caFile, join(dataDir, 'tls', 'ca.pem'));
+
+    const admin = await accountDetails(caFile, adminToken);
+    assert.equal(admin.status, 200);
+    assert.equal(admin.body.data.type, 'users');
+    assert.equal(admin.body.data.attributes.username, 'admin');
+    assert.equal((await accountDetails(caFile, `${adminToken}x`)).status, 401);
+    assert.equal(await stop(child), 0);
+  });
+
+  it('creates a user with a password read from stdin, and a token for it', async () => {
+    const created = await run(['user', 'create', 'bob', '--email', 'bob@example.com', '--password'], env, 'a long enough password\n');
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stdout, /^Created user bob \(user-[1-9A-Za-z]{16}\)\n$/);
+
+    const token = await run(['token', 'create', '--user', 'bob', '--description', 'from the command'], env);
+    assert.equal(token.code, 0, token.stderr);
+    bobToken = token.stdout.trim();
+    assert.match(bobToken, TOKEN);
+    assert.equal(token.stdout, `${bobToken}\n`, 'the token and nothing else');
+  });
+
+  it('refuses an unknown user, a taken name and a missing email', async () => {
+    const unknown = await run(['token', 'create', '--user', 'nobody'], env);
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /nobody/);
+    assert.equal(unknown.stdout, '');
+    const taken = await run(['user', 'create', 'bob', '--email', 'bob2@example.com'], env);
+    assert.notEqual(taken.code, 0);
+    assert.match(taken.stderr, /already taken/);
+    const noEmail = await run(['user', 'create', 'carol'], env);
+    assert.equal(noEmail.code, 2);
+    assert.match(noEmail.stderr, /--email is required/);
+  });
+
+  it('serves again with the same data: no new admin token, and both tokens work', async () => {
+    const { child, lines } = await serve(env);
+    running = child;
+    assert.ok(!lines.some((l) => l.startsWith('First start')), lines.join('\n'));
+    assert.ok(!lines.some((l) => TOKEN.test(l.trim())), 'no token printed');
+    const caFile = join(dataDir, 'tls', 'ca.pem');
+    const admin = await accountDetails(caFile, adminToken);
+    assert.equal(admin.status, 200);
+    assert.equal(admin.body.data.attributes.username, 'admin');
+    const bob = await accountDetails(caFile, bobToken);
+    assert.equal(bob.status, 200);
+    assert.equal(bob.body.data.attributes.username, 'bob');
+    assert.equal(bob.body.data.attributes.email, 'bob@example.com');
+    assert.equal(await stop(child), 0);
+  });
+});
