@@ -10,6 +10,7 @@ import { registerErrorHandling, registerJsonParsers } from './jsonapi/errors.js'
 import { oauthRoutes } from './oauth/routes.js';
 import { organizationRoutes } from './organizations/routes.js';
 import { userRoutes } from './users/routes.js';
+import { variableRoutes } from './variables/routes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -76,5 +77,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(oauthRoutes);
   await app.register(organizationRoutes);
   await app.register(userRoutes);
+  await app.register(variableRoutes);
   return app;
 }

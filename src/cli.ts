@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline';
 import pino from 'pino';
 import { ConfigError, loadConfig, parseSettingFlags, SETTINGS } from './config.js';
 import type { Ctx } from './context.js';
+import { SealError } from './crypto/sealing.js';
 import { openConfiguredDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { DomainError } from './errors.js';
@@ -9,6 +10,7 @@ import { serve } from './serve.js';
 import { ensureSiteAdmin, SITE_ADMIN_USERNAME } from './users/bootstrap.js';
 import * as userService from './users/service.js';
 import * as userStore from './users/store.js';
+import * as variableService from './variables/service.js';
 
 const SETTINGS_HELP = Object.values(SETTINGS)
   .map((s) => `  ${`${s.flag} VALUE`.padEnd(24)} ${s.env.padEnd(24)} ${s.description}`)
@@ -21,6 +23,7 @@ Commands:
   serve                          serve the API over HTTPS
   user create NAME --email E     create a user
   token create --user NAME       create an API token for a user
+  secrets rotate                 re-seal every secret under the current encryption key
 
 Run "terrace <command> --help" for a command's options.`,
   serve: `Usage: terrace serve [settings]
@@ -36,6 +39,12 @@ Settings as for "terrace serve" (the database ones matter here).`,
   token: `Usage: terrace token create --user NAME [--description TEXT] [settings]
 
 Prints a new API token for the user. Settings as for "terrace serve".`,
+  secrets: `Usage: terrace secrets rotate [--batch-size N] [settings]
+
+Re-seals every encrypted value (sensitive variables) under TERRACE_ENCRYPTION_KEY, N values per
+transaction (default 500). Values sealed under a key in TERRACE_PREVIOUS_ENCRYPTION_KEYS open again;
+values already under the current key are left alone, so the command can run again after an interruption.
+Settings as for "terrace serve".`,
 };
 
 /** Parses `--name value` / `--name=value` / `--flag` options; returns them and the positional arguments. */
@@ -136,11 +145,19 @@ async function main(argv: string[]): Promise<void> {
     });
     return void process.stdout.write(`${secret}\n`);
   }
+  if (command === 'secrets' && sub === 'rotate') {
+    const { options, positional } = parseOptions(args, ['batch-size'], []);
+    if (positional.length > 0) throw new UsageError(`unexpected argument ${positional[0]}`);
+    const batchSize = options['batch-size'] === undefined ? 500 : Number(options['batch-size']);
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new UsageError('--batch-size must be a positive integer');
+    const { resealed, unchanged } = await withAdminContext(flags, (ctx) => variableService.resealAll(ctx, batchSize));
+    return void process.stdout.write(`Re-sealed ${resealed} values under the current key (${unchanged} already were).\n`);
+  }
   throw new UsageError(`unknown command "${[command, sub].filter(Boolean).join(' ')}"`);
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof UsageError || err instanceof DomainError) {
+  if (err instanceof ConfigError || err instanceof UsageError || err instanceof DomainError || err instanceof SealError) {
     process.stderr.write(`terrace: ${err.message}\n`);
     process.exit(err instanceof UsageError ? 2 : 1);
   }

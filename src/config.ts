@@ -16,6 +16,8 @@ export interface Config {
   readonly adminToken: string | undefined;
   /** 32-byte key for secrets at rest (AES-256-GCM). */
   readonly encryptionKey: Buffer;
+  /** Keys of before a rotation: they still open values sealed under them, and seal nothing. */
+  readonly previousEncryptionKeys: readonly Buffer[];
   /** Requests per second allowed per token (or per IP when unauthenticated). */
   readonly rateLimit: number;
   readonly logLevel: string;
@@ -56,6 +58,11 @@ export const SETTINGS = {
     env: 'TERRACE_ENCRYPTION_KEY',
     flag: '--encryption-key',
     description: '32-byte key, base64 or hex, for secrets at rest (default: generated in the data dir)',
+  },
+  previousEncryptionKeys: {
+    env: 'TERRACE_PREVIOUS_ENCRYPTION_KEYS',
+    flag: '--previous-encryption-keys',
+    description: 'comma-separated earlier encryption keys that still open values sealed under them (key rotation)',
   },
   rateLimit: { env: 'TERRACE_RATE_LIMIT', flag: '--rate-limit', description: 'requests per second per token (default 30)' },
   logLevel: { env: 'TERRACE_LOG_LEVEL', flag: '--log-level', description: 'pino log level (default info)' },
@@ -151,6 +158,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<Setting
     throw new ConfigError(label('dataDir'), `cannot create ${dataDir}: ${(err as Error).message}`);
   }
   const encryptionKey = loadEncryptionKey(dataDir, get('encryptionKey'));
+  const previousEncryptionKeys = Object.freeze(
+    (get('previousEncryptionKeys') ?? '')
+      .split(',')
+      .filter((raw) => raw.trim() !== '')
+      .map((raw) => decodeKey(label('previousEncryptionKeys'), raw)),
+  );
 
   return Object.freeze({
     host,
@@ -162,6 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<Setting
     tlsKeyFile,
     adminToken,
     encryptionKey,
+    previousEncryptionKeys,
     rateLimit,
     logLevel: get('logLevel') ?? 'info',
   });

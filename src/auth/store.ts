@@ -39,8 +39,52 @@ export async function userStanding(db: Db, userId: string, organizationId: strin
   return { isOwner: owner !== undefined, isMember: owner !== undefined || membership !== undefined };
 }
 
-/** What authorization needs to know about a workspace: its organization and project. */
-export async function findWorkspaceScope(db: Db, workspaceId: string): Promise<{ id: string; name: string; organizationId: string; projectId: string } | undefined> {
-  const row = await db.selectFrom('workspaces').select(['id', 'name', 'organization_id', 'project_id']).where('id', '=', workspaceId).executeTakeFirst();
-  return row && { id: row.id, name: row.name, organizationId: row.organization_id, projectId: row.project_id };
+/** What authorization needs to know about a workspace: its organization and project (and the names for links). */
+export interface WorkspaceScope {
+  id: string;
+  name: string;
+  organizationId: string;
+  organizationName: string;
+  projectId: string;
+}
+
+function workspaceScopes(db: Db) {
+  return db
+    .selectFrom('workspaces')
+    .innerJoin('organizations', 'organizations.id', 'workspaces.organization_id')
+    .select(['workspaces.id', 'workspaces.name', 'workspaces.organization_id', 'organizations.name as organization_name', 'workspaces.project_id']);
+}
+
+function toWorkspaceScope(row: { id: string; name: string; organization_id: string; organization_name: string; project_id: string }): WorkspaceScope {
+  return { id: row.id, name: row.name, organizationId: row.organization_id, organizationName: row.organization_name, projectId: row.project_id };
+}
+
+export async function findWorkspaceScope(db: Db, workspaceId: string): Promise<WorkspaceScope | undefined> {
+  const row = await workspaceScopes(db).where('workspaces.id', '=', workspaceId).executeTakeFirst();
+  return row && toWorkspaceScope(row);
+}
+
+/** A workspace's scope by organization and workspace name. */
+export async function findWorkspaceScopeByName(db: Db, organizationName: string, workspaceName: string): Promise<WorkspaceScope | undefined> {
+  const row = await workspaceScopes(db).where('organizations.name', '=', organizationName).where('workspaces.name', '=', workspaceName).executeTakeFirst();
+  return row && toWorkspaceScope(row);
+}
+
+/** The organizations a user belongs to (as a member or an owner). */
+export async function userOrganizationIds(db: Db, userId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('organization_memberships')
+    .select('organization_id')
+    .where('user_id', '=', userId)
+    .where('status', '=', 'active')
+    .union(
+      db
+        .selectFrom('team_memberships')
+        .innerJoin('teams', 'teams.id', 'team_memberships.team_id')
+        .select('teams.organization_id')
+        .where('team_memberships.user_id', '=', userId)
+        .where('teams.is_owners', '=', true),
+    )
+    .execute();
+  return rows.map((r) => r.organization_id);
 }

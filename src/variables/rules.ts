@@ -1,0 +1,57 @@
+import { randomBytes } from 'node:crypto';
+import { InvalidError } from '../errors.js';
+
+/**
+ * The rules of a variable's attributes, for workspace variables and variable-set variables alike.
+ * Each check takes the JSON pointer of the attributes object, because a set's variables may also
+ * arrive nested in the set's own document.
+ */
+
+export type VariableCategory = 'terraform' | 'env';
+
+export const ATTRIBUTES_POINTER = '/data/attributes';
+
+// Limits from concepts/workspaces/variables/managing-variables.mdx "Character Limits".
+const MAX_KEY_LENGTH = 128;
+const MAX_DESCRIPTION_LENGTH = 512;
+const MAX_VALUE_BYTES = 256 * 1024;
+
+/** Terraform identifiers: a letter or `_`, then letters, digits, `_` and `-` (Unicode letters included, as in HCL). */
+const TERRAFORM_KEY = /^[\p{ID_Start}_][\p{ID_Continue}-]*$/u;
+/** POSIX shell environment names: the runner `export`s env variables (concepts/workspaces/variables). */
+const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function validateCategory(category: string, at = ATTRIBUTES_POINTER): VariableCategory {
+  if (category !== 'terraform' && category !== 'env') throw new InvalidError('category must be "terraform" or "env"', { pointer: `${at}/category` });
+  return category;
+}
+
+export function validateKey(key: string, category: VariableCategory, at = ATTRIBUTES_POINTER): string {
+  const pointer = { pointer: `${at}/key` };
+  if (key === '') throw new InvalidError('key is required', pointer);
+  if (key.length > MAX_KEY_LENGTH) throw new InvalidError(`key must be at most ${MAX_KEY_LENGTH} characters`, pointer);
+  if (category === 'terraform' && !TERRAFORM_KEY.test(key)) {
+    throw new InvalidError('key of a terraform variable must be a valid Terraform identifier: a letter or "_", then letters, digits, "_" and "-"', pointer);
+  }
+  if (category === 'env' && !ENV_KEY.test(key)) {
+    throw new InvalidError('key of an env variable must be a valid environment variable name: letters, digits and "_", not starting with a digit', pointer);
+  }
+  return key;
+}
+
+export function validateDescription(description: string, at = ATTRIBUTES_POINTER): string {
+  if (description.length > MAX_DESCRIPTION_LENGTH) {
+    throw new InvalidError(`description must be at most ${MAX_DESCRIPTION_LENGTH} characters`, { pointer: `${at}/description` });
+  }
+  return description;
+}
+
+export function validateValue(value: string, at = ATTRIBUTES_POINTER): string {
+  if (Buffer.byteLength(value, 'utf8') > MAX_VALUE_BYTES) throw new InvalidError('value must be at most 256 kilobytes', { pointer: `${at}/value` });
+  return value;
+}
+
+/** The `version-id` of a variable: new on every write. */
+export function newVersionId(): string {
+  return randomBytes(18).toString('hex');
+}

@@ -1,0 +1,249 @@
+import { authorize, can } from '../auth/authorize.js';
+import type { Action } from '../auth/permissions.js';
+import * as authStore from '../auth/store.js';
+import type { Ctx } from '../context.js';
+import { open, reseal, SealError, type SealingKeys, seal } from '../crypto/sealing.js';
+import { isUniqueViolation } from '../db/pg-errors.js';
+import { InvalidError, NotFoundError } from '../errors.js';
+import { newId } from '../ids.js';
+import { type Page, pageOffset } from '../jsonapi/pagination.js';
+import { ATTRIBUTES_POINTER, newVersionId, type VariableCategory, validateCategory, validateDescription, validateKey, validateValue } from './rules.js';
+import * as variableStore from './store.js';
+
+export type { VariableCategory } from './rules.js';
+export type { Variable, VariableWorkspace } from './store.js';
+
+/** A variable and the workspace it belongs to (named in its links). */
+export interface VariableView {
+  variable: variableStore.Variable;
+  workspace: variableStore.VariableWorkspace;
+}
+
+/** A workspace by id, or by organization and workspace name (the legacy `/vars` filters). */
+export type WorkspaceSelector = { id: string } | { organizationName: string; workspaceName: string };
+
+/** A variable by id, within a workspace (`/workspaces/:id/vars/:id`) or alone (legacy `/vars/:id`). */
+export interface VariableSelector {
+  variableId: string;
+  workspaceId?: string | undefined;
+}
+
+export interface CreateVariableInput {
+  key: string;
+  value?: string | null | undefined;
+  description?: string | null | undefined;
+  /** Validated here: `terraform` or `env`. */
+  category: string;
+  hcl?: boolean | undefined;
+  sensitive?: boolean | undefined;
+}
+
+/** Every attribute is optional; an absent one keeps its value. */
+export type UpdateVariableInput = Partial<CreateVariableInput>;
+
+function duplicateKey(key: string): InvalidError {
+  // 422 as in TFE ("Key has already been taken"); the unique index backs it against races.
+  return new InvalidError(`key ${key} has already been taken in this workspace for this category`, { pointer: `${ATTRIBUTES_POINTER}/key` });
+}
+
+function variableNotFound(id: string): NotFoundError {
+  return new NotFoundError(`variable ${id} not found`);
+}
+
+/** Loads a workspace and checks `action` on it; unknown and not permitted are the same 404. */
+async function authorizedWorkspace(ctx: Ctx, selector: WorkspaceSelector, action: Action): Promise<authStore.WorkspaceScope> {
+  const byId = 'id' in selector;
+  const scope = byId
+    ? await authStore.findWorkspaceScope(ctx.db, selector.id)
+    : await authStore.findWorkspaceScopeByName(ctx.db, selector.organizationName, selector.workspaceName);
+  const description = byId ? `workspace ${selector.id}` : `workspace ${selector.organizationName}/${selector.workspaceName}`;
+  if (!scope) throw new NotFoundError(`${description} not found`);
+  await authorize(ctx, action, { organizationId: scope.organizationId, description });
+  return scope;
+}
+
+/** The workspace of a variable, authorized for `action`. */
+async function authorizedWorkspaceOf(ctx: Ctx, selector: VariableSelector, action: Action): Promise<authStore.WorkspaceScope> {
+  if (selector.workspaceId !== undefined) return authorizedWorkspace(ctx, { id: selector.workspaceId }, action);
+  const variable = await variableStore.findById(ctx.db, selector.variableId);
+  if (!variable) throw variableNotFound(selector.variableId);
+  return authorizedWorkspace(ctx, { id: variable.workspaceId }, action);
+}
+
+/** A workspace's variables (all of them: TFE does not paginate this list). */
+export async function list(ctx: Ctx, selector: WorkspaceSelector): Promise<VariableView[]> {
+  const workspace = await authorizedWorkspace(ctx, selector, 'workspace:read-variables');
+  const variables = await variableStore.selectByWorkspace(ctx.db, workspace.id);
+  return variables.map((variable) => ({ variable, workspace }));
+}
+
+/** The organizations in which the caller may read variables; 'all' for a site admin. */
+async function organizationsReadable(ctx: Ctx): Promise<readonly string[] | 'all'> {
+  const subject = ctx.subject;
+  let candidates: string[];
+  if (subject.kind === 'user') {
+    if (subject.isSiteAdmin) return 'all';
+    candidates = await authStore.userOrganizationIds(ctx.db, subject.userId);
+  } else if (subject.kind === 'organization' || subject.kind === 'team') candidates = [subject.organizationId];
+  else return [];
+  const readable = [];
+  for (const organizationId of candidates) if (await can(ctx, 'workspace:read-variables', { organizationId })) readable.push(organizationId);
+  return readable;
+}
+
+/** Legacy `GET /vars` without filters: every workspace variable the caller may read (variables.mdx "List Variables"). */
+export async function listReadable(ctx: Ctx, page: Page): Promise<{ views: VariableView[]; total: number }> {
+  const organizationIds = await organizationsReadable(ctx);
+  const { variables, total } = await variableStore.selectPageAcrossWorkspaces(ctx.db, organizationIds, { limit: page.size, offset: pageOffset(page) });
+  return { views: variables, total };
+}
+
+export async function show(ctx: Ctx, selector: VariableSelector): Promise<VariableView> {
+  const workspace = await authorizedWorkspaceOf(ctx, selector, 'workspace:read-variables');
+  const stored = await variableStore.findById(ctx.db, selector.variableId, { workspaceId: workspace.id });
+  if (!stored) throw variableNotFound(selector.variableId);
+  const { sealedValue: _, ...variable } = stored;
+  return { variable, workspace };
+}
+
+/** Creates a variable; a sensitive value is stored sealed only. */
+export async function create(ctx: Ctx, selector: WorkspaceSelector, input: CreateVariableInput): Promise<VariableView> {
+  const workspace = await authorizedWorkspace(ctx, selector, 'workspace:manage-variables');
+  const category = validateCategory(input.category);
+  const key = validateKey(input.key, category);
+  const value = validateValue(input.value ?? '');
+  const sensitive = input.sensitive ?? false;
+  try {
+    const variable = await variableStore.insert(ctx.db, {
+      id: newId('var'),
+      workspaceId: workspace.id,
+      key,
+      value: sensitive ? null : value,
+      sealedValue: sensitive ? seal(ctx.config, value) : null,
+      description: validateDescription(input.description ?? ''),
+      category,
+      hcl: input.hcl ?? false,
+      sensitive,
+      versionId: newVersionId(),
+      now: ctx.now(),
+    });
+    return { variable, workspace };
+  } catch (err) {
+    if (isUniqueViolation(err, variableStore.WORKSPACE_KEY_CONSTRAINT)) throw duplicateKey(key);
+    throw err;
+  }
+}
+
+/**
+ * Updates the given attributes; every update gets a new version-id. A sensitive variable stays
+ * sensitive (its value is write-only: managing-variables.mdx "Sensitive Values"); making a variable
+ * sensitive moves its value into the sealed column in the same update.
+ */
+export async function update(ctx: Ctx, selector: VariableSelector, input: UpdateVariableInput): Promise<VariableView> {
+  const workspace = await authorizedWorkspaceOf(ctx, selector, 'workspace:manage-variables');
+  const plaintext = input.value === undefined || input.value === null ? undefined : validateValue(input.value);
+  const description = input.description === undefined ? undefined : validateDescription(input.description ?? '');
+  let key = input.key;
+  try {
+    const variable = await ctx.db.transaction().execute(async (trx) => {
+      const existing = await variableStore.findById(trx, selector.variableId, { workspaceId: workspace.id, forUpdate: true });
+      if (!existing) throw variableNotFound(selector.variableId);
+      const category = input.category === undefined ? existing.category : validateCategory(input.category);
+      key = validateKey(input.key ?? existing.key, category);
+      if (existing.sensitive && input.sensitive === false) {
+        throw new InvalidError('a sensitive variable cannot be made non-sensitive; delete it and create a new one', {
+          pointer: `${ATTRIBUTES_POINTER}/sensitive`,
+        });
+      }
+      const sensitive = existing.sensitive || input.sensitive === true;
+      const value = plaintext ?? existing.value ?? '';
+      // A sensitive variable given no new value keeps its sealed one; one becoming sensitive seals its plain value.
+      const keepSealed = existing.sensitive && plaintext === undefined;
+      const updated = await variableStore.update(trx, existing.id, {
+        key,
+        value: sensitive ? null : value,
+        sealedValue: !sensitive ? null : keepSealed ? existing.sealedValue : seal(ctx.config, value),
+        description: description ?? existing.description,
+        category,
+        hcl: input.hcl ?? existing.hcl,
+        sensitive,
+        versionId: newVersionId(),
+        now: ctx.now(),
+      });
+      if (!updated) throw variableNotFound(selector.variableId);
+      return updated;
+    });
+    return { variable, workspace };
+  } catch (err) {
+    if (isUniqueViolation(err, variableStore.WORKSPACE_KEY_CONSTRAINT)) throw duplicateKey(key ?? '');
+    throw err;
+  }
+}
+
+export async function destroy(ctx: Ctx, selector: VariableSelector): Promise<void> {
+  const workspace = await authorizedWorkspaceOf(ctx, selector, 'workspace:manage-variables');
+  if (!(await variableStore.deleteById(ctx.db, selector.variableId, workspace.id))) throw variableNotFound(selector.variableId);
+}
+
+/** A workspace variable with its value in clear, for a run's environment and inputs. */
+export interface RunVariable {
+  id: string;
+  key: string;
+  value: string;
+  category: VariableCategory;
+  hcl: boolean;
+  sensitive: boolean;
+}
+
+/**
+ * A workspace's own variables with sensitive values opened, for internal use (runs, effective
+ * variables with variable sets). No authorization: callers check theirs. Never serialize the result.
+ */
+export async function workspaceVariablesForRun(ctx: Pick<Ctx, 'db' | 'config'>, workspaceId: string): Promise<RunVariable[]> {
+  const variables = await variableStore.selectStoredByWorkspace(ctx.db, workspaceId);
+  return variables.map((v) => ({
+    id: v.id,
+    key: v.key,
+    value: v.sensitive ? open(ctx.config, v.sealedValue ?? '') : (v.value ?? ''),
+    category: v.category,
+    hcl: v.hcl,
+    sensitive: v.sensitive,
+  }));
+}
+
+/** The row's value under the current key; an error names the variable (never its value). */
+function resealRow(keys: SealingKeys, row: { id: string; sealedValue: string }): string | undefined {
+  try {
+    return reseal(keys, row.sealedValue);
+  } catch (err) {
+    if (err instanceof SealError) throw new SealError(`variable ${row.id}: ${err.message}`);
+    throw err;
+  }
+}
+
+/**
+ * Re-seals every sealed value (workspace and variable-set variables) under the current key, `batchSize`
+ * rows per transaction, so a rotation can run while the server serves. Values already under the current
+ * key are left alone, so an interrupted rotation can be run again.
+ */
+export async function resealAll(ctx: Pick<Ctx, 'db' | 'config'>, batchSize = 500): Promise<{ resealed: number; unchanged: number }> {
+  const total = { resealed: 0, unchanged: 0 };
+  let afterId = '';
+  for (;;) {
+    const batch = await ctx.db.transaction().execute(async (trx) => {
+      const rows = await variableStore.selectSealedBatch(trx, afterId, batchSize);
+      let resealed = 0;
+      for (const row of rows) {
+        const sealed = resealRow(ctx.config, row);
+        if (sealed === undefined) continue;
+        await variableStore.updateSealedValue(trx, row.id, sealed);
+        resealed++;
+      }
+      return { lastId: rows.at(-1)?.id, size: rows.length, resealed };
+    });
+    total.resealed += batch.resealed;
+    total.unchanged += batch.size - batch.resealed;
+    if (batch.size < batchSize || batch.lastId === undefined) return total;
+    afterId = batch.lastId;
+  }
+}

@@ -1,0 +1,182 @@
+import type { Db } from '../db/database.js';
+import type { VariableRow } from '../db/schema.js';
+import type { VariableCategory } from './rules.js';
+
+/** A workspace variable as the API shows it: the value is null when sensitive (only its sealed form is stored). */
+export interface Variable {
+  id: string;
+  workspaceId: string;
+  key: string;
+  value: string | null;
+  description: string;
+  category: VariableCategory;
+  hcl: boolean;
+  sensitive: boolean;
+  versionId: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** A variable with its stored secret, for internal use (runs, rotation); never serialized. */
+export interface StoredVariable extends Variable {
+  sealedValue: string | null;
+}
+
+function toStoredVariable(row: VariableRow): StoredVariable {
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id as string,
+    key: row.key,
+    value: row.value,
+    sealedValue: row.sealed_value,
+    description: row.description,
+    category: row.category as VariableCategory,
+    hcl: row.hcl,
+    sensitive: row.sensitive,
+    versionId: row.version_id,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toVariable(row: VariableRow): Variable {
+  const { sealedValue: _, ...variable } = toStoredVariable(row);
+  return variable;
+}
+
+/** The name of the unique index on (workspace_id, category, key): one key per workspace and category. */
+export const WORKSPACE_KEY_CONSTRAINT = 'variables_workspace_key';
+
+/** The columns a write sets; `value` and `sealedValue` are exclusive (one of them is null). */
+export interface VariableFields {
+  key: string;
+  value: string | null;
+  sealedValue: string | null;
+  description: string;
+  category: VariableCategory;
+  hcl: boolean;
+  sensitive: boolean;
+  versionId: string;
+}
+
+function columns(fields: VariableFields) {
+  return {
+    key: fields.key,
+    value: fields.value,
+    sealed_value: fields.sealedValue,
+    description: fields.description,
+    category: fields.category,
+    hcl: fields.hcl,
+    sensitive: fields.sensitive,
+    version_id: fields.versionId,
+  };
+}
+
+export async function insert(db: Db, variable: VariableFields & { id: string; workspaceId: string; now: Date }): Promise<Variable> {
+  const row = await db
+    .insertInto('variables')
+    .values({ id: variable.id, workspace_id: variable.workspaceId, ...columns(variable), created_at: variable.now, updated_at: variable.now })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return toVariable(row);
+}
+
+/** A workspace variable by id, optionally only within one workspace; locked for update when `forUpdate`. */
+export async function findById(db: Db, id: string, options: { workspaceId?: string; forUpdate?: boolean } = {}): Promise<StoredVariable | undefined> {
+  let query = db.selectFrom('variables').selectAll().where('id', '=', id).where('workspace_id', 'is not', null);
+  if (options.workspaceId !== undefined) query = query.where('workspace_id', '=', options.workspaceId);
+  if (options.forUpdate) query = query.forUpdate();
+  const row = await query.executeTakeFirst();
+  return row && toStoredVariable(row);
+}
+
+export async function update(db: Db, id: string, fields: VariableFields & { now: Date }): Promise<Variable | undefined> {
+  const row = await db
+    .updateTable('variables')
+    .set({ ...columns(fields), updated_at: fields.now })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+  return row && toVariable(row);
+}
+
+export async function deleteById(db: Db, id: string, workspaceId: string): Promise<boolean> {
+  const result = await db.deleteFrom('variables').where('id', '=', id).where('workspace_id', '=', workspaceId).executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}
+
+function workspaceVariables(db: Db, workspaceId: string) {
+  return db.selectFrom('variables').selectAll().where('workspace_id', '=', workspaceId).orderBy('created_at').orderBy('id');
+}
+
+/** All variables of one workspace, oldest first. */
+export async function selectByWorkspace(db: Db, workspaceId: string): Promise<Variable[]> {
+  return (await workspaceVariables(db, workspaceId).execute()).map(toVariable);
+}
+
+/** All variables of one workspace with their sealed values, for runs. */
+export async function selectStoredByWorkspace(db: Db, workspaceId: string): Promise<StoredVariable[]> {
+  return (await workspaceVariables(db, workspaceId).execute()).map(toStoredVariable);
+}
+
+/** The workspace a variable of a cross-workspace list belongs to, named for links. */
+export interface VariableWorkspace {
+  id: string;
+  name: string;
+  organizationName: string;
+}
+
+/**
+ * A page of workspace variables across the workspaces of `organizationIds` (every organization when 'all'),
+ * ordered by organization, workspace and age.
+ */
+export async function selectPageAcrossWorkspaces(
+  db: Db,
+  organizationIds: readonly string[] | 'all',
+  window: { limit: number; offset: number },
+): Promise<{ variables: Array<{ variable: Variable; workspace: VariableWorkspace }>; total: number }> {
+  if (organizationIds !== 'all' && organizationIds.length === 0) return { variables: [], total: 0 };
+  let base = db
+    .selectFrom('variables')
+    .innerJoin('workspaces', 'workspaces.id', 'variables.workspace_id')
+    .innerJoin('organizations', 'organizations.id', 'workspaces.organization_id');
+  if (organizationIds !== 'all') base = base.where('workspaces.organization_id', 'in', organizationIds);
+  const [rows, count] = await Promise.all([
+    base
+      .selectAll('variables')
+      .select(['workspaces.name as workspace_name', 'organizations.name as organization_name'])
+      .orderBy('organizations.name')
+      .orderBy('workspaces.name')
+      .orderBy('variables.created_at')
+      .orderBy('variables.id')
+      .limit(window.limit)
+      .offset(window.offset)
+      .execute(),
+    base.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow(),
+  ]);
+  return {
+    variables: rows.map((row) => ({
+      variable: toVariable(row),
+      workspace: { id: row.workspace_id as string, name: row.workspace_name, organizationName: row.organization_name },
+    })),
+    total: Number(count.count),
+  };
+}
+
+/** Up to `limit` sealed values with ids after `afterId`, in id order, locked for update (a rotation batch). */
+export async function selectSealedBatch(db: Db, afterId: string, limit: number): Promise<Array<{ id: string; sealedValue: string }>> {
+  const rows = await db
+    .selectFrom('variables')
+    .select(['id', 'sealed_value'])
+    .where('sealed_value', 'is not', null)
+    .where('id', '>', afterId)
+    .orderBy('id')
+    .limit(limit)
+    .forUpdate()
+    .execute();
+  return rows.map((row) => ({ id: row.id, sealedValue: row.sealed_value as string }));
+}
+
+export async function updateSealedValue(db: Db, id: string, sealedValue: string): Promise<void> {
+  await db.updateTable('variables').set({ sealed_value: sealedValue }).where('id', '=', id).execute();
+}
