@@ -11,6 +11,7 @@ import { oauthRoutes } from './oauth/routes.js';
 import { organizationRoutes } from './organizations/routes.js';
 import { userRoutes } from './users/routes.js';
 import { variableRoutes } from './variables/routes.js';
+import { variableSetRoutes } from './variable-sets/routes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -78,5 +79,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(organizationRoutes);
   await app.register(userRoutes);
   await app.register(variableRoutes);
+  await app.register(variableSetRoutes);
   return app;
 }

@@ -1,4 +1,4 @@
-import { ConflictError, type DomainError, NotFoundError } from '../errors.js';
+import { BadRequestError, ConflictError, type DomainError, NotFoundError } from '../errors.js';
 
 interface PgError {
   code?: string;
@@ -7,7 +7,7 @@ interface PgError {
 
 /**
  * Maps a PostgreSQL error to a domain error, or returns undefined for anything unexpected.
- * 23505 unique violation → 409; 23503 foreign key → 404; 22P02 bad text representation → 404.
+ * 23505 unique violation → 409; 23503 foreign key → 404; 22P02 bad text representation → 404; 22021 NUL in text → 400.
  */
 export function mapPgError(err: unknown): DomainError | undefined {
   const code = (err as PgError | null)?.code;
@@ -18,6 +18,9 @@ export function mapPgError(err: unknown): DomainError | undefined {
       return new NotFoundError('a referenced resource does not exist');
     case '22P02':
       return new NotFoundError('not found');
+    case '22021':
+      // A NUL character in a path segment or attribute: PostgreSQL text cannot hold it.
+      return new BadRequestError('text must not contain NUL (\\u0000) characters');
     default:
       return undefined;
   }

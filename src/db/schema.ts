@@ -162,6 +162,8 @@ export interface VariableSetTable {
   description: Generated<string>;
   is_global: Generated<boolean>;
   priority: Generated<boolean>;
+  /** The owning project of a project-owned set; NULL when the organization owns it. */
+  parent_project_id: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

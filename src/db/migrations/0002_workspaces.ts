@@ -24,7 +24,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('organization_id', 'text', (c) => c.notNull().references('organizations.id').onDelete('cascade'))
     // Deleting a project that still has workspaces is refused by the service; RESTRICT backs it up.
     .addColumn('project_id', 'text', (c) => c.notNull().references('projects.id').onDelete('restrict'))
-    .addColumn('name', 'text', (c) => c.notNull())
+    // Byte order ("C"): the unique index then also serves `ORDER BY name`, the same on PostgreSQL and PGlite.
+    .addColumn('name', sql`text collate "C"`, (c) => c.notNull())
     .addColumn('description', 'text', (c) => c.notNull().defaultTo(''))
     // NULL: follow the organization's default execution mode (setting-overwrites.execution-mode false).
     .addColumn('execution_mode', 'text')
@@ -61,6 +62,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addUniqueConstraint('workspaces_organization_name_key', ['organization_id', 'name'])
     .execute();
   await db.schema.createIndex('workspaces_project_idx').on('workspaces').columns(['project_id', 'name']).execute();
+  await db.schema.createIndex('workspaces_latest_change_idx').on('workspaces').columns(['organization_id', 'latest_change_at']).execute();
 
   await db.schema
     .createTable('remote_state_consumers')
@@ -109,10 +111,13 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('description', 'text', (c) => c.notNull().defaultTo(''))
     .addColumn('is_global', 'boolean', (c) => c.notNull().defaultTo(false))
     .addColumn('priority', 'boolean', (c) => c.notNull().defaultTo(false))
+    // The owning project of a project-owned set; NULL when the organization owns it (variable-sets.mdx "parent").
+    .addColumn('parent_project_id', 'text', (c) => c.references('projects.id').onDelete('cascade'))
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addUniqueConstraint('variable_sets_organization_name_key', ['organization_id', 'name'])
     .execute();
+  await db.schema.createIndex('variable_sets_parent_project_idx').on('variable_sets').column('parent_project_id').execute();
   await db.schema
     .createTable('variable_set_workspaces')
     .addColumn('variable_set_id', 'text', (c) => c.notNull().references('variable_sets.id').onDelete('cascade'))

@@ -1,0 +1,308 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { BadRequestError, DomainError, InvalidError } from '../errors.js';
+import { parseResourceBody } from '../jsonapi/body.js';
+import { document, type ResourceObject, resource, timestamp, toMany, toOne } from '../jsonapi/document.js';
+import { parseInclude } from '../jsonapi/include.js';
+import { type Page, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { type Query, queryBoolean, queryString } from '../jsonapi/query.js';
+import * as effectiveService from './effective-service.js';
+import * as variableSetService from './service.js';
+import * as variableSetVariableService from './variable-service.js';
+
+const NullableString = Type.Union([Type.String(), Type.Null()]);
+
+const CreateAttributes = Type.Object({
+  name: Type.String(),
+  description: Type.Optional(NullableString),
+  global: Type.Optional(Type.Boolean()),
+  priority: Type.Optional(Type.Boolean()),
+});
+const UpdateAttributes = Type.Partial(CreateAttributes);
+
+// category and key rules are checked by the service, for clearer messages than a schema union gives.
+const VariableAttributes = Type.Object({
+  key: Type.String(),
+  value: Type.Optional(NullableString),
+  description: Type.Optional(NullableString),
+  category: Type.String(),
+  hcl: Type.Optional(Type.Boolean()),
+  sensitive: Type.Optional(Type.Boolean()),
+});
+const UpdateVariableAttributes = Type.Partial(VariableAttributes);
+
+/**
+ * `vars` from variable-sets.mdx "Available Related Resources". go-tfe and the tfe provider also ask for
+ * `workspaces` and `projects` and read only their ids, which `relationships` always carries; their full
+ * resource objects are not added to `included` until the workspaces and projects APIs can serialize them.
+ */
+const INCLUDES = ['vars', 'workspaces', 'projects'] as const;
+
+const PROJECT_SCOPES: readonly variableSetService.ProjectListScope[] = ['owned', 'applied', 'shared', 'all'];
+
+function setPath(id: string): string {
+  return `/api/v2/varsets/${encodeURIComponent(id)}`;
+}
+
+function serializeVariableSet(view: variableSetService.VariableSetView): ResourceObject {
+  const { set, links } = view;
+  return resource(
+    'varsets',
+    set.id,
+    {
+      name: set.name,
+      description: set.description,
+      global: set.isGlobal,
+      priority: set.priority,
+      'updated-at': timestamp(set.updatedAt),
+      'var-count': links.variableIds.length,
+      'workspace-count': links.workspaceIds.length,
+      'project-count': links.projectIds.length,
+      permissions: { 'can-update': view.canUpdate },
+    },
+    {
+      organization: toOne('organizations', set.organizationName),
+      vars: toMany('vars', links.variableIds),
+      workspaces: toMany('workspaces', links.workspaceIds),
+      projects: toMany('projects', links.projectIds),
+      parent: set.parentProjectId === null ? toOne('organizations', set.organizationName) : toOne('projects', set.parentProjectId),
+    },
+    { self: setPath(set.id) },
+  );
+}
+
+function serializeVariable(v: variableSetService.VariableSetVariable, extra: ResourceObject['relationships'] = {}): ResourceObject {
+  return resource(
+    'vars',
+    v.id,
+    {
+      key: v.key,
+      // Write-only once sensitive (managing-variables.mdx "Sensitive Values").
+      value: v.sensitive ? null : v.value,
+      description: v.description,
+      sensitive: v.sensitive,
+      category: v.category,
+      hcl: v.hcl,
+      'created-at': timestamp(v.createdAt),
+      'version-id': v.versionId,
+    },
+    { varset: { ...toOne('varsets', v.variableSetId), links: { related: setPath(v.variableSetId) } }, ...extra },
+    { self: `${setPath(v.variableSetId)}/relationships/vars/${encodeURIComponent(v.id)}` },
+  );
+}
+
+function setDocument(view: variableSetService.VariableSetView) {
+  return document(serializeVariableSet(view), { included: (view.variables ?? []).map((v) => serializeVariable(v)) });
+}
+
+function listDocument(request: FastifyRequest, result: { views: variableSetService.VariableSetView[]; total: number }, page: Page) {
+  const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, result.total);
+  const included = result.views.flatMap((view) => (view.variables ?? []).map((v) => serializeVariable(v)));
+  return document(result.views.map(serializeVariableSet), { included, ...parts });
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The ids of a to-many linkage `{ data: [{ type, id }] }` at `pointer`. In a resource's relationships a
+ * bad linkage is a 422; as a whole request document (the relationships endpoints) a wrong type is a 400.
+ */
+function identifiers(linkage: unknown, type: string, pointer: string, wrongType: 'invalid' | 'bad-request'): string[] {
+  const data = isObject(linkage) ? linkage.data : undefined;
+  if (!Array.isArray(data)) {
+    if (wrongType === 'bad-request') throw new BadRequestError('the request must be a JSON:API document with a data array', { pointer: `${pointer}/data` });
+    throw new InvalidError(`must be {"data": [{"type": "${type}", "id": …}]}`, { pointer });
+  }
+  return data.map((item, index) => {
+    const at = `${pointer}/data/${index}`;
+    if (!isObject(item) || typeof item.id !== 'string') throw new InvalidError(`must be {"type": "${type}", "id": …}`, { pointer: `${at}/id` });
+    if (item.type !== type) {
+      const message = `type must be "${type}"`;
+      throw wrongType === 'bad-request' ? new BadRequestError(message, { pointer: `${at}/type` }) : new InvalidError(message, { pointer: `${at}/type` });
+    }
+    return item.id;
+  });
+}
+
+/** The complete variable definitions of `relationships.vars` (variable-sets.mdx "Create a Variable Set"). */
+function nestedVariables(relationships: Record<string, unknown>): variableSetService.VariableInput[] | undefined {
+  const linkage = relationships.vars;
+  if (linkage === undefined) return undefined;
+  const base = '/data/relationships/vars';
+  const data = isObject(linkage) ? linkage.data : undefined;
+  if (!Array.isArray(data)) throw new InvalidError('vars must be {"data": [{"type": "vars", "attributes": …}]}', { pointer: base });
+  return data.map((item, index) => {
+    try {
+      return parseResourceBody({ data: item }, 'vars', VariableAttributes).attributes;
+    } catch (err) {
+      // Point into this item rather than at a top-level document.
+      if (err instanceof DomainError && err.source && 'pointer' in err.source) {
+        throw new InvalidError(err.message, { pointer: `${base}/data/${index}${err.source.pointer.replace(/^\/data/, '')}` });
+      }
+      throw err;
+    }
+  });
+}
+
+function parent(relationships: Record<string, unknown>): variableSetService.ParentInput | undefined {
+  const linkage = relationships.parent;
+  if (linkage === undefined) return undefined;
+  const data = isObject(linkage) ? linkage.data : undefined;
+  if (!isObject(data) || typeof data.type !== 'string' || typeof data.id !== 'string') {
+    throw new InvalidError('parent must be {"data": {"type": "organizations" | "projects", "id": …}}', { pointer: '/data/relationships/parent' });
+  }
+  return { type: data.type, id: data.id };
+}
+
+function setInput(relationships: Record<string, unknown>) {
+  const many = (name: string, type: string) =>
+    relationships[name] === undefined ? undefined : identifiers(relationships[name], type, `/data/relationships/${name}`, 'invalid');
+  return {
+    workspaceIds: many('workspaces', 'workspaces'),
+    projectIds: many('projects', 'projects'),
+    variables: nestedVariables(relationships),
+    parent: parent(relationships),
+  };
+}
+
+function listOptions(query: Query) {
+  return { search: queryString(query, 'q'), page: parsePage(query), withVariables: parseInclude(query, INCLUDES).has('vars') };
+}
+
+function scopeParameter<T extends string>(query: Query, allowed: readonly T[]): T | undefined {
+  const scope = queryString(query, 'scope');
+  if (scope === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(scope)) throw new InvalidError(`scope must be one of ${allowed.join(', ')}`, { parameter: 'scope' });
+  return scope as T;
+}
+
+interface SetParams {
+  varset_id: string;
+}
+interface VariableParams extends SetParams {
+  var_id: string;
+}
+
+export async function variableSetRoutes(app: FastifyInstance): Promise<void> {
+  app.get<{ Params: { organization_name: string } }>('/api/v2/organizations/:organization_name/varsets', async (request, reply) => {
+    const query = request.query as Query;
+    const options = listOptions(query);
+    const result = await variableSetService.listForOrganization(request.ctx, request.params.organization_name, {
+      ...options,
+      isGlobal: queryBoolean(query, 'filter[global]'),
+      organizationOwnedOnly: scopeParameter(query, ['owned']) === 'owned',
+    });
+    return reply.send(listDocument(request, result, options.page));
+  });
+
+  app.get<{ Params: { project_id: string } }>('/api/v2/projects/:project_id/varsets', async (request, reply) => {
+    const query = request.query as Query;
+    const options = listOptions(query);
+    const scope = scopeParameter(query, PROJECT_SCOPES) ?? 'all';
+    const result = await variableSetService.listForProject(request.ctx, request.params.project_id, { ...options, scope });
+    return reply.send(listDocument(request, result, options.page));
+  });
+
+  app.get<{ Params: { workspace_id: string } }>('/api/v2/workspaces/:workspace_id/varsets', async (request, reply) => {
+    const options = listOptions(request.query as Query);
+    const result = await variableSetService.listForWorkspace(request.ctx, request.params.workspace_id, options);
+    return reply.send(listDocument(request, result, options.page));
+  });
+
+  app.post<{ Params: { organization_name: string } }>('/api/v2/organizations/:organization_name/varsets', async (request, reply) => {
+    const include = parseInclude(request.query as Query, INCLUDES);
+    const { attributes, relationships } = parseResourceBody(request.body, 'varsets', CreateAttributes);
+    const input = { ...attributes, ...setInput(relationships) };
+    // The doc's sample answer shows the variables just created.
+    const withVariables = include.has('vars') || input.variables !== undefined;
+    const view = await variableSetService.create(request.ctx, request.params.organization_name, input, { withVariables });
+    // 201 as the OpenAPI spec has it (the doc's table says 200; clients accept both).
+    return reply.code(201).send(setDocument(view));
+  });
+
+  app.get<{ Params: SetParams }>('/api/v2/varsets/:varset_id', async (request, reply) => {
+    const withVariables = parseInclude(request.query as Query, INCLUDES).has('vars');
+    return reply.send(setDocument(await variableSetService.show(request.ctx, request.params.varset_id, { withVariables })));
+  });
+
+  // PUT and PATCH in variable-sets.mdx; POST in the OpenAPI spec (updateVarsetPost).
+  app.route<{ Params: SetParams }>({
+    method: ['PATCH', 'PUT', 'POST'],
+    url: '/api/v2/varsets/:varset_id',
+    handler: async (request, reply) => {
+      const include = parseInclude(request.query as Query, INCLUDES);
+      const { attributes, relationships } = parseResourceBody(request.body, 'varsets', UpdateAttributes);
+      const input = { ...attributes, ...setInput(relationships) };
+      const withVariables = include.has('vars') || input.variables !== undefined;
+      return reply.send(setDocument(await variableSetService.update(request.ctx, request.params.varset_id, input, { withVariables })));
+    },
+  });
+
+  app.delete<{ Params: SetParams }>('/api/v2/varsets/:varset_id', async (request, reply) => {
+    await variableSetService.destroy(request.ctx, request.params.varset_id);
+    return reply.code(204).send();
+  });
+
+  const assignments = [
+    { path: 'workspaces', apply: variableSetService.applyToWorkspaces, remove: variableSetService.removeFromWorkspaces },
+    { path: 'projects', apply: variableSetService.applyToProjects, remove: variableSetService.removeFromProjects },
+  ] as const;
+  for (const { path, apply, remove } of assignments) {
+    app.post<{ Params: SetParams }>(`/api/v2/varsets/:varset_id/relationships/${path}`, async (request, reply) => {
+      await apply(request.ctx, request.params.varset_id, identifiers(request.body, path, '', 'bad-request'));
+      return reply.code(204).send();
+    });
+    app.delete<{ Params: SetParams }>(`/api/v2/varsets/:varset_id/relationships/${path}`, async (request, reply) => {
+      await remove(request.ctx, request.params.varset_id, identifiers(request.body, path, '', 'bad-request'));
+      return reply.code(204).send();
+    });
+  }
+
+  app.get<{ Params: SetParams }>('/api/v2/varsets/:varset_id/relationships/vars', async (request, reply) => {
+    const page = parsePage(request.query as Query);
+    const { variables, total } = await variableSetVariableService.list(request.ctx, request.params.varset_id, page);
+    const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
+    return reply.send(
+      document(
+        variables.map((v) => serializeVariable(v)),
+        parts,
+      ),
+    );
+  });
+
+  app.post<{ Params: SetParams }>('/api/v2/varsets/:varset_id/relationships/vars', async (request, reply) => {
+    const { attributes } = parseResourceBody(request.body, 'vars', VariableAttributes);
+    const variable = await variableSetVariableService.create(request.ctx, request.params.varset_id, attributes);
+    return reply.code(201).send(document(serializeVariable(variable)));
+  });
+
+  app.get<{ Params: VariableParams }>('/api/v2/varsets/:varset_id/relationships/vars/:var_id', async (request, reply) => {
+    const variable = await variableSetVariableService.show(request.ctx, request.params.varset_id, request.params.var_id);
+    return reply.send(document(serializeVariable(variable)));
+  });
+
+  app.patch<{ Params: VariableParams }>('/api/v2/varsets/:varset_id/relationships/vars/:var_id', async (request, reply) => {
+    const { attributes } = parseResourceBody(request.body, 'vars', UpdateVariableAttributes);
+    const variable = await variableSetVariableService.update(request.ctx, request.params.varset_id, request.params.var_id, attributes);
+    return reply.send(document(serializeVariable(variable)));
+  });
+
+  app.delete<{ Params: VariableParams }>('/api/v2/varsets/:varset_id/relationships/vars/:var_id', async (request, reply) => {
+    await variableSetVariableService.destroy(request.ctx, request.params.varset_id, request.params.var_id);
+    return reply.code(204).send();
+  });
+
+  // The OpenAPI spec's workspace view of a set's variables: which workspace variables they overwrite or lose to.
+  app.get<{ Params: SetParams & { workspace_id: string } }>(
+    '/api/v2/workspaces/:workspace_id/varsets/:varset_id/relationships/vars',
+    async (request, reply) => {
+      const entries = await effectiveService.listInWorkspace(request.ctx, request.params.workspace_id, request.params.varset_id);
+      const data = entries.map((entry) =>
+        serializeVariable(entry.variable, { overwritten: toMany('vars', entry.overwritten), overwriter: toOne('vars', entry.overwriter) }),
+      );
+      return reply.send(document(data));
+    },
+  );
+}
