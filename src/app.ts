@@ -12,6 +12,8 @@ import { organizationRoutes } from './organizations/routes.js';
 import { userRoutes } from './users/routes.js';
 import { variableRoutes } from './variables/routes.js';
 import { variableSetRoutes } from './variable-sets/routes.js';
+import { organizationTagRoutes } from './organization-tags/routes.js';
+import { projectRoutes } from './projects/routes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -80,5 +82,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(userRoutes);
   await app.register(variableRoutes);
   await app.register(variableSetRoutes);
+  await app.register(organizationTagRoutes);
+  await app.register(projectRoutes);
   return app;
 }

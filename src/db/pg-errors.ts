@@ -31,3 +31,9 @@ export function isUniqueViolation(err: unknown, constraint?: string): boolean {
   const e = err as PgError | null;
   return e?.code === '23505' && (constraint === undefined || e.constraint === constraint);
 }
+
+/** True when `err` is a foreign key violation, optionally of one named constraint. */
+export function isForeignKeyViolation(err: unknown, constraint?: string): boolean {
+  const e = err as PgError | null;
+  return e?.code === '23503' && (constraint === undefined || e.constraint === constraint);
+}

@@ -57,3 +57,34 @@ export function relationshipId(relationships: Record<string, unknown>, name: str
   }
   return id;
 }
+
+/**
+ * The items of a to-many document `{ "data": [{ "type": type, … }] }` at `pointer`, each with its own pointer.
+ * As a whole request document (`wrongShape` 'bad-request') a wrong shape or type is a 400; inside a
+ * resource's relationships ('invalid') it is a 422.
+ * @example parseResourceArray(request.body, 'tag-bindings', '', 'bad-request') // items at /data/0, /data/1, …
+ */
+export function parseResourceArray(
+  document: unknown,
+  type: string,
+  pointer: string,
+  wrongShape: 'bad-request' | 'invalid',
+): { item: Record<string, unknown>; pointer: string }[] {
+  const fail = (message: string, at: string) =>
+    wrongShape === 'bad-request' ? new BadRequestError(message, { pointer: at }) : new InvalidError(message, { pointer: at });
+  const data = isObject(document) ? document.data : undefined;
+  if (!Array.isArray(data)) throw fail(`must be {"data": [{"type": "${type}", …}]}`, `${pointer}/data`);
+  return data.map((item: unknown, index) => {
+    const at = `${pointer}/data/${index}`;
+    if (!isObject(item) || item.type !== type) throw fail(`type must be "${type}"`, `${at}/type`);
+    return { item, pointer: at };
+  });
+}
+
+/** The ids of a to-many linkage `{ "data": [{ "type": type, "id": … }] }` (see parseResourceArray); a missing id is a 422. */
+export function parseLinkageIds(document: unknown, type: string, pointer: string, wrongShape: 'bad-request' | 'invalid'): string[] {
+  return parseResourceArray(document, type, pointer, wrongShape).map(({ item, pointer: at }) => {
+    if (typeof item.id !== 'string') throw new InvalidError('id is required and must be a string', { pointer: `${at}/id` });
+    return item.id;
+  });
+}

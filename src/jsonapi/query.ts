@@ -23,3 +23,26 @@ export function queryBoolean(query: Query, name: string): boolean | undefined {
   if (value === 'true' || value === 'false') return value === 'true';
   throw new InvalidError(`query parameter ${name} must be true or false`, { parameter: name });
 }
+
+const TAGGED = /^filter\[tagged\]\[(\d+)\]\[(key|value)\]$/;
+
+/**
+ * `filter[tagged][i][key]` and `filter[tagged][i][value]`: key/value tag filters as go-tfe encodes them
+ * (cli-protocol.md §4.3). A pair without a value matches the key alone.
+ */
+export function queryTagged(query: Query): { key: string; value?: string | undefined }[] {
+  const byIndex = new Map<string, { key?: string | undefined; value?: string | undefined }>();
+  for (const name of Object.keys(query)) {
+    if (!name.startsWith('filter[tagged]')) continue;
+    const match = TAGGED.exec(name);
+    if (!match) throw new InvalidError(`${name}: tag filters are filter[tagged][i][key] and filter[tagged][i][value]`, { parameter: name });
+    const [, index, part] = match as unknown as [string, string, 'key' | 'value'];
+    const entry = byIndex.get(index) ?? {};
+    entry[part] = queryString(query, name);
+    byIndex.set(index, entry);
+  }
+  return [...byIndex].map(([index, { key, value }]) => {
+    if (!key) throw new InvalidError(`filter[tagged][${index}][key] is required`, { parameter: `filter[tagged][${index}][key]` });
+    return { key, value };
+  });
+}
