@@ -14,6 +14,7 @@ import { variableRoutes } from './variables/routes.js';
 import { variableSetRoutes } from './variable-sets/routes.js';
 import { organizationTagRoutes } from './organization-tags/routes.js';
 import { projectRoutes } from './projects/routes.js';
+import { organizationTokenRoutes } from './organization-tokens/routes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -84,5 +85,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(variableSetRoutes);
   await app.register(organizationTagRoutes);
   await app.register(projectRoutes);
+  await app.register(organizationTokenRoutes);
   return app;
 }

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { Token } from '../auth/token-store.js';
-import { InvalidError } from '../errors.js';
+import { parseExpiredAt, serializeToken } from '../auth/token-resource.js';
 import { parseResourceBody } from '../jsonapi/body.js';
-import { document, type ResourceObject, resource, timestamp, toOne } from '../jsonapi/document.js';
+import { document, type ResourceObject, resource, toOne } from '../jsonapi/document.js';
 import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
 import type { Query } from '../jsonapi/query.js';
 import * as userService from './service.js';
@@ -22,17 +21,6 @@ const CreateTokenAttributes = Type.Object({
   description: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   'expired-at': Type.Optional(Type.Union([Type.String(), Type.Null()])),
 });
-
-const ISO_8601 = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)$/;
-
-function parseExpiredAt(raw: string | null | undefined): Date | null {
-  if (raw === undefined || raw === null) return null;
-  const date = new Date(raw);
-  if (!ISO_8601.test(raw) || Number.isNaN(date.getTime())) {
-    throw new InvalidError('expired-at must be an ISO 8601 date and time, such as 2030-04-06T12:00:00Z', { pointer: '/data/attributes/expired-at' });
-  }
-  return date;
-}
 
 function userPath(id: string): string {
   return `/api/v2/users/${encodeURIComponent(id)}`;
@@ -60,7 +48,7 @@ function serializePermissions(p: userService.AccountPermissions): Record<string,
 }
 
 /** A user; email and account flags only when `view.isPrivate` (account.mdx). */
-function serializeUser(view: userService.UserView, options: { authenticatedResource?: boolean } = {}): ResourceObject {
+export function serializeUser(view: userService.UserView, options: { authenticatedResource?: boolean } = {}): ResourceObject {
   const { user } = view;
   const path = userPath(user.id);
   const privateAttributes = view.isPrivate
@@ -123,22 +111,6 @@ function serializeServiceUser(service: userService.ServiceUser): ResourceObject 
     },
     { 'authenticated-resource': { ...toOne(type, id), links: { related } } },
     { self: '/api/v2/account/details' },
-  );
-}
-
-/** A user token; `secret` is given only in the create response, later reads show `token: null`. */
-function serializeToken(token: Token, secret: string | null = null): ResourceObject {
-  return resource(
-    'authentication-tokens',
-    token.id,
-    {
-      'created-at': timestamp(token.createdAt),
-      'last-used-at': timestamp(token.lastUsedAt),
-      description: token.description,
-      token: secret,
-      'expired-at': timestamp(token.expiredAt),
-    },
-    { 'created-by': toOne('users', token.createdById) },
   );
 }
 
