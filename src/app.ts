@@ -8,13 +8,14 @@ import { API_VERSION_HEADERS, discoveryRoutes } from './discovery/routes.js';
 import { JSONAPI_MEDIA_TYPE } from './jsonapi/document.js';
 import { registerErrorHandling, registerJsonParsers } from './jsonapi/errors.js';
 import { oauthRoutes } from './oauth/routes.js';
-import { organizationRoutes } from './organizations/routes.js';
-import { userRoutes } from './users/routes.js';
-import { variableRoutes } from './variables/routes.js';
-import { variableSetRoutes } from './variable-sets/routes.js';
 import { organizationTagRoutes } from './organization-tags/routes.js';
-import { projectRoutes } from './projects/routes.js';
 import { organizationTokenRoutes } from './organization-tokens/routes.js';
+import { organizationRoutes } from './organizations/routes.js';
+import { projectRoutes } from './projects/routes.js';
+import { userRoutes } from './users/routes.js';
+import { variableSetRoutes } from './variable-sets/routes.js';
+import { variableRoutes } from './variables/routes.js';
+import { workspaceRoutes } from './workspaces/routes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -78,13 +79,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await app.register(discoveryRoutes);
+  await app.register(projectRoutes);
+  await app.register(organizationTagRoutes);
+  await app.register(workspaceRoutes);
+  await app.register(variableSetRoutes);
   await app.register(oauthRoutes);
   await app.register(organizationRoutes);
+  await app.register(organizationTokenRoutes);
   await app.register(userRoutes);
   await app.register(variableRoutes);
-  await app.register(variableSetRoutes);
-  await app.register(organizationTagRoutes);
-  await app.register(projectRoutes);
-  await app.register(organizationTokenRoutes);
   return app;
 }

@@ -18,6 +18,8 @@ export const WORKSPACE_ACTIONS = [
   'workspace:create',
   'workspace:update',
   'workspace:delete',
+  // Delete without the safe-delete checks: owners only, unless the organization's allow-force-delete-workspaces lets workspace admins (workspaces.mdx).
+  'workspace:force-delete',
   'workspace:lock',
   'workspace:unlock',
   'workspace:force-unlock',

@@ -98,7 +98,7 @@ forEachDatabase('organizations', (server) => {
     assert.equal(permissions['can-destroy'], true);
     assert.equal(permissions['can-update-api-token'], true);
     assert.equal(permissions['can-manage-subscription'], false);
-    assert.equal(permissions['can-create-workspace'], false, 'workspaces do not exist yet');
+    assert.equal(permissions['can-create-workspace'], true);
     assert.deepEqual(org.relationships['entitlement-set'], {
       data: { id: org.attributes['external-id'], type: 'entitlement-sets' },
       links: { related: `/api/v2/organizations/${name}/entitlement-set` },

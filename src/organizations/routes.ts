@@ -26,7 +26,7 @@ const PERMISSIONS: Readonly<Record<string, Action | null>> = {
   'can-access-via-teams': null,
   'can-create-module': null,
   'can-create-team': null,
-  'can-create-workspace': null,
+  'can-create-workspace': 'workspace:create',
   'can-manage-users': 'organization:manage-membership',
   'can-manage-subscription': null,
   'can-manage-sso': null,
@@ -57,7 +57,7 @@ function organizationPath(name: string): string {
   return `/api/v2/organizations/${encodeURIComponent(name)}`;
 }
 
-function serializeOrganization(view: organizationService.OrganizationView): ResourceObject {
+export function serializeOrganization(view: organizationService.OrganizationView): ResourceObject {
   const { organization: org, settings } = view;
   const path = organizationPath(org.name);
   return resource(

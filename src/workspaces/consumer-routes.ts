@@ -1,0 +1,35 @@
+import type { FastifyInstance } from 'fastify';
+import { parseLinkageIds } from '../jsonapi/body.js';
+import { document } from '../jsonapi/document.js';
+import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import type { Query } from '../jsonapi/query.js';
+import * as consumerService from './consumer-service.js';
+import { serializeWorkspace } from './serialize.js';
+
+interface IdParams {
+  workspace_id: string;
+}
+
+const PATH = '/api/v2/workspaces/:workspace_id/relationships/remote-state-consumers';
+
+export async function consumerRoutes(app: FastifyInstance): Promise<void> {
+  app.get<{ Params: IdParams }>(PATH, async (request, reply) => {
+    const ctx = request.ctx;
+    const page = parsePage(request.query as Query);
+    const { views, total } = await consumerService.list(ctx, request.params.workspace_id, page);
+    const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total);
+    return reply.send(document(views.map(serializeWorkspace), parts));
+  });
+
+  const changes: [method: 'post' | 'patch' | 'delete', how: consumerService.ConsumerChange][] = [
+    ['post', 'add'],
+    ['patch', 'replace'],
+    ['delete', 'remove'],
+  ];
+  for (const [method, how] of changes) {
+    app[method]<{ Params: IdParams }>(PATH, async (request, reply) => {
+      await consumerService.change(request.ctx, request.params.workspace_id, how, parseLinkageIds(request.body, 'workspaces', '', 'bad-request'));
+      return reply.code(204).send();
+    });
+  }
+}

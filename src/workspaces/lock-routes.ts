@@ -1,0 +1,42 @@
+import type { FastifyInstance } from 'fastify';
+import { BadRequestError, InvalidError } from '../errors.js';
+import * as lockService from './lock-service.js';
+import { workspaceDocument } from './serialize.js';
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The lock reason: `{"reason": …}` as workspaces.mdx documents, or the CLI's
+ * `{"data": {"type": "", "attributes": {"reason": …}}}`, whose empty type is not checked (cli-protocol.md §4.4).
+ */
+function lockReason(body: unknown): string {
+  if (body === undefined || body === null) return '';
+  if (!isObject(body)) throw new BadRequestError('the request body must be a JSON object', { pointer: '' });
+  const attributes = isObject(body.data) && isObject(body.data.attributes) ? body.data.attributes : undefined;
+  const [reason, pointer] = body.reason !== undefined ? [body.reason, '/reason'] : [attributes?.reason, '/data/attributes/reason'];
+  if (reason === undefined || reason === null) return '';
+  if (typeof reason !== 'string') throw new InvalidError('reason must be a string', { pointer });
+  return reason;
+}
+
+interface IdParams {
+  workspace_id: string;
+}
+
+/** Lock, unlock and force-unlock answer with the workspace document: the CLI decodes it (cli-protocol.md §5.3). */
+export async function lockRoutes(app: FastifyInstance): Promise<void> {
+  app.post<{ Params: IdParams }>('/api/v2/workspaces/:workspace_id/actions/lock', async (request, reply) => {
+    const reason = lockReason(request.body);
+    return reply.send(await workspaceDocument(request, await lockService.lock(request.ctx, request.params.workspace_id, reason)));
+  });
+
+  app.post<{ Params: IdParams }>('/api/v2/workspaces/:workspace_id/actions/unlock', async (request, reply) => {
+    return reply.send(await workspaceDocument(request, await lockService.unlock(request.ctx, request.params.workspace_id)));
+  });
+
+  app.post<{ Params: IdParams }>('/api/v2/workspaces/:workspace_id/actions/force-unlock', async (request, reply) => {
+    return reply.send(await workspaceDocument(request, await lockService.forceUnlock(request.ctx, request.params.workspace_id)));
+  });
+}

@@ -1,0 +1,190 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { InvalidError } from '../errors.js';
+import { parseResourceArray, parseResourceBody, relationshipId } from '../jsonapi/body.js';
+import { document } from '../jsonapi/document.js';
+import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { type Query, queryList, queryString, queryTagged } from '../jsonapi/query.js';
+import { validateTagBindings } from '../projects/tag-bindings.js';
+import { consumerRoutes } from './consumer-routes.js';
+import { lockRoutes } from './lock-routes.js';
+import { tagReferences } from './request.js';
+import { includedFor, serializeWorkspace, workspaceDocument } from './serialize.js';
+import * as workspaceService from './service.js';
+import { tagRoutes } from './tag-routes.js';
+
+const NullableString = Type.Union([Type.String(), Type.Null()]);
+const StringList = Type.Union([Type.Array(Type.String()), Type.Null()]);
+const Flag = Type.Optional(Type.Boolean());
+
+/** Every writable attribute of workspaces.mdx "Create a Workspace" / "Update a Workspace"; rules are in the service. */
+const WorkspaceAttributes = Type.Object({
+  name: Type.Optional(Type.String()),
+  description: Type.Optional(NullableString),
+  'execution-mode': Type.Optional(Type.String()),
+  operations: Flag,
+  'agent-pool-id': Type.Optional(NullableString),
+  'setting-overwrites': Type.Optional(Type.Object({ 'execution-mode': Flag, 'agent-pool': Flag })),
+  'allow-destroy-plan': Flag,
+  'assessments-enabled': Flag,
+  'auto-apply': Flag,
+  'auto-apply-run-trigger': Flag,
+  'auto-destroy-at': Type.Optional(NullableString),
+  'auto-destroy-activity-duration': Type.Optional(NullableString),
+  'file-triggers-enabled': Flag,
+  'global-remote-state': Flag,
+  'queue-all-runs': Flag,
+  'source-name': Type.Optional(NullableString),
+  'source-url': Type.Optional(NullableString),
+  'speculative-enabled': Flag,
+  'structured-run-output-enabled': Flag,
+  'terraform-version': Type.Optional(Type.String()),
+  'trigger-patterns': Type.Optional(StringList),
+  'trigger-prefixes': Type.Optional(StringList),
+  'working-directory': Type.Optional(NullableString),
+  'vcs-repo': Type.Optional(Type.Unknown()),
+});
+
+/** The sort fields of workspaces.mdx "List workspaces"; `-` in front reverses. */
+const SORT_FIELDS: readonly workspaceService.WorkspaceSortField[] = ['name', 'current-run.created-at', 'latest-change-at'];
+
+function parseSort(query: Query): workspaceService.WorkspaceSort {
+  const raw = queryString(query, 'sort') ?? 'name';
+  const descending = raw.startsWith('-');
+  const field = SORT_FIELDS.find((f) => f === (descending ? raw.slice(1) : raw));
+  if (!field) throw new InvalidError(`sort must be one of ${SORT_FIELDS.join(', ')}, optionally prefixed with "-"`, { parameter: 'sort' });
+  return { field, descending };
+}
+
+function listOptions(query: Query): workspaceService.ListOptions {
+  return {
+    filter: {
+      search: queryString(query, 'search[name]') || undefined,
+      wildcard: queryString(query, 'search[wildcard-name]') || undefined,
+      tags: queryList(query, 'search[tags]'),
+      excludeTags: queryList(query, 'search[exclude-tags]'),
+      projectId: queryString(query, 'filter[project][id]'),
+      currentRunStatuses: queryList(query, 'filter[current-run][status]'),
+      tagged: queryTagged(query),
+    },
+    sort: parseSort(query),
+    page: parsePage(query),
+  };
+}
+
+/** Reads a create or update document into the service's input. */
+function workspaceInput(body: unknown): workspaceService.WorkspaceInput {
+  const { attributes: a, relationships } = parseResourceBody(body, 'workspaces', WorkspaceAttributes);
+  const tags =
+    relationships.tags === undefined ? undefined : tagReferences(parseResourceArray(relationships.tags, 'tags', '/data/relationships/tags', 'invalid'));
+  const bindings = relationships['tag-bindings'];
+  return {
+    name: a.name,
+    description: a.description,
+    executionMode: a['execution-mode'],
+    operations: a.operations,
+    agentPoolId: a['agent-pool-id'],
+    overwritesExecutionMode: a['setting-overwrites']?.['execution-mode'],
+    allowDestroyPlan: a['allow-destroy-plan'],
+    assessmentsEnabled: a['assessments-enabled'],
+    autoApply: a['auto-apply'],
+    autoApplyRunTrigger: a['auto-apply-run-trigger'],
+    autoDestroyAt: a['auto-destroy-at'],
+    autoDestroyActivityDuration: a['auto-destroy-activity-duration'],
+    fileTriggersEnabled: a['file-triggers-enabled'],
+    globalRemoteState: a['global-remote-state'],
+    queueAllRuns: a['queue-all-runs'],
+    sourceName: a['source-name'],
+    sourceUrl: a['source-url'],
+    speculativeEnabled: a['speculative-enabled'],
+    structuredRunOutputEnabled: a['structured-run-output-enabled'],
+    terraformVersion: a['terraform-version'],
+    triggerPatterns: a['trigger-patterns'],
+    triggerPrefixes: a['trigger-prefixes'],
+    workingDirectory: a['working-directory'],
+    hasVcsRepo: a['vcs-repo'] !== undefined && a['vcs-repo'] !== null,
+    projectId: relationshipId(relationships, 'project', 'projects'),
+    tags,
+    tagBindings:
+      bindings === undefined
+        ? undefined
+        : validateTagBindings(
+            parseResourceArray(bindings, 'tag-bindings', '/data/relationships/tag-bindings', 'invalid').map(({ item }) => item),
+            '/data/relationships/tag-bindings/data',
+          ),
+  };
+}
+
+interface OrganizationParams {
+  organization_name: string;
+}
+interface NamedParams extends OrganizationParams {
+  workspace_name: string;
+}
+interface IdParams {
+  workspace_id: string;
+}
+
+function byName(params: NamedParams): workspaceService.WorkspaceSelector {
+  return { organizationName: params.organization_name, name: params.workspace_name };
+}
+
+export async function workspaceRoutes(app: FastifyInstance): Promise<void> {
+  app.get<{ Params: OrganizationParams }>('/api/v2/organizations/:organization_name/workspaces', async (request, reply) => {
+    const ctx = request.ctx;
+    const query = request.query as Query;
+    const options = listOptions(query);
+    const { views, total } = await workspaceService.list(ctx, request.params.organization_name, options);
+    const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), options.page, total);
+    return reply.send(document(views.map(serializeWorkspace), { included: await includedFor(request, views), ...parts }));
+  });
+
+  app.post<{ Params: OrganizationParams }>('/api/v2/organizations/:organization_name/workspaces', async (request, reply) => {
+    const view = await workspaceService.create(request.ctx, request.params.organization_name, workspaceInput(request.body));
+    return reply.code(201).send(await workspaceDocument(request, view));
+  });
+
+  app.get<{ Params: NamedParams }>('/api/v2/organizations/:organization_name/workspaces/:workspace_name', async (request, reply) => {
+    const view = await workspaceService.show(request.ctx, byName(request.params));
+    return reply.send(await workspaceDocument(request, view));
+  });
+
+  app.get<{ Params: IdParams }>('/api/v2/workspaces/:workspace_id', async (request, reply) => {
+    const view = await workspaceService.show(request.ctx, { id: request.params.workspace_id });
+    return reply.send(await workspaceDocument(request, view));
+  });
+
+  app.patch<{ Params: NamedParams }>('/api/v2/organizations/:organization_name/workspaces/:workspace_name', async (request, reply) => {
+    const view = await workspaceService.update(request.ctx, byName(request.params), workspaceInput(request.body));
+    return reply.send(await workspaceDocument(request, view));
+  });
+
+  app.patch<{ Params: IdParams }>('/api/v2/workspaces/:workspace_id', async (request, reply) => {
+    const view = await workspaceService.update(request.ctx, { id: request.params.workspace_id }, workspaceInput(request.body));
+    return reply.send(await workspaceDocument(request, view));
+  });
+
+  app.delete<{ Params: NamedParams }>('/api/v2/organizations/:organization_name/workspaces/:workspace_name', async (request, reply) => {
+    await workspaceService.destroy(request.ctx, byName(request.params));
+    return reply.code(204).send();
+  });
+
+  app.delete<{ Params: IdParams }>('/api/v2/workspaces/:workspace_id', async (request, reply) => {
+    await workspaceService.destroy(request.ctx, { id: request.params.workspace_id });
+    return reply.code(204).send();
+  });
+
+  app.post<{ Params: NamedParams }>('/api/v2/organizations/:organization_name/workspaces/:workspace_name/actions/safe-delete', async (request, reply) => {
+    await workspaceService.safeDestroy(request.ctx, byName(request.params));
+    return reply.code(204).send();
+  });
+
+  app.post<{ Params: IdParams }>('/api/v2/workspaces/:workspace_id/actions/safe-delete', async (request, reply) => {
+    await workspaceService.safeDestroy(request.ctx, { id: request.params.workspace_id });
+    return reply.code(204).send();
+  });
+
+  await app.register(lockRoutes);
+  await app.register(tagRoutes);
+  await app.register(consumerRoutes);
+}

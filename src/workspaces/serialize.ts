@@ -1,0 +1,167 @@
+import type { FastifyRequest } from 'fastify';
+import type { Action } from '../auth/permissions.js';
+import { document, type ResourceObject, resource, timestamp, toOne } from '../jsonapi/document.js';
+import { parseInclude } from '../jsonapi/include.js';
+import type { Query } from '../jsonapi/query.js';
+import { serializeOrganization } from '../organizations/routes.js';
+import { serializeProject } from '../projects/routes.js';
+import { serializeUser } from '../users/routes.js';
+import * as workspaceService from './service.js';
+
+/** The workspace serializer, shared by every workspace route file. */
+
+/** workspaces.mdx "Available Related Resources", and the OpenAPI list. Only what exists is included; the rest has nothing to include yet. */
+const INCLUDES = [
+  'organization',
+  'project',
+  'locked_by',
+  'readme',
+  'outputs',
+  'current_run',
+  'current_run.plan',
+  'current_run.apply',
+  'current_run.configuration_version',
+  'current_run.configuration_version.ingress_attributes',
+  'latest_run',
+  'latest_run.plan',
+  'latest_run.configuration_version',
+  'latest_run.configuration_version.ingress_attributes',
+  'current_state_version',
+  'current_state_version.resources_processed',
+  'current_configuration_version',
+  'current_configuration_version.ingress_attributes',
+  'current_assessment_result',
+  'agent_pool',
+  'vars',
+  'effective_tag_bindings',
+] as const;
+
+/**
+ * The `permissions` attribute: each key and the action that grants it. null marks what Terrace does not
+ * implement (always false). The CLI dereferences this object (cli-protocol.md §3.4) and picks
+ * safe-delete when `can-force-delete` is present (§4.4), so every key is always sent.
+ */
+const PERMISSIONS: Readonly<Record<string, Action | null>> = {
+  'can-update': 'workspace:update',
+  'can-destroy': 'workspace:delete',
+  'can-queue-run': 'workspace:queue-run',
+  'can-read-run': 'workspace:read',
+  'can-read-variable': 'workspace:read-variables',
+  'can-update-variable': 'workspace:manage-variables',
+  'can-read-state-versions': 'workspace:read-state',
+  'can-read-state-outputs': 'workspace:read-state',
+  'can-create-state-versions': 'workspace:write-state',
+  'can-queue-apply': 'workspace:apply-run',
+  'can-queue-destroy': 'workspace:apply-run',
+  'can-lock': 'workspace:lock',
+  'can-unlock': 'workspace:unlock',
+  'can-force-unlock': 'workspace:force-unlock',
+  'can-read-settings': 'workspace:read',
+  'can-manage-tags': 'workspace:update',
+  'can-force-delete': 'workspace:force-delete',
+  'can-manage-run-tasks': null,
+  'can-manage-assessments': null,
+  'can-read-assessment-results': null,
+  'can-manage-ephemeral-workspaces': null,
+};
+
+function serializePermissions(allowed: ReadonlySet<Action>): Record<string, boolean> {
+  return Object.fromEntries(Object.entries(PERMISSIONS).map(([key, action]) => [key, action !== null && allowed.has(action)]));
+}
+
+export function workspacePath(id: string): string {
+  return `/api/v2/workspaces/${encodeURIComponent(id)}`;
+}
+
+export function serializeWorkspace(view: workspaceService.WorkspaceView): ResourceObject {
+  const { workspace: ws, settings } = view;
+  const path = workspacePath(ws.id);
+  const executionMode = ws.executionMode ?? settings['default-execution-mode'];
+  // A workspace that follows the organization's default has not overwritten it (workspaces.mdx "setting-overwrites").
+  const overwritten = ws.executionMode !== null;
+  return resource(
+    'workspaces',
+    ws.id,
+    {
+      name: ws.name,
+      description: ws.description === '' ? null : ws.description,
+      environment: 'default',
+      'created-at': timestamp(ws.createdAt),
+      'updated-at': timestamp(ws.updatedAt),
+      'latest-change-at': timestamp(ws.latestChangeAt),
+      locked: ws.lockedBy !== null,
+      'locked-reason': ws.lockReason ?? '',
+      'execution-mode': executionMode,
+      operations: executionMode !== 'local',
+      'setting-overwrites': { 'execution-mode': overwritten, 'agent-pool': overwritten },
+      'terraform-version': ws.terraformVersion,
+      'working-directory': ws.workingDirectory,
+      'allow-destroy-plan': ws.allowDestroyPlan,
+      'assessments-enabled': ws.assessmentsEnabled,
+      'auto-apply': ws.autoApply,
+      'auto-apply-run-trigger': ws.autoApplyRunTrigger,
+      'auto-destroy-at': timestamp(ws.autoDestroyAt),
+      'auto-destroy-activity-duration': ws.autoDestroyActivityDuration,
+      'auto-destroy-status': null,
+      'file-triggers-enabled': ws.fileTriggersEnabled,
+      'global-remote-state': ws.globalRemoteState,
+      'queue-all-runs': ws.queueAllRuns,
+      'speculative-enabled': ws.speculativeEnabled,
+      'structured-run-output-enabled': ws.structuredRunOutputEnabled,
+      'trigger-patterns': ws.triggerPatterns,
+      'trigger-prefixes': ws.triggerPrefixes,
+      // No VCS connections yet; a non-null vcs-repo would also block CLI applies (cli-protocol.md §6.2).
+      'vcs-repo': null,
+      'vcs-repo-identifier': null,
+      'resource-count': ws.resourceCount,
+      // Averages over no runs are undefined; counts of no runs are 0.
+      'apply-duration-average': null,
+      'plan-duration-average': null,
+      'policy-check-failures': 0,
+      'run-failures': 0,
+      'workspace-kpis-runs-count': 0,
+      'last-assessment-result-at': null,
+      source: 'tfe-api',
+      'source-name': ws.sourceName,
+      'source-url': ws.sourceUrl,
+      'tag-names': view.tagNames,
+      permissions: serializePermissions(view.allowed),
+      actions: { 'is-destroyable': ws.lockedBy === null && ws.resourceCount === 0 },
+    },
+    {
+      organization: toOne('organizations', ws.organizationName),
+      project: toOne('projects', ws.projectId),
+      'current-run': toOne('runs', ws.currentRunId),
+      'latest-run': toOne('runs', ws.latestRunId),
+      'current-state-version': toOne('state-versions', ws.currentStateVersionId),
+      'current-configuration-version': toOne('configuration-versions', null),
+      'current-assessment-result': toOne('assessment-results', null),
+      'locked-by': toOne(ws.lockedBy?.kind ?? 'users', ws.lockedBy?.id),
+      'agent-pool': toOne('agent-pools', null),
+      'ssh-key': toOne('ssh-keys', null),
+      readme: toOne('workspace-readme', null),
+      outputs: { data: [] },
+      vars: { links: { related: `${path}/vars` } },
+      'remote-state-consumers': { links: { related: `${path}/relationships/remote-state-consumers` } },
+      'tag-bindings': { links: { related: `${path}/tag-bindings` } },
+      'effective-tag-bindings': { links: { related: `${path}/effective-tag-bindings` } },
+    },
+    { self: `/api/v2/organizations/${encodeURIComponent(ws.organizationName)}/workspaces/${encodeURIComponent(ws.name)}` },
+  );
+}
+
+/** The `included` resources for `include=`: the organization, the project and users holding locks. */
+export async function includedFor(request: FastifyRequest, views: workspaceService.WorkspaceView[]): Promise<ResourceObject[]> {
+  const include = parseInclude(request.query as Query, INCLUDES);
+  const related = await workspaceService.related(request.ctx, views, {
+    organization: include.has('organization'),
+    project: include.has('project'),
+    lockedBy: include.has('locked_by'),
+  });
+  return [...related.organizations.map(serializeOrganization), ...related.projects.map(serializeProject), ...related.users.map((user) => serializeUser(user))];
+}
+
+/** A workspace document with what `include=` asks for. */
+export async function workspaceDocument(request: FastifyRequest, view: workspaceService.WorkspaceView) {
+  return document(serializeWorkspace(view), { included: await includedFor(request, [view]) });
+}

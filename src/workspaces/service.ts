@@ -1,0 +1,351 @@
+import { allowedActions, authorize, can } from '../auth/authorize.js';
+import type { Action } from '../auth/permissions.js';
+import type { Ctx } from '../context.js';
+import { isUniqueViolation } from '../db/pg-errors.js';
+import { ConflictError, ForbiddenError, InvalidError, NotFoundError } from '../errors.js';
+import { newId } from '../ids.js';
+import { type Page, pageOffset } from '../jsonapi/pagination.js';
+import * as organizationService from '../organizations/service.js';
+import { type OrganizationSettings, resolveSettings } from '../organizations/settings.js';
+import * as projectService from '../projects/service.js';
+import type { TagBindingInput } from '../projects/tag-bindings.js';
+import * as userService from '../users/service.js';
+import {
+  ATTRIBUTES,
+  type ExecutionMode,
+  parseTimestamp,
+  validateAutoDestroyDuration,
+  validateName,
+  validateTagName,
+  validateTerraformVersion,
+} from './rules.js';
+import * as workspaceStore from './store.js';
+import * as tagStore from './tag-store.js';
+import { installedTerraformVersion } from './terraform-version.js';
+
+export type { ExecutionMode } from './rules.js';
+export type { LockHolder, Workspace, WorkspaceFilter, WorkspaceSort, WorkspaceSortField } from './store.js';
+
+/** A workspace as the caller sees it: its organization's effective settings, its flat tags and what the caller may do. */
+export interface WorkspaceView {
+  workspace: workspaceStore.Workspace;
+  settings: OrganizationSettings;
+  tagNames: string[];
+  allowed: ReadonlySet<Action>;
+}
+
+/** A workspace by id, or by organization and workspace name. */
+export type WorkspaceSelector = { id: string } | { organizationName: string; name: string };
+
+function describe(selector: WorkspaceSelector): string {
+  return 'id' in selector ? `workspace ${selector.id}` : `workspace ${selector.organizationName}/${selector.name}`;
+}
+
+/** The actions the caller may perform on a workspace of an organization with `settings`. */
+async function workspaceActions(ctx: Ctx, organizationId: string, settings: OrganizationSettings): Promise<ReadonlySet<Action>> {
+  const allowed = new Set(await allowedActions(ctx, { organizationId }));
+  // The organization may let workspace admins force-delete (workspaces.mdx "Force Delete a workspace").
+  if (settings['allow-force-delete-workspaces'] && allowed.has('workspace:delete')) allowed.add('workspace:force-delete');
+  return allowed;
+}
+
+/** Views of workspaces: flat tags in one query for all of them. */
+export async function viewsOf(ctx: Ctx, workspaces: readonly workspaceStore.Workspace[]): Promise<WorkspaceView[]> {
+  const tagNames = await tagStore.tagNamesByWorkspace(
+    ctx.db,
+    workspaces.map((ws) => ws.id),
+  );
+  const views: WorkspaceView[] = [];
+  for (const workspace of workspaces) {
+    const settings = resolveSettings(workspace.organizationSettings);
+    views.push({ workspace, settings, tagNames: tagNames.get(workspace.id) ?? [], allowed: await workspaceActions(ctx, workspace.organizationId, settings) });
+  }
+  return views;
+}
+
+export async function viewOf(ctx: Ctx, workspace: workspaceStore.Workspace): Promise<WorkspaceView> {
+  const [view] = await viewsOf(ctx, [workspace]);
+  return view as WorkspaceView;
+}
+
+/** Loads a workspace and checks `action` on it; unknown and not permitted are the same 404. */
+export async function findAuthorized(ctx: Ctx, selector: WorkspaceSelector, action: Action): Promise<workspaceStore.Workspace> {
+  const workspace =
+    'id' in selector ? await workspaceStore.findById(ctx.db, selector.id) : await workspaceStore.findByName(ctx.db, selector.organizationName, selector.name);
+  const description = describe(selector);
+  if (!workspace) throw new NotFoundError(`${description} not found`);
+  await authorize(ctx, action, { organizationId: workspace.organizationId, description });
+  return workspace;
+}
+
+/** Reloads a workspace after a change and returns its view. */
+export async function reload(ctx: Ctx, id: string): Promise<WorkspaceView> {
+  const workspace = await workspaceStore.findById(ctx.db, id);
+  if (!workspace) throw new NotFoundError(`workspace ${id} not found`);
+  return viewOf(ctx, workspace);
+}
+
+export async function show(ctx: Ctx, selector: WorkspaceSelector): Promise<WorkspaceView> {
+  return viewOf(ctx, await findAuthorized(ctx, selector, 'workspace:read'));
+}
+
+export interface ListOptions {
+  filter: workspaceStore.WorkspaceFilter;
+  sort: workspaceStore.WorkspaceSort;
+  page: Page;
+}
+
+/** The organization's workspaces the caller may read; an organization it may see but not its workspaces lists none. */
+export async function list(ctx: Ctx, organizationName: string, options: ListOptions): Promise<{ views: WorkspaceView[]; total: number }> {
+  const org = await organizationService.findAuthorized(ctx, organizationName, 'organization:read');
+  if (!(await can(ctx, 'workspace:read', { organizationId: org.id }))) return { views: [], total: 0 };
+  const window = { limit: options.page.size, offset: pageOffset(options.page) };
+  const { workspaces, total } = await workspaceStore.selectPage(ctx.db, org.id, options.filter, options.sort, window);
+  return { views: await viewsOf(ctx, workspaces), total };
+}
+
+/** Related resources of `include=` that exist: organizations, projects, and the users holding locks. */
+export interface Related {
+  organizations: organizationService.OrganizationView[];
+  projects: projectService.ProjectView[];
+  users: userService.UserView[];
+}
+
+/** Loads what `include` asks for, once per distinct resource; a lock holder the caller may not see is left out. */
+export async function related(
+  ctx: Ctx,
+  views: readonly WorkspaceView[],
+  include: { organization: boolean; project: boolean; lockedBy: boolean },
+): Promise<Related> {
+  const result: Related = { organizations: [], projects: [], users: [] };
+  if (include.organization) {
+    for (const name of new Set(views.map((v) => v.workspace.organizationName))) result.organizations.push(await organizationService.show(ctx, name));
+  }
+  if (include.project) {
+    for (const id of new Set(views.map((v) => v.workspace.projectId))) result.projects.push(await projectService.show(ctx, id, { withBindings: false }));
+  }
+  if (include.lockedBy) {
+    const userIds = new Set(views.flatMap((v) => (v.workspace.lockedBy?.kind === 'users' ? [v.workspace.lockedBy.id] : [])));
+    for (const id of userIds) {
+      try {
+        result.users.push(await userService.show(ctx, id));
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err;
+      }
+    }
+  }
+  return result;
+}
+
+/** A flat tag to attach by id or by name (name: created in the organization when missing). */
+export type TagReference = { id: string } | { name: string };
+
+/** Settings from a request body, before validation; undefined leaves a setting as it is (or at its default on create). */
+export interface WorkspaceInput {
+  name?: string | undefined;
+  description?: string | null | undefined;
+  executionMode?: string | undefined;
+  /** Deprecated `operations`: true is remote execution, false local. */
+  operations?: boolean | undefined;
+  agentPoolId?: string | null | undefined;
+  /** `setting-overwrites.execution-mode`: false follows the organization's default. */
+  overwritesExecutionMode?: boolean | undefined;
+  allowDestroyPlan?: boolean | undefined;
+  assessmentsEnabled?: boolean | undefined;
+  autoApply?: boolean | undefined;
+  autoApplyRunTrigger?: boolean | undefined;
+  autoDestroyAt?: string | null | undefined;
+  autoDestroyActivityDuration?: string | null | undefined;
+  fileTriggersEnabled?: boolean | undefined;
+  globalRemoteState?: boolean | undefined;
+  queueAllRuns?: boolean | undefined;
+  sourceName?: string | null | undefined;
+  sourceUrl?: string | null | undefined;
+  speculativeEnabled?: boolean | undefined;
+  structuredRunOutputEnabled?: boolean | undefined;
+  terraformVersion?: string | undefined;
+  triggerPatterns?: string[] | null | undefined;
+  triggerPrefixes?: string[] | null | undefined;
+  workingDirectory?: string | null | undefined;
+  /** A non-null `vcs-repo` was given. */
+  hasVcsRepo?: boolean | undefined;
+  projectId?: string | undefined;
+  /** `relationships.tags` (create only). */
+  tags?: TagReference[] | undefined;
+  /** `relationships.tag-bindings`, already validated: on update, the complete new set. */
+  tagBindings?: TagBindingInput[] | undefined;
+}
+
+function invalid(attribute: string, message: string): InvalidError {
+  return new InvalidError(message, { pointer: `${ATTRIBUTES}/${attribute}` });
+}
+
+/**
+ * The execution mode to store: a mode, null to follow the organization's default, or undefined to
+ * keep the current one. `current` is undefined on create.
+ */
+function executionModeOf(input: WorkspaceInput, current: ExecutionMode | null | undefined): ExecutionMode | null | undefined {
+  if (input.executionMode !== undefined && input.operations !== undefined) {
+    throw invalid('operations', 'operations is deprecated and must not be given with execution-mode');
+  }
+  const mode = input.executionMode ?? (input.operations === undefined ? undefined : input.operations ? 'remote' : 'local');
+  if (mode !== undefined && mode !== 'remote' && mode !== 'local' && mode !== 'agent') {
+    throw invalid('execution-mode', 'execution-mode must be "remote", "local" or "agent"');
+  }
+  // The agents entitlement is false: no agent pool exists to run on.
+  if (mode === 'agent') throw invalid('execution-mode', 'execution-mode "agent" needs an agent pool, and this server has none');
+  if (input.agentPoolId) throw invalid('agent-pool-id', `agent pool ${input.agentPoolId} not found`);
+  if (input.overwritesExecutionMode === false) {
+    if (mode !== undefined)
+      throw invalid('setting-overwrites/execution-mode', 'execution-mode must not be given when setting-overwrites.execution-mode is false');
+    return null;
+  }
+  if (input.overwritesExecutionMode === true && mode === undefined && !current) {
+    throw invalid('execution-mode', 'execution-mode is required when setting-overwrites.execution-mode is true');
+  }
+  return mode;
+}
+
+/** Validates the settings of `input` and returns those to store (undefined ones stay as they are). */
+function settingsOf(input: WorkspaceInput, current: workspaceStore.Workspace | undefined): Partial<workspaceStore.WorkspaceSettings> {
+  if (input.hasVcsRepo) {
+    throw invalid('vcs-repo', 'VCS connections are not supported by this server yet: create the workspace without vcs-repo and use the CLI or the API');
+  }
+  if (input.name !== undefined) validateName(input.name);
+  if (input.assessmentsEnabled) throw invalid('assessments-enabled', 'health assessments are not available on this server');
+  if (input.terraformVersion !== undefined) validateTerraformVersion(input.terraformVersion);
+  if (input.autoDestroyActivityDuration) validateAutoDestroyDuration(input.autoDestroyActivityDuration);
+  const autoDestroyAt =
+    input.autoDestroyAt === undefined ? undefined : input.autoDestroyAt === null ? null : parseTimestamp(input.autoDestroyAt, `${ATTRIBUTES}/auto-destroy-at`);
+  const nullToEmpty = <T>(value: T | null | undefined, empty: T): T | undefined => (value === undefined ? undefined : (value ?? empty));
+  return {
+    name: input.name,
+    description: nullToEmpty(input.description, ''),
+    executionMode: executionModeOf(input, current ? current.executionMode : undefined),
+    allowDestroyPlan: input.allowDestroyPlan,
+    assessmentsEnabled: input.assessmentsEnabled,
+    autoApply: input.autoApply,
+    autoApplyRunTrigger: input.autoApplyRunTrigger,
+    autoDestroyAt,
+    autoDestroyActivityDuration: input.autoDestroyActivityDuration === '' ? null : input.autoDestroyActivityDuration,
+    fileTriggersEnabled: input.fileTriggersEnabled,
+    globalRemoteState: input.globalRemoteState,
+    queueAllRuns: input.queueAllRuns,
+    sourceName: input.sourceName,
+    sourceUrl: input.sourceUrl,
+    speculativeEnabled: input.speculativeEnabled,
+    structuredRunOutputEnabled: input.structuredRunOutputEnabled,
+    terraformVersion: input.terraformVersion,
+    triggerPatterns: nullToEmpty(input.triggerPatterns, []),
+    triggerPrefixes: nullToEmpty(input.triggerPrefixes, []),
+    workingDirectory: nullToEmpty(input.workingDirectory, ''),
+  };
+}
+
+const PROJECT_POINTER = '/data/relationships/project';
+const TAGS_POINTER = '/data/relationships/tags/data';
+
+function checkTagNames(tags: readonly TagReference[] | undefined): void {
+  tags?.forEach((tag, index) => {
+    if ('name' in tag) validateTagName(tag.name, `${TAGS_POINTER}/${index}/attributes/name`);
+  });
+}
+
+async function checkProject(ctx: Ctx, organizationId: string, projectId: string): Promise<void> {
+  if (!(await workspaceStore.projectExists(ctx.db, organizationId, projectId))) {
+    throw new InvalidError(`project ${projectId} not found in this organization`, { pointer: PROJECT_POINTER });
+  }
+}
+
+function duplicateName(name: string): InvalidError {
+  // 422 for a taken name, as for every other invalid attribute (workspaces.mdx "Create a Workspace").
+  return new InvalidError(`name ${name} has already been taken`, { pointer: `${ATTRIBUTES}/name` });
+}
+
+function withBindingIds(bindings: readonly TagBindingInput[]): (TagBindingInput & { id: string })[] {
+  return bindings.map((b) => ({ ...b, id: newId('tb') }));
+}
+
+/** Tags to attach, by reference: missing names are created, unknown ids refused. */
+export async function resolveTags(ctx: Ctx, organizationId: string, tags: readonly TagReference[], pointer: string): Promise<tagStore.Tag[]> {
+  const ids = tags.flatMap((t) => ('id' in t ? [t.id] : []));
+  const names = [...new Set(tags.flatMap((t) => ('name' in t ? [t.name] : [])))];
+  const byId = await tagStore.findByIds(ctx.db, organizationId, ids);
+  const known = new Set(byId.map((t) => t.id));
+  const unknown = tags.findIndex((t) => 'id' in t && !known.has(t.id));
+  if (unknown >= 0)
+    throw new InvalidError(`tag ${(tags[unknown] as { id: string }).id} not found in this organization`, { pointer: `${pointer}/${unknown}/id` });
+  const byName = await tagStore.ensureTags(ctx.db, organizationId, names, () => newId('tag'), ctx.now());
+  return [...byId, ...byName];
+}
+
+/** Creates a workspace in the organization's default project unless another of its projects is named. */
+export async function create(ctx: Ctx, organizationName: string, input: WorkspaceInput): Promise<WorkspaceView> {
+  const org = await organizationService.findAuthorized(ctx, organizationName, 'workspace:create');
+  if (input.name === undefined) throw invalid('name', 'name is required');
+  const settings = settingsOf(input, undefined);
+  checkTagNames(input.tags);
+  if (input.projectId !== undefined) await checkProject(ctx, org.id, input.projectId);
+  const projectId = input.projectId ?? (await workspaceStore.findDefaultProjectId(ctx.db, org.id));
+  if (!projectId) throw new NotFoundError(`organization ${organizationName} has no default project`);
+  const terraformVersion = settings.terraformVersion ?? (await installedTerraformVersion());
+  const id = newId('ws');
+  try {
+    await ctx.db.transaction().execute(async (trx) => {
+      const now = ctx.now();
+      await workspaceStore.insert(trx, { id, organizationId: org.id, now, settings: { ...settings, name: input.name as string, projectId, terraformVersion } });
+      const tags = await resolveTags({ ...ctx, db: trx }, org.id, input.tags ?? [], TAGS_POINTER);
+      await tagStore.attach(
+        trx,
+        id,
+        tags.map((t) => t.id),
+      );
+      await tagStore.upsertBindings(trx, id, withBindingIds(input.tagBindings ?? []), now);
+    });
+  } catch (err) {
+    if (isUniqueViolation(err, 'workspaces_organization_name_key')) throw duplicateName(input.name);
+    throw err;
+  }
+  return reload(ctx, id);
+}
+
+/** Changes settings, moves the workspace to another project, or replaces its tag bindings. */
+export async function update(ctx: Ctx, selector: WorkspaceSelector, input: WorkspaceInput): Promise<WorkspaceView> {
+  const workspace = await findAuthorized(ctx, selector, 'workspace:update');
+  const settings = settingsOf(input, workspace);
+  if (input.tags !== undefined) throw new InvalidError('tags are added with POST /workspaces/:id/relationships/tags', { pointer: '/data/relationships/tags' });
+  if (input.projectId !== undefined) await checkProject(ctx, workspace.organizationId, input.projectId);
+  try {
+    await ctx.db.transaction().execute(async (trx) => {
+      const now = ctx.now();
+      await workspaceStore.update(trx, workspace.id, { ...settings, projectId: input.projectId }, now);
+      if (input.tagBindings !== undefined) await tagStore.replaceBindings(trx, workspace.id, withBindingIds(input.tagBindings), now);
+    });
+  } catch (err) {
+    if (isUniqueViolation(err, 'workspaces_organization_name_key')) throw duplicateName(input.name ?? workspace.name);
+    throw err;
+  }
+  return reload(ctx, workspace.id);
+}
+
+/** Force delete: no check for managed resources. Owners only, unless the organization lets workspace admins. */
+export async function destroy(ctx: Ctx, selector: WorkspaceSelector): Promise<void> {
+  const workspace = await findAuthorized(ctx, selector, 'workspace:delete');
+  const allowed = await workspaceActions(ctx, workspace.organizationId, resolveSettings(workspace.organizationSettings));
+  // A visible workspace the caller may delete but not force-delete: 403 (workspaces.mdx "Force Delete a workspace").
+  if (!allowed.has('workspace:force-delete')) throw new ForbiddenError(`not authorized to force delete ${describe(selector)}; use safe-delete`);
+  await workspaceStore.deleteById(ctx.db, workspace.id);
+}
+
+/** Deletes a workspace only when it manages no resources and is not locked (workspaces.mdx "Safe Delete a workspace"). */
+export async function safeDestroy(ctx: Ctx, selector: WorkspaceSelector): Promise<void> {
+  const workspace = await findAuthorized(ctx, selector, 'workspace:delete');
+  // The CLI maps a 409 mentioning "locked" to its own message (cli-protocol.md §4.4).
+  if (workspace.lockedBy) throw new ConflictError(`workspace ${workspace.name} is locked and cannot be deleted`);
+  if (workspace.resourceCount > 0) {
+    throw new ConflictError(`workspace ${workspace.name} is not safe to delete because it is managing ${workspace.resourceCount} resources`);
+  }
+  if (!(await workspaceStore.deleteById(ctx.db, workspace.id, { onlyIfSafe: true }))) {
+    throw new ConflictError(`workspace ${workspace.name} was locked or changed while deleting; it is not safe to delete`);
+  }
+}

@@ -1,0 +1,332 @@
+import { sql, type Updateable } from 'kysely';
+import type { Db } from '../db/database.js';
+import type { WorkspaceRow, WorkspaceTable } from '../db/schema.js';
+import { containsPattern, type ExecutionMode, wildcardPattern } from './rules.js';
+
+/** Who holds a workspace's lock: the relationship type and id of `locked-by`. */
+export interface LockHolder {
+  kind: 'users' | 'teams' | 'runs';
+  id: string;
+}
+
+/** The settings a client may write (create and update), camelCase; the store maps them to columns. */
+export interface WorkspaceSettings {
+  name: string;
+  projectId: string;
+  description: string;
+  /** null: follow the organization's default-execution-mode. */
+  executionMode: ExecutionMode | null;
+  allowDestroyPlan: boolean;
+  assessmentsEnabled: boolean;
+  autoApply: boolean;
+  autoApplyRunTrigger: boolean;
+  autoDestroyAt: Date | null;
+  autoDestroyActivityDuration: string | null;
+  fileTriggersEnabled: boolean;
+  globalRemoteState: boolean;
+  queueAllRuns: boolean;
+  sourceName: string | null;
+  sourceUrl: string | null;
+  speculativeEnabled: boolean;
+  structuredRunOutputEnabled: boolean;
+  terraformVersion: string;
+  triggerPatterns: string[];
+  triggerPrefixes: string[];
+  workingDirectory: string;
+}
+
+export interface Workspace extends WorkspaceSettings {
+  id: string;
+  organizationId: string;
+  organizationName: string;
+  /** The organization's stored settings (by wire name), for its defaults. */
+  organizationSettings: Record<string, unknown>;
+  lockedBy: LockHolder | null;
+  lockReason: string | null;
+  currentRunId: string | null;
+  latestRunId: string | null;
+  currentStateVersionId: string | null;
+  resourceCount: number;
+  latestChangeAt: Date;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+type JoinedRow = WorkspaceRow & { organization_name: string; organization_settings: Record<string, unknown> };
+
+function toWorkspace(row: JoinedRow): Workspace {
+  return {
+    id: row.id,
+    organizationId: row.organization_id,
+    organizationName: row.organization_name,
+    organizationSettings: row.organization_settings,
+    projectId: row.project_id,
+    name: row.name,
+    description: row.description,
+    executionMode: row.execution_mode as ExecutionMode | null,
+    allowDestroyPlan: row.allow_destroy_plan,
+    assessmentsEnabled: row.assessments_enabled,
+    autoApply: row.auto_apply,
+    autoApplyRunTrigger: row.auto_apply_run_trigger,
+    autoDestroyAt: row.auto_destroy_at,
+    autoDestroyActivityDuration: row.auto_destroy_activity_duration,
+    fileTriggersEnabled: row.file_triggers_enabled,
+    globalRemoteState: row.global_remote_state,
+    queueAllRuns: row.queue_all_runs,
+    sourceName: row.source_name,
+    sourceUrl: row.source_url,
+    speculativeEnabled: row.speculative_enabled,
+    structuredRunOutputEnabled: row.structured_run_output_enabled,
+    terraformVersion: row.terraform_version,
+    triggerPatterns: row.trigger_patterns,
+    triggerPrefixes: row.trigger_prefixes,
+    workingDirectory: row.working_directory,
+    lockedBy: row.locked_by_kind && row.locked_by_id ? { kind: row.locked_by_kind as LockHolder['kind'], id: row.locked_by_id } : null,
+    lockReason: row.lock_reason,
+    currentRunId: row.current_run_id,
+    latestRunId: row.latest_run_id,
+    currentStateVersionId: row.current_state_version_id,
+    resourceCount: row.resource_count,
+    latestChangeAt: row.latest_change_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toColumns(settings: Partial<WorkspaceSettings>): Updateable<WorkspaceTable> {
+  const columns: Updateable<WorkspaceTable> = {
+    name: settings.name,
+    project_id: settings.projectId,
+    description: settings.description,
+    execution_mode: settings.executionMode,
+    allow_destroy_plan: settings.allowDestroyPlan,
+    assessments_enabled: settings.assessmentsEnabled,
+    auto_apply: settings.autoApply,
+    auto_apply_run_trigger: settings.autoApplyRunTrigger,
+    auto_destroy_at: settings.autoDestroyAt,
+    auto_destroy_activity_duration: settings.autoDestroyActivityDuration,
+    file_triggers_enabled: settings.fileTriggersEnabled,
+    global_remote_state: settings.globalRemoteState,
+    queue_all_runs: settings.queueAllRuns,
+    source_name: settings.sourceName,
+    source_url: settings.sourceUrl,
+    speculative_enabled: settings.speculativeEnabled,
+    structured_run_output_enabled: settings.structuredRunOutputEnabled,
+    terraform_version: settings.terraformVersion,
+    trigger_patterns: settings.triggerPatterns && JSON.stringify(settings.triggerPatterns),
+    trigger_prefixes: settings.triggerPrefixes && JSON.stringify(settings.triggerPrefixes),
+    working_directory: settings.workingDirectory,
+  };
+  return Object.fromEntries(Object.entries(columns).filter(([, v]) => v !== undefined));
+}
+
+function selectWorkspaces(db: Db) {
+  return db
+    .selectFrom('workspaces')
+    .innerJoin('organizations', 'organizations.id', 'workspaces.organization_id')
+    .selectAll('workspaces')
+    .select(['organizations.name as organization_name', 'organizations.settings as organization_settings']);
+}
+
+export interface NewWorkspace {
+  id: string;
+  organizationId: string;
+  now: Date;
+  settings: Partial<WorkspaceSettings> & Pick<WorkspaceSettings, 'name' | 'projectId' | 'terraformVersion'>;
+}
+
+export async function insert(db: Db, ws: NewWorkspace): Promise<void> {
+  await db
+    .insertInto('workspaces')
+    .values({
+      ...toColumns(ws.settings),
+      id: ws.id,
+      organization_id: ws.organizationId,
+      name: ws.settings.name,
+      project_id: ws.settings.projectId,
+      terraform_version: ws.settings.terraformVersion,
+      latest_change_at: ws.now,
+      created_at: ws.now,
+      updated_at: ws.now,
+    })
+    .execute();
+}
+
+export async function findById(db: Db, id: string): Promise<Workspace | undefined> {
+  const row = await selectWorkspaces(db).where('workspaces.id', '=', id).executeTakeFirst();
+  return row && toWorkspace(row);
+}
+
+export async function findByName(db: Db, organizationName: string, name: string): Promise<Workspace | undefined> {
+  const row = await selectWorkspaces(db).where('organizations.name', '=', organizationName).where('workspaces.name', '=', name).executeTakeFirst();
+  return row && toWorkspace(row);
+}
+
+/** Workspaces of one organization by id, in the order of `ids`; unknown ids are left out. */
+export async function findManyById(db: Db, organizationId: string, ids: readonly string[]): Promise<Workspace[]> {
+  if (ids.length === 0) return [];
+  const rows = await selectWorkspaces(db).where('workspaces.organization_id', '=', organizationId).where('workspaces.id', 'in', ids).execute();
+  const byId = new Map(rows.map((row) => [row.id, toWorkspace(row)]));
+  return ids.flatMap((id) => byId.get(id) ?? []);
+}
+
+export async function update(db: Db, id: string, settings: Partial<WorkspaceSettings>, now: Date): Promise<boolean> {
+  const result = await db
+    .updateTable('workspaces')
+    .set({ ...toColumns(settings), updated_at: now })
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** Deletes the workspace; with `onlyIfSafe`, only while it is unlocked and manages no resources (checked in the same statement). */
+export async function deleteById(db: Db, id: string, options: { onlyIfSafe?: boolean } = {}): Promise<boolean> {
+  let query = db.deleteFrom('workspaces').where('id', '=', id);
+  if (options.onlyIfSafe) query = query.where('locked_by_kind', 'is', null).where('resource_count', '=', 0);
+  const result = await query.executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}
+
+/** Takes the lock unless someone holds it; false when it is held. */
+export async function lock(db: Db, id: string, holder: LockHolder, reason: string): Promise<boolean> {
+  const result = await db
+    .updateTable('workspaces')
+    .set({ locked_by_kind: holder.kind, locked_by_id: holder.id, lock_reason: reason })
+    .where('id', '=', id)
+    .where('locked_by_kind', 'is', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** Releases the lock if `holder` holds it (anyone's when `holder` is undefined); false when it did not. */
+export async function unlock(db: Db, id: string, holder?: LockHolder): Promise<boolean> {
+  let query = db.updateTable('workspaces').set({ locked_by_kind: null, locked_by_id: null, lock_reason: null }).where('id', '=', id);
+  query = holder ? query.where('locked_by_kind', '=', holder.kind).where('locked_by_id', '=', holder.id) : query.where('locked_by_kind', 'is not', null);
+  const result = await query.executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** The organization's default project (every organization has one, projects.mdx). */
+export async function findDefaultProjectId(db: Db, organizationId: string): Promise<string | undefined> {
+  const row = await db.selectFrom('projects').select('id').where('organization_id', '=', organizationId).where('is_default', '=', true).executeTakeFirst();
+  return row?.id;
+}
+
+export async function projectExists(db: Db, organizationId: string, projectId: string): Promise<boolean> {
+  const row = await db.selectFrom('projects').select('id').where('organization_id', '=', organizationId).where('id', '=', projectId).executeTakeFirst();
+  return row !== undefined;
+}
+
+/** One `filter[tagged][i]`: a key, and the value it must have when given. */
+export interface TaggedFilter {
+  key: string;
+  value?: string | undefined;
+}
+
+/** The list filters of workspaces.mdx "List workspaces"; every one narrows the result. */
+export interface WorkspaceFilter {
+  /** `search[name]`: name contains, ignoring case. */
+  search?: string | undefined;
+  /** `search[wildcard-name]`: `*` matches any characters. */
+  wildcard?: string | undefined;
+  /** `search[tags]`: carries every one of these tags. */
+  tags?: readonly string[] | undefined;
+  /** `search[exclude-tags]`: carries none of these. */
+  excludeTags?: readonly string[] | undefined;
+  projectId?: string | undefined;
+  currentRunStatuses?: readonly string[] | undefined;
+  tagged?: readonly TaggedFilter[] | undefined;
+}
+
+export type WorkspaceSortField = 'name' | 'current-run.created-at' | 'latest-change-at';
+
+export interface WorkspaceSort {
+  field: WorkspaceSortField;
+  descending: boolean;
+}
+
+/** Workspaces with a flat tag of this name. */
+function flatTagIds(db: Db, organizationId: string, name: string) {
+  return db
+    .selectFrom('workspace_tags')
+    .innerJoin('tags', 'tags.id', 'workspace_tags.tag_id')
+    .select('workspace_tags.workspace_id')
+    .where('tags.organization_id', '=', organizationId)
+    .where('tags.name', '=', name);
+}
+
+/** Workspaces with a binding of their own with this key (and value, when given). */
+function ownBindingIds(db: Db, key: string, value?: string) {
+  let query = db.selectFrom('workspace_tag_bindings').select('workspace_tag_bindings.workspace_id').where('workspace_tag_bindings.key', '=', key);
+  if (value !== undefined) query = query.where('workspace_tag_bindings.value', '=', value);
+  return query;
+}
+
+/** Workspaces whose project has a binding with this key (and value); with `unlessOverridden`, only where the workspace has no own binding of the key. */
+function projectBindingIds(db: Db, key: string, value?: string, unlessOverridden = false) {
+  let query = db
+    .selectFrom('workspaces as inheriting')
+    .innerJoin('project_tag_bindings', 'project_tag_bindings.project_id', 'inheriting.project_id')
+    .select('inheriting.id as workspace_id')
+    .where('project_tag_bindings.key', '=', key);
+  if (value !== undefined) query = query.where('project_tag_bindings.value', '=', value);
+  if (unlessOverridden) query = query.where('inheriting.id', 'not in', ownBindingIds(db, key));
+  return query;
+}
+
+/** `search[tags]` matches a flat tag by name or a tag binding by key, the project's included (cli-protocol.md §4.3). */
+function taggedIds(db: Db, organizationId: string, name: string) {
+  return flatTagIds(db, organizationId, name).unionAll(ownBindingIds(db, name)).unionAll(projectBindingIds(db, name));
+}
+
+/**
+ * `filter[tagged]` matches the effective bindings: the workspace's own, and the project's where the
+ * workspace does not override the key. A flat tag counts as a key-only binding.
+ */
+function effectiveBindingIds(db: Db, organizationId: string, { key, value }: TaggedFilter) {
+  if (value === undefined) return taggedIds(db, organizationId, key);
+  const matches = ownBindingIds(db, key, value).unionAll(projectBindingIds(db, key, value, true));
+  return value === '' ? matches.unionAll(flatTagIds(db, organizationId, key).where('workspace_tags.workspace_id', 'not in', ownBindingIds(db, key))) : matches;
+}
+
+function filtered(db: Db, organizationId: string, filter: WorkspaceFilter) {
+  let query = db.selectFrom('workspaces').where('workspaces.organization_id', '=', organizationId);
+  if (filter.search !== undefined) query = query.where('workspaces.name', 'ilike', containsPattern(filter.search));
+  if (filter.wildcard !== undefined) query = query.where('workspaces.name', 'ilike', wildcardPattern(filter.wildcard));
+  if (filter.projectId !== undefined) query = query.where('workspaces.project_id', '=', filter.projectId);
+  // Uncorrelated IN subqueries: PostgreSQL hashes each set once instead of probing three tables per workspace.
+  for (const tag of filter.tags ?? []) query = query.where('workspaces.id', 'in', taggedIds(db, organizationId, tag));
+  const [firstExcluded, ...moreExcluded] = filter.excludeTags ?? [];
+  if (firstExcluded !== undefined) {
+    const excluded = moreExcluded.reduce((ids, tag) => ids.unionAll(taggedIds(db, organizationId, tag)), taggedIds(db, organizationId, firstExcluded));
+    query = query.where('workspaces.id', 'not in', excluded);
+  }
+  for (const tagged of filter.tagged ?? []) query = query.where('workspaces.id', 'in', effectiveBindingIds(db, organizationId, tagged));
+  // No run exists before the runs issue, so no workspace has a current run in any status.
+  if (filter.currentRunStatuses?.length) query = query.where(sql<boolean>`false`);
+  return query;
+}
+
+export async function selectPage(
+  db: Db,
+  organizationId: string,
+  filter: WorkspaceFilter,
+  sort: WorkspaceSort,
+  window: { limit: number; offset: number },
+): Promise<{ workspaces: Workspace[]; total: number }> {
+  let page = filtered(db, organizationId, filter)
+    .innerJoin('organizations', 'organizations.id', 'workspaces.organization_id')
+    .selectAll('workspaces')
+    .select(['organizations.name as organization_name', 'organizations.settings as organization_settings']);
+  const direction = sort.descending ? 'desc' : 'asc';
+  // Every current run is null until runs exist, so current-run.created-at falls through to the name.
+  if (sort.field === 'latest-change-at') page = page.orderBy('workspaces.latest_change_at', direction);
+  page = page.orderBy('workspaces.name', sort.field === 'name' ? direction : 'asc');
+  const [rows, count] = await Promise.all([
+    page.limit(window.limit).offset(window.offset).execute(),
+    filtered(db, organizationId, filter)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow(),
+  ]);
+  return { workspaces: rows.map(toWorkspace), total: Number(count.n) };
+}

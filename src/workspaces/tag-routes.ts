@@ -1,0 +1,85 @@
+import type { FastifyInstance } from 'fastify';
+import { parseResourceArray } from '../jsonapi/body.js';
+import { document, type ResourceObject, resource, timestamp, toOne } from '../jsonapi/document.js';
+import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import type { Query } from '../jsonapi/query.js';
+import { validateTagBindings } from '../projects/tag-bindings.js';
+import { tagReferences } from './request.js';
+import { workspacePath } from './serialize.js';
+import * as tagService from './tag-service.js';
+
+function serializeTag(tag: tagService.Tag, organizationName: string): ResourceObject {
+  return resource(
+    'tags',
+    tag.id,
+    { name: tag.name, 'created-at': timestamp(tag.createdAt), 'instance-count': tag.instanceCount },
+    { organization: toOne('organizations', organizationName) },
+  );
+}
+
+function serializeBinding(binding: tagService.TagBinding): ResourceObject {
+  return resource('tag-bindings', binding.id, { key: binding.key, value: binding.value, 'created-at': timestamp(binding.createdAt) });
+}
+
+/** Inherited bindings link to their project (workspaces.mdx "List workspace tag bindings"). */
+function serializeEffectiveBinding(binding: tagService.EffectiveTagBinding): ResourceObject {
+  const inherited = binding.inheritedFromProjectId;
+  return resource(
+    'effective-tag-bindings',
+    binding.id,
+    { key: binding.key, value: binding.value },
+    undefined,
+    inherited ? { 'inherited-from': `/api/v2/projects/${encodeURIComponent(inherited)}` } : undefined,
+  );
+}
+
+function bindingsDocument(workspaceId: string, bindings: tagService.TagBinding[]) {
+  return document(bindings.map(serializeBinding), { links: { target: workspacePath(workspaceId) } });
+}
+
+interface IdParams {
+  workspace_id: string;
+}
+
+export async function tagRoutes(app: FastifyInstance): Promise<void> {
+  app.get<{ Params: IdParams }>('/api/v2/workspaces/:workspace_id/relationships/tags', async (request, reply) => {
+    const ctx = request.ctx;
+    const page = parsePage(request.query as Query);
+    const { tags, total, organizationName } = await tagService.listTags(ctx, request.params.workspace_id, page);
+    const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total);
+    return reply.send(
+      document(
+        tags.map((tag) => serializeTag(tag, organizationName)),
+        parts,
+      ),
+    );
+  });
+
+  app.post<{ Params: IdParams }>('/api/v2/workspaces/:workspace_id/relationships/tags', async (request, reply) => {
+    await tagService.addTags(request.ctx, request.params.workspace_id, tagReferences(parseResourceArray(request.body, 'tags', '', 'bad-request')));
+    return reply.code(204).send();
+  });
+
+  app.delete<{ Params: IdParams }>('/api/v2/workspaces/:workspace_id/relationships/tags', async (request, reply) => {
+    await tagService.removeTags(request.ctx, request.params.workspace_id, tagReferences(parseResourceArray(request.body, 'tags', '', 'bad-request')));
+    return reply.code(204).send();
+  });
+
+  // Not paginated: "all tags are returned" for tag-bindings and effective-tag-bindings (workspaces.mdx "List workspace tags").
+  app.get<{ Params: IdParams }>('/api/v2/workspaces/:workspace_id/tag-bindings', async (request, reply) => {
+    const bindings = await tagService.listBindings(request.ctx, request.params.workspace_id);
+    return reply.send(bindingsDocument(request.params.workspace_id, bindings));
+  });
+
+  app.patch<{ Params: IdParams }>('/api/v2/workspaces/:workspace_id/tag-bindings', async (request, reply) => {
+    const items = parseResourceArray(request.body, 'tag-bindings', '', 'bad-request').map(({ item }) => item);
+    const inputs = validateTagBindings(items, '/data');
+    const bindings = await tagService.addBindings(request.ctx, request.params.workspace_id, inputs);
+    return reply.send(bindingsDocument(request.params.workspace_id, bindings));
+  });
+
+  app.get<{ Params: IdParams }>('/api/v2/workspaces/:workspace_id/effective-tag-bindings', async (request, reply) => {
+    const bindings = await tagService.listEffectiveBindings(request.ctx, request.params.workspace_id);
+    return reply.send(document(bindings.map(serializeEffectiveBinding)));
+  });
+}

@@ -1,0 +1,171 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database.js';
+import type { TagRow } from '../db/schema.js';
+import type { TagBindingInput } from '../projects/tag-bindings.js';
+
+/** A flat organization tag (organization-tags.mdx) and how many workspaces carry it. */
+export interface Tag {
+  id: string;
+  organizationId: string;
+  name: string;
+  createdAt: Date;
+  instanceCount: number;
+}
+
+function toTag(row: TagRow & { instance_count: number | null }): Tag {
+  return { id: row.id, organizationId: row.organization_id, name: row.name, createdAt: row.created_at, instanceCount: Number(row.instance_count ?? 0) };
+}
+
+/** Byte order, the same on PostgreSQL and PGlite. */
+const BY_NAME = sql`tags.name collate "C"`;
+
+function selectTags(db: Db) {
+  return db
+    .selectFrom('tags')
+    .selectAll('tags')
+    .select((eb) =>
+      eb
+        .selectFrom('workspace_tags')
+        .select((inner) => inner.fn.countAll<number>().as('n'))
+        .whereRef('workspace_tags.tag_id', '=', 'tags.id')
+        .as('instance_count'),
+    );
+}
+
+/** The flat tag names of each workspace, by name: one query for a whole page. */
+export async function tagNamesByWorkspace(db: Db, workspaceIds: readonly string[]): Promise<Map<string, string[]>> {
+  const names = new Map<string, string[]>(workspaceIds.map((id) => [id, []]));
+  if (workspaceIds.length === 0) return names;
+  const rows = await db
+    .selectFrom('workspace_tags')
+    .innerJoin('tags', 'tags.id', 'workspace_tags.tag_id')
+    .select(['workspace_tags.workspace_id', 'tags.name'])
+    .where('workspace_tags.workspace_id', 'in', workspaceIds)
+    .orderBy(BY_NAME)
+    .execute();
+  for (const row of rows) names.get(row.workspace_id)?.push(row.name);
+  return names;
+}
+
+/** The organization's tags with these names, creating the missing ones (`newId` names them). */
+export async function ensureTags(db: Db, organizationId: string, names: readonly string[], newId: () => string, now: Date): Promise<Tag[]> {
+  if (names.length === 0) return [];
+  await db
+    .insertInto('tags')
+    .values(names.map((name) => ({ id: newId(), organization_id: organizationId, name, created_at: now })))
+    .onConflict((oc) => oc.columns(['organization_id', 'name']).doNothing())
+    .execute();
+  return findByNames(db, organizationId, names);
+}
+
+export async function findByNames(db: Db, organizationId: string, names: readonly string[]): Promise<Tag[]> {
+  if (names.length === 0) return [];
+  const rows = await selectTags(db).where('tags.organization_id', '=', organizationId).where('tags.name', 'in', names).execute();
+  return rows.map(toTag);
+}
+
+export async function findByIds(db: Db, organizationId: string, ids: readonly string[]): Promise<Tag[]> {
+  if (ids.length === 0) return [];
+  const rows = await selectTags(db).where('tags.organization_id', '=', organizationId).where('tags.id', 'in', ids).execute();
+  return rows.map(toTag);
+}
+
+export async function attach(db: Db, workspaceId: string, tagIds: readonly string[]): Promise<void> {
+  if (tagIds.length === 0) return;
+  await db
+    .insertInto('workspace_tags')
+    .values(tagIds.map((tagId) => ({ workspace_id: workspaceId, tag_id: tagId })))
+    .onConflict((oc) => oc.columns(['workspace_id', 'tag_id']).doNothing())
+    .execute();
+}
+
+/** Removes tags from a workspace, then deletes those of them no workspace carries any more (workspaces.mdx "Remove tags from workspace"). */
+export async function detach(db: Db, workspaceId: string, tagIds: readonly string[]): Promise<void> {
+  if (tagIds.length === 0) return;
+  await db.deleteFrom('workspace_tags').where('workspace_id', '=', workspaceId).where('tag_id', 'in', tagIds).execute();
+  await db
+    .deleteFrom('tags')
+    .where('id', 'in', tagIds)
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('workspace_tags').select('workspace_tags.tag_id').whereRef('workspace_tags.tag_id', '=', 'tags.id'))))
+    .execute();
+}
+
+/** A page of a workspace's flat tags, by name. */
+export async function selectPageOfWorkspace(db: Db, workspaceId: string, window: { limit: number; offset: number }): Promise<{ tags: Tag[]; total: number }> {
+  const attached = (query: ReturnType<typeof selectTags>) =>
+    query.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('workspace_tags')
+          .select('workspace_tags.tag_id')
+          .whereRef('workspace_tags.tag_id', '=', 'tags.id')
+          .where('workspace_tags.workspace_id', '=', workspaceId),
+      ),
+    );
+  const [rows, count] = await Promise.all([
+    attached(selectTags(db)).orderBy(BY_NAME).limit(window.limit).offset(window.offset).execute(),
+    db
+      .selectFrom('workspace_tags')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('workspace_id', '=', workspaceId)
+      .executeTakeFirstOrThrow(),
+  ]);
+  return { tags: rows.map(toTag), total: Number(count.n) };
+}
+
+/** A key/value tag bound directly to a workspace. */
+export interface TagBinding {
+  id: string;
+  key: string;
+  value: string;
+  createdAt: Date;
+}
+
+/** A binding in effect on a workspace: its own, or its project's when it does not override the key. */
+export interface EffectiveTagBinding {
+  id: string;
+  key: string;
+  value: string;
+  /** The project it comes from; null for the workspace's own. */
+  inheritedFromProjectId: string | null;
+}
+
+export async function selectBindings(db: Db, workspaceId: string): Promise<TagBinding[]> {
+  const rows = await db
+    .selectFrom('workspace_tag_bindings')
+    .select(['id', 'key', 'value', 'created_at'])
+    .where('workspace_id', '=', workspaceId)
+    .orderBy(sql`key collate "C"`)
+    .execute();
+  return rows.map((row) => ({ id: row.id, key: row.key, value: row.value, createdAt: row.created_at }));
+}
+
+/** Adds bindings, or changes the value of those whose key exists; other keys stay. */
+export async function upsertBindings(db: Db, workspaceId: string, bindings: readonly (TagBindingInput & { id: string })[], now: Date): Promise<void> {
+  if (bindings.length === 0) return;
+  await db
+    .insertInto('workspace_tag_bindings')
+    .values(bindings.map((b) => ({ id: b.id, workspace_id: workspaceId, key: b.key, value: b.value, created_at: now })))
+    .onConflict((oc) => oc.columns(['workspace_id', 'key']).doUpdateSet((eb) => ({ value: eb.ref('excluded.value') })))
+    .execute();
+}
+
+/** Makes `bindings` the workspace's complete set. */
+export async function replaceBindings(db: Db, workspaceId: string, bindings: readonly (TagBindingInput & { id: string })[], now: Date): Promise<void> {
+  await db.deleteFrom('workspace_tag_bindings').where('workspace_id', '=', workspaceId).execute();
+  await upsertBindings(db, workspaceId, bindings, now);
+}
+
+/** The workspace's own bindings and its project's, the workspace's winning on a shared key. */
+export async function selectEffectiveBindings(db: Db, workspaceId: string, projectId: string): Promise<EffectiveTagBinding[]> {
+  const [own, inherited] = await Promise.all([
+    selectBindings(db, workspaceId),
+    db.selectFrom('project_tag_bindings').select(['id', 'key', 'value']).where('project_id', '=', projectId).execute(),
+  ]);
+  const ownKeys = new Set(own.map((b) => b.key));
+  const effective: EffectiveTagBinding[] = [
+    ...own.map((b) => ({ id: b.id, key: b.key, value: b.value, inheritedFromProjectId: null })),
+    ...inherited.filter((b) => !ownKeys.has(b.key)).map((b) => ({ id: b.id, key: b.key, value: b.value, inheritedFromProjectId: projectId })),
+  ];
+  return effective.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
