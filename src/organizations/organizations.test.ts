@@ -99,12 +99,21 @@ forEachDatabase('organizations', (server) => {
     assert.equal(permissions['can-update-api-token'], true);
     assert.equal(permissions['can-manage-subscription'], false);
     assert.equal(permissions['can-create-workspace'], true);
+    assert.equal(permissions['can-create-project'], true);
+    assert.equal(permissions['can-read-varsets'], true);
+    assert.equal(permissions['can-manage-tags'], true);
     assert.deepEqual(org.relationships['entitlement-set'], {
       data: { id: org.attributes['external-id'], type: 'entitlement-sets' },
       links: { related: `/api/v2/organizations/${name}/entitlement-set` },
     });
     assert.deepEqual(org.relationships['default-agent-pool'], { data: null });
-    assert.deepEqual(org.relationships['default-project'], { data: null });
+    assert.equal(org.relationships['default-project'].data.type, 'projects');
+    const withProject = await server.api('GET', `/api/v2/organizations/${name}?include=default-project`, { token: alice.token });
+    assert.equal(withProject.status, 200);
+    assert.deepEqual(
+      withProject.body.included.filter((r: any) => r.type === 'projects').map((r: any) => [r.id, r.attributes.name]),
+      [[org.relationships['default-project'].data.id, 'Default Project']],
+    );
     assert.equal(org.relationships['authentication-token'].links.related, `/api/v2/organizations/${name}/authentication-token`);
     assert.deepEqual(org.links, { self: `/api/v2/organizations/${name}` });
     assert.equal(res.body.included.length, 1);

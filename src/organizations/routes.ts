@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import type { Ctx } from '../context.js';
 import type { Action } from '../auth/permissions.js';
 import { parseResourceBody } from '../jsonapi/body.js';
 import { document, type ResourceObject, resource, timestamp, toOne } from '../jsonapi/document.js';
@@ -7,13 +8,15 @@ import { parseInclude } from '../jsonapi/include.js';
 import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
 import { type Query, queryString } from '../jsonapi/query.js';
 import { ENTITLEMENTS } from './entitlements.js';
+import { serializeProject } from '../projects/routes.js';
+import * as projectService from '../projects/service.js';
 import * as organizationService from './service.js';
 import { SETTING_ATTRIBUTES } from './settings.js';
 
 const CreateAttributes = Type.Object({ name: Type.String(), email: Type.String() });
 const UpdateAttributes = Type.Object({ name: Type.Optional(Type.String()), email: Type.Optional(Type.String()) });
 
-/** `entitlement_set` from organizations.mdx "Available Related Resources"; `default-project` from the OpenAPI spec (none yet). */
+/** `entitlement_set` from organizations.mdx "Available Related Resources"; `default-project` from the OpenAPI spec. */
 const INCLUDES = ['entitlement_set', 'default-project'] as const;
 
 /**
@@ -37,16 +40,16 @@ const PERMISSIONS: Readonly<Record<string, Action | null>> = {
   'can-traverse': 'organization:read',
   'can-start-trial': null,
   'can-update-agent-pools': null,
-  'can-manage-tags': null,
-  'can-manage-varsets': null,
-  'can-read-varsets': null,
+  'can-manage-tags': 'tag:manage',
+  'can-manage-varsets': 'variable-set:manage',
+  'can-read-varsets': 'variable-set:read',
   'can-manage-public-providers': null,
   'can-create-provider': null,
   'can-manage-public-modules': null,
   'can-manage-custom-providers': null,
   'can-manage-run-tasks': null,
   'can-read-run-tasks': null,
-  'can-create-project': null,
+  'can-create-project': 'project:create',
 };
 
 function serializePermissions(allowed: ReadonlySet<Action>): Record<string, boolean> {
@@ -93,7 +96,7 @@ export function serializeOrganization(view: organizationService.OrganizationView
     },
     {
       'default-agent-pool': toOne('agent-pools', null),
-      'default-project': toOne('projects', null),
+      'default-project': toOne('projects', view.defaultProjectId),
       'oauth-tokens': { links: { related: `${path}/oauth-tokens` } },
       'authentication-token': { links: { related: `${path}/authentication-token` } },
       'entitlement-set': { ...toOne('entitlement-sets', org.id), links: { related: `${path}/entitlement-set` } },
@@ -112,6 +115,17 @@ function includedEntitlementSets(views: organizationService.OrganizationView[], 
   return views
     .filter((v) => v.allowed.has('organization:read-entitlements'))
     .map((v) => serializeEntitlementSet({ id: v.organization.id, entitlements: ENTITLEMENTS }));
+}
+
+/** The `included` resources of organization documents: entitlement sets, and default projects the caller may read. */
+async function included(ctx: Ctx, views: organizationService.OrganizationView[], include: ReadonlySet<string>): Promise<ResourceObject[]> {
+  const projects = [];
+  if (include.has('default-project')) {
+    for (const v of views) {
+      if (v.defaultProjectId && v.allowed.has('project:read')) projects.push(serializeProject(await projectService.show(ctx, v.defaultProjectId, { withBindings: false })));
+    }
+  }
+  return [...includedEntitlementSets(views, include), ...projects];
 }
 
 /** The settings among the request attributes (everything but name and email). */
@@ -137,7 +151,7 @@ export async function organizationRoutes(app: FastifyInstance): Promise<void> {
       page,
     });
     const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total);
-    return reply.send(document(views.map(serializeOrganization), { included: includedEntitlementSets(views, include), ...parts }));
+    return reply.send(document(views.map(serializeOrganization), { included: await included(ctx, views, include), ...parts }));
   });
 
   app.post('/api/v2/organizations', async (request, reply) => {
@@ -153,7 +167,7 @@ export async function organizationRoutes(app: FastifyInstance): Promise<void> {
     const ctx = request.ctx;
     const include = parseInclude(request.query as Query, INCLUDES);
     const view = await organizationService.show(ctx, request.params.organization_name);
-    return reply.send(document(serializeOrganization(view), { included: includedEntitlementSets([view], include) }));
+    return reply.send(document(serializeOrganization(view), { included: await included(ctx, [view], include) }));
   });
 
   app.patch<{ Params: OrganizationParams }>('/api/v2/organizations/:organization_name', async (request, reply) => {

@@ -31,10 +31,15 @@ export interface OrganizationView {
   organization: organizationStore.Organization;
   settings: OrganizationSettings;
   allowed: ReadonlySet<Action>;
+  defaultProjectId: string | null;
 }
 
 export async function viewOf(ctx: Ctx, organization: organizationStore.Organization): Promise<OrganizationView> {
-  return { organization, settings: resolveSettings(organization.settings), allowed: await allowedActions(ctx, { organizationId: organization.id }) };
+  const [allowed, defaultProjectId] = await Promise.all([
+    allowedActions(ctx, { organizationId: organization.id }),
+    organizationStore.findDefaultProjectId(ctx.db, organization.id),
+  ]);
+  return { organization, settings: resolveSettings(organization.settings), allowed, defaultProjectId };
 }
 
 /**

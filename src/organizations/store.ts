@@ -34,6 +34,11 @@ export async function findById(db: Db, id: string): Promise<Organization | undef
   return row && toOrganization(row);
 }
 
+export async function findDefaultProjectId(db: Db, organizationId: string): Promise<string | null> {
+  const row = await db.selectFrom('projects').select('id').where('organization_id', '=', organizationId).where('is_default', '=', true).executeTakeFirst();
+  return row?.id ?? null;
+}
+
 /** The project every organization starts with (projects.mdx): new workspaces go there unless told otherwise. */
 export async function insertDefaultProject(db: Db, ids: { projectId: string; organizationId: string }): Promise<void> {
   await db.insertInto('projects').values({ id: ids.projectId, organization_id: ids.organizationId, name: 'Default Project', is_default: true }).execute();
