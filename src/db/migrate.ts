@@ -2,11 +2,13 @@ import { type Migration, type MigrationProvider, Migrator } from 'kysely';
 import type { Db } from './database.js';
 import * as foundation from './migrations/0001_foundation.js';
 import * as workspaces from './migrations/0002_workspaces.js';
+import * as workspaceNameSearch from './migrations/0003_workspace_name_search.js';
 
 /** Every migration, in order. Explicit imports: no file-system discovery. */
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_foundation': foundation,
   '0002_workspaces': workspaces,
+  '0003_workspace_name_search': workspaceNameSearch,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
