@@ -9,6 +9,7 @@ import { JSONAPI_MEDIA_TYPE } from './jsonapi/document.js';
 import { registerErrorHandling, registerJsonParsers } from './jsonapi/errors.js';
 import { oauthRoutes } from './oauth/routes.js';
 import { organizationTagRoutes } from './organization-tags/routes.js';
+import { organizationMembershipRoutes } from './organization-memberships/routes.js';
 import { organizationTokenRoutes } from './organization-tokens/routes.js';
 import { organizationRoutes } from './organizations/routes.js';
 import { projectRoutes } from './projects/routes.js';
@@ -86,6 +87,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(oauthRoutes);
   await app.register(organizationRoutes);
   await app.register(organizationTokenRoutes);
+  await app.register(organizationMembershipRoutes);
   await app.register(userRoutes);
   await app.register(variableRoutes);
   return app;

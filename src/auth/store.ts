@@ -17,7 +17,10 @@ export async function findTeamForToken(db: Db, teamId: string): Promise<{ id: st
   return row && { id: row.id, organizationId: row.organization_id, isOwners: row.is_owners };
 }
 
-/** A user's standing in an organization: whether they are in the owners team, and whether they are a member at all. */
+/**
+ * A user's standing in an organization: an active member, and whether in the owners team. An invited
+ * (not yet active) membership grants nothing, even with seats in teams.
+ */
 export async function userStanding(db: Db, userId: string, organizationId: string): Promise<{ isOwner: boolean; isMember: boolean }> {
   const [owner, membership] = await Promise.all([
     db
@@ -36,7 +39,8 @@ export async function userStanding(db: Db, userId: string, organizationId: strin
       .where('status', '=', 'active')
       .executeTakeFirst(),
   ]);
-  return { isOwner: owner !== undefined, isMember: owner !== undefined || membership !== undefined };
+  const isMember = membership !== undefined;
+  return { isOwner: isMember && owner !== undefined, isMember };
 }
 
 /** What authorization needs to know about a workspace: its organization and project (and the names for links). */

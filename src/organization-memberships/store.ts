@@ -1,0 +1,146 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database.js';
+
+export type MembershipStatus = 'invited' | 'active';
+
+export interface Membership {
+  id: string;
+  organizationId: string;
+  organizationName: string;
+  userId: string;
+  status: MembershipStatus;
+  createdAt: Date;
+}
+
+export interface MembershipFilter {
+  organizationId?: string;
+  userId?: string;
+  /** `q`: username or email contains, ignoring case. */
+  search?: string;
+  /** `filter[email]`: any of these addresses, ignoring case. */
+  emails?: string[];
+  status?: MembershipStatus;
+}
+
+function selectMemberships(db: Db) {
+  return db
+    .selectFrom('organization_memberships as m')
+    .innerJoin('organizations as o', 'o.id', 'm.organization_id')
+    .innerJoin('users as u', 'u.id', 'm.user_id')
+    .select(['m.id', 'm.organization_id', 'o.name as organization_name', 'm.user_id', 'm.status', 'm.created_at']);
+}
+
+type MembershipRow = Awaited<ReturnType<ReturnType<typeof selectMemberships>['executeTakeFirstOrThrow']>>;
+
+function toMembership(row: MembershipRow): Membership {
+  return {
+    id: row.id,
+    organizationId: row.organization_id,
+    organizationName: row.organization_name,
+    userId: row.user_id,
+    status: row.status as MembershipStatus,
+    createdAt: row.created_at,
+  };
+}
+
+function filtered(db: Db, filter: MembershipFilter) {
+  let query = selectMemberships(db);
+  if (filter.organizationId !== undefined) query = query.where('m.organization_id', '=', filter.organizationId);
+  if (filter.userId !== undefined) query = query.where('m.user_id', '=', filter.userId);
+  if (filter.status !== undefined) query = query.where('m.status', '=', filter.status);
+  if (filter.emails !== undefined) query = query.where(sql<string>`lower(u.email)`, 'in', filter.emails.map((e) => e.toLowerCase()));
+  if (filter.search !== undefined) {
+    const pattern = `%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    query = query.where((eb) => eb.or([eb('u.username', 'ilike', pattern), eb('u.email', 'ilike', pattern)]));
+  }
+  return query;
+}
+
+export async function insert(db: Db, membership: { id: string; organizationId: string; userId: string; status: MembershipStatus }): Promise<void> {
+  await db
+    .insertInto('organization_memberships')
+    .values({ id: membership.id, organization_id: membership.organizationId, user_id: membership.userId, status: membership.status })
+    .execute();
+}
+
+export async function findById(db: Db, id: string): Promise<Membership | undefined> {
+  const row = await selectMemberships(db).where('m.id', '=', id).executeTakeFirst();
+  return row && toMembership(row);
+}
+
+export async function selectPage(db: Db, filter: MembershipFilter, window: { limit: number; offset: number }): Promise<{ memberships: Membership[]; total: number }> {
+  const [rows, count] = await Promise.all([
+    filtered(db, filter).orderBy('m.created_at').orderBy('m.id').limit(window.limit).offset(window.offset).execute(),
+    filtered(db, filter)
+      .clearSelect()
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow(),
+  ]);
+  return { memberships: rows.map(toMembership), total: Number(count.n) };
+}
+
+/** `meta.status-counts` of an organization's memberships. */
+export async function statusCounts(db: Db, organizationId: string): Promise<{ total: number; active: number; invited: number }> {
+  const rows = await db
+    .selectFrom('organization_memberships')
+    .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('organization_id', '=', organizationId)
+    .groupBy('status')
+    .execute();
+  const count = (status: string) => Number(rows.find((r) => r.status === status)?.n ?? 0);
+  return { total: count('active') + count('invited'), active: count('active'), invited: count('invited') };
+}
+
+/** The teams of the organization that each user is in, keyed by `organizationId/userId`. */
+export async function teamIds(db: Db, memberships: readonly Membership[]): Promise<Map<string, string[]>> {
+  const result = new Map<string, string[]>();
+  if (memberships.length === 0) return result;
+  const rows = await db
+    .selectFrom('team_memberships as tm')
+    .innerJoin('teams as t', 't.id', 'tm.team_id')
+    .select(['t.id', 't.organization_id', 'tm.user_id'])
+    .where('tm.user_id', 'in', [...new Set(memberships.map((m) => m.userId))])
+    .where('t.organization_id', 'in', [...new Set(memberships.map((m) => m.organizationId))])
+    .orderBy('t.name')
+    .execute();
+  for (const row of rows) {
+    const key = `${row.organization_id}/${row.user_id}`;
+    result.set(key, [...(result.get(key) ?? []), row.id]);
+  }
+  return result;
+}
+
+/** The ids among `teamIds` that are teams of the organization. */
+export async function existingTeamIds(db: Db, organizationId: string, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.selectFrom('teams').select('id').where('organization_id', '=', organizationId).where('id', 'in', ids).execute();
+  return rows.map((r) => r.id);
+}
+
+export async function addToTeams(db: Db, userId: string, teamIds: readonly string[]): Promise<void> {
+  if (teamIds.length === 0) return;
+  await db
+    .insertInto('team_memberships')
+    .values(teamIds.map((teamId) => ({ team_id: teamId, user_id: userId })))
+    .onConflict((oc) => oc.doNothing())
+    .execute();
+}
+
+/** Removes the membership and the user's seats in the organization's teams. */
+export async function deleteWithTeamSeats(db: Db, membership: Membership): Promise<void> {
+  await db
+    .deleteFrom('team_memberships')
+    .where('user_id', '=', membership.userId)
+    .where('team_id', 'in', (eb) => eb.selectFrom('teams').select('id').where('organization_id', '=', membership.organizationId))
+    .execute();
+  await db.deleteFrom('organization_memberships').where('id', '=', membership.id).execute();
+}
+
+export async function findUserIdByEmail(db: Db, email: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('users')
+    .select('id')
+    .where(sql<string>`lower(email)`, '=', email.toLowerCase())
+    .executeTakeFirst();
+  return row?.id;
+}
