@@ -1,6 +1,7 @@
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { registerAuthentication } from './auth/authenticate.js';
+import type { BlobStore } from './blobs/blob-store.js';
 import type { Config } from './config.js';
 import type { Ctx } from './context.js';
 import type { Db } from './db/database.js';
@@ -27,6 +28,7 @@ declare module 'fastify' {
 export interface AppDeps {
   db: Db;
   config: Config;
+  blobs: BlobStore;
   now?: () => Date;
   /** Fastify server options: logger, https. */
   server?: FastifyServerOptions & { https?: { key: string; cert: string } };
@@ -63,7 +65,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerAuthentication(app, { db: deps.db, config: deps.config, now });
   app.decorateRequest('ctx', null as never);
   app.addHook('onRequest', async (request) => {
-    request.ctx = { db: deps.db, subject: request.subject, log: request.log, config: deps.config, baseUrl, now, memo: new Map() };
+    request.ctx = { db: deps.db, subject: request.subject, log: request.log, config: deps.config, blobs: deps.blobs, baseUrl, now, memo: new Map() };
   });
 
   app.addHook('onSend', async (_request, reply, payload) => {

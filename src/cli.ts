@@ -1,3 +1,4 @@
+import { openConfiguredBlobStore } from './blobs/open.js';
 import { createInterface } from 'node:readline';
 import pino from 'pino';
 import { ConfigError, loadConfig, parseSettingFlags, SETTINGS } from './config.js';
@@ -101,6 +102,7 @@ async function withAdminContext<T>(flags: ReturnType<typeof parseSettingFlags>['
       subject: { kind: 'user', userId: admin.id, username: admin.username, isSiteAdmin: true, tokenId: null },
       log: pino({ level: 'silent' }),
       config,
+      blobs: openConfiguredBlobStore(config),
       baseUrl: `https://${config.hostname}`,
       now: () => new Date(),
       memo: new Map(),

@@ -1,4 +1,5 @@
 import type { Subject } from './auth/subject.js';
+import type { BlobStore } from './blobs/blob-store.js';
 import type { Config } from './config.js';
 import type { Db } from './db/database.js';
 
@@ -16,6 +17,8 @@ export interface Ctx {
   readonly subject: Subject;
   readonly log: Log;
   readonly config: Config;
+  /** Large content: state files, configuration tarballs, logs. */
+  readonly blobs: BlobStore;
   /** `https://<hostname>`: the base of every absolute URL returned. */
   readonly baseUrl: string;
   readonly now: () => Date;

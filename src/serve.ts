@@ -1,7 +1,10 @@
 import { buildApp, LOG_REDACT } from './app.js';
+import { openConfiguredBlobStore } from './blobs/open.js';
 import type { Config } from './config.js';
 import { openConfiguredDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
+import { JOB_HANDLERS } from './jobs.js';
+import { QueueWorker } from './queue/worker.js';
 import { loadTlsMaterial } from './tls.js';
 import { ensureSiteAdmin } from './users/bootstrap.js';
 
@@ -12,11 +15,15 @@ export async function serve(config: Config, out: (line: string) => void): Promis
   await migrateToLatest(database.db);
   const adminToken = await ensureSiteAdmin(database.db);
 
+  const blobs = openConfiguredBlobStore(config);
   const app = await buildApp({
     db: database.db,
     config,
+    blobs,
     server: { https: { key: tls.key, cert: tls.cert }, logger: { level: config.logLevel, redact: LOG_REDACT } },
   });
+  const worker = new QueueWorker({ database, handlers: JOB_HANDLERS, context: { db: database.db, blobs, config, log: app.log, now: () => new Date() } });
+  await worker.start();
   await app.listen({ host: config.host, port: config.port });
 
   out(`Terrace is serving https://${config.hostname} (listening on ${config.host}:${config.port}, database: ${database.kind})`);
@@ -28,6 +35,7 @@ export async function serve(config: Config, out: (line: string) => void): Promis
 
   const stop = async () => {
     await app.close();
+    await worker.stop();
     await database.close();
     process.exit(0);
   };

@@ -7,9 +7,13 @@ import type { FastifyInstance } from 'fastify';
 import { Client } from 'pg';
 import { Agent, fetch } from 'undici';
 import { buildApp, LOG_REDACT } from '../src/app.js';
+import type { BlobStore } from '../src/blobs/blob-store.js';
+import { openConfiguredBlobStore } from '../src/blobs/open.js';
 import { type Config, loadConfig } from '../src/config.js';
 import { type Database, openPglite, openPostgres } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
+import { JOB_HANDLERS } from '../src/jobs.js';
+import { QueueWorker } from '../src/queue/worker.js';
 import { randomBase58 } from '../src/ids.js';
 import { loadTlsMaterial } from '../src/tls.js';
 import { ensureSiteAdmin, SITE_ADMIN_USERNAME } from '../src/users/bootstrap.js';
@@ -109,6 +113,9 @@ export class TestServer {
   adminUserId = '';
   dataDir = '';
   caFile = '';
+  blobs!: BlobStore;
+  /** Runs background jobs as `terrace serve` does. */
+  worker!: QueueWorker;
   private agent!: Agent;
   private dropDatabase: () => Promise<void> = async () => {};
 
@@ -143,9 +150,13 @@ export class TestServer {
     const tls = loadTlsMaterial(this.config);
     this.caFile = tls.caFile as string;
     this.agent = new Agent({ connect: { ca: readFileSync(this.caFile) } });
+    this.blobs = openConfiguredBlobStore(this.config);
+    this.worker = new QueueWorker({ database: this.database, handlers: JOB_HANDLERS, context: { ...this.adminCtx() }, pollMs: 200 });
+    await this.worker.start();
     this.app = await buildApp({
       db: this.database.db,
       config: this.config,
+      blobs: this.blobs,
       now: this.options.now,
       server: {
         https: { key: tls.key, cert: tls.cert },
@@ -157,6 +168,7 @@ export class TestServer {
 
   async stop(): Promise<void> {
     await this.app?.close();
+    await this.worker?.stop();
     await this.agent?.close();
     await this.database?.close();
     await this.dropDatabase();
@@ -191,7 +203,10 @@ export class TestServer {
   }
 
   /** Creates a user (as site admin) and a user token for it. */
-  async createUser(username = `u${randomBase58(8).toLowerCase()}`, email = `${username}@example.com`): Promise<{ id: string; username: string; token: string }> {
+  async createUser(
+    username = `u${randomBase58(8).toLowerCase()}`,
+    email = `${username}@example.com`,
+  ): Promise<{ id: string; username: string; token: string }> {
     const { createUser, createUserToken } = await import('../src/users/service.js');
     const ctx = this.adminCtx();
     const user = await createUser(ctx, { username, email, password: 'correct horse battery' });
@@ -206,6 +221,7 @@ export class TestServer {
       subject: { kind: 'user' as const, userId: this.adminUserId, username: 'admin', isSiteAdmin: true, tokenId: null },
       log: { debug() {}, info() {}, warn() {}, error() {} },
       config: this.config,
+      blobs: this.blobs,
       baseUrl: this.url,
       now: this.options.now ?? (() => new Date()),
       memo: new Map<string, unknown>(),

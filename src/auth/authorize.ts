@@ -3,9 +3,13 @@ import { NotFoundError, UnauthorizedError } from '../errors.js';
 import { type Action, type OrganizationRole, roleAllows, ROLE_ACTIONS } from './permissions.js';
 import * as authStore from './store.js';
 
-/** What a permission check is about: for now every protected resource belongs to one organization. */
+/** What a permission check is about: every protected resource belongs to one organization, and maybe to a project and workspace. */
 export interface Target {
   organizationId: string;
+  /** Set for workspace-scoped resources (state, runs, variables): team workspace access applies. */
+  workspaceId?: string;
+  /** Set for project-scoped resources and workspaces: team project access applies. */
+  projectId?: string;
   /** Named in the 404 message. */
   description?: string;
 }

@@ -12,13 +12,17 @@ export type Db = Kysely<DB>;
 export interface Database {
   db: Db;
   kind: 'pglite' | 'postgres';
+  /**
+   * Calls `onNotify` for each NOTIFY on `channel` (from any replica) until the returned function is
+   * called. Delivery is best effort: a listener must also poll.
+   */
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
 // int8 (count(*), sums) as a JS number, as PGlite already returns it: our counts stay far below 2^53.
 const pgTypes = {
-  getTypeParser: (oid: number, format?: 'text' | 'binary') =>
-    oid === 20 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format ?? 'text'),
+  getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === 20 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format ?? 'text')),
 };
 
 /** Opens a PostgreSQL server pool. */
@@ -27,7 +31,18 @@ export function openPostgres(url: string, max = 10): Database {
   // An idle client's error (server restart) must not crash the process; the next query reports it.
   pool.on('error', () => {});
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-  return { db, kind: 'postgres', close: () => db.destroy() };
+  const listen = async (channel: string, onNotify: () => void) => {
+    // LISTEN needs a session of its own: pooled connections are shared between queries.
+    const client = new pg.Client({ connectionString: url });
+    client.on('error', () => {});
+    client.on('notification', (message) => {
+      if (message.channel === channel) onNotify();
+    });
+    await client.connect();
+    await client.query(`LISTEN "${channel}"`);
+    return () => client.end();
+  };
+  return { db, kind: 'postgres', listen, close: () => db.destroy() };
 }
 
 /** Opens an embedded PGlite database: in `dataDir`, in memory when undefined, or from a dump. */
@@ -43,6 +58,8 @@ export async function openPglite(options: { dataDir?: string; loadDataDir?: Blob
   return {
     db,
     kind: 'pglite',
+    // PGlite runs LISTEN on its one connection: call this before any transaction can be open.
+    listen: (channel, onNotify) => pglite.listen(channel, () => onNotify()),
     close: async () => {
       await db.destroy();
       await pglite.close();

@@ -197,6 +197,19 @@ export interface VariableTable {
   updated_at: Timestamp;
 }
 
+export interface JobTable {
+  id: Generated<number>;
+  kind: string;
+  payload: ColumnType<Record<string, unknown>, string, string>;
+  run_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  attempts: Generated<number>;
+  max_attempts: number;
+  locked_until: NullableTimestamp;
+  last_error: string | null;
+  failed_at: NullableTimestamp;
+  created_at: Generated<Date>;
+}
+
 export interface DB {
   users: UserTable;
   organizations: OrganizationTable;
@@ -216,6 +229,7 @@ export interface DB {
   variable_set_workspaces: VariableSetWorkspaceTable;
   variable_set_projects: VariableSetProjectTable;
   variables: VariableTable;
+  jobs: JobTable;
 }
 
 export type UserRow = Selectable<UserTable>;

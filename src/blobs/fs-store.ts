@@ -1,0 +1,85 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { type Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { PayloadTooLargeError } from '../errors.js';
+import { assertBlobKey, type BlobStore, type StoredBlob } from './blob-store.js';
+
+/**
+ * Counts and hashes the bytes passing through, and fails past `maxBytes`, so a size limit holds
+ * without buffering.
+ */
+export class MeasuringStream extends Transform {
+  size = 0;
+  private readonly hash = createHash('md5');
+
+  constructor(private readonly maxBytes = Number.POSITIVE_INFINITY) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null, data?: Buffer) => void): void {
+    this.size += chunk.length;
+    if (this.size > this.maxBytes) {
+      callback(new PayloadTooLargeError(`the upload is larger than the limit of ${this.maxBytes} bytes`));
+      return;
+    }
+    this.hash.update(chunk);
+    callback(null, chunk);
+  }
+
+  md5(): string {
+    return this.hash.digest('hex');
+  }
+}
+
+/** Blobs as files under one root directory; a put writes a temporary file and renames it into place. */
+export class FileBlobStore implements BlobStore {
+  constructor(private readonly root: string) {}
+
+  private path(key: string): string {
+    assertBlobKey(key);
+    return join(this.root, key);
+  }
+
+  async put(key: string, source: Readable, options: { maxBytes?: number } = {}): Promise<StoredBlob> {
+    const target = this.path(key);
+    const temporaryDir = join(this.root, '.tmp');
+    await mkdir(temporaryDir, { recursive: true });
+    const temporary = join(temporaryDir, randomBytes(12).toString('hex'));
+    const measuring = new MeasuringStream(options.maxBytes);
+    try {
+      await pipeline(source, measuring, createWriteStream(temporary, { mode: 0o600 }));
+      await mkdir(dirname(target), { recursive: true });
+      await rename(temporary, target);
+    } catch (err) {
+      await rm(temporary, { force: true });
+      throw err;
+    }
+    return { size: measuring.size, md5: measuring.md5() };
+  }
+
+  async get(key: string, options: { start?: number } = {}): Promise<Readable | undefined> {
+    try {
+      const handle = await open(this.path(key), 'r');
+      return handle.createReadStream({ start: options.start ?? 0, autoClose: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  async stat(key: string): Promise<{ size: number } | undefined> {
+    try {
+      return { size: (await stat(this.path(key))).size };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.path(key), { force: true });
+  }
+}

@@ -1,0 +1,106 @@
+import { sql } from 'kysely';
+import type { BlobStore } from '../blobs/blob-store.js';
+import type { Config } from '../config.js';
+import type { Log } from '../context.js';
+import type { Db } from '../db/database.js';
+
+/** The channel `enqueue` notifies and workers listen on. */
+export const JOBS_CHANNEL = 'terrace_jobs';
+
+/** What a job handler gets: no caller, no request. Handlers authorize nothing; the enqueuer did. */
+export interface JobContext {
+  readonly db: Db;
+  readonly blobs: BlobStore;
+  readonly config: Config;
+  readonly log: Log;
+  readonly now: () => Date;
+}
+
+/**
+ * Does one job. A job may run more than once (a replica can die after the work and before the
+ * job's removal), so a handler must be idempotent. Throwing schedules a retry with backoff.
+ */
+export type JobHandler = (ctx: JobContext, payload: any) => Promise<void>;
+
+export interface Job {
+  id: number;
+  kind: string;
+  payload: Record<string, unknown>;
+  attempts: number;
+  maxAttempts: number;
+}
+
+export interface EnqueueOptions {
+  /** Not before this time (default: now). */
+  runAt?: Date;
+  /** Attempts before the job is marked failed (default 5). */
+  maxAttempts?: number;
+}
+
+/**
+ * Adds a job. Call it with the transaction that makes the job necessary: the job exists exactly
+ * when that transaction commits, and the NOTIFY that wakes workers is delivered at commit too.
+ *
+ * @example
+ * await ctx.db.transaction().execute(async (trx) => {
+ *   await stateVersionStore.markUploaded(trx, id);
+ *   await enqueue(trx, 'state-version.process', { stateVersionId: id });
+ * });
+ */
+export async function enqueue(db: Db, kind: string, payload: Record<string, unknown>, options: EnqueueOptions = {}): Promise<void> {
+  await db
+    .insertInto('jobs')
+    .values({ kind, payload: JSON.stringify(payload), max_attempts: options.maxAttempts ?? 5, ...(options.runAt ? { run_at: options.runAt } : {}) })
+    .execute();
+  await sql`SELECT pg_notify(${JOBS_CHANNEL}, ${kind})`.execute(db);
+}
+
+/**
+ * Takes the oldest due job that no worker holds, for `leaseSeconds`. SKIP LOCKED lets replicas claim
+ * concurrently without waiting on each other; the lease makes a job whose worker died claimable again.
+ */
+export async function claim(db: Db, kinds: readonly string[], leaseSeconds: number): Promise<Job | undefined> {
+  if (kinds.length === 0) return undefined;
+  const row = await db
+    .updateTable('jobs')
+    .set((eb) => ({ attempts: eb('attempts', '+', 1), locked_until: sql`now() + make_interval(secs => ${leaseSeconds})` }))
+    .where(
+      'id',
+      '=',
+      db
+        .selectFrom('jobs')
+        .select('id')
+        .where('failed_at', 'is', null)
+        .where('run_at', '<=', sql<Date>`now()`)
+        .where('kind', 'in', kinds)
+        .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', sql<Date>`now()`)]))
+        .orderBy('run_at')
+        .orderBy('id')
+        .limit(1)
+        .forUpdate()
+        .skipLocked(),
+    )
+    .returning(['id', 'kind', 'payload', 'attempts', 'max_attempts'])
+    .executeTakeFirst();
+  return row && { id: Number(row.id), kind: row.kind, payload: row.payload, attempts: row.attempts, maxAttempts: row.max_attempts };
+}
+
+/** The job is done: it leaves the table. */
+export async function complete(db: Db, job: Job): Promise<void> {
+  await db.deleteFrom('jobs').where('id', '=', job.id).execute();
+}
+
+/** Retries later with exponential backoff (2^attempts seconds, at most 10 minutes), or marks the job failed. */
+export async function fail(db: Db, job: Job, error: string): Promise<void> {
+  const isLastAttempt = job.attempts >= job.maxAttempts;
+  const delaySeconds = Math.min(2 ** job.attempts, 600);
+  await db
+    .updateTable('jobs')
+    .set({
+      last_error: error.slice(0, 4000),
+      locked_until: null,
+      ...(isLastAttempt ? { failed_at: sql<Date>`now()` } : { run_at: sql<Date>`now() + make_interval(secs => ${delaySeconds})` }),
+    })
+    .where('id', '=', job.id)
+    .execute();
+}
