@@ -1,0 +1,271 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { InvalidError } from '../errors.js';
+import { runTerraform } from './terraform-process.js';
+import {
+  createWorkdir,
+  DEFAULT_RUN_PATH,
+  hclString,
+  type RunVariable,
+  runEnvironment,
+  terraformVariablesFile,
+  tokenVariableName,
+  writeCliConfig,
+  writeTerraformVariables,
+} from './workdir.js';
+
+const parent = join(mkdtempSync(join(tmpdir(), 'terrace-workdir-')), 'runs');
+after(() => rmSync(join(parent, '..'), { recursive: true, force: true }));
+
+const run = { id: 'run-abc123', workspaceName: 'prod-net', organizationName: 'acme', projectName: 'Default Project' };
+const mode = (path: string) => statSync(path).mode & 0o777;
+
+/** Every character HCL's string syntax treats specially, and some it does not. */
+const TRICKY =
+  `quote " backslash \\ newline \n tab \t cr \r interp \${var.x} directive %{ if true }x%{ endif } ` +
+  `escaped $\${ and %%{ lone $ and % and $$ and %% end$ unicode ü ✓ 🎉 control \u0001 del \u007f c1 \u0085`;
+
+describe('createWorkdir', () => {
+  it('creates a fresh private directory per run, and removes it', async () => {
+    const first = await createWorkdir(parent, run.id);
+    const second = await createWorkdir(parent, run.id);
+    assert.notEqual(first.root, second.root);
+    assert.ok(first.root.startsWith(join(parent, `${run.id}-`)));
+    for (const dir of [parent, first.root, first.configDir, first.homeDir, first.tmpDir]) assert.equal(mode(dir), 0o700, dir);
+    writeFileSync(join(first.configDir, 'main.tf'), '');
+    await first.remove();
+    assert.equal(existsSync(first.root), false);
+    assert.equal(existsSync(second.root), true);
+    await second.remove();
+  });
+
+  it('refuses a run id that is not a plain name', async () => {
+    for (const id of ['../run-x', 'run/x', '.hidden', '']) await assert.rejects(createWorkdir(parent, id), { message: `not a run id: ${id}` });
+  });
+});
+
+describe('terraform variables', () => {
+  it('quotes strings as HCL literals', () => {
+    assert.equal(hclString('plain'), '"plain"');
+    assert.equal(hclString('a"b\\c\nd\te\rf'), '"a\\"b\\\\c\\nd\\te\\rf"');
+    assert.equal(hclString(`\${x} %{y} $\${z} $ % $x`), `"$\${x} %%{y} $$\${z} $ % $x"`);
+    assert.equal(hclString('\u0001\u001f\u007f\u0085 ü'), '"\\u0001\\u001f\\u007f\\u0085 ü"');
+  });
+
+  it('writes HCL values as they are and everything else quoted; env variables stay out', () => {
+    const variables: RunVariable[] = [
+      { key: 'region', value: 'eu-west-1', hcl: false, category: 'terraform' },
+      { key: 'tags', value: '{ env = "prod" }', hcl: true, category: 'terraform' },
+      { key: 'AWS_REGION', value: 'secret', hcl: false, category: 'env' },
+    ];
+    assert.equal(terraformVariablesFile(variables), 'region = "eu-west-1"\ntags = { env = "prod" }\n');
+  });
+
+  it('refuses a key that is not a Terraform identifier', () => {
+    assert.throws(() => terraformVariablesFile([{ key: 'a = 1\nb', value: 'x', hcl: false, category: 'terraform' }]), InvalidError);
+  });
+});
+
+describe('run environment', () => {
+  it('names TF_TOKEN_ variables as the CLI reads them, and not for hosts it cannot name', () => {
+    assert.equal(tokenVariableName('app.terraform.io'), 'TF_TOKEN_app_terraform_io');
+    assert.equal(tokenVariableName('my-host.example.com'), 'TF_TOKEN_my__host_example_com');
+    assert.equal(tokenVariableName('café.fr'), 'TF_TOKEN_xn____caf__dma_fr');
+    assert.equal(tokenVariableName('localhost:8443'), undefined);
+    assert.equal(tokenVariableName('127.0.0.1'), undefined);
+    assert.equal(tokenVariableName('[::1]:8443'), undefined);
+  });
+
+  it('is built from scratch: env variables, then the values Terrace sets, which win', async () => {
+    const workdir = await createWorkdir(parent, run.id);
+    const env = runEnvironment({
+      workdir,
+      variables: [
+        { key: 'AWS_REGION', value: 'eu-west-1', hcl: false, category: 'env' },
+        { key: 'TF_CLI_CONFIG_FILE', value: '/etc/elsewhere', hcl: false, category: 'env' },
+        { key: 'TFC_RUN_ID', value: 'run-forged', hcl: false, category: 'env' },
+        { key: 'region', value: 'not-in-env', hcl: false, category: 'terraform' },
+      ],
+      run,
+      hostname: 'terrace.example.com',
+      token: 'per-run-token',
+      cliConfigFile: join(workdir.root, 'terraform.rc'),
+      caFile: '/etc/terrace/ca.pem',
+      debugging: true,
+    });
+    assert.deepEqual(env, {
+      AWS_REGION: 'eu-west-1',
+      TFC_RUN_ID: 'run-abc123',
+      TF_VAR_TFC_RUN_ID: 'run-abc123',
+      TFC_WORKSPACE_NAME: 'prod-net',
+      TF_VAR_TFC_WORKSPACE_NAME: 'prod-net',
+      TFC_WORKSPACE_SLUG: 'acme/prod-net',
+      TF_VAR_TFC_WORKSPACE_SLUG: 'acme/prod-net',
+      TFC_PROJECT_NAME: 'Default Project',
+      TF_VAR_TFC_PROJECT_NAME: 'Default Project',
+      PATH: DEFAULT_RUN_PATH,
+      HOME: workdir.homeDir,
+      TMPDIR: workdir.tmpDir,
+      TF_IN_AUTOMATION: '1',
+      TF_INPUT: '0',
+      CHECKPOINT_DISABLE: '1',
+      TF_CLI_CONFIG_FILE: join(workdir.root, 'terraform.rc'),
+      TF_TOKEN_terrace_example_com: 'per-run-token',
+      SSL_CERT_FILE: '/etc/terrace/ca.pem',
+      TF_LOG: 'TRACE',
+    });
+    const withPort = runEnvironment({ workdir, variables: [], run, hostname: 'localhost:8443', token: 't', cliConfigFile: 'rc' });
+    assert.deepEqual(
+      Object.keys(withPort).filter((name) => name.startsWith('TF_TOKEN_') || name === 'SSL_CERT_FILE' || name === 'TF_LOG'),
+      [],
+    );
+    assert.throws(
+      () =>
+        runEnvironment({
+          workdir,
+          variables: [{ key: 'BAD-NAME', value: 'x', hcl: false, category: 'env' }],
+          run,
+          hostname: 'h',
+          token: 't',
+          cliConfigFile: 'rc',
+        }),
+      InvalidError,
+    );
+    await workdir.remove();
+  });
+
+  it('writes a CLI configuration with the token for a host with a port, which terraform reads without complaint', async () => {
+    const workdir = await createWorkdir(parent, run.id);
+    const file = await writeCliConfig(workdir, 'localhost:8443', 'to"ken');
+    assert.equal(readFileSync(file, 'utf8'), 'credentials "localhost:8443" {\n  token = "to\\"ken"\n}\n');
+    assert.equal(mode(file), 0o600);
+    const output: Buffer[] = [];
+    const env = runEnvironment({ workdir, variables: [], run, hostname: 'localhost:8443', token: 'to"ken', cliConfigFile: file });
+    const exit = await runTerraform({ args: ['version'], cwd: workdir.configDir, env, onOutput: (chunk) => output.push(chunk) });
+    assert.equal(exit.exitCode, 0);
+    assert.doesNotMatch(Buffer.concat(output).toString(), /problems with the CLI configuration/);
+    await workdir.remove();
+  });
+});
+
+describe('a run with the real terraform', () => {
+  it('gets every variable value intact, env variables in its environment and nothing of the server', async () => {
+    process.env.TERRACE_TEST_SECRET = 'server-only';
+    const workdir = await createWorkdir(parent, run.id);
+    try {
+      writeFileSync(
+        join(workdir.configDir, 'main.tf'),
+        `
+variable "tricky" {}
+variable "empty" {}
+variable "number_from_string" { type = number }
+variable "number" { type = number }
+variable "list" { type = list(string) }
+variable "object" {}
+variable "heredoc" {}
+variable "TFC_RUN_ID" {}
+variable "TFC_WORKSPACE_SLUG" {}
+resource "terraform_data" "env" {
+  provisioner "local-exec" {
+    command = "env > \${path.module}/env.out"
+  }
+}
+output "tricky" { value = var.tricky }
+output "empty" { value = var.empty }
+output "number_from_string" { value = var.number_from_string }
+output "number" { value = var.number }
+output "list" { value = var.list }
+output "object" { value = var.object }
+output "heredoc" { value = var.heredoc }
+output "run_id" { value = var.TFC_RUN_ID }
+output "slug" { value = var.TFC_WORKSPACE_SLUG }
+`,
+      );
+      // A *.auto.tfvars of the configuration that the workspace's values must overwrite (variables/index.mdx, 14).
+      writeFileSync(join(workdir.configDir, 'zzz.auto.tfvars'), 'number = 1\n');
+      const variables: RunVariable[] = [
+        { key: 'tricky', value: TRICKY, hcl: false, category: 'terraform' },
+        { key: 'empty', value: '', hcl: false, category: 'terraform' },
+        { key: 'number_from_string', value: '7', hcl: false, category: 'terraform' },
+        { key: 'number', value: '42', hcl: true, category: 'terraform' },
+        { key: 'list', value: '["a", "b"]', hcl: true, category: 'terraform' },
+        { key: 'object', value: '{\n  a = "b"\n  c = 1\n}', hcl: true, category: 'terraform' },
+        { key: 'heredoc', value: '<<EOT\nline one\n  line "two"\nEOT', hcl: true, category: 'terraform' },
+        { key: 'RUN_SECRET', value: 'from-the-workspace', hcl: false, category: 'env' },
+      ];
+      const varFile = await writeTerraformVariables(workdir, variables);
+      assert.equal(mode(varFile), 0o600);
+      const cliConfigFile = await writeCliConfig(workdir, 'terrace.example.com', 'per-run-token');
+      const env = runEnvironment({ workdir, variables, run, hostname: 'terrace.example.com', token: 'per-run-token', cliConfigFile });
+      const terraform = async (args: string[]) => {
+        const output: Buffer[] = [];
+        const exit = await runTerraform({ args, cwd: workdir.configDir, env, timeoutMs: 60_000, onOutput: (chunk) => output.push(chunk) });
+        const text = Buffer.concat(output).toString();
+        assert.equal(exit.exitCode, 0, text);
+        return text;
+      };
+      await terraform(['init', '-input=false', '-no-color']);
+      await terraform(['apply', '-auto-approve', '-input=false', '-no-color', `-var-file=${varFile}`]);
+      const outputs = JSON.parse(await terraform(['output', '-json']));
+      const values = Object.fromEntries(Object.entries(outputs).map(([name, output]) => [name, (output as { value: unknown }).value]));
+      assert.deepEqual(values, {
+        tricky: TRICKY,
+        empty: '',
+        number_from_string: 7,
+        number: 42,
+        list: ['a', 'b'],
+        object: { a: 'b', c: 1 },
+        heredoc: 'line one\n  line "two"\n',
+        run_id: 'run-abc123',
+        slug: 'acme/prod-net',
+      });
+      const runEnv = readFileSync(join(workdir.configDir, 'env.out'), 'utf8');
+      assert.match(runEnv, /^RUN_SECRET=from-the-workspace$/m);
+      assert.match(runEnv, /^TF_TOKEN_terrace_example_com=per-run-token$/m);
+      assert.doesNotMatch(runEnv, /TERRACE_TEST_SECRET|server-only/);
+    } finally {
+      delete process.env.TERRACE_TEST_SECRET;
+      await workdir.remove();
+    }
+  });
+
+  it('stops a running apply gracefully on cancel', async () => {
+    const workdir = await createWorkdir(parent, run.id);
+    try {
+      writeFileSync(join(workdir.configDir, 'main.tf'), 'resource "terraform_data" "slow" {\n  provisioner "local-exec" {\n    command = "sleep 60"\n  }\n}\n');
+      const env = runEnvironment({
+        workdir,
+        variables: [],
+        run,
+        hostname: 'terrace.example.com',
+        token: 't',
+        cliConfigFile: await writeCliConfig(workdir, 'h', 't'),
+      });
+      const controller = new AbortController();
+      const output: Buffer[] = [];
+      const started = Date.now();
+      const exit = await runTerraform({
+        args: ['apply', '-auto-approve', '-input=false', '-no-color'],
+        cwd: workdir.configDir,
+        env,
+        signal: controller.signal,
+        onOutput: (chunk) => {
+          output.push(chunk);
+          if (/Provisioning with 'local-exec'/.test(Buffer.concat(output).toString())) controller.abort();
+        },
+      });
+      const text = Buffer.concat(output).toString();
+      // Terraform handled the interrupt itself: an exit code, no SIGKILL, long before the sleep ends.
+      assert.equal(exit.canceled, true);
+      assert.equal(exit.signal, null, text);
+      assert.equal(exit.exitCode, 1, text);
+      assert.match(text, /Interrupt received/);
+      assert.ok(Date.now() - started < 30_000);
+    } finally {
+      await workdir.remove();
+    }
+  });
+});

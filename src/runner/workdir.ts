@@ -1,0 +1,185 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { domainToASCII } from 'node:url';
+import { join } from 'node:path';
+import { validateKey } from '../variables/rules.js';
+
+/**
+ * A run's private working directory and the environment terraform runs in. Nothing of the server's
+ * own environment reaches the run: the environment is built from scratch (PATH and HOME minimal,
+ * the run's env variables, the documented TFC_* variables, the per-run token).
+ *
+ * Terraform variables go to an HCL file passed with `-var-file`, not to a `*.auto.tfvars(.json)`
+ * file in the configuration:
+ * - HCL, because a variable marked `hcl` holds an HCL expression (`{ a = "b" }`, `<<EOT` heredocs,
+ *   function calls) that a JSON file cannot carry without an HCL parser here; in HCL it is written
+ *   as it is and every other value is written as a quoted, escaped string literal.
+ * - `-var-file`, because workspace variables overwrite the configuration's own `*.auto.tfvars`
+ *   (concepts/workspaces/variables/index.mdx "Precedence", 14), and Terraform reads `*.auto.tfvars`
+ *   files in lexical order, so one of the configuration's could come after ours; `-var-file`
+ *   values come after every such file. A saved plan carries its variables, so only the plan needs it.
+ */
+
+export interface RunWorkdir {
+  /** The run's own directory, mode 0700; everything below belongs to the run. */
+  readonly root: string;
+  /** Where the configuration version is extracted. */
+  readonly configDir: string;
+  readonly homeDir: string;
+  readonly tmpDir: string;
+  /** Removes the whole directory. */
+  remove(): Promise<void>;
+}
+
+/** Creates a fresh directory for one run under `parentDir` (created 0700 when missing). */
+export async function createWorkdir(parentDir: string, runId: string): Promise<RunWorkdir> {
+  if (!/^[A-Za-z0-9_-]+$/.test(runId)) throw new Error(`not a run id: ${runId}`);
+  await mkdir(parentDir, { recursive: true, mode: 0o700 });
+  // mkdtemp creates the directory with mode 0700 and a name nobody can predict.
+  const root = await mkdtemp(join(parentDir, `${runId}-`));
+  const workdir: RunWorkdir = {
+    root,
+    configDir: join(root, 'config'),
+    homeDir: join(root, 'home'),
+    tmpDir: join(root, 'tmp'),
+    remove: () => rm(root, { recursive: true, force: true }),
+  };
+  for (const dir of [workdir.configDir, workdir.homeDir, workdir.tmpDir]) await mkdir(dir, { mode: 0o700 });
+  return workdir;
+}
+
+export interface RunVariable {
+  key: string;
+  value: string;
+  /** For terraform variables: the value is an HCL expression, not a string. */
+  hcl: boolean;
+  category: 'terraform' | 'env';
+}
+
+/**
+ * An HCL quoted string literal whose value is exactly `value`: quotes, backslashes and control
+ * characters escaped, and `${` / `%{` doubled so they are not read as template sequences.
+ */
+export function hclString(value: string): string {
+  const escaped = value.replace(/[\\"\p{Cc}]|\$\{|%\{/gu, (match) => {
+    switch (match) {
+      case '\\':
+        return '\\\\';
+      case '"':
+        return '\\"';
+      case '\n':
+        return '\\n';
+      case '\r':
+        return '\\r';
+      case '\t':
+        return '\\t';
+      case '${':
+        return '$${';
+      case '%{':
+        return '%%{';
+      default:
+        return `\\u${match.charCodeAt(0).toString(16).padStart(4, '0')}`;
+    }
+  });
+  return `"${escaped}"`;
+}
+
+/** The `-var-file` content for the run's terraform variables; env variables are left out. */
+export function terraformVariablesFile(variables: readonly RunVariable[]): string {
+  return variables
+    .filter((variable) => variable.category === 'terraform')
+    .map((variable) => {
+      // The key becomes an HCL attribute name: only a Terraform identifier may stand there.
+      validateKey(variable.key, 'terraform');
+      // A newline after every value ends a heredoc.
+      return `${variable.key} = ${variable.hcl ? variable.value : hclString(variable.value)}\n`;
+    })
+    .join('');
+}
+
+/** Writes the variables file into the run's directory and returns its path, for `-var-file=<path>`. */
+export async function writeTerraformVariables(workdir: RunWorkdir, variables: readonly RunVariable[]): Promise<string> {
+  const file = join(workdir.root, 'terrace.tfvars');
+  await writeFile(file, terraformVariablesFile(variables), { mode: 0o600 });
+  return file;
+}
+
+/**
+ * The CLI configuration of the run: the per-run token as a `credentials` block, which works for any
+ * hostname, unlike `TF_TOKEN_*` variables, which cannot name a host with a port (cli-protocol.md §11,
+ * 23). Returns its path, for `TF_CLI_CONFIG_FILE`.
+ */
+export async function writeCliConfig(workdir: RunWorkdir, hostname: string, token: string): Promise<string> {
+  const file = join(workdir.root, 'terraform.rc');
+  await writeFile(file, `credentials ${hclString(hostname)} {\n  token = ${hclString(token)}\n}\n`, { mode: 0o600 });
+  return file;
+}
+
+/**
+ * The `TF_TOKEN_…` variable name for a hostname: dots become `_`, hyphens `__`, other characters
+ * punycode (Terraform "Environment Variable Credentials"); undefined for a host with a port or an
+ * IP literal, which such a name cannot express.
+ */
+export function tokenVariableName(hostname: string): string | undefined {
+  const ascii = domainToASCII(hostname);
+  if (!/^[a-z0-9][a-z0-9.-]*$/i.test(ascii) || /^[\d.]+$/.test(ascii)) return undefined;
+  return `TF_TOKEN_${ascii.replaceAll('.', '_').replaceAll('-', '__')}`;
+}
+
+export const DEFAULT_RUN_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export interface RunEnvironmentInput {
+  workdir: RunWorkdir;
+  /** The effective variables; only env-category ones are used here. */
+  variables: readonly RunVariable[];
+  run: { id: string; workspaceName: string; organizationName: string; projectName: string };
+  /** Terrace's hostname (with port, if any) as the run reaches it, and the per-run token. */
+  hostname: string;
+  token: string;
+  /** From `writeCliConfig`. */
+  cliConfigFile: string;
+  /** The CA bundle that verifies Terrace's certificate, for a self-signed one. */
+  caFile?: string;
+  /** PATH for terraform and what it starts (provisioners, credential helpers). */
+  path?: string;
+  /** The run's `debugging-mode`: TF_LOG=TRACE (run.mdx "Create a Run"). */
+  debugging?: boolean;
+}
+
+/**
+ * The complete environment of the run's terraform process. The run's env variables come first; the
+ * values Terrace sets win over them, since the run depends on them: where terraform finds its token,
+ * configuration and certificate, and the documented TFC_* values (concepts/run/run-environment.mdx
+ * "Environment Variables", also readable as Terraform input variables of the same name, hence
+ * TF_VAR_TFC_*). TFC_CONFIGURATION_VERSION_GIT_* are left out: they describe a VCS ingress.
+ */
+export function runEnvironment(input: RunEnvironmentInput): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const variable of input.variables) {
+    if (variable.category !== 'env') continue;
+    env[validateKey(variable.key, 'env')] = variable.value;
+  }
+  const tfc: Record<string, string> = {
+    TFC_RUN_ID: input.run.id,
+    TFC_WORKSPACE_NAME: input.run.workspaceName,
+    TFC_WORKSPACE_SLUG: `${input.run.organizationName}/${input.run.workspaceName}`,
+    TFC_PROJECT_NAME: input.run.projectName,
+  };
+  for (const [name, value] of Object.entries(tfc)) {
+    env[name] = value;
+    env[`TF_VAR_${name}`] = value;
+  }
+  Object.assign(env, {
+    PATH: input.path ?? DEFAULT_RUN_PATH,
+    HOME: input.workdir.homeDir,
+    TMPDIR: input.workdir.tmpDir,
+    TF_IN_AUTOMATION: '1',
+    TF_INPUT: '0',
+    CHECKPOINT_DISABLE: '1',
+    TF_CLI_CONFIG_FILE: input.cliConfigFile,
+  });
+  const tokenName = tokenVariableName(input.hostname);
+  if (tokenName) env[tokenName] = input.token;
+  if (input.caFile) env.SSL_CERT_FILE = input.caFile;
+  if (input.debugging) env.TF_LOG = 'TRACE';
+  return env;
+}
