@@ -2,7 +2,9 @@ import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { registerAuthentication } from './auth/authenticate.js';
 import type { BlobStore } from './blobs/blob-store.js';
+import { withoutSignature } from './blobs/signed-url.js';
 import type { Config } from './config.js';
+import { configurationVersionRoutes } from './configuration-versions/routes.js';
 import type { Ctx } from './context.js';
 import type { Db } from './db/database.js';
 import { API_VERSION_HEADERS, discoveryRoutes } from './discovery/routes.js';
@@ -14,6 +16,15 @@ import { organizationMembershipRoutes } from './organization-memberships/routes.
 import { organizationTokenRoutes } from './organization-tokens/routes.js';
 import { organizationRoutes } from './organizations/routes.js';
 import { projectRoutes } from './projects/routes.js';
+import { stateVersionOutputRoutes } from './state-version-outputs/routes.js';
+import { runOutputRoutes } from './runs/output-routes.js';
+import { runRoutes } from './runs/routes.js';
+import { stateVersionRoutes } from './state-versions/routes.js';
+import { teamProjectRoutes } from './team-project-access/routes.js';
+import { teamTokenRoutes } from './team-tokens/routes.js';
+import { teamWorkspaceRoutes } from './team-workspace-access/routes.js';
+import { teamMemberRoutes } from './teams/member-routes.js';
+import { teamRoutes } from './teams/routes.js';
 import { userRoutes } from './users/routes.js';
 import { variableSetRoutes } from './variable-sets/routes.js';
 import { variableRoutes } from './variables/routes.js';
@@ -74,9 +85,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return payload;
   });
   app.addHook('onResponse', async (request, reply) => {
-    // The path only: query strings and headers may carry secrets (signed URLs, tokens).
+    // The path only, without capability signatures: query strings, headers and signed paths carry secrets.
     request.log.info(
-      { method: request.method, path: request.url.split('?')[0], status: reply.statusCode, durationMs: Math.round(reply.elapsedTime * 10) / 10 },
+      {
+        method: request.method,
+        path: withoutSignature(request.url.split('?')[0] as string),
+        status: reply.statusCode,
+        durationMs: Math.round(reply.elapsedTime * 10) / 10,
+      },
       'request',
     );
   });
@@ -90,7 +106,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(organizationRoutes);
   await app.register(organizationTokenRoutes);
   await app.register(organizationMembershipRoutes);
+  await app.register(teamRoutes);
+  await app.register(teamMemberRoutes);
+  await app.register(teamTokenRoutes);
+  await app.register(teamWorkspaceRoutes);
+  await app.register(teamProjectRoutes);
   await app.register(userRoutes);
   await app.register(variableRoutes);
+  await app.register(configurationVersionRoutes);
+  await app.register(stateVersionRoutes);
+  await app.register(stateVersionOutputRoutes);
+  await app.register(runRoutes);
+  await app.register(runOutputRoutes);
   return app;
 }

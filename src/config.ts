@@ -21,6 +21,19 @@ export interface Config {
   /** Requests per second allowed per token (or per IP when unauthenticated). */
   readonly rateLimit: number;
   readonly logLevel: string;
+  /** Largest state (raw or JSON) accepted by an upload, in bytes. */
+  readonly maxStateBytes: number;
+  /** Largest configuration version (.tar.gz) accepted by an upload, in bytes. */
+  readonly maxConfigurationBytes: number;
+  /** Runs planning or applying at once per organization. */
+  readonly runConcurrency: number;
+  /** Phases (plans, applies) this replica runs at once; 0: it runs none. */
+  readonly runnerSlots: number;
+  /** Longest a plan or an apply may run before it is interrupted and the run errors. */
+  readonly planTimeoutMs: number;
+  readonly applyTimeoutMs: number;
+  /** The terraform executable runs use: a path, or a name looked up on the server's PATH. */
+  readonly terraformBinary: string;
 }
 
 /** A bad setting: start-up stops with one line naming the setting and the reason. */
@@ -66,6 +79,21 @@ export const SETTINGS = {
   },
   rateLimit: { env: 'TERRACE_RATE_LIMIT', flag: '--rate-limit', description: 'requests per second per token (default 30)' },
   logLevel: { env: 'TERRACE_LOG_LEVEL', flag: '--log-level', description: 'pino log level (default info)' },
+  maxStateBytes: { env: 'TERRACE_MAX_STATE_BYTES', flag: '--max-state-bytes', description: 'largest state file accepted, in bytes (default 512 MiB)' },
+  runConcurrency: { env: 'TERRACE_RUN_CONCURRENCY', flag: '--run-concurrency', description: 'runs planning or applying at once per organization (default 10)' },
+  runnerSlots: { env: 'TERRACE_RUNNER_SLOTS', flag: '--runner-slots', description: 'plans and applies this server runs at once; 0 runs none (default 4)' },
+  planTimeout: { env: 'TERRACE_PLAN_TIMEOUT', flag: '--plan-timeout', description: 'longest a plan may run, e.g. 90m or 2h (default 2h)' },
+  applyTimeout: { env: 'TERRACE_APPLY_TIMEOUT', flag: '--apply-timeout', description: 'longest an apply may run, e.g. 90m or 2h (default 2h)' },
+  terraformBinary: {
+    env: 'TERRACE_TERRAFORM_BINARY',
+    flag: '--terraform-binary',
+    description: 'terraform executable for runs: a path, or a name on the PATH (default terraform)',
+  },
+  maxConfigurationBytes: {
+    env: 'TERRACE_MAX_CONFIGURATION_BYTES',
+    flag: '--max-configuration-bytes',
+    description: 'largest configuration upload (.tar.gz) accepted, in bytes (default 512 MiB)',
+  },
 } as const satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -94,6 +122,28 @@ function parsePort(name: string, raw: string): number {
   const port = Number(raw);
   if (!/^\d+$/.test(raw) || port < 1 || port > 65535) throw new ConfigError(name, `"${raw}" is not a port number (1-65535)`);
   return port;
+}
+
+function parsePositiveInteger(name: string, raw: string): number {
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < 1 || !Number.isSafeInteger(value)) throw new ConfigError(name, `"${raw}" is not a positive integer`);
+  return value;
+}
+
+function parseNonNegativeInteger(name: string, raw: string): number {
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value)) throw new ConfigError(name, `"${raw}" is not a whole number`);
+  return value;
+}
+
+const DURATION_UNITS_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A duration as `<n>s`, `<n>m` or `<n>h` (a bare number is seconds), in milliseconds. */
+function parseDuration(name: string, raw: string): number {
+  const match = /^(\d{1,7})([smh]?)$/.exec(raw);
+  const ms = match ? Number(match[1]) * (DURATION_UNITS_MS[match[2] || 's'] as number) : 0;
+  if (ms < 1000) throw new ConfigError(name, `"${raw}" is not a duration such as 90s, 30m or 2h`);
+  return ms;
 }
 
 function readFileSetting(name: string, path: string | undefined): string | undefined {
@@ -151,6 +201,17 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<Setting
   const rateLimit = Number(rawRate);
   if (!/^\d+$/.test(rawRate) || rateLimit < 1) throw new ConfigError(label('rateLimit'), `"${rawRate}" is not a positive integer`);
 
+  const rawMaxState = get('maxStateBytes') ?? String(512 * 1024 * 1024);
+  const maxStateBytes = Number(rawMaxState);
+  if (!/^\d+$/.test(rawMaxState) || maxStateBytes < 1) throw new ConfigError(label('maxStateBytes'), `"${rawMaxState}" is not a positive integer`);
+
+  const maxConfigurationBytes = parsePositiveInteger(label('maxConfigurationBytes'), get('maxConfigurationBytes') ?? String(512 * 1024 * 1024));
+
+  const runConcurrency = parsePositiveInteger(label('runConcurrency'), get('runConcurrency') ?? '10');
+  const runnerSlots = parseNonNegativeInteger(label('runnerSlots'), get('runnerSlots') ?? '4');
+  const planTimeoutMs = parseDuration(label('planTimeout'), get('planTimeout') ?? '2h');
+  const applyTimeoutMs = parseDuration(label('applyTimeout'), get('applyTimeout') ?? '2h');
+
   const dataDir = resolve(get('dataDir') ?? './data');
   try {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -178,5 +239,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<Setting
     previousEncryptionKeys,
     rateLimit,
     logLevel: get('logLevel') ?? 'info',
+    maxStateBytes,
+    maxConfigurationBytes,
+    runConcurrency,
+    runnerSlots,
+    planTimeoutMs,
+    applyTimeoutMs,
+    terraformBinary: get('terraformBinary') ?? 'terraform',
   });
 }

@@ -44,6 +44,12 @@ export class ConflictError extends DomainError {
   readonly title = 'conflict';
 }
 
+/** 412: the resource is not in a state that allows the action yet (a state upload still pending). */
+export class PreconditionFailedError extends DomainError {
+  readonly status = 412;
+  readonly title = 'precondition failed';
+}
+
 /** 413: the request body is larger than the limit. */
 export class PayloadTooLargeError extends DomainError {
   readonly status = 413;
@@ -60,4 +66,10 @@ export class InvalidError extends DomainError {
 export class RateLimitedError extends DomainError {
   readonly status = 429;
   readonly title = 'Too many requests';
+}
+
+/** 503: not ready yet; the CLI retries outputs whose error text contains the lowercase "service unavailable" (cli-protocol.md §5.5). */
+export class ServiceUnavailableError extends DomainError {
+  readonly status = 503;
+  readonly title = 'service unavailable';
 }

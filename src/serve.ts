@@ -5,6 +5,8 @@ import { openConfiguredDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { JOB_HANDLERS } from './jobs.js';
 import { QueueWorker } from './queue/worker.js';
+import { RunExecutor } from './runner/executor.js';
+import { startRunReaper } from './runs/reaper.js';
 import { loadTlsMaterial } from './tls.js';
 import { ensureSiteAdmin } from './users/bootstrap.js';
 
@@ -24,7 +26,11 @@ export async function serve(config: Config, out: (line: string) => void): Promis
   });
   const worker = new QueueWorker({ database, handlers: JOB_HANDLERS, context: { db: database.db, blobs, config, log: app.log, now: () => new Date() } });
   await worker.start();
+  const stopReaper = await startRunReaper({ db: database.db, config, log: app.log, now: () => new Date() });
   await app.listen({ host: config.host, port: config.port });
+  // After listen: a run's terraform talks back to this server.
+  const runner = new RunExecutor({ database, db: database.db, blobs, config, log: app.log, now: () => new Date(), caFile: tls.caFile });
+  await runner.start();
 
   out(`Terrace is serving https://${config.hostname} (listening on ${config.host}:${config.port}, database: ${database.kind})`);
   if (adminToken) {
@@ -34,7 +40,9 @@ export async function serve(config: Config, out: (line: string) => void): Promis
   if (tls.caFile) out(`CA certificate for clients (SSL_CERT_FILE for the Terraform CLI): ${tls.caFile}`);
 
   const stop = async () => {
+    await runner.stop();
     await app.close();
+    stopReaper();
     await worker.stop();
     await database.close();
     process.exit(0);

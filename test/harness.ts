@@ -14,10 +14,13 @@ import { type Database, openPglite, openPostgres } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { JOB_HANDLERS } from '../src/jobs.js';
 import { QueueWorker } from '../src/queue/worker.js';
+import { RunExecutor } from '../src/runner/executor.js';
+import { startRunReaper } from '../src/runs/reaper.js';
 import { randomBase58 } from '../src/ids.js';
 import { loadTlsMaterial } from '../src/tls.js';
 import { ensureSiteAdmin, SITE_ADMIN_USERNAME } from '../src/users/bootstrap.js';
 import { findByUsername } from '../src/users/store.js';
+import { type PostgresServer, startPostgres } from './postgres-server.js';
 
 export type DatabaseKind = 'pglite' | 'postgres';
 
@@ -55,6 +58,29 @@ export function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * Starts a throw-away PostgreSQL server whose `terrace_template` database is migrated: set
+ * PG_URL_ENV to its `url` and TestServer('postgres') copies the template for each server.
+ */
+export async function startTemplatePostgres(): Promise<PostgresServer> {
+  const server = startPostgres(await freePort());
+  try {
+    const admin = new Client({ connectionString: server.url });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${PG_TEMPLATE}`);
+    await admin.end();
+    const templateUrl = new URL(server.url);
+    templateUrl.pathname = `/${PG_TEMPLATE}`;
+    const template = openPostgres(templateUrl.toString(), 1);
+    await migrateToLatest(template.db);
+    await template.close();
+    return server;
+  } catch (err) {
+    server.stop();
+    throw err;
+  }
 }
 
 /** A fresh PostgreSQL database copied from the migrated template. */
@@ -116,6 +142,9 @@ export class TestServer {
   blobs!: BlobStore;
   /** Runs background jobs as `terrace serve` does. */
   worker!: QueueWorker;
+  /** Runs plans and applies with the real terraform; idle unless TERRACE_RUNNER_SLOTS is set (tests drive runs by hand by default). */
+  runner!: RunExecutor;
+  private stopReaper: () => void = () => {};
   private agent!: Agent;
   private dropDatabase: () => Promise<void> = async () => {};
 
@@ -143,6 +172,7 @@ export class TestServer {
       TERRACE_ADMIN_TOKEN: this.adminToken,
       TERRACE_RATE_LIMIT: '100000',
       TERRACE_PORT: String(port),
+      TERRACE_RUNNER_SLOTS: '0',
       ...this.options.env,
     });
     this.hostname = this.config.hostname;
@@ -153,6 +183,7 @@ export class TestServer {
     this.blobs = openConfiguredBlobStore(this.config);
     this.worker = new QueueWorker({ database: this.database, handlers: JOB_HANDLERS, context: { ...this.adminCtx() }, pollMs: 200 });
     await this.worker.start();
+    this.stopReaper = await startRunReaper(this.adminCtx());
     this.app = await buildApp({
       db: this.database.db,
       config: this.config,
@@ -164,10 +195,14 @@ export class TestServer {
       },
     });
     await this.app.listen({ host: '127.0.0.1', port });
+    this.runner = new RunExecutor({ ...this.adminCtx(), database: this.database, caFile: this.caFile, log: this.adminCtx().log }, 200);
+    await this.runner.start();
   }
 
   async stop(): Promise<void> {
+    await this.runner?.stop();
     await this.app?.close();
+    this.stopReaper();
     await this.worker?.stop();
     await this.agent?.close();
     await this.database?.close();

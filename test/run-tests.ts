@@ -3,11 +3,7 @@ import { readdirSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Client } from 'pg';
-import { openPostgres } from '../src/db/database.js';
-import { migrateToLatest } from '../src/db/migrate.js';
-import { freePort, PG_TEMPLATE, PG_URL_ENV } from './harness.js';
-import { startPostgres } from './postgres-server.js';
+import { PG_URL_ENV, startTemplatePostgres } from './harness.js';
 
 /**
  * `npm test`: starts a PostgreSQL 15 server, migrates a template database, then runs every compiled
@@ -29,18 +25,8 @@ async function main(): Promise<number> {
   const files = [...testFiles(join(distRoot, 'src')), ...testFiles(join(distRoot, 'test'))]
     .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
     .sort();
-  const server = startPostgres(await freePort());
+  const server = await startTemplatePostgres();
   try {
-    const admin = new Client({ connectionString: server.url });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${PG_TEMPLATE}`);
-    await admin.end();
-    const templateUrl = new URL(server.url);
-    templateUrl.pathname = `/${PG_TEMPLATE}`;
-    const template = openPostgres(templateUrl.toString(), 1);
-    await migrateToLatest(template.db);
-    await template.close();
-
     process.stdout.write(`PostgreSQL test server at ${server.url}; ${files.length} test files\n`);
     const child = spawn(
       process.execPath,

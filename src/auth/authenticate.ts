@@ -51,6 +51,10 @@ async function subjectForToken(db: Db, config: Config, secret: string, now: Date
   if (token.kind === 'organization' && token.organizationId) {
     return { kind: 'organization', organizationId: token.organizationId, tokenId: token.id };
   }
+  if (token.kind === 'run' && token.runId) {
+    const run = await authStore.findRunForToken(db, token.runId);
+    return run && { kind: 'run', runId: run.id, workspaceId: run.workspaceId, organizationId: run.organizationId, tokenId: token.id };
+  }
   return undefined;
 }
 

@@ -1,57 +1,27 @@
 import type { Ctx } from '../context.js';
 import { NotFoundError, UnauthorizedError } from '../errors.js';
-import { type Action, type OrganizationRole, roleAllows, ROLE_ACTIONS } from './permissions.js';
-import * as authStore from './store.js';
+import { allowedActions, type Target } from './access.js';
+import type { Action } from './permissions.js';
 
-/** What a permission check is about: every protected resource belongs to one organization, and maybe to a project and workspace. */
-export interface Target {
-  organizationId: string;
-  /** Set for workspace-scoped resources (state, runs, variables): team workspace access applies. */
-  workspaceId?: string;
-  /** Set for project-scoped resources and workspaces: team project access applies. */
-  projectId?: string;
-  /** Named in the 404 message. */
-  description?: string;
-}
+export {
+  allowedActions,
+  callerTeamIds,
+  forgetAccess,
+  organizationRole,
+  preloadWorkspaceAccess,
+  projectsAllowing,
+  type Target,
+  teamVisibility,
+  workspaceReadScope,
+} from './access.js';
 
-/** The caller's role in an organization, looked up once per request. */
-export async function organizationRole(ctx: Ctx, organizationId: string): Promise<OrganizationRole> {
-  const key = `org-role:${organizationId}`;
-  const memo = ctx.memo.get(key) as OrganizationRole | undefined;
-  if (memo) return memo;
-  const role = await resolveRole(ctx, organizationId);
-  ctx.memo.set(key, role);
-  return role;
-}
-
-async function resolveRole(ctx: Ctx, organizationId: string): Promise<OrganizationRole> {
-  const subject = ctx.subject;
-  switch (subject.kind) {
-    case 'user': {
-      if (subject.isSiteAdmin) return 'site-admin';
-      const standing = await authStore.userStanding(ctx.db, subject.userId, organizationId);
-      return standing.isOwner ? 'owner' : standing.isMember ? 'member' : 'none';
-    }
-    case 'organization':
-      return subject.organizationId === organizationId ? 'organization-token' : 'none';
-    case 'team': {
-      if (subject.organizationId !== organizationId) return 'none';
-      const team = await authStore.findTeamForToken(ctx.db, subject.teamId);
-      return team?.isOwners ? 'owner' : 'team';
-    }
-    default:
-      return 'none';
-  }
-}
-
-/** Whether the caller may perform `action` on `target`. */
+/**
+ * Whether the caller may perform `action` on `target`. Pass the target's `projectId` and
+ * `workspaceId` where the resource has them: team project and workspace access apply only then.
+ * @example await can(ctx, 'workspace:lock', { organizationId: ws.organizationId, projectId: ws.projectId, workspaceId: ws.id })
+ */
 export async function can(ctx: Ctx, action: Action, target: Target): Promise<boolean> {
-  return roleAllows(await organizationRole(ctx, target.organizationId), action);
-}
-
-/** Every action the caller may perform on `target`: the source of `permissions` attributes. */
-export async function allowedActions(ctx: Ctx, target: Target): Promise<ReadonlySet<Action>> {
-  return new Set(ROLE_ACTIONS[await organizationRole(ctx, target.organizationId)]);
+  return (await allowedActions(ctx, target)).has(action);
 }
 
 /**

@@ -21,7 +21,10 @@ forEachDatabase(
     });
 
     it('limits unauthenticated requests per client address, separately from the exhausted token', async () => {
-      assert.equal((await server.api('GET', '/api/v2/ping', { token: server.adminToken })).status, 429);
+      // Exhaust the token again: on a loaded machine its bucket may have refilled since the last test.
+      let status = 0;
+      for (let i = 0; i < 20 && status !== 429; i++) status = (await server.api('GET', '/api/v2/ping', { token: server.adminToken })).status;
+      assert.equal(status, 429);
       const res = await server.api('GET', '/.well-known/terraform.json');
       assert.equal(res.status, 200);
       assert.ok(res.headers.get('x-ratelimit-limit'));

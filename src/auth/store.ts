@@ -92,3 +92,42 @@ export async function userOrganizationIds(db: Db, userId: string): Promise<strin
     .execute();
   return rows.map((r) => r.organization_id);
 }
+
+/** What authorization needs to know about a project: its organization. */
+export async function findProjectScope(db: Db, projectId: string): Promise<{ id: string; organizationId: string } | undefined> {
+  const row = await db.selectFrom('projects').select(['id', 'organization_id']).where('id', '=', projectId).executeTakeFirst();
+  return row && { id: row.id, organizationId: row.organization_id };
+}
+
+/** The run a `run` token belongs to: its workspace and organization. */
+export async function findRunForToken(db: Db, runId: string): Promise<{ id: string; workspaceId: string; organizationId: string } | undefined> {
+  const row = await db.selectFrom('runs').select(['id', 'workspace_id', 'organization_id']).where('id', '=', runId).executeTakeFirst();
+  return row && { id: row.id, workspaceId: row.workspace_id, organizationId: row.organization_id };
+}
+
+/**
+ * Whether `consumerId` may read `workspaceId`'s state: the workspace shares it with its whole
+ * organization (`global-remote-state`) or lists the consumer (workspaces.mdx "Remote State Consumers").
+ */
+export async function mayConsumeState(db: Db, workspaceId: string, consumerId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('workspaces as producer')
+    .innerJoin('workspaces as consumer', 'consumer.organization_id', 'producer.organization_id')
+    .select('producer.id')
+    .where('producer.id', '=', workspaceId)
+    .where('consumer.id', '=', consumerId)
+    .where((eb) =>
+      eb.or([
+        eb('producer.global_remote_state', '=', true),
+        eb.exists(
+          eb
+            .selectFrom('remote_state_consumers')
+            .select('remote_state_consumers.consumer_id')
+            .whereRef('remote_state_consumers.workspace_id', '=', 'producer.id')
+            .whereRef('remote_state_consumers.consumer_id', '=', 'consumer.id'),
+        ),
+      ]),
+    )
+    .executeTakeFirst();
+  return row !== undefined;
+}

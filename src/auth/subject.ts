@@ -10,7 +10,9 @@ export type Subject =
       readonly tokenId: string | null;
     }
   | { readonly kind: 'team'; readonly teamId: string; readonly organizationId: string; readonly tokenId: string }
-  | { readonly kind: 'organization'; readonly organizationId: string; readonly tokenId: string };
+  | { readonly kind: 'organization'; readonly organizationId: string; readonly tokenId: string }
+  /** The token of one run's terraform (src/auth/run-access.ts says what it may do). */
+  | { readonly kind: 'run'; readonly runId: string; readonly workspaceId: string; readonly organizationId: string; readonly tokenId: string };
 
 export const ANONYMOUS: Subject = Object.freeze({ kind: 'anonymous' });
 
@@ -23,6 +25,8 @@ export function subjectKey(subject: Subject): string | undefined {
       return `team:${subject.teamId}`;
     case 'organization':
       return `organization:${subject.organizationId}`;
+    case 'run':
+      return `run:${subject.runId}`;
     default:
       return undefined;
   }

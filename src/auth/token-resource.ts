@@ -1,4 +1,6 @@
-import { InvalidError } from '../errors.js';
+import { Type } from '@sinclair/typebox';
+import { BadRequestError, InvalidError } from '../errors.js';
+import { parseResourceBody } from '../jsonapi/body.js';
 import { type ResourceObject, resource, timestamp, toOne } from '../jsonapi/document.js';
 import type { Token } from './token-store.js';
 
@@ -12,6 +14,29 @@ export function parseExpiredAt(raw: string | null | undefined): Date | null {
     throw new InvalidError('expired-at must be an ISO 8601 date and time, such as 2030-04-06T12:00:00Z', { pointer: '/data/attributes/expired-at' });
   }
   return date;
+}
+
+const TokenRequestAttributes = Type.Object({
+  description: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  'expired-at': Type.Optional(Type.Union([Type.String(), Type.Null()])),
+});
+
+/**
+ * Accepted `data.type`s of organization and team token requests: the documented singular, the
+ * resource's plural, and the empty string that go-tfe sends (its OrganizationTokenCreateOptions and
+ * TeamTokenCreateOptions have no primary tag, as the lock body in cli-protocol.md §4.4).
+ */
+const REQUEST_TYPES = ['authentication-token', 'authentication-tokens', ''];
+
+/** The attributes of an organization or team token request; the body is optional (go-tfe's Create sends none). */
+export function parseTokenRequest(body: unknown): { description: string | null; expiredAt: Date | null } {
+  if (body === undefined) return { description: null, expiredAt: null };
+  const type = (body as { data?: { type?: unknown } } | null)?.data?.type;
+  if (typeof type !== 'string' || !REQUEST_TYPES.includes(type)) {
+    throw new BadRequestError('data.type must be "authentication-token"', { pointer: '/data/type' });
+  }
+  const { attributes } = parseResourceBody(body, type, TokenRequestAttributes);
+  return { description: attributes.description ?? null, expiredAt: parseExpiredAt(attributes['expired-at']) };
 }
 
 /**
@@ -29,6 +54,9 @@ export function serializeToken(token: Token, secret: string | null = null): Reso
       token: secret,
       'expired-at': timestamp(token.expiredAt),
     },
-    { 'created-by': toOne('users', token.createdById) },
+    {
+      ...(token.kind === 'team' ? { team: toOne('teams', token.teamId) } : {}),
+      'created-by': toOne('users', token.createdById),
+    },
   );
 }

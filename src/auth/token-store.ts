@@ -1,7 +1,7 @@
 import type { Db } from '../db/database.js';
 import type { TokenRow } from '../db/schema.js';
 
-export type TokenKind = 'user' | 'team' | 'organization';
+export type TokenKind = 'user' | 'team' | 'organization' | 'run';
 
 export interface Token {
   id: string;
@@ -9,6 +9,7 @@ export interface Token {
   userId: string | null;
   teamId: string | null;
   organizationId: string | null;
+  runId: string | null;
   description: string | null;
   createdById: string | null;
   createdAt: Date;
@@ -16,13 +17,14 @@ export interface Token {
   expiredAt: Date | null;
 }
 
-function toToken(row: TokenRow): Token {
+export function toToken(row: TokenRow): Token {
   return {
     id: row.id,
     kind: row.kind as TokenKind,
     userId: row.user_id,
     teamId: row.team_id,
     organizationId: row.organization_id,
+    runId: row.run_id,
     description: row.description,
     createdById: row.created_by_id,
     createdAt: row.created_at,
@@ -38,6 +40,7 @@ export interface NewToken {
   userId?: string;
   teamId?: string;
   organizationId?: string;
+  runId?: string;
   description?: string | null;
   createdById?: string | null;
   expiredAt?: Date | null;
@@ -53,6 +56,7 @@ export async function insert(db: Db, token: NewToken): Promise<Token> {
       user_id: token.userId ?? null,
       team_id: token.teamId ?? null,
       organization_id: token.organizationId ?? null,
+      run_id: token.runId ?? null,
       description: token.description ?? null,
       created_by_id: token.createdById ?? null,
       expired_at: token.expiredAt ?? null,
@@ -74,8 +78,22 @@ export async function findById(db: Db, id: string): Promise<Token | undefined> {
 
 export async function listByUser(db: Db, userId: string, limit: number, offset: number): Promise<{ tokens: Token[]; total: number }> {
   const [rows, count] = await Promise.all([
-    db.selectFrom('tokens').selectAll().where('kind', '=', 'user').where('user_id', '=', userId).orderBy('created_at').orderBy('id').limit(limit).offset(offset).execute(),
-    db.selectFrom('tokens').select((eb) => eb.fn.countAll<number>().as('n')).where('kind', '=', 'user').where('user_id', '=', userId).executeTakeFirstOrThrow(),
+    db
+      .selectFrom('tokens')
+      .selectAll()
+      .where('kind', '=', 'user')
+      .where('user_id', '=', userId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(limit)
+      .offset(offset)
+      .execute(),
+    db
+      .selectFrom('tokens')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('kind', '=', 'user')
+      .where('user_id', '=', userId)
+      .executeTakeFirstOrThrow(),
   ]);
   return { tokens: rows.map(toToken), total: Number(count.n) };
 }

@@ -8,7 +8,7 @@ import { after, describe, test } from 'node:test';
 import { loadConfig } from '../config.js';
 import { PayloadTooLargeError } from '../errors.js';
 import { FileBlobStore } from './fs-store.js';
-import { signedUrl, verifySignature } from './signed-url.js';
+import { signedUrl, verifySignature, withoutSignature } from './signed-url.js';
 
 describe('file blob store', () => {
   const root = mkdtempSync(join(tmpdir(), 'terrace-blobs-'));
@@ -80,5 +80,11 @@ describe('signed URLs', () => {
     } finally {
       rmSync(otherDir, { recursive: true, force: true });
     }
+  });
+
+  test('log lines keep the path of a signed URL but not its signature', () => {
+    const { expiry, signature } = parts(signedUrl(ctx, path, 60));
+    assert.equal(withoutSignature(`${path}/${expiry}/${signature}`), `${path}/${expiry}/[signature]`);
+    assert.equal(withoutSignature('/api/v2/workspaces/ws-1'), '/api/v2/workspaces/ws-1');
   });
 });

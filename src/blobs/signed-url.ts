@@ -30,3 +30,8 @@ function signature(config: Config, path: string, expiry: string): string {
   const key = createHmac('sha256', config.encryptionKey).update('terrace signed urls v1').digest();
   return createHmac('sha256', key).update(`${path}\n${expiry}`).digest('base64url');
 }
+
+/** `path` with a capability signature, if it ends with one, replaced: logs must not hold usable URLs. */
+export function withoutSignature(path: string): string {
+  return path.replace(/\/(\d{1,12})\/[A-Za-z0-9_-]{43}$/, '/$1/[signature]');
+}

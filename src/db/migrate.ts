@@ -4,6 +4,11 @@ import * as foundation from './migrations/0001_foundation.js';
 import * as workspaces from './migrations/0002_workspaces.js';
 import * as workspaceNameSearch from './migrations/0003_workspace_name_search.js';
 import * as jobs from './migrations/0004_jobs.js';
+import * as stateVersions from './migrations/0005_state_versions.js';
+import * as teams from './migrations/0006_teams.js';
+import * as configurationVersions from './migrations/0007_configuration_versions.js';
+import * as runs from './migrations/0009_runs.js';
+import * as runLogs from './migrations/0010_run_logs.js';
 
 /** Every migration, in order. Explicit imports: no file-system discovery. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -11,6 +16,11 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0002_workspaces': workspaces,
   '0003_workspace_name_search': workspaceNameSearch,
   '0004_jobs': jobs,
+  '0005_state_versions': stateVersions,
+  '0006_teams': teams,
+  '0007_configuration_versions': configurationVersions,
+  '0009_runs': runs,
+  '0010_run_logs': runLogs,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -30,6 +30,44 @@ export interface TeamTable {
   visibility: Generated<string>;
   is_owners: Generated<boolean>;
   created_at: Timestamp;
+  sso_team_id: string | null;
+  allow_member_token_management: Generated<boolean>;
+  /** teams.mdx `organization-access` flags by wire name; a missing flag is false. */
+  organization_access: ColumnType<Record<string, boolean>, string | undefined, string>;
+}
+
+export interface TeamWorkspaceTable {
+  id: string;
+  team_id: string;
+  workspace_id: string;
+  access: string;
+  runs: string;
+  variables: string;
+  state_versions: string;
+  sentinel_mocks: string;
+  workspace_locking: boolean;
+  run_tasks: boolean;
+  created_at: Generated<Date>;
+}
+
+export interface TeamProjectTable {
+  id: string;
+  team_id: string;
+  project_id: string;
+  access: string;
+  project_settings: string;
+  project_teams: string;
+  project_variable_sets: string;
+  workspace_runs: string;
+  workspace_variables: string;
+  workspace_state_versions: string;
+  workspace_sentinel_mocks: string;
+  workspace_create: boolean;
+  workspace_move: boolean;
+  workspace_locking: boolean;
+  workspace_delete: boolean;
+  workspace_run_tasks: boolean;
+  created_at: Generated<Date>;
 }
 
 export interface TeamMembershipTable {
@@ -48,11 +86,13 @@ export interface OrganizationMembershipTable {
 
 export interface TokenTable {
   id: string;
-  /** `user`, `team` or `organization`. */
+  /** `user`, `team`, `organization` or `run`. */
   kind: string;
   user_id: string | null;
   team_id: string | null;
   organization_id: string | null;
+  /** For `run` tokens: the run whose terraform uses it. */
+  run_id: ColumnType<string | null, string | null | undefined, string | null>;
   /** SHA-256 of the secret, hex. The secret itself is never stored. */
   token_hash: string;
   description: string | null;
@@ -116,6 +156,7 @@ export interface WorkspaceTable {
   current_run_id: string | null;
   latest_run_id: string | null;
   current_state_version_id: string | null;
+  current_configuration_version_id: string | null;
   resource_count: Generated<number>;
   latest_change_at: Timestamp;
   created_at: Timestamp;
@@ -210,11 +251,157 @@ export interface JobTable {
   created_at: Generated<Date>;
 }
 
+type NullableJsonb<T> = ColumnType<T | null, string | null | undefined, string | null>;
+
+export interface StateVersionTable {
+  id: string;
+  workspace_id: string;
+  serial: number;
+  lineage: string | null;
+  md5: string;
+  /** `pending`, `finalized` or `discarded`. */
+  status: string;
+  size: number | null;
+  json_size: number | null;
+  state_version: number | null;
+  terraform_version: string | null;
+  resources: NullableJsonb<unknown[]>;
+  providers: NullableJsonb<Record<string, unknown>>;
+  modules: NullableJsonb<Record<string, unknown>>;
+  resources_processed: Generated<boolean>;
+  outputs_processed: Generated<boolean>;
+  created_by_id: string | null;
+  rollback_state_version_id: string | null;
+  created_at: Timestamp;
+}
+
+export interface StateVersionOutputTable {
+  id: string;
+  state_version_id: string;
+  name: string;
+  sensitive: boolean;
+  /** Plain JSON value; NULL for sensitive outputs. */
+  value: NullableJsonb<unknown>;
+  /** Sealed JSON of a sensitive output's value; NULL otherwise. */
+  sealed_value: string | null;
+  detailed_type: NullableJsonb<unknown>;
+}
+
+export interface WorkspaceResourceTable {
+  id: string;
+  workspace_id: string;
+  address: string;
+  name: string;
+  module: string;
+  provider: string;
+  provider_type: string;
+  name_index: string | null;
+  instance_hash: string;
+  modified_by_state_version_id: string;
+  seen_in_state_version_id: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ConfigurationVersionTable {
+  id: string;
+  workspace_id: string;
+  source: string;
+  status: string;
+  auto_queue_runs: boolean;
+  speculative: boolean;
+  provisional: boolean;
+  error: string | null;
+  error_message: string | null;
+  blob_key: string | null;
+  size: number | null;
+  uploaded_at: NullableTimestamp;
+  errored_at: NullableTimestamp;
+  archived_at: NullableTimestamp;
+  created_at: Timestamp;
+}
+
+export interface RunTable {
+  id: string;
+  workspace_id: string;
+  organization_id: string;
+  configuration_version_id: string | null;
+  status: string;
+  message: string;
+  source: string;
+  trigger_reason: string;
+  is_destroy: boolean;
+  refresh: boolean;
+  refresh_only: boolean;
+  replace_addrs: NullableJsonb<string[]>;
+  target_addrs: NullableJsonb<string[]>;
+  /** Sealed JSON of the run variables ([{key, value}]); NULL when there are none. */
+  sealed_variables: string | null;
+  plan_only: boolean;
+  auto_apply: boolean;
+  allow_empty_apply: boolean;
+  allow_config_generation: boolean;
+  save_plan: boolean;
+  terraform_version: string | null;
+  debugging_mode: boolean;
+  has_changes: Generated<boolean>;
+  created_by_id: string | null;
+  status_timestamps: Jsonb<Record<string, string>>;
+  queued_at: NullableTimestamp;
+  runner_lease_until: NullableTimestamp;
+  cancel_requested_at: NullableTimestamp;
+  created_at: Timestamp;
+}
+
+/** A plan or an apply: the phases of a run. */
+interface PhaseTable {
+  id: string;
+  run_id: string;
+  status: string;
+  status_timestamps: Jsonb<Record<string, string>>;
+  resource_additions: Generated<number>;
+  resource_changes: Generated<number>;
+  resource_destructions: Generated<number>;
+  resource_imports: Generated<number>;
+  log_blob_key: string | null;
+}
+
+export type ApplyTable = PhaseTable;
+
+export interface PlanTable extends PhaseTable {
+  has_changes: Generated<boolean>;
+  generated_configuration: Generated<boolean>;
+  json_blob_key: string | null;
+  redacted_json_blob_key: string | null;
+  plan_file_blob_key: string | null;
+}
+
+export interface RunEventTable {
+  id: string;
+  seq: Generated<number>;
+  run_id: string;
+  action: string;
+  description: string;
+  actor_id: string | null;
+  created_at: Timestamp;
+}
+
+/** A piece of a running phase's log (migration 0010). */
+export interface RunLogChunkTable {
+  phase_id: string;
+  run_id: string;
+  seq: number;
+  byte_offset: number;
+  data: Buffer;
+}
+
 export interface DB {
   users: UserTable;
   organizations: OrganizationTable;
   teams: TeamTable;
   team_memberships: TeamMembershipTable;
+  team_workspaces: TeamWorkspaceTable;
+  team_projects: TeamProjectTable;
   organization_memberships: OrganizationMembershipTable;
   tokens: TokenTable;
   oauth_codes: OauthCodeTable;
@@ -230,6 +417,15 @@ export interface DB {
   variable_set_projects: VariableSetProjectTable;
   variables: VariableTable;
   jobs: JobTable;
+  configuration_versions: ConfigurationVersionTable;
+  state_versions: StateVersionTable;
+  state_version_outputs: StateVersionOutputTable;
+  workspace_resources: WorkspaceResourceTable;
+  runs: RunTable;
+  plans: PlanTable;
+  applies: ApplyTable;
+  run_events: RunEventTable;
+  run_log_chunks: RunLogChunkTable;
 }
 
 export type UserRow = Selectable<UserTable>;
@@ -242,3 +438,10 @@ export type WorkspaceRow = Selectable<WorkspaceTable>;
 export type TagRow = Selectable<TagTable>;
 export type VariableSetRow = Selectable<VariableSetTable>;
 export type VariableRow = Selectable<VariableTable>;
+export type StateVersionRow = Selectable<StateVersionTable>;
+export type StateVersionOutputRow = Selectable<StateVersionOutputTable>;
+export type WorkspaceResourceRow = Selectable<WorkspaceResourceTable>;
+export type RunRow = Selectable<RunTable>;
+export type PlanRow = Selectable<PlanTable>;
+export type ApplyRow = Selectable<ApplyTable>;
+export type RunEventRow = Selectable<RunEventTable>;

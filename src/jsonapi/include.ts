@@ -1,4 +1,4 @@
-import { BadRequestError } from '../errors.js';
+import { BadRequestError, NotFoundError } from '../errors.js';
 import { type Query, queryList } from './query.js';
 
 /**
@@ -15,4 +15,18 @@ export function parseInclude<T extends string>(query: Query, allowed: readonly T
     }
   }
   return new Set(names as T[]);
+}
+
+/**
+ * Loads a related resource for `included`, or undefined when the caller may not see it: hidden
+ * resources are left out of `included`, not reported as errors.
+ * @example const user = await visibleOnly(() => userService.show(ctx, id))
+ */
+export async function visibleOnly<T>(load: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await load();
+  } catch (err) {
+    if (err instanceof NotFoundError) return undefined;
+    throw err;
+  }
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { forEachDatabase, type TestServer } from '../../test/harness.js';
-import { newId, randomBase58 } from '../ids.js';
+import { randomBase58 } from '../ids.js';
 
 interface Org {
   name: string;
@@ -10,16 +10,27 @@ interface Org {
   developersTeamId: string;
 }
 
-/** An organization owned by `ownerToken`'s user, with a second (non-owners) team inserted directly: the teams API comes later. */
+/** An organization owned by `ownerToken`'s user, with a visible `developers` team. */
 async function createOrg(server: TestServer, ownerToken: string): Promise<Org> {
   const name = `org-${randomBase58(8).toLowerCase()}`;
-  const res = await server.api('POST', '/api/v2/organizations', { token: ownerToken, body: { data: { type: 'organizations', attributes: { name, email: `${name}@example.com` } } } });
+  const res = await server.api('POST', '/api/v2/organizations', {
+    token: ownerToken,
+    body: { data: { type: 'organizations', attributes: { name, email: `${name}@example.com` } } },
+  });
   assert.equal(res.status, 201, res.text);
   const id = res.body.data.attributes['external-id'];
-  const owners = await server.database.db.selectFrom('teams').select('id').where('organization_id', '=', id).where('is_owners', '=', true).executeTakeFirstOrThrow();
-  const developersTeamId = newId('team');
-  await server.database.db.insertInto('teams').values({ id: developersTeamId, organization_id: id, name: 'developers' }).execute();
-  return { name, id, ownersTeamId: owners.id, developersTeamId };
+  const owners = await server.database.db
+    .selectFrom('teams')
+    .select('id')
+    .where('organization_id', '=', id)
+    .where('is_owners', '=', true)
+    .executeTakeFirstOrThrow();
+  const team = await server.api('POST', `/api/v2/organizations/${name}/teams`, {
+    token: ownerToken,
+    body: { data: { type: 'teams', attributes: { name: 'developers', visibility: 'organization' } } },
+  });
+  assert.equal(team.status, 200, team.text);
+  return { name, id, ownersTeamId: owners.id, developersTeamId: team.body.data.id };
 }
 
 function inviteBody(email: string, teamIds: string[]) {
@@ -44,7 +55,10 @@ forEachDatabase('organization memberships', (server) => {
     const owner = await server.createUser();
     const org = await createOrg(server, owner.token);
     const bob = await server.createUser();
-    const res = await server.api('POST', membershipsPath(org.name), { token: owner.token, body: inviteBody(`${bob.username}@EXAMPLE.com`, [org.developersTeamId]) });
+    const res = await server.api('POST', membershipsPath(org.name), {
+      token: owner.token,
+      body: inviteBody(`${bob.username}@EXAMPLE.com`, [org.developersTeamId]),
+    });
     assert.equal(res.status, 201, res.text);
     assert.equal(res.body.data.type, 'organization-memberships');
     assert.equal(res.body.data.attributes.status, 'invited');
@@ -66,7 +80,10 @@ forEachDatabase('organization memberships', (server) => {
     const owner = await server.createUser();
     const org = await createOrg(server, owner.token);
     const carol = await server.createUser();
-    const res = await server.api('POST', membershipsPath(org.name), { token: owner.token, body: inviteBody(`${carol.username}@example.com`, [org.ownersTeamId]) });
+    const res = await server.api('POST', membershipsPath(org.name), {
+      token: owner.token,
+      body: inviteBody(`${carol.username}@example.com`, [org.ownersTeamId]),
+    });
     assert.equal(res.status, 201);
     const patch = { data: { type: 'organizations', attributes: { email: 'x@example.com' } } };
     assert.equal((await server.api('PATCH', `/api/v2/organizations/${org.name}`, { token: carol.token, body: patch })).status, 404);
@@ -79,7 +96,11 @@ forEachDatabase('organization memberships', (server) => {
     const org = await createOrg(server, owner.token);
     const users = [await server.createUser(), await server.createUser()];
     const invited = [];
-    for (const u of users) invited.push((await server.api('POST', membershipsPath(org.name), { token: owner.token, body: inviteBody(`${u.username}@example.com`, [org.developersTeamId]) })).body.data);
+    for (const u of users)
+      invited.push(
+        (await server.api('POST', membershipsPath(org.name), { token: owner.token, body: inviteBody(`${u.username}@example.com`, [org.developersTeamId]) }))
+          .body.data,
+      );
     await activate(server, invited[0].id);
 
     const all = await server.api('GET', `${membershipsPath(org.name)}?include=user`, { token: owner.token });
@@ -87,14 +108,21 @@ forEachDatabase('organization memberships', (server) => {
     assert.equal(all.body.data.length, 3);
     assert.deepEqual(all.body.meta['status-counts'], { total: 3, active: 2, invited: 1 });
     assert.equal(all.body.meta.pagination['total-count'], 3);
-    assert.deepEqual(all.body.included.map((u: any) => u.type), ['users', 'users', 'users']);
+    assert.deepEqual(
+      all.body.included.map((u: any) => u.type),
+      ['users', 'users', 'users'],
+    );
 
     const byStatus = await server.api('GET', `${membershipsPath(org.name)}?filter%5Bstatus%5D=invited`, { token: owner.token });
     assert.deepEqual(
       byStatus.body.data.map((m: any) => m.id),
       [invited[1].id],
     );
-    const byEmail = await server.api('GET', `${membershipsPath(org.name)}?filter%5Bemail%5D=${users[0]!.username}@example.com,${users[1]!.username}@example.com`, { token: owner.token });
+    const byEmail = await server.api(
+      'GET',
+      `${membershipsPath(org.name)}?filter%5Bemail%5D=${users[0]!.username}@example.com,${users[1]!.username}@example.com`,
+      { token: owner.token },
+    );
     assert.equal(byEmail.body.data.length, 2);
     const byQuery = await server.api('GET', `${membershipsPath(org.name)}?q=${users[1]!.username.slice(2)}`, { token: owner.token });
     assert.deepEqual(
@@ -114,7 +142,9 @@ forEachDatabase('organization memberships', (server) => {
     const owner = await server.createUser();
     const org = await createOrg(server, owner.token);
     const dave = await server.createUser();
-    const membership = (await server.api('POST', membershipsPath(org.name), { token: owner.token, body: inviteBody(`${dave.username}@example.com`, [org.developersTeamId]) })).body.data;
+    const membership = (
+      await server.api('POST', membershipsPath(org.name), { token: owner.token, body: inviteBody(`${dave.username}@example.com`, [org.developersTeamId]) })
+    ).body.data;
     const path = `/api/v2/organization-memberships/${membership.id}`;
     assert.equal((await server.api('GET', path, { token: owner.token })).status, 200);
     const own = await server.api('GET', `${path}?include=user`, { token: dave.token });
@@ -130,9 +160,15 @@ forEachDatabase('organization memberships', (server) => {
     const owner = await server.createUser();
     const org = await createOrg(server, owner.token);
     const erin = await server.createUser();
-    const membership = (await server.api('POST', membershipsPath(org.name), { token: owner.token, body: inviteBody(`${erin.username}@example.com`, [org.developersTeamId]) })).body.data;
+    const membership = (
+      await server.api('POST', membershipsPath(org.name), { token: owner.token, body: inviteBody(`${erin.username}@example.com`, [org.developersTeamId]) })
+    ).body.data;
     await activate(server, membership.id);
-    assert.equal((await server.api('DELETE', `/api/v2/organization-memberships/${membership.id}`, { token: erin.token })).status, 404, 'members cannot manage memberships');
+    assert.equal(
+      (await server.api('DELETE', `/api/v2/organization-memberships/${membership.id}`, { token: erin.token })).status,
+      404,
+      'members cannot manage memberships',
+    );
     assert.equal((await server.api('DELETE', `/api/v2/organization-memberships/${membership.id}`, { token: owner.token })).status, 204);
     assert.equal((await server.api('GET', `/api/v2/organizations/${org.name}`, { token: erin.token })).status, 404);
     const seats = await server.database.db.selectFrom('team_memberships').select('team_id').where('user_id', '=', erin.id).execute();
@@ -152,11 +188,18 @@ forEachDatabase('organization memberships', (server) => {
     const other = await createOrg(server, owner.token);
     const orgToken = (await server.api('POST', `/api/v2/organizations/${org.name}/authentication-token`, { token: owner.token })).body.data.attributes.token;
     const frank = await server.createUser();
-    const res = await server.api('POST', membershipsPath(org.name), { token: orgToken, body: inviteBody(`${frank.username}@example.com`, [org.developersTeamId]) });
+    const res = await server.api('POST', membershipsPath(org.name), {
+      token: orgToken,
+      body: inviteBody(`${frank.username}@example.com`, [org.developersTeamId]),
+    });
     assert.equal(res.status, 201, res.text);
     assert.equal((await server.api('GET', membershipsPath(org.name), { token: orgToken })).status, 200);
     assert.equal((await server.api('GET', membershipsPath(other.name), { token: orgToken })).status, 404);
-    assert.equal((await server.api('POST', membershipsPath(other.name), { token: orgToken, body: inviteBody(`${frank.username}@example.com`, [other.developersTeamId]) })).status, 404);
+    assert.equal(
+      (await server.api('POST', membershipsPath(other.name), { token: orgToken, body: inviteBody(`${frank.username}@example.com`, [other.developersTeamId]) }))
+        .status,
+      404,
+    );
   });
 
   it('refuses bad invitations with 400/404/422 and writes nothing', async () => {
@@ -173,8 +216,6 @@ forEachDatabase('organization memberships', (server) => {
       [{ data: { type: 'organization-memberships', attributes: {} } }, '/data/attributes/email'],
       [inviteBody('not-an-email', [org.developersTeamId]), '/data/attributes/email'],
       [inviteBody('nobody@example.com', [org.developersTeamId]), '/data/attributes/email'],
-      [inviteBody(email, []), '/data/relationships/teams'],
-      [{ data: { type: 'organization-memberships', attributes: { email } } }, '/data/relationships/teams'],
       [inviteBody(email, [other.developersTeamId]), '/data/relationships/teams'],
       [inviteBody(email, ['team-nope']), '/data/relationships/teams'],
     ];
@@ -191,5 +232,114 @@ forEachDatabase('organization memberships', (server) => {
     assert.equal((await post(inviteBody(`${member.username}@example.com`, [org.developersTeamId]))).status, 422, 'already a member');
     const rows = await server.database.db.selectFrom('organization_memberships').select('id').where('user_id', '=', gina.id).execute();
     assert.deepEqual(rows, []);
+  });
+
+  it('invites without teams, shows the email, and includes the teams with the team serializer', async () => {
+    const owner = await server.createUser();
+    const org = await createOrg(server, owner.token);
+    const hank = await server.createUser();
+    const bare = await server.api('POST', membershipsPath(org.name), {
+      token: owner.token,
+      body: { data: { type: 'organization-memberships', attributes: { email: `${hank.username}@example.com` } } },
+    });
+    assert.equal(bare.status, 201, bare.text);
+    assert.deepEqual(bare.body.data.relationships.teams.data, []);
+    assert.equal(bare.body.data.attributes.email, `${hank.username}@example.com`);
+    assert.deepEqual(
+      bare.body.included.map((r: any) => r.id),
+      [hank.id],
+      'the invited user is included',
+    );
+    const ivy = await server.createUser();
+    const invited = await server.api('POST', membershipsPath(org.name), {
+      token: owner.token,
+      body: inviteBody(`${ivy.username}@example.com`, [org.developersTeamId]),
+    });
+    const shown = await server.api('GET', `/api/v2/organization-memberships/${invited.body.data.id}?include=teams`, { token: owner.token });
+    assert.equal(shown.status, 200);
+    const [team] = shown.body.included;
+    assert.equal(team.id, org.developersTeamId);
+    assert.equal(team.attributes.name, 'developers');
+    assert.equal(team.attributes['users-count'], 0, 'an invitation is not a seat yet');
+    assert.equal(team.attributes['organization-access']['manage-workspaces'], false);
+    assert.equal(team.attributes.permissions['can-destroy'], true);
+  });
+
+  it("shows the member list only to owners and Manage Membership, and hides secret teams from a member's own view", async () => {
+    const owner = await server.createUser();
+    const org = await createOrg(server, owner.token);
+    const managers = await server.api('POST', `/api/v2/organizations/${org.name}/teams`, {
+      token: owner.token,
+      body: { data: { type: 'teams', attributes: { name: 'managers', 'organization-access': { 'manage-membership': true } } } },
+    });
+    const secret = await server.api('POST', `/api/v2/organizations/${org.name}/teams`, {
+      token: owner.token,
+      body: { data: { type: 'teams', attributes: { name: 'secret' } } },
+    });
+    const join = async (teamIds: string[]) => {
+      const user = await server.createUser();
+      const res = await server.api('POST', membershipsPath(org.name), { token: owner.token, body: inviteBody(`${user.username}@example.com`, teamIds) });
+      await activate(server, res.body.data.id);
+      return { ...user, membershipId: res.body.data.id };
+    };
+    const plain = await join([org.developersTeamId]);
+    const manager = await join([managers.body.data.id]);
+    const insider = await join([secret.body.data.id, org.developersTeamId]);
+    assert.equal((await server.api('GET', membershipsPath(org.name), { token: plain.token })).status, 404, 'a plain member does not list users');
+    const listed = await server.api('GET', membershipsPath(org.name), { token: manager.token });
+    assert.equal(listed.status, 200);
+    assert.equal(listed.body.meta['status-counts'].active, 4);
+    const insiderSeen = listed.body.data.find((m: any) => m.id === insider.membershipId);
+    assert.deepEqual(
+      insiderSeen.relationships.teams.data.map((t: any) => t.id),
+      [org.developersTeamId],
+      'a secret team the manager is not in is left out',
+    );
+    const byOwner = await server.api('GET', `/api/v2/organization-memberships/${insider.membershipId}`, { token: owner.token });
+    assert.equal(byOwner.body.data.relationships.teams.data.length, 2);
+    // Managers invite into teams they may manage, never into the owners team.
+    const newcomer = await server.createUser();
+    const intoOwners = await server.api('POST', membershipsPath(org.name), {
+      token: manager.token,
+      body: inviteBody(`${newcomer.username}@example.com`, [org.ownersTeamId]),
+    });
+    assert.equal(intoOwners.status, 422, intoOwners.text);
+    assert.equal(intoOwners.body.errors[0].source.pointer, '/data/relationships/teams');
+    assert.equal(
+      (
+        await server.api('POST', membershipsPath(org.name), {
+          token: manager.token,
+          body: inviteBody(`${newcomer.username}@example.com`, [org.developersTeamId]),
+        })
+      ).status,
+      201,
+    );
+    // They remove members whose teams they see, but not owners nor members of secret teams hidden from them.
+    assert.equal((await server.api('DELETE', `/api/v2/organization-memberships/${insider.membershipId}`, { token: manager.token })).status, 404);
+    const ownerMembership = (await server.api('GET', '/api/v2/organization-memberships', { token: owner.token })).body.data.find(
+      (m: any) => m.relationships.organization.data.id === org.name,
+    );
+    assert.equal((await server.api('DELETE', `/api/v2/organization-memberships/${ownerMembership.id}`, { token: manager.token })).status, 404);
+    assert.equal((await server.api('DELETE', `/api/v2/organization-memberships/${plain.membershipId}`, { token: manager.token })).status, 204);
+  });
+
+  it('never removes the last owner (403), even for the organization token', async () => {
+    const owner = await server.createUser();
+    const org = await createOrg(server, owner.token);
+    const orgToken = (await server.api('POST', `/api/v2/organizations/${org.name}/authentication-token`, { token: owner.token })).body.data.attributes.token;
+    const ownerMembership = (await server.api('GET', '/api/v2/organization-memberships', { token: owner.token })).body.data.find(
+      (m: any) => m.relationships.organization.data.id === org.name,
+    );
+    const res = await server.api('DELETE', `/api/v2/organization-memberships/${ownerMembership.id}`, { token: orgToken });
+    assert.equal(res.status, 403, res.text);
+    assert.equal((await server.api('GET', `/api/v2/organizations/${org.name}`, { token: owner.token })).status, 200);
+    const second = await server.createUser();
+    const invited = await server.api('POST', membershipsPath(org.name), {
+      token: owner.token,
+      body: inviteBody(`${second.username}@example.com`, [org.ownersTeamId]),
+    });
+    await activate(server, invited.body.data.id);
+    assert.equal((await server.api('DELETE', `/api/v2/organization-memberships/${ownerMembership.id}`, { token: orgToken })).status, 204);
+    assert.equal((await server.api('GET', `/api/v2/organizations/${org.name}`, { token: owner.token })).status, 404);
   });
 });

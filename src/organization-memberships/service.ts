@@ -1,10 +1,12 @@
-import { authorize, can, requireUser } from '../auth/authorize.js';
+import { allowedActions, authorize, can, forgetAccess, requireUser, teamVisibility } from '../auth/authorize.js';
 import type { Ctx } from '../context.js';
 import { isUniqueViolation } from '../db/pg-errors.js';
 import { ForbiddenError, InvalidError, NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import { findAuthorized } from '../organizations/service.js';
+import * as teamMemberService from '../teams/member-service.js';
+import * as teamService from '../teams/service.js';
 import { validateEmail } from '../users/service.js';
 import * as membershipStore from './store.js';
 
@@ -12,12 +14,21 @@ export type { Membership, MembershipStatus } from './store.js';
 
 export interface MembershipView {
   membership: membershipStore.Membership;
+  /** The user's teams that the caller sees (OpenAPI: not the secret ones, unless the caller is in them). */
   teamIds: string[];
 }
 
 async function viewsOf(ctx: Ctx, memberships: membershipStore.Membership[]): Promise<MembershipView[]> {
-  const teams = await membershipStore.teamIds(ctx.db, memberships);
-  return memberships.map((membership) => ({ membership, teamIds: teams.get(`${membership.organizationId}/${membership.userId}`) ?? [] }));
+  const seats = await membershipStore.seats(ctx.db, memberships);
+  const views: MembershipView[] = [];
+  for (const membership of memberships) {
+    const visibility = await teamVisibility(ctx, membership.organizationId);
+    const teamIds = (seats.get(`${membership.organizationId}/${membership.userId}`) ?? [])
+      .filter((seat) => 'all' in visibility || seat.visibility === 'organization' || visibility.secretOnesSeen.includes(seat.teamId))
+      .map((seat) => seat.teamId);
+    views.push({ membership, teamIds });
+  }
+  return views;
 }
 
 export interface InviteInput {
@@ -25,28 +36,36 @@ export interface InviteInput {
   teamIds: string[];
 }
 
+const TEAMS_POINTER = '/data/relationships/teams';
+
 /**
- * Invites the user with this email address into the organization and the given teams
- * (organization-memberships.mdx: at least one team). Terrace sends no mail, so the address must
- * belong to an existing user. The membership starts `invited` and grants nothing until accepted.
+ * Invites the user with this email address into the organization and the given teams. Terrace
+ * sends no mail, so the address must belong to an existing user. The membership starts `invited`
+ * and grants nothing until accepted (organization-memberships.mdx: "Once accepted, they become
+ * members"). The page says every user must join at least one team, but go-tfe and the tfe
+ * provider's tfe_organization_membership invite with an email alone, so teams are optional.
  */
 export async function invite(ctx: Ctx, organizationName: string, input: InviteInput): Promise<MembershipView> {
   const org = await findAuthorized(ctx, organizationName, 'organization:manage-membership');
   validateEmail(input.email);
-  if (input.teamIds.length === 0) throw new InvalidError('invite the user into at least one team', { pointer: '/data/relationships/teams' });
-  const teams = await membershipStore.existingTeamIds(ctx.db, org.id, input.teamIds);
-  const unknown = input.teamIds.find((id) => !teams.includes(id));
-  if (unknown) throw new InvalidError(`team ${unknown} is not a team of organization ${organizationName}`, { pointer: '/data/relationships/teams' });
   const userId = await membershipStore.findUserIdByEmail(ctx.db, input.email);
   if (!userId) throw new InvalidError(`no user has the email address ${input.email}; create the user first`, { pointer: '/data/attributes/email' });
+  const requested = [...new Set(input.teamIds)];
+  // Seats only in teams whose membership the caller may change: never the owners team for a membership manager.
+  const manageable = await teamService.manageableIds(ctx, org.id, requested, 'team:manage-membership');
   const id = newId('ou');
   try {
     await ctx.db.transaction().execute(async (trx) => {
+      const teams = await membershipStore.existingTeamIds(trx, org.id, requested);
+      const unknown = requested.find((teamId) => !teams.includes(teamId) || !manageable.includes(teamId));
+      if (unknown) throw new InvalidError(`team ${unknown} is not a team of organization ${organizationName}`, { pointer: TEAMS_POINTER });
       await membershipStore.insert(trx, { id, organizationId: org.id, userId, status: 'invited' });
       await membershipStore.addToTeams(trx, userId, teams);
     });
   } catch (err) {
-    if (isUniqueViolation(err)) throw new InvalidError(`${input.email} is already a member of organization ${organizationName}`, { pointer: '/data/attributes/email' });
+    if (isUniqueViolation(err, 'organization_memberships_org_user_key')) {
+      throw new InvalidError(`${input.email} is already a member of organization ${organizationName}`, { pointer: '/data/attributes/email' });
+    }
     throw err;
   }
   return show(ctx, id);
@@ -59,6 +78,7 @@ export interface ListMembershipsOptions {
   page: Page;
 }
 
+/** The organization's memberships: for owners and Manage Membership (permissions.mdx "Manage Membership": "view the list of users"). */
 export async function listForOrganization(
   ctx: Ctx,
   organizationName: string,
@@ -74,31 +94,71 @@ export async function listForOrganization(
   return { views: await viewsOf(ctx, memberships), total, statusCounts };
 }
 
-/** The caller's own memberships, in every organization. */
+/** The caller's own memberships, invited or active, in every organization. */
 export async function listOwn(ctx: Ctx, page: Page): Promise<{ views: MembershipView[]; total: number }> {
   const user = requireUser(ctx);
   const { memberships, total } = await membershipStore.selectPage(ctx.db, { userId: user.userId }, { limit: page.size, offset: pageOffset(page) });
   return { views: await viewsOf(ctx, memberships), total };
 }
 
+async function isVisible(ctx: Ctx, membership: membershipStore.Membership): Promise<boolean> {
+  const isOwn = ctx.subject.kind === 'user' && ctx.subject.userId === membership.userId;
+  return isOwn || can(ctx, 'organization:read-memberships', { organizationId: membership.organizationId });
+}
+
 /** A membership is visible to its user and to whoever may read the organization's memberships. */
 export async function show(ctx: Ctx, id: string): Promise<MembershipView> {
   const membership = await membershipStore.findById(ctx.db, id);
-  const isOwn = membership && ctx.subject.kind === 'user' && ctx.subject.userId === membership.userId;
-  if (!membership || !(isOwn || (await can(ctx, 'organization:read-memberships', { organizationId: membership.organizationId })))) {
-    throw new NotFoundError(`organization membership ${id} not found`);
-  }
+  if (!membership || !(await isVisible(ctx, membership))) throw new NotFoundError(`organization membership ${id} not found`);
   const [view] = await viewsOf(ctx, [membership]);
   return view as MembershipView;
 }
 
-/** Removes the user from the organization and its teams. Owners cannot remove themselves (403, as documented). */
+/** Memberships by id that the caller sees (for `include=organization-memberships`); the others are left out. */
+export async function visibleViews(ctx: Ctx, ids: readonly string[]): Promise<MembershipView[]> {
+  const memberships = await membershipStore.findManyById(ctx.db, ids);
+  const visible: membershipStore.Membership[] = [];
+  for (const membership of memberships) if (await isVisible(ctx, membership)) visible.push(membership);
+  return viewsOf(ctx, visible);
+}
+
+/** The teams the memberships name (already filtered to the caller's view), for `include=teams`. */
+export async function teamsOf(ctx: Ctx, views: readonly MembershipView[]): Promise<teamService.TeamView[]> {
+  const byOrganization = new Map<string, Set<string>>();
+  for (const view of views) {
+    const ids = byOrganization.get(view.membership.organizationId) ?? new Set<string>();
+    for (const id of view.teamIds) ids.add(id);
+    byOrganization.set(view.membership.organizationId, ids);
+  }
+  const teams: teamService.TeamView[] = [];
+  for (const [organizationId, ids] of byOrganization) teams.push(...(await teamService.visibleViews(ctx, organizationId, [...ids])));
+  return teams;
+}
+
+/**
+ * Removes the user from the organization and its teams. The caller must see every team the user is
+ * in (permissions.mdx "Manage Membership"), and only owners remove an owner. An owner cannot remove
+ * themselves (403, organization-memberships.mdx "Remove User from Organization"), and nobody can
+ * remove the last owner.
+ */
 export async function destroy(ctx: Ctx, id: string): Promise<void> {
   const membership = await membershipStore.findById(ctx.db, id);
-  if (!membership) throw new NotFoundError(`organization membership ${id} not found`);
-  await authorize(ctx, 'organization:manage-membership', { organizationId: membership.organizationId, description: `organization membership ${id}` });
-  if (ctx.subject.kind === 'user' && ctx.subject.userId === membership.userId) {
+  const description = `organization membership ${id}`;
+  if (!membership) throw new NotFoundError(`${description} not found`);
+  await authorize(ctx, 'organization:manage-membership', { organizationId: membership.organizationId, description });
+  const seats = (await membershipStore.seats(ctx.db, [membership])).get(`${membership.organizationId}/${membership.userId}`) ?? [];
+  const visible = (await viewsOf(ctx, [membership]))[0]?.teamIds ?? [];
+  const isOwner = seats.some((seat) => seat.isOwners);
+  const allowed = await allowedActions(ctx, { organizationId: membership.organizationId });
+  if (seats.some((seat) => !visible.includes(seat.teamId)) || (isOwner && !allowed.has('team:manage-owners'))) {
+    throw new NotFoundError(`${description} not found`);
+  }
+  if (isOwner && ctx.subject.kind === 'user' && ctx.subject.userId === membership.userId) {
     throw new ForbiddenError('you cannot remove yourself from an organization you own');
   }
-  await ctx.db.transaction().execute((trx) => membershipStore.deleteWithTeamSeats(trx, membership));
+  await ctx.db.transaction().execute(async (trx) => {
+    if (isOwner) await teamMemberService.assertOwnersRemain({ ...ctx, db: trx }, membership.organizationId, [membership.userId]);
+    await membershipStore.deleteWithTeamSeats(trx, membership);
+  });
+  forgetAccess(ctx);
 }

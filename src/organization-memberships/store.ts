@@ -8,6 +8,8 @@ export interface Membership {
   organizationId: string;
   organizationName: string;
   userId: string;
+  /** The user's email address: the membership's `email` attribute. */
+  email: string;
   status: MembershipStatus;
   createdAt: Date;
 }
@@ -27,7 +29,7 @@ function selectMemberships(db: Db) {
     .selectFrom('organization_memberships as m')
     .innerJoin('organizations as o', 'o.id', 'm.organization_id')
     .innerJoin('users as u', 'u.id', 'm.user_id')
-    .select(['m.id', 'm.organization_id', 'o.name as organization_name', 'm.user_id', 'm.status', 'm.created_at']);
+    .select(['m.id', 'm.organization_id', 'o.name as organization_name', 'm.user_id', 'u.email', 'm.status', 'm.created_at']);
 }
 
 type MembershipRow = Awaited<ReturnType<ReturnType<typeof selectMemberships>['executeTakeFirstOrThrow']>>;
@@ -38,6 +40,7 @@ function toMembership(row: MembershipRow): Membership {
     organizationId: row.organization_id,
     organizationName: row.organization_name,
     userId: row.user_id,
+    email: row.email,
     status: row.status as MembershipStatus,
     createdAt: row.created_at,
   };
@@ -48,7 +51,12 @@ function filtered(db: Db, filter: MembershipFilter) {
   if (filter.organizationId !== undefined) query = query.where('m.organization_id', '=', filter.organizationId);
   if (filter.userId !== undefined) query = query.where('m.user_id', '=', filter.userId);
   if (filter.status !== undefined) query = query.where('m.status', '=', filter.status);
-  if (filter.emails !== undefined) query = query.where(sql<string>`lower(u.email)`, 'in', filter.emails.map((e) => e.toLowerCase()));
+  if (filter.emails !== undefined)
+    query = query.where(
+      sql<string>`lower(u.email)`,
+      'in',
+      filter.emails.map((e) => e.toLowerCase()),
+    );
   if (filter.search !== undefined) {
     const pattern = `%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     query = query.where((eb) => eb.or([eb('u.username', 'ilike', pattern), eb('u.email', 'ilike', pattern)]));
@@ -68,7 +76,17 @@ export async function findById(db: Db, id: string): Promise<Membership | undefin
   return row && toMembership(row);
 }
 
-export async function selectPage(db: Db, filter: MembershipFilter, window: { limit: number; offset: number }): Promise<{ memberships: Membership[]; total: number }> {
+export async function findManyById(db: Db, ids: readonly string[]): Promise<Membership[]> {
+  if (ids.length === 0) return [];
+  const rows = await selectMemberships(db).where('m.id', 'in', ids).orderBy('m.created_at').orderBy('m.id').execute();
+  return rows.map(toMembership);
+}
+
+export async function selectPage(
+  db: Db,
+  filter: MembershipFilter,
+  window: { limit: number; offset: number },
+): Promise<{ memberships: Membership[]; total: number }> {
   const [rows, count] = await Promise.all([
     filtered(db, filter).orderBy('m.created_at').orderBy('m.id').limit(window.limit).offset(window.offset).execute(),
     filtered(db, filter)
@@ -91,26 +109,33 @@ export async function statusCounts(db: Db, organizationId: string): Promise<{ to
   return { total: count('active') + count('invited'), active: count('active'), invited: count('invited') };
 }
 
-/** The teams of the organization that each user is in, keyed by `organizationId/userId`. */
-export async function teamIds(db: Db, memberships: readonly Membership[]): Promise<Map<string, string[]>> {
-  const result = new Map<string, string[]>();
+/** A team the member has a seat in. */
+export interface Seat {
+  teamId: string;
+  visibility: string;
+  isOwners: boolean;
+}
+
+/** The teams of the organization that each user is in, by team name, keyed by `organizationId/userId`. */
+export async function seats(db: Db, memberships: readonly Membership[]): Promise<Map<string, Seat[]>> {
+  const result = new Map<string, Seat[]>();
   if (memberships.length === 0) return result;
   const rows = await db
     .selectFrom('team_memberships as tm')
     .innerJoin('teams as t', 't.id', 'tm.team_id')
-    .select(['t.id', 't.organization_id', 'tm.user_id'])
+    .select(['t.id', 't.organization_id', 't.visibility', 't.is_owners', 'tm.user_id'])
     .where('tm.user_id', 'in', [...new Set(memberships.map((m) => m.userId))])
     .where('t.organization_id', 'in', [...new Set(memberships.map((m) => m.organizationId))])
     .orderBy('t.name')
     .execute();
   for (const row of rows) {
     const key = `${row.organization_id}/${row.user_id}`;
-    result.set(key, [...(result.get(key) ?? []), row.id]);
+    result.set(key, [...(result.get(key) ?? []), { teamId: row.id, visibility: row.visibility, isOwners: row.is_owners }]);
   }
   return result;
 }
 
-/** The ids among `teamIds` that are teams of the organization. */
+/** The ids among `ids` that are teams of the organization. */
 export async function existingTeamIds(db: Db, organizationId: string, ids: readonly string[]): Promise<string[]> {
   if (ids.length === 0) return [];
   const rows = await db.selectFrom('teams').select('id').where('organization_id', '=', organizationId).where('id', 'in', ids).execute();
@@ -137,10 +162,6 @@ export async function deleteWithTeamSeats(db: Db, membership: Membership): Promi
 }
 
 export async function findUserIdByEmail(db: Db, email: string): Promise<string | undefined> {
-  const row = await db
-    .selectFrom('users')
-    .select('id')
-    .where(sql<string>`lower(email)`, '=', email.toLowerCase())
-    .executeTakeFirst();
+  const row = await db.selectFrom('users').select('id').where(sql<string>`lower(email)`, '=', email.toLowerCase()).executeTakeFirst();
   return row?.id;
 }

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
+import { assertError, assertInvalid, assertInvalidParameter, TIMESTAMP, unique } from '../../test/fixtures.js';
 import { forEachDatabase } from '../../test/harness.js';
 import { newId } from '../ids.js';
-import { assertError, assertInvalid, assertInvalidParameter, ProjectWorld, TIMESTAMP, unique } from '../projects/testing.js';
+import { ProjectWorld } from '../projects/testing.js';
 
 const linkage = (type: string, ids: string[]) => ({ data: ids.map((id) => ({ type, id })) });
 

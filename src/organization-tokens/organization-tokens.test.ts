@@ -5,7 +5,10 @@ import { newId, randomBase58 } from '../ids.js';
 
 async function createOrg(server: TestServer, token: string): Promise<{ id: string; name: string; externalId: string }> {
   const name = `org-${randomBase58(8).toLowerCase()}`;
-  const res = await server.api('POST', '/api/v2/organizations', { token, body: { data: { type: 'organizations', attributes: { name, email: `${name}@example.com` } } } });
+  const res = await server.api('POST', '/api/v2/organizations', {
+    token,
+    body: { data: { type: 'organizations', attributes: { name, email: `${name}@example.com` } } },
+  });
   assert.equal(res.status, 201, res.text);
   return { id: res.body.data.id, name, externalId: res.body.data.attributes['external-id'] };
 }
@@ -50,7 +53,12 @@ forEachDatabase('organization tokens', (server) => {
     assert.equal(second.body.data.relationships['created-by'].data, null);
     assert.equal((await server.api('GET', `/api/v2/organizations/${org.name}`, { token: first })).status, 401);
     assert.equal((await server.api('GET', `/api/v2/organizations/${org.name}`, { token: second.body.data.attributes.token })).status, 200);
-    const rows = await server.database.db.selectFrom('tokens').select('id').where('kind', '=', 'organization').where('organization_id', '=', org.externalId).execute();
+    const rows = await server.database.db
+      .selectFrom('tokens')
+      .select('id')
+      .where('kind', '=', 'organization')
+      .where('organization_id', '=', org.externalId)
+      .execute();
     assert.equal(rows.length, 1);
   });
 
@@ -68,7 +76,11 @@ forEachDatabase('organization tokens', (server) => {
     const owner = await server.createUser();
     const org = await createOrg(server, owner.token);
     const created = await server.api('POST', path(org.name), { token: owner.token });
-    await server.database.db.updateTable('tokens').set({ expired_at: new Date(Date.now() - 1000) }).where('id', '=', created.body.data.id).execute();
+    await server.database.db
+      .updateTable('tokens')
+      .set({ expired_at: new Date(Date.now() - 1000) })
+      .where('id', '=', created.body.data.id)
+      .execute();
     assert.equal((await server.api('GET', `/api/v2/organizations/${org.name}`, { token: created.body.data.attributes.token })).status, 401);
   });
 
@@ -98,10 +110,31 @@ forEachDatabase('organization tokens', (server) => {
     assert.equal((await server.api('POST', path(org.name), { token: owner.token, body: '{"data":' })).status, 400);
     assert.equal((await server.api('POST', path(org.name), { token: owner.token, body: { data: { type: 'users', attributes: {} } } })).status, 400);
     for (const expiry of ['tomorrow', 42, '2001-01-01T00:00:00Z']) {
-      const res = await server.api('POST', path(org.name), { token: owner.token, body: { data: { type: 'authentication-token', attributes: { 'expired-at': expiry } } } });
+      const res = await server.api('POST', path(org.name), {
+        token: owner.token,
+        body: { data: { type: 'authentication-token', attributes: { 'expired-at': expiry } } },
+      });
       assert.equal(res.status, 422, `${expiry}: ${res.text}`);
       assert.equal(res.body.errors[0].source.pointer, '/data/attributes/expired-at');
     }
     assert.equal((await server.api('GET', path(org.name), { token: owner.token })).status, 404, 'nothing was written');
+  });
+
+  it('accepts the untyped body go-tfe sends, and refuses the audit trails token it does not have', async () => {
+    const owner = await server.createUser();
+    const org = await createOrg(server, owner.token);
+    const created = await server.api('POST', path(org.name), {
+      token: owner.token,
+      body: { data: { type: '', attributes: { 'expired-at': '2099-01-01T00:00:00Z' } } },
+    });
+    assert.equal(created.status, 201, created.text);
+    assert.equal(created.body.data.attributes['expired-at'], '2099-01-01T00:00:00.000Z');
+    // Ignoring ?token=audit-trails would replace or delete the organization token.
+    for (const method of ['POST', 'GET', 'DELETE']) {
+      assert.equal((await server.api(method, `${path(org.name)}?token=audit-trails`, { token: owner.token })).status, 404, method);
+    }
+    assert.equal((await server.api('DELETE', `${path(org.name)}?token=other`, { token: owner.token })).status, 422);
+    const shown = await server.api('GET', path(org.name), { token: owner.token });
+    assert.equal(shown.body.data.id, created.body.data.id, 'the organization token is untouched');
   });
 });

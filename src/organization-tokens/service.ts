@@ -13,7 +13,8 @@ export async function generate(ctx: Ctx, organizationName: string, input: { expi
   const org = await findAuthorized(ctx, organizationName, 'organization:manage-token');
   if (input.expiredAt && input.expiredAt <= ctx.now()) throw new InvalidError('expired-at must be in the future', { pointer: '/data/attributes/expired-at' });
   const { secret, hash } = generateToken();
-  const createdById = ctx.subject.kind === 'user' && ctx.subject.tokenId !== null ? ctx.subject.userId : null;
+  // created-by names a user; a team or organization token that regenerates leaves it null.
+  const createdById = ctx.subject.kind === 'user' ? ctx.subject.userId : null;
   const token = await ctx.db.transaction().execute(async (trx) => {
     await tokenStore.deleteOrganizationToken(trx, org.id);
     return tokenStore.insert(trx, { id: newId('at'), kind: 'organization', hash, organizationId: org.id, createdById, expiredAt: input.expiredAt });

@@ -28,7 +28,7 @@ const PERMISSIONS: Readonly<Record<string, Action | null>> = {
   'can-destroy': 'organization:delete',
   'can-access-via-teams': null,
   'can-create-module': null,
-  'can-create-team': null,
+  'can-create-team': 'team:create',
   'can-create-workspace': 'workspace:create',
   'can-manage-users': 'organization:manage-membership',
   'can-manage-subscription': null,
@@ -122,7 +122,8 @@ async function included(ctx: Ctx, views: organizationService.OrganizationView[],
   const projects = [];
   if (include.has('default-project')) {
     for (const v of views) {
-      if (v.defaultProjectId && v.allowed.has('project:read')) projects.push(serializeProject(await projectService.show(ctx, v.defaultProjectId, { withBindings: false })));
+      if (v.defaultProjectId && v.allowed.has('project:read'))
+        projects.push(serializeProject(await projectService.show(ctx, v.defaultProjectId, { withBindings: false })));
     }
   }
   return [...includedEntitlementSets(views, include), ...projects];

@@ -1,4 +1,4 @@
-import { allowedActions, authorize, requireUser } from '../auth/authorize.js';
+import { allowedActions, authorize, can, requireUser } from '../auth/authorize.js';
 import type { Action } from '../auth/permissions.js';
 import type { Ctx } from '../context.js';
 import { isUniqueViolation } from '../db/pg-errors.js';
@@ -35,10 +35,14 @@ export interface OrganizationView {
 }
 
 export async function viewOf(ctx: Ctx, organization: organizationStore.Organization): Promise<OrganizationView> {
-  const [allowed, defaultProjectId] = await Promise.all([
+  const [organizationWide, defaultProjectId] = await Promise.all([
     allowedActions(ctx, { organizationId: organization.id }),
     organizationStore.findDefaultProjectId(ctx.db, organization.id),
   ]);
+  const allowed = new Set(organizationWide);
+  // A workspace created without a project goes to the Default Project, where "Manage all workspaces" may create them.
+  if (defaultProjectId && (await can(ctx, 'workspace:create', { organizationId: organization.id, projectId: defaultProjectId })))
+    allowed.add('workspace:create');
   return { organization, settings: resolveSettings(organization.settings), allowed, defaultProjectId };
 }
 

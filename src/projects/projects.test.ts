@@ -1,18 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
+import { assertError, assertInvalid, assertInvalidParameter, TIMESTAMP, unique } from '../../test/fixtures.js';
 import { forEachDatabase } from '../../test/harness.js';
-import {
-  assertError,
-  assertInvalid,
-  assertInvalidParameter,
-  binding,
-  ProjectWorld,
-  projectBody,
-  RELATIONSHIP_POINTER,
-  TIMESTAMP,
-  unique,
-  withBindings,
-} from './testing.js';
+import { binding, ProjectWorld, projectBody, RELATIONSHIP_POINTER, withBindings } from './testing.js';
 
 forEachDatabase('projects', (server) => {
   const w = new ProjectWorld(server);
@@ -53,8 +43,8 @@ forEachDatabase('projects', (server) => {
           'can-view-stacks': false,
           'can-update-stacks': false,
           'can-deploy-no-code-modules': false,
-          'can-read-teams': false,
-          'can-manage-teams': false,
+          'can-read-teams': true,
+          'can-manage-teams': true,
           'can-manage-tags': true,
           'can-manage-varsets': true,
           'can-manage-ephemeral-workspace-for-projects': true,
@@ -274,8 +264,12 @@ forEachDatabase('projects', (server) => {
 
   it('hides projects from members without access, from strangers and from other organizations (404)', async () => {
     const project = await w.createProject({}, withBindings(binding('secret', 'x')));
+    const memberList = await w.api('GET', `/organizations/${w.org}/projects`, w.memberToken);
+    assert.equal(memberList.status, 200, memberList.text);
+    assert.deepEqual(memberList.body.data, [], 'a member without project access sees none');
+    assert.deepEqual(memberList.body.meta['status-counts'], { total: 0, matching: 0 }, 'nor how many there are');
+    assertError(await w.api('GET', `/organizations/${w.org}/projects`, w.strangerToken), 404);
     for (const token of [w.memberToken, w.strangerToken]) {
-      assertError(await w.api('GET', `/organizations/${w.org}/projects`, token), 404);
       assertError(await w.api('POST', `/organizations/${w.org}/projects`, token, projectBody({ name: unique('p') })), 404);
       assertError(await w.api('GET', `/projects/${project.id}`, token), 404);
       assertError(await w.api('GET', `/projects/${project.id}/tag-bindings`, token), 404);

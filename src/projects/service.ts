@@ -1,4 +1,4 @@
-import { allowedActions, authorize } from '../auth/authorize.js';
+import { allowedActions, authorize, projectsAllowing, type Target } from '../auth/authorize.js';
 import type { Action } from '../auth/permissions.js';
 import type { Ctx } from '../context.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../db/pg-errors.js';
@@ -106,18 +106,22 @@ async function viewsOf(ctx: Ctx, projects: projectStore.Project[], withBindings:
     views.push({
       project,
       defaultExecutionMode: defaultExecutionMode(project),
-      allowed: await allowedActions(ctx, { organizationId: project.organizationId }),
+      allowed: await allowedActions(ctx, targetOf(project)),
       effectiveTagBindings: bindings?.filter((b) => b.projectId === project.id),
     });
   }
   return views;
 }
 
+function targetOf(project: projectStore.Project): Target {
+  return { organizationId: project.organizationId, projectId: project.id, description: `project ${project.id}` };
+}
+
 /** Loads a project by id and checks `action` on it; missing and not permitted are the same 404. */
 async function findAuthorized(ctx: Ctx, id: string, action: Action): Promise<projectStore.Project> {
   const project = await projectStore.findById(ctx.db, id);
   if (!project) throw projectNotFound(id);
-  await authorize(ctx, action, { organizationId: project.organizationId, description: `project ${id}` });
+  await authorize(ctx, action, targetOf(project));
   return project;
 }
 
@@ -137,18 +141,19 @@ export interface ListOptions {
   page: Page;
 }
 
-/** The organization's projects (projects.mdx "List projects"); `filter.names` wins over `filter.search`. */
+/**
+ * The organization's projects that the caller may read (and act in, for `requiredActions`), filtered in
+ * SQL (projects.mdx "List projects"); `filter.names` wins over `filter.search`.
+ */
 export async function list(
   ctx: Ctx,
   organizationName: string,
   options: ListOptions,
 ): Promise<{ views: ProjectView[]; total: number; organizationTotal: number }> {
-  const org = await organizationService.findAuthorized(ctx, organizationName, 'project:read');
-  // Permissions are organization-wide until team access exists: the caller may act in every project or in none.
-  const allowed = await allowedActions(ctx, { organizationId: org.id });
-  const permitted = options.requiredActions.every((action) => allowed.has(action));
-  let filter = options.filter.names !== undefined ? { ...options.filter, search: undefined } : options.filter;
-  if (!permitted) filter = { names: [] };
+  const org = await organizationService.findAuthorized(ctx, organizationName, 'organization:read');
+  const permitted = await projectsAllowing(ctx, org.id, ['project:read', ...options.requiredActions]);
+  const named = options.filter.names !== undefined ? { ...options.filter, search: undefined } : options.filter;
+  const filter = permitted === 'all' ? named : { ...named, ids: permitted };
   const window = { limit: options.page.size, offset: pageOffset(options.page) };
   const { projects, total, organizationTotal } = await projectStore.selectPage(ctx.db, org.id, filter, options.descending, window);
   return { views: await viewsOf(ctx, projects, options.withBindings), total, organizationTotal };

@@ -73,6 +73,8 @@ export interface ProjectFilter {
   search?: string | undefined;
   /** `filter[tagged]`: bound to every one of these tags. */
   tagged?: readonly TaggedFilter[] | undefined;
+  /** Only these projects: the ones a caller without organization-wide access reaches. */
+  ids?: readonly string[] | undefined;
 }
 
 /** A LIKE pattern matching `text` anywhere, with LIKE's wildcards escaped. */
@@ -108,6 +110,7 @@ function matches(eb: ProjectEb, organizationId: string, filter: ProjectFilter): 
   }
   if (filter.search !== undefined) conditions.push(eb('projects.name', 'ilike', containsPattern(filter.search)));
   for (const tagged of filter.tagged ?? []) conditions.push(hasBinding(eb, tagged));
+  if (filter.ids !== undefined) conditions.push(filter.ids.length === 0 ? sql<boolean>`false` : eb('projects.id', 'in', filter.ids));
   return eb.and(conditions);
 }
 
@@ -122,7 +125,7 @@ async function count(db: Db, organizationId: string, filter: ProjectFilter): Pro
 
 /**
  * A page of the organization's projects matching `filter`, by name in byte order (the same on PostgreSQL
- * and PGlite) then id; `total` counts the matches, `organizationTotal` every project of the organization.
+ * and PGlite) then id; `total` counts the matches, `organizationTotal` every project of the organization within `filter.ids`.
  */
 export async function selectPage(
   db: Db,
@@ -141,7 +144,7 @@ export async function selectPage(
       .offset(window.offset)
       .execute(),
     count(db, organizationId, filter),
-    count(db, organizationId, {}),
+    count(db, organizationId, { ids: filter.ids }),
   ]);
   return { projects: rows.map(toProject), total, organizationTotal };
 }

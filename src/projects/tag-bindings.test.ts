@@ -1,18 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
+import { assertError, assertInvalid, assertInvalidParameter, TIMESTAMP, unique } from '../../test/fixtures.js';
 import { forEachDatabase } from '../../test/harness.js';
-import {
-  assertError,
-  assertInvalid,
-  assertInvalidParameter,
-  binding,
-  ProjectWorld,
-  projectBody,
-  RELATIONSHIP_POINTER,
-  TIMESTAMP,
-  unique,
-  withBindings,
-} from './testing.js';
+import { binding, ProjectWorld, projectBody, RELATIONSHIP_POINTER, withBindings } from './testing.js';
 
 forEachDatabase('project tag bindings', (server) => {
   const w = new ProjectWorld(server);

@@ -24,6 +24,8 @@ export interface RunTerraformOptions {
   killGraceMs?: number;
   /** Each chunk of stdout or stderr, in the order they arrive. */
   onOutput?: (chunk: Buffer) => void;
+  /** Each chunk of stderr, which then does not go to `onOutput`: for commands whose stdout is a document (`show -json`). */
+  onStderr?: (chunk: Buffer) => void;
 }
 
 export interface TerraformExit {
@@ -97,14 +99,12 @@ export function runTerraform(options: RunTerraformOptions): Promise<TerraformExi
       signal?.removeEventListener('abort', onAbort);
     };
 
-    const onOutput = options.onOutput;
-    if (onOutput) {
-      child.stdout.on('data', onOutput);
-      child.stderr.on('data', onOutput);
-    } else {
-      child.stdout.resume();
-      child.stderr.resume();
-    }
+    const { onOutput, onStderr } = options;
+    if (onOutput) child.stdout.on('data', onOutput);
+    else child.stdout.resume();
+    const stderrTo = onStderr ?? onOutput;
+    if (stderrTo) child.stderr.on('data', stderrTo);
+    else child.stderr.resume();
 
     child.once('error', (error) => {
       // A spawn failure: no process, no exit event.

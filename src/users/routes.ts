@@ -118,10 +118,6 @@ interface UserParams {
   user_id: string;
 }
 
-interface TokenParams {
-  id: string;
-}
-
 export async function userRoutes(app: FastifyInstance): Promise<void> {
   app.get('/api/v2/account/details', async (request, reply) => {
     const account = await userService.showAccount(request.ctx);
@@ -171,15 +167,5 @@ export async function userRoutes(app: FastifyInstance): Promise<void> {
       expiredAt: parseExpiredAt(attributes['expired-at']),
     });
     return reply.code(201).send(document(serializeToken(token, secret)));
-  });
-
-  app.get<{ Params: TokenParams }>('/api/v2/authentication-tokens/:id', async (request, reply) => {
-    const token = await userService.showUserToken(request.ctx, request.params.id);
-    return reply.send(document(serializeToken(token)));
-  });
-
-  app.delete<{ Params: TokenParams }>('/api/v2/authentication-tokens/:id', async (request, reply) => {
-    await userService.deleteUserToken(request.ctx, request.params.id);
-    return reply.code(204).send();
   });
 }

@@ -1,4 +1,3 @@
-import { authorize } from '../auth/authorize.js';
 import * as authStore from '../auth/store.js';
 import type { Ctx } from '../context.js';
 import { open } from '../crypto/sealing.js';
@@ -6,6 +5,7 @@ import { NotFoundError } from '../errors.js';
 import type { VariableCategory } from '../variables/rules.js';
 import * as variableService from '../variables/service.js';
 import { type AppliedVariableSet, effectiveVariables as resolvePrecedence, type VariableSource } from './effective-variables.js';
+import * as variableSetService from './service.js';
 import * as variableSetStore from './store.js';
 import * as variableSetVariableStore from './variable-store.js';
 
@@ -93,9 +93,7 @@ export interface VariableInWorkspace {
  * `listWorkspaceVarsetVars`). Run variables do not exist here; no value is opened.
  */
 export async function listInWorkspace(ctx: Ctx, workspaceId: string, setId: string): Promise<VariableInWorkspace[]> {
-  const workspace = await authStore.findWorkspaceScope(ctx.db, workspaceId);
-  if (!workspace) throw new NotFoundError(`workspace ${workspaceId} not found`);
-  await authorize(ctx, 'workspace:read-variables', { organizationId: workspace.organizationId, description: `workspace ${workspaceId}` });
+  const workspace = await variableSetService.authorizedWorkspace(ctx, workspaceId);
   const own = (await variableService.list(ctx, { id: workspaceId })).map((view) => view.variable);
   const sets = await appliedVariableSets(ctx.db, workspace, (ids) => variableSetVariableStore.selectBySets(ctx.db, ids));
   const applied = sets.find((s) => s.id === setId);

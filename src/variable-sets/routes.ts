@@ -6,6 +6,7 @@ import { document, type ResourceObject, resource, timestamp, toMany, toOne } fro
 import { parseInclude } from '../jsonapi/include.js';
 import { type Page, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
 import { type Query, queryBoolean, queryString } from '../jsonapi/query.js';
+import { CreateVariableAttributes, UpdateVariableAttributes, variableAttributes } from '../variables/variable-resource.js';
 import * as effectiveService from './effective-service.js';
 import * as variableSetService from './service.js';
 import * as variableSetVariableService from './variable-service.js';
@@ -19,17 +20,6 @@ const CreateAttributes = Type.Object({
   priority: Type.Optional(Type.Boolean()),
 });
 const UpdateAttributes = Type.Partial(CreateAttributes);
-
-// category and key rules are checked by the service, for clearer messages than a schema union gives.
-const VariableAttributes = Type.Object({
-  key: Type.String(),
-  value: Type.Optional(NullableString),
-  description: Type.Optional(NullableString),
-  category: Type.String(),
-  hcl: Type.Optional(Type.Boolean()),
-  sensitive: Type.Optional(Type.Boolean()),
-});
-const UpdateVariableAttributes = Type.Partial(VariableAttributes);
 
 /**
  * `vars` from variable-sets.mdx "Available Related Resources". go-tfe and the tfe provider also ask for
@@ -75,17 +65,7 @@ function serializeVariable(v: variableSetService.VariableSetVariable, extra: Res
   return resource(
     'vars',
     v.id,
-    {
-      key: v.key,
-      // Write-only once sensitive (managing-variables.mdx "Sensitive Values").
-      value: v.sensitive ? null : v.value,
-      description: v.description,
-      sensitive: v.sensitive,
-      category: v.category,
-      hcl: v.hcl,
-      'created-at': timestamp(v.createdAt),
-      'version-id': v.versionId,
-    },
+    variableAttributes(v),
     { varset: { ...toOne('varsets', v.variableSetId), links: { related: setPath(v.variableSetId) } }, ...extra },
     { self: `${setPath(v.variableSetId)}/relationships/vars/${encodeURIComponent(v.id)}` },
   );
@@ -135,7 +115,7 @@ function nestedVariables(relationships: Record<string, unknown>): variableSetSer
   if (!Array.isArray(data)) throw new InvalidError('vars must be {"data": [{"type": "vars", "attributes": …}]}', { pointer: base });
   return data.map((item, index) => {
     try {
-      return parseResourceBody({ data: item }, 'vars', VariableAttributes).attributes;
+      return parseResourceBody({ data: item }, 'vars', CreateVariableAttributes).attributes;
     } catch (err) {
       // Point into this item rather than at a top-level document.
       if (err instanceof DomainError && err.source && 'pointer' in err.source) {
@@ -273,7 +253,7 @@ export async function variableSetRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.post<{ Params: SetParams }>('/api/v2/varsets/:varset_id/relationships/vars', async (request, reply) => {
-    const { attributes } = parseResourceBody(request.body, 'vars', VariableAttributes);
+    const { attributes } = parseResourceBody(request.body, 'vars', CreateVariableAttributes);
     const variable = await variableSetVariableService.create(request.ctx, request.params.varset_id, attributes);
     return reply.code(201).send(document(serializeVariable(variable)));
   });

@@ -1,28 +1,18 @@
-import { authorize, can } from '../auth/authorize.js';
+import { authorize, can, type Target as AuthorizationTarget } from '../auth/authorize.js';
 import * as authStore from '../auth/store.js';
 import type { Ctx } from '../context.js';
-import { seal } from '../crypto/sealing.js';
 import { isUniqueViolation } from '../db/pg-errors.js';
 import { InvalidError, NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import * as organizationService from '../organizations/service.js';
-import { newVersionId, validateCategory, validateDescription, validateKey, validateValue } from '../variables/rules.js';
+import { newVariableFields, type VariableInput } from '../variables/rules.js';
 import * as variableSetStore from './store.js';
 import * as variableSetVariableStore from './variable-store.js';
 
 export type { VariableSet, VariableSetLinks } from './store.js';
+export type { VariableInput } from '../variables/rules.js';
 export type { VariableSetVariable } from './variable-store.js';
-
-/** A variable's attributes as a request gives them (variable-sets.mdx "Add Variable"). */
-export interface VariableInput {
-  key: string;
-  value?: string | null | undefined;
-  description?: string | null | undefined;
-  category: string;
-  hcl?: boolean | undefined;
-  sensitive?: boolean | undefined;
-}
 
 /** A set as the caller sees it: its links, whether the caller may change it, and its variables when included. */
 export interface VariableSetView {
@@ -98,32 +88,29 @@ export async function assertNoGlobalConflict(
   );
 }
 
-/**
- * Validates a new variable whose attributes are at the JSON pointer `at` with the workspace-variable rules
- * (src/variables/rules.ts), and seals its value when sensitive.
- */
-export function prepareVariable(ctx: Pick<Ctx, 'config'>, input: VariableInput, at = '/data/attributes'): variableSetVariableStore.VariableFields {
-  const category = validateCategory(input.category, at);
-  const key = validateKey(input.key, category, at);
-  const value = validateValue(input.value ?? '', at);
-  const sensitive = input.sensitive ?? false;
-  return {
-    key,
-    value: sensitive ? null : value,
-    sealedValue: sensitive ? seal(ctx.config, value) : null,
-    description: validateDescription(input.description ?? '', at),
-    category,
-    hcl: input.hcl ?? false,
-    sensitive,
-    versionId: newVersionId(),
-  };
+/** A set's authorization target: a project-owned set is the project's (permissions.mdx "Variable sets"). */
+function targetOf(set: Pick<variableSetStore.VariableSet, 'organizationId' | 'parentProjectId'>): AuthorizationTarget {
+  return { organizationId: set.organizationId, projectId: set.parentProjectId ?? undefined };
 }
 
-/** Loads a set and checks `action` on its organization; unknown and not permitted are the same 404. */
+/** Loads a workspace and checks that the caller may read its variables; unknown and not permitted are the same 404. */
+export async function authorizedWorkspace(ctx: Ctx, workspaceId: string): Promise<authStore.WorkspaceScope> {
+  const workspace = await authStore.findWorkspaceScope(ctx.db, workspaceId);
+  if (!workspace) throw new NotFoundError(`workspace ${workspaceId} not found`);
+  await authorize(ctx, 'workspace:read-variables', {
+    organizationId: workspace.organizationId,
+    projectId: workspace.projectId,
+    workspaceId: workspace.id,
+    description: `workspace ${workspaceId}`,
+  });
+  return workspace;
+}
+
+/** Loads a set and checks `action` on its organization or owning project; unknown and not permitted are the same 404. */
 export async function findAuthorized(ctx: Ctx, id: string, action: 'variable-set:read' | 'variable-set:manage'): Promise<variableSetStore.VariableSet> {
   const set = await variableSetStore.findById(ctx.db, id);
   if (!set) throw variableSetNotFound(id);
-  await authorize(ctx, action, { organizationId: set.organizationId, description: `variable set ${id}` });
+  await authorize(ctx, action, { ...targetOf(set), description: `variable set ${id}` });
   return set;
 }
 
@@ -136,7 +123,7 @@ async function viewsOf(ctx: Ctx, sets: variableSetStore.VariableSet[], withVaria
     views.push({
       set,
       links: links.get(set.id) ?? { variableIds: [], workspaceIds: [], projectIds: [] },
-      canUpdate: await can(ctx, 'variable-set:manage', { organizationId: set.organizationId }),
+      canUpdate: await can(ctx, 'variable-set:manage', targetOf(set)),
       ...(withVariables ? { variables: variables.filter((v) => v.variableSetId === set.id) } : {}),
     });
   }
@@ -184,15 +171,13 @@ export async function listForProject(
 ): Promise<{ views: VariableSetView[]; total: number }> {
   const project = await variableSetStore.findProject(ctx.db, projectId);
   if (!project) throw new NotFoundError(`project ${projectId} not found`);
-  await authorize(ctx, 'variable-set:read', { organizationId: project.organizationId, description: `project ${projectId}` });
+  await authorize(ctx, 'variable-set:read', { organizationId: project.organizationId, projectId: project.id, description: `project ${projectId}` });
   return listPage(ctx, { kind: 'project', organizationId: project.organizationId, projectId, scope: options.scope }, options);
 }
 
 /** The sets that apply to a workspace: global, through its project, or directly. Needs read-variables on the workspace. */
 export async function listForWorkspace(ctx: Ctx, workspaceId: string, options: ListOptions): Promise<{ views: VariableSetView[]; total: number }> {
-  const workspace = await authStore.findWorkspaceScope(ctx.db, workspaceId);
-  if (!workspace) throw new NotFoundError(`workspace ${workspaceId} not found`);
-  await authorize(ctx, 'workspace:read-variables', { organizationId: workspace.organizationId, description: `workspace ${workspaceId}` });
+  const workspace = await authorizedWorkspace(ctx, workspaceId);
   const filter = { kind: 'workspace' as const, organizationId: workspace.organizationId, projectId: workspace.projectId, workspaceId };
   return listPage(ctx, filter, options);
 }
@@ -241,11 +226,14 @@ async function resolveProjects(ctx: Ctx, set: Target, ids: readonly string[], po
   return [...new Set(ids)];
 }
 
-/** Validates and seals the variables of a create or update body; two with the same key and category are a 422. */
+/**
+ * Validates (with the workspace-variable rules) and seals the variables of a create or update body; two
+ * with the same key and category are a 422.
+ */
 function prepareNestedVariables(ctx: Ctx, inputs: readonly VariableInput[]) {
   const seen = new Set<string>();
   return inputs.map((input, index) => {
-    const prepared = prepareVariable(ctx, input, nestedVariable(index));
+    const prepared = newVariableFields(ctx.config, input, nestedVariable(index));
     const pair = `${prepared.category}\u0000${prepared.key}`;
     if (seen.has(pair)) throw new InvalidError(`key ${prepared.key} is given twice for the same category`, { pointer: `${nestedVariable(index)}/key` });
     seen.add(pair);
@@ -255,10 +243,14 @@ function prepareNestedVariables(ctx: Ctx, inputs: readonly VariableInput[]) {
 
 /** Creates a set with its assignments and variables in one transaction (variable-sets.mdx "Create a Variable Set"). */
 export async function create(ctx: Ctx, organizationName: string, input: CreateVariableSetInput, options: { withVariables: boolean }): Promise<VariableSetView> {
-  const org = await organizationService.findAuthorized(ctx, organizationName, 'variable-set:manage');
+  const org = await organizationService.findAuthorized(ctx, organizationName, 'organization:read');
+  const description = `organization ${organizationName}`;
+  // Project admins create sets owned by their project (permissions.mdx "Variable sets"); other sets need the organization's permission.
+  if (input.parent?.type !== 'projects') await authorize(ctx, 'variable-set:manage', { organizationId: org.id, description });
+  const parentProjectId = await resolveParent(ctx, org, input.parent);
+  await authorize(ctx, 'variable-set:manage', { ...targetOf({ organizationId: org.id, parentProjectId }), description });
   const name = validateName(input.name);
   const isGlobal = input.global ?? false;
-  const parentProjectId = await resolveParent(ctx, org, input.parent);
   if (isGlobal && parentProjectId !== null) throw new InvalidError('a variable set owned by a project cannot be global', attribute('global'));
   const target = { organizationId: org.id, isGlobal, parentProjectId };
   const workspaceIds = await resolveWorkspaces(ctx, target, input.workspaceIds ?? [], (i) => relationship('workspaces', i));

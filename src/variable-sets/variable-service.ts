@@ -1,19 +1,16 @@
 import type { Ctx } from '../context.js';
-import { seal } from '../crypto/sealing.js';
 import { isUniqueViolation } from '../db/pg-errors.js';
 import { InvalidError, NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
-import { newVersionId, validateCategory, validateDescription, validateKey, validateValue } from '../variables/rules.js';
-import { assertNoGlobalConflict, findAuthorized, prepareVariable, type VariableInput } from './service.js';
+import { newVariableFields, prepareUpdate, type UpdateVariableInput, type VariableInput } from '../variables/rules.js';
+import { withoutSealedValue } from '../variables/variable-rows.js';
+import { assertNoGlobalConflict, findAuthorized } from './service.js';
 import * as variableSetStore from './store.js';
 import * as variableSetVariableStore from './variable-store.js';
 
 /** A variable of a set, and the set's id (named in its links). */
 export type VariableSetVariable = variableSetVariableStore.VariableSetVariable;
-
-/** Every attribute is optional; an absent one keeps its value. */
-export type UpdateVariableInput = Partial<VariableInput>;
 
 function variableNotFound(id: string): NotFoundError {
   return new NotFoundError(`variable ${id} not found`);
@@ -34,14 +31,13 @@ export async function show(ctx: Ctx, setId: string, variableId: string): Promise
   await findAuthorized(ctx, setId, 'variable-set:read');
   const stored = await variableSetVariableStore.findById(ctx.db, setId, variableId);
   if (!stored) throw variableNotFound(variableId);
-  const { sealedValue: _, ...variable } = stored;
-  return variable;
+  return withoutSealedValue(stored);
 }
 
 /** Adds a variable; in a global set its key and category must be free in every other global set. */
 export async function create(ctx: Ctx, setId: string, input: VariableInput): Promise<VariableSetVariable> {
   const set = await findAuthorized(ctx, setId, 'variable-set:manage');
-  const fields = prepareVariable(ctx, input);
+  const fields = newVariableFields(ctx.config, input);
   try {
     return await ctx.db.transaction().execute(async (trx) => {
       const locked = await variableSetStore.findById(trx, setId, { forUpdate: true });
@@ -61,45 +57,24 @@ export async function create(ctx: Ctx, setId: string, input: VariableInput): Pro
   }
 }
 
-/**
- * Updates the given attributes with the workspace-variable rules (src/variables/service.ts): a sensitive
- * variable stays sensitive and keeps its sealed value unless given a new one (managing-variables.mdx
- * "Sensitive Values"); every update gets a new version-id.
- */
+/** Updates the given attributes with the workspace-variable rules (`prepareUpdate` in src/variables/rules.ts). */
 export async function update(ctx: Ctx, setId: string, variableId: string, input: UpdateVariableInput): Promise<VariableSetVariable> {
   const set = await findAuthorized(ctx, setId, 'variable-set:manage');
-  const plaintext = input.value === undefined || input.value === null ? undefined : validateValue(input.value);
-  const description = input.description === undefined ? undefined : validateDescription(input.description ?? '');
-  let key = input.key ?? '';
+  const fieldsOf = prepareUpdate(ctx.config, input);
+  let key = '';
   try {
     return await ctx.db.transaction().execute(async (trx) => {
       const locked = await variableSetStore.findById(trx, setId, { forUpdate: true });
       const existing = locked && (await variableSetVariableStore.findById(trx, setId, variableId, { forUpdate: true }));
       if (!locked || !existing) throw variableNotFound(variableId);
-      const category = input.category === undefined ? existing.category : validateCategory(input.category);
-      key = validateKey(input.key ?? existing.key, category);
-      if (existing.sensitive && input.sensitive === false) {
-        throw new InvalidError('a sensitive variable cannot be made non-sensitive; delete it and create a new one', { pointer: '/data/attributes/sensitive' });
-      }
-      if (locked.isGlobal && (key !== existing.key || category !== existing.category)) {
+      const fields = fieldsOf(existing);
+      key = fields.key;
+      if (locked.isGlobal && (fields.key !== existing.key || fields.category !== existing.category)) {
         await variableSetStore.lockOrganizationGlobalSets(trx, set.organizationId);
-        await assertNoGlobalConflict(trx, set.organizationId, setId, [{ key, category }], () => '/data/attributes/key');
+        await assertNoGlobalConflict(trx, set.organizationId, setId, [fields], () => '/data/attributes/key');
       }
-      const sensitive = existing.sensitive || input.sensitive === true;
-      const value = plaintext ?? existing.value ?? '';
-      const keepSealed = existing.sensitive && plaintext === undefined;
       const now = ctx.now();
-      const variable = await variableSetVariableStore.update(trx, existing.id, {
-        key,
-        value: sensitive ? null : value,
-        sealedValue: !sensitive ? null : keepSealed ? existing.sealedValue : seal(ctx.config, value),
-        description: description ?? existing.description,
-        category,
-        hcl: input.hcl ?? existing.hcl,
-        sensitive,
-        versionId: newVersionId(),
-        now,
-      });
+      const variable = await variableSetVariableStore.update(trx, existing.id, { ...fields, now });
       await variableSetStore.touch(trx, setId, now);
       return variable;
     });

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
+import { assertError, assertInvalid, TIMESTAMP, unique } from '../../test/fixtures.js';
 import { forEachDatabase } from '../../test/harness.js';
-import { randomBase58 } from '../ids.js';
 import { effectiveVariables } from './effective-service.js';
-import { assertInvalid, assertStatus, linkage, SECRET, TIMESTAMP, tfVar, VariableSetWorld, varBody } from './testing.js';
+import { linkage, SECRET, tfVar, VariableSetWorld, varBody } from './testing.js';
 
 forEachDatabase('variable set variables', (server) => {
   const w = new VariableSetWorld(server);
@@ -78,8 +78,8 @@ forEachDatabase('variable set variables', (server) => {
 
     const deleted = await w.api('DELETE', `${vars}/${v.id}`, w.ownerToken);
     assert.equal(deleted.status, 204);
-    assertStatus(await w.api('GET', `${vars}/${v.id}`, w.ownerToken), 404);
-    assertStatus(await w.api('DELETE', `${vars}/${v.id}`, w.ownerToken), 404);
+    assertError(await w.api('GET', `${vars}/${v.id}`, w.ownerToken), 404);
+    assertError(await w.api('DELETE', `${vars}/${v.id}`, w.ownerToken), 404);
     const shownSet = await w.api('GET', `/varsets/${set.id}`, w.ownerToken);
     assert.equal(shownSet.body.data.attributes['var-count'], 1);
   });
@@ -91,8 +91,8 @@ forEachDatabase('variable set variables', (server) => {
     const existing = await w.addVar(set.id, tfVar('taken'));
     const foreign = await w.addVar(other.id, tfVar('elsewhere'));
     await w.addVar(set.id, tfVar('second'));
-    assertStatus(await w.api('POST', vars, w.ownerToken, 'nope{'), 400);
-    assertStatus(await w.api('POST', vars, w.ownerToken, varBody(tfVar('a'), 'varsets')), 400);
+    assertError(await w.api('POST', vars, w.ownerToken, 'nope{'), 400);
+    assertError(await w.api('POST', vars, w.ownerToken, varBody(tfVar('a'), 'varsets')), 400);
     assertInvalid(await w.api('POST', vars, w.ownerToken, varBody({ value: 'v', category: 'terraform' })), '/data/attributes/key');
     assertInvalid(await w.api('POST', vars, w.ownerToken, varBody({ key: '', value: 'v', category: 'terraform' })), '/data/attributes/key');
     assertInvalid(await w.api('POST', vars, w.ownerToken, varBody({ key: '1abc', value: 'v', category: 'terraform' })), '/data/attributes/key');
@@ -114,31 +114,31 @@ forEachDatabase('variable set variables', (server) => {
     assertInvalid(await w.api('PATCH', `${vars}/${existing.id}`, w.ownerToken, varBody({ key: 'second' })), '/data/attributes/key');
     assertInvalid(await w.api('PATCH', `${vars}/${existing.id}`, w.ownerToken, varBody({ category: 'nope' })), '/data/attributes/category');
     assertInvalid(await w.api('PATCH', `${vars}/${existing.id}`, w.ownerToken, varBody({ key: 'bad key' })), '/data/attributes/key');
-    assertStatus(await w.api('PATCH', `${vars}/${existing.id}`, w.ownerToken, '{'), 400);
-    assertStatus(await w.api('PATCH', `${vars}/${existing.id}`, w.ownerToken, varBody({}, 'varsets')), 400);
-    assertStatus(await w.api('GET', `${vars}/${foreign.id}`, w.ownerToken), 404);
-    assertStatus(await w.api('PATCH', `${vars}/${foreign.id}`, w.ownerToken, varBody({ value: 'x' })), 404);
-    assertStatus(await w.api('DELETE', `${vars}/${foreign.id}`, w.ownerToken), 404);
-    assertStatus(await w.api('GET', `${vars}/var-unknown`, w.ownerToken), 404);
-    assertStatus(await w.api('GET', '/varsets/varset-unknown/relationships/vars', w.ownerToken), 404);
-    assertStatus(await w.api('POST', '/varsets/varset-unknown/relationships/vars', w.ownerToken, varBody(tfVar('a'))), 404);
+    assertError(await w.api('PATCH', `${vars}/${existing.id}`, w.ownerToken, '{'), 400);
+    assertError(await w.api('PATCH', `${vars}/${existing.id}`, w.ownerToken, varBody({}, 'varsets')), 400);
+    assertError(await w.api('GET', `${vars}/${foreign.id}`, w.ownerToken), 404);
+    assertError(await w.api('PATCH', `${vars}/${foreign.id}`, w.ownerToken, varBody({ value: 'x' })), 404);
+    assertError(await w.api('DELETE', `${vars}/${foreign.id}`, w.ownerToken), 404);
+    assertError(await w.api('GET', `${vars}/var-unknown`, w.ownerToken), 404);
+    assertError(await w.api('GET', '/varsets/varset-unknown/relationships/vars', w.ownerToken), 404);
+    assertError(await w.api('POST', '/varsets/varset-unknown/relationships/vars', w.ownerToken, varBody(tfVar('a'))), 404);
     for (const token of [w.strangerToken, w.memberToken]) {
-      assertStatus(await w.api('GET', vars, token), 404);
-      assertStatus(await w.api('POST', vars, token, varBody(tfVar('a'))), 404);
-      assertStatus(await w.api('PATCH', `${vars}/${existing.id}`, token, varBody({ value: 'x' })), 404);
-      assertStatus(await w.api('DELETE', `${vars}/${existing.id}`, token), 404);
+      assertError(await w.api('GET', vars, token), 404);
+      assertError(await w.api('POST', vars, token, varBody(tfVar('a'))), 404);
+      assertError(await w.api('PATCH', `${vars}/${existing.id}`, token, varBody({ value: 'x' })), 404);
+      assertError(await w.api('DELETE', `${vars}/${existing.id}`, token), 404);
     }
-    assertStatus(await w.api('GET', vars, w.expiredToken), 401);
-    assertStatus(await w.api('GET', `${vars}?page%5Bsize%5D=500`, w.ownerToken), 422);
+    assertError(await w.api('GET', vars, w.expiredToken), 401);
+    assertError(await w.api('GET', `${vars}?page%5Bsize%5D=500`, w.ownerToken), 422);
     const still = await w.api('GET', `${vars}/${existing.id}`, w.ownerToken);
     assert.equal(still.body.data.attributes.value, 'v');
   });
 
   it('computes a workspace’s effective variables with the documented precedence, opening sensitive values', async () => {
-    const effOrg = `vs-eff-${randomBase58(6).toLowerCase()}`;
-    const effOrgId = await w.createOrganization(effOrg);
+    const effOrg = unique('vs-eff');
+    const effOrgId = await w.createOrganization(w.ownerToken, effOrg);
     const project = await w.defaultProjectOf(effOrgId);
-    const ws = await w.insertWorkspace(effOrgId, project, 'app');
+    const ws = await w.insertWorkspace(project, effOrgId, 'app');
     const create = (name: string, attributes: Record<string, unknown>, relationships: Record<string, unknown>, vars: Record<string, unknown>[]) =>
       w.createSet({ name, ...attributes }, { ...relationships, vars: { data: vars.map((a) => ({ type: 'vars', attributes: a })) } }, effOrg);
     await create('global', { global: true }, {}, [tfVar('replicas', '6'), tfVar('only_global', 'g')]);
@@ -189,9 +189,9 @@ forEachDatabase('variable set variables', (server) => {
   });
 
   it('shows a set’s variables in a workspace with what they overwrite and what overwrites them', async () => {
-    const ctxOrg = `vs-ctx-${randomBase58(6).toLowerCase()}`;
-    const ctxOrgId = await w.createOrganization(ctxOrg);
-    const ws = await w.insertWorkspace(ctxOrgId, await w.defaultProjectOf(ctxOrgId), 'app');
+    const ctxOrg = unique('vs-ctx');
+    const ctxOrgId = await w.createOrganization(w.ownerToken, ctxOrg);
+    const ws = await w.insertWorkspace(await w.defaultProjectOf(ctxOrgId), ctxOrgId, 'app');
     const low = await w.createSet(
       { name: 'B_low' },
       { workspaces: linkage('workspaces', [ws]), vars: { data: [{ type: 'vars', attributes: tfVar('shared', 'low') }] } },
@@ -214,10 +214,10 @@ forEachDatabase('variable set variables', (server) => {
     assert.equal(byKey.mine.id, highMine.id);
 
     const unapplied = await w.createSet({}, undefined, ctxOrg);
-    assertStatus(await w.api('GET', `/workspaces/${ws}/varsets/${unapplied.id}/relationships/vars`, w.ownerToken), 404);
-    assertStatus(await w.api('GET', `/workspaces/ws-unknown/varsets/${high.id}/relationships/vars`, w.ownerToken), 404);
-    assertStatus(await w.api('GET', `/workspaces/${ws}/varsets/${high.id}/relationships/vars`, w.strangerToken), 404);
-    assertStatus(await w.api('GET', `/workspaces/${ws}/varsets/${high.id}/relationships/vars`, 'nope'), 401);
+    assertError(await w.api('GET', `/workspaces/${ws}/varsets/${unapplied.id}/relationships/vars`, w.ownerToken), 404);
+    assertError(await w.api('GET', `/workspaces/ws-unknown/varsets/${high.id}/relationships/vars`, w.ownerToken), 404);
+    assertError(await w.api('GET', `/workspaces/${ws}/varsets/${high.id}/relationships/vars`, w.strangerToken), 404);
+    assertError(await w.api('GET', `/workspaces/${ws}/varsets/${high.id}/relationships/vars`, 'nope'), 401);
   });
 
   it('moves updated-at forward when variables change', async () => {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
+import { assertError, assertInvalid, TIMESTAMP, unique } from '../../test/fixtures.js';
 import { forEachDatabase } from '../../test/harness.js';
-import { randomBase58 } from '../ids.js';
-import { assertInvalid, assertStatus, linkage, SECRET, setBody, TIMESTAMP, tfVar, unique, VariableSetWorld, varBody } from './testing.js';
+import { linkage, SECRET, setBody, tfVar, VariableSetWorld, varBody } from './testing.js';
 
 forEachDatabase('variable sets', (server) => {
   const w = new VariableSetWorld(server);
@@ -88,19 +88,19 @@ forEachDatabase('variable sets', (server) => {
   it('refuses bad create requests with 400, 404 and 422 and writes nothing', async () => {
     const before = await w.setCount();
     const post = (body: unknown, token = w.ownerToken, organization = w.org) => w.api('POST', `/organizations/${organization}/varsets`, token, body);
-    assertStatus(await post('{"data": {'), 400);
-    assertStatus(await post(setBody({ name: 'x' }, undefined, 'workspaces')), 400);
-    assertStatus(await post({ data: [] }), 400);
+    assertError(await post('{"data": {'), 400);
+    assertError(await post(setBody({ name: 'x' }, undefined, 'workspaces')), 400);
+    assertError(await post({ data: [] }), 400);
     assertInvalid(await post(setBody({})), '/data/attributes/name');
     assertInvalid(await post(setBody({ name: '  ' })), '/data/attributes/name');
-    assertStatus(await post(setBody({ name: 'nul\u0000' })), 400);
+    assertError(await post(setBody({ name: 'nul\u0000' })), 400);
     assertInvalid(await post(setBody({ name: 'x', global: 'yes' })), '/data/attributes/global');
     assertInvalid(await post(setBody({ name: 'x', priority: 1 })), '/data/attributes/priority');
     assertInvalid(await post(setBody({ name: 'x' }, { workspaces: linkage('workspaces', ['ws-unknown']) })), '/data/relationships/workspaces/data/0/id');
     assertInvalid(await post(setBody({ name: 'x' }, { workspaces: linkage('workspaces', [w.ws1, w.theirWs]) })), '/data/relationships/workspaces/data/1/id');
     assertInvalid(await post(setBody({ name: 'x' }, { workspaces: linkage('projects', [w.ws1]) })), '/data/relationships/workspaces/data/0/type');
     assertInvalid(await post(setBody({ name: 'x' }, { workspaces: { data: { type: 'workspaces', id: w.ws1 } } })), '/data/relationships/workspaces');
-    assertInvalid(await post(setBody({ name: 'x' }, { projects: linkage('projects', [w.theirProject]) })), '/data/relationships/projects/data/0/id');
+    assertInvalid(await post(setBody({ name: 'x' }, { projects: linkage('projects', [w.otherDefaultProjectId]) })), '/data/relationships/projects/data/0/id');
     assertInvalid(await post(setBody({ name: 'x', global: true }, { workspaces: linkage('workspaces', [w.ws1]) })), '/data/relationships/workspaces/data/0/id');
     assertInvalid(await post(setBody({ name: 'x', global: true }, { projects: linkage('projects', [w.projectB]) })), '/data/relationships/projects/data/0/id');
     const vars = (...attributes: Record<string, unknown>[]) => ({ vars: { data: attributes.map((a) => ({ type: 'vars', attributes: a })) } });
@@ -114,18 +114,21 @@ forEachDatabase('variable sets', (server) => {
       '/data/relationships/vars/data/0/type',
     );
     assertInvalid(await post(setBody({ name: 'x' }, { vars: [] })), '/data/relationships/vars');
-    assertInvalid(await post(setBody({ name: 'x' }, { parent: { data: { type: 'projects', id: w.theirProject } } })), '/data/relationships/parent/data');
+    assertInvalid(
+      await post(setBody({ name: 'x' }, { parent: { data: { type: 'projects', id: w.otherDefaultProjectId } } })),
+      '/data/relationships/parent/data',
+    );
     assertInvalid(await post(setBody({ name: 'x' }, { parent: { data: { type: 'organizations', id: w.otherOrg } } })), '/data/relationships/parent/data');
     assertInvalid(await post(setBody({ name: 'x' }, { parent: { data: { type: 'teams', id: 'team-1' } } })), '/data/relationships/parent/data');
     assertInvalid(await post(setBody({ name: 'x' }, { parent: { data: null } })), '/data/relationships/parent');
     assertInvalid(await post(setBody({ name: 'x', global: true }, { parent: { data: { type: 'projects', id: w.projectB } } })), '/data/attributes/global');
-    assertStatus(await post(setBody({ name: 'x' }), w.ownerToken, 'no-such-org'), 404);
-    assertStatus(await post(setBody({ name: 'x' }), w.ownerToken, w.otherOrg), 404);
-    assertStatus(await post(setBody({ name: 'x' }), w.strangerToken), 404);
-    assertStatus(await post(setBody({ name: 'x' }), w.memberToken), 404);
-    assertStatus(await post(setBody({ name: 'x' }), 'not-a-token'), 401);
-    assertStatus(await post(setBody({ name: 'x' }), w.expiredToken), 401);
-    assertStatus(await server.api('POST', `/api/v2/organizations/${w.org}/varsets`, { body: setBody({ name: 'x' }) }), 401);
+    assertError(await post(setBody({ name: 'x' }), w.ownerToken, 'no-such-org'), 404);
+    assertError(await post(setBody({ name: 'x' }), w.ownerToken, w.otherOrg), 404);
+    assertError(await post(setBody({ name: 'x' }), w.strangerToken), 404);
+    assertError(await post(setBody({ name: 'x' }), w.memberToken), 404);
+    assertError(await post(setBody({ name: 'x' }), 'not-a-token'), 401);
+    assertError(await post(setBody({ name: 'x' }), w.expiredToken), 401);
+    assertError(await server.api('POST', `/api/v2/organizations/${w.org}/varsets`, { body: setBody({ name: 'x' }) }), 401);
     assert.equal(await w.setCount(), before);
   });
 
@@ -149,7 +152,7 @@ forEachDatabase('variable sets', (server) => {
     assert.deepEqual(set.relationships.parent.data, { id: w.projectB, type: 'projects' });
     assert.deepEqual(set.relationships.organization.data, { id: w.org, type: 'organizations' });
     assertInvalid(await w.api('POST', `/varsets/${set.id}/relationships/workspaces`, w.ownerToken, linkage('workspaces', [w.ws1])), '/data/0/id');
-    assertInvalid(await w.api('POST', `/varsets/${set.id}/relationships/projects`, w.ownerToken, linkage('projects', [w.defaultProject])), '/data/0/id');
+    assertInvalid(await w.api('POST', `/varsets/${set.id}/relationships/projects`, w.ownerToken, linkage('projects', [w.defaultProjectId])), '/data/0/id');
     assert.equal((await w.api('POST', `/varsets/${set.id}/relationships/workspaces`, w.ownerToken, linkage('workspaces', [w.wsB]))).status, 204);
     assert.equal((await w.api('POST', `/varsets/${set.id}/relationships/projects`, w.ownerToken, linkage('projects', [w.projectB]))).status, 204);
     assertInvalid(await w.api('PATCH', `/varsets/${set.id}`, w.ownerToken, setBody({ global: true })), '/data/attributes/global');
@@ -170,13 +173,13 @@ forEachDatabase('variable sets', (server) => {
     );
     const forProvider = await w.api('GET', `/varsets/${set.id}?include=workspaces,projects`, w.ownerToken);
     assert.equal(forProvider.status, 200, 'the tfe provider reads with include=workspaces');
-    assertStatus(await w.api('GET', `/varsets/${set.id}?include=secrets`, w.ownerToken), 400);
-    assertStatus(await w.api('GET', '/varsets/varset-unknown', w.ownerToken), 404);
-    assertStatus(await w.api('GET', '/varsets/%00', w.ownerToken), 400);
-    assertStatus(await w.api('GET', `/varsets/${set.id}`, w.strangerToken), 404);
-    assertStatus(await w.api('GET', `/varsets/${set.id}`, w.memberToken), 404);
-    assertStatus(await w.api('GET', `/varsets/${set.id}`, 'not-a-token'), 401);
-    assertStatus(await w.api('GET', `/varsets/${set.id}`, w.expiredToken), 401);
+    assertError(await w.api('GET', `/varsets/${set.id}?include=secrets`, w.ownerToken), 400);
+    assertError(await w.api('GET', '/varsets/varset-unknown', w.ownerToken), 404);
+    assertError(await w.api('GET', '/varsets/%00', w.ownerToken), 400);
+    assertError(await w.api('GET', `/varsets/${set.id}`, w.strangerToken), 404);
+    assertError(await w.api('GET', `/varsets/${set.id}`, w.memberToken), 404);
+    assertError(await w.api('GET', `/varsets/${set.id}`, 'not-a-token'), 401);
+    assertError(await w.api('GET', `/varsets/${set.id}`, w.expiredToken), 401);
   });
 
   it('updates attributes with PATCH, PUT and POST, replaces assignments and adds variables', async () => {
@@ -225,8 +228,8 @@ forEachDatabase('variable sets', (server) => {
     const set = await w.createSet();
     const other = await w.createSet();
     const patch = (body: unknown, token = w.ownerToken, id = set.id) => w.api('PATCH', `/varsets/${id}`, token, body);
-    assertStatus(await patch('{oops'), 400);
-    assertStatus(await patch(setBody({ name: 'x' }, undefined, 'vars')), 400);
+    assertError(await patch('{oops'), 400);
+    assertError(await patch(setBody({ name: 'x' }, undefined, 'vars')), 400);
     assertInvalid(await patch(setBody({ name: '' })), '/data/attributes/name');
     assertInvalid(await patch(setBody({ name: other.attributes.name })), '/data/attributes/name');
     assertInvalid(await patch(setBody({ global: 'no' })), '/data/attributes/global');
@@ -234,10 +237,10 @@ forEachDatabase('variable sets', (server) => {
     assertInvalid(await patch(setBody({}, { parent: { data: { type: 'projects', id: w.projectB } } })), '/data/relationships/parent/data');
     assertInvalid(await patch(setBody({ global: true }, { projects: linkage('projects', [w.projectB]) })), '/data/relationships/projects/data/0/id');
     assert.equal((await patch(setBody({}, { parent: { data: { type: 'organizations', id: w.org } } }))).status, 200, 'the same parent is fine');
-    assertStatus(await patch(setBody({ name: 'x' }), w.ownerToken, 'varset-unknown'), 404);
-    assertStatus(await patch(setBody({ name: 'x' }), w.strangerToken), 404);
-    assertStatus(await patch(setBody({ name: 'x' }), w.memberToken), 404);
-    assertStatus(await patch(setBody({ name: 'x' }), w.expiredToken), 401);
+    assertError(await patch(setBody({ name: 'x' }), w.ownerToken, 'varset-unknown'), 404);
+    assertError(await patch(setBody({ name: 'x' }), w.strangerToken), 404);
+    assertError(await patch(setBody({ name: 'x' }), w.memberToken), 404);
+    assertError(await patch(setBody({ name: 'x' }), w.expiredToken), 401);
     const unchanged = await w.api('GET', `/varsets/${set.id}`, w.ownerToken);
     assert.equal(unchanged.body.data.attributes.name, set.attributes.name);
   });
@@ -298,21 +301,21 @@ forEachDatabase('variable sets', (server) => {
   it('deletes a set with its variables', async () => {
     const set = await w.createSet({}, { workspaces: linkage('workspaces', [w.ws1]) });
     const variable = await w.addVar(set.id, tfVar('gone'));
-    assertStatus(await w.api('DELETE', `/varsets/${set.id}`, w.strangerToken), 404);
-    assertStatus(await w.api('DELETE', `/varsets/${set.id}`, w.memberToken), 404);
-    assertStatus(await w.api('DELETE', `/varsets/${set.id}`, 'nope'), 401);
+    assertError(await w.api('DELETE', `/varsets/${set.id}`, w.strangerToken), 404);
+    assertError(await w.api('DELETE', `/varsets/${set.id}`, w.memberToken), 404);
+    assertError(await w.api('DELETE', `/varsets/${set.id}`, 'nope'), 401);
     const res = await w.api('DELETE', `/varsets/${set.id}`, w.ownerToken);
     assert.equal(res.status, 204);
     assert.equal(res.text, '');
-    assertStatus(await w.api('GET', `/varsets/${set.id}`, w.ownerToken), 404);
-    assertStatus(await w.api('DELETE', `/varsets/${set.id}`, w.ownerToken), 404);
+    assertError(await w.api('GET', `/varsets/${set.id}`, w.ownerToken), 404);
+    assertError(await w.api('DELETE', `/varsets/${set.id}`, w.ownerToken), 404);
     const rows = await server.database.db.selectFrom('variables').select('id').where('id', '=', variable.id).execute();
     assert.deepEqual(rows, []);
   });
 
   it('lists an organization’s sets with search, filters and pagination', async () => {
-    const listOrg = `vs-list-${randomBase58(6).toLowerCase()}`;
-    const listOrgId = await w.createOrganization(listOrg);
+    const listOrg = unique('vs-list');
+    const listOrgId = await w.createOrganization(w.ownerToken, listOrg);
     const project = await w.defaultProjectOf(listOrgId);
     const names = ['alpha-one', 'alpha-two', 'Beta', 'gamma'];
     const ids: Record<string, string> = {};
@@ -368,26 +371,26 @@ forEachDatabase('variable sets', (server) => {
       ['x'],
     );
 
-    assertStatus(await w.api('GET', `/organizations/${listOrg}/varsets?filter%5Bglobal%5D=maybe`, w.ownerToken), 422);
-    assertStatus(await w.api('GET', `/organizations/${listOrg}/varsets?scope=everything`, w.ownerToken), 422);
-    assertStatus(await w.api('GET', `/organizations/${listOrg}/varsets?page%5Bsize%5D=0`, w.ownerToken), 422);
-    assertStatus(await w.api('GET', `/organizations/${listOrg}/varsets?page%5Bsize%5D=101`, w.ownerToken), 422);
-    assertStatus(await w.api('GET', `/organizations/${listOrg}/varsets?include=workspaces,nope`, w.ownerToken), 400);
-    assertStatus(await w.api('GET', `/organizations/${listOrg}/varsets?q=a&q=b`, w.ownerToken), 400);
-    assertStatus(await w.api('GET', `/organizations/${listOrg}/varsets`, w.strangerToken), 404);
-    assertStatus(await w.api('GET', '/organizations/no-such-org/varsets', w.ownerToken), 404);
-    assertStatus(await w.api('GET', `/organizations/${listOrg}/varsets`, 'nope'), 401);
+    assertError(await w.api('GET', `/organizations/${listOrg}/varsets?filter%5Bglobal%5D=maybe`, w.ownerToken), 422);
+    assertError(await w.api('GET', `/organizations/${listOrg}/varsets?scope=everything`, w.ownerToken), 422);
+    assertError(await w.api('GET', `/organizations/${listOrg}/varsets?page%5Bsize%5D=0`, w.ownerToken), 422);
+    assertError(await w.api('GET', `/organizations/${listOrg}/varsets?page%5Bsize%5D=101`, w.ownerToken), 422);
+    assertError(await w.api('GET', `/organizations/${listOrg}/varsets?include=workspaces,nope`, w.ownerToken), 400);
+    assertError(await w.api('GET', `/organizations/${listOrg}/varsets?q=a&q=b`, w.ownerToken), 400);
+    assertError(await w.api('GET', `/organizations/${listOrg}/varsets`, w.strangerToken), 404);
+    assertError(await w.api('GET', '/organizations/no-such-org/varsets', w.ownerToken), 404);
+    assertError(await w.api('GET', `/organizations/${listOrg}/varsets`, 'nope'), 401);
     const orgTokenList = await w.api('GET', `/organizations/${listOrg}/varsets`, w.orgToken);
-    assertStatus(orgTokenList, 404);
+    assertError(orgTokenList, 404);
   });
 
   it('lists the sets of a project and of a workspace, global ones included', async () => {
-    const scopeOrg = `vs-scope-${randomBase58(6).toLowerCase()}`;
-    const scopeOrgId = await w.createOrganization(scopeOrg);
+    const scopeOrg = unique('vs-scope');
+    const scopeOrgId = await w.createOrganization(w.ownerToken, scopeOrg);
     const prjA = await w.defaultProjectOf(scopeOrgId);
     const prjB = await w.insertProject(scopeOrgId, 'other');
-    const wsA = await w.insertWorkspace(scopeOrgId, prjA, 'a');
-    const wsOther = await w.insertWorkspace(scopeOrgId, prjA, 'b');
+    const wsA = await w.insertWorkspace(prjA, scopeOrgId, 'a');
+    const wsOther = await w.insertWorkspace(prjA, scopeOrgId, 'b');
     const create = (name: string, attributes: Record<string, unknown>, relationships?: Record<string, unknown>) =>
       w.createSet({ name, ...attributes }, relationships, scopeOrg);
     await create('global', { global: true });
@@ -411,14 +414,14 @@ forEachDatabase('variable sets', (server) => {
     assert.deepEqual(await names(`/projects/${prjA}/varsets?scope=shared`), ['global', 'on-project']);
     assert.deepEqual(await names(`/projects/${prjB}/varsets`), ['global', 'on-other-project']);
 
-    assertStatus(await w.api('GET', `/projects/${prjA}/varsets?scope=mine`, w.ownerToken), 422);
-    assertStatus(await w.api('GET', '/projects/prj-unknown/varsets', w.ownerToken), 404);
-    assertStatus(await w.api('GET', `/projects/${prjA}/varsets`, w.strangerToken), 404);
-    assertStatus(await w.api('GET', `/projects/${prjA}/varsets`, w.orgToken), 404);
-    assertStatus(await w.api('GET', '/workspaces/ws-unknown/varsets', w.ownerToken), 404);
-    assertStatus(await w.api('GET', `/workspaces/${wsA}/varsets`, w.strangerToken), 404);
-    assertStatus(await w.api('GET', `/workspaces/${wsA}/varsets`, w.expiredToken), 401);
-    assertStatus(await w.api('GET', `/workspaces/${wsA}/varsets?page%5Bnumber%5D=0`, w.ownerToken), 422);
+    assertError(await w.api('GET', `/projects/${prjA}/varsets?scope=mine`, w.ownerToken), 422);
+    assertError(await w.api('GET', '/projects/prj-unknown/varsets', w.ownerToken), 404);
+    assertError(await w.api('GET', `/projects/${prjA}/varsets`, w.strangerToken), 404);
+    assertError(await w.api('GET', `/projects/${prjA}/varsets`, w.orgToken), 404);
+    assertError(await w.api('GET', '/workspaces/ws-unknown/varsets', w.ownerToken), 404);
+    assertError(await w.api('GET', `/workspaces/${wsA}/varsets`, w.strangerToken), 404);
+    assertError(await w.api('GET', `/workspaces/${wsA}/varsets`, w.expiredToken), 401);
+    assertError(await w.api('GET', `/workspaces/${wsA}/varsets?page%5Bnumber%5D=0`, w.ownerToken), 422);
   });
 
   it('applies a set to workspaces and projects and removes it', async () => {
@@ -440,15 +443,18 @@ forEachDatabase('variable sets', (server) => {
 
     for (const kind of ['workspaces', 'projects']) {
       for (const method of ['POST', 'DELETE']) {
-        assertStatus(await w.api(method, path(kind), w.ownerToken, '{"data": ['), 400);
-        assertStatus(await w.api(method, path(kind), w.ownerToken, { data: { type: kind, id: 'x' } }), 400);
-        assertStatus(await w.api(method, path(kind), w.ownerToken, linkage(kind === 'workspaces' ? 'projects' : 'workspaces', ['x'])), 400);
+        assertError(await w.api(method, path(kind), w.ownerToken, '{"data": ['), 400);
+        assertError(await w.api(method, path(kind), w.ownerToken, { data: { type: kind, id: 'x' } }), 400);
+        assertError(await w.api(method, path(kind), w.ownerToken, linkage(kind === 'workspaces' ? 'projects' : 'workspaces', ['x'])), 400);
         assertInvalid(await w.api(method, path(kind), w.ownerToken, { data: [{ type: kind }] }), '/data/0/id');
         assertInvalid(await w.api(method, path(kind), w.ownerToken, linkage(kind, [`${kind === 'workspaces' ? 'ws' : 'prj'}-unknown`])), '/data/0/id');
-        assertInvalid(await w.api(method, path(kind), w.ownerToken, linkage(kind, [kind === 'workspaces' ? w.theirWs : w.theirProject])), '/data/0/id');
-        assertStatus(await w.api(method, `/varsets/varset-unknown/relationships/${kind}`, w.ownerToken, linkage(kind, [])), 404);
-        assertStatus(await w.api(method, path(kind), w.strangerToken, linkage(kind, [])), 404);
-        assertStatus(await w.api(method, path(kind), 'nope', linkage(kind, [])), 401);
+        assertInvalid(
+          await w.api(method, path(kind), w.ownerToken, linkage(kind, [kind === 'workspaces' ? w.theirWs : w.otherDefaultProjectId])),
+          '/data/0/id',
+        );
+        assertError(await w.api(method, `/varsets/varset-unknown/relationships/${kind}`, w.ownerToken, linkage(kind, [])), 404);
+        assertError(await w.api(method, path(kind), w.strangerToken, linkage(kind, [])), 404);
+        assertError(await w.api(method, path(kind), 'nope', linkage(kind, [])), 401);
       }
     }
   });

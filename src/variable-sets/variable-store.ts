@@ -1,84 +1,36 @@
 import type { Db } from '../db/database.js';
 import type { VariableRow } from '../db/schema.js';
-import type { VariableCategory } from '../variables/rules.js';
+import {
+  insertRow,
+  type SealedValue,
+  storedAttributes,
+  updateRow,
+  type VariableAttributes,
+  type VariableFields,
+  withoutSealedValue,
+} from '../variables/variable-rows.js';
 
 /** A variable of a variable set as the API shows it: the value is null when sensitive (only its sealed form is stored). */
-export interface VariableSetVariable {
-  id: string;
+export interface VariableSetVariable extends VariableAttributes {
   variableSetId: string;
-  key: string;
-  value: string | null;
-  description: string;
-  category: VariableCategory;
-  hcl: boolean;
-  sensitive: boolean;
-  versionId: string;
-  createdAt: Date;
-  updatedAt: Date;
 }
 
 /** With the sealed value of a sensitive variable, for internal use (runs); never serialized. */
-export interface StoredVariableSetVariable extends VariableSetVariable {
-  sealedValue: string | null;
-}
+export interface StoredVariableSetVariable extends VariableSetVariable, SealedValue {}
 
 function toStored(row: VariableRow): StoredVariableSetVariable {
-  return {
-    id: row.id,
-    variableSetId: row.variable_set_id as string,
-    key: row.key,
-    value: row.value,
-    sealedValue: row.sealed_value,
-    description: row.description,
-    category: row.category as VariableCategory,
-    hcl: row.hcl,
-    sensitive: row.sensitive,
-    versionId: row.version_id,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
+  return { ...storedAttributes(row), variableSetId: row.variable_set_id as string };
 }
 
 function toVariable(row: VariableRow): VariableSetVariable {
-  const { sealedValue: _, ...variable } = toStored(row);
-  return variable;
+  return withoutSealedValue(toStored(row));
 }
 
 /** The unique index on (variable_set_id, category, key): one key per set and category. */
 export const SET_KEY_CONSTRAINT = 'variables_variable_set_key';
 
-/** The stored columns of a variable; `value` and `sealedValue` are exclusive (one of them is null). */
-export interface VariableFields {
-  key: string;
-  value: string | null;
-  sealedValue: string | null;
-  description: string;
-  category: VariableCategory;
-  hcl: boolean;
-  sensitive: boolean;
-  versionId: string;
-}
-
-function columns(fields: VariableFields) {
-  return {
-    key: fields.key,
-    value: fields.value,
-    sealed_value: fields.sealedValue,
-    description: fields.description,
-    category: fields.category,
-    hcl: fields.hcl,
-    sensitive: fields.sensitive,
-    version_id: fields.versionId,
-  };
-}
-
 export async function insert(db: Db, variable: VariableFields & { id: string; variableSetId: string; now: Date }): Promise<VariableSetVariable> {
-  const row = await db
-    .insertInto('variables')
-    .values({ id: variable.id, variable_set_id: variable.variableSetId, ...columns(variable), created_at: variable.now, updated_at: variable.now })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  return toVariable(row);
+  return toVariable(await insertRow(db, { variable_set_id: variable.variableSetId }, variable));
 }
 
 /** A variable of one set; locked for update when `forUpdate`. */
@@ -90,13 +42,7 @@ export async function findById(db: Db, setId: string, id: string, options: { for
 }
 
 export async function update(db: Db, id: string, fields: VariableFields & { now: Date }): Promise<VariableSetVariable> {
-  const row = await db
-    .updateTable('variables')
-    .set({ ...columns(fields), updated_at: fields.now })
-    .where('id', '=', id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  return toVariable(row);
+  return toVariable(await updateRow(db, id, fields));
 }
 
 export async function deleteById(db: Db, setId: string, id: string): Promise<boolean> {

@@ -1,24 +1,11 @@
-import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { InvalidError } from '../errors.js';
 import { parseResourceBody, relationshipId } from '../jsonapi/body.js';
-import { document, type ResourceObject, resource, timestamp, toOne } from '../jsonapi/document.js';
+import { document, type ResourceObject, resource, toOne } from '../jsonapi/document.js';
 import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
 import { type Query, queryString } from '../jsonapi/query.js';
 import * as variableService from './service.js';
-
-const NullableString = Type.Union([Type.String(), Type.Null()]);
-
-// category and key rules are checked by the service, for clearer messages than a schema union gives.
-const CreateAttributes = Type.Object({
-  key: Type.String(),
-  value: Type.Optional(NullableString),
-  description: Type.Optional(NullableString),
-  category: Type.String(),
-  hcl: Type.Optional(Type.Boolean()),
-  sensitive: Type.Optional(Type.Boolean()),
-});
-const UpdateAttributes = Type.Partial(CreateAttributes);
+import { CreateVariableAttributes, UpdateVariableAttributes, variableAttributes } from './variable-resource.js';
 
 /** Where a variable's `links.self` points: the workspace path, or the legacy `/vars` one it was reached by. */
 type SelfStyle = 'workspace' | 'legacy';
@@ -30,17 +17,7 @@ function serializeVariable(view: variableService.VariableView, style: SelfStyle)
   return resource(
     'vars',
     v.id,
-    {
-      key: v.key,
-      // Write-only once sensitive (workspace-variables.mdx "Create a Variable").
-      value: v.sensitive ? null : v.value,
-      description: v.description,
-      sensitive: v.sensitive,
-      category: v.category,
-      hcl: v.hcl,
-      'created-at': timestamp(v.createdAt),
-      'version-id': v.versionId,
-    },
+    variableAttributes(v),
     {
       configurable: {
         ...toOne('workspaces', ws.id),
@@ -78,7 +55,7 @@ export async function variableRoutes(app: FastifyInstance): Promise<void> {
 
   app.post<{ Params: WorkspaceParams }>('/api/v2/workspaces/:workspace_id/vars', async (request, reply) => {
     const ctx = request.ctx;
-    const { attributes } = parseResourceBody(request.body, 'vars', CreateAttributes);
+    const { attributes } = parseResourceBody(request.body, 'vars', CreateVariableAttributes);
     const view = await variableService.create(ctx, { id: request.params.workspace_id }, attributes);
     return reply.code(201).send(document(serializeVariable(view, 'workspace')));
   });
@@ -92,7 +69,7 @@ export async function variableRoutes(app: FastifyInstance): Promise<void> {
   app.patch<{ Params: WorkspaceVariableParams }>('/api/v2/workspaces/:workspace_id/vars/:variable_id', async (request, reply) => {
     const ctx = request.ctx;
     const { workspace_id: workspaceId, variable_id: variableId } = request.params;
-    const { attributes } = parseResourceBody(request.body, 'vars', UpdateAttributes);
+    const { attributes } = parseResourceBody(request.body, 'vars', UpdateVariableAttributes);
     const view = await variableService.update(ctx, { workspaceId, variableId }, attributes);
     return reply.send(document(serializeVariable(view, 'workspace')));
   });
@@ -131,7 +108,7 @@ export async function variableRoutes(app: FastifyInstance): Promise<void> {
 
   app.post('/api/v2/vars', async (request, reply) => {
     const ctx = request.ctx;
-    const { attributes, relationships } = parseResourceBody(request.body, 'vars', CreateAttributes);
+    const { attributes, relationships } = parseResourceBody(request.body, 'vars', CreateVariableAttributes);
     const workspaceId = relationshipId(relationships, 'workspace', 'workspaces');
     const selector = workspaceId !== undefined ? { id: workspaceId } : filterWorkspace(request.body);
     if (!selector) {
@@ -145,7 +122,7 @@ export async function variableRoutes(app: FastifyInstance): Promise<void> {
 
   app.patch<{ Params: VariableParams }>('/api/v2/vars/:variable_id', async (request, reply) => {
     const ctx = request.ctx;
-    const { attributes } = parseResourceBody(request.body, 'vars', UpdateAttributes);
+    const { attributes } = parseResourceBody(request.body, 'vars', UpdateVariableAttributes);
     const view = await variableService.update(ctx, { variableId: request.params.variable_id }, attributes);
     return reply.send(document(serializeVariable(view, 'legacy')));
   });

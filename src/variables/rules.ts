@@ -1,11 +1,27 @@
 import { randomBytes } from 'node:crypto';
+import { type SealingKeys, seal } from '../crypto/sealing.js';
 import { InvalidError } from '../errors.js';
+import type { SealedValue, VariableAttributes, VariableFields } from './variable-rows.js';
 
 /**
  * The rules of a variable's attributes, for workspace variables and variable-set variables alike.
  * Each check takes the JSON pointer of the attributes object, because a set's variables may also
  * arrive nested in the set's own document.
  */
+
+/** A variable's attributes as a request gives them (workspace-variables.mdx, variable-sets.mdx "Add Variable"). */
+export interface VariableInput {
+  key: string;
+  value?: string | null | undefined;
+  description?: string | null | undefined;
+  /** Validated here: `terraform` or `env`. */
+  category: string;
+  hcl?: boolean | undefined;
+  sensitive?: boolean | undefined;
+}
+
+/** Every attribute is optional; an absent one keeps its value. */
+export type UpdateVariableInput = Partial<VariableInput>;
 
 export type VariableCategory = 'terraform' | 'env';
 
@@ -54,4 +70,55 @@ export function validateValue(value: string, at = ATTRIBUTES_POINTER): string {
 /** The `version-id` of a variable: new on every write. */
 export function newVersionId(): string {
   return randomBytes(18).toString('hex');
+}
+
+/** The stored fields of a new variable; a sensitive value is stored sealed only. */
+export function newVariableFields(keys: SealingKeys, input: VariableInput, at = ATTRIBUTES_POINTER): VariableFields {
+  const category = validateCategory(input.category, at);
+  const key = validateKey(input.key, category, at);
+  const value = validateValue(input.value ?? '', at);
+  const sensitive = input.sensitive ?? false;
+  return {
+    key,
+    value: sensitive ? null : value,
+    sealedValue: sensitive ? seal(keys, value) : null,
+    description: validateDescription(input.description ?? '', at),
+    category,
+    hcl: input.hcl ?? false,
+    sensitive,
+    versionId: newVersionId(),
+  };
+}
+
+/**
+ * Checks the attributes of an update that need no stored variable (before the transaction that locks it)
+ * and returns the function giving the stored fields once it is loaded. Every update gets a new version-id.
+ * A sensitive variable stays sensitive (its value is write-only: managing-variables.mdx "Sensitive Values")
+ * and keeps its sealed value unless given a new one; one becoming sensitive seals its plain value.
+ */
+export function prepareUpdate(keys: SealingKeys, input: UpdateVariableInput): (existing: VariableAttributes & SealedValue) => VariableFields {
+  const plaintext = input.value === undefined || input.value === null ? undefined : validateValue(input.value);
+  const description = input.description === undefined ? undefined : validateDescription(input.description ?? '');
+  return (existing) => {
+    const category = input.category === undefined ? existing.category : validateCategory(input.category);
+    const key = validateKey(input.key ?? existing.key, category);
+    if (existing.sensitive && input.sensitive === false) {
+      throw new InvalidError('a sensitive variable cannot be made non-sensitive; delete it and create a new one', {
+        pointer: `${ATTRIBUTES_POINTER}/sensitive`,
+      });
+    }
+    const sensitive = existing.sensitive || input.sensitive === true;
+    const value = plaintext ?? existing.value ?? '';
+    const keepSealed = existing.sensitive && plaintext === undefined;
+    return {
+      key,
+      value: sensitive ? null : value,
+      sealedValue: !sensitive ? null : keepSealed ? existing.sealedValue : seal(keys, value),
+      description: description ?? existing.description,
+      category,
+      hcl: input.hcl ?? existing.hcl,
+      sensitive,
+      versionId: newVersionId(),
+    };
+  };
 }

@@ -1,14 +1,15 @@
-import { authorize, can } from '../auth/authorize.js';
+import { authorize, callerTeamIds, can } from '../auth/authorize.js';
 import type { Action } from '../auth/permissions.js';
 import * as authStore from '../auth/store.js';
 import type { Ctx } from '../context.js';
-import { open, reseal, SealError, type SealingKeys, seal } from '../crypto/sealing.js';
+import { open, reseal, SealError, type SealingKeys } from '../crypto/sealing.js';
 import { isUniqueViolation } from '../db/pg-errors.js';
 import { InvalidError, NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
-import { ATTRIBUTES_POINTER, newVersionId, type VariableCategory, validateCategory, validateDescription, validateKey, validateValue } from './rules.js';
+import { ATTRIBUTES_POINTER, newVariableFields, prepareUpdate, type UpdateVariableInput, type VariableCategory, type VariableInput } from './rules.js';
 import * as variableStore from './store.js';
+import { withoutSealedValue } from './variable-rows.js';
 
 export type { VariableCategory } from './rules.js';
 export type { Variable, VariableWorkspace } from './store.js';
@@ -28,19 +29,6 @@ export interface VariableSelector {
   workspaceId?: string | undefined;
 }
 
-export interface CreateVariableInput {
-  key: string;
-  value?: string | null | undefined;
-  description?: string | null | undefined;
-  /** Validated here: `terraform` or `env`. */
-  category: string;
-  hcl?: boolean | undefined;
-  sensitive?: boolean | undefined;
-}
-
-/** Every attribute is optional; an absent one keeps its value. */
-export type UpdateVariableInput = Partial<CreateVariableInput>;
-
 function duplicateKey(key: string): InvalidError {
   // 422 as in TFE ("Key has already been taken"); the unique index backs it against races.
   return new InvalidError(`key ${key} has already been taken in this workspace for this category`, { pointer: `${ATTRIBUTES_POINTER}/key` });
@@ -58,7 +46,7 @@ async function authorizedWorkspace(ctx: Ctx, selector: WorkspaceSelector, action
     : await authStore.findWorkspaceScopeByName(ctx.db, selector.organizationName, selector.workspaceName);
   const description = byId ? `workspace ${selector.id}` : `workspace ${selector.organizationName}/${selector.workspaceName}`;
   if (!scope) throw new NotFoundError(`${description} not found`);
-  await authorize(ctx, action, { organizationId: scope.organizationId, description });
+  await authorize(ctx, action, { organizationId: scope.organizationId, projectId: scope.projectId, workspaceId: scope.id, description });
   return scope;
 }
 
@@ -77,24 +65,30 @@ export async function list(ctx: Ctx, selector: WorkspaceSelector): Promise<Varia
   return variables.map((variable) => ({ variable, workspace }));
 }
 
-/** The organizations in which the caller may read variables; 'all' for a site admin. */
-async function organizationsReadable(ctx: Ctx): Promise<readonly string[] | 'all'> {
+/**
+ * Where the caller may read variables: whole organizations (or 'all' for a site admin), and the
+ * workspaces that these teams reach with variable access in the others.
+ */
+async function readableScope(ctx: Ctx): Promise<variableStore.ReadableScope> {
   const subject = ctx.subject;
   let candidates: string[];
   if (subject.kind === 'user') {
-    if (subject.isSiteAdmin) return 'all';
+    if (subject.isSiteAdmin) return { organizationIds: 'all', teamIds: [] };
     candidates = await authStore.userOrganizationIds(ctx.db, subject.userId);
   } else if (subject.kind === 'organization' || subject.kind === 'team') candidates = [subject.organizationId];
-  else return [];
-  const readable = [];
-  for (const organizationId of candidates) if (await can(ctx, 'workspace:read-variables', { organizationId })) readable.push(organizationId);
-  return readable;
+  else return { organizationIds: [], teamIds: [] };
+  const scope = { organizationIds: [] as string[], teamIds: [] as string[] };
+  for (const organizationId of candidates) {
+    if (await can(ctx, 'workspace:read-variables', { organizationId })) scope.organizationIds.push(organizationId);
+    else scope.teamIds.push(...(await callerTeamIds(ctx, organizationId)));
+  }
+  return scope;
 }
 
 /** Legacy `GET /vars` without filters: every workspace variable the caller may read (variables.mdx "List Variables"). */
 export async function listReadable(ctx: Ctx, page: Page): Promise<{ views: VariableView[]; total: number }> {
-  const organizationIds = await organizationsReadable(ctx);
-  const { variables, total } = await variableStore.selectPageAcrossWorkspaces(ctx.db, organizationIds, { limit: page.size, offset: pageOffset(page) });
+  const scope = await readableScope(ctx);
+  const { variables, total } = await variableStore.selectPageAcrossWorkspaces(ctx.db, scope, { limit: page.size, offset: pageOffset(page) });
   return { views: variables, total };
 }
 
@@ -102,80 +96,38 @@ export async function show(ctx: Ctx, selector: VariableSelector): Promise<Variab
   const workspace = await authorizedWorkspaceOf(ctx, selector, 'workspace:read-variables');
   const stored = await variableStore.findById(ctx.db, selector.variableId, { workspaceId: workspace.id });
   if (!stored) throw variableNotFound(selector.variableId);
-  const { sealedValue: _, ...variable } = stored;
-  return { variable, workspace };
+  return { variable: withoutSealedValue(stored), workspace };
 }
 
 /** Creates a variable; a sensitive value is stored sealed only. */
-export async function create(ctx: Ctx, selector: WorkspaceSelector, input: CreateVariableInput): Promise<VariableView> {
+export async function create(ctx: Ctx, selector: WorkspaceSelector, input: VariableInput): Promise<VariableView> {
   const workspace = await authorizedWorkspace(ctx, selector, 'workspace:manage-variables');
-  const category = validateCategory(input.category);
-  const key = validateKey(input.key, category);
-  const value = validateValue(input.value ?? '');
-  const sensitive = input.sensitive ?? false;
+  const fields = newVariableFields(ctx.config, input);
   try {
-    const variable = await variableStore.insert(ctx.db, {
-      id: newId('var'),
-      workspaceId: workspace.id,
-      key,
-      value: sensitive ? null : value,
-      sealedValue: sensitive ? seal(ctx.config, value) : null,
-      description: validateDescription(input.description ?? ''),
-      category,
-      hcl: input.hcl ?? false,
-      sensitive,
-      versionId: newVersionId(),
-      now: ctx.now(),
-    });
+    const variable = await variableStore.insert(ctx.db, { ...fields, id: newId('var'), workspaceId: workspace.id, now: ctx.now() });
     return { variable, workspace };
   } catch (err) {
-    if (isUniqueViolation(err, variableStore.WORKSPACE_KEY_CONSTRAINT)) throw duplicateKey(key);
+    if (isUniqueViolation(err, variableStore.WORKSPACE_KEY_CONSTRAINT)) throw duplicateKey(fields.key);
     throw err;
   }
 }
 
-/**
- * Updates the given attributes; every update gets a new version-id. A sensitive variable stays
- * sensitive (its value is write-only: managing-variables.mdx "Sensitive Values"); making a variable
- * sensitive moves its value into the sealed column in the same update.
- */
+/** Updates the given attributes by the rules of `prepareUpdate` (./rules.ts). */
 export async function update(ctx: Ctx, selector: VariableSelector, input: UpdateVariableInput): Promise<VariableView> {
   const workspace = await authorizedWorkspaceOf(ctx, selector, 'workspace:manage-variables');
-  const plaintext = input.value === undefined || input.value === null ? undefined : validateValue(input.value);
-  const description = input.description === undefined ? undefined : validateDescription(input.description ?? '');
-  let key = input.key;
+  const fieldsOf = prepareUpdate(ctx.config, input);
+  let key = '';
   try {
     const variable = await ctx.db.transaction().execute(async (trx) => {
       const existing = await variableStore.findById(trx, selector.variableId, { workspaceId: workspace.id, forUpdate: true });
       if (!existing) throw variableNotFound(selector.variableId);
-      const category = input.category === undefined ? existing.category : validateCategory(input.category);
-      key = validateKey(input.key ?? existing.key, category);
-      if (existing.sensitive && input.sensitive === false) {
-        throw new InvalidError('a sensitive variable cannot be made non-sensitive; delete it and create a new one', {
-          pointer: `${ATTRIBUTES_POINTER}/sensitive`,
-        });
-      }
-      const sensitive = existing.sensitive || input.sensitive === true;
-      const value = plaintext ?? existing.value ?? '';
-      // A sensitive variable given no new value keeps its sealed one; one becoming sensitive seals its plain value.
-      const keepSealed = existing.sensitive && plaintext === undefined;
-      const updated = await variableStore.update(trx, existing.id, {
-        key,
-        value: sensitive ? null : value,
-        sealedValue: !sensitive ? null : keepSealed ? existing.sealedValue : seal(ctx.config, value),
-        description: description ?? existing.description,
-        category,
-        hcl: input.hcl ?? existing.hcl,
-        sensitive,
-        versionId: newVersionId(),
-        now: ctx.now(),
-      });
-      if (!updated) throw variableNotFound(selector.variableId);
-      return updated;
+      const fields = fieldsOf(existing);
+      key = fields.key;
+      return variableStore.update(trx, existing.id, { ...fields, now: ctx.now() });
     });
     return { variable, workspace };
   } catch (err) {
-    if (isUniqueViolation(err, variableStore.WORKSPACE_KEY_CONSTRAINT)) throw duplicateKey(key ?? '');
+    if (isUniqueViolation(err, variableStore.WORKSPACE_KEY_CONSTRAINT)) throw duplicateKey(key);
     throw err;
   }
 }

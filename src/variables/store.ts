@@ -1,84 +1,28 @@
 import type { Db } from '../db/database.js';
 import type { VariableRow } from '../db/schema.js';
-import type { VariableCategory } from './rules.js';
+import { insertRow, type SealedValue, storedAttributes, updateRow, type VariableAttributes, type VariableFields, withoutSealedValue } from './variable-rows.js';
 
 /** A workspace variable as the API shows it: the value is null when sensitive (only its sealed form is stored). */
-export interface Variable {
-  id: string;
+export interface Variable extends VariableAttributes {
   workspaceId: string;
-  key: string;
-  value: string | null;
-  description: string;
-  category: VariableCategory;
-  hcl: boolean;
-  sensitive: boolean;
-  versionId: string;
-  createdAt: Date;
-  updatedAt: Date;
 }
 
 /** A variable with its stored secret, for internal use (runs, rotation); never serialized. */
-export interface StoredVariable extends Variable {
-  sealedValue: string | null;
-}
+export interface StoredVariable extends Variable, SealedValue {}
 
 function toStoredVariable(row: VariableRow): StoredVariable {
-  return {
-    id: row.id,
-    workspaceId: row.workspace_id as string,
-    key: row.key,
-    value: row.value,
-    sealedValue: row.sealed_value,
-    description: row.description,
-    category: row.category as VariableCategory,
-    hcl: row.hcl,
-    sensitive: row.sensitive,
-    versionId: row.version_id,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
+  return { ...storedAttributes(row), workspaceId: row.workspace_id as string };
 }
 
 function toVariable(row: VariableRow): Variable {
-  const { sealedValue: _, ...variable } = toStoredVariable(row);
-  return variable;
+  return withoutSealedValue(toStoredVariable(row));
 }
 
 /** The name of the unique index on (workspace_id, category, key): one key per workspace and category. */
 export const WORKSPACE_KEY_CONSTRAINT = 'variables_workspace_key';
 
-/** The columns a write sets; `value` and `sealedValue` are exclusive (one of them is null). */
-export interface VariableFields {
-  key: string;
-  value: string | null;
-  sealedValue: string | null;
-  description: string;
-  category: VariableCategory;
-  hcl: boolean;
-  sensitive: boolean;
-  versionId: string;
-}
-
-function columns(fields: VariableFields) {
-  return {
-    key: fields.key,
-    value: fields.value,
-    sealed_value: fields.sealedValue,
-    description: fields.description,
-    category: fields.category,
-    hcl: fields.hcl,
-    sensitive: fields.sensitive,
-    version_id: fields.versionId,
-  };
-}
-
 export async function insert(db: Db, variable: VariableFields & { id: string; workspaceId: string; now: Date }): Promise<Variable> {
-  const row = await db
-    .insertInto('variables')
-    .values({ id: variable.id, workspace_id: variable.workspaceId, ...columns(variable), created_at: variable.now, updated_at: variable.now })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  return toVariable(row);
+  return toVariable(await insertRow(db, { workspace_id: variable.workspaceId }, variable));
 }
 
 /** A workspace variable by id, optionally only within one workspace; locked for update when `forUpdate`. */
@@ -90,14 +34,8 @@ export async function findById(db: Db, id: string, options: { workspaceId?: stri
   return row && toStoredVariable(row);
 }
 
-export async function update(db: Db, id: string, fields: VariableFields & { now: Date }): Promise<Variable | undefined> {
-  const row = await db
-    .updateTable('variables')
-    .set({ ...columns(fields), updated_at: fields.now })
-    .where('id', '=', id)
-    .returningAll()
-    .executeTakeFirst();
-  return row && toVariable(row);
+export async function update(db: Db, id: string, fields: VariableFields & { now: Date }): Promise<Variable> {
+  return toVariable(await updateRow(db, id, fields));
 }
 
 export async function deleteById(db: Db, id: string, workspaceId: string): Promise<boolean> {
@@ -130,17 +68,45 @@ export interface VariableWorkspace {
  * A page of workspace variables across the workspaces of `organizationIds` (every organization when 'all'),
  * ordered by organization, workspace and age.
  */
+/** Where variables may be read: whole organizations, and the workspaces these teams reach with variable access. */
+export interface ReadableScope {
+  organizationIds: readonly string[] | 'all';
+  teamIds: readonly string[];
+}
+
 export async function selectPageAcrossWorkspaces(
   db: Db,
-  organizationIds: readonly string[] | 'all',
+  scope: ReadableScope,
   window: { limit: number; offset: number },
 ): Promise<{ variables: Array<{ variable: Variable; workspace: VariableWorkspace }>; total: number }> {
-  if (organizationIds !== 'all' && organizationIds.length === 0) return { variables: [], total: 0 };
+  const { organizationIds, teamIds } = scope;
+  if (organizationIds !== 'all' && organizationIds.length === 0 && teamIds.length === 0) return { variables: [], total: 0 };
   let base = db
     .selectFrom('variables')
     .innerJoin('workspaces', 'workspaces.id', 'variables.workspace_id')
     .innerJoin('organizations', 'organizations.id', 'workspaces.organization_id');
-  if (organizationIds !== 'all') base = base.where('workspaces.organization_id', 'in', organizationIds);
+  if (organizationIds !== 'all') {
+    // Team access rows store the permissions of fixed levels too, so "any variable access" is one comparison.
+    base = base.where((eb) =>
+      eb.or([
+        ...(organizationIds.length > 0 ? [eb('workspaces.organization_id', 'in', organizationIds)] : []),
+        ...(teamIds.length > 0
+          ? [
+              eb(
+                'workspaces.id',
+                'in',
+                db.selectFrom('team_workspaces').select('workspace_id').where('team_id', 'in', teamIds).where('variables', '<>', 'none'),
+              ),
+              eb(
+                'workspaces.project_id',
+                'in',
+                db.selectFrom('team_projects').select('project_id').where('team_id', 'in', teamIds).where('workspace_variables', '<>', 'none'),
+              ),
+            ]
+          : []),
+      ]),
+    );
+  }
   const [rows, count] = await Promise.all([
     base
       .selectAll('variables')

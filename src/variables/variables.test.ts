@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { it } from 'node:test';
+import { OrganizationWorld } from '../../test/fixtures.js';
 import { forEachDatabase } from '../../test/harness.js';
-import { generateToken } from '../auth/secrets.js';
-import * as tokenStore from '../auth/token-store.js';
 import { keyId, SealError, sealedKeyId } from '../crypto/sealing.js';
-import { newId } from '../ids.js';
 import * as variableService from './service.js';
 
 const SECRET = `hunter2-${randomBytes(8).toString('hex')}`;
@@ -22,71 +20,28 @@ const logLines: string[] = [];
 forEachDatabase(
   'workspace variables',
   (server) => {
-    let ownerToken = '';
-    let orgToken = '';
+    const world = new OrganizationWorld(server);
     let otherOrgToken = '';
-    let memberToken = '';
-    let strangerToken = '';
-    let expiredToken = '';
     let ws = '';
     let otherWs = '';
     let theirWs = '';
 
-    const api = (method: string, path: string, token: string, body?: unknown) => server.api(method, `/api/v2${path}`, { token, body });
-
-    async function createOrganization(token: string, name: string): Promise<string> {
-      const res = await api('POST', '/organizations', token, { data: { type: 'organizations', attributes: { name, email: `${name}@example.com` } } });
-      assert.equal(res.status, 201, res.text);
-      return res.body.data.attributes['external-id'];
-    }
-
-    // Workspaces are written in parallel with this file: insert the row the workspaces API would.
-    async function insertWorkspace(organizationId: string, name: string): Promise<string> {
-      const db = server.database.db;
-      const project = await db
-        .selectFrom('projects')
-        .select('id')
-        .where('organization_id', '=', organizationId)
-        .where('is_default', '=', true)
-        .executeTakeFirstOrThrow();
-      const id = newId('ws');
-      await db.insertInto('workspaces').values({ id, organization_id: organizationId, project_id: project.id, name, terraform_version: '1.11.4' }).execute();
-      return id;
-    }
-
-    async function insertToken(kind: 'organization' | 'user', owner: string, expiredAt: Date | null = null): Promise<string> {
-      const { secret, hash } = generateToken();
-      const ownerField = kind === 'organization' ? { organizationId: owner } : { userId: owner };
-      await tokenStore.insert(server.database.db, { id: newId('at'), kind, hash, ...ownerField, expiredAt });
-      return secret;
-    }
+    const api = (method: string, path: string, token: string, body?: unknown) => world.api(method, path, token, body);
 
     async function storedRow(id: string) {
       return server.database.db.selectFrom('variables').select(['value', 'sealed_value']).where('id', '=', id).executeTakeFirstOrThrow();
     }
 
-    async function create(body: unknown, workspaceId = ws, token = ownerToken) {
+    async function create(body: unknown, workspaceId = ws, token = world.ownerToken) {
       return api('POST', `/workspaces/${workspaceId}/vars`, token, body);
     }
 
     it('sets up organizations, workspaces and tokens', async () => {
-      const owner = await server.createUser();
-      ownerToken = owner.token;
-      const orgId = await createOrganization(ownerToken, `vars-${server.kind}`);
-      const otherOrgId = await createOrganization(server.adminToken, `vars-other-${server.kind}`);
-      ws = await insertWorkspace(orgId, 'app');
-      otherWs = await insertWorkspace(orgId, 'other');
-      theirWs = await insertWorkspace(otherOrgId, 'app');
-      orgToken = await insertToken('organization', orgId);
-      otherOrgToken = await insertToken('organization', otherOrgId);
-      const member = await server.createUser();
-      await server.database.db
-        .insertInto('organization_memberships')
-        .values({ id: newId('ou'), organization_id: orgId, user_id: member.id, status: 'active' })
-        .execute();
-      memberToken = member.token;
-      strangerToken = (await server.createUser()).token;
-      expiredToken = await insertToken('user', owner.id, new Date(Date.now() - 1000));
+      await world.setUp();
+      ws = await world.insertWorkspace(world.defaultProjectId, world.orgId, 'app');
+      otherWs = await world.insertWorkspace(world.defaultProjectId, world.orgId, 'other');
+      theirWs = await world.insertWorkspace(world.otherDefaultProjectId, world.otherOrgId, 'app');
+      otherOrgToken = await world.insertToken({ kind: 'organization', organizationId: world.otherOrgId });
     });
 
     it('creates, lists, shows, updates and deletes a variable', async () => {
@@ -112,19 +67,19 @@ forEachDatabase(
       assert.match(v.attributes['version-id'], /^[0-9a-f]{36}$/);
       assert.deepEqual(v.relationships.configurable, {
         data: { id: ws, type: 'workspaces' },
-        links: { related: `/api/v2/organizations/vars-${server.kind}/workspaces/app` },
+        links: { related: `/api/v2/organizations/${world.org}/workspaces/app` },
       });
       assert.equal(v.links.self, `/api/v2/workspaces/${ws}/vars/${v.id}`);
 
-      const listed = await api('GET', `/workspaces/${ws}/vars`, ownerToken);
+      const listed = await api('GET', `/workspaces/${ws}/vars`, world.ownerToken);
       assert.equal(listed.status, 200);
       assert.deepEqual(listed.body.data, [v]);
 
-      const shown = await api('GET', `/workspaces/${ws}/vars/${v.id}`, ownerToken);
+      const shown = await api('GET', `/workspaces/${ws}/vars/${v.id}`, world.ownerToken);
       assert.equal(shown.status, 200);
       assert.deepEqual(shown.body.data, v);
 
-      const updated = await api('PATCH', `/workspaces/${ws}/vars/${v.id}`, ownerToken, varBody({ value: '{ a = 1 }', hcl: true }, { id: v.id }));
+      const updated = await api('PATCH', `/workspaces/${ws}/vars/${v.id}`, world.ownerToken, varBody({ value: '{ a = 1 }', hcl: true }, { id: v.id }));
       assert.equal(updated.status, 200, updated.text);
       assert.equal(updated.body.data.attributes.value, '{ a = 1 }');
       assert.equal(updated.body.data.attributes.hcl, true);
@@ -133,20 +88,20 @@ forEachDatabase(
       assert.notEqual(updated.body.data.attributes['version-id'], v.attributes['version-id']);
 
       // Every update gets a new version-id, even one that changes nothing (as go-tfe's tests expect).
-      const unchanged = await api('PATCH', `/workspaces/${ws}/vars/${v.id}`, ownerToken, varBody({}));
+      const unchanged = await api('PATCH', `/workspaces/${ws}/vars/${v.id}`, world.ownerToken, varBody({}));
       assert.equal(unchanged.status, 200);
       assert.notEqual(unchanged.body.data.attributes['version-id'], updated.body.data.attributes['version-id']);
       assert.equal(unchanged.body.data.attributes.value, '{ a = 1 }');
 
-      const renamed = await api('PATCH', `/workspaces/${ws}/vars/${v.id}`, ownerToken, varBody({ key: 'AWS_REGION', category: 'env' }));
+      const renamed = await api('PATCH', `/workspaces/${ws}/vars/${v.id}`, world.ownerToken, varBody({ key: 'AWS_REGION', category: 'env' }));
       assert.equal(renamed.status, 200, renamed.text);
       assert.equal(renamed.body.data.attributes.category, 'env');
 
-      const deleted = await api('DELETE', `/workspaces/${ws}/vars/${v.id}`, ownerToken);
+      const deleted = await api('DELETE', `/workspaces/${ws}/vars/${v.id}`, world.ownerToken);
       assert.equal(deleted.status, 204);
-      assert.equal((await api('GET', `/workspaces/${ws}/vars/${v.id}`, ownerToken)).status, 404);
-      assert.equal((await api('DELETE', `/workspaces/${ws}/vars/${v.id}`, ownerToken)).status, 404);
-      assert.deepEqual((await api('GET', `/workspaces/${ws}/vars`, ownerToken)).body.data, []);
+      assert.equal((await api('GET', `/workspaces/${ws}/vars/${v.id}`, world.ownerToken)).status, 404);
+      assert.equal((await api('DELETE', `/workspaces/${ws}/vars/${v.id}`, world.ownerToken)).status, 404);
+      assert.deepEqual((await api('GET', `/workspaces/${ws}/vars`, world.ownerToken)).body.data, []);
     });
 
     it('defaults value and description to empty and keeps HCL values as given', async () => {
@@ -168,10 +123,10 @@ forEachDatabase(
       assert.equal(created.body.data.attributes.sensitive, true);
       assert.ok(!created.text.includes(SECRET));
 
-      const listed = await api('GET', `/workspaces/${ws}/vars`, ownerToken);
+      const listed = await api('GET', `/workspaces/${ws}/vars`, world.ownerToken);
       assert.equal(listed.body.data.find((x: { id: string }) => x.id === id).attributes.value, null);
       assert.ok(!listed.text.includes(SECRET));
-      const shown = await api('GET', `/workspaces/${ws}/vars/${id}`, ownerToken);
+      const shown = await api('GET', `/workspaces/${ws}/vars/${id}`, world.ownerToken);
       assert.equal(shown.body.data.attributes.value, null);
 
       const row = await storedRow(id);
@@ -180,12 +135,12 @@ forEachDatabase(
       assert.ok(!row.sealed_value?.includes(SECRET));
 
       // Other attributes may change (go-tfe updates the category of a sensitive variable); the value stays sealed.
-      const described = await api('PATCH', `/workspaces/${ws}/vars/${id}`, ownerToken, varBody({ description: 'the password' }));
+      const described = await api('PATCH', `/workspaces/${ws}/vars/${id}`, world.ownerToken, varBody({ description: 'the password' }));
       assert.equal(described.status, 200);
       assert.equal(described.body.data.attributes.value, null);
       assert.equal((await storedRow(id)).sealed_value, row.sealed_value);
 
-      const rewritten = await api('PATCH', `/workspaces/${ws}/vars/${id}`, ownerToken, varBody({ value: SECRET_2 }));
+      const rewritten = await api('PATCH', `/workspaces/${ws}/vars/${id}`, world.ownerToken, varBody({ value: SECRET_2 }));
       assert.equal(rewritten.status, 200);
       assert.equal(rewritten.body.data.attributes.value, null);
       const after = await storedRow(id);
@@ -203,19 +158,19 @@ forEachDatabase(
       const created = await create(tfVar('token', SECRET, { sensitive: true }));
       const id = created.body.data.id;
       const before = await storedRow(id);
-      const res = await api('PATCH', `/workspaces/${ws}/vars/${id}`, ownerToken, varBody({ sensitive: false, value: 'now visible' }));
+      const res = await api('PATCH', `/workspaces/${ws}/vars/${id}`, world.ownerToken, varBody({ sensitive: false, value: 'now visible' }));
       assert.equal(res.status, 422);
       assert.equal(res.body.errors[0].source.pointer, '/data/attributes/sensitive');
       assert.deepEqual(await storedRow(id), before);
       // Saying sensitive again is fine.
-      assert.equal((await api('PATCH', `/workspaces/${ws}/vars/${id}`, ownerToken, varBody({ sensitive: true }))).status, 200);
+      assert.equal((await api('PATCH', `/workspaces/${ws}/vars/${id}`, world.ownerToken, varBody({ sensitive: true }))).status, 200);
     });
 
     it('moves the value into the sealed column when a variable becomes sensitive', async () => {
       const created = await create(tfVar('api_key', SECRET));
       const id = created.body.data.id;
       assert.equal(created.body.data.attributes.value, SECRET);
-      const res = await api('PATCH', `/workspaces/${ws}/vars/${id}`, ownerToken, varBody({ sensitive: true }));
+      const res = await api('PATCH', `/workspaces/${ws}/vars/${id}`, world.ownerToken, varBody({ sensitive: true }));
       assert.equal(res.status, 200);
       assert.equal(res.body.data.attributes.value, null);
       assert.equal(res.body.data.attributes.sensitive, true);
@@ -237,7 +192,7 @@ forEachDatabase(
       assert.equal((await create(tfVar('dup'), otherWs)).status, 201);
       // Renaming onto a taken key is refused too.
       const other = await create(tfVar('dup2'));
-      const renamed = await api('PATCH', `/workspaces/${ws}/vars/${other.body.data.id}`, ownerToken, varBody({ key: 'dup' }));
+      const renamed = await api('PATCH', `/workspaces/${ws}/vars/${other.body.data.id}`, world.ownerToken, varBody({ key: 'dup' }));
       assert.equal(renamed.status, 422);
       assert.equal(renamed.body.errors[0].source.pointer, '/data/attributes/key');
     });
@@ -266,7 +221,7 @@ forEachDatabase(
       }
       // Changing the category re-checks the key.
       const dashed = await create(tfVar('with-dash'));
-      const moved = await api('PATCH', `/workspaces/${ws}/vars/${dashed.body.data.id}`, ownerToken, varBody({ category: 'env' }));
+      const moved = await api('PATCH', `/workspaces/${ws}/vars/${dashed.body.data.id}`, world.ownerToken, varBody({ category: 'env' }));
       assert.equal(moved.status, 422);
       assert.equal(moved.body.errors[0].source.pointer, '/data/attributes/key');
     });
@@ -290,7 +245,7 @@ forEachDatabase(
         assert.equal(res.body.errors[0].source.pointer, `/data/attributes/${field}`);
       }
       const patch = await create(tfVar('patch_me'));
-      const bad = await api('PATCH', `/workspaces/${ws}/vars/${patch.body.data.id}`, ownerToken, varBody({ category: 'policy-set' }));
+      const bad = await api('PATCH', `/workspaces/${ws}/vars/${patch.body.data.id}`, world.ownerToken, varBody({ category: 'policy-set' }));
       assert.equal(bad.status, 422);
       assert.equal(bad.body.errors[0].source.pointer, '/data/attributes/category');
     });
@@ -304,57 +259,57 @@ forEachDatabase(
         ['POST', '/vars'],
         ['PATCH', `/vars/${existing.body.data.id}`],
       ] as const) {
-        assert.equal((await api(method, path, ownerToken, '{"data": {')).status, 400, `${method} ${path} bad JSON`);
-        const wrongType = await api(method, path, ownerToken, { data: { type: 'variables', attributes: { key: 'x', category: 'terraform' } } });
+        assert.equal((await api(method, path, world.ownerToken, '{"data": {')).status, 400, `${method} ${path} bad JSON`);
+        const wrongType = await api(method, path, world.ownerToken, { data: { type: 'variables', attributes: { key: 'x', category: 'terraform' } } });
         assert.equal(wrongType.status, 400, `${method} ${path} wrong type`);
         assert.equal(wrongType.body.errors[0].source.pointer, '/data/type');
-        assert.equal((await api(method, path, ownerToken, { data: [] })).status, 400);
+        assert.equal((await api(method, path, world.ownerToken, { data: [] })).status, 400);
       }
     });
 
     it('answers 404 for unknown workspaces and variables, and for a variable reached through another workspace', async () => {
       const missing = 'ws-doesnotexist1234';
-      assert.equal((await api('GET', `/workspaces/${missing}/vars`, ownerToken)).status, 404);
+      assert.equal((await api('GET', `/workspaces/${missing}/vars`, world.ownerToken)).status, 404);
       assert.equal((await create(tfVar('x'), missing)).status, 404);
       const v = await create(tfVar('mine', 'keep'));
       const id = v.body.data.id;
-      assert.equal((await api('PATCH', `/workspaces/${missing}/vars/${id}`, ownerToken, varBody({ value: 'x' }))).status, 404);
-      assert.equal((await api('DELETE', `/workspaces/${missing}/vars/${id}`, ownerToken)).status, 404);
+      assert.equal((await api('PATCH', `/workspaces/${missing}/vars/${id}`, world.ownerToken, varBody({ value: 'x' }))).status, 404);
+      assert.equal((await api('DELETE', `/workspaces/${missing}/vars/${id}`, world.ownerToken)).status, 404);
       for (const [method, body] of [
         ['GET', undefined],
         ['PATCH', varBody({ value: 'hijacked' })],
         ['DELETE', undefined],
       ] as const) {
-        const res = await api(method, `/workspaces/${otherWs}/vars/${id}`, ownerToken, body);
+        const res = await api(method, `/workspaces/${otherWs}/vars/${id}`, world.ownerToken, body);
         assert.equal(res.status, 404, method);
       }
       assert.equal((await storedRow(id)).value, 'keep');
-      assert.equal((await api('GET', `/workspaces/${ws}/vars/var-doesnotexist`, ownerToken)).status, 404);
-      assert.equal((await api('PATCH', `/workspaces/${ws}/vars/var-doesnotexist`, ownerToken, varBody({ value: 'x' }))).status, 404);
+      assert.equal((await api('GET', `/workspaces/${ws}/vars/var-doesnotexist`, world.ownerToken)).status, 404);
+      assert.equal((await api('PATCH', `/workspaces/${ws}/vars/var-doesnotexist`, world.ownerToken, varBody({ value: 'x' }))).status, 404);
     });
 
     it('lets the organization token manage variables, and hides them from other organizations and non-owners', async () => {
-      const created = await create(tfVar('from_org_token'), ws, orgToken);
+      const created = await create(tfVar('from_org_token'), ws, world.orgToken);
       assert.equal(created.status, 201, created.text);
       const id = created.body.data.id;
-      assert.equal((await api('GET', `/workspaces/${ws}/vars`, orgToken)).status, 200);
-      assert.equal((await api('PATCH', `/workspaces/${ws}/vars/${id}`, orgToken, varBody({ value: 'changed' }))).status, 200);
-      for (const token of [otherOrgToken, memberToken, strangerToken]) {
+      assert.equal((await api('GET', `/workspaces/${ws}/vars`, world.orgToken)).status, 200);
+      assert.equal((await api('PATCH', `/workspaces/${ws}/vars/${id}`, world.orgToken, varBody({ value: 'changed' }))).status, 200);
+      for (const token of [otherOrgToken, world.memberToken, world.strangerToken]) {
         assert.equal((await api('GET', `/workspaces/${ws}/vars`, token)).status, 404);
         assert.equal((await api('GET', `/workspaces/${ws}/vars/${id}`, token)).status, 404);
         assert.equal((await create(tfVar('intruder'), ws, token)).status, 404);
         assert.equal((await api('PATCH', `/workspaces/${ws}/vars/${id}`, token, varBody({ value: 'x' }))).status, 404);
         assert.equal((await api('DELETE', `/workspaces/${ws}/vars/${id}`, token)).status, 404);
-        assert.equal((await api('GET', `/vars?filter%5Borganization%5D%5Bname%5D=vars-${server.kind}&filter%5Bworkspace%5D%5Bname%5D=app`, token)).status, 404);
+        assert.equal((await api('GET', `/vars?filter%5Borganization%5D%5Bname%5D=${world.org}&filter%5Bworkspace%5D%5Bname%5D=app`, token)).status, 404);
         assert.equal((await api('PATCH', `/vars/${id}`, token, varBody({ value: 'x' }))).status, 404);
         assert.equal((await api('DELETE', `/vars/${id}`, token)).status, 404);
       }
       assert.equal((await storedRow(id)).value, 'changed');
-      assert.equal((await api('DELETE', `/workspaces/${ws}/vars/${id}`, orgToken)).status, 204);
+      assert.equal((await api('DELETE', `/workspaces/${ws}/vars/${id}`, world.orgToken)).status, 204);
     });
 
     it('answers 401 for a bad or expired token', async () => {
-      for (const token of ['not-a-token', expiredToken]) {
+      for (const token of ['not-a-token', world.expiredToken]) {
         assert.equal((await api('GET', `/workspaces/${ws}/vars`, token)).status, 401);
         assert.equal((await create(tfVar('x'), ws, token)).status, 401);
         assert.equal((await api('GET', '/vars', token)).status, 401);
@@ -363,54 +318,54 @@ forEachDatabase(
     });
 
     it('serves the legacy /vars endpoints with their filters', async () => {
-      const org = `vars-${server.kind}`;
+      const org = world.org;
       const filter = (o: string, w: string) => `/vars?filter%5Borganization%5D%5Bname%5D=${o}&filter%5Bworkspace%5D%5Bname%5D=${w}`;
 
       const withWorkspace = (body: { data: object }, type: string, id: string) => ({
         data: { ...body.data, relationships: { workspace: { data: { type, id } } } },
       });
-      const byRel = await api('POST', '/vars', ownerToken, withWorkspace(tfVar('legacy_rel', 'r'), 'workspaces', otherWs));
+      const byRel = await api('POST', '/vars', world.ownerToken, withWorkspace(tfVar('legacy_rel', 'r'), 'workspaces', otherWs));
       assert.equal(byRel.status, 201, byRel.text);
       assert.equal(byRel.body.data.links.self, `/api/v2/vars/${byRel.body.data.id}`);
       assert.equal(byRel.body.data.relationships.configurable.data.id, otherWs);
 
-      const byFilter = await api('POST', '/vars', ownerToken, {
+      const byFilter = await api('POST', '/vars', world.ownerToken, {
         ...tfVar('legacy_filter', SECRET, { sensitive: true }),
         filter: { organization: { name: org }, workspace: { name: 'other' } },
       });
       assert.equal(byFilter.status, 201, byFilter.text);
       assert.equal(byFilter.body.data.attributes.value, null);
 
-      const listed = await api('GET', filter(org, 'other'), ownerToken);
+      const listed = await api('GET', filter(org, 'other'), world.ownerToken);
       assert.equal(listed.status, 200);
       const keys = listed.body.data.map((v: { attributes: { key: string } }) => v.attributes.key);
       assert.ok(keys.includes('legacy_rel') && keys.includes('legacy_filter'));
       assert.ok(listed.body.data.every((v: { relationships: { configurable: { data: { id: string } } } }) => v.relationships.configurable.data.id === otherWs));
       assert.ok(!listed.text.includes(SECRET));
 
-      assert.equal((await api('GET', filter(org, 'nope'), ownerToken)).status, 404);
-      assert.equal((await api('GET', filter('no-such-org', 'other'), ownerToken)).status, 404);
-      const half = await api('GET', `/vars?filter%5Borganization%5D%5Bname%5D=${org}`, ownerToken);
+      assert.equal((await api('GET', filter(org, 'nope'), world.ownerToken)).status, 404);
+      assert.equal((await api('GET', filter('no-such-org', 'other'), world.ownerToken)).status, 404);
+      const half = await api('GET', `/vars?filter%5Borganization%5D%5Bname%5D=${org}`, world.ownerToken);
       assert.equal(half.status, 422);
       assert.equal(half.body.errors[0].source.parameter, 'filter[workspace][name]');
 
-      const noWorkspace = await api('POST', '/vars', ownerToken, tfVar('orphan'));
+      const noWorkspace = await api('POST', '/vars', world.ownerToken, tfVar('orphan'));
       assert.equal(noWorkspace.status, 422);
       assert.equal(noWorkspace.body.errors[0].source.pointer, '/data/relationships/workspace');
-      const wrongRel = await api('POST', '/vars', ownerToken, withWorkspace(tfVar('x'), 'projects', otherWs));
+      const wrongRel = await api('POST', '/vars', world.ownerToken, withWorkspace(tfVar('x'), 'projects', otherWs));
       assert.equal(wrongRel.status, 422);
       assert.equal(wrongRel.body.errors[0].source.pointer, '/data/relationships/workspace');
-      const unknownWs = await api('POST', '/vars', ownerToken, withWorkspace(tfVar('x'), 'workspaces', 'ws-nope'));
+      const unknownWs = await api('POST', '/vars', world.ownerToken, withWorkspace(tfVar('x'), 'workspaces', 'ws-nope'));
       assert.equal(unknownWs.status, 404);
 
       const id = byRel.body.data.id;
-      const patched = await api('PATCH', `/vars/${id}`, ownerToken, varBody({ value: 'patched' }));
+      const patched = await api('PATCH', `/vars/${id}`, world.ownerToken, varBody({ value: 'patched' }));
       assert.equal(patched.status, 200);
       assert.equal(patched.body.data.attributes.value, 'patched');
       assert.equal(patched.body.data.links.self, `/api/v2/vars/${id}`);
-      assert.equal((await api('PATCH', '/vars/var-nope', ownerToken, varBody({ value: 'x' }))).status, 404);
-      assert.equal((await api('DELETE', `/vars/${id}`, ownerToken)).status, 204);
-      assert.equal((await api('DELETE', `/vars/${id}`, ownerToken)).status, 404);
+      assert.equal((await api('PATCH', '/vars/var-nope', world.ownerToken, varBody({ value: 'x' }))).status, 404);
+      assert.equal((await api('DELETE', `/vars/${id}`, world.ownerToken)).status, 204);
+      assert.equal((await api('DELETE', `/vars/${id}`, world.ownerToken)).status, 404);
     });
 
     it('lists, without filters, every variable the caller may read, paginated', async () => {
@@ -419,16 +374,16 @@ forEachDatabase(
       assert.equal(theirs.status, 201, theirs.text);
 
       const total =
-        (await api('GET', `/workspaces/${ws}/vars`, ownerToken)).body.data.length +
-        (await api('GET', `/workspaces/${otherWs}/vars`, ownerToken)).body.data.length;
-      const page1 = await api('GET', '/vars?page%5Bsize%5D=5', ownerToken);
+        (await api('GET', `/workspaces/${ws}/vars`, world.ownerToken)).body.data.length +
+        (await api('GET', `/workspaces/${otherWs}/vars`, world.ownerToken)).body.data.length;
+      const page1 = await api('GET', '/vars?page%5Bsize%5D=5', world.ownerToken);
       assert.equal(page1.status, 200);
       assert.equal(page1.body.data.length, 5);
       assert.equal(page1.body.meta.pagination['total-count'], total);
       assert.equal(page1.body.meta.pagination['next-page'], 2);
       const ids = new Set<string>();
       for (let n = 1; n <= page1.body.meta.pagination['total-pages']; n++) {
-        const page = await api('GET', `/vars?page%5Bsize%5D=5&page%5Bnumber%5D=${n}`, ownerToken);
+        const page = await api('GET', `/vars?page%5Bsize%5D=5&page%5Bnumber%5D=${n}`, world.ownerToken);
         for (const v of page.body.data) ids.add(v.id);
       }
       assert.equal(ids.size, total);
@@ -439,9 +394,14 @@ forEachDatabase(
         asOrgToken.body.data.map((v: { id: string }) => v.id),
         [theirs.body.data.id],
       );
-      assert.equal((await api('GET', '/vars', memberToken)).body.meta.pagination['total-count'], 0);
-      assert.equal((await api('GET', '/vars', strangerToken)).body.data.length, 0);
-      assert.equal((await api('GET', '/vars?page%5Bsize%5D=101', ownerToken)).status, 422);
+      assert.equal((await api('GET', '/vars', world.memberToken)).body.meta.pagination['total-count'], 0);
+      // The stranger owns the other organization; a user in none reads nothing.
+      assert.deepEqual(
+        (await api('GET', '/vars?page%5Bsize%5D=100', world.strangerToken)).body.data.map((v: { id: string }) => v.id),
+        [theirs.body.data.id],
+      );
+      assert.equal((await api('GET', '/vars', (await server.createUser()).token)).body.data.length, 0);
+      assert.equal((await api('GET', '/vars?page%5Bsize%5D=101', world.ownerToken)).status, 422);
       const admin = await api('GET', '/vars?page%5Bsize%5D=1', server.adminToken);
       assert.equal(admin.body.meta.pagination['total-count'], total + 1);
     });

@@ -5,6 +5,9 @@ import { parseInclude } from '../jsonapi/include.js';
 import type { Query } from '../jsonapi/query.js';
 import { serializeOrganization } from '../organizations/routes.js';
 import { serializeProject } from '../projects/routes.js';
+import { runsOfWorkspaces } from '../runs/include.js';
+import { serializeStateVersion } from '../state-versions/serialize.js';
+import * as stateVersionService from '../state-versions/service.js';
 import { serializeUser } from '../users/routes.js';
 import * as workspaceService from './service.js';
 
@@ -45,11 +48,11 @@ const PERMISSIONS: Readonly<Record<string, Action | null>> = {
   'can-update': 'workspace:update',
   'can-destroy': 'workspace:delete',
   'can-queue-run': 'workspace:queue-run',
-  'can-read-run': 'workspace:read',
+  'can-read-run': 'workspace:read-runs',
   'can-read-variable': 'workspace:read-variables',
   'can-update-variable': 'workspace:manage-variables',
   'can-read-state-versions': 'workspace:read-state',
-  'can-read-state-outputs': 'workspace:read-state',
+  'can-read-state-outputs': 'workspace:read-state-outputs',
   'can-create-state-versions': 'workspace:write-state',
   'can-queue-apply': 'workspace:apply-run',
   'can-queue-destroy': 'workspace:apply-run',
@@ -150,7 +153,7 @@ export function serializeWorkspace(view: workspaceService.WorkspaceView): Resour
   );
 }
 
-/** The `included` resources for `include=`: the organization, the project and users holding locks. */
+/** The `included` resources for `include=`: the organization, the project, users holding locks and current state versions. */
 export async function includedFor(request: FastifyRequest, views: workspaceService.WorkspaceView[]): Promise<ResourceObject[]> {
   const include = parseInclude(request.query as Query, INCLUDES);
   const related = await workspaceService.related(request.ctx, views, {
@@ -158,7 +161,23 @@ export async function includedFor(request: FastifyRequest, views: workspaceServi
     project: include.has('project'),
     lockedBy: include.has('locked_by'),
   });
-  return [...related.organizations.map(serializeOrganization), ...related.projects.map(serializeProject), ...related.users.map((user) => serializeUser(user))];
+  const stateVersions = include.has('current_state_version')
+    ? await stateVersionService.currentOf(
+        request.ctx,
+        views.map((v) => v.workspace),
+      )
+    : [];
+  return [
+    ...related.organizations.map(serializeOrganization),
+    ...related.projects.map(serializeProject),
+    ...related.users.map((user) => serializeUser(user)),
+    ...stateVersions.map((view) => serializeStateVersion(request.ctx, view)),
+    ...(await runsOfWorkspaces(
+      request.ctx,
+      views.map((v) => v.workspace),
+      include,
+    )),
+  ];
 }
 
 /** A workspace document with what `include=` asks for. */

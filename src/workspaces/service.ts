@@ -1,9 +1,10 @@
-import { allowedActions, authorize, can } from '../auth/authorize.js';
+import { allowedActions, authorize, preloadWorkspaceAccess, type Target, workspaceReadScope } from '../auth/authorize.js';
 import type { Action } from '../auth/permissions.js';
 import type { Ctx } from '../context.js';
 import { isUniqueViolation } from '../db/pg-errors.js';
 import { ConflictError, ForbiddenError, InvalidError, NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
+import { visibleOnly } from '../jsonapi/include.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import * as organizationService from '../organizations/service.js';
 import { type OrganizationSettings, resolveSettings } from '../organizations/settings.js';
@@ -19,12 +20,14 @@ import {
   validateTagName,
   validateTerraformVersion,
 } from './rules.js';
+import * as workspaceListStore from './list-store.js';
 import * as workspaceStore from './store.js';
 import * as tagStore from './tag-store.js';
 import { installedTerraformVersion } from './terraform-version.js';
 
 export type { ExecutionMode } from './rules.js';
-export type { LockHolder, Workspace, WorkspaceFilter, WorkspaceSort, WorkspaceSortField } from './store.js';
+export type { WorkspaceFilter, WorkspaceSort, WorkspaceSortField } from './list-store.js';
+export type { LockHolder, Workspace } from './store.js';
 
 /** A workspace as the caller sees it: its organization's effective settings, its flat tags and what the caller may do. */
 export interface WorkspaceView {
@@ -41,24 +44,36 @@ function describe(selector: WorkspaceSelector): string {
   return 'id' in selector ? `workspace ${selector.id}` : `workspace ${selector.organizationName}/${selector.name}`;
 }
 
+/** The authorization target of a workspace: its organization, project and itself. */
+export function targetOf(workspace: { id: string; organizationId: string; projectId: string }, description = `workspace ${workspace.id}`): Target {
+  return { organizationId: workspace.organizationId, projectId: workspace.projectId, workspaceId: workspace.id, description };
+}
+
 /** The actions the caller may perform on a workspace of an organization with `settings`. */
-async function workspaceActions(ctx: Ctx, organizationId: string, settings: OrganizationSettings): Promise<ReadonlySet<Action>> {
-  const allowed = new Set(await allowedActions(ctx, { organizationId }));
+async function workspaceActions(ctx: Ctx, workspace: workspaceStore.Workspace, settings: OrganizationSettings): Promise<ReadonlySet<Action>> {
+  const allowed = new Set(await allowedActions(ctx, targetOf(workspace)));
   // The organization may let workspace admins force-delete (workspaces.mdx "Force Delete a workspace").
   if (settings['allow-force-delete-workspaces'] && allowed.has('workspace:delete')) allowed.add('workspace:force-delete');
   return allowed;
 }
 
-/** Views of workspaces: flat tags in one query for all of them. */
+/** Views of workspaces: flat tags, and the caller's team access, in one query each for all of them. */
 export async function viewsOf(ctx: Ctx, workspaces: readonly workspaceStore.Workspace[]): Promise<WorkspaceView[]> {
   const tagNames = await tagStore.tagNamesByWorkspace(
     ctx.db,
     workspaces.map((ws) => ws.id),
   );
+  for (const organizationId of new Set(workspaces.map((ws) => ws.organizationId))) {
+    await preloadWorkspaceAccess(
+      ctx,
+      organizationId,
+      workspaces.filter((ws) => ws.organizationId === organizationId),
+    );
+  }
   const views: WorkspaceView[] = [];
   for (const workspace of workspaces) {
     const settings = resolveSettings(workspace.organizationSettings);
-    views.push({ workspace, settings, tagNames: tagNames.get(workspace.id) ?? [], allowed: await workspaceActions(ctx, workspace.organizationId, settings) });
+    views.push({ workspace, settings, tagNames: tagNames.get(workspace.id) ?? [], allowed: await workspaceActions(ctx, workspace, settings) });
   }
   return views;
 }
@@ -74,7 +89,7 @@ export async function findAuthorized(ctx: Ctx, selector: WorkspaceSelector, acti
     'id' in selector ? await workspaceStore.findById(ctx.db, selector.id) : await workspaceStore.findByName(ctx.db, selector.organizationName, selector.name);
   const description = describe(selector);
   if (!workspace) throw new NotFoundError(`${description} not found`);
-  await authorize(ctx, action, { organizationId: workspace.organizationId, description });
+  await authorize(ctx, action, targetOf(workspace, description));
   return workspace;
 }
 
@@ -90,17 +105,21 @@ export async function show(ctx: Ctx, selector: WorkspaceSelector): Promise<Works
 }
 
 export interface ListOptions {
-  filter: workspaceStore.WorkspaceFilter;
-  sort: workspaceStore.WorkspaceSort;
+  filter: workspaceListStore.WorkspaceFilter;
+  sort: workspaceListStore.WorkspaceSort;
   page: Page;
 }
 
-/** The organization's workspaces the caller may read; an organization it may see but not its workspaces lists none. */
+/**
+ * The organization's workspaces the caller may read, filtered in SQL: all of them for owners and whoever
+ * reads every workspace (no join), else those the caller's teams reach through workspace or project access.
+ */
 export async function list(ctx: Ctx, organizationName: string, options: ListOptions): Promise<{ views: WorkspaceView[]; total: number }> {
   const org = await organizationService.findAuthorized(ctx, organizationName, 'organization:read');
-  if (!(await can(ctx, 'workspace:read', { organizationId: org.id }))) return { views: [], total: 0 };
+  const scope = await workspaceReadScope(ctx, org.id);
+  const filter = 'all' in scope ? options.filter : { ...options.filter, readableByTeams: scope.teamIds };
   const window = { limit: options.page.size, offset: pageOffset(options.page) };
-  const { workspaces, total } = await workspaceStore.selectPage(ctx.db, org.id, options.filter, options.sort, window);
+  const { workspaces, total } = await workspaceListStore.selectPage(ctx.db, org.id, filter, options.sort, window);
   return { views: await viewsOf(ctx, workspaces), total };
 }
 
@@ -111,7 +130,7 @@ export interface Related {
   users: userService.UserView[];
 }
 
-/** Loads what `include` asks for, once per distinct resource; a lock holder the caller may not see is left out. */
+/** Loads what `include` asks for, once per distinct resource; a project or lock holder the caller may not see is left out. */
 export async function related(
   ctx: Ctx,
   views: readonly WorkspaceView[],
@@ -122,16 +141,16 @@ export async function related(
     for (const name of new Set(views.map((v) => v.workspace.organizationName))) result.organizations.push(await organizationService.show(ctx, name));
   }
   if (include.project) {
-    for (const id of new Set(views.map((v) => v.workspace.projectId))) result.projects.push(await projectService.show(ctx, id, { withBindings: false }));
+    for (const id of new Set(views.map((v) => v.workspace.projectId))) {
+      const project = await visibleOnly(() => projectService.show(ctx, id, { withBindings: false }));
+      if (project) result.projects.push(project);
+    }
   }
   if (include.lockedBy) {
     const userIds = new Set(views.flatMap((v) => (v.workspace.lockedBy?.kind === 'users' ? [v.workspace.lockedBy.id] : [])));
     for (const id of userIds) {
-      try {
-        result.users.push(await userService.show(ctx, id));
-      } catch (err) {
-        if (!(err instanceof NotFoundError)) throw err;
-      }
+      const user = await visibleOnly(() => userService.show(ctx, id));
+      if (user) result.users.push(user);
     }
   }
   return result;
@@ -281,13 +300,20 @@ export async function resolveTags(ctx: Ctx, organizationId: string, tags: readon
 
 /** Creates a workspace in the organization's default project unless another of its projects is named. */
 export async function create(ctx: Ctx, organizationName: string, input: WorkspaceInput): Promise<WorkspaceView> {
-  const org = await organizationService.findAuthorized(ctx, organizationName, 'workspace:create');
+  const org = await organizationService.findAuthorized(ctx, organizationName, 'organization:read');
+  const description = `organization ${organizationName}`;
+  if (input.projectId !== undefined && !(await workspaceStore.projectExists(ctx.db, org.id, input.projectId))) {
+    // Who may create nowhere learns nothing about projects.
+    await authorize(ctx, 'workspace:create', { organizationId: org.id, description });
+    await checkProject(ctx, org.id, input.projectId);
+  }
+  const projectId = input.projectId ?? (await workspaceStore.findDefaultProjectId(ctx.db, org.id));
+  if (!projectId) throw new NotFoundError(`organization ${organizationName} has no default project`);
+  // Creating is a project permission ("Create Workspaces"; the Default Project for "Manage all workspaces").
+  await authorize(ctx, 'workspace:create', { organizationId: org.id, projectId, description });
   if (input.name === undefined) throw invalid('name', 'name is required');
   const settings = settingsOf(input, undefined);
   checkTagNames(input.tags);
-  if (input.projectId !== undefined) await checkProject(ctx, org.id, input.projectId);
-  const projectId = input.projectId ?? (await workspaceStore.findDefaultProjectId(ctx.db, org.id));
-  if (!projectId) throw new NotFoundError(`organization ${organizationName} has no default project`);
   const terraformVersion = settings.terraformVersion ?? (await installedTerraformVersion());
   const id = newId('ws');
   try {
@@ -314,7 +340,13 @@ export async function update(ctx: Ctx, selector: WorkspaceSelector, input: Works
   const workspace = await findAuthorized(ctx, selector, 'workspace:update');
   const settings = settingsOf(input, workspace);
   if (input.tags !== undefined) throw new InvalidError('tags are added with POST /workspaces/:id/relationships/tags', { pointer: '/data/relationships/tags' });
-  if (input.projectId !== undefined) await checkProject(ctx, workspace.organizationId, input.projectId);
+  if (input.projectId !== undefined && input.projectId !== workspace.projectId) {
+    await checkProject(ctx, workspace.organizationId, input.projectId);
+    // Moving needs "Move Workspaces" on both the source and the destination project (permissions.mdx).
+    for (const projectId of [workspace.projectId, input.projectId]) {
+      await authorize(ctx, 'project:move-workspaces', { organizationId: workspace.organizationId, projectId, description: describe(selector) });
+    }
+  }
   try {
     await ctx.db.transaction().execute(async (trx) => {
       const now = ctx.now();
@@ -331,7 +363,7 @@ export async function update(ctx: Ctx, selector: WorkspaceSelector, input: Works
 /** Force delete: no check for managed resources. Owners only, unless the organization lets workspace admins. */
 export async function destroy(ctx: Ctx, selector: WorkspaceSelector): Promise<void> {
   const workspace = await findAuthorized(ctx, selector, 'workspace:delete');
-  const allowed = await workspaceActions(ctx, workspace.organizationId, resolveSettings(workspace.organizationSettings));
+  const allowed = await workspaceActions(ctx, workspace, resolveSettings(workspace.organizationSettings));
   // A visible workspace the caller may delete but not force-delete: 403 (workspaces.mdx "Force Delete a workspace").
   if (!allowed.has('workspace:force-delete')) throw new ForbiddenError(`not authorized to force delete ${describe(selector)}; use safe-delete`);
   await workspaceStore.deleteById(ctx.db, workspace.id);

@@ -1,7 +1,7 @@
-import { sql, type Updateable } from 'kysely';
+import type { Updateable } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { WorkspaceRow, WorkspaceTable } from '../db/schema.js';
-import { containsPattern, type ExecutionMode, wildcardPattern } from './rules.js';
+import type { ExecutionMode } from './rules.js';
 
 /** Who holds a workspace's lock: the relationship type and id of `locked-by`. */
 export interface LockHolder {
@@ -52,9 +52,10 @@ export interface Workspace extends WorkspaceSettings {
   updatedAt: Date;
 }
 
-type JoinedRow = WorkspaceRow & { organization_name: string; organization_settings: Record<string, unknown> };
+/** A workspace row with its organization's name and settings. */
+export type JoinedRow = WorkspaceRow & { organization_name: string; organization_settings: Record<string, unknown> };
 
-function toWorkspace(row: JoinedRow): Workspace {
+export function toWorkspace(row: JoinedRow): Workspace {
   return {
     id: row.id,
     organizationId: row.organization_id,
@@ -215,118 +216,4 @@ export async function findDefaultProjectId(db: Db, organizationId: string): Prom
 export async function projectExists(db: Db, organizationId: string, projectId: string): Promise<boolean> {
   const row = await db.selectFrom('projects').select('id').where('organization_id', '=', organizationId).where('id', '=', projectId).executeTakeFirst();
   return row !== undefined;
-}
-
-/** One `filter[tagged][i]`: a key, and the value it must have when given. */
-export interface TaggedFilter {
-  key: string;
-  value?: string | undefined;
-}
-
-/** The list filters of workspaces.mdx "List workspaces"; every one narrows the result. */
-export interface WorkspaceFilter {
-  /** `search[name]`: name contains, ignoring case. */
-  search?: string | undefined;
-  /** `search[wildcard-name]`: `*` matches any characters. */
-  wildcard?: string | undefined;
-  /** `search[tags]`: carries every one of these tags. */
-  tags?: readonly string[] | undefined;
-  /** `search[exclude-tags]`: carries none of these. */
-  excludeTags?: readonly string[] | undefined;
-  projectId?: string | undefined;
-  currentRunStatuses?: readonly string[] | undefined;
-  tagged?: readonly TaggedFilter[] | undefined;
-}
-
-export type WorkspaceSortField = 'name' | 'current-run.created-at' | 'latest-change-at';
-
-export interface WorkspaceSort {
-  field: WorkspaceSortField;
-  descending: boolean;
-}
-
-/** Workspaces with a flat tag of this name. */
-function flatTagIds(db: Db, organizationId: string, name: string) {
-  return db
-    .selectFrom('workspace_tags')
-    .innerJoin('tags', 'tags.id', 'workspace_tags.tag_id')
-    .select('workspace_tags.workspace_id')
-    .where('tags.organization_id', '=', organizationId)
-    .where('tags.name', '=', name);
-}
-
-/** Workspaces with a binding of their own with this key (and value, when given). */
-function ownBindingIds(db: Db, key: string, value?: string) {
-  let query = db.selectFrom('workspace_tag_bindings').select('workspace_tag_bindings.workspace_id').where('workspace_tag_bindings.key', '=', key);
-  if (value !== undefined) query = query.where('workspace_tag_bindings.value', '=', value);
-  return query;
-}
-
-/** Workspaces whose project has a binding with this key (and value); with `unlessOverridden`, only where the workspace has no own binding of the key. */
-function projectBindingIds(db: Db, key: string, value?: string, unlessOverridden = false) {
-  let query = db
-    .selectFrom('workspaces as inheriting')
-    .innerJoin('project_tag_bindings', 'project_tag_bindings.project_id', 'inheriting.project_id')
-    .select('inheriting.id as workspace_id')
-    .where('project_tag_bindings.key', '=', key);
-  if (value !== undefined) query = query.where('project_tag_bindings.value', '=', value);
-  if (unlessOverridden) query = query.where('inheriting.id', 'not in', ownBindingIds(db, key));
-  return query;
-}
-
-/** `search[tags]` matches a flat tag by name or a tag binding by key, the project's included (cli-protocol.md §4.3). */
-function taggedIds(db: Db, organizationId: string, name: string) {
-  return flatTagIds(db, organizationId, name).unionAll(ownBindingIds(db, name)).unionAll(projectBindingIds(db, name));
-}
-
-/**
- * `filter[tagged]` matches the effective bindings: the workspace's own, and the project's where the
- * workspace does not override the key. A flat tag counts as a key-only binding.
- */
-function effectiveBindingIds(db: Db, organizationId: string, { key, value }: TaggedFilter) {
-  if (value === undefined) return taggedIds(db, organizationId, key);
-  const matches = ownBindingIds(db, key, value).unionAll(projectBindingIds(db, key, value, true));
-  return value === '' ? matches.unionAll(flatTagIds(db, organizationId, key).where('workspace_tags.workspace_id', 'not in', ownBindingIds(db, key))) : matches;
-}
-
-function filtered(db: Db, organizationId: string, filter: WorkspaceFilter) {
-  let query = db.selectFrom('workspaces').where('workspaces.organization_id', '=', organizationId);
-  if (filter.search !== undefined) query = query.where('workspaces.name', 'ilike', containsPattern(filter.search));
-  if (filter.wildcard !== undefined) query = query.where('workspaces.name', 'ilike', wildcardPattern(filter.wildcard));
-  if (filter.projectId !== undefined) query = query.where('workspaces.project_id', '=', filter.projectId);
-  // Uncorrelated IN subqueries: PostgreSQL hashes each set once instead of probing three tables per workspace.
-  for (const tag of filter.tags ?? []) query = query.where('workspaces.id', 'in', taggedIds(db, organizationId, tag));
-  const [firstExcluded, ...moreExcluded] = filter.excludeTags ?? [];
-  if (firstExcluded !== undefined) {
-    const excluded = moreExcluded.reduce((ids, tag) => ids.unionAll(taggedIds(db, organizationId, tag)), taggedIds(db, organizationId, firstExcluded));
-    query = query.where('workspaces.id', 'not in', excluded);
-  }
-  for (const tagged of filter.tagged ?? []) query = query.where('workspaces.id', 'in', effectiveBindingIds(db, organizationId, tagged));
-  // No run exists before the runs issue, so no workspace has a current run in any status.
-  if (filter.currentRunStatuses?.length) query = query.where(sql<boolean>`false`);
-  return query;
-}
-
-export async function selectPage(
-  db: Db,
-  organizationId: string,
-  filter: WorkspaceFilter,
-  sort: WorkspaceSort,
-  window: { limit: number; offset: number },
-): Promise<{ workspaces: Workspace[]; total: number }> {
-  let page = filtered(db, organizationId, filter)
-    .innerJoin('organizations', 'organizations.id', 'workspaces.organization_id')
-    .selectAll('workspaces')
-    .select(['organizations.name as organization_name', 'organizations.settings as organization_settings']);
-  const direction = sort.descending ? 'desc' : 'asc';
-  // Every current run is null until runs exist, so current-run.created-at falls through to the name.
-  if (sort.field === 'latest-change-at') page = page.orderBy('workspaces.latest_change_at', direction);
-  page = page.orderBy('workspaces.name', sort.field === 'name' ? direction : 'asc');
-  const [rows, count] = await Promise.all([
-    page.limit(window.limit).offset(window.offset).execute(),
-    filtered(db, organizationId, filter)
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow(),
-  ]);
-  return { workspaces: rows.map(toWorkspace), total: Number(count.n) };
 }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
+import { assertError, assertInvalid, unique } from '../../test/fixtures.js';
 import { forEachDatabase } from '../../test/harness.js';
-import { assertError, assertInvalid, unique, WorkspaceWorld, wsBody } from './testing.js';
+import { WorkspaceWorld, wsBody } from './testing.js';
 
 const linkage = (...ids: string[]) => ({ data: ids.map((id) => ({ type: 'workspaces', id })) });
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
+import { assertError, assertInvalid } from '../../test/fixtures.js';
 import { forEachDatabase } from '../../test/harness.js';
-import { assertError, assertInvalid, WorkspaceWorld } from './testing.js';
+import { WorkspaceWorld } from './testing.js';
 
 /** The body the CLI sends (cli-protocol.md §4.4): an empty data.type. */
 const CLI_LOCK_BODY = { data: { type: '', attributes: { reason: 'Locked by Terraform' } } };

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
+import { assertError, assertInvalid, assertInvalidParameter, TIMESTAMP, unique } from '../../test/fixtures.js';
 import { forEachDatabase } from '../../test/harness.js';
 import { newId } from '../ids.js';
-import { assertError, assertInvalid, assertInvalidParameter, TIMESTAMP, unique, WorkspaceWorld, wsBody } from './testing.js';
+import { WorkspaceWorld, wsBody } from './testing.js';
 
 const tagLinkage = (...names: string[]) => ({ data: names.map((name) => ({ type: 'tags', attributes: { name } })) });
 const bindingLinkage = (bindings: Record<string, string | undefined>) => ({
@@ -83,6 +84,31 @@ forEachDatabase('workspace tags', (server) => {
       assertInvalidParameter(res, res.body.errors[0].source.parameter);
       assert.match(res.body.errors[0].source.parameter, /^filter\[tagged\]/);
     }
+  });
+
+  it('counts search[tags] matches: flat tags alone, with other filters, and with bindings of the key', async () => {
+    const org = unique('count');
+    await world.createOrganization(world.ownerToken, org);
+    await world.createWorkspace({ name: 'both' }, { tags: tagLinkage('x', 'y') }, org);
+    await world.createWorkspace({ name: 'only-x' }, { tags: tagLinkage('x') }, org);
+    await world.createWorkspace({ name: 'only-y' }, { tags: tagLinkage('y') }, org);
+    const bound = await world.createWorkspace({ name: 'bound' }, {}, org);
+    const count = async (query: string) => {
+      const res = await api('GET', `/organizations/${org}/workspaces?page%5Bsize%5D=1&${query}`, world.ownerToken);
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.body.data.length, Math.min(1, res.body.meta.pagination['total-count']));
+      return res.body.meta.pagination['total-count'];
+    };
+    assert.equal(await count('search%5Btags%5D=x'), 2);
+    assert.equal(await count('search%5Btags%5D=x,y'), 1);
+    assert.equal(await count('search%5Btags%5D=x,x'), 2);
+    assert.equal(await count('search%5Btags%5D=x,nothing'), 0);
+    assert.equal(await count('search%5Btags%5D=x&search%5Bname%5D=only'), 1);
+    assert.equal(await count('search%5Btags%5D=x&search%5Bexclude-tags%5D=y'), 1);
+    const res = await api('PATCH', `/workspaces/${bound.id}/tag-bindings`, world.ownerToken, bindingLinkage({ x: 'yes' }));
+    assert.equal(res.status, 200, res.text);
+    assert.equal(await count('search%5Btags%5D=x'), 3);
+    assert.equal(await count('search%5Btags%5D=x,y'), 1);
   });
 
   it('inherits project bindings: in effective-tag-bindings, in search[tags] and filter[tagged], overridden by the workspace', async () => {

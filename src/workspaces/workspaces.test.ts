@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
+import { assertError, assertInvalid, assertInvalidParameter, TIMESTAMP, unique } from '../../test/fixtures.js';
 import { forEachDatabase } from '../../test/harness.js';
 import { installedTerraformVersion } from './terraform-version.js';
-import { assertError, assertInvalid, assertInvalidParameter, TIMESTAMP, unique, WorkspaceWorld, wsBody } from './testing.js';
+import { WorkspaceWorld, wsBody } from './testing.js';
 
 forEachDatabase('workspaces', (server) => {
   const world = new WorkspaceWorld(server);

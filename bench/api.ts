@@ -1,0 +1,195 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { type DatabaseKind, PG_URL_ENV, startTemplatePostgres, TestServer } from '../test/harness.js';
+import { OrganizationWorld } from '../test/fixtures.js';
+import type { PostgresServer } from '../test/postgres-server.js';
+import { COMMON_TAG, expectedMatches, NAME_SEARCH, RARE_TAG, seedWorkspaces } from './api-seed.js';
+import { formatTable, type LoadSettings, measure } from './load.js';
+
+/**
+ * The workspaces API benchmark (issue 4, "Benchmark"): a real Terrace over HTTPS per database and
+ * size, seeded in bulk, then list, show by name and create under load with the owner's user token.
+ * Targets: list p99 ≤ 25 ms at 100,000 workspaces on PostgreSQL; show by name p99 ≤ 10 ms.
+ */
+
+const LIST_TARGET_MS = 25;
+const SHOW_TARGET_MS = 10;
+/** The list target is set for this many workspaces (and more). */
+const LIST_TARGET_SIZE = 100_000;
+
+interface ApiOptions extends LoadSettings {
+  sizes: number[];
+  databases: DatabaseKind[];
+}
+
+/** A comma-separated option, each item parsed or refused. */
+function parseList<T>(raw: string, name: string, parse: (item: string) => T | undefined): T[] {
+  return raw.split(',').map((item) => {
+    const value = parse(item.trim());
+    if (value === undefined) throw new Error(`--${name}: ${JSON.stringify(item)} is not valid`);
+    return value;
+  });
+}
+
+function positive(raw: string): number | undefined {
+  return /^[1-9]\d*$/.test(raw) ? Number(raw) : undefined;
+}
+
+function positiveOption(raw: string, name: string): number {
+  const value = positive(raw);
+  if (value === undefined) throw new Error(`--${name}: ${JSON.stringify(raw)} is not a positive integer`);
+  return value;
+}
+
+function parseOptions(args: string[]): ApiOptions {
+  const { values } = parseArgs({
+    args,
+    options: {
+      sizes: { type: 'string', default: process.env.BENCH_SIZES ?? '10000,100000' },
+      databases: { type: 'string', default: process.env.BENCH_DATABASES ?? 'postgres,pglite' },
+      duration: { type: 'string', default: '5' },
+      connections: { type: 'string', default: '1' },
+    },
+  });
+  return {
+    sizes: parseList(values.sizes, 'sizes', positive),
+    databases: parseList(values.databases, 'databases', (d) => (d === 'postgres' || d === 'pglite' ? d : undefined)),
+    duration: positiveOption(values.duration, 'duration'),
+    connections: positiveOption(values.connections, 'connections'),
+  };
+}
+
+interface ApiCase {
+  name: string;
+  method: 'GET' | 'POST';
+  path: string;
+  body?: string;
+  /** The `meta.pagination.total-count` a list must report, checked once before the load. */
+  total?: number;
+  /** p99 target in ms, when one applies to this database and size. */
+  target?: number | undefined;
+}
+
+function apiCases(kind: DatabaseKind, size: number, org: string, showName: string): ApiCase[] {
+  const expected = expectedMatches(size);
+  const list = `/api/v2/organizations/${org}/workspaces?page%5Bsize%5D=100`;
+  const listTarget = kind === 'postgres' && size >= LIST_TARGET_SIZE ? LIST_TARGET_MS : undefined;
+  const percent = (n: number) => `${Math.round((100 * n) / size)}%`;
+  return [
+    { name: 'list', method: 'GET', path: list, total: expected.all, target: listTarget },
+    {
+      name: `list search[tags]=${COMMON_TAG} (${percent(expected.common)})`,
+      method: 'GET',
+      path: `${list}&search%5Btags%5D=${COMMON_TAG}`,
+      total: expected.common,
+      target: listTarget,
+    },
+    {
+      name: `list search[tags]=${RARE_TAG} (${expected.rare})`,
+      method: 'GET',
+      path: `${list}&search%5Btags%5D=${RARE_TAG}`,
+      total: expected.rare,
+      target: listTarget,
+    },
+    {
+      name: `list search[name]=${NAME_SEARCH} (${percent(expected.name)})`,
+      method: 'GET',
+      path: `${list}&search%5Bname%5D=${NAME_SEARCH}`,
+      total: expected.name,
+      target: listTarget,
+    },
+    {
+      name: 'show by name',
+      method: 'GET',
+      path: `/api/v2/organizations/${org}/workspaces/${showName}`,
+      target: kind === 'postgres' ? SHOW_TARGET_MS : undefined,
+    },
+    // Last: every request adds a workspace.
+    {
+      name: 'create',
+      method: 'POST',
+      path: `/api/v2/organizations/${org}/workspaces`,
+      body: JSON.stringify({ data: { type: 'workspaces', attributes: { name: 'bench-[<id>]' } } }),
+    },
+  ];
+}
+
+/** One request before the load: a benchmark of 404s or of a filter that matches the wrong rows measures nothing. */
+async function verify(server: TestServer, token: string, c: ApiCase): Promise<void> {
+  const body = c.body?.replaceAll('[<id>]', 'check');
+  const res = await server.api(c.method, c.path, { token, body });
+  const status = c.method === 'POST' ? 201 : 200;
+  const total = res.body?.meta?.pagination?.['total-count'];
+  if (res.status !== status || (c.total !== undefined && total !== c.total)) {
+    throw new Error(`${c.name}: expected ${status}${c.total === undefined ? '' : ` with total-count ${c.total}`}, got ${res.status} ${res.text.slice(0, 300)}`);
+  }
+}
+
+const progress = (line: string) => process.stderr.write(`${line}\n`);
+
+async function benchmarkDatabase(kind: DatabaseKind, size: number, options: ApiOptions): Promise<{ rows: string[][]; passed: boolean }> {
+  // The default of 30 requests per second per token would turn the load into 429s.
+  const server = new TestServer(kind, { env: { TERRACE_RATE_LIMIT: '1000000' } });
+  await server.start();
+  try {
+    const world = new OrganizationWorld(server);
+    await world.setUp();
+    const db = server.database.db;
+    const started = performance.now();
+    await seedWorkspaces(db, world.orgId, world.defaultProjectId, size);
+    progress(`${kind}: seeded ${size} workspaces in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    const middle = await db
+      .selectFrom('workspaces')
+      .select('name')
+      .where('organization_id', '=', world.orgId)
+      .orderBy('id')
+      .offset(Math.floor(size / 2))
+      .limit(1)
+      .executeTakeFirstOrThrow();
+
+    const ca = readFileSync(server.caFile, 'utf8');
+    const rows: string[][] = [];
+    let passed = true;
+    for (const c of apiCases(kind, size, world.org, middle.name)) {
+      await verify(server, world.ownerToken, c);
+      const m = await measure({ baseUrl: server.url, ca, token: world.ownerToken, method: c.method, path: c.path, body: c.body }, options);
+      const ok = m.failures === 0 && (c.target === undefined || m.p99 <= c.target);
+      passed &&= ok;
+      const result = m.failures > 0 ? `FAIL (${m.statusCodes}, ${m.failures} failed)` : c.target === undefined ? '' : ok ? 'pass' : 'FAIL';
+      const row = [kind, String(size), c.name, m.p50.toFixed(0), m.p99.toFixed(0), m.requestsPerSecond.toFixed(0), c.target ? `p99 ≤ ${c.target}` : '', result];
+      progress(row.join('  '));
+      rows.push(row);
+    }
+    return { rows, passed };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** Runs every database × size and prints the table; false when a target was missed or a request failed. */
+export async function run(args: string[]): Promise<boolean> {
+  const options = parseOptions(args);
+  let postgres: PostgresServer | undefined;
+  if (options.databases.includes('postgres')) {
+    postgres = await startTemplatePostgres();
+    process.env[PG_URL_ENV] = postgres.url;
+  }
+  const rows: string[][] = [];
+  let passed = true;
+  try {
+    for (const kind of options.databases) {
+      for (const size of options.sizes) {
+        const result = await benchmarkDatabase(kind, size, options);
+        rows.push(...result.rows);
+        passed &&= result.passed;
+      }
+    }
+  } finally {
+    postgres?.stop();
+  }
+  process.stdout.write(
+    `\nAPI benchmark: ${options.connections} connections, ${options.duration} s per case over HTTPS loopback\n` +
+      `${formatTable(['database', 'workspaces', 'case', 'p50 ms', 'p99 ms', 'req/s', 'target', 'result'], rows)}\n`,
+  );
+  return passed;
+}

@@ -1,0 +1,76 @@
+import autocannon from 'autocannon';
+
+/** One HTTP request shape to fire at a server over HTTPS, with the server's CA and a bearer token. */
+export interface LoadRequest {
+  /** `https://host:port` */
+  baseUrl: string;
+  /** The CA certificate (PEM) of the server's self-signed chain. */
+  ca: string;
+  token: string;
+  method: 'GET' | 'POST';
+  path: string;
+  /** A JSON:API body; each `[<id>]` in it becomes a unique id per request (autocannon's idReplacement). */
+  body?: string;
+}
+
+export interface LoadSettings {
+  /** Seconds of measurement, after a one-second warm-up. */
+  duration: number;
+  connections: number;
+}
+
+export interface Measurement {
+  p50: number;
+  p99: number;
+  requestsPerSecond: number;
+  /** Responses outside 2xx, and connection errors and timeouts: a run with any is not a valid measurement. */
+  failures: number;
+  statusCodes: string;
+}
+
+const WARM_UP_SECONDS = 1;
+
+function fire(request: LoadRequest, duration: number, connections: number): Promise<autocannon.Result> {
+  return autocannon({
+    url: new URL(request.path, request.baseUrl).toString(),
+    method: request.method,
+    headers: {
+      accept: 'application/vnd.api+json',
+      authorization: `Bearer ${request.token}`,
+      ...(request.body === undefined ? {} : { 'content-type': 'application/vnd.api+json' }),
+    },
+    ...(request.body === undefined ? {} : { body: request.body, idReplacement: true }),
+    connections,
+    duration,
+    // The load generator gets a thread of its own, so its work does not queue behind the server's on one event loop.
+    workers: 1,
+    tlsOptions: { ca: request.ca },
+  });
+}
+
+/** Warms the route up (JIT, caches, connections), then measures it for `settings.duration` seconds. */
+export async function measure(request: LoadRequest, settings: LoadSettings): Promise<Measurement> {
+  await fire(request, WARM_UP_SECONDS, settings.connections);
+  const result = await fire(request, settings.duration, settings.connections);
+  return {
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    requestsPerSecond: result.requests.average,
+    failures: result.non2xx + result.errors + result.timeouts,
+    statusCodes: Object.entries(result.statusCodeStats)
+      .map(([code, { count }]) => `${code}×${count}`)
+      .join(' '),
+  };
+}
+
+/** A plain-text table with right-aligned numeric columns. */
+export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const isNumeric = headers.map((_, i) => rows.length > 0 && rows.every((row) => /^[\d.]*$/.test(row[i] ?? '')));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, i) => (isNumeric[i] ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}

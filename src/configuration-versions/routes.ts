@@ -1,0 +1,109 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { parseResourceBody } from '../jsonapi/body.js';
+import { document, type ResourceObject, resource, timestamp } from '../jsonapi/document.js';
+import { parseInclude } from '../jsonapi/include.js';
+import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import type { Query } from '../jsonapi/query.js';
+import * as configurationVersionService from './service.js';
+import { uploadRoutes } from './upload-routes.js';
+
+/** configuration-versions.mdx "Create a Configuration Version" request body. */
+const CreateAttributes = Type.Object({
+  'auto-queue-runs': Type.Optional(Type.Boolean()),
+  speculative: Type.Optional(Type.Boolean()),
+  provisional: Type.Optional(Type.Boolean()),
+});
+
+/**
+ * "Available Related Resources" names `ingress_attributes`, the text above it `ingress-attributes`:
+ * both are accepted, and neither includes anything, since there is no VCS ingress. `run` comes with runs.
+ */
+const INCLUDES = ['ingress_attributes', 'ingress-attributes'] as const;
+
+/** Only the timestamps reached: a pending version has `{}` (configuration-versions.mdx sample). */
+function statusTimestamps(version: configurationVersionService.ConfigurationVersion): Record<string, string | null> {
+  const reached: [string, Date | null][] = [
+    ['uploaded-at', version.uploadedAt],
+    ['errored-at', version.erroredAt],
+    ['archived-at', version.archivedAt],
+  ];
+  return Object.fromEntries(reached.filter(([, at]) => at !== null).map(([name, at]) => [name, timestamp(at)]));
+}
+
+/** The configuration version resource; the CLI reads `status` and `upload-url` (cli-protocol.md §10). */
+export function serializeConfigurationVersion(view: configurationVersionService.ConfigurationVersionView): ResourceObject {
+  const version = view.version;
+  const self = `/api/v2/configuration-versions/${version.id}`;
+  return resource(
+    'configuration-versions',
+    version.id,
+    {
+      'auto-queue-runs': version.autoQueueRuns,
+      error: version.error,
+      'error-message': version.errorMessage,
+      source: version.source,
+      speculative: version.speculative,
+      provisional: version.provisional,
+      status: version.status,
+      'status-timestamps': statusTimestamps(version),
+      'changed-files': [],
+      'upload-url': view.uploadUrl,
+    },
+    { 'ingress-attributes': { data: null, links: { related: `${self}/ingress-attributes` } } },
+    { self, download: `${self}/download` },
+  );
+}
+
+interface WorkspaceParams {
+  workspace_id: string;
+}
+interface IdParams {
+  configuration_version_id: string;
+}
+
+export async function configurationVersionRoutes(app: FastifyInstance): Promise<void> {
+  app.post<{ Params: WorkspaceParams }>('/api/v2/workspaces/:workspace_id/configuration-versions', async (request, reply) => {
+    const { attributes } = parseResourceBody(request.body, 'configuration-versions', CreateAttributes);
+    const view = await configurationVersionService.create(request.ctx, request.params.workspace_id, {
+      autoQueueRuns: attributes['auto-queue-runs'],
+      speculative: attributes.speculative,
+      provisional: attributes.provisional,
+    });
+    return reply.code(201).send(document(serializeConfigurationVersion(view)));
+  });
+
+  app.get<{ Params: WorkspaceParams }>('/api/v2/workspaces/:workspace_id/configuration-versions', async (request, reply) => {
+    const ctx = request.ctx;
+    const query = request.query as Query;
+    parseInclude(query, INCLUDES);
+    const page = parsePage(query);
+    const { views, total } = await configurationVersionService.list(ctx, request.params.workspace_id, page);
+    const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total);
+    return reply.send(document(views.map(serializeConfigurationVersion), parts));
+  });
+
+  app.get<{ Params: IdParams }>('/api/v2/configuration-versions/:configuration_version_id', async (request, reply) => {
+    parseInclude(request.query as Query, INCLUDES);
+    const view = await configurationVersionService.show(request.ctx, request.params.configuration_version_id);
+    return reply.send(document(serializeConfigurationVersion(view)));
+  });
+
+  app.get<{ Params: IdParams }>('/api/v2/configuration-versions/:configuration_version_id/ingress-attributes', async (request, reply) => {
+    return reply.send(document(await configurationVersionService.ingressAttributes(request.ctx, request.params.configuration_version_id)));
+  });
+
+  // Streamed here rather than redirected to a temporary URL as TFE does: the same bytes for clients that follow the 302.
+  app.get<{ Params: IdParams }>('/api/v2/configuration-versions/:configuration_version_id/download', async (request, reply) => {
+    const { body, size } = await configurationVersionService.download(request.ctx, request.params.configuration_version_id);
+    if (size !== null) reply.header('content-length', size);
+    return reply.type('application/octet-stream').send(body);
+  });
+
+  app.post<{ Params: IdParams }>('/api/v2/configuration-versions/:configuration_version_id/actions/archive', async (request, reply) => {
+    await configurationVersionService.archive(request.ctx, request.params.configuration_version_id);
+    return reply.code(202).send();
+  });
+
+  await app.register(uploadRoutes);
+}

@@ -1,0 +1,118 @@
+import type { Readable } from 'node:stream';
+import { authorize } from '../auth/authorize.js';
+import type { Action } from '../auth/permissions.js';
+import * as authStore from '../auth/store.js';
+import { signedUrl } from '../blobs/signed-url.js';
+import type { Ctx } from '../context.js';
+import { ConflictError, NotFoundError } from '../errors.js';
+import { newId } from '../ids.js';
+import { type Page, pageOffset } from '../jsonapi/pagination.js';
+import * as configurationVersionStore from './store.js';
+
+export type { ConfigurationVersion, ConfigurationVersionStatus } from './store.js';
+
+/** A version as the caller sees it: the capability URL to upload to while it is pending. */
+export interface ConfigurationVersionView {
+  version: configurationVersionStore.ConfigurationVersion;
+  uploadUrl: string | null;
+}
+
+/** configuration-versions.mdx "Create a Configuration Version": every attribute is optional. */
+export interface CreateConfigurationVersionInput {
+  autoQueueRuns?: boolean | undefined;
+  speculative?: boolean | undefined;
+  provisional?: boolean | undefined;
+}
+
+/** The capability URL's lifetime. A pending version's show answer carries a fresh one, so an API client can always get one. */
+const UPLOAD_URL_TTL_SECONDS = 60 * 60;
+
+/** The path the upload route serves and the signature covers. */
+export function uploadPath(id: string): string {
+  return `/_blobs/configuration-versions/${id}/upload`;
+}
+
+export function viewOf(ctx: Ctx, version: configurationVersionStore.ConfigurationVersion): ConfigurationVersionView {
+  return { version, uploadUrl: version.status === 'pending' ? signedUrl(ctx, uploadPath(version.id), UPLOAD_URL_TTL_SECONDS) : null };
+}
+
+function versionNotFound(id: string): NotFoundError {
+  return new NotFoundError(`configuration version ${id} not found`);
+}
+
+/** Checks `action` on a workspace; unknown and not permitted are the same 404. */
+async function authorizedWorkspace(ctx: Ctx, workspaceId: string, action: Action, description: string): Promise<authStore.WorkspaceScope> {
+  const scope = await authStore.findWorkspaceScope(ctx.db, workspaceId);
+  if (!scope) throw new NotFoundError(`${description} not found`);
+  await authorize(ctx, action, { organizationId: scope.organizationId, workspaceId: scope.id, projectId: scope.projectId, description });
+  return scope;
+}
+
+/** Loads a version and checks `action` on its workspace. */
+async function authorizedVersion(ctx: Ctx, id: string, action: Action): Promise<configurationVersionStore.ConfigurationVersion> {
+  const version = await configurationVersionStore.findById(ctx.db, id);
+  if (!version) throw versionNotFound(id);
+  await authorizedWorkspace(ctx, version.workspaceId, action, `configuration version ${id}`);
+  return version;
+}
+
+/** Needs queue-plans permission (configuration-versions.mdx); organization tokens lack it. */
+export async function create(ctx: Ctx, workspaceId: string, input: CreateConfigurationVersionInput): Promise<ConfigurationVersionView> {
+  const workspace = await authorizedWorkspace(ctx, workspaceId, 'workspace:queue-run', `workspace ${workspaceId}`);
+  const version = await configurationVersionStore.insert(ctx.db, {
+    id: newId('cv'),
+    workspaceId: workspace.id,
+    source: 'tfe-api',
+    autoQueueRuns: input.autoQueueRuns ?? true,
+    speculative: input.speculative ?? false,
+    provisional: input.provisional ?? false,
+    createdAt: ctx.now(),
+  });
+  return viewOf(ctx, version);
+}
+
+export async function show(ctx: Ctx, id: string): Promise<ConfigurationVersionView> {
+  return viewOf(ctx, await authorizedVersion(ctx, id, 'workspace:read'));
+}
+
+/** A workspace's versions, newest first; read runs permission (configuration-versions.mdx). */
+export async function list(ctx: Ctx, workspaceId: string, page: Page): Promise<{ views: ConfigurationVersionView[]; total: number }> {
+  const workspace = await authorizedWorkspace(ctx, workspaceId, 'workspace:read', `workspace ${workspaceId}`);
+  const { versions, total } = await configurationVersionStore.selectPage(ctx.db, workspace.id, { limit: page.size, offset: pageOffset(page) });
+  return { views: versions.map((version) => viewOf(ctx, version)), total };
+}
+
+/** Commit information exists only for versions from VCS, which Terrace does not fetch: always none. */
+export async function ingressAttributes(ctx: Ctx, id: string): Promise<null> {
+  await authorizedVersion(ctx, id, 'workspace:read');
+  return null;
+}
+
+/** The uploaded .tar.gz. Any other status is a 404 (configuration-versions.mdx "Download Configuration Files"). */
+export async function download(ctx: Ctx, id: string): Promise<{ body: Readable; size: number | null }> {
+  const version = await authorizedVersion(ctx, id, 'workspace:read');
+  const notUploaded = new NotFoundError(`configuration version ${id} is not uploaded`);
+  if (version.status !== 'uploaded' || !version.blobKey) throw notUploaded;
+  // An archive between the read and here deletes the blob: the same 404.
+  const body = await ctx.blobs.get(version.blobKey);
+  if (!body) throw notUploaded;
+  return { body, size: version.size };
+}
+
+/**
+ * Discards the uploaded files (configuration-versions.mdx "Archive a Configuration Version"): only an
+ * uploaded version that is not its workspace's current one; anything else is a 409.
+ */
+export async function archive(ctx: Ctx, id: string): Promise<void> {
+  const version = await authorizedVersion(ctx, id, 'workspace:queue-run');
+  if (version.status !== 'uploaded') throw new ConflictError(`configuration version ${id} is ${version.status}; only an uploaded version can be archived`);
+  // Issue 6 (runs): a version with a run in progress is refused here too (configuration-versions.mdx).
+  if ((await configurationVersionStore.currentIdOf(ctx.db, version.workspaceId)) === id) {
+    throw new ConflictError(`configuration version ${id} is the current configuration version of its workspace and cannot be archived`);
+  }
+  if (!(await configurationVersionStore.archive(ctx.db, id, ctx.now()))) {
+    throw new ConflictError(`configuration version ${id} cannot be archived now`);
+  }
+  // After the commit: a failed delete leaves an unreachable file, never a version without its files.
+  if (version.blobKey) await ctx.blobs.delete(version.blobKey);
+}

@@ -1,0 +1,174 @@
+import type { Selectable } from 'kysely';
+import type { Db } from '../db/database.js';
+import type { ConfigurationVersionTable } from '../db/schema.js';
+
+/** configuration-versions.mdx "Configuration Version States" that Terrace reaches (no VCS: never `fetching`). */
+export type ConfigurationVersionStatus = 'pending' | 'uploaded' | 'errored' | 'archived';
+
+export interface ConfigurationVersion {
+  id: string;
+  workspaceId: string;
+  /** `tfe-api`: every version is created through the API or the CLI. */
+  source: string;
+  status: ConfigurationVersionStatus;
+  autoQueueRuns: boolean;
+  speculative: boolean;
+  provisional: boolean;
+  error: string | null;
+  errorMessage: string | null;
+  /** Where the .tar.gz is while the version is uploaded. */
+  blobKey: string | null;
+  size: number | null;
+  uploadedAt: Date | null;
+  erroredAt: Date | null;
+  archivedAt: Date | null;
+  createdAt: Date;
+}
+
+export interface NewConfigurationVersion {
+  id: string;
+  workspaceId: string;
+  source: string;
+  autoQueueRuns: boolean;
+  speculative: boolean;
+  provisional: boolean;
+  createdAt: Date;
+}
+
+function toConfigurationVersion(row: Selectable<ConfigurationVersionTable>): ConfigurationVersion {
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    source: row.source,
+    status: row.status as ConfigurationVersionStatus,
+    autoQueueRuns: row.auto_queue_runs,
+    speculative: row.speculative,
+    provisional: row.provisional,
+    error: row.error,
+    errorMessage: row.error_message,
+    blobKey: row.blob_key,
+    size: row.size === null ? null : Number(row.size),
+    uploadedAt: row.uploaded_at,
+    erroredAt: row.errored_at,
+    archivedAt: row.archived_at,
+    createdAt: row.created_at,
+  };
+}
+
+export async function insert(db: Db, version: NewConfigurationVersion): Promise<ConfigurationVersion> {
+  const row = await db
+    .insertInto('configuration_versions')
+    .values({
+      id: version.id,
+      workspace_id: version.workspaceId,
+      source: version.source,
+      status: 'pending',
+      auto_queue_runs: version.autoQueueRuns,
+      speculative: version.speculative,
+      provisional: version.provisional,
+      created_at: version.createdAt,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return toConfigurationVersion(row);
+}
+
+export async function findById(db: Db, id: string): Promise<ConfigurationVersion | undefined> {
+  const row = await db.selectFrom('configuration_versions').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && toConfigurationVersion(row);
+}
+
+/** A workspace's versions, newest first. */
+export async function selectPage(
+  db: Db,
+  workspaceId: string,
+  window: { limit: number; offset: number },
+): Promise<{ versions: ConfigurationVersion[]; total: number }> {
+  const [rows, count] = await Promise.all([
+    db
+      .selectFrom('configuration_versions')
+      .selectAll()
+      .where('workspace_id', '=', workspaceId)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(window.limit)
+      .offset(window.offset)
+      .execute(),
+    db
+      .selectFrom('configuration_versions')
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .where('workspace_id', '=', workspaceId)
+      .executeTakeFirstOrThrow(),
+  ]);
+  return { versions: rows.map(toConfigurationVersion), total: Number(count.count) };
+}
+
+/** pending → uploaded; undefined when the version is no longer pending (another upload won). */
+export async function markUploaded(db: Db, id: string, blob: { key: string; size: number }, now: Date): Promise<ConfigurationVersion | undefined> {
+  const row = await db
+    .updateTable('configuration_versions')
+    .set({ status: 'uploaded', blob_key: blob.key, size: blob.size, uploaded_at: now })
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .returningAll()
+    .executeTakeFirst();
+  return row && toConfigurationVersion(row);
+}
+
+/** pending → errored with the reason; undefined when the version is no longer pending. */
+export async function markErrored(db: Db, id: string, reason: { error: string; message: string }, now: Date): Promise<ConfigurationVersion | undefined> {
+  const row = await db
+    .updateTable('configuration_versions')
+    .set({ status: 'errored', error: reason.error, error_message: reason.message, errored_at: now })
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .returningAll()
+    .executeTakeFirst();
+  return row && toConfigurationVersion(row);
+}
+
+/**
+ * uploaded → archived, in one statement so that an upload cannot make the version current between
+ * the service's checks and the change. False when it is not uploaded or is its workspace's current version.
+ */
+export async function archive(db: Db, id: string, now: Date): Promise<boolean> {
+  const result = await db
+    .updateTable('configuration_versions')
+    .set({ status: 'archived', blob_key: null, archived_at: now })
+    .where('id', '=', id)
+    .where('status', '=', 'uploaded')
+    .where(({ not, exists, selectFrom }) => not(exists(selectFrom('workspaces').select('id').where('current_configuration_version_id', '=', id))))
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/**
+ * Makes `id` the workspace's current configuration version unless the current one was created later
+ * (configuration-versions.mdx, `provisional`: "… unless a newer one exists").
+ */
+export async function makeCurrent(db: Db, workspaceId: string, id: string): Promise<void> {
+  await db
+    .updateTable('workspaces')
+    .set({ current_configuration_version_id: id })
+    .where('id', '=', workspaceId)
+    .where(({ or, eb, not, exists, selectFrom }) =>
+      or([
+        eb('current_configuration_version_id', 'is', null),
+        not(
+          exists(
+            selectFrom('configuration_versions as current')
+              .select('current.id')
+              .whereRef('current.id', '=', 'workspaces.current_configuration_version_id')
+              .where('current.created_at', '>', selectFrom('configuration_versions').select('created_at').where('id', '=', id)),
+          ),
+        ),
+      ]),
+    )
+    .execute();
+}
+
+/** The id of the workspace's current configuration version, if any. */
+export async function currentIdOf(db: Db, workspaceId: string): Promise<string | null> {
+  const row = await db.selectFrom('workspaces').select('current_configuration_version_id').where('id', '=', workspaceId).executeTakeFirst();
+  return row?.current_configuration_version_id ?? null;
+}

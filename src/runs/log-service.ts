@@ -1,0 +1,95 @@
+import type { Readable } from 'node:stream';
+import { signedUrl, verifySignature } from '../blobs/signed-url.js';
+import type { Ctx } from '../context.js';
+import { NotFoundError } from '../errors.js';
+import * as logStore from './log-store.js';
+import * as phaseStore from './phase-store.js';
+import type { PhaseStatus } from './state.js';
+
+/**
+ * Reading the log of a plan or an apply through its `log-read-url`, the way the CLI does
+ * (cli-protocol.md §6.4): a capability URL with the signature in the path (the CLI sends no token and
+ * replaces the query string), `offset` honoured, 200 with an empty body before any output, STX first
+ * and ETX as the very last byte once the phase is done. Offsets count the STX byte.
+ */
+
+export const STX = 0x02;
+export const ETX = 0x03;
+
+/** What one read returns at most when the client does not say; the CLI asks for up to 64 KiB. */
+const DEFAULT_LIMIT = 65_536;
+const MAX_LIMIT = 1024 * 1024;
+/** Long enough for a client that starts reading a queued phase and follows it to its time limit. */
+const URL_VALIDITY_SECONDS = 24 * 3600;
+
+const DONE: ReadonlySet<PhaseStatus> = new Set(['finished', 'errored', 'canceled', 'unreachable']);
+
+function logPath(kind: phaseStore.PhaseKind, id: string): string {
+  return `/_logs/${kind}/${encodeURIComponent(id)}`;
+}
+
+export function logReadUrl(ctx: Pick<Ctx, 'config' | 'baseUrl' | 'now'>, kind: phaseStore.PhaseKind, id: string): string {
+  const longestPhaseSeconds = Math.ceil(Math.max(ctx.config.planTimeoutMs, ctx.config.applyTimeoutMs) / 1000);
+  return signedUrl(ctx, logPath(kind, id), URL_VALIDITY_SECONDS + longestPhaseSeconds);
+}
+
+export interface LogRead {
+  kind: string;
+  id: string;
+  expiry: string;
+  signature: string;
+  /** Bytes already read, STX included. */
+  offset: number;
+  limit: number | undefined;
+}
+
+/** Up to `count` bytes of a stream. */
+async function take(stream: Readable, count: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of stream) {
+      parts.push(chunk as Buffer);
+      size += (chunk as Buffer).length;
+      if (size >= count) break;
+    }
+  } finally {
+    stream.destroy();
+  }
+  return Buffer.concat(parts).subarray(0, count);
+}
+
+/** The log's bytes `[from, to)` (STX not counted) and its whole size once it is complete. */
+async function content(ctx: Ctx, phase: phaseStore.Phase, from: number, to: number): Promise<{ bytes: Buffer; completeSize: number | undefined }> {
+  if (phase.logBlobKey) {
+    const [stat, stream] = await Promise.all([ctx.blobs.stat(phase.logBlobKey), ctx.blobs.get(phase.logBlobKey, { start: from })]);
+    if (!stat || !stream) throw new Error(`log blob ${phase.logBlobKey} is missing`);
+    return { bytes: to > from ? await take(stream, to - from) : (stream.destroy(), Buffer.alloc(0)), completeSize: stat.size };
+  }
+  const chunks = to > from ? await logStore.readChunks(ctx.db, phase.id, from, to - from) : [];
+  const joined = Buffer.concat(chunks.map((chunk) => chunk.data));
+  const start = chunks[0] ? from - chunks[0].offset : 0;
+  const bytes = joined.subarray(start, start + (to - from));
+  // A phase that ended without its runner storing the log (never started, or its server stopped) keeps what it has.
+  return { bytes, completeSize: DONE.has(phase.status) ? await logStore.chunkedSize(ctx.db, phase.id) : undefined };
+}
+
+export async function read(ctx: Ctx, request: LogRead): Promise<Buffer> {
+  if (request.kind !== 'plans' && request.kind !== 'applies') throw new NotFoundError('not found');
+  const kind: phaseStore.PhaseKind = request.kind;
+  if (!verifySignature(ctx.config, logPath(kind, request.id), request.expiry, request.signature, ctx.now())) throw new NotFoundError('not found');
+  const phase = kind === 'plans' ? await phaseStore.findPlan(ctx.db, { id: request.id }) : await phaseStore.findApply(ctx.db, { id: request.id });
+  if (!phase) throw new NotFoundError('not found');
+  const { offset } = request;
+  const limit = Math.min(request.limit ?? DEFAULT_LIMIT, MAX_LIMIT);
+  // Framed log: STX at 0, the content at 1…n, ETX at n + 1 once complete.
+  const { bytes, completeSize } = await content(ctx, phase, Math.max(offset - 1, 0), offset + limit - 1);
+  // Nothing yet: an empty body, not even STX, so the CLI waits (and STX arrives with the first output).
+  if (completeSize === undefined && bytes.length === 0) return Buffer.alloc(0);
+  const parts: Buffer[] = [];
+  if (offset === 0) parts.push(Buffer.from([STX]));
+  parts.push(bytes);
+  const end = offset + parts.reduce((n, part) => n + part.length, 0);
+  if (completeSize !== undefined && end === completeSize + 1 && end < offset + limit) parts.push(Buffer.from([ETX]));
+  return Buffer.concat(parts);
+}

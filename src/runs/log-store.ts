@@ -1,0 +1,56 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database.js';
+import type { PhaseKind } from './phase-store.js';
+
+/**
+ * The logs of plans and applies. While a phase runs, its log grows as chunks in PostgreSQL, so any
+ * replica can serve it; when the phase ends the runner stores it as one blob and drops the chunks.
+ */
+
+export interface LogChunk {
+  /** Where the chunk starts in the log (STX not counted). */
+  offset: number;
+  data: Buffer;
+}
+
+export async function appendChunk(db: Db, phase: { id: string; runId: string }, seq: number, chunk: LogChunk): Promise<void> {
+  await db.insertInto('run_log_chunks').values({ phase_id: phase.id, run_id: phase.runId, seq, byte_offset: chunk.offset, data: chunk.data }).execute();
+}
+
+/** The chunks holding bytes from `offset` on, in order, as many as cover `limit` bytes. */
+export async function readChunks(db: Db, phaseId: string, offset: number, limit: number): Promise<LogChunk[]> {
+  const rows = await db
+    .selectFrom('run_log_chunks')
+    .select(['byte_offset', 'data'])
+    .where('phase_id', '=', phaseId)
+    .where(sql<boolean>`byte_offset + octet_length(data) > ${offset}`)
+    .where('byte_offset', '<', offset + limit)
+    .orderBy('seq')
+    .execute();
+  return rows.map((row) => ({ offset: Number(row.byte_offset), data: row.data }));
+}
+
+/** The phase's complete log, once stored as a blob. */
+export async function setLogBlobKey(db: Db, kind: PhaseKind, phaseId: string, blobKey: string): Promise<void> {
+  await db.updateTable(kind).set({ log_blob_key: blobKey }).where('id', '=', phaseId).execute();
+}
+
+export async function deleteChunks(db: Db, phaseId: string): Promise<void> {
+  await db.deleteFrom('run_log_chunks').where('phase_id', '=', phaseId).execute();
+}
+
+/** The length of the log so far. */
+export async function chunkedSize(db: Db, phaseId: string): Promise<number> {
+  const row = await db
+    .selectFrom('run_log_chunks')
+    .select(sql<number>`coalesce(max(byte_offset + octet_length(data)), 0)`.as('size'))
+    .where('phase_id', '=', phaseId)
+    .executeTakeFirstOrThrow();
+  return Number(row.size);
+}
+
+/** The chunks from the `from`-th on, in order. */
+export async function readChunksBySeq(db: Db, phaseId: string, from: number, count: number): Promise<Buffer[]> {
+  const rows = await db.selectFrom('run_log_chunks').select('data').where('phase_id', '=', phaseId).where('seq', '>=', from).orderBy('seq').limit(count).execute();
+  return rows.map((row) => row.data);
+}

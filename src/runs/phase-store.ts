@@ -1,0 +1,140 @@
+import type { Db } from '../db/database.js';
+import type { PhaseStatus } from './state.js';
+
+/** Plans and applies: a run's two phases, one row each, created with the run. */
+export type PhaseKind = 'plans' | 'applies';
+
+export interface ResourceCounts {
+  additions: number;
+  changes: number;
+  destructions: number;
+  imports: number;
+}
+
+export interface Phase {
+  kind: PhaseKind;
+  id: string;
+  runId: string;
+  status: PhaseStatus;
+  /** `<status>-at` → ISO time (plans.mdx "status-timestamps": queued-at, started-at, finished-at, …). */
+  statusTimestamps: Record<string, string>;
+  counts: ResourceCounts;
+  logBlobKey: string | null;
+}
+
+export interface Plan extends Phase {
+  hasChanges: boolean;
+  generatedConfiguration: boolean;
+  jsonBlobKey: string | null;
+  redactedJsonBlobKey: string | null;
+  planFileBlobKey: string | null;
+}
+
+interface PhaseRow {
+  id: string;
+  run_id: string;
+  status: string;
+  status_timestamps: Record<string, string>;
+  resource_additions: number;
+  resource_changes: number;
+  resource_destructions: number;
+  resource_imports: number;
+  log_blob_key: string | null;
+}
+
+function toPhase(kind: PhaseKind, row: PhaseRow): Phase {
+  return {
+    kind,
+    id: row.id,
+    runId: row.run_id,
+    status: row.status as PhaseStatus,
+    statusTimestamps: row.status_timestamps,
+    counts: { additions: row.resource_additions, changes: row.resource_changes, destructions: row.resource_destructions, imports: row.resource_imports },
+    logBlobKey: row.log_blob_key,
+  };
+}
+
+/** Creates both phases of a new run, `pending`. */
+export async function insertBoth(db: Db, runId: string, ids: { planId: string; applyId: string }, statusTimestamps: Record<string, string>): Promise<void> {
+  const timestamps = JSON.stringify(statusTimestamps);
+  await db.insertInto('plans').values({ id: ids.planId, run_id: runId, status: 'pending', status_timestamps: timestamps }).execute();
+  await db.insertInto('applies').values({ id: ids.applyId, run_id: runId, status: 'pending', status_timestamps: timestamps }).execute();
+}
+
+type PlanRow = PhaseRow & {
+  has_changes: boolean;
+  generated_configuration: boolean;
+  json_blob_key: string | null;
+  redacted_json_blob_key: string | null;
+  plan_file_blob_key: string | null;
+};
+
+function toPlan(row: PlanRow): Plan {
+  return {
+    ...toPhase('plans', row),
+    hasChanges: row.has_changes,
+    generatedConfiguration: row.generated_configuration,
+    jsonBlobKey: row.json_blob_key,
+    redactedJsonBlobKey: row.redacted_json_blob_key,
+    planFileBlobKey: row.plan_file_blob_key,
+  };
+}
+
+/** A phase by its id or by its run's. */
+export type PhaseSelector = { id: string } | { runId: string };
+
+export async function findPlan(db: Db, by: PhaseSelector): Promise<Plan | undefined> {
+  const query = db.selectFrom('plans').selectAll();
+  const row = await ('id' in by ? query.where('id', '=', by.id) : query.where('run_id', '=', by.runId)).executeTakeFirst();
+  return row && toPlan(row);
+}
+
+export async function findApply(db: Db, by: PhaseSelector): Promise<Phase | undefined> {
+  const query = db.selectFrom('applies').selectAll();
+  const row = await ('id' in by ? query.where('id', '=', by.id) : query.where('run_id', '=', by.runId)).executeTakeFirst();
+  return row && toPhase('applies', row);
+}
+
+/** The plans of many runs, by run id. */
+export async function findPlansByRunIds(db: Db, runIds: readonly string[]): Promise<Map<string, Plan>> {
+  if (runIds.length === 0) return new Map();
+  const rows = await db.selectFrom('plans').selectAll().where('run_id', 'in', runIds).execute();
+  return new Map(rows.map((row) => [row.run_id, toPlan(row)]));
+}
+
+/** The applies of many runs, by run id. */
+export async function findAppliesByRunIds(db: Db, runIds: readonly string[]): Promise<Map<string, Phase>> {
+  if (runIds.length === 0) return new Map();
+  const rows = await db.selectFrom('applies').selectAll().where('run_id', 'in', runIds).execute();
+  return new Map(rows.map((row) => [row.run_id, toPhase('applies', row)]));
+}
+
+/** Sets the phase's status and adds its timestamp. */
+export async function setStatus(db: Db, kind: PhaseKind, runId: string, status: PhaseStatus, timestampKey: string, at: Date): Promise<void> {
+  const row = await db.selectFrom(kind).select('status_timestamps').where('run_id', '=', runId).executeTakeFirst();
+  const timestamps = { ...(row?.status_timestamps ?? {}), [timestampKey]: at.toISOString() };
+  await db
+    .updateTable(kind)
+    .set({ status, status_timestamps: JSON.stringify(timestamps) })
+    .where('run_id', '=', runId)
+    .execute();
+}
+
+/** Records what a finished phase counted; the plan also whether it has changes. */
+export async function setResults(db: Db, kind: PhaseKind, runId: string, counts: ResourceCounts, hasChanges?: boolean): Promise<void> {
+  const columns = {
+    resource_additions: counts.additions,
+    resource_changes: counts.changes,
+    resource_destructions: counts.destructions,
+    resource_imports: counts.imports,
+  };
+  if (kind === 'plans') {
+    await db
+      .updateTable('plans')
+      .set({ ...columns, ...(hasChanges === undefined ? {} : { has_changes: hasChanges }) })
+      .where('run_id', '=', runId)
+      .execute();
+  } else {
+    await db.updateTable('applies').set(columns).where('run_id', '=', runId).execute();
+  }
+}

@@ -1,0 +1,43 @@
+import type { Log } from '../context.js';
+import type { RunnerContext } from './runner-service.js';
+import { changeStatus, lockRun } from './schedule.js';
+import * as scheduleStore from './schedule-store.js';
+
+/**
+ * Crash recovery (docs/design.md "Runs"): a run whose runner stopped renewing its lease — the server
+ * running it stopped — ends `errored` with the reason, and its workspace lock is released. Any replica
+ * may reap any run: the lease, on the database's clock, says the runner is gone.
+ */
+
+export const REAPER_INTERVAL_MS = 30_000;
+
+export const REAPED_REASON = 'The server running this run stopped before the run finished';
+
+/** Errors every run whose lease expired; returns how many. */
+export async function reapExpiredLeases(ctx: RunnerContext): Promise<number> {
+  let reaped = 0;
+  for (const runId of await scheduleStore.expiredLeases(ctx.db)) {
+    const done = await ctx.db.transaction().execute(async (trx) => {
+      const run = await lockRun(trx, runId);
+      // Checked again under the lock: the runner may have renewed or finished meanwhile.
+      if (!scheduleStore.RUNNING_STATUSES.includes(run.status) || !(await scheduleStore.leaseExpired(trx, runId))) return false;
+      await changeStatus(trx, run, 'errored', { now: ctx.now(), description: REAPED_REASON });
+      return true;
+    });
+    if (done) reaped++;
+  }
+  return reaped;
+}
+
+/**
+ * Reaps once now (at start no run of this replica can be running, so what expired is lost), then every
+ * `intervalMs`. Returns the function that stops the timer.
+ */
+export async function startRunReaper(ctx: RunnerContext & { readonly log: Log }, intervalMs = REAPER_INTERVAL_MS): Promise<() => void> {
+  await reapExpiredLeases(ctx);
+  const timer = setInterval(() => {
+    reapExpiredLeases(ctx).catch((err: unknown) => ctx.log.error({ err }, 'run reaper failed'));
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,189 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { InvalidError } from '../errors.js';
+import { parseResourceBody, relationshipId } from '../jsonapi/body.js';
+import { document, type ResourceObject } from '../jsonapi/document.js';
+import { parseInclude } from '../jsonapi/include.js';
+import { type Page, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { type Query, queryList, queryString } from '../jsonapi/query.js';
+import { serializeWorkspace } from '../workspaces/serialize.js';
+import { actionRoutes } from './action-routes.js';
+import { relatedToRuns } from './include.js';
+import { phaseRoutes } from './phase-routes.js';
+import { serializeRun, serializeRunEvent } from './serialize.js';
+import * as runService from './service.js';
+import { RUN_STATUS_GROUPS, RUN_STATUSES, type RunStatus } from './state.js';
+
+const Flag = Type.Optional(Type.Union([Type.Boolean(), Type.Null()]));
+const Text = Type.Optional(Type.Union([Type.String(), Type.Null()]));
+const Addresses = Type.Optional(Type.Union([Type.Array(Type.String()), Type.Null()]));
+
+/** run.mdx "Create a Run" request body; null means the default. The rules are in the service. */
+const CreateRunAttributes = Type.Object({
+  message: Text,
+  'is-destroy': Flag,
+  refresh: Flag,
+  'refresh-only': Flag,
+  'replace-addrs': Addresses,
+  'target-addrs': Addresses,
+  variables: Type.Optional(Type.Union([Type.Array(Type.Object({ key: Type.String(), value: Type.String() })), Type.Null()])),
+  'plan-only': Flag,
+  'auto-apply': Flag,
+  'allow-empty-apply': Flag,
+  'allow-config-generation': Flag,
+  'save-plan': Flag,
+  'terraform-version': Text,
+  'debugging-mode': Flag,
+});
+
+function createInput(body: unknown): runService.CreateRunInput {
+  const { attributes: a, relationships } = parseResourceBody(body, 'runs', CreateRunAttributes);
+  const workspaceId = relationshipId(relationships, 'workspace', 'workspaces');
+  if (workspaceId === undefined) throw new InvalidError('relationships.workspace is required', { pointer: '/data/relationships/workspace' });
+  return {
+    workspaceId,
+    configurationVersionId: relationshipId(relationships, 'configuration-version', 'configuration-versions'),
+    message: a.message ?? undefined,
+    isDestroy: a['is-destroy'] ?? undefined,
+    refresh: a.refresh ?? undefined,
+    refreshOnly: a['refresh-only'] ?? undefined,
+    replaceAddrs: a['replace-addrs'] ?? undefined,
+    targetAddrs: a['target-addrs'] ?? undefined,
+    variables: a.variables ?? undefined,
+    planOnly: a['plan-only'] ?? undefined,
+    autoApply: a['auto-apply'] ?? undefined,
+    allowEmptyApply: a['allow-empty-apply'] ?? undefined,
+    allowConfigGeneration: a['allow-config-generation'] ?? undefined,
+    savePlan: a['save-plan'] ?? undefined,
+    terraformVersion: a['terraform-version'] ?? undefined,
+    debuggingMode: a['debugging-mode'] ?? undefined,
+  };
+}
+
+/** run.mdx "Available Related Resources", plus `workspace` (cli-protocol.md §11.9) and `task_stages`, which the CLI asks for and which includes nothing. */
+const INCLUDES = [
+  'plan',
+  'apply',
+  'created_by',
+  'cost_estimate',
+  'configuration_version',
+  'configuration_version.ingress_attributes',
+  'workspace',
+  'task_stages',
+] as const;
+
+async function includedFor(request: FastifyRequest, views: runService.RunView[]): Promise<ResourceObject[]> {
+  const include = parseInclude(request.query as Query, INCLUDES);
+  const { included, workspaces } = await relatedToRuns(request.ctx, views, {
+    plan: include.has('plan'),
+    apply: include.has('apply'),
+    createdBy: include.has('created_by'),
+    configurationVersion: include.has('configuration_version') || include.has('configuration_version.ingress_attributes'),
+    workspace: include.has('workspace'),
+  });
+  return [...included, ...workspaces.map(serializeWorkspace)];
+}
+
+function listed<T extends string>(query: Query, name: string, allowed: readonly T[]): T[] | undefined {
+  const values = queryList(query, name);
+  const unknown = values?.find((v) => !(allowed as readonly string[]).includes(v));
+  if (unknown !== undefined) throw new InvalidError(`${name}: ${unknown} is not one of ${allowed.join(', ')}`, { parameter: name });
+  return values as T[] | undefined;
+}
+
+/** `filter[timeframe]`: a year, or `year` for the last twelve months. */
+function timeframe(query: Query, now: Date): { createdFrom?: Date; createdBefore?: Date } | undefined {
+  const raw = queryString(query, 'filter[timeframe]');
+  if (raw === undefined) return undefined;
+  if (raw === 'year') return { createdFrom: new Date(now.getTime() - 365 * 24 * 3600 * 1000) };
+  if (!/^\d{4}$/.test(raw)) throw new InvalidError('filter[timeframe] must be a year such as 2024, or "year"', { parameter: 'filter[timeframe]' });
+  const year = Number(raw);
+  return { createdFrom: new Date(Date.UTC(year, 0, 1)), createdBefore: new Date(Date.UTC(year + 1, 0, 1)) };
+}
+
+const STATUS_GROUPS = Object.keys(RUN_STATUS_GROUPS) as (keyof typeof RUN_STATUS_GROUPS)[];
+/** Without `filter[operation]`, a workspace's list leaves plan-only runs out (run.mdx "List Runs in a Workspace"). */
+const NOT_PLAN_ONLY = runService.RUN_OPERATIONS.filter((op) => op !== 'plan_only');
+
+/** run.mdx "List Runs in a Workspace" / "in an Organization" query parameters. */
+function listOptions(query: Query, now: Date, forOrganization: boolean): runService.ListOptions {
+  const statuses = listed(query, 'filter[status]', RUN_STATUSES);
+  const [group, ...more] = listed(query, 'filter[status_group]', STATUS_GROUPS) ?? [];
+  if (more.length > 0) throw new InvalidError('filter[status_group] takes one group', { parameter: 'filter[status_group]' });
+  const grouped: readonly RunStatus[] | undefined = group && RUN_STATUS_GROUPS[group];
+  // The organization list covers the last year unless told otherwise; the workspace list, all time.
+  const period = timeframe(query, now) ?? (forOrganization ? timeframe({ 'filter[timeframe]': 'year' }, now) : undefined);
+  const user = queryString(query, 'search[user]') || undefined;
+  const commit = queryString(query, 'search[commit]') || undefined;
+  return {
+    filter: {
+      statuses: grouped && statuses ? grouped.filter((s) => statuses.includes(s)) : (grouped ?? statuses),
+      operations: listed(query, 'filter[operation]', runService.RUN_OPERATIONS) ?? (forOrganization ? undefined : NOT_PLAN_ONLY),
+      sources: queryList(query, 'filter[source]'),
+      ...period,
+      user,
+      commit,
+      // search[user] and search[commit] take precedence over search[basic] (run.mdx).
+      basic: user || commit ? undefined : queryString(query, 'search[basic]') || undefined,
+      workspaceNames: forOrganization ? queryList(query, 'filter[workspace_names]') : undefined,
+    },
+    page: parsePage(query),
+  };
+}
+
+/** The organization list's pagination: no totals, so no `last` (run.mdx "List Runs in an Organization"). */
+function paginationWithoutTotals(url: URL, page: Page, hasMore: boolean) {
+  const link = (n: number) => {
+    const u = new URL(url);
+    u.searchParams.set('page[number]', String(n));
+    u.searchParams.set('page[size]', String(page.size));
+    return u.toString();
+  };
+  const prev = page.number > 1 ? page.number - 1 : null;
+  const next = hasMore ? page.number + 1 : null;
+  return {
+    links: { self: link(page.number), first: link(1), prev: prev === null ? null : link(prev), next: next === null ? null : link(next) },
+    meta: { pagination: { 'current-page': page.number, 'page-size': page.size, 'prev-page': prev, 'next-page': next } },
+  };
+}
+
+interface RunParams {
+  run_id: string;
+}
+
+export async function runRoutes(app: FastifyInstance): Promise<void> {
+  app.post('/api/v2/runs', async (request, reply) => {
+    const view = await runService.create(request.ctx, createInput(request.body));
+    return reply.code(201).send(document(serializeRun(view), { included: await includedFor(request, [view]) }));
+  });
+
+  app.get<{ Params: RunParams }>('/api/v2/runs/:run_id', async (request, reply) => {
+    const view = await runService.show(request.ctx, request.params.run_id);
+    return reply.send(document(serializeRun(view), { included: await includedFor(request, [view]) }));
+  });
+
+  app.get<{ Params: { workspace_id: string } }>('/api/v2/workspaces/:workspace_id/runs', async (request, reply) => {
+    const ctx = request.ctx;
+    const options = listOptions(request.query as Query, ctx.now(), false);
+    const { views, total } = await runService.list(ctx, request.params.workspace_id, options);
+    const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), options.page, total ?? 0);
+    return reply.send(document(views.map(serializeRun), { included: await includedFor(request, views), ...parts }));
+  });
+
+  app.get<{ Params: { organization_name: string } }>('/api/v2/organizations/:organization_name/runs', async (request, reply) => {
+    const ctx = request.ctx;
+    const options = listOptions(request.query as Query, ctx.now(), true);
+    const { views, hasMore } = await runService.listForOrganization(ctx, request.params.organization_name, options);
+    const parts = paginationWithoutTotals(new URL(request.url, ctx.baseUrl), options.page, hasMore);
+    return reply.send(document(views.map(serializeRun), { included: await includedFor(request, views), ...parts }));
+  });
+
+  // The CLI fails the command when this errors (cli-protocol.md §6.1, §11.10).
+  app.get<{ Params: RunParams }>('/api/v2/runs/:run_id/run-events', async (request, reply) => {
+    const events = await runService.events(request.ctx, request.params.run_id);
+    return reply.send(document(events.map(serializeRunEvent)));
+  });
+
+  await app.register(actionRoutes);
+  await app.register(phaseRoutes);
+}

@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { before, it } from 'node:test';
+import { forEachDatabase } from '../../test/harness.js';
+import { PhaseLog } from '../runner/phase-log.js';
+import { RunWorld } from './testing.js';
+
+/**
+ * Plan and apply logs through their `log-read-url` (cli-protocol.md §6.4): no token, offsets honoured,
+ * empty before any output, STX first and ETX last once complete, readable while the phase runs.
+ */
+forEachDatabase('run logs', (server) => {
+  const world = new RunWorld(server);
+
+  before(() => world.setUp());
+
+  /** A run whose plan the test "runs": claimed, planning. */
+  async function planningRun() {
+    const ws = await world.workspaceWithConfiguration();
+    const run = await world.createRun(ws.id);
+    await world.claim(run.id);
+    const plan = (await world.api('GET', `/runs/${run.id}/plan`, world.ownerToken)).body.data;
+    return { runId: run.id as string, planId: plan.id as string, url: plan.attributes['log-read-url'] as string };
+  }
+
+  /** GET without a token, as the CLI does; the CLI replaces the query string. */
+  async function read(url: string, offset: number, limit = 65_536) {
+    const res = await server.api('GET', `${new URL(url).pathname}?limit=${limit}&offset=${offset}`);
+    return { status: res.status, text: res.text, contentType: res.headers.get('content-type') };
+  }
+
+  /** The read once the log has caught up (chunks are stored every 200 ms). */
+  async function readWhenStored(url: string, offset: number, expected: string) {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const { text } = await read(url, offset);
+      if (text === expected) return text;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return (await read(url, offset)).text;
+  }
+
+  it('streams a running phase by offset and frames the complete log', async () => {
+    const { runId, planId, url } = await planningRun();
+    assert.match(url, /^https:\/\/localhost:\d+\/_logs\/plans\/plan-[^/]+\/\d+\/[A-Za-z0-9_-]+$/);
+    const before = await read(url, 0);
+    assert.equal(before.status, 200);
+    assert.equal(before.text, '', 'nothing before the first output');
+
+    const log = new PhaseLog({ db: server.database.db, blobs: server.blobs }, 'plans', planId, runId);
+    log.write('first line\nsecond ');
+    // Only whole lines are stored while the phase runs.
+    assert.equal(await readWhenStored(url, 0, '\u0002first line\n'), '\u0002first line\n');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal((await read(url, 0)).text, '\u0002first line\n', 'the unfinished line waits');
+    log.write('line\n');
+    assert.equal(await readWhenStored(url, 12, 'second line\n'), 'second line\n');
+    assert.equal((await read(url, 0, 6)).text, '\u0002first');
+    assert.equal((await read(url, 6, 5)).text, ' line');
+    assert.equal((await read(url, 12)).text, 'second line\n', 'no ETX while the phase runs');
+    assert.equal((await read(url, 24)).text, '');
+
+    await log.close();
+    assert.equal((await read(url, 0)).text, '\u0002first line\nsecond line\n\u0003');
+    assert.equal((await read(url, 12, 12)).text, 'second line\n', 'ETX only when it fits');
+    assert.equal((await read(url, 24)).text, '\u0003');
+    assert.equal((await read(url, 25)).text, '');
+    const chunks = await server.database.db.selectFrom('run_log_chunks').select('seq').where('phase_id', '=', planId).execute();
+    assert.deepEqual(chunks, [], 'the chunks make way for the blob');
+  });
+
+  it('never stores a registered secret', async () => {
+    const { runId, planId, url } = await planningRun();
+    const log = new PhaseLog({ db: server.database.db, blobs: server.blobs }, 'plans', planId, runId);
+    log.redactor.add(['s3cr"et']);
+    log.line('plain s3cr"et and {"json":"s3cr\\"et"}');
+    await log.close();
+    assert.equal((await read(url, 0)).text, '\u0002plain *** and {"json":"***"}\n\u0003');
+  });
+
+  it('a phase that ended without output is an empty, complete log', async () => {
+    const ws = await world.workspaceWithConfiguration();
+    const run = await world.createRun(ws.id);
+    assert.equal((await world.action(run.id, 'cancel')).status, 202);
+    const apply = (await world.api('GET', `/runs/${run.id}/apply`, world.ownerToken)).body.data;
+    assert.equal(apply.attributes.status, 'unreachable');
+    assert.match(apply.attributes['log-read-url'], /\/_logs\/applies\/apply-/);
+    const res = await read(apply.attributes['log-read-url'], 0);
+    assert.equal(res.status, 200);
+    assert.equal(res.text, '\u0002\u0003');
+    assert.match(res.contentType ?? '', /^text\/plain/);
+  });
+
+  it('refuses forged, foreign and malformed reads', async () => {
+    const { url } = await planningRun();
+    const path = new URL(url).pathname;
+    assert.equal((await server.api('GET', `${path.replace(/[^/]+$/, 'x'.repeat(43))}?offset=0`)).status, 404);
+    assert.equal((await server.api('GET', `${path.replace('/_logs/plans/', '/_logs/applies/')}?offset=0`)).status, 404);
+    assert.equal((await server.api('GET', `${path.replace('/_logs/plans/', '/_logs/runs/')}?offset=0`)).status, 404);
+    assert.equal((await server.api('GET', `${path}?offset=-1`)).status, 400);
+    assert.equal((await server.api('GET', `${path}?limit=lots`)).status, 400);
+  });
+});

@@ -1,0 +1,108 @@
+import type { Config } from '../config.js';
+import * as configurationVersionStore from '../configuration-versions/store.js';
+import type { Db } from '../db/database.js';
+import { ConflictError } from '../errors.js';
+import * as phaseStore from './phase-store.js';
+import { advance, changeStatus, LEASE_SECONDS, lockRun } from './schedule.js';
+import * as scheduleStore from './schedule-store.js';
+import { isFinal } from './state.js';
+import * as runStore from './store.js';
+
+/**
+ * What the runner calls: no user, no authorization (the runner works for the server). Every change
+ * goes through the status transition in one transaction.
+ */
+export interface RunnerContext {
+  readonly db: Db;
+  readonly config: Config;
+  readonly now: () => Date;
+}
+
+export interface Claim {
+  run: runStore.Run;
+  phase: 'plan' | 'apply';
+}
+
+/**
+ * Takes the next queued run, oldest first, whose organization is below its concurrency limit
+ * (`TERRACE_RUN_CONCURRENCY`): plan_queued → planning or apply_queued → applying, with a lease the
+ * runner renews while it works. Undefined when there is nothing to take.
+ */
+export async function claimNext(ctx: RunnerContext, limit: number = ctx.config.runConcurrency): Promise<Claim | undefined> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const candidate = await scheduleStore.lockNextQueued(trx, limit);
+    if (!candidate) return undefined;
+    // Another replica may have claimed in this organization since the candidate was counted.
+    if ((await scheduleStore.countRunningLocked(trx, candidate.organizationId)) >= limit) return undefined;
+    const run = await runStore.findById(trx, candidate.id);
+    if (!run) return undefined;
+    const phase = run.status === 'plan_queued' ? 'plan' : 'apply';
+    const claimed = await changeStatus(trx, run, phase === 'plan' ? 'planning' : 'applying', { now: ctx.now() });
+    return { run: claimed, phase };
+  });
+}
+
+/** Extends the claim; false when the run is no longer the runner's (canceled, force-canceled, reaped): stop working on it. */
+export function renewLease(db: Db, runId: string): Promise<boolean> {
+  return scheduleStore.renewLease(db, runId, LEASE_SECONDS);
+}
+
+/** Whether the runner should stop the run's process: a cancel was requested, or the run already ended. */
+export async function cancelRequested(db: Db, runId: string): Promise<boolean> {
+  const run = await runStore.findById(db, runId);
+  return !run || run.cancelRequestedAt !== null || isFinal(run.status);
+}
+
+export interface PlanResult {
+  hasChanges: boolean;
+  counts: phaseStore.ResourceCounts;
+}
+
+/**
+ * The plan finished: planning → planned, then on by the one rule of runs/state.ts — planned_and_finished
+ * (plan-only, or nothing to do), planned_and_saved, the apply queue when the run auto-applies (the CLI's
+ * `-auto-approve` never confirms, cli-protocol.md §11.8), or a wait for confirmation.
+ */
+export async function finishPlan(ctx: RunnerContext, runId: string, result: PlanResult): Promise<runStore.Run> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const run = await lockRun(trx, runId);
+    if (run.status !== 'planning') throw new ConflictError(`run ${runId} is ${run.status}, not planning`);
+    const now = ctx.now();
+    await runStore.update(trx, run.id, { hasChanges: result.hasChanges });
+    await phaseStore.setResults(trx, 'plans', run.id, result.counts, result.hasChanges);
+    const planned = await changeStatus(trx, { ...run, hasChanges: result.hasChanges }, 'planned', { now });
+    return advance(trx, planned, { now });
+  });
+}
+
+/**
+ * The apply finished: applying → applied; the workspace goes to the next run. A provisional
+ * configuration version (a saved plan's) becomes the workspace's current one now that it is applied
+ * (configuration-versions.mdx, `provisional`).
+ */
+export async function finishApply(ctx: RunnerContext, runId: string, result: { counts: phaseStore.ResourceCounts }): Promise<runStore.Run> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const run = await lockRun(trx, runId);
+    if (run.status !== 'applying') throw new ConflictError(`run ${runId} is ${run.status}, not applying`);
+    await phaseStore.setResults(trx, 'applies', run.id, result.counts);
+    const version = run.configurationVersionId ? await configurationVersionStore.findById(trx, run.configurationVersionId) : undefined;
+    if (version?.provisional && version.workspaceId === run.workspaceId) await configurationVersionStore.makeCurrent(trx, run.workspaceId, version.id);
+    return changeStatus(trx, run, 'applied', { now: ctx.now() });
+  });
+}
+
+/** The phase failed: the run ends `errored` with the reason as its event. A run that already ended (force-canceled) stays as it is. */
+export async function failPhase(ctx: RunnerContext, runId: string, reason: string): Promise<runStore.Run> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const run = await lockRun(trx, runId);
+    return isFinal(run.status) ? run : changeStatus(trx, run, 'errored', { now: ctx.now(), description: reason });
+  });
+}
+
+/** Terraform stopped after a requested cancel: the run ends `canceled` (unless it already ended). */
+export async function finishCanceled(ctx: RunnerContext, runId: string): Promise<runStore.Run> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const run = await lockRun(trx, runId);
+    return isFinal(run.status) ? run : changeStatus(trx, run, 'canceled', { now: ctx.now(), description: 'Canceled while running' });
+  });
+}

@@ -1,0 +1,163 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database.js';
+import { NotFoundError } from '../errors.js';
+import { newId } from '../ids.js';
+import * as workspaceStore from '../workspaces/store.js';
+import * as eventStore from './event-store.js';
+import * as phaseStore from './phase-store.js';
+import * as scheduleStore from './schedule-store.js';
+import { assertTransition, isFinal, nextStatus, type PhaseStatus, phaseChanges, type RunFlow, type RunStage, type RunStatus } from './state.js';
+import * as runStore from './store.js';
+
+/**
+ * The one place a run's status changes, and the workspace queue it drives (docs/design.md "Runs").
+ * Every function takes the transaction it works in. Locks are taken workspace row first, then run
+ * rows, so that two transactions never wait on each other in opposite orders; only a runner's claim
+ * locks a run alone, and it never needs the workspace.
+ */
+
+/** Listened to by runners: a run entered plan_queued or apply_queued, or a runner slot came free. */
+export const RUNS_CHANNEL = 'terrace_runs';
+
+/** How long a runner's claim lasts without renewal; runners renew every 15 s. */
+export const LEASE_SECONDS = 60;
+
+/** Terrace has no optional stage yet; enabling one is a matter of listing it here. */
+const ENABLED_STAGES: ReadonlySet<RunStage> = new Set();
+
+export function flowOf(run: runStore.Run): RunFlow {
+  return {
+    enabledStages: ENABLED_STAGES,
+    planOnly: run.planOnly,
+    savePlan: run.savePlan,
+    autoApply: run.autoApply,
+    hasChanges: run.hasChanges,
+    allowEmptyApply: run.allowEmptyApply,
+  };
+}
+
+/** The `status-timestamps` key of a status: `<status>-at`, with TFE's two exceptions (run.mdx sample, OpenAPI `runs`). */
+export function statusTimestampKey(status: RunStatus): string {
+  if (status === 'pending') return 'plan-queueable-at';
+  if (status === 'fetching_completed') return 'fetched-at';
+  return `${status.replaceAll('_', '-')}-at`;
+}
+
+const PHASE_TIMESTAMP_KEYS: Record<PhaseStatus, string> = {
+  pending: 'pending-at',
+  managed_queued: 'queued-at',
+  queued: 'queued-at',
+  running: 'started-at',
+  finished: 'finished-at',
+  errored: 'errored-at',
+  canceled: 'canceled-at',
+  unreachable: 'unreachable-at',
+};
+
+export function phaseTimestampKey(status: PhaseStatus): string {
+  return PHASE_TIMESTAMP_KEYS[status];
+}
+
+/** Who or what caused a status change, for its run event. */
+export interface StepOptions {
+  now: Date;
+  /** The user behind it; none for the server's own steps. */
+  actorId?: string | null | undefined;
+  /** A comment or a reason; a plain description of the new status otherwise. */
+  description?: string | undefined;
+}
+
+/**
+ * Locks the run's workspace and then the run (in that order, as every writer does) and returns the
+ * run as locked. Status changes, except a runner's claim, start here.
+ */
+export async function lockRun(trx: Db, runId: string): Promise<runStore.Run> {
+  const workspaceId = await runStore.workspaceIdOf(trx, runId);
+  if (workspaceId) await scheduleStore.lockWorkspace(trx, workspaceId);
+  const run = workspaceId ? await runStore.findForUpdate(trx, runId) : undefined;
+  if (!run) throw new NotFoundError(`run ${runId} not found`);
+  return run;
+}
+
+/**
+ * Moves a locked run to `to`: checks the transition (409 when the table forbids it), writes the status
+ * and its timestamp, the plan and apply statuses, the runner lease and queue time, and a run event;
+ * wakes runners when it queues the run or frees a runner slot. A run that ends releases the workspace
+ * lock it holds and lets the next run in.
+ */
+export async function changeStatus(trx: Db, run: runStore.Run, to: RunStatus, options: StepOptions): Promise<runStore.Run> {
+  assertTransition(run.status, to);
+  const { now } = options;
+  const statusTimestamps = { ...run.statusTimestamps, [statusTimestampKey(to)]: now.toISOString() };
+  const entersRunnerQueue = scheduleStore.RUNNER_QUEUED_STATUSES.includes(to);
+  // A saved plan someone applied joins its workspace's queue: its queue time orders it there.
+  const joinsQueue = entersRunnerQueue || (to === 'confirmed' && run.savePlan);
+  const running = scheduleStore.RUNNING_STATUSES.includes(to);
+  const leftRunning = scheduleStore.RUNNING_STATUSES.includes(run.status) && !running;
+  const changes: runStore.RunChanges = {
+    status: to,
+    statusTimestamps,
+    ...(joinsQueue ? { queuedAt: now } : {}),
+    ...(running ? { leaseSeconds: LEASE_SECONDS } : leftRunning ? { leaseSeconds: null } : {}),
+  };
+  await runStore.update(trx, run.id, changes);
+  const phases = phaseChanges(run.status, to);
+  for (const [kind, status] of [
+    ['plans', phases.plan],
+    ['applies', phases.apply],
+  ] as const) {
+    if (status) await phaseStore.setStatus(trx, kind, run.id, status, phaseTimestampKey(status), now);
+  }
+  await eventStore.insert(trx, {
+    id: newId('re'),
+    runId: run.id,
+    action: to,
+    description: options.description ?? `Run ${to.replaceAll('_', ' ')}`,
+    actorId: options.actorId ?? null,
+    createdAt: now,
+  });
+  if (entersRunnerQueue || leftRunning) await sql`SELECT pg_notify(${RUNS_CHANNEL}, ${run.id})`.execute(trx);
+  const changed: runStore.Run = { ...run, status: to, statusTimestamps, queuedAt: joinsQueue ? now : run.queuedAt };
+  if (isFinal(to)) {
+    await workspaceStore.unlock(trx, run.workspaceId, { kind: 'runs', id: run.id });
+    await scheduleWorkspace(trx, run.workspaceId, now);
+  }
+  return changed;
+}
+
+/**
+ * Takes a locked run through every following step that needs nobody: it stops where a user decides
+ * (confirmation), where a runner takes over (plan_queued, apply_queued) and where the workspace
+ * queue does (pending, an applied saved plan).
+ */
+export async function advance(trx: Db, run: runStore.Run, options: StepOptions): Promise<runStore.Run> {
+  let current = run;
+  for (;;) {
+    const waitsForQueue = current.status === 'pending' || (current.status === 'confirmed' && current.savePlan);
+    if (isFinal(current.status) || waitsForQueue || scheduleStore.RUNNER_QUEUED_STATUSES.includes(current.status)) return current;
+    if (scheduleStore.RUNNING_STATUSES.includes(current.status)) return current;
+    const next = nextStatus(current.status, flowOf(current));
+    if (next === null) return current;
+    current = await changeStatus(trx, current, next, { now: options.now });
+  }
+}
+
+/**
+ * Lets the next run into the workspace when no run holds it: the first waiting run becomes the
+ * workspace's current run and, unless a user or team holds the lock, takes the lock and goes on to
+ * the runners' queue. Called whenever that can change: a run created, a run ended, an unlock.
+ */
+export async function scheduleWorkspace(trx: Db, workspaceId: string, now: Date): Promise<void> {
+  const workspace = await scheduleStore.lockWorkspace(trx, workspaceId);
+  if (!workspace || (await scheduleStore.findHolder(trx, workspaceId))) return;
+  const [head] = await scheduleStore.waitingRuns(trx, workspace, 1);
+  if (!head) return;
+  await scheduleStore.setCurrentRun(trx, workspaceId, head.id);
+  // A manual lock keeps the run waiting; the unlock schedules again (states.mdx "The Pending Stage", cli-protocol.md §6.9).
+  if (workspace.lockedBy) return;
+  const run = await runStore.findForUpdate(trx, head.id);
+  if (!run) return;
+  await workspaceStore.lock(trx, workspaceId, { kind: 'runs', id: run.id }, `Locked by run ${run.id}`);
+  const next = nextStatus(run.status, flowOf(run));
+  if (next) await changeStatus(trx, run, next, { now });
+}

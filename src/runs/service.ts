@@ -1,0 +1,361 @@
+import { preloadWorkspaceAccess, workspaceReadScope } from '../auth/access.js';
+import { allowedActions, authorize, can, type Target } from '../auth/authorize.js';
+import type { Action } from '../auth/permissions.js';
+import * as authStore from '../auth/store.js';
+import * as configurationVersionService from '../configuration-versions/service.js';
+import * as configurationVersionStore from '../configuration-versions/store.js';
+import type { Ctx } from '../context.js';
+import { open, seal } from '../crypto/sealing.js';
+import type { Db } from '../db/database.js';
+import { InvalidError, NotFoundError } from '../errors.js';
+import { newId } from '../ids.js';
+import { type Page, pageOffset } from '../jsonapi/pagination.js';
+import * as organizationService from '../organizations/service.js';
+import * as userService from '../users/service.js';
+import * as workspaceService from '../workspaces/service.js';
+import * as workspaceStore from '../workspaces/store.js';
+import * as eventStore from './event-store.js';
+import * as phaseStore from './phase-store.js';
+import { changeStatus, flowOf, scheduleWorkspace, statusTimestampKey } from './schedule.js';
+import * as scheduleStore from './schedule-store.js';
+import { nextStatus, type RunActions, runActions } from './state.js';
+import * as runStore from './store.js';
+
+export type { Run, RunFilter, RunOperation } from './store.js';
+export { RUN_OPERATIONS } from './store.js';
+
+/** A run variable (run.mdx "Create a Run"): the value is an HCL literal. */
+export interface RunVariable {
+  key: string;
+  value: string;
+}
+
+/** A run as the caller sees it: its phases, its variables, what it allows now, what the caller may do. */
+export interface RunView {
+  run: runStore.Run;
+  plan: phaseStore.Plan;
+  apply: phaseStore.Phase;
+  variables: RunVariable[];
+  actions: RunActions;
+  /** Set once a cancel was requested: when force-cancel becomes possible (run.mdx "Forcefully cancel a run"). */
+  forceCancelAvailableAt: Date | null;
+  allowed: ReadonlySet<Action>;
+}
+
+/** The wait between a cancel and a force-cancel: the run gets the chance to stop cleanly first. TFE does not document its length. */
+export const FORCE_CANCEL_COOL_OFF_MS = 10_000;
+
+export function targetOf(run: runStore.Run): Target {
+  return { organizationId: run.organizationId, projectId: run.projectId, workspaceId: run.workspaceId, description: `run ${run.id}` };
+}
+
+/** Loads a run and checks `action` on its workspace; unknown and not permitted are the same 404. */
+export async function findAuthorized(ctx: Ctx, runId: string, action: Action): Promise<runStore.Run> {
+  const run = await runStore.findById(ctx.db, runId);
+  if (!run) throw new NotFoundError(`run ${runId} not found`);
+  await authorize(ctx, action, targetOf(run));
+  return run;
+}
+
+/** The run's own variables, opened (run.mdx `variables`). */
+export function variablesOf(ctx: Pick<Ctx, 'config'>, run: Pick<runStore.Run, 'sealedVariables'>): RunVariable[] {
+  return run.sealedVariables === null ? [] : (JSON.parse(open(ctx.config, run.sealedVariables)) as RunVariable[]);
+}
+
+/** The run's `actions` at `now`, and when force-cancel becomes possible (once a cancel was requested). */
+export function actionsAt(run: runStore.Run, now: Date): { actions: RunActions; forceCancelAvailableAt: Date | null } {
+  const forceCancelAvailableAt = run.cancelRequestedAt && new Date(run.cancelRequestedAt.getTime() + FORCE_CANCEL_COOL_OFF_MS);
+  return {
+    actions: runActions({ status: run.status, planOnly: run.planOnly, cancelRequestedAt: run.cancelRequestedAt, forceCancelAvailableAt, now }),
+    forceCancelAvailableAt,
+  };
+}
+
+/** Views of runs: phases in two queries and access in a few for all of them. */
+export async function viewsOf(ctx: Ctx, runs: readonly runStore.Run[]): Promise<RunView[]> {
+  const ids = runs.map((r) => r.id);
+  const [plans, applies] = await Promise.all([phaseStore.findPlansByRunIds(ctx.db, ids), phaseStore.findAppliesByRunIds(ctx.db, ids)]);
+  for (const organizationId of new Set(runs.map((r) => r.organizationId))) {
+    const workspaces = runs.filter((r) => r.organizationId === organizationId).map((r) => ({ id: r.workspaceId, projectId: r.projectId }));
+    await preloadWorkspaceAccess(ctx, organizationId, workspaces);
+  }
+  const now = ctx.now();
+  const views: RunView[] = [];
+  for (const run of runs) {
+    const plan = plans.get(run.id);
+    const apply = applies.get(run.id);
+    if (!plan || !apply) throw new Error(`run ${run.id} has no plan or apply`);
+    views.push({ run, plan, apply, variables: variablesOf(ctx, run), ...actionsAt(run, now), allowed: await allowedActions(ctx, targetOf(run)) });
+  }
+  return views;
+}
+
+export async function viewOf(ctx: Ctx, run: runStore.Run): Promise<RunView> {
+  const [view] = await viewsOf(ctx, [run]);
+  return view as RunView;
+}
+
+/** The views of the runs with these ids that the caller may read; the others are left out (for `include=`). */
+export async function visibleViews(ctx: Ctx, ids: readonly string[]): Promise<RunView[]> {
+  const readable: runStore.Run[] = [];
+  for (const run of await runStore.findManyById(ctx.db, ids)) if (await can(ctx, 'workspace:read-runs', targetOf(run))) readable.push(run);
+  return viewsOf(ctx, readable);
+}
+
+/** Reloads a run after a change and returns its view. */
+export async function reload(ctx: Ctx, runId: string): Promise<RunView> {
+  const run = await runStore.findById(ctx.db, runId);
+  if (!run) throw new NotFoundError(`run ${runId} not found`);
+  return viewOf(ctx, run);
+}
+
+export async function show(ctx: Ctx, runId: string): Promise<RunView> {
+  return viewOf(ctx, await findAuthorized(ctx, runId, 'workspace:read-runs'));
+}
+
+/** The events the run went through, oldest first. */
+export async function events(ctx: Ctx, runId: string): Promise<eventStore.RunEvent[]> {
+  const run = await findAuthorized(ctx, runId, 'workspace:read-runs');
+  return eventStore.listForRun(ctx.db, run.id);
+}
+
+export interface ListOptions {
+  filter: runStore.RunFilter;
+  page: Page;
+}
+
+export interface RunPage {
+  views: RunView[];
+  hasMore: boolean;
+  /** Only for workspace lists: the organization list has no totals (run.mdx "List Runs in an Organization"). */
+  total: number | undefined;
+}
+
+export async function list(ctx: Ctx, workspaceId: string, options: ListOptions): Promise<RunPage> {
+  const workspace = await workspaceService.findAuthorized(ctx, { id: workspaceId }, 'workspace:read-runs');
+  const window = { limit: options.page.size, offset: pageOffset(options.page) };
+  const page = await runStore.selectPage(ctx.db, { workspaceId: workspace.id }, options.filter, window, true);
+  return { views: await viewsOf(ctx, page.runs), hasMore: page.hasMore, total: page.total };
+}
+
+/** The organization's runs on the workspaces the caller may read runs of. */
+export async function listForOrganization(ctx: Ctx, organizationName: string, options: ListOptions): Promise<RunPage> {
+  const org = await organizationService.findAuthorized(ctx, organizationName, 'organization:read');
+  const readScope = await workspaceReadScope(ctx, org.id);
+  const scope = 'all' in readScope ? { organizationId: org.id } : { organizationId: org.id, teamIds: readScope.teamIds };
+  const window = { limit: options.page.size, offset: pageOffset(options.page) };
+  const page = await runStore.selectPage(ctx.db, scope, options.filter, window, false);
+  return { views: await viewsOf(ctx, page.runs), hasMore: page.hasMore, total: undefined };
+}
+
+/** The workspaces, creators and configuration versions of runs, for `include=`; what the caller may not see is left out. */
+export interface Related {
+  workspaces: workspaceService.WorkspaceView[];
+  users: userService.UserView[];
+  configurationVersions: configurationVersionService.ConfigurationVersionView[];
+}
+
+async function visible<T>(load: () => Promise<T>): Promise<T[]> {
+  try {
+    return [await load()];
+  } catch (err) {
+    if (err instanceof NotFoundError) return [];
+    throw err;
+  }
+}
+
+export async function related(
+  ctx: Ctx,
+  views: readonly RunView[],
+  include: { workspace: boolean; createdBy: boolean; configurationVersion: boolean },
+): Promise<Related> {
+  const result: Related = { workspaces: [], users: [], configurationVersions: [] };
+  if (include.workspace) {
+    for (const id of new Set(views.map((v) => v.run.workspaceId))) result.workspaces.push(...(await visible(() => workspaceService.show(ctx, { id }))));
+  }
+  if (include.createdBy) {
+    for (const id of new Set(views.flatMap((v) => v.run.createdById ?? []))) result.users.push(...(await visible(() => userService.show(ctx, id))));
+  }
+  if (include.configurationVersion) {
+    // Readable with the run: read-runs covers the run's configuration (permissions.mdx "Run access: Read").
+    for (const id of new Set(views.flatMap((v) => v.run.configurationVersionId ?? []))) {
+      const version = await configurationVersionStore.findById(ctx.db, id);
+      if (version) result.configurationVersions.push(configurationVersionService.viewOf(ctx, version));
+    }
+  }
+  return result;
+}
+
+/** run.mdx "Create a Run": every attribute; undefined takes the documented default. */
+export interface CreateRunInput {
+  workspaceId: string;
+  configurationVersionId?: string | undefined;
+  message?: string | undefined;
+  isDestroy?: boolean | undefined;
+  refresh?: boolean | undefined;
+  refreshOnly?: boolean | undefined;
+  replaceAddrs?: string[] | undefined;
+  targetAddrs?: string[] | undefined;
+  variables?: RunVariable[] | undefined;
+  planOnly?: boolean | undefined;
+  autoApply?: boolean | undefined;
+  allowEmptyApply?: boolean | undefined;
+  allowConfigGeneration?: boolean | undefined;
+  savePlan?: boolean | undefined;
+  terraformVersion?: string | undefined;
+  debuggingMode?: boolean | undefined;
+}
+
+const ATTRIBUTES = '/data/attributes';
+const CONFIGURATION_VERSION_POINTER = '/data/relationships/configuration-version';
+const DEFAULT_MESSAGE = 'Queued manually via the Terraform Enterprise API';
+/** A Terraform variable name (the key of `-var`). */
+const VARIABLE_KEY = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+/** A run's version is exact: it is the binary that runs (a constraint belongs on the workspace). */
+const EXACT_VERSION = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
+
+function invalid(attribute: string, message: string): InvalidError {
+  return new InvalidError(message, { pointer: `${ATTRIBUTES}/${attribute}` });
+}
+
+/** The version the run uses: the one named (same organization, uploaded), else the workspace's current one. */
+async function configurationVersionFor(ctx: Ctx, workspace: workspaceService.Workspace, id: string | undefined) {
+  const versionId = id ?? (await configurationVersionStore.currentIdOf(ctx.db, workspace.id));
+  if (!versionId) throw new InvalidError('the workspace has no configuration version yet: upload one first', { pointer: CONFIGURATION_VERSION_POINTER });
+  const version = await configurationVersionStore.findById(ctx.db, versionId);
+  const scope = version && (await authStore.findWorkspaceScope(ctx.db, version.workspaceId));
+  // Another workspace's version is allowed (run.mdx "Create a Run"), within the organization and readable by the caller.
+  const readable =
+    scope?.organizationId === workspace.organizationId &&
+    (await can(ctx, 'workspace:read-runs', { organizationId: scope.organizationId, projectId: scope.projectId, workspaceId: scope.id }));
+  if (!version || !readable) throw new InvalidError(`configuration version ${versionId} not found`, { pointer: CONFIGURATION_VERSION_POINTER });
+  if (version.status !== 'uploaded') {
+    throw new InvalidError(`configuration version ${version.id} is ${version.status}; a run needs an uploaded one`, { pointer: CONFIGURATION_VERSION_POINTER });
+  }
+  return version;
+}
+
+function validateVariables(variables: readonly RunVariable[]): void {
+  variables.forEach((variable, index) => {
+    if (!VARIABLE_KEY.test(variable.key)) {
+      throw invalid(`variables/${index}/key`, `variable key ${JSON.stringify(variable.key)} is not a valid Terraform variable name`);
+    }
+  });
+}
+
+/** Queues a run (run.mdx "Create a Run"): needs permission to queue plans; organization tokens cannot. */
+export async function create(ctx: Ctx, input: CreateRunInput): Promise<RunView> {
+  const workspace = await workspaceService.findAuthorized(ctx, { id: input.workspaceId }, 'workspace:queue-run');
+  const version = await configurationVersionFor(ctx, workspace, input.configurationVersionId);
+  const planOnly = input.planOnly ?? version.speculative;
+  if (version.speculative && !planOnly) {
+    throw new InvalidError(`configuration version ${version.id} is speculative: only plan-only runs can use it`, { pointer: CONFIGURATION_VERSION_POINTER });
+  }
+  if (input.isDestroy && input.refreshOnly) throw invalid('refresh-only', 'is-destroy and refresh-only are mutually exclusive');
+  if (input.isDestroy && !workspace.allowDestroyPlan) throw invalid('is-destroy', `workspace ${workspace.name} does not allow destroy plans`);
+  if (input.savePlan && planOnly) throw invalid('save-plan', 'a plan-only run cannot save its plan');
+  if (input.terraformVersion !== undefined) {
+    if (!planOnly) throw invalid('terraform-version', 'terraform-version is only valid for plan-only runs');
+    if (!EXACT_VERSION.test(input.terraformVersion)) throw invalid('terraform-version', `${JSON.stringify(input.terraformVersion)} is not a Terraform version`);
+  }
+  validateVariables(input.variables ?? []);
+  const target = { organizationId: workspace.organizationId, projectId: workspace.projectId, workspaceId: workspace.id };
+  // Plans auto-apply only when queued by someone who may apply them (states.mdx "The Plan Stage").
+  const autoApply = (input.autoApply ?? workspace.autoApply) && (await can(ctx, 'workspace:apply-run', target));
+  const subject = ctx.subject;
+  const id = await ctx.db.transaction().execute((trx) =>
+    insertRun(trx, {
+      id: newId('run'),
+      workspaceId: workspace.id,
+      organizationId: workspace.organizationId,
+      configurationVersionId: version.id,
+      status: 'pending',
+      message: input.message ?? DEFAULT_MESSAGE,
+      source: 'tfe-api',
+      triggerReason: 'manual',
+      isDestroy: input.isDestroy ?? false,
+      refresh: input.refresh ?? true,
+      refreshOnly: input.refreshOnly ?? false,
+      replaceAddrs: input.replaceAddrs?.length ? input.replaceAddrs : null,
+      targetAddrs: input.targetAddrs?.length ? input.targetAddrs : null,
+      sealedVariables: input.variables?.length ? seal(ctx.config, JSON.stringify(input.variables)) : null,
+      planOnly,
+      autoApply,
+      allowEmptyApply: input.allowEmptyApply ?? false,
+      allowConfigGeneration: input.allowConfigGeneration ?? false,
+      savePlan: input.savePlan ?? false,
+      terraformVersion: input.terraformVersion ?? null,
+      debuggingMode: input.debuggingMode ?? false,
+      createdById: subject.kind === 'user' ? subject.userId : null,
+      statusTimestamps: {},
+      queuedAt: null,
+      createdAt: ctx.now(),
+    }),
+  );
+  return reload(ctx, id);
+}
+
+/**
+ * The run an `auto-queue-runs` configuration version queues once uploaded, in the upload's
+ * transaction. No caller to authorize: whoever created the version with auto-queue-runs asked for it.
+ */
+export async function queueForUpload(trx: Db, version: { id: string; workspaceId: string; speculative: boolean }, now: Date): Promise<string> {
+  const workspace = await workspaceStore.findById(trx, version.workspaceId);
+  if (!workspace) throw new NotFoundError(`workspace ${version.workspaceId} not found`);
+  return insertRun(trx, {
+    id: newId('run'),
+    workspaceId: workspace.id,
+    organizationId: workspace.organizationId,
+    configurationVersionId: version.id,
+    status: 'pending',
+    message: 'Triggered by a configuration version upload',
+    source: scheduleStore.CONFIGURATION_VERSION_SOURCE,
+    triggerReason: 'manual',
+    isDestroy: false,
+    refresh: true,
+    refreshOnly: false,
+    replaceAddrs: null,
+    targetAddrs: null,
+    sealedVariables: null,
+    planOnly: version.speculative,
+    autoApply: workspace.autoApply,
+    allowEmptyApply: false,
+    allowConfigGeneration: false,
+    savePlan: false,
+    terraformVersion: null,
+    debuggingMode: false,
+    createdById: null,
+    statusTimestamps: {},
+    queuedAt: null,
+    createdAt: now,
+  });
+}
+
+/**
+ * Inserts a pending run with its plan, apply and first event, then queues it: speculative runs and
+ * saved plans go to the runners at once (they neither wait for nor lock the workspace); the others
+ * join the workspace's queue.
+ */
+async function insertRun(trx: Db, settings: runStore.NewRun): Promise<string> {
+  const now = settings.createdAt;
+  await scheduleStore.lockWorkspace(trx, settings.workspaceId);
+  await runStore.insert(trx, { ...settings, statusTimestamps: { [statusTimestampKey('pending')]: now.toISOString() }, queuedAt: now });
+  await phaseStore.insertBoth(trx, settings.id, { planId: newId('plan'), applyId: newId('apply') }, { 'pending-at': now.toISOString() });
+  await eventStore.insert(trx, {
+    id: newId('re'),
+    runId: settings.id,
+    action: 'pending',
+    description: 'Run created',
+    actorId: settings.createdById,
+    createdAt: now,
+  });
+  if (!settings.planOnly) await scheduleStore.setLatestRun(trx, settings.workspaceId, settings.id);
+  if (settings.planOnly || settings.savePlan) {
+    const run = await runStore.findForUpdate(trx, settings.id);
+    const next = run && nextStatus(run.status, flowOf(run));
+    if (run && next) await changeStatus(trx, run, next, { now });
+  } else {
+    await scheduleWorkspace(trx, settings.workspaceId, now);
+  }
+  return settings.id;
+}

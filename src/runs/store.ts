@@ -1,0 +1,280 @@
+import { type Expression, type SqlBool, sql } from 'kysely';
+import type { Db } from '../db/database.js';
+import type { RunRow } from '../db/schema.js';
+import { containsPattern } from '../workspaces/rules.js';
+import type { RunStatus } from './state.js';
+
+/** A run as stored, with its workspace's project (authorization needs it). */
+export interface Run {
+  id: string;
+  workspaceId: string;
+  organizationId: string;
+  projectId: string;
+  configurationVersionId: string | null;
+  status: RunStatus;
+  message: string;
+  source: string;
+  triggerReason: string;
+  isDestroy: boolean;
+  refresh: boolean;
+  refreshOnly: boolean;
+  replaceAddrs: string[] | null;
+  targetAddrs: string[] | null;
+  /** Sealed JSON of `[{key, value}]`; null when the run has no variables. */
+  sealedVariables: string | null;
+  planOnly: boolean;
+  autoApply: boolean;
+  allowEmptyApply: boolean;
+  allowConfigGeneration: boolean;
+  savePlan: boolean;
+  terraformVersion: string | null;
+  debuggingMode: boolean;
+  hasChanges: boolean;
+  createdById: string | null;
+  /** `<status>-at` → ISO time. */
+  statusTimestamps: Record<string, string>;
+  queuedAt: Date | null;
+  runnerLeaseUntil: Date | null;
+  cancelRequestedAt: Date | null;
+  createdAt: Date;
+}
+
+/** The settings a run is created with. */
+export type NewRun = Omit<Run, 'projectId' | 'hasChanges' | 'runnerLeaseUntil' | 'cancelRequestedAt'>;
+
+function toRun(row: RunRow & { project_id: string }): Run {
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    organizationId: row.organization_id,
+    projectId: row.project_id,
+    configurationVersionId: row.configuration_version_id,
+    status: row.status as RunStatus,
+    message: row.message,
+    source: row.source,
+    triggerReason: row.trigger_reason,
+    isDestroy: row.is_destroy,
+    refresh: row.refresh,
+    refreshOnly: row.refresh_only,
+    replaceAddrs: row.replace_addrs,
+    targetAddrs: row.target_addrs,
+    sealedVariables: row.sealed_variables,
+    planOnly: row.plan_only,
+    autoApply: row.auto_apply,
+    allowEmptyApply: row.allow_empty_apply,
+    allowConfigGeneration: row.allow_config_generation,
+    savePlan: row.save_plan,
+    terraformVersion: row.terraform_version,
+    debuggingMode: row.debugging_mode,
+    hasChanges: row.has_changes,
+    createdById: row.created_by_id,
+    statusTimestamps: row.status_timestamps,
+    queuedAt: row.queued_at,
+    runnerLeaseUntil: row.runner_lease_until,
+    cancelRequestedAt: row.cancel_requested_at,
+    createdAt: row.created_at,
+  };
+}
+
+function selectRuns(db: Db) {
+  return db.selectFrom('runs').innerJoin('workspaces', 'workspaces.id', 'runs.workspace_id').selectAll('runs').select('workspaces.project_id');
+}
+
+export async function insert(db: Db, run: NewRun): Promise<void> {
+  await db
+    .insertInto('runs')
+    .values({
+      id: run.id,
+      workspace_id: run.workspaceId,
+      organization_id: run.organizationId,
+      configuration_version_id: run.configurationVersionId,
+      status: run.status,
+      message: run.message,
+      source: run.source,
+      trigger_reason: run.triggerReason,
+      is_destroy: run.isDestroy,
+      refresh: run.refresh,
+      refresh_only: run.refreshOnly,
+      replace_addrs: run.replaceAddrs && JSON.stringify(run.replaceAddrs),
+      target_addrs: run.targetAddrs && JSON.stringify(run.targetAddrs),
+      sealed_variables: run.sealedVariables,
+      plan_only: run.planOnly,
+      auto_apply: run.autoApply,
+      allow_empty_apply: run.allowEmptyApply,
+      allow_config_generation: run.allowConfigGeneration,
+      save_plan: run.savePlan,
+      terraform_version: run.terraformVersion,
+      debugging_mode: run.debuggingMode,
+      created_by_id: run.createdById,
+      status_timestamps: JSON.stringify(run.statusTimestamps),
+      queued_at: run.queuedAt,
+      created_at: run.createdAt,
+    })
+    .execute();
+}
+
+export async function findById(db: Db, id: string): Promise<Run | undefined> {
+  const row = await selectRuns(db).where('runs.id', '=', id).executeTakeFirst();
+  return row && toRun(row);
+}
+
+/** Runs by id, in the order of `ids`; unknown ids are left out. */
+export async function findManyById(db: Db, ids: readonly string[]): Promise<Run[]> {
+  if (ids.length === 0) return [];
+  const rows = await selectRuns(db).where('runs.id', 'in', ids).execute();
+  const byId = new Map(rows.map((row) => [row.id, toRun(row)]));
+  return ids.flatMap((id) => byId.get(id) ?? []);
+}
+
+/** The run's workspace, without locking anything: the first step of taking locks in workspace-then-run order. */
+export async function workspaceIdOf(db: Db, id: string): Promise<string | undefined> {
+  const row = await db.selectFrom('runs').select('workspace_id').where('id', '=', id).executeTakeFirst();
+  return row?.workspace_id;
+}
+
+/** Locks the run's row for the rest of the transaction. */
+export async function findForUpdate(db: Db, id: string): Promise<Run | undefined> {
+  const row = await selectRuns(db).where('runs.id', '=', id).forUpdate('runs').executeTakeFirst();
+  return row && toRun(row);
+}
+
+/** What a status change writes; undefined leaves a column as it is. */
+export interface RunChanges {
+  status?: RunStatus;
+  statusTimestamps?: Record<string, string>;
+  queuedAt?: Date | null;
+  cancelRequestedAt?: Date | null;
+  hasChanges?: boolean;
+  /** Seconds from the database's clock (shared by every replica); null clears the lease. */
+  leaseSeconds?: number | null;
+}
+
+export async function update(db: Db, id: string, changes: RunChanges): Promise<void> {
+  const lease =
+    changes.leaseSeconds === undefined ? undefined : changes.leaseSeconds === null ? null : sql<Date>`now() + make_interval(secs => ${changes.leaseSeconds})`;
+  await db
+    .updateTable('runs')
+    .set({
+      ...(changes.status !== undefined ? { status: changes.status } : {}),
+      ...(changes.statusTimestamps !== undefined ? { status_timestamps: JSON.stringify(changes.statusTimestamps) } : {}),
+      ...(changes.queuedAt !== undefined ? { queued_at: changes.queuedAt } : {}),
+      ...(changes.cancelRequestedAt !== undefined ? { cancel_requested_at: changes.cancelRequestedAt } : {}),
+      ...(changes.hasChanges !== undefined ? { has_changes: changes.hasChanges } : {}),
+      ...(lease !== undefined ? { runner_lease_until: lease } : {}),
+    })
+    .where('id', '=', id)
+    .execute();
+}
+
+/** A run list's `filter[…]` and `search[…]` (run.mdx "List Runs in a Workspace"); each given one narrows the list. */
+export interface RunFilter {
+  statuses?: readonly RunStatus[] | undefined;
+  operations?: readonly RunOperation[] | undefined;
+  sources?: readonly string[] | undefined;
+  /** Created at or after. */
+  createdFrom?: Date | undefined;
+  /** Created before. */
+  createdBefore?: Date | undefined;
+  /** Exact username of the creator. */
+  user?: string | undefined;
+  /** Matches nothing: no run has a commit without VCS. */
+  commit?: string | undefined;
+  /** Run id, message or creator username, contains (case-insensitive). */
+  basic?: string | undefined;
+  workspaceNames?: readonly string[] | undefined;
+}
+
+/**
+ * run.mdx "Run Operations". A run has one: the first that applies in this order. `action_only` (runs
+ * invoking Terraform actions, seeds/002 run.md) is known so that a filter listing every operation works,
+ * and matches no run: Terrace does not tell action invocations apart.
+ */
+export const RUN_OPERATIONS = ['plan_only', 'save_plan', 'refresh_only', 'destroy', 'empty_apply', 'plan_and_apply', 'action_only'] as const;
+export type RunOperation = (typeof RUN_OPERATIONS)[number];
+
+const OPERATION_COLUMNS = {
+  plan_only: 'runs.plan_only',
+  save_plan: 'runs.save_plan',
+  refresh_only: 'runs.refresh_only',
+  destroy: 'runs.is_destroy',
+  empty_apply: 'runs.allow_empty_apply',
+} as const;
+
+/** The runs performing `operation`: its flag set and no earlier operation's. */
+function operationIs(operation: RunOperation): Expression<SqlBool> {
+  if (operation === 'action_only') return sql<SqlBool>`false`;
+  const order = Object.keys(OPERATION_COLUMNS) as (keyof typeof OPERATION_COLUMNS)[];
+  const index = operation === 'plan_and_apply' ? order.length : order.indexOf(operation);
+  const earlier = order.slice(0, index).map((op) => sql`NOT ${sql.ref(OPERATION_COLUMNS[op])}`);
+  const own = operation === 'plan_and_apply' ? [] : [sql.ref(OPERATION_COLUMNS[operation])];
+  return sql<SqlBool>`(${sql.join([...earlier, ...own, sql`true`], sql` AND `)})`;
+}
+
+/** The runs of a workspace, or of an organization (optionally only those of workspaces that `teamIds` reach). */
+export type RunScope = { workspaceId: string } | { organizationId: string; teamIds?: readonly string[] | undefined };
+
+function filtered(db: Db, scope: RunScope, filter: RunFilter) {
+  let query = db
+    .selectFrom('runs')
+    .innerJoin('workspaces', 'workspaces.id', 'runs.workspace_id')
+    .leftJoin('users as creator', 'creator.id', 'runs.created_by_id');
+  if ('workspaceId' in scope) query = query.where('runs.workspace_id', '=', scope.workspaceId);
+  else {
+    query = query.where('runs.organization_id', '=', scope.organizationId);
+    const teamIds = scope.teamIds;
+    if (teamIds !== undefined) {
+      // Team access to the workspace or to its project: every level reads runs (permissions.mdx, "read runs" is the minimum).
+      query =
+        teamIds.length === 0
+          ? query.where(sql<SqlBool>`false`)
+          : query.where((eb) =>
+              eb.or([
+                eb('runs.workspace_id', 'in', db.selectFrom('team_workspaces').select('workspace_id').where('team_id', 'in', teamIds)),
+                eb('workspaces.project_id', 'in', db.selectFrom('team_projects').select('project_id').where('team_id', 'in', teamIds)),
+              ]),
+            );
+    }
+  }
+  if (filter.statuses) query = query.where('runs.status', 'in', filter.statuses.length > 0 ? filter.statuses : ['']);
+  if (filter.operations) {
+    const operations = filter.operations;
+    query = query.where((eb) => eb.or(operations.map(operationIs)));
+  }
+  if (filter.sources) query = query.where('runs.source', 'in', filter.sources.length > 0 ? filter.sources : ['']);
+  if (filter.createdFrom) query = query.where('runs.created_at', '>=', filter.createdFrom);
+  if (filter.createdBefore) query = query.where('runs.created_at', '<', filter.createdBefore);
+  if (filter.workspaceNames) query = query.where('workspaces.name', 'in', filter.workspaceNames.length > 0 ? filter.workspaceNames : ['']);
+  if (filter.commit !== undefined) query = query.where(sql<SqlBool>`false`);
+  if (filter.user !== undefined) query = query.where('creator.username', '=', filter.user);
+  if (filter.basic !== undefined) {
+    const pattern = containsPattern(filter.basic);
+    query = query.where((eb) => eb.or([eb('runs.id', 'ilike', pattern), eb('runs.message', 'ilike', pattern), eb('creator.username', 'ilike', pattern)]));
+  }
+  return query;
+}
+
+/** A page of runs, newest first, and whether another page follows; the total only when `withTotal`. */
+export async function selectPage(
+  db: Db,
+  scope: RunScope,
+  filter: RunFilter,
+  window: { limit: number; offset: number },
+  withTotal: boolean,
+): Promise<{ runs: Run[]; hasMore: boolean; total: number | undefined }> {
+  const [rows, count] = await Promise.all([
+    filtered(db, scope, filter)
+      .selectAll('runs')
+      .select('workspaces.project_id')
+      .orderBy('runs.created_at', 'desc')
+      .orderBy('runs.id', 'desc')
+      .limit(window.limit + 1)
+      .offset(window.offset)
+      .execute(),
+    withTotal
+      ? filtered(db, scope, filter)
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+      : undefined,
+  ]);
+  return { runs: rows.slice(0, window.limit).map(toRun), hasMore: rows.length > window.limit, total: count && Number(count.n) };
+}

@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { unique } from '../../test/fixtures.js';
+import type { ApiResponse } from '../../test/harness.js';
+import { WORKSPACE_LEVEL_PERMISSIONS, type WorkspaceAccessLevel } from '../auth/permissions.js';
+import * as configurationVersionStore from '../configuration-versions/store.js';
+import { newId } from '../ids.js';
+import * as teamWorkspaceStore from '../team-workspace-access/store.js';
+import * as teamStore from '../teams/store.js';
+import { WorkspaceWorld } from '../workspaces/testing.js';
+import * as runnerService from './runner-service.js';
+
+/** Shared by the run test files: an organization with workspaces, uploaded configuration versions, runs, and a runner driven by hand. */
+
+export const NO_CHANGES = { additions: 0, changes: 0, destructions: 0, imports: 0 };
+export const ONE_ADDED = { additions: 1, changes: 0, destructions: 0, imports: 0 };
+
+export function runBody(workspaceId: string, attributes: Record<string, unknown> = {}, configurationVersionId?: string) {
+  return {
+    data: {
+      type: 'runs',
+      attributes,
+      relationships: {
+        workspace: { data: { type: 'workspaces', id: workspaceId } },
+        ...(configurationVersionId ? { 'configuration-version': { data: { type: 'configuration-versions', id: configurationVersionId } } } : {}),
+      },
+    },
+  };
+}
+
+export class RunWorld extends WorkspaceWorld {
+  /** A configuration version inserted as uploaded (uploads belong to the configuration versions tests); current unless speculative or provisional. */
+  async uploadedVersion(workspaceId: string, options: { speculative?: boolean; provisional?: boolean; autoQueueRuns?: boolean } = {}): Promise<string> {
+    const db = this.server.database.db;
+    const id = newId('cv');
+    const speculative = options.speculative ?? false;
+    const provisional = options.provisional ?? false;
+    await configurationVersionStore.insert(db, {
+      id,
+      workspaceId,
+      source: 'tfe-api',
+      autoQueueRuns: options.autoQueueRuns ?? false,
+      speculative,
+      provisional,
+      createdAt: new Date(),
+    });
+    await configurationVersionStore.markUploaded(db, id, { key: `test/${id}.tar.gz`, size: 1 }, new Date());
+    if (!speculative && !provisional) await configurationVersionStore.makeCurrent(db, workspaceId, id);
+    return id;
+  }
+
+  /** A workspace with an uploaded configuration version. */
+  async workspaceWithConfiguration(attributes: Record<string, unknown> = {}) {
+    const ws = await this.createWorkspace(attributes);
+    await this.uploadedVersion(ws.id);
+    return ws;
+  }
+
+  /** Creates a run as `token` (the owner by default) and returns its resource object. */
+  async createRun(workspaceId: string, attributes: Record<string, unknown> = {}, token = this.ownerToken) {
+    const res = await this.api('POST', '/runs', token, runBody(workspaceId, attributes));
+    assert.equal(res.status, 201, res.text);
+    return res.body.data;
+  }
+
+  async run(id: string, token = this.ownerToken) {
+    const res = await this.api('GET', `/runs/${id}`, token);
+    assert.equal(res.status, 200, res.text);
+    return res.body.data;
+  }
+
+  async status(id: string): Promise<string> {
+    return (await this.run(id)).attributes.status;
+  }
+
+  action(id: string, name: string, token = this.ownerToken, body?: unknown): Promise<ApiResponse> {
+    return this.api('POST', `/runs/${id}/actions/${name}`, token, body);
+  }
+
+  /** A team token with `level` access on the workspace (team-access.mdx). */
+  async teamToken(workspaceId: string, level: WorkspaceAccessLevel): Promise<string> {
+    const db = this.server.database.db;
+    const teamId = newId('team');
+    await teamStore.insert(db, {
+      id: teamId,
+      organizationId: this.orgId,
+      now: new Date(),
+      name: unique('team'),
+      visibility: 'organization',
+      ssoTeamId: null,
+      allowMemberTokenManagement: true,
+      organizationAccess: {},
+    });
+    await teamWorkspaceStore.insert(db, { id: newId('tws'), teamId, workspaceId, access: level, permissions: WORKSPACE_LEVEL_PERMISSIONS[level] });
+    return this.insertToken({ kind: 'team', teamId });
+  }
+
+  runner() {
+    return this.server.adminCtx();
+  }
+
+  /** Claims runs until it gets `runId`, erroring the others it takes on the way (left over by earlier tests). */
+  async claim(runId: string): Promise<runnerService.Claim> {
+    for (;;) {
+      const claim = await runnerService.claimNext(this.runner(), 1000);
+      assert.ok(claim, `run ${runId} was not claimable`);
+      if (claim.run.id === runId) return claim;
+      await runnerService.failPhase(this.runner(), claim.run.id, 'cleared by a later test');
+    }
+  }
+
+  /** Errors every queued run, so that a test sees only its own queue. */
+  async drainRunnerQueue(): Promise<void> {
+    for (;;) {
+      const claim = await runnerService.claimNext(this.runner(), 1000);
+      if (!claim) return;
+      await runnerService.failPhase(this.runner(), claim.run.id, 'cleared by a later test');
+    }
+  }
+
+  /** Claims the run's plan and finishes it. */
+  async plan(runId: string, result: runnerService.PlanResult = { hasChanges: true, counts: ONE_ADDED }) {
+    await this.claim(runId);
+    return runnerService.finishPlan(this.runner(), runId, result);
+  }
+
+  /** Claims the run's apply and finishes it. */
+  async applyPhase(runId: string) {
+    await this.claim(runId);
+    return runnerService.finishApply(this.runner(), runId, { counts: ONE_ADDED });
+  }
+}

@@ -1,0 +1,130 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { InvalidError } from '../errors.js';
+import { parseResourceBody, relationshipId } from '../jsonapi/body.js';
+import { document, type ResourceObject, resource } from '../jsonapi/document.js';
+import { parseInclude } from '../jsonapi/include.js';
+import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { type Query, queryString } from '../jsonapi/query.js';
+import { serializeOutput } from '../state-version-outputs/routes.js';
+import * as resourceService from './resource-service.js';
+import { serializeStateVersion } from './serialize.js';
+import * as stateVersionService from './service.js';
+import { stateUploadRoutes } from './upload-routes.js';
+
+/** state-versions.mdx "Create a State Version": the CLI's body (cli-protocol.md §5.2) or the API's with base64 content. */
+const CreateAttributes = Type.Object({
+  serial: Type.Integer({ minimum: 0 }),
+  md5: Type.String(),
+  lineage: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  force: Type.Optional(Type.Boolean()),
+  state: Type.Optional(Type.String()),
+  'json-state': Type.Optional(Type.String()),
+  'json-state-outputs': Type.Optional(Type.String()),
+});
+
+/**
+ * A create body may carry the state and JSON state inline (base64, so a third larger); larger states
+ * go to the upload URL, which streams. The limit bounds what one request holds in memory.
+ */
+const CREATE_BODY_LIMIT = 32 * 1024 * 1024;
+
+/** "Available Related Resources": only outputs exist to include; runs arrive with the runs issue. */
+const INCLUDES = ['outputs', 'created_by', 'run', 'run.created_by', 'run.configuration_version'] as const;
+
+const STATUSES: readonly stateVersionService.StateVersionStatus[] = ['pending', 'finalized', 'discarded'];
+
+/** The `included` resources for `include=`: the versions' outputs, sensitive values redacted. */
+async function includedFor(request: FastifyRequest, views: stateVersionService.StateVersionView[]): Promise<ResourceObject[]> {
+  const include = parseInclude(request.query as Query, INCLUDES);
+  return include.has('outputs') ? (await stateVersionService.includedOutputs(request.ctx, views)).map(serializeOutput) : [];
+}
+
+async function stateVersionDocument(request: FastifyRequest, view: stateVersionService.StateVersionView) {
+  return document(serializeStateVersion(request.ctx, view), { included: await includedFor(request, [view]) });
+}
+
+interface WorkspaceParams {
+  workspace_id: string;
+}
+
+export async function stateVersionRoutes(app: FastifyInstance): Promise<void> {
+  app.post<{ Params: WorkspaceParams }>('/api/v2/workspaces/:workspace_id/state-versions', { bodyLimit: CREATE_BODY_LIMIT }, async (request, reply) => {
+    const { attributes: a, relationships } = parseResourceBody(request.body, 'state-versions', CreateAttributes);
+    const view = await stateVersionService.create(request.ctx, request.params.workspace_id, {
+      serial: a.serial,
+      md5: a.md5,
+      lineage: a.lineage ?? undefined,
+      force: a.force ?? false,
+      state: a.state,
+      jsonState: a['json-state'],
+      jsonStateOutputs: a['json-state-outputs'],
+      runId: relationshipId(relationships, 'run', 'runs'),
+    });
+    return reply.code(201).send(document(serializeStateVersion(request.ctx, view)));
+  });
+
+  app.patch<{ Params: WorkspaceParams }>('/api/v2/workspaces/:workspace_id/state-versions', async (request, reply) => {
+    const { relationships } = parseResourceBody(request.body, 'state-versions', Type.Object({}));
+    const sourceId = relationshipId(relationships, 'rollback-state-version', 'state-versions');
+    if (sourceId === undefined) {
+      throw new InvalidError('relationships.rollback-state-version is required', { pointer: '/data/relationships/rollback-state-version' });
+    }
+    const view = await stateVersionService.rollback(request.ctx, request.params.workspace_id, sourceId);
+    return reply.code(201).send(document(serializeStateVersion(request.ctx, view)));
+  });
+
+  app.get('/api/v2/state-versions', async (request, reply) => {
+    const ctx = request.ctx;
+    const query = request.query as Query;
+    const required = (name: string) => {
+      const value = queryString(query, name);
+      if (!value) throw new InvalidError(`${name} is required`, { parameter: name });
+      return value;
+    };
+    const rawStatus = queryString(query, 'filter[status]');
+    const status = STATUSES.find((s) => s === rawStatus);
+    if (rawStatus !== undefined && !status) throw new InvalidError(`filter[status] must be one of ${STATUSES.join(', ')}`, { parameter: 'filter[status]' });
+    const page = parsePage(query);
+    const { views, total } = await stateVersionService.list(ctx, {
+      workspaceName: required('filter[workspace][name]'),
+      organizationName: required('filter[organization][name]'),
+      status,
+      page,
+    });
+    const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total);
+    const data = views.map((view) => serializeStateVersion(ctx, view));
+    return reply.send(document(data, { included: await includedFor(request, views), ...parts }));
+  });
+
+  app.get<{ Params: { state_version_id: string } }>('/api/v2/state-versions/:state_version_id', async (request, reply) => {
+    return reply.send(await stateVersionDocument(request, await stateVersionService.show(request.ctx, request.params.state_version_id)));
+  });
+
+  app.get<{ Params: WorkspaceParams }>('/api/v2/workspaces/:workspace_id/current-state-version', async (request, reply) => {
+    return reply.send(await stateVersionDocument(request, await stateVersionService.current(request.ctx, request.params.workspace_id)));
+  });
+
+  app.get<{ Params: WorkspaceParams }>('/api/v2/workspaces/:workspace_id/resources', async (request, reply) => {
+    const ctx = request.ctx;
+    const page = parsePage(request.query as Query);
+    const { resources, total } = await resourceService.list(ctx, request.params.workspace_id, page);
+    const data = resources.map((r) =>
+      resource('resources', r.id, {
+        address: r.address,
+        name: r.name,
+        // Dates, as workspace-resources.mdx shows them.
+        'created-at': r.createdAt.toISOString().slice(0, 10),
+        'updated-at': r.updatedAt.toISOString().slice(0, 10),
+        module: r.module,
+        provider: r.provider,
+        'provider-type': r.providerType,
+        'modified-by-state-version-id': r.modifiedByStateVersionId,
+        'name-index': r.nameIndex,
+      }),
+    );
+    return reply.send(document(data, paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total)));
+  });
+
+  await app.register(stateUploadRoutes);
+}

@@ -1,0 +1,132 @@
+import { type Static, Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { PROJECT_ACCESS_LEVELS } from '../auth/permissions.js';
+import { InvalidError } from '../errors.js';
+import { parseResourceBody, relationshipId } from '../jsonapi/body.js';
+import { document, type ResourceObject, resource } from '../jsonapi/document.js';
+import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { type Query, queryString } from '../jsonapi/query.js';
+import { teamPath } from '../teams/serialize.js';
+import * as teamProjectService from './service.js';
+
+const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
+
+/** project-team-access.mdx "Add Team Access to a Project"; `variable-sets` from the OpenAPI `team-projects` schema. */
+const PermissionAttributes = {
+  'project-access': Type.Optional(
+    Type.Object({
+      settings: Type.Optional(literals(['read', 'update', 'delete'])),
+      teams: Type.Optional(literals(['none', 'read', 'manage'])),
+      'variable-sets': Type.Optional(literals(['none', 'read', 'manage'])),
+    }),
+  ),
+  'workspace-access': Type.Optional(
+    Type.Object({
+      runs: Type.Optional(literals(['read', 'plan', 'apply'])),
+      'sentinel-mocks': Type.Optional(literals(['none', 'read'])),
+      'state-versions': Type.Optional(literals(['none', 'read-outputs', 'read', 'write'])),
+      variables: Type.Optional(literals(['none', 'read', 'write'])),
+      create: Type.Optional(Type.Boolean()),
+      locking: Type.Optional(Type.Boolean()),
+      delete: Type.Optional(Type.Boolean()),
+      move: Type.Optional(Type.Boolean()),
+      'run-tasks': Type.Optional(Type.Boolean()),
+    }),
+  ),
+};
+const CreateAttributes = Type.Object({ access: literals(PROJECT_ACCESS_LEVELS), ...PermissionAttributes });
+const UpdateAttributes = Type.Object({ access: Type.Optional(literals(PROJECT_ACCESS_LEVELS)), ...PermissionAttributes });
+
+function permissionsInput(a: Static<typeof UpdateAttributes>): teamProjectService.PermissionsInput {
+  const project = a['project-access'];
+  const workspace = a['workspace-access'];
+  return {
+    project: project && { settings: project.settings, teams: project.teams, variableSets: project['variable-sets'] },
+    workspace: workspace && {
+      runs: workspace.runs,
+      sentinelMocks: workspace['sentinel-mocks'],
+      stateVersions: workspace['state-versions'],
+      variables: workspace.variables,
+      create: workspace.create,
+      workspaceLocking: workspace.locking,
+      delete: workspace.delete,
+      move: workspace.move,
+      runTasks: workspace['run-tasks'],
+    },
+  };
+}
+
+export function serializeTeamProject(row: teamProjectService.TeamProject): ResourceObject {
+  const { permissions: p } = row;
+  const w = p.workspace;
+  return resource(
+    'team-projects',
+    row.id,
+    {
+      access: row.access,
+      'project-access': { settings: p.settings, teams: p.teams, 'variable-sets': p.variableSets },
+      'workspace-access': {
+        create: w.create,
+        move: w.move,
+        locking: w.workspaceLocking,
+        delete: w.delete,
+        runs: w.runs,
+        variables: w.variables,
+        'state-versions': w.stateVersions,
+        'sentinel-mocks': w.sentinelMocks,
+        'run-tasks': w.runTasks,
+      },
+    },
+    {
+      team: { data: { id: row.teamId, type: 'teams' }, links: { related: teamPath(row.teamId) } },
+      project: { data: { id: row.projectId, type: 'projects' }, links: { related: `/api/v2/projects/${encodeURIComponent(row.projectId)}` } },
+    },
+    { self: `/api/v2/team-projects/${encodeURIComponent(row.id)}` },
+  );
+}
+
+function required(id: string | undefined, name: string): string {
+  if (id === undefined) throw new InvalidError(`relationships.${name} is required`, { pointer: `/data/relationships/${name}` });
+  return id;
+}
+
+interface AccessParams {
+  id: string;
+}
+
+export async function teamProjectRoutes(app: FastifyInstance): Promise<void> {
+  app.get('/api/v2/team-projects', async (request, reply) => {
+    const ctx = request.ctx;
+    const query = request.query as Query;
+    const page = parsePage(query);
+    const { rows, total } = await teamProjectService.list(ctx, queryString(query, 'filter[project][id]'), page);
+    return reply.send(document(rows.map(serializeTeamProject), paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total)));
+  });
+
+  // 200, as project-team-access.mdx "Add Team Access to a Project" documents.
+  app.post('/api/v2/team-projects', async (request, reply) => {
+    const { attributes, relationships } = parseResourceBody(request.body, 'team-projects', CreateAttributes);
+    const row = await teamProjectService.create(request.ctx, {
+      projectId: required(relationshipId(relationships, 'project', 'projects'), 'project'),
+      teamId: required(relationshipId(relationships, 'team', 'teams'), 'team'),
+      access: attributes.access,
+      permissions: permissionsInput(attributes),
+    });
+    return reply.send(document(serializeTeamProject(row)));
+  });
+
+  app.get<{ Params: AccessParams }>('/api/v2/team-projects/:id', async (request, reply) => {
+    return reply.send(document(serializeTeamProject(await teamProjectService.show(request.ctx, request.params.id))));
+  });
+
+  app.patch<{ Params: AccessParams }>('/api/v2/team-projects/:id', async (request, reply) => {
+    const { attributes } = parseResourceBody(request.body, 'team-projects', UpdateAttributes);
+    const row = await teamProjectService.update(request.ctx, request.params.id, attributes.access, permissionsInput(attributes));
+    return reply.send(document(serializeTeamProject(row)));
+  });
+
+  app.delete<{ Params: AccessParams }>('/api/v2/team-projects/:id', async (request, reply) => {
+    await teamProjectService.destroy(request.ctx, request.params.id);
+    return reply.code(204).send();
+  });
+}

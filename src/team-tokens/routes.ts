@@ -1,0 +1,89 @@
+import type { FastifyInstance } from 'fastify';
+import { parseTokenRequest, serializeToken } from '../auth/token-resource.js';
+import { InvalidError } from '../errors.js';
+import { parseLinkageIds } from '../jsonapi/body.js';
+import { document } from '../jsonapi/document.js';
+import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { type Query, queryString } from '../jsonapi/query.js';
+import * as teamTokenService from './service.js';
+
+interface TeamParams {
+  team_id: string;
+}
+
+interface OrganizationParams {
+  organization_name: string;
+}
+
+interface TokenParams {
+  id: string;
+}
+
+const SORT_FIELDS: readonly teamTokenService.TeamTokenSortField[] = ['team-name', 'created-by', 'expired-at', 'last-used-at'];
+
+/** `sort`: a field, `-` for descending; by default ascending expiration ("Legacy team tokens", "List team tokens"). */
+function parseSort(query: Query): teamTokenService.ListOptions['sort'] {
+  const raw = queryString(query, 'sort') ?? 'expired-at';
+  const field = raw.replace(/^-/, '') as teamTokenService.TeamTokenSortField;
+  if (!SORT_FIELDS.includes(field)) throw new InvalidError(`sort must be one of ${SORT_FIELDS.join(', ')}, optionally with a leading -`, { parameter: 'sort' });
+  return { field, descending: raw.startsWith('-') };
+}
+
+export async function teamTokenRoutes(app: FastifyInstance): Promise<void> {
+  const legacy = '/api/v2/teams/:team_id/authentication-token';
+
+  app.post<{ Params: TeamParams }>(legacy, async (request, reply) => {
+    const { expiredAt } = parseTokenRequest(request.body);
+    const { token, secret } = await teamTokenService.generate(request.ctx, request.params.team_id, { description: null, expiredAt });
+    return reply.code(201).send(document(serializeToken(token, secret)));
+  });
+
+  app.get<{ Params: TeamParams }>(legacy, async (request, reply) => {
+    return reply.send(document(serializeToken(await teamTokenService.showLegacy(request.ctx, request.params.team_id))));
+  });
+
+  app.delete<{ Params: TeamParams }>(legacy, async (request, reply) => {
+    await teamTokenService.destroyLegacy(request.ctx, request.params.team_id);
+    return reply.code(204).send();
+  });
+
+  app.post<{ Params: TeamParams }>('/api/v2/teams/:team_id/authentication-tokens', async (request, reply) => {
+    const { description, expiredAt } = parseTokenRequest(request.body);
+    const input = { description: teamTokenService.requireDescription(description), expiredAt };
+    const { token, secret } = await teamTokenService.generate(request.ctx, request.params.team_id, input);
+    return reply.code(201).send(document(serializeToken(token, secret)));
+  });
+
+  app.get<{ Params: OrganizationParams }>('/api/v2/organizations/:organization_name/team-tokens', async (request, reply) => {
+    const ctx = request.ctx;
+    const query = request.query as Query;
+    const page = parsePage(query);
+    const { tokens, total } = await teamTokenService.listForOrganization(ctx, request.params.organization_name, {
+      search: queryString(query, 'q'),
+      sort: parseSort(query),
+      page,
+    });
+    return reply.send(
+      document(
+        tokens.map((t) => serializeToken(t)),
+        paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total),
+      ),
+    );
+  });
+
+  app.delete<{ Params: OrganizationParams }>('/api/v2/organizations/:organization_name/team-tokens', async (request, reply) => {
+    const ids = parseLinkageIds(request.body, 'authentication-tokens', '', 'bad-request');
+    await teamTokenService.destroyMany(request.ctx, request.params.organization_name, ids);
+    return reply.code(204).send();
+  });
+
+  // User tokens and team tokens share these paths (user-tokens.mdx, team-tokens.mdx).
+  app.get<{ Params: TokenParams }>('/api/v2/authentication-tokens/:id', async (request, reply) => {
+    return reply.send(document(serializeToken(await teamTokenService.showAny(request.ctx, request.params.id))));
+  });
+
+  app.delete<{ Params: TokenParams }>('/api/v2/authentication-tokens/:id', async (request, reply) => {
+    await teamTokenService.destroyAny(request.ctx, request.params.id);
+    return reply.code(204).send();
+  });
+}

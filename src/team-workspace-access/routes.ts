@@ -1,0 +1,109 @@
+import { type Static, Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { WORKSPACE_ACCESS_LEVELS } from '../auth/permissions.js';
+import { InvalidError } from '../errors.js';
+import { parseResourceBody, relationshipId } from '../jsonapi/body.js';
+import { document, type ResourceObject, resource } from '../jsonapi/document.js';
+import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { type Query, queryString } from '../jsonapi/query.js';
+import { teamPath } from '../teams/serialize.js';
+import * as teamWorkspaceService from './service.js';
+
+const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
+
+/** The fine-grained attributes (team-access.mdx "Add Team Access to a Workspace"). */
+const PermissionAttributes = {
+  runs: Type.Optional(literals(['read', 'plan', 'apply'])),
+  variables: Type.Optional(literals(['none', 'read', 'write'])),
+  'state-versions': Type.Optional(literals(['none', 'read-outputs', 'read', 'write'])),
+  'sentinel-mocks': Type.Optional(literals(['none', 'read'])),
+  'workspace-locking': Type.Optional(Type.Boolean()),
+  'run-tasks': Type.Optional(Type.Boolean()),
+};
+const CreateAttributes = Type.Object({ access: literals(WORKSPACE_ACCESS_LEVELS), ...PermissionAttributes });
+const UpdateAttributes = Type.Object({ access: Type.Optional(literals(WORKSPACE_ACCESS_LEVELS)), ...PermissionAttributes });
+
+function permissionsInput(a: Static<typeof UpdateAttributes>): teamWorkspaceService.PermissionsInput {
+  return {
+    runs: a.runs,
+    variables: a.variables,
+    stateVersions: a['state-versions'],
+    sentinelMocks: a['sentinel-mocks'],
+    workspaceLocking: a['workspace-locking'],
+    runTasks: a['run-tasks'],
+  };
+}
+
+export function serializeTeamWorkspace(row: teamWorkspaceService.TeamWorkspace): ResourceObject {
+  const p = row.permissions;
+  return resource(
+    'team-workspaces',
+    row.id,
+    {
+      access: row.access,
+      runs: p.runs,
+      variables: p.variables,
+      'state-versions': p.stateVersions,
+      'sentinel-mocks': p.sentinelMocks,
+      'workspace-locking': p.workspaceLocking,
+      'run-tasks': p.runTasks,
+    },
+    {
+      team: { data: { id: row.teamId, type: 'teams' }, links: { related: teamPath(row.teamId) } },
+      workspace: {
+        data: { id: row.workspaceId, type: 'workspaces' },
+        links: { related: `/api/v2/organizations/${encodeURIComponent(row.organizationName)}/workspaces/${encodeURIComponent(row.workspaceName)}` },
+      },
+    },
+    { self: `/api/v2/team-workspaces/${encodeURIComponent(row.id)}` },
+  );
+}
+
+function required(id: string | undefined, name: string): string {
+  if (id === undefined) throw new InvalidError(`relationships.${name} is required`, { pointer: `/data/relationships/${name}` });
+  return id;
+}
+
+interface AccessParams {
+  id: string;
+}
+
+export async function teamWorkspaceRoutes(app: FastifyInstance): Promise<void> {
+  app.get('/api/v2/team-workspaces', async (request, reply) => {
+    const ctx = request.ctx;
+    const query = request.query as Query;
+    const paginated = query['page[number]'] !== undefined || query['page[size]'] !== undefined;
+    const page = paginated ? parsePage(query) : undefined;
+    const filter = { workspaceId: queryString(query, 'filter[workspace][id]'), teamId: queryString(query, 'filter[team][id]') };
+    const { rows, total } = await teamWorkspaceService.list(ctx, filter, page);
+    const parts = page ? paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total) : {};
+    return reply.send(document(rows.map(serializeTeamWorkspace), parts));
+  });
+
+  // 200, as team-access.mdx "Add Team Access to a Workspace" documents (the OpenAPI says 201; go-tfe accepts both).
+  app.post('/api/v2/team-workspaces', async (request, reply) => {
+    const { attributes, relationships } = parseResourceBody(request.body, 'team-workspaces', CreateAttributes);
+    const row = await teamWorkspaceService.create(request.ctx, {
+      workspaceId: required(relationshipId(relationships, 'workspace', 'workspaces'), 'workspace'),
+      teamId: required(relationshipId(relationships, 'team', 'teams'), 'team'),
+      access: attributes.access,
+      permissions: permissionsInput(attributes),
+    });
+    return reply.send(document(serializeTeamWorkspace(row)));
+  });
+
+  app.get<{ Params: AccessParams }>('/api/v2/team-workspaces/:id', async (request, reply) => {
+    return reply.send(document(serializeTeamWorkspace(await teamWorkspaceService.show(request.ctx, request.params.id))));
+  });
+
+  app.patch<{ Params: AccessParams }>('/api/v2/team-workspaces/:id', async (request, reply) => {
+    const { attributes } = parseResourceBody(request.body, 'team-workspaces', UpdateAttributes);
+    const row = await teamWorkspaceService.update(request.ctx, request.params.id, attributes.access, permissionsInput(attributes));
+    return reply.send(document(serializeTeamWorkspace(row)));
+  });
+
+  app.delete<{ Params: AccessParams }>('/api/v2/team-workspaces/:id', async (request, reply) => {
+    await teamWorkspaceService.destroy(request.ctx, request.params.id);
+    return reply.code(204).send();
+  });
+}

@@ -1,0 +1,106 @@
+import { type TBoolean, Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ORGANIZATION_ACCESS_FLAGS, type OrganizationAccessFlag } from '../auth/permissions.js';
+import { parseResourceBody } from '../jsonapi/body.js';
+import { document, type ResourceObject } from '../jsonapi/document.js';
+import { parseInclude, visibleOnly } from '../jsonapi/include.js';
+import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { type Query, queryList, queryString } from '../jsonapi/query.js';
+import { serializeMembership } from '../organization-memberships/serialize.js';
+import * as membershipService from '../organization-memberships/service.js';
+import { serializeUser } from '../users/routes.js';
+import * as userService from '../users/service.js';
+import { serializeTeam } from './serialize.js';
+import * as teamService from './service.js';
+
+/** teams.mdx "Available Related Resources". */
+const INCLUDES = ['users', 'organization-memberships'] as const;
+
+const OrganizationAccessAttributes = Type.Partial(
+  Type.Object(Object.fromEntries(ORGANIZATION_ACCESS_FLAGS.map((flag) => [flag, Type.Boolean()])) as Record<OrganizationAccessFlag, TBoolean>),
+);
+
+const TeamAttributes = Type.Object({
+  name: Type.Optional(Type.String()),
+  'sso-team-id': Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  visibility: Type.Optional(Type.Union([Type.Literal('secret'), Type.Literal('organization')])),
+  'allow-member-token-management': Type.Optional(Type.Boolean()),
+  // The update table of teams.mdx names it so; its samples, the OpenAPI schema and go-tfe say allow-member-token-management.
+  'allow-team-token-management': Type.Optional(Type.Boolean()),
+  'organization-access': Type.Optional(OrganizationAccessAttributes),
+});
+
+function teamInput(body: unknown): teamService.TeamInput {
+  const { attributes: a } = parseResourceBody(body, 'teams', TeamAttributes);
+  return {
+    name: a.name,
+    visibility: a.visibility,
+    ssoTeamId: a['sso-team-id'],
+    allowMemberTokenManagement: a['allow-member-token-management'] ?? a['allow-team-token-management'],
+    organizationAccess: a['organization-access'],
+  };
+}
+
+async function included(request: FastifyRequest, views: teamService.TeamView[]): Promise<ResourceObject[]> {
+  const ctx = request.ctx;
+  const include = parseInclude(request.query as Query, INCLUDES);
+  const resources: ResourceObject[] = [];
+  if (include.has('users')) {
+    for (const userId of new Set(views.flatMap((v) => v.userIds))) {
+      const user = await visibleOnly(() => userService.show(ctx, userId));
+      if (user) resources.push(serializeUser(user));
+    }
+  }
+  if (include.has('organization-memberships')) {
+    const memberships = await membershipService.visibleViews(ctx, [...new Set(views.flatMap((v) => v.membershipIds))]);
+    resources.push(...memberships.map(serializeMembership));
+  }
+  return resources;
+}
+
+async function teamDocument(request: FastifyRequest, view: teamService.TeamView) {
+  return document(serializeTeam(view), { included: await included(request, [view]) });
+}
+
+interface OrganizationParams {
+  organization_name: string;
+}
+
+interface TeamParams {
+  team_id: string;
+}
+
+export async function teamRoutes(app: FastifyInstance): Promise<void> {
+  app.get<{ Params: OrganizationParams }>('/api/v2/organizations/:organization_name/teams', async (request, reply) => {
+    const ctx = request.ctx;
+    const query = request.query as Query;
+    const page = parsePage(query);
+    const { views, total } = await teamService.list(ctx, request.params.organization_name, {
+      search: queryString(query, 'q'),
+      names: queryList(query, 'filter[names]'),
+      page,
+    });
+    const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total);
+    return reply.send(document(views.map(serializeTeam), { included: await included(request, views), ...parts }));
+  });
+
+  // 200, not 201: the status table of teams.mdx "Create a Team" and the OpenAPI createTeam both say so.
+  app.post<{ Params: OrganizationParams }>('/api/v2/organizations/:organization_name/teams', async (request, reply) => {
+    const view = await teamService.create(request.ctx, request.params.organization_name, teamInput(request.body));
+    return reply.send(await teamDocument(request, view));
+  });
+
+  app.get<{ Params: TeamParams }>('/api/v2/teams/:team_id', async (request, reply) => {
+    return reply.send(await teamDocument(request, await teamService.show(request.ctx, request.params.team_id)));
+  });
+
+  app.patch<{ Params: TeamParams }>('/api/v2/teams/:team_id', async (request, reply) => {
+    const view = await teamService.update(request.ctx, request.params.team_id, teamInput(request.body));
+    return reply.send(await teamDocument(request, view));
+  });
+
+  app.delete<{ Params: TeamParams }>('/api/v2/teams/:team_id', async (request, reply) => {
+    await teamService.destroy(request.ctx, request.params.team_id);
+    return reply.code(204).send();
+  });
+}

@@ -1,0 +1,310 @@
+import assert from 'node:assert/strict';
+import { before, it } from 'node:test';
+import { type Member, TeamWorld, unique } from '../src/teams/testing.js';
+import { forEachDatabase, type TestServer } from './harness.js';
+
+/**
+ * The permission matrix (issue 7): every endpoint × every kind of caller → the documented status, from
+ * the one table MATRIX below. A new endpoint joins it with one line:
+ *   row('GET', (f) => `/workspaces/${f.workspace.id}/things`, 200, READERS),
+ * the callers listed get the success status, everyone else a 404 (hidden, seeds/000), a bad token a 401,
+ * and `also` names the exceptions the docs give (403 for force delete).
+ */
+
+/** The callers: the roles, a team at each workspace and project access level (on the fixture's workspace and project), and outsiders. */
+const SUBJECTS = [
+  'owner',
+  'admin',
+  'ownersToken',
+  'orgToken',
+  'wsRead',
+  'wsPlan',
+  'wsWrite',
+  'wsAdmin',
+  'wsCustom',
+  'teamToken',
+  'prjRead',
+  'prjWrite',
+  'prjMaintain',
+  'prjAdmin',
+  'prjCustom',
+  'member',
+  'stranger',
+  'bad',
+] as const;
+type Subject = (typeof SUBJECTS)[number];
+
+const WORKSPACE_LEVELS: Record<string, Record<string, unknown>> = {
+  wsRead: { access: 'read' },
+  wsPlan: { access: 'plan' },
+  wsWrite: { access: 'write' },
+  wsAdmin: { access: 'admin' },
+  wsCustom: { access: 'custom', runs: 'plan', variables: 'write', 'state-versions': 'read-outputs', 'workspace-locking': true },
+};
+const PROJECT_LEVELS: Record<string, Record<string, unknown>> = {
+  prjRead: { access: 'read' },
+  prjWrite: { access: 'write' },
+  prjMaintain: { access: 'maintain' },
+  prjAdmin: { access: 'admin' },
+  prjCustom: {
+    access: 'custom',
+    'project-access': { settings: 'update', teams: 'read' },
+    'workspace-access': { runs: 'read', variables: 'read', create: true },
+  },
+};
+
+// Groups of callers, by what the permission model gives them.
+/** Owners: the owners team's members and token, and site admins. */
+const OWNERS = 'owner admin ownersToken';
+/** Who acts as an owner on most endpoints: the organization token too. */
+const ORG = `${OWNERS} orgToken`;
+/** `teamToken` is the token of the wsWrite team. */
+const WS_TEAMS = 'wsRead wsPlan wsWrite wsAdmin wsCustom teamToken';
+const PRJ_TEAMS = 'prjRead prjWrite prjMaintain prjAdmin prjCustom';
+/** Whoever reads the fixture's workspace (and so its project). */
+const READERS = `${ORG} ${WS_TEAMS} ${PRJ_TEAMS}`;
+/** Everyone in the organization, with access or not. */
+const IN_ORG = `${READERS} member`;
+/** Workspace admins of the fixture's workspace. */
+const WS_ADMINS = `${ORG} wsAdmin prjMaintain prjAdmin`;
+/** Users (tokens of users), anywhere. */
+const USERS = 'owner admin wsRead wsPlan wsWrite wsAdmin wsCustom prjRead prjWrite prjMaintain prjAdmin prjCustom member stranger';
+
+/** The world the rows act on, and fresh resources for the rows that consume one per call. */
+interface Fixture {
+  org: string;
+  project: string;
+  workspace: { id: string; name: string };
+  /** A visible team none of the callers is in, with a legacy token. */
+  team: string;
+  /** The membership of a user who is none of the callers. */
+  membership: string;
+  varset: string;
+  fresh: {
+    name(prefix: string): string;
+    team(): Promise<string>;
+    user(): Promise<{ id: string; username: string }>;
+    member(): Promise<Member>;
+    membership(): Promise<string>;
+    workspace(): Promise<string>;
+    project(): Promise<string>;
+  };
+  /** A request as the owner, for set-up and clean-up around a call. */
+  asOwner(method: string, path: string, body?: unknown): Promise<unknown>;
+}
+
+interface Row {
+  method: string;
+  /** With placeholders for the fixture's resources (PLACEHOLDERS): `/workspaces/:workspace/vars`. */
+  path: string;
+  status: number;
+  allowed: string;
+  body?: ((f: Fixture) => unknown) | undefined;
+  /** Statuses other than `status` and 404 that the docs give some callers. */
+  also?: Partial<Record<Subject, number>> | undefined;
+  /** Run as the owner before and after every call (locks). */
+  before?: ((f: Fixture) => Promise<unknown>) | undefined;
+  after?: ((f: Fixture) => Promise<unknown>) | undefined;
+}
+
+function row(method: string, path: Row['path'], status: number, allowed: string, extra: Omit<Row, 'method' | 'path' | 'status' | 'allowed'> = {}): Row {
+  return { method, path, status, allowed, ...extra };
+}
+
+const doc = (type: string, attributes: Record<string, unknown>, relationships?: Record<string, unknown>) => ({
+  data: { type, attributes, ...(relationships ? { relationships } : {}) },
+});
+const link = (type: string, id: string) => ({ data: { type, id } });
+const forceUnlock = (f: Fixture) => f.asOwner('POST', `/workspaces/${f.workspace.id}/actions/force-unlock`);
+
+const MATRIX: Row[] = [
+  // Organizations
+  row('GET', '/organizations/:org', 200, IN_ORG),
+  row('PATCH', '/organizations/:org', 200, OWNERS, { body: (f) => doc('organizations', { email: `${f.org}@example.com` }) }),
+  row('GET', '/organizations/:org/entitlement-set', 200, IN_ORG),
+  row('GET', '/organizations/:org/authentication-token', 200, ORG),
+  // Memberships
+  row('GET', '/organizations/:org/organization-memberships', 200, ORG),
+  row('POST', '/organizations/:org/organization-memberships', 201, ORG, {
+    body: async (f) => doc('organization-memberships', { email: `${(await f.fresh.user()).username}@example.com` }),
+  }),
+  row('GET', '/organization-memberships/:membership', 200, ORG),
+  row('DELETE', '/organization-memberships/:fresh-membership', 204, ORG),
+  row('GET', '/organization-memberships', 200, USERS),
+  // Teams, members and tokens
+  row('GET', '/organizations/:org/teams', 200, IN_ORG),
+  row('POST', '/organizations/:org/teams', 200, ORG, { body: (f) => doc('teams', { name: f.fresh.name('t'), visibility: 'organization' }) }),
+  row('GET', '/teams/:team', 200, IN_ORG),
+  row('PATCH', '/teams/:team', 200, ORG, { body: (f) => doc('teams', { 'sso-team-id': f.fresh.name('sso') }) }),
+  row('DELETE', '/teams/:fresh-team', 204, ORG),
+  row('POST', '/teams/:team/relationships/users', 204, ORG, { body: async (f) => ({ data: [{ type: 'users', id: (await f.fresh.member()).username }] }) }),
+  row('GET', '/teams/:team/authentication-token', 200, ORG),
+  row('POST', '/teams/:team/authentication-tokens', 201, ORG, { body: (f) => doc('authentication-tokens', { description: f.fresh.name('d') }) }),
+  row('GET', '/organizations/:org/team-tokens', 200, ORG),
+  // Team access
+  row('GET', '/team-workspaces?filter%5Bworkspace%5D%5Bid%5D=:workspace', 200, READERS),
+  row('POST', '/team-workspaces', 200, WS_ADMINS, {
+    body: async (f) => doc('team-workspaces', { access: 'read' }, { workspace: link('workspaces', f.workspace.id), team: link('teams', await f.fresh.team()) }),
+  }),
+  row('GET', '/team-projects?filter%5Bproject%5D%5Bid%5D=:project', 200, READERS),
+  row('POST', '/team-projects', 200, `${ORG} prjAdmin`, {
+    body: async (f) => doc('team-projects', { access: 'read' }, { project: link('projects', f.project), team: link('teams', await f.fresh.team()) }),
+  }),
+  // Projects
+  row('GET', '/organizations/:org/projects', 200, IN_ORG),
+  row('POST', '/organizations/:org/projects', 201, ORG, { body: (f) => doc('projects', { name: f.fresh.name('p') }) }),
+  row('GET', '/projects/:project', 200, READERS),
+  row('PATCH', '/projects/:project', 200, `${ORG} prjAdmin prjCustom`, { body: (f) => doc('projects', { description: f.fresh.name('d') }) }),
+  row('DELETE', '/projects/:fresh-project', 204, ORG),
+  // Workspaces
+  row('GET', '/organizations/:org/workspaces', 200, IN_ORG),
+  row('POST', '/organizations/:org/workspaces', 201, `${ORG} prjMaintain prjAdmin prjCustom`, {
+    body: (f) => doc('workspaces', { name: f.fresh.name('w') }, { project: link('projects', f.project) }),
+  }),
+  row('GET', '/workspaces/:workspace', 200, READERS),
+  row('GET', '/organizations/:org/workspaces/:workspace-name', 200, READERS),
+  row('PATCH', '/workspaces/:workspace', 200, WS_ADMINS, { body: (f) => doc('workspaces', { description: f.fresh.name('d') }) }),
+  row('POST', '/workspaces/:fresh-workspace/actions/safe-delete', 204, `${ORG} prjMaintain prjAdmin`),
+  // Force delete: owners only; others who may delete get 403 (workspaces.mdx "Force Delete a workspace").
+  row('DELETE', '/workspaces/:fresh-workspace', 204, OWNERS, { also: { orgToken: 403, prjMaintain: 403, prjAdmin: 403 } }),
+  // Locks (organization tokens cannot lock, api-tokens.mdx)
+  row('POST', '/workspaces/:workspace/actions/lock', 200, `${OWNERS} wsWrite wsAdmin wsCustom teamToken prjWrite prjMaintain prjAdmin`, { after: forceUnlock }),
+  row('POST', '/workspaces/:workspace/actions/force-unlock', 200, `${OWNERS} wsAdmin prjMaintain prjAdmin`, {
+    before: (f) => f.asOwner('POST', `/workspaces/${f.workspace.id}/actions/lock`),
+    after: forceUnlock,
+  }),
+  // Variables
+  row('GET', '/workspaces/:workspace/vars', 200, READERS),
+  row('GET', '/vars?filter%5Borganization%5D%5Bname%5D=:org&filter%5Bworkspace%5D%5Bname%5D=:workspace-name', 200, READERS),
+  row('POST', '/workspaces/:workspace/vars', 201, `${ORG} wsWrite wsAdmin wsCustom teamToken prjWrite prjMaintain prjAdmin`, {
+    body: (f) => doc('vars', { key: f.fresh.name('k').replace(/-/g, '_'), value: 'v', category: 'terraform' }),
+  }),
+  // Variable sets
+  row('GET', '/organizations/:org/varsets', 200, ORG),
+  row('POST', '/organizations/:org/varsets', 201, ORG, { body: (f) => doc('varsets', { name: f.fresh.name('vs') }) }),
+  row('GET', '/varsets/:varset', 200, ORG),
+  row('GET', '/workspaces/:workspace/varsets', 200, READERS),
+  row('GET', '/projects/:project/varsets', 200, `${ORG} prjAdmin`),
+  // Tags
+  row('GET', '/organizations/:org/tags', 200, ORG),
+  row('GET', '/workspaces/:workspace/relationships/tags', 200, READERS),
+  row('POST', '/workspaces/:workspace/relationships/tags', 204, WS_ADMINS, {
+    body: (f) => ({ data: [{ type: 'tags', attributes: { name: f.fresh.name('tag') } }] }),
+  }),
+  row('GET', '/workspaces/:workspace/tag-bindings', 200, READERS),
+];
+
+/** The path placeholders: the fixture's resources, and `:fresh-…` ones created anew for every call that consumes one. */
+const PLACEHOLDERS: Record<string, (f: Fixture) => string | Promise<string>> = {
+  org: (f) => f.org,
+  project: (f) => f.project,
+  workspace: (f) => f.workspace.id,
+  'workspace-name': (f) => f.workspace.name,
+  team: (f) => f.team,
+  membership: (f) => f.membership,
+  varset: (f) => f.varset,
+  'fresh-team': (f) => f.fresh.team(),
+  'fresh-membership': (f) => f.fresh.membership(),
+  'fresh-workspace': (f) => f.fresh.workspace(),
+  'fresh-project': (f) => f.fresh.project(),
+};
+
+async function resolvePath(template: string, f: Fixture): Promise<string> {
+  let path = template;
+  for (const [, name] of template.matchAll(/:([a-z-]+)/g)) {
+    const resolve = PLACEHOLDERS[name as string];
+    assert.ok(resolve, `unknown placeholder :${name}`);
+    path = path.replace(`:${name}`, await resolve(f));
+  }
+  return path;
+}
+
+function expected(r: Row, subject: Subject): number {
+  if (subject === 'bad') return 401;
+  return r.also?.[subject] ?? (r.allowed.split(' ').includes(subject) ? r.status : 404);
+}
+
+/** An organization with a project, a workspace in it, a team at each access level and a member of each. */
+async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; tokens: Record<Subject, string> }> {
+  const w = new TeamWorld(server);
+  await w.setUp();
+  const project = await w.createProject();
+  const workspace = await w.createWorkspace(project);
+  const tokens: Partial<Record<Subject, string>> = {
+    owner: w.ownerToken,
+    admin: server.adminToken,
+    ownersToken: await w.teamToken(w.ownersTeamId),
+    orgToken: w.orgToken,
+    member: (await w.member()).token,
+    stranger: w.strangerToken,
+    bad: 'not-a-token',
+  };
+  for (const [subject, attributes] of Object.entries(WORKSPACE_LEVELS)) {
+    const team = await w.createTeam();
+    await w.grantWorkspace(team.id, workspace.id, attributes);
+    tokens[subject as Subject] = (await w.member([team.id])).token;
+    if (subject === 'wsWrite') tokens.teamToken = await w.teamToken(team.id);
+  }
+  for (const [subject, attributes] of Object.entries(PROJECT_LEVELS)) {
+    const team = await w.createTeam();
+    await w.grantProject(team.id, project, attributes);
+    tokens[subject as Subject] = (await w.member([team.id])).token;
+  }
+  const team = (await w.createTeam({ visibility: 'organization' })).id;
+  await w.teamToken(team);
+  const varset = await w.api('POST', `/organizations/${w.org}/varsets`, w.ownerToken, doc('varsets', { name: unique('vs') }));
+  assert.equal(varset.status, 201, varset.text);
+  const invite = async (): Promise<string> => {
+    const user = await server.createUser();
+    const res = await w.api(
+      'POST',
+      `/organizations/${w.org}/organization-memberships`,
+      w.ownerToken,
+      doc('organization-memberships', { email: `${user.username}@example.com` }),
+    );
+    assert.equal(res.status, 201, res.text);
+    return res.body.data.id;
+  };
+  const fixture: Fixture = {
+    org: w.org,
+    project,
+    workspace,
+    team,
+    membership: await invite(),
+    varset: varset.body.data.id,
+    fresh: {
+      name: unique,
+      team: async () => (await w.createTeam({ visibility: 'organization' })).id,
+      user: () => server.createUser(),
+      member: () => w.member(),
+      membership: invite,
+      workspace: async () => (await w.createWorkspace(project)).id,
+      project: () => w.createProject(),
+    },
+    asOwner: (method, path, body) => w.api(method, path, w.ownerToken, body),
+  };
+  return { fixture, tokens: tokens as Record<Subject, string> };
+}
+
+forEachDatabase('permission matrix', (server) => {
+  let world: Awaited<ReturnType<typeof buildWorld>>;
+  before(async () => {
+    world = await buildWorld(server);
+  });
+
+  for (const r of MATRIX) {
+    it(`${r.method} ${r.path}`, async () => {
+      const { fixture: f, tokens } = world;
+      const actual: Partial<Record<Subject, number>> = {};
+      const wanted: Partial<Record<Subject, number>> = {};
+      for (const subject of SUBJECTS) {
+        await r.before?.(f);
+        const res = await server.api(r.method, `/api/v2${await resolvePath(r.path, f)}`, { token: tokens[subject], body: await r.body?.(f) });
+        await r.after?.(f);
+        actual[subject] = res.status;
+        wanted[subject] = expected(r, subject);
+      }
+      assert.deepEqual(actual, wanted);
+    });
+  }
+});
