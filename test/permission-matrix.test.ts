@@ -67,6 +67,12 @@ const READERS = `${ORG} ${WS_TEAMS} ${PRJ_TEAMS}`;
 const IN_ORG = `${READERS} member`;
 /** Workspace admins of the fixture's workspace. */
 const WS_ADMINS = `${ORG} wsAdmin prjMaintain prjAdmin`;
+/** Who reads the fixture's state versions: not custom access limited to outputs. */
+const STATE_READERS = `${ORG} wsRead wsPlan wsWrite wsAdmin teamToken prjRead prjWrite prjMaintain prjAdmin`;
+/** Who reads runs: every access level, and custom access with runs ≥ read. */
+const RUN_READERS = `${OWNERS} orgToken ${WS_TEAMS} ${PRJ_TEAMS}`;
+/** Who queues plans: plan access and above, and custom access with runs ≥ plan. */
+const RUN_QUEUERS = `${OWNERS} wsPlan wsWrite wsAdmin wsCustom teamToken prjWrite prjMaintain prjAdmin`;
 /** Users (tokens of users), anywhere. */
 const USERS = 'owner admin wsRead wsPlan wsWrite wsAdmin wsCustom prjRead prjWrite prjMaintain prjAdmin prjCustom member stranger';
 
@@ -192,6 +198,13 @@ const MATRIX: Row[] = [
     body: (f) => ({ data: [{ type: 'tags', attributes: { name: f.fresh.name('tag') } }] }),
   }),
   row('GET', '/workspaces/:workspace/tag-bindings', 200, READERS),
+  // State (workspace "read" includes state versions; custom `read-outputs` does not, permissions.mdx)
+  row('GET', '/state-versions?filter%5Borganization%5D%5Bname%5D=:org&filter%5Bworkspace%5D%5Bname%5D=:workspace-name', 200, STATE_READERS),
+  row('GET', '/workspaces/:workspace/resources', 200, READERS),
+  // Configuration versions and runs (organization tokens cannot queue runs, api-tokens.mdx)
+  row('GET', '/workspaces/:workspace/configuration-versions', 200, READERS),
+  row('POST', '/workspaces/:workspace/configuration-versions', 201, RUN_QUEUERS, { body: () => doc('configuration-versions', { 'auto-queue-runs': false }) }),
+  row('GET', '/workspaces/:workspace/runs', 200, RUN_READERS),
 ];
 
 /** The path placeholders: the fixture's resources, and `:fresh-…` ones created anew for every call that consumes one. */
