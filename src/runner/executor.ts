@@ -24,11 +24,18 @@ type StopReason = 'canceled' | 'lease-lost' | 'shutdown';
 
 type Outcome = { kind: 'done'; finish: () => Promise<unknown> } | { kind: 'failed'; reason: string } | { kind: 'stopped' };
 
+function isExecutable(path: string): Promise<boolean> {
+  return access(path, constants.X_OK).then(
+    () => true,
+    () => false,
+  );
+}
+
 /** The executable on the server's PATH (or the path given), made absolute: the run's own PATH is minimal. */
 async function resolveBinary(binary: string): Promise<string> {
   const candidates = isAbsolute(binary) || binary.includes('/') ? [binary] : (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, binary));
   for (const candidate of candidates) {
-    if (await access(candidate, constants.X_OK).then(() => true, () => false)) return candidate;
+    if (await isExecutable(candidate)) return candidate;
   }
   throw new Error(`the terraform executable ${JSON.stringify(binary)} was not found (TERRACE_TERRAFORM_BINARY)`);
 }
@@ -36,7 +43,8 @@ async function resolveBinary(binary: string): Promise<string> {
 export class RunExecutor {
   private terraform: TerraformInstall | undefined;
   private readonly active = new Map<string, { stop: (reason: StopReason) => void; done: Promise<void> }>();
-  private filling = false;
+  /** The claiming loop in progress, if any. */
+  private filling: Promise<void> | undefined;
   private refillRequested = false;
   private stopping = false;
   private timer: NodeJS.Timeout | undefined;
@@ -67,6 +75,8 @@ export class RunExecutor {
     this.stopping = true;
     clearInterval(this.timer);
     await this.unlisten?.();
+    // A claim in flight registers its phase before this goes on.
+    await this.filling;
     for (const job of this.active.values()) job.stop('shutdown');
     await Promise.allSettled([...this.active.values()].map((job) => job.done));
   }
@@ -76,11 +86,10 @@ export class RunExecutor {
       this.refillRequested = true;
       return;
     }
-    this.filling = true;
-    this.fill()
+    this.filling = this.fill()
       .catch((err: unknown) => this.deps.log.error({ err }, 'runner: claim failed'))
       .finally(() => {
-        this.filling = false;
+        this.filling = undefined;
         if (this.refillRequested && !this.stopping) {
           this.refillRequested = false;
           this.wake();
@@ -98,13 +107,15 @@ export class RunExecutor {
         reason ??= why;
         controller.abort();
       };
-      const done = this.execute(claim, controller.signal, () => reason)
-        .catch((err: unknown) => this.deps.log.error({ err, runId: claim.run.id }, 'runner: phase failed'))
+      // Registered before the phase starts, so that its watchers (and stop()) find it.
+      const job = { stop, done: Promise.resolve() };
+      this.active.set(claim.run.id, job);
+      job.done = this.execute(claim, controller.signal, () => reason)
+        .catch((err: unknown) => this.deps.log.error({ err, runId: claim.run.id }, 'runner: the phase could not be finished'))
         .finally(() => {
           this.active.delete(claim.run.id);
           if (!this.stopping) this.wake();
         });
-      this.active.set(claim.run.id, { stop, done });
     }
   }
 
@@ -112,6 +123,9 @@ export class RunExecutor {
     const { deps } = this;
     const { run, phase } = claim;
     const stop = (why: StopReason) => this.active.get(run.id)?.stop(why);
+    const record = phase === 'plan' ? await phaseStore.findPlan(deps.db, { runId: run.id }) : await phaseStore.findApply(deps.db, { runId: run.id });
+    if (!record) throw new Error(`run ${run.id} has no ${phase}`);
+    const log = new PhaseLog(deps, phase === 'plan' ? 'plans' : 'applies', record.id, run.id);
     const watchers = [
       setInterval(() => {
         runnerService.renewLease(deps.db, run.id).then(
@@ -126,15 +140,12 @@ export class RunExecutor {
         );
       }, CANCEL_CHECK_MS),
     ];
-
-    const plan = await phaseStore.findPlan(deps.db, { runId: run.id });
-    const record = phase === 'plan' ? plan : await phaseStore.findApply(deps.db, { runId: run.id });
-    if (!plan || !record) throw new Error(`run ${run.id} has no ${phase}`);
-    const log = new PhaseLog(deps, phase === 'plan' ? 'plans' : 'applies', record.id, run.id);
     let outcome: Outcome;
     let json = false;
     try {
-      const setup = { deps, terraform: this.terraform as TerraformInstall, run, phase, planId: plan.id, log, signal };
+      const planId = phase === 'plan' ? record.id : (await phaseStore.findPlan(deps.db, { runId: run.id }))?.id;
+      if (!planId) throw new PhaseFailure(`run ${run.id} has no plan`);
+      const setup = { deps, terraform: this.terraform as TerraformInstall, run, phase, planId, log, signal };
       outcome = await withPhaseJob(setup, async (job) => {
         json = job.json;
         if (phase === 'plan') {
@@ -157,7 +168,10 @@ export class RunExecutor {
 
     const why = stopReason();
     if (outcome.kind === 'stopped' && why !== 'canceled') {
-      outcome = { kind: 'failed', reason: why === 'shutdown' ? `the server stopped during the ${phase}` : `the run was taken away from this runner during the ${phase}` };
+      outcome = {
+        kind: 'failed',
+        reason: why === 'shutdown' ? `the server stopped during the ${phase}` : `the run was taken away from this runner during the ${phase}`,
+      };
     }
     if (outcome.kind === 'failed') log.line(errorLine(outcome.reason, json));
     if (outcome.kind === 'stopped') log.line(json ? diagnosticLine('warning', 'The run was canceled') : 'The run was canceled.');

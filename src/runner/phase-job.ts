@@ -149,9 +149,11 @@ export async function withPhaseJob<T>(setup: PhaseSetup, work: (job: PhaseJob) =
     throwIfStopped(setup.signal);
     await extract(deps, run, workdir.configDir);
     const dir = workingDirectory(workdir.configDir, workspace.workingDirectory);
-    await writeFile(join(dir, BACKEND_OVERRIDE_FILE), backendOverride(deps.config.hostname, workspace.organizationName, workspace.name)).catch((err: NodeJS.ErrnoException) => {
-      throw err.code === 'ENOENT' ? new PhaseFailure(`the working directory ${JSON.stringify(workspace.workingDirectory)} is not in the configuration`) : err;
-    });
+    await writeFile(join(dir, BACKEND_OVERRIDE_FILE), backendOverride(deps.config.hostname, workspace.organizationName, workspace.name)).catch(
+      (err: NodeJS.ErrnoException) => {
+        throw err.code === 'ENOENT' ? new PhaseFailure(`the working directory ${JSON.stringify(workspace.workingDirectory)} is not in the configuration`) : err;
+      },
+    );
 
     const variables = await effectiveVariables(deps, workspace.id, variablesOf(deps, run));
     token = await runToken.create(deps.db, run, new Date(deadline + 3600_000));

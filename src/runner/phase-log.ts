@@ -58,9 +58,15 @@ export class PhaseLog {
     const chunk = { offset: this.offset, data };
     const seq = this.seq++;
     this.offset += data.length;
-    this.writes = this.writes.then(() =>
-      this.failure ? undefined : logStore.appendChunk(this.deps.db, { id: this.phaseId, runId: this.runId }, seq, chunk).catch((err: unknown) => void (this.failure = err)),
-    );
+    this.writes = this.writes.then(async () => {
+      if (this.failure) return;
+      try {
+        await logStore.appendChunk(this.deps.db, { id: this.phaseId, runId: this.runId }, seq, chunk);
+      } catch (err) {
+        // Later chunks would leave a gap: the log stops here, and close() reports it.
+        this.failure = err;
+      }
+    });
   }
 
   /** Reads the chunks back in order, for the blob. */

@@ -48,6 +48,7 @@ async function take(stream: Readable, count: number): Promise<Buffer> {
   const parts: Buffer[] = [];
   let size = 0;
   try {
+    if (count <= 0) return Buffer.alloc(0);
     for await (const chunk of stream) {
       parts.push(chunk as Buffer);
       size += (chunk as Buffer).length;
@@ -64,7 +65,7 @@ async function content(ctx: Ctx, phase: phaseStore.Phase, from: number, to: numb
   if (phase.logBlobKey) {
     const [stat, stream] = await Promise.all([ctx.blobs.stat(phase.logBlobKey), ctx.blobs.get(phase.logBlobKey, { start: from })]);
     if (!stat || !stream) throw new Error(`log blob ${phase.logBlobKey} is missing`);
-    return { bytes: to > from ? await take(stream, to - from) : (stream.destroy(), Buffer.alloc(0)), completeSize: stat.size };
+    return { bytes: await take(stream, to - from), completeSize: stat.size };
   }
   const chunks = to > from ? await logStore.readChunks(ctx.db, phase.id, from, to - from) : [];
   const joined = Buffer.concat(chunks.map((chunk) => chunk.data));

@@ -51,6 +51,13 @@ export async function chunkedSize(db: Db, phaseId: string): Promise<number> {
 
 /** The chunks from the `from`-th on, in order. */
 export async function readChunksBySeq(db: Db, phaseId: string, from: number, count: number): Promise<Buffer[]> {
-  const rows = await db.selectFrom('run_log_chunks').select('data').where('phase_id', '=', phaseId).where('seq', '>=', from).orderBy('seq').limit(count).execute();
+  const rows = await db
+    .selectFrom('run_log_chunks')
+    .select('data')
+    .where('phase_id', '=', phaseId)
+    .where('seq', '>=', from)
+    .orderBy('seq')
+    .limit(count)
+    .execute();
   return rows.map((row) => row.data);
 }

@@ -108,7 +108,12 @@ function redactPair(before: Json, after: Json, beforeMask: Json | undefined, aft
   }
   if (Array.isArray(before) && Array.isArray(after)) {
     const pairs = Array.from({ length: Math.max(before.length, after.length) }, (_, i) =>
-      redactPair(before[i] ?? null, after[i] ?? null, Array.isArray(beforeMask) ? beforeMask[i] : undefined, Array.isArray(afterMask) ? afterMask[i] : undefined),
+      redactPair(
+        before[i] ?? null,
+        after[i] ?? null,
+        Array.isArray(beforeMask) ? beforeMask[i] : undefined,
+        Array.isArray(afterMask) ? afterMask[i] : undefined,
+      ),
     );
     return [pairs.slice(0, before.length).map((p) => p[0]), pairs.slice(0, after.length).map((p) => p[1])];
   }
@@ -116,7 +121,12 @@ function redactPair(before: Json, after: Json, beforeMask: Json | undefined, aft
     const b: JsonObject = {};
     const a: JsonObject = {};
     for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
-      const [rb, ra] = redactPair(before[key] ?? null, after[key] ?? null, isObject(beforeMask) ? beforeMask[key] : undefined, isObject(afterMask) ? afterMask[key] : undefined);
+      const [rb, ra] = redactPair(
+        before[key] ?? null,
+        after[key] ?? null,
+        isObject(beforeMask) ? beforeMask[key] : undefined,
+        isObject(afterMask) ? afterMask[key] : undefined,
+      );
       if (key in before) b[key] = rb;
       if (key in after) a[key] = ra;
     }
