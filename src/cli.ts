@@ -11,7 +11,7 @@ import { serve } from './serve.js';
 import { ensureSiteAdmin, SITE_ADMIN_USERNAME } from './users/bootstrap.js';
 import * as userService from './users/service.js';
 import * as userStore from './users/store.js';
-import * as variableService from './variables/service.js';
+import * as secretService from './secrets/service.js';
 
 const SETTINGS_HELP = Object.values(SETTINGS)
   .map((s) => `  ${`${s.flag} VALUE`.padEnd(24)} ${s.env.padEnd(24)} ${s.description}`)
@@ -42,9 +42,10 @@ Settings as for "terrace serve" (the database ones matter here).`,
 Prints a new API token for the user. Settings as for "terrace serve".`,
   secrets: `Usage: terrace secrets rotate [--batch-size N] [settings]
 
-Re-seals every encrypted value (sensitive variables) under TERRACE_ENCRYPTION_KEY, N values per
-transaction (default 500). Values sealed under a key in TERRACE_PREVIOUS_ENCRYPTION_KEYS open again;
-values already under the current key are left alone, so the command can run again after an interruption.
+Re-seals every encrypted value (sensitive variables, sensitive state outputs, run variables) under
+TERRACE_ENCRYPTION_KEY, N values per transaction (default 500). Values sealed under a key in
+TERRACE_PREVIOUS_ENCRYPTION_KEYS open again; values already under the current key are left alone,
+so the command can run again after an interruption.
 Settings as for "terrace serve".`,
 };
 
@@ -152,7 +153,7 @@ async function main(argv: string[]): Promise<void> {
     if (positional.length > 0) throw new UsageError(`unexpected argument ${positional[0]}`);
     const batchSize = options['batch-size'] === undefined ? 500 : Number(options['batch-size']);
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new UsageError('--batch-size must be a positive integer');
-    const { resealed, unchanged } = await withAdminContext(flags, (ctx) => variableService.resealAll(ctx, batchSize));
+    const { resealed, unchanged } = await withAdminContext(flags, (ctx) => secretService.resealAll(ctx, batchSize));
     return void process.stdout.write(`Re-sealed ${resealed} values under the current key (${unchanged} already were).\n`);
   }
   throw new UsageError(`unknown command "${[command, sub].filter(Boolean).join(' ')}"`);

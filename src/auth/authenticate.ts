@@ -31,6 +31,9 @@ function bearerToken(request: FastifyRequest): string | undefined {
   return match[1];
 }
 
+/** How often a token's `last-used-at` is written. */
+const TOKEN_TOUCH_INTERVAL_MS = 60_000;
+
 /** Resolves a token to its subject; undefined when unknown, expired or orphaned. */
 async function subjectForToken(db: Db, config: Config, secret: string, now: Date): Promise<Subject | undefined> {
   if (config.adminToken && secretsEqual(secret, config.adminToken)) {
@@ -39,7 +42,8 @@ async function subjectForToken(db: Db, config: Config, secret: string, now: Date
   }
   const token = await tokenStore.findByHash(db, sha256(secret));
   if (!token || (token.expiredAt && token.expiredAt <= now)) return undefined;
-  await tokenStore.touch(db, token.id, now);
+  // The row just read says whether the once-a-minute write is due: most requests skip the round trip.
+  if (!token.lastUsedAt || now.getTime() - token.lastUsedAt.getTime() >= TOKEN_TOUCH_INTERVAL_MS) await tokenStore.touch(db, token.id, now, TOKEN_TOUCH_INTERVAL_MS);
   if (token.kind === 'user' && token.userId) {
     const user = await authStore.findUserForToken(db, token.userId);
     return user && { kind: 'user', userId: user.id, username: user.username, isSiteAdmin: user.isSiteAdmin, tokenId: token.id };

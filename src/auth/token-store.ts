@@ -118,8 +118,8 @@ export async function deleteById(db: Db, id: string): Promise<boolean> {
  * Records use, at most once a minute per token: a write on every request would make each
  * read a write.
  */
-export async function touch(db: Db, id: string, now: Date): Promise<void> {
-  const threshold = new Date(now.getTime() - 60_000);
+export async function touch(db: Db, id: string, now: Date, intervalMs = 60_000): Promise<void> {
+  const threshold = new Date(now.getTime() - intervalMs);
   await db
     .updateTable('tokens')
     .set({ last_used_at: now })

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { forEachDatabase } from '../../test/harness.js';
 import { assertError, assertInvalid, assertInvalidParameter, TIMESTAMP } from '../../test/fixtures.js';
+import { runBody } from '../runs/testing.js';
 import { ConfigurationVersionWorld, realTarball, Uploader } from './testing.js';
 
 const UPLOAD_URL = /^https:\/\/localhost:\d+\/_blobs\/configuration-versions\/cv-[1-9A-HJ-NP-Za-km-z]{16}\/upload\/\d+\/[\w-]+$/;
@@ -177,14 +178,16 @@ forEachDatabase('configuration versions', (server) => {
   it('archives only uploaded versions that are not current', async () => {
     const ws = await world.createWorkspace();
     const archive = (id: string, token = world.ownerToken) => api('POST', `/configuration-versions/${id}/actions/archive`, token);
+    // No runs: an unfinished run keeps its version (the next test).
+    const noRuns = { 'auto-queue-runs': false };
 
     const pending = await world.createVersion(ws.id);
     assertError(await archive(pending.id), 409, /pending/);
 
-    const first = await uploadedVersion(ws.id);
+    const first = await uploadedVersion(ws.id, noRuns);
     assertError(await archive(first.id), 409, /current configuration version/);
 
-    const second = await uploadedVersion(ws.id);
+    const second = await uploadedVersion(ws.id, noRuns);
     const stored = await server.database.db.selectFrom('configuration_versions').select('blob_key').where('id', '=', first.id).executeTakeFirstOrThrow();
     assert.ok(stored.blob_key && (await server.blobs.stat(stored.blob_key)), 'the uploaded file is stored');
     assertError(await archive(first.id, world.memberToken), 404);
@@ -200,9 +203,30 @@ forEachDatabase('configuration versions', (server) => {
     assertError(await archive(second.id), 409, /current/);
     assert.equal(await server.blobs.stat(stored.blob_key), undefined, 'archiving discards the file');
 
-    const speculative = await uploadedVersion(ws.id, { speculative: true });
+    const speculative = await uploadedVersion(ws.id, { ...noRuns, speculative: true });
     assert.equal((await archive(speculative.id)).status, 202);
     assertError(await archive('cv-doesnotexist12'), 404);
+  });
+
+  it('refuses to archive a version while a run of it is not finished', async () => {
+    const ws = await world.createWorkspace();
+    const archive = (id: string) => api('POST', `/configuration-versions/${id}/actions/archive`);
+    const first = await uploadedVersion(ws.id, { 'auto-queue-runs': false });
+    const created = await api('POST', '/runs', world.ownerToken, runBody(ws.id, {}, first.id));
+    assert.equal(created.status, 201, created.text);
+    const run = created.body.data;
+    await uploadedVersion(ws.id, { 'auto-queue-runs': false });
+    const shown = await api('GET', `/runs/${run.id}`);
+    assert.equal(shown.body.data.attributes.status, 'plan_queued');
+
+    assertError(await archive(first.id), 409, new RegExp(`used by run ${run.id}, which is not finished`));
+    assert.equal((await api('GET', `/configuration-versions/${first.id}`)).body.data.attributes.status, 'uploaded');
+    assert.equal((await api('GET', `/configuration-versions/${first.id}/download`)).status, 200, 'the files are kept');
+
+    assert.equal((await api('POST', `/runs/${run.id}/actions/cancel`)).status, 202);
+    assert.equal((await api('GET', `/runs/${run.id}`)).body.data.attributes.status, 'canceled');
+    assert.equal((await archive(first.id)).status, 202);
+    assert.equal((await api('GET', `/configuration-versions/${first.id}`)).body.data.attributes.status, 'archived');
   });
 
   it('answers 404 for versions and workspaces the caller may not see, and 401 without a valid token', async () => {

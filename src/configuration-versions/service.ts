@@ -101,15 +101,17 @@ export async function download(ctx: Ctx, id: string): Promise<{ body: Readable; 
 
 /**
  * Discards the uploaded files (configuration-versions.mdx "Archive a Configuration Version"): only an
- * uploaded version that is not its workspace's current one; anything else is a 409.
+ * uploaded version that is not its workspace's current one and has no run in progress; anything else is a 409.
  */
 export async function archive(ctx: Ctx, id: string): Promise<void> {
   const version = await authorizedVersion(ctx, id, 'workspace:queue-run');
   if (version.status !== 'uploaded') throw new ConflictError(`configuration version ${id} is ${version.status}; only an uploaded version can be archived`);
-  // Issue 6 (runs): a version with a run in progress is refused here too (configuration-versions.mdx).
   if ((await configurationVersionStore.currentIdOf(ctx.db, version.workspaceId)) === id) {
     throw new ConflictError(`configuration version ${id} is the current configuration version of its workspace and cannot be archived`);
   }
+  // Every run that is not final may still plan or apply from these files (a pending or saved plan too).
+  const runId = await configurationVersionStore.unfinishedRunId(ctx.db, id);
+  if (runId !== undefined) throw new ConflictError(`configuration version ${id} is used by run ${runId}, which is not finished, and cannot be archived`);
   if (!(await configurationVersionStore.archive(ctx.db, id, ctx.now()))) {
     throw new ConflictError(`configuration version ${id} cannot be archived now`);
   }

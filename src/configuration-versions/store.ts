@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { ConfigurationVersionTable } from '../db/schema.js';
+import { RUN_STATUS_GROUPS } from '../runs/state.js';
 
 /** configuration-versions.mdx "Configuration Version States" that Terrace reaches (no VCS: never `fetching`). */
 export type ConfigurationVersionStatus = 'pending' | 'uploaded' | 'errored' | 'archived';
@@ -127,9 +128,19 @@ export async function markErrored(db: Db, id: string, reason: { error: string; m
   return row && toConfigurationVersion(row);
 }
 
+function unfinishedRuns(db: Db, id: string) {
+  return db.selectFrom('runs').select('id').where('configuration_version_id', '=', id).where('status', 'in', RUN_STATUS_GROUPS.non_final);
+}
+
+/** A run of the version that is not final yet (it still needs the files), if any. */
+export async function unfinishedRunId(db: Db, id: string): Promise<string | undefined> {
+  return (await unfinishedRuns(db, id).orderBy('created_at').limit(1).executeTakeFirst())?.id;
+}
+
 /**
- * uploaded → archived, in one statement so that an upload cannot make the version current between
- * the service's checks and the change. False when it is not uploaded or is its workspace's current version.
+ * uploaded → archived, in one statement so that an upload cannot make the version current, nor a run
+ * finish or start, between the service's checks and the change. False when it is not uploaded, is its
+ * workspace's current version, or has an unfinished run.
  */
 export async function archive(db: Db, id: string, now: Date): Promise<boolean> {
   const result = await db
@@ -138,6 +149,7 @@ export async function archive(db: Db, id: string, now: Date): Promise<boolean> {
     .where('id', '=', id)
     .where('status', '=', 'uploaded')
     .where(({ not, exists, selectFrom }) => not(exists(selectFrom('workspaces').select('id').where('current_configuration_version_id', '=', id))))
+    .where(({ not, exists }) => not(exists(unfinishedRuns(db, id))))
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;
 }
@@ -165,6 +177,18 @@ export async function makeCurrent(db: Db, workspaceId: string, id: string): Prom
       ]),
     )
     .execute();
+}
+
+/** The uploaded archives of the workspaces' versions. */
+export async function blobKeysOfWorkspaces(db: Db, workspaceIds: readonly string[]): Promise<string[]> {
+  if (workspaceIds.length === 0) return [];
+  const rows = await db
+    .selectFrom('configuration_versions')
+    .select('blob_key')
+    .where('workspace_id', 'in', workspaceIds)
+    .where('blob_key', 'is not', null)
+    .execute();
+  return rows.map((row) => row.blob_key as string);
 }
 
 /** The id of the workspace's current configuration version, if any. */

@@ -6,6 +6,7 @@ import { InvalidError, NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import { validateEmail } from '../users/service.js';
+import * as workspaceBlobs from '../workspaces/blob-cleanup.js';
 import { ENTITLEMENTS } from './entitlements.js';
 import { type OrganizationSettings, resolveSettings, SETTING_DEFAULTS, validateSettings } from './settings.js';
 import * as organizationStore from './store.js';
@@ -143,7 +144,10 @@ export async function update(ctx: Ctx, name: string, input: UpdateOrganizationIn
 /** Deletes the organization and everything in it. Owners only. */
 export async function destroy(ctx: Ctx, name: string): Promise<void> {
   const org = await findAuthorized(ctx, name, 'organization:delete');
-  if (!(await organizationStore.deleteById(ctx.db, org.id))) throw new NotFoundError(`organization ${name} not found`);
+  await ctx.db.transaction().execute(async (trx) => {
+    await workspaceBlobs.deleteBlobsAfterCommit(trx, { organizationId: org.id });
+    if (!(await organizationStore.deleteById(trx, org.id))) throw new NotFoundError(`organization ${name} not found`);
+  });
 }
 
 export interface EntitlementSet {

@@ -138,3 +138,20 @@ export async function setResults(db: Db, kind: PhaseKind, runId: string, counts:
     await db.updateTable('applies').set(columns).where('run_id', '=', runId).execute();
   }
 }
+
+/** Every blob the phases of the workspaces' runs stored: logs, saved plans and their JSON forms. */
+export async function blobKeysOfWorkspaces(db: Db, workspaceIds: readonly string[]): Promise<string[]> {
+  if (workspaceIds.length === 0) return [];
+  const runIds = db.selectFrom('runs').select('id').where('workspace_id', 'in', workspaceIds);
+  const plans = await db
+    .selectFrom('plans')
+    .select(['log_blob_key', 'plan_file_blob_key', 'json_blob_key', 'redacted_json_blob_key'])
+    .where('run_id', 'in', runIds)
+    .execute();
+  const applies = await db.selectFrom('applies').select('log_blob_key').where('run_id', 'in', runIds).execute();
+  const keys = [
+    ...plans.flatMap((plan) => [plan.log_blob_key, plan.plan_file_blob_key, plan.json_blob_key, plan.redacted_json_blob_key]),
+    ...applies.map((apply) => apply.log_blob_key),
+  ];
+  return keys.filter((key): key is string => key !== null);
+}

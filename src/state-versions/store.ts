@@ -142,6 +142,13 @@ export async function lockWorkspace(db: Db, workspaceId: string): Promise<{ lock
   return { lockedBy, currentStateVersionId: row.current_state_version_id };
 }
 
+/** The ids of every version of the workspaces, whatever their status. */
+export async function idsOfWorkspaces(db: Db, workspaceIds: readonly string[]): Promise<string[]> {
+  if (workspaceIds.length === 0) return [];
+  const rows = await db.selectFrom('state_versions').select('id').where('workspace_id', 'in', workspaceIds).execute();
+  return rows.map((row) => row.id);
+}
+
 /** Makes the version the workspace's current state (the column belongs to the state domain). */
 export async function setCurrent(db: Db, workspaceId: string, stateVersionId: string): Promise<void> {
   await db.updateTable('workspaces').set({ current_state_version_id: stateVersionId }).where('id', '=', workspaceId).execute();

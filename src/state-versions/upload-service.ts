@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { verifySignature } from '../blobs/signed-url.js';
 import type { Ctx } from '../context.js';
+import type { Db } from '../db/database.js';
 import { ConflictError, InvalidError, NotFoundError } from '../errors.js';
 import { enqueue } from '../queue/queue.js';
 import * as stateVersionStore from './store.js';
@@ -46,6 +47,12 @@ function verify(ctx: Ctx, path: string, request: SignedRequest): void {
   if (!verifySignature(ctx.config, path, request.expiry, request.signature, ctx.now())) throw new NotFoundError('not found');
 }
 
+/** The keys every version of the workspaces may have content under (a key without content is fine to delete). */
+export async function contentKeysOfWorkspaces(db: Db, workspaceIds: readonly string[]): Promise<string[]> {
+  const ids = await stateVersionStore.idsOfWorkspaces(db, workspaceIds);
+  return ids.flatMap((id) => [blobKey(id, 'state'), blobKey(id, 'json-state')]);
+}
+
 /** Deletes a version's content; for versions whose creation failed. */
 export async function deleteContent(ctx: Ctx, stateVersionId: string): Promise<void> {
   await Promise.all([ctx.blobs.delete(blobKey(stateVersionId, 'state')), ctx.blobs.delete(blobKey(stateVersionId, 'json-state'))]);
@@ -78,7 +85,8 @@ async function uploadState(ctx: Ctx, version: stateVersionStore.StateVersion, bo
   });
   if (!finalized) {
     const now = await stateVersionStore.findById(ctx.db, version.id);
-    if (now?.status === 'discarded') await ctx.blobs.delete(key);
+    // Gone means deleted with its workspace after that delete collected its keys: no one else removes this file.
+    if (now === undefined || now.status === 'discarded') await ctx.blobs.delete(key);
     throw new ConflictError(`state version ${version.id} was ${now?.status ?? 'deleted'} while its state was uploading`);
   }
 }
@@ -92,8 +100,8 @@ async function uploadJsonState(ctx: Ctx, version: stateVersionStore.StateVersion
   const stored = await ctx.blobs.put(key, body, { maxBytes: ctx.config.maxStateBytes });
   if (!(await stateVersionStore.markJsonUploaded(ctx.db, version.id, stored.size))) {
     const now = await stateVersionStore.findById(ctx.db, version.id);
-    if (now?.status === 'discarded') await ctx.blobs.delete(key);
-    throw new ConflictError(`state version ${version.id} was discarded or received its JSON state while this upload ran`);
+    if (now === undefined || now.status === 'discarded') await ctx.blobs.delete(key);
+    throw new ConflictError(`state version ${version.id} was discarded, deleted or received its JSON state while this upload ran`);
   }
 }
 

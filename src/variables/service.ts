@@ -2,7 +2,7 @@ import { authorize, callerTeamIds, can } from '../auth/authorize.js';
 import type { Action } from '../auth/permissions.js';
 import * as authStore from '../auth/store.js';
 import type { Ctx } from '../context.js';
-import { open, reseal, SealError, type SealingKeys } from '../crypto/sealing.js';
+import { open } from '../crypto/sealing.js';
 import { isUniqueViolation } from '../db/pg-errors.js';
 import { InvalidError, NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
@@ -161,41 +161,4 @@ export async function workspaceVariablesForRun(ctx: Pick<Ctx, 'db' | 'config'>, 
     hcl: v.hcl,
     sensitive: v.sensitive,
   }));
-}
-
-/** The row's value under the current key; an error names the variable (never its value). */
-function resealRow(keys: SealingKeys, row: { id: string; sealedValue: string }): string | undefined {
-  try {
-    return reseal(keys, row.sealedValue);
-  } catch (err) {
-    if (err instanceof SealError) throw new SealError(`variable ${row.id}: ${err.message}`);
-    throw err;
-  }
-}
-
-/**
- * Re-seals every sealed value (workspace and variable-set variables) under the current key, `batchSize`
- * rows per transaction, so a rotation can run while the server serves. Values already under the current
- * key are left alone, so an interrupted rotation can be run again.
- */
-export async function resealAll(ctx: Pick<Ctx, 'db' | 'config'>, batchSize = 500): Promise<{ resealed: number; unchanged: number }> {
-  const total = { resealed: 0, unchanged: 0 };
-  let afterId = '';
-  for (;;) {
-    const batch = await ctx.db.transaction().execute(async (trx) => {
-      const rows = await variableStore.selectSealedBatch(trx, afterId, batchSize);
-      let resealed = 0;
-      for (const row of rows) {
-        const sealed = resealRow(ctx.config, row);
-        if (sealed === undefined) continue;
-        await variableStore.updateSealedValue(trx, row.id, sealed);
-        resealed++;
-      }
-      return { lastId: rows.at(-1)?.id, size: rows.length, resealed };
-    });
-    total.resealed += batch.resealed;
-    total.unchanged += batch.size - batch.resealed;
-    if (batch.size < batchSize || batch.lastId === undefined) return total;
-    afterId = batch.lastId;
-  }
 }

@@ -128,21 +128,3 @@ export async function selectPageAcrossWorkspaces(
     total: Number(count.count),
   };
 }
-
-/** Up to `limit` sealed values with ids after `afterId`, in id order, locked for update (a rotation batch). */
-export async function selectSealedBatch(db: Db, afterId: string, limit: number): Promise<Array<{ id: string; sealedValue: string }>> {
-  const rows = await db
-    .selectFrom('variables')
-    .select(['id', 'sealed_value'])
-    .where('sealed_value', 'is not', null)
-    .where('id', '>', afterId)
-    .orderBy('id')
-    .limit(limit)
-    .forUpdate()
-    .execute();
-  return rows.map((row) => ({ id: row.id, sealedValue: row.sealed_value as string }));
-}
-
-export async function updateSealedValue(db: Db, id: string, sealedValue: string): Promise<void> {
-  await db.updateTable('variables').set({ sealed_value: sealedValue }).where('id', '=', id).execute();
-}

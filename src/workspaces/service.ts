@@ -20,6 +20,7 @@ import {
   validateTagName,
   validateTerraformVersion,
 } from './rules.js';
+import * as workspaceBlobs from './blob-cleanup.js';
 import * as workspaceListStore from './list-store.js';
 import * as workspaceStore from './store.js';
 import * as tagStore from './tag-store.js';
@@ -366,7 +367,10 @@ export async function destroy(ctx: Ctx, selector: WorkspaceSelector): Promise<vo
   const allowed = await workspaceActions(ctx, workspace, resolveSettings(workspace.organizationSettings));
   // A visible workspace the caller may delete but not force-delete: 403 (workspaces.mdx "Force Delete a workspace").
   if (!allowed.has('workspace:force-delete')) throw new ForbiddenError(`not authorized to force delete ${describe(selector)}; use safe-delete`);
-  await workspaceStore.deleteById(ctx.db, workspace.id);
+  await ctx.db.transaction().execute(async (trx) => {
+    await workspaceBlobs.deleteBlobsAfterCommit(trx, { id: workspace.id });
+    await workspaceStore.deleteById(trx, workspace.id);
+  });
 }
 
 /** Deletes a workspace only when it manages no resources and is not locked (workspaces.mdx "Safe Delete a workspace"). */
@@ -377,7 +381,11 @@ export async function safeDestroy(ctx: Ctx, selector: WorkspaceSelector): Promis
   if (workspace.resourceCount > 0) {
     throw new ConflictError(`workspace ${workspace.name} is not safe to delete because it is managing ${workspace.resourceCount} resources`);
   }
-  if (!(await workspaceStore.deleteById(ctx.db, workspace.id, { onlyIfSafe: true }))) {
-    throw new ConflictError(`workspace ${workspace.name} was locked or changed while deleting; it is not safe to delete`);
-  }
+  await ctx.db.transaction().execute(async (trx) => {
+    await workspaceBlobs.deleteBlobsAfterCommit(trx, { id: workspace.id });
+    // Refused: the rollback drops the blob deletion too.
+    if (!(await workspaceStore.deleteById(trx, workspace.id, { onlyIfSafe: true }))) {
+      throw new ConflictError(`workspace ${workspace.name} was locked or changed while deleting; it is not safe to delete`);
+    }
+  });
 }

@@ -180,6 +180,21 @@ export async function update(db: Db, id: string, settings: Partial<WorkspaceSett
   return result.numUpdatedRows > 0n;
 }
 
+/**
+ * Locks the rows of a workspace, or of an organization and all its workspaces, until the transaction
+ * ends: FOR UPDATE conflicts with the lock an insert referencing a row takes, so no workspace, run or
+ * version is added to them meanwhile. Returns the workspaces' ids.
+ */
+export async function lockForDelete(db: Db, selector: { id: string } | { organizationId: string }): Promise<string[]> {
+  if ('id' in selector) {
+    const row = await db.selectFrom('workspaces').select('id').where('id', '=', selector.id).forUpdate().executeTakeFirst();
+    return row ? [row.id] : [];
+  }
+  await db.selectFrom('organizations').select('id').where('id', '=', selector.organizationId).forUpdate().execute();
+  const rows = await db.selectFrom('workspaces').select('id').where('organization_id', '=', selector.organizationId).forUpdate().execute();
+  return rows.map((row) => row.id);
+}
+
 /** Deletes the workspace; with `onlyIfSafe`, only while it is unlocked and manages no resources (checked in the same statement). */
 export async function deleteById(db: Db, id: string, options: { onlyIfSafe?: boolean } = {}): Promise<boolean> {
   let query = db.deleteFrom('workspaces').where('id', '=', id);

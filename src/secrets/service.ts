@@ -1,0 +1,43 @@
+import type { Ctx } from '../context.js';
+import { reseal, SealError, type SealingKeys } from '../crypto/sealing.js';
+import * as secretStore from './store.js';
+
+/** The row's value under the current key; an error names the row (never its value). */
+function resealRow(keys: SealingKeys, column: secretStore.SealedColumn, row: secretStore.SealedRow): string | undefined {
+  try {
+    return reseal(keys, row.sealed);
+  } catch (err) {
+    if (err instanceof SealError) throw new SealError(`${column.rowName} ${row.id}: ${err.message}`);
+    throw err;
+  }
+}
+
+/**
+ * Re-seals every sealed value (secretStore.SEALED_COLUMNS) under the current key, `batchSize` rows per
+ * transaction, so a rotation can run while the server serves. Values already under the current key are
+ * left alone, so an interrupted rotation can be run again (README "Rotating the encryption key").
+ */
+export async function resealAll(ctx: Pick<Ctx, 'db' | 'config'>, batchSize = 500): Promise<{ resealed: number; unchanged: number }> {
+  const total = { resealed: 0, unchanged: 0 };
+  for (const column of secretStore.SEALED_COLUMNS) {
+    let afterId = '';
+    for (;;) {
+      const batch = await ctx.db.transaction().execute(async (trx) => {
+        const rows = await secretStore.selectSealedBatch(trx, column, afterId, batchSize);
+        let resealed = 0;
+        for (const row of rows) {
+          const sealed = resealRow(ctx.config, column, row);
+          if (sealed === undefined) continue;
+          await secretStore.updateSealed(trx, column, row.id, sealed);
+          resealed++;
+        }
+        return { lastId: rows.at(-1)?.id, size: rows.length, resealed };
+      });
+      total.resealed += batch.resealed;
+      total.unchanged += batch.size - batch.resealed;
+      if (batch.size < batchSize || batch.lastId === undefined) break;
+      afterId = batch.lastId;
+    }
+  }
+  return total;
+}
