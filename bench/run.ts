@@ -1,4 +1,6 @@
 import * as apiBenchmark from './api.js';
+import * as runsBenchmark from './runs.js';
+import * as stateBenchmark from './state.js';
 
 /**
  * `npm run bench -- [name …] [options]`: runs the named benchmarks (all when none is named) and
@@ -6,7 +8,11 @@ import * as apiBenchmark from './api.js';
  */
 
 /** Every benchmark by name, in the order a bare `npm run bench` runs them. Each returns whether its targets held. */
-const BENCHMARKS = new Map<string, (args: string[]) => Promise<boolean>>([['api', apiBenchmark.run]]);
+const BENCHMARKS = new Map<string, (args: string[]) => Promise<boolean>>([
+  ['api', apiBenchmark.run],
+  ['state', stateBenchmark.run],
+  ['runs', runsBenchmark.run],
+]);
 
 async function main(argv: string[]): Promise<number> {
   const firstOption = argv.findIndex((arg) => arg.startsWith('-'));

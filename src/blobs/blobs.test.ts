@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,15 @@ describe('file blob store', () => {
     assert.equal(await text((await store.get('a/b/state')) as Readable), 'hello world');
     assert.equal(await text((await store.get('a/b/state', { start: 6 })) as Readable), 'world');
     assert.deepEqual(await store.stat('a/b/state'), { size: 11 });
+  });
+
+  test('streams content larger than its 1 MiB write buffer intact', async () => {
+    const content = randomBytes(3 * 1024 * 1024 + 5);
+    const stored = await store.put('big', Readable.from([content.subarray(0, 100), content.subarray(100)]));
+    assert.deepEqual(stored, { size: content.length, md5: createHash('md5').update(content).digest('hex') });
+    const chunks: Buffer[] = [];
+    for await (const chunk of (await store.get('big')) as Readable) chunks.push(chunk as Buffer);
+    assert.ok(Buffer.concat(chunks).equals(content));
   });
 
   test('an upload past the limit fails and leaves the earlier content and no temporary file', async () => {

@@ -1,0 +1,155 @@
+import { parseArgs } from 'node:util';
+import { type DatabaseKind, PG_URL_ENV, startTemplatePostgres } from '../test/harness.js';
+import type { PostgresServer } from '../test/postgres-server.js';
+import { formatTable } from './load.js';
+import { type ApplyRow, benchmarkApply } from './state-apply.js';
+import { MB } from './state-measure.js';
+import { benchmarkTransfer, type TransferResult } from './state-transfer.js';
+
+/**
+ * The state benchmark (issue 5, "Benchmark"): (1) `terraform apply` with Terrace as the cloud backend
+ * in local execution mode against the local backend, at 100 and 1,000 resources; (2) a 100 MB state
+ * through the signed upload and download URLs against a plain file copy, and the server's memory.
+ * Targets: apply ≤ 1.1× local at 1,000 resources and ≤ 2× at 100; transfers ≥ 50% of copy speed;
+ * server RSS growth ≤ 50 MB.
+ */
+
+const TRANSFER_TARGET = 0.5;
+const RSS_TARGET_MB = 50;
+
+interface StateOptions {
+  databases: DatabaseKind[];
+  resources: number[];
+  repeat: number;
+  stateMb: number;
+  stateResources: number;
+}
+
+function positive(raw: string, name: string): number {
+  if (!/^[1-9]\d*$/.test(raw.trim())) throw new Error(`--${name}: ${JSON.stringify(raw)} is not a positive integer`);
+  return Number(raw);
+}
+
+function parseOptions(args: string[]): StateOptions {
+  const { values } = parseArgs({
+    args,
+    options: {
+      databases: { type: 'string', default: process.env.BENCH_DATABASES ?? 'postgres,pglite' },
+      resources: { type: 'string', default: '100,1000' },
+      repeat: { type: 'string', default: '3' },
+      'state-mb': { type: 'string', default: '100' },
+      'state-resources': { type: 'string', default: '1000' },
+    },
+  });
+  return {
+    databases: values.databases.split(',').map((d) => {
+      if (d !== 'postgres' && d !== 'pglite') throw new Error(`--databases: ${JSON.stringify(d)} is not postgres or pglite`);
+      return d;
+    }),
+    resources: values.resources.split(',').map((n) => positive(n, 'resources')),
+    repeat: positive(values.repeat, 'repeat'),
+    stateMb: positive(values['state-mb'], 'state-mb'),
+    stateResources: positive(values['state-resources'], 'state-resources'),
+  };
+}
+
+const verdict = (ok: boolean) => (ok ? 'pass' : 'FAIL');
+
+function applyRows(kind: DatabaseKind, rows: ApplyRow[]): { rows: string[][]; passed: boolean } {
+  let passed = true;
+  const table = rows.map((r) => {
+    const ok = r.ratio <= r.target;
+    passed &&= ok;
+    return [
+      kind,
+      `apply ${r.resources} resources`,
+      `${r.localSeconds.toFixed(2)} s`,
+      `${r.cloudSeconds.toFixed(2)} s`,
+      `${r.ratio.toFixed(2)}×`,
+      `≤ ${r.target}×`,
+      verdict(ok),
+    ];
+  });
+  return { rows: table, passed };
+}
+
+function transferRows(kind: DatabaseKind, t: TransferResult): { rows: string[][]; passed: boolean } {
+  const size = `${(t.stateBytes / MB).toFixed(0)} MB`;
+  const mb = (bytes: number) => `${(bytes / MB).toFixed(1)} MB`;
+  const copy = `${t.copyMBps.toFixed(0)} MB/s`;
+  const speed = (name: string, value: number): [string[], boolean] => {
+    const ratio = value / t.copyMBps;
+    return [
+      [
+        kind,
+        `${name} ${size}`,
+        copy,
+        `${value.toFixed(0)} MB/s`,
+        `${(100 * ratio).toFixed(0)}%`,
+        `≥ ${100 * TRANSFER_TARGET}% of copy`,
+        verdict(ratio >= TRANSFER_TARGET),
+      ],
+      ratio >= TRANSFER_TARGET,
+    ];
+  };
+  const memory = (name: string, growth: number): [string[], boolean] => {
+    const ok = growth <= RSS_TARGET_MB * MB;
+    return [[kind, `server RSS growth, ${name}`, '', mb(growth), '', `≤ ${RSS_TARGET_MB} MB`, verdict(ok)], ok];
+  };
+  const parse: [string[], boolean] = [
+    [
+      kind,
+      'background parse',
+      '',
+      t.processingSeconds === undefined ? 'unfinished' : `done in ${t.processingSeconds.toFixed(2)} s`,
+      '',
+      'finishes',
+      verdict(t.processingSeconds !== undefined),
+    ],
+    t.processingSeconds !== undefined,
+  ];
+  const checks = [
+    speed('upload', t.uploadMBps),
+    speed('download', t.downloadMBps),
+    parse,
+    memory('upload', t.uploadGrowth),
+    memory('background parse', t.processingGrowth),
+    memory('download', t.downloadGrowth),
+  ];
+  return { rows: checks.map(([row]) => row), passed: checks.every(([, ok]) => ok) };
+}
+
+/** Runs both parts on every database and prints the table; false when a target was missed. */
+export async function run(args: string[]): Promise<boolean> {
+  const options = parseOptions(args);
+  let postgres: PostgresServer | undefined;
+  if (options.databases.includes('postgres')) {
+    postgres = await startTemplatePostgres();
+    process.env[PG_URL_ENV] = postgres.url;
+  }
+  const rows: string[][] = [];
+  let passed = true;
+  try {
+    for (const kind of options.databases) {
+      const apply = applyRows(kind, await benchmarkApply(kind, options.resources, options.repeat));
+      // The server in its own process, so that its memory is its own; on PostgreSQL it migrates the server's default database.
+      const transfer = transferRows(
+        kind,
+        await benchmarkTransfer(kind, kind === 'postgres' ? postgres?.url : undefined, {
+          stateBytes: options.stateMb * MB,
+          resources: options.stateResources,
+          repeat: options.repeat,
+        }),
+      );
+      rows.push(...apply.rows, ...transfer.rows);
+      passed = passed && apply.passed && transfer.passed;
+    }
+  } finally {
+    postgres?.stop();
+  }
+  process.stdout.write(
+    `\nState benchmark: medians of ${options.repeat} rounds; a ${options.stateMb} MB state of ${options.stateResources} resources\n` +
+      `${formatTable(['database', 'case', 'local / copy', 'terrace', 'ratio', 'target', 'result'], rows)}\n`,
+  );
+  return passed;
+}
