@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { type DatabaseKind, PG_URL_ENV, startTemplatePostgres, TestServer } from '../test/harness.js';
+import { type DatabaseKind, TestServer } from '../test/harness.js';
 import { OrganizationWorld } from '../test/fixtures.js';
-import type { PostgresServer } from '../test/postgres-server.js';
 import { COMMON_TAG, expectedMatches, NAME_SEARCH, RARE_TAG, seedWorkspaces } from './api-seed.js';
-import { formatTable, type LoadSettings, measure } from './load.js';
+import { type BenchRows, forEachBenchDatabase, formatTable, type LoadSettings, measure } from './load.js';
 
 /**
  * The workspaces API benchmark (issue 4, "Benchmark"): a real Terrace over HTTPS per database and
@@ -169,24 +168,15 @@ async function benchmarkDatabase(kind: DatabaseKind, size: number, options: ApiO
 /** Runs every database × size and prints the table; false when a target was missed or a request failed. */
 export async function run(args: string[]): Promise<boolean> {
   const options = parseOptions(args);
-  let postgres: PostgresServer | undefined;
-  if (options.databases.includes('postgres')) {
-    postgres = await startTemplatePostgres();
-    process.env[PG_URL_ENV] = postgres.url;
-  }
-  const rows: string[][] = [];
-  let passed = true;
-  try {
-    for (const kind of options.databases) {
-      for (const size of options.sizes) {
-        const result = await benchmarkDatabase(kind, size, options);
-        rows.push(...result.rows);
-        passed &&= result.passed;
-      }
+  const { rows, passed } = await forEachBenchDatabase(options.databases, async (kind) => {
+    const all: BenchRows = { rows: [], passed: true };
+    for (const size of options.sizes) {
+      const result = await benchmarkDatabase(kind, size, options);
+      all.rows.push(...result.rows);
+      all.passed &&= result.passed;
     }
-  } finally {
-    postgres?.stop();
-  }
+    return all;
+  });
   process.stdout.write(
     `\nAPI benchmark: ${options.connections} connections, ${options.duration} s per case over HTTPS loopback\n` +
       `${formatTable(['database', 'workspaces', 'case', 'p50 ms', 'p99 ms', 'req/s', 'target', 'result'], rows)}\n`,

@@ -1,4 +1,5 @@
 import autocannon from 'autocannon';
+import { type DatabaseKind, PG_URL_ENV, startTemplatePostgres } from '../test/harness.js';
 
 /** One HTTP request shape to fire at a server over HTTPS, with the server's CA and a bearer token. */
 export interface LoadRequest {
@@ -73,4 +74,33 @@ export function formatTable(headers: readonly string[], rows: readonly (readonly
       .join('  ')
       .trimEnd();
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/** The table rows of one benchmark, and whether every target held. */
+export interface BenchRows {
+  rows: string[][];
+  passed: boolean;
+}
+
+/**
+ * Runs `bench` once per database and gathers its rows. A throw-away PostgreSQL server is started when
+ * PostgreSQL is asked for (its URL goes to the harness through PG_URL_ENV) and stopped at the end.
+ */
+export async function forEachBenchDatabase(
+  databases: readonly DatabaseKind[],
+  bench: (kind: DatabaseKind, postgresUrl: string | undefined) => Promise<BenchRows>,
+): Promise<BenchRows> {
+  const postgres = databases.includes('postgres') ? await startTemplatePostgres() : undefined;
+  if (postgres) process.env[PG_URL_ENV] = postgres.url;
+  const all: BenchRows = { rows: [], passed: true };
+  try {
+    for (const kind of databases) {
+      const result = await bench(kind, postgres?.url);
+      all.rows.push(...result.rows);
+      all.passed &&= result.passed;
+    }
+  } finally {
+    postgres?.stop();
+  }
+  return all;
 }

@@ -3,9 +3,8 @@ import { create as createTar } from 'tar';
 import { Uploader } from '../src/configuration-versions/testing.js';
 import { isFinal, type RunStatus } from '../src/runs/state.js';
 import { cloudBlock, TerraformSandbox } from '../test/cli/terraform.js';
-import { type DatabaseKind, PG_URL_ENV, startTemplatePostgres, TestServer } from '../test/harness.js';
-import type { PostgresServer } from '../test/postgres-server.js';
-import { formatTable } from './load.js';
+import { type DatabaseKind, TestServer } from '../test/harness.js';
+import { forEachBenchDatabase, formatTable } from './load.js';
 import { resourcesHcl, timedApply } from './state-apply.js';
 import { median, progress } from './state-measure.js';
 
@@ -289,30 +288,18 @@ async function benchmarkQueue(kind: DatabaseKind, world: RunsWorld, options: Run
 /** Runs the three parts on every database and prints the table; false when a target was missed. */
 export async function run(args: string[]): Promise<boolean> {
   const options = parseOptions(args);
-  let postgres: PostgresServer | undefined;
-  if (options.databases.includes('postgres')) {
-    postgres = await startTemplatePostgres();
-    process.env[PG_URL_ENV] = postgres.url;
-  }
-  const rows: string[][] = [];
-  let passed = true;
-  try {
-    for (const kind of options.databases) {
-      const world = new RunsWorld(kind, options.slots);
-      try {
-        await world.setUp();
-        // The idle measurement first, while nothing else has run on this server.
-        const toPlanning = await benchmarkToPlanning(kind, world);
-        const apply = await benchmarkApply(kind, world, options);
-        rows.push(...toPlanning.rows, ...apply.rows, ...(await benchmarkQueue(kind, world, options)));
-        passed = passed && toPlanning.passed && apply.passed;
-      } finally {
-        await world.tearDown();
-      }
+  const { rows, passed } = await forEachBenchDatabase(options.databases, async (kind) => {
+    const world = new RunsWorld(kind, options.slots);
+    try {
+      await world.setUp();
+      // The idle measurement first, while nothing else has run on this server.
+      const toPlanning = await benchmarkToPlanning(kind, world);
+      const apply = await benchmarkApply(kind, world, options);
+      return { rows: [...toPlanning.rows, ...apply.rows, ...(await benchmarkQueue(kind, world, options))], passed: toPlanning.passed && apply.passed };
+    } finally {
+      await world.tearDown();
     }
-  } finally {
-    postgres?.stop();
-  }
+  });
   process.stdout.write(
     `\nRuns benchmark: remote execution with ${options.slots} runner slots; apply medians of ${options.repeat} rounds\n` +
       `${formatTable(['database', 'case', 'measured', 'target', 'result'], rows)}\n`,

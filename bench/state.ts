@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
-import { type DatabaseKind, PG_URL_ENV, startTemplatePostgres } from '../test/harness.js';
-import type { PostgresServer } from '../test/postgres-server.js';
-import { formatTable } from './load.js';
+import type { DatabaseKind } from '../test/harness.js';
+import { forEachBenchDatabase, formatTable } from './load.js';
 import { type ApplyRow, benchmarkApply } from './state-apply.js';
 import { MB } from './state-measure.js';
 import { benchmarkTransfer, type TransferResult } from './state-transfer.js';
@@ -122,31 +121,19 @@ function transferRows(kind: DatabaseKind, t: TransferResult): { rows: string[][]
 /** Runs both parts on every database and prints the table; false when a target was missed. */
 export async function run(args: string[]): Promise<boolean> {
   const options = parseOptions(args);
-  let postgres: PostgresServer | undefined;
-  if (options.databases.includes('postgres')) {
-    postgres = await startTemplatePostgres();
-    process.env[PG_URL_ENV] = postgres.url;
-  }
-  const rows: string[][] = [];
-  let passed = true;
-  try {
-    for (const kind of options.databases) {
-      const apply = applyRows(kind, await benchmarkApply(kind, options.resources, options.repeat));
-      // The server in its own process, so that its memory is its own; on PostgreSQL it migrates the server's default database.
-      const transfer = transferRows(
-        kind,
-        await benchmarkTransfer(kind, kind === 'postgres' ? postgres?.url : undefined, {
-          stateBytes: options.stateMb * MB,
-          resources: options.stateResources,
-          repeat: options.repeat,
-        }),
-      );
-      rows.push(...apply.rows, ...transfer.rows);
-      passed = passed && apply.passed && transfer.passed;
-    }
-  } finally {
-    postgres?.stop();
-  }
+  const { rows, passed } = await forEachBenchDatabase(options.databases, async (kind, postgresUrl) => {
+    const apply = applyRows(kind, await benchmarkApply(kind, options.resources, options.repeat));
+    // The server in its own process, so that its memory is its own; on PostgreSQL it migrates the server's default database.
+    const transfer = transferRows(
+      kind,
+      await benchmarkTransfer(kind, kind === 'postgres' ? postgresUrl : undefined, {
+        stateBytes: options.stateMb * MB,
+        resources: options.stateResources,
+        repeat: options.repeat,
+      }),
+    );
+    return { rows: [...apply.rows, ...transfer.rows], passed: apply.passed && transfer.passed };
+  });
   process.stdout.write(
     `\nState benchmark: medians of ${options.repeat} rounds; a ${options.stateMb} MB state of ${options.stateResources} resources\n` +
       `${formatTable(['database', 'case', 'local / copy', 'terrace', 'ratio', 'target', 'result'], rows)}\n`,
