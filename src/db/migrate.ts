@@ -9,6 +9,7 @@ import * as teams from './migrations/0006_teams.js';
 import * as configurationVersions from './migrations/0007_configuration_versions.js';
 import * as runs from './migrations/0009_runs.js';
 import * as runLogs from './migrations/0010_run_logs.js';
+import * as agents from './migrations/0011_agents.js';
 
 /** Every migration, in order. Explicit imports: no file-system discovery. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -21,6 +22,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0007_configuration_versions': configurationVersions,
   '0009_runs': runs,
   '0010_run_logs': runLogs,
+  '0011_agents': agents,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

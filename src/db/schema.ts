@@ -20,6 +20,8 @@ export interface OrganizationTable {
   email: string;
   /** Documented organization settings (session-timeout, default-execution-mode, …) by wire name. */
   settings: ColumnType<Record<string, unknown>, string | undefined, string>;
+  /** The pool of workspaces in `agent` execution mode that follow the organization's default. */
+  default_agent_pool_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Timestamp;
 }
 
@@ -86,13 +88,17 @@ export interface OrganizationMembershipTable {
 
 export interface TokenTable {
   id: string;
-  /** `user`, `team`, `organization` or `run`. */
+  /** `user`, `team`, `organization`, `run` (a job token) or `agent`. */
   kind: string;
   user_id: string | null;
   team_id: string | null;
   organization_id: string | null;
   /** For `run` tokens: the run whose terraform uses it. */
   run_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** For `run` tokens: the phase (`plan` or `apply`) of the job the token is for. */
+  phase: ColumnType<string | null, string | null | undefined, string | null>;
+  /** For `agent` tokens: the pool; null for the built-in runner's token. */
+  agent_pool_id: ColumnType<string | null, string | null | undefined, string | null>;
   /** SHA-256 of the secret, hex. The secret itself is never stored. */
   token_hash: string;
   description: string | null;
@@ -350,6 +356,8 @@ export interface RunTable {
   queued_at: NullableTimestamp;
   runner_lease_until: NullableTimestamp;
   cancel_requested_at: NullableTimestamp;
+  /** The agent working on the run's current phase. */
+  agent_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Timestamp;
 }
 
@@ -426,6 +434,40 @@ export interface DB {
   applies: ApplyTable;
   run_events: RunEventTable;
   run_log_chunks: RunLogChunkTable;
+  agent_pools: AgentPoolTable;
+  agent_pool_allowed_workspaces: AgentPoolAllowedWorkspaceTable;
+  agent_pool_allowed_projects: AgentPoolAllowedProjectTable;
+  agents: AgentTable;
+}
+
+export interface AgentPoolTable {
+  id: string;
+  organization_id: string;
+  name: string;
+  organization_scoped: Generated<boolean>;
+  created_at: Timestamp;
+}
+
+export interface AgentPoolAllowedWorkspaceTable {
+  agent_pool_id: string;
+  workspace_id: string;
+}
+
+export interface AgentPoolAllowedProjectTable {
+  agent_pool_id: string;
+  project_id: string;
+}
+
+export interface AgentTable {
+  id: string;
+  /** Null for the server's built-in runner. */
+  agent_pool_id: string | null;
+  name: string | null;
+  ip_address: string | null;
+  /** idle | busy | exited | errored, as last reported; `unknown` is derived from an old last_ping_at. */
+  status: string;
+  last_ping_at: Timestamp;
+  created_at: Timestamp;
 }
 
 export type UserRow = Selectable<UserTable>;
