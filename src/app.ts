@@ -1,5 +1,7 @@
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
+import { agentProtocolRoutes } from './agent-protocol/routes.js';
+import { pollForRuns, type WaitForRuns } from './agent-protocol/wakeups.js';
 import { registerAuthentication } from './auth/authenticate.js';
 import type { BlobStore } from './blobs/blob-store.js';
 import { withoutSignature } from './blobs/signed-url.js';
@@ -41,6 +43,8 @@ export interface AppDeps {
   config: Config;
   blobs: BlobStore;
   now?: () => Date;
+  /** For agents: the CA of a generated server certificate (PEM), and how a long poll waits for runs. */
+  agents?: { caCertificate: string | null; waitForRuns: WaitForRuns };
   /** Fastify server options: logger, https. */
   server?: FastifyServerOptions & { https?: { key: string; cert: string } };
 }
@@ -118,5 +122,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(stateVersionOutputRoutes);
   await app.register(runRoutes);
   await app.register(runOutputRoutes);
+  await app.register(agentProtocolRoutes(deps.agents ?? { caCertificate: null, waitForRuns: pollForRuns }));
   return app;
 }

@@ -1,4 +1,6 @@
 import { openConfiguredBlobStore } from './blobs/open.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import pino from 'pino';
 import { ConfigError, loadConfig, parseSettingFlags, SETTINGS } from './config.js';
@@ -25,6 +27,7 @@ Commands:
   user create NAME --email E     create a user
   token create --user NAME       create an API token for a user
   secrets rotate                 re-seal every secret under the current encryption key
+  agent --url URL                run an agent: plans and applies for an agent pool
 
 Run "terrace <command> --help" for a command's options.`,
   serve: `Usage: terrace serve [settings]
@@ -47,6 +50,17 @@ TERRACE_ENCRYPTION_KEY, N values per transaction (default 500). Values sealed un
 TERRACE_PREVIOUS_ENCRYPTION_KEYS open again; values already under the current key are left alone,
 so the command can run again after an interruption.
 Settings as for "terrace serve".`,
+  agent: `Usage: terrace agent --url URL [--name NAME] [--work-dir DIR] [--ca-file FILE] [--terraform-binary PATH]
+
+Runs an agent of an agent pool: it asks the Terrace server at URL for plans and applies of the
+workspaces that use the pool, and runs them with terraform, one at a time. The agent token comes
+from TERRACE_AGENT_TOKEN (create one with POST /api/v2/agent-pools/<id>/authentication-tokens).
+
+  --url URL                 the server, e.g. https://terrace.example.com
+  --name NAME               the agent's name in the agents list (default: the host name)
+  --work-dir DIR            where run directories are created (default: <tmp>/terrace-agent)
+  --ca-file FILE            a CA certificate to trust for the server (its data/tls/ca.pem when generated)
+  --terraform-binary PATH   the terraform the runs use (default: terraform on the PATH)`,
 };
 
 /** Parses `--name value` / `--name=value` / `--flag` options; returns them and the positional arguments. */
@@ -147,6 +161,23 @@ async function main(argv: string[]): Promise<void> {
       return (await userService.createUserToken(ctx, user.id, { description })).secret;
     });
     return void process.stdout.write(`${secret}\n`);
+  }
+  if (command === 'agent') {
+    const { options, positional } = parseOptions([...(sub === undefined ? [] : [sub]), ...args], ['url', 'name', 'work-dir', 'ca-file', 'terraform-binary'], []);
+    if (positional.length > 0) throw new UsageError(`unexpected argument ${positional[0]}`);
+    if (typeof options.url !== 'string') throw new UsageError('--url is required');
+    const token = process.env.TERRACE_AGENT_TOKEN;
+    if (!token) throw new UsageError('TERRACE_AGENT_TOKEN must hold the agent token');
+    const { runRemoteAgent } = await import('./agent/main.js');
+    const option = (name: string) => (typeof options[name] === 'string' ? (options[name] as string) : undefined);
+    return runRemoteAgent({
+      url: options.url,
+      token,
+      name: option('name'),
+      workDir: option('work-dir') ?? join(tmpdir(), 'terrace-agent'),
+      caFile: option('ca-file'),
+      terraformBinary: option('terraform-binary') ?? 'terraform',
+    });
   }
   if (command === 'secrets' && sub === 'rotate') {
     const { options, positional } = parseOptions(args, ['batch-size'], []);

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { listenForRuns } from './agent-protocol/wakeups.js';
 import { buildApp, LOG_REDACT } from './app.js';
 import { openConfiguredBlobStore } from './blobs/open.js';
 import type { Config } from './config.js';
@@ -5,7 +7,7 @@ import { openConfiguredDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { JOB_HANDLERS } from './jobs.js';
 import { QueueWorker } from './queue/worker.js';
-import { RunExecutor } from './runner/executor.js';
+import { LocalAgents } from './runner/local-agents.js';
 import { startRunReaper } from './runs/reaper.js';
 import { loadTlsMaterial } from './tls.js';
 import { ensureSiteAdmin } from './users/bootstrap.js';
@@ -18,18 +20,21 @@ export async function serve(config: Config, out: (line: string) => void): Promis
   const adminToken = await ensureSiteAdmin(database.db);
 
   const blobs = openConfiguredBlobStore(config);
+  const caCertificate = tls.caFile ? readFileSync(tls.caFile, 'utf8') : null;
+  const runWakeups = await listenForRuns(database);
   const app = await buildApp({
     db: database.db,
     config,
     blobs,
+    agents: { caCertificate, waitForRuns: runWakeups.wait },
     server: { https: { key: tls.key, cert: tls.cert }, logger: { level: config.logLevel, redact: LOG_REDACT } },
   });
   const worker = new QueueWorker({ database, handlers: JOB_HANDLERS, context: { db: database.db, blobs, config, log: app.log, now: () => new Date() } });
   await worker.start();
   const stopReaper = await startRunReaper({ db: database.db, config, log: app.log, now: () => new Date() });
   await app.listen({ host: config.host, port: config.port });
-  // After listen: a run's terraform talks back to this server.
-  const runner = new RunExecutor({ database, db: database.db, blobs, config, log: app.log, now: () => new Date(), caFile: tls.caFile });
+  // After listen: the built-in runner's agents and their runs' terraform talk to this server.
+  const runner = new LocalAgents({ db: database.db, config, log: app.log, now: () => new Date(), caCertificate });
   await runner.start();
 
   out(`Terrace is serving https://${config.hostname} (listening on ${config.host}:${config.port}, database: ${database.kind})`);
@@ -42,6 +47,7 @@ export async function serve(config: Config, out: (line: string) => void): Promis
   const stop = async () => {
     await runner.stop();
     await app.close();
+    await runWakeups.close();
     stopReaper();
     await worker.stop();
     await database.close();

@@ -100,8 +100,9 @@ export class OrganizationWorld {
   }
 
   async insertToken(token: {
-    kind: 'organization' | 'user' | 'team';
+    kind: 'organization' | 'user' | 'team' | 'agent';
     organizationId?: string;
+    agentPoolId?: string | null;
     userId?: string;
     teamId?: string;
     expiredAt?: Date;

@@ -14,7 +14,8 @@ import { type Database, openPglite, openPostgres } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { JOB_HANDLERS } from '../src/jobs.js';
 import { QueueWorker } from '../src/queue/worker.js';
-import { RunExecutor } from '../src/runner/executor.js';
+import { LocalAgents } from '../src/runner/local-agents.js';
+import { pollForRuns } from '../src/agent-protocol/wakeups.js';
 import { startRunReaper } from '../src/runs/reaper.js';
 import { randomBase58 } from '../src/ids.js';
 import { loadTlsMaterial } from '../src/tls.js';
@@ -143,7 +144,7 @@ export class TestServer {
   /** Runs background jobs as `terrace serve` does. */
   worker!: QueueWorker;
   /** Runs plans and applies with the real terraform; idle unless TERRACE_RUNNER_SLOTS is set (tests drive runs by hand by default). */
-  runner!: RunExecutor;
+  runner!: LocalAgents;
   private stopReaper: () => void = () => {};
   private agent!: Agent;
   private dropDatabase: () => Promise<void> = async () => {};
@@ -189,13 +190,14 @@ export class TestServer {
       config: this.config,
       blobs: this.blobs,
       now: this.options.now,
+      agents: { caCertificate: readFileSync(this.caFile, 'utf8'), waitForRuns: pollForRuns },
       server: {
         https: { key: tls.key, cert: tls.cert },
         logger: this.options.logStream ? { level: 'debug', stream: this.options.logStream, redact: LOG_REDACT } : false,
       },
     });
     await this.app.listen({ host: '127.0.0.1', port });
-    this.runner = new RunExecutor({ ...this.adminCtx(), database: this.database, caFile: this.caFile, log: this.adminCtx().log }, 200);
+    this.runner = new LocalAgents({ ...this.adminCtx(), caCertificate: readFileSync(this.caFile, 'utf8') });
     await this.runner.start();
   }
 

@@ -12,7 +12,9 @@ export type Subject =
   | { readonly kind: 'team'; readonly teamId: string; readonly organizationId: string; readonly tokenId: string }
   | { readonly kind: 'organization'; readonly organizationId: string; readonly tokenId: string }
   /** The token of one run's terraform (src/auth/run-access.ts says what it may do). */
-  | { readonly kind: 'run'; readonly runId: string; readonly workspaceId: string; readonly organizationId: string; readonly tokenId: string };
+  | { readonly kind: 'run'; readonly runId: string; readonly workspaceId: string; readonly organizationId: string; readonly tokenId: string }
+  /** An agent token: it may use the agent protocol only, nothing in /api/v2. A null pool is the built-in runner. */
+  | { readonly kind: 'agent'; readonly tokenId: string; readonly agentPoolId: string | null; readonly organizationId: string | null };
 
 export const ANONYMOUS: Subject = Object.freeze({ kind: 'anonymous' });
 
@@ -27,6 +29,8 @@ export function subjectKey(subject: Subject): string | undefined {
       return `organization:${subject.organizationId}`;
     case 'run':
       return `run:${subject.runId}`;
+    case 'agent':
+      return `agent:${subject.tokenId}`;
     default:
       return undefined;
   }

@@ -1,7 +1,7 @@
 import type { Db } from '../db/database.js';
 import type { TokenRow } from '../db/schema.js';
 
-export type TokenKind = 'user' | 'team' | 'organization' | 'run';
+export type TokenKind = 'user' | 'team' | 'organization' | 'run' | 'agent';
 
 export interface Token {
   id: string;
@@ -10,6 +10,10 @@ export interface Token {
   teamId: string | null;
   organizationId: string | null;
   runId: string | null;
+  /** For `run` tokens (job tokens): the phase of the job. */
+  phase: string | null;
+  /** For `agent` tokens: the pool; null for the built-in runner's token. */
+  agentPoolId: string | null;
   description: string | null;
   createdById: string | null;
   createdAt: Date;
@@ -25,6 +29,8 @@ export function toToken(row: TokenRow): Token {
     teamId: row.team_id,
     organizationId: row.organization_id,
     runId: row.run_id,
+    phase: row.phase,
+    agentPoolId: row.agent_pool_id,
     description: row.description,
     createdById: row.created_by_id,
     createdAt: row.created_at,
@@ -41,6 +47,8 @@ export interface NewToken {
   teamId?: string;
   organizationId?: string;
   runId?: string;
+  phase?: string;
+  agentPoolId?: string | null;
   description?: string | null;
   createdById?: string | null;
   expiredAt?: Date | null;
@@ -57,6 +65,8 @@ export async function insert(db: Db, token: NewToken): Promise<Token> {
       team_id: token.teamId ?? null,
       organization_id: token.organizationId ?? null,
       run_id: token.runId ?? null,
+      phase: token.phase ?? null,
+      agent_pool_id: token.agentPoolId ?? null,
       description: token.description ?? null,
       created_by_id: token.createdById ?? null,
       expired_at: token.expiredAt ?? null,
@@ -126,4 +136,9 @@ export async function touch(db: Db, id: string, now: Date, intervalMs = 60_000):
     .where('id', '=', id)
     .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', threshold)]))
     .execute();
+}
+
+/** Revokes the job tokens of a run: its phase ended, one way or another. */
+export async function deleteRunTokens(db: Db, runId: string): Promise<void> {
+  await db.deleteFrom('tokens').where('kind', '=', 'run').where('run_id', '=', runId).execute();
 }

@@ -44,6 +44,23 @@ export const DEFAULT_KILL_GRACE_MS = 10_000;
  */
 const PIPE_CLOSE_GRACE_MS = 2_000;
 
+/** The process groups of the commands running in this process. */
+const runningGroups = new Set<number>();
+
+/**
+ * Kills every command this process started that still runs, with its whole group, at once: for a
+ * worker that must exit now (its server died), so that no terraform outlives it.
+ */
+export function killAllTerraform(): void {
+  for (const pid of runningGroups) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
 /**
  * Resolves when the command has exited, whatever its exit code; rejects only when it cannot be
  * started (e.g. the binary does not exist).
@@ -62,6 +79,7 @@ export function runTerraform(options: RunTerraformOptions): Promise<TerraformExi
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    if (child.pid !== undefined) runningGroups.add(child.pid);
     let timedOut = false;
     let canceled = false;
     let exited = false;
@@ -115,6 +133,7 @@ export function runTerraform(options: RunTerraformOptions): Promise<TerraformExi
     child.once('exit', (exitCode, exitSignal) => {
       exited = true;
       cleanUp();
+      if (child.pid !== undefined) runningGroups.delete(child.pid);
       // Whatever terraform left behind in its group (a provider that did not stop, a background
       // provisioner command) ends with it.
       signalGroup('SIGKILL');

@@ -1,10 +1,29 @@
 import { execFile } from 'node:child_process';
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { delimiter, isAbsolute, join } from 'node:path';
 
 /**
  * Which terraform runs use and whether a run may use it: the workspace's `terraform-version` (or a
  * plan-only run's own) is honoured when the installed binary satisfies it (workspaces.mdx
  * "terraform-version": an exact version, `latest`, or a constraint such as `~> 1.11.0`).
  */
+
+function isExecutable(path: string): Promise<boolean> {
+  return access(path, constants.X_OK).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** The executable on the process's PATH (or the path given), made absolute: a run's own PATH is minimal. */
+export async function resolveBinary(binary: string): Promise<string> {
+  const candidates = isAbsolute(binary) || binary.includes('/') ? [binary] : (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, binary));
+  for (const candidate of candidates) {
+    if (await isExecutable(candidate)) return candidate;
+  }
+  throw new Error(`the terraform executable ${JSON.stringify(binary)} was not found (TERRACE_TERRAFORM_BINARY)`);
+}
 
 /** The version of `binary` (`terraform version -json`), read without any user configuration. */
 export function binaryVersion(binary: string): Promise<string> {

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { signedUrl, verifySignature } from '../blobs/signed-url.js';
 import type { Ctx } from '../context.js';
 import { NotFoundError } from '../errors.js';
@@ -93,4 +93,27 @@ export async function read(ctx: Ctx, request: LogRead): Promise<Buffer> {
   const end = offset + parts.reduce((n, part) => n + part.length, 0);
   if (completeSize !== undefined && end === completeSize + 1 && end < offset + limit) parts.push(Buffer.from([ETX]));
   return Buffer.concat(parts);
+}
+
+/** Chunks read back per query when a finished phase's log becomes a blob. */
+const CHUNKS_PER_READ = 200;
+
+/**
+ * The phase ended: its log, stored as chunks while it ran, becomes one blob and the chunks go. A
+ * reader that sees the phase done finds all of it.
+ */
+export async function storePhaseLog(ctx: Pick<Ctx, 'db' | 'blobs'>, kind: phaseStore.PhaseKind, phaseId: string): Promise<void> {
+  async function* chunks(): AsyncGenerator<Buffer> {
+    for (let from = 0; ; from += CHUNKS_PER_READ) {
+      const page = await logStore.readChunksBySeq(ctx.db, phaseId, from, CHUNKS_PER_READ);
+      for (const data of page) yield data;
+      if (page.length < CHUNKS_PER_READ) return;
+    }
+  }
+  const key = `${kind}/${phaseId}/log`;
+  await ctx.blobs.put(key, Readable.from(chunks()));
+  await ctx.db.transaction().execute(async (trx) => {
+    await logStore.setLogBlobKey(trx, kind, phaseId, key);
+    await logStore.deleteChunks(trx, phaseId);
+  });
 }

@@ -4,14 +4,15 @@ import { changeStatus, lockRun } from './schedule.js';
 import * as scheduleStore from './schedule-store.js';
 
 /**
- * Crash recovery (docs/design.md "Runs"): a run whose runner stopped renewing its lease — the server
- * running it stopped — ends `errored` with the reason, and its workspace lock is released. Any replica
- * may reap any run: the lease, on the database's clock, says the runner is gone.
+ * Crash recovery (docs/design.md "Agents"): a run whose agent stopped renewing its lease — the agent
+ * or the server it ran in died — ends `errored` with the reason, its workspace lock is released and
+ * its job token revoked. Any replica may reap any run: the lease, on the database's clock, says the
+ * agent is gone.
  */
 
 export const REAPER_INTERVAL_MS = 30_000;
 
-export const REAPED_REASON = 'The server running this run stopped before the run finished';
+export const REAPED_REASON = 'The agent running this run stopped responding before the run finished';
 
 /** Errors every run whose lease expired; returns how many. */
 export async function reapExpiredLeases(ctx: RunnerContext): Promise<number> {
@@ -30,7 +31,7 @@ export async function reapExpiredLeases(ctx: RunnerContext): Promise<number> {
 }
 
 /**
- * Reaps once now (at start no run of this replica can be running, so what expired is lost), then every
+ * Reaps once now (what expired while no server was up is lost), then every
  * `intervalMs`. Returns the function that stops the timer.
  */
 export async function startRunReaper(ctx: RunnerContext & { readonly log: Log }, intervalMs = REAPER_INTERVAL_MS): Promise<() => void> {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
 import { forEachDatabase } from '../../test/harness.js';
-import { PhaseLog } from '../runner/phase-log.js';
+import { JobLog } from '../agent/job-log.js';
 import { RunWorld } from './testing.js';
 
 /**
@@ -13,13 +13,19 @@ forEachDatabase('run logs', (server) => {
 
   before(() => world.setUp());
 
-  /** A run whose plan the test "runs": claimed, planning. */
+  /** A run whose plan the test "runs" as an agent: claimed, planning; its log as the agent sends it. */
   async function planningRun() {
     const ws = await world.workspaceWithConfiguration();
     const run = await world.createRun(ws.id);
-    await world.claim(run.id);
+    const job = await world.claimJob(run.id);
     const plan = (await world.api('GET', `/runs/${run.id}/plan`, world.ownerToken)).body.data;
-    return { runId: run.id as string, planId: plan.id as string, url: plan.attributes['log-read-url'] as string };
+    const log = new JobLog(world.agentClient(), `/jobs/${run.id}/plan/logs`, job.token);
+    const finish = async () => {
+      await log.close();
+      const res = await server.api('POST', `/api/agent/v1/jobs/${run.id}/plan/finish`, { token: job.token, body: { outcome: 'failed', reason: 'done' }, headers: { 'content-type': 'application/json' } });
+      assert.equal(res.status, 204, res.text);
+    };
+    return { runId: run.id as string, planId: plan.id as string, url: plan.attributes['log-read-url'] as string, log, finish };
   }
 
   /** GET without a token, as the CLI does; the CLI replaces the query string. */
@@ -39,13 +45,14 @@ forEachDatabase('run logs', (server) => {
   }
 
   it('streams a running phase by offset and frames the complete log', async () => {
-    const { runId, planId, url } = await planningRun();
+    const run = await planningRun();
+    const { planId, url } = run;
     assert.match(url, /^https:\/\/localhost:\d+\/_logs\/plans\/plan-[^/]+\/\d+\/[A-Za-z0-9_-]+$/);
     const before = await read(url, 0);
     assert.equal(before.status, 200);
     assert.equal(before.text, '', 'nothing before the first output');
 
-    const log = new PhaseLog({ db: server.database.db, blobs: server.blobs }, 'plans', planId, runId);
+    const { log, finish } = run;
     log.write('first line\nsecond ');
     // Only whole lines are stored while the phase runs.
     assert.equal(await readWhenStored(url, 0, '\u0002first line\n'), '\u0002first line\n');
@@ -58,7 +65,7 @@ forEachDatabase('run logs', (server) => {
     assert.equal((await read(url, 12)).text, 'second line\n', 'no ETX while the phase runs');
     assert.equal((await read(url, 24)).text, '');
 
-    await log.close();
+    await finish();
     assert.equal((await read(url, 0)).text, '\u0002first line\nsecond line\n\u0003');
     assert.equal((await read(url, 12, 12)).text, 'second line\n', 'ETX only when it fits');
     assert.equal((await read(url, 24)).text, '\u0003');
@@ -68,11 +75,10 @@ forEachDatabase('run logs', (server) => {
   });
 
   it('never stores a registered secret', async () => {
-    const { runId, planId, url } = await planningRun();
-    const log = new PhaseLog({ db: server.database.db, blobs: server.blobs }, 'plans', planId, runId);
+    const { url, log, finish } = await planningRun();
     log.redactor.add(['s3cr"et']);
     log.line('plain s3cr"et and {"json":"s3cr\\"et"}');
-    await log.close();
+    await finish();
     assert.equal((await read(url, 0)).text, '\u0002plain *** and {"json":"***"}\n\u0003');
   });
 

@@ -24,13 +24,20 @@ export interface Claim {
 }
 
 /**
- * Takes the next queued run, oldest first, whose organization is below its concurrency limit
- * (`TERRACE_RUN_CONCURRENCY`): plan_queued → planning or apply_queued → applying, with a lease the
- * runner renews while it works. Undefined when there is nothing to take.
+ * Takes the next queued run for `pool`'s agents (null: the built-in runner), oldest first, whose
+ * organization is below its concurrency limit (`TERRACE_RUN_CONCURRENCY`): plan_queued → planning or
+ * apply_queued → applying, with a lease the agent renews while it works. Undefined when there is
+ * nothing to take. Runs in the caller's transaction when given one.
  */
-export async function claimNext(ctx: RunnerContext, limit: number = ctx.config.runConcurrency): Promise<Claim | undefined> {
+export async function claimNext(
+  ctx: RunnerContext,
+  limit: number = ctx.config.runConcurrency,
+  pool: string | null = null,
+  /** Work in the claim's transaction: the claim and what the caller records about it commit together. */
+  hold?: (trx: Db, claim: Claim) => Promise<void>,
+): Promise<Claim | undefined> {
   return ctx.db.transaction().execute(async (trx) => {
-    const candidate = await scheduleStore.lockNextQueued(trx, limit);
+    const candidate = await scheduleStore.lockNextQueued(trx, limit, pool);
     if (!candidate) return undefined;
     // Another replica may have claimed in this organization since the candidate was counted.
     if ((await scheduleStore.countRunningLocked(trx, candidate.organizationId)) >= limit) return undefined;
@@ -38,13 +45,22 @@ export async function claimNext(ctx: RunnerContext, limit: number = ctx.config.r
     if (!run) return undefined;
     const phase = run.status === 'plan_queued' ? 'plan' : 'apply';
     const claimed = await changeStatus(trx, run, phase === 'plan' ? 'planning' : 'applying', { now: ctx.now() });
-    return { run: claimed, phase };
+    const result = { run: claimed, phase } as const;
+    await hold?.(trx, result);
+    return result;
   });
 }
 
 /** Extends the claim; false when the run is no longer the runner's (canceled, force-canceled, reaped): stop working on it. */
 export function renewLease(db: Db, runId: string): Promise<boolean> {
   return scheduleStore.renewLease(db, runId, LEASE_SECONDS);
+}
+
+/** Locks a run that an agent works on; a run no longer planning or applying is a conflict. */
+export async function lockRunning(trx: Db, runId: string): Promise<runStore.Run> {
+  const run = await lockRun(trx, runId);
+  if (!scheduleStore.RUNNING_STATUSES.includes(run.status)) throw new ConflictError(`run ${runId} is ${run.status}`);
+  return run;
 }
 
 /** Whether the runner should stop the run's process: a cancel was requested, or the run already ended. */

@@ -109,14 +109,38 @@ export async function setLatestRun(db: Db, workspaceId: string, runId: string): 
 }
 
 /**
- * Locks the oldest run waiting for a runner whose organization has fewer than `limit` runs planning
- * or applying. SKIP LOCKED lets replicas claim at once without waiting on each other.
+ * Whether the run's workspace executes on `pool`'s agents (an agent pool's id), or on the server's
+ * built-in runner (`null`): its execution mode, or the organization's default, is `agent` with that
+ * pool (the workspace's own, or the organization's default pool when the workspace follows the
+ * default); every other run goes to the built-in runner.
  */
-export async function lockNextQueued(db: Db, limit: number): Promise<{ id: string; organizationId: string } | undefined> {
+function executesOn(pool: string | null) {
+  return (eb: ExpressionBuilder<DB, 'runs'>) => {
+    const mode = sql<string>`coalesce(w.execution_mode, o.settings->>'default-execution-mode', 'remote')`;
+    const agentPool = sql<string | null>`CASE WHEN w.execution_mode IS NULL THEN o.default_agent_pool_id ELSE w.agent_pool_id END`;
+    const where = pool === null ? sql<SqlBool>`${mode} <> 'agent'` : sql<SqlBool>`${mode} = 'agent' AND ${agentPool} = ${pool}`;
+    return eb.exists(
+      eb
+        .selectFrom('workspaces as w')
+        .innerJoin('organizations as o', 'o.id', 'w.organization_id')
+        .select('w.id')
+        .whereRef('w.id', '=', 'runs.workspace_id')
+        .where(where),
+    );
+  };
+}
+
+/**
+ * Locks the oldest run waiting for a runner of `pool` (see executesOn) whose organization has fewer
+ * than `limit` runs planning or applying. SKIP LOCKED lets replicas and agents claim at once without
+ * waiting on each other.
+ */
+export async function lockNextQueued(db: Db, limit: number, pool: string | null): Promise<{ id: string; organizationId: string } | undefined> {
   const row = await db
     .selectFrom('runs')
     .select(['runs.id', 'runs.organization_id'])
     .where('runs.status', 'in', RUNNER_QUEUED_STATUSES)
+    .where(executesOn(pool))
     .where((eb) =>
       eb(
         eb

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import * as tokenStore from '../auth/token-store.js';
 import type { Db } from '../db/database.js';
 import { NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
@@ -117,6 +118,8 @@ export async function changeStatus(trx: Db, run: runStore.Run, to: RunStatus, op
     createdAt: now,
   });
   if (entersRunnerQueue || leftRunning) await sql`SELECT pg_notify(${RUNS_CHANNEL}, ${run.id})`.execute(trx);
+  // The phase's job token dies with the phase, however it ended (finished, failed, canceled, reaped).
+  if (leftRunning) await tokenStore.deleteRunTokens(trx, run.id);
   const changed: runStore.Run = { ...run, status: to, statusTimestamps, queuedAt: joinsQueue ? now : run.queuedAt };
   if (isFinal(to)) {
     await workspaceStore.unlock(trx, run.workspaceId, { kind: 'runs', id: run.id });

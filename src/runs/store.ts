@@ -36,11 +36,13 @@ export interface Run {
   queuedAt: Date | null;
   runnerLeaseUntil: Date | null;
   cancelRequestedAt: Date | null;
+  /** The agent working on the current phase. */
+  agentId: string | null;
   createdAt: Date;
 }
 
 /** The settings a run is created with. */
-export type NewRun = Omit<Run, 'projectId' | 'hasChanges' | 'runnerLeaseUntil' | 'cancelRequestedAt'>;
+export type NewRun = Omit<Run, 'projectId' | 'hasChanges' | 'runnerLeaseUntil' | 'cancelRequestedAt' | 'agentId'>;
 
 function toRun(row: RunRow & { project_id: string }): Run {
   return {
@@ -72,6 +74,7 @@ function toRun(row: RunRow & { project_id: string }): Run {
     queuedAt: row.queued_at,
     runnerLeaseUntil: row.runner_lease_until,
     cancelRequestedAt: row.cancel_requested_at,
+    agentId: row.agent_id,
     createdAt: row.created_at,
   };
 }

@@ -7,6 +7,9 @@ import { newId } from '../ids.js';
 import * as teamWorkspaceStore from '../team-workspace-access/store.js';
 import * as teamStore from '../teams/store.js';
 import { WorkspaceWorld } from '../workspaces/testing.js';
+import { readFileSync } from 'node:fs';
+import { AgentClient } from '../agent/client.js';
+import type { Job } from '../agent/protocol.js';
 import * as runnerService from './runner-service.js';
 
 /** Shared by the run test files: an organization with workspaces, uploaded configuration versions, runs, and a runner driven by hand. */
@@ -105,6 +108,36 @@ export class RunWorld extends WorkspaceWorld {
       assert.ok(claim, `run ${runId} was not claimable`);
       if (claim.run.id === runId) return claim;
       await runnerService.failPhase(this.runner(), claim.run.id, 'cleared by a later test');
+    }
+  }
+
+  private agent: { token: string; id: string } | undefined;
+
+  /** A client of the agent protocol trusting the test server. */
+  agentClient(): AgentClient {
+    return new AgentClient(this.server.url, readFileSync(this.server.caFile, 'utf8'), () => {});
+  }
+
+  /** A registered agent of the built-in runner (no pool), for driving the agent protocol by hand. */
+  async builtInAgent(): Promise<{ token: string; id: string }> {
+    if (!this.agent) {
+      const token = await this.insertToken({ kind: 'agent', agentPoolId: null });
+      const res = await this.server.api('POST', '/api/agent/v1/register', { token, body: { name: 'test agent' }, headers: { 'content-type': 'application/json' } });
+      assert.equal(res.status, 200, res.text);
+      this.agent = { token, id: res.body.agentId };
+    }
+    return this.agent;
+  }
+
+  /** Claims jobs through the agent protocol until it gets `runId`'s, failing the others (left over by earlier tests). */
+  async claimJob(runId: string): Promise<Job> {
+    const agent = await this.builtInAgent();
+    for (;;) {
+      const res = await this.server.api('POST', `/api/agent/v1/agents/${agent.id}/jobs/next?wait=0`, { token: agent.token });
+      assert.equal(res.status, 200, `run ${runId} was not claimable: ${res.status} ${res.text}`);
+      const job = res.body as Job;
+      if (job.runId === runId) return job;
+      await runnerService.failPhase(this.runner(), job.runId, 'cleared by a later test');
     }
   }
 

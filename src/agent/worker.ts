@@ -1,0 +1,149 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { binaryVersion, resolveBinary } from '../runner/terraform-version.js';
+import { AgentClient, ProtocolError } from './client.js';
+import { type JobEnvironment, runJob, type StopReason } from './job.js';
+import type { HeartbeatResponse, Job, RegisterResponse } from './protocol.js';
+
+/**
+ * An agent: registers with the server, asks for work (a long poll), runs one job at a time and
+ * heartbeats it, and says when it exits. It holds no server secret: its agent token, and per job the
+ * job token. `terrace agent` runs one on any machine; `terrace serve` runs its built-in runner as
+ * local agents (src/runner/local-agents.ts).
+ */
+
+export interface AgentWorkerOptions {
+  /** The server's base URL, e.g. https://terrace.example.com. */
+  url: string;
+  token: string;
+  name: string;
+  /** Where run directories are created. */
+  workDir: string;
+  /** PEM of a CA to trust besides the system's (a self-signed server). */
+  caCertificate?: string | undefined;
+  terraformBinary: string;
+  log: AgentLog;
+}
+
+export interface AgentLog {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+/** Between failed attempts to reach the server when idle. */
+const RECONNECT_MS = 2_000;
+
+export class AgentWorker {
+  private readonly client: AgentClient;
+  private readonly stopping = new AbortController();
+  private current: { stop: (why: StopReason) => void } | undefined;
+  private agentId: string | undefined;
+
+  constructor(private readonly options: AgentWorkerOptions) {
+    this.client = new AgentClient(options.url, options.caCertificate, (message) => options.log.warn(message));
+  }
+
+  /** Works until stop(); resolves once the job in progress has been reported. */
+  async run(): Promise<void> {
+    const binary = await resolveBinary(this.options.terraformBinary);
+    const env: JobEnvironment = { client: this.client, terraform: { binary, version: await binaryVersion(binary) }, workDir: this.options.workDir };
+    const { signal } = this.stopping;
+    try {
+      while (!signal.aborted) {
+        try {
+          const registration = await this.register();
+          this.agentId = registration.agentId;
+          this.options.log.info(`agent ${registration.agentId} (${this.options.name}) is serving ${this.options.url} with Terraform ${env.terraform.version}`);
+          await this.serve(env, registration);
+        } catch (err) {
+          if (signal.aborted) break;
+          // The server forgot the agent (marked exited), or cannot be reached: register again.
+          this.options.log.warn(`agent: ${(err as Error).message}`);
+          await sleep(RECONNECT_MS, undefined, { signal }).catch(() => {});
+        }
+      }
+    } finally {
+      if (this.agentId) {
+        await this.client
+          .send({ method: 'POST', path: `/agents/${this.agentId}/status`, token: this.options.token, json: { status: 'exited' }, retryForMs: 5_000 })
+          .then((r) => r.body.dump())
+          .catch(() => {});
+      }
+      await this.client.close();
+    }
+  }
+
+  /** Stops asking for work and stops the job in progress (it is reported as failed). */
+  stop(): void {
+    this.stopping.abort();
+    this.current?.stop('shutdown');
+  }
+
+  private async register(): Promise<RegisterResponse> {
+    const registration = await this.client.json<RegisterResponse>({
+      method: 'POST',
+      path: '/register',
+      token: this.options.token,
+      json: { name: this.options.name },
+      retryForMs: Number.POSITIVE_INFINITY,
+      signal: this.stopping.signal,
+    });
+    if (!registration) throw new Error('the server answered the registration with nothing');
+    return registration;
+  }
+
+  private async serve(env: JobEnvironment, registration: RegisterResponse): Promise<void> {
+    const { signal } = this.stopping;
+    while (!signal.aborted) {
+      const job = await this.client.json<Job>({
+        method: 'POST',
+        path: `/agents/${registration.agentId}/jobs/next`,
+        token: this.options.token,
+        retryForMs: Number.POSITIVE_INFINITY,
+        signal,
+      });
+      if (job) await this.work(env, job, registration.heartbeatMs);
+    }
+  }
+
+  private async work(env: JobEnvironment, job: Job, heartbeatMs: number): Promise<void> {
+    const controller = new AbortController();
+    let reason: StopReason | undefined;
+    const stop = (why: StopReason) => {
+      reason ??= why;
+      controller.abort();
+    };
+    this.current = { stop };
+    if (this.stopping.signal.aborted) stop('shutdown');
+    const finished = new AbortController();
+    // One heartbeat at a time; failures while the server is away are reported once, not every beat.
+    const heartbeats = (async () => {
+      let failing = false;
+      while (!finished.signal.aborted) {
+        try {
+          const answer = await this.client.json<HeartbeatResponse>({
+            method: 'POST',
+            path: `/jobs/${job.runId}/${job.phase}/heartbeat`,
+            token: job.token,
+            retryForMs: 0,
+            signal: finished.signal,
+          });
+          failing = false;
+          if (answer?.cancel) stop('canceled');
+        } catch (err) {
+          if (err instanceof ProtocolError && err.gone) stop('lost');
+          else if (!failing && !finished.signal.aborted) this.options.log.warn(`heartbeat of ${job.runId}/${job.phase} failed: ${(err as Error).message}`);
+          failing = true;
+        }
+        await sleep(heartbeatMs, undefined, { signal: finished.signal }).catch(() => {});
+      }
+    })();
+    try {
+      this.options.log.info(`agent: ${job.phase} of run ${job.runId}`);
+      await runJob(env, job, controller.signal, () => reason, (message) => this.options.log.warn(message));
+    } finally {
+      finished.abort();
+      await heartbeats;
+      this.current = undefined;
+    }
+  }
+}

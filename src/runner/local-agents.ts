@@ -1,0 +1,140 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as agentStore from '../agent-protocol/store.js';
+import type { LocalAgentSettings } from '../agent/main.js';
+import { generateToken } from '../auth/secrets.js';
+import * as tokenStore from '../auth/token-store.js';
+import type { Config } from '../config.js';
+import type { Log } from '../context.js';
+import type { Db } from '../db/database.js';
+import { newId } from '../ids.js';
+import * as runnerService from '../runs/runner-service.js';
+
+/**
+ * The built-in runner (docs/design.md "Agents"): TERRACE_RUNNER_SLOTS local agents, child processes
+ * of the server that run the same agent as `terrace agent` and talk to this server over HTTPS with an
+ * agent token of the built-in runner (no pool: they serve runs in `remote` execution mode). They hold
+ * no server secret: their settings arrive on stdin, their environment is empty but for PATH.
+ *
+ * Each server has an identity (its machine and data directory): at start it errors the runs its
+ * previous incarnation's agents held (they died with it), revokes their token and marks them exited.
+ */
+
+/** A crashed local agent is restarted after this long. */
+const RESTART_DELAY_MS = 1_000;
+/** How long a stopping agent may take to report its job before it is killed. */
+const STOP_GRACE_MS = 30_000;
+
+export const STOPPED_SERVER_REASON = 'The server running this run stopped before the run finished';
+
+export interface LocalAgentsDeps {
+  db: Db;
+  config: Config;
+  log: Log;
+  now: () => Date;
+  /** The CA of the server's generated certificate, which the agents and their terraform trust. */
+  caCertificate: string | null;
+}
+
+/** This server's identity among the built-in agents of every replica: machine and data directory. */
+export function serverIdentity(config: Config): string {
+  const dataDir = (() => {
+    try {
+      return realpathSync(config.dataDir);
+    } catch {
+      return config.dataDir;
+    }
+  })();
+  return `built-in:${hostname()}:${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`;
+}
+
+/** The directory this server's runs work in: outside the data directory, one per server. */
+export function runsDirectory(config: Config): string {
+  return join(tmpdir(), `terrace-runs-${serverIdentity(config).slice(-12)}`);
+}
+
+export class LocalAgents {
+  private readonly identity: string;
+  private readonly children = new Set<ChildProcess>();
+  private stopping = false;
+  private token: { id: string; secret: string } | undefined;
+
+  constructor(private readonly deps: LocalAgentsDeps) {
+    this.identity = serverIdentity(deps.config);
+  }
+
+  /** Cleans up after a previous run of this server, then starts the agents. */
+  async start(): Promise<void> {
+    await this.retirePrevious();
+    const slots = this.deps.config.runnerSlots;
+    if (slots === 0) return;
+    const { secret, hash } = generateToken();
+    const token = await tokenStore.insert(this.deps.db, { id: newId('at'), kind: 'agent', hash, agentPoolId: null, description: this.identity });
+    this.token = { id: token.id, secret };
+    const workDir = runsDirectory(this.deps.config);
+    await rm(workDir, { recursive: true, force: true });
+    await mkdir(workDir, { recursive: true, mode: 0o711 });
+    for (let slot = 0; slot < slots; slot++) this.spawn(slot, workDir);
+  }
+
+  /** Stops the agents (their jobs end errored, reported by them) and revokes their token. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const exits = [...this.children].map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          const kill = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+          child.once('exit', () => {
+            clearTimeout(kill);
+            resolve();
+          });
+          child.kill('SIGTERM');
+        }),
+    );
+    await Promise.all(exits);
+    if (this.token) await tokenStore.deleteById(this.deps.db, this.token.id);
+  }
+
+  /** Runs held by this server's earlier agents end errored now, rather than when their lease runs out. */
+  private async retirePrevious(): Promise<void> {
+    const { db } = this.deps;
+    const previous = await agentStore.liveBuiltInAgents(db, `${this.identity}/`);
+    for (const runId of await agentStore.runningRunsOfAgents(db, previous)) {
+      await runnerService.failPhase(this.deps, runId, STOPPED_SERVER_REASON);
+    }
+    await agentStore.markExited(db, previous);
+    await agentStore.deleteBuiltInTokens(db, this.identity);
+  }
+
+  private spawn(slot: number, workDir: string): void {
+    if (this.stopping || !this.token) return;
+    const entry = fileURLToPath(new URL('../agent/local-entry.js', import.meta.url));
+    const child = spawn(process.execPath, [entry], {
+      // Nothing of the server's environment (DATABASE_URL, keys, admin token) reaches an agent.
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      stdio: ['pipe', 'inherit', 'inherit'],
+    });
+    const settings: LocalAgentSettings = {
+      url: `https://${this.deps.config.hostname}`,
+      token: this.token.secret,
+      name: `${this.identity}/${slot}`,
+      workDir: join(workDir, String(slot)),
+      caCertificate: this.deps.caCertificate ?? undefined,
+      terraformBinary: this.deps.config.terraformBinary,
+    };
+    child.stdin?.write(`${JSON.stringify(settings)}\n`);
+    this.children.add(child);
+    child.once('exit', (code, signal) => {
+      this.children.delete(child);
+      if (this.stopping) return;
+      this.deps.log.error({ slot, code, signal }, 'runner: a local agent exited; restarting it');
+      setTimeout(() => this.spawn(slot, workDir), RESTART_DELAY_MS).unref();
+    });
+  }
+}
