@@ -185,6 +185,16 @@ export class TestServer {
     this.worker = new QueueWorker({ database: this.database, handlers: JOB_HANDLERS, context: { ...this.adminCtx() }, pollMs: 200 });
     await this.worker.start();
     this.stopReaper = await startRunReaper(this.adminCtx());
+    this.port = port;
+    this.tls = tls;
+    await this.startApp();
+  }
+
+  private port = 0;
+  private tls!: { key: string; cert: string };
+
+  /** The HTTPS server and the built-in runner, as `terrace serve` starts them after the database. */
+  private async startApp(): Promise<void> {
     this.app = await buildApp({
       db: this.database.db,
       config: this.config,
@@ -192,13 +202,21 @@ export class TestServer {
       now: this.options.now,
       agents: { caCertificate: readFileSync(this.caFile, 'utf8'), waitForRuns: pollForRuns },
       server: {
-        https: { key: tls.key, cert: tls.cert },
+        https: { key: this.tls.key, cert: this.tls.cert },
         logger: this.options.logStream ? { level: 'debug', stream: this.options.logStream, redact: LOG_REDACT } : false,
       },
     });
-    await this.app.listen({ host: '127.0.0.1', port });
+    await this.app.listen({ host: '127.0.0.1', port: this.port });
     this.runner = new LocalAgents({ ...this.adminCtx(), caCertificate: readFileSync(this.caFile, 'utf8') });
     await this.runner.start();
+  }
+
+  /** Stops serving for `downMs` and starts again on the same port and database: a server restart as agents see it. */
+  async restartApp(downMs: number): Promise<void> {
+    await this.runner.stop();
+    await this.app.close();
+    await new Promise((resolve) => setTimeout(resolve, downMs));
+    await this.startApp();
   }
 
   async stop(): Promise<void> {

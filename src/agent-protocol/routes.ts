@@ -67,6 +67,10 @@ function finishRequest(body: unknown): FinishRequest {
 
 export function agentProtocolRoutes(options: AgentProtocolOptions & { waitForRuns: (ms: number, signal: AbortSignal) => Promise<void> }) {
   return async (app: FastifyInstance): Promise<void> => {
+    // A closing server answers waiting long polls at once instead of waiting for them.
+    const closing = new AbortController();
+    app.addHook('preClose', async () => closing.abort());
+
     app.post(`${AGENT_API_PREFIX}/register`, AUTH, async (request, reply) => {
       const input = object(request.body);
       const name = input.name;
@@ -85,14 +89,20 @@ export function agentProtocolRoutes(options: AgentProtocolOptions & { waitForRun
     app.post<{ Params: AgentParams; Querystring: { wait?: string } }>(`${AGENT_API_PREFIX}/agents/:agent_id/jobs/next`, AUTH, async (request, reply) => {
       const give = new AbortController();
       request.raw.once('close', () => give.abort());
+      closing.signal.addEventListener('abort', () => give.abort(), { once: true, signal: give.signal });
       const { wait } = request.query;
       if (wait !== undefined && !/^\d{1,2}$/.test(wait)) throw new BadRequestError('wait must be a number of seconds');
       const until = Date.now() + (wait === undefined ? NEXT_JOB_WAIT_MS : Math.min(Number(wait) * 1000, NEXT_JOB_WAIT_MS));
-      for (;;) {
-        const job = await protocolService.nextJob(request.ctx, request.params.agent_id, options.caCertificate);
-        if (job) return reply.send(job);
-        if (give.signal.aborted || Date.now() >= until) return reply.code(204).send();
-        await options.waitForRuns(until - Date.now(), give.signal);
+      try {
+        for (;;) {
+          const job = await protocolService.nextJob(request.ctx, request.params.agent_id, options.caCertificate);
+          if (job) return reply.send(job);
+          if (give.signal.aborted || Date.now() >= until) return reply.code(204).send();
+          await options.waitForRuns(until - Date.now(), give.signal);
+        }
+      } finally {
+        // Also drops the listener on `closing`.
+        give.abort();
       }
     });
 

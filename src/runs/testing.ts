@@ -7,7 +7,11 @@ import { newId } from '../ids.js';
 import * as teamWorkspaceStore from '../team-workspace-access/store.js';
 import * as teamStore from '../teams/store.js';
 import { WorkspaceWorld } from '../workspaces/testing.js';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { create as createTar } from 'tar';
+import { Uploader } from '../configuration-versions/testing.js';
 import { AgentClient } from '../agent/client.js';
 import type { Job } from '../agent/protocol.js';
 import * as runnerService from './runner-service.js';
@@ -139,6 +143,45 @@ export class RunWorld extends WorkspaceWorld {
       if (job.runId === runId) return job;
       await runnerService.failPhase(this.runner(), job.runId, 'cleared by a later test');
     }
+  }
+
+  /** Uploads `files` through the API as a new configuration version of the workspace; returns its id. */
+  async uploadConfiguration(workspaceId: string, files: Record<string, string>): Promise<string> {
+    const version = await this.api('POST', `/workspaces/${workspaceId}/configuration-versions`, this.ownerToken, {
+      data: { type: 'configuration-versions', attributes: { 'auto-queue-runs': false } },
+    });
+    assert.equal(version.status, 201, version.text);
+    const dir = mkdtempSync(join(tmpdir(), 'terrace-config-'));
+    const archive: Buffer[] = [];
+    try {
+      for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
+      for await (const chunk of createTar({ gzip: true, cwd: dir, portable: true }, Object.keys(files))) archive.push(chunk as Buffer);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const uploader = new Uploader(this.server);
+    const uploaded = await uploader.put(version.body.data.attributes['upload-url'], Buffer.concat(archive));
+    await uploader.close();
+    assert.equal(uploaded.status, 200, uploaded.text);
+    return version.body.data.id;
+  }
+
+  /** Polls the run until its status is one of `statuses`. */
+  async waitForStatus(runId: string, statuses: readonly string[], timeoutMs = 120_000): Promise<any> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const run = await this.run(runId);
+      if (statuses.includes(run.attributes.status)) return run;
+      if (Date.now() > deadline) assert.fail(`run ${runId} is ${run.attributes.status}, not ${statuses.join(' or ')}, after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  /** The complete log of the run's plan or apply (after the phase ended), without its framing. */
+  async phaseLog(runId: string, phase: 'plan' | 'apply'): Promise<string> {
+    const record = (await this.api('GET', `/runs/${runId}/${phase}`, this.ownerToken)).body.data;
+    const log = await this.server.api('GET', new URL(record.attributes['log-read-url']).pathname);
+    return log.text.replace(/^\u0002|\u0003$/g, '');
   }
 
   /** Errors every queued run, so that a test sees only its own queue. */

@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { newId } from '../../src/ids.js';
+import { REAPED_REASON, reapExpiredLeases } from '../../src/runs/reaper.js';
+import { RunWorld } from '../../src/runs/testing.js';
+import { forEachDatabase } from '../harness.js';
+
+/**
+ * Agents as operators run them (issue 12): `terrace agent` processes with their own working
+ * directories serve an agent pool over HTTPS, share its runs, lose a run when killed, and ride out a
+ * server restart.
+ */
+
+const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli.js');
+
+/** The configuration every run applies: a provisioner that shows where it runs and waits `var.pause` seconds. */
+const MAIN = `
+variable "pause" {
+  default = "0"
+}
+
+resource "terraform_data" "work" {
+  input = var.pause
+  provisioner "local-exec" {
+    command = "echo ran-in-$PWD; sleep \${var.pause}"
+  }
+}
+`;
+
+forEachDatabase('agents', (server) => {
+  const world = new RunWorld(server);
+  let poolId = '';
+  let poolToken = '';
+  const agents = new Set<ChildProcess>();
+  const workDirs: string[] = [];
+
+  before(async () => {
+    await world.setUp();
+    poolId = newId('apool');
+    await server.database.db.insertInto('agent_pools').values({ id: poolId, organization_id: world.orgId, name: 'e2e' }).execute();
+    poolToken = await world.insertToken({ kind: 'agent', agentPoolId: poolId, organizationId: world.orgId });
+  });
+
+  after(async () => {
+    await Promise.all([...agents].map((agent) => stopAgent(agent)));
+    for (const dir of workDirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Starts `terrace agent` as an operator would, with its own working directory. */
+  function startAgent(name: string): { child: ChildProcess; workDir: string } {
+    const workDir = mkdtempSync(join(tmpdir(), `terrace-agent-${name}-`));
+    workDirs.push(workDir);
+    const child = spawn(process.execPath, [CLI, 'agent', '--url', server.url, '--ca-file', server.caFile, '--work-dir', workDir, '--name', name], {
+      env: { PATH: process.env.PATH ?? '', TERRACE_AGENT_TOKEN: poolToken },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    child.stderr?.resume();
+    agents.add(child);
+    child.once('exit', () => agents.delete(child));
+    return { child, workDir };
+  }
+
+  function stopAgent(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill(signal);
+    return exited;
+  }
+
+  /** A workspace in agent mode on the pool, with the configuration uploaded and `pause` set. */
+  async function agentWorkspace(pause: number): Promise<string> {
+    const ws = await world.createWorkspace({ 'auto-apply': true });
+    await server.database.db.updateTable('workspaces').set({ execution_mode: 'agent', agent_pool_id: poolId }).where('id', '=', ws.id).execute();
+    const variable = await world.api('POST', `/workspaces/${ws.id}/vars`, world.ownerToken, {
+      data: { type: 'vars', attributes: { key: 'pause', value: String(pause), category: 'terraform' } },
+    });
+    assert.equal(variable.status, 201, variable.text);
+    await world.uploadConfiguration(ws.id, { 'main.tf': MAIN });
+    return ws.id;
+  }
+
+  async function currentSerial(workspaceId: string): Promise<number | undefined> {
+    const res = await world.api('GET', `/workspaces/${workspaceId}/current-state-version`, world.ownerToken);
+    return res.status === 200 ? res.body.data.attributes.serial : undefined;
+  }
+
+  it('an agent process serves its pool from its own working directory', async () => {
+    const { child, workDir } = startAgent('solo');
+    const workspaceId = await agentWorkspace(0);
+    const run = await world.createRun(workspaceId);
+    const done = await world.waitForStatus(run.id, ['applied', 'errored', 'canceled']);
+    assert.equal(done.attributes.status, 'applied', await world.phaseLog(run.id, 'apply'));
+    assert.match(await world.phaseLog(run.id, 'apply'), new RegExp(`ran-in-${workDir}/`));
+    assert.equal(await currentSerial(workspaceId), 1);
+    const agent = await server.database.db.selectFrom('agents').select(['name', 'status', 'agent_pool_id']).where('name', '=', 'solo').executeTakeFirstOrThrow();
+    assert.equal(agent.agent_pool_id, poolId);
+    await stopAgent(child);
+    const exited = await server.database.db.selectFrom('agents').select('status').where('name', '=', 'solo').executeTakeFirstOrThrow();
+    assert.equal(exited.status, 'exited', 'a stopping agent says so');
+  });
+
+  it('two agents share twenty runs', async () => {
+    const first = startAgent('first');
+    const second = startAgent('second');
+    const workspaces = await Promise.all(Array.from({ length: 20 }, () => agentWorkspace(0)));
+    const runs = await Promise.all(workspaces.map((id) => world.createRun(id)));
+    for (const run of runs) {
+      const done = await world.waitForStatus(run.id, ['applied', 'errored', 'canceled'], 240_000);
+      assert.equal(done.attributes.status, 'applied');
+    }
+    const byAgent = await server.database.db
+      .selectFrom('runs')
+      .innerJoin('agents', 'agents.id', 'runs.agent_id')
+      .select('agents.name')
+      .where(
+        'runs.id',
+        'in',
+        runs.map((r) => r.id),
+      )
+      .execute();
+    const names = new Set(byAgent.map((row) => row.name));
+    assert.deepEqual([...names].sort(), ['first', 'second'], 'both agents worked');
+    await Promise.all([stopAgent(first.child), stopAgent(second.child)]);
+  });
+
+  it('a run whose agent is killed during its apply ends errored, and its workspace is unlocked', async () => {
+    const { child } = startAgent('doomed');
+    const workspaceId = await agentWorkspace(30);
+    const run = await world.createRun(workspaceId);
+    await world.waitForStatus(run.id, ['applying']);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await stopAgent(child, 'SIGKILL');
+    const lease = async () =>
+      (await server.database.db.selectFrom('runs').select('runner_lease_until').where('id', '=', run.id).executeTakeFirstOrThrow()).runner_lease_until?.getTime();
+    const held = await lease();
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    assert.equal(await lease(), held, 'nobody renews the lease of a dead agent');
+    // The lease (a minute) is cut short here: the reaper does what it would do when it runs out.
+    await server.database.db.updateTable('runs').set({ runner_lease_until: new Date(Date.now() - 1000) }).where('id', '=', run.id).execute();
+    assert.ok((await reapExpiredLeases(world.runner())) >= 1);
+    const errored = await world.run(run.id);
+    assert.equal(errored.attributes.status, 'errored');
+    const events = (await world.api('GET', `/runs/${run.id}/run-events`, world.ownerToken)).body.data;
+    assert.equal(events.at(-1).attributes.description, REAPED_REASON);
+    const ws = await world.api('GET', `/workspaces/${workspaceId}`, world.ownerToken);
+    assert.equal(ws.body.data.attributes.locked, false);
+  });
+
+  it('a server restart during an apply on an agent does not interrupt it: the apply completes and its state lands', async () => {
+    const { child } = startAgent('steady');
+    const workspaceId = await agentWorkspace(8);
+    const run = await world.createRun(workspaceId);
+    await world.waitForStatus(run.id, ['applying']);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await server.restartApp(3000);
+    const done = await world.waitForStatus(run.id, ['applied', 'errored', 'canceled']);
+    assert.equal(done.attributes.status, 'applied', await world.phaseLog(run.id, 'apply'));
+    assert.equal(await currentSerial(workspaceId), 1);
+    assert.match(await world.phaseLog(run.id, 'apply'), /Apply complete!/);
+    await stopAgent(child);
+  });
+});
