@@ -181,7 +181,8 @@ export class RunWorld extends WorkspaceWorld {
   async phaseLog(runId: string, phase: 'plan' | 'apply'): Promise<string> {
     const record = (await this.api('GET', `/runs/${runId}/${phase}`, this.ownerToken)).body.data;
     const log = await this.server.api('GET', new URL(record.attributes['log-read-url']).pathname);
-    return log.text.replace(/^\u0002|\u0003$/g, '');
+    const framed = log.text;
+    return framed.slice(framed.startsWith('\u0002') ? 1 : 0, framed.endsWith('\u0003') ? -1 : undefined);
   }
 
   /** Errors every queued run, so that a test sees only its own queue. */
