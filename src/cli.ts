@@ -64,7 +64,11 @@ from TERRACE_AGENT_TOKEN (create one with POST /api/v2/agent-pools/<id>/authenti
 };
 
 /** Parses `--name value` / `--name=value` / `--flag` options; returns them and the positional arguments. */
-function parseOptions(args: string[], valued: readonly string[], booleans: readonly string[]): { options: Record<string, string | true>; positional: string[] } {
+function parseOptions(
+  args: string[],
+  valued: readonly string[],
+  booleans: readonly string[],
+): { options: Record<string, string | true>; positional: string[] } {
   const options: Record<string, string | true> = {};
   const positional: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -90,7 +94,9 @@ async function readPassword(): Promise<string> {
   if (!process.stdin.isTTY) {
     const chunks: Buffer[] = [];
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+    return Buffer.concat(chunks)
+      .toString('utf8')
+      .replace(/\r?\n$/, '');
   }
   process.stderr.write('Password: ');
   const rl = createInterface({ input: process.stdin, terminal: true });
@@ -163,7 +169,11 @@ async function main(argv: string[]): Promise<void> {
     return void process.stdout.write(`${secret}\n`);
   }
   if (command === 'agent') {
-    const { options, positional } = parseOptions([...(sub === undefined ? [] : [sub]), ...args], ['url', 'name', 'work-dir', 'ca-file', 'terraform-binary'], []);
+    const { options, positional } = parseOptions(
+      [...(sub === undefined ? [] : [sub]), ...args],
+      ['url', 'name', 'work-dir', 'ca-file', 'terraform-binary'],
+      [],
+    );
     if (positional.length > 0) throw new UsageError(`unexpected argument ${positional[0]}`);
     if (typeof options.url !== 'string') throw new UsageError('--url is required');
     const token = process.env.TERRACE_AGENT_TOKEN;

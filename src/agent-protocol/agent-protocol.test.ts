@@ -18,7 +18,11 @@ forEachDatabase('agent protocol', (server) => {
   const call = (method: string, path: string, token: string, body?: unknown) =>
     server.api(method, `/api/agent/v1${path}`, { token, ...(body === undefined ? {} : { body, headers: JSON_HEADERS }) });
   const putLog = (job: Job, offset: number, text: string, token = job.token) =>
-    server.api('PUT', `/api/agent/v1/jobs/${job.runId}/${job.phase}/logs?offset=${offset}`, { token, body: text, headers: { 'content-type': 'application/octet-stream' } });
+    server.api('PUT', `/api/agent/v1/jobs/${job.runId}/${job.phase}/logs?offset=${offset}`, {
+      token,
+      body: text,
+      headers: { 'content-type': 'application/octet-stream' },
+    });
 
   it('registers agents with agent tokens only', async () => {
     assert.equal((await call('POST', '/register', world.ownerToken, {})).status, 404, 'a user token is no agent token');
@@ -95,12 +99,20 @@ forEachDatabase('agent protocol', (server) => {
       ['plan-json', '{"resource_changes":[]}'],
       ['plan-redacted-json', '{"resource_changes":[]}'],
     ]) {
-      const res = await server.api('PUT', `/api/agent/v1/jobs/${run.id}/plan/artifacts/${name}`, { token: job.token, body: content, headers: { 'content-type': 'application/octet-stream' } });
+      const res = await server.api('PUT', `/api/agent/v1/jobs/${run.id}/plan/artifacts/${name}`, {
+        token: job.token,
+        body: content,
+        headers: { 'content-type': 'application/octet-stream' },
+      });
       assert.equal(res.status, 204, res.text);
     }
     assert.equal((await server.api('PUT', `/api/agent/v1/jobs/${run.id}/plan/artifacts/nope`, { token: job.token, body: 'x' })).status, 404);
     assert.equal((await call('POST', `/jobs/${run.id}/plan/finish`, job.token, { outcome: 'planned' })).status, 400);
-    assert.equal((await call('POST', `/jobs/${run.id}/plan/finish`, job.token, { outcome: 'applied', counts: { additions: 0, changes: 0, destructions: 0, imports: 0 } })).status, 409);
+    assert.equal(
+      (await call('POST', `/jobs/${run.id}/plan/finish`, job.token, { outcome: 'applied', counts: { additions: 0, changes: 0, destructions: 0, imports: 0 } }))
+        .status,
+      409,
+    );
     const counts = { additions: 1, changes: 0, destructions: 0, imports: 0 };
     assert.equal((await call('POST', `/jobs/${run.id}/plan/finish`, job.token, { outcome: 'planned', hasChanges: true, counts })).status, 204);
     assert.equal(await world.status(run.id), 'planned');
@@ -110,7 +122,11 @@ forEachDatabase('agent protocol', (server) => {
     assert.equal(apply.phase, 'apply');
     const planFile = await server.api('GET', `/api/agent/v1/jobs/${run.id}/apply/artifacts/plan-file`, { token: apply.token });
     assert.equal(planFile.text, 'PLANFILE');
-    assert.equal((await server.api('GET', `/api/agent/v1/jobs/${run.id}/apply/artifacts/lock-file`, { token: apply.token })).status, 404, 'no lock file was stored');
+    assert.equal(
+      (await server.api('GET', `/api/agent/v1/jobs/${run.id}/apply/artifacts/lock-file`, { token: apply.token })).status,
+      404,
+      'no lock file was stored',
+    );
     assert.equal((await call('POST', `/jobs/${run.id}/apply/finish`, apply.token, { outcome: 'applied', counts })).status, 204);
     assert.equal(await world.status(run.id), 'applied');
   });
@@ -118,7 +134,11 @@ forEachDatabase('agent protocol', (server) => {
   it('an agent that stops heartbeating loses the run, and its job token', async () => {
     const run = await world.createRun((await world.workspaceWithConfiguration()).id);
     const job = await world.claimJob(run.id);
-    await server.database.db.updateTable('runs').set({ runner_lease_until: new Date(Date.now() - 60_000) }).where('id', '=', run.id).execute();
+    await server.database.db
+      .updateTable('runs')
+      .set({ runner_lease_until: new Date(Date.now() - 60_000) })
+      .where('id', '=', run.id)
+      .execute();
     assert.ok((await reapExpiredLeases(world.runner())) >= 1);
     assert.equal(await world.status(run.id), 'errored');
     assert.equal((await call('POST', `/jobs/${run.id}/plan/heartbeat`, job.token)).status, 401);
@@ -128,7 +148,10 @@ forEachDatabase('agent protocol', (server) => {
     await world.drainRunnerQueue();
     const db = server.database.db;
     const poolId = newId('apool');
-    await db.insertInto('agent_pools').values({ id: poolId, organization_id: world.orgId, name: `pool-${poolId}` }).execute();
+    await db
+      .insertInto('agent_pools')
+      .values({ id: poolId, organization_id: world.orgId, name: `pool-${poolId}` })
+      .execute();
     const poolToken = await world.insertToken({ kind: 'agent', agentPoolId: poolId, organizationId: world.orgId });
     const registered = await call('POST', '/register', poolToken, { name: 'pool agent' });
     assert.equal(registered.status, 200, registered.text);

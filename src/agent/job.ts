@@ -291,7 +291,9 @@ async function apply(prepared: PreparedJob): Promise<FinishRequest> {
   if (!(await download(prepared, 'artifacts/plan-file', planFile, true))) throw new PhaseFailure('the saved plan of this run is missing');
   const tail = new Tail();
   // A saved plan carries its variables: no -var-file here.
-  await terraform(prepared, ['apply', '-input=false', outputFlag(job), ...(job.holdsLock ? [] : ['-lock=false']), planFile], { tap: (chunk) => tail.add(chunk) });
+  await terraform(prepared, ['apply', '-input=false', outputFlag(job), ...(job.holdsLock ? [] : ['-lock=false']), planFile], {
+    tap: (chunk) => tail.add(chunk),
+  });
   return { outcome: 'applied', counts: applyCounts(tail, job.json) };
 }
 
@@ -314,7 +316,13 @@ function diagnosticLine(severity: 'error' | 'warning', summary: string): string 
  * Runs the job to its end and reports it: the outcome of the phase, a failure with its reason, or a
  * cancel. The directory is gone afterwards, whatever happened. `stopReason` says why `signal` fired.
  */
-export async function runJob(env: JobEnvironment, job: Job, signal: AbortSignal, stopReason: () => StopReason | undefined, warn: (message: string) => void): Promise<void> {
+export async function runJob(
+  env: JobEnvironment,
+  job: Job,
+  signal: AbortSignal,
+  stopReason: () => StopReason | undefined,
+  warn: (message: string) => void,
+): Promise<void> {
   const log = new JobLog(env.client, jobPath(job, 'logs'), job.token);
   // Secrets are known to the redactor before terraform can print them.
   log.redactor.add([job.token, ...job.variables.filter((v) => v.sensitive).map((v) => v.value)]);
@@ -330,7 +338,10 @@ export async function runJob(env: JobEnvironment, job: Job, signal: AbortSignal,
       result =
         why === 'canceled'
           ? { outcome: 'canceled' }
-          : { outcome: 'failed', reason: why === 'shutdown' ? `the agent stopped during the ${job.phase}` : `the run was taken away from this agent during the ${job.phase}` };
+          : {
+              outcome: 'failed',
+              reason: why === 'shutdown' ? `the agent stopped during the ${job.phase}` : `the run was taken away from this agent during the ${job.phase}`,
+            };
     } else if (err instanceof PhaseFailure) result = { outcome: 'failed', reason: err.message };
     else {
       warn(`job ${job.runId}/${job.phase}: internal error: ${(err as Error).stack ?? String(err)}`);

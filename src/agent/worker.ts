@@ -139,7 +139,13 @@ export class AgentWorker {
     })();
     try {
       this.options.log.info(`agent: ${job.phase} of run ${job.runId}`);
-      await runJob(env, job, controller.signal, () => reason, (message) => this.options.log.warn(message));
+      await runJob(
+        env,
+        job,
+        controller.signal,
+        () => reason,
+        (message) => this.options.log.warn(message),
+      );
     } finally {
       finished.abort();
       await heartbeats;

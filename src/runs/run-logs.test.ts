@@ -22,7 +22,11 @@ forEachDatabase('run logs', (server) => {
     const log = new JobLog(world.agentClient(), `/jobs/${run.id}/plan/logs`, job.token);
     const finish = async () => {
       await log.close();
-      const res = await server.api('POST', `/api/agent/v1/jobs/${run.id}/plan/finish`, { token: job.token, body: { outcome: 'failed', reason: 'done' }, headers: { 'content-type': 'application/json' } });
+      const res = await server.api('POST', `/api/agent/v1/jobs/${run.id}/plan/finish`, {
+        token: job.token,
+        body: { outcome: 'failed', reason: 'done' },
+        headers: { 'content-type': 'application/json' },
+      });
       assert.equal(res.status, 204, res.text);
     };
     return { runId: run.id as string, planId: plan.id as string, url: plan.attributes['log-read-url'] as string, log, finish };

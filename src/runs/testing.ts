@@ -126,7 +126,11 @@ export class RunWorld extends WorkspaceWorld {
   async builtInAgent(): Promise<{ token: string; id: string }> {
     if (!this.agent) {
       const token = await this.insertToken({ kind: 'agent', agentPoolId: null });
-      const res = await this.server.api('POST', '/api/agent/v1/register', { token, body: { name: 'test agent' }, headers: { 'content-type': 'application/json' } });
+      const res = await this.server.api('POST', '/api/agent/v1/register', {
+        token,
+        body: { name: 'test agent' },
+        headers: { 'content-type': 'application/json' },
+      });
       assert.equal(res.status, 200, res.text);
       this.agent = { token, id: res.body.agentId };
     }

@@ -97,7 +97,11 @@ forEachDatabase('agents', (server) => {
     assert.equal(done.attributes.status, 'applied', await world.phaseLog(run.id, 'apply'));
     assert.match(await world.phaseLog(run.id, 'apply'), new RegExp(`ran-in-${workDir}/`));
     assert.equal(await currentSerial(workspaceId), 1);
-    const agent = await server.database.db.selectFrom('agents').select(['name', 'status', 'agent_pool_id']).where('name', '=', 'solo').executeTakeFirstOrThrow();
+    const agent = await server.database.db
+      .selectFrom('agents')
+      .select(['name', 'status', 'agent_pool_id'])
+      .where('name', '=', 'solo')
+      .executeTakeFirstOrThrow();
     assert.equal(agent.agent_pool_id, poolId);
     await stopAgent(child);
     const exited = await server.database.db.selectFrom('agents').select('status').where('name', '=', 'solo').executeTakeFirstOrThrow();
@@ -136,12 +140,18 @@ forEachDatabase('agents', (server) => {
     await new Promise((resolve) => setTimeout(resolve, 1500));
     await stopAgent(child, 'SIGKILL');
     const lease = async () =>
-      (await server.database.db.selectFrom('runs').select('runner_lease_until').where('id', '=', run.id).executeTakeFirstOrThrow()).runner_lease_until?.getTime();
+      (
+        await server.database.db.selectFrom('runs').select('runner_lease_until').where('id', '=', run.id).executeTakeFirstOrThrow()
+      ).runner_lease_until?.getTime();
     const held = await lease();
     await new Promise((resolve) => setTimeout(resolve, 3000));
     assert.equal(await lease(), held, 'nobody renews the lease of a dead agent');
     // The lease (a minute) is cut short here: the reaper does what it would do when it runs out.
-    await server.database.db.updateTable('runs').set({ runner_lease_until: new Date(Date.now() - 1000) }).where('id', '=', run.id).execute();
+    await server.database.db
+      .updateTable('runs')
+      .set({ runner_lease_until: new Date(Date.now() - 1000) })
+      .where('id', '=', run.id)
+      .execute();
     assert.ok((await reapExpiredLeases(world.runner())) >= 1);
     const errored = await world.run(run.id);
     assert.equal(errored.attributes.status, 'errored');
