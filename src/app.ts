@@ -1,5 +1,8 @@
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
+import { agentPoolRoutes } from './agent-pools/routes.js';
+import { agentTokenRoutes } from './agent-tokens/routes.js';
+import { agentRoutes } from './agents/routes.js';
 import { registerAuthentication } from './auth/authenticate.js';
 import type { BlobStore } from './blobs/blob-store.js';
 import { withoutSignature } from './blobs/signed-url.js';
@@ -118,5 +121,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(stateVersionOutputRoutes);
   await app.register(runRoutes);
   await app.register(runOutputRoutes);
+  await app.register(agentPoolRoutes);
+  await app.register(agentTokenRoutes);
+  await app.register(agentRoutes);
   return app;
 }

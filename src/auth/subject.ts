@@ -12,7 +12,13 @@ export type Subject =
   | { readonly kind: 'team'; readonly teamId: string; readonly organizationId: string; readonly tokenId: string }
   | { readonly kind: 'organization'; readonly organizationId: string; readonly tokenId: string }
   /** The token of one run's terraform (src/auth/run-access.ts says what it may do). */
-  | { readonly kind: 'run'; readonly runId: string; readonly workspaceId: string; readonly organizationId: string; readonly tokenId: string };
+  | { readonly kind: 'run'; readonly runId: string; readonly workspaceId: string; readonly organizationId: string; readonly tokenId: string }
+  /**
+   * An agent token: a pool's (agent-tokens.mdx), or the built-in runner's (no pool, no organization).
+   * It may do nothing in the API (api-tokens.mdx "Agent API Tokens": "not valid for direct usage"):
+   * no role, so every authorize check denies it; only the agent protocol's routes accept it.
+   */
+  | { readonly kind: 'agent'; readonly tokenId: string; readonly agentPoolId: string | null; readonly organizationId: string | null };
 
 export const ANONYMOUS: Subject = Object.freeze({ kind: 'anonymous' });
 
@@ -27,6 +33,8 @@ export function subjectKey(subject: Subject): string | undefined {
       return `organization:${subject.organizationId}`;
     case 'run':
       return `run:${subject.runId}`;
+    case 'agent':
+      return `agent:${subject.tokenId}`;
     default:
       return undefined;
   }

@@ -1,7 +1,7 @@
 import type { Db } from '../db/database.js';
 import type { TokenRow } from '../db/schema.js';
 
-export type TokenKind = 'user' | 'team' | 'organization' | 'run';
+export type TokenKind = 'user' | 'team' | 'organization' | 'run' | 'agent';
 
 export interface Token {
   id: string;
@@ -10,6 +10,8 @@ export interface Token {
   teamId: string | null;
   organizationId: string | null;
   runId: string | null;
+  /** For agent tokens: the pool; null for the built-in runner's token. */
+  agentPoolId: string | null;
   description: string | null;
   createdById: string | null;
   createdAt: Date;
@@ -25,6 +27,7 @@ export function toToken(row: TokenRow): Token {
     teamId: row.team_id,
     organizationId: row.organization_id,
     runId: row.run_id,
+    agentPoolId: row.agent_pool_id,
     description: row.description,
     createdById: row.created_by_id,
     createdAt: row.created_at,
@@ -41,6 +44,7 @@ export interface NewToken {
   teamId?: string;
   organizationId?: string;
   runId?: string;
+  agentPoolId?: string;
   description?: string | null;
   createdById?: string | null;
   expiredAt?: Date | null;
@@ -57,6 +61,7 @@ export async function insert(db: Db, token: NewToken): Promise<Token> {
       team_id: token.teamId ?? null,
       organization_id: token.organizationId ?? null,
       run_id: token.runId ?? null,
+      agent_pool_id: token.agentPoolId ?? null,
       description: token.description ?? null,
       created_by_id: token.createdById ?? null,
       expired_at: token.expiredAt ?? null,

@@ -39,7 +39,7 @@ const PERMISSIONS: Readonly<Record<string, Action | null>> = {
   'can-update-api-token': 'organization:manage-token',
   'can-traverse': 'organization:read',
   'can-start-trial': null,
-  'can-update-agent-pools': null,
+  'can-update-agent-pools': 'agent-pool:manage',
   'can-manage-tags': 'tag:manage',
   'can-manage-varsets': 'variable-set:manage',
   'can-read-varsets': 'variable-set:read',

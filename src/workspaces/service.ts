@@ -84,6 +84,12 @@ export async function viewOf(ctx: Ctx, workspace: workspaceStore.Workspace): Pro
   return view as WorkspaceView;
 }
 
+/** Views of the organization's workspaces by id that the caller may read, for `include=`; the others are left out. */
+export async function readableViews(ctx: Ctx, organizationId: string, ids: readonly string[]): Promise<WorkspaceView[]> {
+  const views = await viewsOf(ctx, await workspaceStore.findManyById(ctx.db, organizationId, [...new Set(ids)]));
+  return views.filter((v) => v.allowed.has('workspace:read'));
+}
+
 /** Loads a workspace and checks `action` on it; unknown and not permitted are the same 404. */
 export async function findAuthorized(ctx: Ctx, selector: WorkspaceSelector, action: Action): Promise<workspaceStore.Workspace> {
   const workspace =
