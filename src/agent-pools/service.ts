@@ -128,7 +128,13 @@ export async function create(ctx: Ctx, organizationName: string, input: AgentPoo
   const id = newId('apool');
   try {
     await ctx.db.transaction().execute(async (trx) => {
-      await agentPoolStore.insert(trx, { id, organizationId: org.id, name: input.name as string, organizationScoped: input.organizationScoped ?? true, now: ctx.now() });
+      await agentPoolStore.insert(trx, {
+        id,
+        organizationId: org.id,
+        name: input.name as string,
+        organizationScoped: input.organizationScoped ?? true,
+        now: ctx.now(),
+      });
       await writeScope({ ...ctx, db: trx }, id, input);
     });
   } catch (err) {

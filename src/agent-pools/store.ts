@@ -183,9 +183,24 @@ export async function scopesOf(db: Db, poolIds: readonly string[]): Promise<Map<
   const scopes = new Map<string, PoolScope>(poolIds.map((id) => [id, { allowedWorkspaceIds: [], allowedProjectIds: [], excludedWorkspaceIds: [] }]));
   if (poolIds.length === 0) return scopes;
   const [allowedWorkspaces, allowedProjects, excludedWorkspaces] = await Promise.all([
-    db.selectFrom('agent_pool_allowed_workspaces').select(['agent_pool_id', 'workspace_id as id']).where('agent_pool_id', 'in', poolIds).orderBy('workspace_id').execute(),
-    db.selectFrom('agent_pool_allowed_projects').select(['agent_pool_id', 'project_id as id']).where('agent_pool_id', 'in', poolIds).orderBy('project_id').execute(),
-    db.selectFrom('agent_pool_excluded_workspaces').select(['agent_pool_id', 'workspace_id as id']).where('agent_pool_id', 'in', poolIds).orderBy('workspace_id').execute(),
+    db
+      .selectFrom('agent_pool_allowed_workspaces')
+      .select(['agent_pool_id', 'workspace_id as id'])
+      .where('agent_pool_id', 'in', poolIds)
+      .orderBy('workspace_id')
+      .execute(),
+    db
+      .selectFrom('agent_pool_allowed_projects')
+      .select(['agent_pool_id', 'project_id as id'])
+      .where('agent_pool_id', 'in', poolIds)
+      .orderBy('project_id')
+      .execute(),
+    db
+      .selectFrom('agent_pool_excluded_workspaces')
+      .select(['agent_pool_id', 'workspace_id as id'])
+      .where('agent_pool_id', 'in', poolIds)
+      .orderBy('workspace_id')
+      .execute(),
   ]);
   for (const row of allowedWorkspaces) scopes.get(row.agent_pool_id)?.allowedWorkspaceIds.push(row.id);
   for (const row of allowedProjects) scopes.get(row.agent_pool_id)?.allowedProjectIds.push(row.id);
@@ -247,7 +262,12 @@ export async function existingInOrganization(db: Db, table: 'workspaces' | 'proj
 
 /** A workspace of the organization by name, for the list filter. */
 export async function findWorkspaceByName(db: Db, organizationId: string, name: string): Promise<{ id: string; projectId: string } | undefined> {
-  const row = await db.selectFrom('workspaces').select(['id', 'project_id']).where('organization_id', '=', organizationId).where('name', '=', name).executeTakeFirst();
+  const row = await db
+    .selectFrom('workspaces')
+    .select(['id', 'project_id'])
+    .where('organization_id', '=', organizationId)
+    .where('name', '=', name)
+    .executeTakeFirst();
   return row && { id: row.id, projectId: row.project_id };
 }
 

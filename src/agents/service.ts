@@ -33,7 +33,11 @@ function viewOf(ctx: Ctx, agent: agentStore.Agent): AgentView {
   return { agent, status: statusOf(agent, ctx.now()) };
 }
 
-export async function list(ctx: Ctx, poolId: string, options: { lastPingSince?: Date | undefined; page: Page }): Promise<{ views: AgentView[]; total: number }> {
+export async function list(
+  ctx: Ctx,
+  poolId: string,
+  options: { lastPingSince?: Date | undefined; page: Page },
+): Promise<{ views: AgentView[]; total: number }> {
   const pool = await agentPoolService.findAuthorized(ctx, poolId, 'agent-pool:read');
   const window = { limit: options.page.size, offset: pageOffset(options.page) };
   const { agents, total } = await agentStore.selectPage(ctx.db, pool.id, { lastPingSince: options.lastPingSince }, window);

@@ -43,7 +43,8 @@ async function subjectForToken(db: Db, config: Config, secret: string, now: Date
   const token = await tokenStore.findByHash(db, sha256(secret));
   if (!token || (token.expiredAt && token.expiredAt <= now)) return undefined;
   // The row just read says whether the once-a-minute write is due: most requests skip the round trip.
-  if (!token.lastUsedAt || now.getTime() - token.lastUsedAt.getTime() >= TOKEN_TOUCH_INTERVAL_MS) await tokenStore.touch(db, token.id, now, TOKEN_TOUCH_INTERVAL_MS);
+  if (!token.lastUsedAt || now.getTime() - token.lastUsedAt.getTime() >= TOKEN_TOUCH_INTERVAL_MS)
+    await tokenStore.touch(db, token.id, now, TOKEN_TOUCH_INTERVAL_MS);
   if (token.kind === 'user' && token.userId) {
     const user = await authStore.findUserForToken(db, token.userId);
     return user && { kind: 'user', userId: user.id, username: user.username, isSiteAdmin: user.isSiteAdmin, tokenId: token.id };

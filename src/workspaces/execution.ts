@@ -79,7 +79,8 @@ function modeOf(input: ExecutionInput, current: { executionMode: ExecutionMode |
     throw invalid('execution-mode', 'execution-mode must be "remote", "local" or "agent"');
   }
   if (input.overwritesExecutionMode === false) {
-    if (mode !== undefined) throw invalid('setting-overwrites/execution-mode', 'execution-mode must not be given when setting-overwrites.execution-mode is false');
+    if (mode !== undefined)
+      throw invalid('setting-overwrites/execution-mode', 'execution-mode must not be given when setting-overwrites.execution-mode is false');
     return null;
   }
   if (input.overwritesExecutionMode === true && mode === undefined && !current?.executionMode) {

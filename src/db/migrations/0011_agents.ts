@@ -70,8 +70,5 @@ export async function up(db: Kysely<any>): Promise<void> {
     .alterTable('runs')
     .addColumn('agent_id', 'text', (c) => c.references('agents.id').onDelete('set null'))
     .execute();
-  await db.schema
-    .alterTable('tokens')
-    .addColumn('phase', 'text')
-    .execute();
+  await db.schema.alterTable('tokens').addColumn('phase', 'text').execute();
 }
