@@ -23,7 +23,8 @@ forEachDatabase('agent pools', (server) => {
     assert.match(pool.attributes['created-at'], TIMESTAMP);
     assert.deepEqual(pool.relationships.agents, { links: { related: `/api/v2/agent-pools/${pool.id}/agents` } });
     assert.deepEqual(pool.relationships['authentication-tokens'], { links: { related: `/api/v2/agent-pools/${pool.id}/authentication-tokens` } });
-    for (const name of ['workspaces', 'allowed-workspaces', 'allowed-projects', 'excluded-workspaces']) assert.deepEqual(pool.relationships[name], { data: [] });
+    for (const name of ['workspaces', 'allowed-workspaces', 'allowed-projects', 'excluded-workspaces'])
+      assert.deepEqual(pool.relationships[name], { data: [] });
     assert.deepEqual(pool.relationships.organization, { data: { type: 'organizations', id: world.org } });
     assert.equal(pool.links.self, `/api/v2/agent-pools/${pool.id}`);
 
@@ -50,7 +51,12 @@ forEachDatabase('agent pools', (server) => {
     assert.equal(renamed.body.data.attributes.name, `${pool.attributes.name}-x`);
     assert.equal(renamed.body.data.attributes['organization-scoped'], false);
     assert.deepEqual(renamed.body.data.relationships['allowed-workspaces'].data, [{ type: 'workspaces', id: ws1 }]);
-    const cleared = await api('PATCH', `/agent-pools/${pool.id}`, world.ownerToken, poolBody({ 'organization-scoped': true }, { 'allowed-workspaces': { data: [] } }));
+    const cleared = await api(
+      'PATCH',
+      `/agent-pools/${pool.id}`,
+      world.ownerToken,
+      poolBody({ 'organization-scoped': true }, { 'allowed-workspaces': { data: [] } }),
+    );
     assert.equal(cleared.status, 200, cleared.text);
     assert.equal(cleared.body.data.attributes['organization-scoped'], true);
     assert.deepEqual(cleared.body.data.relationships['allowed-workspaces'].data, []);
@@ -72,8 +78,14 @@ forEachDatabase('agent pools', (server) => {
       '/data/relationships/allowed-workspaces/data/1/id',
       /not found in this organization/,
     );
-    assertInvalid(await create({ name }, { 'allowed-projects': linkage('projects', world.otherDefaultProjectId) }), '/data/relationships/allowed-projects/data/0/id');
-    assertInvalid(await create({ name }, { 'excluded-workspaces': { data: [{ type: 'projects', id: mine }] } }), '/data/relationships/excluded-workspaces/data/0/type');
+    assertInvalid(
+      await create({ name }, { 'allowed-projects': linkage('projects', world.otherDefaultProjectId) }),
+      '/data/relationships/allowed-projects/data/0/id',
+    );
+    assertInvalid(
+      await create({ name }, { 'excluded-workspaces': { data: [{ type: 'projects', id: mine }] } }),
+      '/data/relationships/excluded-workspaces/data/0/type',
+    );
     assertInvalid(await create({ name }, { 'allowed-workspaces': { data: { type: 'workspaces', id: mine } } }), '/data/relationships/allowed-workspaces/data');
     assertError(await api('POST', `/organizations/${world.org}/agent-pools`, world.ownerToken, poolBody({ name }, undefined, 'pools')), 400);
     const found = await server.database.db.selectFrom('agent_pools').select('id').where('name', '=', name).execute();

@@ -52,7 +52,10 @@ forEachDatabase('agents', (server) => {
       [idle, errored],
     );
     assert.equal(recent.body.meta.pagination['total-count'], 2);
-    assertInvalidParameter(await api('GET', `/agent-pools/${pool.id}/agents?filter%5Blast-ping-since%5D=yesterday`, world.ownerToken), 'filter[last-ping-since]');
+    assertInvalidParameter(
+      await api('GET', `/agent-pools/${pool.id}/agents?filter%5Blast-ping-since%5D=yesterday`, world.ownerToken),
+      'filter[last-ping-since]',
+    );
   });
 
   it('shows an agent; the built-in runner’s agents and other organizations’ are not found', async () => {

@@ -37,7 +37,11 @@ forEachDatabase('workspace agent pools', (server) => {
     const byRelationship = await createWorkspace({ 'execution-mode': 'agent' }, poolRelationship(p.id));
     assert.equal(byRelationship.status, 201, byRelationship.text);
     assert.deepEqual(execution(byRelationship.body.data)[1], pool(p.id));
-    const stored = await server.database.db.selectFrom('workspaces').select(['execution_mode', 'agent_pool_id']).where('id', '=', byRelationship.body.data.id).executeTakeFirstOrThrow();
+    const stored = await server.database.db
+      .selectFrom('workspaces')
+      .select(['execution_mode', 'agent_pool_id'])
+      .where('id', '=', byRelationship.body.data.id)
+      .executeTakeFirstOrThrow();
     assert.deepEqual(stored, { execution_mode: 'agent', agent_pool_id: p.id });
 
     const included = await api('GET', `/workspaces/${byAttribute.body.data.id}?include=agent_pool`, world.ownerToken);
@@ -47,7 +51,10 @@ forEachDatabase('workspace agent pools', (server) => {
       [['agent-pools', p.id]],
     );
     const poolShown = await api('GET', `/agent-pools/${p.id}`, world.ownerToken);
-    assert.deepEqual(poolShown.body.data.relationships.workspaces.data.map((w: { id: string }) => w.id).sort(), [byAttribute.body.data.id, byRelationship.body.data.id].sort());
+    assert.deepEqual(
+      poolShown.body.data.relationships.workspaces.data.map((w: { id: string }) => w.id).sort(),
+      [byAttribute.body.data.id, byRelationship.body.data.id].sort(),
+    );
 
     // Back to remote: the pool goes with the mode.
     const remote = await patchWorkspace(byAttribute.body.data.id, { 'execution-mode': 'remote' });
@@ -64,11 +71,22 @@ forEachDatabase('workspace agent pools', (server) => {
 
   it('refuses a pool of another organization, one that does not allow the workspace, and bad combinations', async () => {
     const foreign = await world.createPool({}, undefined, world.otherOrg, world.strangerToken);
-    assertInvalid(await createWorkspace({ 'execution-mode': 'agent', 'agent-pool-id': foreign.id }), '/data/attributes/agent-pool-id', /not found in this organization/);
+    assertInvalid(
+      await createWorkspace({ 'execution-mode': 'agent', 'agent-pool-id': foreign.id }),
+      '/data/attributes/agent-pool-id',
+      /not found in this organization/,
+    );
     const project = await world.insertProject();
     const scoped = await world.createPool({ 'organization-scoped': false }, { 'allowed-projects': linkage('projects', project) });
-    assertInvalid(await createWorkspace({ 'execution-mode': 'agent', 'agent-pool-id': scoped.id }), '/data/attributes/agent-pool-id', /does not allow this workspace/);
-    const inProject = await createWorkspace({ 'execution-mode': 'agent', 'agent-pool-id': scoped.id }, { project: { data: { type: 'projects', id: project } } });
+    assertInvalid(
+      await createWorkspace({ 'execution-mode': 'agent', 'agent-pool-id': scoped.id }),
+      '/data/attributes/agent-pool-id',
+      /does not allow this workspace/,
+    );
+    const inProject = await createWorkspace(
+      { 'execution-mode': 'agent', 'agent-pool-id': scoped.id },
+      { project: { data: { type: 'projects', id: project } } },
+    );
     assert.equal(inProject.status, 201, inProject.text);
 
     const ws = (await createWorkspace({})).body.data;
@@ -83,7 +101,11 @@ forEachDatabase('workspace agent pools', (server) => {
     await api('PATCH', `/agent-pools/${scoped.id}`, world.ownerToken, {
       data: { type: 'agent-pools', attributes: {}, relationships: { 'excluded-workspaces': linkage('workspaces', excludedWs.id) } },
     });
-    assertInvalid(await patchWorkspace(excludedWs.id, { 'execution-mode': 'agent', 'agent-pool-id': scoped.id }), '/data/attributes/agent-pool-id', /does not allow/);
+    assertInvalid(
+      await patchWorkspace(excludedWs.id, { 'execution-mode': 'agent', 'agent-pool-id': scoped.id }),
+      '/data/attributes/agent-pool-id',
+      /does not allow/,
+    );
 
     const organizationWide = await world.createPool();
     const cases: [Record<string, unknown>, string, RegExp][] = [
@@ -92,7 +114,11 @@ forEachDatabase('workspace agent pools', (server) => {
       [{ operations: true, 'agent-pool-id': organizationWide.id }, 'agent-pool-id', /must not be given/],
       [{ 'agent-pool-id': organizationWide.id }, 'agent-pool-id', /must not be given when the execution mode is remote/],
       [{ 'execution-mode': 'agent', 'agent-pool-id': 'apool-nope' }, 'agent-pool-id', /not found/],
-      [{ 'setting-overwrites': { 'agent-pool': false }, 'execution-mode': 'agent', 'agent-pool-id': organizationWide.id }, 'setting-overwrites/agent-pool', /must not be given/],
+      [
+        { 'setting-overwrites': { 'agent-pool': false }, 'execution-mode': 'agent', 'agent-pool-id': organizationWide.id },
+        'setting-overwrites/agent-pool',
+        /must not be given/,
+      ],
       [{ 'setting-overwrites': { 'agent-pool': true } }, 'agent-pool-id', /required/],
     ];
     for (const [attributes, attribute, detail] of cases) assertInvalid(await createWorkspace(attributes), `/data/attributes/${attribute}`, detail);
@@ -101,7 +127,10 @@ forEachDatabase('workspace agent pools', (server) => {
       '/data/relationships/agent-pool',
       /different pools/,
     );
-    assertInvalid(await createWorkspace({ 'execution-mode': 'agent' }, { 'agent-pool': { data: { type: 'pools', id: organizationWide.id } } }), '/data/relationships/agent-pool');
+    assertInvalid(
+      await createWorkspace({ 'execution-mode': 'agent' }, { 'agent-pool': { data: { type: 'pools', id: organizationWide.id } } }),
+      '/data/relationships/agent-pool',
+    );
   });
 
   it('follows the organization default execution mode and pool, or overrides either', async () => {
@@ -113,7 +142,11 @@ forEachDatabase('workspace agent pools', (server) => {
     assert.deepEqual(execution(following), ['remote', null, { 'execution-mode': false, 'agent-pool': false }]);
 
     // organizations.mdx: default-agent-pool-id is required with the agent mode, and must be the organization's.
-    assertInvalid(await api('PATCH', `/organizations/${org}`, world.ownerToken, orgBody({ 'default-execution-mode': 'agent' })), '/data/attributes/default-agent-pool-id', /required/);
+    assertInvalid(
+      await api('PATCH', `/organizations/${org}`, world.ownerToken, orgBody({ 'default-execution-mode': 'agent' })),
+      '/data/attributes/default-agent-pool-id',
+      /required/,
+    );
     const foreign = await world.createPool({}, undefined, world.otherOrg, world.strangerToken);
     assertInvalid(
       await api('PATCH', `/organizations/${org}`, world.ownerToken, orgBody({ 'default-execution-mode': 'agent', 'default-agent-pool-id': foreign.id })),
@@ -125,7 +158,12 @@ forEachDatabase('workspace agent pools', (server) => {
       '/data/attributes/default-agent-pool-id',
       /only be set when default-execution-mode is agent/,
     );
-    const updated = await api('PATCH', `/organizations/${org}`, world.ownerToken, orgBody({ 'default-execution-mode': 'agent' }, { 'default-agent-pool': { data: pool(defaultPool.id) } }));
+    const updated = await api(
+      'PATCH',
+      `/organizations/${org}`,
+      world.ownerToken,
+      orgBody({ 'default-execution-mode': 'agent' }, { 'default-agent-pool': { data: pool(defaultPool.id) } }),
+    );
     assert.equal(updated.status, 200, updated.text);
     assert.equal(updated.body.data.attributes['default-execution-mode'], 'agent');
     assert.deepEqual(updated.body.data.relationships['default-agent-pool'].data, pool(defaultPool.id));
