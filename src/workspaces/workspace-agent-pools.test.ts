@@ -195,4 +195,17 @@ forEachDatabase('workspace agent pools', (server) => {
     assert.equal((await api('DELETE', `/agent-pools/${defaultPool.id}`, world.ownerToken)).status, 204);
     assertError(await api('GET', `/agent-pools/${defaultPool.id}`, world.ownerToken), 404);
   });
+
+  it('deletes an organization with its default pool and the workspaces running on it', async () => {
+    const org = unique('gone');
+    const orgId = await world.createOrganization(world.ownerToken, org);
+    const p = await world.createPool({}, undefined, org);
+    const setDefault = await api('PATCH', `/organizations/${org}`, world.ownerToken, orgBody({ 'default-execution-mode': 'agent', 'default-agent-pool-id': p.id }));
+    assert.equal(setDefault.status, 200, setDefault.text);
+    assert.equal((await createWorkspace({ 'execution-mode': 'agent', 'agent-pool-id': p.id }, undefined, org)).status, 201);
+    await world.insertAgent(p.id);
+    assert.equal((await api('DELETE', `/organizations/${org}`, world.ownerToken)).status, 204);
+    const left = await server.database.db.selectFrom('agent_pools').select('id').where('organization_id', '=', orgId).execute();
+    assert.deepEqual(left, []);
+  });
 });
