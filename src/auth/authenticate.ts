@@ -60,7 +60,9 @@ async function subjectForToken(db: Db, config: Config, secret: string, now: Date
     const run = await authStore.findRunForToken(db, token.runId);
     return run && { kind: 'run', runId: run.id, workspaceId: run.workspaceId, organizationId: run.organizationId, tokenId: token.id };
   }
-  if (token.kind === 'agent') return { kind: 'agent', tokenId: token.id, agentPoolId: token.agentPoolId, organizationId: token.organizationId };
+  if (token.kind === 'agent') {
+    return { kind: 'agent', tokenId: token.id, agentPoolId: token.agentPoolId, organizationId: token.organizationId };
+  }
   return undefined;
 }
 

@@ -13,11 +13,7 @@ export type Subject =
   | { readonly kind: 'organization'; readonly organizationId: string; readonly tokenId: string }
   /** The token of one run's terraform (src/auth/run-access.ts says what it may do). */
   | { readonly kind: 'run'; readonly runId: string; readonly workspaceId: string; readonly organizationId: string; readonly tokenId: string }
-  /**
-   * An agent token: a pool's (agent-tokens.mdx), or the built-in runner's (no pool, no organization).
-   * It may do nothing in the API (api-tokens.mdx "Agent API Tokens": "not valid for direct usage"):
-   * no role, so every authorize check denies it; only the agent protocol's routes accept it.
-   */
+  /** An agent token: it may use the agent protocol only, nothing in /api/v2. A null pool is the built-in runner. */
   | { readonly kind: 'agent'; readonly tokenId: string; readonly agentPoolId: string | null; readonly organizationId: string | null };
 
 export const ANONYMOUS: Subject = Object.freeze({ kind: 'anonymous' });

@@ -10,7 +10,9 @@ export interface Token {
   teamId: string | null;
   organizationId: string | null;
   runId: string | null;
-  /** For agent tokens: the pool; null for the built-in runner's token. */
+  /** For `run` tokens (job tokens): the phase of the job. */
+  phase: string | null;
+  /** For `agent` tokens: the pool; null for the built-in runner's token. */
   agentPoolId: string | null;
   description: string | null;
   createdById: string | null;
@@ -27,6 +29,7 @@ export function toToken(row: TokenRow): Token {
     teamId: row.team_id,
     organizationId: row.organization_id,
     runId: row.run_id,
+    phase: row.phase,
     agentPoolId: row.agent_pool_id,
     description: row.description,
     createdById: row.created_by_id,
@@ -44,7 +47,8 @@ export interface NewToken {
   teamId?: string;
   organizationId?: string;
   runId?: string;
-  agentPoolId?: string;
+  phase?: string;
+  agentPoolId?: string | null;
   description?: string | null;
   createdById?: string | null;
   expiredAt?: Date | null;
@@ -61,6 +65,7 @@ export async function insert(db: Db, token: NewToken): Promise<Token> {
       team_id: token.teamId ?? null,
       organization_id: token.organizationId ?? null,
       run_id: token.runId ?? null,
+      phase: token.phase ?? null,
       agent_pool_id: token.agentPoolId ?? null,
       description: token.description ?? null,
       created_by_id: token.createdById ?? null,
@@ -131,4 +136,9 @@ export async function touch(db: Db, id: string, now: Date, intervalMs = 60_000):
     .where('id', '=', id)
     .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', threshold)]))
     .execute();
+}
+
+/** Revokes the job tokens of a run: its phase ended, one way or another. */
+export async function deleteRunTokens(db: Db, runId: string): Promise<void> {
+  await db.deleteFrom('tokens').where('kind', '=', 'run').where('run_id', '=', runId).execute();
 }
