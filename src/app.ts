@@ -1,7 +1,10 @@
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
+import { agentPoolRoutes } from './agent-pools/routes.js';
 import { agentProtocolRoutes } from './agent-protocol/routes.js';
 import { pollForRuns, type WaitForRuns } from './agent-protocol/wakeups.js';
+import { agentTokenRoutes } from './agent-tokens/routes.js';
+import { agentRoutes } from './agents/routes.js';
 import { registerAuthentication } from './auth/authenticate.js';
 import type { BlobStore } from './blobs/blob-store.js';
 import { withoutSignature } from './blobs/signed-url.js';
@@ -122,6 +125,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(stateVersionOutputRoutes);
   await app.register(runRoutes);
   await app.register(runOutputRoutes);
+  await app.register(agentPoolRoutes);
+  await app.register(agentTokenRoutes);
+  await app.register(agentRoutes);
   await app.register(agentProtocolRoutes(deps.agents ?? { caCertificate: null, waitForRuns: pollForRuns }));
   return app;
 }

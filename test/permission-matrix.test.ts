@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
 import { type Member, TeamWorld, unique } from '../src/teams/testing.js';
+import { newId } from '../src/ids.js';
 import { forEachDatabase, type TestServer } from './harness.js';
 
 /**
@@ -29,6 +30,9 @@ const SUBJECTS = [
   'prjAdmin',
   'prjCustom',
   'member',
+  // A member of a team with "Manage Agent Pools" (and no other access), and a token of the fixture's agent pool.
+  'poolManager',
+  'agentToken',
   'stranger',
   'bad',
 ] as const;
@@ -64,7 +68,11 @@ const PRJ_TEAMS = 'prjRead prjWrite prjMaintain prjAdmin prjCustom';
 /** Whoever reads the fixture's workspace (and so its project). */
 const READERS = `${ORG} ${WS_TEAMS} ${PRJ_TEAMS}`;
 /** Everyone in the organization, with access or not. */
-const IN_ORG = `${READERS} member`;
+const IN_ORG = `${READERS} member poolManager`;
+/** Who sees the fixture's workspace: its readers, and "Manage Agent Pools", which "implicitly grants access to read all workspaces". */
+const WORKSPACE_VIEWERS = `${READERS} poolManager`;
+/** Who reads and manages agent pools, their agents and tokens (permissions.mdx "Manage Agent Pools"). */
+const POOL_MANAGERS = `${ORG} poolManager`;
 /** Workspace admins of the fixture's workspace. */
 const WS_ADMINS = `${ORG} wsAdmin prjMaintain prjAdmin`;
 /** Who reads the fixture's state versions: not custom access limited to outputs. */
@@ -74,7 +82,7 @@ const RUN_READERS = `${OWNERS} orgToken ${WS_TEAMS} ${PRJ_TEAMS}`;
 /** Who queues plans: plan access and above, and custom access with runs ≥ plan. */
 const RUN_QUEUERS = `${OWNERS} wsPlan wsWrite wsAdmin wsCustom teamToken prjWrite prjMaintain prjAdmin`;
 /** Users (tokens of users), anywhere. */
-const USERS = 'owner admin wsRead wsPlan wsWrite wsAdmin wsCustom prjRead prjWrite prjMaintain prjAdmin prjCustom member stranger';
+const USERS = 'owner admin wsRead wsPlan wsWrite wsAdmin wsCustom prjRead prjWrite prjMaintain prjAdmin prjCustom member poolManager stranger';
 
 /** The world the rows act on, and fresh resources for the rows that consume one per call. */
 interface Fixture {
@@ -83,6 +91,10 @@ interface Fixture {
   workspace: { id: string; name: string };
   /** A visible team none of the callers is in, with a legacy token. */
   team: string;
+  /** An organization-scoped agent pool with an agent and an agent token (`agentToken`'s). */
+  pool: string;
+  agent: string;
+  agentTokenId: string;
   /** The membership of a user who is none of the callers. */
   membership: string;
   varset: string;
@@ -94,6 +106,10 @@ interface Fixture {
     membership(): Promise<string>;
     workspace(): Promise<string>;
     project(): Promise<string>;
+    pool(): Promise<string>;
+    /** An agent that exited, which may be deleted. */
+    agent(): Promise<string>;
+    agentToken(): Promise<string>;
   };
   /** A request as the owner, for set-up and clean-up around a call. */
   asOwner(method: string, path: string, body?: unknown): Promise<unknown>;
@@ -148,7 +164,7 @@ const MATRIX: Row[] = [
   row('POST', '/teams/:team/authentication-tokens', 201, ORG, { body: (f) => doc('authentication-tokens', { description: f.fresh.name('d') }) }),
   row('GET', '/organizations/:org/team-tokens', 200, ORG),
   // Team access
-  row('GET', '/team-workspaces?filter%5Bworkspace%5D%5Bid%5D=:workspace', 200, READERS),
+  row('GET', '/team-workspaces?filter%5Bworkspace%5D%5Bid%5D=:workspace', 200, WORKSPACE_VIEWERS),
   row('POST', '/team-workspaces', 200, WS_ADMINS, {
     body: async (f) => doc('team-workspaces', { access: 'read' }, { workspace: link('workspaces', f.workspace.id), team: link('teams', await f.fresh.team()) }),
   }),
@@ -167,8 +183,8 @@ const MATRIX: Row[] = [
   row('POST', '/organizations/:org/workspaces', 201, `${ORG} prjMaintain prjAdmin prjCustom`, {
     body: (f) => doc('workspaces', { name: f.fresh.name('w') }, { project: link('projects', f.project) }),
   }),
-  row('GET', '/workspaces/:workspace', 200, READERS),
-  row('GET', '/organizations/:org/workspaces/:workspace-name', 200, READERS),
+  row('GET', '/workspaces/:workspace', 200, WORKSPACE_VIEWERS),
+  row('GET', '/organizations/:org/workspaces/:workspace-name', 200, WORKSPACE_VIEWERS),
   row('PATCH', '/workspaces/:workspace', 200, WS_ADMINS, { body: (f) => doc('workspaces', { description: f.fresh.name('d') }) }),
   row('POST', '/workspaces/:fresh-workspace/actions/safe-delete', 204, `${ORG} prjMaintain prjAdmin`),
   // Force delete: owners only; others who may delete get 403 (workspaces.mdx "Force Delete a workspace").
@@ -193,18 +209,31 @@ const MATRIX: Row[] = [
   row('GET', '/projects/:project/varsets', 200, `${ORG} prjAdmin`),
   // Tags
   row('GET', '/organizations/:org/tags', 200, ORG),
-  row('GET', '/workspaces/:workspace/relationships/tags', 200, READERS),
+  row('GET', '/workspaces/:workspace/relationships/tags', 200, WORKSPACE_VIEWERS),
   row('POST', '/workspaces/:workspace/relationships/tags', 204, WS_ADMINS, {
     body: (f) => ({ data: [{ type: 'tags', attributes: { name: f.fresh.name('tag') } }] }),
   }),
-  row('GET', '/workspaces/:workspace/tag-bindings', 200, READERS),
+  row('GET', '/workspaces/:workspace/tag-bindings', 200, WORKSPACE_VIEWERS),
   // State (workspace "read" includes state versions; custom `read-outputs` does not, permissions.mdx)
   row('GET', '/state-versions?filter%5Borganization%5D%5Bname%5D=:org&filter%5Bworkspace%5D%5Bname%5D=:workspace-name', 200, STATE_READERS),
-  row('GET', '/workspaces/:workspace/resources', 200, READERS),
+  row('GET', '/workspaces/:workspace/resources', 200, WORKSPACE_VIEWERS),
   // Configuration versions and runs (organization tokens cannot queue runs, api-tokens.mdx)
-  row('GET', '/workspaces/:workspace/configuration-versions', 200, READERS),
+  row('GET', '/workspaces/:workspace/configuration-versions', 200, WORKSPACE_VIEWERS),
   row('POST', '/workspaces/:workspace/configuration-versions', 201, RUN_QUEUERS, { body: () => doc('configuration-versions', { 'auto-queue-runs': false }) }),
   row('GET', '/workspaces/:workspace/runs', 200, RUN_READERS),
+  // Agent pools, agents and agent tokens (agents.mdx, agent-tokens.mdx); agent tokens themselves may do nothing here.
+  row('GET', '/organizations/:org/agent-pools', 200, POOL_MANAGERS),
+  row('POST', '/organizations/:org/agent-pools', 201, POOL_MANAGERS, { body: (f) => doc('agent-pools', { name: f.fresh.name('pool') }) }),
+  row('GET', '/agent-pools/:pool', 200, POOL_MANAGERS),
+  row('PATCH', '/agent-pools/:pool', 200, POOL_MANAGERS, { body: () => doc('agent-pools', { 'organization-scoped': true }) }),
+  row('DELETE', '/agent-pools/:fresh-pool', 204, POOL_MANAGERS),
+  row('GET', '/agent-pools/:pool/agents', 200, POOL_MANAGERS),
+  row('GET', '/agents/:agent', 200, POOL_MANAGERS),
+  row('DELETE', '/agents/:fresh-agent', 204, POOL_MANAGERS),
+  row('GET', '/agent-pools/:pool/authentication-tokens', 200, POOL_MANAGERS),
+  row('POST', '/agent-pools/:pool/authentication-tokens', 201, POOL_MANAGERS, { body: (f) => doc('authentication-tokens', { description: f.fresh.name('d') }) }),
+  row('GET', '/authentication-tokens/:agent-token', 200, POOL_MANAGERS),
+  row('DELETE', '/authentication-tokens/:fresh-agent-token', 204, POOL_MANAGERS),
 ];
 
 /** The path placeholders: the fixture's resources, and `:fresh-…` ones created anew for every call that consumes one. */
@@ -216,6 +245,12 @@ const PLACEHOLDERS: Record<string, (f: Fixture) => string | Promise<string>> = {
   team: (f) => f.team,
   membership: (f) => f.membership,
   varset: (f) => f.varset,
+  pool: (f) => f.pool,
+  agent: (f) => f.agent,
+  'agent-token': (f) => f.agentTokenId,
+  'fresh-pool': (f) => f.fresh.pool(),
+  'fresh-agent': (f) => f.fresh.agent(),
+  'fresh-agent-token': (f) => f.fresh.agentToken(),
   'fresh-team': (f) => f.fresh.team(),
   'fresh-membership': (f) => f.fresh.membership(),
   'fresh-workspace': (f) => f.fresh.workspace(),
@@ -265,6 +300,26 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
   }
   const team = (await w.createTeam({ visibility: 'organization' })).id;
   await w.teamToken(team);
+  const poolManagers = await w.createTeam({ 'organization-access': { 'manage-agent-pools': true } });
+  tokens.poolManager = (await w.member([poolManagers.id])).token;
+  const createPool = async (): Promise<string> => {
+    const res = await w.api('POST', `/organizations/${w.org}/agent-pools`, w.ownerToken, doc('agent-pools', { name: unique('pool') }));
+    assert.equal(res.status, 201, res.text);
+    return res.body.data.id;
+  };
+  const createAgentToken = async (poolId: string): Promise<{ id: string; secret: string }> => {
+    const res = await w.api('POST', `/agent-pools/${poolId}/authentication-tokens`, w.ownerToken, doc('authentication-tokens', { description: unique('d') }));
+    assert.equal(res.status, 201, res.text);
+    return { id: res.body.data.id, secret: res.body.data.attributes.token };
+  };
+  const pool = await createPool();
+  const createAgent = async (status: string): Promise<string> => {
+    const id = newId('agent');
+    await server.database.db.insertInto('agents').values({ id, agent_pool_id: pool, name: id, status }).execute();
+    return id;
+  };
+  const agentToken = await createAgentToken(pool);
+  tokens.agentToken = agentToken.secret;
   const varset = await w.api('POST', `/organizations/${w.org}/varsets`, w.ownerToken, doc('varsets', { name: unique('vs') }));
   assert.equal(varset.status, 201, varset.text);
   const invite = async (): Promise<string> => {
@@ -285,6 +340,9 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
     team,
     membership: await invite(),
     varset: varset.body.data.id,
+    pool,
+    agent: await createAgent('idle'),
+    agentTokenId: agentToken.id,
     fresh: {
       name: unique,
       team: async () => (await w.createTeam({ visibility: 'organization' })).id,
@@ -293,6 +351,9 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
       membership: invite,
       workspace: async () => (await w.createWorkspace(project)).id,
       project: () => w.createProject(),
+      pool: createPool,
+      agent: () => createAgent('exited'),
+      agentToken: async () => (await createAgentToken(pool)).id,
     },
     asOwner: (method, path, body) => w.api(method, path, w.ownerToken, body),
   };

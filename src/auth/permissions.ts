@@ -69,7 +69,16 @@ export const PROJECT_ACTIONS = [
   'project:move-workspaces',
 ] as const;
 
-export const ORGANIZATION_RESOURCE_ACTIONS = ['variable-set:read', 'variable-set:manage', 'tag:read', 'tag:manage'] as const;
+export const ORGANIZATION_RESOURCE_ACTIONS = [
+  'variable-set:read',
+  'variable-set:manage',
+  'tag:read',
+  'tag:manage',
+  // Pools, their agents (agents.mdx): a pool names the workspaces that use it, so who reads every workspace reads pools.
+  'agent-pool:read',
+  // Create, update and delete pools, and their agent tokens (permissions.mdx "Manage Agent Pools").
+  'agent-pool:manage',
+] as const;
 
 export type OrganizationAction = (typeof ORGANIZATION_ACTIONS)[number];
 export type TeamAction = (typeof TEAM_ACTIONS)[number];
@@ -302,12 +311,12 @@ export const ORGANIZATION_ACCESS_IMPLIES: Readonly<Partial<Record<OrganizationAc
   'manage-teams': ['manage-membership'],
 };
 
-const READ_ALL_WORKSPACES: readonly Action[] = [...workspacePermissionActions(WORKSPACE_LEVEL_PERMISSIONS.read), 'tag:read'];
+const READ_ALL_WORKSPACES: readonly Action[] = [...workspacePermissionActions(WORKSPACE_LEVEL_PERMISSIONS.read), 'tag:read', 'agent-pool:read'];
 const READ_ALL_RUNS: readonly Action[] = ['workspace:read', 'workspace:read-runs'];
 
 /**
  * Each flag's actions, on the organization and on every project and workspace in it. Flags of
- * features Terrace does not have yet (VCS, registry, run tasks, agent pools, policies) grant only the
+ * features Terrace does not have yet (VCS, registry, run tasks, policies) grant only the
  * workspace reads the page says they imply; those features add their own actions here.
  */
 export const ORGANIZATION_ACCESS_ACTIONS: Record<OrganizationAccessFlag, readonly Action[]> = {
@@ -316,10 +325,10 @@ export const ORGANIZATION_ACCESS_ACTIONS: Record<OrganizationAccessFlag, readonl
   'manage-policy-overrides': READ_ALL_RUNS,
   'manage-run-tasks': [],
   // "equivalent to admin permissions on every workspace"; variable sets too ("Manage all workspaces").
-  'manage-workspaces': [...WORKSPACE_ADMIN_ACTIONS, 'variable-set:read', 'variable-set:manage', 'tag:read', 'tag:manage'],
+  'manage-workspaces': [...WORKSPACE_ADMIN_ACTIONS, 'variable-set:read', 'variable-set:manage', 'tag:read', 'tag:manage', 'agent-pool:read'],
   'manage-vcs-settings': [],
-  // "implicitly grants access to read all workspaces"
-  'manage-agent-pools': ['workspace:read'],
+  // "create, edit, and delete agent pools"; "implicitly grants access to read all workspaces"
+  'manage-agent-pools': ['workspace:read', 'agent-pool:read', 'agent-pool:manage'],
   'manage-providers': [],
   'manage-modules': [],
   'manage-projects': [...PROJECT_ACTIONS, 'workspace:create'],

@@ -437,6 +437,7 @@ export interface DB {
   agent_pools: AgentPoolTable;
   agent_pool_allowed_workspaces: AgentPoolAllowedWorkspaceTable;
   agent_pool_allowed_projects: AgentPoolAllowedProjectTable;
+  agent_pool_excluded_workspaces: AgentPoolAllowedWorkspaceTable;
   agents: AgentTable;
 }
 

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Ctx } from '../context.js';
 import type { Action } from '../auth/permissions.js';
-import { parseResourceBody } from '../jsonapi/body.js';
+import { type ParsedResource, parseResourceBody, relationshipId } from '../jsonapi/body.js';
 import { document, type ResourceObject, resource, timestamp, toOne } from '../jsonapi/document.js';
 import { parseInclude } from '../jsonapi/include.js';
 import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
@@ -39,7 +39,7 @@ const PERMISSIONS: Readonly<Record<string, Action | null>> = {
   'can-update-api-token': 'organization:manage-token',
   'can-traverse': 'organization:read',
   'can-start-trial': null,
-  'can-update-agent-pools': null,
+  'can-update-agent-pools': 'agent-pool:manage',
   'can-manage-tags': 'tag:manage',
   'can-manage-varsets': 'variable-set:manage',
   'can-read-varsets': 'variable-set:read',
@@ -95,7 +95,7 @@ export function serializeOrganization(view: organizationService.OrganizationView
       'is-in-degraded-mode': false,
     },
     {
-      'default-agent-pool': toOne('agent-pools', null),
+      'default-agent-pool': toOne('agent-pools', org.defaultAgentPoolId),
       'default-project': toOne('projects', view.defaultProjectId),
       'oauth-tokens': { links: { related: `${path}/oauth-tokens` } },
       'authentication-token': { links: { related: `${path}/authentication-token` } },
@@ -129,6 +129,12 @@ async function included(ctx: Ctx, views: organizationService.OrganizationView[],
   return [...includedEntitlementSets(views, include), ...projects];
 }
 
+/** The `default-agent-pool` relationship (go-tfe OrganizationUpdateOptions): undefined when absent, null for none. */
+function defaultAgentPoolOf(body: ParsedResource<unknown>): string | null | undefined {
+  if (body.relationships['default-agent-pool'] === undefined) return undefined;
+  return relationshipId(body.relationships, 'default-agent-pool', 'agent-pools') ?? null;
+}
+
 /** The settings among the request attributes (everything but name and email). */
 function pickSettings(attributes: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(attributes).filter(([key]) => SETTING_ATTRIBUTES.includes(key)));
@@ -157,8 +163,14 @@ export async function organizationRoutes(app: FastifyInstance): Promise<void> {
 
   app.post('/api/v2/organizations', async (request, reply) => {
     const ctx = request.ctx;
-    const { attributes } = parseResourceBody(request.body, 'organizations', CreateAttributes);
-    const org = await organizationService.createOrganization(ctx, { name: attributes.name, email: attributes.email, settings: pickSettings(attributes) });
+    const body = parseResourceBody(request.body, 'organizations', CreateAttributes);
+    const { attributes } = body;
+    const org = await organizationService.createOrganization(ctx, {
+      name: attributes.name,
+      email: attributes.email,
+      settings: pickSettings(attributes),
+      defaultAgentPool: defaultAgentPoolOf(body),
+    });
     const view = await organizationService.viewOf(ctx, org);
     // The create response carries the entitlement set without being asked (organizations.mdx "Create an Organization").
     return reply.code(201).send(document(serializeOrganization(view), { included: includedEntitlementSets([view], new Set(['entitlement_set'])) }));
@@ -173,11 +185,13 @@ export async function organizationRoutes(app: FastifyInstance): Promise<void> {
 
   app.patch<{ Params: OrganizationParams }>('/api/v2/organizations/:organization_name', async (request, reply) => {
     const ctx = request.ctx;
-    const { attributes } = parseResourceBody(request.body, 'organizations', UpdateAttributes);
+    const body = parseResourceBody(request.body, 'organizations', UpdateAttributes);
+    const { attributes } = body;
     const view = await organizationService.update(ctx, request.params.organization_name, {
       name: attributes.name,
       email: attributes.email,
       settings: pickSettings(attributes),
+      defaultAgentPool: defaultAgentPoolOf(body),
     });
     return reply.send(document(serializeOrganization(view)));
   });

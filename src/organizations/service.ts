@@ -8,7 +8,7 @@ import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import { validateEmail } from '../users/service.js';
 import * as workspaceBlobs from '../workspaces/blob-cleanup.js';
 import { ENTITLEMENTS } from './entitlements.js';
-import { type OrganizationSettings, resolveSettings, SETTING_DEFAULTS, validateSettings } from './settings.js';
+import { defaultAgentPoolChange, type OrganizationSettings, resolveSettings, SETTING_DEFAULTS, validateSettings } from './settings.js';
 import * as organizationStore from './store.js';
 
 export type { Organization } from './store.js';
@@ -92,6 +92,33 @@ export interface CreateOrganizationInput {
   email: string;
   /** Requested settings by wire name; validated here, only valid values are stored. */
   settings: Record<string, unknown>;
+  /** The `default-agent-pool` relationship, when given (null: none); the `default-agent-pool-id` attribute is among `settings`. */
+  defaultAgentPool?: string | null | undefined;
+}
+
+/**
+ * The settings to store and the default agent pool to set (undefined: unchanged), checked against the
+ * organization's current ones (none yet on create: then no pool of it exists, and `agent` is refused).
+ */
+async function settingsChange(
+  ctx: Ctx,
+  input: CreateOrganizationInput | UpdateOrganizationInput,
+  current: organizationStore.Organization | undefined,
+): Promise<{ settings: Partial<OrganizationSettings>; defaultAgentPoolId: string | null | undefined }> {
+  const currentSettings = current ? resolveSettings(current.settings) : SETTING_DEFAULTS;
+  const settings = validateSettings(input.settings);
+  const attribute = input.settings['default-agent-pool-id'] as string | null | undefined;
+  if (attribute !== undefined && input.defaultAgentPool !== undefined && attribute !== input.defaultAgentPool) {
+    throw new InvalidError('default-agent-pool-id and the default-agent-pool relationship name different pools', {
+      pointer: '/data/relationships/default-agent-pool',
+    });
+  }
+  const mode = settings['default-execution-mode'] ?? currentSettings['default-execution-mode'];
+  const defaultAgentPoolId = defaultAgentPoolChange(mode, input.defaultAgentPool ?? attribute, current?.defaultAgentPoolId ?? null);
+  if (defaultAgentPoolId && !(current && (await organizationStore.agentPoolExists(ctx.db, current.id, defaultAgentPoolId)))) {
+    throw new InvalidError(`agent pool ${defaultAgentPoolId} not found in this organization`, { pointer: '/data/attributes/default-agent-pool-id' });
+  }
+  return { settings, defaultAgentPoolId };
 }
 
 /**
@@ -102,7 +129,7 @@ export async function createOrganization(ctx: Ctx, input: CreateOrganizationInpu
   const user = requireUser(ctx);
   validateName(input.name);
   validateEmail(input.email);
-  const settings = validateSettings(input.settings, SETTING_DEFAULTS);
+  const { settings } = await settingsChange(ctx, input, undefined);
   try {
     return await ctx.db.transaction().execute(async (trx) => {
       const org = await organizationStore.insert(trx, { id: newId('org'), name: input.name, email: input.email, settings });
@@ -122,6 +149,8 @@ export interface UpdateOrganizationInput {
   email?: string | undefined;
   /** Settings to change, by wire name; the others keep their values. */
   settings: Record<string, unknown>;
+  /** The `default-agent-pool` relationship, when given (null: none). */
+  defaultAgentPool?: string | null | undefined;
 }
 
 /** Changes the name, email or settings. Owners only (api-tokens.mdx "Modify organizations"). */
@@ -129,10 +158,10 @@ export async function update(ctx: Ctx, name: string, input: UpdateOrganizationIn
   const org = await findAuthorized(ctx, name, 'organization:update');
   if (input.name !== undefined) validateName(input.name);
   if (input.email !== undefined) validateEmail(input.email);
-  const settings = validateSettings(input.settings, resolveSettings(org.settings));
+  const { settings, defaultAgentPoolId } = await settingsChange(ctx, input, org);
   let updated: organizationStore.Organization | undefined;
   try {
-    updated = await organizationStore.update(ctx.db, org.id, { name: input.name, email: input.email, settings });
+    updated = await organizationStore.update(ctx.db, org.id, { name: input.name, email: input.email, settings, defaultAgentPoolId });
   } catch (err) {
     if (isUniqueViolation(err, 'organizations_name_key')) throw duplicateName(input.name ?? name);
     throw err;

@@ -44,7 +44,7 @@ export const SETTING_DEFAULTS: Readonly<OrganizationSettings> = Object.freeze({
   'user-tokens-enabled': true,
 });
 
-/** Settings a request may carry: the stored ones plus two that are checked and never stored. */
+/** Settings a request may carry: the stored ones, the default pool (a column of its own) and one that is checked and never stored. */
 const SettingsInput = Type.Partial(
   Type.Object({
     ...StoredSettings.properties,
@@ -77,10 +77,10 @@ export function resolveSettings(stored: Record<string, unknown>): OrganizationSe
 }
 
 /**
- * Checks requested settings against `current` and returns what to store. Values that would claim
- * behaviour Terrace does not have are refused with a 422 rather than stored and ignored.
+ * Checks requested settings and returns what to store. Values that would claim behaviour Terrace does
+ * not have are refused with a 422 rather than stored and ignored.
  */
-export function validateSettings(input: Record<string, unknown>, current: Readonly<OrganizationSettings>): Partial<OrganizationSettings> {
+export function validateSettings(input: Record<string, unknown>): Partial<OrganizationSettings> {
   const error = checkInput.Errors(input).First();
   if (error) {
     const expected = error.schema.anyOf ? `must be ${describeUnion(error.schema.anyOf)}` : error.message;
@@ -104,18 +104,26 @@ export function validateSettings(input: Record<string, unknown>, current: Readon
   if (requested['enforce-hyok'] === true) {
     throw invalid('enforce-hyok needs a primary hold-your-own-key configuration, which this organization does not have', 'enforce-hyok');
   }
-  const poolId = requested['default-agent-pool-id'];
-  const mode = requested['default-execution-mode'] ?? current['default-execution-mode'];
-  if (mode === 'agent') {
-    // No agent pools exist (the agents entitlement is false), so no pool can be named.
-    throw invalid(
-      poolId ? `default-agent-pool-id: agent pool ${poolId} not found` : 'default-agent-pool-id is required when default-execution-mode is agent',
-      'default-agent-pool-id',
-    );
-  }
-  if (poolId) throw invalid('default-agent-pool-id can only be set when default-execution-mode is agent', 'default-agent-pool-id');
-
   const stored: Record<string, unknown> = {};
   for (const name of STORED_NAMES) if (name in requested) stored[name] = requested[name];
   return stored as Partial<OrganizationSettings>;
+}
+
+/**
+ * The default agent pool to store (undefined: unchanged) for the mode the organization will have and a
+ * requested `default-agent-pool-id` (organizations.mdx): required with `agent`; refused with another
+ * mode, which clears it. The caller checks that a named pool is the organization's.
+ */
+export function defaultAgentPoolChange(
+  mode: OrganizationSettings['default-execution-mode'],
+  requestedPoolId: string | null | undefined,
+  currentPoolId: string | null,
+): string | null | undefined {
+  if (mode !== 'agent') {
+    if (requestedPoolId) throw invalid('default-agent-pool-id can only be set when default-execution-mode is agent', 'default-agent-pool-id');
+    return currentPoolId === null ? undefined : null;
+  }
+  const pool = requestedPoolId === undefined ? currentPoolId : requestedPoolId;
+  if (!pool) throw invalid('default-agent-pool-id is required when default-execution-mode is agent', 'default-agent-pool-id');
+  return requestedPoolId === undefined ? undefined : pool;
 }

@@ -8,11 +8,13 @@ export interface Organization {
   email: string;
   /** Documented settings by wire name (`session-timeout`, `default-execution-mode`, …). */
   settings: Record<string, unknown>;
+  /** The pool of workspaces that follow an `agent` default-execution-mode. */
+  defaultAgentPoolId: string | null;
   createdAt: Date;
 }
 
 function toOrganization(row: OrganizationRow): Organization {
-  return { id: row.id, name: row.name, email: row.email, settings: row.settings, createdAt: row.created_at };
+  return { id: row.id, name: row.name, email: row.email, settings: row.settings, defaultAgentPoolId: row.default_agent_pool_id, createdAt: row.created_at };
 }
 
 export async function insert(db: Db, org: { id: string; name: string; email: string; settings: Record<string, unknown> }): Promise<Organization> {
@@ -131,13 +133,19 @@ export async function selectPage(
 export async function update(
   db: Db,
   id: string,
-  changes: { name?: string | undefined; email?: string | undefined; settings?: Record<string, unknown> | undefined },
+  changes: {
+    name?: string | undefined;
+    email?: string | undefined;
+    settings?: Record<string, unknown> | undefined;
+    defaultAgentPoolId?: string | null | undefined;
+  },
 ): Promise<Organization | undefined> {
   const row = await db
     .updateTable('organizations')
     .set({
       ...(changes.name !== undefined ? { name: changes.name } : {}),
       ...(changes.email !== undefined ? { email: changes.email } : {}),
+      ...(changes.defaultAgentPoolId !== undefined ? { default_agent_pool_id: changes.defaultAgentPoolId } : {}),
       // Merged in SQL so that two concurrent updates of different settings both survive.
       settings: sql<string>`settings || ${JSON.stringify(changes.settings ?? {})}::jsonb`,
     })
@@ -145,6 +153,12 @@ export async function update(
     .returningAll()
     .executeTakeFirst();
   return row && toOrganization(row);
+}
+
+/** Whether the pool is one of the organization's. */
+export async function agentPoolExists(db: Db, organizationId: string, poolId: string): Promise<boolean> {
+  const row = await db.selectFrom('agent_pools').select('id').where('organization_id', '=', organizationId).where('id', '=', poolId).executeTakeFirst();
+  return row !== undefined;
 }
 
 /** Deletes the organization; its teams, memberships, tokens and everything else go with it (ON DELETE CASCADE). */

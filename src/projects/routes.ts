@@ -102,7 +102,7 @@ export function serializeProject(view: projectService.ProjectView): ResourceObje
             links: effective,
           }
         : { links: effective },
-      'default-agent-pool': toOne('agent-pools', null),
+      'default-agent-pool': toOne('agent-pools', view.defaultAgentPoolId),
     },
     { self: path },
   );

@@ -60,7 +60,19 @@ export interface ExecutionSettingsInput {
   settingOverwrites?: { 'default-execution-mode'?: boolean | undefined; 'default-agent-pool'?: boolean | undefined } | undefined;
 }
 
-function checkExecutionSettings(input: ExecutionSettingsInput, organizationDefault: string): void {
+/** What a project inherits from its organization: the default execution mode, and the default pool when that mode is `agent`. */
+interface InheritedExecution {
+  mode: string;
+  agentPoolId: string | null;
+}
+
+function inheritedExecution(settings: Record<string, unknown>, defaultAgentPoolId: string | null): InheritedExecution {
+  const mode = resolveSettings(settings)['default-execution-mode'];
+  return { mode, agentPoolId: mode === 'agent' ? defaultAgentPoolId : null };
+}
+
+function checkExecutionSettings(input: ExecutionSettingsInput, inherited: InheritedExecution): void {
+  const organizationDefault = inherited.mode;
   const overwrites = input.settingOverwrites ?? {};
   const overwritten = Object.entries(overwrites).find(([, value]) => value === true);
   if (overwritten) {
@@ -74,8 +86,13 @@ function checkExecutionSettings(input: ExecutionSettingsInput, organizationDefau
       { pointer: `${ATTRIBUTES}/default-execution-mode` },
     );
   }
-  if (input.defaultAgentPoolId !== undefined && input.defaultAgentPoolId !== null) {
-    throw new InvalidError('agent pools are not supported', { pointer: `${ATTRIBUTES}/default-agent-pool-id` });
+  if (input.defaultAgentPoolId !== undefined && input.defaultAgentPoolId !== inherited.agentPoolId) {
+    throw new InvalidError(
+      `projects follow the organization's default agent pool (${inherited.agentPoolId ?? 'none'}); set it on the organization or on each workspace`,
+      {
+        pointer: `${ATTRIBUTES}/default-agent-pool-id`,
+      },
+    );
   }
 }
 
@@ -84,13 +101,15 @@ export interface ProjectView {
   project: projectStore.Project;
   /** Inherited from the organization. */
   defaultExecutionMode: string;
+  /** Inherited from the organization, with an `agent` default execution mode. */
+  defaultAgentPoolId: string | null;
   allowed: ReadonlySet<Action>;
   /** Only when asked for (`include=effective_tag_bindings`). */
   effectiveTagBindings?: projectStore.TagBinding[] | undefined;
 }
 
-function defaultExecutionMode(project: projectStore.Project): string {
-  return resolveSettings(project.organizationSettings)['default-execution-mode'];
+function inheritedBy(project: projectStore.Project): InheritedExecution {
+  return inheritedExecution(project.organizationSettings, project.organizationDefaultAgentPoolId);
 }
 
 /** Views of projects; with their tag bindings (one query for all) when `withBindings`. */
@@ -103,9 +122,11 @@ async function viewsOf(ctx: Ctx, projects: projectStore.Project[], withBindings:
     : undefined;
   const views: ProjectView[] = [];
   for (const project of projects) {
+    const inherited = inheritedBy(project);
     views.push({
       project,
-      defaultExecutionMode: defaultExecutionMode(project),
+      defaultExecutionMode: inherited.mode,
+      defaultAgentPoolId: inherited.agentPoolId,
       allowed: await allowedActions(ctx, targetOf(project)),
       effectiveTagBindings: bindings?.filter((b) => b.projectId === project.id),
     });
@@ -184,7 +205,7 @@ export async function create(ctx: Ctx, organizationName: string, input: CreatePr
   validateDescription(description);
   const duration = input.autoDestroyActivityDuration ?? null;
   validateDuration(duration);
-  checkExecutionSettings(input, resolveSettings(org.settings)['default-execution-mode']);
+  checkExecutionSettings(input, inheritedExecution(org.settings, org.defaultAgentPoolId));
   const id = newId('prj');
   const now = ctx.now();
   try {
@@ -215,7 +236,7 @@ export async function update(ctx: Ctx, id: string, input: UpdateProjectInput): P
   const description = input.description === null ? '' : input.description;
   if (description !== undefined) validateDescription(description);
   if (input.autoDestroyActivityDuration !== undefined) validateDuration(input.autoDestroyActivityDuration);
-  checkExecutionSettings(input, defaultExecutionMode(project));
+  checkExecutionSettings(input, inheritedBy(project));
   const tagBindings = input.tagBindings;
   try {
     await ctx.db.transaction().execute(async (trx) => {

@@ -12,6 +12,8 @@ export interface Project {
   organizationName: string;
   /** The organization's stored settings by wire name: projects inherit its default execution mode. */
   organizationSettings: Record<string, unknown>;
+  /** The organization's default agent pool: projects inherit it with the default execution mode. */
+  organizationDefaultAgentPoolId: string | null;
   name: string;
   /** '' when none. */
   description: string;
@@ -22,7 +24,12 @@ export interface Project {
   workspaceCount: number;
 }
 
-type ProjectRecord = ProjectRow & { organization_name: string; organization_settings: Record<string, unknown>; workspace_count: number | string | null };
+type ProjectRecord = ProjectRow & {
+  organization_name: string;
+  organization_settings: Record<string, unknown>;
+  organization_default_agent_pool_id: string | null;
+  workspace_count: number | string | null;
+};
 
 function toProject(row: ProjectRecord): Project {
   return {
@@ -30,6 +37,7 @@ function toProject(row: ProjectRecord): Project {
     organizationId: row.organization_id,
     organizationName: row.organization_name,
     organizationSettings: row.organization_settings,
+    organizationDefaultAgentPoolId: row.organization_default_agent_pool_id,
     name: row.name,
     description: row.description,
     isDefault: row.is_default,
@@ -44,7 +52,11 @@ function selectProjects(db: Db) {
     .selectFrom('projects')
     .innerJoin('organizations', 'organizations.id', 'projects.organization_id')
     .selectAll('projects')
-    .select(['organizations.name as organization_name', 'organizations.settings as organization_settings'])
+    .select([
+      'organizations.name as organization_name',
+      'organizations.settings as organization_settings',
+      'organizations.default_agent_pool_id as organization_default_agent_pool_id',
+    ])
     .select((eb) =>
       eb
         .selectFrom('workspaces')

@@ -77,7 +77,7 @@ export async function teamTokenRoutes(app: FastifyInstance): Promise<void> {
     return reply.code(204).send();
   });
 
-  // User tokens and team tokens share these paths (user-tokens.mdx, team-tokens.mdx).
+  // User, team and agent tokens share these paths (user-tokens.mdx, team-tokens.mdx, agent-tokens.mdx).
   app.get<{ Params: TokenParams }>('/api/v2/authentication-tokens/:id', async (request, reply) => {
     return reply.send(document(serializeToken(await teamTokenService.showAny(request.ctx, request.params.id))));
   });

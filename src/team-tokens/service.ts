@@ -1,3 +1,4 @@
+import * as agentTokenService from '../agent-tokens/service.js';
 import { generateToken } from '../auth/secrets.js';
 import * as tokenStore from '../auth/token-store.js';
 import type { Ctx } from '../context.js';
@@ -99,16 +100,19 @@ async function managedTeamToken(ctx: Ctx, token: tokenStore.Token): Promise<toke
 }
 
 /**
- * `/authentication-tokens/:id` serves user tokens (user-tokens.mdx) and team tokens (team-tokens.mdx
- * "Show a team token"); any other token, or one the caller does not manage, is a 404.
+ * `/authentication-tokens/:id` serves user tokens (user-tokens.mdx), team tokens (team-tokens.mdx
+ * "Show a team token") and agent tokens (agent-tokens.mdx "Show an Agent Token"); any other token, or
+ * one the caller does not manage, is a 404.
  */
 export async function showAny(ctx: Ctx, id: string): Promise<tokenStore.Token> {
   const token = await tokenStore.findById(ctx.db, id);
+  if (token?.kind === 'agent') return agentTokenService.show(ctx, token);
   return token?.kind === 'team' ? managedTeamToken(ctx, token) : userService.showUserToken(ctx, id);
 }
 
 export async function destroyAny(ctx: Ctx, id: string): Promise<void> {
   const token = await tokenStore.findById(ctx.db, id);
+  if (token?.kind === 'agent') return agentTokenService.destroy(ctx, token);
   if (token?.kind !== 'team') return userService.deleteUserToken(ctx, id);
   await managedTeamToken(ctx, token);
   if (!(await tokenStore.deleteById(ctx.db, token.id))) throw new NotFoundError(`authentication token ${id} not found`);

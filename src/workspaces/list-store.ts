@@ -218,9 +218,14 @@ export async function selectPage(
   const [rows, total, organization] = await Promise.all([
     page.limit(window.limit).offset(window.offset).execute(),
     countMatches(db, organizationId, filter, sources),
-    db.selectFrom('organizations').select(['name', 'settings']).where('id', '=', organizationId).executeTakeFirstOrThrow(),
+    db.selectFrom('organizations').select(['name', 'settings', 'default_agent_pool_id']).where('id', '=', organizationId).executeTakeFirstOrThrow(),
   ]);
-  return { workspaces: rows.map((row) => toWorkspace({ ...row, organization_name: organization.name, organization_settings: organization.settings })), total };
+  const joined = {
+    organization_name: organization.name,
+    organization_settings: organization.settings,
+    organization_default_agent_pool_id: organization.default_agent_pool_id,
+  };
+  return { workspaces: rows.map((row) => toWorkspace({ ...row, ...joined })), total };
 }
 
 /** The flat tag ids of `search[tags]` when the filter narrows by flat tags and nothing else. */

@@ -72,6 +72,19 @@ function listOptions(query: Query): workspaceService.ListOptions {
   };
 }
 
+/**
+ * The pool of `agent-pool-id` (workspaces.mdx) or of the `agent-pool` relationship (OpenAPI `workspaces`);
+ * null when either is null. Both given must agree.
+ */
+function agentPoolIdOf(attribute: string | null | undefined, relationships: Record<string, unknown>): string | null | undefined {
+  if (relationships['agent-pool'] === undefined) return attribute;
+  const related = relationshipId(relationships, 'agent-pool', 'agent-pools') ?? null;
+  if (attribute !== undefined && attribute !== related) {
+    throw new InvalidError('agent-pool-id and the agent-pool relationship name different pools', { pointer: '/data/relationships/agent-pool' });
+  }
+  return related;
+}
+
 /** Reads a create or update document into the service's input. */
 function workspaceInput(body: unknown): workspaceService.WorkspaceInput {
   const { attributes: a, relationships } = parseResourceBody(body, 'workspaces', WorkspaceAttributes);
@@ -83,8 +96,9 @@ function workspaceInput(body: unknown): workspaceService.WorkspaceInput {
     description: a.description,
     executionMode: a['execution-mode'],
     operations: a.operations,
-    agentPoolId: a['agent-pool-id'],
+    agentPoolId: agentPoolIdOf(a['agent-pool-id'], relationships),
     overwritesExecutionMode: a['setting-overwrites']?.['execution-mode'],
+    overwritesAgentPool: a['setting-overwrites']?.['agent-pool'],
     allowDestroyPlan: a['allow-destroy-plan'],
     assessmentsEnabled: a['assessments-enabled'],
     autoApply: a['auto-apply'],

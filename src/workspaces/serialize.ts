@@ -1,7 +1,9 @@
 import type { FastifyRequest } from 'fastify';
+import { serializeAgentPool } from '../agent-pools/serialize.js';
+import * as agentPoolService from '../agent-pools/service.js';
 import type { Action } from '../auth/permissions.js';
 import { document, type ResourceObject, resource, timestamp, toOne } from '../jsonapi/document.js';
-import { parseInclude } from '../jsonapi/include.js';
+import { parseInclude, visibleOnly } from '../jsonapi/include.js';
 import type { Query } from '../jsonapi/query.js';
 import { serializeOrganization } from '../organizations/routes.js';
 import { serializeProject } from '../projects/routes.js';
@@ -9,6 +11,7 @@ import { runsOfWorkspaces } from '../runs/include.js';
 import { serializeStateVersion } from '../state-versions/serialize.js';
 import * as stateVersionService from '../state-versions/service.js';
 import { serializeUser } from '../users/routes.js';
+import { executionOf } from './execution.js';
 import * as workspaceService from './service.js';
 
 /** The workspace serializer, shared by every workspace route file. */
@@ -76,12 +79,15 @@ export function workspacePath(id: string): string {
   return `/api/v2/workspaces/${encodeURIComponent(id)}`;
 }
 
+function executionOfView(view: workspaceService.WorkspaceView) {
+  const defaults = { defaultExecutionMode: view.settings['default-execution-mode'], defaultAgentPoolId: view.workspace.organizationDefaultAgentPoolId };
+  return executionOf(view.workspace, defaults);
+}
+
 export function serializeWorkspace(view: workspaceService.WorkspaceView): ResourceObject {
-  const { workspace: ws, settings } = view;
+  const { workspace: ws } = view;
   const path = workspacePath(ws.id);
-  const executionMode = ws.executionMode ?? settings['default-execution-mode'];
-  // A workspace that follows the organization's default has not overwritten it (workspaces.mdx "setting-overwrites").
-  const overwritten = ws.executionMode !== null;
+  const execution = executionOfView(view);
   return resource(
     'workspaces',
     ws.id,
@@ -94,9 +100,10 @@ export function serializeWorkspace(view: workspaceService.WorkspaceView): Resour
       'latest-change-at': timestamp(ws.latestChangeAt),
       locked: ws.lockedBy !== null,
       'locked-reason': ws.lockReason ?? '',
-      'execution-mode': executionMode,
-      operations: executionMode !== 'local',
-      'setting-overwrites': { 'execution-mode': overwritten, 'agent-pool': overwritten },
+      'execution-mode': execution.mode,
+      operations: execution.mode !== 'local',
+      // Which of the two the workspace sets itself rather than following its organization (workspaces.mdx "setting-overwrites").
+      'setting-overwrites': { 'execution-mode': execution.overwrites.executionMode, 'agent-pool': execution.overwrites.agentPool },
       'terraform-version': ws.terraformVersion,
       'working-directory': ws.workingDirectory,
       'allow-destroy-plan': ws.allowDestroyPlan,
@@ -140,7 +147,7 @@ export function serializeWorkspace(view: workspaceService.WorkspaceView): Resour
       'current-configuration-version': toOne('configuration-versions', null),
       'current-assessment-result': toOne('assessment-results', null),
       'locked-by': toOne(ws.lockedBy?.kind ?? 'users', ws.lockedBy?.id),
-      'agent-pool': toOne('agent-pools', null),
+      'agent-pool': toOne('agent-pools', execution.agentPoolId),
       'ssh-key': toOne('ssh-keys', null),
       readme: toOne('workspace-readme', null),
       outputs: { data: [] },
@@ -161,6 +168,12 @@ export async function includedFor(request: FastifyRequest, views: workspaceServi
     project: include.has('project'),
     lockedBy: include.has('locked_by'),
   });
+  const poolIds = include.has('agent_pool') ? new Set(views.flatMap((v) => executionOfView(v).agentPoolId ?? [])) : new Set<string>();
+  const pools: agentPoolService.AgentPoolView[] = [];
+  for (const id of poolIds) {
+    const pool = await visibleOnly(() => agentPoolService.show(request.ctx, id));
+    if (pool) pools.push(pool);
+  }
   const stateVersions = include.has('current_state_version')
     ? await stateVersionService.currentOf(
         request.ctx,
@@ -171,6 +184,7 @@ export async function includedFor(request: FastifyRequest, views: workspaceServi
     ...related.organizations.map(serializeOrganization),
     ...related.projects.map(serializeProject),
     ...related.users.map((user) => serializeUser(user)),
+    ...pools.map(serializeAgentPool),
     ...stateVersions.map((view) => serializeStateVersion(request.ctx, view)),
     ...(await runsOfWorkspaces(
       request.ctx,

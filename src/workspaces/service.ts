@@ -1,3 +1,4 @@
+import * as agentPoolService from '../agent-pools/service.js';
 import { allowedActions, authorize, preloadWorkspaceAccess, type Target, workspaceReadScope } from '../auth/authorize.js';
 import type { Action } from '../auth/permissions.js';
 import type { Ctx } from '../context.js';
@@ -11,6 +12,7 @@ import { type OrganizationSettings, resolveSettings } from '../organizations/set
 import * as projectService from '../projects/service.js';
 import type { TagBindingInput } from '../projects/tag-bindings.js';
 import * as userService from '../users/service.js';
+import { type ExecutionInput, executionChange } from './execution.js';
 import {
   ATTRIBUTES,
   type ExecutionMode,
@@ -82,6 +84,12 @@ export async function viewsOf(ctx: Ctx, workspaces: readonly workspaceStore.Work
 export async function viewOf(ctx: Ctx, workspace: workspaceStore.Workspace): Promise<WorkspaceView> {
   const [view] = await viewsOf(ctx, [workspace]);
   return view as WorkspaceView;
+}
+
+/** Views of the organization's workspaces by id that the caller may read, for `include=`; the others are left out. */
+export async function readableViews(ctx: Ctx, organizationId: string, ids: readonly string[]): Promise<WorkspaceView[]> {
+  const views = await viewsOf(ctx, await workspaceStore.findManyById(ctx.db, organizationId, [...new Set(ids)]));
+  return views.filter((v) => v.allowed.has('workspace:read'));
 }
 
 /** Loads a workspace and checks `action` on it; unknown and not permitted are the same 404. */
@@ -161,15 +169,9 @@ export async function related(
 export type TagReference = { id: string } | { name: string };
 
 /** Settings from a request body, before validation; undefined leaves a setting as it is (or at its default on create). */
-export interface WorkspaceInput {
+export interface WorkspaceInput extends ExecutionInput {
   name?: string | undefined;
   description?: string | null | undefined;
-  executionMode?: string | undefined;
-  /** Deprecated `operations`: true is remote execution, false local. */
-  operations?: boolean | undefined;
-  agentPoolId?: string | null | undefined;
-  /** `setting-overwrites.execution-mode`: false follows the organization's default. */
-  overwritesExecutionMode?: boolean | undefined;
   allowDestroyPlan?: boolean | undefined;
   assessmentsEnabled?: boolean | undefined;
   autoApply?: boolean | undefined;
@@ -201,33 +203,14 @@ function invalid(attribute: string, message: string): InvalidError {
 }
 
 /**
- * The execution mode to store: a mode, null to follow the organization's default, or undefined to
- * keep the current one. `current` is undefined on create.
+ * Validates the settings of `input` and returns those to store (undefined ones stay as they are), and
+ * the agent pool newly named, which the caller checks with agentPoolService.checkUsableBy.
  */
-function executionModeOf(input: WorkspaceInput, current: ExecutionMode | null | undefined): ExecutionMode | null | undefined {
-  if (input.executionMode !== undefined && input.operations !== undefined) {
-    throw invalid('operations', 'operations is deprecated and must not be given with execution-mode');
-  }
-  const mode = input.executionMode ?? (input.operations === undefined ? undefined : input.operations ? 'remote' : 'local');
-  if (mode !== undefined && mode !== 'remote' && mode !== 'local' && mode !== 'agent') {
-    throw invalid('execution-mode', 'execution-mode must be "remote", "local" or "agent"');
-  }
-  // The agents entitlement is false: no agent pool exists to run on.
-  if (mode === 'agent') throw invalid('execution-mode', 'execution-mode "agent" needs an agent pool, and this server has none');
-  if (input.agentPoolId) throw invalid('agent-pool-id', `agent pool ${input.agentPoolId} not found`);
-  if (input.overwritesExecutionMode === false) {
-    if (mode !== undefined)
-      throw invalid('setting-overwrites/execution-mode', 'execution-mode must not be given when setting-overwrites.execution-mode is false');
-    return null;
-  }
-  if (input.overwritesExecutionMode === true && mode === undefined && !current) {
-    throw invalid('execution-mode', 'execution-mode is required when setting-overwrites.execution-mode is true');
-  }
-  return mode;
-}
-
-/** Validates the settings of `input` and returns those to store (undefined ones stay as they are). */
-function settingsOf(input: WorkspaceInput, current: workspaceStore.Workspace | undefined): Partial<workspaceStore.WorkspaceSettings> {
+function settingsOf(
+  input: WorkspaceInput,
+  current: workspaceStore.Workspace | undefined,
+  defaultExecutionMode: ExecutionMode,
+): { settings: Partial<workspaceStore.WorkspaceSettings>; newPoolId: string | undefined } {
   if (input.hasVcsRepo) {
     throw invalid('vcs-repo', 'VCS connections are not supported by this server yet: create the workspace without vcs-repo and use the CLI or the API');
   }
@@ -238,10 +221,12 @@ function settingsOf(input: WorkspaceInput, current: workspaceStore.Workspace | u
   const autoDestroyAt =
     input.autoDestroyAt === undefined ? undefined : input.autoDestroyAt === null ? null : parseTimestamp(input.autoDestroyAt, `${ATTRIBUTES}/auto-destroy-at`);
   const nullToEmpty = <T>(value: T | null | undefined, empty: T): T | undefined => (value === undefined ? undefined : (value ?? empty));
-  return {
+  const execution = executionChange(input, current, defaultExecutionMode);
+  const settings = {
     name: input.name,
     description: nullToEmpty(input.description, ''),
-    executionMode: executionModeOf(input, current ? current.executionMode : undefined),
+    executionMode: execution.executionMode,
+    agentPoolId: execution.agentPoolId,
     allowDestroyPlan: input.allowDestroyPlan,
     assessmentsEnabled: input.assessmentsEnabled,
     autoApply: input.autoApply,
@@ -260,7 +245,10 @@ function settingsOf(input: WorkspaceInput, current: workspaceStore.Workspace | u
     triggerPrefixes: nullToEmpty(input.triggerPrefixes, []),
     workingDirectory: nullToEmpty(input.workingDirectory, ''),
   };
+  return { settings, newPoolId: execution.newPoolId };
 }
+
+const AGENT_POOL_POINTER = `${ATTRIBUTES}/agent-pool-id`;
 
 const PROJECT_POINTER = '/data/relationships/project';
 const TAGS_POINTER = '/data/relationships/tags/data';
@@ -313,10 +301,11 @@ export async function create(ctx: Ctx, organizationName: string, input: Workspac
   // Creating is a project permission ("Create Workspaces"; the Default Project for "Manage all workspaces").
   await authorize(ctx, 'workspace:create', { organizationId: org.id, projectId, description });
   if (input.name === undefined) throw invalid('name', 'name is required');
-  const settings = settingsOf(input, undefined);
+  const { settings, newPoolId } = settingsOf(input, undefined, resolveSettings(org.settings)['default-execution-mode']);
   checkTagNames(input.tags);
-  const terraformVersion = settings.terraformVersion ?? (await installedTerraformVersion());
   const id = newId('ws');
+  if (newPoolId) await agentPoolService.checkUsableBy(ctx, newPoolId, { id, organizationId: org.id, projectId }, AGENT_POOL_POINTER);
+  const terraformVersion = settings.terraformVersion ?? (await installedTerraformVersion());
   try {
     await ctx.db.transaction().execute(async (trx) => {
       const now = ctx.now();
@@ -339,7 +328,7 @@ export async function create(ctx: Ctx, organizationName: string, input: Workspac
 /** Changes settings, moves the workspace to another project, or replaces its tag bindings. */
 export async function update(ctx: Ctx, selector: WorkspaceSelector, input: WorkspaceInput): Promise<WorkspaceView> {
   const workspace = await findAuthorized(ctx, selector, 'workspace:update');
-  const settings = settingsOf(input, workspace);
+  const { settings, newPoolId } = settingsOf(input, workspace, resolveSettings(workspace.organizationSettings)['default-execution-mode']);
   if (input.tags !== undefined) throw new InvalidError('tags are added with POST /workspaces/:id/relationships/tags', { pointer: '/data/relationships/tags' });
   if (input.projectId !== undefined && input.projectId !== workspace.projectId) {
     await checkProject(ctx, workspace.organizationId, input.projectId);
@@ -347,6 +336,10 @@ export async function update(ctx: Ctx, selector: WorkspaceSelector, input: Works
     for (const projectId of [workspace.projectId, input.projectId]) {
       await authorize(ctx, 'project:move-workspaces', { organizationId: workspace.organizationId, projectId, description: describe(selector) });
     }
+  }
+  if (newPoolId) {
+    const target = { id: workspace.id, organizationId: workspace.organizationId, projectId: input.projectId ?? workspace.projectId };
+    await agentPoolService.checkUsableBy(ctx, newPoolId, target, AGENT_POOL_POINTER);
   }
   try {
     await ctx.db.transaction().execute(async (trx) => {

@@ -16,6 +16,8 @@ export interface WorkspaceSettings {
   description: string;
   /** null: follow the organization's default-execution-mode. */
   executionMode: ExecutionMode | null;
+  /** The workspace's own agent pool; null: none, or the organization's default pool (workspaces/execution.ts). */
+  agentPoolId: string | null;
   allowDestroyPlan: boolean;
   assessmentsEnabled: boolean;
   autoApply: boolean;
@@ -41,6 +43,8 @@ export interface Workspace extends WorkspaceSettings {
   organizationName: string;
   /** The organization's stored settings (by wire name), for its defaults. */
   organizationSettings: Record<string, unknown>;
+  /** The organization's default agent pool, for workspaces that follow its `agent` execution mode. */
+  organizationDefaultAgentPoolId: string | null;
   lockedBy: LockHolder | null;
   lockReason: string | null;
   currentRunId: string | null;
@@ -53,7 +57,11 @@ export interface Workspace extends WorkspaceSettings {
 }
 
 /** A workspace row with its organization's name and settings. */
-export type JoinedRow = WorkspaceRow & { organization_name: string; organization_settings: Record<string, unknown> };
+export type JoinedRow = WorkspaceRow & {
+  organization_name: string;
+  organization_settings: Record<string, unknown>;
+  organization_default_agent_pool_id: string | null;
+};
 
 export function toWorkspace(row: JoinedRow): Workspace {
   return {
@@ -61,10 +69,12 @@ export function toWorkspace(row: JoinedRow): Workspace {
     organizationId: row.organization_id,
     organizationName: row.organization_name,
     organizationSettings: row.organization_settings,
+    organizationDefaultAgentPoolId: row.organization_default_agent_pool_id,
     projectId: row.project_id,
     name: row.name,
     description: row.description,
     executionMode: row.execution_mode as ExecutionMode | null,
+    agentPoolId: row.agent_pool_id,
     allowDestroyPlan: row.allow_destroy_plan,
     assessmentsEnabled: row.assessments_enabled,
     autoApply: row.auto_apply,
@@ -100,6 +110,7 @@ function toColumns(settings: Partial<WorkspaceSettings>): Updateable<WorkspaceTa
     project_id: settings.projectId,
     description: settings.description,
     execution_mode: settings.executionMode,
+    agent_pool_id: settings.agentPoolId,
     allow_destroy_plan: settings.allowDestroyPlan,
     assessments_enabled: settings.assessmentsEnabled,
     auto_apply: settings.autoApply,
@@ -126,7 +137,11 @@ function selectWorkspaces(db: Db) {
     .selectFrom('workspaces')
     .innerJoin('organizations', 'organizations.id', 'workspaces.organization_id')
     .selectAll('workspaces')
-    .select(['organizations.name as organization_name', 'organizations.settings as organization_settings']);
+    .select([
+      'organizations.name as organization_name',
+      'organizations.settings as organization_settings',
+      'organizations.default_agent_pool_id as organization_default_agent_pool_id',
+    ]);
 }
 
 export interface NewWorkspace {

@@ -173,9 +173,10 @@ forEachDatabase('workspaces', (server) => {
     const cases: [Record<string, unknown>, string, RegExp?][] = [
       [{ name: 42 }, 'name'],
       [{ 'vcs-repo': { identifier: 'example/repo', 'oauth-token-id': 'ot-1' } }, 'vcs-repo', /VCS connections are not supported/],
-      [{ 'execution-mode': 'agent', 'agent-pool-id': 'apool-1' }, 'execution-mode', /agent pool/],
+      [{ 'execution-mode': 'agent', 'agent-pool-id': 'apool-1' }, 'agent-pool-id', /not found in this organization/],
+      [{ 'execution-mode': 'agent' }, 'agent-pool-id', /required/],
       [{ 'execution-mode': 'cloud' }, 'execution-mode'],
-      [{ 'agent-pool-id': 'apool-1' }, 'agent-pool-id', /not found/],
+      [{ 'agent-pool-id': 'apool-1' }, 'agent-pool-id', /must not be given when the execution mode is remote/],
       [{ 'execution-mode': 'local', operations: false }, 'operations', /must not be given with execution-mode/],
       [{ 'setting-overwrites': { 'execution-mode': true } }, 'execution-mode', /required/],
       [{ 'setting-overwrites': { 'execution-mode': false }, 'execution-mode': 'local' }, 'setting-overwrites/execution-mode'],

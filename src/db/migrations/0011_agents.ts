@@ -28,6 +28,13 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('project_id', 'text', (c) => c.notNull().references('projects.id').onDelete('cascade'))
     .addPrimaryKeyConstraint('agent_pool_allowed_projects_pkey', ['agent_pool_id', 'project_id'])
     .execute();
+  // Workspaces of an allowed project (or of the organization, for an organization-scoped pool) that may not use it (OpenAPI `excluded-workspaces`).
+  await db.schema
+    .createTable('agent_pool_excluded_workspaces')
+    .addColumn('agent_pool_id', 'text', (c) => c.notNull().references('agent_pools.id').onDelete('cascade'))
+    .addColumn('workspace_id', 'text', (c) => c.notNull().references('workspaces.id').onDelete('cascade'))
+    .addPrimaryKeyConstraint('agent_pool_excluded_workspaces_pkey', ['agent_pool_id', 'workspace_id'])
+    .execute();
 
   // An agent token belongs to a pool; the built-in runner's token (kind `agent`, no pool) serves remote runs.
   await db.schema

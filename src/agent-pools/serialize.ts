@@ -1,0 +1,34 @@
+import { type ResourceObject, resource, timestamp, toMany, toOne } from '../jsonapi/document.js';
+import type { AgentPoolView } from './service.js';
+
+/** The agent pool serializer, free of other domains so that workspaces can include pools (`include=agent_pool`). */
+
+export function agentPoolPath(id: string): string {
+  return `/api/v2/agent-pools/${encodeURIComponent(id)}`;
+}
+
+/** agents.mdx "Show an Agent Pool", with the OpenAPI schema's `agent-count`, `allowed-projects`, `excluded-workspaces` and `organization`. */
+export function serializeAgentPool(view: AgentPoolView): ResourceObject {
+  const { pool, scope } = view;
+  const path = agentPoolPath(pool.id);
+  return resource(
+    'agent-pools',
+    pool.id,
+    {
+      name: pool.name,
+      'created-at': timestamp(pool.createdAt),
+      'organization-scoped': pool.organizationScoped,
+      'agent-count': pool.agentCount,
+    },
+    {
+      agents: { links: { related: `${path}/agents` } },
+      'authentication-tokens': { links: { related: `${path}/authentication-tokens` } },
+      workspaces: toMany('workspaces', view.workspaceIds),
+      'allowed-workspaces': toMany('workspaces', scope.allowedWorkspaceIds),
+      'allowed-projects': toMany('projects', scope.allowedProjectIds),
+      'excluded-workspaces': toMany('workspaces', scope.excludedWorkspaceIds),
+      organization: toOne('organizations', pool.organizationName),
+    },
+    { self: path },
+  );
+}
