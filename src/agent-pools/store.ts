@@ -213,7 +213,7 @@ export async function scopesOf(db: Db, poolIds: readonly string[]): Promise<Map<
  * `agent` default, its own pool or the organization's default pool; none in any other mode. The same
  * rule as workspaces/execution.ts, which serializes it.
  */
-function effectivePoolId(eb: ExpressionBuilder<DB, 'workspaces' | 'organizations'>) {
+export function effectivePoolId(eb: ExpressionBuilder<DB, 'workspaces' | 'organizations'>) {
   const organizationUsesAgents = sql<boolean>`organizations.settings->>'default-execution-mode' = 'agent'`;
   return eb
     .case()

@@ -1,4 +1,5 @@
 import { type ExpressionBuilder, type SqlBool, sql } from 'kysely';
+import { effectivePoolId } from '../agent-pools/store.js';
 import type { Db } from '../db/database.js';
 import type { DB } from '../db/schema.js';
 import type { LockHolder } from '../workspaces/store.js';
@@ -109,25 +110,20 @@ export async function setLatestRun(db: Db, workspaceId: string, runId: string): 
 }
 
 /**
- * Whether the run's workspace executes on `pool`'s agents (an agent pool's id), or on the server's
- * built-in runner (`null`): its execution mode, or the organization's default, is `agent` with that
- * pool (the workspace's own, or the organization's default pool when the workspace follows the
- * default); every other run goes to the built-in runner.
+ * Whether the run's workspace executes on `pool`'s agents (an agent pool's id) or, for `null`, on the
+ * server's built-in runner: the workspace's effective pool (agent-pools/store.ts) is that pool, or
+ * none (any mode but `agent`).
  */
 function executesOn(pool: string | null) {
-  return (eb: ExpressionBuilder<DB, 'runs'>) => {
-    const mode = sql<string>`coalesce(w.execution_mode, o.settings->>'default-execution-mode', 'remote')`;
-    const agentPool = sql<string | null>`CASE WHEN w.execution_mode IS NULL THEN o.default_agent_pool_id ELSE w.agent_pool_id END`;
-    const where = pool === null ? sql<SqlBool>`${mode} <> 'agent'` : sql<SqlBool>`${mode} = 'agent' AND ${agentPool} = ${pool}`;
-    return eb.exists(
+  return (eb: ExpressionBuilder<DB, 'runs'>) =>
+    eb.exists(
       eb
-        .selectFrom('workspaces as w')
-        .innerJoin('organizations as o', 'o.id', 'w.organization_id')
-        .select('w.id')
-        .whereRef('w.id', '=', 'runs.workspace_id')
-        .where(where),
+        .selectFrom('workspaces')
+        .innerJoin('organizations', 'organizations.id', 'workspaces.organization_id')
+        .select('workspaces.id')
+        .whereRef('workspaces.id', '=', 'runs.workspace_id')
+        .where((inner) => (pool === null ? inner(effectivePoolId(inner), 'is', null) : inner(effectivePoolId(inner), '=', pool))),
     );
-  };
 }
 
 /**

@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { newId } from '../../src/ids.js';
 import { REAPED_REASON, reapExpiredLeases } from '../../src/runs/reaper.js';
 import { RunWorld } from '../../src/runs/testing.js';
 import { forEachDatabase } from '../harness.js';
@@ -41,9 +40,16 @@ forEachDatabase('agents', (server) => {
 
   before(async () => {
     await world.setUp();
-    poolId = newId('apool');
-    await server.database.db.insertInto('agent_pools').values({ id: poolId, organization_id: world.orgId, name: 'e2e' }).execute();
-    poolToken = await world.insertToken({ kind: 'agent', agentPoolId: poolId, organizationId: world.orgId });
+    const pool = await world.api('POST', `/organizations/${world.org}/agent-pools`, world.ownerToken, {
+      data: { type: 'agent-pools', attributes: { name: 'e2e' } },
+    });
+    assert.equal(pool.status, 201, pool.text);
+    poolId = pool.body.data.id;
+    const token = await world.api('POST', `/agent-pools/${poolId}/authentication-tokens`, world.ownerToken, {
+      data: { type: 'authentication-tokens', attributes: { description: 'e2e agents' } },
+    });
+    assert.equal(token.status, 201, token.text);
+    poolToken = token.body.data.attributes.token;
   });
 
   after(async () => {
@@ -74,8 +80,7 @@ forEachDatabase('agents', (server) => {
 
   /** A workspace in agent mode on the pool, with the configuration uploaded and `pause` set. */
   async function agentWorkspace(pause: number): Promise<string> {
-    const ws = await world.createWorkspace({ 'auto-apply': true });
-    await server.database.db.updateTable('workspaces').set({ execution_mode: 'agent', agent_pool_id: poolId }).where('id', '=', ws.id).execute();
+    const ws = await world.createWorkspace({ 'auto-apply': true, 'execution-mode': 'agent' }, { 'agent-pool': { data: { type: 'agent-pools', id: poolId } } });
     const variable = await world.api('POST', `/workspaces/${ws.id}/vars`, world.ownerToken, {
       data: { type: 'vars', attributes: { key: 'pause', value: String(pause), category: 'terraform' } },
     });
