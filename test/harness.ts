@@ -6,13 +6,14 @@ import { after, before, describe } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { Client } from 'pg';
 import { Agent, fetch } from 'undici';
-import { buildApp, LOG_REDACT } from '../src/app.js';
+import { buildApp } from '../src/app.js';
 import type { BlobStore } from '../src/blobs/blob-store.js';
 import { openConfiguredBlobStore } from '../src/blobs/open.js';
 import { type Config, loadConfig } from '../src/config.js';
 import { type Database, openPglite, openPostgres } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { JOB_HANDLERS } from '../src/jobs.js';
+import { LOG_OPTIONS } from '../src/logging.js';
 import { QueueWorker } from '../src/queue/worker.js';
 import { RunExecutor } from '../src/runner/executor.js';
 import { startRunReaper } from '../src/runs/reaper.js';
@@ -191,7 +192,7 @@ export class TestServer {
       now: this.options.now,
       server: {
         https: { key: tls.key, cert: tls.cert },
-        logger: this.options.logStream ? { level: 'debug', stream: this.options.logStream, redact: LOG_REDACT } : false,
+        logger: this.options.logStream ? { level: 'debug', stream: this.options.logStream, ...LOG_OPTIONS } : false,
       },
     });
     await this.app.listen({ host: '127.0.0.1', port });
