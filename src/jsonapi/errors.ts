@@ -52,8 +52,11 @@ function fromFastifyError(err: FastifyError): DomainError | undefined {
 function sendError(reply: FastifyReply, error: DomainError): FastifyReply {
   const status = error.status;
   if (error instanceof MethodNotAllowedError) reply.header('allow', error.allowed.join(', '));
-  // JSON:API error bodies for the API; the same shape elsewhere keeps clients' decoding simple.
-  return reply.code(status).type(JSONAPI_MEDIA_TYPE).send(errorDocument(status, error.title, error.message, error.source));
+  // JSON:API error bodies for the API; the same shape elsewhere keeps clients' decoding simple. As bytes:
+  // Fastify appends a charset parameter (which JSON:API forbids) to a JSON type for an object or a
+  // string, and errors before routing pass no onSend hook that would take it off.
+  const body = Buffer.from(JSON.stringify(errorDocument(status, error.title, error.message, error.source)));
+  return reply.code(status).type(JSONAPI_MEDIA_TYPE).send(body);
 }
 
 /**

@@ -9,7 +9,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-const Reason = Type.Optional(Type.Union([Type.String({ maxLength: MAX_TEXT_LENGTH }), Type.Null()]));
+const Reason = Type.String({ maxLength: MAX_TEXT_LENGTH });
 
 /**
  * The lock reason: `{"reason": …}` as workspaces.mdx documents, or the CLI's
@@ -20,7 +20,7 @@ function lockReason(body: unknown): string {
   if (!isObject(body)) throw new BadRequestError('the request body must be a JSON object', { pointer: '' });
   const attributes = isObject(body.data) && isObject(body.data.attributes) ? body.data.attributes : undefined;
   const [reason, pointer] = body.reason !== undefined ? [body.reason, '/reason'] : [attributes?.reason, '/data/attributes/reason'];
-  return parseAttributes(reason, Reason, pointer) ?? '';
+  return reason === undefined || reason === null ? '' : parseAttributes(reason, Reason, pointer);
 }
 
 interface IdParams {
