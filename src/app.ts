@@ -14,7 +14,8 @@ import type { Ctx } from './context.js';
 import type { Db } from './db/database.js';
 import { API_VERSION_HEADERS, discoveryRoutes } from './discovery/routes.js';
 import { JSONAPI_MEDIA_TYPE } from './jsonapi/document.js';
-import { registerErrorHandling, registerJsonParsers } from './jsonapi/errors.js';
+import { frameworkErrors, registerErrorHandling, registerJsonParsers } from './jsonapi/errors.js';
+import { collectRoutes, type RouteTable } from './jsonapi/route-table.js';
 import { oauthRoutes } from './oauth/routes.js';
 import { organizationTagRoutes } from './organization-tags/routes.js';
 import { organizationMembershipRoutes } from './organization-memberships/routes.js';
@@ -39,6 +40,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     ctx: Ctx;
   }
+  interface FastifyInstance {
+    /** Every route of the app (jsonapi/route-table.ts). */
+    routeTable: RouteTable;
+  }
 }
 
 export interface AppDeps {
@@ -55,9 +60,6 @@ export interface AppDeps {
 /** Largest accepted request body for JSON endpoints; uploads have their own limits. */
 export const BODY_LIMIT = 1024 * 1024;
 
-/** Pino redaction: no token or secret reaches a log. */
-export const LOG_REDACT = ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.token', '*.secret'];
-
 /** Builds the Fastify app with every route registered explicitly. Tests call this with their own config and database. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const now = deps.now ?? (() => new Date());
@@ -66,13 +68,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT,
     trustProxy: false,
     logController: new LogController({ disableRequestLogging: true }),
+    frameworkErrors,
     ...(deps.server ?? {}),
   } as FastifyServerOptions);
   const baseUrl = `https://${deps.config.hostname}`;
 
+  // Before any route: every route registered from here on is in the table.
+  const routes = collectRoutes(app);
+  app.decorate('routeTable', routes);
   registerJsonParsers(app);
   await app.register(formbody, { bodyLimit: BODY_LIMIT });
-  registerErrorHandling(app);
+  registerErrorHandling(app, routes);
   app.addHook('onRequest', async (request, reply) => {
     if (request.url.startsWith('/api/v2/')) {
       reply.type(JSONAPI_MEDIA_TYPE);

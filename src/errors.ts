@@ -38,6 +38,19 @@ export class NotFoundError extends DomainError {
   readonly title = 'not found';
 }
 
+/** 405: the path exists, not with this method; the error handler adds the `Allow` header. */
+export class MethodNotAllowedError extends DomainError {
+  readonly status = 405;
+  readonly title = 'method not allowed';
+  constructor(
+    message: string,
+    /** The methods the path allows. */
+    readonly allowed: readonly string[],
+  ) {
+    super(message);
+  }
+}
+
 /** 409: the request conflicts with the current state (duplicate name, lock held, …). */
 export class ConflictError extends DomainError {
   readonly status = 409;
@@ -54,6 +67,12 @@ export class PreconditionFailedError extends DomainError {
 export class PayloadTooLargeError extends DomainError {
   readonly status = 413;
   readonly title = 'payload too large';
+}
+
+/** 415: a request body in a media type the endpoint does not read. */
+export class UnsupportedMediaTypeError extends DomainError {
+  readonly status = 415;
+  readonly title = 'unsupported media type';
 }
 
 /** 422: a well-formed document with invalid attributes. */

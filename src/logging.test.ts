@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { it } from 'node:test';
+import { sql } from 'kysely';
 import { forEachDatabase } from '../test/harness.js';
 
 const lines: string[] = [];
@@ -24,6 +26,33 @@ forEachDatabase(
       const all = lines.join('');
       assert.ok(!all.includes(server.adminToken) && !all.includes(server.bootstrapToken), 'a token reached the log');
       assert.ok(!all.includes('secret=abc'), 'a query string reached the log');
+    });
+
+    it('logs an unhandled error with the statement\'s shape, never its parameters or the row, on a short line', async () => {
+      const org = `log-${randomBytes(4).toString('hex')}`;
+      const created = await server.api('POST', '/api/v2/organizations', {
+        token: server.adminToken,
+        body: { data: { type: 'organizations', attributes: { name: org, email: 'ops@example.com' } } },
+      });
+      assert.equal(created.status, 201, created.text);
+      // A constraint the code does not expect: its violation reaches the error handler unmapped.
+      await sql`ALTER TABLE variable_sets ADD CONSTRAINT logging_test_no_boom CHECK (name NOT LIKE 'boom%')`.execute(server.database.db);
+      const secret = randomBytes(3000).toString('base64');
+      lines.length = 0;
+      const res = await server.api('POST', `/api/v2/organizations/${org}/varsets`, {
+        token: server.adminToken,
+        body: { data: { type: 'varsets', attributes: { name: 'boom', description: secret } } },
+      });
+      assert.equal(res.status, 500);
+      assert.match(res.body.errors[0].detail, /request id/);
+      const logged = lines.find((l) => l.includes('unhandled error'));
+      assert.ok(logged, 'the error is logged');
+      assert.ok(!lines.join('').includes(secret.slice(0, 40)), 'a parameter or the row reached the log');
+      const { err } = JSON.parse(logged);
+      assert.equal(err.code, '23514');
+      assert.match(err.query, /insert into "variable_sets"/);
+      assert.ok(logged.length < 8000, `a ${logged.length}-character line`);
+      await sql`ALTER TABLE variable_sets DROP CONSTRAINT logging_test_no_boom`.execute(server.database.db);
     });
   },
   { logStream: { write: (line: string) => void lines.push(line) } },

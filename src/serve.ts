@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { listenForRuns } from './agent-protocol/wakeups.js';
-import { buildApp, LOG_REDACT } from './app.js';
+import { buildApp } from './app.js';
 import { openConfiguredBlobStore } from './blobs/open.js';
 import type { Config } from './config.js';
 import { openConfiguredDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { JOB_HANDLERS } from './jobs.js';
+import { LOG_OPTIONS } from './logging.js';
 import { QueueWorker } from './queue/worker.js';
 import { LocalAgents } from './runner/local-agents.js';
 import { startRunReaper } from './runs/reaper.js';
@@ -27,7 +28,7 @@ export async function serve(config: Config, out: (line: string) => void): Promis
     config,
     blobs,
     agents: { caCertificate, waitForRuns: runWakeups.wait },
-    server: { https: { key: tls.key, cert: tls.cert }, logger: { level: config.logLevel, redact: LOG_REDACT } },
+    server: { https: { key: tls.key, cert: tls.cert }, logger: { level: config.logLevel, ...LOG_OPTIONS } },
   });
   const worker = new QueueWorker({ database, handlers: JOB_HANDLERS, context: { db: database.db, blobs, config, log: app.log, now: () => new Date() } });
   await worker.start();

@@ -6,13 +6,14 @@ import { after, before, describe } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { Client } from 'pg';
 import { Agent, fetch } from 'undici';
-import { buildApp, LOG_REDACT } from '../src/app.js';
+import { buildApp } from '../src/app.js';
 import type { BlobStore } from '../src/blobs/blob-store.js';
 import { openConfiguredBlobStore } from '../src/blobs/open.js';
 import { type Config, loadConfig } from '../src/config.js';
 import { type Database, openPglite, openPostgres } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { JOB_HANDLERS } from '../src/jobs.js';
+import { LOG_OPTIONS } from '../src/logging.js';
 import { QueueWorker } from '../src/queue/worker.js';
 import { LocalAgents } from '../src/runner/local-agents.js';
 import { pollForRuns } from '../src/agent-protocol/wakeups.js';
@@ -203,7 +204,7 @@ export class TestServer {
       agents: { caCertificate: readFileSync(this.caFile, 'utf8'), waitForRuns: pollForRuns },
       server: {
         https: { key: this.tls.key, cert: this.tls.cert },
-        logger: this.options.logStream ? { level: 'debug', stream: this.options.logStream, redact: LOG_REDACT } : false,
+        logger: this.options.logStream ? { level: 'debug', stream: this.options.logStream, ...LOG_OPTIONS } : false,
       },
     });
     await this.app.listen({ host: '127.0.0.1', port: this.port });

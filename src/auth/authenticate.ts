@@ -69,7 +69,8 @@ async function subjectForToken(db: Db, config: Config, secret: string, now: Date
 /**
  * The one place a 401 is produced, and where rate limiting happens (seeds/000 "Rate Limiting":
  * per user for authenticated requests, per IP otherwise). Every response carries the
- * X-RateLimit-* headers; X-RateLimit-Reset is a number of seconds, as go-tfe requires (cli-protocol.md §9).
+ * X-RateLimit-* headers; X-RateLimit-Reset is a number of seconds, as go-tfe requires (cli-protocol.md §9), and
+ * a 429 also Retry-After.
  */
 export function registerAuthentication(app: FastifyInstance, deps: { db: Db; config: Config; now: () => Date }): void {
   const limiter = new RateLimiter(deps.config.rateLimit);
@@ -85,7 +86,11 @@ export function registerAuthentication(app: FastifyInstance, deps: { db: Db; con
     reply.header('X-RateLimit-Limit', String(limiter.limit));
     reply.header('X-RateLimit-Remaining', String(rate.remaining));
     reply.header('X-RateLimit-Reset', rate.resetSeconds.toFixed(3));
-    if (!rate.allowed) throw new RateLimitedError(`You have exceeded the API's rate limit of ${limiter.limit} requests per second.`);
+    if (!rate.allowed) {
+      // Whole seconds (RFC 9110 §10.2.3), rounded up: a client that waits that long is let in.
+      reply.header('Retry-After', String(Math.max(1, Math.ceil(rate.resetSeconds))));
+      throw new RateLimitedError(`You have exceeded the API's rate limit of ${limiter.limit} requests per second.`);
+    }
 
     if (subject === undefined) throw new UnauthorizedError('the token is invalid or expired');
     if (mode === 'required' && subject.kind === 'anonymous') throw new UnauthorizedError('a token is required');

@@ -17,6 +17,7 @@ forEachDatabase(
       assert.equal(last?.headers.get('x-ratelimit-limit'), '3');
       assert.equal(last?.headers.get('x-ratelimit-remaining'), '0');
       assert.match(last?.headers.get('x-ratelimit-reset') ?? '', /^\d+\.\d+$/);
+      assert.equal(last?.headers.get('retry-after'), '1', 'whole seconds until a request is let in again');
       assert.equal(last?.body.errors[0].status, '429');
     });
 

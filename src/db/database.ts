@@ -2,10 +2,20 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, type LogEvent, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { pglitePool } from './pglite-pool.js';
 import type { DB } from './schema.js';
+
+/**
+ * Keeps a failed query's statement (its SQL with `$n` placeholders, never the parameters) on the error
+ * as `query`, so the error log tells which statement failed on PostgreSQL as on PGlite (src/logging.ts).
+ */
+function recordStatement(event: LogEvent): void {
+  if (event.level !== 'error' || typeof event.error !== 'object' || event.error === null) return;
+  const error = event.error as { query?: unknown };
+  error.query ??= event.query.sql;
+}
 
 export type Db = Kysely<DB>;
 
@@ -30,7 +40,7 @@ export function openPostgres(url: string, max = 10): Database {
   const pool = new pg.Pool({ connectionString: url, max, types: pgTypes });
   // An idle client's error (server restart) must not crash the process; the next query reports it.
   pool.on('error', () => {});
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), log: recordStatement });
   const listen = async (channel: string, onNotify: () => void) => {
     // LISTEN needs a session of its own: pooled connections are shared between queries.
     const client = new pg.Client({ connectionString: url });
@@ -54,7 +64,7 @@ export async function openPglite(options: { dataDir?: string; loadDataDir?: Blob
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
   });
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: pglitePool(pglite) }) });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: pglitePool(pglite) }), log: recordStatement });
   return {
     db,
     kind: 'pglite',

@@ -1,4 +1,4 @@
-import { BadRequestError, ConflictError, type DomainError, NotFoundError } from '../errors.js';
+import { BadRequestError, ConflictError, type DomainError, InvalidError, NotFoundError } from '../errors.js';
 
 interface PgError {
   code?: string;
@@ -7,7 +7,9 @@ interface PgError {
 
 /**
  * Maps a PostgreSQL error to a domain error, or returns undefined for anything unexpected.
- * 23505 unique violation → 409; 23503 foreign key → 404; 22P02 bad text representation → 404; 22021 NUL in text → 400.
+ * 23505 unique violation → 409; 23503 foreign key → 404; 22P02 bad text representation → 404; 22021 NUL in text → 400;
+ * 22003 number out of range and 54000 value too large for an index → 422. The last two are a backstop:
+ * the input limits of jsonapi/body.ts refuse such values before the database, with a pointer.
  */
 export function mapPgError(err: unknown): DomainError | undefined {
   const code = (err as PgError | null)?.code;
@@ -21,6 +23,10 @@ export function mapPgError(err: unknown): DomainError | undefined {
     case '22021':
       // A NUL character in a path segment or attribute: PostgreSQL text cannot hold it.
       return new BadRequestError('text must not contain NUL (\\u0000) characters');
+    case '22003':
+      return new InvalidError('a number is out of range');
+    case '54000':
+      return new InvalidError('a value is too long');
     default:
       return undefined;
   }

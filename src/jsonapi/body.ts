@@ -1,14 +1,58 @@
-import type { Static, TObject } from '@sinclair/typebox';
+import { type Static, type TObject, type TSchema, Type } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { type ValueError, ValueErrorType } from '@sinclair/typebox/errors';
 import { BadRequestError, InvalidError } from '../errors.js';
 import type { ResourceIdentifier } from './document.js';
 
-const compiled = new WeakMap<TObject, TypeCheck<TObject>>();
+/**
+ * Input limits (README "Limits"). Every string attribute a request schema declares is at most
+ * MAX_STRING_LENGTH characters unless the schema gives its own `maxLength`: names, keys, emails and
+ * descriptions are checked here, before the database, whose b-tree indexes refuse entries over 2,704
+ * bytes with a 500 (255 characters are at most 1,020 bytes in UTF-8, so two such columns fit one index
+ * entry). Free text (descriptions, messages, comments) declares MAX_TEXT_LENGTH; values (variable
+ * values, state) declare their own larger limits.
+ */
+export const MAX_STRING_LENGTH = 255;
+/** Free text that no index holds: descriptions, run messages, comments, lock reasons, URLs and paths. */
+export const MAX_TEXT_LENGTH = 4096;
+/**
+ * Every integer attribute without its own bounds fits a PostgreSQL `integer`: a larger one would fail
+ * as a conversion error in the database. A `bigint` column declares `maximum: Number.MAX_SAFE_INTEGER`.
+ */
+export const MAX_INTEGER = 2 ** 31 - 1;
 
-function checkerFor<T extends TObject>(schema: T): TypeCheck<T> {
+type Schema = Record<string | symbol, unknown>;
+
+function isPlainObject(value: unknown): value is Schema {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * A copy of `schema` (symbols kept: TypeBox's Kind) with the default limits on every string and number
+ * that has none. parseAttributes applies it; a schema compiled elsewhere must too.
+ */
+export function withDefaultLimits<T extends TSchema>(schema: T): T {
+  const visit = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(visit);
+    if (!isPlainObject(node)) return node;
+    const copy: Schema = {};
+    for (const key of Reflect.ownKeys(node)) copy[key] = visit(node[key]);
+    if (copy.type === 'string' && copy.maxLength === undefined && copy.const === undefined) copy.maxLength = MAX_STRING_LENGTH;
+    if (copy.type === 'integer' || copy.type === 'number') {
+      copy.maximum ??= MAX_INTEGER;
+      copy.minimum ??= -MAX_INTEGER - 1;
+    }
+    return copy;
+  };
+  return visit(schema) as T;
+}
+
+const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>();
+
+function checkerFor<T extends TSchema>(schema: T): TypeCheck<T> {
   let check = compiled.get(schema);
   if (!check) {
-    check = TypeCompiler.Compile(schema);
+    check = TypeCompiler.Compile(withDefaultLimits(schema));
     compiled.set(schema, check);
   }
   return check as unknown as TypeCheck<T>;
@@ -17,6 +61,49 @@ function checkerFor<T extends TObject>(schema: T): TypeCheck<T> {
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+const LIMIT_ERRORS = new Set([
+  ValueErrorType.StringMaxLength,
+  ValueErrorType.IntegerMaximum,
+  ValueErrorType.NumberMaximum,
+  ValueErrorType.IntegerMinimum,
+  ValueErrorType.NumberMinimum,
+]);
+
+/** A limit's failure in words; in a union (`string | null`), the member whose limit the value crossed. */
+function describe(error: ValueError): string {
+  const schema = error.schema as { maxLength?: number; maximum?: number; minimum?: number };
+  switch (error.type) {
+    case ValueErrorType.StringMaxLength:
+      return `must be at most ${schema.maxLength} characters`;
+    case ValueErrorType.IntegerMaximum:
+    case ValueErrorType.NumberMaximum:
+      return `must be at most ${schema.maximum}`;
+    case ValueErrorType.IntegerMinimum:
+    case ValueErrorType.NumberMinimum:
+      return `must be at least ${schema.minimum}`;
+    case ValueErrorType.Union: {
+      const limit = error.errors.flatMap((members) => [...members]).find((e) => LIMIT_ERRORS.has(e.type));
+      return limit ? describe(limit) : error.message;
+    }
+    default:
+      return error.message;
+  }
+}
+
+/**
+ * Checks `value` against `schema` with the default limits (MAX_STRING_LENGTH, MAX_INTEGER): the first
+ * failure is a 422 whose pointer is `pointer` followed by the failing path.
+ * @example const { reason } = parseAttributes(body, Type.Object({ reason: Type.Optional(Type.String({ maxLength: MAX_TEXT_LENGTH })) }), '')
+ */
+export function parseAttributes<T extends TSchema>(value: unknown, schema: T, pointer: string): Static<T> {
+  const first = checkerFor(schema).Errors(value).First();
+  if (first) throw new InvalidError(`${first.path.slice(1) || pointer.split('/').pop() || 'attributes'}: ${describe(first)}`, { pointer: `${pointer}${first.path}` });
+  return value as Static<T>;
+}
+
+/** A resource id in a relationship (ids are short; a long one is refused before any lookup). */
+const ResourceId = Type.String();
 
 export interface ParsedResource<A> {
   id: string | undefined;
@@ -35,11 +122,7 @@ export function parseResourceBody<T extends TObject>(body: unknown, type: string
   if (data.type !== type) throw new BadRequestError(`data.type must be "${type}"`, { pointer: '/data/type' });
   const attributes = data.attributes ?? {};
   if (!isObject(attributes)) throw new InvalidError('attributes must be an object', { pointer: '/data/attributes' });
-  const check = checkerFor(schema);
-  const first = check.Errors(attributes).First();
-  if (first) {
-    throw new InvalidError(`${first.path.slice(1) || 'attributes'}: ${first.message}`, { pointer: `/data/attributes${first.path}` });
-  }
+  parseAttributes(attributes, schema, '/data/attributes');
   const relationships = data.relationships ?? {};
   if (!isObject(relationships)) throw new InvalidError('relationships must be an object', { pointer: '/data/relationships' });
   return { id: typeof data.id === 'string' ? data.id : undefined, attributes: attributes as Static<T>, relationships };
@@ -55,7 +138,7 @@ export function relationshipId(relationships: Record<string, unknown>, name: str
   if (!isObject(data) || data.type !== type || typeof id !== 'string') {
     throw new InvalidError(`relationships.${name} must be {"data": {"type": "${type}", "id": …}}`, { pointer: `/data/relationships/${name}` });
   }
-  return id;
+  return parseAttributes(id, ResourceId, `/data/relationships/${name}/data/id`);
 }
 
 /**
@@ -85,6 +168,6 @@ export function parseResourceArray(
 export function parseLinkageIds(document: unknown, type: string, pointer: string, wrongShape: 'bad-request' | 'invalid'): string[] {
   return parseResourceArray(document, type, pointer, wrongShape).map(({ item, pointer: at }) => {
     if (typeof item.id !== 'string') throw new InvalidError('id is required and must be a string', { pointer: `${at}/id` });
-    return item.id;
+    return parseAttributes(item.id, ResourceId, `${at}/id`);
   });
 }

@@ -1,7 +1,16 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { mapPgError } from '../db/pg-errors.js';
-import { BadRequestError, DomainError, InvalidError, NotFoundError, PayloadTooLargeError } from '../errors.js';
+import {
+  BadRequestError,
+  DomainError,
+  InvalidError,
+  MethodNotAllowedError,
+  NotFoundError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+} from '../errors.js';
 import { JSONAPI_MEDIA_TYPE } from './document.js';
+import type { RouteTable } from './route-table.js';
 
 interface ErrorObject {
   status: string;
@@ -14,7 +23,21 @@ export function errorDocument(status: number, title: string, detail?: string, so
   return { errors: [{ status: String(status), title, ...(detail ? { detail } : {}), ...(source ? { source } : {}) }] };
 }
 
-/** Fastify's own client errors (bad JSON, body too large, bad media type) as domain errors. */
+/** A status Fastify or Node gives a client error, as the catalogue's error of that status (400 for the rest). */
+function clientError(status: number, message: string): DomainError {
+  switch (status) {
+    case 404:
+      return new NotFoundError(message);
+    case 413:
+      return new PayloadTooLargeError('the request body is larger than the limit');
+    case 415:
+      return new UnsupportedMediaTypeError(`unsupported content type; send ${JSONAPI_MEDIA_TYPE}`);
+    default:
+      return new BadRequestError(message);
+  }
+}
+
+/** Fastify's own errors (bad JSON, body too large, bad media type, bad URL) as domain errors; a 5xx stays unknown. */
 function fromFastifyError(err: FastifyError): DomainError | undefined {
   if (err.validation) {
     const first = err.validation[0];
@@ -22,27 +45,33 @@ function fromFastifyError(err: FastifyError): DomainError | undefined {
     const where = err.validationContext === 'body' ? { pointer: path || '/' } : { parameter: path.replace(/^\//, '') || (err.validationContext ?? '') };
     return new InvalidError(`${err.validationContext ?? 'request'}${path} ${first?.message ?? 'is invalid'}`, where);
   }
-  switch (err.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new PayloadTooLargeError('the request body is larger than the limit');
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new BadRequestError(`unsupported content type; send ${JSONAPI_MEDIA_TYPE}`);
-    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new BadRequestError(err.message);
-    default:
-      return err.statusCode && err.statusCode >= 400 && err.statusCode < 500 && err.statusCode !== 404 ? new BadRequestError(err.message) : undefined;
-  }
+  if (err.code === 'FST_ERR_BAD_URL') return new BadRequestError('the URL is not valid (bad percent-encoding)');
+  return err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? clientError(err.statusCode, err.message) : undefined;
 }
 
 function sendError(reply: FastifyReply, error: DomainError): FastifyReply {
   const status = error.status;
-  // JSON:API error bodies for the API; the same shape elsewhere keeps clients' decoding simple.
-  return reply.code(status).type(JSONAPI_MEDIA_TYPE).send(errorDocument(status, error.title, error.message, error.source));
+  if (error instanceof MethodNotAllowedError) reply.header('allow', error.allowed.join(', '));
+  // JSON:API error bodies for the API; the same shape elsewhere keeps clients' decoding simple. As bytes:
+  // Fastify appends a charset parameter (which JSON:API forbids) to a JSON type for an object or a
+  // string, and errors before routing pass no onSend hook that would take it off.
+  const body = Buffer.from(JSON.stringify(errorDocument(status, error.title, error.message, error.source)));
+  return reply.code(status).type(JSONAPI_MEDIA_TYPE).send(body);
 }
 
-/** The one error path: domain, database and Fastify errors become JSON:API errors; anything else a logged 500. */
-export function registerErrorHandling(app: FastifyInstance): void {
+/**
+ * Errors Fastify answers before routing (a URL that does not decode: FST_ERR_BAD_URL), as JSON:API
+ * documents like any other; pass it as Fastify's `frameworkErrors` option.
+ */
+export function frameworkErrors(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  sendError(reply, fromFastifyError(err) ?? new BadRequestError(err.message));
+}
+
+/**
+ * The one error path: domain, database and Fastify errors become JSON:API errors; anything else a logged
+ * 500. A path no route has is a 404; a path that exists with other methods a 405 listing them in `Allow`.
+ */
+export function registerErrorHandling(app: FastifyInstance, routes: RouteTable): void {
   app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const known = err instanceof DomainError ? err : (mapPgError(err) ?? fromFastifyError(err));
     if (known) return sendError(reply, known);
@@ -52,7 +81,15 @@ export function registerErrorHandling(app: FastifyInstance): void {
       .type(JSONAPI_MEDIA_TYPE)
       .send(errorDocument(500, 'internal error', `request id ${request.id}`));
   });
-  app.setNotFoundHandler((request, reply) => sendError(reply, new NotFoundError(`no route for ${request.method} ${request.url.split('?')[0]}`)));
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] as string;
+    const allowed = routes.allowedMethods(path);
+    // A path whose route refused it (a parameter over Fastify's length limit) is not found, not a 405.
+    if (allowed.length > 0 && !allowed.includes(request.method)) {
+      return sendError(reply, new MethodNotAllowedError(`${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`, allowed));
+    }
+    return sendError(reply, new NotFoundError(`no route for ${request.method} ${path}`));
+  });
 }
 
 /**

@@ -34,6 +34,37 @@ forEachDatabase('JSON:API over HTTP', (server) => {
     assert.ok(res.body.errors[0].title);
   });
 
+  it('answers a URL that does not decode with a 400 JSON:API error, not Fastify\'s own shape', async () => {
+    for (const path of ['/api/v2/organizations/%00%ff', '/api/v2/%ff']) {
+      const res = await server.api('GET', path, { token: server.adminToken });
+      assert.equal(res.status, 400, path);
+      assert.equal(res.headers.get('content-type'), 'application/vnd.api+json');
+      assert.equal(res.body.errors[0].status, '400');
+      assert.equal(res.body.code, undefined);
+    }
+  });
+
+  it('answers a wrong method on an existing path with 405 and the allowed methods, an unknown path with 404', async () => {
+    const res = await server.api('PUT', '/api/v2/organizations', { token: server.adminToken });
+    assert.equal(res.status, 405);
+    assert.equal(res.headers.get('allow'), 'GET, HEAD, POST');
+    assert.equal(res.headers.get('content-type'), 'application/vnd.api+json');
+    assert.equal(res.body.errors[0].status, '405');
+    const withParameter = await server.api('POST', '/api/v2/workspaces/ws-anything', { token: server.adminToken });
+    assert.equal(withParameter.status, 405);
+    assert.equal(withParameter.headers.get('allow'), 'DELETE, GET, HEAD, PATCH');
+    const unknown = await server.api('GET', '/api/v2/no-such-thing', { token: server.adminToken });
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.headers.get('content-type'), 'application/vnd.api+json');
+  });
+
+  it('answers a media type no endpoint reads with 415', async () => {
+    const res = await server.api('POST', '/api/v2/organizations', { token: server.adminToken, headers: { 'content-type': 'application/xml' }, body: '<x/>' });
+    assert.equal(res.status, 415);
+    assert.equal(res.headers.get('content-type'), 'application/vnd.api+json');
+    assert.equal(res.body.errors[0].status, '415');
+  });
+
   it('decodes form-encoded brackets and plus signs in query strings', async () => {
     const res = await server.api('GET', '/api/v2/organizations?page%5Bsize%5D=1&q=plain+json', { token: server.adminToken });
     assert.equal(res.status, 200);

@@ -5,6 +5,7 @@ import { isUniqueViolation } from '../db/pg-errors.js';
 import { InvalidError, NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
+import * as runDeletion from '../runs/deletion.js';
 import { validateEmail } from '../users/service.js';
 import * as workspaceBlobs from '../workspaces/blob-cleanup.js';
 import { ENTITLEMENTS } from './entitlements.js';
@@ -173,6 +174,7 @@ export async function update(ctx: Ctx, name: string, input: UpdateOrganizationIn
 /** Deletes the organization and everything in it. Owners only. */
 export async function destroy(ctx: Ctx, name: string): Promise<void> {
   const org = await findAuthorized(ctx, name, 'organization:delete');
+  await runDeletion.cancelForDeletion(ctx, { organizationId: org.id });
   await ctx.db.transaction().execute(async (trx) => {
     await workspaceBlobs.deleteBlobsAfterCommit(trx, { organizationId: org.id });
     if (!(await organizationStore.deleteById(trx, org.id))) throw new NotFoundError(`organization ${name} not found`);

@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { InvalidError } from '../errors.js';
+import { withDefaultLimits } from '../jsonapi/body.js';
 
 const Minutes = Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]);
 
@@ -53,7 +54,7 @@ const SettingsInput = Type.Partial(
   }),
   { additionalProperties: false },
 );
-const checkInput = TypeCompiler.Compile(SettingsInput);
+const checkInput = TypeCompiler.Compile(withDefaultLimits(SettingsInput));
 
 /** The request attributes that are settings (everything but name and email). */
 export const SETTING_ATTRIBUTES: readonly string[] = Object.keys(SettingsInput.properties);

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Action } from '../auth/permissions.js';
 import { InvalidError } from '../errors.js';
-import { parseResourceArray, parseResourceBody } from '../jsonapi/body.js';
+import { MAX_TEXT_LENGTH, parseResourceArray, parseResourceBody } from '../jsonapi/body.js';
 import { document, type ResourceObject, resource, timestamp, toMany, toOne } from '../jsonapi/document.js';
 import { parseInclude } from '../jsonapi/include.js';
 import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
@@ -22,7 +22,7 @@ const ExecutionSettings = {
 };
 const CreateAttributes = Type.Object({
   name: Type.String(),
-  description: Type.Optional(NullableString),
+  description: Type.Optional(Type.Union([Type.String({ maxLength: MAX_TEXT_LENGTH }), Type.Null()])),
   'auto-destroy-activity-duration': Type.Optional(NullableString),
   ...ExecutionSettings,
 });

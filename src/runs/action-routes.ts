@@ -1,6 +1,10 @@
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { BadRequestError, InvalidError } from '../errors.js';
+import { BadRequestError } from '../errors.js';
+import { MAX_TEXT_LENGTH, parseAttributes } from '../jsonapi/body.js';
 import * as actionService from './action-service.js';
+
+const CommentBody = Type.Object({ comment: Type.Optional(Type.Union([Type.String({ maxLength: MAX_TEXT_LENGTH }), Type.Null()])) });
 
 /**
  * The optional `{"comment": …}` of apply, discard, cancel and force-cancel (run.mdx). The CLI sends
@@ -9,10 +13,7 @@ import * as actionService from './action-service.js';
 function comment(body: unknown): string | undefined {
   if (body === undefined || body === null) return undefined;
   if (typeof body !== 'object' || Array.isArray(body)) throw new BadRequestError('the request body must be a JSON object', { pointer: '' });
-  const value = (body as Record<string, unknown>).comment;
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw new InvalidError('comment must be a string', { pointer: '/comment' });
-  return value;
+  return parseAttributes(body, CommentBody, '').comment ?? undefined;
 }
 
 interface RunParams {

@@ -5,7 +5,7 @@ import * as eventStore from './event-store.js';
 import { advance, changeStatus, lockRun, scheduleWorkspace } from './schedule.js';
 import * as scheduleStore from './schedule-store.js';
 import { actionsAt, findAuthorized } from './service.js';
-import { RUN_TRANSITIONS, type RunActions } from './state.js';
+import { hasProcess, type RunActions } from './state.js';
 import type { Run } from './store.js';
 import * as runStore from './store.js';
 
@@ -21,11 +21,6 @@ function actorOf(ctx: Ctx): string | null {
 
 function actionsOf(ctx: Ctx, run: Run): RunActions {
   return actionsAt(run, ctx.now()).actions;
-}
-
-/** A process (terraform, or a stage's check) may be working on a run in this status: canceling it needs the runner. */
-function hasProcess(run: Run): boolean {
-  return RUN_TRANSITIONS[run.status].includes('force_canceled');
 }
 
 /**
@@ -66,7 +61,7 @@ export async function cancel(ctx: Ctx, runId: string, comment: string | undefine
     const run = await lockRun(trx, runId);
     if (!actionsOf(ctx, run).isCancelable) throw new ConflictError(`run ${run.id} is ${run.status}: cancel not allowed`);
     const now = ctx.now();
-    if (!hasProcess(run)) {
+    if (!hasProcess(run.status)) {
       await changeStatus(trx, run, 'canceled', { now, actorId: actorOf(ctx), description: comment });
       return;
     }
@@ -89,7 +84,7 @@ export async function forceCancel(ctx: Ctx, runId: string, comment: string | und
     const run = await lockRun(trx, runId);
     const { actions, forceCancelAvailableAt } = actionsAt(run, ctx.now());
     if (!actions.isForceCancelable) {
-      const why = !hasProcess(run)
+      const why = !hasProcess(run.status)
         ? `is ${run.status}, not planning or applying`
         : forceCancelAvailableAt === null
           ? 'has not been canceled yet: cancel it first'

@@ -1,11 +1,12 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { InvalidError } from '../errors.js';
-import { parseResourceBody, relationshipId } from '../jsonapi/body.js';
+import { MAX_TEXT_LENGTH, parseResourceBody, relationshipId } from '../jsonapi/body.js';
 import { document, type ResourceObject } from '../jsonapi/document.js';
 import { parseInclude } from '../jsonapi/include.js';
 import { type Page, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
 import { type Query, queryList, queryString } from '../jsonapi/query.js';
+import { MAX_VALUE_BYTES } from '../variables/rules.js';
 import { serializeWorkspace } from '../workspaces/serialize.js';
 import { actionRoutes } from './action-routes.js';
 import { relatedToRuns } from './include.js';
@@ -15,8 +16,8 @@ import * as runService from './service.js';
 import { RUN_STATUS_GROUPS, RUN_STATUSES, type RunStatus } from './state.js';
 
 const Flag = Type.Optional(Type.Union([Type.Boolean(), Type.Null()]));
-const Text = Type.Optional(Type.Union([Type.String(), Type.Null()]));
-const Addresses = Type.Optional(Type.Union([Type.Array(Type.String()), Type.Null()]));
+const Text = Type.Optional(Type.Union([Type.String({ maxLength: MAX_TEXT_LENGTH }), Type.Null()]));
+const Addresses = Type.Optional(Type.Union([Type.Array(Type.String({ maxLength: MAX_TEXT_LENGTH })), Type.Null()]));
 
 /** run.mdx "Create a Run" request body; null means the default. The rules are in the service. */
 const CreateRunAttributes = Type.Object({
@@ -26,13 +27,13 @@ const CreateRunAttributes = Type.Object({
   'refresh-only': Flag,
   'replace-addrs': Addresses,
   'target-addrs': Addresses,
-  variables: Type.Optional(Type.Union([Type.Array(Type.Object({ key: Type.String(), value: Type.String() })), Type.Null()])),
+  variables: Type.Optional(Type.Union([Type.Array(Type.Object({ key: Type.String(), value: Type.String({ maxLength: MAX_VALUE_BYTES }) })), Type.Null()])),
   'plan-only': Flag,
   'auto-apply': Flag,
   'allow-empty-apply': Flag,
   'allow-config-generation': Flag,
   'save-plan': Flag,
-  'terraform-version': Text,
+  'terraform-version': Type.Optional(Type.Union([Type.String(), Type.Null()])),
   'debugging-mode': Flag,
 });
 

@@ -104,6 +104,11 @@ export function isFinal(status: RunStatus): boolean {
   return FINAL.has(status);
 }
 
+/** A process (terraform, or a stage's check) may be working on a run in this status: stopping it needs the runner. */
+export function hasProcess(status: RunStatus): boolean {
+  return RUN_TRANSITIONS[status].includes('force_canceled');
+}
+
 /**
  * Whether a run in this status holds its workspace: every non-final status past `pending`, except
  * `planned_and_saved`, since a saved plan only becomes the workspace's current run when someone

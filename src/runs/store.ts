@@ -129,6 +129,17 @@ export async function findManyById(db: Db, ids: readonly string[]): Promise<Run[
   return ids.flatMap((id) => byId.get(id) ?? []);
 }
 
+/** The ids of the runs of a workspace or an organization that have not ended. */
+export async function findUnfinishedIds(db: Db, scope: { workspaceId: string } | { organizationId: string }, finalStatuses: readonly RunStatus[]): Promise<string[]> {
+  const rows = await db
+    .selectFrom('runs')
+    .select('id')
+    .where('status', 'not in', finalStatuses)
+    .$call((q) => ('workspaceId' in scope ? q.where('workspace_id', '=', scope.workspaceId) : q.where('organization_id', '=', scope.organizationId)))
+    .execute();
+  return rows.map((row) => row.id);
+}
+
 /** The run's workspace, without locking anything: the first step of taking locks in workspace-then-run order. */
 export async function workspaceIdOf(db: Db, id: string): Promise<string | undefined> {
   const row = await db.selectFrom('runs').select('workspace_id').where('id', '=', id).executeTakeFirst();

@@ -12,22 +12,25 @@ import { serializeStateVersion } from './serialize.js';
 import * as stateVersionService from './service.js';
 import { stateUploadRoutes } from './upload-routes.js';
 
-/** state-versions.mdx "Create a State Version": the CLI's body (cli-protocol.md §5.2) or the API's with base64 content. */
-const CreateAttributes = Type.Object({
-  serial: Type.Integer({ minimum: 0 }),
-  md5: Type.String(),
-  lineage: Type.Optional(Type.Union([Type.String(), Type.Null()])),
-  force: Type.Optional(Type.Boolean()),
-  state: Type.Optional(Type.String()),
-  'json-state': Type.Optional(Type.String()),
-  'json-state-outputs': Type.Optional(Type.String()),
-});
-
 /**
  * A create body may carry the state and JSON state inline (base64, so a third larger); larger states
  * go to the upload URL, which streams. The limit bounds what one request holds in memory.
  */
 const CREATE_BODY_LIMIT = 32 * 1024 * 1024;
+
+const InlineState = Type.String({ maxLength: CREATE_BODY_LIMIT });
+
+/** state-versions.mdx "Create a State Version": the CLI's body (cli-protocol.md §5.2) or the API's with base64 content. */
+const CreateAttributes = Type.Object({
+  // A bigint column.
+  serial: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+  md5: Type.String(),
+  lineage: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  force: Type.Optional(Type.Boolean()),
+  state: Type.Optional(InlineState),
+  'json-state': Type.Optional(InlineState),
+  'json-state-outputs': Type.Optional(InlineState),
+});
 
 /** "Available Related Resources": only outputs exist to include; runs arrive with the runs issue. */
 const INCLUDES = ['outputs', 'created_by', 'run', 'run.created_by', 'run.configuration_version'] as const;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { InvalidError } from '../errors.js';
+import { MAX_STRING_LENGTH } from '../jsonapi/body.js';
 
 /** Pure helpers for the content of a state version: base64 attributes, MD5, output documents. */
 
@@ -38,7 +39,15 @@ function parseJson(data: Buffer, pointer: string): unknown {
 }
 
 /** A state output entry `{ value, type, sensitive }` (raw state v4 and `json-state-outputs` share the shape), or undefined when malformed. */
+/**
+ * Longest output name kept: outputs are unique by name in a b-tree index, whose entries are limited to
+ * 2,704 bytes (README "Limits"). Terraform output names are identifiers; only a crafted state has longer.
+ */
+export const MAX_OUTPUT_NAME_LENGTH = MAX_STRING_LENGTH;
+
+/** An output from its state entry; undefined when it is not one, or its name is over MAX_OUTPUT_NAME_LENGTH. */
 export function outputFromEntry(name: string, entry: unknown): OutputInput | undefined {
+  if (name.length > MAX_OUTPUT_NAME_LENGTH) return undefined;
   if (!isObject(entry) || !('value' in entry)) return undefined;
   if (entry.sensitive !== undefined && typeof entry.sensitive !== 'boolean') return undefined;
   return { name, sensitive: entry.sensitive === true, value: entry.value, detailedType: entry.type ?? null };
@@ -52,6 +61,7 @@ export function parseOutputsDocument(data: Buffer, pointer: string): OutputInput
   const doc = parseJson(data, pointer);
   if (!isObject(doc)) throw new InvalidError('json-state-outputs must be a JSON object of outputs by name', { pointer });
   return Object.entries(doc).map(([name, entry]) => {
+    if (name.length > MAX_OUTPUT_NAME_LENGTH) throw new InvalidError(`output names must be at most ${MAX_OUTPUT_NAME_LENGTH} characters`, { pointer });
     const output = outputFromEntry(name, entry);
     if (!output) throw new InvalidError(`output ${name} must be {"value": …, "type": …, "sensitive": true|false}`, { pointer });
     return output;

@@ -149,3 +149,31 @@ describe('state parser', () => {
     assert.equal(outputTypeName('dynamic', null), 'null');
   });
 });
+
+describe('names too long for an index', () => {
+  it('leaves out an output whose name is too long, and cuts a long address to a unique one that still counts', async () => {
+    const key = (c: string) => `${c}${'é'.repeat(3000)}`;
+    const state = JSON.stringify({
+      version: 4,
+      outputs: { [key('o')]: { value: 1, type: 'number' }, short: { value: 2, type: 'number' } },
+      resources: [
+        {
+          mode: 'managed',
+          type: 'terraform_data',
+          name: 'each',
+          provider: 'provider["terraform.io/builtin/terraform"]',
+          instances: [{ index_key: key('a'), attributes: {} }, { index_key: key('b'), attributes: {} }, { index_key: 'x', attributes: {} }],
+        },
+      ],
+    });
+    const parsed = await parseState([state]);
+    assert.deepEqual(
+      parsed.outputs.map((o) => o.name),
+      ['short'],
+    );
+    const addresses = parsed.instances.map((i) => i.address);
+    assert.equal(new Set(addresses).size, 3);
+    for (const address of addresses) assert.ok(Buffer.byteLength(address) <= 2000, `${Buffer.byteLength(address)} bytes`);
+    assert.equal(addresses[2], 'terraform_data.each["x"]');
+  });
+});

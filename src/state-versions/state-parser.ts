@@ -92,6 +92,20 @@ function addCount(map: Record<string, Record<string, number>>, outer: string, in
   map[outer] = entry;
 }
 
+/**
+ * Longest instance address stored as it is, in bytes: `workspace_resources` is unique by workspace and
+ * address in a b-tree index, whose entries are limited to 2,704 bytes. A longer one (a long `for_each`
+ * key) is cut and ends with a hash of the whole, so it stays unique and counted.
+ */
+const MAX_ADDRESS_BYTES = 2000;
+
+function storedAddress(address: string): string {
+  if (Buffer.byteLength(address) <= MAX_ADDRESS_BYTES) return address;
+  let prefix = address.slice(0, MAX_ADDRESS_BYTES / 4);
+  while (Buffer.byteLength(prefix) > MAX_ADDRESS_BYTES - 100) prefix = prefix.slice(0, -1);
+  return `${prefix}…#${createHash('sha256').update(address).digest('base64url')}`;
+}
+
 function summarize(header: { version: unknown; terraformVersion: unknown }, outputs: OutputInput[], blocks: ResourceBlock[]): ParsedState {
   const parsed: ParsedState = {
     stateVersion: typeof header.version === 'number' ? header.version : null,
@@ -114,7 +128,7 @@ function summarize(header: { version: unknown; terraformVersion: unknown }, outp
     if (block.mode !== 'managed') continue;
     for (const instance of block.instances) {
       parsed.instances.push({
-        address: `${block.module ? `${block.module}.` : ''}${block.type}.${block.name}${indexSuffix(instance.indexKey)}`,
+        address: storedAddress(`${block.module ? `${block.module}.` : ''}${block.type}.${block.name}${indexSuffix(instance.indexKey)}`),
         name: block.name,
         module,
         provider: shortProvider(provider),

@@ -15,14 +15,16 @@ export type { TeamTokenSortField } from './store.js';
 
 /**
  * Team tokens (team-tokens.mdx): the legacy single token of `/teams/:id/authentication-token`, and
- * tokens with a description of `/teams/:id/authentication-tokens`. Whoever may manage a team's tokens
- * (manage teams, or a member while the team allows member token management) sees and revokes them.
+ * tokens with a description of `/teams/:id/authentication-tokens`. Whoever may manage all of a team's
+ * tokens (manage teams) sees and revokes them; a member, while the team allows member token management,
+ * only the described tokens they generated (teams/service.ts tokenAccess).
  */
 
-/** Loads a team whose tokens the caller manages; otherwise the team is not found. */
-async function teamWithManagedTokens(ctx: Ctx, teamId: string): Promise<teamService.Team> {
+/** Loads a team whose tokens the caller manages (`needs` 'all', or at least their own); otherwise the team is not found. */
+async function teamWithManagedTokens(ctx: Ctx, teamId: string, needs: 'all' | 'own'): Promise<teamService.Team> {
   const team = await teamService.findVisible(ctx, teamId);
-  if (!(await teamService.mayManageTokens(ctx, team))) throw new NotFoundError(`team ${teamId} not found`);
+  const access = await teamService.tokenAccess(ctx, team);
+  if (access === 'none' || (needs === 'all' && access !== 'all')) throw new NotFoundError(`team ${teamId} not found`);
   return team;
 }
 
@@ -37,7 +39,8 @@ export interface GenerateInput {
  * the same transaction, revoking it; a described one joins the team's other tokens.
  */
 export async function generate(ctx: Ctx, teamId: string, input: GenerateInput): Promise<{ token: tokenStore.Token; secret: string }> {
-  const team = await teamWithManagedTokens(ctx, teamId);
+  // The legacy token replaces the one in use: managers only.
+  const team = await teamWithManagedTokens(ctx, teamId, input.description === null ? 'all' : 'own');
   if (input.expiredAt && input.expiredAt <= ctx.now()) throw new InvalidError('expired-at must be in the future', { pointer: '/data/attributes/expired-at' });
   const { secret, hash } = generateToken();
   // created-by names a user; a team or organization token that generates one leaves it null.
@@ -77,21 +80,22 @@ export function requireDescription(description: string | null): string {
 }
 
 export async function showLegacy(ctx: Ctx, teamId: string): Promise<tokenStore.Token> {
-  const team = await teamWithManagedTokens(ctx, teamId);
+  const team = await teamWithManagedTokens(ctx, teamId, 'all');
   const token = await teamTokenStore.findLegacy(ctx.db, team.id);
   if (!token) throw new NotFoundError(`team ${team.name} has no legacy token`);
   return token;
 }
 
 export async function destroyLegacy(ctx: Ctx, teamId: string): Promise<void> {
-  const team = await teamWithManagedTokens(ctx, teamId);
+  const team = await teamWithManagedTokens(ctx, teamId, 'all');
   if (!(await teamTokenStore.deleteLegacy(ctx.db, team.id))) throw new NotFoundError(`team ${team.name} has no legacy token`);
 }
 
-/** A team token the caller manages the tokens of; otherwise the token is not found. */
+/** A team token the caller manages (any of the team's, or one they generated); otherwise the token is not found. */
 async function managedTeamToken(ctx: Ctx, token: tokenStore.Token): Promise<tokenStore.Token> {
+  const isOwn = ctx.subject.kind === 'user' && token.createdById === ctx.subject.userId && token.description !== null;
   try {
-    await teamWithManagedTokens(ctx, token.teamId as string);
+    await teamWithManagedTokens(ctx, token.teamId as string, isOwn ? 'own' : 'all');
   } catch (err) {
     if (err instanceof NotFoundError) throw new NotFoundError(`authentication token ${token.id} not found`);
     throw err;
@@ -138,7 +142,7 @@ export async function destroyMany(ctx: Ctx, organizationName: string, ids: reado
   for (const [index, id] of ids.entries()) {
     const token = tokens.find((t) => t.id === id);
     if (!token) throw new NotFoundError(`team token ${id} not found (data/${index})`);
-    await teamWithManagedTokens(ctx, token.teamId as string);
+    await teamWithManagedTokens(ctx, token.teamId as string, 'all');
   }
   await teamTokenStore.deleteMany(ctx.db, ids);
 }

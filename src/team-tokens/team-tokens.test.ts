@@ -109,6 +109,30 @@ forEachDatabase('team tokens', (server) => {
     assertStatus(await w.api('GET', `/teams/${team.id}`, res.body.data.attributes.token), 401);
   });
 
+  it('lets a member, with member token management on by default, neither regenerate the legacy token nor revoke tokens of others', async () => {
+    const team = await w.createTeam({ visibility: 'organization' });
+    const shown = await w.api('GET', `/teams/${team.id}`, w.ownerToken);
+    assert.equal(shown.body.data.attributes['allow-member-token-management'], true, 'the documented default (teams.mdx, permissions.mdx)');
+    const member = await w.member([team.id]);
+    const legacy = await w.api('POST', `/teams/${team.id}/authentication-token`, w.ownerToken);
+    assertStatus(legacy, 201);
+    const ci = await w.api('POST', `/teams/${team.id}/authentication-tokens`, w.ownerToken, tokenBody({ description: 'ci' }));
+    assertStatus(ci, 201);
+
+    assertStatus(await w.api('POST', `/teams/${team.id}/authentication-token`, member.token), 404, 'regenerating would revoke the CI token');
+    assertStatus(await w.api('DELETE', `/teams/${team.id}/authentication-token`, member.token), 404);
+    assertStatus(await w.api('GET', `/teams/${team.id}/authentication-token`, member.token), 404);
+    assertStatus(await w.api('DELETE', `/authentication-tokens/${ci.body.data.id}`, member.token), 404);
+    assertStatus(await w.api('GET', `/authentication-tokens/${ci.body.data.id}`, member.token), 404);
+    for (const token of [legacy.body.data.attributes.token, ci.body.data.attributes.token]) {
+      assertStatus(await w.api('GET', `/teams/${team.id}`, token), 200, 'the team tokens still work');
+    }
+    // Their own described tokens they manage.
+    const own = await w.api('POST', `/teams/${team.id}/authentication-tokens`, member.token, tokenBody({ description: 'laptop' }));
+    assertStatus(own, 201);
+    assertStatus(await w.api('DELETE', `/authentication-tokens/${own.body.data.id}`, member.token), 204);
+  });
+
   it('lets members manage their team tokens while the team allows it; others see nothing', async () => {
     const team = await w.createTeam();
     const member = await w.member([team.id]);

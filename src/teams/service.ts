@@ -64,12 +64,22 @@ async function mayManage(ctx: Ctx, team: teamStore.Team, action: Action): Promis
 }
 
 /**
- * Whether the caller may generate and revoke the team's tokens: with manage teams, or as a member of
- * the team while it allows member token management (permissions.mdx "Allow Member Token Management").
+ * Which of the team's tokens the caller manages: all of them with manage teams; as a member of the team
+ * while it allows member token management (permissions.mdx "Allow Member Token Management", on by
+ * default), the tokens with a description that the member generated. Members neither regenerate the
+ * team's legacy token (which revokes the one in use, say by the team's CI) nor revoke others' tokens:
+ * read-only members would otherwise break what the team runs on.
  */
+export async function tokenAccess(ctx: Ctx, team: teamStore.Team): Promise<'all' | 'own' | 'none'> {
+  if (await mayManage(ctx, team, 'team:manage-tokens')) return 'all';
+  const isMember =
+    !team.isOwners && team.allowMemberTokenManagement && ctx.subject.kind === 'user' && (await callerTeamIds(ctx, team.organizationId)).includes(team.id);
+  return isMember ? 'own' : 'none';
+}
+
+/** Whether the caller manages any of the team's tokens (tokenAccess). */
 export async function mayManageTokens(ctx: Ctx, team: teamStore.Team): Promise<boolean> {
-  if (await mayManage(ctx, team, 'team:manage-tokens')) return true;
-  return !team.isOwners && team.allowMemberTokenManagement && ctx.subject.kind === 'user' && (await callerTeamIds(ctx, team.organizationId)).includes(team.id);
+  return (await tokenAccess(ctx, team)) !== 'none';
 }
 
 async function permissionsOf(ctx: Ctx, team: teamStore.Team): Promise<TeamPermissions> {

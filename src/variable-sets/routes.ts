@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BadRequestError, DomainError, InvalidError } from '../errors.js';
-import { parseResourceBody } from '../jsonapi/body.js';
+import { MAX_TEXT_LENGTH, parseResourceBody } from '../jsonapi/body.js';
 import { document, type ResourceObject, resource, timestamp, toMany, toOne } from '../jsonapi/document.js';
 import { parseInclude } from '../jsonapi/include.js';
 import { type Page, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
@@ -11,11 +11,9 @@ import * as effectiveService from './effective-service.js';
 import * as variableSetService from './service.js';
 import * as variableSetVariableService from './variable-service.js';
 
-const NullableString = Type.Union([Type.String(), Type.Null()]);
-
 const CreateAttributes = Type.Object({
   name: Type.String(),
-  description: Type.Optional(NullableString),
+  description: Type.Optional(Type.Union([Type.String({ maxLength: MAX_TEXT_LENGTH }), Type.Null()])),
   global: Type.Optional(Type.Boolean()),
   priority: Type.Optional(Type.Boolean()),
 });

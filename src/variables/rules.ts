@@ -30,7 +30,7 @@ export const ATTRIBUTES_POINTER = '/data/attributes';
 // Limits from concepts/workspaces/variables/managing-variables.mdx "Character Limits".
 const MAX_KEY_LENGTH = 128;
 const MAX_DESCRIPTION_LENGTH = 512;
-const MAX_VALUE_BYTES = 256 * 1024;
+export const MAX_VALUE_BYTES = 256 * 1024;
 
 /** Terraform identifiers: a letter or `_`, then letters, digits, `_` and `-` (Unicode letters included, as in HCL). */
 const TERRAFORM_KEY = /^[\p{ID_Start}_][\p{ID_Continue}-]*$/u;

@@ -1,16 +1,17 @@
 import { Type } from '@sinclair/typebox';
+import { MAX_TEXT_LENGTH } from '../jsonapi/body.js';
 import { timestamp } from '../jsonapi/document.js';
+import { MAX_VALUE_BYTES } from './rules.js';
 import type { VariableAttributes } from './variable-rows.js';
 
 /** The `vars` resource of workspace variables and variable-set variables alike: its request schemas and attributes. */
 
-const NullableString = Type.Union([Type.String(), Type.Null()]);
-
-// category and key rules are checked by the services, for clearer messages than a schema union gives.
+// category and key rules are checked by the services, for clearer messages than a schema union gives;
+// the value's exact limit (in bytes) too.
 export const CreateVariableAttributes = Type.Object({
   key: Type.String(),
-  value: Type.Optional(NullableString),
-  description: Type.Optional(NullableString),
+  value: Type.Optional(Type.Union([Type.String({ maxLength: MAX_VALUE_BYTES }), Type.Null()])),
+  description: Type.Optional(Type.Union([Type.String({ maxLength: MAX_TEXT_LENGTH }), Type.Null()])),
   category: Type.String(),
   hcl: Type.Optional(Type.Boolean()),
   sensitive: Type.Optional(Type.Boolean()),

@@ -1,11 +1,15 @@
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { BadRequestError, InvalidError } from '../errors.js';
+import { BadRequestError } from '../errors.js';
+import { MAX_TEXT_LENGTH, parseAttributes } from '../jsonapi/body.js';
 import * as lockService from './lock-service.js';
 import { workspaceDocument } from './serialize.js';
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+const Reason = Type.String({ maxLength: MAX_TEXT_LENGTH });
 
 /**
  * The lock reason: `{"reason": …}` as workspaces.mdx documents, or the CLI's
@@ -16,9 +20,7 @@ function lockReason(body: unknown): string {
   if (!isObject(body)) throw new BadRequestError('the request body must be a JSON object', { pointer: '' });
   const attributes = isObject(body.data) && isObject(body.data.attributes) ? body.data.attributes : undefined;
   const [reason, pointer] = body.reason !== undefined ? [body.reason, '/reason'] : [attributes?.reason, '/data/attributes/reason'];
-  if (reason === undefined || reason === null) return '';
-  if (typeof reason !== 'string') throw new InvalidError('reason must be a string', { pointer });
-  return reason;
+  return reason === undefined || reason === null ? '' : parseAttributes(reason, Reason, pointer);
 }
 
 interface IdParams {

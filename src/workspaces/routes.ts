@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { InvalidError } from '../errors.js';
-import { parseResourceArray, parseResourceBody, relationshipId } from '../jsonapi/body.js';
+import { MAX_TEXT_LENGTH, parseResourceArray, parseResourceBody, relationshipId } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
 import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
 import { type Query, queryList, queryString, queryTagged } from '../jsonapi/query.js';
@@ -14,13 +14,14 @@ import * as workspaceService from './service.js';
 import { tagRoutes } from './tag-routes.js';
 
 const NullableString = Type.Union([Type.String(), Type.Null()]);
+const NullableText = Type.Union([Type.String({ maxLength: MAX_TEXT_LENGTH }), Type.Null()]);
 const StringList = Type.Union([Type.Array(Type.String()), Type.Null()]);
 const Flag = Type.Optional(Type.Boolean());
 
 /** Every writable attribute of workspaces.mdx "Create a Workspace" / "Update a Workspace"; rules are in the service. */
 const WorkspaceAttributes = Type.Object({
   name: Type.Optional(Type.String()),
-  description: Type.Optional(NullableString),
+  description: Type.Optional(NullableText),
   'execution-mode': Type.Optional(Type.String()),
   operations: Flag,
   'agent-pool-id': Type.Optional(NullableString),
@@ -35,13 +36,13 @@ const WorkspaceAttributes = Type.Object({
   'global-remote-state': Flag,
   'queue-all-runs': Flag,
   'source-name': Type.Optional(NullableString),
-  'source-url': Type.Optional(NullableString),
+  'source-url': Type.Optional(NullableText),
   'speculative-enabled': Flag,
   'structured-run-output-enabled': Flag,
   'terraform-version': Type.Optional(Type.String()),
   'trigger-patterns': Type.Optional(StringList),
   'trigger-prefixes': Type.Optional(StringList),
-  'working-directory': Type.Optional(NullableString),
+  'working-directory': Type.Optional(NullableText),
   'vcs-repo': Type.Optional(Type.Unknown()),
 });
 

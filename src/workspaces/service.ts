@@ -10,6 +10,7 @@ import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import * as organizationService from '../organizations/service.js';
 import { type OrganizationSettings, resolveSettings } from '../organizations/settings.js';
 import * as projectService from '../projects/service.js';
+import * as runDeletion from '../runs/deletion.js';
 import type { TagBindingInput } from '../projects/tag-bindings.js';
 import * as userService from '../users/service.js';
 import { type ExecutionInput, executionChange } from './execution.js';
@@ -360,6 +361,7 @@ export async function destroy(ctx: Ctx, selector: WorkspaceSelector): Promise<vo
   const allowed = await workspaceActions(ctx, workspace, resolveSettings(workspace.organizationSettings));
   // A visible workspace the caller may delete but not force-delete: 403 (workspaces.mdx "Force Delete a workspace").
   if (!allowed.has('workspace:force-delete')) throw new ForbiddenError(`not authorized to force delete ${describe(selector)}; use safe-delete`);
+  await runDeletion.cancelForDeletion(ctx, { workspaceId: workspace.id });
   await ctx.db.transaction().execute(async (trx) => {
     await workspaceBlobs.deleteBlobsAfterCommit(trx, { id: workspace.id });
     await workspaceStore.deleteById(trx, workspace.id);
