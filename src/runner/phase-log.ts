@@ -6,14 +6,16 @@ import type { PhaseKind } from '../runs/phase-store.js';
 import { Redactor } from './redact.js';
 
 /**
- * The log of one running phase. Output is redacted and stored as chunks in PostgreSQL as it comes,
- * so that any replica serves it while the phase runs (runs/log-service.ts); `close` turns it into one
- * blob and drops the chunks. Whole lines are stored, so a secret never straddles two chunks.
+ * The log of one running phase. Output goes through the streaming redactor as it comes, then is
+ * stored as chunks in PostgreSQL, so that any replica serves it while the phase runs
+ * (runs/log-service.ts); `close` turns it into one blob and drops the chunks. The redactor holds back
+ * what could be the start of a secret, so chunk boundaries cannot split one; chunks end at line ends
+ * where they can, for readers of a running log.
  */
 
 /** How long output waits to be stored: a few hundred chunks a minute at most, and little delay. */
 const FLUSH_DELAY_MS = 200;
-/** A line longer than this is stored in pieces. */
+/** Redacted output waiting for its line's end is stored anyway past this size. */
 const MAX_PENDING_BYTES = 64 * 1024;
 /** Chunks read back per query when the log becomes a blob. */
 const CHUNKS_PER_READ = 200;
@@ -36,7 +38,12 @@ export class PhaseLog {
 
   /** Output as it arrives. */
   write(chunk: Buffer | string): void {
-    this.pending = Buffer.concat([this.pending, typeof chunk === 'string' ? Buffer.from(chunk) : chunk]);
+    this.append(this.redactor.write(chunk));
+  }
+
+  private append(redacted: Buffer): void {
+    if (redacted.length === 0) return;
+    this.pending = Buffer.concat([this.pending, redacted]);
     if (this.pending.length >= MAX_PENDING_BYTES) this.flush(false);
     else this.timer ??= setTimeout(() => this.flush(false), FLUSH_DELAY_MS);
   }
@@ -46,13 +53,16 @@ export class PhaseLog {
     this.write(`${text}\n`);
   }
 
-  /** Stores what is pending: complete lines, or everything when `all` (or when one line grew too long). */
+  /**
+   * Stores what is pending (already redacted): complete lines, or everything when `all` or when a line
+   * grew too long. The redactor's output never ends inside a UTF-8 character, so neither does a chunk.
+   */
   private flush(all: boolean): void {
     clearTimeout(this.timer);
     this.timer = undefined;
     const end = all || this.pending.length >= MAX_PENDING_BYTES ? this.pending.length : this.pending.lastIndexOf(0x0a) + 1;
     if (end === 0) return;
-    const data = Buffer.from(this.redactor.redact(this.pending.subarray(0, end).toString('utf8')));
+    const data = Buffer.from(this.pending.subarray(0, end));
     this.pending = this.pending.subarray(end);
     if (this.pending.length > 0) this.timer = setTimeout(() => this.flush(false), FLUSH_DELAY_MS);
     const chunk = { offset: this.offset, data };
@@ -80,6 +90,7 @@ export class PhaseLog {
 
   /** Stores the rest, then the whole log as the phase's blob; the chunks go. Throws when the log could not be stored. */
   async close(): Promise<void> {
+    this.append(this.redactor.end());
     this.flush(true);
     await this.writes;
     if (this.failure) throw this.failure;
