@@ -3,6 +3,8 @@ import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { getBlob, putSealed } from '../blobs/sealed-blobs.js';
+import * as phaseStore from '../runs/phase-store.js';
 import type { ResourceCounts } from '../runs/phase-store.js';
 import { countChanges, hasChanges, type ProviderSchemas, redactedPlan, type ShowPlan } from '../runs/plan-json.js';
 import * as planOutputStore from '../runs/plan-output-store.js';
@@ -11,7 +13,8 @@ import { banner, type PhaseJob, PhaseFailure, terraform } from './phase-job.js';
 
 /**
  * The two phases (concepts/run/remote-operations.mdx): the plan saves its plan file, its JSON forms
- * and the provider lock file as blobs; the apply applies that saved plan in a fresh directory.
+ * and the provider lock file as sealed blobs (they hold the run's variables, sensitive ones included);
+ * the apply applies that saved plan in a fresh directory.
  */
 
 const PLAN_FILE = 'plan.tfplan';
@@ -19,7 +22,12 @@ const LOCK_FILE = '.terraform.lock.hcl';
 
 function blobKeys(planId: string) {
   const base = `plans/${planId}`;
-  return { planFile: `${base}/plan.tfplan`, json: `${base}/plan.json`, redacted: `${base}/plan-redacted.json`, lockFile: `${base}/terraform.lock.hcl` };
+  return {
+    planFile: `${base}/plan.tfplan.sealed`,
+    json: `${base}/plan.json.sealed`,
+    redacted: `${base}/plan-redacted.json.sealed`,
+    lockFile: `${base}/terraform.lock.hcl.sealed`,
+  };
 }
 
 /** `-json` for structured output (the CLI renders it, cli-protocol.md §6.5), else plain text without colours. */
@@ -64,12 +72,12 @@ export async function plan(job: PhaseJob): Promise<PlanResult> {
   const schemas = parseJson<ProviderSchemas>(await terraform(job, ['providers', 'schema', '-json'], { output: 'stdout' }), 'provider schemas');
 
   const keys = blobKeys(job.planId);
-  await deps.blobs.put(keys.planFile, createReadStream(planFile));
-  await deps.blobs.put(keys.json, Readable.from([JSON.stringify(shown)]));
-  await deps.blobs.put(keys.redacted, Readable.from([JSON.stringify(redactedPlan(shown, schemas))]));
+  await putSealed(deps.blobs, deps.config, keys.planFile, createReadStream(planFile));
+  await putSealed(deps.blobs, deps.config, keys.json, Readable.from([JSON.stringify(shown)]));
+  await putSealed(deps.blobs, deps.config, keys.redacted, Readable.from([JSON.stringify(redactedPlan(shown, schemas))]));
   // The apply installs exactly the providers the plan used (the plan file records their checksums).
   const lockFile = join(job.dir, LOCK_FILE);
-  if (await exists(lockFile)) await deps.blobs.put(keys.lockFile, createReadStream(lockFile));
+  if (await exists(lockFile)) await putSealed(deps.blobs, deps.config, keys.lockFile, createReadStream(lockFile));
   await planOutputStore.setArtifacts(deps.db, job.planId, { planFileBlobKey: keys.planFile, jsonBlobKey: keys.json, redactedJsonBlobKey: keys.redacted });
   return { hasChanges: hasChanges(shown, job.run.refreshOnly), counts: countChanges(shown) };
 }
@@ -82,7 +90,7 @@ async function exists(path: string): Promise<boolean> {
 }
 
 async function download(job: PhaseJob, key: string, path: string): Promise<boolean> {
-  const content = await job.deps.blobs.get(key);
+  const content = await getBlob(job.deps.blobs, job.deps.config, key);
   if (!content) return false;
   await pipeline(content, createWriteStream(path, { mode: 0o600 }));
   return true;
@@ -120,11 +128,12 @@ function applyCounts(tail: Tail, json: boolean): ResourceCounts {
 
 export async function apply(job: PhaseJob): Promise<{ counts: ResourceCounts }> {
   job.log.write(banner(job.terraform.version));
-  const keys = blobKeys(job.planId);
-  await download(job, keys.lockFile, join(job.dir, LOCK_FILE));
+  await download(job, blobKeys(job.planId).lockFile, join(job.dir, LOCK_FILE));
   await init(job);
   const planFile = join(job.workdir.root, PLAN_FILE);
-  if (!(await download(job, keys.planFile, planFile))) throw new PhaseFailure('the saved plan of this run is missing');
+  // The key the plan recorded: one saved before plans were sealed is a plain blob.
+  const planFileKey = (await phaseStore.findPlan(job.deps.db, { id: job.planId }))?.planFileBlobKey;
+  if (!planFileKey || !(await download(job, planFileKey, planFile))) throw new PhaseFailure('the saved plan of this run is missing');
   const tail = new Tail();
   // A saved plan carries its variables: no -var-file here.
   await terraform(job, ['apply', '-input=false', outputFlag(job), ...(job.holdsLock ? [] : ['-lock=false']), planFile], { tap: (chunk) => tail.add(chunk) });
