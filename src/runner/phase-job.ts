@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join, posix, relative, resolve } from 'node:path';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { Config } from '../config.js';
-import { extractLimits } from '../configuration-versions/upload-service.js';
+import { archiveLimits } from '../configuration-versions/upload-service.js';
 import * as configurationVersionStore from '../configuration-versions/store.js';
 import type { Log } from '../context.js';
 import type { Db } from '../db/database.js';
@@ -108,7 +108,7 @@ async function extract(deps: RunnerDeps, run: Run, destination: string): Promise
   const source = await deps.blobs.get(version.blobKey);
   if (!source) throw new PhaseFailure(`the files of configuration version ${version.id} are missing`);
   try {
-    await extractConfiguration(source, destination, extractLimits(deps.config));
+    await extractConfiguration(source, destination, archiveLimits(deps.config));
   } catch (err) {
     if (err instanceof ArchiveError) throw new PhaseFailure(`configuration version ${version.id} cannot be extracted: ${err.message}`);
     throw err;
