@@ -50,7 +50,10 @@ describe('sealed blobs', () => {
     const content = Buffer.from('sealed before the rotation');
     const bytes = await sealed(before, content);
     assert.deepEqual(await opened(rotated, bytes), content);
-    await assert.rejects(opened({ encryptionKey: newKey, previousEncryptionKeys: [] }, bytes), (err) => err instanceof SealError && /not configured/.test(err.message));
+    await assert.rejects(
+      opened({ encryptionKey: newKey, previousEncryptionKeys: [] }, bytes),
+      (err) => err instanceof SealError && /not configured/.test(err.message),
+    );
     const resealed = await sealed(rotated, content);
     assert.deepEqual(await opened(rotated, resealed), content);
     await assert.rejects(opened(before, resealed), SealError);

@@ -50,7 +50,10 @@ export class SealingStream extends Transform {
   private pendingBytes = 0;
   private index = 0;
 
-  constructor(keys: SealingKeys, private readonly chunkBytes = CHUNK_BYTES) {
+  constructor(
+    keys: SealingKeys,
+    private readonly chunkBytes = CHUNK_BYTES,
+  ) {
     super();
     const salt = randomBytes(SALT_BYTES);
     const size = Buffer.alloc(4);
@@ -165,7 +168,10 @@ export function isSealedKey(key: string): boolean {
 export async function putSealed(blobs: BlobStore, keys: SealingKeys, key: string, source: Readable): Promise<void> {
   if (!isSealedKey(key)) throw new Error(`sealed blob key ${key} must end in ${SEALED_SUFFIX}`);
   // The callback form: an error on either side destroys both, and reaches put through the sealing stream.
-  await blobs.put(key, pipeline(source, new SealingStream(keys), () => {}));
+  await blobs.put(
+    key,
+    pipeline(source, new SealingStream(keys), () => {}),
+  );
 }
 
 /**

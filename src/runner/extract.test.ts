@@ -227,7 +227,10 @@ describe('extractConfiguration', () => {
     await refusal(gz([{ path: '.', content: 'x' }]), 'corrupt', /^\. is a File without a name$/);
     const withPax = (path: string, type: Entry['type'] = 'File', linkpath?: string) => {
       const header = Buffer.alloc(512);
-      new Header({ path: 'placeholder', mode: 0o644, size: type === 'File' ? 1 : 0, mtime: new Date(0), type, linkpath: linkpath ? 'placeholder' : '' }).encode(header, 0);
+      new Header({ path: 'placeholder', mode: 0o644, size: type === 'File' ? 1 : 0, mtime: new Date(0), type, linkpath: linkpath ? 'placeholder' : '' }).encode(
+        header,
+        0,
+      );
       const body = type === 'File' ? [Buffer.from('x'), Buffer.alloc(511)] : [];
       return gzipSync(Buffer.concat([new Pax({ path, ...(linkpath ? { linkpath } : {}) }).encode(), header, ...body, Buffer.alloc(1024)]));
     };
@@ -254,7 +257,10 @@ describe('extractConfiguration', () => {
         yield entry;
       }
     }
-    await assert.rejects(extractConfiguration(Readable.from(slowly()), freshDest().dest, { ...limits, timeLimitMs: 100 }), (error) => error instanceof ArchiveError && error.reason === 'too-slow');
+    await assert.rejects(
+      extractConfiguration(Readable.from(slowly()), freshDest().dest, { ...limits, timeLimitMs: 100 }),
+      (error) => error instanceof ArchiveError && error.reason === 'too-slow',
+    );
   });
 
   it('passes on an error of the source stream as it is', async () => {

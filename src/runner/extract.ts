@@ -167,7 +167,8 @@ async function walk(source: Readable, limits: ArchiveLimits, write: EntryWriter 
       }
       case 'Link': {
         const from = relativePath(entry.linkpath ?? '');
-        if (kinds.get(from) !== 'file') throw new ArchiveError('link-escape', `hard link ${path} does not point to a file earlier in the archive (${entry.linkpath})`);
+        if (kinds.get(from) !== 'file')
+          throw new ArchiveError('link-escape', `hard link ${path} does not point to a file earlier in the archive (${entry.linkpath})`);
         claim(path, 'file');
         const size = sizes.get(from) ?? 0;
         sizes.set(path, size);
@@ -205,7 +206,10 @@ async function walk(source: Readable, limits: ArchiveLimits, write: EntryWriter 
     sink.destroy(failure);
   };
   // Also when the source stalls: nothing else would notice the time passing.
-  const timer = setTimeout(() => fail(new ArchiveError('too-slow', `the archive took longer than ${limits.timeLimitMs / 1000} s to unpack`)), limits.timeLimitMs);
+  const timer = setTimeout(
+    () => fail(new ArchiveError('too-slow', `the archive took longer than ${limits.timeLimitMs / 1000} s to unpack`)),
+    limits.timeLimitMs,
+  );
   parser.on('error', fail);
   parser.on('entry', (entry: ReadEntry) => {
     let item: Parameters<EntryWriter>[1] | undefined;
@@ -237,7 +241,8 @@ async function walk(source: Readable, limits: ArchiveLimits, write: EntryWriter 
     // Now that every link is known, follow each one through the others (a → b/.., b → .) within the tree.
     const targets = new Map(links.map((link) => [link.path, link.target]));
     for (const link of links) {
-      if (!staysInside(targets, link.path)) throw new ArchiveError('link-escape', `symbolic link ${link.path} leads outside the configuration (${link.target})`);
+      if (!staysInside(targets, link.path))
+        throw new ArchiveError('link-escape', `symbolic link ${link.path} leads outside the configuration (${link.target})`);
     }
   } catch (error) {
     throw asArchiveError(error);

@@ -34,13 +34,23 @@ describe('log redaction', () => {
   it('encodes a value as Go’s encoding/json does, HTML-safe', () => {
     assert.equal(goJsonString(Buffer.from(SECRET)).toString(), 'S3NSITIVE-TF-p4ss\\u0026\\u003cw\\u003e');
     assert.equal(goJsonString(Buffer.from(SECRET), false).toString(), SECRET);
-    assert.equal(goJsonString(Buffer.from('q"b\\s\n\r\t\b\f\u0001\u007f é\u2028\u2029😀')).toString(), 'q\\"b\\\\s\\n\\r\\t\\b\\f\\u0001\u007f é\\u2028\\u2029😀');
-    assert.equal(goJsonString(Buffer.from([0x61, 0xff, 0xc3, 0x62, 0xed, 0xa0, 0x80])).toString(), 'a\\ufffd\\ufffdb\\ufffd\\ufffd\\ufffd', 'invalid UTF-8, surrogates included');
+    assert.equal(
+      goJsonString(Buffer.from('q"b\\s\n\r\t\b\f\u0001\u007f é\u2028\u2029😀')).toString(),
+      'q\\"b\\\\s\\n\\r\\t\\b\\f\\u0001\u007f é\\u2028\\u2029😀',
+    );
+    assert.equal(
+      goJsonString(Buffer.from([0x61, 0xff, 0xc3, 0x62, 0xed, 0xa0, 0x80])).toString(),
+      'a\\ufffd\\ufffdb\\ufffd\\ufffd\\ufffd',
+      'invalid UTF-8, surrogates included',
+    );
   });
 
   it('quotes a value as the CLI renders a string (Go’s %q)', () => {
     assert.equal(goQuoted(Buffer.from(SECRET)).toString(), SECRET);
-    assert.equal(goQuoted(Buffer.from('q"b\\s\n\u0007\u0001\u007f\u00a0é\u200b😀\u{e0001}')).toString(), 'q\\"b\\\\s\\n\\a\\x01\\x7f\\u00a0é\\u200b😀\\U000e0001');
+    assert.equal(
+      goQuoted(Buffer.from('q"b\\s\n\u0007\u0001\u007f\u00a0é\u200b😀\u{e0001}')).toString(),
+      'q\\"b\\\\s\\n\\a\\x01\\x7f\\u00a0é\\u200b😀\\U000e0001',
+    );
     assert.equal(goQuoted(Buffer.from([0x61, 0xff])).toString(), 'a\\xff');
   });
 
@@ -59,7 +69,11 @@ describe('log redaction', () => {
       'abcdef abc x',
       'BEGIN KEY\nline-one-of-the-key\nline-two-of-the-key\nEND',
     ].join('\n');
-    const [out = Buffer.alloc(0), end = Buffer.alloc(0)] = redactInPieces([SECRET, 'tab\there', 'abc', 'abcdef', '', 'x\nline-one-of-the-key\nline-two-of-the-key\ny'], Buffer.from(log), []);
+    const [out = Buffer.alloc(0), end = Buffer.alloc(0)] = redactInPieces(
+      [SECRET, 'tab\there', 'abc', 'abcdef', '', 'x\nline-one-of-the-key\nline-two-of-the-key\ny'],
+      Buffer.from(log),
+      [],
+    );
     assert.equal(
       Buffer.concat([out, end]).toString(),
       ['plain ***', '{"@message":"***"}', 'Error: Invalid value "***"', '{"@message":"value \\"***\\""}', '*** *** x', 'BEGIN KEY\n***\n***\nEND'].join('\n'),

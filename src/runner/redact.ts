@@ -77,7 +77,15 @@ export function goJsonString(bytes: Buffer, html = true): Buffer {
 }
 
 const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
-const SHORT_ESCAPES: Record<number, string> = { 0x07: '\\a', 0x08: '\\b', 0x0c: '\\f', 0x0a: '\\n', 0x0d: '\\r', 0x09: '\\t', 0x0b: '\\v' };
+const SHORT_ESCAPES = new Map([
+  [0x07, '\\a'],
+  [0x08, '\\b'],
+  [0x0c, '\\f'],
+  [0x0a, '\\n'],
+  [0x0d, '\\r'],
+  [0x09, '\\t'],
+  [0x0b, '\\v'],
+]);
 
 /** The inside of Go's `%q` (strconv.Quote), which the CLI uses to render a string value in a plan or a diagnostic. */
 export function goQuoted(bytes: Buffer): Buffer {
@@ -90,7 +98,7 @@ export function goQuoted(bytes: Buffer): Buffer {
     else if (rune === 0x22 || rune === 0x5c) out += `\\${raw}`;
     // strconv.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space.
     else if (rune === 0x20 || PRINTABLE.test(raw)) out += raw;
-    else if (SHORT_ESCAPES[rune] !== undefined) out += SHORT_ESCAPES[rune];
+    else if (SHORT_ESCAPES.has(rune)) out += SHORT_ESCAPES.get(rune);
     else if (rune < 0x20 || rune === 0x7f) out += `\\x${hex2(rune)}`;
     else if (rune < 0x10000) out += `\\u${hex4(rune)}`;
     else out += `\\U${rune.toString(16).padStart(8, '0')}`;

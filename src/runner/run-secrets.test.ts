@@ -49,7 +49,9 @@ forEachDatabase(
     after(() => uploader.close());
 
     async function addVariable(workspaceId: string, attributes: Record<string, unknown>) {
-      const res = await world.api('POST', `/workspaces/${workspaceId}/vars`, world.ownerToken, { data: { type: 'vars', attributes: { sensitive: true, ...attributes } } });
+      const res = await world.api('POST', `/workspaces/${workspaceId}/vars`, world.ownerToken, {
+        data: { type: 'vars', attributes: { sensitive: true, ...attributes } },
+      });
       assert.equal(res.status, 201, res.text);
     }
 
@@ -110,7 +112,10 @@ resource "terraform_data" "echo" {
       // The full JSON plan holds the variable; at rest it is sealed, and it still reads back.
       const plans = join(server.config.dataDir, 'blobs', 'plans');
       const artifacts = filesUnder(plans);
-      assert.ok(artifacts.some((path) => path.endsWith('plan.json.sealed')) && artifacts.some((path) => path.endsWith('plan.tfplan.sealed')), artifacts.join('\n'));
+      assert.ok(
+        artifacts.some((path) => path.endsWith('plan.json.sealed')) && artifacts.some((path) => path.endsWith('plan.tfplan.sealed')),
+        artifacts.join('\n'),
+      );
       for (const path of artifacts) assert.equal(readFileSync(path).includes('p4ss'), false, `${path} holds the secret`);
       const planId = run.relationships.plan.data.id;
       const full = await server.api('GET', `/api/v2/plans/${planId}/json-output`, { token: world.ownerToken, redirect: 'follow' });
