@@ -160,6 +160,36 @@ export class OpeningStream extends Transform {
   }
 }
 
+/** The id of the key the sealed blob `key` was sealed under, or undefined when it does not exist. */
+export async function sealedBlobKeyId(blobs: BlobStore, key: string): Promise<string | undefined> {
+  const stored = await blobs.get(key);
+  if (!stored) return undefined;
+  const header: Buffer[] = [];
+  let bytes = 0;
+  try {
+    for await (const chunk of stored) {
+      header.push(chunk as Buffer);
+      bytes += (chunk as Buffer).length;
+      if (bytes >= HEADER_BYTES) break;
+    }
+  } finally {
+    stored.destroy();
+  }
+  const start = Buffer.concat(header);
+  if (start.length < HEADER_BYTES || !start.subarray(0, MAGIC.length).equals(MAGIC)) throw new SealError(`${key} is not a sealed blob`);
+  return start.subarray(MAGIC.length + 1, MAGIC.length + 1 + KEY_ID_BYTES).toString('base64url');
+}
+
+/** Seals the blob `key` again under the current key, unless it already is (or does not exist). */
+export async function resealBlob(blobs: BlobStore, keys: SealingKeys, key: string): Promise<'resealed' | 'unchanged' | 'absent'> {
+  const id = await sealedBlobKeyId(blobs, key);
+  if (id === undefined) return 'absent';
+  if (id === keyId(keys.encryptionKey)) return 'unchanged';
+  // Read and written at once: the new content replaces the old only once it is complete.
+  await putSealed(blobs, keys, key, (await getBlob(blobs, keys, key)) as Readable);
+  return 'resealed';
+}
+
 export function isSealedKey(key: string): boolean {
   return key.endsWith(SEALED_SUFFIX);
 }

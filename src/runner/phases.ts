@@ -20,16 +20,6 @@ import { banner, type PhaseJob, PhaseFailure, terraform } from './phase-job.js';
 const PLAN_FILE = 'plan.tfplan';
 const LOCK_FILE = '.terraform.lock.hcl';
 
-function blobKeys(planId: string) {
-  const base = `plans/${planId}`;
-  return {
-    planFile: `${base}/plan.tfplan.sealed`,
-    json: `${base}/plan.json.sealed`,
-    redacted: `${base}/plan-redacted.json.sealed`,
-    lockFile: `${base}/terraform.lock.hcl.sealed`,
-  };
-}
-
 /** `-json` for structured output (the CLI renders it, cli-protocol.md §6.5), else plain text without colours. */
 function outputFlag(job: PhaseJob): string {
   return job.json ? '-json' : '-no-color';
@@ -71,7 +61,7 @@ export async function plan(job: PhaseJob): Promise<PlanResult> {
   const shown = parseJson<ShowPlan>(await terraform(job, ['show', '-json', planFile], { output: 'stdout' }), 'JSON plan');
   const schemas = parseJson<ProviderSchemas>(await terraform(job, ['providers', 'schema', '-json'], { output: 'stdout' }), 'provider schemas');
 
-  const keys = blobKeys(job.planId);
+  const keys = planOutputStore.artifactKeys(job.planId);
   await putSealed(deps.blobs, deps.config, keys.planFile, createReadStream(planFile));
   await putSealed(deps.blobs, deps.config, keys.json, Readable.from([JSON.stringify(shown)]));
   await putSealed(deps.blobs, deps.config, keys.redacted, Readable.from([JSON.stringify(redactedPlan(shown, schemas))]));
@@ -128,7 +118,7 @@ function applyCounts(tail: Tail, json: boolean): ResourceCounts {
 
 export async function apply(job: PhaseJob): Promise<{ counts: ResourceCounts }> {
   job.log.write(banner(job.terraform.version));
-  await download(job, blobKeys(job.planId).lockFile, join(job.dir, LOCK_FILE));
+  await download(job, planOutputStore.artifactKeys(job.planId).lockFile, join(job.dir, LOCK_FILE));
   await init(job);
   const planFile = join(job.workdir.root, PLAN_FILE);
   // The key the plan recorded: one saved before plans were sealed is a plain blob.
