@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, it } from 'node:test';
 import { createGzip, gzipSync } from 'node:zlib';
@@ -56,20 +57,28 @@ forEachDatabase(
     const world = new ConfigurationVersionWorld(server);
     const uploader = new Uploader(server);
     let workspaceId = '';
+    // A temporary directory of this file's own (the machine's is shared with other test runs), watched for anything unpacked into it.
+    const privateTmp = mkdtempSync(join(tmpdir(), 'terrace-budgets-'));
+    const sharedTmp = process.env.TMPDIR;
     before(async () => {
       await world.setUp();
       workspaceId = (await world.createWorkspace()).id;
+      process.env.TMPDIR = privateTmp;
     });
-    after(() => uploader.close());
+    after(async () => {
+      if (sharedTmp === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = sharedTmp;
+      rmSync(privateTmp, { recursive: true, force: true });
+      await uploader.close();
+    });
 
-    /** Uploads `body` to a new version: the PUT's status, the version's attributes, the seconds taken and whether scratch files appeared in the temporary directory. */
+    /** Uploads `body` to a new version: the PUT's status, the version's attributes, the seconds taken and whether anything appeared in the temporary directory. */
     async function upload(body: Buffer | AsyncIterable<Buffer>) {
       const cv = await world.createVersion(workspaceId);
-      const before = new Set(readdirSync(tmpdir()));
+      assert.equal(tmpdir(), privateTmp);
       let scratch = false;
       const watcher = setInterval(() => {
-        // The scratch directories (mkdtemp) of the check as it was.
-        scratch ||= readdirSync(tmpdir()).some((name) => !before.has(name) && /^terrace-cv-[A-Za-z0-9]{6}$/.test(name));
+        scratch ||= readdirSync(privateTmp).length > 0;
       }, 20);
       const started = Date.now();
       const res = await uploader.put(cv.attributes['upload-url'], body).finally(() => clearInterval(watcher));
