@@ -194,8 +194,12 @@ async function main(argv: string[]): Promise<void> {
     if (positional.length > 0) throw new UsageError(`unexpected argument ${positional[0]}`);
     const batchSize = options['batch-size'] === undefined ? 500 : Number(options['batch-size']);
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new UsageError('--batch-size must be a positive integer');
-    const { resealed, unchanged } = await withAdminContext(flags, (ctx) => secretService.resealAll(ctx, batchSize));
-    return void process.stdout.write(`Re-sealed ${resealed} values under the current key (${unchanged} already were).\n`);
+    const [values, artifacts] = await withAdminContext(flags, async (ctx) => [
+      await secretService.resealAll(ctx, batchSize),
+      await secretService.resealPlanArtifacts(ctx, batchSize),
+    ]);
+    process.stdout.write(`Re-sealed ${values.resealed} values under the current key (${values.unchanged} already were).\n`);
+    return void process.stdout.write(`Re-sealed ${artifacts.resealed} plan artifacts under the current key (${artifacts.unchanged} already were).\n`);
   }
   throw new UsageError(`unknown command "${[command, sub].filter(Boolean).join(' ')}"`);
 }

@@ -19,6 +19,9 @@ describe('configuration', () => {
     assert.equal(config.databaseUrl, undefined);
     assert.equal(config.rateLimit, 30);
     assert.equal(config.encryptionKey.length, 32);
+    assert.equal(config.maxConfigurationUnpackedBytes, 1024 * 1024 * 1024);
+    assert.equal(config.configurationUnpackTimeoutMs, 60_000);
+    assert.equal(config.configurationValidations, 2);
     assert.deepEqual(loadConfig({ TERRACE_DATA_DIR: dataDir }).encryptionKey, config.encryptionKey);
     assert.ok(Object.isFrozen(config));
   });
@@ -40,6 +43,9 @@ describe('configuration', () => {
     [{ TERRACE_ENCRYPTION_KEY: 'abcd' }, /TERRACE_ENCRYPTION_KEY/],
     [{ TERRACE_TLS_CERT: '/does/not/exist' }, /TERRACE_TLS_CERT/],
     [{ TERRACE_RATE_LIMIT: '0' }, /TERRACE_RATE_LIMIT/],
+    [{ TERRACE_MAX_CONFIGURATION_UNPACKED_BYTES: '1GB' }, /TERRACE_MAX_CONFIGURATION_UNPACKED_BYTES/],
+    [{ TERRACE_CONFIGURATION_UNPACK_TIMEOUT: '0s' }, /TERRACE_CONFIGURATION_UNPACK_TIMEOUT/],
+    [{ TERRACE_CONFIGURATION_VALIDATIONS: '0' }, /TERRACE_CONFIGURATION_VALIDATIONS/],
   ];
   for (const [env, message] of bad) {
     it(`refuses ${JSON.stringify(env)} with one line naming the setting`, () => {

@@ -25,6 +25,12 @@ export interface Config {
   readonly maxStateBytes: number;
   /** Largest configuration version (.tar.gz) accepted by an upload, in bytes. */
   readonly maxConfigurationBytes: number;
+  /** Most bytes a configuration version's files may hold once unpacked. */
+  readonly maxConfigurationUnpackedBytes: number;
+  /** Longest a configuration version may take to check or unpack. */
+  readonly configurationUnpackTimeoutMs: number;
+  /** Uploaded configuration versions this replica checks at once; the others wait their turn. */
+  readonly configurationValidations: number;
   /** Runs planning or applying at once per organization. */
   readonly runConcurrency: number;
   /** Phases (plans, applies) this replica runs at once; 0: it runs none. */
@@ -93,6 +99,21 @@ export const SETTINGS = {
     env: 'TERRACE_MAX_CONFIGURATION_BYTES',
     flag: '--max-configuration-bytes',
     description: 'largest configuration upload (.tar.gz) accepted, in bytes (default 512 MiB)',
+  },
+  maxConfigurationUnpackedBytes: {
+    env: 'TERRACE_MAX_CONFIGURATION_UNPACKED_BYTES',
+    flag: '--max-configuration-unpacked-bytes',
+    description: 'most bytes a configuration may hold unpacked, in bytes (default 1 GiB)',
+  },
+  configurationUnpackTimeout: {
+    env: 'TERRACE_CONFIGURATION_UNPACK_TIMEOUT',
+    flag: '--configuration-unpack-timeout',
+    description: 'longest a configuration may take to check or unpack, e.g. 60s (default 60s)',
+  },
+  configurationValidations: {
+    env: 'TERRACE_CONFIGURATION_VALIDATIONS',
+    flag: '--configuration-validations',
+    description: 'uploaded configurations checked at once; the others wait (default 2)',
   },
 } as const satisfies Record<string, Setting>;
 
@@ -206,6 +227,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<Setting
   if (!/^\d+$/.test(rawMaxState) || maxStateBytes < 1) throw new ConfigError(label('maxStateBytes'), `"${rawMaxState}" is not a positive integer`);
 
   const maxConfigurationBytes = parsePositiveInteger(label('maxConfigurationBytes'), get('maxConfigurationBytes') ?? String(512 * 1024 * 1024));
+  const maxConfigurationUnpackedBytes = parsePositiveInteger(
+    label('maxConfigurationUnpackedBytes'),
+    get('maxConfigurationUnpackedBytes') ?? String(1024 * 1024 * 1024),
+  );
+  const configurationUnpackTimeoutMs = parseDuration(label('configurationUnpackTimeout'), get('configurationUnpackTimeout') ?? '60s');
+  const configurationValidations = parsePositiveInteger(label('configurationValidations'), get('configurationValidations') ?? '2');
 
   const runConcurrency = parsePositiveInteger(label('runConcurrency'), get('runConcurrency') ?? '10');
   const runnerSlots = parseNonNegativeInteger(label('runnerSlots'), get('runnerSlots') ?? '4');
@@ -241,6 +268,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<Setting
     logLevel: get('logLevel') ?? 'info',
     maxStateBytes,
     maxConfigurationBytes,
+    maxConfigurationUnpackedBytes,
+    configurationUnpackTimeoutMs,
+    configurationValidations,
     runConcurrency,
     runnerSlots,
     planTimeoutMs,

@@ -21,6 +21,8 @@ export async function serve(config: Config, out: (line: string) => void): Promis
   const adminToken = await ensureSiteAdmin(database.db);
 
   const blobs = openConfiguredBlobStore(config);
+  // What puts interrupted by a crash left behind.
+  const swept = await blobs.sweepTemporaryFiles();
   const caCertificate = tls.caFile ? readFileSync(tls.caFile, 'utf8') : null;
   const runWakeups = await listenForRuns(database);
   const app = await buildApp({
@@ -38,6 +40,7 @@ export async function serve(config: Config, out: (line: string) => void): Promis
   const runner = new LocalAgents({ db: database.db, config, log: app.log, now: () => new Date(), caCertificate });
   await runner.start();
 
+  if (swept > 0) app.log.info({ swept }, 'removed temporary blob files left by an earlier run of the server');
   out(`Terrace is serving https://${config.hostname} (listening on ${config.host}:${config.port}, database: ${database.kind})`);
   if (adminToken) {
     out('First start: created the site-admin user "admin". Its API token, shown only this once:');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -162,9 +162,14 @@ describe('the terrace command', () => {
     assert.match(noEmail.stderr, /--email is required/);
   });
 
-  it('serves again with the same data: no new admin token, and both tokens work', async () => {
+  it('serves again with the same data: no new admin token, both tokens work, and what a crash left in blobs/.tmp is gone', async () => {
+    // The temporary files of puts a kill -9 interrupted.
+    const temporaryDir = join(dataDir, 'blobs', '.tmp');
+    mkdirSync(temporaryDir, { recursive: true });
+    for (const name of ['3f2a9c', '77be01']) writeFileSync(join(temporaryDir, name), 'half of a plan');
     const { child, lines } = await serve(env);
     running = child;
+    assert.deepEqual(readdirSync(temporaryDir), []);
     assert.ok(!lines.some((l) => l.startsWith('First start')), lines.join('\n'));
     assert.ok(!lines.some((l) => TOKEN.test(l.trim())), 'no token printed');
     const caFile = join(dataDir, 'tls', 'ca.pem');

@@ -2,8 +2,9 @@ import type { Readable } from 'node:stream';
 import type { ArtifactName, FinishRequest, HeartbeatResponse, Job, RegisterResponse } from '../agent/protocol.js';
 import { generateToken } from '../auth/secrets.js';
 import type { Subject } from '../auth/subject.js';
+import { getBlob, putSealed } from '../blobs/sealed-blobs.js';
 import * as tokenStore from '../auth/token-store.js';
-import { extractLimits } from '../configuration-versions/upload-service.js';
+import { archiveLimits } from '../configuration-versions/upload-service.js';
 import * as configurationVersionStore from '../configuration-versions/store.js';
 import type { Ctx } from '../context.js';
 import { ConflictError, NotFoundError } from '../errors.js';
@@ -117,7 +118,7 @@ async function describe(ctx: ProtocolContext, claimed: Claimed, caCertificate: s
     },
     variables: variables.map((v) => ({ key: v.key, value: v.value, category: v.category, hcl: v.hcl, sensitive: v.sensitive })),
     timeoutMs: phase === 'plan' ? ctx.config.planTimeoutMs : ctx.config.applyTimeoutMs,
-    archiveLimits: extractLimits(ctx.config),
+    archiveLimits: archiveLimits(ctx.config),
   };
 }
 
@@ -172,16 +173,16 @@ export async function appendLog(ctx: ProtocolContext, job: JobRef, offset: numbe
   });
 }
 
-/** Where a plan's artifacts live. */
+/** Where a plan's artifacts live: sealed blobs, since they hold the run's variables, sensitive ones included. */
 function artifactKey(planId: string, name: ArtifactName): string {
-  const file = { 'plan-file': 'plan.tfplan', 'plan-json': 'plan.json', 'plan-redacted-json': 'plan-redacted.json', 'lock-file': 'terraform.lock.hcl' }[name];
-  return `plans/${planId}/${file}`;
+  const keys = planOutputStore.artifactKeys(planId);
+  return { 'plan-file': keys.planFile, 'plan-json': keys.json, 'plan-redacted-json': keys.redacted, 'lock-file': keys.lockFile }[name];
 }
 
 /** The plan stores what its apply and the API need. */
 export async function putArtifact(ctx: ProtocolContext, job: JobRef, name: ArtifactName, content: Readable): Promise<void> {
   if (job.phase !== 'plan') throw new ConflictError('only a plan stores artifacts');
-  await ctx.blobs.put(artifactKey(job.phaseId, name), content);
+  await putSealed(ctx.blobs, ctx.config, artifactKey(job.phaseId, name), content);
 }
 
 /** The run's configuration version, as uploaded. */
@@ -195,7 +196,9 @@ export async function configuration(ctx: ProtocolContext, job: JobRef): Promise<
 /** What the plan left for the apply: the saved plan and the provider lock file. */
 export async function artifact(ctx: ProtocolContext, job: JobRef, name: ArtifactName): Promise<Readable> {
   const plan = await phaseStore.findPlan(ctx.db, { runId: job.run.id });
-  const content = plan && (name === 'plan-file' || name === 'lock-file') ? await ctx.blobs.get(artifactKey(plan.id, name)) : undefined;
+  // The plan file's key as the plan recorded it: one saved before plans were sealed is a plain blob.
+  const key = plan && (name === 'plan-file' ? plan.planFileBlobKey : name === 'lock-file' ? artifactKey(plan.id, name) : null);
+  const content = key ? await getBlob(ctx.blobs, ctx.config, key) : undefined;
   if (!content) throw new NotFoundError(`the ${name} of this run is missing`);
   return content;
 }

@@ -2,14 +2,16 @@ import { Redactor } from '../runner/redact.js';
 import type { AgentClient } from './client.js';
 
 /**
- * The log of the job's phase, as the agent sends it to the server: redacted here (the agent knows
- * the secrets; the server stores what it gets), in order, each chunk at its byte offset so that a
- * retried chunk is stored once. Complete lines are sent, so a secret never straddles two chunks.
+ * The log of the job's phase, as the agent sends it to the server: redacted here by the streaming
+ * redactor (the agent knows the secrets; the server stores what it gets), which holds back what could
+ * be the start of a secret, so chunk boundaries cannot split one; in order, each chunk at its byte
+ * offset so that a retried chunk is stored once. Chunks end at line ends where they can, for readers
+ * of a running log.
  */
 
 /** How long output waits to be sent: a few chunks a second at most, and little delay. */
 const FLUSH_DELAY_MS = 200;
-/** A line longer than this is sent in pieces. */
+/** Redacted output waiting for its line's end is sent anyway past this size. */
 const MAX_PENDING_BYTES = 64 * 1024;
 
 export class JobLog {
@@ -28,7 +30,12 @@ export class JobLog {
 
   /** Output as it arrives. */
   write(chunk: Buffer | string): void {
-    this.pending = Buffer.concat([this.pending, typeof chunk === 'string' ? Buffer.from(chunk) : chunk]);
+    this.append(this.redactor.write(chunk));
+  }
+
+  private append(redacted: Buffer): void {
+    if (redacted.length === 0) return;
+    this.pending = Buffer.concat([this.pending, redacted]);
     if (this.pending.length >= MAX_PENDING_BYTES) this.flush(false);
     else this.timer ??= setTimeout(() => this.flush(false), FLUSH_DELAY_MS);
   }
@@ -38,13 +45,16 @@ export class JobLog {
     this.write(`${text}\n`);
   }
 
-  /** Sends what is pending: complete lines, or everything when `all` (or when one line grew too long). */
+  /**
+   * Sends what is pending (already redacted): complete lines, or everything when `all` or when a line
+   * grew too long. The redactor's output never ends inside a UTF-8 character, so neither does a chunk.
+   */
   private flush(all: boolean): void {
     clearTimeout(this.timer);
     this.timer = undefined;
     const end = all || this.pending.length >= MAX_PENDING_BYTES ? this.pending.length : this.pending.lastIndexOf(0x0a) + 1;
     if (end === 0) return;
-    const data = Buffer.from(this.redactor.redact(this.pending.subarray(0, end).toString('utf8')));
+    const data = Buffer.from(this.pending.subarray(0, end));
     this.pending = this.pending.subarray(end);
     if (this.pending.length > 0) this.timer = setTimeout(() => this.flush(false), FLUSH_DELAY_MS);
     const offset = this.offset;
@@ -62,6 +72,7 @@ export class JobLog {
 
   /** Sends the rest; throws when part of the log could not be sent. */
   async close(): Promise<void> {
+    this.append(this.redactor.end());
     this.flush(true);
     await this.sends;
     if (this.failure) throw this.failure;

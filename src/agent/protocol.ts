@@ -8,7 +8,7 @@
  * Types only: the agent (src/agent/) and the server (src/agent-protocol/) share them.
  */
 
-import type { ExtractLimits } from '../runner/extract.js';
+import type { ArchiveLimits } from '../runner/extract.js';
 
 export const AGENT_API_PREFIX = '/api/agent/v1';
 
@@ -69,7 +69,7 @@ export interface Job {
   /** Wall-clock limit of the phase, in ms. */
   timeoutMs: number;
   /** What the configuration archive may unpack to. */
-  archiveLimits: ExtractLimits;
+  archiveLimits: ArchiveLimits;
 }
 
 /** The files a plan leaves for its apply and for the API (`PUT /jobs/:run/:phase/artifacts/:name`). */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -47,6 +47,20 @@ describe('file blob store', () => {
     await store.delete('gone');
     await store.delete('gone');
     assert.equal(await store.get('gone'), undefined);
+  });
+
+  test('sweeping removes the temporary files a crash left, and only those', async () => {
+    const freshRoot = mkdtempSync(join(tmpdir(), 'terrace-blobs-sweep-'));
+    const fresh = new FileBlobStore(freshRoot);
+    assert.equal(await fresh.sweepTemporaryFiles(), 0, 'no .tmp yet');
+    await fresh.put('kept', Readable.from([Buffer.from('kept')]));
+    const temporaryDir = join(freshRoot, '.tmp');
+    mkdirSync(join(temporaryDir, 'odd-directory'), { recursive: true });
+    for (const name of ['a1', 'b2']) writeFileSync(join(temporaryDir, name), 'half a blob');
+    assert.equal(await fresh.sweepTemporaryFiles(), 3);
+    assert.deepEqual(readdirSync(temporaryDir), []);
+    assert.equal(await text((await fresh.get('kept')) as Readable), 'kept');
+    rmSync(freshRoot, { recursive: true, force: true });
   });
 
   test('keys that could leave the root are refused', async () => {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -42,9 +42,33 @@ export class MeasuringStream extends Transform {
  */
 const WRITE_BUFFER_BYTES = 1024 * 1024;
 
-/** Blobs as files under one root directory; a put writes a temporary file and renames it into place. */
+/**
+ * Blobs as files under one root directory; a put writes a temporary file in `.tmp` and renames it
+ * into place. A put that a crash interrupted leaves its temporary file: `sweepTemporaryFiles` removes
+ * them when the server starts.
+ */
 export class FileBlobStore implements BlobStore {
   constructor(private readonly root: string) {}
+
+  private get temporaryDir(): string {
+    return join(this.root, '.tmp');
+  }
+
+  /**
+   * Removes every temporary file; returns how many. Only at start, by the data directory's one
+   * server (docs/design.md "Blobs"): any put in progress would lose its file.
+   */
+  async sweepTemporaryFiles(): Promise<number> {
+    let names: string[];
+    try {
+      names = await readdir(this.temporaryDir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw err;
+    }
+    for (const name of names) await rm(join(this.temporaryDir, name), { recursive: true, force: true });
+    return names.length;
+  }
 
   private path(key: string): string {
     assertBlobKey(key);
@@ -53,9 +77,8 @@ export class FileBlobStore implements BlobStore {
 
   async put(key: string, source: Readable, options: { maxBytes?: number } = {}): Promise<StoredBlob> {
     const target = this.path(key);
-    const temporaryDir = join(this.root, '.tmp');
-    await mkdir(temporaryDir, { recursive: true });
-    const temporary = join(temporaryDir, randomBytes(12).toString('hex'));
+    await mkdir(this.temporaryDir, { recursive: true });
+    const temporary = join(this.temporaryDir, randomBytes(12).toString('hex'));
     const measuring = new MeasuringStream(options.maxBytes);
     try {
       await pipeline(source, measuring, createWriteStream(temporary, { mode: 0o600, highWaterMark: WRITE_BUFFER_BYTES }));

@@ -1,9 +1,8 @@
 import { join } from 'node:path';
 import type { Config } from '../config.js';
-import type { BlobStore } from './blob-store.js';
 import { FileBlobStore } from './fs-store.js';
 
 /** The configured blob store: files under `<dataDir>/blobs`. */
-export function openConfiguredBlobStore(config: Config): BlobStore {
+export function openConfiguredBlobStore(config: Config): FileBlobStore {
   return new FileBlobStore(join(config.dataDir, 'blobs'));
 }

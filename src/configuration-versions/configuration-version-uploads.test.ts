@@ -134,5 +134,5 @@ forEachDatabase(
       assert.deepEqual(download.bytes, tarball);
     });
   },
-  { env: { TERRACE_MAX_CONFIGURATION_BYTES: String(LIMIT) } },
+  { env: { TERRACE_MAX_CONFIGURATION_BYTES: String(LIMIT), TERRACE_MAX_CONFIGURATION_UNPACKED_BYTES: String(4 * LIMIT) } },
 );

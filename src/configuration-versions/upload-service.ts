@@ -1,7 +1,3 @@
-import * as runService from '../runs/service.js';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { verifySignature } from '../blobs/signed-url.js';
 import type { Config } from '../config.js';
@@ -9,18 +5,26 @@ import type { Ctx } from '../context.js';
 import type { Db } from '../db/database.js';
 import { ConflictError, InvalidError, NotFoundError } from '../errors.js';
 import { randomBase58 } from '../ids.js';
-import { ArchiveError, type ExtractLimits, extractConfiguration } from '../runner/extract.js';
+import { ARCHIVE_MAX_DEPTH, ARCHIVE_MAX_FILES, ARCHIVE_MAX_PATH_BYTES, ArchiveError, type ArchiveLimits, validateConfiguration } from '../runner/extract.js';
+import * as runService from '../runs/service.js';
 import { uploadPath } from './service.js';
 import * as configurationVersionStore from './store.js';
+import { validationSlots } from './validation-slots.js';
 
 /**
  * The upload to a version's `upload-url` (configuration-versions.mdx "Upload Configuration Files").
  * The signed URL is the authorization: the CLI sends no token (cli-protocol.md §6.1).
  */
 
-/** What an archive may unpack to: checked at upload, so that a run never meets an archive it cannot extract. */
-export function extractLimits(config: Config): ExtractLimits {
-  return { maxBytes: 4 * config.maxConfigurationBytes, maxFiles: 100_000 };
+/** The budget of an archive: checked at upload, so that a run never meets an archive it cannot extract. */
+export function archiveLimits(config: Config): ArchiveLimits {
+  return {
+    maxBytes: config.maxConfigurationUnpackedBytes,
+    maxFiles: ARCHIVE_MAX_FILES,
+    maxPathBytes: ARCHIVE_MAX_PATH_BYTES,
+    maxDepth: ARCHIVE_MAX_DEPTH,
+    timeLimitMs: config.configurationUnpackTimeoutMs,
+  };
 }
 
 /** A forged or expired URL is indistinguishable from an unknown one. */
@@ -32,21 +36,24 @@ function notPending(version: configurationVersionStore.ConfigurationVersion): Co
   return new ConflictError(`configuration version ${version.id} is ${version.status}: its files are uploaded once, while it is pending`);
 }
 
-/** Extracts the stored archive into a scratch directory; the refusal when it is not a safe configuration. */
-async function validate(ctx: Ctx, key: string): Promise<{ error: string; message: string } | undefined> {
-  const source = await ctx.blobs.get(key);
-  if (!source) throw new Error(`blob ${key} vanished after its upload`);
-  const scratch = await mkdtemp(join(tmpdir(), 'terrace-cv-'));
-  try {
-    await extractConfiguration(source, join(scratch, 'config'), extractLimits(ctx.config));
-    return undefined;
-  } catch (err) {
-    if (err instanceof ArchiveError) return { error: err.reason, message: err.message };
-    throw err;
-  } finally {
-    source.destroy();
-    await rm(scratch, { recursive: true, force: true });
-  }
+/**
+ * Reads the stored archive through the tar parser, writing nothing, once one of the validation
+ * slots is free; the refusal when it is not a safe configuration within its budget.
+ */
+function validate(ctx: Ctx, key: string): Promise<{ error: string; message: string } | undefined> {
+  return validationSlots(ctx.config).run(async () => {
+    const source = await ctx.blobs.get(key);
+    if (!source) throw new Error(`blob ${key} vanished after its upload`);
+    try {
+      await validateConfiguration(source, archiveLimits(ctx.config));
+      return undefined;
+    } catch (err) {
+      if (err instanceof ArchiveError) return { error: err.reason, message: err.message };
+      throw err;
+    } finally {
+      source.destroy();
+    }
+  });
 }
 
 /**
@@ -68,7 +75,7 @@ async function completeUpload(
 }
 
 /**
- * Stores the .tar.gz, checks it by extracting it, and marks the version uploaded, or errored with
+ * Stores the .tar.gz, checks it (validate), and marks the version uploaded, or errored with
  * the reason (then 422). One upload per version: a later one is a 409. Past the size limit: 413, and
  * the version stays pending.
  */

@@ -77,11 +77,17 @@ export function sealedKeyId(sealed: string): string {
   return parse(sealed).keyId;
 }
 
+/** The configured key (current or previous) with this id; a SealError when none is. */
+export function keyWithId(keys: SealingKeys, id: string): Buffer {
+  const key = [keys.encryptionKey, ...keys.previousEncryptionKeys].find((k) => keyId(k) === id);
+  if (!key) throw new SealError(`sealed under key ${id}, which is not configured (TERRACE_ENCRYPTION_KEY, TERRACE_PREVIOUS_ENCRYPTION_KEYS)`);
+  return key;
+}
+
 /** Decrypts a sealed value with whichever configured key (current or previous) sealed it. */
 export function open(keys: SealingKeys, sealed: string): string {
   const parsed = parse(sealed);
-  const key = [keys.encryptionKey, ...keys.previousEncryptionKeys].find((k) => keyId(k) === parsed.keyId);
-  if (!key) throw new SealError(`sealed under key ${parsed.keyId}, which is not configured (TERRACE_ENCRYPTION_KEY, TERRACE_PREVIOUS_ENCRYPTION_KEYS)`);
+  const key = keyWithId(keys, parsed.keyId);
   const decipher = createDecipheriv('aes-256-gcm', key, parsed.iv);
   decipher.setAAD(Buffer.from(parsed.header));
   decipher.setAuthTag(parsed.tag);

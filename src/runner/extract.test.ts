@@ -6,12 +6,13 @@ import { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { create as createTar, Header, type HeaderData, Pax } from 'tar';
-import { ArchiveError, type ArchiveRefusal, extractConfiguration } from './extract.js';
+import { type ArchiveLimits, ArchiveError, type ArchiveRefusal, extractConfiguration, validateConfiguration } from './extract.js';
 
 const sandbox = mkdtempSync(join(tmpdir(), 'terrace-extract-'));
 after(() => rmSync(sandbox, { recursive: true, force: true }));
 
-const limits = { maxBytes: 1024 * 1024, maxFiles: 100 };
+const limits: ArchiveLimits = { maxBytes: 1024 * 1024, maxFiles: 100, maxPathBytes: 1024, maxDepth: 64, timeLimitMs: 60_000 };
+const small: ArchiveLimits = { ...limits, maxBytes: 100, maxFiles: 5 };
 
 interface Entry extends HeaderData {
   content?: string | Buffer;
@@ -38,15 +39,18 @@ function freshDest(): { parent: string; dest: string } {
   return { parent, dest: join(parent, 'config') };
 }
 
-async function refusal(archive: Buffer, reason: ArchiveRefusal, message: RegExp, extractLimits = limits): Promise<void> {
+/** Both extraction and the upload's validation refuse `archive` alike. */
+async function refusal(archive: Buffer, reason: ArchiveRefusal, message: RegExp, archiveLimits = limits): Promise<void> {
   const { parent, dest } = freshDest();
-  await assert.rejects(extractConfiguration(Readable.from([archive]), dest, extractLimits), (error) => {
+  const refused = (error: unknown) => {
     assert.ok(error instanceof ArchiveError, String(error));
     assert.equal(error.reason, reason, error.message);
     assert.match(error.message, message);
     return true;
-  });
+  };
+  await assert.rejects(extractConfiguration(Readable.from([archive]), dest, archiveLimits), refused);
   assert.deepEqual(readdirSync(parent), ['config'], 'something was written beside the destination');
+  await assert.rejects(validateConfiguration(Readable.from([archive]), archiveLimits), refused);
 }
 
 describe('extractConfiguration', () => {
@@ -188,12 +192,9 @@ describe('extractConfiguration', () => {
 
   it('enforces the entry count and the size, hard-link copies included', async () => {
     const files = (n: number) => Array.from({ length: n }, (_, i) => ({ path: `f${i}.tf`, content: 'x' }));
-    await extractConfiguration(Readable.from([gz(files(5))]), freshDest().dest, { maxBytes: 100, maxFiles: 5 });
-    await refusal(gz(files(6)), 'too-many-files', /^the archive holds more than 5 entries$/, { maxBytes: 100, maxFiles: 5 });
-    await refusal(gz([{ path: 'big.tf', content: Buffer.alloc(101) }]), 'too-large', /^the archive holds more than 100 bytes \(at big\.tf\)$/, {
-      maxBytes: 100,
-      maxFiles: 5,
-    });
+    await extractConfiguration(Readable.from([gz(files(5))]), freshDest().dest, small);
+    await refusal(gz(files(6)), 'too-many-files', /^the archive holds more than 5 entries$/, small);
+    await refusal(gz([{ path: 'big.tf', content: Buffer.alloc(101) }]), 'too-large', /^the archive holds more than 100 bytes \(at big\.tf\)$/, small);
     await refusal(
       gz([
         { path: 'a.tf', content: Buffer.alloc(60) },
@@ -201,14 +202,14 @@ describe('extractConfiguration', () => {
       ]),
       'too-large',
       /more than 100 bytes \(at b\.tf\)/,
-      { maxBytes: 100, maxFiles: 5 },
+      small,
     );
   });
 
   it('stops reading a stream that unpacks to far more than its entries (a gzip bomb)', async () => {
     const bomb = gzipSync(tarOf([{ path: 'a.tf', content: 'x' }], Buffer.alloc(50 * 1024 * 1024)));
     assert.ok(bomb.length < 100_000);
-    await refusal(bomb, 'too-large', /^the archive unpacks to more than \d+ bytes$/, { maxBytes: 100, maxFiles: 5 });
+    await refusal(bomb, 'too-large', /^the archive unpacks to more than \d+ bytes$/, small);
   });
 
   it('refuses what is not a gzip-compressed tar archive', async () => {
@@ -222,13 +223,44 @@ describe('extractConfiguration', () => {
     await refusal(gzipSync(badChecksum), 'corrupt', /^not a valid tar archive/);
   });
 
-  it('refuses a file without a name, and names the file system cannot hold', async () => {
+  it('refuses a file without a name, and paths too long or too deep', async () => {
     await refusal(gz([{ path: '.', content: 'x' }]), 'corrupt', /^\. is a File without a name$/);
-    const long = `${'x'.repeat(300)}.tf`;
-    const header = Buffer.alloc(512);
-    new Header({ path: 'placeholder', mode: 0o644, size: 1, mtime: new Date(0), type: 'File' }).encode(header, 0);
-    const archive = Buffer.concat([new Pax({ path: long }).encode(), header, Buffer.from('x'), Buffer.alloc(511), Buffer.alloc(1024)]);
-    await refusal(gzipSync(archive), 'corrupt', /^a path in the archive is longer than the file system allows$/);
+    const withPax = (path: string, type: Entry['type'] = 'File', linkpath?: string) => {
+      const header = Buffer.alloc(512);
+      new Header({ path: 'placeholder', mode: 0o644, size: type === 'File' ? 1 : 0, mtime: new Date(0), type, linkpath: linkpath ? 'placeholder' : '' }).encode(
+        header,
+        0,
+      );
+      const body = type === 'File' ? [Buffer.from('x'), Buffer.alloc(511)] : [];
+      return gzipSync(Buffer.concat([new Pax({ path, ...(linkpath ? { linkpath } : {}) }).encode(), header, ...body, Buffer.alloc(1024)]));
+    };
+    await refusal(withPax(`${'x'.repeat(300)}.tf`), 'path-too-long', /^a name in x+… is longer than 255 bytes$/);
+    await refusal(withPax(`${'d/'.repeat(600)}main.tf`), 'path-too-long', /is longer than 1024 bytes$/);
+    await refusal(withPax(`${'d/'.repeat(64)}main.tf`), 'too-deep', /is more than 64 directories deep$/);
+    await refusal(withPax('link', 'SymbolicLink', 'a/'.repeat(600)), 'path-too-long', /^the target of symbolic link link is longer than 1024 bytes$/);
+    const deepest = `${'d/'.repeat(63)}main.tf`;
+    const { dest } = freshDest();
+    await extractConfiguration(Readable.from([withPax(deepest)]), dest, limits);
+    assert.equal(readFileSync(join(dest, deepest), 'utf8'), 'x');
+  });
+
+  it('refuses an archive that takes longer than its time limit, also when its source stalls', async () => {
+    const stalled = new Readable({ read() {} });
+    stalled.push(gz([{ path: 'a.tf', content: 'x' }]).subarray(0, 20));
+    await assert.rejects(
+      validateConfiguration(stalled, { ...limits, timeLimitMs: 200 }),
+      (error) => error instanceof ArchiveError && error.reason === 'too-slow' && /^the archive took longer than 0\.2 s to unpack$/.test(error.message),
+    );
+    async function* slowly() {
+      for (const entry of [gz([{ path: 'a.tf', content: 'x' }])]) {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        yield entry;
+      }
+    }
+    await assert.rejects(
+      extractConfiguration(Readable.from(slowly()), freshDest().dest, { ...limits, timeLimitMs: 100 }),
+      (error) => error instanceof ArchiveError && error.reason === 'too-slow',
+    );
   });
 
   it('passes on an error of the source stream as it is', async () => {

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { copyFile, mkdir, open, readlink, symlink } from 'node:fs/promises';
+import { copyFile, mkdir, open, symlink } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { type Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -7,18 +7,33 @@ import { createGunzip } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
 
 /**
- * Safe extraction of a configuration version's `.tar.gz` into a run's directory. Only regular files,
- * directories, and links that stay inside are written: an absolute path, a `..` component, a link
- * that leads outside (directly or through other links), a device or FIFO, too many entries or too
- * many bytes refuse the whole archive with an `ArchiveError`, whose message the caller records as
- * the configuration version's error (api-docs/configuration-versions.mdx, status `errored`).
+ * Configuration version archives (`.tar.gz`), read as a stream under a budget: `validateConfiguration`
+ * checks one without writing anything (the upload), `extractConfiguration` writes it into a run's
+ * directory. Only regular files, directories, and links that stay inside pass: an absolute path, a
+ * `..` component, a link that leads outside (directly or through other links), a device or FIFO, or
+ * an archive past its budget (unpacked bytes, entries, path length and depth, time) is refused with
+ * an `ArchiveError` at the first entry that crosses the line, whose message the caller records as the
+ * configuration version's error (api-docs/configuration-versions.mdx, status `errored`).
  *
- * Regular files and directories are written first; symbolic links are created only at the end, so
- * no write ever goes through a link, and every link is then checked by resolving it within the
- * tree. go-slug, which packs the CLI's uploads, keeps links that stay inside as links.
+ * Every check is made on the entry's header as it is parsed, before its content is read: a header
+ * declaring 2 GiB is refused without inflating a byte of it. Links are resolved in memory once the
+ * whole archive is known (a link may point at a later entry), so that extraction creates symbolic
+ * links last, only once they are all known to stay inside, and no write ever goes through one.
+ * go-slug, which packs the CLI's uploads, keeps links that stay inside as links.
  */
 
-export type ArchiveRefusal = 'corrupt' | 'absolute-path' | 'path-traversal' | 'link-escape' | 'special-file' | 'conflict' | 'too-large' | 'too-many-files';
+export type ArchiveRefusal =
+  | 'corrupt'
+  | 'absolute-path'
+  | 'path-traversal'
+  | 'path-too-long'
+  | 'too-deep'
+  | 'link-escape'
+  | 'special-file'
+  | 'conflict'
+  | 'too-large'
+  | 'too-many-files'
+  | 'too-slow';
 
 export class ArchiveError extends Error {
   constructor(
@@ -29,14 +44,27 @@ export class ArchiveError extends Error {
   }
 }
 
-export interface ExtractLimits {
-  /** Total size of the files' contents. */
+export interface ArchiveLimits {
+  /** Total size of the files' contents, hard-link copies included. */
   maxBytes: number;
   /** Entries of any kind: files, directories, links. */
   maxFiles: number;
+  /** Bytes of an entry's path (and a link's target). */
+  maxPathBytes: number;
+  /** Components of an entry's path. */
+  maxDepth: number;
+  /** Wall-clock time for the whole archive. */
+  timeLimitMs: number;
 }
 
-export interface ExtractResult {
+/** Entries, path length and depth: far beyond any configuration, well within what a file system holds. */
+export const ARCHIVE_MAX_FILES = 100_000;
+export const ARCHIVE_MAX_PATH_BYTES = 1024;
+export const ARCHIVE_MAX_DEPTH = 64;
+/** NAME_MAX of Linux file systems: a longer name cannot be written anyway. */
+const MAX_NAME_BYTES = 255;
+
+export interface ArchiveSummary {
   files: number;
   bytes: number;
 }
@@ -49,22 +77,45 @@ const MAX_LINK_HOPS = 40;
 
 type Kind = 'directory' | 'file' | 'symlink';
 
+/** What extraction does with an entry that passed the checks; validation only drains it. */
+type EntryWriter = (entry: ReadEntry, item: { path: string; kind: 'directory' | 'file' } | { path: string; kind: 'hardlink'; from: string }) => Promise<void>;
+
+interface Walked extends ArchiveSummary {
+  links: { path: string; target: string }[];
+}
+
 /**
- * Extracts `source` (a gzip-compressed tar) into `destDir`, which must be empty or missing. On
- * failure the directory may hold part of the archive: the caller removes the run's directory.
+ * Reads the archive once, checking each entry as its header arrives and handing those that pass to
+ * `write` one at a time (backpressure: the parser waits for the writes). Returns the symbolic links,
+ * which the caller creates last.
  */
-export async function extractConfiguration(source: Readable, destDir: string, limits: ExtractLimits): Promise<ExtractResult> {
-  await mkdir(destDir, { recursive: true, mode: 0o700 });
+async function walk(source: Readable, limits: ArchiveLimits, write: EntryWriter | undefined): Promise<Walked> {
   const kinds = new Map<string, Kind>();
   const sizes = new Map<string, number>();
   const links: { path: string; target: string }[] = [];
-  const result: ExtractResult = { files: 0, bytes: 0 };
+  const result: Walked = { files: 0, bytes: 0, links };
   const maxTarBytes = limits.maxBytes + limits.maxFiles * HEADER_BYTES_PER_ENTRY + TRAILER_BYTES;
+  const deadline = Date.now() + limits.timeLimitMs;
   let tarBytes = 0;
+
+  const checkTime = () => {
+    if (Date.now() > deadline) throw new ArchiveError('too-slow', `the archive took longer than ${limits.timeLimitMs / 1000} s to unpack`);
+  };
 
   const addBytes = (bytes: number, path: string) => {
     result.bytes += bytes;
     if (result.bytes > limits.maxBytes) throw new ArchiveError('too-large', `the archive holds more than ${limits.maxBytes} bytes (at ${path})`);
+  };
+
+  const checkPath = (path: string, raw: string) => {
+    if (Buffer.byteLength(raw) > limits.maxPathBytes) {
+      throw new ArchiveError('path-too-long', `${raw.slice(0, 100)}… is longer than ${limits.maxPathBytes} bytes`);
+    }
+    const parts = path.split('/');
+    if (parts.length > limits.maxDepth) throw new ArchiveError('too-deep', `${raw.slice(0, 100)}… is more than ${limits.maxDepth} directories deep`);
+    if (parts.some((part) => Buffer.byteLength(part) > MAX_NAME_BYTES)) {
+      throw new ArchiveError('path-too-long', `a name in ${raw.slice(0, 100)}… is longer than ${MAX_NAME_BYTES} bytes`);
+    }
   };
 
   /** Records an entry and its parent directories, refusing a path that appears twice or lies inside a non-directory. */
@@ -81,56 +132,51 @@ export async function extractConfiguration(source: Readable, destDir: string, li
     kinds.set(path, kind);
   };
 
-  const handle = async (entry: ReadEntry): Promise<void> => {
+  /** The checks of one entry, on its header alone; what to write, if anything. */
+  const check = (entry: ReadEntry): Parameters<EntryWriter>[1] | undefined => {
+    result.files++;
+    if (result.files > limits.maxFiles) throw new ArchiveError('too-many-files', `the archive holds more than ${limits.maxFiles} entries`);
+    checkTime();
     const path = relativePath(entry.path);
+    checkPath(path, entry.path);
     if (path === '' && entry.type !== 'Directory') throw new ArchiveError('corrupt', `${entry.path} is a ${entry.type} without a name`);
-    const target = join(destDir, path);
     switch (entry.type) {
       case 'Directory':
-        entry.resume();
-        if (path === '') return;
+        if (path === '') return undefined;
         claim(path, 'directory');
-        await mkdir(target, { recursive: true, mode: 0o700 });
-        return;
+        return { path, kind: 'directory' };
       case 'File':
       case 'OldFile':
-      case 'ContiguousFile': {
+      case 'ContiguousFile':
         claim(path, 'file');
         sizes.set(path, entry.size);
-        await mkdir(dirname(target), { recursive: true, mode: 0o700 });
-        const mode = (entry.mode ?? 0o644) & 0o111 ? 0o700 : 0o600;
-        // O_EXCL and O_NOFOLLOW: never through or over anything already there.
-        const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-        const file = await open(target, flags, mode);
-        await pipeline(entry, file.createWriteStream());
-        return;
-      }
+        addBytes(entry.size, path);
+        return { path, kind: 'file' };
       case 'SymbolicLink': {
-        entry.resume();
         const linkTarget = entry.linkpath ?? '';
+        if (Buffer.byteLength(linkTarget) > limits.maxPathBytes) {
+          throw new ArchiveError('path-too-long', `the target of symbolic link ${path} is longer than ${limits.maxPathBytes} bytes`);
+        }
         const lexical = posix.normalize(posix.join(posix.dirname(path), linkTarget));
         if (posix.isAbsolute(linkTarget) || lexical === '..' || lexical.startsWith('../')) {
           throw new ArchiveError('link-escape', `symbolic link ${path} points outside the configuration (${linkTarget})`);
         }
         claim(path, 'symlink');
         links.push({ path, target: linkTarget });
-        return;
+        return undefined;
       }
       case 'Link': {
-        entry.resume();
         const from = relativePath(entry.linkpath ?? '');
         if (kinds.get(from) !== 'file')
           throw new ArchiveError('link-escape', `hard link ${path} does not point to a file earlier in the archive (${entry.linkpath})`);
         claim(path, 'file');
-        addBytes(sizes.get(from) ?? 0, path);
-        sizes.set(path, sizes.get(from) ?? 0);
-        await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+        const size = sizes.get(from) ?? 0;
+        sizes.set(path, size);
         // A copy, not a link: the two names stay independent, and the size counts twice, as it would unpacked elsewhere.
-        await copyFile(join(destDir, from), target, constants.COPYFILE_EXCL);
-        return;
+        addBytes(size, path);
+        return { path, kind: 'hardlink', from };
       }
       default:
-        entry.resume();
         throw new ArchiveError('special-file', `${path} is a ${entry.type}; only files, directories and links are allowed`);
     }
   };
@@ -141,6 +187,11 @@ export async function extractConfiguration(source: Readable, destDir: string, li
     write(chunk: Buffer, _encoding, callback) {
       tarBytes += chunk.length;
       if (tarBytes > maxTarBytes) return callback(new ArchiveError('too-large', `the archive unpacks to more than ${maxTarBytes} bytes`));
+      try {
+        checkTime();
+      } catch (error) {
+        return callback(error as Error);
+      }
       if (parser.write(chunk)) callback();
       else parser.once('drain', () => callback());
     },
@@ -154,20 +205,29 @@ export async function extractConfiguration(source: Readable, destDir: string, li
     failure ??= error instanceof Error ? error : new Error(String(error));
     sink.destroy(failure);
   };
+  // Also when the source stalls: nothing else would notice the time passing.
+  const timer = setTimeout(
+    () => fail(new ArchiveError('too-slow', `the archive took longer than ${limits.timeLimitMs / 1000} s to unpack`)),
+    limits.timeLimitMs,
+  );
   parser.on('error', fail);
   parser.on('entry', (entry: ReadEntry) => {
-    // Counted as they are parsed, before any waits, so a flood of small entries stops early.
-    result.files++;
+    let item: Parameters<EntryWriter>[1] | undefined;
     try {
-      if (result.files > limits.maxFiles) throw new ArchiveError('too-many-files', `the archive holds more than ${limits.maxFiles} entries`);
-      if (entry.type === 'File' || entry.type === 'OldFile' || entry.type === 'ContiguousFile') addBytes(entry.size, entry.path);
+      // Checked as they are parsed, before any waits, so that the first entry past a limit stops the archive.
+      item = failure ? undefined : check(entry);
     } catch (error) {
       entry.resume();
       fail(error);
       return;
     }
+    if (!item || !write) {
+      entry.resume();
+      return;
+    }
+    const writeItem = item;
     queue = queue
-      .then(() => (failure ? void entry.resume() : handle(entry)))
+      .then(() => (failure ? void entry.resume() : write(entry, writeItem)))
       .catch((error) => {
         entry.resume();
         fail(error);
@@ -178,20 +238,60 @@ export async function extractConfiguration(source: Readable, destDir: string, li
     await pipeline(source, createGunzip(), sink);
     await queue;
     if (failure) throw failure;
+    // Now that every link is known, follow each one through the others (a → b/.., b → .) within the tree.
+    const targets = new Map(links.map((link) => [link.path, link.target]));
+    for (const link of links) {
+      if (!staysInside(targets, link.path))
+        throw new ArchiveError('link-escape', `symbolic link ${link.path} leads outside the configuration (${link.target})`);
+    }
+  } catch (error) {
+    throw asArchiveError(error);
+  } finally {
+    clearTimeout(timer);
+  }
+  return result;
+}
+
+/** Checks `source` (a gzip-compressed tar) against the rules and the budget, writing nothing. */
+export async function validateConfiguration(source: Readable, limits: ArchiveLimits): Promise<ArchiveSummary> {
+  const { files, bytes } = await walk(source, limits, undefined);
+  return { files, bytes };
+}
+
+/**
+ * Extracts `source` (a gzip-compressed tar) into `destDir`, which must be empty or missing. On
+ * failure the directory may hold part of the archive: the caller removes the run's directory.
+ */
+export async function extractConfiguration(source: Readable, destDir: string, limits: ArchiveLimits): Promise<ArchiveSummary> {
+  await mkdir(destDir, { recursive: true, mode: 0o700 });
+  const { files, bytes, links } = await walk(source, limits, async (entry, item) => {
+    const target = join(destDir, item.path);
+    if (item.kind === 'directory') {
+      entry.resume();
+      await mkdir(target, { recursive: true, mode: 0o700 });
+      return;
+    }
+    await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+    if (item.kind === 'hardlink') {
+      entry.resume();
+      await copyFile(join(destDir, item.from), target, constants.COPYFILE_EXCL);
+      return;
+    }
+    const mode = (entry.mode ?? 0o644) & 0o111 ? 0o700 : 0o600;
+    // O_EXCL and O_NOFOLLOW: never through or over anything already there.
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+    const file = await open(target, flags, mode);
+    await pipeline(entry, file.createWriteStream());
+  });
+  try {
     for (const link of links) {
       await mkdir(dirname(join(destDir, link.path)), { recursive: true, mode: 0o700 });
       await symlink(link.target, join(destDir, link.path));
     }
-    // Now that every link exists, follow each one through the others (a → b/.., b → .) within the tree.
-    for (const link of links) {
-      if (!(await staysInside(destDir, link.path))) {
-        throw new ArchiveError('link-escape', `symbolic link ${link.path} leads outside the configuration (${link.target})`);
-      }
-    }
   } catch (error) {
     throw asArchiveError(error);
   }
-  return result;
+  return { files, bytes };
 }
 
 /** The entry's path relative to the archive root; refuses absolute paths and `..`. */
@@ -202,8 +302,8 @@ function relativePath(raw: string): string {
   return parts.join('/');
 }
 
-/** Resolves `path` under `root` component by component, following links as the kernel would; false when it leaves `root`. */
-async function staysInside(root: string, path: string): Promise<boolean> {
+/** Resolves `path` component by component, following the archive's symbolic links (`targets`) as the kernel would; false when it leaves the root. */
+function staysInside(targets: ReadonlyMap<string, string>, path: string): boolean {
   const resolved: string[] = [];
   const pending = path.split('/');
   let hops = 0;
@@ -216,14 +316,8 @@ async function staysInside(root: string, path: string): Promise<boolean> {
       continue;
     }
     resolved.push(part);
-    let target: string;
-    try {
-      target = await readlink(join(root, ...resolved));
-    } catch (error) {
-      // Not a link (EINVAL), or not there (ENOENT, ENOTDIR): a plain component.
-      if (['EINVAL', 'ENOENT', 'ENOTDIR'].includes((error as NodeJS.ErrnoException).code ?? '')) continue;
-      throw error;
-    }
+    const target = targets.get(resolved.join('/'));
+    if (target === undefined) continue;
     if (++hops > MAX_LINK_HOPS || posix.isAbsolute(target)) return false;
     resolved.pop();
     pending.unshift(...target.split('/'));

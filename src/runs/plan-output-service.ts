@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { getBlob } from '../blobs/sealed-blobs.js';
 import { signedUrl, verifySignature } from '../blobs/signed-url.js';
 import type { Ctx } from '../context.js';
 import { NotFoundError } from '../errors.js';
@@ -20,7 +21,7 @@ function jsonPath(planId: string): string {
 }
 
 async function open(ctx: Ctx, key: string): Promise<Readable> {
-  const content = await ctx.blobs.get(key);
+  const content = await getBlob(ctx.blobs, ctx.config, key);
   if (!content) throw new Error(`plan JSON blob ${key} is missing`);
   return content;
 }

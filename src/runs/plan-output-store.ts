@@ -1,5 +1,32 @@
 import type { Db } from '../db/database.js';
 
+/**
+ * Where a plan's artifacts are stored, sealed (blobs/sealed-blobs.ts). The plan row records all but
+ * the lock file's key.
+ */
+export function artifactKeys(planId: string) {
+  const base = `plans/${planId}`;
+  return {
+    planFile: `${base}/plan.tfplan.sealed`,
+    json: `${base}/plan.json.sealed`,
+    redacted: `${base}/plan-redacted.json.sealed`,
+    lockFile: `${base}/terraform.lock.hcl.sealed`,
+  };
+}
+
+/** Up to `limit` ids of plans with sealed artifacts after `afterId`, in id order (a key rotation). */
+export async function selectSealedPlanIds(db: Db, afterId: string, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('plans')
+    .select('id')
+    .where('plan_file_blob_key', 'like', '%.sealed')
+    .where('id', '>', afterId)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.map((row) => row.id);
+}
+
 /** Where a finished plan's artifacts are: the saved plan the apply uses, and its JSON forms. */
 export interface PlanArtifacts {
   planFileBlobKey: string;

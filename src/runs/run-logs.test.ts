@@ -86,6 +86,25 @@ forEachDatabase('run logs', (server) => {
     assert.equal((await read(url, 0)).text, '\u0002plain *** and {"json":"***"}\n\u0003');
   });
 
+  it('redacts a secret that output bursts larger than the buffer cut in two (6,000 lines)', async () => {
+    const { url, log, finish } = await planningRun();
+    const secret = 'TF-ENV-S3CRET-0123456789-abcdefghijklmnop';
+    log.redactor.add([secret]);
+    const output = Buffer.from(Array.from({ length: 6000 }, (_, i) => `terraform_data.spam (local-exec): ${i} ${secret}\n`).join(''));
+    // Bursts of about 100 KB, as a pipe delivers them to a busy reader, each cut inside an occurrence of the secret.
+    let from = 0;
+    while (from < output.length) {
+      const cut = output.indexOf(secret, from + 100_000);
+      const to = cut === -1 ? output.length : cut + 7;
+      log.write(output.subarray(from, to));
+      from = to;
+    }
+    await finish();
+    const stored = (await read(url, 0, 1024 * 1024)).text;
+    assert.equal(stored.match(/\(local-exec\): \d+ \*\*\*\n/g)?.length, 6000);
+    assert.doesNotMatch(stored, /S3CRET/);
+  });
+
   it('a phase that ended without output is an empty, complete log', async () => {
     const ws = await world.workspaceWithConfiguration();
     const run = await world.createRun(ws.id);

@@ -6,7 +6,11 @@ import { unique } from '../../test/fixtures.js';
 import { forEachDatabase } from '../../test/harness.js';
 import { buildApp } from '../app.js';
 import type { Config } from '../config.js';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { getBlob, putSealed, sealedBlobKeyId } from '../blobs/sealed-blobs.js';
 import { keyId, SealError, sealedKeyId } from '../crypto/sealing.js';
+import * as planOutputStore from '../runs/plan-output-store.js';
 import { RunWorld } from '../runs/testing.js';
 import { base64, md5, rawState } from '../state-versions/testing.js';
 import * as variableService from '../variables/service.js';
@@ -116,5 +120,30 @@ forEachDatabase('secrets at rest', (server) => {
       ['SECRET_B', SECRET],
       ['SECRET_C', SECRET],
     ]);
+  });
+
+  it('rotates the sealed artifacts of plans to a new key; they open with the new key alone', async () => {
+    const ws = await world.workspaceWithConfiguration();
+    const run = await world.createRun(ws.id);
+    const planId: string = run.relationships.plan.data.id;
+    const keyA = server.config.encryptionKey;
+    const keyB = randomBytes(32);
+    const keys = planOutputStore.artifactKeys(planId);
+    const contents = { planFile: `saved plan ${SECRET}`, json: `{"v":"${SECRET}"}`, redacted: '{}' };
+    for (const [name, content] of Object.entries(contents)) {
+      await putSealed(server.blobs, server.config, keys[name as keyof typeof contents], Readable.from([content]));
+    }
+    await planOutputStore.setArtifacts(db(), planId, { planFileBlobKey: keys.planFile, jsonBlobKey: keys.json, redactedJsonBlobKey: keys.redacted });
+
+    const rotated = { db: db(), blobs: server.blobs, config: { ...server.config, encryptionKey: keyB, previousEncryptionKeys: [keyA] } };
+    assert.deepEqual(await secretService.resealPlanArtifacts(rotated, 1), { resealed: 3, unchanged: 0 });
+    const onlyB = { encryptionKey: keyB, previousEncryptionKeys: [] };
+    for (const [name, content] of Object.entries(contents)) {
+      const key = keys[name as keyof typeof contents];
+      assert.equal(await sealedBlobKeyId(server.blobs, key), keyId(keyB));
+      assert.equal(String(await buffer((await getBlob(server.blobs, onlyB, key)) as Readable)), content);
+    }
+    assert.equal(await sealedBlobKeyId(server.blobs, keys.lockFile), undefined, 'an artifact the plan lacks is skipped');
+    assert.deepEqual(await secretService.resealPlanArtifacts(rotated, 1), { resealed: 0, unchanged: 3 }, 'idempotent');
   });
 });

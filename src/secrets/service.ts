@@ -1,5 +1,7 @@
+import { resealBlob } from '../blobs/sealed-blobs.js';
 import type { Ctx } from '../context.js';
 import { reseal, SealError, type SealingKeys } from '../crypto/sealing.js';
+import * as planOutputStore from '../runs/plan-output-store.js';
 import * as secretStore from './store.js';
 
 /** The row's value under the current key; an error names the row (never its value). */
@@ -40,4 +42,25 @@ export async function resealAll(ctx: Pick<Ctx, 'db' | 'config'>, batchSize = 500
     }
   }
   return total;
+}
+
+/**
+ * Re-seals every plan's sealed artifacts (blobs/sealed-blobs.ts) under the current key, `batchSize`
+ * plans per query. Each blob is replaced whole once re-sealed; those already under the key are left
+ * alone, so this too can run again.
+ */
+export async function resealPlanArtifacts(ctx: Pick<Ctx, 'db' | 'config' | 'blobs'>, batchSize = 500): Promise<{ resealed: number; unchanged: number }> {
+  const total = { resealed: 0, unchanged: 0 };
+  let afterId = '';
+  for (;;) {
+    const planIds = await planOutputStore.selectSealedPlanIds(ctx.db, afterId, batchSize);
+    for (const planId of planIds) {
+      for (const key of Object.values(planOutputStore.artifactKeys(planId))) {
+        const outcome = await resealBlob(ctx.blobs, ctx.config, key);
+        if (outcome !== 'absent') total[outcome]++;
+      }
+    }
+    if (planIds.length < batchSize) return total;
+    afterId = planIds.at(-1) as string;
+  }
 }

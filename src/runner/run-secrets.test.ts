@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { Header } from 'tar';
+import { forEachDatabase } from '../../test/harness.js';
+import { ConfigurationVersionWorld, Uploader } from '../configuration-versions/testing.js';
+import { runBody } from '../runs/testing.js';
+
+/**
+ * Sensitive values in real runs (issue 13): whatever encoding terraform gives a secret in its output,
+ * the stored logs never hold it, and the plan's artifacts at rest (plan JSON, saved plan, lock file)
+ * are sealed. Runs with the real terraform, through the API.
+ */
+
+/** Go's encoding/json writes `&`, `<` and `>` as \u0026, \u003c and \u003e in `-json` lines. */
+const TF_SECRET = 'S3NSITIVE-TF-p4ss&<w>';
+/** The CLI renders a string with Go's %q, which writes the no-break space as \u00a0 (JSON would not escape it). */
+const QUOTED_SECRET = 'Qu0ted\u00a0s3cret-v4lue';
+const ENV_SECRET = 'TF-ENV-S3CRET-0123456789-abcdefghijklmnop';
+const ETX = '\u0003';
+
+function tarball(files: Record<string, string>): Buffer {
+  const blocks: Buffer[] = [];
+  for (const [path, content] of Object.entries(files)) {
+    const body = Buffer.from(content);
+    const header = Buffer.alloc(512);
+    new Header({ path, mode: 0o644, size: body.length, type: 'File', mtime: new Date(0) }).encode(header, 0);
+    blocks.push(header, body, Buffer.alloc((512 - (body.length % 512)) % 512));
+  }
+  return gzipSync(Buffer.concat([...blocks, Buffer.alloc(1024)]));
+}
+
+/** Every file under `dir`. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+forEachDatabase(
+  'secrets in real runs',
+  (server) => {
+    const world = new ConfigurationVersionWorld(server);
+    const uploader = new Uploader(server);
+    before(() => world.setUp());
+    after(() => uploader.close());
+
+    async function addVariable(workspaceId: string, attributes: Record<string, unknown>) {
+      const res = await world.api('POST', `/workspaces/${workspaceId}/vars`, world.ownerToken, {
+        data: { type: 'vars', attributes: { sensitive: true, ...attributes } },
+      });
+      assert.equal(res.status, 201, res.text);
+    }
+
+    /** Uploads `files` and runs them to the end (auto-apply); returns the run. */
+    async function runToEnd(workspaceId: string, files: Record<string, string>) {
+      const cv = await world.createVersion(workspaceId, { 'auto-queue-runs': false });
+      const uploaded = await uploader.put(cv.attributes['upload-url'], tarball(files));
+      assert.equal(uploaded.status, 200, uploaded.text);
+      const created = await world.api('POST', '/runs', world.ownerToken, runBody(workspaceId));
+      assert.equal(created.status, 201, created.text);
+      const deadline = Date.now() + 180_000;
+      for (;;) {
+        const run = (await world.api('GET', `/runs/${created.body.data.id}`, world.ownerToken)).body.data;
+        if (['applied', 'errored', 'canceled', 'discarded'].includes(run.attributes.status)) return run;
+        assert.ok(Date.now() < deadline, `run still ${run.attributes.status}`);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+
+    /** A phase's whole log through its log-read-url, as the CLI reads it. */
+    async function phaseLog(runId: string, phase: 'plan' | 'apply'): Promise<string> {
+      const record = await world.api('GET', `/runs/${runId}/${phase}`, world.ownerToken);
+      const path = new URL(record.body.data.attributes['log-read-url']).pathname;
+      let log = '';
+      while (!log.endsWith(ETX)) {
+        const res = await server.api('GET', `${path}?limit=1048576&offset=${Buffer.byteLength(log)}`);
+        assert.equal(res.status, 200, res.text);
+        log += res.text;
+      }
+      return log;
+    }
+
+    it('redacts a sensitive variable in every form of a structured (-json) log, and seals the plan artifacts', async () => {
+      const ws = await world.createWorkspace({ 'auto-apply': true });
+      assert.equal(ws.attributes['structured-run-output-enabled'], true);
+      await addVariable(ws.id, { key: 'secret', value: TF_SECRET, category: 'terraform' });
+      const run = await runToEnd(ws.id, {
+        'main.tf': `variable "secret" {
+  type      = string
+  sensitive = true
+}
+resource "terraform_data" "echo" {
+  input = nonsensitive(var.secret)
+  provisioner "local-exec" {
+    command = "echo 'leaked=\${nonsensitive(var.secret)}'"
+  }
+}
+`,
+      });
+      assert.equal(run.attributes.status, 'applied', JSON.stringify(run.attributes));
+      const apply = await phaseLog(run.id, 'apply');
+      assert.match(apply, /"type":"provision_progress"/);
+      assert.match(apply, /leaked=\*\*\*/, 'the provisioner printed the secret, redacted');
+      for (const log of [await phaseLog(run.id, 'plan'), apply]) {
+        assert.doesNotMatch(log, /p4ss/, 'no form of the secret is left');
+      }
+
+      // The full JSON plan holds the variable; at rest it is sealed, and it still reads back.
+      const plans = join(server.config.dataDir, 'blobs', 'plans');
+      const artifacts = filesUnder(plans);
+      assert.ok(
+        artifacts.some((path) => path.endsWith('plan.json.sealed')) && artifacts.some((path) => path.endsWith('plan.tfplan.sealed')),
+        artifacts.join('\n'),
+      );
+      for (const path of artifacts) assert.equal(readFileSync(path).includes('p4ss'), false, `${path} holds the secret`);
+      const planId = run.relationships.plan.data.id;
+      const full = await server.api('GET', `/api/v2/plans/${planId}/json-output`, { token: world.ownerToken, redirect: 'follow' });
+      assert.equal(full.status, 200, full.text);
+      assert.equal(full.body.variables.secret.value, TF_SECRET);
+      const redacted = await world.api('GET', `/plans/${planId}/json-output-redacted`, world.ownerToken);
+      assert.equal(redacted.status, 200, redacted.text);
+      assert.equal(redacted.body.resource_changes[0].address, 'terraform_data.echo');
+    });
+
+    it('redacts a sensitive env variable printed 6,000 times, and a value the CLI renders quoted, in a text log', async () => {
+      const ws = await world.createWorkspace({ 'auto-apply': true, 'structured-run-output-enabled': false });
+      await addVariable(ws.id, { key: 'SECRET_ENV', value: ENV_SECRET, category: 'env' });
+      await addVariable(ws.id, { key: 'quoted', value: QUOTED_SECRET, category: 'terraform' });
+      const run = await runToEnd(ws.id, {
+        'main.tf': `variable "quoted" {
+  type      = string
+  sensitive = true
+}
+resource "terraform_data" "shown" {
+  input = nonsensitive(var.quoted)
+}
+resource "terraform_data" "spam" {
+  provisioner "local-exec" {
+    command = "i=0; while [ $i -lt 6000 ]; do i=$((i+1)); echo \\"$i $SECRET_ENV $SECRET_ENV $SECRET_ENV\\"; done"
+  }
+}
+`,
+      });
+      assert.equal(run.attributes.status, 'applied', JSON.stringify(run.attributes));
+      const apply = await phaseLog(run.id, 'apply');
+      assert.doesNotMatch(apply, /S3CRET|s3cret/);
+      assert.equal(apply.match(/\(local-exec\): \d+ \*\*\* \*\*\* \*\*\*\n/g)?.length, 6000);
+      const plan = await phaseLog(run.id, 'plan');
+      assert.match(plan, /input += "\*\*\*"/, 'the plan showed the value, redacted');
+      assert.doesNotMatch(plan, /s3cret/);
+    });
+  },
+  { env: { TERRACE_RUNNER_SLOTS: '2' } },
+);
