@@ -2,20 +2,29 @@ import { buildApp, LOG_REDACT } from './app.js';
 import { openConfiguredBlobStore } from './blobs/open.js';
 import type { Config } from './config.js';
 import { openConfiguredDatabase } from './db/database.js';
+import { makeNonDumpable, protectDataDir } from './hardening.js';
 import { migrateToLatest } from './db/migrate.js';
 import { JOB_HANDLERS } from './jobs.js';
 import { QueueWorker } from './queue/worker.js';
 import { RunExecutor } from './runner/executor.js';
+import * as runToken from './runner/run-token.js';
+import { describeIsolation } from './runner/sandbox.js';
 import { startRunReaper } from './runs/reaper.js';
 import { loadTlsMaterial } from './tls.js';
 import { ensureSiteAdmin } from './users/bootstrap.js';
 
 /** `terrace serve`: open and migrate the database, make sure the admin exists, serve HTTPS until a signal. */
 export async function serve(config: Config, out: (line: string) => void): Promise<void> {
+  // Before anything secret is read: runs execute as other users (docs/design.md "Trust boundary").
+  const nonDumpable = makeNonDumpable();
   const tls = loadTlsMaterial(config);
+  await protectDataDir(config.dataDir);
   const database = await openConfiguredDatabase(config);
   await migrateToLatest(database.db);
   const adminToken = await ensureSiteAdmin(database.db);
+  // The tokens of phases a server killed mid-phase left behind; the runner removes their directories
+  // and processes when it starts.
+  await runToken.revokeStale(database.db);
 
   const blobs = openConfiguredBlobStore(config);
   const app = await buildApp({
@@ -32,6 +41,12 @@ export async function serve(config: Config, out: (line: string) => void): Promis
   const runner = new RunExecutor({ database, db: database.db, blobs, config, log: app.log, now: () => new Date(), caFile: tls.caFile });
   await runner.start();
 
+  if (runner.isolation) {
+    const line = describeIsolation(runner.isolation);
+    if (runner.isolation.mode === 'none') app.log.warn(line);
+    out(line);
+  }
+  if (process.getuid?.() === 0 && !nonDumpable) app.log.warn('the server process could not be made non-dumpable (fs.suid_dumpable is not 0)');
   out(`Terrace is serving https://${config.hostname} (listening on ${config.host}:${config.port}, database: ${database.kind})`);
   if (adminToken) {
     out('First start: created the site-admin user "admin". Its API token, shown only this once:');

@@ -7,7 +7,10 @@ import { RUNS_CHANNEL } from '../runs/schedule.js';
 import { PhaseLog } from './phase-log.js';
 import { PhaseFailure, type RunnerDeps, PhaseStopped, type TerraformInstall, withPhaseJob } from './phase-job.js';
 import * as phases from './phases.js';
+import { sweepLeftoverProcesses, UidPool } from './run-uids.js';
+import { detectIsolation, type Isolation } from './sandbox.js';
 import { binaryVersion } from './terraform-version.js';
+import { prepareRunDir, removeRunDir } from './workdir.js';
 
 /**
  * The in-process runner pool (docs/design.md "Runner"): up to TERRACE_RUNNER_SLOTS phases at once,
@@ -42,6 +45,9 @@ async function resolveBinary(binary: string): Promise<string> {
 
 export class RunExecutor {
   private terraform: TerraformInstall | undefined;
+  /** How phases are isolated; known once started. */
+  isolation: Isolation | undefined;
+  private readonly uids: UidPool;
   private readonly active = new Map<string, { stop: (reason: StopReason) => void; done: Promise<void> }>();
   /** The claiming loop in progress, if any. */
   private filling: Promise<void> | undefined;
@@ -53,7 +59,9 @@ export class RunExecutor {
   constructor(
     private readonly deps: RunnerDeps & { readonly database: Database },
     private readonly pollMs = POLL_MS,
-  ) {}
+  ) {
+    this.uids = new UidPool(deps.config.runUids);
+  }
 
   private get slots(): number {
     return this.deps.config.runnerSlots;
@@ -64,6 +72,11 @@ export class RunExecutor {
     if (this.slots === 0) return;
     const binary = await resolveBinary(this.deps.config.terraformBinary);
     this.terraform = { binary, version: await binaryVersion(binary) };
+    const { config } = this.deps;
+    this.isolation = await detectIsolation({ setting: config.runIsolation, uids: config.runUids });
+    await prepareRunDir(config.runDir);
+    // Without a PID namespace, what a killed server's phases started may still run under the uids.
+    if (this.isolation.mode === 'uid') await sweepLeftoverProcesses(config.runUids);
     this.unlisten = await this.deps.database.listen(RUNS_CHANNEL, () => this.wake());
     this.timer = setInterval(() => this.wake(), this.pollMs);
     this.timer.unref();
@@ -79,6 +92,7 @@ export class RunExecutor {
     await this.filling;
     for (const job of this.active.values()) job.stop('shutdown');
     await Promise.allSettled([...this.active.values()].map((job) => job.done));
+    if (this.isolation) await removeRunDir(this.deps.config.runDir);
   }
 
   wake(): void {
@@ -145,7 +159,7 @@ export class RunExecutor {
     try {
       const planId = phase === 'plan' ? record.id : (await phaseStore.findPlan(deps.db, { runId: run.id }))?.id;
       if (!planId) throw new PhaseFailure(`run ${run.id} has no plan`);
-      const setup = { deps, terraform: this.terraform as TerraformInstall, run, phase, planId, log, signal };
+      const setup = { deps, terraform: this.terraform as TerraformInstall, run, phase, planId, log, signal, isolation: this.isolation as Isolation, uids: this.uids };
       outcome = await withPhaseJob(setup, async (job) => {
         json = job.json;
         if (phase === 'plan') {

@@ -15,9 +15,20 @@ import * as workspaceStore from '../workspaces/store.js';
 import { ArchiveError, extractConfiguration } from './extract.js';
 import type { PhaseLog } from './phase-log.js';
 import * as runToken from './run-token.js';
-import { runTerraform } from './terraform-process.js';
+import { sweepLeftoverProcesses, type UidPool } from './run-uids.js';
+import { type Isolation, usesRunUid } from './sandbox.js';
+import { runTerraform, type TerraformSandbox } from './terraform-process.js';
 import { satisfies } from './terraform-version.js';
-import { createWorkdir, hclString, type RunWorkdir, runEnvironment, writeCliConfig, writeTerraformVariables } from './workdir.js';
+import {
+  copyCaCertificate,
+  createWorkdir,
+  handOver,
+  hclString,
+  type RunWorkdir,
+  runEnvironment,
+  writeCliConfig,
+  writeTerraformVariables,
+} from './workdir.js';
 
 /**
  * One phase of one run, set up: its private directory with the configuration, the backend pointed
@@ -65,6 +76,8 @@ export interface PhaseJob {
   readonly json: boolean;
   /** Whether the run holds its workspace's lock: speculative plans and saved plans do not, and must not lock. */
   readonly holdsLock: boolean;
+  /** How its terraform is isolated, and under which uid. */
+  readonly sandbox: TerraformSandbox;
 }
 
 /** The file that points the configuration's backend at the run's workspace; an override replaces any `backend` or `cloud` block. */
@@ -125,6 +138,9 @@ export interface PhaseSetup {
   planId: string;
   log: PhaseLog;
   signal: AbortSignal;
+  isolation: Isolation;
+  /** Where the phase's uid comes from, in the isolation modes with a run uid. */
+  uids: UidPool;
 }
 
 /**
@@ -143,7 +159,8 @@ export async function withPhaseJob<T>(setup: PhaseSetup, work: (job: PhaseJob) =
     throw new PhaseFailure(`this run needs Terraform ${wanted}, and this server has Terraform ${setup.terraform.version} (TERRACE_TERRAFORM_BINARY)`);
   }
 
-  const workdir = await createWorkdir(join(deps.config.dataDir, 'runs'), run.id);
+  const workdir = await createWorkdir(deps.config.runDir, run.id);
+  const uid = usesRunUid(setup.isolation) ? setup.uids.acquire() : undefined;
   let token: runToken.RunToken | undefined;
   try {
     throwIfStopped(setup.signal);
@@ -167,11 +184,12 @@ export async function withPhaseJob<T>(setup: PhaseSetup, work: (job: PhaseJob) =
       hostname: deps.config.hostname,
       token: token.secret,
       cliConfigFile,
-      caFile: deps.caFile,
+      caFile: deps.caFile && (await copyCaCertificate(workdir, deps.caFile)),
       debugging: run.debuggingMode,
     });
     // Terraform runs the operation here with the state in Terrace (cli-protocol.md §4.4), instead of starting another remote run.
     env.TF_FORCE_LOCAL_BACKEND = '1';
+    if (uid !== undefined) await handOver(workdir, uid);
     throwIfStopped(setup.signal);
     return await work({
       ...setup,
@@ -182,10 +200,16 @@ export async function withPhaseJob<T>(setup: PhaseSetup, work: (job: PhaseJob) =
       varsFile,
       json: workspace.structuredRunOutputEnabled,
       holdsLock: workspace.lockedBy?.kind === 'runs' && workspace.lockedBy.id === run.id,
+      sandbox: { isolation: setup.isolation, uid, runDir: workdir.root },
     });
   } finally {
     if (token) await runToken.revoke(deps.db, token);
     await workdir.remove();
+    if (uid !== undefined) {
+      // A process that left terraform's group (setsid) would otherwise see the uid's next phase; in the bwrap modes it died with the namespace.
+      if (setup.isolation.mode === 'uid') await sweepLeftoverProcesses({ first: uid, last: uid });
+      setup.uids.release(uid);
+    }
   }
 }
 
@@ -218,6 +242,7 @@ export async function terraform(job: PhaseJob, args: readonly string[], command:
     signal: job.signal,
     onOutput: output === 'log' ? toLog : (chunk) => captured.push(chunk),
     ...(output === 'stdout' ? { onStderr: toLog } : {}),
+    sandbox: job.sandbox,
   });
   if (exit.canceled) throw new PhaseStopped('stopped');
   const limit = job.phase === 'plan' ? job.deps.config.planTimeoutMs : job.deps.config.applyTimeoutMs;

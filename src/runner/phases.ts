@@ -1,4 +1,3 @@
-import { createReadStream, createWriteStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -8,6 +7,7 @@ import { countChanges, hasChanges, type ProviderSchemas, redactedPlan, type Show
 import * as planOutputStore from '../runs/plan-output-store.js';
 import type { PlanResult } from '../runs/runner-service.js';
 import { banner, type PhaseJob, PhaseFailure, terraform } from './phase-job.js';
+import { createRunFile, openRunFile } from './workdir.js';
 
 /**
  * The two phases (concepts/run/remote-operations.mdx): the plan saves its plan file, its JSON forms
@@ -64,12 +64,12 @@ export async function plan(job: PhaseJob): Promise<PlanResult> {
   const schemas = parseJson<ProviderSchemas>(await terraform(job, ['providers', 'schema', '-json'], { output: 'stdout' }), 'provider schemas');
 
   const keys = blobKeys(job.planId);
-  await deps.blobs.put(keys.planFile, createReadStream(planFile));
+  await deps.blobs.put(keys.planFile, await openRunFile(job.workdir, planFile));
   await deps.blobs.put(keys.json, Readable.from([JSON.stringify(shown)]));
   await deps.blobs.put(keys.redacted, Readable.from([JSON.stringify(redactedPlan(shown, schemas))]));
   // The apply installs exactly the providers the plan used (the plan file records their checksums).
   const lockFile = join(job.dir, LOCK_FILE);
-  if (await exists(lockFile)) await deps.blobs.put(keys.lockFile, createReadStream(lockFile));
+  if (await exists(lockFile)) await deps.blobs.put(keys.lockFile, await openRunFile(job.workdir, lockFile));
   await planOutputStore.setArtifacts(deps.db, job.planId, { planFileBlobKey: keys.planFile, jsonBlobKey: keys.json, redactedJsonBlobKey: keys.redacted });
   return { hasChanges: hasChanges(shown, job.run.refreshOnly), counts: countChanges(shown) };
 }
@@ -84,7 +84,7 @@ async function exists(path: string): Promise<boolean> {
 async function download(job: PhaseJob, key: string, path: string): Promise<boolean> {
   const content = await job.deps.blobs.get(key);
   if (!content) return false;
-  await pipeline(content, createWriteStream(path, { mode: 0o600 }));
+  await pipeline(content, await createRunFile(path, job.sandbox.uid));
   return true;
 }
 
