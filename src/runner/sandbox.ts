@@ -198,6 +198,7 @@ export function sandboxCommand(isolation: Isolation, target: SandboxTarget): San
     '--unshare-ipc',
     '--unshare-uts',
     '--unshare-cgroup-try',
+    '--as-pid-1',
     '--die-with-parent',
     '--hostname',
     'terrace-run',

@@ -34,7 +34,9 @@ describe('createWorkdir', () => {
     const second = await createWorkdir(parent, run.id);
     assert.notEqual(first.root, second.root);
     assert.ok(first.root.startsWith(join(parent, `${run.id}-`)));
-    for (const dir of [parent, first.root, first.configDir, first.homeDir, first.tmpDir]) assert.equal(mode(dir), 0o700, dir);
+    // The base lets a run's uid through to its own directory, without listing the others.
+    assert.equal(mode(parent), 0o711);
+    for (const dir of [first.root, first.configDir, first.homeDir, first.tmpDir]) assert.equal(mode(dir), 0o700, dir);
     writeFileSync(join(first.configDir, 'main.tf'), '');
     await first.remove();
     assert.equal(existsSync(first.root), false);
