@@ -20,6 +20,12 @@ describe('configuration', () => {
     assert.equal(config.rateLimit, 30);
     assert.equal(config.encryptionKey.length, 32);
     assert.deepEqual(loadConfig({ TERRACE_DATA_DIR: dataDir }).encryptionKey, config.encryptionKey);
+    assert.equal(config.runIsolation, 'auto');
+    assert.deepEqual(config.runUids, { first: 64000, last: 64099 });
+    // One run directory per data directory, outside it.
+    assert.match(config.runDir, new RegExp(`^${tmpdir()}/terrace-runs-[0-9a-f]{12}$`));
+    assert.notEqual(loadConfig({ TERRACE_DATA_DIR: join(dir, 'other') }).runDir, config.runDir);
+    assert.equal(loadConfig({ TERRACE_DATA_DIR: dataDir }).runDir, config.runDir);
     assert.ok(Object.isFrozen(config));
   });
 
@@ -40,6 +46,10 @@ describe('configuration', () => {
     [{ TERRACE_ENCRYPTION_KEY: 'abcd' }, /TERRACE_ENCRYPTION_KEY/],
     [{ TERRACE_TLS_CERT: '/does/not/exist' }, /TERRACE_TLS_CERT/],
     [{ TERRACE_RATE_LIMIT: '0' }, /TERRACE_RATE_LIMIT/],
+    [{ TERRACE_RUN_ISOLATION: 'docker' }, /TERRACE_RUN_ISOLATION.*auto, bwrap, uid, none/],
+    [{ TERRACE_RUN_UIDS: '0-100' }, /TERRACE_RUN_UIDS/],
+    [{ TERRACE_RUN_UIDS: '64000-64001', TERRACE_RUNNER_SLOTS: '4' }, /TERRACE_RUN_UIDS.*fewer uids than the 4 runner slots/],
+    [{ TERRACE_RUN_DIR: join(dir, 'bad', 'runs') }, /TERRACE_RUN_DIR.*must not contain one another/],
   ];
   for (const [env, message] of bad) {
     it(`refuses ${JSON.stringify(env)} with one line naming the setting`, () => {
