@@ -107,7 +107,7 @@ export const SETTINGS = {
   runDir: {
     env: 'TERRACE_RUN_DIR',
     flag: '--run-dir',
-    description: 'directory for the runs\' working directories, outside the data dir (default <tmp>/terrace-runs-<hash of the data dir>)',
+    description: "directory for the runs' working directories, outside the data dir (default <tmp>/terrace-runs-<hash of the data dir>)",
   },
   maxConfigurationBytes: {
     env: 'TERRACE_MAX_CONFIGURATION_BYTES',
@@ -244,7 +244,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<Setting
   const applyTimeoutMs = parseDuration(label('applyTimeout'), get('applyTimeout') ?? '2h');
 
   const runIsolation = (get('runIsolation') ?? 'auto') as IsolationSetting;
-  if (!ISOLATION_SETTINGS.includes(runIsolation)) throw new ConfigError(label('runIsolation'), `"${runIsolation}" is not one of ${ISOLATION_SETTINGS.join(', ')}`);
+  if (!ISOLATION_SETTINGS.includes(runIsolation))
+    throw new ConfigError(label('runIsolation'), `"${runIsolation}" is not one of ${ISOLATION_SETTINGS.join(', ')}`);
   const rawUids = get('runUids') ?? DEFAULT_RUN_UIDS;
   const runUids = parseUidRange(rawUids);
   if (!runUids) throw new ConfigError(label('runUids'), `"${rawUids}" is not a uid range first-last, from 1000 up`);

@@ -20,10 +20,7 @@ describe('protectDataDir', () => {
     writeFileSync(join(dataDir, 'encryption.key'), 'k', { mode: 0o644 });
     writeFileSync(join(dataDir, 'private'), 'p', { mode: 0o600 });
     await protectDataDir(dataDir);
-    assert.deepEqual(
-      [dataDir, join(dataDir, 'blobs'), join(dataDir, 'encryption.key'), join(dataDir, 'private')].map(mode),
-      [0o700, 0o700, 0o600, 0o600],
-    );
+    assert.deepEqual([dataDir, join(dataDir, 'blobs'), join(dataDir, 'encryption.key'), join(dataDir, 'private')].map(mode), [0o700, 0o700, 0o600, 0o600]);
   });
 });
 

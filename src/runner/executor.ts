@@ -159,7 +159,17 @@ export class RunExecutor {
     try {
       const planId = phase === 'plan' ? record.id : (await phaseStore.findPlan(deps.db, { runId: run.id }))?.id;
       if (!planId) throw new PhaseFailure(`run ${run.id} has no plan`);
-      const setup = { deps, terraform: this.terraform as TerraformInstall, run, phase, planId, log, signal, isolation: this.isolation as Isolation, uids: this.uids };
+      const setup = {
+        deps,
+        terraform: this.terraform as TerraformInstall,
+        run,
+        phase,
+        planId,
+        log,
+        signal,
+        isolation: this.isolation as Isolation,
+        uids: this.uids,
+      };
       outcome = await withPhaseJob(setup, async (job) => {
         json = job.json;
         if (phase === 'plan') {

@@ -19,16 +19,7 @@ import { sweepLeftoverProcesses, type UidPool } from './run-uids.js';
 import { type Isolation, usesRunUid } from './sandbox.js';
 import { runTerraform, type TerraformSandbox } from './terraform-process.js';
 import { satisfies } from './terraform-version.js';
-import {
-  copyCaCertificate,
-  createWorkdir,
-  handOver,
-  hclString,
-  type RunWorkdir,
-  runEnvironment,
-  writeCliConfig,
-  writeTerraformVariables,
-} from './workdir.js';
+import { copyCaCertificate, createWorkdir, handOver, hclString, type RunWorkdir, runEnvironment, writeCliConfig, writeTerraformVariables } from './workdir.js';
 
 /**
  * One phase of one run, set up: its private directory with the configuration, the backend pointed

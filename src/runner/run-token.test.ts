@@ -112,8 +112,16 @@ forEachDatabase('run tokens', (server) => {
     const validUntil = new Date(Date.now() + 3600_000);
     const live = (await world.createRun((await world.workspaceWithConfiguration()).id)).id;
     const lapsed = (await world.createRun((await world.workspaceWithConfiguration()).id)).id;
-    await db.updateTable('runs').set({ status: 'planning', runner_lease_until: new Date(Date.now() + 60_000) }).where('id', '=', live).execute();
-    await db.updateTable('runs').set({ status: 'applying', runner_lease_until: new Date(Date.now() - 60_000) }).where('id', '=', lapsed).execute();
+    await db
+      .updateTable('runs')
+      .set({ status: 'planning', runner_lease_until: new Date(Date.now() + 60_000) })
+      .where('id', '=', live)
+      .execute();
+    await db
+      .updateTable('runs')
+      .set({ status: 'applying', runner_lease_until: new Date(Date.now() - 60_000) })
+      .where('id', '=', lapsed)
+      .execute();
     const tokens = {
       queued: await runToken.create(db, { id: runId, organizationId: world.orgId }, validUntil),
       live: await runToken.create(db, { id: live, organizationId: world.orgId }, validUntil),

@@ -46,11 +46,7 @@ export async function revokeStale(db: Db): Promise<number> {
     .where((eb) =>
       eb.or([
         eb('run_id', 'is', null),
-        eb(
-          'run_id',
-          'not in',
-          eb.selectFrom('runs').select('id').where('status', 'in', RUNNING_STATUSES).where('runner_lease_until', '>=', sql<Date>`now()`),
-        ),
+        eb('run_id', 'not in', eb.selectFrom('runs').select('id').where('status', 'in', RUNNING_STATUSES).where('runner_lease_until', '>=', sql<Date>`now()`)),
       ]),
     )
     .executeTakeFirst();

@@ -20,7 +20,10 @@ describe('detectIsolation', () => {
     assert.deepEqual(await detectIsolation({ ...noBwrap, isRoot: true }), { mode: 'uid', reason: 'no bubblewrap: /nonexistent/bwrap is not installed' });
     const unisolated = await detectIsolation({ ...noBwrap, isRoot: false });
     assert.equal(unisolated.mode, 'none');
-    assert.match(describeIsolation(unisolated), /^WARNING: NO RUN ISOLATION \(the server is not root and bubblewrap cannot be used: .*\)\. Runs execute as the server's own user/);
+    assert.match(
+      describeIsolation(unisolated),
+      /^WARNING: NO RUN ISOLATION \(the server is not root and bubblewrap cannot be used: .*\)\. Runs execute as the server's own user/,
+    );
   });
 
   it('refuses an explicit setting it cannot honour', async () => {
@@ -78,7 +81,10 @@ describe('sandboxCommand', () => {
     }
     assert.ok(binds.includes('--ro-bind /opt/tf/terraform'), 'a binary outside /usr is bound');
     const inUsr = sandboxCommand({ mode: 'bwrap', bwrap: '/usr/bin/bwrap' }, { ...target, binary: '/usr/local/bin/terraform' });
-    assert.ok(!inUsr.args.includes('/usr/local/bin/terraform') || inUsr.args.indexOf('/usr/local/bin/terraform') > inUsr.args.indexOf('--'), 'one in /usr is there already');
+    assert.ok(
+      !inUsr.args.includes('/usr/local/bin/terraform') || inUsr.args.indexOf('/usr/local/bin/terraform') > inUsr.args.indexOf('--'),
+      'one in /usr is there already',
+    );
     assert.deepEqual(inUsr.spawnOptions, {}, 'the bwrap mode keeps the server uid');
   });
 });
@@ -138,12 +144,22 @@ describe('terraform in each isolation mode', { timeout: 300_000 }, () => {
   });
   after(() => rm(root, { recursive: true, force: true }));
 
-  async function phase(isolation: Isolation, main: string, signal?: AbortSignal): Promise<{ exit: TerraformExit; output: string; workdir: RunWorkdir; runUid: number | undefined }> {
+  async function phase(
+    isolation: Isolation,
+    main: string,
+    signal?: AbortSignal,
+  ): Promise<{ exit: TerraformExit; output: string; workdir: RunWorkdir; runUid: number | undefined }> {
     const workdir = await createWorkdir(join(root, 'runs'), 'run-test');
     await writeFile(join(workdir.configDir, 'main.tf'), main);
     const runUid = isolation.mode === 'uid' || isolation.mode === 'bwrap+uid' ? uid++ : undefined;
     if (runUid !== undefined) await handOver(workdir, runUid);
-    const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: workdir.homeDir, TMPDIR: workdir.tmpDir, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1' };
+    const env = {
+      PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      HOME: workdir.homeDir,
+      TMPDIR: workdir.tmpDir,
+      TF_IN_AUTOMATION: '1',
+      CHECKPOINT_DISABLE: '1',
+    };
     let output = '';
     const options = {
       binary: 'terraform',

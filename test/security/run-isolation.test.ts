@@ -345,7 +345,7 @@ for (const variant of variants) {
       for (const [i, line] of pemBody(join(dataDir, 'tls', 'server-key.pem')).entries()) secrets[`line ${i} of the server key`] = line;
       if (env.DATABASE_URL) secrets.DATABASE_URL = env.DATABASE_URL;
       for (const [what, secret] of Object.entries(secrets)) assert.ok(!log.includes(secret), `${what} leaked into the log:\n${log}`);
-      assert.doesNotMatch(log, TOKEN_SHAPE, 'no token (the other run\'s, the admin\'s) in the log');
+      assert.doesNotMatch(log, TOKEN_SHAPE, "no token (the other run's, the admin's) in the log");
 
       assert.deepEqual(
         (await tree(dataDir)).filter((entry) => entry.includes('PWNED')),
