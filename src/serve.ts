@@ -22,9 +22,6 @@ export async function serve(config: Config, out: (line: string) => void): Promis
   const database = await openConfiguredDatabase(config);
   await migrateToLatest(database.db);
   const adminToken = await ensureSiteAdmin(database.db);
-  // The tokens of phases a server killed mid-phase left behind; the runner removes their directories
-  // and processes when it starts.
-  await runToken.revokeStale(database.db);
 
   const blobs = openConfiguredBlobStore(config);
   const app = await buildApp({
@@ -36,6 +33,8 @@ export async function serve(config: Config, out: (line: string) => void): Promis
   const worker = new QueueWorker({ database, handlers: JOB_HANDLERS, context: { db: database.db, blobs, config, log: app.log, now: () => new Date() } });
   await worker.start();
   const stopReaper = await startRunReaper({ db: database.db, config, log: app.log, now: () => new Date() });
+  // The tokens of phases a killed server left behind; the runner removes their directories and processes when it starts.
+  const stopTokenSweep = await runToken.startStaleTokenSweep(database.db, app.log);
   await app.listen({ host: config.host, port: config.port });
   // After listen: a run's terraform talks back to this server.
   const runner = new RunExecutor({ database, db: database.db, blobs, config, log: app.log, now: () => new Date(), caFile: tls.caFile });
@@ -58,6 +57,7 @@ export async function serve(config: Config, out: (line: string) => void): Promis
     await runner.stop();
     await app.close();
     stopReaper();
+    stopTokenSweep();
     await worker.stop();
     await database.close();
     process.exit(0);

@@ -84,7 +84,11 @@ async function exists(path: string): Promise<boolean> {
 async function download(job: PhaseJob, key: string, path: string): Promise<boolean> {
   const content = await job.deps.blobs.get(key);
   if (!content) return false;
-  await pipeline(content, await createRunFile(path, job.sandbox.uid));
+  const file = await createRunFile(path, job.sandbox.uid).catch((err: unknown) => {
+    content.destroy();
+    throw err;
+  });
+  await pipeline(content, file);
   return true;
 }
 

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { generateToken } from '../auth/secrets.js';
 import * as tokenStore from '../auth/token-store.js';
+import type { Log } from '../context.js';
 import type { Db } from '../db/database.js';
 import { newId } from '../ids.js';
 import { RUNNING_STATUSES } from '../runs/schedule-store.js';
@@ -51,4 +52,18 @@ export async function revokeStale(db: Db): Promise<number> {
     )
     .executeTakeFirst();
   return Number(result.numDeletedRows);
+}
+
+/**
+ * Revokes stale run tokens now (what a killed server left), then every `intervalMs`: the token of a
+ * phase whose server died lives until its lease lapses, then one interval more at most. Returns the
+ * function that stops the timer.
+ */
+export async function startStaleTokenSweep(db: Db, log: Log, intervalMs = 30_000): Promise<() => void> {
+  await revokeStale(db);
+  const timer = setInterval(() => {
+    revokeStale(db).catch((err: unknown) => log.error({ err }, 'stale run token sweep failed'));
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { lstatSync, readlinkSync } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { isAbsolute } from 'node:path';
 
 /**
@@ -122,7 +123,7 @@ function isExecutable(path: string): Promise<boolean> {
 /** Runs `true` in the sandbox a run would get; the reason it failed, or undefined. */
 async function probeBwrap(bwrapPath: string, uid: number | undefined): Promise<string | undefined> {
   const isolation: Isolation = { mode: uid === undefined ? 'bwrap' : 'bwrap+uid', bwrap: bwrapPath };
-  const command = sandboxCommand(isolation, { uid, binary: '/bin/true', args: [], runDir: '/' });
+  const command = sandboxCommand(isolation, { uid, binary: '/bin/true', args: [], runDir: tmpdir() });
   return new Promise((resolve) => {
     let stderr = '';
     const child = spawn(command.command, command.args, { ...command.spawnOptions, cwd: '/', env: {}, stdio: ['ignore', 'ignore', 'pipe'] });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -210,21 +210,28 @@ for (const variant of variants) {
       const port = await freePort();
       env.TERRACE_PORT = String(port);
       baseUrl = `https://localhost:${port}`;
-      server = spawn(process.execPath, [CLI, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      server.stderr?.on('data', (chunk) => (stderr += chunk));
+      await startServer();
+      agent = new Agent({ connect: { ca: readFileSync(join(dataDir, 'tls', 'ca.pem')) } });
+    });
+
+    async function startServer(): Promise<void> {
+      stdout = '';
+      const child = spawn(process.execPath, [CLI, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      server = child;
+      child.stderr?.on('data', (chunk) => (stderr += chunk));
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`serve did not start:\n${stdout}\n${stderr}`)), 60_000);
-        server?.stdout?.on('data', (chunk) => {
+        child.stdout?.on('data', (chunk) => {
           stdout += chunk;
           if (/^CA certificate for clients.*\n/m.test(stdout)) {
             clearTimeout(timer);
+            child.removeAllListeners('exit');
             resolve();
           }
         });
-        server?.once('exit', (code) => reject(new Error(`serve exited with ${code}:\n${stdout}\n${stderr}`)));
+        child.once('exit', (code) => reject(new Error(`serve exited with ${code}:\n${stdout}\n${stderr}`)));
       });
-      agent = new Agent({ connect: { ca: readFileSync(join(dataDir, 'tls', 'ca.pem')) } });
-    });
+    }
 
     after(async () => {
       if (server && server.exitCode === null) {
@@ -255,8 +262,8 @@ for (const variant of variants) {
       return res.body.data;
     }
 
-    async function eventually<T>(read: () => Promise<T>, isDone: (value: T) => boolean, what: string): Promise<T> {
-      const deadline = Date.now() + STEP_TIMEOUT_MS;
+    async function eventually<T>(read: () => Promise<T>, isDone: (value: T) => boolean, what: string, timeoutMs = STEP_TIMEOUT_MS): Promise<T> {
+      const deadline = Date.now() + timeoutMs;
       for (;;) {
         const value = await read();
         if (isDone(value)) return value;
@@ -360,6 +367,49 @@ for (const variant of variants) {
       const leftovers = (await processUids()).filter((uid) => uid >= firstUid && uid <= lastUid);
       assert.deepEqual(leftovers, [], 'no process of a run uid survives its phase');
       assert.deepEqual(readdirSync(runDir), [], 'no run directory survives its phase');
+    });
+
+    it('leaves no process, directory or live token behind when killed during an apply', async () => {
+      const runId = await queueRun('crashed', { 'main.tf': VICTIM_MAIN }, [{ key: 'secret', value: 'x', category: 'terraform', sensitive: true }]);
+      await runStatus(runId, ['applying']);
+      const phaseDir = await eventually(
+        async () => readdirSync(runDir).find((dir) => existsSync(join(runDir, dir, 'terraform.rc'))),
+        (dir) => dir !== undefined,
+        'the phase directory',
+      );
+      // Read as root, as only the test can: the token the phase holds.
+      const phaseToken = /token = "(.*)"/.exec(readFileSync(join(runDir, phaseDir as string, 'terraform.rc'), 'utf8'))?.[1] ?? '';
+      assert.match(phaseToken, TOKEN_SHAPE);
+      const exited = new Promise((resolve) => server?.once('exit', resolve));
+      server?.kill('SIGKILL');
+      await exited;
+      if (variant.isolation !== 'uid') {
+        // bubblewrap's --die-with-parent: the sandbox dies with the server.
+        await eventually(
+          async () => (await processUids()).filter((uid) => uid >= firstUid && uid <= lastUid),
+          (uids) => uids.length === 0,
+          "the killed server's run processes to end",
+        );
+      }
+
+      await startServer();
+      assert.deepEqual(readdirSync(runDir), [], "the dead server's run directory is removed at start");
+      assert.deepEqual(
+        (await processUids()).filter((uid) => uid >= firstUid && uid <= lastUid),
+        [],
+        "no process of the dead server's runs is left",
+      );
+      // Its run still holds a lease that may be another replica's: the token dies when the lease lapses.
+      const tokenStatus = async () => {
+        const res = await fetch(`${baseUrl}/api/v2/organizations/crashed/workspaces/app`, {
+          headers: { authorization: `Bearer ${phaseToken}` },
+          dispatcher: agent,
+        });
+        await res.text();
+        return res.status;
+      };
+      // Waiting for a lease to lapse takes a minute and a half: once is enough.
+      if (variant === variants[0]) await eventually(tokenStatus, (status) => status === 401, "the dead phase's token to be revoked", 150_000);
     });
 
     it('said at start which isolation is in force', () => {
