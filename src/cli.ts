@@ -1,4 +1,6 @@
 import { openConfiguredBlobStore } from './blobs/open.js';
+import { DEFAULT_RUN_UIDS, parseUidRange } from './runner/run-uids.js';
+import { ISOLATION_SETTINGS, type IsolationSetting } from './runner/sandbox.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -60,7 +62,11 @@ from TERRACE_AGENT_TOKEN (create one with POST /api/v2/agent-pools/<id>/authenti
   --name NAME               the agent's name in the agents list (default: the host name)
   --work-dir DIR            where run directories are created (default: <tmp>/terrace-agent)
   --ca-file FILE            a CA certificate to trust for the server (its data/tls/ca.pem when generated)
-  --terraform-binary PATH   the terraform the runs use (default: terraform on the PATH)`,
+  --terraform-binary PATH   the terraform the runs use (default: terraform on the PATH)
+  --isolation MODE          auto (default), bwrap, uid or none: how runs are kept away from the agent,
+                            as TERRACE_RUN_ISOLATION for the server's runner
+  --run-uid UID             the uid runs execute under when the agent is root (default 64000); give
+                            each agent on one machine its own`,
 };
 
 /** Parses `--name value` / `--name=value` / `--flag` options; returns them and the positional arguments. */
@@ -180,7 +186,13 @@ async function main(argv: string[]): Promise<void> {
     if (!token) throw new UsageError('TERRACE_AGENT_TOKEN must hold the agent token');
     const { runRemoteAgent } = await import('./agent/main.js');
     const option = (name: string) => (typeof options[name] === 'string' ? (options[name] as string) : undefined);
+    const isolation = option('isolation') ?? 'auto';
+    if (!(ISOLATION_SETTINGS as readonly string[]).includes(isolation)) throw new UsageError(`--isolation must be one of ${ISOLATION_SETTINGS.join(', ')}`);
+    const runUid = parseUidRange(option('run-uid') ?? String(parseUidRange(DEFAULT_RUN_UIDS)?.first));
+    if (!runUid || runUid.first !== runUid.last) throw new UsageError('--run-uid must be one uid, from 1000');
     return runRemoteAgent({
+      isolation: isolation as IsolationSetting,
+      runUid: runUid.first,
       url: options.url,
       token,
       name: option('name'),

@@ -23,6 +23,12 @@ describe('configuration', () => {
     assert.equal(config.configurationUnpackTimeoutMs, 60_000);
     assert.equal(config.configurationValidations, 2);
     assert.deepEqual(loadConfig({ TERRACE_DATA_DIR: dataDir }).encryptionKey, config.encryptionKey);
+    assert.equal(config.runIsolation, 'auto');
+    assert.deepEqual(config.runUids, { first: 64000, last: 64099 });
+    // One run directory per data directory, outside it.
+    assert.match(config.runDir, new RegExp(`^${tmpdir()}/terrace-runs-[0-9a-f]{12}$`));
+    assert.notEqual(loadConfig({ TERRACE_DATA_DIR: join(dir, 'other') }).runDir, config.runDir);
+    assert.equal(loadConfig({ TERRACE_DATA_DIR: dataDir }).runDir, config.runDir);
     assert.ok(Object.isFrozen(config));
   });
 
@@ -46,6 +52,10 @@ describe('configuration', () => {
     [{ TERRACE_MAX_CONFIGURATION_UNPACKED_BYTES: '1GB' }, /TERRACE_MAX_CONFIGURATION_UNPACKED_BYTES/],
     [{ TERRACE_CONFIGURATION_UNPACK_TIMEOUT: '0s' }, /TERRACE_CONFIGURATION_UNPACK_TIMEOUT/],
     [{ TERRACE_CONFIGURATION_VALIDATIONS: '0' }, /TERRACE_CONFIGURATION_VALIDATIONS/],
+    [{ TERRACE_RUN_ISOLATION: 'docker' }, /TERRACE_RUN_ISOLATION.*auto, bwrap, uid, none/],
+    [{ TERRACE_RUN_UIDS: '0-100' }, /TERRACE_RUN_UIDS/],
+    [{ TERRACE_RUN_UIDS: '64000-64001', TERRACE_RUNNER_SLOTS: '4' }, /TERRACE_RUN_UIDS.*fewer uids than the 4 runner slots/],
+    [{ TERRACE_RUN_DIR: join(dir, 'bad', 'runs') }, /TERRACE_RUN_DIR.*must not contain one another/],
   ];
   for (const [env, message] of bad) {
     it(`refuses ${JSON.stringify(env)} with one line naming the setting`, () => {

@@ -1,6 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { DEFAULT_RUN_UIDS, parseUidRange, rangeSize } from './runner/run-uids.js';
+import { ISOLATION_SETTINGS, type IsolationSetting, type UidRange } from './runner/sandbox.js';
 
 /** Typed, frozen server configuration: parsed once from env and flags, then passed down. */
 export interface Config {
@@ -40,6 +43,12 @@ export interface Config {
   readonly applyTimeoutMs: number;
   /** The terraform executable runs use: a path, or a name looked up on the server's PATH. */
   readonly terraformBinary: string;
+  /** How runs are kept from the server (src/runner/sandbox.ts); `auto` picks the strongest mode that works. */
+  readonly runIsolation: IsolationSetting;
+  /** The uids phases run under when the server is root, one per phase running at once. */
+  readonly runUids: UidRange;
+  /** Where phases get their directories: outside the data directory, which runs must not reach. */
+  readonly runDir: string;
 }
 
 /** A bad setting: start-up stops with one line naming the setting and the reason. */
@@ -94,6 +103,17 @@ export const SETTINGS = {
     env: 'TERRACE_TERRAFORM_BINARY',
     flag: '--terraform-binary',
     description: 'terraform executable for runs: a path, or a name on the PATH (default terraform)',
+  },
+  runIsolation: {
+    env: 'TERRACE_RUN_ISOLATION',
+    flag: '--run-isolation',
+    description: 'how runs are isolated from the server: auto, bwrap, uid or none (default auto)',
+  },
+  runUids: { env: 'TERRACE_RUN_UIDS', flag: '--run-uids', description: `uids runs execute under when root, first-last (default ${DEFAULT_RUN_UIDS})` },
+  runDir: {
+    env: 'TERRACE_RUN_DIR',
+    flag: '--run-dir',
+    description: "directory for the runs' working directories, outside the data dir (default <tmp>/terrace-runs-<hash of the data dir>)",
   },
   maxConfigurationBytes: {
     env: 'TERRACE_MAX_CONFIGURATION_BYTES',
@@ -180,6 +200,17 @@ function decodeKey(name: string, raw: string): Buffer {
   return key;
 }
 
+function isInside(path: string, dir: string): boolean {
+  const rel = relative(dir, path);
+  return rel === '' || (!rel.startsWith('..') && !rel.startsWith('/'));
+}
+
+/** One directory per data directory, so that two servers on one host never sweep each other's runs. */
+function defaultRunDir(dataDir: string): string {
+  const hash = createHash('sha256').update(realpathSync(dataDir)).digest('hex').slice(0, 12);
+  return join(tmpdir(), `terrace-runs-${hash}`);
+}
+
 /** The encryption key: the configured one, or one generated once into `<dataDir>/encryption.key`. */
 function loadEncryptionKey(dataDir: string, configured: string | undefined): Buffer {
   if (configured !== undefined) return decodeKey(SETTINGS.encryptionKey.env, configured);
@@ -239,11 +270,23 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<Setting
   const planTimeoutMs = parseDuration(label('planTimeout'), get('planTimeout') ?? '2h');
   const applyTimeoutMs = parseDuration(label('applyTimeout'), get('applyTimeout') ?? '2h');
 
+  const runIsolation = (get('runIsolation') ?? 'auto') as IsolationSetting;
+  if (!ISOLATION_SETTINGS.includes(runIsolation))
+    throw new ConfigError(label('runIsolation'), `"${runIsolation}" is not one of ${ISOLATION_SETTINGS.join(', ')}`);
+  const rawUids = get('runUids') ?? DEFAULT_RUN_UIDS;
+  const runUids = parseUidRange(rawUids);
+  if (!runUids) throw new ConfigError(label('runUids'), `"${rawUids}" is not a uid range first-last, from 1000 up`);
+  if (rangeSize(runUids) < runnerSlots) throw new ConfigError(label('runUids'), `${rawUids} has fewer uids than the ${runnerSlots} runner slots`);
+
   const dataDir = resolve(get('dataDir') ?? './data');
   try {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   } catch (err) {
     throw new ConfigError(label('dataDir'), `cannot create ${dataDir}: ${(err as Error).message}`);
+  }
+  const runDir = resolve(get('runDir') ?? defaultRunDir(dataDir));
+  if (isInside(runDir, dataDir) || isInside(dataDir, runDir)) {
+    throw new ConfigError(label('runDir'), `${runDir} and the data directory ${dataDir} must not contain one another`);
   }
   const encryptionKey = loadEncryptionKey(dataDir, get('encryptionKey'));
   const previousEncryptionKeys = Object.freeze(
@@ -276,5 +319,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<Setting
     planTimeoutMs,
     applyTimeoutMs,
     terraformBinary: get('terraformBinary') ?? 'terraform',
+    runIsolation,
+    runUids,
+    runDir,
   });
 }

@@ -4,18 +4,24 @@ import { buildApp } from './app.js';
 import { openConfiguredBlobStore } from './blobs/open.js';
 import type { Config } from './config.js';
 import { openConfiguredDatabase } from './db/database.js';
+import { makeNonDumpable, protectDataDir } from './hardening.js';
 import { migrateToLatest } from './db/migrate.js';
 import { JOB_HANDLERS } from './jobs.js';
 import { LOG_OPTIONS } from './logging.js';
 import { QueueWorker } from './queue/worker.js';
 import { LocalAgents } from './runner/local-agents.js';
+import * as runToken from './runner/run-token.js';
+import { describeIsolation } from './runner/sandbox.js';
 import { startRunReaper } from './runs/reaper.js';
 import { loadTlsMaterial } from './tls.js';
 import { ensureSiteAdmin } from './users/bootstrap.js';
 
 /** `terrace serve`: open and migrate the database, make sure the admin exists, serve HTTPS until a signal. */
 export async function serve(config: Config, out: (line: string) => void): Promise<void> {
+  // Before anything secret is read: runs execute as other users (docs/design.md "Trust boundary").
+  const nonDumpable = makeNonDumpable();
   const tls = loadTlsMaterial(config);
+  await protectDataDir(config.dataDir);
   const database = await openConfiguredDatabase(config);
   await migrateToLatest(database.db);
   const adminToken = await ensureSiteAdmin(database.db);
@@ -35,12 +41,20 @@ export async function serve(config: Config, out: (line: string) => void): Promis
   const worker = new QueueWorker({ database, handlers: JOB_HANDLERS, context: { db: database.db, blobs, config, log: app.log, now: () => new Date() } });
   await worker.start();
   const stopReaper = await startRunReaper({ db: database.db, config, log: app.log, now: () => new Date() });
+  // The tokens of phases a killed server left behind; the runner removes their directories and processes when it starts.
+  const stopTokenSweep = await runToken.startStaleTokenSweep(database.db, app.log);
   await app.listen({ host: config.host, port: config.port });
   // After listen: the built-in runner's agents and their runs' terraform talk to this server.
   const runner = new LocalAgents({ db: database.db, config, log: app.log, now: () => new Date(), caCertificate });
   await runner.start();
 
   if (swept > 0) app.log.info({ swept }, 'removed temporary blob files left by an earlier run of the server');
+  if (runner.isolation) {
+    const line = describeIsolation(runner.isolation);
+    if (runner.isolation.mode === 'none') app.log.warn(line);
+    out(line);
+  }
+  if (process.getuid?.() === 0 && !nonDumpable) app.log.warn('the server process could not be made non-dumpable (fs.suid_dumpable is not 0)');
   out(`Terrace is serving https://${config.hostname} (listening on ${config.host}:${config.port}, database: ${database.kind})`);
   if (adminToken) {
     out('First start: created the site-admin user "admin". Its API token, shown only this once:');
@@ -53,6 +67,7 @@ export async function serve(config: Config, out: (line: string) => void): Promis
     await app.close();
     await runWakeups.close();
     stopReaper();
+    stopTokenSweep();
     await worker.stop();
     await database.close();
     process.exit(0);

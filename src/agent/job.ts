@@ -1,13 +1,24 @@
-import { createReadStream, createWriteStream } from 'node:fs';
 import { access, writeFile } from 'node:fs/promises';
 import { arch, platform } from 'node:os';
 import { join, posix, relative, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ArchiveError, extractConfiguration } from '../runner/extract.js';
-import { runTerraform } from '../runner/terraform-process.js';
+import { sweepLeftoverProcesses } from '../runner/run-uids.js';
+import { type Isolation, usesRunUid } from '../runner/sandbox.js';
+import { runTerraform, type TerraformSandbox } from '../runner/terraform-process.js';
 import { satisfies } from '../runner/terraform-version.js';
-import { createWorkdir, hclString, type RunWorkdir, runEnvironment, writeCliConfig, writeTerraformVariables } from '../runner/workdir.js';
+import {
+  createRunFile,
+  createWorkdir,
+  handOver,
+  hclString,
+  openRunFile,
+  type RunWorkdir,
+  runEnvironment,
+  writeCliConfig,
+  writeTerraformVariables,
+} from '../runner/workdir.js';
 import { countChanges, hasChanges, type ProviderSchemas, redactedPlan, type ShowPlan } from '../runs/plan-json.js';
 import { type AgentClient, ProtocolError } from './client.js';
 import { JobLog } from './job-log.js';
@@ -31,6 +42,9 @@ export interface JobEnvironment {
   terraform: TerraformInstall;
   /** The directory run directories are created in. */
   workDir: string;
+  isolation: Isolation;
+  /** The uid terraform runs under, in the isolation modes that use one. */
+  runUid?: number | undefined;
 }
 
 /** A reason the phase failed, for the run's log and event. */
@@ -88,6 +102,7 @@ interface PreparedJob {
   dir: string;
   processEnv: Record<string, string>;
   varsFile: string;
+  sandbox: TerraformSandbox;
 }
 
 function jobPath(job: Job, rest: string): string {
@@ -103,7 +118,8 @@ async function download(prepared: PreparedJob, rest: string, path: string, optio
     if (optional && err instanceof ProtocolError && err.status === 404) return false;
     throw err;
   }
-  await pipeline(content, createWriteStream(path, { mode: 0o600 }));
+  // After terraform ran there, the run's directory is the run's: never write through a link it left.
+  await pipeline(content, await createRunFile(path, prepared.sandbox.uid));
   return true;
 }
 
@@ -150,7 +166,10 @@ async function prepare(env: JobEnvironment, job: Job, log: JobLog, signal: Abort
   });
   // Terraform runs the operation here with the state in Terrace (cli-protocol.md §4.4), instead of starting another remote run.
   processEnv.TF_FORCE_LOCAL_BACKEND = '1';
-  return { job, env, log, signal, deadline, workdir, dir, processEnv, varsFile };
+  const uid = usesRunUid(env.isolation) ? env.runUid : undefined;
+  if (usesRunUid(env.isolation) && uid === undefined) throw new Error(`isolation ${env.isolation.mode} needs a run uid`);
+  if (uid !== undefined) await handOver(workdir, uid);
+  return { job, env, log, signal, deadline, workdir, dir, processEnv, varsFile, sandbox: { isolation: env.isolation, uid, runDir: workdir.root } };
 }
 
 interface TerraformCommand {
@@ -183,6 +202,7 @@ async function terraform(prepared: PreparedJob, args: readonly string[], command
     signal,
     onOutput: output === 'log' ? toLog : (chunk) => captured.push(chunk),
     ...(output === 'stdout' ? { onStderr: toLog } : {}),
+    sandbox: prepared.sandbox,
   });
   if (exit.canceled) throw new PhaseStopped('stopped');
   if (exit.timedOut) throw new PhaseFailure(`the ${job.phase} took longer than its time limit of ${duration(job.timeoutMs)}`);
@@ -243,12 +263,17 @@ async function plan(prepared: PreparedJob): Promise<FinishRequest> {
   const shown = parseJson<ShowPlan>(shownJson, 'JSON plan');
   const schemas = parseJson<ProviderSchemas>(await terraform(prepared, ['providers', 'schema', '-json'], { output: 'stdout' }), 'provider schemas');
 
-  await upload(prepared, 'plan-file', () => createReadStream(planFile));
+  // Read back only what really is a file of the run's directory: the run may have left links there.
+  const planFileContent = await openRunFile(prepared.workdir, planFile);
+  await upload(prepared, 'plan-file', () => planFileContent);
   await upload(prepared, 'plan-json', shownJson);
   await upload(prepared, 'plan-redacted-json', Buffer.from(JSON.stringify(redactedPlan(shown, schemas))));
   // The apply installs exactly the providers the plan used (the plan file records their checksums).
   const lockFile = join(prepared.dir, LOCK_FILE);
-  if (await exists(lockFile)) await upload(prepared, 'lock-file', () => createReadStream(lockFile));
+  if (await exists(lockFile)) {
+    const lockFileContent = await openRunFile(prepared.workdir, lockFile);
+    await upload(prepared, 'lock-file', () => lockFileContent);
+  }
   return { outcome: 'planned', hasChanges: hasChanges(shown, job.plan.refreshOnly), counts: countChanges(shown) };
 }
 
@@ -349,6 +374,9 @@ export async function runJob(
     }
   } finally {
     await workdir.remove();
+    // Under a bare uid, what left terraform's process group (setsid) would meet the uid's next phase;
+    // in the bwrap modes it died with the namespace.
+    if (env.isolation.mode === 'uid' && env.runUid !== undefined) await sweepLeftoverProcesses({ first: env.runUid, last: env.runUid });
   }
   if (result.outcome === 'failed') log.line(job.json ? diagnosticLine('error', result.reason) : `Error: ${result.reason}`);
   if (result.outcome === 'canceled') log.line(job.json ? diagnosticLine('warning', 'The run was canceled') : 'The run was canceled.');

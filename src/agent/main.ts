@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
+import { describeIsolation, detectIsolation, type IsolationSetting } from '../runner/sandbox.js';
 import { killAllTerraform } from '../runner/terraform-process.js';
 import { type AgentLog, AgentWorker, type AgentWorkerOptions } from './worker.js';
 
@@ -56,11 +57,18 @@ export interface RemoteAgentOptions {
   workDir: string;
   caFile?: string | undefined;
   terraformBinary: string;
+  isolation: IsolationSetting;
+  /** The uid runs execute under when the agent is root (`--run-uid`). */
+  runUid: number;
 }
 
 export async function runRemoteAgent(options: RemoteAgentOptions): Promise<void> {
   const caCertificate = options.caFile ? await readFile(options.caFile, 'utf8') : undefined;
+  const isolation = await detectIsolation({ setting: options.isolation, uids: { first: options.runUid, last: options.runUid } });
+  (isolation.mode === 'none' ? log.warn : log.info)(describeIsolation(isolation));
   const worker = new AgentWorker({
+    isolation,
+    runUid: options.runUid,
     url: options.url,
     token: options.token,
     name: options.name ?? hostname(),

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Isolation } from '../runner/sandbox.js';
 import { binaryVersion, resolveBinary } from '../runner/terraform-version.js';
 import { AgentClient, ProtocolError } from './client.js';
 import { type JobEnvironment, runJob, type StopReason } from './job.js';
@@ -21,6 +22,10 @@ export interface AgentWorkerOptions {
   /** PEM of a CA to trust besides the system's (a self-signed server). */
   caCertificate?: string | undefined;
   terraformBinary: string;
+  /** How runs are kept away from the agent (runner/sandbox.ts). */
+  isolation: Isolation;
+  /** The uid runs execute under, in the isolation modes that use one. */
+  runUid?: number | undefined;
   log: AgentLog;
 }
 
@@ -45,7 +50,13 @@ export class AgentWorker {
   /** Works until stop(); resolves once the job in progress has been reported. */
   async run(): Promise<void> {
     const binary = await resolveBinary(this.options.terraformBinary);
-    const env: JobEnvironment = { client: this.client, terraform: { binary, version: await binaryVersion(binary) }, workDir: this.options.workDir };
+    const env: JobEnvironment = {
+      client: this.client,
+      terraform: { binary, version: await binaryVersion(binary) },
+      workDir: this.options.workDir,
+      isolation: this.options.isolation,
+      runUid: this.options.runUid,
+    };
     const { signal } = this.stopping;
     try {
       while (!signal.aborted) {

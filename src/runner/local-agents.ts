@@ -1,9 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { realpathSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as agentStore from '../agent-protocol/store.js';
 import type { LocalAgentSettings } from '../agent/main.js';
@@ -14,6 +12,9 @@ import type { Log } from '../context.js';
 import type { Db } from '../db/database.js';
 import { newId } from '../ids.js';
 import * as runnerService from '../runs/runner-service.js';
+import { sweepLeftoverProcesses } from './run-uids.js';
+import { detectIsolation, type Isolation, usesRunUid } from './sandbox.js';
+import { prepareRunDir, removeRunDir } from './workdir.js';
 
 /**
  * The built-in runner (docs/design.md "Agents"): TERRACE_RUNNER_SLOTS local agents, child processes
@@ -53,16 +54,13 @@ export function serverIdentity(config: Config): string {
   return `built-in:${hostname()}:${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`;
 }
 
-/** The directory this server's runs work in: outside the data directory, one per server. */
-export function runsDirectory(config: Config): string {
-  return join(tmpdir(), `terrace-runs-${serverIdentity(config).slice(-12)}`);
-}
-
 export class LocalAgents {
   private readonly identity: string;
   private readonly children = new Set<ChildProcess>();
   private stopping = false;
   private token: { id: string; secret: string } | undefined;
+  /** How the agents isolate their runs (runner/sandbox.ts); known once started with slots. */
+  isolation: Isolation | undefined;
 
   constructor(private readonly deps: LocalAgentsDeps) {
     this.identity = serverIdentity(deps.config);
@@ -73,13 +71,15 @@ export class LocalAgents {
     await this.retirePrevious();
     const slots = this.deps.config.runnerSlots;
     if (slots === 0) return;
+    const { config } = this.deps;
+    this.isolation = await detectIsolation({ setting: config.runIsolation, uids: config.runUids });
+    // What a killed server's phases left: directories (tokens, variables, plans) and, without a PID namespace, processes.
+    await prepareRunDir(config.runDir);
+    if (this.isolation.mode === 'uid') await sweepLeftoverProcesses(config.runUids);
     const { secret, hash } = generateToken();
     const token = await tokenStore.insert(this.deps.db, { id: newId('at'), kind: 'agent', hash, agentPoolId: null, description: this.identity });
     this.token = { id: token.id, secret };
-    const workDir = runsDirectory(this.deps.config);
-    await rm(workDir, { recursive: true, force: true });
-    await mkdir(workDir, { recursive: true, mode: 0o711 });
-    for (let slot = 0; slot < slots; slot++) this.spawn(slot, workDir);
+    for (let slot = 0; slot < slots; slot++) this.spawn(slot);
   }
 
   /** Stops the agents (their jobs end errored, reported by them) and revokes their token. */
@@ -99,6 +99,7 @@ export class LocalAgents {
     );
     await Promise.all(exits);
     if (this.token) await tokenStore.deleteById(this.deps.db, this.token.id);
+    if (this.isolation) await removeRunDir(this.deps.config.runDir);
   }
 
   /** Runs held by this server's earlier agents end errored now, rather than when their lease runs out. */
@@ -112,8 +113,9 @@ export class LocalAgents {
     await agentStore.deleteBuiltInTokens(db, this.identity);
   }
 
-  private spawn(slot: number, workDir: string): void {
-    if (this.stopping || !this.token) return;
+  private spawn(slot: number): void {
+    const { isolation, token } = this;
+    if (this.stopping || !token || !isolation) return;
     const entry = fileURLToPath(new URL('../agent/local-entry.js', import.meta.url));
     const child = spawn(process.execPath, [entry], {
       // Nothing of the server's environment (DATABASE_URL, keys, admin token) reaches an agent.
@@ -122,11 +124,14 @@ export class LocalAgents {
     });
     const settings: LocalAgentSettings = {
       url: `https://${this.deps.config.hostname}`,
-      token: this.token.secret,
+      token: token.secret,
       name: `${this.identity}/${slot}`,
-      workDir: join(workDir, String(slot)),
+      workDir: this.deps.config.runDir,
       caCertificate: this.deps.caCertificate ?? undefined,
       terraformBinary: this.deps.config.terraformBinary,
+      isolation,
+      // One job at a time per agent: each slot has its uid, so two runs never share one.
+      runUid: usesRunUid(isolation) ? this.deps.config.runUids.first + slot : undefined,
     };
     child.stdin?.write(`${JSON.stringify(settings)}\n`);
     this.children.add(child);
@@ -134,7 +139,7 @@ export class LocalAgents {
       this.children.delete(child);
       if (this.stopping) return;
       this.deps.log.error({ slot, code, signal }, 'runner: a local agent exited; restarting it');
-      setTimeout(() => this.spawn(slot, workDir), RESTART_DELAY_MS).unref();
+      setTimeout(() => this.spawn(slot), RESTART_DELAY_MS).unref();
     });
   }
 }

@@ -106,4 +106,32 @@ forEachDatabase('run tokens', (server) => {
     const expired = await runToken.create(server.database.db, { id: runId, organizationId: world.orgId }, new Date(Date.now() - 1000));
     assert.equal((await world.api('GET', `/workspaces/${workspace.id}`, expired.secret)).status, 401);
   });
+
+  it("are revoked at start when their phase no longer runs: not running, or its runner's lease lapsed", async () => {
+    const { db } = server.database;
+    const validUntil = new Date(Date.now() + 3600_000);
+    const live = (await world.createRun((await world.workspaceWithConfiguration()).id)).id;
+    const lapsed = (await world.createRun((await world.workspaceWithConfiguration()).id)).id;
+    await db
+      .updateTable('runs')
+      .set({ status: 'planning', runner_lease_until: new Date(Date.now() + 60_000) })
+      .where('id', '=', live)
+      .execute();
+    await db
+      .updateTable('runs')
+      .set({ status: 'applying', runner_lease_until: new Date(Date.now() - 60_000) })
+      .where('id', '=', lapsed)
+      .execute();
+    const tokens = {
+      queued: await runToken.create(db, { id: runId, organizationId: world.orgId }, validUntil),
+      live: await runToken.create(db, { id: live, organizationId: world.orgId }, validUntil),
+      lapsed: await runToken.create(db, { id: lapsed, organizationId: world.orgId }, validUntil),
+    };
+    assert.ok((await runToken.revokeStale(db)) >= 2);
+    const status = async (token: runToken.RunToken) => (await world.api('GET', `/workspaces/${workspace.id}`, token.secret)).status;
+    assert.equal(await status(tokens.queued), 401);
+    assert.equal(await status(tokens.lapsed), 401);
+    assert.notEqual(await status(tokens.live), 401, 'a phase still running keeps its token');
+    assert.equal(await runToken.revokeStale(db), 0);
+  });
 });

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { type Isolation, sandboxCommand } from './sandbox.js';
 
 /**
  * Runs one terraform command (one phase of a run) as its own process group, with exactly the
@@ -6,8 +7,18 @@ import { spawn } from 'node:child_process';
  * is streamed as it arrives; cancellation and the time limit interrupt the way Ctrl-C does (SIGINT,
  * which terraform turns into a graceful stop), then SIGKILL after a grace period
  * (api-docs/run.mdx "Cancel a Run"). Signals go to the whole group, so provider plugins and
- * provisioner commands stop with terraform.
+ * provisioner commands stop with terraform. With a `sandbox`, terraform runs isolated from the server
+ * (src/runner/sandbox.ts), with the same signals and the same guarantee that nothing outlives it.
  */
+
+export interface TerraformSandbox {
+  readonly isolation: Isolation;
+  /** The phase's own uid, in the modes that use one. */
+  readonly uid?: number | undefined;
+  /** The run's directory, the only one the run may write (and, in the bwrap modes, see). */
+  readonly runDir: string;
+  readonly extraReadOnly?: readonly string[];
+}
 
 export interface RunTerraformOptions {
   /** The terraform executable; `terraform` is looked up on `env.PATH`. */
@@ -26,6 +37,7 @@ export interface RunTerraformOptions {
   onOutput?: (chunk: Buffer) => void;
   /** Each chunk of stderr, which then does not go to `onOutput`: for commands whose stdout is a document (`show -json`). */
   onStderr?: (chunk: Buffer) => void;
+  sandbox?: TerraformSandbox;
 }
 
 export interface TerraformExit {
@@ -72,12 +84,18 @@ export function runTerraform(options: RunTerraformOptions): Promise<TerraformExi
   const graceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
 
   return new Promise((resolve, reject) => {
-    const child = spawn(options.binary ?? 'terraform', options.args, {
+    const binary = options.binary ?? 'terraform';
+    const { sandbox } = options;
+    const command = sandbox
+      ? sandboxCommand(sandbox.isolation, { ...sandbox, binary, args: options.args, cwd: options.cwd })
+      : { command: binary, args: [...options.args], spawnOptions: {} };
+    const child = spawn(command.command, command.args, {
       cwd: options.cwd,
       env: options.env,
       // Its own process group (and session), so a signal to -pid reaches every process it starts.
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...command.spawnOptions,
     });
     if (child.pid !== undefined) runningGroups.add(child.pid);
     let timedOut = false;

@@ -1,13 +1,19 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { text } from 'node:stream/consumers';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { InvalidError } from '../errors.js';
 import { runTerraform } from './terraform-process.js';
 import {
+  copyCaCertificate,
+  createRunFile,
   createWorkdir,
   DEFAULT_RUN_PATH,
+  handOver,
+  openRunFile,
+  prepareRunDir,
   hclString,
   type RunVariable,
   runEnvironment,
@@ -34,7 +40,9 @@ describe('createWorkdir', () => {
     const second = await createWorkdir(parent, run.id);
     assert.notEqual(first.root, second.root);
     assert.ok(first.root.startsWith(join(parent, `${run.id}-`)));
-    for (const dir of [parent, first.root, first.configDir, first.homeDir, first.tmpDir]) assert.equal(mode(dir), 0o700, dir);
+    // The base lets a run's uid through to its own directory, without listing the others.
+    assert.equal(mode(parent), 0o711);
+    for (const dir of [first.root, first.configDir, first.homeDir, first.tmpDir]) assert.equal(mode(dir), 0o700, dir);
     writeFileSync(join(first.configDir, 'main.tf'), '');
     await first.remove();
     assert.equal(existsSync(first.root), false);
@@ -44,6 +52,68 @@ describe('createWorkdir', () => {
 
   it('refuses a run id that is not a plain name', async () => {
     for (const id of ['../run-x', 'run/x', '.hidden', '']) await assert.rejects(createWorkdir(parent, id), { message: `not a run id: ${id}` });
+  });
+});
+
+describe('the run directories', () => {
+  const isRoot = process.getuid?.() === 0;
+
+  it('starts empty, 0711, of this user: what a dead server left is removed', async () => {
+    const base = join(parent, '..', 'base');
+    mkdirSync(join(base, 'run-old-x', 'config'), { recursive: true, mode: 0o700 });
+    writeFileSync(join(base, 'run-old-x', 'terraform.rc'), 'token');
+    // A run may have taken its own write permission away.
+    chmodSync(join(base, 'run-old-x', 'config'), 0o500);
+    chmodSync(join(base, 'run-old-x'), 0o500);
+    await prepareRunDir(base);
+    assert.deepEqual(readdirSync(base), []);
+    assert.equal(mode(base), 0o711);
+    const link = join(parent, '..', 'base-link');
+    symlinkSync(base, link);
+    await assert.rejects(prepareRunDir(link), /is not a directory of this user/);
+  });
+
+  it('hands what the server wrote to the run uid without following links, and copies the CA in', { skip: !isRoot && 'needs root' }, async () => {
+    const workdir = await createWorkdir(parent, run.id);
+    const outside = join(parent, '..', 'server-file');
+    writeFileSync(outside, 'server', { mode: 0o600 });
+    symlinkSync(outside, join(workdir.configDir, 'link'));
+    writeFileSync(join(workdir.configDir, 'main.tf'), '');
+    const ca = join(parent, '..', 'ca.pem');
+    writeFileSync(ca, 'CA', { mode: 0o600 });
+    const copied = await copyCaCertificate(workdir, ca);
+    await handOver(workdir, 64290);
+    for (const path of [workdir.root, workdir.configDir, join(workdir.configDir, 'main.tf'), copied]) assert.equal(lstatSync(path).uid, 64290, path);
+    assert.equal(lstatSync(join(workdir.configDir, 'link')).uid, 64290, 'the link itself');
+    assert.equal(statSync(outside).uid, 0, 'never what it points at');
+    assert.equal(mode(copied), 0o644);
+    assert.equal(readFileSync(copied, 'utf8'), 'CA');
+    await workdir.remove();
+  });
+
+  it('reads a run file only if it really lies in the run directory, and writes only new files', async () => {
+    const workdir = await createWorkdir(parent, run.id);
+    const secret = join(parent, '..', 'encryption.key');
+    writeFileSync(secret, 'the key');
+    writeFileSync(join(workdir.root, 'plan.tfplan'), 'plan');
+    assert.equal(await text(await openRunFile(workdir, join(workdir.root, 'plan.tfplan'))), 'plan');
+    // What a run's code could leave where the server reads: a link, a linked directory above, a FIFO.
+    symlinkSync(secret, join(workdir.configDir, '.terraform.lock.hcl'));
+    await assert.rejects(openRunFile(workdir, join(workdir.configDir, '.terraform.lock.hcl')), { code: 'ELOOP' });
+    symlinkSync(join(parent, '..'), join(workdir.configDir, 'up'));
+    await assert.rejects(openRunFile(workdir, join(workdir.configDir, 'up', 'encryption.key')), /is not a file of the run's directory/);
+    mkdirSync(join(workdir.configDir, 'dir'));
+    await assert.rejects(openRunFile(workdir, join(workdir.configDir, 'dir')), /is not a file of the run's directory/);
+
+    symlinkSync(secret, join(workdir.root, 'saved.tfplan'));
+    await assert.rejects(createRunFile(join(workdir.root, 'saved.tfplan'), undefined), { code: 'EEXIST' });
+    assert.equal(readFileSync(secret, 'utf8'), 'the key');
+    const stream = await createRunFile(join(workdir.root, 'new.tfplan'), isRoot ? 64290 : undefined);
+    await new Promise<void>((resolve, reject) => stream.end('new', (err?: Error | null) => (err ? reject(err) : resolve())));
+    assert.equal(readFileSync(join(workdir.root, 'new.tfplan'), 'utf8'), 'new');
+    assert.equal(mode(join(workdir.root, 'new.tfplan')), 0o600);
+    if (isRoot) assert.equal(statSync(join(workdir.root, 'new.tfplan')).uid, 64290);
+    await workdir.remove();
   });
 });
 

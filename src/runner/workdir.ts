@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { constants, type ReadStream, type WriteStream } from 'node:fs';
+import { chmod, copyFile, lchown, lstat, mkdir, mkdtemp, open, readdir, readlink, realpath, rm, rmdir, writeFile } from 'node:fs/promises';
 import { domainToASCII } from 'node:url';
 import { join } from 'node:path';
 import { validateKey } from '../variables/rules.js';
@@ -20,7 +21,7 @@ import { validateKey } from '../variables/rules.js';
  */
 
 export interface RunWorkdir {
-  /** The run's own directory, mode 0700; everything below belongs to the run. */
+  /** The run's own directory, mode 0700; everything below belongs to the run (and its uid, after `handOver`). */
   readonly root: string;
   /** Where the configuration version is extracted. */
   readonly configDir: string;
@@ -30,21 +31,114 @@ export interface RunWorkdir {
   remove(): Promise<void>;
 }
 
-/** Creates a fresh directory for one run under `parentDir` (created 0700 when missing). */
+/**
+ * Makes `dir` the base of the run directories at start: a directory of this process's user (not a
+ * link, not someone else's: the default lives in the shared /tmp), mode 0711 so that a run's uid
+ * reaches its own directory without listing the others; and empty, since what a server that died
+ * left there (tokens, variables, plans) must not outlive it.
+ */
+export async function prepareRunDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o711 });
+  const stat = await lstat(dir);
+  if (!stat.isDirectory() || stat.uid !== process.getuid?.()) throw new Error(`the run directory ${dir} is not a directory of this user`);
+  await chmod(dir, 0o711);
+  for (const entry of await readdir(dir)) await removeTree(join(dir, entry));
+}
+
+/** Removes the base at shutdown when no run is left in it. */
+export async function removeRunDir(dir: string): Promise<void> {
+  await rmdir(dir).catch(() => {});
+}
+
+/** Creates a fresh directory for one run under `parentDir` (created 0711 when missing, see `prepareRunDir`). */
 export async function createWorkdir(parentDir: string, runId: string): Promise<RunWorkdir> {
   if (!/^[A-Za-z0-9_-]+$/.test(runId)) throw new Error(`not a run id: ${runId}`);
-  await mkdir(parentDir, { recursive: true, mode: 0o700 });
-  // mkdtemp creates the directory with mode 0700 and a name nobody can predict.
-  const root = await mkdtemp(join(parentDir, `${runId}-`));
+  await mkdir(parentDir, { recursive: true, mode: 0o711 });
+  // mkdtemp creates the directory with mode 0700 and a name nobody can predict; its real path is
+  // what `openRunFile` compares with.
+  const root = await realpath(await mkdtemp(join(parentDir, `${runId}-`)));
   const workdir: RunWorkdir = {
     root,
     configDir: join(root, 'config'),
     homeDir: join(root, 'home'),
     tmpDir: join(root, 'tmp'),
-    remove: () => rm(root, { recursive: true, force: true }),
+    remove: () => removeTree(root),
   };
   for (const dir of [workdir.configDir, workdir.homeDir, workdir.tmpDir]) await mkdir(dir, { mode: 0o700 });
   return workdir;
+}
+
+/** Removes a tree even where the run took its own write permission away (possible under the server's uid). */
+async function removeTree(path: string): Promise<void> {
+  try {
+    await rm(path, { recursive: true, force: true });
+  } catch (err) {
+    if (!['EACCES', 'EPERM', 'ENOTEMPTY'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+    await makeWritable(path);
+    await rm(path, { recursive: true, force: true });
+  }
+}
+
+async function makeWritable(path: string): Promise<void> {
+  const stat = await lstat(path).catch(() => undefined);
+  if (!stat?.isDirectory()) return;
+  await chmod(path, 0o700);
+  for (const entry of await readdir(path)) await makeWritable(join(path, entry));
+}
+
+/** The uid (and gid, the same number) that owns a run's files in the modes with a run uid. */
+export type RunOwner = number;
+
+/**
+ * Gives everything the server wrote into the run's directory to the run's uid, before terraform
+ * starts. Links are changed themselves, never followed: the configuration may hold links (inside it).
+ */
+export async function handOver(workdir: RunWorkdir, owner: RunOwner): Promise<void> {
+  const walk = async (path: string): Promise<void> => {
+    await lchown(path, owner, owner);
+    if (!(await lstat(path)).isDirectory()) return;
+    for (const entry of await readdir(path)) await walk(join(path, entry));
+  };
+  await walk(workdir.root);
+}
+
+/**
+ * A new file the server writes into a run's directory once terraform has run there (e.g. the saved
+ * plan): never through a link the run left at that name (O_EXCL), and owned by the run's uid.
+ */
+export async function createRunFile(path: string, owner: RunOwner | undefined): Promise<WriteStream> {
+  const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  if (owner !== undefined) await handle.chown(owner, owner);
+  return handle.createWriteStream();
+}
+
+/**
+ * A file of the run's directory that the server reads after terraform ran there (the plan, the lock
+ * file), as a stream. Terraform ran the configuration's code, which may have replaced the file or a
+ * directory above it with a link to a file of the server's (the encryption key, for one): the file
+ * opened must be a regular file that really lies inside the run's directory.
+ */
+export async function openRunFile(workdir: RunWorkdir, path: string): Promise<ReadStream> {
+  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    const real = await readlink(`/proc/self/fd/${handle.fd}`);
+    if (!real.startsWith(`${workdir.root}/`) || !(await handle.stat()).isFile()) throw new Error(`${path} is not a file of the run's directory`);
+    return handle.createReadStream();
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+}
+
+/**
+ * A copy of the CA certificate that verifies Terrace, inside the run's directory: the run cannot read
+ * the data directory where the original lives. Returns its path, for SSL_CERT_FILE.
+ */
+export async function copyCaCertificate(workdir: RunWorkdir, caFile: string): Promise<string> {
+  const file = join(workdir.root, 'ca.pem');
+  await copyFile(caFile, file);
+  await chmod(file, 0o644);
+  return file;
 }
 
 export interface RunVariable {
