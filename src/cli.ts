@@ -177,7 +177,7 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'agent') {
     const { options, positional } = parseOptions(
       [...(sub === undefined ? [] : [sub]), ...args],
-      ['url', 'name', 'work-dir', 'ca-file', 'terraform-binary'],
+      ['url', 'name', 'work-dir', 'ca-file', 'terraform-binary', 'isolation', 'run-uid'],
       [],
     );
     if (positional.length > 0) throw new UsageError(`unexpected argument ${positional[0]}`);

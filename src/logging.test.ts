@@ -28,7 +28,7 @@ forEachDatabase(
       assert.ok(!all.includes('secret=abc'), 'a query string reached the log');
     });
 
-    it('logs an unhandled error with the statement\'s shape, never its parameters or the row, on a short line', async () => {
+    it("logs an unhandled error with the statement's shape, never its parameters or the row, on a short line", async () => {
       const org = `log-${randomBytes(4).toString('hex')}`;
       const created = await server.api('POST', '/api/v2/organizations', {
         token: server.adminToken,

@@ -25,7 +25,10 @@ function newCertificate(subjectCn: string, key: forge.pki.rsa.PrivateKey, years:
   cert.serialNumber = serial.toString('hex');
   cert.validity.notBefore = new Date(Date.now() - 60_000);
   cert.validity.notAfter = new Date(Date.now() + years * 365 * 24 * 3600 * 1000);
-  cert.setSubject([{ name: 'commonName', value: subjectCn }, { name: 'organizationName', value: 'Terrace' }]);
+  cert.setSubject([
+    { name: 'commonName', value: subjectCn },
+    { name: 'organizationName', value: 'Terrace' },
+  ]);
   return cert;
 }
 

@@ -156,7 +156,9 @@ class Fuzzer {
       SELECT table_name FROM information_schema.tables
       WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name NOT LIKE 'kysely_%' AND table_name <> 'fuzz_writes'`.execute(db);
     for (const { table_name: table } of rows) {
-      await sql.raw(`CREATE OR REPLACE TRIGGER fuzz_count_write AFTER INSERT OR DELETE ON "${table}" FOR EACH ROW EXECUTE FUNCTION fuzz_count_write()`).execute(db);
+      await sql
+        .raw(`CREATE OR REPLACE TRIGGER fuzz_count_write AFTER INSERT OR DELETE ON "${table}" FOR EACH ROW EXECUTE FUNCTION fuzz_count_write()`)
+        .execute(db);
     }
   }
 
@@ -268,7 +270,9 @@ forEachDatabase('every route against malformed input', (server) => {
     const team = await created(`/organizations/${world.org}/teams`, { data: { type: 'teams', attributes: { name: unique('team') } } });
     const teamToken = await created(`/teams/${team.id}/authentication-tokens`, { data: { type: 'authentication-tokens', attributes: { description: 'ci' } } });
     const varset = await created(`/organizations/${world.org}/varsets`, { data: { type: 'varsets', attributes: { name: unique('set') } } });
-    const setVar = await created(`/varsets/${varset.id}/relationships/vars`, { data: { type: 'vars', attributes: { key: 'k', value: 'v', category: 'terraform' } } });
+    const setVar = await created(`/varsets/${varset.id}/relationships/vars`, {
+      data: { type: 'vars', attributes: { key: 'k', value: 'v', category: 'terraform' } },
+    });
     const wsVar = await created(`/workspaces/${ws.id}/vars`, { data: { type: 'vars', attributes: { key: 'k', value: 'v', category: 'terraform' } } });
     const teamWorkspace = await created('/team-workspaces', {
       data: {
@@ -289,7 +293,13 @@ forEachDatabase('every route against malformed input', (server) => {
     const version = await created(`/workspaces/${ws.id}/state-versions`, {
       data: {
         type: 'state-versions',
-        attributes: { serial: 1, md5: md5(state), lineage: 'fuzz', state: base64(state), 'json-state-outputs': base64(JSON.stringify({ greeting: { value: 'hi', type: 'string' } })) },
+        attributes: {
+          serial: 1,
+          md5: md5(state),
+          lineage: 'fuzz',
+          state: base64(state),
+          'json-state-outputs': base64(JSON.stringify({ greeting: { value: 'hi', type: 'string' } })),
+        },
       },
     });
     await world.api('POST', `/workspaces/${ws.id}/actions/unlock`, world.ownerToken, {});
@@ -332,7 +342,9 @@ forEachDatabase('every route against malformed input', (server) => {
     const routes = server.app.routeTable.routes;
     assert.ok(routes.length > 100, `only ${routes.length} routes in the table`);
     // Deletions last, the most nested first: the resources the other routes use stay until then.
-    const ordered = [...routes].sort((a, b) => Number(a.method === 'DELETE') - Number(b.method === 'DELETE') || (a.method === 'DELETE' ? b.url.length - a.url.length : 0));
+    const ordered = [...routes].sort(
+      (a, b) => Number(a.method === 'DELETE') - Number(b.method === 'DELETE') || (a.method === 'DELETE' ? b.url.length - a.url.length : 0),
+    );
     for (const { method, url } of ordered) {
       const path = paths(url, ids);
       await fuzzer.send(method, path.unknown);
@@ -363,7 +375,11 @@ forEachDatabase('every route against malformed input', (server) => {
     await fuzzer.start();
     for (const url of ['/api/v2/organizations/%00%ff', '/api/v2/%ff', '/%c0%af']) assert.equal((await fuzzer.send('GET', url)).status, 400, url);
     assert.equal((await fuzzer.send('GET', '/api/v2/no-such-thing')).status, 404);
-    const wrong = await server.app.inject({ method: 'PUT', url: `/api/v2/organizations/${world.org}`, headers: { authorization: `Bearer ${world.ownerToken}` } });
+    const wrong = await server.app.inject({
+      method: 'PUT',
+      url: `/api/v2/organizations/${world.org}`,
+      headers: { authorization: `Bearer ${world.ownerToken}` },
+    });
     assert.equal(wrong.statusCode, 405);
     assert.equal(wrong.headers.allow, 'DELETE, GET, HEAD, PATCH');
     assert.equal(wrong.json().errors[0].status, '405');

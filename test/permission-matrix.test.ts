@@ -231,7 +231,9 @@ const MATRIX: Row[] = [
   row('GET', '/agents/:agent', 200, POOL_MANAGERS),
   row('DELETE', '/agents/:fresh-agent', 204, POOL_MANAGERS),
   row('GET', '/agent-pools/:pool/authentication-tokens', 200, POOL_MANAGERS),
-  row('POST', '/agent-pools/:pool/authentication-tokens', 201, POOL_MANAGERS, { body: (f) => doc('authentication-tokens', { description: f.fresh.name('d') }) }),
+  row('POST', '/agent-pools/:pool/authentication-tokens', 201, POOL_MANAGERS, {
+    body: (f) => doc('authentication-tokens', { description: f.fresh.name('d') }),
+  }),
   row('GET', '/authentication-tokens/:agent-token', 200, POOL_MANAGERS),
   row('DELETE', '/authentication-tokens/:fresh-agent-token', 204, POOL_MANAGERS),
 ];

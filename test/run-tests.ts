@@ -28,11 +28,10 @@ async function main(): Promise<number> {
   const server = await startTemplatePostgres();
   try {
     process.stdout.write(`PostgreSQL test server at ${server.url}; ${files.length} test files\n`);
-    const child = spawn(
-      process.execPath,
-      ['--test', `--test-concurrency=${Math.max(2, cpus().length)}`, ...files.map((f) => relative(process.cwd(), f))],
-      { stdio: 'inherit', env: { ...process.env, [PG_URL_ENV]: server.url } },
-    );
+    const child = spawn(process.execPath, ['--test', `--test-concurrency=${Math.max(2, cpus().length)}`, ...files.map((f) => relative(process.cwd(), f))], {
+      stdio: 'inherit',
+      env: { ...process.env, [PG_URL_ENV]: server.url },
+    });
     return await new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
   } finally {
     server.stop();

@@ -1,6 +1,5 @@
 import type { Readable } from 'node:stream';
 import type { ArtifactName, FinishRequest, HeartbeatResponse, Job, RegisterResponse } from '../agent/protocol.js';
-import { generateToken } from '../auth/secrets.js';
 import type { Subject } from '../auth/subject.js';
 import { getBlob, putSealed } from '../blobs/sealed-blobs.js';
 import * as tokenStore from '../auth/token-store.js';
@@ -10,6 +9,7 @@ import type { Ctx } from '../context.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
 import * as projectStore from '../projects/store.js';
+import * as runToken from '../runner/run-token.js';
 import * as logStore from '../runs/log-store.js';
 import { storePhaseLog } from '../runs/log-service.js';
 import * as phaseStore from '../runs/phase-store.js';
@@ -69,23 +69,14 @@ interface Claimed {
 /** Takes the next run the agent's pool serves (runner-service.claimNext's rules), with a job token for it. */
 async function claim(ctx: ProtocolContext, agent: agentStore.AgentRecord): Promise<Claimed | undefined> {
   const deadline = ctx.now().getTime() + (ctx.config.planTimeoutMs > ctx.config.applyTimeoutMs ? ctx.config.planTimeoutMs : ctx.config.applyTimeoutMs);
-  const { secret, hash } = generateToken();
+  let token = '';
   const claimed = await runnerService.claimNext(ctx, ctx.config.runConcurrency, agent.agentPoolId, async (trx, { run, phase }) => {
     await agentStore.setRunAgent(trx, run.id, agent.id);
     await agentStore.ping(trx, agent.id, 'busy');
-    await tokenStore.insert(trx, {
-      id: newId('at'),
-      kind: 'run',
-      hash,
-      runId: run.id,
-      phase,
-      organizationId: run.organizationId,
-      description: `${phase} of run ${run.id} on agent ${agent.id}`,
-      // Revoked when the phase ends; the expiry only bounds a token whose revocation was lost.
-      expiredAt: new Date(deadline + 3_600_000),
-    });
+    // Revoked when the phase ends; the expiry only bounds a token whose revocation was lost.
+    token = (await runToken.create(trx, run, phase, new Date(deadline + 3_600_000), `${phase} of run ${run.id} on agent ${agent.id}`)).secret;
   });
-  return claimed && { run: { ...claimed.run, agentId: agent.id }, phase: claimed.phase, token: secret };
+  return claimed && { run: { ...claimed.run, agentId: agent.id }, phase: claimed.phase, token };
 }
 
 /** Everything the agent needs to run the phase; the run errors when it cannot be described. */

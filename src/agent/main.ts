@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
 import { describeIsolation, detectIsolation, type IsolationSetting } from '../runner/sandbox.js';
 import { killAllTerraform } from '../runner/terraform-process.js';
+import { prepareRunDir } from '../runner/workdir.js';
 import { type AgentLog, AgentWorker, type AgentWorkerOptions } from './worker.js';
 
 /**
@@ -65,6 +66,8 @@ export interface RemoteAgentOptions {
 export async function runRemoteAgent(options: RemoteAgentOptions): Promise<void> {
   const caCertificate = options.caFile ? await readFile(options.caFile, 'utf8') : undefined;
   const isolation = await detectIsolation({ setting: options.isolation, uids: { first: options.runUid, last: options.runUid } });
+  // Owned by the agent, traversable by the run uid, emptied of what a killed agent left.
+  await prepareRunDir(options.workDir);
   (isolation.mode === 'none' ? log.warn : log.info)(describeIsolation(isolation));
   const worker = new AgentWorker({
     isolation,

@@ -6,7 +6,9 @@ import { randomBase58 } from '../ids.js';
 import { openPostgres } from './database.js';
 import { MIGRATIONS, migrateToLatest } from './migrate.js';
 
-it('migrates once when two replicas start together on an empty PostgreSQL database', { skip: !process.env[PG_URL_ENV] && 'needs the PostgreSQL test server' }, async () => {
+it('migrates once when two replicas start together on an empty PostgreSQL database', {
+  skip: !process.env[PG_URL_ENV] && 'needs the PostgreSQL test server',
+}, async () => {
   const url = process.env[PG_URL_ENV] as string;
   const name = `m_${randomBase58(10).toLowerCase()}`;
   const admin = new Client({ connectionString: url });
@@ -18,7 +20,10 @@ it('migrates once when two replicas start together on an empty PostgreSQL databa
   try {
     await Promise.all(replicas.map((r) => migrateToLatest(r.db)));
     await migrateToLatest(replicas[0]!.db);
-    const applied = await replicas[0]!.db.selectFrom('kysely_migration' as never).select('name' as never).execute();
+    const applied = await replicas[0]!.db
+      .selectFrom('kysely_migration' as never)
+      .select('name' as never)
+      .execute();
     assert.equal(applied.length, Object.keys(MIGRATIONS).length);
   } finally {
     await Promise.all(replicas.map((r) => r.close()));

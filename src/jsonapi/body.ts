@@ -98,7 +98,8 @@ function describe(error: ValueError): string {
  */
 export function parseAttributes<T extends TSchema>(value: unknown, schema: T, pointer: string): Static<T> {
   const first = checkerFor(schema).Errors(value).First();
-  if (first) throw new InvalidError(`${first.path.slice(1) || pointer.split('/').pop() || 'attributes'}: ${describe(first)}`, { pointer: `${pointer}${first.path}` });
+  if (first)
+    throw new InvalidError(`${first.path.slice(1) || pointer.split('/').pop() || 'attributes'}: ${describe(first)}`, { pointer: `${pointer}${first.path}` });
   return value as Static<T>;
 }
 

@@ -34,7 +34,7 @@ forEachDatabase('JSON:API over HTTP', (server) => {
     assert.ok(res.body.errors[0].title);
   });
 
-  it('answers a URL that does not decode with a 400 JSON:API error, not Fastify\'s own shape', async () => {
+  it("answers a URL that does not decode with a 400 JSON:API error, not Fastify's own shape", async () => {
     for (const path of ['/api/v2/organizations/%00%ff', '/api/v2/%ff']) {
       const res = await server.api('GET', path, { token: server.adminToken });
       assert.equal(res.status, 400, path);

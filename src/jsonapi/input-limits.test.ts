@@ -16,7 +16,11 @@ forEachDatabase('input limits', (server) => {
   it('refuses an overlong variable set name on create and update with a 422 naming it, before the database', async () => {
     const path = `/organizations/${world.org}/varsets`;
     const long = noise(2800);
-    assertInvalid(await world.api('POST', path, world.ownerToken, { data: { type: 'varsets', attributes: { name: long } } }), '/data/attributes/name', /at most 255/);
+    assertInvalid(
+      await world.api('POST', path, world.ownerToken, { data: { type: 'varsets', attributes: { name: long } } }),
+      '/data/attributes/name',
+      /at most 255/,
+    );
     const created = await world.api('POST', path, world.ownerToken, { data: { type: 'varsets', attributes: { name: unique('set') } } });
     assert.equal(created.status, 201, created.text);
     const update = await world.api('PATCH', `/varsets/${created.body.data.id}`, world.ownerToken, { data: { type: 'varsets', attributes: { name: long } } });
@@ -28,7 +32,9 @@ forEachDatabase('input limits', (server) => {
   });
 
   it('refuses an overlong team token description with a 422', async () => {
-    const team = await world.api('POST', `/organizations/${world.org}/teams`, world.ownerToken, { data: { type: 'teams', attributes: { name: unique('team') } } });
+    const team = await world.api('POST', `/organizations/${world.org}/teams`, world.ownerToken, {
+      data: { type: 'teams', attributes: { name: unique('team') } },
+    });
     const res = await world.api('POST', `/teams/${team.body.data.id}/authentication-tokens`, world.ownerToken, {
       data: { type: 'authentication-tokens', attributes: { description: noise(4000) } },
     });

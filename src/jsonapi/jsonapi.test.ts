@@ -88,7 +88,11 @@ describe('request documents', () => {
   });
 
   it('answers 422 for a relationship of the wrong type', () => {
-    const parsed = parseResourceBody({ data: { type: 'things', attributes: { name: 'a' }, relationships: { owner: { data: { type: 'teams', id: 't' } } } } }, 'things', Attributes);
+    const parsed = parseResourceBody(
+      { data: { type: 'things', attributes: { name: 'a' }, relationships: { owner: { data: { type: 'teams', id: 't' } } } } },
+      'things',
+      Attributes,
+    );
     assert.throws(() => relationshipId(parsed.relationships, 'owner', 'users'), InvalidError);
   });
 });

@@ -13,7 +13,12 @@ export function queryString(query: Query, name: string): string | undefined {
 /** A comma-separated query parameter as a list of non-empty strings. */
 export function queryList(query: Query, name: string): string[] | undefined {
   const value = queryString(query, name);
-  return value === undefined ? undefined : value.split(',').map((v) => v.trim()).filter((v) => v.length > 0);
+  return value === undefined
+    ? undefined
+    : value
+        .split(',')
+        .map((v) => v.trim())
+        .filter((v) => v.length > 0);
 }
 
 /** A boolean query parameter (`true`/`false`); anything else is a 422. */

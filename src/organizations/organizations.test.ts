@@ -396,7 +396,14 @@ forEachDatabase('organizations', (server) => {
       res.body.data.map((o: any) => o.id),
       names,
     );
-    assert.deepEqual(res.body.meta.pagination, { 'current-page': 1, 'page-size': 20, 'prev-page': null, 'next-page': null, 'total-pages': 1, 'total-count': 3 });
+    assert.deepEqual(res.body.meta.pagination, {
+      'current-page': 1,
+      'page-size': 20,
+      'prev-page': null,
+      'next-page': null,
+      'total-pages': 1,
+      'total-count': 3,
+    });
 
     res = await server.api('GET', '/api/v2/organizations?page%5Bsize%5D=2', { token: carol.token });
     assert.deepEqual(

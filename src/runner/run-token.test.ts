@@ -4,6 +4,7 @@ import { before, it } from 'node:test';
 import { forEachDatabase } from '../../test/harness.js';
 import { RunWorld } from '../runs/testing.js';
 import { StateWorld } from '../state-versions/testing.js';
+import * as tokenStore from '../auth/token-store.js';
 import * as runToken from './run-token.js';
 
 /** What a run's own token may do (src/auth/run-access.ts): its workspace's state and lock, consumable state, nothing else. */
@@ -21,7 +22,7 @@ forEachDatabase('run tokens', (server) => {
     runId = (await world.createRun(workspace.id)).id;
     const run = await world.run(runId);
     assert.equal(run.attributes.status, 'plan_queued', 'the run left the queue and holds the workspace');
-    token = (await runToken.create(server.database.db, { id: runId, organizationId: world.orgId }, new Date(Date.now() + 3600_000))).secret;
+    token = (await runToken.create(server.database.db, { id: runId, organizationId: world.orgId }, 'plan', new Date(Date.now() + 3600_000))).secret;
   });
 
   const lockBody = { data: { type: '', attributes: { reason: 'Locked by Terraform' } } };
@@ -92,18 +93,18 @@ forEachDatabase('run tokens', (server) => {
   it('a run that does not hold its workspace cannot lock it', async () => {
     const speculative = await world.workspaceWithConfiguration();
     const run = await world.createRun(speculative.id, { 'plan-only': true });
-    const planToken = await runToken.create(server.database.db, { id: run.id, organizationId: world.orgId }, new Date(Date.now() + 3600_000));
+    const planToken = await runToken.create(server.database.db, { id: run.id, organizationId: world.orgId }, 'plan', new Date(Date.now() + 3600_000));
     const res = await world.api('POST', `/workspaces/${speculative.id}/actions/lock`, planToken.secret, lockBody);
     assert.equal(res.status, 409, res.text);
     assert.equal((await world.api('GET', `/workspaces/${speculative.id}`, world.ownerToken)).body.data.attributes.locked, false);
   });
 
   it('dies when revoked or expired', async () => {
-    const short = await runToken.create(server.database.db, { id: runId, organizationId: world.orgId }, new Date(Date.now() + 3600_000));
+    const short = await runToken.create(server.database.db, { id: runId, organizationId: world.orgId }, 'plan', new Date(Date.now() + 3600_000));
     assert.equal((await world.api('GET', `/workspaces/${workspace.id}`, short.secret)).status, 200);
-    await runToken.revoke(server.database.db, short);
+    await tokenStore.deleteById(server.database.db, short.id);
     assert.equal((await world.api('GET', `/workspaces/${workspace.id}`, short.secret)).status, 401);
-    const expired = await runToken.create(server.database.db, { id: runId, organizationId: world.orgId }, new Date(Date.now() - 1000));
+    const expired = await runToken.create(server.database.db, { id: runId, organizationId: world.orgId }, 'plan', new Date(Date.now() - 1000));
     assert.equal((await world.api('GET', `/workspaces/${workspace.id}`, expired.secret)).status, 401);
   });
 
@@ -123,9 +124,9 @@ forEachDatabase('run tokens', (server) => {
       .where('id', '=', lapsed)
       .execute();
     const tokens = {
-      queued: await runToken.create(db, { id: runId, organizationId: world.orgId }, validUntil),
-      live: await runToken.create(db, { id: live, organizationId: world.orgId }, validUntil),
-      lapsed: await runToken.create(db, { id: lapsed, organizationId: world.orgId }, validUntil),
+      queued: await runToken.create(db, { id: runId, organizationId: world.orgId }, 'plan', validUntil),
+      live: await runToken.create(db, { id: live, organizationId: world.orgId }, 'plan', validUntil),
+      lapsed: await runToken.create(db, { id: lapsed, organizationId: world.orgId }, 'plan', validUntil),
     };
     assert.ok((await runToken.revokeStale(db)) >= 2);
     const status = async (token: runToken.RunToken) => (await world.api('GET', `/workspaces/${workspace.id}`, token.secret)).status;

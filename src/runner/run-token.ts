@@ -7,9 +7,10 @@ import { newId } from '../ids.js';
 import { RUNNING_STATUSES } from '../runs/schedule-store.js';
 
 /**
- * The token a run's terraform talks back to Terrace with (src/auth/run-access.ts says what it may
- * do). One per phase: created when the phase starts, deleted when it ends; its expiry covers the
- * phase's time limit, so one left behind by a stopped server is dead anyway.
+ * The job token: what an agent works on one phase with and the run's terraform talks back to Terrace
+ * with (src/auth/run-access.ts says what it may do). One per phase: created when an agent claims the
+ * phase, deleted when the phase ends (runs/schedule.ts changeStatus); its expiry covers the phase's
+ * time limit, so one whose deletion was lost is dead anyway.
  */
 
 export interface RunToken {
@@ -17,22 +18,25 @@ export interface RunToken {
   secret: string;
 }
 
-export async function create(db: Db, run: { id: string; organizationId: string }, validUntil: Date): Promise<RunToken> {
+export async function create(
+  db: Db,
+  run: { id: string; organizationId: string },
+  phase: 'plan' | 'apply',
+  validUntil: Date,
+  description = `${phase} of run ${run.id}`,
+): Promise<RunToken> {
   const { secret, hash } = generateToken();
   const token = await tokenStore.insert(db, {
     id: newId('at'),
     kind: 'run',
     hash,
     runId: run.id,
+    phase,
     organizationId: run.organizationId,
-    description: `run ${run.id}`,
+    description,
     expiredAt: validUntil,
   });
   return { id: token.id, secret };
-}
-
-export async function revoke(db: Db, token: RunToken): Promise<void> {
-  await tokenStore.deleteById(db, token.id);
 }
 
 /**

@@ -24,28 +24,6 @@ export function rangeSize(range: UidRange): number {
   return range.last - range.first + 1;
 }
 
-/** Hands out the free uid with the lowest number, for one phase at a time. */
-export class UidPool {
-  private readonly inUse = new Set<number>();
-
-  constructor(private readonly range: UidRange) {}
-
-  /** A uid no other phase of this pool holds; throws when all are taken. */
-  acquire(): number {
-    for (let uid = this.range.first; uid <= this.range.last; uid++) {
-      if (!this.inUse.has(uid)) {
-        this.inUse.add(uid);
-        return uid;
-      }
-    }
-    throw new Error(`all ${rangeSize(this.range)} run uids (TERRACE_RUN_UIDS) are in use`);
-  }
-
-  release(uid: number): void {
-    this.inUse.delete(uid);
-  }
-}
-
 /**
  * Kills every process whose real uid is in the range: what a server that died (kill -9) left running
  * in the `uid` mode (in the bwrap modes the kernel already killed it with the sandbox). Returns how

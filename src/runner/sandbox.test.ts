@@ -4,7 +4,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { parseUidRange, sweepLeftoverProcesses, UidPool } from './run-uids.js';
+import { parseUidRange, sweepLeftoverProcesses } from './run-uids.js';
 import { BWRAP_PATH, describeIsolation, detectIsolation, type Isolation, IsolationError, type IsolationMode, sandboxCommand } from './sandbox.js';
 import { runTerraform, type TerraformExit } from './terraform-process.js';
 import { createWorkdir, handOver, type RunWorkdir } from './workdir.js';
@@ -94,16 +94,6 @@ describe('run uids', () => {
     assert.deepEqual(parseUidRange('64000-64099'), { first: 64000, last: 64099 });
     assert.deepEqual(parseUidRange('5000'), { first: 5000, last: 5000 });
     for (const bad of ['', '0-10', '999-2000', '2000-1000', 'a-b', '64000-', '1e5']) assert.equal(parseUidRange(bad), undefined, bad);
-  });
-
-  it('gives each phase its own uid and takes it back', () => {
-    const pool = new UidPool({ first: 64000, last: 64001 });
-    const first = pool.acquire();
-    const second = pool.acquire();
-    assert.deepEqual([first, second], [64000, 64001]);
-    assert.throws(() => pool.acquire(), /all 2 run uids/);
-    pool.release(first);
-    assert.equal(pool.acquire(), 64000);
   });
 });
 

@@ -67,7 +67,11 @@ forEachDatabase('deleting a workspace or an organization while its run is planni
 
   it('does not wait for a run whose runner is gone (its lease expired)', async () => {
     const { ws, run } = await planningRun();
-    await server.database.db.updateTable('runs').set({ runner_lease_until: new Date(Date.now() - 60_000) }).where('id', '=', run.id).execute();
+    await server.database.db
+      .updateTable('runs')
+      .set({ runner_lease_until: new Date(Date.now() - 60_000) })
+      .where('id', '=', run.id)
+      .execute();
     const started = Date.now();
     assert.equal((await world.api('DELETE', `/workspaces/${ws.id}`, world.ownerToken)).status, 204);
     assert.ok(Date.now() - started < 5000, 'answered without waiting for a runner');

@@ -130,7 +130,11 @@ export async function findManyById(db: Db, ids: readonly string[]): Promise<Run[
 }
 
 /** The ids of the runs of a workspace or an organization that have not ended. */
-export async function findUnfinishedIds(db: Db, scope: { workspaceId: string } | { organizationId: string }, finalStatuses: readonly RunStatus[]): Promise<string[]> {
+export async function findUnfinishedIds(
+  db: Db,
+  scope: { workspaceId: string } | { organizationId: string },
+  finalStatuses: readonly RunStatus[],
+): Promise<string[]> {
   const rows = await db
     .selectFrom('runs')
     .select('id')

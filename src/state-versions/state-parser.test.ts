@@ -162,7 +162,11 @@ describe('names too long for an index', () => {
           type: 'terraform_data',
           name: 'each',
           provider: 'provider["terraform.io/builtin/terraform"]',
-          instances: [{ index_key: key('a'), attributes: {} }, { index_key: key('b'), attributes: {} }, { index_key: 'x', attributes: {} }],
+          instances: [
+            { index_key: key('a'), attributes: {} },
+            { index_key: key('b'), attributes: {} },
+            { index_key: 'x', attributes: {} },
+          ],
         },
       ],
     });

@@ -192,7 +192,9 @@ forEachDatabase('team workspace access', (server) => {
     const hidden = await w.createWorkspace();
     const stateOnly = await w.createWorkspace();
     for (const ws of [readable, hidden, stateOnly]) {
-      const res = await w.api('POST', `/workspaces/${ws.id}/vars`, w.ownerToken, { data: { type: 'vars', attributes: { key: 'region', value: 'eu', category: 'env' } } });
+      const res = await w.api('POST', `/workspaces/${ws.id}/vars`, w.ownerToken, {
+        data: { type: 'vars', attributes: { key: 'region', value: 'eu', category: 'env' } },
+      });
       assertStatus(res, 201);
     }
     const team = await w.createTeam();

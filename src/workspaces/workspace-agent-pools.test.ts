@@ -200,7 +200,12 @@ forEachDatabase('workspace agent pools', (server) => {
     const org = unique('gone');
     const orgId = await world.createOrganization(world.ownerToken, org);
     const p = await world.createPool({}, undefined, org);
-    const setDefault = await api('PATCH', `/organizations/${org}`, world.ownerToken, orgBody({ 'default-execution-mode': 'agent', 'default-agent-pool-id': p.id }));
+    const setDefault = await api(
+      'PATCH',
+      `/organizations/${org}`,
+      world.ownerToken,
+      orgBody({ 'default-execution-mode': 'agent', 'default-agent-pool-id': p.id }),
+    );
     assert.equal(setDefault.status, 200, setDefault.text);
     assert.equal((await createWorkspace({ 'execution-mode': 'agent', 'agent-pool-id': p.id }, undefined, org)).status, 201);
     await world.insertAgent(p.id);

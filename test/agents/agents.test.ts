@@ -61,7 +61,10 @@ forEachDatabase('agents', (server) => {
   function startAgent(name: string): { child: ChildProcess; workDir: string } {
     const workDir = mkdtempSync(join(tmpdir(), `terrace-agent-${name}-`));
     workDirs.push(workDir);
-    const child = spawn(process.execPath, [CLI, 'agent', '--url', server.url, '--ca-file', server.caFile, '--work-dir', workDir, '--name', name], {
+    // Each agent its own run uid, as the README asks of agents sharing a machine.
+    const runUid = String(64_500 + workDirs.length + (server.kind === 'postgres' ? 50 : 0));
+    const args = [CLI, 'agent', '--url', server.url, '--ca-file', server.caFile, '--work-dir', workDir, '--name', name, '--run-uid', runUid];
+    const child = spawn(process.execPath, args, {
       env: { PATH: process.env.PATH ?? '', TERRACE_AGENT_TOKEN: poolToken },
       stdio: ['ignore', 'ignore', 'pipe'],
     });

@@ -70,13 +70,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('tokens_user_idx').on('tokens').column('user_id').execute();
   await db.schema.createIndex('tokens_team_idx').on('tokens').column('team_id').execute();
   // One organization token per organization (organization-tokens.mdx).
-  await db.schema
-    .createIndex('tokens_organization_key')
-    .unique()
-    .on('tokens')
-    .column('organization_id')
-    .where(sql.ref('kind'), '=', 'organization')
-    .execute();
+  await db.schema.createIndex('tokens_organization_key').unique().on('tokens').column('organization_id').where(sql.ref('kind'), '=', 'organization').execute();
 
   await db.schema
     .createTable('oauth_codes')

@@ -153,7 +153,13 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addCheckConstraint('variables_one_owner', sql`(workspace_id IS NULL) <> (variable_set_id IS NULL)`)
     .execute();
-  await db.schema.createIndex('variables_workspace_key').unique().on('variables').columns(['workspace_id', 'category', 'key']).where(sql.ref('workspace_id'), 'is not', null).execute();
+  await db.schema
+    .createIndex('variables_workspace_key')
+    .unique()
+    .on('variables')
+    .columns(['workspace_id', 'category', 'key'])
+    .where(sql.ref('workspace_id'), 'is not', null)
+    .execute();
   await db.schema
     .createIndex('variables_variable_set_key')
     .unique()
