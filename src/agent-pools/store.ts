@@ -209,9 +209,8 @@ export async function scopesOf(db: Db, poolIds: readonly string[]): Promise<Map<
 }
 
 /**
- * The pool a workspace runs on, in SQL: its own pool in `agent` mode; when it follows the organization's
- * `agent` default, its own pool or the organization's default pool; none in any other mode. The same
- * rule as workspaces/execution.ts, which serializes it.
+ * The pool a workspace runs on, in SQL: its own pool in its own `agent` mode, the organization's default
+ * pool when it follows an `agent` default, none otherwise. The rule of workspaces/execution.ts `executionOf`.
  */
 export function effectivePoolId(eb: ExpressionBuilder<DB, 'workspaces' | 'organizations'>) {
   const organizationUsesAgents = sql<boolean>`organizations.settings->>'default-execution-mode' = 'agent'`;
@@ -220,7 +219,7 @@ export function effectivePoolId(eb: ExpressionBuilder<DB, 'workspaces' | 'organi
     .when('workspaces.execution_mode', '=', 'agent')
     .then(eb.ref('workspaces.agent_pool_id'))
     .when(eb.and([eb('workspaces.execution_mode', 'is', null), organizationUsesAgents]))
-    .then(eb.fn.coalesce('workspaces.agent_pool_id', 'organizations.default_agent_pool_id'))
+    .then(eb.ref('organizations.default_agent_pool_id'))
     .else(sql<string | null>`null`)
     .end();
 }

@@ -4,9 +4,8 @@ import { ATTRIBUTES, type ExecutionMode } from './rules.js';
 
 /**
  * A workspace's execution mode and agent pool (workspaces.mdx `execution-mode`, `agent-pool-id`,
- * `setting-overwrites`). Each is the workspace's own or follows the organization's default. Stored as
- * two columns: `execution_mode` (null: follows the default mode) and `agent_pool_id` (the workspace's
- * own pool; null with an own mode means no pool, and with a followed mode means the default pool).
+ * `setting-overwrites`): both the workspace's own, or both its organization's defaults. Stored as
+ * `execution_mode` (null: follows the organization) and `agent_pool_id` (set only with an own `agent` mode).
  */
 
 export interface Execution {
@@ -18,18 +17,18 @@ export interface Execution {
 }
 
 /**
- * What a workspace runs with. An own mode brings an own pool (none for `remote` and `local`); a
- * workspace that follows the default mode may still name its own pool, used while that default is `agent`.
- * agent-pools/store.ts `effectivePoolId` is the same rule in SQL.
+ * What a workspace runs with: its own mode and pool (none for `remote` and `local`), or its
+ * organization's default mode and, when that is `agent`, default pool. agent-pools/store.ts
+ * `effectivePoolId` and runs/schedule-store.ts `executesOn` are the same rule in SQL.
  */
 export function executionOf(
   workspace: { executionMode: ExecutionMode | null; agentPoolId: string | null },
   organization: { defaultExecutionMode: ExecutionMode; defaultAgentPoolId: string | null },
 ): Execution {
+  const own = workspace.executionMode !== null;
   const mode = workspace.executionMode ?? organization.defaultExecutionMode;
-  const ownPool = workspace.executionMode !== null || workspace.agentPoolId !== null;
-  const agentPoolId = mode !== 'agent' ? null : ownPool ? workspace.agentPoolId : organization.defaultAgentPoolId;
-  return { mode, agentPoolId, overwrites: { executionMode: workspace.executionMode !== null, agentPool: ownPool } };
+  const agentPoolId = mode !== 'agent' ? null : own ? workspace.agentPoolId : organization.defaultAgentPoolId;
+  return { mode, agentPoolId, overwrites: { executionMode: own, agentPool: own } };
 }
 
 /** executionOf a loaded workspace, with its organization's defaults. */
@@ -54,7 +53,7 @@ export interface ExecutionInput {
   agentPoolId?: string | null | undefined;
   /** `setting-overwrites.execution-mode`: false follows the organization's default. */
   overwritesExecutionMode?: boolean | undefined;
-  /** `setting-overwrites.agent-pool`: false follows the organization's default pool. */
+  /** `setting-overwrites.agent-pool`: goes with `setting-overwrites.execution-mode`. */
   overwritesAgentPool?: boolean | undefined;
 }
 
@@ -91,38 +90,37 @@ function modeOf(input: ExecutionInput, current: { executionMode: ExecutionMode |
 
 /**
  * Validates a request's execution settings against the workspace's current ones (undefined on create)
- * and the organization's default mode. "If you mark a setting as `false`, it will clear the workspace's
- * existing value"; "if you provide a literal value, HCP Terraform will update its overwrites field to
- * `true`" (go-tfe WorkspaceSettingOverwritesOptions). A workspace that goes back to the default mode
- * drops its own pool unless the same request names one.
+ * and the organization's default mode. A workspace overwrites its mode and its pool together, as the
+ * scheduler reads them (runs/schedule-store.ts): naming a pool makes `agent` its own mode ("if you
+ * provide a literal value, HCP Terraform will update its overwrites field to `true`", go-tfe
+ * WorkspaceSettingOverwritesOptions), and either overwrite set to false makes it follow both.
  */
 export function executionChange(
   input: ExecutionInput,
   current: { executionMode: ExecutionMode | null; agentPoolId: string | null } | undefined,
   defaultExecutionMode: ExecutionMode,
 ): ExecutionChange {
-  const storedMode = modeOf(input, current);
+  const { overwritesExecutionMode: modeFlag, overwritesAgentPool: poolFlag } = input;
+  if (modeFlag !== undefined && poolFlag !== undefined && modeFlag !== poolFlag) {
+    throw invalid('setting-overwrites/agent-pool', 'setting-overwrites.agent-pool must equal setting-overwrites.execution-mode: a workspace sets both or follows both');
+  }
+  const overwrites = modeFlag ?? poolFlag;
   const requestedPool = input.agentPoolId;
-  if (input.overwritesAgentPool === false && requestedPool) {
-    throw invalid('setting-overwrites/agent-pool', 'agent-pool-id must not be given when setting-overwrites.agent-pool is false');
+  if (overwrites === false && requestedPool) {
+    throw invalid('setting-overwrites/agent-pool', "agent-pool-id must not be given when the workspace follows its organization's defaults");
   }
-  if (input.overwritesAgentPool === true && requestedPool === undefined) {
-    throw invalid('agent-pool-id', 'agent-pool-id is required when setting-overwrites.agent-pool is true');
+  let requested: ExecutionInput = { ...input, overwritesExecutionMode: overwrites };
+  if (requestedPool && input.executionMode === undefined && input.operations === undefined && !current?.executionMode) {
+    if (defaultExecutionMode !== 'agent') throw invalid('agent-pool-id', `agent-pool-id must not be given when the execution mode is ${defaultExecutionMode}`);
+    requested = { ...requested, executionMode: 'agent' };
   }
+  const storedMode = modeOf(requested, current);
   const mode = storedMode === undefined ? (current?.executionMode ?? null) : storedMode;
-  const effectiveMode = mode ?? defaultExecutionMode;
-  const newPoolId = requestedPool ?? undefined;
-  if (newPoolId !== undefined && effectiveMode !== 'agent') {
-    throw invalid('agent-pool-id', `agent-pool-id must not be given when the execution mode is ${effectiveMode}`);
+  if (mode !== 'agent') {
+    if (requestedPool) throw invalid('agent-pool-id', `agent-pool-id must not be given when the execution mode is ${mode ?? defaultExecutionMode}`);
+    return { executionMode: storedMode, agentPoolId: null, newPoolId: undefined };
   }
-  if (mode === 'remote' || mode === 'local') return { executionMode: storedMode, agentPoolId: null, newPoolId };
-  if (mode === 'agent') {
-    const pool = requestedPool === undefined ? (current?.agentPoolId ?? null) : requestedPool;
-    if (pool === null) throw invalid('agent-pool-id', 'agent-pool-id is required when execution-mode is agent');
-    return { executionMode: storedMode, agentPoolId: pool, newPoolId };
-  }
-  // Following the organization's mode: an own pool only when named, else the default pool.
-  const keepsPool = storedMode === undefined && input.overwritesAgentPool !== false;
-  const pool = requestedPool === undefined ? (keepsPool ? undefined : null) : requestedPool;
-  return { executionMode: storedMode, agentPoolId: pool, newPoolId };
+  const pool = requestedPool === undefined ? (current?.agentPoolId ?? null) : requestedPool;
+  if (pool === null) throw invalid('agent-pool-id', 'agent-pool-id is required when execution-mode is agent');
+  return { executionMode: storedMode, agentPoolId: pool, newPoolId: requestedPool ?? undefined };
 }

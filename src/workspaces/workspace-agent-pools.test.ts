@@ -119,7 +119,8 @@ forEachDatabase('workspace agent pools', (server) => {
         'setting-overwrites/agent-pool',
         /must not be given/,
       ],
-      [{ 'setting-overwrites': { 'agent-pool': true } }, 'agent-pool-id', /required/],
+      [{ 'setting-overwrites': { 'agent-pool': true } }, 'execution-mode', /required/],
+      [{ 'setting-overwrites': { 'execution-mode': true, 'agent-pool': false }, 'execution-mode': 'remote' }, 'setting-overwrites/agent-pool', /must equal/],
     ];
     for (const [attributes, attribute, detail] of cases) assertInvalid(await createWorkspace(attributes), `/data/attributes/${attribute}`, detail);
     assertInvalid(
@@ -174,10 +175,10 @@ forEachDatabase('workspace agent pools', (server) => {
     const project = await api('GET', `/projects/${await world.defaultProjectOf(updated.body.data.attributes['external-id'])}`, world.ownerToken);
     assert.deepEqual(project.body.data.relationships['default-agent-pool'].data, pool(defaultPool.id));
 
-    // Following the mode, with a pool of its own.
+    // Naming a pool makes the agent mode and the pool the workspace's own.
     const ownPool = await patchWorkspace(following.id, { 'agent-pool-id': otherPool.id });
     assert.equal(ownPool.status, 200, ownPool.text);
-    assert.deepEqual(execution(ownPool.body.data), ['agent', pool(otherPool.id), { 'execution-mode': false, 'agent-pool': true }]);
+    assert.deepEqual(execution(ownPool.body.data), ['agent', pool(otherPool.id), { 'execution-mode': true, 'agent-pool': true }]);
     // Back to the default pool (go-tfe: an overwrite set to false clears the workspace's value).
     const back = await patchWorkspace(following.id, { 'setting-overwrites': { 'agent-pool': false } });
     assert.deepEqual(execution(back.body.data), ['agent', pool(defaultPool.id), { 'execution-mode': false, 'agent-pool': false }]);
