@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, it } from 'node:test';
-import { gzipSync } from 'node:zlib';
-import { Header } from 'tar';
+import { before, it } from 'node:test';
 import { forEachDatabase } from '../../test/harness.js';
-import { ConfigurationVersionWorld, Uploader } from '../configuration-versions/testing.js';
-import { runBody } from '../runs/testing.js';
+import { RunWorld } from '../runs/testing.js';
 
 /**
  * Sensitive values in real runs (issue 13): whatever encoding terraform gives a secret in its output,
@@ -19,18 +16,6 @@ const TF_SECRET = 'S3NSITIVE-TF-p4ss&<w>';
 /** The CLI renders a string with Go's %q, which writes the no-break space as \u00a0 (JSON would not escape it). */
 const QUOTED_SECRET = 'Qu0ted\u00a0s3cret-v4lue';
 const ENV_SECRET = 'TF-ENV-S3CRET-0123456789-abcdefghijklmnop';
-const ETX = '\u0003';
-
-function tarball(files: Record<string, string>): Buffer {
-  const blocks: Buffer[] = [];
-  for (const [path, content] of Object.entries(files)) {
-    const body = Buffer.from(content);
-    const header = Buffer.alloc(512);
-    new Header({ path, mode: 0o644, size: body.length, type: 'File', mtime: new Date(0) }).encode(header, 0);
-    blocks.push(header, body, Buffer.alloc((512 - (body.length % 512)) % 512));
-  }
-  return gzipSync(Buffer.concat([...blocks, Buffer.alloc(1024)]));
-}
 
 /** Every file under `dir`. */
 function filesUnder(dir: string): string[] {
@@ -43,10 +28,8 @@ function filesUnder(dir: string): string[] {
 forEachDatabase(
   'secrets in real runs',
   (server) => {
-    const world = new ConfigurationVersionWorld(server);
-    const uploader = new Uploader(server);
+    const world = new RunWorld(server);
     before(() => world.setUp());
-    after(() => uploader.close());
 
     async function addVariable(workspaceId: string, attributes: Record<string, unknown>) {
       const res = await world.api('POST', `/workspaces/${workspaceId}/vars`, world.ownerToken, {
@@ -57,31 +40,9 @@ forEachDatabase(
 
     /** Uploads `files` and runs them to the end (auto-apply); returns the run. */
     async function runToEnd(workspaceId: string, files: Record<string, string>) {
-      const cv = await world.createVersion(workspaceId, { 'auto-queue-runs': false });
-      const uploaded = await uploader.put(cv.attributes['upload-url'], tarball(files));
-      assert.equal(uploaded.status, 200, uploaded.text);
-      const created = await world.api('POST', '/runs', world.ownerToken, runBody(workspaceId));
-      assert.equal(created.status, 201, created.text);
-      const deadline = Date.now() + 180_000;
-      for (;;) {
-        const run = (await world.api('GET', `/runs/${created.body.data.id}`, world.ownerToken)).body.data;
-        if (['applied', 'errored', 'canceled', 'discarded'].includes(run.attributes.status)) return run;
-        assert.ok(Date.now() < deadline, `run still ${run.attributes.status}`);
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-    }
-
-    /** A phase's whole log through its log-read-url, as the CLI reads it. */
-    async function phaseLog(runId: string, phase: 'plan' | 'apply'): Promise<string> {
-      const record = await world.api('GET', `/runs/${runId}/${phase}`, world.ownerToken);
-      const path = new URL(record.body.data.attributes['log-read-url']).pathname;
-      let log = '';
-      while (!log.endsWith(ETX)) {
-        const res = await server.api('GET', `${path}?limit=1048576&offset=${Buffer.byteLength(log)}`);
-        assert.equal(res.status, 200, res.text);
-        log += res.text;
-      }
-      return log;
+      await world.uploadConfiguration(workspaceId, files);
+      const run = await world.createRun(workspaceId);
+      return world.waitForStatus(run.id, ['applied', 'errored', 'canceled', 'discarded'], 180_000);
     }
 
     it('redacts a sensitive variable in every form of a structured (-json) log, and seals the plan artifacts', async () => {
@@ -102,10 +63,10 @@ resource "terraform_data" "echo" {
 `,
       });
       assert.equal(run.attributes.status, 'applied', JSON.stringify(run.attributes));
-      const apply = await phaseLog(run.id, 'apply');
+      const apply = await world.phaseLog(run.id, 'apply');
       assert.match(apply, /"type":"provision_progress"/);
       assert.match(apply, /leaked=\*\*\*/, 'the provisioner printed the secret, redacted');
-      for (const log of [await phaseLog(run.id, 'plan'), apply]) {
+      for (const log of [await world.phaseLog(run.id, 'plan'), apply]) {
         assert.doesNotMatch(log, /p4ss/, 'no form of the secret is left');
       }
 
@@ -146,10 +107,10 @@ resource "terraform_data" "spam" {
 `,
       });
       assert.equal(run.attributes.status, 'applied', JSON.stringify(run.attributes));
-      const apply = await phaseLog(run.id, 'apply');
+      const apply = await world.phaseLog(run.id, 'apply');
       assert.doesNotMatch(apply, /S3CRET|s3cret/);
       assert.equal(apply.match(/\(local-exec\): \d+ \*\*\* \*\*\* \*\*\*\n/g)?.length, 6000);
-      const plan = await phaseLog(run.id, 'plan');
+      const plan = await world.phaseLog(run.id, 'plan');
       assert.match(plan, /input += "\*\*\*"/, 'the plan showed the value, redacted');
       assert.doesNotMatch(plan, /s3cret/);
     });

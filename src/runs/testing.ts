@@ -181,12 +181,17 @@ export class RunWorld extends WorkspaceWorld {
     }
   }
 
-  /** The complete log of the run's plan or apply (after the phase ended), without its framing. */
+  /** The complete log of the run's plan or apply (after the phase ended), read page by page as the CLI does, without its framing. */
   async phaseLog(runId: string, phase: 'plan' | 'apply'): Promise<string> {
     const record = (await this.api('GET', `/runs/${runId}/${phase}`, this.ownerToken)).body.data;
-    const log = await this.server.api('GET', new URL(record.attributes['log-read-url']).pathname);
-    const framed = log.text;
-    return framed.slice(framed.startsWith('\u0002') ? 1 : 0, framed.endsWith('\u0003') ? -1 : undefined);
+    const path = new URL(record.attributes['log-read-url']).pathname;
+    let framed = '';
+    while (!framed.endsWith('\u0003')) {
+      const res = await this.server.api('GET', `${path}?limit=1048576&offset=${Buffer.byteLength(framed)}`);
+      assert.equal(res.status, 200, res.text);
+      framed += res.text;
+    }
+    return framed.slice(framed.startsWith('\u0002') ? 1 : 0, -1);
   }
 
   /** Errors every queued run, so that a test sees only its own queue. */
