@@ -117,7 +117,9 @@ async function settingsChange(
   const mode = settings['default-execution-mode'] ?? currentSettings['default-execution-mode'];
   const defaultAgentPoolId = defaultAgentPoolChange(mode, input.defaultAgentPool ?? attribute, current?.defaultAgentPoolId ?? null);
   if (defaultAgentPoolId && !(current && (await organizationStore.agentPoolExists(ctx.db, current.id, defaultAgentPoolId)))) {
-    throw new InvalidError(`default-agent-pool-id: agent pool ${defaultAgentPoolId} not found in this organization`, { pointer: '/data/attributes/default-agent-pool-id' });
+    throw new InvalidError(`default-agent-pool-id: agent pool ${defaultAgentPoolId} not found in this organization`, {
+      pointer: '/data/attributes/default-agent-pool-id',
+    });
   }
   return { settings, defaultAgentPoolId };
 }

@@ -11,7 +11,7 @@ import { serializeWorkspace } from '../workspaces/serialize.js';
 import { actionRoutes } from './action-routes.js';
 import { relatedToRuns } from './include.js';
 import { phaseRoutes } from './phase-routes.js';
-import { serializeRun, serializeRunEvent } from './serialize.js';
+import { serializeOrganizationCapacity, serializeRun, serializeRunEvent } from './serialize.js';
 import * as runService from './service.js';
 import { RUN_STATUS_GROUPS, RUN_STATUSES, type RunStatus } from './state.js';
 
@@ -177,6 +177,19 @@ export async function runRoutes(app: FastifyInstance): Promise<void> {
     const { views, hasMore } = await runService.listForOrganization(ctx, request.params.organization_name, options);
     const parts = paginationWithoutTotals(new URL(request.url, ctx.baseUrl), options.page, hasMore);
     return reply.send(document(views.map(serializeRun), { included: await includedFor(request, views), ...parts }));
+  });
+
+  // The CLI reads these while its run is pending and is the workspace's current run (cli-protocol.md §6.9).
+  app.get<{ Params: { organization_name: string } }>('/api/v2/organizations/:organization_name/runs/queue', async (request, reply) => {
+    const ctx = request.ctx;
+    const page = parsePage(request.query as Query);
+    const { views, total } = await runService.queue(ctx, request.params.organization_name, page);
+    const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total);
+    return reply.send(document(views.map(serializeRun), { included: await includedFor(request, views), ...parts }));
+  });
+
+  app.get<{ Params: { organization_name: string } }>('/api/v2/organizations/:organization_name/capacity', async (request, reply) => {
+    return reply.send(document(serializeOrganizationCapacity(await runService.capacity(request.ctx, request.params.organization_name))));
   });
 
   // The CLI fails the command when this errors (cli-protocol.md §6.1, §11.10).

@@ -159,6 +159,30 @@ forEachDatabase('run queue', (server) => {
     assert.equal((await runnerService.claimNext(runner, 2))?.run.id, foreign.id);
     assert.equal(await runnerService.claimNext(runner, 2), undefined);
     assert.equal(await world.status(runC.id), 'plan_queued');
+    const runD = await world.createRun(b.id, { 'plan-only': true });
+
+    // The organization's line as the CLI reads it (cli-protocol.md §6.9): running first at 0, then the
+    // queued ones by the number of runs ahead of them; the other organization's run is not in it.
+    const queue = await api('GET', `/organizations/${world.org}/runs/queue?page[size]=3`);
+    assert.equal(queue.status, 200, queue.text);
+    const line = queue.body.data.map((r: any) => [r.id, r.attributes.status, r.attributes['position-in-queue']]);
+    assert.deepEqual(line.slice(2), [[runC.id, 'plan_queued', 2]]);
+    assert.deepEqual(new Set(line.slice(0, 2).map((entry: unknown[]) => entry.join())), new Set([`${runA.id},planning,0`, `${runB.id},planning,0`]));
+    assert.deepEqual([queue.body.meta.pagination['total-count'], queue.body.meta.pagination['total-pages']], [4, 2]);
+    const secondPage = await api('GET', `/organizations/${world.org}/runs/queue?page[size]=3&page[number]=2`);
+    assert.deepEqual(
+      secondPage.body.data.map((r: any) => [r.id, r.attributes['position-in-queue']]),
+      [[runD.id, 3]],
+    );
+    assert.equal('position-in-queue' in (await world.run(runC.id)).attributes, false);
+    const capacity = await api('GET', `/organizations/${world.org}/capacity`);
+    assert.equal(capacity.status, 200, capacity.text);
+    assert.deepEqual(capacity.body.data, { id: world.org, type: 'organization-capacity', attributes: { pending: 2, running: 2 } });
+    for (const path of ['runs/queue', 'capacity']) {
+      assert.equal((await api('GET', `/organizations/${world.org}/${path}`, world.strangerToken)).status, 404);
+    }
+    assert.equal((await world.action(runD.id, 'cancel')).status, 202);
+
     await runnerService.finishPlan(runner, runA.id, { hasChanges: false, counts: NO_CHANGES });
     assert.equal((await runnerService.claimNext(runner, 2))?.run.id, runC.id);
     assert.equal(await world.status(runC.id), 'planning');

@@ -4,7 +4,7 @@ import type { Ctx } from '../context.js';
 import type { RunEvent } from './event-store.js';
 import { logReadUrl } from './log-service.js';
 import type { Phase, Plan } from './phase-store.js';
-import type { RunView } from './service.js';
+import type { QueuedRunView, RunView } from './service.js';
 
 /** The run, plan, apply and run-event resources. Each attribute is named explicitly. */
 
@@ -24,7 +24,7 @@ const PERMISSIONS: Readonly<Record<string, Action | null>> = {
   'can-override-policy-check': null,
 };
 
-export function serializeRun(view: RunView): ResourceObject {
+export function serializeRun(view: RunView | QueuedRunView): ResourceObject {
   const { run, actions } = view;
   const path = runPath(run.id);
   const canceledAt = run.statusTimestamps['canceled-at'] ?? run.statusTimestamps['force-canceled-at'] ?? null;
@@ -52,6 +52,8 @@ export function serializeRun(view: RunView): ResourceObject {
       message: run.message,
       permissions: Object.fromEntries(Object.entries(PERMISSIONS).map(([key, action]) => [key, action !== null && view.allowed.has(action)])),
       'plan-only': run.planOnly,
+      // Only in the organization's queue (runs/queue), where it is known.
+      ...('positionInQueue' in view ? { 'position-in-queue': view.positionInQueue } : {}),
       refresh: run.refresh,
       'refresh-only': run.refreshOnly,
       'replace-addrs': run.replaceAddrs,
@@ -137,4 +139,9 @@ export function serializeRunEvent(event: RunEvent): ResourceObject {
     { action: event.action, 'created-at': timestamp(event.createdAt), description: event.description },
     { actor: toOne('users', event.actorId) },
   );
+}
+
+/** `organization-capacity` (go-tfe Organizations.ReadCapacity): identified by the organization's name. */
+export function serializeOrganizationCapacity(capacity: { organizationName: string; running: number; pending: number }): ResourceObject {
+  return resource('organization-capacity', capacity.organizationName, { pending: capacity.pending, running: capacity.running });
 }

@@ -148,6 +148,30 @@ export async function listForOrganization(ctx: Ctx, organizationName: string, op
   return { views: await viewsOf(ctx, page.runs), hasMore: page.hasMore, total: undefined };
 }
 
+/** A run in the organization's queue and its `position-in-queue`. */
+export interface QueuedRunView extends RunView {
+  positionInQueue: number;
+}
+
+/** The organization's queue for runners (runs/queue), as far as the caller may read runs. */
+export async function queue(ctx: Ctx, organizationName: string, page: Page): Promise<{ views: QueuedRunView[]; total: number }> {
+  const org = await organizationService.findAuthorized(ctx, organizationName, 'organization:read');
+  const readScope = await workspaceReadScope(ctx, org.id);
+  const scope = 'all' in readScope ? { organizationId: org.id } : { organizationId: org.id, teamIds: readScope.teamIds };
+  const { runs, total } = await runStore.selectQueuePage(ctx.db, scope, { limit: page.size, offset: pageOffset(page) });
+  const views = await viewsOf(
+    ctx,
+    runs.map((r) => r.run),
+  );
+  return { views: views.map((view, i) => ({ ...view, positionInQueue: runs[i]?.position ?? 0 })), total };
+}
+
+/** How many of the organization's runs hold a runner and how many wait for one (`organization-capacity`). */
+export async function capacity(ctx: Ctx, organizationName: string): Promise<{ organizationName: string; running: number; pending: number }> {
+  const org = await organizationService.findAuthorized(ctx, organizationName, 'organization:read');
+  return { organizationName: org.name, ...(await runStore.countCapacity(ctx.db, org.id)) };
+}
+
 /** The workspaces, creators and configuration versions of runs, for `include=`; what the caller may not see is left out. */
 export interface Related {
   workspaces: workspaceService.WorkspaceView[];

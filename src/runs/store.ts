@@ -2,6 +2,7 @@ import { type Expression, type SqlBool, sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { RunRow } from '../db/schema.js';
 import { containsPattern } from '../workspaces/rules.js';
+import { RUNNER_QUEUED_STATUSES, RUNNING_STATUSES } from './schedule-store.js';
 import type { RunStatus } from './state.js';
 
 /** A run as stored, with its workspace's project (authorization needs it). */
@@ -295,4 +296,52 @@ export async function selectPage(
       : undefined,
   ]);
   return { runs: rows.slice(0, window.limit).map(toRun), hasMore: rows.length > window.limit, total: count && Number(count.n) };
+}
+
+/**
+ * A page of the organization's line for runners (the CLI's "Waiting for N queued run(s)", cli-protocol.md
+ * §6.9): runs planning or applying first, with position 0, then those waiting for a runner in claim
+ * order, each positioned by the number of the organization's runs ahead of it. Positions count every
+ * run of the organization; `scope` only decides which of them the page shows.
+ */
+export async function selectQueuePage(
+  db: Db,
+  scope: RunScope & { organizationId: string },
+  window: { limit: number; offset: number },
+): Promise<{ runs: { run: Run; position: number }[]; total: number }> {
+  const lineStatuses = [...RUNNING_STATUSES, ...RUNNER_QUEUED_STATUSES];
+  const position = sql<number>`CASE WHEN runs.status IN (${sql.join(RUNNING_STATUSES)}) THEN 0 ELSE
+    (SELECT count(*) FROM runs ahead WHERE ahead.organization_id = runs.organization_id AND (
+      ahead.status IN (${sql.join(RUNNING_STATUSES)})
+      OR (ahead.status IN (${sql.join(RUNNER_QUEUED_STATUSES)}) AND (ahead.queued_at, ahead.id) < (runs.queued_at, runs.id))))
+    END`;
+  const [rows, count] = await Promise.all([
+    filtered(db, scope, { statuses: lineStatuses })
+      .selectAll('runs')
+      .select('workspaces.project_id')
+      .select(position.as('position'))
+      .orderBy('position')
+      .orderBy('runs.queued_at')
+      .orderBy('runs.id')
+      .limit(window.limit)
+      .offset(window.offset)
+      .execute(),
+    filtered(db, scope, { statuses: lineStatuses })
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow(),
+  ]);
+  return { runs: rows.map((row) => ({ run: toRun(row), position: Number(row.position) })), total: Number(count.n) };
+}
+
+/** The organization's runs planning or applying, and those waiting for a runner (`organization-capacity`). */
+export async function countCapacity(db: Db, organizationId: string): Promise<{ running: number; pending: number }> {
+  const row = await db
+    .selectFrom('runs')
+    .select([
+      sql<number>`count(*) FILTER (WHERE status IN (${sql.join(RUNNING_STATUSES)}))`.as('running'),
+      sql<number>`count(*) FILTER (WHERE status IN (${sql.join(RUNNER_QUEUED_STATUSES)}))`.as('pending'),
+    ])
+    .where('organization_id', '=', organizationId)
+    .executeTakeFirstOrThrow();
+  return { running: Number(row.running), pending: Number(row.pending) };
 }

@@ -102,7 +102,10 @@ export function executionChange(
 ): ExecutionChange {
   const { overwritesExecutionMode: modeFlag, overwritesAgentPool: poolFlag } = input;
   if (modeFlag !== undefined && poolFlag !== undefined && modeFlag !== poolFlag) {
-    throw invalid('setting-overwrites/agent-pool', 'setting-overwrites.agent-pool must equal setting-overwrites.execution-mode: a workspace sets both or follows both');
+    throw invalid(
+      'setting-overwrites/agent-pool',
+      'setting-overwrites.agent-pool must equal setting-overwrites.execution-mode: a workspace sets both or follows both',
+    );
   }
   const overwrites = modeFlag ?? poolFlag;
   const requestedPool = input.agentPoolId;
