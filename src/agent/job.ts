@@ -101,7 +101,7 @@ interface PreparedJob {
   workdir: RunWorkdir;
   dir: string;
   processEnv: Record<string, string>;
-  varsFile: string;
+  varsFiles: string[];
   sandbox: TerraformSandbox;
 }
 
@@ -148,7 +148,7 @@ async function prepare(env: JobEnvironment, job: Job, log: JobLog, signal: Abort
     throw err.code === 'ENOENT' ? new PhaseFailure(`the working directory ${JSON.stringify(job.workingDirectory)} is not in the configuration`) : err;
   });
   const cliConfigFile = await writeCliConfig(workdir, job.hostname, job.token);
-  const varsFile = await writeTerraformVariables(workdir, job.variables);
+  const varsFiles = await writeTerraformVariables(workdir, job.variables);
   let caFile: string | undefined;
   if (job.caCertificate) {
     caFile = join(workdir.root, CA_FILE);
@@ -169,7 +169,7 @@ async function prepare(env: JobEnvironment, job: Job, log: JobLog, signal: Abort
   const uid = usesRunUid(env.isolation) ? env.runUid : undefined;
   if (usesRunUid(env.isolation) && uid === undefined) throw new Error(`isolation ${env.isolation.mode} needs a run uid`);
   if (uid !== undefined) await handOver(workdir, uid);
-  return { job, env, log, signal, deadline, workdir, dir, processEnv, varsFile, sandbox: { isolation: env.isolation, uid, runDir: workdir.root } };
+  return { job, env, log, signal, deadline, workdir, dir, processEnv, varsFiles, sandbox: { isolation: env.isolation, uid, runDir: workdir.root } };
 }
 
 interface TerraformCommand {
@@ -258,7 +258,14 @@ async function plan(prepared: PreparedJob): Promise<FinishRequest> {
   if (!job.json) log.write(banner(prepared.env.terraform.version));
   await init(prepared);
   const planFile = join(prepared.workdir.root, PLAN_FILE);
-  await terraform(prepared, ['plan', '-input=false', outputFlag(job), `-out=${planFile}`, `-var-file=${prepared.varsFile}`, ...planFlags(job)]);
+  await terraform(prepared, [
+    'plan',
+    '-input=false',
+    outputFlag(job),
+    `-out=${planFile}`,
+    ...prepared.varsFiles.map((file) => `-var-file=${file}`),
+    ...planFlags(job),
+  ]);
   const shownJson = await terraform(prepared, ['show', '-json', planFile], { output: 'stdout' });
   const shown = parseJson<ShowPlan>(shownJson, 'JSON plan');
   const schemas = parseJson<ProviderSchemas>(await terraform(prepared, ['providers', 'schema', '-json'], { output: 'stdout' }), 'provider schemas');

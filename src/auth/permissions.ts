@@ -203,7 +203,8 @@ export function workspaceLevelActions(level: WorkspaceAccessLevel, custom: Works
 
 export type ProjectSettingsPermission = 'read' | 'update' | 'delete';
 export type ProjectTeamsPermission = 'none' | 'read' | 'manage';
-export type ProjectVariableSetsPermission = 'none' | 'read' | 'manage';
+/** `write` is what the tfe provider sends (and reads back) for `manage`; HCP Terraform accepts both. */
+export type ProjectVariableSetsPermission = 'none' | 'read' | 'write' | 'manage';
 
 /** A `team-projects` resource's `project-access` and `workspace-access`. */
 export interface ProjectPermissions {
@@ -254,6 +255,7 @@ const PROJECT_TEAMS_ACTIONS: Record<ProjectTeamsPermission, readonly ProjectActi
 const PROJECT_VARIABLE_SETS_ACTIONS: Record<ProjectVariableSetsPermission, readonly Action[]> = {
   none: [],
   read: ['variable-set:read'],
+  write: ['variable-set:read', 'variable-set:manage'],
   manage: ['variable-set:read', 'variable-set:manage'],
 };
 

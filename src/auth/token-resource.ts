@@ -23,19 +23,21 @@ const TokenRequestAttributes = Type.Object({
 
 /**
  * Accepted `data.type`s of organization and team token requests: the documented singular, the
- * resource's plural, and the empty string that go-tfe sends (its OrganizationTokenCreateOptions and
- * TeamTokenCreateOptions have no primary tag, as the lock body in cli-protocol.md §4.4).
+ * resource's plural, and the empty string or no type at all, as go-tfe sends them (its
+ * OrganizationTokenCreateOptions, TeamTokenCreateOptions and UserTokenCreateOptions have no primary
+ * tag, as the lock body in cli-protocol.md §4.4); HCP Terraform accepts those too.
  */
 const REQUEST_TYPES = ['authentication-token', 'authentication-tokens', ''];
 
-/** The attributes of an organization or team token request; the body is optional (go-tfe's Create sends none). */
+/** The attributes of a user, team or organization token request; the body is optional (go-tfe's Create sends none). */
 export function parseTokenRequest(body: unknown): { description: string | null; expiredAt: Date | null } {
   if (body === undefined) return { description: null, expiredAt: null };
-  const type = (body as { data?: { type?: unknown } } | null)?.data?.type;
+  const data = (body as { data?: { type?: unknown } } | null)?.data;
+  const type = data?.type ?? '';
   if (typeof type !== 'string' || !REQUEST_TYPES.includes(type)) {
     throw new BadRequestError('data.type must be "authentication-token"', { pointer: '/data/type' });
   }
-  const { attributes } = parseResourceBody(body, type, TokenRequestAttributes);
+  const { attributes } = parseResourceBody(data ? { data: { ...data, type } } : body, type, TokenRequestAttributes);
   return { description: attributes.description ?? null, expiredAt: parseExpiredAt(attributes['expired-at']) };
 }
 

@@ -17,7 +17,7 @@ import {
   hclString,
   type RunVariable,
   runEnvironment,
-  terraformVariablesFile,
+  terraformVariablesFiles,
   tokenVariableName,
   writeCliConfig,
   writeTerraformVariables,
@@ -131,11 +131,18 @@ describe('terraform variables', () => {
       { key: 'tags', value: '{ env = "prod" }', hcl: true, category: 'terraform' },
       { key: 'AWS_REGION', value: 'secret', hcl: false, category: 'env' },
     ];
-    assert.equal(terraformVariablesFile(variables), 'region = "eu-west-1"\ntags = { env = "prod" }\n');
+    assert.deepEqual(terraformVariablesFiles(variables), { hcl: 'region = "eu-west-1"\ntags = { env = "prod" }\n', json: null });
   });
 
-  it('refuses a key that is not a Terraform identifier', () => {
-    assert.throws(() => terraformVariablesFile([{ key: 'a = 1\nb', value: 'x', hcl: false, category: 'terraform' }]), InvalidError);
+  it('writes keys that are no identifier to JSON, where they cannot inject HCL', () => {
+    const variables: RunVariable[] = [
+      { key: 'a = 1\nb', value: 'x', hcl: false, category: 'terraform' },
+      { key: '0b4e6f9c-uuid', value: '{ not = hcl', hcl: true, category: 'terraform' },
+      { key: 'plain', value: 'y', hcl: false, category: 'terraform' },
+    ];
+    const files = terraformVariablesFiles(variables);
+    assert.equal(files.hcl, 'plain = "y"\n');
+    assert.deepEqual(JSON.parse(files.json ?? ''), { 'a = 1\nb': 'x', '0b4e6f9c-uuid': '{ not = hcl' });
   });
 });
 
@@ -265,9 +272,12 @@ output "slug" { value = var.TFC_WORKSPACE_SLUG }
         { key: 'object', value: '{\n  a = "b"\n  c = 1\n}', hcl: true, category: 'terraform' },
         { key: 'heredoc', value: '<<EOT\nline one\n  line "two"\nEOT', hcl: true, category: 'terraform' },
         { key: 'RUN_SECRET', value: 'from-the-workspace', hcl: false, category: 'env' },
+        // HCP Terraform takes such keys; no configuration declares them, terraform only warns.
+        { key: '3f1c2a9e-0d4b-4c55-9a57-1f0e6c2b7d11', value: 'undeclared', hcl: false, category: 'terraform' },
       ];
-      const varFile = await writeTerraformVariables(workdir, variables);
-      assert.equal(mode(varFile), 0o600);
+      const varFiles = await writeTerraformVariables(workdir, variables);
+      assert.equal(varFiles.length, 2);
+      for (const file of varFiles) assert.equal(mode(file), 0o600);
       const cliConfigFile = await writeCliConfig(workdir, 'terrace.example.com', 'per-run-token');
       const env = runEnvironment({ workdir, variables, run, hostname: 'terrace.example.com', token: 'per-run-token', cliConfigFile });
       const terraform = async (args: string[]) => {
@@ -278,7 +288,8 @@ output "slug" { value = var.TFC_WORKSPACE_SLUG }
         return text;
       };
       await terraform(['init', '-input=false', '-no-color']);
-      await terraform(['apply', '-auto-approve', '-input=false', '-no-color', `-var-file=${varFile}`]);
+      const applied = await terraform(['apply', '-auto-approve', '-input=false', '-no-color', ...varFiles.map((file) => `-var-file=${file}`)]);
+      assert.match(applied, /declare a variable named\s+"3f1c2a9e-0d4b-4c55-9a57-1f0e6c2b7d11"/);
       const outputs = JSON.parse(await terraform(['output', '-json']));
       const values = Object.fromEntries(Object.entries(outputs).map(([name, output]) => [name, (output as { value: unknown }).value]));
       assert.deepEqual(values, {

@@ -2,7 +2,7 @@ import { constants, type ReadStream, type WriteStream } from 'node:fs';
 import { chmod, copyFile, lchown, lstat, mkdir, mkdtemp, open, readdir, readlink, realpath, rm, rmdir, writeFile } from 'node:fs/promises';
 import { domainToASCII } from 'node:url';
 import { join } from 'node:path';
-import { validateKey } from '../variables/rules.js';
+import { isTerraformIdentifier, validateKey } from '../variables/rules.js';
 
 /**
  * A run's private working directory and the environment terraform runs in. Nothing of the server's
@@ -177,24 +177,29 @@ export function hclString(value: string): string {
   return `"${escaped}"`;
 }
 
-/** The `-var-file` content for the run's terraform variables; env variables are left out. */
-export function terraformVariablesFile(variables: readonly RunVariable[]): string {
-  return variables
-    .filter((variable) => variable.category === 'terraform')
-    .map((variable) => {
-      // The key becomes an HCL attribute name: only a Terraform identifier may stand there.
-      validateKey(variable.key, 'terraform');
-      // A newline after every value ends a heredoc.
-      return `${variable.key} = ${variable.hcl ? variable.value : hclString(variable.value)}\n`;
-    })
+/**
+ * The `-var-file` contents for the run's terraform variables (env variables are left out): HCL for
+ * keys that are identifiers, and JSON for the others (HCP Terraform accepts keys such as UUIDs; no
+ * configuration can declare them, so terraform only warns about them), or null when there are none.
+ */
+export function terraformVariablesFiles(variables: readonly RunVariable[]): { hcl: string; json: string | null } {
+  const terraform = variables.filter((variable) => variable.category === 'terraform');
+  // A newline after every value ends a heredoc.
+  const hcl = terraform
+    .filter((variable) => isTerraformIdentifier(variable.key))
+    .map((variable) => `${variable.key} = ${variable.hcl ? variable.value : hclString(variable.value)}\n`)
     .join('');
+  const others = terraform.filter((variable) => !isTerraformIdentifier(variable.key));
+  return { hcl, json: others.length === 0 ? null : JSON.stringify(Object.fromEntries(others.map((variable) => [variable.key, variable.value]))) };
 }
 
-/** Writes the variables file into the run's directory and returns its path, for `-var-file=<path>`. */
-export async function writeTerraformVariables(workdir: RunWorkdir, variables: readonly RunVariable[]): Promise<string> {
-  const file = join(workdir.root, 'terrace.tfvars');
-  await writeFile(file, terraformVariablesFile(variables), { mode: 0o600 });
-  return file;
+/** Writes the variables files into the run's directory and returns their paths, for `-var-file=<path>` each. */
+export async function writeTerraformVariables(workdir: RunWorkdir, variables: readonly RunVariable[]): Promise<string[]> {
+  const { hcl, json } = terraformVariablesFiles(variables);
+  const files: [string, string][] = [[join(workdir.root, 'terrace.tfvars'), hcl]];
+  if (json !== null) files.push([join(workdir.root, 'terrace-other.tfvars.json'), json]);
+  for (const [file, content] of files) await writeFile(file, content, { mode: 0o600 });
+  return files.map(([file]) => file);
 }
 
 /**

@@ -11,13 +11,13 @@ import * as teamProjectService from './service.js';
 
 const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
 
-/** project-team-access.mdx "Add Team Access to a Project"; `variable-sets` from the OpenAPI `team-projects` schema. */
+/** project-team-access.mdx "Add Team Access to a Project"; `variable-sets` from permissions.mdx, plus the tfe provider's `write` (= manage). */
 const PermissionAttributes = {
   'project-access': Type.Optional(
     Type.Object({
       settings: Type.Optional(literals(['read', 'update', 'delete'])),
       teams: Type.Optional(literals(['none', 'read', 'manage'])),
-      'variable-sets': Type.Optional(literals(['none', 'read', 'manage'])),
+      'variable-sets': Type.Optional(literals(['none', 'read', 'write', 'manage'])),
     }),
   ),
   'workspace-access': Type.Optional(

@@ -171,6 +171,27 @@ forEachDatabase('team project access', (server) => {
     assertStatus(stranger, 404);
   });
 
+  it('takes the tfe provider’s `write` for project variable sets, shows it back, and lets it manage them', async () => {
+    const project = await w.createProject();
+    const member = async (variableSets: string) => {
+      const team = await w.createTeam();
+      await w.grantProject(team.id, project, { access: 'custom', 'project-access': { 'variable-sets': variableSets } });
+      return { team, user: await w.member([team.id]) };
+    };
+    const varset = (name: string) => ({
+      data: { type: 'varsets', attributes: { name }, relationships: { parent: { data: { type: 'projects', id: project } } } },
+    });
+    const writer = await member('write');
+    const access = await w.api('GET', `/team-projects?filter%5Bproject%5D%5Bid%5D=${project}`, w.ownerToken);
+    const granted = access.body.data.find((d: any) => d.relationships.team.data.id === writer.team.id);
+    assert.equal(granted.attributes['project-access']['variable-sets'], 'write');
+    const created = await w.api('POST', `/organizations/${w.org}/varsets`, writer.user.token, varset(`by-writer-${Date.now()}`));
+    assertStatus(created, 201);
+    const reader = await member('read');
+    assertStatus(await w.api('GET', `/varsets/${created.body.data.id}`, reader.user.token), 200);
+    assertStatus(await w.api('POST', `/organizations/${w.org}/varsets`, reader.user.token, varset(`by-reader-${Date.now()}`)), 404);
+  });
+
   it("shows a project's team access to its readers only for their own teams unless they may read teams", async () => {
     const project = await w.createProject();
     const readers = await w.createTeam({ visibility: 'organization' });

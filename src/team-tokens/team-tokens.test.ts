@@ -82,6 +82,9 @@ forEachDatabase('team tokens', (server) => {
     const team = await w.createTeam({ visibility: 'organization' });
     const post = (body: unknown) => w.api('POST', `/teams/${team.id}/authentication-tokens`, w.ownerToken, body);
     assertStatus(await post(tokenBody({ description: 'once' })), 201);
+    // go-tfe's TeamTokenCreateOptions has no type: an empty or missing data.type is accepted.
+    assertStatus(await post(tokenBody({ description: 'untyped' }, '')), 201);
+    assertStatus(await post({ data: { attributes: { description: 'no type' } } }), 201);
     for (const [attributes, pointer] of [
       [{ description: 'once' }, '/data/attributes/description'],
       [{}, '/data/attributes/description'],

@@ -19,8 +19,11 @@ export type { Team, TeamVisibility } from './store.js';
 
 const ATTRIBUTES = '/data/attributes';
 
-/** teams.mdx: "can only include letters, numbers, `-`, and `_`". */
-const NAME_PATTERN = /^[A-Za-z0-9_-]{1,255}$/;
+/**
+ * teams.mdx says "can only include letters, numbers, `-`, and `_`", but HCP Terraform also takes
+ * spaces ("foo bar"), and the tfe provider's configurations rely on it (docs/design.md "Where Terrace follows the service").
+ */
+const NAME_PATTERN = /^[A-Za-z0-9_ -]{1,255}$/;
 
 /** What the caller may do with one team: the `permissions` attribute (OpenAPI `teams`). */
 export interface TeamPermissions {
@@ -189,7 +192,7 @@ export interface TeamInput {
 }
 
 function validateName(name: string): void {
-  if (!NAME_PATTERN.test(name)) throw new InvalidError('name can only include letters, numbers, "-" and "_"', { pointer: `${ATTRIBUTES}/name` });
+  if (!NAME_PATTERN.test(name)) throw new InvalidError('name can only include letters, numbers, spaces, "-" and "_"', { pointer: `${ATTRIBUTES}/name` });
 }
 
 /**

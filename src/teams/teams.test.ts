@@ -172,7 +172,7 @@ forEachDatabase('teams', (server) => {
     const post = (body: unknown) => w.api('POST', `/organizations/${w.org}/teams`, w.ownerToken, body);
     const cases: [Record<string, unknown>, string][] = [
       [{}, '/data/attributes/name'],
-      [{ name: 'has space' }, '/data/attributes/name'],
+      [{ name: 'has/slash' }, '/data/attributes/name'],
       [{ name: team.name }, '/data/attributes/name'],
       [{ name: unique('t'), visibility: 'public' }, '/data/attributes/visibility'],
       [{ name: unique('t'), 'organization-access': { 'manage-workspaces': 'yes' } }, '/data/attributes/organization-access/manage-workspaces'],
@@ -182,6 +182,10 @@ forEachDatabase('teams', (server) => {
       assertStatus(res, 422, JSON.stringify(attributes));
       assert.equal(res.body.errors[0].source.pointer, pointer);
     }
+    // HCP Terraform takes spaces in team names, which the docs leave out.
+    const spaced = await post(teamBody({ name: `${unique('foo')} bar` }));
+    assertStatus(spaced, 200);
+    assert.match(spaced.body.data.attributes.name, / bar$/);
     assertStatus(await post({ data: { type: 'users', attributes: { name: unique('t') } } }), 400);
     assertStatus(await post('{"data":'), 400);
     assertStatus(await w.api('PATCH', `/teams/${team.id}`, w.ownerToken, teamBody({ name: 'owners' })), 422);

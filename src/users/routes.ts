@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { parseExpiredAt, serializeToken } from '../auth/token-resource.js';
+import { parseTokenRequest, serializeToken } from '../auth/token-resource.js';
 import { parseResourceBody } from '../jsonapi/body.js';
 import { document, type ResourceObject, resource, toOne } from '../jsonapi/document.js';
 import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
@@ -15,11 +15,6 @@ const ChangePasswordAttributes = Type.Object({
   current_password: Type.Optional(Type.String()),
   password: Type.String(),
   password_confirmation: Type.String(),
-});
-
-const CreateTokenAttributes = Type.Object({
-  description: Type.Optional(Type.Union([Type.String(), Type.Null()])),
-  'expired-at': Type.Optional(Type.Union([Type.String(), Type.Null()])),
 });
 
 function userPath(id: string): string {
@@ -161,11 +156,7 @@ export async function userRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.post<{ Params: UserParams }>('/api/v2/users/:user_id/authentication-tokens', async (request, reply) => {
-    const { attributes } = parseResourceBody(request.body, 'authentication-tokens', CreateTokenAttributes);
-    const { token, secret } = await userService.createUserToken(request.ctx, request.params.user_id, {
-      description: attributes.description ?? null,
-      expiredAt: parseExpiredAt(attributes['expired-at']),
-    });
+    const { token, secret } = await userService.createUserToken(request.ctx, request.params.user_id, parseTokenRequest(request.body));
     return reply.code(201).send(document(serializeToken(token, secret)));
   });
 }

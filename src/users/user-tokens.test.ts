@@ -83,6 +83,17 @@ forEachDatabase('user tokens', (server) => {
     }
   });
 
+  it('accepts a request with an empty or no data.type, as go-tfe sends it', async () => {
+    const alice = await server.createUser();
+    const path = `/api/v2/users/${alice.id}/authentication-tokens`;
+    for (const data of [{ type: '', attributes: { description: 'empty type' } }, { attributes: { description: 'no type' } }]) {
+      const res = await server.api('POST', path, { token: alice.token, body: { data } });
+      assert.equal(res.status, 201, res.text);
+      assert.equal(res.body.data.attributes.description, data.attributes.description);
+      assert.equal((await server.api('GET', '/api/v2/account/details', { token: res.body.data.attributes.token })).status, 200);
+    }
+  });
+
   it('lists the caller’s own tokens with pagination and without secrets', async () => {
     const alice = await server.createUser();
     const secrets = [alice.token];

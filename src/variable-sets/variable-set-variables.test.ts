@@ -95,7 +95,7 @@ forEachDatabase('variable set variables', (server) => {
     assertError(await w.api('POST', vars, w.ownerToken, varBody(tfVar('a'), 'varsets')), 400);
     assertInvalid(await w.api('POST', vars, w.ownerToken, varBody({ value: 'v', category: 'terraform' })), '/data/attributes/key');
     assertInvalid(await w.api('POST', vars, w.ownerToken, varBody({ key: '', value: 'v', category: 'terraform' })), '/data/attributes/key');
-    assertInvalid(await w.api('POST', vars, w.ownerToken, varBody({ key: '1abc', value: 'v', category: 'terraform' })), '/data/attributes/key');
+    assertInvalid(await w.api('POST', vars, w.ownerToken, varBody({ key: 'a\u0001b', value: 'v', category: 'terraform' })), '/data/attributes/key');
     assertInvalid(await w.api('POST', vars, w.ownerToken, varBody({ key: 'has-dash', value: 'v', category: 'env' })), '/data/attributes/key');
     assertInvalid(await w.api('POST', vars, w.ownerToken, varBody({ key: 'k'.repeat(129), value: 'v', category: 'terraform' })), '/data/attributes/key');
     assertInvalid(await w.api('POST', vars, w.ownerToken, varBody({ key: 'a', value: 'v' })), '/data/attributes/category');
@@ -113,7 +113,7 @@ forEachDatabase('variable set variables', (server) => {
     );
     assertInvalid(await w.api('PATCH', `${vars}/${existing.id}`, w.ownerToken, varBody({ key: 'second' })), '/data/attributes/key');
     assertInvalid(await w.api('PATCH', `${vars}/${existing.id}`, w.ownerToken, varBody({ category: 'nope' })), '/data/attributes/category');
-    assertInvalid(await w.api('PATCH', `${vars}/${existing.id}`, w.ownerToken, varBody({ key: 'bad key' })), '/data/attributes/key');
+    assertInvalid(await w.api('PATCH', `${vars}/${existing.id}`, w.ownerToken, varBody({ key: 'bad\nkey' })), '/data/attributes/key');
     assertError(await w.api('PATCH', `${vars}/${existing.id}`, w.ownerToken, '{'), 400);
     assertError(await w.api('PATCH', `${vars}/${existing.id}`, w.ownerToken, varBody({}, 'varsets')), 400);
     assertError(await w.api('GET', `${vars}/${foreign.id}`, w.ownerToken), 404);

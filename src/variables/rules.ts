@@ -33,7 +33,14 @@ const MAX_DESCRIPTION_LENGTH = 512;
 export const MAX_VALUE_BYTES = 256 * 1024;
 
 /** Terraform identifiers: a letter or `_`, then letters, digits, `_` and `-` (Unicode letters included, as in HCL). */
-const TERRAFORM_KEY = /^[\p{ID_Start}_][\p{ID_Continue}-]*$/u;
+const TERRAFORM_IDENTIFIER = /^[\p{ID_Start}_][\p{ID_Continue}-]*$/u;
+/** Control characters: no key holds one. */
+const CONTROL = /\p{Cc}/u;
+
+/** Whether `key` may name a variable in HCL (a `.tfvars` file); other terraform keys go to a JSON var file. */
+export function isTerraformIdentifier(key: string): boolean {
+  return TERRAFORM_IDENTIFIER.test(key);
+}
 /** POSIX shell environment names: the runner `export`s env variables (concepts/workspaces/variables). */
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -46,9 +53,9 @@ export function validateKey(key: string, category: VariableCategory, at = ATTRIB
   const pointer = { pointer: `${at}/key` };
   if (key === '') throw new InvalidError('key is required', pointer);
   if (key.length > MAX_KEY_LENGTH) throw new InvalidError(`key must be at most ${MAX_KEY_LENGTH} characters`, pointer);
-  if (category === 'terraform' && !TERRAFORM_KEY.test(key)) {
-    throw new InvalidError('key of a terraform variable must be a valid Terraform identifier: a letter or "_", then letters, digits, "_" and "-"', pointer);
-  }
+  // HCP Terraform takes terraform keys that are no identifier (UUIDs, leading digits): no
+  // configuration can declare them, so a run passes them on and terraform warns (docs/design.md).
+  if (category === 'terraform' && CONTROL.test(key)) throw new InvalidError('key of a terraform variable must not contain control characters', pointer);
   if (category === 'env' && !ENV_KEY.test(key)) {
     throw new InvalidError('key of an env variable must be a valid environment variable name: letters, digits and "_", not starting with a digit', pointer);
   }

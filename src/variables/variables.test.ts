@@ -198,14 +198,15 @@ forEachDatabase(
     });
 
     it('validates keys by category', async () => {
-      for (const key of ['my_var', 'my-var', '_x', 'x1', 'ünïcode']) assert.equal((await create(tfVar(key))).status, 201, key);
+      // HCP Terraform also takes terraform keys that are no identifier (go-tfe and tfe provider users rely on it).
+      for (const key of ['my_var', 'my-var', '_x', 'x1', 'ünïcode', '1abc', 'a b', 'a.b', '-a', '0b4e6f9c-3d2a-4e8b-9c1d-2f6a7b8c9d0e']) {
+        assert.equal((await create(tfVar(key))).status, 201, key);
+      }
       for (const key of ['TF_LOG', '_A1', 'lower_case']) assert.equal((await create(varBody({ key, category: 'env' }))).status, 201, key);
       const invalid: Array<[string, string]> = [
         ['terraform', ''],
-        ['terraform', '1abc'],
-        ['terraform', 'a b'],
-        ['terraform', 'a.b'],
-        ['terraform', '-a'],
+        ['terraform', 'a\nb'],
+        ['terraform', 'tab\there'],
         ['terraform', 'x'.repeat(129)],
         ['env', 'MY-VAR'],
         ['env', '1X'],
