@@ -66,6 +66,10 @@ forEachDatabase('runs', (server) => {
       ],
     );
     assert.deepEqual(events.body.data[0].relationships.actor.data, { id: world.ownerId, type: 'users' });
+    // The create response already names them, as go-tfe reads them (seeds/002 run.md).
+    const eventIds = events.body.data.map((e: any) => ({ type: 'run-events', id: e.id }));
+    assert.deepEqual(rel['run-events'].data, eventIds);
+    assert.deepEqual(shown.body.data.relationships['run-events'].data, eventIds);
     assert.match(events.body.data[0].attributes['created-at'], TIMESTAMP);
 
     const workspace = await api('GET', `/workspaces/${ws.id}`);

@@ -76,7 +76,8 @@ export function serializeRun(view: RunView | QueuedRunView): ResourceObject {
       'cost-estimate': toOne('cost-estimates', null),
       'policy-checks': { data: [] },
       'task-stages': { data: [] },
-      'run-events': { links: { related: `${path}/run-events` } },
+      // go-tfe reads the events from here; the create response already has the first (seeds/002 run.md).
+      'run-events': { data: view.eventIds.map((id) => ({ type: 'run-events', id })), links: { related: `${path}/run-events` } },
     },
     { self: path },
   );

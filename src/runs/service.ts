@@ -40,6 +40,8 @@ export interface RunView {
   /** Set once a cancel was requested: when force-cancel becomes possible (run.mdx "Forcefully cancel a run"). */
   forceCancelAvailableAt: Date | null;
   allowed: ReadonlySet<Action>;
+  /** The ids of the run's events, oldest first (the `run-events` relationship). */
+  eventIds: string[];
 }
 
 /** The wait between a cancel and a force-cancel: the run gets the chance to stop cleanly first. TFE does not document its length. */
@@ -74,7 +76,11 @@ export function actionsAt(run: runStore.Run, now: Date): { actions: RunActions; 
 /** Views of runs: phases in two queries and access in a few for all of them. */
 export async function viewsOf(ctx: Ctx, runs: readonly runStore.Run[]): Promise<RunView[]> {
   const ids = runs.map((r) => r.id);
-  const [plans, applies] = await Promise.all([phaseStore.findPlansByRunIds(ctx.db, ids), phaseStore.findAppliesByRunIds(ctx.db, ids)]);
+  const [plans, applies, eventIds] = await Promise.all([
+    phaseStore.findPlansByRunIds(ctx.db, ids),
+    phaseStore.findAppliesByRunIds(ctx.db, ids),
+    eventStore.idsByRunIds(ctx.db, ids),
+  ]);
   for (const organizationId of new Set(runs.map((r) => r.organizationId))) {
     const workspaces = runs.filter((r) => r.organizationId === organizationId).map((r) => ({ id: r.workspaceId, projectId: r.projectId }));
     await preloadWorkspaceAccess(ctx, organizationId, workspaces);
@@ -85,7 +91,15 @@ export async function viewsOf(ctx: Ctx, runs: readonly runStore.Run[]): Promise<
     const plan = plans.get(run.id);
     const apply = applies.get(run.id);
     if (!plan || !apply) throw new Error(`run ${run.id} has no plan or apply`);
-    views.push({ run, plan, apply, variables: variablesOf(ctx, run), ...actionsAt(run, now), allowed: await allowedActions(ctx, targetOf(run)) });
+    views.push({
+      run,
+      plan,
+      apply,
+      variables: variablesOf(ctx, run),
+      ...actionsAt(run, now),
+      allowed: await allowedActions(ctx, targetOf(run)),
+      eventIds: eventIds.get(run.id) ?? [],
+    });
   }
   return views;
 }
