@@ -43,9 +43,36 @@ forEachDatabase(
         const res = await uploader.put(cv.attributes['upload-url'], tarball, headers);
         assert.equal(res.status, 200, res.text);
         assert.equal((await show(cv.id)).status, 'uploaded');
+        // The upload queued a run (auto-queue-runs): the files no longer change.
         const again = await uploader.put(cv.attributes['upload-url'], tarball);
-        assertError(again, 409, /uploaded: its files are uploaded once/);
+        assertError(again, 409, /uploaded: .*replaced until a run uses them/);
       }
+    });
+
+    it('replaces the files of an uploaded version that no run used, as the service does, and keeps them once a run does', async () => {
+      const cv = await world.createVersion(workspaceId, { 'auto-queue-runs': false });
+      const second = craftedTarball([{ path: 'main.tf', body: 'locals { second = true }\n' }]);
+      assert.equal((await uploader.put(cv.attributes['upload-url'], tarball)).status, 200);
+      assert.equal((await uploader.put(cv.attributes['upload-url'], second)).status, 200);
+      const download = async () => (await uploader.getBytes(`/api/v2/configuration-versions/${cv.id}/download`, world.ownerToken)).bytes;
+      assert.deepEqual(await download(), second);
+      // A refused archive leaves the uploaded version as it was.
+      assertError(await uploader.put(cv.attributes['upload-url'], Buffer.from('not an archive')), 422, /gzip/);
+      assert.equal((await show(cv.id)).status, 'uploaded');
+      assert.deepEqual(await download(), second);
+      const run = await world.api('POST', '/runs', world.ownerToken, {
+        data: {
+          type: 'runs',
+          attributes: { 'plan-only': true },
+          relationships: {
+            workspace: { data: { type: 'workspaces', id: workspaceId } },
+            'configuration-version': { data: { type: 'configuration-versions', id: cv.id } },
+          },
+        },
+      });
+      assert.equal(run.status, 201, run.text);
+      assertError(await uploader.put(cv.attributes['upload-url'], tarball), 409, /replaced until a run uses them/);
+      assert.deepEqual(await download(), second);
     });
 
     it('lets one of two concurrent uploads win', async () => {

@@ -55,7 +55,13 @@ forEachDatabase('configuration versions', (server) => {
     const shown = await api('GET', `/configuration-versions/${cv.id}`);
     assert.equal(shown.status, 200, shown.text);
     assert.equal(shown.body.data.attributes.status, 'pending');
-    assert.match(shown.body.data.attributes['upload-url'], UPLOAD_URL, 'a pending version keeps offering an upload URL');
+    // Only the create response carries the upload URL, as on the service.
+    assert.equal(shown.body.data.attributes['upload-url'], null);
+    const listed = await api('GET', `/workspaces/${ws.id}/configuration-versions`);
+    assert.equal(listed.body.data[0].attributes['upload-url'], null);
+    // The workspace's current version from its creation on.
+    const workspace = await api('GET', `/workspaces/${ws.id}`);
+    assert.deepEqual(workspace.body.data.relationships['current-configuration-version'].data, { id: cv.id, type: 'configuration-versions' });
   });
 
   it('takes each option as given, including the bodies the CLI sends', async () => {
@@ -182,10 +188,10 @@ forEachDatabase('configuration versions', (server) => {
     const noRuns = { 'auto-queue-runs': false };
 
     const pending = await world.createVersion(ws.id);
-    assertError(await archive(pending.id), 409, /pending/);
+    assertError(await archive(pending.id), 409, /^transition not allowed: .*pending/);
 
     const first = await uploadedVersion(ws.id, noRuns);
-    assertError(await archive(first.id), 409, /current configuration version/);
+    assertError(await archive(first.id), 409, /^configuration could not be archived because it is current/);
 
     const second = await uploadedVersion(ws.id, noRuns);
     const stored = await server.database.db.selectFrom('configuration_versions').select('blob_key').where('id', '=', first.id).executeTakeFirstOrThrow();

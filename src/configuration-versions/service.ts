@@ -11,7 +11,7 @@ import * as configurationVersionStore from './store.js';
 
 export type { ConfigurationVersion, ConfigurationVersionStatus } from './store.js';
 
-/** A version as the caller sees it: the capability URL to upload to while it is pending. */
+/** A version as the caller sees it; the capability URL to upload to only in the create response, as the service does. */
 export interface ConfigurationVersionView {
   version: configurationVersionStore.ConfigurationVersion;
   uploadUrl: string | null;
@@ -24,7 +24,7 @@ export interface CreateConfigurationVersionInput {
   provisional?: boolean | undefined;
 }
 
-/** The capability URL's lifetime. A pending version's show answer carries a fresh one, so an API client can always get one. */
+/** The capability URL's lifetime. */
 const UPLOAD_URL_TTL_SECONDS = 60 * 60;
 
 /** The path the upload route serves and the signature covers. */
@@ -32,8 +32,8 @@ export function uploadPath(id: string): string {
   return `/_blobs/configuration-versions/${id}/upload`;
 }
 
-export function viewOf(ctx: Ctx, version: configurationVersionStore.ConfigurationVersion): ConfigurationVersionView {
-  return { version, uploadUrl: version.status === 'pending' ? signedUrl(ctx, uploadPath(version.id), UPLOAD_URL_TTL_SECONDS) : null };
+export function viewOf(version: configurationVersionStore.ConfigurationVersion): ConfigurationVersionView {
+  return { version, uploadUrl: null };
 }
 
 function versionNotFound(id: string): NotFoundError {
@@ -59,7 +59,7 @@ async function authorizedVersion(ctx: Ctx, id: string, action: Action): Promise<
 /** Needs queue-plans permission (configuration-versions.mdx); organization tokens lack it. */
 export async function create(ctx: Ctx, workspaceId: string, input: CreateConfigurationVersionInput): Promise<ConfigurationVersionView> {
   const workspace = await authorizedWorkspace(ctx, workspaceId, 'workspace:queue-run', `workspace ${workspaceId}`);
-  const version = await configurationVersionStore.insert(ctx.db, {
+  const values = {
     id: newId('cv'),
     workspaceId: workspace.id,
     source: 'tfe-api',
@@ -67,19 +67,26 @@ export async function create(ctx: Ctx, workspaceId: string, input: CreateConfigu
     speculative: input.speculative ?? false,
     provisional: input.provisional ?? false,
     createdAt: ctx.now(),
+  };
+  const version = await ctx.db.transaction().execute(async (trx) => {
+    const inserted = await configurationVersionStore.insert(trx, values);
+    // The workspace's current version from its creation on, as the service shows it (docs/design.md "Where Terrace follows the service").
+    if (!inserted.speculative && !inserted.provisional) await configurationVersionStore.makeCurrent(trx, inserted.workspaceId, inserted.id);
+    return inserted;
   });
-  return viewOf(ctx, version);
+  // The upload may be retried through this URL while no run used the files (upload-service.ts).
+  return { version, uploadUrl: signedUrl(ctx, uploadPath(version.id), UPLOAD_URL_TTL_SECONDS) };
 }
 
 export async function show(ctx: Ctx, id: string): Promise<ConfigurationVersionView> {
-  return viewOf(ctx, await authorizedVersion(ctx, id, 'workspace:read'));
+  return viewOf(await authorizedVersion(ctx, id, 'workspace:read'));
 }
 
 /** A workspace's versions, newest first; read runs permission (configuration-versions.mdx). */
 export async function list(ctx: Ctx, workspaceId: string, page: Page): Promise<{ views: ConfigurationVersionView[]; total: number }> {
   const workspace = await authorizedWorkspace(ctx, workspaceId, 'workspace:read', `workspace ${workspaceId}`);
   const { versions, total } = await configurationVersionStore.selectPage(ctx.db, workspace.id, { limit: page.size, offset: pageOffset(page) });
-  return { views: versions.map((version) => viewOf(ctx, version)), total };
+  return { views: versions.map(viewOf), total };
 }
 
 /** Commit information exists only for versions from VCS, which Terrace does not fetch: always none. */
@@ -105,9 +112,11 @@ export async function download(ctx: Ctx, id: string): Promise<{ body: Readable; 
  */
 export async function archive(ctx: Ctx, id: string): Promise<void> {
   const version = await authorizedVersion(ctx, id, 'workspace:queue-run');
-  if (version.status !== 'uploaded') throw new ConflictError(`configuration version ${id} is ${version.status}; only an uploaded version can be archived`);
+  // The service's own wording for these two (docs/design.md "Where Terrace follows the service").
+  if (version.status !== 'uploaded')
+    throw new ConflictError(`transition not allowed: configuration version ${id} is ${version.status}; only an uploaded version can be archived`);
   if ((await configurationVersionStore.currentIdOf(ctx.db, version.workspaceId)) === id) {
-    throw new ConflictError(`configuration version ${id} is the current configuration version of its workspace and cannot be archived`);
+    throw new ConflictError(`configuration could not be archived because it is current: ${id} is its workspace's current configuration version`);
   }
   // Every run that is not final may still plan or apply from these files (a pending or saved plan too).
   const runId = await configurationVersionStore.unfinishedRunId(ctx.db, id);

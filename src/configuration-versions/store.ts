@@ -116,6 +116,29 @@ export async function markUploaded(db: Db, id: string, blob: { key: string; size
   return row && toConfigurationVersion(row);
 }
 
+/** The version, locked until the transaction ends (an upload's completion). */
+export async function findByIdForUpdate(db: Db, id: string): Promise<ConfigurationVersion | undefined> {
+  const row = await db.selectFrom('configuration_versions').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+  return row && toConfigurationVersion(row);
+}
+
+/** Whether any run uses the version's files (then they no longer change). */
+export async function hasRuns(db: Db, id: string): Promise<boolean> {
+  return (await db.selectFrom('runs').select('id').where('configuration_version_id', '=', id).limit(1).executeTakeFirst()) !== undefined;
+}
+
+/** New files for an uploaded version; undefined when it is no longer uploaded. */
+export async function replaceUpload(db: Db, id: string, blob: { key: string; size: number }, now: Date): Promise<ConfigurationVersion | undefined> {
+  const row = await db
+    .updateTable('configuration_versions')
+    .set({ blob_key: blob.key, size: blob.size, uploaded_at: now })
+    .where('id', '=', id)
+    .where('status', '=', 'uploaded')
+    .returningAll()
+    .executeTakeFirst();
+  return row && toConfigurationVersion(row);
+}
+
 /** pending → errored with the reason; undefined when the version is no longer pending. */
 export async function markErrored(db: Db, id: string, reason: { error: string; message: string }, now: Date): Promise<ConfigurationVersion | undefined> {
   const row = await db

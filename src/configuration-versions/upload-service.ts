@@ -32,8 +32,10 @@ export function verify(ctx: Ctx, id: string, expiry: string, signature: string):
   if (!verifySignature(ctx.config, uploadPath(id), expiry, signature, ctx.now())) throw new NotFoundError('not found');
 }
 
-function notPending(version: configurationVersionStore.ConfigurationVersion): ConflictError {
-  return new ConflictError(`configuration version ${version.id} is ${version.status}: its files are uploaded once, while it is pending`);
+function notUploadable(version: configurationVersionStore.ConfigurationVersion): ConflictError {
+  return new ConflictError(
+    `configuration version ${version.id} is ${version.status}: its files can be uploaded while it is pending, and replaced until a run uses them`,
+  );
 }
 
 /**
@@ -57,46 +59,58 @@ function validate(ctx: Ctx, key: string): Promise<{ error: string; message: stri
 }
 
 /**
- * pending → uploaded, in one transaction. A version that is neither speculative nor provisional
- * becomes its workspace's current one (configuration-versions.mdx, `provisional`).
+ * pending → uploaded, or the files of an uploaded version that no run used replaced (the service
+ * takes a second upload then), in one transaction. A pending version that is neither speculative
+ * nor provisional becomes its workspace's current one (configuration-versions.mdx, `provisional`).
+ * Undefined when the version took another way meanwhile; else the version and the files it replaced.
  */
 async function completeUpload(
   trx: Db,
-  version: configurationVersionStore.ConfigurationVersion,
+  id: string,
   blob: { key: string; size: number },
   now: Date,
-): Promise<configurationVersionStore.ConfigurationVersion | undefined> {
-  const uploaded = await configurationVersionStore.markUploaded(trx, version.id, blob, now);
+): Promise<{ version: configurationVersionStore.ConfigurationVersion; replacedKey: string | null } | undefined> {
+  const version = await configurationVersionStore.findByIdForUpdate(trx, id);
+  if (version?.status === 'uploaded') {
+    if (await configurationVersionStore.hasRuns(trx, id)) return undefined;
+    const replaced = await configurationVersionStore.replaceUpload(trx, id, blob, now);
+    return replaced && { version: replaced, replacedKey: version.blobKey };
+  }
+  const uploaded = await configurationVersionStore.markUploaded(trx, id, blob, now);
   if (!uploaded) return undefined;
   if (!uploaded.speculative && !uploaded.provisional) await configurationVersionStore.makeCurrent(trx, uploaded.workspaceId, uploaded.id);
   // configuration-versions.mdx: an `auto-queue-runs` upload queues a run at once (a provisional one does not: it is not meant to run yet).
   if (uploaded.autoQueueRuns && !uploaded.provisional) await runService.queueForUpload(trx, uploaded, now);
-  return uploaded;
+  return { version: uploaded, replacedKey: null };
 }
 
 /**
- * Stores the .tar.gz, checks it (validate), and marks the version uploaded, or errored with
- * the reason (then 422). One upload per version: a later one is a 409. Past the size limit: 413, and
- * the version stays pending.
+ * Stores the .tar.gz, checks it (validate), and marks the version uploaded, or errored with the
+ * reason (then 422). Until a run uses the files, a later upload replaces them (a refused one leaves
+ * an uploaded version as it was); after that, or once errored or archived, it is a 409. Past the
+ * size limit: 413, and the version stays as it was.
  */
 export async function upload(ctx: Ctx, id: string, body: Readable): Promise<configurationVersionStore.ConfigurationVersion> {
   const version = await configurationVersionStore.findById(ctx.db, id);
   if (!version) throw new NotFoundError(`configuration version ${id} not found`);
-  if (version.status !== 'pending') throw notPending(version);
-  // A key of its own per upload: two concurrent uploads never write each other's file; the first to commit wins.
+  if (version.status !== 'pending' && version.status !== 'uploaded') throw notUploadable(version);
+  // A key of its own per upload: two concurrent uploads never write each other's file.
   const key = `configuration-versions/${id}/${randomBase58()}.tar.gz`;
   const stored = await ctx.blobs.put(key, body, { maxBytes: ctx.config.maxConfigurationBytes });
-  let finished: configurationVersionStore.ConfigurationVersion | undefined;
+  let finished: { version: configurationVersionStore.ConfigurationVersion; replacedKey: string | null } | undefined;
   try {
     const refusal = await validate(ctx, key);
     const now = ctx.now();
-    finished = refusal
-      ? await configurationVersionStore.markErrored(ctx.db, id, refusal, now)
-      : await ctx.db.transaction().execute((trx) => completeUpload(trx, version, { key, size: stored.size }, now));
+    if (refusal) {
+      const errored = version.status === 'pending' ? await configurationVersionStore.markErrored(ctx.db, id, refusal, now) : undefined;
+      throw new InvalidError(`the configuration archive was refused: ${errored?.errorMessage ?? refusal.message}`);
+    }
+    finished = await ctx.db.transaction().execute((trx) => completeUpload(trx, id, { key, size: stored.size }, now));
   } finally {
-    if (finished?.status !== 'uploaded') await ctx.blobs.delete(key);
+    if (!finished) await ctx.blobs.delete(key);
   }
-  if (!finished) throw notPending((await configurationVersionStore.findById(ctx.db, id)) ?? version);
-  if (finished.status === 'errored') throw new InvalidError(`the configuration archive was refused: ${finished.errorMessage}`);
-  return finished;
+  if (!finished) throw notUploadable((await configurationVersionStore.findById(ctx.db, id)) ?? version);
+  // After the commit: a failed delete leaves an unreachable file, never a version without its files.
+  if (finished.replacedKey) await ctx.blobs.delete(finished.replacedKey);
+  return finished.version;
 }

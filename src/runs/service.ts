@@ -218,7 +218,7 @@ export async function related(
     // Readable with the run: read-runs covers the run's configuration (permissions.mdx "Run access: Read").
     for (const id of new Set(views.flatMap((v) => v.run.configurationVersionId ?? []))) {
       const version = await configurationVersionStore.findById(ctx.db, id);
-      if (version) result.configurationVersions.push(configurationVersionService.viewOf(ctx, version));
+      if (version) result.configurationVersions.push(configurationVersionService.viewOf(version));
     }
   }
   return result;

@@ -144,7 +144,7 @@ export function serializeWorkspace(view: workspaceService.WorkspaceView): Resour
       'current-run': toOne('runs', ws.currentRunId),
       'latest-run': toOne('runs', ws.latestRunId),
       'current-state-version': toOne('state-versions', ws.currentStateVersionId),
-      'current-configuration-version': toOne('configuration-versions', null),
+      'current-configuration-version': toOne('configuration-versions', ws.currentConfigurationVersionId),
       'current-assessment-result': toOne('assessment-results', null),
       'locked-by': toOne(ws.lockedBy?.kind ?? 'users', ws.lockedBy?.id),
       'agent-pool': toOne('agent-pools', execution.agentPoolId),

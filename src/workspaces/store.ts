@@ -50,6 +50,8 @@ export interface Workspace extends WorkspaceSettings {
   currentRunId: string | null;
   latestRunId: string | null;
   currentStateVersionId: string | null;
+  /** The latest configuration version that is neither speculative nor provisional, from its creation on. */
+  currentConfigurationVersionId: string | null;
   resourceCount: number;
   latestChangeAt: Date;
   createdAt: Date;
@@ -97,6 +99,7 @@ export function toWorkspace(row: JoinedRow): Workspace {
     currentRunId: row.current_run_id,
     latestRunId: row.latest_run_id,
     currentStateVersionId: row.current_state_version_id,
+    currentConfigurationVersionId: row.current_configuration_version_id,
     resourceCount: row.resource_count,
     latestChangeAt: row.latest_change_at,
     createdAt: row.created_at,
