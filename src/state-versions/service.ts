@@ -76,16 +76,24 @@ export interface CreateInput {
   runId?: string | undefined;
 }
 
-/** A new state succeeds the current one: a higher serial, and the same lineage (cli-protocol.md §5.2). */
+/**
+ * A new state succeeds the current one: the same lineage, and a higher serial (cli-protocol.md §5.2);
+ * another lineage is checked first, as the serial of another history says nothing. The cloud block's
+ * `state push -force` sends no force (§5.2) and then keeps the workspace locked, so the refusal says
+ * what to do instead.
+ */
 function assertSuccession(current: stateVersionStore.StateVersion | undefined, input: CreateInput): void {
   if (!current || input.force) return;
-  if (input.serial <= current.serial) {
-    throw new ConflictError(`serial ${input.serial} must be greater than the serial of the current state version (${current.serial})`);
-  }
   if (input.lineage !== undefined && current.lineage !== null && input.lineage !== current.lineage) {
     throw new ConflictError(
-      `The lineage provided in the state file does not match the lineage of the current state version (${current.lineage}); push with force to replace it`,
+      `The lineage provided in the state file does not match the lineage of the current state version (${current.lineage}). ` +
+        'Only a write with force replaces a state of another lineage, and terraform state push -force with a cloud block does not send it. ' +
+        'Release the lock Terraform keeps after this error (terraform force-unlock, or the unlock action), then replace the state with ' +
+        'terraform init -migrate-state from a local state, or through the API (POST /api/v2/workspaces/:id/state-versions with "force": true).',
     );
+  }
+  if (input.serial <= current.serial) {
+    throw new ConflictError(`serial ${input.serial} must be greater than the serial of the current state version (${current.serial})`);
   }
 }
 
@@ -99,7 +107,7 @@ function checkSize(ctx: Ctx, content: Buffer): Buffer {
   return content;
 }
 
-/** The `state` and `json-state` of a create body, checked against `md5`, `serial` and `lineage`; undefined without `state`. */
+/** The `state` and `json-state` of a create body, checked against `md5`; undefined without `state`. */
 function inlineContent(ctx: Ctx, input: CreateInput): InlineContent | undefined {
   if (input.state === undefined) {
     if (input.jsonState !== undefined) {
@@ -109,12 +117,9 @@ function inlineContent(ctx: Ctx, input: CreateInput): InlineContent | undefined 
   }
   const state = checkSize(ctx, decodeBase64(input.state, `${ATTRIBUTES}/state`));
   if (md5Hex(state) !== input.md5) throw new InvalidError('md5 does not match the MD5 of the decoded state', { pointer: `${ATTRIBUTES}/md5` });
-  const header = stateHeader(state, `${ATTRIBUTES}/state`);
-  if (header.serial !== input.serial)
-    throw new InvalidError(`serial ${input.serial} does not match the state's serial (${header.serial})`, { pointer: `${ATTRIBUTES}/serial` });
-  if (input.lineage !== undefined && header.lineage !== input.lineage) {
-    throw new InvalidError(`lineage does not match the state's lineage (${header.lineage})`, { pointer: `${ATTRIBUTES}/lineage` });
-  }
+  // It must be a state document; its serial and lineage may differ from the attributes, which are
+  // kept as sent: clients rely on that (docs/design.md "Where Terrace follows the service").
+  stateHeader(state, `${ATTRIBUTES}/state`);
   const json = input.jsonState === undefined ? undefined : checkSize(ctx, decodeBase64(input.jsonState, `${ATTRIBUTES}/json-state`));
   return { state, json };
 }

@@ -117,6 +117,20 @@ forEachDatabase('state versions', (server) => {
     assertError(await api('GET', `/workspaces/${wsId}/current-state-version?include=secrets`, world.ownerToken), 400, /Invalid include parameter/);
   });
 
+  it('keeps serial and lineage as sent when they differ from the state file’s, as go-tfe clients expect', async () => {
+    const wsId = await world.lockedWorkspace();
+    const raw = rawState({ serial: 5, lineage: lineage() });
+    const res = await world.createVersion(wsId, { serial: 1, lineage: 'as-sent', md5: md5(raw), state: base64(raw) });
+    assert.equal(res.status, 201, res.text);
+    assert.equal(res.body.data.attributes.serial, 1);
+    const shown = await api('GET', `/state-versions/${res.body.data.id}`, world.ownerToken);
+    assert.equal(shown.body.data.attributes.serial, 1);
+    assert.equal((await server.api('GET', res.body.data.attributes['hosted-state-download-url'])).text, raw);
+    // What would corrupt the workspace stays refused: an older serial, another lineage (without force).
+    assertError(await world.createVersion(wsId, { serial: 1, lineage: 'as-sent', md5: md5(raw), state: base64(raw) }), 409, /serial 1 must be greater/);
+    assertError(await world.createVersion(wsId, { serial: 2, lineage: 'changed', md5: md5(raw), state: base64(raw) }), 409, /lineage/);
+  });
+
   it('refuses malformed bodies with 400/422 and changes nothing', async () => {
     const wsId = await world.lockedWorkspace();
     const l = lineage();
@@ -125,8 +139,6 @@ forEachDatabase('state versions', (server) => {
     assertInvalid(await world.createVersion(wsId, { ...ok, state: 'not base64!' }), '/data/attributes/state', /base64/);
     assertInvalid(await world.createVersion(wsId, { ...ok, state: base64(raw).slice(1) }), '/data/attributes/state');
     assertInvalid(await world.createVersion(wsId, { ...ok, md5: md5('other'), state: base64(raw) }), '/data/attributes/md5', /does not match/);
-    assertInvalid(await world.createVersion(wsId, { ...ok, serial: 2, state: base64(raw) }), '/data/attributes/serial');
-    assertInvalid(await world.createVersion(wsId, { ...ok, lineage: 'other', state: base64(raw) }), '/data/attributes/lineage');
     assertInvalid(await world.createVersion(wsId, { ...ok, md5: md5('x'), state: base64('not json') }), '/data/attributes/md5');
     assertInvalid(await world.createVersion(wsId, { ...ok, md5: md5('[1]'), serial: 1, state: base64('[1]') }), '/data/attributes/state', /state document/);
     assertInvalid(await world.createVersion(wsId, { ...ok, md5: 'abc' }), '/data/attributes/md5', /32 hexadecimal/);

@@ -163,6 +163,23 @@ for (const kind of testDatabases()) {
       assert.equal(JSON.parse(await terraform(main, 'state', 'pull')).serial, pulled.serial + 6);
     });
 
+    it('state push -force of another lineage is refused with what to do, and the lock Terraform keeps can be released', async () => {
+      const pulled = JSON.parse(await terraform(main, 'state', 'pull'));
+      const foreign = { ...pulled, lineage: '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0', serial: 1 };
+      const file = join(tf.newWorkdir('push-force'), 'foreign.tfstate');
+      writeFileSync(file, JSON.stringify(foreign));
+      // Terraform 1.11's cloud block sends "force": false even with -force (cli-protocol.md §5.2).
+      const output = await terraformFails(main, 'state', 'push', '-force', file);
+      assert.match(output, /lineage provided in the state file does not match/);
+      assert.match(output, /force-unlock/);
+      assert.match(output, /init -migrate-state/);
+      // Terraform keeps the workspace locked after a failed state upload, on purpose.
+      assert.equal((await currentState('w1')).workspace.attributes.locked, true);
+      await terraform(main, 'force-unlock', '-force', 'acme/w1');
+      assert.equal((await currentState('w1')).workspace.attributes.locked, false);
+      assert.equal(JSON.parse(await terraform(main, 'state', 'pull')).lineage, pulled.lineage);
+    });
+
     it('a second apply is refused while the first holds the lock; force-unlock releases a stale lock', async () => {
       const slowDir = workdir(
         'slow',
