@@ -61,6 +61,8 @@ export function organizationRole(ctx: Ctx, organizationId: string): Promise<Orga
       case 'user': {
         if (subject.isSiteAdmin) return 'site-admin';
         const standing = await authStore.userStanding(ctx.db, subject.userId, organizationId);
+        // `user-tokens-enabled: false`: the organization is out of reach of its members' user tokens.
+        if (subject.tokenId !== null && !standing.userTokensEnabled) return 'none';
         return standing.isOwner ? 'owner' : standing.isMember ? 'member' : 'none';
       }
       case 'organization':

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 
 /** Authorization lookups: read directly from other domains' tables, as plain functions. */
@@ -21,8 +22,12 @@ export async function findTeamForToken(db: Db, teamId: string): Promise<{ id: st
  * A user's standing in an organization: an active member, and whether in the owners team. An invited
  * (not yet active) membership grants nothing, even with seats in teams.
  */
-export async function userStanding(db: Db, userId: string, organizationId: string): Promise<{ isOwner: boolean; isMember: boolean }> {
-  const [owner, membership] = await Promise.all([
+export async function userStanding(
+  db: Db,
+  userId: string,
+  organizationId: string,
+): Promise<{ isOwner: boolean; isMember: boolean; userTokensEnabled: boolean }> {
+  const [owner, membership, organization] = await Promise.all([
     db
       .selectFrom('team_memberships')
       .innerJoin('teams', 'teams.id', 'team_memberships.team_id')
@@ -38,9 +43,14 @@ export async function userStanding(db: Db, userId: string, organizationId: strin
       .where('organization_id', '=', organizationId)
       .where('status', '=', 'active')
       .executeTakeFirst(),
+    db
+      .selectFrom('organizations')
+      .select(sql<boolean | null>`(settings->>'user-tokens-enabled')::boolean`.as('enabled'))
+      .where('id', '=', organizationId)
+      .executeTakeFirst(),
   ]);
   const isMember = membership !== undefined;
-  return { isOwner: isMember && owner !== undefined, isMember };
+  return { isOwner: isMember && owner !== undefined, isMember, userTokensEnabled: organization?.enabled !== false };
 }
 
 /** What authorization needs to know about a workspace: its organization and project (and the names for links). */

@@ -196,7 +196,7 @@ forEachDatabase('organizations', (server) => {
       [{ 'default-execution-mode': 'agent', 'default-agent-pool-id': 'apool-123' }, 'default-agent-pool-id'],
       [{ 'default-agent-pool-id': 'apool-123' }, 'default-agent-pool-id'],
       [{ 'enforce-hyok': true }, 'enforce-hyok'],
-      [{ 'user-tokens-enabled': false }, 'user-tokens-enabled'],
+      [{ 'user-tokens-enabled': 'no' }, 'user-tokens-enabled'],
       [{ 'owners-team-saml-role-id': 7 }, 'owners-team-saml-role-id'],
     ];
     for (const [attributes, attribute] of cases) {
@@ -367,6 +367,23 @@ forEachDatabase('organizations', (server) => {
         [org.id],
       );
     }
+  });
+
+  it('with user-tokens-enabled false, keeps its members’ user tokens out (404) and organization tokens in', async () => {
+    const alice = await server.createUser();
+    const org = await createOrg(server, alice.token);
+    const orgToken = await organizationToken(server, org.attributes['external-id']);
+    const disabled = await server.api('PATCH', `/api/v2/organizations/${org.id}`, { token: alice.token, body: orgBody({ 'user-tokens-enabled': false }) });
+    assert.equal(disabled.status, 200, disabled.text);
+    assert.equal(disabled.body.data.attributes['user-tokens-enabled'], false);
+    for (const path of [`/api/v2/organizations/${org.id}`, `/api/v2/organizations/${org.id}/workspaces`]) {
+      assert.equal((await server.api('GET', path, { token: alice.token })).status, 404, path);
+      assert.equal((await server.api('GET', path, { token: orgToken })).status, 200, path);
+    }
+    // The site admin (an operator) turns it back on; then alice's token works again.
+    const enabled = await server.api('PATCH', `/api/v2/organizations/${org.id}`, { token: server.adminToken, body: orgBody({ 'user-tokens-enabled': true }) });
+    assert.equal(enabled.status, 200, enabled.text);
+    assert.equal((await server.api('GET', `/api/v2/organizations/${org.id}`, { token: alice.token })).status, 200);
   });
 
   it('lets a site admin see, update and delete any organization', async () => {

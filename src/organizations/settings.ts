@@ -99,9 +99,6 @@ export function validateSettings(input: Record<string, unknown>): Partial<Organi
       'send-passing-statuses-for-untriggered-speculative-plans',
     );
   }
-  if (requested['user-tokens-enabled'] === false) {
-    throw invalid('user-tokens-enabled: this server cannot disable user tokens for an organization', 'user-tokens-enabled');
-  }
   if (requested['enforce-hyok'] === true) {
     throw invalid('enforce-hyok needs a primary hold-your-own-key configuration, which this organization does not have', 'enforce-hyok');
   }
