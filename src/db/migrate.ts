@@ -10,6 +10,7 @@ import * as configurationVersions from './migrations/0007_configuration_versions
 import * as runs from './migrations/0009_runs.js';
 import * as runLogs from './migrations/0010_run_logs.js';
 import * as agents from './migrations/0011_agents.js';
+import * as invitedUsers from './migrations/0012_invited_users.js';
 
 /** Every migration, in order. Explicit imports: no file-system discovery. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -23,6 +24,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0009_runs': runs,
   '0010_run_logs': runLogs,
   '0011_agents': agents,
+  '0012_invited_users': invitedUsers,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

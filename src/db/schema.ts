@@ -11,6 +11,8 @@ export interface UserTable {
   password_hash: string | null;
   is_site_admin: Generated<boolean>;
   is_service_account: Generated<boolean>;
+  /** A stand-in for an invited email that no user had yet (migration 0012). */
+  is_invitation: Generated<boolean>;
   created_at: Timestamp;
 }
 

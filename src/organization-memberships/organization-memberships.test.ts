@@ -215,7 +215,7 @@ forEachDatabase('organization memberships', (server) => {
     const cases: Array<[unknown, string]> = [
       [{ data: { type: 'organization-memberships', attributes: {} } }, '/data/attributes/email'],
       [inviteBody('not-an-email', [org.developersTeamId]), '/data/attributes/email'],
-      [inviteBody('nobody@example.com', [org.developersTeamId]), '/data/attributes/email'],
+      [inviteBody(`nobody-${randomBase58(6)}@example.com`, ['team-nope']), '/data/relationships/teams'],
       [inviteBody(email, [other.developersTeamId]), '/data/relationships/teams'],
       [inviteBody(email, ['team-nope']), '/data/relationships/teams'],
     ];
@@ -232,6 +232,35 @@ forEachDatabase('organization memberships', (server) => {
     assert.equal((await post(inviteBody(`${member.username}@example.com`, [org.developersTeamId]))).status, 422, 'already a member');
     const rows = await server.database.db.selectFrom('organization_memberships').select('id').where('user_id', '=', gina.id).execute();
     assert.deepEqual(rows, []);
+    const standIns = await server.database.db.selectFrom('users').select('id').where('email', 'like', 'nobody-%').execute();
+    assert.deepEqual(standIns, [], 'a refused invitation of a fresh email leaves no user behind');
+  });
+
+  it('invites an email nobody has yet; the user created with it later holds the invitation', async () => {
+    const owner = await server.createUser();
+    const org = await createOrg(server, owner.token);
+    const username = `fresh${randomBase58(6).toLowerCase()}`;
+    const email = `${username}@example.com`;
+    const res = await server.api('POST', membershipsPath(org.name), { token: owner.token, body: inviteBody(email, [org.developersTeamId]) });
+    assert.equal(res.status, 201, res.text);
+    assert.deepEqual([res.body.data.attributes.status, res.body.data.attributes.email], ['invited', email]);
+    const standInId = res.body.data.relationships.user.data.id;
+    assert.match(standInId, /^user-/);
+    // The same email again is the same invitation.
+    assert.equal((await server.api('POST', membershipsPath(org.name), { token: owner.token, body: inviteBody(email, []) })).status, 422);
+
+    const fresh = await server.createUser(username, email.toUpperCase());
+    assert.equal(fresh.id, standInId, 'the new user takes the invitation over');
+    assert.equal(fresh.username, username);
+    const mine = await server.api('GET', '/api/v2/organization-memberships', { token: fresh.token });
+    assert.deepEqual(
+      mine.body.data.map((m: any) => [m.id, m.attributes.status]),
+      [[res.body.data.id, 'invited']],
+    );
+    await activate(server, res.body.data.id);
+    assert.equal((await server.api('GET', `/api/v2/organizations/${org.name}`, { token: fresh.token })).status, 200);
+    const team = await server.api('GET', `/api/v2/teams/${org.developersTeamId}?include=users`, { token: owner.token });
+    assert.ok(team.body.data.relationships.users.data.some((u: any) => u.id === fresh.id));
   });
 
   it('invites without teams, shows the email, and includes the teams with the team serializer', async () => {

@@ -1,5 +1,6 @@
 import { allowedActions, authorize, can, forgetAccess, requireUser, teamVisibility } from '../auth/authorize.js';
 import type { Ctx } from '../context.js';
+import type { Db } from '../db/database.js';
 import { isUniqueViolation } from '../db/pg-errors.js';
 import { ForbiddenError, InvalidError, NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
@@ -8,6 +9,7 @@ import { findAuthorized } from '../organizations/service.js';
 import * as teamMemberService from '../teams/member-service.js';
 import * as teamService from '../teams/service.js';
 import { validateEmail } from '../users/service.js';
+import * as userStore from '../users/store.js';
 import * as membershipStore from './store.js';
 
 export type { Membership, MembershipStatus } from './store.js';
@@ -38,9 +40,17 @@ export interface InviteInput {
 
 const TEAMS_POINTER = '/data/relationships/teams';
 
+/** A stand-in user for an email nobody has yet: a user created with it later takes it over (users/service.ts createUser). */
+async function invitedUser(trx: Db, email: string): Promise<string> {
+  const id = newId('user');
+  await userStore.insertInvitation(trx, { id, username: `invited-${id.slice('user-'.length).toLowerCase()}`, email });
+  return id;
+}
+
 /**
- * Invites the user with this email address into the organization and the given teams. Terrace
- * sends no mail, so the address must belong to an existing user. The membership starts `invited`
+ * Invites the user with this email address into the organization and the given teams; an email no
+ * user has yet gets a stand-in user, as HCP Terraform invites fresh emails. Terrace sends no mail
+ * (the invitee is told out of band). The membership starts `invited`
  * and grants nothing until accepted (organization-memberships.mdx: "Once accepted, they become
  * members"). The page says every user must join at least one team, but go-tfe and the tfe
  * provider's tfe_organization_membership invite with an email alone, so teams are optional.
@@ -48,14 +58,13 @@ const TEAMS_POINTER = '/data/relationships/teams';
 export async function invite(ctx: Ctx, organizationName: string, input: InviteInput): Promise<MembershipView> {
   const org = await findAuthorized(ctx, organizationName, 'organization:manage-membership');
   validateEmail(input.email);
-  const userId = await membershipStore.findUserIdByEmail(ctx.db, input.email);
-  if (!userId) throw new InvalidError(`no user has the email address ${input.email}; create the user first`, { pointer: '/data/attributes/email' });
   const requested = [...new Set(input.teamIds)];
   // Seats only in teams whose membership the caller may change: never the owners team for a membership manager.
   const manageable = await teamService.manageableIds(ctx, org.id, requested, 'team:manage-membership');
   const id = newId('ou');
   try {
     await ctx.db.transaction().execute(async (trx) => {
+      const userId = (await membershipStore.findUserIdByEmail(trx, input.email)) ?? (await invitedUser(trx, input.email));
       const teams = await membershipStore.existingTeamIds(trx, org.id, requested);
       const unknown = requested.find((teamId) => !teams.includes(teamId) || !manageable.includes(teamId));
       if (unknown) throw new InvalidError(`team ${unknown} is not a team of organization ${organizationName}`, { pointer: TEAMS_POINTER });

@@ -36,7 +36,7 @@ export interface CreateUserInput {
   isSiteAdmin?: boolean;
 }
 
-/** Creates a user account. Only site admins create users (there is no self sign-up). */
+/** Creates a user account, or completes the stand-in of an invited email. Only site admins create users (there is no self sign-up). */
 export async function createUser(ctx: Ctx, input: CreateUserInput): Promise<userStore.User> {
   const caller = requireUser(ctx);
   if (!caller.isSiteAdmin) throw new NotFoundError('not found');
@@ -45,14 +45,15 @@ export async function createUser(ctx: Ctx, input: CreateUserInput): Promise<user
   if (input.password !== undefined) validatePassword(input.password);
   if (await userStore.findByUsername(ctx.db, input.username))
     throw new ConflictError(`username ${input.username} is already taken`, { pointer: '/data/attributes/username' });
+  const user = {
+    username: input.username,
+    email: input.email,
+    passwordHash: input.password === undefined ? null : await hashPassword(input.password),
+    isSiteAdmin: input.isSiteAdmin ?? false,
+  };
   try {
-    return await userStore.insert(ctx.db, {
-      id: newId('user'),
-      username: input.username,
-      email: input.email,
-      passwordHash: input.password === undefined ? null : await hashPassword(input.password),
-      isSiteAdmin: input.isSiteAdmin ?? false,
-    });
+    // An invitation to this email waits as a stand-in user: the new user takes it over, and with it the invitations.
+    return (await userStore.claimInvitation(ctx.db, user)) ?? (await userStore.insert(ctx.db, { id: newId('user'), ...user }));
   } catch (err) {
     if (isUniqueViolation(err, 'users_email_key')) throw new ConflictError(`email ${input.email} is already taken`, { pointer: '/data/attributes/email' });
     throw err;

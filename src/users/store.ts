@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { UserRow } from '../db/schema.js';
 
@@ -38,6 +39,26 @@ export async function insert(db: Db, user: NewUser): Promise<User> {
     .returningAll()
     .executeTakeFirstOrThrow();
   return toUser(row);
+}
+
+/** A stand-in user for an invited email that no user has (organization-memberships invite): no password, no sign-in. */
+export async function insertInvitation(db: Db, user: { id: string; username: string; email: string }): Promise<void> {
+  await db.insertInto('users').values({ id: user.id, username: user.username, email: user.email, password_hash: null, is_invitation: true }).execute();
+}
+
+/**
+ * Makes the stand-in of an invited email the user being created (`user` keeps its id, so the
+ * invitations already name it); undefined when no invitation waits for the email.
+ */
+export async function claimInvitation(db: Db, user: Omit<NewUser, 'id'>): Promise<User | undefined> {
+  const row = await db
+    .updateTable('users')
+    .set({ username: user.username, email: user.email, password_hash: user.passwordHash, is_site_admin: user.isSiteAdmin, is_invitation: false })
+    .where(sql`lower(email)`, '=', user.email.toLowerCase())
+    .where('is_invitation', '=', true)
+    .returningAll()
+    .executeTakeFirst();
+  return row && toUser(row);
 }
 
 export async function findById(db: Db, id: string): Promise<User | undefined> {

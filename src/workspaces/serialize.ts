@@ -156,7 +156,11 @@ export function serializeWorkspace(view: workspaceService.WorkspaceView): Resour
       'tag-bindings': { links: { related: `${path}/tag-bindings` } },
       'effective-tag-bindings': { links: { related: `${path}/effective-tag-bindings` } },
     },
-    { self: `/api/v2/organizations/${encodeURIComponent(ws.organizationName)}/workspaces/${encodeURIComponent(ws.name)}` },
+    {
+      self: `/api/v2/organizations/${encodeURIComponent(ws.organizationName)}/workspaces/${encodeURIComponent(ws.name)}`,
+      // The workspace's web page, as the service links it (no-code-provisioning.mdx sample).
+      'self-html': `/app/${encodeURIComponent(ws.organizationName)}/workspaces/${encodeURIComponent(ws.name)}`,
+    },
   );
 }
 

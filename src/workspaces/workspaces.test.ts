@@ -85,7 +85,7 @@ forEachDatabase('workspaces', (server) => {
     assert.equal(r['remote-state-consumers'].links.related, `/api/v2/workspaces/${ws.id}/relationships/remote-state-consumers`);
     assert.equal(r['tag-bindings'].links.related, `/api/v2/workspaces/${ws.id}/tag-bindings`);
     assert.equal(r['effective-tag-bindings'].links.related, `/api/v2/workspaces/${ws.id}/effective-tag-bindings`);
-    assert.deepEqual(ws.links, { self: `/api/v2/organizations/${world.org}/workspaces/${name}` });
+    assert.deepEqual(ws.links, { self: `/api/v2/organizations/${world.org}/workspaces/${name}`, 'self-html': `/app/${world.org}/workspaces/${name}` });
   });
 
   it('stores every documented setting and shows it by id and by name', async () => {
