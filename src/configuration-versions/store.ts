@@ -122,6 +122,12 @@ export async function findByIdForUpdate(db: Db, id: string): Promise<Configurati
   return row && toConfigurationVersion(row);
 }
 
+/** Share-locks the version while it is uploaded, for a run about to use its files; false when it is not uploaded (any more). */
+export async function lockUploaded(db: Db, id: string): Promise<boolean> {
+  const row = await db.selectFrom('configuration_versions').select('id').where('id', '=', id).where('status', '=', 'uploaded').forShare().executeTakeFirst();
+  return row !== undefined;
+}
+
 /** Whether any run uses the version's files (then they no longer change). */
 export async function hasRuns(db: Db, id: string): Promise<boolean> {
   return (await db.selectFrom('runs').select('id').where('configuration_version_id', '=', id).limit(1).executeTakeFirst()) !== undefined;

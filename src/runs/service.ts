@@ -301,8 +301,12 @@ export async function create(ctx: Ctx, input: CreateRunInput): Promise<RunView> 
   // Plans auto-apply only when queued by someone who may apply them (states.mdx "The Plan Stage").
   const autoApply = (input.autoApply ?? workspace.autoApply) && (await can(ctx, 'workspace:apply-run', target));
   const subject = ctx.subject;
-  const id = await ctx.db.transaction().execute((trx) =>
-    insertRun(trx, {
+  const id = await ctx.db.transaction().execute(async (trx) => {
+    // Held until the run exists: an upload replacing the version's files waits, then sees the run and refuses (upload-service.ts).
+    if (!(await configurationVersionStore.lockUploaded(trx, version.id))) {
+      throw new InvalidError(`configuration version ${version.id} is no longer uploaded`, { pointer: CONFIGURATION_VERSION_POINTER });
+    }
+    return insertRun(trx, {
       id: newId('run'),
       workspaceId: workspace.id,
       organizationId: workspace.organizationId,
@@ -328,8 +332,8 @@ export async function create(ctx: Ctx, input: CreateRunInput): Promise<RunView> 
       statusTimestamps: {},
       queuedAt: null,
       createdAt: ctx.now(),
-    }),
-  );
+    });
+  });
   return reload(ctx, id);
 }
 
