@@ -129,7 +129,7 @@ async function withAdminContext<T>(flags: ReturnType<typeof parseSettingFlags>['
       subject: { kind: 'user', userId: admin.id, username: admin.username, isSiteAdmin: true, tokenId: null },
       log: pino({ level: 'silent' }),
       config,
-      blobs: openConfiguredBlobStore(config),
+      blobs: openConfiguredBlobStore(config, database.db),
       baseUrl: `https://${config.hostname}`,
       now: () => new Date(),
       memo: new Map(),
@@ -217,7 +217,13 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof UsageError || err instanceof DomainError || err instanceof SealError) {
+  if (
+    err instanceof ConfigError ||
+    err instanceof UsageError ||
+    err instanceof DomainError ||
+    err instanceof SealError ||
+    err instanceof secretService.KeyMismatchError
+  ) {
     process.stderr.write(`terrace: ${err.message}\n`);
     process.exit(err instanceof UsageError ? 2 : 1);
   }

@@ -14,6 +14,8 @@ export interface Config {
   readonly dataDir: string;
   /** PostgreSQL server URL; undefined means embedded PGlite in `<dataDir>/pglite`. */
   readonly databaseUrl: string | undefined;
+  /** Files in the data directory, or the database (which replicas share). */
+  readonly blobStore: 'filesystem' | 'postgres';
   readonly tlsCertFile: string | undefined;
   readonly tlsKeyFile: string | undefined;
   readonly adminToken: string | undefined;
@@ -75,6 +77,11 @@ export const SETTINGS = {
   },
   dataDir: { env: 'TERRACE_DATA_DIR', flag: '--data-dir', description: 'data directory (default ./data)' },
   databaseUrl: { env: 'DATABASE_URL', flag: '--database-url', description: 'PostgreSQL URL instead of embedded PGlite' },
+  blobStore: {
+    env: 'TERRACE_BLOB_STORE',
+    flag: '--blob-store',
+    description: 'where state, configurations, logs and plans are kept: filesystem or postgres (default postgres with DATABASE_URL, else filesystem)',
+  },
   tlsCert: { env: 'TERRACE_TLS_CERT', flag: '--tls-cert', description: 'PEM certificate (chain) file' },
   tlsKey: { env: 'TERRACE_TLS_KEY', flag: '--tls-key', description: 'PEM private key file' },
   adminToken: {
@@ -240,6 +247,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<Setting
     throw new ConfigError(label('databaseUrl'), 'must start with postgres:// or postgresql://');
   }
 
+  const blobStore = get('blobStore') ?? (databaseUrl === undefined ? 'filesystem' : 'postgres');
+  if (blobStore !== 'filesystem' && blobStore !== 'postgres') throw new ConfigError(label('blobStore'), `"${blobStore}" is not filesystem or postgres`);
+
   const tlsCertFile = readFileSetting(label('tlsCert'), get('tlsCert'));
   const tlsKeyFile = readFileSetting(label('tlsKey'), get('tlsKey'));
   if ((tlsCertFile === undefined) !== (tlsKeyFile === undefined)) {
@@ -302,6 +312,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<Setting
     hostname,
     dataDir,
     databaseUrl,
+    blobStore,
     tlsCertFile,
     tlsKeyFile,
     adminToken,

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { listenForRuns } from './agent-protocol/wakeups.js';
 import { buildApp } from './app.js';
 import { openConfiguredBlobStore } from './blobs/open.js';
+import { assertInstallationKey } from './secrets/service.js';
 import type { Config } from './config.js';
 import { openConfiguredDatabase } from './db/database.js';
 import { makeNonDumpable, protectDataDir } from './hardening.js';
@@ -17,6 +18,8 @@ import { loadTlsMaterial } from './tls.js';
 import { ensureSiteAdmin } from './users/bootstrap.js';
 
 /** `terrace serve`: open and migrate the database, make sure the admin exists, serve HTTPS until a signal. */
+const BLOB_SWEEP_INTERVAL_MS = 10 * 60 * 1000;
+
 export async function serve(config: Config, out: (line: string) => void): Promise<void> {
   // Before anything secret is read: runs execute as other users (docs/design.md "Trust boundary").
   const nonDumpable = makeNonDumpable();
@@ -24,11 +27,12 @@ export async function serve(config: Config, out: (line: string) => void): Promis
   await protectDataDir(config.dataDir);
   const database = await openConfiguredDatabase(config);
   await migrateToLatest(database.db);
+  const { rotated } = await assertInstallationKey({ db: database.db, config });
   const adminToken = await ensureSiteAdmin(database.db);
 
-  const blobs = openConfiguredBlobStore(config);
+  const blobs = openConfiguredBlobStore(config, database.db);
   // What puts interrupted by a crash left behind.
-  const swept = await blobs.sweepTemporaryFiles();
+  const swept = await blobs.sweepLeftovers();
   const caCertificate = tls.caFile ? readFileSync(tls.caFile, 'utf8') : null;
   const runWakeups = await listenForRuns(database);
   const app = await buildApp({
@@ -43,11 +47,16 @@ export async function serve(config: Config, out: (line: string) => void): Promis
   const stopReaper = await startRunReaper({ db: database.db, config, log: app.log, now: () => new Date() });
   // The tokens of phases a killed server left behind; the runner removes their directories and processes when it starts.
   const stopTokenSweep = await runToken.startStaleTokenSweep(database.db, app.log);
+  // Replaced content of a shared blob store goes after its grace period, swept by every replica.
+  const blobSweep = blobs.sweepsWhileServing
+    ? setInterval(() => blobs.sweepLeftovers().catch((err: unknown) => app.log.error({ err }, 'sweeping the blob store failed')), BLOB_SWEEP_INTERVAL_MS)
+    : undefined;
   await app.listen({ host: config.host, port: config.port });
   // After listen: the built-in runner's agents and their runs' terraform talk to this server.
   const runner = new LocalAgents({ db: database.db, config, log: app.log, now: () => new Date(), caCertificate });
   await runner.start();
 
+  if (rotated) app.log.info('recorded the new encryption key of a rotation: servers still on the previous key refuse to start until they have the new one');
   if (swept > 0) app.log.info({ swept }, 'removed temporary blob files left by an earlier run of the server');
   if (runner.isolation) {
     const line = describeIsolation(runner.isolation);
@@ -68,6 +77,7 @@ export async function serve(config: Config, out: (line: string) => void): Promis
     await runWakeups.close();
     stopReaper();
     stopTokenSweep();
+    clearInterval(blobSweep);
     await worker.stop();
     await database.close();
     process.exit(0);

@@ -175,6 +175,8 @@ export class TestServer {
       TERRACE_RATE_LIMIT: '100000',
       TERRACE_PORT: String(port),
       TERRACE_RUNNER_SLOTS: '0',
+      // As in production: with PostgreSQL, blobs live in the database too (replicas share them).
+      TERRACE_BLOB_STORE: this.kind === 'postgres' ? 'postgres' : 'filesystem',
       ...this.options.env,
     });
     this.hostname = this.config.hostname;
@@ -182,7 +184,7 @@ export class TestServer {
     const tls = loadTlsMaterial(this.config);
     this.caFile = tls.caFile as string;
     this.agent = new Agent({ connect: { ca: readFileSync(this.caFile) } });
-    this.blobs = openConfiguredBlobStore(this.config);
+    this.blobs = openConfiguredBlobStore(this.config, this.database.db);
     this.worker = new QueueWorker({ database: this.database, handlers: JOB_HANDLERS, context: { ...this.adminCtx() }, pollMs: 200 });
     await this.worker.start();
     this.stopReaper = await startRunReaper(this.adminCtx());

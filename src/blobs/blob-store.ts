@@ -19,6 +19,10 @@ export interface BlobStore {
   stat(key: string): Promise<{ size: number } | undefined>;
   /** Removes the key; absent keys are fine. */
   delete(key: string): Promise<void>;
+  /** Removes what interrupted puts and replaced content left behind; returns how many. */
+  sweepLeftovers(): Promise<number>;
+  /** Whether `sweepLeftovers` is safe while puts are in progress (then the server sweeps periodically), or only at start. */
+  readonly sweepsWhileServing: boolean;
 }
 
 export interface StoredBlob {

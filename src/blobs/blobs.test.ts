@@ -52,12 +52,12 @@ describe('file blob store', () => {
   test('sweeping removes the temporary files a crash left, and only those', async () => {
     const freshRoot = mkdtempSync(join(tmpdir(), 'terrace-blobs-sweep-'));
     const fresh = new FileBlobStore(freshRoot);
-    assert.equal(await fresh.sweepTemporaryFiles(), 0, 'no .tmp yet');
+    assert.equal(await fresh.sweepLeftovers(), 0, 'no .tmp yet');
     await fresh.put('kept', Readable.from([Buffer.from('kept')]));
     const temporaryDir = join(freshRoot, '.tmp');
     mkdirSync(join(temporaryDir, 'odd-directory'), { recursive: true });
     for (const name of ['a1', 'b2']) writeFileSync(join(temporaryDir, name), 'half a blob');
-    assert.equal(await fresh.sweepTemporaryFiles(), 3);
+    assert.equal(await fresh.sweepLeftovers(), 3);
     assert.deepEqual(readdirSync(temporaryDir), []);
     assert.equal(await text((await fresh.get('kept')) as Readable), 'kept');
     rmSync(freshRoot, { recursive: true, force: true });

@@ -44,7 +44,7 @@ const WRITE_BUFFER_BYTES = 1024 * 1024;
 
 /**
  * Blobs as files under one root directory; a put writes a temporary file in `.tmp` and renames it
- * into place. A put that a crash interrupted leaves its temporary file: `sweepTemporaryFiles` removes
+ * into place. A put that a crash interrupted leaves its temporary file: `sweepLeftovers` removes
  * them when the server starts.
  */
 export class FileBlobStore implements BlobStore {
@@ -58,7 +58,9 @@ export class FileBlobStore implements BlobStore {
    * Removes every temporary file; returns how many. Only at start, by the data directory's one
    * server (docs/design.md "Blobs"): any put in progress would lose its file.
    */
-  async sweepTemporaryFiles(): Promise<number> {
+  readonly sweepsWhileServing = false;
+
+  async sweepLeftovers(): Promise<number> {
     let names: string[];
     try {
       names = await readdir(this.temporaryDir);

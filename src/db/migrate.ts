@@ -11,6 +11,7 @@ import * as runs from './migrations/0009_runs.js';
 import * as runLogs from './migrations/0010_run_logs.js';
 import * as agents from './migrations/0011_agents.js';
 import * as invitedUsers from './migrations/0012_invited_users.js';
+import * as replicas from './migrations/0015_replicas.js';
 
 /** Every migration, in order. Explicit imports: no file-system discovery. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -25,6 +26,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0010_run_logs': runLogs,
   '0011_agents': agents,
   '0012_invited_users': invitedUsers,
+  '0015_replicas': replicas,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -441,6 +441,10 @@ export interface DB {
   agent_pool_allowed_projects: AgentPoolAllowedProjectTable;
   agent_pool_excluded_workspaces: AgentPoolAllowedWorkspaceTable;
   agents: AgentTable;
+  blob_uploads: BlobUploadTable;
+  blob_chunks: BlobChunkTable;
+  blobs: BlobTable;
+  installation_facts: InstallationFactTable;
 }
 
 export interface AgentPoolTable {
@@ -490,3 +494,30 @@ export type RunRow = Selectable<RunTable>;
 export type PlanRow = Selectable<PlanTable>;
 export type ApplyRow = Selectable<ApplyTable>;
 export type RunEventRow = Selectable<RunEventTable>;
+
+/** Facts about the installation that every replica reads (migration 0015). */
+export interface InstallationFactTable {
+  name: string;
+  value: string;
+}
+
+/** The PostgreSQL blob store's tables (migration 0015). */
+export interface BlobUploadTable {
+  id: string;
+  started_at: Generated<Date>;
+  released_at: Date | null;
+}
+
+export interface BlobChunkTable {
+  upload_id: string;
+  seq: number;
+  byte_offset: number;
+  data: Buffer;
+}
+
+export interface BlobTable {
+  key: string;
+  upload_id: string;
+  size: number;
+  md5: string;
+}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, it } from 'node:test';
-import { forEachDatabase } from '../../test/harness.js';
+import { forEachDatabase, type TestServer } from '../../test/harness.js';
 import { RunWorld } from '../runs/testing.js';
 
 /**
@@ -23,6 +23,20 @@ function filesUnder(dir: string): string[] {
     const path = join(dir, name);
     return statSync(path).isDirectory() ? filesUnder(path) : [path];
   });
+}
+
+/** The stored plan artifacts as they lie at rest: files, or the chunks of the database blob store. */
+async function storedPlanArtifacts(server: TestServer): Promise<{ key: string; bytes: Buffer }[]> {
+  if (server.config.blobStore === 'filesystem') {
+    return filesUnder(join(server.config.dataDir, 'blobs', 'plans')).map((path) => ({ key: path, bytes: readFileSync(path) }));
+  }
+  const rows = await server.database.db
+    .selectFrom('blobs')
+    .innerJoin('blob_chunks', 'blob_chunks.upload_id', 'blobs.upload_id')
+    .select(['blobs.key', 'blob_chunks.data'])
+    .where('blobs.key', 'like', 'plans/%')
+    .execute();
+  return rows.map((row) => ({ key: row.key, bytes: Buffer.from(row.data) }));
 }
 
 forEachDatabase(
@@ -71,13 +85,10 @@ resource "terraform_data" "echo" {
       }
 
       // The full JSON plan holds the variable; at rest it is sealed, and it still reads back.
-      const plans = join(server.config.dataDir, 'blobs', 'plans');
-      const artifacts = filesUnder(plans);
-      assert.ok(
-        artifacts.some((path) => path.endsWith('plan.json.sealed')) && artifacts.some((path) => path.endsWith('plan.tfplan.sealed')),
-        artifacts.join('\n'),
-      );
-      for (const path of artifacts) assert.equal(readFileSync(path).includes('p4ss'), false, `${path} holds the secret`);
+      const artifacts = await storedPlanArtifacts(server);
+      const keys = artifacts.map((artifact) => artifact.key);
+      assert.ok(keys.some((key) => key.endsWith('plan.json.sealed')) && keys.some((key) => key.endsWith('plan.tfplan.sealed')), keys.join('\n'));
+      for (const { key, bytes } of artifacts) assert.equal(bytes.includes('p4ss'), false, `${key} holds the secret`);
       const planId = run.relationships.plan.data.id;
       const full = await server.api('GET', `/api/v2/plans/${planId}/json-output`, { token: world.ownerToken, redirect: 'follow' });
       assert.equal(full.status, 200, full.text);

@@ -35,6 +35,21 @@ forEachDatabase('secrets at rest', (server) => {
     return ids;
   }
 
+  it('records the installation’s encryption key; refuses another one, and takes a rotation from the previous key', async () => {
+    const config = (encryptionKey: Buffer, previousEncryptionKeys: Buffer[] = []): Config => ({ ...server.config, encryptionKey, previousEncryptionKeys });
+    await db().deleteFrom('installation_facts').execute();
+    const [keyA, keyB, stranger] = [randomBytes(32), randomBytes(32), randomBytes(32)];
+    assert.deepEqual(await secretService.assertInstallationKey({ db: db(), config: config(keyA) }), { rotated: false });
+    assert.deepEqual(await secretService.assertInstallationKey({ db: db(), config: config(keyA) }), { rotated: false }, 'a second replica with the same key');
+    await assert.rejects(secretService.assertInstallationKey({ db: db(), config: config(stranger) }), /TERRACE_ENCRYPTION_KEY/);
+    await assert.rejects(secretService.assertInstallationKey({ db: db(), config: config(stranger, [keyB]) }), secretService.KeyMismatchError);
+    assert.deepEqual(await secretService.assertInstallationKey({ db: db(), config: config(keyB, [keyA]) }), { rotated: true });
+    await assert.rejects(secretService.assertInstallationKey({ db: db(), config: config(keyA) }), /PREVIOUS_ENCRYPTION_KEYS/, 'the old key alone is refused');
+    assert.deepEqual(await secretService.assertInstallationKey({ db: db(), config: config(keyB, [keyA]) }), { rotated: false });
+    const stored = await db().selectFrom('installation_facts').select('value').executeTakeFirstOrThrow();
+    for (const key of [keyA, keyB]) assert.equal(stored.value.includes(key.toString('hex')), false, 'the check reveals no key');
+  });
+
   it('lists every sealed column of the schema', async () => {
     const { rows } = await sql<{ name: string }>`
       SELECT table_name || '.' || column_name AS name FROM information_schema.columns

@@ -1,5 +1,6 @@
 import { resealBlob } from '../blobs/sealed-blobs.js';
 import type { Ctx } from '../context.js';
+import { createHmac } from 'node:crypto';
 import { reseal, SealError, type SealingKeys } from '../crypto/sealing.js';
 import * as planOutputStore from '../runs/plan-output-store.js';
 import * as secretStore from './store.js';
@@ -63,4 +64,31 @@ export async function resealPlanArtifacts(ctx: Pick<Ctx, 'db' | 'config' | 'blob
     if (planIds.length < batchSize) return total;
     afterId = planIds.at(-1) as string;
   }
+}
+
+/** A value that tells keys apart without revealing them. */
+function keyCheck(key: Buffer): string {
+  return createHmac('sha256', key).update('terrace encryption key check v1').digest('hex');
+}
+
+/** The refusal of a replica whose encryption key is not the installation's. */
+export class KeyMismatchError extends Error {}
+
+/**
+ * Makes sure this server seals and signs with the installation's encryption key (every replica on
+ * one database must: they open each other's secrets and verify each other's signed URLs). The first
+ * server records the key's check value; a server with the previous key's value in its
+ * TERRACE_PREVIOUS_ENCRYPTION_KEYS records the new one (a rotation); any other key is refused.
+ * Returns whether this start recorded a rotation.
+ */
+export async function assertInstallationKey(ctx: Pick<Ctx, 'db' | 'config'>): Promise<{ rotated: boolean }> {
+  const check = keyCheck(ctx.config.encryptionKey);
+  const recorded = await secretStore.recordKeyCheck(ctx.db, check);
+  if (recorded === check) return { rotated: false };
+  const previous = ctx.config.previousEncryptionKeys.map(keyCheck).find((value) => value === recorded);
+  if (previous !== undefined && (await secretStore.replaceKeyCheck(ctx.db, previous, check))) return { rotated: true };
+  throw new KeyMismatchError(
+    'the encryption key is not the one this database was set up with: every server on one database needs the same ' +
+      'TERRACE_ENCRYPTION_KEY (after a rotation: the new key, with the old one in TERRACE_PREVIOUS_ENCRYPTION_KEYS)',
+  );
 }

@@ -42,3 +42,31 @@ export async function selectSealedBatch(db: Db, column: SealedColumn, afterId: s
 export async function updateSealed(db: Db, column: SealedColumn, id: string, sealed: string): Promise<void> {
   await sql`UPDATE ${sql.table(column.table)} SET ${sql.ref(column.sealedColumn)} = ${sealed} WHERE ${sql.ref(column.idColumn)} = ${id}`.execute(db);
 }
+
+const ENCRYPTION_KEY_CHECK = 'encryption-key-check';
+
+/** The check value of the encryption key the installation uses, if one was recorded. */
+export async function findKeyCheck(db: Db): Promise<string | undefined> {
+  return (await db.selectFrom('installation_facts').select('value').where('name', '=', ENCRYPTION_KEY_CHECK).executeTakeFirst())?.value;
+}
+
+/** Records the check value when none is recorded yet; returns the one recorded (another replica's, if it came first). */
+export async function recordKeyCheck(db: Db, check: string): Promise<string> {
+  await db
+    .insertInto('installation_facts')
+    .values({ name: ENCRYPTION_KEY_CHECK, value: check })
+    .onConflict((oc) => oc.column('name').doNothing())
+    .execute();
+  return (await findKeyCheck(db)) ?? check;
+}
+
+/** Replaces the check value `previous` with `check` (a key rotation); false when another value is recorded. */
+export async function replaceKeyCheck(db: Db, previous: string, check: string): Promise<boolean> {
+  const result = await db
+    .updateTable('installation_facts')
+    .set({ value: check })
+    .where('name', '=', ENCRYPTION_KEY_CHECK)
+    .where('value', '=', previous)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
