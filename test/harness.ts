@@ -86,7 +86,7 @@ export async function startTemplatePostgres(): Promise<PostgresServer> {
 }
 
 /** A fresh PostgreSQL database copied from the migrated template. */
-async function createPostgresDatabase(): Promise<{ database: Database; drop: () => Promise<void> }> {
+export async function createPostgresDatabase(): Promise<{ database: Database; url: string; drop: () => Promise<void> }> {
   const url = process.env[PG_URL_ENV] as string;
   const name = `t_${randomBase58(12).toLowerCase()}`;
   const admin = new Client({ connectionString: url });
@@ -101,6 +101,7 @@ async function createPostgresDatabase(): Promise<{ database: Database; drop: () 
   const database = openPostgres(dbUrl.toString(), 5);
   return {
     database,
+    url: dbUrl.toString(),
     drop: async () => {
       const c = new Client({ connectionString: url });
       await c.connect();
