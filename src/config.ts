@@ -40,6 +40,8 @@ export interface Config {
   readonly runConcurrency: number;
   /** Phases (plans, applies) this replica runs at once; 0: it runs none. */
   readonly runnerSlots: number;
+  /** How long a claim on a plan or apply lasts without renewal (TERRACE_RUN_LEASE); then the reaper errors the run. */
+  readonly runLeaseSeconds: number;
   /** Longest a plan or an apply may run before it is interrupted and the run errors. */
   readonly planTimeoutMs: number;
   readonly applyTimeoutMs: number;
@@ -104,6 +106,11 @@ export const SETTINGS = {
   maxStateBytes: { env: 'TERRACE_MAX_STATE_BYTES', flag: '--max-state-bytes', description: 'largest state file accepted, in bytes (default 512 MiB)' },
   runConcurrency: { env: 'TERRACE_RUN_CONCURRENCY', flag: '--run-concurrency', description: 'runs planning or applying at once per organization (default 10)' },
   runnerSlots: { env: 'TERRACE_RUNNER_SLOTS', flag: '--runner-slots', description: 'plans and applies this server runs at once; 0 runs none (default 4)' },
+  runLease: {
+    env: 'TERRACE_RUN_LEASE',
+    flag: '--run-lease',
+    description: 'how long a plan or apply stays claimed without a heartbeat from its agent before it errors, e.g. 60s (default 60s)',
+  },
   planTimeout: { env: 'TERRACE_PLAN_TIMEOUT', flag: '--plan-timeout', description: 'longest a plan may run, e.g. 90m or 2h (default 2h)' },
   applyTimeout: { env: 'TERRACE_APPLY_TIMEOUT', flag: '--apply-timeout', description: 'longest an apply may run, e.g. 90m or 2h (default 2h)' },
   terraformBinary: {
@@ -277,6 +284,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<Setting
 
   const runConcurrency = parsePositiveInteger(label('runConcurrency'), get('runConcurrency') ?? '10');
   const runnerSlots = parseNonNegativeInteger(label('runnerSlots'), get('runnerSlots') ?? '4');
+  const runLeaseMs = parseDuration(label('runLease'), get('runLease') ?? '60s');
+  if (runLeaseMs < 2000) throw new ConfigError(label('runLease'), 'must be at least 2s: agents renew it every second');
   const planTimeoutMs = parseDuration(label('planTimeout'), get('planTimeout') ?? '2h');
   const applyTimeoutMs = parseDuration(label('applyTimeout'), get('applyTimeout') ?? '2h');
 
@@ -327,6 +336,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<Setting
     configurationValidations,
     runConcurrency,
     runnerSlots,
+    runLeaseSeconds: Math.ceil(runLeaseMs / 1000),
     planTimeoutMs,
     applyTimeoutMs,
     terraformBinary: get('terraformBinary') ?? 'terraform',

@@ -147,7 +147,7 @@ export async function ownJob(ctx: ProtocolContext, runId: string, phase: string)
 
 /** Extends the job's lease; says whether the agent should stop (canceled, or no longer the run's). */
 export async function heartbeat(ctx: ProtocolContext, job: JobRef): Promise<HeartbeatResponse> {
-  const held = await runnerService.renewLease(ctx.db, job.run.id);
+  const held = await runnerService.renewLease(ctx, job.run.id);
   if (job.run.agentId) await agentStore.ping(ctx.db, job.run.agentId, 'busy');
   return { cancel: !held || (await runnerService.cancelRequested(ctx.db, job.run.id)) };
 }

@@ -34,7 +34,11 @@ export async function reapExpiredLeases(ctx: RunnerContext): Promise<number> {
  * Reaps once now (what expired while no server was up is lost), then every
  * `intervalMs`. Returns the function that stops the timer.
  */
-export async function startRunReaper(ctx: RunnerContext & { readonly log: Log }, intervalMs = REAPER_INTERVAL_MS): Promise<() => void> {
+export async function startRunReaper(
+  ctx: RunnerContext & { readonly log: Log },
+  // Often enough that a lapsed lease is noticed within half a lease at most.
+  intervalMs = Math.min(REAPER_INTERVAL_MS, (ctx.config.runLeaseSeconds * 1000) / 2),
+): Promise<() => void> {
   await reapExpiredLeases(ctx);
   const timer = setInterval(() => {
     reapExpiredLeases(ctx).catch((err: unknown) => ctx.log.error({ err }, 'run reaper failed'));

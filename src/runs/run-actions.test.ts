@@ -99,7 +99,7 @@ forEachDatabase(
       assert.equal(await world.status(run.id), 'force_canceled');
       assert.deepEqual(await lockedBy(ws.id), { id: next.id, type: 'runs' });
       assert.equal(await world.status(next.id), 'plan_queued');
-      assert.equal(await runnerService.renewLease(server.database.db, run.id), false, 'the runner stops');
+      assert.equal(await runnerService.renewLease(world.runner(), run.id), false, 'the runner stops');
       await world.drainRunnerQueue();
     });
 

@@ -200,7 +200,7 @@ forEachDatabase('run queue', (server) => {
     const lost = await world.createRun(ws.id);
     const waiting = await world.createRun(ws.id);
     await world.claim(lost.id);
-    assert.equal(await runnerService.renewLease(server.database.db, lost.id), true);
+    assert.equal(await runnerService.renewLease(world.runner(), lost.id), true);
     assert.equal(await reapExpiredLeases(runner), 0, 'a live lease is left alone');
     await server.database.db
       .updateTable('runs')
@@ -213,7 +213,7 @@ forEachDatabase('run queue', (server) => {
     assert.deepEqual(events.at(-1).attributes.description, REAPED_REASON);
     assert.equal((await api('GET', `/runs/${lost.id}/plan`)).body.data.attributes.status, 'errored');
     assert.deepEqual((await workspace(ws.id)).relationships['locked-by'].data, { id: waiting.id, type: 'runs' });
-    assert.equal(await runnerService.renewLease(server.database.db, lost.id), false, 'the runner learns the run is no longer its own');
+    assert.equal(await runnerService.renewLease(world.runner(), lost.id), false, 'the runner learns the run is no longer its own');
     assert.equal(await runnerService.cancelRequested(server.database.db, lost.id), true);
     await world.drainRunnerQueue();
   });

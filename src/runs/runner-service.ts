@@ -3,7 +3,7 @@ import * as configurationVersionStore from '../configuration-versions/store.js';
 import type { Db } from '../db/database.js';
 import { ConflictError } from '../errors.js';
 import * as phaseStore from './phase-store.js';
-import { advance, changeStatus, LEASE_SECONDS, lockRun } from './schedule.js';
+import { advance, changeStatus, lockRun } from './schedule.js';
 import * as scheduleStore from './schedule-store.js';
 import { isFinal } from './state.js';
 import * as runStore from './store.js';
@@ -44,7 +44,7 @@ export async function claimNext(
     const run = await runStore.findById(trx, candidate.id);
     if (!run) return undefined;
     const phase = run.status === 'plan_queued' ? 'plan' : 'apply';
-    const claimed = await changeStatus(trx, run, phase === 'plan' ? 'planning' : 'applying', { now: ctx.now() });
+    const claimed = await changeStatus(trx, run, phase === 'plan' ? 'planning' : 'applying', { now: ctx.now(), leaseSeconds: ctx.config.runLeaseSeconds });
     const result = { run: claimed, phase } as const;
     await hold?.(trx, result);
     return result;
@@ -52,8 +52,8 @@ export async function claimNext(
 }
 
 /** Extends the claim; false when the run is no longer the runner's (canceled, force-canceled, reaped): stop working on it. */
-export function renewLease(db: Db, runId: string): Promise<boolean> {
-  return scheduleStore.renewLease(db, runId, LEASE_SECONDS);
+export function renewLease(ctx: Pick<RunnerContext, 'db' | 'config'>, runId: string): Promise<boolean> {
+  return scheduleStore.renewLease(ctx.db, runId, ctx.config.runLeaseSeconds);
 }
 
 /** Locks a run that an agent works on; a run no longer planning or applying is a conflict. */

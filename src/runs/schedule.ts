@@ -20,9 +20,6 @@ import * as runStore from './store.js';
 /** Listened to by runners: a run entered plan_queued or apply_queued, or a runner slot came free. */
 export const RUNS_CHANNEL = 'terrace_runs';
 
-/** How long a runner's claim lasts without renewal; runners renew every 15 s. */
-export const LEASE_SECONDS = 60;
-
 /** Terrace has no optional stage yet; enabling one is a matter of listing it here. */
 const ENABLED_STAGES: ReadonlySet<RunStage> = new Set();
 
@@ -66,6 +63,8 @@ export interface StepOptions {
   actorId?: string | null | undefined;
   /** A comment or a reason; a plain description of the new status otherwise. */
   description?: string | undefined;
+  /** For a runner's claim (planning, applying): how long it lasts without renewal (TERRACE_RUN_LEASE). */
+  leaseSeconds?: number | undefined;
 }
 
 /**
@@ -95,11 +94,13 @@ export async function changeStatus(trx: Db, run: runStore.Run, to: RunStatus, op
   const joinsQueue = entersRunnerQueue || (to === 'confirmed' && run.savePlan);
   const running = scheduleStore.RUNNING_STATUSES.includes(to);
   const leftRunning = scheduleStore.RUNNING_STATUSES.includes(run.status) && !running;
+  // A claim without a lease would never be reaped: only a runner's claim enters these statuses, and it gives one.
+  if (running && options.leaseSeconds === undefined) throw new Error(`run ${run.id} entered ${to} without a runner lease`);
   const changes: runStore.RunChanges = {
     status: to,
     statusTimestamps,
     ...(joinsQueue ? { queuedAt: now } : {}),
-    ...(running ? { leaseSeconds: LEASE_SECONDS } : leftRunning ? { leaseSeconds: null } : {}),
+    ...(running ? { leaseSeconds: options.leaseSeconds } : leftRunning ? { leaseSeconds: null } : {}),
   };
   await runStore.update(trx, run.id, changes);
   const phases = phaseChanges(run.status, to);
