@@ -118,7 +118,14 @@ if (testDatabases().includes('postgres')) {
       await pg.database.close();
       databaseUrl = pg.url;
       drop = pg.drop;
-      const shared = { DATABASE_URL: databaseUrl, TERRACE_ENCRYPTION_KEY: key, TERRACE_ADMIN_TOKEN: ADMIN_TOKEN, TERRACE_RATE_LIMIT: '100000' };
+      const shared = {
+        DATABASE_URL: databaseUrl,
+        TERRACE_ENCRYPTION_KEY: key,
+        TERRACE_ADMIN_TOKEN: ADMIN_TOKEN,
+        TERRACE_RATE_LIMIT: '100000',
+        // Short, so that the last test sees a killed replica's run reaped by the other.
+        TERRACE_RUN_LEASE: '5s',
+      };
       // A serves the API only; B also runs plans and applies.
       a = await startReplica('a', { ...shared, TERRACE_RUNNER_SLOTS: '0' });
       b = await startReplica('b', { ...shared, TERRACE_RUNNER_SLOTS: '1' }, a);
@@ -225,6 +232,40 @@ if (testDatabases().includes('postgres')) {
       assert.equal(outputs.body.included[0].attributes.value, 'from replica b');
     });
 
+    /** Uploads `main.tf` through A and starts an auto-apply run on a new workspace; returns its ids. */
+    async function startRun(name: string, mainTf: string): Promise<{ wsId: string; runId: string }> {
+      const replicaA = a as Replica;
+      const ws = await api(replicaA, 'POST', '/api/v2/organizations/acme/workspaces', {
+        data: { type: 'workspaces', attributes: { name, 'auto-apply': true } },
+      });
+      assert.equal(ws.status, 201, ws.text);
+      const cv = await api(replicaA, 'POST', `/api/v2/workspaces/${ws.body.data.id}/configuration-versions`, {
+        data: { type: 'configuration-versions', attributes: { 'auto-queue-runs': false } },
+      });
+      assert.equal((await raw('PUT', cv.body.data.attributes['upload-url'], craftedTarball([{ path: 'main.tf', body: mainTf }]))).status, 200);
+      const run = await api(replicaA, 'POST', '/api/v2/runs', {
+        data: {
+          type: 'runs',
+          relationships: {
+            workspace: { data: { type: 'workspaces', id: ws.body.data.id } },
+            'configuration-version': { data: { type: 'configuration-versions', id: cv.body.data.id } },
+          },
+        },
+      });
+      assert.equal(run.status, 201, run.text);
+      return { wsId: ws.body.data.id, runId: run.body.data.id };
+    }
+
+    async function waitForStatus(replica: Replica, runId: string, wanted: string[]): Promise<string> {
+      let status = '';
+      for (const deadline = Date.now() + 120_000; Date.now() < deadline; ) {
+        status = (await api(replica, 'GET', `/api/v2/runs/${runId}`)).body.data.attributes.status;
+        if (wanted.includes(status)) return status;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+      return status;
+    }
+
     it('lets the real CLI write state through one replica and read it through the other', async () => {
       const replicaA = a as Replica;
       const replicaB = b as Replica;
@@ -257,6 +298,49 @@ if (testDatabases().includes('postgres')) {
       } finally {
         tf.cleanup();
       }
+    });
+
+    it('errors, through the surviving replica, the run of a replica killed during its apply; the earlier state stays', async () => {
+      const replicaA = a as Replica;
+      const replicaB = b as Replica;
+      const first = await startRun('killed-apply', 'resource "terraform_data" "kept" {\n  input = "before"\n}\n');
+      assert.equal(await waitForStatus(replicaA, first.runId, ['applied', 'errored']), 'applied');
+      const stateBefore = await api(replicaA, 'GET', `/api/v2/workspaces/${first.wsId}/current-state-version`);
+      const cv = await api(replicaA, 'POST', `/api/v2/workspaces/${first.wsId}/configuration-versions`, {
+        data: { type: 'configuration-versions', attributes: { 'auto-queue-runs': false } },
+      });
+      const slow =
+        'resource "terraform_data" "kept" {\n  input = "before"\n}\nresource "terraform_data" "slow" {\n  provisioner "local-exec" {\n    command = "sleep 60"\n  }\n}\n';
+      assert.equal((await raw('PUT', cv.body.data.attributes['upload-url'], craftedTarball([{ path: 'main.tf', body: slow }]))).status, 200);
+      const run = await api(replicaA, 'POST', '/api/v2/runs', {
+        data: {
+          type: 'runs',
+          relationships: {
+            workspace: { data: { type: 'workspaces', id: first.wsId } },
+            'configuration-version': { data: { type: 'configuration-versions', id: cv.body.data.id } },
+          },
+        },
+      });
+      assert.equal(run.status, 201, run.text);
+      assert.equal(await waitForStatus(replicaA, run.body.data.id, ['applying', 'errored']), 'applying');
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const killed = new Promise((resolve) => replicaB.child.once('exit', resolve));
+      replicaB.child.kill('SIGKILL');
+      await killed;
+      assert.equal(await waitForStatus(replicaA, run.body.data.id, ['errored', 'applied']), 'errored');
+      const events = await api(replicaA, 'GET', `/api/v2/runs/${run.body.data.id}/run-events`);
+      assert.match(events.body.data.at(-1).attributes.description, /stopped responding/);
+      const ws = await api(replicaA, 'GET', `/api/v2/workspaces/${first.wsId}`);
+      assert.equal(ws.body.data.attributes.locked, false);
+      const stateAfter = await api(replicaA, 'GET', `/api/v2/workspaces/${first.wsId}/current-state-version`);
+      assert.equal(stateAfter.status, 200);
+      const download = await raw('GET', stateAfter.body.data.attributes['hosted-state-download-url']);
+      assert.equal(download.status, 200);
+      assert.ok(
+        JSON.parse(download.bytes.toString()).resources.some((r: { name: string }) => r.name === 'kept'),
+        'the applied state is intact',
+      );
+      assert.ok(stateAfter.body.data.attributes.serial >= stateBefore.body.data.attributes.serial);
     });
   });
 }
