@@ -143,6 +143,46 @@ if (testDatabases().includes('postgres')) {
       rmSync(scratch, { recursive: true, force: true });
     });
 
+    /** Creates a configuration version on A, uploads `mainTf` through `uploadThrough`'s host, and creates a run on A. */
+    async function queueRun(wsId: string, mainTf: string, uploadThrough: Replica): Promise<string> {
+      const replicaA = a as Replica;
+      const cv = await api(replicaA, 'POST', `/api/v2/workspaces/${wsId}/configuration-versions`, {
+        data: { type: 'configuration-versions', attributes: { 'auto-queue-runs': false } },
+      });
+      assert.equal(cv.status, 201, cv.text);
+      const tarball = craftedTarball([{ path: 'main.tf', body: mainTf }]);
+      assert.equal((await raw('PUT', onReplica(cv.body.data.attributes['upload-url'], uploadThrough), tarball)).status, 200);
+      const run = await api(replicaA, 'POST', '/api/v2/runs', {
+        data: {
+          type: 'runs',
+          relationships: {
+            workspace: { data: { type: 'workspaces', id: wsId } },
+            'configuration-version': { data: { type: 'configuration-versions', id: cv.body.data.id } },
+          },
+        },
+      });
+      assert.equal(run.status, 201, run.text);
+      return run.body.data.id;
+    }
+
+    async function autoApplyWorkspace(name: string): Promise<string> {
+      const ws = await api(a as Replica, 'POST', '/api/v2/organizations/acme/workspaces', {
+        data: { type: 'workspaces', attributes: { name, 'auto-apply': true } },
+      });
+      assert.equal(ws.status, 201, ws.text);
+      return ws.body.data.id;
+    }
+
+    async function waitForStatus(replica: Replica, runId: string, wanted: string[]): Promise<string> {
+      let status = '';
+      for (const deadline = Date.now() + 120_000; Date.now() < deadline; ) {
+        status = (await api(replica, 'GET', `/api/v2/runs/${runId}`)).body.data.attributes.status;
+        if (wanted.includes(status)) return status;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+      return status;
+    }
+
     it('refuses a third server whose encryption key is not the others’', async () => {
       const dataDir = mkdtempSync(join(tmpdir(), 'terrace-replica-stray-'));
       try {
@@ -191,80 +231,18 @@ if (testDatabases().includes('postgres')) {
     it('runs on the other replica’s runner a run created on one, with its log readable from the first', async () => {
       const replicaA = a as Replica;
       const replicaB = b as Replica;
-      const ws = await api(replicaA, 'POST', '/api/v2/organizations/acme/workspaces', {
-        data: { type: 'workspaces', attributes: { name: 'shared-runs', 'auto-apply': true } },
-      });
-      assert.equal(ws.status, 201, ws.text);
-      const wsId = ws.body.data.id;
-      const cv = await api(replicaA, 'POST', `/api/v2/workspaces/${wsId}/configuration-versions`, {
-        data: { type: 'configuration-versions', attributes: { 'auto-queue-runs': false } },
-      });
-      assert.equal(cv.status, 201, cv.text);
-      const tarball = craftedTarball([
-        {
-          path: 'main.tf',
-          body: 'resource "terraform_data" "replicated" {\n  input = "from replica b"\n}\noutput "where" {\n  value = terraform_data.replicated.output\n}\n',
-        },
-      ]);
-      assert.equal((await raw('PUT', onReplica(cv.body.data.attributes['upload-url'], replicaB), tarball)).status, 200);
-      const run = await api(replicaA, 'POST', '/api/v2/runs', {
-        data: {
-          type: 'runs',
-          relationships: {
-            workspace: { data: { type: 'workspaces', id: wsId } },
-            'configuration-version': { data: { type: 'configuration-versions', id: cv.body.data.id } },
-          },
-        },
-      });
-      assert.equal(run.status, 201, run.text);
-      const runId = run.body.data.id;
-      let status = '';
-      for (const deadline = Date.now() + 120_000; Date.now() < deadline; ) {
-        status = (await api(replicaA, 'GET', `/api/v2/runs/${runId}`)).body.data.attributes.status;
-        if (['applied', 'errored', 'canceled', 'discarded'].includes(status)) break;
-        await new Promise((resolve) => setTimeout(resolve, 500));
-      }
-      assert.equal(status, 'applied');
+      const wsId = await autoApplyWorkspace('shared-runs');
+      const mainTf =
+        'resource "terraform_data" "replicated" {\n  input = "from replica b"\n}\noutput "where" {\n  value = terraform_data.replicated.output\n}\n';
+      // A's upload URL used on B; only B has runner slots.
+      const runId = await queueRun(wsId, mainTf, replicaB);
+      assert.equal(await waitForStatus(replicaA, runId, ['applied', 'errored', 'canceled']), 'applied');
       const apply = await api(replicaA, 'GET', `/api/v2/runs/${runId}/apply`);
       const log = await raw('GET', apply.body.data.attributes['log-read-url']);
       assert.match(log.bytes.toString(), /terraform_data\.replicated/);
       const outputs = await api(replicaB, 'GET', `/api/v2/workspaces/${wsId}/current-state-version?include=outputs`);
       assert.equal(outputs.body.included[0].attributes.value, 'from replica b');
     });
-
-    /** Uploads `main.tf` through A and starts an auto-apply run on a new workspace; returns its ids. */
-    async function startRun(name: string, mainTf: string): Promise<{ wsId: string; runId: string }> {
-      const replicaA = a as Replica;
-      const ws = await api(replicaA, 'POST', '/api/v2/organizations/acme/workspaces', {
-        data: { type: 'workspaces', attributes: { name, 'auto-apply': true } },
-      });
-      assert.equal(ws.status, 201, ws.text);
-      const cv = await api(replicaA, 'POST', `/api/v2/workspaces/${ws.body.data.id}/configuration-versions`, {
-        data: { type: 'configuration-versions', attributes: { 'auto-queue-runs': false } },
-      });
-      assert.equal((await raw('PUT', cv.body.data.attributes['upload-url'], craftedTarball([{ path: 'main.tf', body: mainTf }]))).status, 200);
-      const run = await api(replicaA, 'POST', '/api/v2/runs', {
-        data: {
-          type: 'runs',
-          relationships: {
-            workspace: { data: { type: 'workspaces', id: ws.body.data.id } },
-            'configuration-version': { data: { type: 'configuration-versions', id: cv.body.data.id } },
-          },
-        },
-      });
-      assert.equal(run.status, 201, run.text);
-      return { wsId: ws.body.data.id, runId: run.body.data.id };
-    }
-
-    async function waitForStatus(replica: Replica, runId: string, wanted: string[]): Promise<string> {
-      let status = '';
-      for (const deadline = Date.now() + 120_000; Date.now() < deadline; ) {
-        status = (await api(replica, 'GET', `/api/v2/runs/${runId}`)).body.data.attributes.status;
-        if (wanted.includes(status)) return status;
-        await new Promise((resolve) => setTimeout(resolve, 300));
-      }
-      return status;
-    }
 
     it('lets the real CLI write state through one replica and read it through the other', async () => {
       const replicaA = a as Replica;
@@ -303,36 +281,26 @@ if (testDatabases().includes('postgres')) {
     it('errors, through the surviving replica, the run of a replica killed during its apply; the earlier state stays', async () => {
       const replicaA = a as Replica;
       const replicaB = b as Replica;
-      const first = await startRun('killed-apply', 'resource "terraform_data" "kept" {\n  input = "before"\n}\n');
-      assert.equal(await waitForStatus(replicaA, first.runId, ['applied', 'errored']), 'applied');
-      const stateBefore = await api(replicaA, 'GET', `/api/v2/workspaces/${first.wsId}/current-state-version`);
-      const cv = await api(replicaA, 'POST', `/api/v2/workspaces/${first.wsId}/configuration-versions`, {
-        data: { type: 'configuration-versions', attributes: { 'auto-queue-runs': false } },
-      });
-      const slow =
-        'resource "terraform_data" "kept" {\n  input = "before"\n}\nresource "terraform_data" "slow" {\n  provisioner "local-exec" {\n    command = "sleep 60"\n  }\n}\n';
-      assert.equal((await raw('PUT', cv.body.data.attributes['upload-url'], craftedTarball([{ path: 'main.tf', body: slow }]))).status, 200);
-      const run = await api(replicaA, 'POST', '/api/v2/runs', {
-        data: {
-          type: 'runs',
-          relationships: {
-            workspace: { data: { type: 'workspaces', id: first.wsId } },
-            'configuration-version': { data: { type: 'configuration-versions', id: cv.body.data.id } },
-          },
-        },
-      });
-      assert.equal(run.status, 201, run.text);
-      assert.equal(await waitForStatus(replicaA, run.body.data.id, ['applying', 'errored']), 'applying');
+      const wsId = await autoApplyWorkspace('killed-apply');
+      const kept = 'resource "terraform_data" "kept" {\n  input = "before"\n}\n';
+      assert.equal(await waitForStatus(replicaA, await queueRun(wsId, kept, replicaA), ['applied', 'errored']), 'applied');
+      const stateBefore = await api(replicaA, 'GET', `/api/v2/workspaces/${wsId}/current-state-version`);
+      const runId = await queueRun(
+        wsId,
+        `${kept}resource "terraform_data" "slow" {\n  provisioner "local-exec" {\n    command = "sleep 60"\n  }\n}\n`,
+        replicaA,
+      );
+      assert.equal(await waitForStatus(replicaA, runId, ['applying', 'errored']), 'applying');
       await new Promise((resolve) => setTimeout(resolve, 1500));
       const killed = new Promise((resolve) => replicaB.child.once('exit', resolve));
       replicaB.child.kill('SIGKILL');
       await killed;
-      assert.equal(await waitForStatus(replicaA, run.body.data.id, ['errored', 'applied']), 'errored');
-      const events = await api(replicaA, 'GET', `/api/v2/runs/${run.body.data.id}/run-events`);
+      assert.equal(await waitForStatus(replicaA, runId, ['errored', 'applied']), 'errored');
+      const events = await api(replicaA, 'GET', `/api/v2/runs/${runId}/run-events`);
       assert.match(events.body.data.at(-1).attributes.description, /stopped responding/);
-      const ws = await api(replicaA, 'GET', `/api/v2/workspaces/${first.wsId}`);
+      const ws = await api(replicaA, 'GET', `/api/v2/workspaces/${wsId}`);
       assert.equal(ws.body.data.attributes.locked, false);
-      const stateAfter = await api(replicaA, 'GET', `/api/v2/workspaces/${first.wsId}/current-state-version`);
+      const stateAfter = await api(replicaA, 'GET', `/api/v2/workspaces/${wsId}/current-state-version`);
       assert.equal(stateAfter.status, 200);
       const download = await raw('GET', stateAfter.body.data.attributes['hosted-state-download-url']);
       assert.equal(download.status, 200);
