@@ -171,14 +171,19 @@ interface Variant {
   kind: 'pglite' | 'postgres';
   isolation: string;
   uids: string;
+  /** Runs execute in separate `terrace agent` processes, one per organization's pool, instead of the built-in runner. */
+  agents?: boolean;
 }
 
 const variants: Variant[] = testDatabases().map((kind, i) => ({ kind, isolation: 'auto', uids: `${64200 + i * 10}-${64209 + i * 10}` }));
 // Without bubblewrap, a root server still keeps runs away with their uid.
 variants.push({ kind: 'pglite', isolation: 'uid', uids: '64240-64249' });
+// The same attack on runs that agents execute (issue 12: "against the built-in runner and an agent").
+variants.push({ kind: testDatabases().at(-1) ?? 'pglite', isolation: 'auto', uids: '64250-64259', agents: true });
 
 for (const variant of variants) {
-  describe(`a malicious configuration [${variant.kind}, TERRACE_RUN_ISOLATION=${variant.isolation}]`, { timeout: 600_000 }, () => {
+  const label = variant.agents ? 'terrace agent processes' : `TERRACE_RUN_ISOLATION=${variant.isolation}`;
+  describe(`a malicious configuration [${variant.kind}, ${label}]`, { timeout: 600_000 }, () => {
     const adminToken = `admin-${randomBase58(40)}`;
     const dataDir = mkdtempSync(join(tmpdir(), 'terrace-security-'));
     const runDir = join(tmpdir(), `terrace-security-runs-${randomBase58(10)}`);
@@ -188,7 +193,8 @@ for (const variant of variants) {
       TERRACE_DATA_DIR: dataDir,
       TERRACE_ADMIN_TOKEN: adminToken,
       TERRACE_RATE_LIMIT: '100000',
-      TERRACE_RUNNER_SLOTS: '4',
+      // With agents, the server runs nothing itself.
+      TERRACE_RUNNER_SLOTS: variant.agents ? '0' : '4',
       TERRACE_RUN_ISOLATION: variant.isolation,
       TERRACE_RUN_UIDS: variant.uids,
       TERRACE_RUN_DIR: runDir,
@@ -200,6 +206,10 @@ for (const variant of variants) {
     let agent: Agent | undefined;
     let baseUrl = '';
     let dropDatabase = async () => {};
+    /** The agents' processes, their work directories by organization, and their pool tokens. */
+    const agentProcesses: ChildProcess[] = [];
+    const agentWorkDirs = new Map<string, string>();
+    const agentTokens: string[] = [];
 
     before(async () => {
       if (variant.kind === 'postgres') {
@@ -234,6 +244,13 @@ for (const variant of variants) {
     }
 
     after(async () => {
+      for (const child of agentProcesses) {
+        if (child.exitCode !== null || child.signalCode !== null) continue;
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      for (const dir of agentWorkDirs.values()) rmSync(dir, { recursive: true, force: true });
       if (server && server.exitCode === null) {
         const exited = new Promise((resolve) => server?.once('exit', resolve));
         server.kill('SIGTERM');
@@ -281,11 +298,52 @@ for (const variant of variants) {
       return res.body.data;
     }
 
-    /** An organization with an auto-apply workspace, its variables, and a run of `files`. */
+    /**
+     * An agent pool of the organization served by a `terrace agent` process started as an operator
+     * would (its own work directory and run uid, root, default isolation); returns the pool's id.
+     */
+    async function startPoolAgent(organization: string): Promise<string> {
+      const pool = await created('POST', `/organizations/${organization}/agent-pools`, { data: { type: 'agent-pools', attributes: { name: 'pool' } } });
+      const token = await created('POST', `/agent-pools/${pool.id}/authentication-tokens`, {
+        data: { type: 'authentication-tokens', attributes: { description: organization } },
+      });
+      agentTokens.push(token.attributes.token);
+      const workDir = mkdtempSync(join(tmpdir(), `terrace-security-agent-${organization}-`));
+      agentWorkDirs.set(organization, workDir);
+      const runUid = String(firstUid + agentProcesses.length);
+      const args = [
+        CLI,
+        'agent',
+        '--url',
+        baseUrl,
+        '--ca-file',
+        join(dataDir, 'tls', 'ca.pem'),
+        '--work-dir',
+        workDir,
+        '--name',
+        organization,
+        '--run-uid',
+        runUid,
+      ];
+      const child = spawn(process.execPath, args, {
+        env: { PATH: env.PATH as string, TERRACE_AGENT_TOKEN: token.attributes.token },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      child.stderr?.on('data', (chunk) => (stderr += chunk));
+      agentProcesses.push(child);
+      return pool.id;
+    }
+
+    /** An organization with an auto-apply workspace (on its own agent's pool with agents), its variables, and a run of `files`. */
     async function queueRun(organization: string, files: Record<string, string>, variables: object[] = []): Promise<string> {
       await created('POST', '/organizations', { data: { type: 'organizations', attributes: { name: organization, email: `${organization}@example.com` } } });
+      const poolId = variant.agents ? await startPoolAgent(organization) : undefined;
       const workspace = await created('POST', `/organizations/${organization}/workspaces`, {
-        data: { type: 'workspaces', attributes: { name: 'app', 'auto-apply': true } },
+        data: {
+          type: 'workspaces',
+          attributes: { name: 'app', 'auto-apply': true, ...(poolId ? { 'execution-mode': 'agent' } : {}) },
+          ...(poolId ? { relationships: { 'agent-pool': { data: { type: 'agent-pools', id: poolId } } } } : {}),
+        },
       });
       for (const attributes of variables) await created('POST', `/workspaces/${workspace.id}/vars`, { data: { type: 'vars', attributes } });
       const version = await created('POST', `/workspaces/${workspace.id}/configuration-versions`, {
@@ -334,7 +392,9 @@ for (const variant of variants) {
       // Its provisioner sleeps: its directory, token and variables are there while the attack runs.
       await runStatus(victimRunId, ['applying']);
       const serverPid = server?.pid as number;
-      const attackerRunId = await queueRun('attacker', { 'main.tf': ATTACKER_MAIN, 'attack.sh': attackScript(dataDir, runDir, serverPid) });
+      // With agents, the other run lives in the victim agent's work directory.
+      const otherRuns = agentWorkDirs.get('victim') ?? runDir;
+      const attackerRunId = await queueRun('attacker', { 'main.tf': ATTACKER_MAIN, 'attack.sh': attackScript(dataDir, otherRuns, serverPid) });
       const attacker = await runStatus(attackerRunId, ['applied', 'errored']);
       const log = await applyLog(attacker);
       assert.equal(attacker.attributes.status, 'applied', log);
@@ -351,6 +411,7 @@ for (const variant of variants) {
       for (const [i, line] of pemBody(join(dataDir, 'tls', 'ca-key.pem')).entries()) secrets[`line ${i} of the CA key`] = line;
       for (const [i, line] of pemBody(join(dataDir, 'tls', 'server-key.pem')).entries()) secrets[`line ${i} of the server key`] = line;
       if (env.DATABASE_URL) secrets.DATABASE_URL = env.DATABASE_URL;
+      for (const [i, token] of agentTokens.entries()) secrets[`agent token ${i}`] = token;
       for (const [what, secret] of Object.entries(secrets)) assert.ok(!log.includes(secret), `${what} leaked into the log:\n${log}`);
       assert.doesNotMatch(log, TOKEN_SHAPE, "no token (the other run's, the admin's) in the log");
 
@@ -366,8 +427,12 @@ for (const variant of variants) {
       await runStatus(victimRunId, ['canceled', 'errored']);
       const leftovers = (await processUids()).filter((uid) => uid >= firstUid && uid <= lastUid);
       assert.deepEqual(leftovers, [], 'no process of a run uid survives its phase');
-      assert.deepEqual(readdirSync(runDir), [], 'no run directory survives its phase');
+      for (const dir of [runDir, ...agentWorkDirs.values()].filter(existsSync))
+        assert.deepEqual(readdirSync(dir), [], `no run directory survives its phase in ${dir}`);
     });
+
+    // The built-in runner's own duties: what the server does for its runs when it dies and starts.
+    if (variant.agents) return;
 
     it('leaves no process, directory or live token behind when killed during an apply', async () => {
       const runId = await queueRun('crashed', { 'main.tf': VICTIM_MAIN }, [{ key: 'secret', value: 'x', category: 'terraform', sensitive: true }]);
