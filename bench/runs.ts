@@ -14,7 +14,10 @@ import { median, progress } from './state-measure.js';
  * 1,000 resources, with the server's share of the run (its queue waits) from the status timestamps;
  * (2) run creation through the API to `planning` on an idle server; (3) many plan-only runs queued
  * across as many workspaces: wall time and the longest stretch a runner slot sat idle with work waiting.
- * Targets: apply ≤ 1.25× local at 1,000 resources; server share ≤ 0.5 s; creation to planning ≤ 300 ms.
+ * (4) the cost of run isolation (issue 12): a plan phase under the default isolation (bwrap and a
+ * run uid when root) against the same phase on a server with TERRACE_RUN_ISOLATION=none.
+ * Targets: apply ≤ 1.25× local at 1,000 resources; server share ≤ 0.5 s; creation to planning ≤ 300 ms;
+ * isolation ≤ 100 ms per phase.
  */
 
 const APPLY_RATIO_TARGET = 1.25;
@@ -23,6 +26,8 @@ const LARGE_APPLY = 1000;
 const SERVER_SHARE_TARGET_S = 0.5;
 const TO_PLANNING_TARGET_MS = 300;
 const TO_PLANNING_ROUNDS = 5;
+const ISOLATION_TARGET_MS = 100;
+const ISOLATION_ROUNDS = 5;
 const ORG = 'bench';
 /** How often the benchmark reads a run's status while it waits. */
 const POLL_MS = 100;
@@ -121,8 +126,8 @@ class RunsWorld {
   tf: TerraformSandbox | undefined;
   token = '';
 
-  constructor(kind: DatabaseKind, slots: number) {
-    this.server = new TestServer(kind, { env: { TERRACE_RUNNER_SLOTS: String(slots), TERRACE_RATE_LIMIT: '1000000' } });
+  constructor(kind: DatabaseKind, slots: number, isolation = 'auto') {
+    this.server = new TestServer(kind, { env: { TERRACE_RUNNER_SLOTS: String(slots), TERRACE_RATE_LIMIT: '1000000', TERRACE_RUN_ISOLATION: isolation } });
     this.uploader = new Uploader(this.server);
   }
 
@@ -270,6 +275,50 @@ async function benchmarkToPlanning(kind: DatabaseKind, world: RunsWorld): Promis
   };
 }
 
+/** The time the runner spent in a plan-only run's plan phase (`planning` to the next status). */
+async function planPhaseMs(world: RunsWorld, workspaceId: string): Promise<number> {
+  const [phase] = busyIntervals(await world.finalRun(await world.createPlanOnlyRun(workspaceId)));
+  if (!phase) throw new Error('the run never planned');
+  return phase[1] - phase[0];
+}
+
+/**
+ * Plan phases on this server (default isolation) and on a second one without isolation, taken in
+ * turns after one untimed run each, so that drift in the machine's load falls on both alike.
+ */
+async function benchmarkIsolation(kind: DatabaseKind, world: RunsWorld, options: RunsOptions): Promise<{ rows: string[][]; passed: boolean }> {
+  const bare = new RunsWorld(kind, options.slots, 'none');
+  const isolated: number[] = [];
+  const baseline: number[] = [];
+  try {
+    await bare.setUp();
+    const workspaces = [await world.workspaceWithConfiguration('isolated'), await bare.workspaceWithConfiguration('bare')] as const;
+    await planPhaseMs(world, workspaces[0]);
+    await planPhaseMs(bare, workspaces[1]);
+    for (let round = 1; round <= ISOLATION_ROUNDS; round++) {
+      isolated.push(await planPhaseMs(world, workspaces[0]));
+      baseline.push(await planPhaseMs(bare, workspaces[1]));
+      progress(`${kind}: plan phase, round ${round}: ${isolated.at(-1)} ms isolated, ${baseline.at(-1)} ms without isolation`);
+    }
+  } finally {
+    await bare.tearDown();
+  }
+  const cost = median(isolated) - median(baseline);
+  const ok = cost <= ISOLATION_TARGET_MS;
+  return {
+    rows: [
+      [
+        kind,
+        `isolation per phase: plan phase, default isolation vs none (medians of ${ISOLATION_ROUNDS})`,
+        `${median(isolated).toFixed(0)} ms vs ${median(baseline).toFixed(0)} ms: ${cost >= 0 ? '+' : '−'}${Math.abs(cost).toFixed(0)} ms`,
+        `≤ ${ISOLATION_TARGET_MS} ms`,
+        verdict(ok),
+      ],
+    ],
+    passed: ok,
+  };
+}
+
 async function benchmarkQueue(kind: DatabaseKind, world: RunsWorld, options: RunsOptions): Promise<string[][]> {
   const workspaceIds: string[] = [];
   for (let i = 0; i < options.runs; i++) workspaceIds.push(await world.workspaceWithConfiguration(`queue-${i}`));
@@ -285,7 +334,7 @@ async function benchmarkQueue(kind: DatabaseKind, world: RunsWorld, options: Run
   ];
 }
 
-/** Runs the three parts on every database and prints the table; false when a target was missed. */
+/** Runs the four parts on every database and prints the table; false when a target was missed. */
 export async function run(args: string[]): Promise<boolean> {
   const options = parseOptions(args);
   const { rows, passed } = await forEachBenchDatabase(options.databases, async (kind) => {
@@ -294,8 +343,12 @@ export async function run(args: string[]): Promise<boolean> {
       await world.setUp();
       // The idle measurement first, while nothing else has run on this server.
       const toPlanning = await benchmarkToPlanning(kind, world);
+      const isolation = await benchmarkIsolation(kind, world, options);
       const apply = await benchmarkApply(kind, world, options);
-      return { rows: [...toPlanning.rows, ...apply.rows, ...(await benchmarkQueue(kind, world, options))], passed: toPlanning.passed && apply.passed };
+      return {
+        rows: [...toPlanning.rows, ...isolation.rows, ...apply.rows, ...(await benchmarkQueue(kind, world, options))],
+        passed: toPlanning.passed && isolation.passed && apply.passed,
+      };
     } finally {
       await world.tearDown();
     }

@@ -23,7 +23,11 @@ const STARTUP_TIMEOUT_MS = 60_000;
 const PROCESSING_TIMEOUT_MS = 5 * 60_000;
 const POLL_MS = 100;
 
+/** Where the server keeps the state files (TERRACE_BLOB_STORE). */
+export type BlobStoreKind = 'filesystem' | 'postgres';
+
 export interface TransferOptions {
+  blobStore: BlobStoreKind;
   stateBytes: number;
   /** Resources in the state, each one instance whose `input` fills its share of the size. */
   resources: number;
@@ -51,7 +55,10 @@ interface ChildServer {
   stop(): Promise<void>;
 }
 
-async function startServer(databaseUrl: string | undefined): Promise<ChildServer> {
+/** The key every server of one benchmark run uses: they share a database, which records its key. */
+const ENCRYPTION_KEY = randomBytes(32).toString('base64');
+
+async function startServer(databaseUrl: string | undefined, blobStore: BlobStoreKind): Promise<ChildServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'terrace-bench-'));
   const port = await freePort();
   const adminToken = `admin-${randomBase58(40)}`;
@@ -64,6 +71,8 @@ async function startServer(databaseUrl: string | undefined): Promise<ChildServer
     TERRACE_RATE_LIMIT: '1000000',
     TERRACE_RUNNER_SLOTS: '0',
     TERRACE_LOG_LEVEL: 'warn',
+    TERRACE_ENCRYPTION_KEY: ENCRYPTION_KEY,
+    TERRACE_BLOB_STORE: blobStore,
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
   };
   const child = spawn(process.execPath, [CLI, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -162,7 +171,7 @@ async function waitProcessed(server: ChildServer, stateVersionId: string, resour
 /** `repeat` rounds of: copy the state file, upload it as a new version, wait for its parse, download it. */
 export async function benchmarkTransfer(label: string, databaseUrl: string | undefined, options: TransferOptions): Promise<TransferResult> {
   const dir = mkdtempSync(join(tmpdir(), 'terrace-bench-state-'));
-  const server = await startServer(databaseUrl);
+  const server = await startServer(databaseUrl, options.blobStore);
   try {
     const sampler = new RssSampler(server.child.pid as number);
     await api(server, 'POST', '/api/v2/organizations', 201, { data: { type: 'organizations', attributes: { name: 'bench', email: 'bench@example.com' } } });

@@ -3,7 +3,7 @@ import type { DatabaseKind } from '../test/harness.js';
 import { forEachBenchDatabase, formatTable } from './load.js';
 import { type ApplyRow, benchmarkApply } from './state-apply.js';
 import { MB } from './state-measure.js';
-import { benchmarkTransfer, type TransferResult } from './state-transfer.js';
+import { type BlobStoreKind, benchmarkTransfer, type TransferResult } from './state-transfer.js';
 
 /**
  * The state benchmark (issue 5, "Benchmark"): (1) `terraform apply` with Terrace as the cloud backend
@@ -72,7 +72,7 @@ function applyRows(kind: DatabaseKind, rows: ApplyRow[]): { rows: string[][]; pa
   return { rows: table, passed };
 }
 
-function transferRows(kind: DatabaseKind, t: TransferResult): { rows: string[][]; passed: boolean } {
+function transferRows(kind: string, t: TransferResult): { rows: string[][]; passed: boolean } {
   const size = `${(t.stateBytes / MB).toFixed(0)} MB`;
   const mb = (bytes: number) => `${(bytes / MB).toFixed(1)} MB`;
   const copy = `${t.copyMBps.toFixed(0)} MB/s`;
@@ -123,16 +123,20 @@ export async function run(args: string[]): Promise<boolean> {
   const options = parseOptions(args);
   const { rows, passed } = await forEachBenchDatabase(options.databases, async (kind, postgresUrl) => {
     const apply = applyRows(kind, await benchmarkApply(kind, options.resources, options.repeat));
-    // The server in its own process, so that its memory is its own; on PostgreSQL it migrates the server's default database.
-    const transfer = transferRows(
-      kind,
-      await benchmarkTransfer(kind, kind === 'postgres' ? postgresUrl : undefined, {
+    // The server in its own process, so that its memory is its own; on PostgreSQL it migrates the
+    // server's default database, and the state goes to files and then to the database blob store.
+    const blobStores: BlobStoreKind[] = kind === 'postgres' ? ['filesystem', 'postgres'] : ['filesystem'];
+    const transfers = [];
+    for (const blobStore of blobStores) {
+      const result = await benchmarkTransfer(kind, kind === 'postgres' ? postgresUrl : undefined, {
+        blobStore,
         stateBytes: options.stateMb * MB,
         resources: options.stateResources,
         repeat: options.repeat,
-      }),
-    );
-    return { rows: [...apply.rows, ...transfer.rows], passed: apply.passed && transfer.passed };
+      });
+      transfers.push(transferRows(`${kind}, blobs: ${blobStore}`, result));
+    }
+    return { rows: [...apply.rows, ...transfers.flatMap((t) => t.rows)], passed: apply.passed && transfers.every((t) => t.passed) };
   });
   process.stdout.write(
     `\nState benchmark: medians of ${options.repeat} rounds; a ${options.stateMb} MB state of ${options.stateResources} resources\n` +
