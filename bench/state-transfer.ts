@@ -174,8 +174,14 @@ export async function benchmarkTransfer(label: string, databaseUrl: string | und
   const server = await startServer(databaseUrl, options.blobStore);
   try {
     const sampler = new RssSampler(server.child.pid as number);
-    await api(server, 'POST', '/api/v2/organizations', 201, { data: { type: 'organizations', attributes: { name: 'bench', email: 'bench@example.com' } } });
-    const ws = await api(server, 'POST', '/api/v2/organizations/bench/workspaces', 201, { data: { type: 'workspaces', attributes: { name: 'state' } } });
+    // Its own organization: one database may serve several transfers (one per blob store).
+    const organization = `bench-${options.blobStore}`;
+    await api(server, 'POST', '/api/v2/organizations', 201, {
+      data: { type: 'organizations', attributes: { name: organization, email: 'bench@example.com' } },
+    });
+    const ws = await api(server, 'POST', `/api/v2/organizations/${organization}/workspaces`, 201, {
+      data: { type: 'workspaces', attributes: { name: 'state' } },
+    });
     const workspaceId: string = ws.data.id;
     await api(server, 'POST', `/api/v2/workspaces/${workspaceId}/actions/lock`, 200, { data: { type: '', attributes: { reason: 'benchmark' } } });
 

@@ -276,6 +276,30 @@ export function includedOutputs(ctx: Ctx, views: readonly StateVersionView[]): P
   );
 }
 
+/**
+ * The outputs of the workspaces' current states, by workspace, for those whose outputs the caller
+ * may read (include=outputs), sensitive values redacted; in two queries.
+ */
+export async function currentOutputsOf(
+  ctx: Ctx,
+  workspaces: readonly { id: string; organizationId: string; projectId: string; currentStateVersionId: string | null }[],
+): Promise<Map<string, outputService.OutputView[]>> {
+  const readable: { workspaceId: string; stateVersionId: string }[] = [];
+  for (const ws of workspaces) {
+    const target = { organizationId: ws.organizationId, workspaceId: ws.id, projectId: ws.projectId };
+    if (ws.currentStateVersionId && (await can(ctx, 'workspace:read-state-outputs', target))) {
+      readable.push({ workspaceId: ws.id, stateVersionId: ws.currentStateVersionId });
+    }
+  }
+  const stateVersionIds = readable.map((r) => r.stateVersionId);
+  const [ids, outputs] = await Promise.all([
+    outputService.idsByStateVersions(ctx.db, stateVersionIds),
+    outputService.forStateVersions(ctx.db, stateVersionIds),
+  ]);
+  const byId = new Map(outputs.map((o) => [o.id, o]));
+  return new Map(readable.map((r) => [r.workspaceId, (ids.get(r.stateVersionId) ?? []).flatMap((id) => byId.get(id) ?? [])]));
+}
+
 /** Current versions of workspaces for `include=current_state_version`: those whose state the caller may read. */
 export async function currentOf(
   ctx: Ctx,

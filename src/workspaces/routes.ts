@@ -2,14 +2,13 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { InvalidError } from '../errors.js';
 import { MAX_TEXT_LENGTH, parseResourceArray, parseResourceBody, relationshipId } from '../jsonapi/body.js';
-import { document } from '../jsonapi/document.js';
 import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
 import { type Query, queryList, queryString, queryTagged } from '../jsonapi/query.js';
 import { validateTagBindings } from '../projects/tag-bindings.js';
 import { consumerRoutes } from './consumer-routes.js';
 import { lockRoutes } from './lock-routes.js';
 import { tagReferences } from './request.js';
-import { includedFor, serializeWorkspace, workspaceDocument } from './serialize.js';
+import { workspaceDocument, workspacesDocument } from './serialize.js';
 import * as workspaceService from './service.js';
 import { tagRoutes } from './tag-routes.js';
 
@@ -151,7 +150,7 @@ export async function workspaceRoutes(app: FastifyInstance): Promise<void> {
     const options = listOptions(query);
     const { views, total } = await workspaceService.list(ctx, request.params.organization_name, options);
     const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), options.page, total);
-    return reply.send(document(views.map(serializeWorkspace), { included: await includedFor(request, views), ...parts }));
+    return reply.send(await workspacesDocument(request, views, parts));
   });
 
   app.post<{ Params: OrganizationParams }>('/api/v2/organizations/:organization_name/workspaces', async (request, reply) => {

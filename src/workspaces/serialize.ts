@@ -10,6 +10,12 @@ import { serializeProject } from '../projects/routes.js';
 import { runsOfWorkspaces } from '../runs/include.js';
 import { serializeStateVersion } from '../state-versions/serialize.js';
 import * as stateVersionService from '../state-versions/service.js';
+import { outputTypeName } from '../state-versions/state-file.js';
+import type { OutputView } from '../state-version-outputs/service.js';
+import { serializeConfigurationVersion } from '../configuration-versions/routes.js';
+import * as configurationVersionService from '../configuration-versions/service.js';
+import type { ConfigurationVersionView } from '../configuration-versions/service.js';
+import * as tagService from './tag-service.js';
 import { serializeUser } from '../users/routes.js';
 import { executionOf } from './execution.js';
 import * as workspaceService from './service.js';
@@ -165,9 +171,43 @@ export function serializeWorkspace(view: workspaceService.WorkspaceView): Resour
 }
 
 /** The `included` resources for `include=`: the organization, the project, users holding locks and current state versions. */
-export async function includedFor(request: FastifyRequest, views: workspaceService.WorkspaceView[]): Promise<ResourceObject[]> {
+/** An effective tag binding: the workspace's own, or its project's with a link to it. */
+export function serializeEffectiveBinding(binding: tagService.EffectiveTagBinding): ResourceObject {
+  const inherited = binding.inheritedFromProjectId;
+  return resource(
+    'effective-tag-bindings',
+    binding.id,
+    { key: binding.key, value: binding.value },
+    undefined,
+    inherited ? { 'inherited-from': `/api/v2/projects/${encodeURIComponent(inherited)}` } : undefined,
+  );
+}
+
+/**
+ * An output of the workspace's current state as `include=outputs` gives it (go-tfe WorkspaceOutputs);
+ * its id is the state version output's, which the tfe provider reads a sensitive value through.
+ */
+function serializeWorkspaceOutput(output: OutputView): ResourceObject {
+  return resource('workspace-outputs', output.id, {
+    name: output.name,
+    sensitive: output.sensitive,
+    'output-type': outputTypeName(output.detailedType, output.value),
+    value: output.value,
+    'detailed-type': output.detailedType,
+  });
+}
+
+/** The included resources, and the to-many relationships whose members only an include names. */
+interface Included {
+  resources: ResourceObject[];
+  relationships: Map<string, Record<string, { data: { type: string; id: string }[] }>>;
+}
+
+async function includedFor(request: FastifyRequest, views: workspaceService.WorkspaceView[]): Promise<Included> {
+  const ctx = request.ctx;
   const include = parseInclude(request.query as Query, INCLUDES);
-  const related = await workspaceService.related(request.ctx, views, {
+  const workspaces = views.map((v) => v.workspace);
+  const related = await workspaceService.related(ctx, views, {
     organization: include.has('organization'),
     project: include.has('project'),
     lockedBy: include.has('locked_by'),
@@ -175,30 +215,71 @@ export async function includedFor(request: FastifyRequest, views: workspaceServi
   const poolIds = include.has('agent_pool') ? new Set(views.flatMap((v) => executionOfView(v).agentPoolId ?? [])) : new Set<string>();
   const pools: agentPoolService.AgentPoolView[] = [];
   for (const id of poolIds) {
-    const pool = await visibleOnly(() => agentPoolService.show(request.ctx, id));
+    const pool = await visibleOnly(() => agentPoolService.show(ctx, id));
     if (pool) pools.push(pool);
   }
-  const stateVersions = include.has('current_state_version')
-    ? await stateVersionService.currentOf(
-        request.ctx,
-        views.map((v) => v.workspace),
-      )
-    : [];
-  return [
-    ...related.organizations.map(serializeOrganization),
-    ...related.projects.map(serializeProject),
-    ...related.users.map((user) => serializeUser(user)),
-    ...pools.map(serializeAgentPool),
-    ...stateVersions.map((view) => serializeStateVersion(request.ctx, view)),
-    ...(await runsOfWorkspaces(
-      request.ctx,
-      views.map((v) => v.workspace),
-      include,
-    )),
-  ];
+  const stateVersions = include.has('current_state_version') ? await stateVersionService.currentOf(ctx, workspaces) : [];
+  const configurationVersions: ConfigurationVersionView[] = [];
+  if (include.has('current_configuration_version') || include.has('current_configuration_version.ingress_attributes')) {
+    for (const id of new Set(workspaces.flatMap((ws) => ws.currentConfigurationVersionId ?? []))) {
+      const version = await visibleOnly(() => configurationVersionService.show(ctx, id));
+      if (version) configurationVersions.push(version);
+    }
+  }
+  const relationships: Included['relationships'] = new Map(views.map((v) => [v.workspace.id, {}]));
+  const resources: ResourceObject[] = [];
+  if (include.has('effective_tag_bindings')) {
+    const bindings = await tagService.effectiveBindingsOf(ctx, views);
+    for (const [workspaceId, list] of bindings) {
+      const rel = relationships.get(workspaceId);
+      if (rel) rel['effective-tag-bindings'] = { data: list.map((b) => ({ type: 'effective-tag-bindings', id: b.id })) };
+      resources.push(...list.map(serializeEffectiveBinding));
+    }
+  }
+  if (include.has('outputs')) {
+    const outputs = await stateVersionService.currentOutputsOf(ctx, workspaces);
+    for (const [workspaceId, list] of outputs) {
+      const rel = relationships.get(workspaceId);
+      if (rel) rel.outputs = { data: list.map((o) => ({ type: 'workspace-outputs', id: o.id })) };
+      resources.push(...list.map(serializeWorkspaceOutput));
+    }
+  }
+  return {
+    resources: [
+      ...related.organizations.map(serializeOrganization),
+      ...related.projects.map(serializeProject),
+      ...related.users.map((user) => serializeUser(user)),
+      ...pools.map(serializeAgentPool),
+      ...stateVersions.map((view) => serializeStateVersion(ctx, view)),
+      ...configurationVersions.map(serializeConfigurationVersion),
+      ...resources,
+      ...(await runsOfWorkspaces(ctx, workspaces, include)),
+    ],
+    relationships,
+  };
+}
+
+/** The serialized workspace with the members of the relationships an include filled. */
+function withIncluded(view: workspaceService.WorkspaceView, included: Included): ResourceObject {
+  const serialized = serializeWorkspace(view);
+  return { ...serialized, relationships: { ...serialized.relationships, ...included.relationships.get(view.workspace.id) } };
+}
+
+/** Workspaces and what `include=` asks for, with the list's links and meta. */
+export async function workspacesDocument(
+  request: FastifyRequest,
+  views: workspaceService.WorkspaceView[],
+  parts: { links?: Record<string, string | null>; meta?: Record<string, unknown> },
+) {
+  const included = await includedFor(request, views);
+  return document(
+    views.map((view) => withIncluded(view, included)),
+    { ...parts, included: included.resources },
+  );
 }
 
 /** A workspace document with what `include=` asks for. */
 export async function workspaceDocument(request: FastifyRequest, view: workspaceService.WorkspaceView) {
-  return document(serializeWorkspace(view), { included: await includedFor(request, [view]) });
+  const included = await includedFor(request, [view]);
+  return document(withIncluded(view, included), { included: included.resources });
 }

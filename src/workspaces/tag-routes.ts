@@ -5,7 +5,7 @@ import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
 import type { Query } from '../jsonapi/query.js';
 import { validateTagBindings } from '../projects/tag-bindings.js';
 import { tagReferences } from './request.js';
-import { workspacePath } from './serialize.js';
+import { serializeEffectiveBinding, workspacePath } from './serialize.js';
 import * as tagService from './tag-service.js';
 
 function serializeTag(tag: tagService.Tag, organizationName: string): ResourceObject {
@@ -22,17 +22,6 @@ function serializeBinding(binding: tagService.TagBinding): ResourceObject {
 }
 
 /** Inherited bindings link to their project (workspaces.mdx "List workspace tag bindings"). */
-function serializeEffectiveBinding(binding: tagService.EffectiveTagBinding): ResourceObject {
-  const inherited = binding.inheritedFromProjectId;
-  return resource(
-    'effective-tag-bindings',
-    binding.id,
-    { key: binding.key, value: binding.value },
-    undefined,
-    inherited ? { 'inherited-from': `/api/v2/projects/${encodeURIComponent(inherited)}` } : undefined,
-  );
-}
-
 function bindingsDocument(workspaceId: string, bindings: tagService.TagBinding[]) {
   return document(bindings.map(serializeBinding), { links: { target: workspacePath(workspaceId) } });
 }

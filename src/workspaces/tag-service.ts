@@ -67,6 +67,12 @@ export async function listEffectiveBindings(ctx: Ctx, workspaceId: string): Prom
   return tagStore.selectEffectiveBindings(ctx.db, workspace.id, workspace.projectId);
 }
 
+/** The effective bindings of workspaces the caller reads (include=effective_tag_bindings), in two queries. */
+export function effectiveBindingsOf(ctx: Ctx, views: readonly workspaceService.WorkspaceView[]): Promise<Map<string, tagStore.EffectiveTagBinding[]>> {
+  const readable = views.filter((v) => v.allowed.has('workspace:read')).map((v) => v.workspace);
+  return tagStore.selectEffectiveBindingsOf(ctx.db, readable);
+}
+
 /** Adds bindings (validated by the route) or changes their values; other keys stay. Returns the workspace's bindings afterwards. */
 export async function addBindings(ctx: Ctx, workspaceId: string, bindings: readonly TagBindingInput[]): Promise<tagStore.TagBinding[]> {
   const workspace = await workspaceService.findAuthorized(ctx, { id: workspaceId }, 'workspace:update');

@@ -158,14 +158,42 @@ export async function replaceBindings(db: Db, workspaceId: string, bindings: rea
 
 /** The workspace's own bindings and its project's, the workspace's winning on a shared key. */
 export async function selectEffectiveBindings(db: Db, workspaceId: string, projectId: string): Promise<EffectiveTagBinding[]> {
+  return (await selectEffectiveBindingsOf(db, [{ id: workspaceId, projectId }])).get(workspaceId) ?? [];
+}
+
+/** selectEffectiveBindings of several workspaces in two queries, by workspace id. */
+export async function selectEffectiveBindingsOf(db: Db, workspaces: readonly { id: string; projectId: string }[]): Promise<Map<string, EffectiveTagBinding[]>> {
+  const result = new Map<string, EffectiveTagBinding[]>();
+  if (workspaces.length === 0) return result;
   const [own, inherited] = await Promise.all([
-    selectBindings(db, workspaceId),
-    db.selectFrom('project_tag_bindings').select(['id', 'key', 'value']).where('project_id', '=', projectId).execute(),
+    db
+      .selectFrom('workspace_tag_bindings')
+      .select(['id', 'workspace_id', 'key', 'value'])
+      .where(
+        'workspace_id',
+        'in',
+        workspaces.map((ws) => ws.id),
+      )
+      .execute(),
+    db
+      .selectFrom('project_tag_bindings')
+      .select(['id', 'project_id', 'key', 'value'])
+      .where('project_id', 'in', [...new Set(workspaces.map((ws) => ws.projectId))])
+      .execute(),
   ]);
-  const ownKeys = new Set(own.map((b) => b.key));
-  const effective: EffectiveTagBinding[] = [
-    ...own.map((b) => ({ id: b.id, key: b.key, value: b.value, inheritedFromProjectId: null })),
-    ...inherited.filter((b) => !ownKeys.has(b.key)).map((b) => ({ id: b.id, key: b.key, value: b.value, inheritedFromProjectId: projectId })),
-  ];
-  return effective.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (const ws of workspaces) {
+    const mine = own.filter((b) => b.workspace_id === ws.id);
+    const ownKeys = new Set(mine.map((b) => b.key));
+    const effective: EffectiveTagBinding[] = [
+      ...mine.map((b) => ({ id: b.id, key: b.key, value: b.value, inheritedFromProjectId: null })),
+      ...inherited
+        .filter((b) => b.project_id === ws.projectId && !ownKeys.has(b.key))
+        .map((b) => ({ id: b.id, key: b.key, value: b.value, inheritedFromProjectId: ws.projectId })),
+    ];
+    result.set(
+      ws.id,
+      effective.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)),
+    );
+  }
+  return result;
 }
