@@ -6,8 +6,13 @@ import type { Db } from '../db/database.js';
 import { assertBlobKey, type BlobStore, type StoredBlob } from './blob-store.js';
 import { MeasuringStream } from './fs-store.js';
 
-/** The size of a stored chunk: a put or a read holds one at a time. */
-const CHUNK_BYTES = 1024 * 1024;
+/**
+ * The size of a stored chunk, and how many one statement writes or reads. The server's memory
+ * during a 100 MB transfer grows more than with files (`npm run bench -- state`): the driver and its
+ * connections buffer whole messages, and bytea arrives as hex text.
+ */
+const CHUNK_BYTES = 256 * 1024;
+const CHUNKS_PER_STATEMENT = 4;
 
 /**
  * How long replaced or deleted content stays readable: a read that began before the change ends
@@ -105,22 +110,30 @@ async function release(trx: Db, uploadId: string): Promise<void> {
   await trx.updateTable('blob_uploads').set({ released_at: sql<Date>`now()` }).where('id', '=', uploadId).execute();
 }
 
-/** Reads an upload's chunks from `seq` on, one query and one chunk in memory at a time, skipping `skip` bytes of the first. */
+/** Reads an upload's chunks from `seq` on, CHUNKS_PER_STATEMENT per query, skipping `skip` bytes of the first. */
 async function* readChunks(db: Db, uploadId: string, seq: number, skip: number, hasContent: boolean): AsyncGenerator<Buffer> {
   if (!hasContent) return;
-  for (let next = seq, first = true; ; next++, first = false) {
-    const chunk = await db.selectFrom('blob_chunks').select('data').where('upload_id', '=', uploadId).where('seq', '=', next).executeTakeFirst();
-    if (!chunk) {
-      // The first chunk exists for any non-empty blob; a missing one means the content was released and swept mid-read.
-      if (first) throw new Error('the blob was removed while it was read');
-      return;
+  for (let next = seq, first = true; ; first = false) {
+    const rows = await db
+      .selectFrom('blob_chunks')
+      .select(['seq', 'data'])
+      .where('upload_id', '=', uploadId)
+      .where('seq', '>=', next)
+      .orderBy('seq')
+      .limit(CHUNKS_PER_STATEMENT)
+      .execute();
+    // The first chunk exists for any non-empty blob; a missing one means the content was released and swept mid-read.
+    if (first && rows[0]?.seq !== seq) throw new Error('the blob was removed while it was read');
+    for (const [i, row] of rows.entries()) {
+      const data = Buffer.from(row.data.buffer, row.data.byteOffset, row.data.byteLength);
+      yield first && i === 0 && skip > 0 ? data.subarray(skip) : data;
     }
-    const data = Buffer.from(chunk.data.buffer, chunk.data.byteOffset, chunk.data.byteLength);
-    yield first && skip > 0 ? data.subarray(skip) : data;
+    if (rows.length < CHUNKS_PER_STATEMENT) return;
+    next = (rows.at(-1)?.seq ?? next) + 1;
   }
 }
 
-/** Collects the stream into CHUNK_BYTES pieces and inserts each as the upload's next chunk. */
+/** Collects the stream and inserts it as the upload's chunks, CHUNKS_PER_STATEMENT per statement. */
 class ChunkWriter extends Writable {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
@@ -131,13 +144,13 @@ class ChunkWriter extends Writable {
     private readonly db: Db,
     private readonly uploadId: string,
   ) {
-    super({ highWaterMark: CHUNK_BYTES });
+    super({ highWaterMark: CHUNK_BYTES * CHUNKS_PER_STATEMENT });
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
-    if (this.pendingBytes < CHUNK_BYTES) {
+    if (this.pendingBytes < CHUNK_BYTES * CHUNKS_PER_STATEMENT) {
       callback();
       return;
     }
@@ -152,11 +165,15 @@ class ChunkWriter extends Writable {
     const data = Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
-    for (let at = 0; at < data.length; at += CHUNK_BYTES) {
-      const piece = data.subarray(at, at + CHUNK_BYTES);
-      await this.db.insertInto('blob_chunks').values({ upload_id: this.uploadId, seq: this.seq, byte_offset: this.offset, data: piece }).execute();
-      this.seq += 1;
-      this.offset += piece.length;
+    for (let at = 0; at < data.length; at += CHUNK_BYTES * CHUNKS_PER_STATEMENT) {
+      const rows = [];
+      for (let piece = at; piece < Math.min(data.length, at + CHUNK_BYTES * CHUNKS_PER_STATEMENT); piece += CHUNK_BYTES) {
+        const bytes = data.subarray(piece, piece + CHUNK_BYTES);
+        rows.push({ upload_id: this.uploadId, seq: this.seq, byte_offset: this.offset, data: bytes });
+        this.seq += 1;
+        this.offset += bytes.length;
+      }
+      await this.db.insertInto('blob_chunks').values(rows).execute();
     }
   }
 }

@@ -3,7 +3,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { InvalidError } from '../errors.js';
 import { parseResourceBody, relationshipId } from '../jsonapi/body.js';
 import { document, type ResourceObject, resource } from '../jsonapi/document.js';
-import { parseInclude } from '../jsonapi/include.js';
+import { parseInclude, visibleOnly } from '../jsonapi/include.js';
+import { serializeUser } from '../users/routes.js';
+import * as userService from '../users/service.js';
 import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
 import { type Query, queryString } from '../jsonapi/query.js';
 import { serializeOutput } from '../state-version-outputs/routes.js';
@@ -32,15 +34,27 @@ const CreateAttributes = Type.Object({
   'json-state-outputs': Type.Optional(InlineState),
 });
 
-/** "Available Related Resources": only outputs exist to include; runs arrive with the runs issue. */
+/** state-versions.mdx "Available Related Resources". */
 const INCLUDES = ['outputs', 'created_by', 'run', 'run.created_by', 'run.configuration_version'] as const;
 
 const STATUSES: readonly stateVersionService.StateVersionStatus[] = ['pending', 'finalized', 'discarded'];
 
-/** The `included` resources for `include=`: the versions' outputs, sensitive values redacted. */
+/**
+ * The `included` resources for `include=`: the versions' outputs (sensitive values redacted) and
+ * creators the caller may see. `run` and what hangs off it include nothing: a version names no run.
+ */
 async function includedFor(request: FastifyRequest, views: stateVersionService.StateVersionView[]): Promise<ResourceObject[]> {
+  const ctx = request.ctx;
   const include = parseInclude(request.query as Query, INCLUDES);
-  return include.has('outputs') ? (await stateVersionService.includedOutputs(request.ctx, views)).map(serializeOutput) : [];
+  const included: ResourceObject[] = [];
+  if (include.has('outputs')) included.push(...(await stateVersionService.includedOutputs(ctx, views)).map(serializeOutput));
+  if (include.has('created_by')) {
+    for (const id of new Set(views.flatMap((v) => v.version.createdById ?? []))) {
+      const user = await visibleOnly(() => userService.show(ctx, id));
+      if (user) included.push(serializeUser(user));
+    }
+  }
+  return included;
 }
 
 async function stateVersionDocument(request: FastifyRequest, view: stateVersionService.StateVersionView) {

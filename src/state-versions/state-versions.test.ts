@@ -114,6 +114,13 @@ forEachDatabase('state versions', (server) => {
     assert.deepEqual(included.body.included[0].attributes, { name: 'n', sensitive: false, type: 'array', value: [1, 2], 'detailed-type': ['list', 'number'] });
     assert.deepEqual(included.body.data.relationships.outputs.data, [{ id: included.body.included[0].id, type: 'state-version-outputs' }]);
     assert.equal((await api('GET', `/workspaces/${wsId}`, world.ownerToken)).body.data.attributes['resource-count'], 2);
+    const withCreator = await api('GET', `/workspaces/${wsId}/current-state-version?include=created_by,run`, world.ownerToken);
+    assert.equal(withCreator.status, 200, withCreator.text);
+    assert.deepEqual(
+      withCreator.body.included.map((r: any) => [r.type, r.id]),
+      [['users', world.ownerId]],
+    );
+    assert.deepEqual(withCreator.body.data.relationships['created-by'].data, { id: world.ownerId, type: 'users' });
     assertError(await api('GET', `/workspaces/${wsId}/current-state-version?include=secrets`, world.ownerToken), 400, /Invalid include parameter/);
   });
 
