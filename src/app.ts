@@ -6,6 +6,7 @@ import { pollForRuns, type WaitForRuns } from './agent-protocol/wakeups.js';
 import { agentTokenRoutes } from './agent-tokens/routes.js';
 import { agentRoutes } from './agents/routes.js';
 import { registerAuthentication } from './auth/authenticate.js';
+import { healthRoutes } from './health/routes.js';
 import type { BlobStore } from './blobs/blob-store.js';
 import { withoutSignature } from './blobs/signed-url.js';
 import type { Config } from './config.js';
@@ -111,6 +112,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await app.register(discoveryRoutes);
+  await app.register(healthRoutes);
   await app.register(projectRoutes);
   await app.register(organizationTagRoutes);
   await app.register(workspaceRoutes);

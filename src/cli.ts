@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { openConfiguredBlobStore } from './blobs/open.js';
 import { DEFAULT_RUN_UIDS, parseUidRange } from './runner/run-uids.js';
 import { ISOLATION_SETTINGS, type IsolationSetting } from './runner/sandbox.js';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import pino from 'pino';
 import { ConfigError, loadConfig, parseSettingFlags, SETTINGS } from './config.js';
@@ -30,6 +32,7 @@ Commands:
   token create --user NAME       create an API token for a user
   secrets rotate                 re-seal every secret under the current encryption key
   agent --url URL                run an agent: plans and applies for an agent pool
+  --version                      print the version
 
 Run "terrace <command> --help" for a command's options.`,
   serve: `Usage: terrace serve [settings]
@@ -140,9 +143,16 @@ async function withAdminContext<T>(flags: ReturnType<typeof parseSettingFlags>['
   }
 }
 
+/** The version in package.json, which ships with the compiled code (dist/src/cli.js → ../../package.json). */
+function terraceVersion(): string {
+  const packageJson = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json');
+  return (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string }).version;
+}
+
 async function main(argv: string[]): Promise<void> {
   const { values: flags, rest } = parseSettingFlags(argv);
   const [command, sub, ...args] = rest;
+  if (command === '--version' || command === 'version') return void process.stdout.write(`terrace ${terraceVersion()}\n`);
   const wantsHelp = rest.includes('--help') || rest.includes('-h');
   if (!command || command === 'help' || (wantsHelp && !HELP[command])) return void process.stdout.write(`${HELP.main}\n`);
   if (wantsHelp) return void process.stdout.write(`${HELP[command]}\n`);

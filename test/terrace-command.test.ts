@@ -103,6 +103,15 @@ describe('the terrace command', () => {
     });
   });
 
+  it('prints its version, the one in package.json', async () => {
+    const { version } = JSON.parse(readFileSync(join(dirname(CLI), '..', '..', 'package.json'), 'utf8'));
+    for (const args of [['--version'], ['version']]) {
+      const result = await run(args, env);
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stdout, `terrace ${version}\n`);
+    }
+  });
+
   it('stops with one line naming a bad setting', async () => {
     const cases = [
       [['serve'], { TERRACE_PORT: 'abc' }, 'TERRACE_PORT'],

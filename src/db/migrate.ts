@@ -42,3 +42,9 @@ export async function migrateToLatest(db: Db): Promise<void> {
     throw new Error(`database migration ${failed ?? ''} failed: ${(error as Error).message ?? String(error)}`);
   }
 }
+
+/** The migrations this code knows that the database has not applied (readiness: a replica ahead of its database). */
+export async function pendingMigrations(db: Db): Promise<string[]> {
+  const migrations = await new Migrator({ db, provider }).getMigrations();
+  return migrations.filter((m) => m.executedAt === undefined).map((m) => m.name);
+}
