@@ -13,6 +13,7 @@ import { SealError } from './crypto/sealing.js';
 import { openConfiguredDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { DomainError } from './errors.js';
+import { DataDirInUseError, lockDataDir } from './data-dir-lock.js';
 import { serve } from './serve.js';
 import { ensureSiteAdmin, SITE_ADMIN_USERNAME } from './users/bootstrap.js';
 import * as userService from './users/service.js';
@@ -120,7 +121,12 @@ async function readPassword(): Promise<string> {
 /** Runs `fn` with a site-admin context on the configured database (migrated first). */
 async function withAdminContext<T>(flags: ReturnType<typeof parseSettingFlags>['values'], fn: (ctx: Ctx) => Promise<T>): Promise<T> {
   const config = loadConfig(process.env, flags);
-  const database = await openConfiguredDatabase(config);
+  // The embedded database is the serving process's alone: a second opener would lose its writes.
+  const releaseDataDir = config.databaseUrl === undefined ? lockDataDir(config.dataDir, 'admin command') : () => {};
+  const database = await openConfiguredDatabase(config).catch((err: unknown) => {
+    releaseDataDir();
+    throw err;
+  });
   try {
     await migrateToLatest(database.db);
     const firstToken = await ensureSiteAdmin(database.db);
@@ -140,6 +146,7 @@ async function withAdminContext<T>(flags: ReturnType<typeof parseSettingFlags>['
     return await fn(ctx);
   } finally {
     await database.close();
+    releaseDataDir();
   }
 }
 
@@ -232,7 +239,8 @@ main(process.argv.slice(2)).catch((err: unknown) => {
     err instanceof UsageError ||
     err instanceof DomainError ||
     err instanceof SealError ||
-    err instanceof secretService.KeyMismatchError
+    err instanceof secretService.KeyMismatchError ||
+    err instanceof DataDirInUseError
   ) {
     process.stderr.write(`terrace: ${err.message}\n`);
     process.exit(err instanceof UsageError ? 2 : 1);

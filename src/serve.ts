@@ -3,6 +3,7 @@ import { listenForRuns } from './agent-protocol/wakeups.js';
 import { buildApp } from './app.js';
 import { openConfiguredBlobStore } from './blobs/open.js';
 import { assertInstallationKey } from './secrets/service.js';
+import { lockDataDir } from './data-dir-lock.js';
 import type { Config } from './config.js';
 import { openConfiguredDatabase } from './db/database.js';
 import { makeNonDumpable, protectDataDir } from './hardening.js';
@@ -23,6 +24,8 @@ const BLOB_SWEEP_INTERVAL_MS = 10 * 60 * 1000;
 export async function serve(config: Config, out: (line: string) => void): Promise<void> {
   // Before anything secret is read: runs execute as other users (docs/design.md "Trust boundary").
   const nonDumpable = makeNonDumpable();
+  // One server per data directory: its embedded database, blobs and keys are this process's alone.
+  const releaseDataDir = lockDataDir(config.dataDir, 'serve');
   const tls = loadTlsMaterial(config);
   await protectDataDir(config.dataDir);
   const database = await openConfiguredDatabase(config);
@@ -80,6 +83,7 @@ export async function serve(config: Config, out: (line: string) => void): Promis
     clearInterval(blobSweep);
     await worker.stop();
     await database.close();
+    releaseDataDir();
     process.exit(0);
   };
   process.once('SIGINT', stop);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -143,7 +143,17 @@ describe('the terrace command', () => {
     assert.equal(admin.body.data.type, 'users');
     assert.equal(admin.body.data.attributes.username, 'admin');
     assert.equal((await accountDetails(caFile, `${adminToken}x`)).status, 401);
+
+    // The data directory is this server's alone: a second server and an admin command are refused.
+    const inUse = new RegExp(`data directory ${dataDir} is in use by terrace serve \\(pid ${child.pid}\\)`);
+    const second = await run(['serve'], { ...env, TERRACE_PORT: String(await freePort()) });
+    assert.equal(second.code, 1, second.stderr);
+    assert.match(second.stderr, inUse);
+    const admin2 = await run(['user', 'create', 'mallory', '--email', 'mallory@example.com'], env);
+    assert.equal(admin2.code, 1, admin2.stderr);
+    assert.match(admin2.stderr, inUse);
     assert.equal(await stop(child), 0);
+    assert.equal(existsSync(join(dataDir, 'terrace.lock')), false, 'released at shutdown');
   });
 
   it('creates a user with a password read from stdin, and a token for it', async () => {
@@ -189,6 +199,14 @@ describe('the terrace command', () => {
     assert.equal(bob.status, 200);
     assert.equal(bob.body.data.attributes.username, 'bob');
     assert.equal(bob.body.data.attributes.email, 'bob@example.com');
-    assert.equal(await stop(child), 0);
+    // Killed, it leaves its lock behind; the next start takes the stale lock over.
+    const killed = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await killed;
+    assert.equal(existsSync(join(dataDir, 'terrace.lock')), true);
+    const restarted = await serve(env);
+    running = restarted.child;
+    assert.equal((await accountDetails(caFile, bobToken)).status, 200);
+    assert.equal(await stop(restarted.child), 0);
   });
 });
