@@ -30,7 +30,11 @@ const HELP: Record<string, string> = {
 Commands:
   serve                          serve the API over HTTPS
   user create NAME --email E     create a user
+  user list                      list the users
+  user password NAME             set or reset a user's password (from stdin, or prompted)
   token create --user NAME       create an API token for a user
+  token list --user NAME         list a user's tokens (id, created, last used, description)
+  token revoke ID                revoke a user token
   secrets rotate                 re-seal every secret under the current encryption key
   agent --url URL                run an agent: plans and applies for an agent pool
   --version                      print the version
@@ -41,14 +45,19 @@ Run "terrace <command> --help" for a command's options.`,
 Settings (flag, environment variable, meaning):
 ${SETTINGS_HELP}`,
   user: `Usage: terrace user create NAME --email EMAIL [--admin] [--password] [settings]
+       terrace user list [settings]
+       terrace user password NAME [settings]      (the password from stdin, or prompted)
 
   --email EMAIL   the user's email address (required)
   --admin         make the user a site admin
   --password      set a password (for "terraform login" and the web sign-in): read from stdin, or prompted
 Settings as for "terrace serve" (the database ones matter here).`,
   token: `Usage: terrace token create --user NAME [--description TEXT] [settings]
+       terrace token list --user NAME [settings]
+       terrace token revoke ID [settings]
 
-Prints a new API token for the user. Settings as for "terrace serve".`,
+"create" prints a new API token for the user; "list" shows the user's tokens without their secrets;
+"revoke" deletes one. Settings as for "terrace serve".`,
   secrets: `Usage: terrace secrets rotate [--batch-size N] [settings]
 
 Re-seals every encrypted value (sensitive variables, sensitive state outputs, run variables) under
@@ -178,6 +187,39 @@ async function main(argv: string[]): Promise<void> {
       userService.createUser(ctx, { username, email: options.email as string, password, isSiteAdmin: options.admin === true }),
     );
     return void process.stdout.write(`Created user ${user.username} (${user.id})${user.isSiteAdmin ? ', site admin' : ''}\n`);
+  }
+  if (command === 'user' && sub === 'list') {
+    if (args.length > 0) throw new UsageError(`unexpected argument ${args[0]}`);
+    const users = await withAdminContext(flags, (ctx) => userService.listUsers(ctx));
+    return void process.stdout.write(users.map((u) => `${u.username}\t${u.id}\t${u.email}${u.isSiteAdmin ? '\tsite admin' : ''}\n`).join(''));
+  }
+  if (command === 'user' && sub === 'password') {
+    const { positional } = parseOptions(args, [], []);
+    const [username, extra] = positional;
+    if (!username || extra !== undefined) throw new UsageError('give exactly one user name');
+    const password = await readPassword();
+    const user = await withAdminContext(flags, (ctx) => userService.setPassword(ctx, username, password));
+    return void process.stdout.write(`Set the password of ${user.username}\n`);
+  }
+  if (command === 'token' && sub === 'list') {
+    const { options, positional } = parseOptions(args, ['user'], []);
+    if (positional.length > 0) throw new UsageError(`unexpected argument ${positional[0]}`);
+    if (typeof options.user !== 'string') throw new UsageError('--user is required');
+    const tokens = await withAdminContext(flags, async (ctx) => {
+      const user = await userStore.findByUsername(ctx.db, options.user as string);
+      if (!user) throw new UsageError(`no user named ${options.user}`);
+      return (await userService.listUserTokens(ctx, user.id, { number: 1, size: 1000 })).tokens;
+    });
+    const line = (t: (typeof tokens)[number]) =>
+      `${t.id}\t${t.createdAt.toISOString()}\t${t.lastUsedAt?.toISOString() ?? 'never used'}\t${t.description ?? ''}\n`;
+    return void process.stdout.write(tokens.map(line).join(''));
+  }
+  if (command === 'token' && sub === 'revoke') {
+    const { positional } = parseOptions(args, [], []);
+    const [id, extra] = positional;
+    if (!id || extra !== undefined) throw new UsageError('give exactly one token id (see "terrace token list")');
+    await withAdminContext(flags, (ctx) => userService.deleteUserToken(ctx, id));
+    return void process.stdout.write(`Revoked token ${id}\n`);
   }
   if (command === 'token' && sub === 'create') {
     const { options, positional } = parseOptions(args, ['user', 'description'], []);

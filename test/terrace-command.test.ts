@@ -168,6 +168,52 @@ describe('the terrace command', () => {
     assert.equal(token.stdout, `${bobToken}\n`, 'the token and nothing else');
   });
 
+  it('lists users, sets a password, lists and revokes tokens', async () => {
+    const users = await run(['user', 'list'], env);
+    assert.equal(users.code, 0, users.stderr);
+    assert.deepEqual(
+      users.stdout
+        .trim()
+        .split('\n')
+        .map((line) => [line.split('\t')[0], line.split('\t')[3]]),
+      [
+        ['admin', 'site admin'],
+        ['bob', undefined],
+      ],
+    );
+    const password = await run(['user', 'password', 'bob'], env, 'another long password\n');
+    assert.equal(password.code, 0, password.stderr);
+    assert.equal(password.stdout, 'Set the password of bob\n');
+    const tooShort = await run(['user', 'password', 'bob'], env, 'short\n');
+    assert.equal(tooShort.code, 1);
+    assert.match(tooShort.stderr, /at least 10 characters/);
+
+    const extra = await run(['token', 'create', '--user', 'bob', '--description', 'to revoke'], env);
+    assert.equal(extra.code, 0, extra.stderr);
+    const listed = await run(['token', 'list', '--user', 'bob'], env);
+    assert.equal(listed.code, 0, listed.stderr);
+    const rows = listed.stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split('\t'));
+    assert.deepEqual(rows.map((row) => row[3]).sort(), ['from the command', 'to revoke']);
+    assert.doesNotMatch(listed.stdout, /\.terrace\./, 'no secret in the list');
+    const doomed = rows.find((row) => row[3] === 'to revoke')?.[0] as string;
+    const revoked = await run(['token', 'revoke', doomed], env);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.equal(revoked.stdout, `Revoked token ${doomed}\n`);
+    assert.deepEqual(
+      (await run(['token', 'list', '--user', 'bob'], env)).stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.split('\t')[3]),
+      ['from the command'],
+    );
+    const again = await run(['token', 'revoke', doomed], env);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /not found/);
+  });
+
   it('refuses an unknown user, a taken name and a missing email', async () => {
     const unknown = await run(['token', 'create', '--user', 'nobody'], env);
     assert.notEqual(unknown.code, 0);

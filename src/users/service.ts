@@ -60,6 +60,22 @@ export async function createUser(ctx: Ctx, input: CreateUserInput): Promise<user
   }
 }
 
+/** Every user, for the site admin (`terrace user list`). */
+export async function listUsers(ctx: Ctx): Promise<userStore.User[]> {
+  if (!requireUser(ctx).isSiteAdmin) throw new NotFoundError('not found');
+  return userStore.listAll(ctx.db);
+}
+
+/** Sets or resets a user's password, as the site admin (`terrace user password`): for a first sign-in, or a forgotten one. */
+export async function setPassword(ctx: Ctx, username: string, password: string): Promise<userStore.User> {
+  if (!requireUser(ctx).isSiteAdmin) throw new NotFoundError('not found');
+  const user = await userStore.findByUsername(ctx.db, username);
+  if (!user) throw new NotFoundError(`no user named ${username}`);
+  validatePassword(password, '/password');
+  await userStore.updatePasswordHash(ctx.db, user.id, await hashPassword(password));
+  return user;
+}
+
 /** What a user may do with their own account: the `permissions` attribute. */
 export interface AccountPermissions {
   canCreateOrganizations: boolean;

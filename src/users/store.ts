@@ -61,6 +61,12 @@ export async function claimInvitation(db: Db, user: Omit<NewUser, 'id'>): Promis
   return row && toUser(row);
 }
 
+/** Every user, by username; stand-ins of invited emails (is_invitation) are no users yet and left out. */
+export async function listAll(db: Db): Promise<User[]> {
+  const rows = await db.selectFrom('users').selectAll().where('is_invitation', '=', false).orderBy('username').execute();
+  return rows.map(toUser);
+}
+
 export async function findById(db: Db, id: string): Promise<User | undefined> {
   const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
   return row && toUser(row);
