@@ -6,11 +6,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Client } from 'pg';
 import { Agent, fetch } from 'undici';
 import { craftedTarball } from '../../src/configuration-versions/testing.js';
 import { randomBase58 } from '../../src/ids.js';
-import { freePort, PG_TEMPLATE, PG_URL_ENV, testDatabases } from '../harness.js';
+import { createPostgresDatabase, freePort, testDatabases } from '../harness.js';
 
 /**
  * The attack of issue 12, repeated against a real `terrace serve` started as users start it (as root
@@ -121,27 +120,6 @@ const ATTACKER_MAIN = `resource "terraform_data" "attack" {
 }
 `;
 
-/** A PostgreSQL database of its own, copied from the migrated template (test/run-tests.ts). */
-async function createDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const serverUrl = process.env[PG_URL_ENV] as string;
-  const name = `t_${randomBase58(12).toLowerCase()}`;
-  const admin = new Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name} TEMPLATE ${PG_TEMPLATE}`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const client = new Client({ connectionString: serverUrl });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    },
-  };
-}
-
 /** Files and directories under `dir`, as relative paths. */
 async function tree(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true });
@@ -213,7 +191,9 @@ for (const variant of variants) {
 
     before(async () => {
       if (variant.kind === 'postgres') {
-        const database = await createDatabase();
+        // Only its URL: the server opens the database itself.
+        const database = await createPostgresDatabase();
+        await database.database.close();
         env.DATABASE_URL = database.url;
         dropDatabase = database.drop;
       }
