@@ -3,13 +3,26 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ConfigError, loadConfig, parseSettingFlags } from './config.js';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, loadConfig, parseSettingFlags, SETTINGS } from './config.js';
 import { loadTlsMaterial } from './tls.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'terrace-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('configuration', () => {
+  it('has every setting in the README table, with its flag', () => {
+    // dist/src/config.test.js → the repository's README.md.
+    const readme = readFileSync(join(fileURLToPath(import.meta.url), '..', '..', '..', 'README.md'), 'utf8');
+    const rows = readme.split('\n').filter((line) => line.startsWith('| `'));
+    for (const setting of Object.values(SETTINGS)) {
+      assert.ok(
+        rows.some((row) => row.includes(`\`${setting.env}\``) && row.includes(`\`${setting.flag}\``)),
+        `${setting.env} (${setting.flag}) is not in the README's settings table`,
+      );
+    }
+  });
+
   it('has the documented defaults and generates an encryption key once', () => {
     const dataDir = join(dir, 'defaults');
     const config = loadConfig({ TERRACE_DATA_DIR: dataDir });
