@@ -104,7 +104,7 @@ forEachDatabase('variable sets', (server) => {
     assertInvalid(await post(setBody({ name: 'x', global: true }, { workspaces: linkage('workspaces', [w.ws1]) })), '/data/relationships/workspaces/data/0/id');
     assertInvalid(await post(setBody({ name: 'x', global: true }, { projects: linkage('projects', [w.projectB]) })), '/data/relationships/projects/data/0/id');
     const vars = (...attributes: Record<string, unknown>[]) => ({ vars: { data: attributes.map((a) => ({ type: 'vars', attributes: a })) } });
-    assertInvalid(await post(setBody({ name: 'x' }, vars(tfVar('ok'), tfVar('not valid')))), '/data/relationships/vars/data/1/attributes/key');
+    assertInvalid(await post(setBody({ name: 'x' }, vars(tfVar('ok'), tfVar('not\nvalid')))), '/data/relationships/vars/data/1/attributes/key');
     assertInvalid(await post(setBody({ name: 'x' }, vars({ key: 'A-B', value: 'v', category: 'env' }))), '/data/relationships/vars/data/0/attributes/key');
     assertInvalid(await post(setBody({ name: 'x' }, vars({ key: 'a', category: 'other' }))), '/data/relationships/vars/data/0/attributes/category');
     assertInvalid(await post(setBody({ name: 'x' }, vars({ value: 'v', category: 'env' }))), '/data/relationships/vars/data/0/attributes/key');
