@@ -82,11 +82,15 @@ export class FileBlobStore implements BlobStore {
     await mkdir(this.temporaryDir, { recursive: true });
     const temporary = join(this.temporaryDir, randomBytes(12).toString('hex'));
     const measuring = new MeasuringStream(options.maxBytes);
+    const file = createWriteStream(temporary, { mode: 0o600, highWaterMark: WRITE_BUFFER_BYTES });
     try {
-      await pipeline(source, measuring, createWriteStream(temporary, { mode: 0o600, highWaterMark: WRITE_BUFFER_BYTES }));
+      await pipeline(source, measuring, file);
       await mkdir(dirname(target), { recursive: true });
       await rename(temporary, target);
     } catch (err) {
+      // A source that fails at once can beat the file's opening: the destroyed stream still creates
+      // the file before it closes, so the removal waits for the close.
+      if (!file.closed) await new Promise<void>((resolve) => file.once('close', () => resolve()));
       await rm(temporary, { force: true });
       throw err;
     }
