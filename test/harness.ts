@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +29,8 @@ export type DatabaseKind = 'pglite' | 'postgres';
 /** Set by test/run-tests.ts: a PostgreSQL server URL whose `terrace_template` database is migrated. */
 export const PG_URL_ENV = 'TERRACE_TEST_PG_URL';
 export const PG_TEMPLATE = 'terrace_template';
+/** Set by test/run-tests.ts: a file holding a migrated PGlite data directory (a `dumpDataDir` tarball). */
+export const PGLITE_TEMPLATE_ENV = 'TERRACE_TEST_PGLITE_TEMPLATE';
 
 /** The databases this run covers: both when the runner started PostgreSQL, else PGlite only. */
 export function testDatabases(): DatabaseKind[] {
@@ -83,6 +85,29 @@ export async function startTemplatePostgres(): Promise<PostgresServer> {
     server.stop();
     throw err;
   }
+}
+
+/**
+ * Writes a migrated PGlite data directory to `file`: each PGlite test server loads it instead of
+ * running initdb and the migrations again (about 2 s less per server).
+ */
+export async function writePgliteTemplate(file: string): Promise<void> {
+  const database = await openPglite();
+  try {
+    await migrateToLatest(database.db);
+    writeFileSync(file, Buffer.from(await (await database.dumpDataDir()).arrayBuffer()));
+  } finally {
+    await database.close();
+  }
+}
+
+/** A fresh in-memory PGlite database, from the run's migrated template when there is one. */
+async function createPgliteDatabase(): Promise<Database> {
+  const template = process.env[PGLITE_TEMPLATE_ENV];
+  const database = await openPglite(template ? { loadDataDir: new Blob([readFileSync(template)]) } : {});
+  // A no-op on the template (every migration is recorded), the whole schema otherwise.
+  await migrateToLatest(database.db);
+  return database;
 }
 
 /** A fresh PostgreSQL database copied from the migrated template. */
@@ -163,8 +188,7 @@ export class TestServer {
       this.database = pg.database;
       this.dropDatabase = pg.drop;
     } else {
-      this.database = await openPglite();
-      await migrateToLatest(this.database.db);
+      this.database = await createPgliteDatabase();
     }
     this.bootstrapToken = (await ensureSiteAdmin(this.database.db)) ?? '';
     this.adminUserId = (await findByUsername(this.database.db, SITE_ADMIN_USERNAME))?.id ?? '';

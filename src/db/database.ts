@@ -55,8 +55,13 @@ export function openPostgres(url: string, max = 10): Database {
   return { db, kind: 'postgres', listen, close: () => db.destroy() };
 }
 
+/** An embedded database that can be copied whole: tests start from a migrated dump of one. */
+export interface PgliteDatabase extends Database {
+  dumpDataDir(): Promise<Blob>;
+}
+
 /** Opens an embedded PGlite database: in `dataDir`, in memory when undefined, or from a dump. */
-export async function openPglite(options: { dataDir?: string; loadDataDir?: Blob } = {}): Promise<Database> {
+export async function openPglite(options: { dataDir?: string; loadDataDir?: Blob } = {}): Promise<PgliteDatabase> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const pglite = await PGlite.create({
     // The extensions the migrations create (0003: trigram index for workspace name search).
@@ -70,6 +75,7 @@ export async function openPglite(options: { dataDir?: string; loadDataDir?: Blob
     kind: 'pglite',
     // PGlite runs LISTEN on its one connection: call this before any transaction can be open.
     listen: (channel, onNotify) => pglite.listen(channel, () => onNotify()),
+    dumpDataDir: async () => (await pglite.dumpDataDir('none')) as Blob,
     close: async () => {
       await db.destroy();
       await pglite.close();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { it } from 'node:test';
+import { before, it } from 'node:test';
 import { OrganizationWorld } from '../../test/fixtures.js';
 import { forEachDatabase } from '../../test/harness.js';
 import { keyId } from '../crypto/sealing.js';
@@ -36,7 +36,7 @@ forEachDatabase(
       return api('POST', `/workspaces/${workspaceId}/vars`, token, body);
     }
 
-    it('sets up organizations, workspaces and tokens', async () => {
+    before(async () => {
       await world.setUp();
       ws = await world.insertWorkspace(world.defaultProjectId, world.orgId, 'app');
       otherWs = await world.insertWorkspace(world.defaultProjectId, world.orgId, 'other');
