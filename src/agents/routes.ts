@@ -1,27 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { InvalidError } from '../errors.js';
-import { document, type ResourceObject, resource, timestamp } from '../jsonapi/document.js';
+import { document } from '../jsonapi/document.js';
 import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
 import { type Query, queryString } from '../jsonapi/query.js';
 import * as agentService from './service.js';
 
-function serializeAgent(view: agentService.AgentView): ResourceObject {
-  const { agent } = view;
-  return resource(
-    'agents',
-    agent.id,
-    {
-      name: agent.name,
-      status: view.status,
-      'ip-address': agent.ipAddress,
-      'last-ping-at': timestamp(agent.lastPingAt),
-      'created-at': timestamp(agent.createdAt),
-    },
-    undefined,
-    { self: `/api/v2/agents/${encodeURIComponent(agent.id)}` },
-  );
-}
-
+import { serializeAgent } from './serialize.js';
 const ISO_8601 = /^\d{4}-\d\d-\d\d(T\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d))?$/;
 
 /** `filter[last-ping-since]`: an ISO 8601 date, such as 2020-08-11T10:41:23Z. */

@@ -1,13 +1,14 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { parseResourceBody } from '../jsonapi/body.js';
-import { document, type ResourceObject, resource, timestamp } from '../jsonapi/document.js';
+import { document } from '../jsonapi/document.js';
 import { parseInclude } from '../jsonapi/include.js';
 import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
 import type { Query } from '../jsonapi/query.js';
 import * as configurationVersionService from './service.js';
 import { uploadRoutes } from './upload-routes.js';
 
+import { serializeConfigurationVersion } from './serialize.js';
 /** configuration-versions.mdx "Create a Configuration Version" request body. */
 const CreateAttributes = Type.Object({
   'auto-queue-runs': Type.Optional(Type.Boolean()),
@@ -20,40 +21,6 @@ const CreateAttributes = Type.Object({
  * both are accepted, and neither includes anything, since there is no VCS ingress. `run` comes with runs.
  */
 const INCLUDES = ['ingress_attributes', 'ingress-attributes'] as const;
-
-/** Only the timestamps reached: a pending version has `{}` (configuration-versions.mdx sample). */
-function statusTimestamps(version: configurationVersionService.ConfigurationVersion): Record<string, string | null> {
-  const reached: [string, Date | null][] = [
-    ['uploaded-at', version.uploadedAt],
-    ['errored-at', version.erroredAt],
-    ['archived-at', version.archivedAt],
-  ];
-  return Object.fromEntries(reached.filter(([, at]) => at !== null).map(([name, at]) => [name, timestamp(at)]));
-}
-
-/** The configuration version resource; the CLI reads `status` and `upload-url` (cli-protocol.md §10). */
-export function serializeConfigurationVersion(view: configurationVersionService.ConfigurationVersionView): ResourceObject {
-  const version = view.version;
-  const self = `/api/v2/configuration-versions/${version.id}`;
-  return resource(
-    'configuration-versions',
-    version.id,
-    {
-      'auto-queue-runs': version.autoQueueRuns,
-      error: version.error,
-      'error-message': version.errorMessage,
-      source: version.source,
-      speculative: version.speculative,
-      provisional: version.provisional,
-      status: version.status,
-      'status-timestamps': statusTimestamps(version),
-      'changed-files': [],
-      'upload-url': view.uploadUrl,
-    },
-    { 'ingress-attributes': { data: null, links: { related: `${self}/ingress-attributes` } } },
-    { self, download: `${self}/download` },
-  );
-}
 
 interface WorkspaceParams {
   workspace_id: string;

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { hashPassword, sha256, verifyPassword } from '../auth/secrets.js';
 import type { Ctx } from '../context.js';
-import { DISCOVERY_DOCUMENT } from '../discovery/routes.js';
+import { DISCOVERY_DOCUMENT } from '../discovery/document.js';
 import * as userService from '../users/service.js';
 import * as userStore from '../users/store.js';
 import * as oauthStore from './store.js';

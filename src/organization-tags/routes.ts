@@ -1,19 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { parseLinkageIds } from '../jsonapi/body.js';
-import { document, type ResourceObject, resource, timestamp, toOne } from '../jsonapi/document.js';
+import { document } from '../jsonapi/document.js';
 import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
 import { type Query, queryString } from '../jsonapi/query.js';
 import * as tagService from './service.js';
 
-function serializeTag(tag: tagService.Tag): ResourceObject {
-  return resource(
-    'tags',
-    tag.id,
-    { name: tag.name, 'created-at': timestamp(tag.createdAt), 'instance-count': tag.instanceCount },
-    { organization: toOne('organizations', tag.organizationName) },
-  );
-}
-
+import { serializeTag } from './serialize.js';
 interface OrganizationParams {
   organization_name: string;
 }

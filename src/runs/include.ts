@@ -1,7 +1,7 @@
-import { serializeConfigurationVersion } from '../configuration-versions/routes.js';
+import { serializeConfigurationVersion } from '../configuration-versions/serialize.js';
 import type { Ctx } from '../context.js';
 import type { ResourceObject } from '../jsonapi/document.js';
-import { serializeUser } from '../users/routes.js';
+import { serializeUser } from '../users/serialize.js';
 import type { WorkspaceView } from '../workspaces/service.js';
 import * as runService from './service.js';
 import { serializeApply, serializePlan, serializeRun } from './serialize.js';

@@ -3,12 +3,12 @@ import type { FastifyInstance } from 'fastify';
 import { PROJECT_ACCESS_LEVELS } from '../auth/permissions.js';
 import { InvalidError } from '../errors.js';
 import { parseResourceBody, relationshipId } from '../jsonapi/body.js';
-import { document, type ResourceObject, resource } from '../jsonapi/document.js';
+import { document } from '../jsonapi/document.js';
 import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
 import { type Query, queryString } from '../jsonapi/query.js';
-import { teamPath } from '../teams/serialize.js';
 import * as teamProjectService from './service.js';
 
+import { serializeTeamProject } from './serialize.js';
 const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
 
 /** project-team-access.mdx "Add Team Access to a Project"; `variable-sets` from permissions.mdx, plus the tfe provider's `write` (= manage). */
@@ -54,35 +54,6 @@ function permissionsInput(a: Static<typeof UpdateAttributes>): teamProjectServic
       runTasks: workspace['run-tasks'],
     },
   };
-}
-
-export function serializeTeamProject(row: teamProjectService.TeamProject): ResourceObject {
-  const { permissions: p } = row;
-  const w = p.workspace;
-  return resource(
-    'team-projects',
-    row.id,
-    {
-      access: row.access,
-      'project-access': { settings: p.settings, teams: p.teams, 'variable-sets': p.variableSets },
-      'workspace-access': {
-        create: w.create,
-        move: w.move,
-        locking: w.workspaceLocking,
-        delete: w.delete,
-        runs: w.runs,
-        variables: w.variables,
-        'state-versions': w.stateVersions,
-        'sentinel-mocks': w.sentinelMocks,
-        'run-tasks': w.runTasks,
-      },
-    },
-    {
-      team: { data: { id: row.teamId, type: 'teams' }, links: { related: teamPath(row.teamId) } },
-      project: { data: { id: row.projectId, type: 'projects' }, links: { related: `/api/v2/projects/${encodeURIComponent(row.projectId)}` } },
-    },
-    { self: `/api/v2/team-projects/${encodeURIComponent(row.id)}` },
-  );
 }
 
 function required(id: string | undefined, name: string): string {

@@ -3,12 +3,12 @@ import type { FastifyInstance } from 'fastify';
 import { WORKSPACE_ACCESS_LEVELS } from '../auth/permissions.js';
 import { InvalidError } from '../errors.js';
 import { parseResourceBody, relationshipId } from '../jsonapi/body.js';
-import { document, type ResourceObject, resource } from '../jsonapi/document.js';
+import { document } from '../jsonapi/document.js';
 import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
 import { type Query, queryString } from '../jsonapi/query.js';
-import { teamPath } from '../teams/serialize.js';
 import * as teamWorkspaceService from './service.js';
 
+import { serializeTeamWorkspace } from './serialize.js';
 const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
 
 /** The fine-grained attributes (team-access.mdx "Add Team Access to a Workspace"). */
@@ -32,31 +32,6 @@ function permissionsInput(a: Static<typeof UpdateAttributes>): teamWorkspaceServ
     workspaceLocking: a['workspace-locking'],
     runTasks: a['run-tasks'],
   };
-}
-
-export function serializeTeamWorkspace(row: teamWorkspaceService.TeamWorkspace): ResourceObject {
-  const p = row.permissions;
-  return resource(
-    'team-workspaces',
-    row.id,
-    {
-      access: row.access,
-      runs: p.runs,
-      variables: p.variables,
-      'state-versions': p.stateVersions,
-      'sentinel-mocks': p.sentinelMocks,
-      'workspace-locking': p.workspaceLocking,
-      'run-tasks': p.runTasks,
-    },
-    {
-      team: { data: { id: row.teamId, type: 'teams' }, links: { related: teamPath(row.teamId) } },
-      workspace: {
-        data: { id: row.workspaceId, type: 'workspaces' },
-        links: { related: `/api/v2/organizations/${encodeURIComponent(row.organizationName)}/workspaces/${encodeURIComponent(row.workspaceName)}` },
-      },
-    },
-    { self: `/api/v2/team-workspaces/${encodeURIComponent(row.id)}` },
-  );
 }
 
 function required(id: string | undefined, name: string): string {

@@ -8,7 +8,7 @@ import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
 import { type Query, queryList, queryString } from '../jsonapi/query.js';
 import { serializeMembership } from '../organization-memberships/serialize.js';
 import * as membershipService from '../organization-memberships/service.js';
-import { serializeUser } from '../users/routes.js';
+import { serializeUser } from '../users/serialize.js';
 import * as userService from '../users/service.js';
 import { serializeTeam } from './serialize.js';
 import * as teamService from './service.js';

@@ -2,15 +2,16 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BadRequestError, DomainError, InvalidError } from '../errors.js';
 import { MAX_TEXT_LENGTH, parseResourceBody } from '../jsonapi/body.js';
-import { document, type ResourceObject, resource, timestamp, toMany, toOne } from '../jsonapi/document.js';
+import { document, toMany, toOne } from '../jsonapi/document.js';
 import { parseInclude } from '../jsonapi/include.js';
 import { type Page, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
 import { type Query, queryBoolean, queryString } from '../jsonapi/query.js';
-import { CreateVariableAttributes, UpdateVariableAttributes, variableAttributes } from '../variables/variable-resource.js';
+import { CreateVariableAttributes, UpdateVariableAttributes } from '../variables/variable-resource.js';
 import * as effectiveService from './effective-service.js';
 import * as variableSetService from './service.js';
 import * as variableSetVariableService from './variable-service.js';
 
+import { serializeVariableSet, serializeVariable } from './serialize.js';
 const CreateAttributes = Type.Object({
   name: Type.String(),
   description: Type.Optional(Type.Union([Type.String({ maxLength: MAX_TEXT_LENGTH }), Type.Null()])),
@@ -27,47 +28,6 @@ const UpdateAttributes = Type.Partial(CreateAttributes);
 const INCLUDES = ['vars', 'workspaces', 'projects'] as const;
 
 const PROJECT_SCOPES: readonly variableSetService.ProjectListScope[] = ['owned', 'applied', 'shared', 'all'];
-
-function setPath(id: string): string {
-  return `/api/v2/varsets/${encodeURIComponent(id)}`;
-}
-
-function serializeVariableSet(view: variableSetService.VariableSetView): ResourceObject {
-  const { set, links } = view;
-  return resource(
-    'varsets',
-    set.id,
-    {
-      name: set.name,
-      description: set.description,
-      global: set.isGlobal,
-      priority: set.priority,
-      'updated-at': timestamp(set.updatedAt),
-      'var-count': links.variableIds.length,
-      'workspace-count': links.workspaceIds.length,
-      'project-count': links.projectIds.length,
-      permissions: { 'can-update': view.canUpdate },
-    },
-    {
-      organization: toOne('organizations', set.organizationName),
-      vars: toMany('vars', links.variableIds),
-      workspaces: toMany('workspaces', links.workspaceIds),
-      projects: toMany('projects', links.projectIds),
-      parent: set.parentProjectId === null ? toOne('organizations', set.organizationName) : toOne('projects', set.parentProjectId),
-    },
-    { self: setPath(set.id) },
-  );
-}
-
-function serializeVariable(v: variableSetService.VariableSetVariable, extra: ResourceObject['relationships'] = {}): ResourceObject {
-  return resource(
-    'vars',
-    v.id,
-    variableAttributes(v),
-    { varset: { ...toOne('varsets', v.variableSetId), links: { related: setPath(v.variableSetId) } }, ...extra },
-    { self: `${setPath(v.variableSetId)}/relationships/vars/${encodeURIComponent(v.id)}` },
-  );
-}
 
 function setDocument(view: variableSetService.VariableSetView) {
   return document(serializeVariableSet(view), { included: (view.variables ?? []).map((v) => serializeVariable(v)) });

@@ -1,33 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { InvalidError } from '../errors.js';
 import { parseResourceBody, relationshipId } from '../jsonapi/body.js';
-import { document, type ResourceObject, resource, toOne } from '../jsonapi/document.js';
+import { document } from '../jsonapi/document.js';
 import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
 import { type Query, queryString } from '../jsonapi/query.js';
 import * as variableService from './service.js';
-import { CreateVariableAttributes, UpdateVariableAttributes, variableAttributes } from './variable-resource.js';
+import { CreateVariableAttributes, UpdateVariableAttributes } from './variable-resource.js';
 
-/** Where a variable's `links.self` points: the workspace path, or the legacy `/vars` one it was reached by. */
-type SelfStyle = 'workspace' | 'legacy';
-
-function serializeVariable(view: variableService.VariableView, style: SelfStyle): ResourceObject {
-  const { variable: v, workspace: ws } = view;
-  const self =
-    style === 'legacy' ? `/api/v2/vars/${encodeURIComponent(v.id)}` : `/api/v2/workspaces/${encodeURIComponent(ws.id)}/vars/${encodeURIComponent(v.id)}`;
-  return resource(
-    'vars',
-    v.id,
-    variableAttributes(v),
-    {
-      configurable: {
-        ...toOne('workspaces', ws.id),
-        links: { related: `/api/v2/organizations/${encodeURIComponent(ws.organizationName)}/workspaces/${encodeURIComponent(ws.name)}` },
-      },
-    },
-    { self },
-  );
-}
-
+import { serializeVariable } from './serialize.js';
 /** The deprecated top-level `filter.organization.name` / `filter.workspace.name` of a create body (variables.mdx). */
 function filterWorkspace(body: unknown): variableService.WorkspaceSelector | undefined {
   const filter = (body as { filter?: { organization?: { name?: unknown }; workspace?: { name?: unknown } } } | null | undefined)?.filter;

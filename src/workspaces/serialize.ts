@@ -5,18 +5,18 @@ import type { Action } from '../auth/permissions.js';
 import { document, type ResourceObject, resource, timestamp, toOne } from '../jsonapi/document.js';
 import { parseInclude, visibleOnly } from '../jsonapi/include.js';
 import type { Query } from '../jsonapi/query.js';
-import { serializeOrganization } from '../organizations/routes.js';
-import { serializeProject } from '../projects/routes.js';
+import { serializeOrganization } from '../organizations/serialize.js';
+import { serializeProject } from '../projects/serialize.js';
 import { runsOfWorkspaces } from '../runs/include.js';
 import { serializeStateVersion } from '../state-versions/serialize.js';
 import * as stateVersionService from '../state-versions/service.js';
 import { outputTypeName } from '../state-versions/state-file.js';
 import type { OutputView } from '../state-version-outputs/service.js';
-import { serializeConfigurationVersion } from '../configuration-versions/routes.js';
+import { serializeConfigurationVersion } from '../configuration-versions/serialize.js';
 import * as configurationVersionService from '../configuration-versions/service.js';
 import type { ConfigurationVersionView } from '../configuration-versions/service.js';
 import * as tagService from './tag-service.js';
-import { serializeUser } from '../users/routes.js';
+import { serializeUser } from '../users/serialize.js';
 import { executionOf } from './execution.js';
 import * as workspaceService from './service.js';
 
@@ -282,4 +282,17 @@ export async function workspacesDocument(
 export async function workspaceDocument(request: FastifyRequest, view: workspaceService.WorkspaceView) {
   const included = await includedFor(request, [view]);
   return document(withIncluded(view, included), { included: included.resources });
+}
+
+export function serializeTag(tag: tagService.Tag, organizationName: string): ResourceObject {
+  return resource(
+    'tags',
+    tag.id,
+    { name: tag.name, 'created-at': timestamp(tag.createdAt), 'instance-count': tag.instanceCount },
+    { organization: toOne('organizations', organizationName) },
+  );
+}
+
+export function serializeBinding(binding: tagService.TagBinding): ResourceObject {
+  return resource('tag-bindings', binding.id, { key: binding.key, value: binding.value, 'created-at': timestamp(binding.createdAt) });
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { parseResourceArray } from '../jsonapi/body.js';
-import { document, type ResourceObject, resource, timestamp, toOne } from '../jsonapi/document.js';
+import { document } from '../jsonapi/document.js';
 import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
 import type { Query } from '../jsonapi/query.js';
 import { validateTagBindings } from '../projects/tag-bindings.js';
@@ -8,19 +8,7 @@ import { tagReferences } from './request.js';
 import { serializeEffectiveBinding, workspacePath } from './serialize.js';
 import * as tagService from './tag-service.js';
 
-function serializeTag(tag: tagService.Tag, organizationName: string): ResourceObject {
-  return resource(
-    'tags',
-    tag.id,
-    { name: tag.name, 'created-at': timestamp(tag.createdAt), 'instance-count': tag.instanceCount },
-    { organization: toOne('organizations', organizationName) },
-  );
-}
-
-function serializeBinding(binding: tagService.TagBinding): ResourceObject {
-  return resource('tag-bindings', binding.id, { key: binding.key, value: binding.value, 'created-at': timestamp(binding.createdAt) });
-}
-
+import { serializeTag, serializeBinding } from './serialize.js';
 /** Inherited bindings link to their project (workspaces.mdx "List workspace tag bindings"). */
 function bindingsDocument(workspaceId: string, bindings: tagService.TagBinding[]) {
   return document(bindings.map(serializeBinding), { links: { target: workspacePath(workspaceId) } });

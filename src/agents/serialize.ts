@@ -1,0 +1,19 @@
+import { type ResourceObject, resource, timestamp } from '../jsonapi/document.js';
+import type * as agentService from './service.js';
+
+export function serializeAgent(view: agentService.AgentView): ResourceObject {
+  const { agent } = view;
+  return resource(
+    'agents',
+    agent.id,
+    {
+      name: agent.name,
+      status: view.status,
+      'ip-address': agent.ipAddress,
+      'last-ping-at': timestamp(agent.lastPingAt),
+      'created-at': timestamp(agent.createdAt),
+    },
+    undefined,
+    { self: `/api/v2/agents/${encodeURIComponent(agent.id)}` },
+  );
+}

@@ -1,0 +1,20 @@
+import { type ResourceObject, resource } from '../jsonapi/document.js';
+import { outputTypeName } from '../state-versions/state-file.js';
+import type * as outputService from './service.js';
+
+/** state-version-outputs.mdx. `detailed-type` is what the CLI converts values with (cli-protocol.md §5.5). */
+export function serializeOutput(view: outputService.OutputView): ResourceObject {
+  return resource(
+    'state-version-outputs',
+    view.id,
+    {
+      name: view.name,
+      sensitive: view.sensitive,
+      type: outputTypeName(view.detailedType, view.value),
+      value: view.value,
+      'detailed-type': view.detailedType,
+    },
+    undefined,
+    { self: `/api/v2/state-version-outputs/${encodeURIComponent(view.id)}` },
+  );
+}

@@ -1,0 +1,28 @@
+import { type ResourceObject, resource } from '../jsonapi/document.js';
+import { teamPath } from '../teams/serialize.js';
+import type * as teamWorkspaceService from './service.js';
+
+export function serializeTeamWorkspace(row: teamWorkspaceService.TeamWorkspace): ResourceObject {
+  const p = row.permissions;
+  return resource(
+    'team-workspaces',
+    row.id,
+    {
+      access: row.access,
+      runs: p.runs,
+      variables: p.variables,
+      'state-versions': p.stateVersions,
+      'sentinel-mocks': p.sentinelMocks,
+      'workspace-locking': p.workspaceLocking,
+      'run-tasks': p.runTasks,
+    },
+    {
+      team: { data: { id: row.teamId, type: 'teams' }, links: { related: teamPath(row.teamId) } },
+      workspace: {
+        data: { id: row.workspaceId, type: 'workspaces' },
+        links: { related: `/api/v2/organizations/${encodeURIComponent(row.organizationName)}/workspaces/${encodeURIComponent(row.workspaceName)}` },
+      },
+    },
+    { self: `/api/v2/team-workspaces/${encodeURIComponent(row.id)}` },
+  );
+}

@@ -1,0 +1,44 @@
+import { type ResourceObject, resource, timestamp, toMany, toOne } from '../jsonapi/document.js';
+import { variableAttributes } from '../variables/variable-resource.js';
+import type * as variableSetService from './service.js';
+
+export function setPath(id: string): string {
+  return `/api/v2/varsets/${encodeURIComponent(id)}`;
+}
+
+export function serializeVariableSet(view: variableSetService.VariableSetView): ResourceObject {
+  const { set, links } = view;
+  return resource(
+    'varsets',
+    set.id,
+    {
+      name: set.name,
+      description: set.description,
+      global: set.isGlobal,
+      priority: set.priority,
+      'updated-at': timestamp(set.updatedAt),
+      'var-count': links.variableIds.length,
+      'workspace-count': links.workspaceIds.length,
+      'project-count': links.projectIds.length,
+      permissions: { 'can-update': view.canUpdate },
+    },
+    {
+      organization: toOne('organizations', set.organizationName),
+      vars: toMany('vars', links.variableIds),
+      workspaces: toMany('workspaces', links.workspaceIds),
+      projects: toMany('projects', links.projectIds),
+      parent: set.parentProjectId === null ? toOne('organizations', set.organizationName) : toOne('projects', set.parentProjectId),
+    },
+    { self: setPath(set.id) },
+  );
+}
+
+export function serializeVariable(v: variableSetService.VariableSetVariable, extra: ResourceObject['relationships'] = {}): ResourceObject {
+  return resource(
+    'vars',
+    v.id,
+    variableAttributes(v),
+    { varset: { ...toOne('varsets', v.variableSetId), links: { related: setPath(v.variableSetId) } }, ...extra },
+    { self: `${setPath(v.variableSetId)}/relationships/vars/${encodeURIComponent(v.id)}` },
+  );
+}
