@@ -1,4 +1,7 @@
 import { type ResourceObject, resource, timestamp, toMany, toOne } from '../jsonapi/document.js';
+import { visibleEach } from '../jsonapi/include.js';
+import { registerResourceType } from '../jsonapi/include-registry.js';
+import * as agentPoolService from './service.js';
 import type { AgentPoolView } from './service.js';
 
 /** The agent pool serializer, free of other domains so that workspaces can include pools (`include=agent_pool`). */
@@ -32,3 +35,8 @@ export function serializeAgentPool(view: AgentPoolView): ResourceObject {
     { self: path },
   );
 }
+
+registerResourceType<AgentPoolView>('agent-pools', {
+  serialize: serializeAgentPool,
+  load: (ctx, ids) => visibleEach(ids, (id) => agentPoolService.show(ctx, id)),
+});

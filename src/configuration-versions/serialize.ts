@@ -1,5 +1,7 @@
 import { type ResourceObject, resource, timestamp } from '../jsonapi/document.js';
-import type * as configurationVersionService from './service.js';
+import { visibleEach } from '../jsonapi/include.js';
+import { registerResourceType } from '../jsonapi/include-registry.js';
+import * as configurationVersionService from './service.js';
 
 /** Only the timestamps reached: a pending version has `{}` (configuration-versions.mdx sample). */
 function statusTimestamps(version: configurationVersionService.ConfigurationVersion): Record<string, string | null> {
@@ -34,3 +36,8 @@ export function serializeConfigurationVersion(view: configurationVersionService.
     { self, download: `${self}/download` },
   );
 }
+
+registerResourceType<configurationVersionService.ConfigurationVersionView>('configuration-versions', {
+  serialize: serializeConfigurationVersion,
+  load: (ctx, ids) => visibleEach(ids, (id) => configurationVersionService.show(ctx, id)),
+});

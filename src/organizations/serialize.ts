@@ -1,6 +1,8 @@
 import type { Action } from '../auth/permissions.js';
+import { visibleEach } from '../jsonapi/include.js';
+import { registerResourceType } from '../jsonapi/include-registry.js';
 import { type ResourceObject, resource, timestamp, toOne } from '../jsonapi/document.js';
-import type * as organizationService from './service.js';
+import * as organizationService from './service.js';
 
 /**
  * The `permissions` attribute: each key and the action that grants it. null marks what Terrace does not
@@ -91,3 +93,8 @@ export function serializeOrganization(view: organizationService.OrganizationView
 export function serializeEntitlementSet(set: organizationService.EntitlementSet): ResourceObject {
   return resource('entitlement-sets', set.id, { ...set.entitlements }, undefined, { self: `/api/v2/entitlement-sets/${encodeURIComponent(set.id)}` });
 }
+
+registerResourceType<organizationService.OrganizationView>('organizations', {
+  serialize: serializeOrganization,
+  load: (ctx, names) => visibleEach(names, (name) => organizationService.show(ctx, name)),
+});

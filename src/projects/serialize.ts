@@ -1,6 +1,8 @@
 import type { Action } from '../auth/permissions.js';
+import { visibleEach } from '../jsonapi/include.js';
+import { registerResourceType } from '../jsonapi/include-registry.js';
 import { type ResourceObject, resource, timestamp, toMany, toOne } from '../jsonapi/document.js';
-import type * as projectService from './service.js';
+import * as projectService from './service.js';
 
 /**
  * The `permissions` attribute (OpenAPI `projects` schema): each key and the action that grants it. null
@@ -91,3 +93,8 @@ export function serializeEffectiveTagBinding(binding: projectService.TagBinding)
 export function includedBindings(views: projectService.ProjectView[]): ResourceObject[] {
   return views.flatMap((view) => (view.effectiveTagBindings ?? []).map(serializeEffectiveTagBinding));
 }
+
+registerResourceType<projectService.ProjectView>('projects', {
+  serialize: serializeProject,
+  load: (ctx, ids) => visibleEach(ids, (id) => projectService.show(ctx, id, { withBindings: false })),
+});

@@ -1,17 +1,15 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { includedDocument } from '../jsonapi/include-registry.js';
+import type { FastifyInstance } from 'fastify';
 import { InvalidError } from '../errors.js';
 import { MAX_TEXT_LENGTH, parseResourceBody, relationshipId } from '../jsonapi/body.js';
-import { document, type ResourceObject } from '../jsonapi/document.js';
-import { parseInclude } from '../jsonapi/include.js';
+import { document } from '../jsonapi/document.js';
 import { type Page, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
 import { type Query, queryList, queryString } from '../jsonapi/query.js';
 import { MAX_VALUE_BYTES } from '../variables/rules.js';
-import { serializeWorkspace } from '../workspaces/serialize.js';
 import { actionRoutes } from './action-routes.js';
-import { relatedToRuns } from './include.js';
 import { phaseRoutes } from './phase-routes.js';
-import { serializeOrganizationCapacity, serializeRun, serializeRunEvent } from './serialize.js';
+import { serializeOrganizationCapacity, serializeRunEvent } from './serialize.js';
 import * as runService from './service.js';
 import { RUN_STATUS_GROUPS, RUN_STATUSES, type RunStatus } from './state.js';
 
@@ -72,18 +70,6 @@ const INCLUDES = [
   'workspace',
   'task_stages',
 ] as const;
-
-async function includedFor(request: FastifyRequest, views: runService.RunView[]): Promise<ResourceObject[]> {
-  const include = parseInclude(request.query as Query, INCLUDES);
-  const { included, workspaces } = await relatedToRuns(request.ctx, views, {
-    plan: include.has('plan'),
-    apply: include.has('apply'),
-    createdBy: include.has('created_by'),
-    configurationVersion: include.has('configuration_version') || include.has('configuration_version.ingress_attributes'),
-    workspace: include.has('workspace'),
-  });
-  return [...included, ...workspaces.map(serializeWorkspace)];
-}
 
 function listed<T extends string>(query: Query, name: string, allowed: readonly T[]): T[] | undefined {
   const values = queryList(query, name);
@@ -155,12 +141,12 @@ interface RunParams {
 export async function runRoutes(app: FastifyInstance): Promise<void> {
   app.post('/api/v2/runs', async (request, reply) => {
     const view = await runService.create(request.ctx, createInput(request.body));
-    return reply.code(201).send(document(serializeRun(view), { included: await includedFor(request, [view]) }));
+    return reply.code(201).send(await includedDocument(request, 'runs', view, INCLUDES));
   });
 
   app.get<{ Params: RunParams }>('/api/v2/runs/:run_id', async (request, reply) => {
     const view = await runService.show(request.ctx, request.params.run_id);
-    return reply.send(document(serializeRun(view), { included: await includedFor(request, [view]) }));
+    return reply.send(await includedDocument(request, 'runs', view, INCLUDES));
   });
 
   app.get<{ Params: { workspace_id: string } }>('/api/v2/workspaces/:workspace_id/runs', async (request, reply) => {
@@ -168,7 +154,7 @@ export async function runRoutes(app: FastifyInstance): Promise<void> {
     const options = listOptions(request.query as Query, ctx.now(), false);
     const { views, total } = await runService.list(ctx, request.params.workspace_id, options);
     const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), options.page, total ?? 0);
-    return reply.send(document(views.map(serializeRun), { included: await includedFor(request, views), ...parts }));
+    return reply.send(await includedDocument(request, 'runs', views, INCLUDES, parts));
   });
 
   app.get<{ Params: { organization_name: string } }>('/api/v2/organizations/:organization_name/runs', async (request, reply) => {
@@ -176,7 +162,7 @@ export async function runRoutes(app: FastifyInstance): Promise<void> {
     const options = listOptions(request.query as Query, ctx.now(), true);
     const { views, hasMore } = await runService.listForOrganization(ctx, request.params.organization_name, options);
     const parts = paginationWithoutTotals(new URL(request.url, ctx.baseUrl), options.page, hasMore);
-    return reply.send(document(views.map(serializeRun), { included: await includedFor(request, views), ...parts }));
+    return reply.send(await includedDocument(request, 'runs', views, INCLUDES, parts));
   });
 
   // The CLI reads these while its run is pending and is the workspace's current run (cli-protocol.md §6.9).
@@ -185,7 +171,7 @@ export async function runRoutes(app: FastifyInstance): Promise<void> {
     const page = parsePage(request.query as Query);
     const { views, total } = await runService.queue(ctx, request.params.organization_name, page);
     const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total);
-    return reply.send(document(views.map(serializeRun), { included: await includedFor(request, views), ...parts }));
+    return reply.send(await includedDocument(request, 'runs', views, INCLUDES, parts));
   });
 
   app.get<{ Params: { organization_name: string } }>('/api/v2/organizations/:organization_name/capacity', async (request, reply) => {

@@ -4,7 +4,9 @@ import type { Ctx } from '../context.js';
 import type { RunEvent } from './event-store.js';
 import { logReadUrl } from './log-service.js';
 import type { Phase, Plan } from './phase-store.js';
+import * as runService from './service.js';
 import type { QueuedRunView, RunView } from './service.js';
+import { type Relation, registerResourceType } from '../jsonapi/include-registry.js';
 
 /** The run, plan, apply and run-event resources. Each attribute is named explicitly. */
 
@@ -146,3 +148,16 @@ export function serializeRunEvent(event: RunEvent): ResourceObject {
 export function serializeOrganizationCapacity(capacity: { organizationName: string; running: number; pending: number }): ResourceObject {
   return resource('organization-capacity', capacity.organizationName, { pending: capacity.pending, running: capacity.running });
 }
+
+/** Members the run view already carries: its plan and its apply. */
+function phaseRelation(type: 'plans' | 'applies', phaseOf: (view: RunView) => Phase): Relation<RunView> {
+  return { load: async (_ctx, runs) => new Map(runs.map((view) => [view.run.id, [{ type, view: phaseOf(view) }]])) };
+}
+
+registerResourceType<RunView>('runs', {
+  serialize: serializeRun,
+  load: (ctx, ids) => runService.visibleViews(ctx, ids),
+  relations: { plan: phaseRelation('plans', (v) => v.plan), apply: phaseRelation('applies', (v) => v.apply) },
+});
+registerResourceType<Plan>('plans', { serialize: serializePlan });
+registerResourceType<Phase>('applies', { serialize: serializeApply });

@@ -1,4 +1,5 @@
 import { type ResourceObject, resource } from '../jsonapi/document.js';
+import { registerResourceType } from '../jsonapi/include-registry.js';
 import { outputTypeName } from '../state-versions/state-file.js';
 import type * as outputService from './service.js';
 
@@ -18,3 +19,5 @@ export function serializeOutput(view: outputService.OutputView): ResourceObject 
     { self: `/api/v2/state-version-outputs/${encodeURIComponent(view.id)}` },
   );
 }
+
+registerResourceType<outputService.OutputView>('state-version-outputs', { serialize: serializeOutput });

@@ -1,14 +1,11 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { includedDocument } from '../jsonapi/include-registry.js';
+import type { FastifyInstance } from 'fastify';
 import { InvalidError } from '../errors.js';
 import { parseResourceBody, relationshipId } from '../jsonapi/body.js';
-import { document, type ResourceObject, resource } from '../jsonapi/document.js';
-import { parseInclude, visibleOnly } from '../jsonapi/include.js';
-import { serializeUser } from '../users/serialize.js';
-import * as userService from '../users/service.js';
+import { document, resource } from '../jsonapi/document.js';
 import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
 import { type Query, queryString } from '../jsonapi/query.js';
-import { serializeOutput } from '../state-version-outputs/serialize.js';
 import * as resourceService from './resource-service.js';
 import { serializeStateVersion } from './serialize.js';
 import * as stateVersionService from './service.js';
@@ -38,28 +35,6 @@ const CreateAttributes = Type.Object({
 const INCLUDES = ['outputs', 'created_by', 'run', 'run.created_by', 'run.configuration_version'] as const;
 
 const STATUSES: readonly stateVersionService.StateVersionStatus[] = ['pending', 'finalized', 'discarded'];
-
-/**
- * The `included` resources for `include=`: the versions' outputs (sensitive values redacted) and
- * creators the caller may see. `run` and what hangs off it include nothing: a version names no run.
- */
-async function includedFor(request: FastifyRequest, views: stateVersionService.StateVersionView[]): Promise<ResourceObject[]> {
-  const ctx = request.ctx;
-  const include = parseInclude(request.query as Query, INCLUDES);
-  const included: ResourceObject[] = [];
-  if (include.has('outputs')) included.push(...(await stateVersionService.includedOutputs(ctx, views)).map(serializeOutput));
-  if (include.has('created_by')) {
-    for (const id of new Set(views.flatMap((v) => v.version.createdById ?? []))) {
-      const user = await visibleOnly(() => userService.show(ctx, id));
-      if (user) included.push(serializeUser(user));
-    }
-  }
-  return included;
-}
-
-async function stateVersionDocument(request: FastifyRequest, view: stateVersionService.StateVersionView) {
-  return document(serializeStateVersion(request.ctx, view), { included: await includedFor(request, [view]) });
-}
 
 interface WorkspaceParams {
   workspace_id: string;
@@ -110,16 +85,17 @@ export async function stateVersionRoutes(app: FastifyInstance): Promise<void> {
       page,
     });
     const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total);
-    const data = views.map((view) => serializeStateVersion(ctx, view));
-    return reply.send(document(data, { included: await includedFor(request, views), ...parts }));
+    return reply.send(await includedDocument(request, 'state-versions', views, INCLUDES, parts));
   });
 
   app.get<{ Params: { state_version_id: string } }>('/api/v2/state-versions/:state_version_id', async (request, reply) => {
-    return reply.send(await stateVersionDocument(request, await stateVersionService.show(request.ctx, request.params.state_version_id)));
+    return reply.send(
+      await includedDocument(request, 'state-versions', await stateVersionService.show(request.ctx, request.params.state_version_id), INCLUDES),
+    );
   });
 
   app.get<{ Params: WorkspaceParams }>('/api/v2/workspaces/:workspace_id/current-state-version', async (request, reply) => {
-    return reply.send(await stateVersionDocument(request, await stateVersionService.current(request.ctx, request.params.workspace_id)));
+    return reply.send(await includedDocument(request, 'state-versions', await stateVersionService.current(request.ctx, request.params.workspace_id), INCLUDES));
   });
 
   app.get<{ Params: WorkspaceParams }>('/api/v2/workspaces/:workspace_id/resources', async (request, reply) => {

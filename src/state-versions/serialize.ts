@@ -1,7 +1,9 @@
 import { signedUrl } from '../blobs/signed-url.js';
 import type { Ctx } from '../context.js';
 import { type Relationship, type ResourceObject, resource, timestamp, toMany, toOne } from '../jsonapi/document.js';
+import * as stateVersionService from './service.js';
 import type { StateVersionView } from './service.js';
+import { registerResourceType } from '../jsonapi/include-registry.js';
 import { DOWNLOAD_URL_TTL_SECONDS, downloadPath, UPLOAD_URL_TTL_SECONDS, uploadPath } from './upload-service.js';
 
 /**
@@ -46,3 +48,18 @@ export function serializeStateVersion(ctx: Pick<Ctx, 'config' | 'baseUrl' | 'now
     { self: `/api/v2/state-versions/${encodeURIComponent(v.id)}` },
   );
 }
+
+registerResourceType<StateVersionView>('state-versions', {
+  serialize: (view, ctx) => serializeStateVersion(ctx, view),
+  relations: {
+    // Sensitive values redacted; every version's outputs in one query.
+    outputs: {
+      load: async (ctx, views) => {
+        const outputs = new Map((await stateVersionService.includedOutputs(ctx, views)).map((o) => [o.id, o]));
+        return new Map(
+          views.map((v) => [v.version.id, v.outputIds.flatMap((id) => outputs.get(id) ?? []).map((view) => ({ type: 'state-version-outputs', view }))]),
+        );
+      },
+    },
+  },
+});

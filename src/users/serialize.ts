@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+import { visibleEach } from '../jsonapi/include.js';
+import { registerResourceType } from '../jsonapi/include-registry.js';
 import { type ResourceObject, resource, toOne } from '../jsonapi/document.js';
-import type * as userService from './service.js';
+import * as userService from './service.js';
 
 function userPath(id: string): string {
   return `/api/v2/users/${encodeURIComponent(id)}`;
@@ -93,3 +95,8 @@ export function serializeServiceUser(service: userService.ServiceUser): Resource
     { self: '/api/v2/account/details' },
   );
 }
+
+registerResourceType<userService.UserView>('users', {
+  serialize: (view) => serializeUser(view),
+  load: (ctx, ids) => visibleEach(ids, (id) => userService.show(ctx, id)),
+});

@@ -1,9 +1,10 @@
 import { Type } from '@sinclair/typebox';
+import { WORKSPACE_INCLUDES } from './serialize.js';
+import { includedDocument } from '../jsonapi/include-registry.js';
 import type { FastifyInstance } from 'fastify';
 import { BadRequestError } from '../errors.js';
 import { MAX_TEXT_LENGTH, parseAttributes } from '../jsonapi/body.js';
 import * as lockService from './lock-service.js';
-import { workspaceDocument } from './serialize.js';
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -31,14 +32,18 @@ interface IdParams {
 export async function lockRoutes(app: FastifyInstance): Promise<void> {
   app.post<{ Params: IdParams }>('/api/v2/workspaces/:workspace_id/actions/lock', async (request, reply) => {
     const reason = lockReason(request.body);
-    return reply.send(await workspaceDocument(request, await lockService.lock(request.ctx, request.params.workspace_id, reason)));
+    return reply.send(
+      await includedDocument(request, 'workspaces', await lockService.lock(request.ctx, request.params.workspace_id, reason), WORKSPACE_INCLUDES),
+    );
   });
 
   app.post<{ Params: IdParams }>('/api/v2/workspaces/:workspace_id/actions/unlock', async (request, reply) => {
-    return reply.send(await workspaceDocument(request, await lockService.unlock(request.ctx, request.params.workspace_id)));
+    return reply.send(await includedDocument(request, 'workspaces', await lockService.unlock(request.ctx, request.params.workspace_id), WORKSPACE_INCLUDES));
   });
 
   app.post<{ Params: IdParams }>('/api/v2/workspaces/:workspace_id/actions/force-unlock', async (request, reply) => {
-    return reply.send(await workspaceDocument(request, await lockService.forceUnlock(request.ctx, request.params.workspace_id)));
+    return reply.send(
+      await includedDocument(request, 'workspaces', await lockService.forceUnlock(request.ctx, request.params.workspace_id), WORKSPACE_INCLUDES),
+    );
   });
 }

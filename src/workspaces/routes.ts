@@ -8,7 +8,8 @@ import { validateTagBindings } from '../projects/tag-bindings.js';
 import { consumerRoutes } from './consumer-routes.js';
 import { lockRoutes } from './lock-routes.js';
 import { tagReferences } from './request.js';
-import { workspaceDocument, workspacesDocument } from './serialize.js';
+import { WORKSPACE_INCLUDES } from './serialize.js';
+import { includedDocument } from '../jsonapi/include-registry.js';
 import * as workspaceService from './service.js';
 import { tagRoutes } from './tag-routes.js';
 
@@ -150,32 +151,32 @@ export async function workspaceRoutes(app: FastifyInstance): Promise<void> {
     const options = listOptions(query);
     const { views, total } = await workspaceService.list(ctx, request.params.organization_name, options);
     const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), options.page, total);
-    return reply.send(await workspacesDocument(request, views, parts));
+    return reply.send(await includedDocument(request, 'workspaces', views, WORKSPACE_INCLUDES, parts));
   });
 
   app.post<{ Params: OrganizationParams }>('/api/v2/organizations/:organization_name/workspaces', async (request, reply) => {
     const view = await workspaceService.create(request.ctx, request.params.organization_name, workspaceInput(request.body));
-    return reply.code(201).send(await workspaceDocument(request, view));
+    return reply.code(201).send(await includedDocument(request, 'workspaces', view, WORKSPACE_INCLUDES));
   });
 
   app.get<{ Params: NamedParams }>('/api/v2/organizations/:organization_name/workspaces/:workspace_name', async (request, reply) => {
     const view = await workspaceService.show(request.ctx, byName(request.params));
-    return reply.send(await workspaceDocument(request, view));
+    return reply.send(await includedDocument(request, 'workspaces', view, WORKSPACE_INCLUDES));
   });
 
   app.get<{ Params: IdParams }>('/api/v2/workspaces/:workspace_id', async (request, reply) => {
     const view = await workspaceService.show(request.ctx, { id: request.params.workspace_id });
-    return reply.send(await workspaceDocument(request, view));
+    return reply.send(await includedDocument(request, 'workspaces', view, WORKSPACE_INCLUDES));
   });
 
   app.patch<{ Params: NamedParams }>('/api/v2/organizations/:organization_name/workspaces/:workspace_name', async (request, reply) => {
     const view = await workspaceService.update(request.ctx, byName(request.params), workspaceInput(request.body));
-    return reply.send(await workspaceDocument(request, view));
+    return reply.send(await includedDocument(request, 'workspaces', view, WORKSPACE_INCLUDES));
   });
 
   app.patch<{ Params: IdParams }>('/api/v2/workspaces/:workspace_id', async (request, reply) => {
     const view = await workspaceService.update(request.ctx, { id: request.params.workspace_id }, workspaceInput(request.body));
-    return reply.send(await workspaceDocument(request, view));
+    return reply.send(await includedDocument(request, 'workspaces', view, WORKSPACE_INCLUDES));
   });
 
   app.delete<{ Params: NamedParams }>('/api/v2/organizations/:organization_name/workspaces/:workspace_name', async (request, reply) => {

@@ -1,29 +1,18 @@
-import type { FastifyRequest } from 'fastify';
-import { serializeAgentPool } from '../agent-pools/serialize.js';
-import * as agentPoolService from '../agent-pools/service.js';
+import { type Related, registerResourceType } from '../jsonapi/include-registry.js';
+import { visibleEach } from '../jsonapi/include.js';
 import type { Action } from '../auth/permissions.js';
-import { document, type ResourceObject, resource, timestamp, toOne } from '../jsonapi/document.js';
-import { parseInclude, visibleOnly } from '../jsonapi/include.js';
-import type { Query } from '../jsonapi/query.js';
-import { serializeOrganization } from '../organizations/serialize.js';
-import { serializeProject } from '../projects/serialize.js';
-import { runsOfWorkspaces } from '../runs/include.js';
-import { serializeStateVersion } from '../state-versions/serialize.js';
+import { type ResourceObject, resource, timestamp, toOne } from '../jsonapi/document.js';
 import * as stateVersionService from '../state-versions/service.js';
 import { outputTypeName } from '../state-versions/state-file.js';
 import type { OutputView } from '../state-version-outputs/service.js';
-import { serializeConfigurationVersion } from '../configuration-versions/serialize.js';
-import * as configurationVersionService from '../configuration-versions/service.js';
-import type { ConfigurationVersionView } from '../configuration-versions/service.js';
 import * as tagService from './tag-service.js';
-import { serializeUser } from '../users/serialize.js';
 import { executionOf } from './execution.js';
 import * as workspaceService from './service.js';
 
 /** The workspace serializer, shared by every workspace route file. */
 
 /** workspaces.mdx "Available Related Resources", and the OpenAPI list. Only what exists is included; the rest has nothing to include yet. */
-const INCLUDES = [
+export const WORKSPACE_INCLUDES = [
   'organization',
   'project',
   'locked_by',
@@ -197,92 +186,44 @@ function serializeWorkspaceOutput(output: OutputView): ResourceObject {
   });
 }
 
-/** The included resources, and the to-many relationships whose members only an include names. */
-interface Included {
-  resources: ResourceObject[];
-  relationships: Map<string, Record<string, { data: { type: string; id: string }[] }>>;
+/** Lists the members that only an include names, per workspace, as `related` entries of `type`. */
+function membersByWorkspace<V>(type: string, members: Map<string, V[]>): Map<string, Related[]> {
+  return new Map([...members].map(([workspaceId, list]) => [workspaceId, list.map((view) => ({ type, view }))]));
 }
 
-async function includedFor(request: FastifyRequest, views: workspaceService.WorkspaceView[]): Promise<Included> {
-  const ctx = request.ctx;
-  const include = parseInclude(request.query as Query, INCLUDES);
-  const workspaces = views.map((v) => v.workspace);
-  const related = await workspaceService.related(ctx, views, {
-    organization: include.has('organization'),
-    project: include.has('project'),
-    lockedBy: include.has('locked_by'),
-  });
-  const poolIds = include.has('agent_pool') ? new Set(views.flatMap((v) => executionOfView(v).agentPoolId ?? [])) : new Set<string>();
-  const pools: agentPoolService.AgentPoolView[] = [];
-  for (const id of poolIds) {
-    const pool = await visibleOnly(() => agentPoolService.show(ctx, id));
-    if (pool) pools.push(pool);
-  }
-  const stateVersions = include.has('current_state_version') ? await stateVersionService.currentOf(ctx, workspaces) : [];
-  const configurationVersions: ConfigurationVersionView[] = [];
-  if (include.has('current_configuration_version') || include.has('current_configuration_version.ingress_attributes')) {
-    for (const id of new Set(workspaces.flatMap((ws) => ws.currentConfigurationVersionId ?? []))) {
-      const version = await visibleOnly(() => configurationVersionService.show(ctx, id));
-      if (version) configurationVersions.push(version);
-    }
-  }
-  const relationships: Included['relationships'] = new Map(views.map((v) => [v.workspace.id, {}]));
-  const resources: ResourceObject[] = [];
-  if (include.has('effective_tag_bindings')) {
-    const bindings = await tagService.effectiveBindingsOf(ctx, views);
-    for (const [workspaceId, list] of bindings) {
-      const rel = relationships.get(workspaceId);
-      if (rel) rel['effective-tag-bindings'] = { data: list.map((b) => ({ type: 'effective-tag-bindings', id: b.id })) };
-      resources.push(...list.map(serializeEffectiveBinding));
-    }
-  }
-  if (include.has('outputs')) {
-    const outputs = await stateVersionService.currentOutputsOf(ctx, workspaces);
-    for (const [workspaceId, list] of outputs) {
-      const rel = relationships.get(workspaceId);
-      if (rel) rel.outputs = { data: list.map((o) => ({ type: 'workspace-outputs', id: o.id })) };
-      resources.push(...list.map(serializeWorkspaceOutput));
-    }
-  }
-  return {
-    resources: [
-      ...related.organizations.map(serializeOrganization),
-      ...related.projects.map(serializeProject),
-      ...related.users.map((user) => serializeUser(user)),
-      ...pools.map(serializeAgentPool),
-      ...stateVersions.map((view) => serializeStateVersion(ctx, view)),
-      ...configurationVersions.map(serializeConfigurationVersion),
-      ...resources,
-      ...(await runsOfWorkspaces(ctx, workspaces, include)),
-    ],
-    relationships,
-  };
-}
-
-/** The serialized workspace with the members of the relationships an include filled. */
-function withIncluded(view: workspaceService.WorkspaceView, included: Included): ResourceObject {
-  const serialized = serializeWorkspace(view);
-  return { ...serialized, relationships: { ...serialized.relationships, ...included.relationships.get(view.workspace.id) } };
-}
-
-/** Workspaces and what `include=` asks for, with the list's links and meta. */
-export async function workspacesDocument(
-  request: FastifyRequest,
-  views: workspaceService.WorkspaceView[],
-  parts: { links?: Record<string, string | null>; meta?: Record<string, unknown> },
-) {
-  const included = await includedFor(request, views);
-  return document(
-    views.map((view) => withIncluded(view, included)),
-    { ...parts, included: included.resources },
-  );
-}
-
-/** A workspace document with what `include=` asks for. */
-export async function workspaceDocument(request: FastifyRequest, view: workspaceService.WorkspaceView) {
-  const included = await includedFor(request, [view]);
-  return document(withIncluded(view, included), { included: included.resources });
-}
+registerResourceType<workspaceService.WorkspaceView>('workspaces', {
+  serialize: serializeWorkspace,
+  load: (ctx, ids) => visibleEach(ids, (id) => workspaceService.show(ctx, { id })),
+  relations: {
+    // The current state version only where the caller may read state, outputs where it may read outputs.
+    current_state_version: {
+      load: async (ctx, views) => {
+        const versions = await stateVersionService.currentOf(
+          ctx,
+          views.map((v) => v.workspace),
+        );
+        return new Map(versions.map((view) => [view.version.workspaceId, [{ type: 'state-versions', view }]]));
+      },
+    },
+    outputs: {
+      linkage: true,
+      load: async (ctx, views) =>
+        membersByWorkspace(
+          'workspace-outputs',
+          await stateVersionService.currentOutputsOf(
+            ctx,
+            views.map((v) => v.workspace),
+          ),
+        ),
+    },
+    effective_tag_bindings: {
+      linkage: true,
+      load: async (ctx, views) => membersByWorkspace('effective-tag-bindings', await tagService.effectiveBindingsOf(ctx, views)),
+    },
+  },
+});
+registerResourceType<OutputView>('workspace-outputs', { serialize: serializeWorkspaceOutput });
+registerResourceType<tagService.EffectiveTagBinding>('effective-tag-bindings', { serialize: serializeEffectiveBinding });
 
 export function serializeTag(tag: tagService.Tag, organizationName: string): ResourceObject {
   return resource(

@@ -320,9 +320,10 @@ forEachDatabase('workspaces', (server) => {
     assert.equal(res.status, 200, res.text);
     assert.deepEqual(
       res.body.included.map((r: any) => `${r.type}/${r.id}`),
-      [`organizations/${world.org}`, `projects/${world.defaultProjectId}`, `users/${world.ownerId}`],
+      // In the order the include names them.
+      [`organizations/${world.org}`, `users/${world.ownerId}`, `projects/${world.defaultProjectId}`],
     );
-    assert.equal(res.body.included[1].attributes.name, 'Default Project');
+    assert.equal(res.body.included[2].attributes.name, 'Default Project');
     assert.equal(res.body.included[0].attributes.permissions['can-create-workspace'], true);
     const list = await api('GET', `/organizations/${world.org}/workspaces?include=organization`, world.ownerToken);
     assert.equal(list.body.included.length, 1, 'one organization for the whole page');

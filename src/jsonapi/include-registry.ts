@@ -1,0 +1,200 @@
+import type { FastifyRequest } from 'fastify';
+import type { Ctx } from '../context.js';
+import { parseInclude } from './include.js';
+import type { Query } from './query.js';
+import { type Document, document, type ResourceObject } from './document.js';
+
+/**
+ * The include registry: every resource type that can appear in `included`, registered by its
+ * domain's serialize.ts, and one resolver that follows `include=a.b,c` through the relationships
+ * the serializers already write. Each level loads each type once for all its ids (never per row),
+ * and a domain never imports another domain's serializer to include it.
+ */
+
+/** A related resource before serialization: its type and its domain's view. */
+export interface Related {
+  type: string;
+  view: unknown;
+}
+
+/**
+ * A relationship whose members its parent's view already knows (a run's plan), or that only an
+ * include fills (a workspace's outputs): `load` maps each parent's resource id to its members.
+ */
+export interface Relation<V> {
+  load(ctx: Ctx, parents: readonly V[]): Promise<Map<string, Related[]>>;
+  /** Write the members as the parent's to-many relationship `data` (it is empty unless included). */
+  linkage?: boolean;
+}
+
+export interface ResourceType<V> {
+  serialize(view: V, ctx: Ctx): ResourceObject;
+  /**
+   * The resources with these ids that the caller may see (hidden ones are left out, not errors),
+   * in one batch. Without it the type is only reached through a parent's `relations`.
+   */
+  load?(ctx: Ctx, ids: readonly string[]): Promise<readonly V[]>;
+  /** Include names (underscored, as in `include=`) resolved by the parent instead of by id. */
+  relations?: Readonly<Record<string, Relation<V>>>;
+}
+
+const registry = new Map<string, ResourceType<unknown>>();
+
+/** Called once per type, at module load, by the domain's serialize.ts. */
+export function registerResourceType<V>(type: string, resourceType: ResourceType<V>): void {
+  if (registry.has(type)) throw new Error(`resource type ${type} is registered twice`);
+  registry.set(type, resourceType as ResourceType<unknown>);
+}
+
+function typeOf(type: string): ResourceType<unknown> {
+  const registered = registry.get(type);
+  if (!registered) throw new Error(`resource type ${type} is not registered`);
+  return registered;
+}
+
+/** `a.b,a.c,d` as a tree: a → {b, c}, d. */
+type IncludeTree = Map<string, IncludeTree>;
+
+function includeTree(paths: Iterable<string>): IncludeTree {
+  const root: IncludeTree = new Map();
+  for (const path of paths) {
+    let node = root;
+    for (const segment of path.split('.')) {
+      let child = node.get(segment);
+      if (!child) node.set(segment, (child = new Map()));
+      node = child;
+    }
+  }
+  return root;
+}
+
+interface Entry {
+  type: string;
+  view: unknown;
+  resource: ResourceObject;
+}
+
+const keyOf = (type: string, id: string) => `${type}\u0000${id}`;
+
+/** The identifiers a to-one or to-many relationship names. */
+function linkageOf(resource: ResourceObject, name: string): { type: string; id: string }[] {
+  const data = resource.relationships?.[name.replaceAll('_', '-')]?.data;
+  if (!data) return [];
+  return Array.isArray(data) ? data : [data];
+}
+
+/**
+ * Serializes `views` of `type` and resolves `include` (already checked against the route's
+ * allow-list) into the resources to put in `included`, each once, never one of the primary ones.
+ */
+export async function resolve(
+  ctx: Ctx,
+  type: string,
+  views: readonly unknown[],
+  include: Iterable<string>,
+): Promise<{ data: ResourceObject[]; included: ResourceObject[] }> {
+  const primaryType = typeOf(type);
+  const primary: Entry[] = views.map((view) => ({ type, view, resource: primaryType.serialize(view, ctx) }));
+  const seen = new Map<string, Entry>(primary.map((e) => [keyOf(e.type, e.resource.id), e]));
+  const included: ResourceObject[] = [];
+  const add = (entry: Entry): Entry => {
+    const key = keyOf(entry.type, entry.resource.id);
+    const known = seen.get(key);
+    if (known) return known;
+    seen.set(key, entry);
+    included.push(entry.resource);
+    return entry;
+  };
+
+  let level: { parents: Entry[]; tree: IncludeTree }[] = [{ parents: primary, tree: includeTree(include) }];
+  while (level.length > 0) {
+    const next: typeof level = [];
+    // By id: every level's wanted ids of one type are loaded together.
+    const wanted = new Map<string, Set<string>>();
+    const byId: { name: string; parents: Entry[]; tree: IncludeTree }[] = [];
+    for (const { parents, tree } of level) {
+      for (const [name, subtree] of tree) {
+        const children = await relatedThroughRelation(ctx, parents, name);
+        if (children) {
+          next.push({ parents: children.map(add), tree: subtree });
+          continue;
+        }
+        byId.push({ name, parents, tree: subtree });
+        for (const parent of parents) {
+          for (const { type: relatedType, id } of linkageOf(parent.resource, name)) {
+            if (!registry.get(relatedType)?.load || seen.has(keyOf(relatedType, id))) continue;
+            let ids = wanted.get(relatedType);
+            if (!ids) wanted.set(relatedType, (ids = new Set()));
+            ids.add(id);
+          }
+        }
+      }
+    }
+    for (const [relatedType, ids] of wanted) {
+      const registered = typeOf(relatedType);
+      for (const view of (await registered.load?.(ctx, [...ids])) ?? []) {
+        add({ type: relatedType, view, resource: registered.serialize(view, ctx) });
+      }
+    }
+    for (const { name, parents, tree } of byId) {
+      if (tree.size === 0) continue;
+      const children = parents.flatMap((parent) => linkageOf(parent.resource, name).flatMap(({ type: t, id }) => seen.get(keyOf(t, id)) ?? []));
+      next.push({ parents: [...new Set(children)], tree });
+    }
+    level = next;
+  }
+  return { data: primary.map((e) => e.resource), included };
+}
+
+/** The members of `name` when the parents' type resolves it itself; undefined when it goes by id. */
+async function relatedThroughRelation(ctx: Ctx, parents: Entry[], name: string): Promise<Entry[] | undefined> {
+  const byType = new Map<string, Entry[]>();
+  for (const parent of parents) {
+    if (!registry.get(parent.type)?.relations?.[name]) continue;
+    const list = byType.get(parent.type) ?? [];
+    list.push(parent);
+    byType.set(parent.type, list);
+  }
+  if (byType.size === 0) return undefined;
+  const children: Entry[] = [];
+  for (const [parentType, list] of byType) {
+    const relation = typeOf(parentType).relations?.[name] as Relation<unknown>;
+    const members = await relation.load(
+      ctx,
+      list.map((p) => p.view),
+    );
+    for (const parent of list) {
+      const related = (members.get(parent.resource.id) ?? []).map((r) => ({ type: r.type, view: r.view, resource: typeOf(r.type).serialize(r.view, ctx) }));
+      if (relation.linkage) {
+        const data = related.map((r) => ({ type: r.type, id: r.resource.id }));
+        parent.resource.relationships = { ...parent.resource.relationships, [name.replaceAll('_', '-')]: { data } };
+      }
+      children.push(...related);
+    }
+  }
+  return children;
+}
+
+/** The top-level `links` and `meta` of a list document. */
+export interface DocumentParts {
+  links?: Record<string, string | null>;
+  meta?: Record<string, unknown>;
+}
+
+/**
+ * A JSON:API document of `views` of `type` (one resource when `views` is not an array) with what the
+ * request's `include=` names, checked against the route's `allowed` names.
+ * @example reply.send(await includedDocument(request, 'runs', view, RUN_INCLUDES))
+ */
+export async function includedDocument<V>(
+  request: FastifyRequest,
+  type: string,
+  views: V | V[],
+  allowed: readonly string[],
+  parts: DocumentParts = {},
+): Promise<Document> {
+  const include = parseInclude(request.query as Query, allowed);
+  const many = Array.isArray(views);
+  const { data, included } = await resolve(request.ctx, type, many ? views : [views], include);
+  return document(many ? data : (data[0] as ResourceObject), { ...parts, included });
+}
