@@ -60,8 +60,8 @@ function includeTree(paths: Iterable<string>): IncludeTree {
   for (const path of paths) {
     let node = root;
     for (const segment of path.split('.')) {
-      let child = node.get(segment);
-      if (!child) node.set(segment, (child = new Map()));
+      const child: IncludeTree = node.get(segment) ?? new Map();
+      node.set(segment, child);
       node = child;
     }
   }
@@ -123,9 +123,7 @@ export async function resolve(
         for (const parent of parents) {
           for (const { type: relatedType, id } of linkageOf(parent.resource, name)) {
             if (!registry.get(relatedType)?.load || seen.has(keyOf(relatedType, id))) continue;
-            let ids = wanted.get(relatedType);
-            if (!ids) wanted.set(relatedType, (ids = new Set()));
-            ids.add(id);
+            wanted.set(relatedType, (wanted.get(relatedType) ?? new Set()).add(id));
           }
         }
       }
