@@ -32,8 +32,13 @@ export const PG_TEMPLATE = 'terrace_template';
 /** Set by test/run-tests.ts: a file holding a migrated PGlite data directory (a `dumpDataDir` tarball). */
 export const PGLITE_TEMPLATE_ENV = 'TERRACE_TEST_PGLITE_TEMPLATE';
 
-/** The databases this run covers: both when the runner started PostgreSQL, else PGlite only. */
+/** Set by test/run-tests.ts on a job that runs a file's suites against one database only. */
+export const TEST_DATABASE_ENV = 'TERRACE_TEST_DATABASE';
+
+/** The databases this run covers: the job's one, or both when the runner started PostgreSQL, else PGlite only. */
 export function testDatabases(): DatabaseKind[] {
+  const only = process.env[TEST_DATABASE_ENV];
+  if (only === 'pglite' || only === 'postgres') return [only];
   return process.env[PG_URL_ENV] ? ['pglite', 'postgres'] : ['pglite'];
 }
 

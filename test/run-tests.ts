@@ -1,15 +1,15 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PG_URL_ENV, PGLITE_TEMPLATE_ENV, startTemplatePostgres, writePgliteTemplate } from './harness.js';
+import { type DatabaseKind, PG_URL_ENV, PGLITE_TEMPLATE_ENV, startTemplatePostgres, TEST_DATABASE_ENV, writePgliteTemplate } from './harness.js';
 
 /**
  * `npm test`: starts a PostgreSQL 15 server, migrates a template database there and a PGlite one
- * in a file, then runs every compiled
- * `*.test.js` with node's test runner against PGlite and PostgreSQL. Fails (never skips) when
- * PostgreSQL cannot start.
+ * in a file, then runs every compiled `*.test.js` with node's test runner against PGlite and
+ * PostgreSQL, several files (and a file's two databases) at once. Prints node's closing counts and
+ * `N passed, N failed`; fails (never skips) when PostgreSQL cannot start.
  */
 const distRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -18,6 +18,57 @@ function testFiles(dir: string): string[] {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) return testFiles(path);
     return entry.name.endsWith('.test.js') ? [path] : [];
+  });
+}
+
+/** One `node --test` process: a file, against one database when it runs its suites per database. */
+interface Job {
+  file: string;
+  database?: DatabaseKind;
+}
+
+interface JobResult {
+  job: Job;
+  code: number;
+  output: string;
+  counts: Record<'tests' | 'pass' | 'fail' | 'cancelled', number>;
+  seconds: number;
+}
+
+/**
+ * The jobs, slowest first so the long end-to-end files do not start last. A file whose suites run
+ * per database (forEachDatabase, or a loop over testDatabases()) becomes one job per database.
+ */
+function jobsOf(files: readonly string[], databases: readonly DatabaseKind[]): Job[] {
+  const weighed = files.map((file) => {
+    const source = readFileSync(file, 'utf8');
+    const perDatabase = source.includes('forEachDatabase(') || source.includes('of testDatabases()');
+    // End-to-end files (test/) drive the real CLI and processes: they take longest.
+    const weight = (file.startsWith(join(distRoot, 'test')) ? 1e9 : 0) + source.length;
+    return { file, weight, jobs: perDatabase ? databases.map((database) => ({ file, database })) : [{ file }] };
+  });
+  return weighed.sort((a, b) => b.weight - a.weight).flatMap((w) => w.jobs);
+}
+
+function runJob(job: Job, env: NodeJS.ProcessEnv): Promise<JobResult> {
+  const started = performance.now();
+  const child = spawn(process.execPath, ['--test', '--test-reporter=tap', relative(process.cwd(), job.file)], {
+    env: { ...env, ...(job.database ? { [TEST_DATABASE_ENV]: job.database } : {}) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  return new Promise((resolve) => {
+    child.on('close', (code, signal) => {
+      const count = (name: string) => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(output)?.[1] ?? 0);
+      const counts = { tests: count('tests'), pass: count('pass'), fail: count('fail'), cancelled: count('cancelled') };
+      resolve({ job, code: code ?? (signal ? 1 : 0), output, counts, seconds: (performance.now() - started) / 1000 });
+    });
   });
 }
 
@@ -31,12 +82,30 @@ async function main(): Promise<number> {
   try {
     const pgliteTemplate = join(scratch, 'pglite-template.tar');
     await writePgliteTemplate(pgliteTemplate);
-    process.stdout.write(`PostgreSQL test server at ${server.url}; ${files.length} test files\n`);
-    const child = spawn(process.execPath, ['--test', `--test-concurrency=${Math.max(2, cpus().length)}`, ...files.map((f) => relative(process.cwd(), f))], {
-      stdio: 'inherit',
-      env: { ...process.env, [PG_URL_ENV]: server.url, [PGLITE_TEMPLATE_ENV]: pgliteTemplate },
-    });
-    return await new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+    const env = { ...process.env, [PG_URL_ENV]: server.url, [PGLITE_TEMPLATE_ENV]: pgliteTemplate };
+    const jobs = jobsOf(files, ['pglite', 'postgres']);
+    // Most tests wait on a server, the CLI or a run: twice the cores keeps both busy.
+    const concurrency = Number(process.env.TERRACE_TEST_CONCURRENCY ?? 2 * cpus().length);
+    process.stdout.write(`PostgreSQL test server at ${server.url}; ${files.length} test files as ${jobs.length} jobs, ${concurrency} at a time\n`);
+    const results: JobResult[] = [];
+    const queue = [...jobs];
+    const worker = async () => {
+      for (let job = queue.shift(); job; job = queue.shift()) {
+        const result = await runJob(job, env);
+        results.push(result);
+        const name = `${relative(distRoot, job.file)}${job.database ? ` [${job.database}]` : ''}`;
+        const failed = result.code !== 0 || result.counts.fail > 0 || result.counts.tests === 0;
+        // A failing job's whole report; a passing one in a line.
+        if (failed) process.stdout.write(`${result.output}\n`);
+        process.stdout.write(`${failed ? 'FAILED' : 'ok'} ${name}: ${result.counts.pass}/${result.counts.tests} passed in ${result.seconds.toFixed(1)} s\n`);
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    const total = (key: keyof JobResult['counts']) => results.reduce((sum, r) => sum + r.counts[key], 0);
+    const failedJobs = results.filter((r) => r.code !== 0 || r.counts.fail > 0 || r.counts.tests === 0).length;
+    process.stdout.write(`# tests ${total('tests')}\n# pass ${total('pass')}\n# fail ${total('fail')}\n# cancelled ${total('cancelled')}\n`);
+    process.stdout.write(`${total('pass')} passed, ${total('fail') + total('cancelled')} failed\n`);
+    return failedJobs === 0 ? 0 : 1;
   } finally {
     server.stop();
     rmSync(scratch, { recursive: true, force: true });
