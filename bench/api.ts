@@ -1,18 +1,29 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Fastify from 'fastify';
+import { loadConfig } from '../src/config.js';
+import { loadTlsMaterial } from '../src/tls.js';
 import { parseArgs } from 'node:util';
-import { type DatabaseKind, TestServer } from '../test/harness.js';
+import { type DatabaseKind, freePort, TestServer } from '../test/harness.js';
 import { OrganizationWorld } from '../test/fixtures.js';
 import { COMMON_TAG, expectedMatches, NAME_SEARCH, RARE_TAG, seedWorkspaces } from './api-seed.js';
 import { type BenchRows, forEachBenchDatabase, formatTable, type LoadSettings, measure } from './load.js';
 
 /**
- * The workspaces API benchmark (issue 4, "Benchmark"): a real Terrace over HTTPS per database and
- * size, seeded in bulk, then list, show by name and create under load with the owner's user token.
- * Targets: list p99 ≤ 25 ms at 100,000 workspaces on PostgreSQL; show by name p99 ≤ 10 ms.
+ * The workspaces API benchmark (issues 4 and 14): a real Terrace over HTTPS per database and size,
+ * seeded in bulk, then list (first and deep pages, with and without filters), show by id and by
+ * name, show under 200 concurrent clients, and create, with the owner's user token. A bare Fastify
+ * HTTPS route answering a small JSON:API document is measured in the same run as the baseline.
+ * Targets: list p99 ≤ 25 ms at 100,000 workspaces on PostgreSQL; show p99 ≤ 10 ms and ≥ 3,000 req/s
+ * on PostgreSQL, ≥ 1,500 req/s on PGlite; 200 clients: no error, p99 ≤ 250 ms.
  */
 
 const LIST_TARGET_MS = 25;
 const SHOW_TARGET_MS = 10;
+const SHOW_TARGET_RPS = { postgres: 3000, pglite: 1500 } as const;
+const CROWD_CONNECTIONS = 200;
+const CROWD_TARGET_MS = 250;
 /** The list target is set for this many workspaces (and more). */
 const LIST_TARGET_SIZE = 100_000;
 
@@ -47,7 +58,7 @@ function parseOptions(args: string[]): ApiOptions {
       sizes: { type: 'string', default: process.env.BENCH_SIZES ?? '10000,100000' },
       databases: { type: 'string', default: process.env.BENCH_DATABASES ?? 'postgres,pglite' },
       duration: { type: 'string', default: '5' },
-      connections: { type: 'string', default: '1' },
+      connections: { type: 'string', default: '8' },
     },
   });
   return {
@@ -67,9 +78,13 @@ interface ApiCase {
   total?: number;
   /** p99 target in ms, when one applies to this database and size. */
   target?: number | undefined;
+  /** Throughput target in requests per second. */
+  minRps?: number | undefined;
+  /** Concurrent connections, when not the run's setting. */
+  connections?: number;
 }
 
-function apiCases(kind: DatabaseKind, size: number, org: string, showName: string): ApiCase[] {
+function apiCases(kind: DatabaseKind, size: number, org: string, show: { name: string; id: string }): ApiCase[] {
   const expected = expectedMatches(size);
   const list = `/api/v2/organizations/${org}/workspaces?page%5Bsize%5D=100`;
   const listTarget = kind === 'postgres' && size >= LIST_TARGET_SIZE ? LIST_TARGET_MS : undefined;
@@ -98,10 +113,32 @@ function apiCases(kind: DatabaseKind, size: number, org: string, showName: strin
       target: listTarget,
     },
     {
+      name: `list page ${Math.ceil(size / 200)} of ${Math.ceil(size / 100)}`,
+      method: 'GET',
+      path: `${list}&page%5Bnumber%5D=${Math.ceil(size / 200)}`,
+      total: expected.all,
+      target: listTarget,
+    },
+    {
       name: 'show by name',
       method: 'GET',
-      path: `/api/v2/organizations/${org}/workspaces/${showName}`,
+      path: `/api/v2/organizations/${org}/workspaces/${show.name}`,
       target: kind === 'postgres' ? SHOW_TARGET_MS : undefined,
+      minRps: SHOW_TARGET_RPS[kind],
+    },
+    {
+      name: 'show by id',
+      method: 'GET',
+      path: `/api/v2/workspaces/${show.id}`,
+      target: kind === 'postgres' ? SHOW_TARGET_MS : undefined,
+      minRps: SHOW_TARGET_RPS[kind],
+    },
+    {
+      name: `show by id, ${CROWD_CONNECTIONS} clients`,
+      method: 'GET',
+      path: `/api/v2/workspaces/${show.id}`,
+      target: CROWD_TARGET_MS,
+      connections: CROWD_CONNECTIONS,
     },
     // Last: every request adds a workspace.
     {
@@ -139,7 +176,7 @@ async function benchmarkDatabase(kind: DatabaseKind, size: number, options: ApiO
     progress(`${kind}: seeded ${size} workspaces in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     const middle = await db
       .selectFrom('workspaces')
-      .select('name')
+      .select(['name', 'id'])
       .where('organization_id', '=', world.orgId)
       .orderBy('id')
       .offset(Math.floor(size / 2))
@@ -149,13 +186,16 @@ async function benchmarkDatabase(kind: DatabaseKind, size: number, options: ApiO
     const ca = readFileSync(server.caFile, 'utf8');
     const rows: string[][] = [];
     let passed = true;
-    for (const c of apiCases(kind, size, world.org, middle.name)) {
+    for (const c of apiCases(kind, size, world.org, middle)) {
       await verify(server, world.ownerToken, c);
-      const m = await measure({ baseUrl: server.url, ca, token: world.ownerToken, method: c.method, path: c.path, body: c.body }, options);
-      const ok = m.failures === 0 && (c.target === undefined || m.p99 <= c.target);
+      const settings = { ...options, connections: c.connections ?? options.connections };
+      const m = await measure({ baseUrl: server.url, ca, token: world.ownerToken, method: c.method, path: c.path, body: c.body }, settings);
+      const ok = m.failures === 0 && (c.target === undefined || m.p99 <= c.target) && (c.minRps === undefined || m.requestsPerSecond >= c.minRps);
       passed &&= ok;
-      const result = m.failures > 0 ? `FAIL (${m.statusCodes}, ${m.failures} failed)` : c.target === undefined ? '' : ok ? 'pass' : 'FAIL';
-      const row = [kind, String(size), c.name, m.p50.toFixed(0), m.p99.toFixed(0), m.requestsPerSecond.toFixed(0), c.target ? `p99 ≤ ${c.target}` : '', result];
+      const hasTarget = c.target !== undefined || c.minRps !== undefined;
+      const result = m.failures > 0 ? `FAIL (${m.statusCodes}, ${m.failures} failed)` : !hasTarget ? '' : ok ? 'pass' : 'FAIL';
+      const target = [c.target ? `p99 ≤ ${c.target}` : '', c.minRps ? `≥ ${c.minRps}/s` : ''].filter(Boolean).join(', ');
+      const row = [kind, String(size), c.name, m.p50.toFixed(1), m.p99.toFixed(0), m.requestsPerSecond.toFixed(0), target, result];
       progress(row.join('  '));
       rows.push(row);
     }
@@ -165,9 +205,34 @@ async function benchmarkDatabase(kind: DatabaseKind, size: number, options: ApiO
   }
 }
 
+/**
+ * The transport's cost alone: a bare Fastify HTTPS route answering a small JSON:API document, with
+ * the same client and certificate chain as the cases.
+ */
+async function measureBaseline(options: ApiOptions): Promise<string[]> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'terrace-bench-baseline-'));
+  const config = loadConfig({ TERRACE_DATA_DIR: dataDir, TERRACE_PORT: String(await freePort()) });
+  const tls = loadTlsMaterial(config);
+  const app = Fastify({ https: { key: tls.key, cert: tls.cert } });
+  app.get('/baseline', async (_request, reply) =>
+    reply.type('application/vnd.api+json').send({ data: { type: 'workspaces', id: 'ws-baseline', attributes: { name: 'baseline' } } }),
+  );
+  await app.listen({ host: '127.0.0.1', port: config.port });
+  try {
+    const ca = readFileSync(tls.caFile as string, 'utf8');
+    const m = await measure({ baseUrl: `https://${config.hostname}`, ca, token: 'none', method: 'GET', path: '/baseline' }, options);
+    return ['baseline', '', 'bare Fastify HTTPS route', m.p50.toFixed(1), m.p99.toFixed(0), m.requestsPerSecond.toFixed(0), '', ''];
+  } finally {
+    await app.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 /** Runs every database × size and prints the table; false when a target was missed or a request failed. */
 export async function run(args: string[]): Promise<boolean> {
   const options = parseOptions(args);
+  const baseline = await measureBaseline(options);
+  progress(baseline.join('  '));
   const { rows, passed } = await forEachBenchDatabase(options.databases, async (kind) => {
     const all: BenchRows = { rows: [], passed: true };
     for (const size of options.sizes) {
@@ -179,7 +244,7 @@ export async function run(args: string[]): Promise<boolean> {
   });
   process.stdout.write(
     `\nAPI benchmark: ${options.connections} connections, ${options.duration} s per case over HTTPS loopback\n` +
-      `${formatTable(['database', 'workspaces', 'case', 'p50 ms', 'p99 ms', 'req/s', 'target', 'result'], rows)}\n`,
+      `${formatTable(['database', 'workspaces', 'case', 'p50 ms', 'p99 ms', 'req/s', 'target', 'result'], [baseline, ...rows])}\n`,
   );
   return passed;
 }

@@ -5,6 +5,7 @@ import { agentProtocolRoutes } from './agent-protocol/routes.js';
 import { pollForRuns, type WaitForRuns } from './agent-protocol/wakeups.js';
 import { agentTokenRoutes } from './agent-tokens/routes.js';
 import { agentRoutes } from './agents/routes.js';
+import { clearAuthCache } from './auth/cache.js';
 import { registerAuthentication } from './auth/authenticate.js';
 import { healthRoutes } from './health/routes.js';
 import type { BlobStore } from './blobs/blob-store.js';
@@ -89,6 +90,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   });
   registerAuthentication(app, { db: deps.db, config: deps.config, now });
+  // A request that may have changed tokens, teams or access: the next request here sees the change
+  // (other replicas hear of it from the database, src/auth/cache.ts).
+  app.addHook('onSend', async (request) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') clearAuthCache();
+  });
   app.decorateRequest('ctx', null as never);
   app.addHook('onRequest', async (request) => {
     request.ctx = { db: deps.db, subject: request.subject, log: request.log, config: deps.config, blobs: deps.blobs, baseUrl, now, memo: new Map() };

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { listenForRuns } from './agent-protocol/wakeups.js';
 import { buildApp } from './app.js';
+import { listenForAuthChanges } from './auth/cache.js';
 import { openConfiguredBlobStore } from './blobs/open.js';
 import { assertInstallationKey } from './secrets/service.js';
 import { lockDataDir } from './data-dir-lock.js';
@@ -38,6 +39,7 @@ export async function serve(config: Config, out: (line: string) => void): Promis
   const swept = await blobs.sweepLeftovers();
   const caCertificate = tls.caFile ? readFileSync(tls.caFile, 'utf8') : null;
   const runWakeups = await listenForRuns(database);
+  const stopAuthChanges = await listenForAuthChanges(database);
   const app = await buildApp({
     db: database.db,
     config,
@@ -78,6 +80,7 @@ export async function serve(config: Config, out: (line: string) => void): Promis
     await runner.stop();
     await app.close();
     await runWakeups.close();
+    await stopAuthChanges();
     stopReaper();
     stopTokenSweep();
     clearInterval(blobSweep);

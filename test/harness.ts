@@ -17,6 +17,7 @@ import { LOG_OPTIONS } from '../src/logging.js';
 import { QueueWorker } from '../src/queue/worker.js';
 import { LocalAgents } from '../src/runner/local-agents.js';
 import { pollForRuns } from '../src/agent-protocol/wakeups.js';
+import { listenForAuthChanges } from '../src/auth/cache.js';
 import { startRunReaper } from '../src/runs/reaper.js';
 import { randomBase58 } from '../src/ids.js';
 import { loadTlsMaterial } from '../src/tls.js';
@@ -178,6 +179,7 @@ export class TestServer {
   /** Runs plans and applies with the real terraform; idle unless TERRACE_RUNNER_SLOTS is set (tests drive runs by hand by default). */
   runner!: LocalAgents;
   private stopReaper: () => void = () => {};
+  private stopAuthChanges: () => Promise<void> = async () => {};
   private agent!: Agent;
   private dropDatabase: () => Promise<void> = async () => {};
 
@@ -218,6 +220,7 @@ export class TestServer {
     this.worker = new QueueWorker({ database: this.database, handlers: JOB_HANDLERS, context: { ...this.adminCtx() }, pollMs: 200 });
     await this.worker.start();
     this.stopReaper = await startRunReaper(this.adminCtx());
+    this.stopAuthChanges = await listenForAuthChanges(this.database);
     this.port = port;
     this.tls = tls;
     await this.startApp();
@@ -256,6 +259,7 @@ export class TestServer {
     await this.runner?.stop();
     await this.app?.close();
     this.stopReaper();
+    await this.stopAuthChanges();
     await this.worker?.stop();
     await this.agent?.close();
     await this.database?.close();
@@ -272,6 +276,8 @@ export class TestServer {
     path: string,
     options: { token?: string | undefined; body?: unknown; headers?: Record<string, string>; redirect?: 'manual' | 'follow' } = {},
   ): Promise<ApiResponse<T>> {
+    // A change a test wrote to the database directly reaches the server's caches first, as it would in time.
+    await this.database.deliverNotifications();
     const headers: Record<string, string> = { accept: 'application/vnd.api+json', ...options.headers };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     let body: string | undefined;

@@ -36,15 +36,17 @@ interface JobResult {
 }
 
 /**
- * The jobs, slowest first so the long end-to-end files do not start last. A file whose suites run
- * per database (forEachDatabase, or a loop over testDatabases()) becomes one job per database.
+ * The jobs, slowest first so the long files do not start last. An end-to-end file (under test/)
+ * whose suites run per database (forEachDatabase, or a loop over testDatabases()) becomes one job
+ * per database: those are the longest, and a process per job costs a second of start-up, which the
+ * many short files are better without.
  */
 function jobsOf(files: readonly string[], databases: readonly DatabaseKind[]): Job[] {
   const weighed = files.map((file) => {
     const source = readFileSync(file, 'utf8');
-    const perDatabase = source.includes('forEachDatabase(') || source.includes('of testDatabases()');
-    // End-to-end files (test/) drive the real CLI and processes: they take longest.
-    const weight = (file.startsWith(join(distRoot, 'test')) ? 1e9 : 0) + source.length;
+    const endToEnd = file.startsWith(join(distRoot, 'test'));
+    const perDatabase = endToEnd && (source.includes('forEachDatabase(') || source.includes('of testDatabases()'));
+    const weight = (endToEnd ? 1e9 : 0) + source.length;
     return { file, weight, jobs: perDatabase ? databases.map((database) => ({ file, database })) : [{ file }] };
   });
   return weighed.sort((a, b) => b.weight - a.weight).flatMap((w) => w.jobs);

@@ -13,7 +13,9 @@ import {
   ROLE_ACTIONS,
   workspaceLevelActions,
 } from './permissions.js';
+import { cachedAuth, clearAuthCache } from './cache.js';
 import { runTokenActions } from './run-access.js';
+import { type Subject, subjectKey } from './subject.js';
 import * as authStore from './store.js';
 
 /**
@@ -40,17 +42,24 @@ export interface CallerTeam {
   access: OrganizationAccess;
 }
 
+/** Who the caller is, down to the token: user tokens and the admin token of one user differ (user-tokens-enabled). */
+function callerKey(subject: Subject): string {
+  return `${subjectKey(subject) ?? 'anonymous'}/${'tokenId' in subject ? subject.tokenId : ''}`;
+}
+
+/** A lookup memoized for this request, and across requests by the caller in the process-wide cache (cache.ts). */
 function memo<T>(ctx: Ctx, key: string, load: () => Promise<T>): Promise<T> {
   const found = ctx.memo.get(key) as Promise<T> | undefined;
   if (found) return found;
-  const loading = load();
+  const loading = cachedAuth(`access:${callerKey(ctx.subject)}:${key}`, load);
   ctx.memo.set(key, loading);
   return loading;
 }
 
-/** Forgets this request's lookups, after a change to team access or membership that the response must reflect. */
+/** Forgets the caller's lookups, after a change to team access or membership that the response must reflect. */
 export function forgetAccess(ctx: Ctx): void {
   ctx.memo.clear();
+  clearAuthCache();
 }
 
 /** The caller's role in an organization, looked up once per request. */

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
 import { RateLimitedError, UnauthorizedError } from '../errors.js';
+import { cachedAuth, forgetAuth } from './cache.js';
 import { RateLimiter } from './rate-limit.js';
 import { secretsEqual, sha256 } from './secrets.js';
 import * as authStore from './store.js';
@@ -34,17 +35,14 @@ function bearerToken(request: FastifyRequest): string | undefined {
 /** How often a token's `last-used-at` is written. */
 const TOKEN_TOUCH_INTERVAL_MS = 60_000;
 
-/** Resolves a token to its subject; undefined when unknown, expired or orphaned. */
-async function subjectForToken(db: Db, config: Config, secret: string, now: Date): Promise<Subject | undefined> {
-  if (config.adminToken && secretsEqual(secret, config.adminToken)) {
-    const admin = await authStore.findUserByUsername(db, 'admin');
-    return admin && { kind: 'user', userId: admin.id, username: admin.username, isSiteAdmin: true, tokenId: null };
-  }
-  const token = await tokenStore.findByHash(db, sha256(secret));
-  if (!token || (token.expiredAt && token.expiredAt <= now)) return undefined;
-  // The row just read says whether the once-a-minute write is due: most requests skip the round trip.
-  if (!token.lastUsedAt || now.getTime() - token.lastUsedAt.getTime() >= TOKEN_TOUCH_INTERVAL_MS)
-    await tokenStore.touch(db, token.id, now, TOKEN_TOUCH_INTERVAL_MS);
+/** A token's subject as cached: the token row (for expiry and last use) and who it stands for. */
+interface Resolved {
+  token: tokenStore.Token;
+  subject: Subject | undefined;
+}
+
+/** Who a token row stands for; undefined when orphaned (its user, team or run is gone). */
+async function subjectOf(db: Db, token: tokenStore.Token): Promise<Subject | undefined> {
   if (token.kind === 'user' && token.userId) {
     const user = await authStore.findUserForToken(db, token.userId);
     return user && { kind: 'user', userId: user.id, username: user.username, isSiteAdmin: user.isSiteAdmin, tokenId: token.id };
@@ -64,6 +62,33 @@ async function subjectForToken(db: Db, config: Config, secret: string, now: Date
     return { kind: 'agent', tokenId: token.id, agentPoolId: token.agentPoolId, organizationId: token.organizationId };
   }
   return undefined;
+}
+
+/** Resolves a token to its subject; undefined when unknown, expired or orphaned. Unknown tokens are not cached. */
+async function subjectForToken(db: Db, config: Config, secret: string, now: Date): Promise<Subject | undefined> {
+  if (config.adminToken && secretsEqual(secret, config.adminToken)) {
+    const admin = await cachedAuth('admin-token', () => authStore.findUserByUsername(db, 'admin'));
+    return admin && { kind: 'user', userId: admin.id, username: admin.username, isSiteAdmin: true, tokenId: null };
+  }
+  const hash = sha256(secret);
+  const key = `token:${hash}`;
+  const resolved = await cachedAuth<Resolved | undefined>(key, async () => {
+    const token = await tokenStore.findByHash(db, hash);
+    return token && { token, subject: await subjectOf(db, token) };
+  });
+  if (!resolved) {
+    // Random bad tokens must not fill the cache.
+    forgetAuth(key);
+    return undefined;
+  }
+  const { token, subject } = resolved;
+  if (token.expiredAt && token.expiredAt <= now) return undefined;
+  // Most requests skip the round trip: `last-used-at` is written once a minute.
+  if (!token.lastUsedAt || now.getTime() - token.lastUsedAt.getTime() >= TOKEN_TOUCH_INTERVAL_MS) {
+    token.lastUsedAt = now;
+    await tokenStore.touch(db, token.id, now, TOKEN_TOUCH_INTERVAL_MS);
+  }
+  return subject;
 }
 
 /**

@@ -27,6 +27,12 @@ export interface Database {
    * called. Delivery is best effort: a listener must also poll.
    */
   listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  /**
+   * Resolves once every NOTIFY committed before the call has reached this process's listeners:
+   * PostgreSQL delivers them between a listening session's commands, so a round trip on each
+   * flushes them (PGlite delivers them with the query that caused them).
+   */
+  deliverNotifications(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -41,18 +47,26 @@ export function openPostgres(url: string, max = 10): Database {
   // An idle client's error (server restart) must not crash the process; the next query reports it.
   pool.on('error', () => {});
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), log: recordStatement });
+  const listeners = new Set<pg.Client>();
   const listen = async (channel: string, onNotify: () => void) => {
     // LISTEN needs a session of its own: pooled connections are shared between queries.
     const client = new pg.Client({ connectionString: url });
+    listeners.add(client);
     client.on('error', () => {});
     client.on('notification', (message) => {
       if (message.channel === channel) onNotify();
     });
     await client.connect();
     await client.query(`LISTEN "${channel}"`);
-    return () => client.end();
+    return () => {
+      listeners.delete(client);
+      return client.end();
+    };
   };
-  return { db, kind: 'postgres', listen, close: () => db.destroy() };
+  const deliverNotifications = async () => {
+    await Promise.all([...listeners].map((client) => client.query('SELECT 1')));
+  };
+  return { db, kind: 'postgres', listen, deliverNotifications, close: () => db.destroy() };
 }
 
 /** An embedded database that can be copied whole: tests start from a migrated dump of one. */
@@ -75,6 +89,7 @@ export async function openPglite(options: { dataDir?: string; loadDataDir?: Blob
     kind: 'pglite',
     // PGlite runs LISTEN on its one connection: call this before any transaction can be open.
     listen: (channel, onNotify) => pglite.listen(channel, () => onNotify()),
+    deliverNotifications: async () => {},
     dumpDataDir: async () => (await pglite.dumpDataDir('none')) as Blob,
     close: async () => {
       await db.destroy();

@@ -12,6 +12,7 @@ import * as runLogs from './migrations/0010_run_logs.js';
 import * as agents from './migrations/0011_agents.js';
 import * as invitedUsers from './migrations/0012_invited_users.js';
 import * as replicas from './migrations/0015_replicas.js';
+import * as authChanges from './migrations/0016_auth_changes.js';
 
 /** Every migration, in order. Explicit imports: no file-system discovery. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -27,6 +28,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0011_agents': agents,
   '0012_invited_users': invitedUsers,
   '0015_replicas': replicas,
+  '0016_auth_changes': authChanges,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
