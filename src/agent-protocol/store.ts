@@ -23,8 +23,12 @@ export async function findAgent(db: Db, id: string): Promise<AgentRecord | undef
 }
 
 /** Records a sign of life, and what the agent is doing. */
+/**
+ * Records the agent's status and that it was heard from. An agent that said it exited stays exited:
+ * a long poll of its still in flight on the server must not make it idle again (it registers anew).
+ */
 export async function ping(db: Db, id: string, status: string): Promise<void> {
-  await db.updateTable('agents').set({ status, last_ping_at: sql<Date>`now()` }).where('id', '=', id).execute();
+  await db.updateTable('agents').set({ status, last_ping_at: sql<Date>`now()` }).where('id', '=', id).where('status', '!=', 'exited').execute();
 }
 
 export async function setRunAgent(db: Db, runId: string, agentId: string | null): Promise<void> {

@@ -2,6 +2,7 @@ import type { Ctx } from '../context.js';
 import { NotFoundError, UnauthorizedError } from '../errors.js';
 import { allowedActions, type Target } from './access.js';
 import type { Action } from './permissions.js';
+import * as authStore from './store.js';
 
 export {
   allowedActions,
@@ -38,4 +39,23 @@ export function requireUser(ctx: Ctx): Extract<Ctx['subject'], { kind: 'user' }>
   if (ctx.subject.kind === 'anonymous') throw new UnauthorizedError('a token is required');
   // Team and organization tokens have no user: the endpoint does not exist for them.
   throw new NotFoundError('this endpoint needs a user token');
+}
+
+/** A workspace by id, or by organization and workspace name. */
+export type WorkspaceScopeSelector = { id: string } | { organizationName: string; workspaceName: string };
+
+/**
+ * Loads what authorization needs of a workspace and checks `action` on it: the one load-and-authorize
+ * helper for workspace-scoped resources. Unknown and not permitted are the same 404, named after
+ * `description` (by default the workspace as the caller named it).
+ */
+export async function authorizeWorkspace(ctx: Ctx, selector: WorkspaceScopeSelector, action: Action, description?: string): Promise<authStore.WorkspaceScope> {
+  const byId = 'id' in selector;
+  const scope = byId
+    ? await authStore.findWorkspaceScope(ctx.db, selector.id)
+    : await authStore.findWorkspaceScopeByName(ctx.db, selector.organizationName, selector.workspaceName);
+  const named = description ?? (byId ? `workspace ${selector.id}` : `workspace ${selector.organizationName}/${selector.workspaceName}`);
+  if (!scope) throw new NotFoundError(`${named} not found`);
+  await authorize(ctx, action, { organizationId: scope.organizationId, projectId: scope.projectId, workspaceId: scope.id, description: named });
+  return scope;
 }

@@ -1,7 +1,6 @@
+import { authorizeWorkspace } from '../auth/authorize.js';
 import type { Readable } from 'node:stream';
-import { authorize } from '../auth/authorize.js';
 import type { Action } from '../auth/permissions.js';
-import * as authStore from '../auth/store.js';
 import { signedUrl } from '../blobs/signed-url.js';
 import type { Ctx } from '../context.js';
 import { ConflictError, NotFoundError } from '../errors.js';
@@ -40,25 +39,17 @@ function versionNotFound(id: string): NotFoundError {
   return new NotFoundError(`configuration version ${id} not found`);
 }
 
-/** Checks `action` on a workspace; unknown and not permitted are the same 404. */
-async function authorizedWorkspace(ctx: Ctx, workspaceId: string, action: Action, description: string): Promise<authStore.WorkspaceScope> {
-  const scope = await authStore.findWorkspaceScope(ctx.db, workspaceId);
-  if (!scope) throw new NotFoundError(`${description} not found`);
-  await authorize(ctx, action, { organizationId: scope.organizationId, workspaceId: scope.id, projectId: scope.projectId, description });
-  return scope;
-}
-
 /** Loads a version and checks `action` on its workspace. */
 async function authorizedVersion(ctx: Ctx, id: string, action: Action): Promise<configurationVersionStore.ConfigurationVersion> {
   const version = await configurationVersionStore.findById(ctx.db, id);
   if (!version) throw versionNotFound(id);
-  await authorizedWorkspace(ctx, version.workspaceId, action, `configuration version ${id}`);
+  await authorizeWorkspace(ctx, { id: version.workspaceId }, action, `configuration version ${id}`);
   return version;
 }
 
 /** Needs queue-plans permission (configuration-versions.mdx); organization tokens lack it. */
 export async function create(ctx: Ctx, workspaceId: string, input: CreateConfigurationVersionInput): Promise<ConfigurationVersionView> {
-  const workspace = await authorizedWorkspace(ctx, workspaceId, 'workspace:queue-run', `workspace ${workspaceId}`);
+  const workspace = await authorizeWorkspace(ctx, { id: workspaceId }, 'workspace:queue-run', `workspace ${workspaceId}`);
   const values = {
     id: newId('cv'),
     workspaceId: workspace.id,
@@ -84,7 +75,7 @@ export async function show(ctx: Ctx, id: string): Promise<ConfigurationVersionVi
 
 /** A workspace's versions, newest first; read runs permission (configuration-versions.mdx). */
 export async function list(ctx: Ctx, workspaceId: string, page: Page): Promise<{ views: ConfigurationVersionView[]; total: number }> {
-  const workspace = await authorizedWorkspace(ctx, workspaceId, 'workspace:read', `workspace ${workspaceId}`);
+  const workspace = await authorizeWorkspace(ctx, { id: workspaceId }, 'workspace:read', `workspace ${workspaceId}`);
   const { versions, total } = await configurationVersionStore.selectPage(ctx.db, workspace.id, { limit: page.size, offset: pageOffset(page) });
   return { views: versions.map(viewOf), total };
 }

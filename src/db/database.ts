@@ -63,8 +63,15 @@ export function openPostgres(url: string, max = 10): Database {
       return client.end();
     };
   };
-  const deliverNotifications = async () => {
-    await Promise.all([...listeners].map((client) => client.query('SELECT 1')));
+  // One round trip at a time per session (pg refuses overlapping queries on one client); each call waits for its own.
+  let delivered = Promise.resolve();
+  const deliverNotifications = () => {
+    delivered = delivered
+      .catch(() => {})
+      .then(async () => {
+        await Promise.all([...listeners].map((client) => client.query('SELECT 1')));
+      });
+    return delivered;
   };
   return { db, kind: 'postgres', listen, deliverNotifications, close: () => db.destroy() };
 }

@@ -1,6 +1,6 @@
-import { authorize, callerTeamIds, can, forgetAccess, type Target } from '../auth/authorize.js';
+import { authorizeWorkspace } from '../auth/authorize.js';
+import { callerTeamIds, can, forgetAccess } from '../auth/authorize.js';
 import { type WorkspaceAccessLevel, WORKSPACE_LEVEL_PERMISSIONS, type WorkspacePermissions } from '../auth/permissions.js';
-import * as authStore from '../auth/store.js';
 import type { Ctx } from '../context.js';
 import { isUniqueViolation } from '../db/pg-errors.js';
 import { InvalidError, NotFoundError } from '../errors.js';
@@ -20,21 +20,6 @@ const ATTRIBUTES = '/data/attributes';
 
 function notFound(id: string): NotFoundError {
   return new NotFoundError(`team access ${id} not found`);
-}
-
-function targetOf(scope: authStore.WorkspaceScope): Target {
-  return { organizationId: scope.organizationId, projectId: scope.projectId, workspaceId: scope.id, description: `workspace ${scope.id}` };
-}
-
-async function authorizedWorkspace(
-  ctx: Ctx,
-  workspaceId: string,
-  action: 'workspace:read' | 'workspace:manage-team-access',
-): Promise<authStore.WorkspaceScope> {
-  const scope = await authStore.findWorkspaceScope(ctx.db, workspaceId);
-  if (!scope) throw new NotFoundError(`workspace ${workspaceId} not found`);
-  await authorize(ctx, action, targetOf(scope));
-  return scope;
 }
 
 /** The fine-grained attributes of a request; undefined leaves one as it is. */
@@ -77,7 +62,7 @@ export interface ListFilter {
 export async function list(ctx: Ctx, filter: ListFilter, page: Page | undefined): Promise<{ rows: teamWorkspaceStore.TeamWorkspace[]; total: number }> {
   const window = page && { limit: page.size, offset: pageOffset(page) };
   if (filter.workspaceId !== undefined) {
-    const workspace = await authorizedWorkspace(ctx, filter.workspaceId, 'workspace:read');
+    const workspace = await authorizeWorkspace(ctx, { id: filter.workspaceId }, 'workspace:read');
     const visibleWithSecret = await teamService.secretTeamsSeen(ctx, workspace.organizationId);
     return teamWorkspaceStore.selectPage(ctx.db, { workspaceId: workspace.id, teamId: filter.teamId, visibleWithSecret }, window);
   }
@@ -94,7 +79,7 @@ async function findVisible(ctx: Ctx, id: string, action: 'workspace:read' | 'wor
   const row = await teamWorkspaceStore.findById(ctx.db, id);
   if (!row) throw notFound(id);
   try {
-    await authorizedWorkspace(ctx, row.workspaceId, action);
+    await authorizeWorkspace(ctx, { id: row.workspaceId }, action);
     await teamService.findVisible(ctx, row.teamId);
   } catch (err) {
     if (err instanceof NotFoundError) throw notFound(id);
@@ -115,7 +100,7 @@ export interface CreateInput {
 }
 
 export async function create(ctx: Ctx, input: CreateInput): Promise<teamWorkspaceStore.TeamWorkspace> {
-  const workspace = await authorizedWorkspace(ctx, input.workspaceId, 'workspace:manage-team-access');
+  const workspace = await authorizeWorkspace(ctx, { id: input.workspaceId }, 'workspace:manage-team-access');
   const team = await teamService.findVisible(ctx, input.teamId);
   if (team.organizationId !== workspace.organizationId) throw new NotFoundError(`team ${input.teamId} not found`);
   const permissions = resolvePermissions(input.access, input.permissions, undefined);

@@ -1,3 +1,4 @@
+import { authorizeWorkspace } from '../auth/authorize.js';
 import * as authStore from '../auth/store.js';
 import type { Ctx } from '../context.js';
 import { open } from '../crypto/sealing.js';
@@ -5,7 +6,6 @@ import { NotFoundError } from '../errors.js';
 import type { VariableCategory } from '../variables/rules.js';
 import * as variableService from '../variables/service.js';
 import { type AppliedVariableSet, effectiveVariables as resolvePrecedence, type VariableSource } from './effective-variables.js';
-import * as variableSetService from './service.js';
 import * as variableSetStore from './store.js';
 import * as variableSetVariableStore from './variable-store.js';
 
@@ -93,7 +93,7 @@ export interface VariableInWorkspace {
  * `listWorkspaceVarsetVars`). Run variables do not exist here; no value is opened.
  */
 export async function listInWorkspace(ctx: Ctx, workspaceId: string, setId: string): Promise<VariableInWorkspace[]> {
-  const workspace = await variableSetService.authorizedWorkspace(ctx, workspaceId);
+  const workspace = await authorizeWorkspace(ctx, { id: workspaceId }, 'workspace:read-variables');
   const own = (await variableService.list(ctx, { id: workspaceId })).map((view) => view.variable);
   const sets = await appliedVariableSets(ctx.db, workspace, (ids) => variableSetVariableStore.selectBySets(ctx.db, ids));
   const applied = sets.find((s) => s.id === setId);

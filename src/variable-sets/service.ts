@@ -1,5 +1,5 @@
+import { authorizeWorkspace } from '../auth/authorize.js';
 import { authorize, can, type Target as AuthorizationTarget } from '../auth/authorize.js';
-import * as authStore from '../auth/store.js';
 import type { Ctx } from '../context.js';
 import { isUniqueViolation } from '../db/pg-errors.js';
 import { InvalidError, NotFoundError } from '../errors.js';
@@ -93,19 +93,6 @@ function targetOf(set: Pick<variableSetStore.VariableSet, 'organizationId' | 'pa
   return { organizationId: set.organizationId, projectId: set.parentProjectId ?? undefined };
 }
 
-/** Loads a workspace and checks that the caller may read its variables; unknown and not permitted are the same 404. */
-export async function authorizedWorkspace(ctx: Ctx, workspaceId: string): Promise<authStore.WorkspaceScope> {
-  const workspace = await authStore.findWorkspaceScope(ctx.db, workspaceId);
-  if (!workspace) throw new NotFoundError(`workspace ${workspaceId} not found`);
-  await authorize(ctx, 'workspace:read-variables', {
-    organizationId: workspace.organizationId,
-    projectId: workspace.projectId,
-    workspaceId: workspace.id,
-    description: `workspace ${workspaceId}`,
-  });
-  return workspace;
-}
-
 /** Loads a set and checks `action` on its organization or owning project; unknown and not permitted are the same 404. */
 export async function findAuthorized(ctx: Ctx, id: string, action: 'variable-set:read' | 'variable-set:manage'): Promise<variableSetStore.VariableSet> {
   const set = await variableSetStore.findById(ctx.db, id);
@@ -177,7 +164,7 @@ export async function listForProject(
 
 /** The sets that apply to a workspace: global, through its project, or directly. Needs read-variables on the workspace. */
 export async function listForWorkspace(ctx: Ctx, workspaceId: string, options: ListOptions): Promise<{ views: VariableSetView[]; total: number }> {
-  const workspace = await authorizedWorkspace(ctx, workspaceId);
+  const workspace = await authorizeWorkspace(ctx, { id: workspaceId }, 'workspace:read-variables');
   const filter = { kind: 'workspace' as const, organizationId: workspace.organizationId, projectId: workspace.projectId, workspaceId };
   return listPage(ctx, filter, options);
 }

@@ -1,4 +1,5 @@
-import { authorize, callerTeamIds, can } from '../auth/authorize.js';
+import { authorizeWorkspace } from '../auth/authorize.js';
+import { callerTeamIds, can } from '../auth/authorize.js';
 import type { Action } from '../auth/permissions.js';
 import * as authStore from '../auth/store.js';
 import type { Ctx } from '../context.js';
@@ -38,29 +39,17 @@ function variableNotFound(id: string): NotFoundError {
   return new NotFoundError(`variable ${id} not found`);
 }
 
-/** Loads a workspace and checks `action` on it; unknown and not permitted are the same 404. */
-async function authorizedWorkspace(ctx: Ctx, selector: WorkspaceSelector, action: Action): Promise<authStore.WorkspaceScope> {
-  const byId = 'id' in selector;
-  const scope = byId
-    ? await authStore.findWorkspaceScope(ctx.db, selector.id)
-    : await authStore.findWorkspaceScopeByName(ctx.db, selector.organizationName, selector.workspaceName);
-  const description = byId ? `workspace ${selector.id}` : `workspace ${selector.organizationName}/${selector.workspaceName}`;
-  if (!scope) throw new NotFoundError(`${description} not found`);
-  await authorize(ctx, action, { organizationId: scope.organizationId, projectId: scope.projectId, workspaceId: scope.id, description });
-  return scope;
-}
-
 /** The workspace of a variable, authorized for `action`. */
 async function authorizedWorkspaceOf(ctx: Ctx, selector: VariableSelector, action: Action): Promise<authStore.WorkspaceScope> {
-  if (selector.workspaceId !== undefined) return authorizedWorkspace(ctx, { id: selector.workspaceId }, action);
+  if (selector.workspaceId !== undefined) return authorizeWorkspace(ctx, { id: selector.workspaceId }, action);
   const variable = await variableStore.findById(ctx.db, selector.variableId);
   if (!variable) throw variableNotFound(selector.variableId);
-  return authorizedWorkspace(ctx, { id: variable.workspaceId }, action);
+  return authorizeWorkspace(ctx, { id: variable.workspaceId }, action);
 }
 
 /** A workspace's variables (all of them: TFE does not paginate this list). */
 export async function list(ctx: Ctx, selector: WorkspaceSelector): Promise<VariableView[]> {
-  const workspace = await authorizedWorkspace(ctx, selector, 'workspace:read-variables');
+  const workspace = await authorizeWorkspace(ctx, selector, 'workspace:read-variables');
   const variables = await variableStore.selectByWorkspace(ctx.db, workspace.id);
   return variables.map((variable) => ({ variable, workspace }));
 }
@@ -101,7 +90,7 @@ export async function show(ctx: Ctx, selector: VariableSelector): Promise<Variab
 
 /** Creates a variable; a sensitive value is stored sealed only. */
 export async function create(ctx: Ctx, selector: WorkspaceSelector, input: VariableInput): Promise<VariableView> {
-  const workspace = await authorizedWorkspace(ctx, selector, 'workspace:manage-variables');
+  const workspace = await authorizeWorkspace(ctx, selector, 'workspace:manage-variables');
   const fields = newVariableFields(ctx.config, input);
   try {
     const variable = await variableStore.insert(ctx.db, { ...fields, id: newId('var'), workspaceId: workspace.id, now: ctx.now() });
