@@ -1,3 +1,4 @@
+import './resource-types.js';
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { agentPoolRoutes } from './agent-pools/routes.js';

@@ -180,19 +180,26 @@ export interface DocumentParts {
 }
 
 /**
+ * A JSON:API document of `views` of `type` (one resource when `views` is not an array) with the
+ * resources `include` names (already checked; for responses that include something unasked).
+ */
+export async function documentWith<V>(ctx: Ctx, type: string, views: V | V[], include: Iterable<string>, parts: DocumentParts = {}): Promise<Document> {
+  const many = Array.isArray(views);
+  const { data, included } = await resolve(ctx, type, many ? views : [views], include);
+  return document(many ? data : (data[0] as ResourceObject), { ...parts, included });
+}
+
+/**
  * A JSON:API document of `views` of `type` (one resource when `views` is not an array) with what the
  * request's `include=` names, checked against the route's `allowed` names.
  * @example reply.send(await includedDocument(request, 'runs', view, RUN_INCLUDES))
  */
-export async function includedDocument<V>(
+export function includedDocument<V>(
   request: FastifyRequest,
   type: string,
   views: V | V[],
   allowed: readonly string[],
   parts: DocumentParts = {},
 ): Promise<Document> {
-  const include = parseInclude(request.query as Query, allowed);
-  const many = Array.isArray(views);
-  const { data, included } = await resolve(request.ctx, type, many ? views : [views], include);
-  return document(many ? data : (data[0] as ResourceObject), { ...parts, included });
+  return documentWith(request.ctx, type, views, parseInclude(request.query as Query, allowed), parts);
 }

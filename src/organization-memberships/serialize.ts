@@ -1,4 +1,6 @@
 import { type ResourceObject, resource, timestamp, toMany, toOne } from '../jsonapi/document.js';
+import { registerResourceType } from '../jsonapi/include-registry.js';
+import * as membershipService from './service.js';
 import type { MembershipView } from './service.js';
 
 /** An `organization-memberships` resource (organization-memberships.mdx; `email` and `created-at` from the OpenAPI schema). */
@@ -22,3 +24,17 @@ export function serializeMembership(view: MembershipView): ResourceObject {
     { self: `/api/v2/organization-memberships/${membership.id}` },
   );
 }
+
+registerResourceType<MembershipView>('organization-memberships', {
+  serialize: serializeMembership,
+  load: (ctx, ids) => membershipService.visibleViews(ctx, ids),
+  relations: {
+    // Teams the caller sees, loaded per organization.
+    teams: {
+      load: async (ctx, views) => {
+        const teams = new Map((await membershipService.teamsOf(ctx, views)).map((t) => [t.team.id, t]));
+        return new Map(views.map((v) => [v.membership.id, v.teamIds.flatMap((id) => teams.get(id) ?? []).map((view) => ({ type: 'teams', view }))]));
+      },
+    },
+  },
+});

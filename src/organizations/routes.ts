@@ -1,14 +1,10 @@
 import { Type } from '@sinclair/typebox';
+import { documentWith, includedDocument } from '../jsonapi/include-registry.js';
 import type { FastifyInstance } from 'fastify';
-import type { Ctx } from '../context.js';
 import { type ParsedResource, parseResourceBody, relationshipId } from '../jsonapi/body.js';
-import { document, type ResourceObject } from '../jsonapi/document.js';
-import { parseInclude } from '../jsonapi/include.js';
+import { document } from '../jsonapi/document.js';
 import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
 import { type Query, queryString } from '../jsonapi/query.js';
-import { ENTITLEMENTS } from './entitlements.js';
-import { serializeProject } from '../projects/serialize.js';
-import * as projectService from '../projects/service.js';
 import * as organizationService from './service.js';
 import { SETTING_ATTRIBUTES } from './settings.js';
 
@@ -18,26 +14,6 @@ const UpdateAttributes = Type.Object({ name: Type.Optional(Type.String()), email
 
 /** `entitlement_set` from organizations.mdx "Available Related Resources"; `default-project` from the OpenAPI spec. */
 const INCLUDES = ['entitlement_set', 'default-project'] as const;
-
-/** Entitlement sets to include for `views`, for those whose caller may read them. */
-function includedEntitlementSets(views: organizationService.OrganizationView[], include: ReadonlySet<string>): ResourceObject[] {
-  if (!include.has('entitlement_set')) return [];
-  return views
-    .filter((v) => v.allowed.has('organization:read-entitlements'))
-    .map((v) => serializeEntitlementSet({ id: v.organization.id, entitlements: ENTITLEMENTS }));
-}
-
-/** The `included` resources of organization documents: entitlement sets, and default projects the caller may read. */
-async function included(ctx: Ctx, views: organizationService.OrganizationView[], include: ReadonlySet<string>): Promise<ResourceObject[]> {
-  const projects = [];
-  if (include.has('default-project')) {
-    for (const v of views) {
-      if (v.defaultProjectId && v.allowed.has('project:read'))
-        projects.push(serializeProject(await projectService.show(ctx, v.defaultProjectId, { withBindings: false })));
-    }
-  }
-  return [...includedEntitlementSets(views, include), ...projects];
-}
 
 /** The `default-agent-pool` relationship (go-tfe OrganizationUpdateOptions): undefined when absent, null for none. */
 function defaultAgentPoolOf(body: ParsedResource<unknown>): string | null | undefined {
@@ -58,7 +34,6 @@ export async function organizationRoutes(app: FastifyInstance): Promise<void> {
   app.get('/api/v2/organizations', async (request, reply) => {
     const ctx = request.ctx;
     const query = request.query as Query;
-    const include = parseInclude(query, INCLUDES);
     // Always paginated (default 20): the doc's unpaginated answer would grow without bound for a site admin.
     const page = parsePage(query);
     const { views, total } = await organizationService.list(ctx, {
@@ -68,7 +43,7 @@ export async function organizationRoutes(app: FastifyInstance): Promise<void> {
       page,
     });
     const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total);
-    return reply.send(document(views.map(serializeOrganization), { included: await included(ctx, views, include), ...parts }));
+    return reply.send(await includedDocument(request, 'organizations', views, INCLUDES, parts));
   });
 
   app.post('/api/v2/organizations', async (request, reply) => {
@@ -83,14 +58,12 @@ export async function organizationRoutes(app: FastifyInstance): Promise<void> {
     });
     const view = await organizationService.viewOf(ctx, org);
     // The create response carries the entitlement set without being asked (organizations.mdx "Create an Organization").
-    return reply.code(201).send(document(serializeOrganization(view), { included: includedEntitlementSets([view], new Set(['entitlement_set'])) }));
+    return reply.code(201).send(await documentWith(ctx, 'organizations', view, ['entitlement_set']));
   });
 
   app.get<{ Params: OrganizationParams }>('/api/v2/organizations/:organization_name', async (request, reply) => {
-    const ctx = request.ctx;
-    const include = parseInclude(request.query as Query, INCLUDES);
-    const view = await organizationService.show(ctx, request.params.organization_name);
-    return reply.send(document(serializeOrganization(view), { included: await included(ctx, [view], include) }));
+    const view = await organizationService.show(request.ctx, request.params.organization_name);
+    return reply.send(await includedDocument(request, 'organizations', view, INCLUDES));
   });
 
   app.patch<{ Params: OrganizationParams }>('/api/v2/organizations/:organization_name', async (request, reply) => {

@@ -2,6 +2,7 @@ import type { Action } from '../auth/permissions.js';
 import { visibleEach } from '../jsonapi/include.js';
 import { registerResourceType } from '../jsonapi/include-registry.js';
 import { type ResourceObject, resource, timestamp, toOne } from '../jsonapi/document.js';
+import { ENTITLEMENTS } from './entitlements.js';
 import * as organizationService from './service.js';
 
 /**
@@ -97,4 +98,16 @@ export function serializeEntitlementSet(set: organizationService.EntitlementSet)
 registerResourceType<organizationService.OrganizationView>('organizations', {
   serialize: serializeOrganization,
   load: (ctx, names) => visibleEach(names, (name) => organizationService.show(ctx, name)),
+  relations: {
+    // For those whose caller may read entitlements.
+    entitlement_set: {
+      load: async (_ctx, views) =>
+        new Map(
+          views
+            .filter((v) => v.allowed.has('organization:read-entitlements'))
+            .map((v) => [v.organization.name, [{ type: 'entitlement-sets', view: { id: v.organization.id, entitlements: ENTITLEMENTS } }]]),
+        ),
+    },
+  },
 });
+registerResourceType<organizationService.EntitlementSet>('entitlement-sets', { serialize: serializeEntitlementSet });

@@ -1,16 +1,10 @@
+import { includedDocument } from '../jsonapi/include-registry.js';
 import { type TBoolean, Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { ORGANIZATION_ACCESS_FLAGS, type OrganizationAccessFlag } from '../auth/permissions.js';
 import { parseResourceBody } from '../jsonapi/body.js';
-import { document, type ResourceObject } from '../jsonapi/document.js';
-import { parseInclude, visibleOnly } from '../jsonapi/include.js';
 import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
 import { type Query, queryList, queryString } from '../jsonapi/query.js';
-import { serializeMembership } from '../organization-memberships/serialize.js';
-import * as membershipService from '../organization-memberships/service.js';
-import { serializeUser } from '../users/serialize.js';
-import * as userService from '../users/service.js';
-import { serializeTeam } from './serialize.js';
 import * as teamService from './service.js';
 
 /** teams.mdx "Available Related Resources". */
@@ -41,27 +35,6 @@ function teamInput(body: unknown): teamService.TeamInput {
   };
 }
 
-async function included(request: FastifyRequest, views: teamService.TeamView[]): Promise<ResourceObject[]> {
-  const ctx = request.ctx;
-  const include = parseInclude(request.query as Query, INCLUDES);
-  const resources: ResourceObject[] = [];
-  if (include.has('users')) {
-    for (const userId of new Set(views.flatMap((v) => v.userIds))) {
-      const user = await visibleOnly(() => userService.show(ctx, userId));
-      if (user) resources.push(serializeUser(user));
-    }
-  }
-  if (include.has('organization-memberships')) {
-    const memberships = await membershipService.visibleViews(ctx, [...new Set(views.flatMap((v) => v.membershipIds))]);
-    resources.push(...memberships.map(serializeMembership));
-  }
-  return resources;
-}
-
-async function teamDocument(request: FastifyRequest, view: teamService.TeamView) {
-  return document(serializeTeam(view), { included: await included(request, [view]) });
-}
-
 interface OrganizationParams {
   organization_name: string;
 }
@@ -81,22 +54,22 @@ export async function teamRoutes(app: FastifyInstance): Promise<void> {
       page,
     });
     const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total);
-    return reply.send(document(views.map(serializeTeam), { included: await included(request, views), ...parts }));
+    return reply.send(await includedDocument(request, 'teams', views, INCLUDES, parts));
   });
 
   // 200, not 201: the status table of teams.mdx "Create a Team" and the OpenAPI createTeam both say so.
   app.post<{ Params: OrganizationParams }>('/api/v2/organizations/:organization_name/teams', async (request, reply) => {
     const view = await teamService.create(request.ctx, request.params.organization_name, teamInput(request.body));
-    return reply.send(await teamDocument(request, view));
+    return reply.send(await includedDocument(request, 'teams', view, INCLUDES));
   });
 
   app.get<{ Params: TeamParams }>('/api/v2/teams/:team_id', async (request, reply) => {
-    return reply.send(await teamDocument(request, await teamService.show(request.ctx, request.params.team_id)));
+    return reply.send(await includedDocument(request, 'teams', await teamService.show(request.ctx, request.params.team_id), INCLUDES));
   });
 
   app.patch<{ Params: TeamParams }>('/api/v2/teams/:team_id', async (request, reply) => {
     const view = await teamService.update(request.ctx, request.params.team_id, teamInput(request.body));
-    return reply.send(await teamDocument(request, view));
+    return reply.send(await includedDocument(request, 'teams', view, INCLUDES));
   });
 
   app.delete<{ Params: TeamParams }>('/api/v2/teams/:team_id', async (request, reply) => {

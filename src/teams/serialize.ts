@@ -1,5 +1,6 @@
 import { ORGANIZATION_ACCESS_FLAGS } from '../auth/permissions.js';
 import { type ResourceObject, resource, toMany, toOne } from '../jsonapi/document.js';
+import { registerResourceType } from '../jsonapi/include-registry.js';
 import type { TeamView } from './service.js';
 
 export function teamPath(id: string): string {
@@ -42,3 +43,6 @@ export function serializeTeam(view: TeamView): ResourceObject {
     { self: path },
   );
 }
+
+// Reached through memberships (their `teams` relation); a team's own includes go by id.
+registerResourceType<TeamView>('teams', { serialize: serializeTeam });
