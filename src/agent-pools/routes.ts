@@ -1,14 +1,10 @@
+import { includedDocument } from '../jsonapi/include-registry.js';
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { InvalidError } from '../errors.js';
 import { parseLinkageIds, parseResourceBody } from '../jsonapi/body.js';
-import { document, type ResourceObject } from '../jsonapi/document.js';
-import { parseInclude } from '../jsonapi/include.js';
 import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
 import { type Query, queryString } from '../jsonapi/query.js';
-import { serializeWorkspace } from '../workspaces/serialize.js';
-import * as workspaceService from '../workspaces/service.js';
-import { serializeAgentPool } from './serialize.js';
 import * as agentPoolService from './service.js';
 
 const PoolAttributes = Type.Object({
@@ -46,23 +42,6 @@ function poolInput(body: unknown): agentPoolService.AgentPoolInput {
   return input;
 }
 
-/** `include=workspaces`: the workspaces running on the pools that the caller may read. */
-async function includedFor(request: FastifyRequest, views: agentPoolService.AgentPoolView[]): Promise<ResourceObject[]> {
-  const include = parseInclude(request.query as Query, INCLUDES);
-  if (!include.has('workspaces') || views.length === 0) return [];
-  const organizationId = (views[0] as agentPoolService.AgentPoolView).pool.organizationId;
-  const workspaces = await workspaceService.readableViews(
-    request.ctx,
-    organizationId,
-    views.flatMap((v) => v.workspaceIds),
-  );
-  return workspaces.map(serializeWorkspace);
-}
-
-async function poolDocument(request: FastifyRequest, view: agentPoolService.AgentPoolView) {
-  return document(serializeAgentPool(view), { included: await includedFor(request, [view]) });
-}
-
 interface OrganizationParams {
   organization_name: string;
 }
@@ -85,8 +64,7 @@ export async function agentPoolRoutes(app: FastifyInstance): Promise<void> {
     });
     const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, matching);
     return reply.send(
-      document(views.map(serializeAgentPool), {
-        included: await includedFor(request, views),
+      await includedDocument(request, 'agent-pools', views, INCLUDES, {
         links: parts.links,
         meta: { ...parts.meta, 'status-counts': { total, matching } },
       }),
@@ -95,16 +73,16 @@ export async function agentPoolRoutes(app: FastifyInstance): Promise<void> {
 
   app.post<{ Params: OrganizationParams }>('/api/v2/organizations/:organization_name/agent-pools', async (request, reply) => {
     const view = await agentPoolService.create(request.ctx, request.params.organization_name, poolInput(request.body));
-    return reply.code(201).send(await poolDocument(request, view));
+    return reply.code(201).send(await includedDocument(request, 'agent-pools', view, INCLUDES));
   });
 
   app.get<{ Params: PoolParams }>('/api/v2/agent-pools/:agent_pool_id', async (request, reply) => {
-    return reply.send(await poolDocument(request, await agentPoolService.show(request.ctx, request.params.agent_pool_id)));
+    return reply.send(await includedDocument(request, 'agent-pools', await agentPoolService.show(request.ctx, request.params.agent_pool_id), INCLUDES));
   });
 
   app.patch<{ Params: PoolParams }>('/api/v2/agent-pools/:agent_pool_id', async (request, reply) => {
     const view = await agentPoolService.update(request.ctx, request.params.agent_pool_id, poolInput(request.body));
-    return reply.send(await poolDocument(request, view));
+    return reply.send(await includedDocument(request, 'agent-pools', view, INCLUDES));
   });
 
   app.delete<{ Params: PoolParams }>('/api/v2/agent-pools/:agent_pool_id', async (request, reply) => {

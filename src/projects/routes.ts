@@ -1,3 +1,4 @@
+import { documentWith } from '../jsonapi/include-registry.js';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Action } from '../auth/permissions.js';
@@ -10,7 +11,7 @@ import { type Query, queryList, queryString, queryTagged } from '../jsonapi/quer
 import * as projectService from './service.js';
 import { type TagBindingInput, validateTagBindings } from './tag-bindings.js';
 
-import { includedBindings, serializeEffectiveTagBinding, serializeProject, serializeTagBinding } from './serialize.js';
+import { serializeEffectiveTagBinding, serializeProject, serializeTagBinding } from './serialize.js';
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 
 /** The execution settings of the OpenAPI `projects` schema (go-tfe ProjectCreateOptions). */
@@ -102,8 +103,7 @@ export async function projectRoutes(app: FastifyInstance): Promise<void> {
     });
     const { links, meta } = paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total);
     return reply.send(
-      document(views.map(serializeProject), {
-        included: includedBindings(views),
+      await documentWith(ctx, 'projects', views, include, {
         links,
         meta: { 'status-counts': { total: organizationTotal, matching: total }, ...meta },
       }),
@@ -125,7 +125,7 @@ export async function projectRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Params: ProjectParams }>('/api/v2/projects/:project_id', async (request, reply) => {
     const include = parseInclude(request.query as Query, INCLUDES);
     const view = await projectService.show(request.ctx, request.params.project_id, { withBindings: include.has('effective_tag_bindings') });
-    return reply.send(document(serializeProject(view), { included: includedBindings([view]) }));
+    return reply.send(await documentWith(request.ctx, 'projects', view, include));
   });
 
   app.patch<{ Params: ProjectParams }>('/api/v2/projects/:project_id', async (request, reply) => {

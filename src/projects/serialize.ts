@@ -90,11 +90,22 @@ export function serializeEffectiveTagBinding(binding: projectService.TagBinding)
   return resource('effective-tag-bindings', binding.id, { key: binding.key, value: binding.value });
 }
 
-export function includedBindings(views: projectService.ProjectView[]): ResourceObject[] {
-  return views.flatMap((view) => (view.effectiveTagBindings ?? []).map(serializeEffectiveTagBinding));
-}
-
 registerResourceType<projectService.ProjectView>('projects', {
   serialize: serializeProject,
   load: (ctx, ids) => visibleEach(ids, (id) => projectService.show(ctx, id, { withBindings: false })),
+  relations: {
+    // Loaded with the project when asked for; a project's own bindings are all its effective ones (projects do not inherit tags).
+    effective_tag_bindings: {
+      load: async (_ctx, views) =>
+        new Map(
+          views.map((v) => [
+            v.project.id,
+            (v.effectiveTagBindings ?? []).map((b) => ({
+              type: 'effective-tag-bindings',
+              view: { id: b.id, key: b.key, value: b.value, inheritedFromProjectId: null },
+            })),
+          ]),
+        ),
+    },
+  },
 });

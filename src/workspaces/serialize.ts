@@ -1,5 +1,4 @@
 import { type Related, registerResourceType } from '../jsonapi/include-registry.js';
-import { visibleEach } from '../jsonapi/include.js';
 import type { Action } from '../auth/permissions.js';
 import { type ResourceObject, resource, timestamp, toOne } from '../jsonapi/document.js';
 import * as stateVersionService from '../state-versions/service.js';
@@ -193,7 +192,7 @@ function membersByWorkspace<V>(type: string, members: Map<string, V[]>): Map<str
 
 registerResourceType<workspaceService.WorkspaceView>('workspaces', {
   serialize: serializeWorkspace,
-  load: (ctx, ids) => visibleEach(ids, (id) => workspaceService.show(ctx, { id })),
+  load: (ctx, ids) => workspaceService.readableViews(ctx, ids),
   relations: {
     // The current state version only where the caller may read state, outputs where it may read outputs.
     current_state_version: {

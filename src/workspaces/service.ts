@@ -87,9 +87,9 @@ export async function viewOf(ctx: Ctx, workspace: workspaceStore.Workspace): Pro
   return view as WorkspaceView;
 }
 
-/** Views of the organization's workspaces by id that the caller may read, for `include=`; the others are left out. */
-export async function readableViews(ctx: Ctx, organizationId: string, ids: readonly string[]): Promise<WorkspaceView[]> {
-  const views = await viewsOf(ctx, await workspaceStore.findManyById(ctx.db, organizationId, [...new Set(ids)]));
+/** Views of the workspaces by id that the caller may read, for `include=`, in one query; the others are left out. */
+export async function readableViews(ctx: Ctx, ids: readonly string[]): Promise<WorkspaceView[]> {
+  const views = await viewsOf(ctx, await workspaceStore.findManyById(ctx.db, undefined, [...new Set(ids)]));
   return views.filter((v) => v.allowed.has('workspace:read'));
 }
 

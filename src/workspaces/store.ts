@@ -182,9 +182,12 @@ export async function findByName(db: Db, organizationName: string, name: string)
 }
 
 /** Workspaces of one organization by id, in the order of `ids`; unknown ids are left out. */
-export async function findManyById(db: Db, organizationId: string, ids: readonly string[]): Promise<Workspace[]> {
+/** Workspaces by id, in the order of `ids`; only the organization's when one is given. */
+export async function findManyById(db: Db, organizationId: string | undefined, ids: readonly string[]): Promise<Workspace[]> {
   if (ids.length === 0) return [];
-  const rows = await selectWorkspaces(db).where('workspaces.organization_id', '=', organizationId).where('workspaces.id', 'in', ids).execute();
+  let query = selectWorkspaces(db).where('workspaces.id', 'in', ids);
+  if (organizationId !== undefined) query = query.where('workspaces.organization_id', '=', organizationId);
+  const rows = await query.execute();
   const byId = new Map(rows.map((row) => [row.id, toWorkspace(row)]));
   return ids.flatMap((id) => byId.get(id) ?? []);
 }
