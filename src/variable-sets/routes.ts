@@ -1,3 +1,4 @@
+import { type DocumentParts, documentWith } from '../jsonapi/include-registry.js';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BadRequestError, DomainError, InvalidError } from '../errors.js';
@@ -11,7 +12,7 @@ import * as effectiveService from './effective-service.js';
 import * as variableSetService from './service.js';
 import * as variableSetVariableService from './variable-service.js';
 
-import { serializeVariableSet, serializeVariable } from './serialize.js';
+import { serializeVariable } from './serialize.js';
 const CreateAttributes = Type.Object({
   name: Type.String(),
   description: Type.Optional(Type.Union([Type.String({ maxLength: MAX_TEXT_LENGTH }), Type.Null()])),
@@ -20,23 +21,23 @@ const CreateAttributes = Type.Object({
 });
 const UpdateAttributes = Type.Partial(CreateAttributes);
 
-/**
- * `vars` from variable-sets.mdx "Available Related Resources". go-tfe and the tfe provider also ask for
- * `workspaces` and `projects` and read only their ids, which `relationships` always carries; their full
- * resource objects are not added to `included` until the workspaces and projects APIs can serialize them.
- */
-const INCLUDES = ['vars', 'workspaces', 'projects'] as const;
+/** `vars` from variable-sets.mdx "Available Related Resources"; go-tfe and the tfe provider also ask for `workspaces` and `projects`. */
+const INCLUDES: readonly string[] = ['vars', 'workspaces', 'projects'];
 
 const PROJECT_SCOPES: readonly variableSetService.ProjectListScope[] = ['owned', 'applied', 'shared', 'all'];
 
-function setDocument(view: variableSetService.VariableSetView) {
-  return document(serializeVariableSet(view), { included: (view.variables ?? []).map((v) => serializeVariable(v)) });
+/**
+ * Sets (a list, or one) with what `include=` names; a set's variables whenever they were loaded (the
+ * create response shows the variables just created, as the doc's sample does).
+ */
+function setsDocument(request: FastifyRequest, views: variableSetService.VariableSetView | variableSetService.VariableSetView[], parts: DocumentParts = {}) {
+  const include = parseInclude(request.query as Query, INCLUDES);
+  if ((Array.isArray(views) ? views : [views]).some((v) => v.variables !== undefined)) include.add('vars');
+  return documentWith(request.ctx, 'varsets', views, include, parts);
 }
 
 function listDocument(request: FastifyRequest, result: { views: variableSetService.VariableSetView[]; total: number }, page: Page) {
-  const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, result.total);
-  const included = result.views.flatMap((view) => (view.variables ?? []).map((v) => serializeVariable(v)));
-  return document(result.views.map(serializeVariableSet), { included, ...parts });
+  return setsDocument(request, result.views, paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, result.total));
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -132,7 +133,7 @@ export async function variableSetRoutes(app: FastifyInstance): Promise<void> {
       isGlobal: queryBoolean(query, 'filter[global]'),
       organizationOwnedOnly: scopeParameter(query, ['owned']) === 'owned',
     });
-    return reply.send(listDocument(request, result, options.page));
+    return reply.send(await listDocument(request, result, options.page));
   });
 
   app.get<{ Params: { project_id: string } }>('/api/v2/projects/:project_id/varsets', async (request, reply) => {
@@ -140,13 +141,13 @@ export async function variableSetRoutes(app: FastifyInstance): Promise<void> {
     const options = listOptions(query);
     const scope = scopeParameter(query, PROJECT_SCOPES) ?? 'all';
     const result = await variableSetService.listForProject(request.ctx, request.params.project_id, { ...options, scope });
-    return reply.send(listDocument(request, result, options.page));
+    return reply.send(await listDocument(request, result, options.page));
   });
 
   app.get<{ Params: { workspace_id: string } }>('/api/v2/workspaces/:workspace_id/varsets', async (request, reply) => {
     const options = listOptions(request.query as Query);
     const result = await variableSetService.listForWorkspace(request.ctx, request.params.workspace_id, options);
-    return reply.send(listDocument(request, result, options.page));
+    return reply.send(await listDocument(request, result, options.page));
   });
 
   app.post<{ Params: { organization_name: string } }>('/api/v2/organizations/:organization_name/varsets', async (request, reply) => {
@@ -157,12 +158,12 @@ export async function variableSetRoutes(app: FastifyInstance): Promise<void> {
     const withVariables = include.has('vars') || input.variables !== undefined;
     const view = await variableSetService.create(request.ctx, request.params.organization_name, input, { withVariables });
     // 201 as the OpenAPI spec has it (the doc's table says 200; clients accept both).
-    return reply.code(201).send(setDocument(view));
+    return reply.code(201).send(await setsDocument(request, view));
   });
 
   app.get<{ Params: SetParams }>('/api/v2/varsets/:varset_id', async (request, reply) => {
     const withVariables = parseInclude(request.query as Query, INCLUDES).has('vars');
-    return reply.send(setDocument(await variableSetService.show(request.ctx, request.params.varset_id, { withVariables })));
+    return reply.send(await setsDocument(request, await variableSetService.show(request.ctx, request.params.varset_id, { withVariables })));
   });
 
   // PUT and PATCH in variable-sets.mdx; POST in the OpenAPI spec (updateVarsetPost).
@@ -174,7 +175,7 @@ export async function variableSetRoutes(app: FastifyInstance): Promise<void> {
       const { attributes, relationships } = parseResourceBody(request.body, 'varsets', UpdateAttributes);
       const input = { ...attributes, ...setInput(relationships) };
       const withVariables = include.has('vars') || input.variables !== undefined;
-      return reply.send(setDocument(await variableSetService.update(request.ctx, request.params.varset_id, input, { withVariables })));
+      return reply.send(await setsDocument(request, await variableSetService.update(request.ctx, request.params.varset_id, input, { withVariables })));
     },
   });
 

@@ -1,3 +1,4 @@
+import { registerResourceType } from '../jsonapi/include-registry.js';
 import { type ResourceObject, resource, timestamp, toMany, toOne } from '../jsonapi/document.js';
 import { variableAttributes } from '../variables/variable-resource.js';
 import type * as variableSetService from './service.js';
@@ -42,3 +43,15 @@ export function serializeVariable(v: variableSetService.VariableSetVariable, ext
     { self: `${setPath(v.variableSetId)}/relationships/vars/${encodeURIComponent(v.id)}` },
   );
 }
+
+registerResourceType<variableSetService.VariableSetView>('varsets', {
+  serialize: serializeVariableSet,
+  relations: {
+    // Loaded with the set when asked for.
+    vars: {
+      load: async (_ctx, views) => new Map(views.map((v) => [v.set.id, (v.variables ?? []).map((view) => ({ type: 'variable-set-vars', view }))])),
+    },
+  },
+});
+// A set's variables are `vars` on the wire, as a workspace's are, but another view: a key of their own.
+registerResourceType<variableSetService.VariableSetVariable>('variable-set-vars', { serialize: (v) => serializeVariable(v) });

@@ -171,8 +171,15 @@ forEachDatabase('variable sets', (server) => {
       included.body.included.map((v: any) => [v.id, v.attributes.key, v.attributes.value]),
       [[variable.id, 'shown', 'yes']],
     );
+    assert.equal((await w.api('POST', `/varsets/${set.id}/relationships/workspaces`, w.ownerToken, linkage('workspaces', [w.ws1]))).status, 204);
+    assert.equal((await w.api('POST', `/varsets/${set.id}/relationships/projects`, w.ownerToken, linkage('projects', [w.projectB]))).status, 204);
     const forProvider = await w.api('GET', `/varsets/${set.id}?include=workspaces,projects`, w.ownerToken);
     assert.equal(forProvider.status, 200, 'the tfe provider reads with include=workspaces');
+    assert.deepEqual(
+      forProvider.body.included.map((r: any) => `${r.type}/${r.id}`),
+      [`workspaces/${w.ws1}`, `projects/${w.projectB}`],
+      'the applied workspaces and projects, whole',
+    );
     assertError(await w.api('GET', `/varsets/${set.id}?include=secrets`, w.ownerToken), 400);
     assertError(await w.api('GET', '/varsets/varset-unknown', w.ownerToken), 404);
     assertError(await w.api('GET', '/varsets/%00', w.ownerToken), 400);
