@@ -2,7 +2,6 @@ import { preloadWorkspaceAccess, workspaceReadScope } from '../auth/access.js';
 import { allowedActions, authorize, can, type Target } from '../auth/authorize.js';
 import type { Action } from '../auth/permissions.js';
 import * as authStore from '../auth/store.js';
-import * as configurationVersionService from '../configuration-versions/service.js';
 import * as configurationVersionStore from '../configuration-versions/store.js';
 import type { Ctx } from '../context.js';
 import { open, seal } from '../crypto/sealing.js';
@@ -11,7 +10,6 @@ import { InvalidError, NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import * as organizationService from '../organizations/service.js';
-import * as userService from '../users/service.js';
 import * as workspaceService from '../workspaces/service.js';
 import * as workspaceStore from '../workspaces/store.js';
 import * as eventStore from './event-store.js';
@@ -184,44 +182,6 @@ export async function queue(ctx: Ctx, organizationName: string, page: Page): Pro
 export async function capacity(ctx: Ctx, organizationName: string): Promise<{ organizationName: string; running: number; pending: number }> {
   const org = await organizationService.findAuthorized(ctx, organizationName, 'organization:read');
   return { organizationName: org.name, ...(await runStore.countCapacity(ctx.db, org.id)) };
-}
-
-/** The workspaces, creators and configuration versions of runs, for `include=`; what the caller may not see is left out. */
-export interface Related {
-  workspaces: workspaceService.WorkspaceView[];
-  users: userService.UserView[];
-  configurationVersions: configurationVersionService.ConfigurationVersionView[];
-}
-
-async function visible<T>(load: () => Promise<T>): Promise<T[]> {
-  try {
-    return [await load()];
-  } catch (err) {
-    if (err instanceof NotFoundError) return [];
-    throw err;
-  }
-}
-
-export async function related(
-  ctx: Ctx,
-  views: readonly RunView[],
-  include: { workspace: boolean; createdBy: boolean; configurationVersion: boolean },
-): Promise<Related> {
-  const result: Related = { workspaces: [], users: [], configurationVersions: [] };
-  if (include.workspace) {
-    for (const id of new Set(views.map((v) => v.run.workspaceId))) result.workspaces.push(...(await visible(() => workspaceService.show(ctx, { id }))));
-  }
-  if (include.createdBy) {
-    for (const id of new Set(views.flatMap((v) => v.run.createdById ?? []))) result.users.push(...(await visible(() => userService.show(ctx, id))));
-  }
-  if (include.configurationVersion) {
-    // Readable with the run: read-runs covers the run's configuration (permissions.mdx "Run access: Read").
-    for (const id of new Set(views.flatMap((v) => v.run.configurationVersionId ?? []))) {
-      const version = await configurationVersionStore.findById(ctx.db, id);
-      if (version) result.configurationVersions.push(configurationVersionService.viewOf(version));
-    }
-  }
-  return result;
 }
 
 /** run.mdx "Create a Run": every attribute; undefined takes the documented default. */

@@ -5,14 +5,11 @@ import type { Ctx } from '../context.js';
 import { isUniqueViolation } from '../db/pg-errors.js';
 import { ConflictError, ForbiddenError, InvalidError, NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
-import { visibleOnly } from '../jsonapi/include.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import * as organizationService from '../organizations/service.js';
 import { type OrganizationSettings, resolveSettings } from '../organizations/settings.js';
-import * as projectService from '../projects/service.js';
 import * as runDeletion from '../runs/deletion.js';
 import type { TagBindingInput } from '../projects/tag-bindings.js';
-import * as userService from '../users/service.js';
 import { type ExecutionInput, executionChange } from './execution.js';
 import {
   ATTRIBUTES,
@@ -131,39 +128,6 @@ export async function list(ctx: Ctx, organizationName: string, options: ListOpti
   const window = { limit: options.page.size, offset: pageOffset(options.page) };
   const { workspaces, total } = await workspaceListStore.selectPage(ctx.db, org.id, filter, options.sort, window);
   return { views: await viewsOf(ctx, workspaces), total };
-}
-
-/** Related resources of `include=` that exist: organizations, projects, and the users holding locks. */
-export interface Related {
-  organizations: organizationService.OrganizationView[];
-  projects: projectService.ProjectView[];
-  users: userService.UserView[];
-}
-
-/** Loads what `include` asks for, once per distinct resource; a project or lock holder the caller may not see is left out. */
-export async function related(
-  ctx: Ctx,
-  views: readonly WorkspaceView[],
-  include: { organization: boolean; project: boolean; lockedBy: boolean },
-): Promise<Related> {
-  const result: Related = { organizations: [], projects: [], users: [] };
-  if (include.organization) {
-    for (const name of new Set(views.map((v) => v.workspace.organizationName))) result.organizations.push(await organizationService.show(ctx, name));
-  }
-  if (include.project) {
-    for (const id of new Set(views.map((v) => v.workspace.projectId))) {
-      const project = await visibleOnly(() => projectService.show(ctx, id, { withBindings: false }));
-      if (project) result.projects.push(project);
-    }
-  }
-  if (include.lockedBy) {
-    const userIds = new Set(views.flatMap((v) => (v.workspace.lockedBy?.kind === 'users' ? [v.workspace.lockedBy.id] : [])));
-    for (const id of userIds) {
-      const user = await visibleOnly(() => userService.show(ctx, id));
-      if (user) result.users.push(user);
-    }
-  }
-  return result;
 }
 
 /** A flat tag to attach by id or by name (name: created in the organization when missing). */
