@@ -1,7 +1,7 @@
 import { type SelectQueryBuilder, sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import { containsPattern, wildcardPattern } from './rules.js';
-import { toWorkspace, type Workspace } from './store.js';
+import { TAG_NAMES, toWorkspace, type Workspace } from './store.js';
 
 /** The workspace list of an organization: its filters, sorts and counts (workspaces.mdx "List workspaces"). */
 
@@ -204,7 +204,7 @@ export async function selectPage(
   // OFFSET 0 keeps the subquery from being merged into the sorted query.
   if (filter.search !== undefined || filter.wildcard !== undefined) matches = matches.offset(0);
   // No join with organizations: for a name search it would run on every match before the sort.
-  let page = db.selectFrom(matches.as('workspaces')).selectAll('workspaces');
+  let page = db.selectFrom(matches.as('workspaces')).selectAll('workspaces').select(TAG_NAMES.as('tag_names'));
   const direction = sort.descending ? 'desc' : 'asc';
   if (sort.field === 'latest-change-at') page = page.orderBy('workspaces.latest_change_at', direction);
   if (sort.field === 'current-run.created-at') {

@@ -65,8 +65,16 @@ const PERMISSIONS: Readonly<Record<string, Action | null>> = {
   'can-manage-ephemeral-workspaces': null,
 };
 
+/** One `permissions` object per distinct set of actions (sets are shared per caller and role): a page of workspaces builds it once. */
+const permissionsBySet = new WeakMap<ReadonlySet<Action>, Record<string, boolean>>();
+
 function serializePermissions(allowed: ReadonlySet<Action>): Record<string, boolean> {
-  return Object.fromEntries(Object.entries(PERMISSIONS).map(([key, action]) => [key, action !== null && allowed.has(action)]));
+  let permissions = permissionsBySet.get(allowed);
+  if (!permissions) {
+    permissions = Object.fromEntries(Object.entries(PERMISSIONS).map(([key, action]) => [key, action !== null && allowed.has(action)]));
+    permissionsBySet.set(allowed, permissions);
+  }
+  return permissions;
 }
 
 export function workspacePath(id: string): string {

@@ -51,19 +51,23 @@ export function targetOf(workspace: { id: string; organizationId: string; projec
 }
 
 /** The actions the caller may perform on a workspace of an organization with `settings`. */
+/** The caller's actions plus force-delete, per set of actions: shared, so serializers can reuse what they built for it. */
+const withForceDelete = new WeakMap<ReadonlySet<Action>, ReadonlySet<Action>>();
+
 async function workspaceActions(ctx: Ctx, workspace: workspaceStore.Workspace, settings: OrganizationSettings): Promise<ReadonlySet<Action>> {
-  const allowed = new Set(await allowedActions(ctx, targetOf(workspace)));
+  const allowed = await allowedActions(ctx, targetOf(workspace));
   // The organization may let workspace admins force-delete (workspaces.mdx "Force Delete a workspace").
-  if (settings['allow-force-delete-workspaces'] && allowed.has('workspace:delete')) allowed.add('workspace:force-delete');
-  return allowed;
+  if (!settings['allow-force-delete-workspaces'] || !allowed.has('workspace:delete') || allowed.has('workspace:force-delete')) return allowed;
+  let extended = withForceDelete.get(allowed);
+  if (!extended) {
+    extended = new Set([...allowed, 'workspace:force-delete']);
+    withForceDelete.set(allowed, extended);
+  }
+  return extended;
 }
 
-/** Views of workspaces: flat tags, and the caller's team access, in one query each for all of them. */
+/** Views of workspaces: the caller's team access, in one query for all of them. */
 export async function viewsOf(ctx: Ctx, workspaces: readonly workspaceStore.Workspace[]): Promise<WorkspaceView[]> {
-  const tagNames = await tagStore.tagNamesByWorkspace(
-    ctx.db,
-    workspaces.map((ws) => ws.id),
-  );
   for (const organizationId of new Set(workspaces.map((ws) => ws.organizationId))) {
     await preloadWorkspaceAccess(
       ctx,
@@ -74,7 +78,7 @@ export async function viewsOf(ctx: Ctx, workspaces: readonly workspaceStore.Work
   const views: WorkspaceView[] = [];
   for (const workspace of workspaces) {
     const settings = resolveSettings(workspace.organizationSettings);
-    views.push({ workspace, settings, tagNames: tagNames.get(workspace.id) ?? [], allowed: await workspaceActions(ctx, workspace, settings) });
+    views.push({ workspace, settings, tagNames: workspace.tagNames, allowed: await workspaceActions(ctx, workspace, settings) });
   }
   return views;
 }

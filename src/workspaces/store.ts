@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Updateable } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { WorkspaceRow, WorkspaceTable } from '../db/schema.js';
@@ -39,6 +40,8 @@ export interface WorkspaceSettings {
 
 export interface Workspace extends WorkspaceSettings {
   id: string;
+  /** Its flat tags' names, sorted. */
+  tagNames: string[];
   organizationId: string;
   organizationName: string;
   /** The organization's stored settings (by wire name), for its defaults. */
@@ -60,6 +63,7 @@ export interface Workspace extends WorkspaceSettings {
 
 /** A workspace row with its organization's name and settings. */
 export type JoinedRow = WorkspaceRow & {
+  tag_names: string[];
   organization_name: string;
   organization_settings: Record<string, unknown>;
   organization_default_agent_pool_id: string | null;
@@ -68,6 +72,7 @@ export type JoinedRow = WorkspaceRow & {
 export function toWorkspace(row: JoinedRow): Workspace {
   return {
     id: row.id,
+    tagNames: row.tag_names,
     organizationId: row.organization_id,
     organizationName: row.organization_name,
     organizationSettings: row.organization_settings,
@@ -135,6 +140,14 @@ function toColumns(settings: Partial<WorkspaceSettings>): Updateable<WorkspaceTa
   return Object.fromEntries(Object.entries(columns).filter(([, v]) => v !== undefined));
 }
 
+/**
+ * A workspace's flat tag names, sorted as bytes, as a column of its row: a read of a workspace is one
+ * query with them (each query is a round trip the read path pays, docs/design.md "Read path performance").
+ */
+export const TAG_NAMES = sql<
+  string[]
+>`coalesce((select array_agg(tags.name order by tags.name collate "C") from workspace_tags join tags on tags.id = workspace_tags.tag_id where workspace_tags.workspace_id = workspaces.id), '{}')`;
+
 function selectWorkspaces(db: Db) {
   return db
     .selectFrom('workspaces')
@@ -144,6 +157,7 @@ function selectWorkspaces(db: Db) {
       'organizations.name as organization_name',
       'organizations.settings as organization_settings',
       'organizations.default_agent_pool_id as organization_default_agent_pool_id',
+      TAG_NAMES.as('tag_names'),
     ]);
 }
 

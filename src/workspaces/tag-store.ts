@@ -32,21 +32,6 @@ function selectTags(db: Db) {
     );
 }
 
-/** The flat tag names of each workspace, by name: one query for a whole page. */
-export async function tagNamesByWorkspace(db: Db, workspaceIds: readonly string[]): Promise<Map<string, string[]>> {
-  const names = new Map<string, string[]>(workspaceIds.map((id) => [id, []]));
-  if (workspaceIds.length === 0) return names;
-  const rows = await db
-    .selectFrom('workspace_tags')
-    .innerJoin('tags', 'tags.id', 'workspace_tags.tag_id')
-    .select(['workspace_tags.workspace_id', 'tags.name'])
-    .where('workspace_tags.workspace_id', 'in', workspaceIds)
-    .orderBy(BY_NAME)
-    .execute();
-  for (const row of rows) names.get(row.workspace_id)?.push(row.name);
-  return names;
-}
-
 /** The organization's tags with these names, creating the missing ones (`newId` names them). */
 export async function ensureTags(db: Db, organizationId: string, names: readonly string[], newId: () => string, now: Date): Promise<Tag[]> {
   if (names.length === 0) return [];
