@@ -1,7 +1,7 @@
 import { type SelectQueryBuilder, sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import { containsPattern, wildcardPattern } from './rules.js';
-import { TAG_NAMES, toWorkspace, type Workspace } from './store.js';
+import { type JoinedRow, TAG_NAMES, toWorkspace, type Workspace } from './store.js';
 
 /** The workspace list of an organization: its filters, sorts and counts (workspaces.mdx "List workspaces"). */
 
@@ -197,14 +197,20 @@ export async function selectPage(
   window: { limit: number; offset: number },
 ): Promise<{ workspaces: Workspace[]; total: number }> {
   const sources = await findTagSources(db, organizationId, tagNames(filter));
-  let matches = filtered(db, organizationId, filter, sources).selectAll('workspaces');
+  // Only what the order needs: the page's ids come first, its rows after (below).
+  let matches = filtered(db, organizationId, filter, sources).select([
+    'workspaces.id',
+    'workspaces.name',
+    'workspaces.latest_change_at',
+    'workspaces.current_run_id',
+  ]);
   // A name search reads its matches through the trigram index and sorts them. Otherwise PostgreSQL
   // may walk the name index and filter, assuming the matches spread evenly through the names; when
   // they sort late (search[name]=billing after api-…, auth-…) it reads most of the organization.
   // OFFSET 0 keeps the subquery from being merged into the sorted query.
   if (filter.search !== undefined || filter.wildcard !== undefined) matches = matches.offset(0);
   // No join with organizations: for a name search it would run on every match before the sort.
-  let page = db.selectFrom(matches.as('workspaces')).selectAll('workspaces').select(TAG_NAMES.as('tag_names'));
+  let page = db.selectFrom(matches.as('workspaces')).select('workspaces.id');
   const direction = sort.descending ? 'desc' : 'asc';
   if (sort.field === 'latest-change-at') page = page.orderBy('workspaces.latest_change_at', direction);
   if (sort.field === 'current-run.created-at') {
@@ -215,8 +221,15 @@ export async function selectPage(
     );
   }
   page = page.orderBy('workspaces.name', sort.field === 'name' ? direction : 'asc');
-  const [rows, total, organization] = await Promise.all([
-    page.limit(window.limit).offset(window.offset).execute(),
+  // A deferred join: the offset walks ids, and only the page's rows are read whole, with their tags
+  // (a deep page no longer builds every skipped row). `with ordinality` keeps the order of the ids.
+  const pageIds = page.limit(window.limit).offset(window.offset);
+  const pageRows = sql<Omit<JoinedRow, 'organization_name' | 'organization_settings' | 'organization_default_agent_pool_id'>>`
+    select workspaces.*, ${TAG_NAMES} as tag_names
+    from unnest(array(${pageIds})) with ordinality as page(id, n) join workspaces on workspaces.id = page.id
+    order by page.n`;
+  const [{ rows }, total, organization] = await Promise.all([
+    pageRows.execute(db),
     countMatches(db, organizationId, filter, sources),
     db.selectFrom('organizations').select(['name', 'settings', 'default_agent_pool_id']).where('id', '=', organizationId).executeTakeFirstOrThrow(),
   ]);
