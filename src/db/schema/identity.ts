@@ -1,0 +1,52 @@
+/** Users, their tokens and OAuth codes. */
+import type { ColumnType, Generated, Selectable } from 'kysely';
+import type { Timestamp, NullableTimestamp } from './common.js';
+
+export interface UserTable {
+  id: string;
+  username: string;
+  email: string;
+  /** scrypt hash `scrypt$N$salt$hash`; null for accounts that cannot sign in with a password. */
+  password_hash: string | null;
+  is_site_admin: Generated<boolean>;
+  is_service_account: Generated<boolean>;
+  /** A stand-in for an invited email that no user had yet (migration 0012). */
+  is_invitation: Generated<boolean>;
+  created_at: Timestamp;
+}
+
+export interface TokenTable {
+  id: string;
+  /** `user`, `team`, `organization`, `run` (a job token) or `agent`. */
+  kind: string;
+  user_id: string | null;
+  team_id: string | null;
+  organization_id: string | null;
+  /** For `run` tokens: the run whose terraform uses it. */
+  run_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** For `run` tokens: the phase (`plan` or `apply`) of the job the token is for. */
+  phase: ColumnType<string | null, string | null | undefined, string | null>;
+  /** For `agent` tokens: the pool; null for the built-in runner's token. */
+  agent_pool_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** SHA-256 of the secret, hex. The secret itself is never stored. */
+  token_hash: string;
+  description: string | null;
+  created_by_id: string | null;
+  created_at: Timestamp;
+  last_used_at: NullableTimestamp;
+  expired_at: NullableTimestamp;
+}
+
+export interface OauthCodeTable {
+  /** SHA-256 of the one-time authorization code. */
+  code_hash: string;
+  user_id: string;
+  client_id: string;
+  redirect_uri: string;
+  code_challenge: string;
+  expires_at: Timestamp;
+}
+
+export type UserRow = Selectable<UserTable>;
+
+export type TokenRow = Selectable<TokenTable>;

@@ -1,0 +1,105 @@
+/** Configuration versions, runs, their phases, events and logs. */
+import type { ColumnType, Generated, Selectable } from 'kysely';
+import type { Timestamp, NullableTimestamp, Jsonb, NullableJsonb } from './common.js';
+
+export interface ConfigurationVersionTable {
+  id: string;
+  workspace_id: string;
+  source: string;
+  status: string;
+  auto_queue_runs: boolean;
+  speculative: boolean;
+  provisional: boolean;
+  error: string | null;
+  error_message: string | null;
+  blob_key: string | null;
+  size: number | null;
+  uploaded_at: NullableTimestamp;
+  errored_at: NullableTimestamp;
+  archived_at: NullableTimestamp;
+  created_at: Timestamp;
+}
+
+export interface RunTable {
+  id: string;
+  workspace_id: string;
+  organization_id: string;
+  configuration_version_id: string | null;
+  status: string;
+  message: string;
+  source: string;
+  trigger_reason: string;
+  is_destroy: boolean;
+  refresh: boolean;
+  refresh_only: boolean;
+  replace_addrs: NullableJsonb<string[]>;
+  target_addrs: NullableJsonb<string[]>;
+  /** Sealed JSON of the run variables ([{key, value}]); NULL when there are none. */
+  sealed_variables: string | null;
+  plan_only: boolean;
+  auto_apply: boolean;
+  allow_empty_apply: boolean;
+  allow_config_generation: boolean;
+  save_plan: boolean;
+  terraform_version: string | null;
+  debugging_mode: boolean;
+  has_changes: Generated<boolean>;
+  created_by_id: string | null;
+  status_timestamps: Jsonb<Record<string, string>>;
+  queued_at: NullableTimestamp;
+  runner_lease_until: NullableTimestamp;
+  cancel_requested_at: NullableTimestamp;
+  /** The agent working on the run's current phase. */
+  agent_id: ColumnType<string | null, string | null | undefined, string | null>;
+  created_at: Timestamp;
+}
+
+/** A plan or an apply: the phases of a run. */
+export interface PhaseTable {
+  id: string;
+  run_id: string;
+  status: string;
+  status_timestamps: Jsonb<Record<string, string>>;
+  resource_additions: Generated<number>;
+  resource_changes: Generated<number>;
+  resource_destructions: Generated<number>;
+  resource_imports: Generated<number>;
+  log_blob_key: string | null;
+}
+
+export type ApplyTable = PhaseTable;
+
+export interface PlanTable extends PhaseTable {
+  has_changes: Generated<boolean>;
+  generated_configuration: Generated<boolean>;
+  json_blob_key: string | null;
+  redacted_json_blob_key: string | null;
+  plan_file_blob_key: string | null;
+}
+
+export interface RunEventTable {
+  id: string;
+  seq: Generated<number>;
+  run_id: string;
+  action: string;
+  description: string;
+  actor_id: string | null;
+  created_at: Timestamp;
+}
+
+/** A piece of a running phase's log (migration 0010). */
+export interface RunLogChunkTable {
+  phase_id: string;
+  run_id: string;
+  seq: number;
+  byte_offset: number;
+  data: Buffer;
+}
+
+export type RunRow = Selectable<RunTable>;
+
+export type PlanRow = Selectable<PlanTable>;
+
+export type ApplyRow = Selectable<ApplyTable>;
+
+export type RunEventRow = Selectable<RunEventTable>;

@@ -1,0 +1,79 @@
+/** Workspaces, remote-state consumers, tags and tag bindings. */
+import type { Generated, Selectable } from 'kysely';
+import type { Timestamp, NullableTimestamp, Jsonb } from './common.js';
+
+export interface WorkspaceTable {
+  id: string;
+  organization_id: string;
+  project_id: string;
+  name: string;
+  description: Generated<string>;
+  execution_mode: string | null;
+  agent_pool_id: string | null;
+  allow_destroy_plan: Generated<boolean>;
+  assessments_enabled: Generated<boolean>;
+  auto_apply: Generated<boolean>;
+  auto_apply_run_trigger: Generated<boolean>;
+  auto_destroy_at: NullableTimestamp;
+  auto_destroy_activity_duration: string | null;
+  file_triggers_enabled: Generated<boolean>;
+  global_remote_state: Generated<boolean>;
+  operations: Generated<boolean>;
+  queue_all_runs: Generated<boolean>;
+  source_name: string | null;
+  source_url: string | null;
+  speculative_enabled: Generated<boolean>;
+  structured_run_output_enabled: Generated<boolean>;
+  terraform_version: string;
+  trigger_patterns: Jsonb<string[]>;
+  trigger_prefixes: Jsonb<string[]>;
+  working_directory: Generated<string>;
+  locked_by_kind: string | null;
+  locked_by_id: string | null;
+  lock_reason: string | null;
+  current_run_id: string | null;
+  latest_run_id: string | null;
+  current_state_version_id: string | null;
+  current_configuration_version_id: string | null;
+  resource_count: Generated<number>;
+  latest_change_at: Timestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface RemoteStateConsumerTable {
+  workspace_id: string;
+  consumer_id: string;
+}
+
+export interface TagTable {
+  id: string;
+  organization_id: string;
+  name: string;
+  created_at: Timestamp;
+}
+
+export interface WorkspaceTagTable {
+  workspace_id: string;
+  tag_id: string;
+}
+
+export interface WorkspaceTagBindingTable {
+  id: string;
+  workspace_id: string;
+  key: string;
+  value: Generated<string>;
+  created_at: Timestamp;
+}
+
+export interface ProjectTagBindingTable {
+  id: string;
+  project_id: string;
+  key: string;
+  value: Generated<string>;
+  created_at: Timestamp;
+}
+
+export type WorkspaceRow = Selectable<WorkspaceTable>;
+
+export type TagRow = Selectable<TagTable>;
