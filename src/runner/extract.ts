@@ -85,102 +85,125 @@ interface Walked extends ArchiveSummary {
 }
 
 /**
+ * The rules and the budget, applied entry by entry on the headers alone: what the archive has
+ * claimed so far (each path's kind, each file's size, the symbolic links) and what it has spent.
+ */
+class EntryRules {
+  private readonly kinds = new Map<string, Kind>();
+  private readonly sizes = new Map<string, number>();
+  readonly result: Walked = { files: 0, bytes: 0, links: [] };
+  private readonly deadline: number;
+
+  constructor(private readonly limits: ArchiveLimits) {
+    this.deadline = Date.now() + limits.timeLimitMs;
+  }
+
+  checkTime(): void {
+    if (Date.now() > this.deadline) throw new ArchiveError('too-slow', `the archive took longer than ${this.limits.timeLimitMs / 1000} s to unpack`);
+  }
+
+  private addBytes(bytes: number, path: string): void {
+    this.result.bytes += bytes;
+    if (this.result.bytes > this.limits.maxBytes) throw new ArchiveError('too-large', `the archive holds more than ${this.limits.maxBytes} bytes (at ${path})`);
+  }
+
+  private checkPath(path: string, raw: string): void {
+    const { maxPathBytes, maxDepth } = this.limits;
+    if (Buffer.byteLength(raw) > maxPathBytes) throw new ArchiveError('path-too-long', `${raw.slice(0, 100)}… is longer than ${maxPathBytes} bytes`);
+    const parts = path.split('/');
+    if (parts.length > maxDepth) throw new ArchiveError('too-deep', `${raw.slice(0, 100)}… is more than ${maxDepth} directories deep`);
+    if (parts.some((part) => Buffer.byteLength(part) > MAX_NAME_BYTES)) {
+      throw new ArchiveError('path-too-long', `a name in ${raw.slice(0, 100)}… is longer than ${MAX_NAME_BYTES} bytes`);
+    }
+  }
+
+  /** Records an entry and its parent directories, refusing a path that appears twice or lies inside a non-directory. */
+  private claim(path: string, kind: Kind): void {
+    const parts = path.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const ancestor = parts.slice(0, i).join('/');
+      const existing = this.kinds.get(ancestor);
+      if (existing && existing !== 'directory') throw new ArchiveError('conflict', `${path} lies inside ${ancestor}, which is a ${existing}, not a directory`);
+      this.kinds.set(ancestor, 'directory');
+    }
+    const existing = this.kinds.get(path);
+    if (existing && (existing !== 'directory' || kind !== 'directory')) throw new ArchiveError('conflict', `${path} appears twice in the archive`);
+    this.kinds.set(path, kind);
+  }
+
+  /** The checks of one entry, on its header alone; what to write, if anything. */
+  check(entry: ReadEntry): Parameters<EntryWriter>[1] | undefined {
+    this.result.files++;
+    if (this.result.files > this.limits.maxFiles) throw new ArchiveError('too-many-files', `the archive holds more than ${this.limits.maxFiles} entries`);
+    this.checkTime();
+    const path = relativePath(entry.path);
+    this.checkPath(path, entry.path);
+    if (path === '' && entry.type !== 'Directory') throw new ArchiveError('corrupt', `${entry.path} is a ${entry.type} without a name`);
+    switch (entry.type) {
+      case 'Directory':
+        if (path === '') return undefined;
+        this.claim(path, 'directory');
+        return { path, kind: 'directory' };
+      case 'File':
+      case 'OldFile':
+      case 'ContiguousFile':
+        this.claim(path, 'file');
+        this.sizes.set(path, entry.size);
+        this.addBytes(entry.size, path);
+        return { path, kind: 'file' };
+      case 'SymbolicLink':
+        this.symbolicLink(path, entry.linkpath ?? '');
+        return undefined;
+      case 'Link':
+        return this.hardLink(path, entry.linkpath ?? '');
+      default:
+        throw new ArchiveError('special-file', `${path} is a ${entry.type}; only files, directories and links are allowed`);
+    }
+  }
+
+  private symbolicLink(path: string, linkTarget: string): void {
+    if (Buffer.byteLength(linkTarget) > this.limits.maxPathBytes) {
+      throw new ArchiveError('path-too-long', `the target of symbolic link ${path} is longer than ${this.limits.maxPathBytes} bytes`);
+    }
+    const lexical = posix.normalize(posix.join(posix.dirname(path), linkTarget));
+    if (posix.isAbsolute(linkTarget) || lexical === '..' || lexical.startsWith('../')) {
+      throw new ArchiveError('link-escape', `symbolic link ${path} points outside the configuration (${linkTarget})`);
+    }
+    this.claim(path, 'symlink');
+    this.result.links.push({ path, target: linkTarget });
+  }
+
+  private hardLink(path: string, linkpath: string): Parameters<EntryWriter>[1] {
+    const from = relativePath(linkpath);
+    if (this.kinds.get(from) !== 'file')
+      throw new ArchiveError('link-escape', `hard link ${path} does not point to a file earlier in the archive (${linkpath})`);
+    this.claim(path, 'file');
+    const size = this.sizes.get(from) ?? 0;
+    this.sizes.set(path, size);
+    // A copy, not a link: the two names stay independent, and the size counts twice, as it would unpacked elsewhere.
+    this.addBytes(size, path);
+    return { path, kind: 'hardlink', from };
+  }
+
+  /** Once every link is known: follows each one through the others (a → b/.., b → .) within the tree. */
+  checkLinks(): void {
+    const targets = new Map(this.result.links.map((link) => [link.path, link.target]));
+    for (const link of this.result.links) {
+      if (!staysInside(targets, link.path))
+        throw new ArchiveError('link-escape', `symbolic link ${link.path} leads outside the configuration (${link.target})`);
+    }
+  }
+}
+
+/**
  * Reads the archive once, checking each entry as its header arrives and handing those that pass to
  * `write` one at a time (backpressure: the parser waits for the writes). Returns the symbolic links,
  * which the caller creates last.
  */
 async function walk(source: Readable, limits: ArchiveLimits, write: EntryWriter | undefined): Promise<Walked> {
-  const kinds = new Map<string, Kind>();
-  const sizes = new Map<string, number>();
-  const links: { path: string; target: string }[] = [];
-  const result: Walked = { files: 0, bytes: 0, links };
+  const rules = new EntryRules(limits);
   const maxTarBytes = limits.maxBytes + limits.maxFiles * HEADER_BYTES_PER_ENTRY + TRAILER_BYTES;
-  const deadline = Date.now() + limits.timeLimitMs;
   let tarBytes = 0;
-
-  const checkTime = () => {
-    if (Date.now() > deadline) throw new ArchiveError('too-slow', `the archive took longer than ${limits.timeLimitMs / 1000} s to unpack`);
-  };
-
-  const addBytes = (bytes: number, path: string) => {
-    result.bytes += bytes;
-    if (result.bytes > limits.maxBytes) throw new ArchiveError('too-large', `the archive holds more than ${limits.maxBytes} bytes (at ${path})`);
-  };
-
-  const checkPath = (path: string, raw: string) => {
-    if (Buffer.byteLength(raw) > limits.maxPathBytes) {
-      throw new ArchiveError('path-too-long', `${raw.slice(0, 100)}… is longer than ${limits.maxPathBytes} bytes`);
-    }
-    const parts = path.split('/');
-    if (parts.length > limits.maxDepth) throw new ArchiveError('too-deep', `${raw.slice(0, 100)}… is more than ${limits.maxDepth} directories deep`);
-    if (parts.some((part) => Buffer.byteLength(part) > MAX_NAME_BYTES)) {
-      throw new ArchiveError('path-too-long', `a name in ${raw.slice(0, 100)}… is longer than ${MAX_NAME_BYTES} bytes`);
-    }
-  };
-
-  /** Records an entry and its parent directories, refusing a path that appears twice or lies inside a non-directory. */
-  const claim = (path: string, kind: Kind) => {
-    const parts = path.split('/');
-    for (let i = 1; i < parts.length; i++) {
-      const ancestor = parts.slice(0, i).join('/');
-      const existing = kinds.get(ancestor);
-      if (existing && existing !== 'directory') throw new ArchiveError('conflict', `${path} lies inside ${ancestor}, which is a ${existing}, not a directory`);
-      kinds.set(ancestor, 'directory');
-    }
-    const existing = kinds.get(path);
-    if (existing && (existing !== 'directory' || kind !== 'directory')) throw new ArchiveError('conflict', `${path} appears twice in the archive`);
-    kinds.set(path, kind);
-  };
-
-  /** The checks of one entry, on its header alone; what to write, if anything. */
-  const check = (entry: ReadEntry): Parameters<EntryWriter>[1] | undefined => {
-    result.files++;
-    if (result.files > limits.maxFiles) throw new ArchiveError('too-many-files', `the archive holds more than ${limits.maxFiles} entries`);
-    checkTime();
-    const path = relativePath(entry.path);
-    checkPath(path, entry.path);
-    if (path === '' && entry.type !== 'Directory') throw new ArchiveError('corrupt', `${entry.path} is a ${entry.type} without a name`);
-    switch (entry.type) {
-      case 'Directory':
-        if (path === '') return undefined;
-        claim(path, 'directory');
-        return { path, kind: 'directory' };
-      case 'File':
-      case 'OldFile':
-      case 'ContiguousFile':
-        claim(path, 'file');
-        sizes.set(path, entry.size);
-        addBytes(entry.size, path);
-        return { path, kind: 'file' };
-      case 'SymbolicLink': {
-        const linkTarget = entry.linkpath ?? '';
-        if (Buffer.byteLength(linkTarget) > limits.maxPathBytes) {
-          throw new ArchiveError('path-too-long', `the target of symbolic link ${path} is longer than ${limits.maxPathBytes} bytes`);
-        }
-        const lexical = posix.normalize(posix.join(posix.dirname(path), linkTarget));
-        if (posix.isAbsolute(linkTarget) || lexical === '..' || lexical.startsWith('../')) {
-          throw new ArchiveError('link-escape', `symbolic link ${path} points outside the configuration (${linkTarget})`);
-        }
-        claim(path, 'symlink');
-        links.push({ path, target: linkTarget });
-        return undefined;
-      }
-      case 'Link': {
-        const from = relativePath(entry.linkpath ?? '');
-        if (kinds.get(from) !== 'file')
-          throw new ArchiveError('link-escape', `hard link ${path} does not point to a file earlier in the archive (${entry.linkpath})`);
-        claim(path, 'file');
-        const size = sizes.get(from) ?? 0;
-        sizes.set(path, size);
-        // A copy, not a link: the two names stay independent, and the size counts twice, as it would unpacked elsewhere.
-        addBytes(size, path);
-        return { path, kind: 'hardlink', from };
-      }
-      default:
-        throw new ArchiveError('special-file', `${path} is a ${entry.type}; only files, directories and links are allowed`);
-    }
-  };
-
   const parser = new Parser({ strict: true, brotli: false, zstd: false });
   let queue = Promise.resolve();
   const sink = new Writable({
@@ -188,7 +211,7 @@ async function walk(source: Readable, limits: ArchiveLimits, write: EntryWriter 
       tarBytes += chunk.length;
       if (tarBytes > maxTarBytes) return callback(new ArchiveError('too-large', `the archive unpacks to more than ${maxTarBytes} bytes`));
       try {
-        checkTime();
+        rules.checkTime();
       } catch (error) {
         return callback(error as Error);
       }
@@ -215,7 +238,7 @@ async function walk(source: Readable, limits: ArchiveLimits, write: EntryWriter 
     let item: Parameters<EntryWriter>[1] | undefined;
     try {
       // Checked as they are parsed, before any waits, so that the first entry past a limit stops the archive.
-      item = failure ? undefined : check(entry);
+      item = failure ? undefined : rules.check(entry);
     } catch (error) {
       entry.resume();
       fail(error);
@@ -238,18 +261,13 @@ async function walk(source: Readable, limits: ArchiveLimits, write: EntryWriter 
     await pipeline(source, createGunzip(), sink);
     await queue;
     if (failure) throw failure;
-    // Now that every link is known, follow each one through the others (a → b/.., b → .) within the tree.
-    const targets = new Map(links.map((link) => [link.path, link.target]));
-    for (const link of links) {
-      if (!staysInside(targets, link.path))
-        throw new ArchiveError('link-escape', `symbolic link ${link.path} leads outside the configuration (${link.target})`);
-    }
+    rules.checkLinks();
   } catch (error) {
     throw asArchiveError(error);
   } finally {
     clearTimeout(timer);
   }
-  return result;
+  return rules.result;
 }
 
 /** Checks `source` (a gzip-compressed tar) against the rules and the budget, writing nothing. */
