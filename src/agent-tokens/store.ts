@@ -1,3 +1,4 @@
+import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import { type Token, toToken } from '../auth/token-store.js';
 import type { Db } from '../db/database.js';
 
@@ -7,12 +8,7 @@ function poolTokens(db: Db, poolId: string) {
   return db.selectFrom('tokens').where('kind', '=', 'agent').where('agent_pool_id', '=', poolId);
 }
 
-export async function selectPage(db: Db, poolId: string, window: { limit: number; offset: number }): Promise<{ tokens: Token[]; total: number }> {
-  const [rows, count] = await Promise.all([
-    poolTokens(db, poolId).selectAll().orderBy('created_at').orderBy('id').limit(window.limit).offset(window.offset).execute(),
-    poolTokens(db, poolId)
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow(),
-  ]);
-  return { tokens: rows.map(toToken), total: Number(count.n) };
+export async function selectPage(db: Db, poolId: string, window: PageWindow): Promise<{ tokens: Token[]; total: number }> {
+  const { rows, total } = await pageAndTotal(poolTokens(db, poolId).selectAll().orderBy('created_at').orderBy('id'), window);
+  return { tokens: rows.map(toToken), total };
 }

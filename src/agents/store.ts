@@ -1,3 +1,4 @@
+import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import type { Db } from '../db/database.js';
 import type { Selectable } from 'kysely';
 import type { AgentTable } from '../db/schema.js';
@@ -39,15 +40,12 @@ export async function selectPage(
   db: Db,
   poolId: string,
   filter: { lastPingSince?: Date | undefined },
-  window: { limit: number; offset: number },
+  window: PageWindow,
 ): Promise<{ agents: Agent[]; total: number }> {
   let query = db.selectFrom('agents').where('agent_pool_id', '=', poolId);
   if (filter.lastPingSince) query = query.where('last_ping_at', '>=', filter.lastPingSince);
-  const [rows, count] = await Promise.all([
-    query.selectAll().orderBy('created_at').orderBy('id').limit(window.limit).offset(window.offset).execute(),
-    query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-  ]);
-  return { agents: rows.map((row) => toAgent(row, poolId)), total: Number(count.n) };
+  const { rows, total } = await pageAndTotal(query.selectAll().orderBy('created_at').orderBy('id'), window);
+  return { agents: rows.map((row) => toAgent(row, poolId)), total };
 }
 
 /** Deletes the agent if it still last reported one of `statuses` and pinged before `pingedBefore` (see service.destroy); false otherwise. */

@@ -1,3 +1,4 @@
+import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 
@@ -82,19 +83,9 @@ export async function findManyById(db: Db, ids: readonly string[]): Promise<Memb
   return rows.map(toMembership);
 }
 
-export async function selectPage(
-  db: Db,
-  filter: MembershipFilter,
-  window: { limit: number; offset: number },
-): Promise<{ memberships: Membership[]; total: number }> {
-  const [rows, count] = await Promise.all([
-    filtered(db, filter).orderBy('m.created_at').orderBy('m.id').limit(window.limit).offset(window.offset).execute(),
-    filtered(db, filter)
-      .clearSelect()
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow(),
-  ]);
-  return { memberships: rows.map(toMembership), total: Number(count.n) };
+export async function selectPage(db: Db, filter: MembershipFilter, window: PageWindow): Promise<{ memberships: Membership[]; total: number }> {
+  const { rows, total } = await pageAndTotal(filtered(db, filter).orderBy('m.created_at').orderBy('m.id'), window);
+  return { memberships: rows.map(toMembership), total };
 }
 
 /** `meta.status-counts` of an organization's memberships. */

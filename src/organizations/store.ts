@@ -1,3 +1,4 @@
+import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { OrganizationRow } from '../db/schema.js';
@@ -115,18 +116,9 @@ function filtered(db: Db, filter: OrganizationFilter) {
 }
 
 /** Organizations matching `filter` by name (byte order, the same on PostgreSQL and PGlite); all of them when `limit` is undefined. */
-export async function selectPage(
-  db: Db,
-  filter: OrganizationFilter,
-  window: { limit: number; offset: number },
-): Promise<{ organizations: Organization[]; total: number }> {
-  const [found, count] = await Promise.all([
-    filtered(db, filter).selectAll('organizations').orderBy(sql`organizations.name collate "C"`).limit(window.limit).offset(window.offset).execute(),
-    filtered(db, filter)
-      .select((eb) => eb.fn.countAll<string>().as('n'))
-      .executeTakeFirstOrThrow(),
-  ]);
-  return { organizations: found.map(toOrganization), total: Number(count.n) };
+export async function selectPage(db: Db, filter: OrganizationFilter, window: PageWindow): Promise<{ organizations: Organization[]; total: number }> {
+  const { rows, total } = await pageAndTotal(filtered(db, filter).selectAll('organizations').orderBy(sql`organizations.name collate "C"`), window);
+  return { organizations: rows.map(toOrganization), total };
 }
 
 /** Renames and/or changes the email; `settings` are merged into the stored ones in the same statement. */

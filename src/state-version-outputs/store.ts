@@ -1,3 +1,4 @@
+import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import type { Db } from '../db/database.js';
 import type { StateVersionOutputRow } from '../db/schema.js';
 
@@ -48,17 +49,10 @@ export async function insertMany(db: Db, outputs: readonly StateVersionOutput[])
 }
 
 /** A page of a version's outputs, by name. */
-export async function selectPage(
-  db: Db,
-  stateVersionId: string,
-  window: { limit: number; offset: number },
-): Promise<{ outputs: StateVersionOutput[]; total: number }> {
+export async function selectPage(db: Db, stateVersionId: string, window: PageWindow): Promise<{ outputs: StateVersionOutput[]; total: number }> {
   const base = db.selectFrom('state_version_outputs').where('state_version_id', '=', stateVersionId);
-  const [rows, count] = await Promise.all([
-    base.selectAll().orderBy('name').limit(window.limit).offset(window.offset).execute(),
-    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-  ]);
-  return { outputs: rows.map(toOutput), total: Number(count.n) };
+  const { rows, total } = await pageAndTotal(base.selectAll().orderBy('name'), window);
+  return { outputs: rows.map(toOutput), total };
 }
 
 /** Every output of the versions, by name within each version. */

@@ -1,3 +1,4 @@
+import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { WorkspaceResourceRow } from '../db/schema.js';
@@ -88,15 +89,8 @@ export async function replaceAll(db: Db, workspaceId: string, stateVersionId: st
 }
 
 /** A page of the workspace's resources, by address. */
-export async function selectPage(
-  db: Db,
-  workspaceId: string,
-  window: { limit: number; offset: number },
-): Promise<{ resources: WorkspaceResource[]; total: number }> {
+export async function selectPage(db: Db, workspaceId: string, window: PageWindow): Promise<{ resources: WorkspaceResource[]; total: number }> {
   const base = db.selectFrom('workspace_resources').where('workspace_id', '=', workspaceId);
-  const [rows, count] = await Promise.all([
-    base.selectAll().orderBy('address').limit(window.limit).offset(window.offset).execute(),
-    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-  ]);
-  return { resources: rows.map(toResource), total: Number(count.n) };
+  const { rows, total } = await pageAndTotal(base.selectAll().orderBy('address'), window);
+  return { resources: rows.map(toResource), total };
 }

@@ -1,3 +1,4 @@
+import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import type { Db } from '../db/database.js';
 import type { StateVersionRow } from '../db/schema.js';
 import type { LockHolder } from '../workspaces/store.js';
@@ -115,15 +116,12 @@ export async function selectPage(
   db: Db,
   workspaceId: string,
   status: StateVersionStatus | undefined,
-  window: { limit: number; offset: number },
+  window: PageWindow,
 ): Promise<{ versions: StateVersion[]; total: number }> {
   let base = db.selectFrom('state_versions').where('workspace_id', '=', workspaceId);
   if (status !== undefined) base = base.where('status', '=', status);
-  const [rows, count] = await Promise.all([
-    base.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(window.limit).offset(window.offset).execute(),
-    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-  ]);
-  return { versions: rows.map(toStateVersion), total: Number(count.n) };
+  const { rows, total } = await pageAndTotal(base.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc'), window);
+  return { versions: rows.map(toStateVersion), total };
 }
 
 /**

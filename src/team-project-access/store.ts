@@ -1,3 +1,4 @@
+import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import { sql } from 'kysely';
 import type {
   ProjectAccessLevel,
@@ -126,19 +127,9 @@ function filtered(db: Db, filter: TeamProjectFilter) {
   return query;
 }
 
-export async function selectPage(
-  db: Db,
-  filter: TeamProjectFilter,
-  window: { limit: number; offset: number },
-): Promise<{ rows: TeamProject[]; total: number }> {
-  const [rows, count] = await Promise.all([
-    filtered(db, filter).orderBy('t.name').orderBy('tp.id').limit(window.limit).offset(window.offset).execute(),
-    filtered(db, filter)
-      .clearSelect()
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow(),
-  ]);
-  return { rows: rows.map(toTeamProject), total: Number(count.n) };
+export async function selectPage(db: Db, filter: TeamProjectFilter, window: PageWindow): Promise<{ rows: TeamProject[]; total: number }> {
+  const { rows, total } = await pageAndTotal(filtered(db, filter).orderBy('t.name').orderBy('tp.id'), window);
+  return { rows: rows.map(toTeamProject), total };
 }
 
 export async function insert(

@@ -1,3 +1,4 @@
+import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 
@@ -107,20 +108,9 @@ function filtered(db: Db, organizationId: string, filter: TeamFilter) {
   return query;
 }
 
-export async function selectPage(
-  db: Db,
-  organizationId: string,
-  filter: TeamFilter,
-  window: { limit: number; offset: number },
-): Promise<{ teams: Team[]; total: number }> {
-  const [rows, count] = await Promise.all([
-    filtered(db, organizationId, filter).orderBy(sql`teams.name collate "C"`).orderBy('teams.id').limit(window.limit).offset(window.offset).execute(),
-    filtered(db, organizationId, filter)
-      .clearSelect()
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow(),
-  ]);
-  return { teams: rows.map(toTeam), total: Number(count.n) };
+export async function selectPage(db: Db, organizationId: string, filter: TeamFilter, window: PageWindow): Promise<{ teams: Team[]; total: number }> {
+  const { rows, total } = await pageAndTotal(filtered(db, organizationId, filter).orderBy(sql`teams.name collate "C"`).orderBy('teams.id'), window);
+  return { teams: rows.map(toTeam), total };
 }
 
 export interface TeamSettings {

@@ -1,3 +1,4 @@
+import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import { type ExpressionBuilder, sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { DB, VariableSetRow } from '../db/schema.js';
@@ -175,16 +176,10 @@ export async function selectPage(
   db: Db,
   filter: VariableSetFilter,
   search: string | undefined,
-  window: { limit: number; offset: number },
+  window: PageWindow,
 ): Promise<{ sets: VariableSet[]; total: number }> {
-  const [rows, count] = await Promise.all([
-    filtered(db, filter, search).orderBy(sql`variable_sets.name collate "C"`).orderBy('variable_sets.id').limit(window.limit).offset(window.offset).execute(),
-    filtered(db, filter, search)
-      .clearSelect()
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow(),
-  ]);
-  return { sets: rows.map(toVariableSet), total: Number(count.n) };
+  const { rows, total } = await pageAndTotal(filtered(db, filter, search).orderBy(sql`variable_sets.name collate "C"`).orderBy('variable_sets.id'), window);
+  return { sets: rows.map(toVariableSet), total };
 }
 
 /** What a set's relationships name: its variables, and the workspaces and projects it is applied to. */
