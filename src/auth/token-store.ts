@@ -1,3 +1,4 @@
+import { pageAndTotal } from '../db/paging.js';
 import type { Db } from '../db/database.js';
 import type { TokenRow } from '../db/schema.js';
 
@@ -87,25 +88,9 @@ export async function findById(db: Db, id: string): Promise<Token | undefined> {
 }
 
 export async function listByUser(db: Db, userId: string, limit: number, offset: number): Promise<{ tokens: Token[]; total: number }> {
-  const [rows, count] = await Promise.all([
-    db
-      .selectFrom('tokens')
-      .selectAll()
-      .where('kind', '=', 'user')
-      .where('user_id', '=', userId)
-      .orderBy('created_at')
-      .orderBy('id')
-      .limit(limit)
-      .offset(offset)
-      .execute(),
-    db
-      .selectFrom('tokens')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('kind', '=', 'user')
-      .where('user_id', '=', userId)
-      .executeTakeFirstOrThrow(),
-  ]);
-  return { tokens: rows.map(toToken), total: Number(count.n) };
+  const userTokens = db.selectFrom('tokens').selectAll().where('kind', '=', 'user').where('user_id', '=', userId);
+  const { rows, total } = await pageAndTotal(userTokens.orderBy('created_at').orderBy('id'), { limit, offset });
+  return { tokens: rows.map(toToken), total };
 }
 
 export async function findOrganizationToken(db: Db, organizationId: string): Promise<Token | undefined> {

@@ -1,3 +1,4 @@
+import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import type { Selectable } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { ConfigurationVersionTable } from '../db/schema.js';
@@ -80,28 +81,10 @@ export async function findById(db: Db, id: string): Promise<ConfigurationVersion
 }
 
 /** A workspace's versions, newest first. */
-export async function selectPage(
-  db: Db,
-  workspaceId: string,
-  window: { limit: number; offset: number },
-): Promise<{ versions: ConfigurationVersion[]; total: number }> {
-  const [rows, count] = await Promise.all([
-    db
-      .selectFrom('configuration_versions')
-      .selectAll()
-      .where('workspace_id', '=', workspaceId)
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(window.limit)
-      .offset(window.offset)
-      .execute(),
-    db
-      .selectFrom('configuration_versions')
-      .select((eb) => eb.fn.countAll<number>().as('count'))
-      .where('workspace_id', '=', workspaceId)
-      .executeTakeFirstOrThrow(),
-  ]);
-  return { versions: rows.map(toConfigurationVersion), total: Number(count.count) };
+export async function selectPage(db: Db, workspaceId: string, window: PageWindow): Promise<{ versions: ConfigurationVersion[]; total: number }> {
+  const versions = db.selectFrom('configuration_versions').selectAll().where('workspace_id', '=', workspaceId);
+  const { rows, total } = await pageAndTotal(versions.orderBy('created_at', 'desc').orderBy('id', 'desc'), window);
+  return { versions: rows.map(toConfigurationVersion), total };
 }
 
 /** pending → uploaded; undefined when the version is no longer pending (another upload won). */

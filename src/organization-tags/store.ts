@@ -1,3 +1,4 @@
+import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import { type Expression, type ExpressionBuilder, type SqlBool, sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { DB, TagRow } from '../db/schema.js';
@@ -76,27 +77,13 @@ function matches(eb: ExpressionBuilder<DB, 'tags'>, organizationId: string, filt
 }
 
 /** A page of the organization's tags matching `filter`, by name in byte order then id. */
-export async function selectPage(
-  db: Db,
-  organizationId: string,
-  filter: TagFilter,
-  window: { limit: number; offset: number },
-): Promise<{ tags: Tag[]; total: number }> {
-  const [rows, count] = await Promise.all([
-    selectTags(db)
-      .where((eb) => matches(eb, organizationId, filter))
-      .orderBy(sql`tags.name collate "C"`)
-      .orderBy('tags.id')
-      .limit(window.limit)
-      .offset(window.offset)
-      .execute(),
-    db
-      .selectFrom('tags')
-      .where((eb) => matches(eb, organizationId, filter))
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow(),
-  ]);
-  return { tags: rows.map(toTag), total: Number(count.n) };
+export async function selectPage(db: Db, organizationId: string, filter: TagFilter, window: PageWindow): Promise<{ tags: Tag[]; total: number }> {
+  const ordered = selectTags(db)
+    .where((eb) => matches(eb, organizationId, filter))
+    .orderBy(sql`tags.name collate "C"`)
+    .orderBy('tags.id');
+  const { rows, total } = await pageAndTotal(ordered, window);
+  return { tags: rows.map(toTag), total };
 }
 
 /** Those of `ids` that are tags of the organization. */

@@ -1,3 +1,4 @@
+import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import { sql } from 'kysely';
 import { type Token, toToken } from '../auth/token-store.js';
 import type { Db } from '../db/database.js';
@@ -57,23 +58,12 @@ export async function selectPage(
   organizationId: string,
   filter: TeamTokenFilter,
   sort: { field: TeamTokenSortField; descending: boolean },
-  window: { limit: number; offset: number },
+  window: PageWindow,
 ): Promise<{ tokens: Token[]; total: number }> {
   const direction = sql.raw(sort.descending ? 'desc' : 'asc');
-  const [rows, count] = await Promise.all([
-    filtered(db, organizationId, filter)
-      .orderBy(sql`${SORT_COLUMNS[sort.field]} ${direction}`)
-      .orderBy('tokens.created_at')
-      .orderBy('tokens.id')
-      .limit(window.limit)
-      .offset(window.offset)
-      .execute(),
-    filtered(db, organizationId, filter)
-      .clearSelect()
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow(),
-  ]);
-  return { tokens: rows.map(toToken), total: Number(count.n) };
+  const ordered = filtered(db, organizationId, filter).orderBy(sql`${SORT_COLUMNS[sort.field]} ${direction}`).orderBy('tokens.created_at').orderBy('tokens.id');
+  const { rows, total } = await pageAndTotal(ordered, window);
+  return { tokens: rows.map(toToken), total };
 }
 
 /** Team tokens of the organization by id; unknown ids and other kinds of token are left out. */
