@@ -1,3 +1,4 @@
+import { teamVisibleTo } from '../teams/visibility.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import { sql } from 'kysely';
 import type {
@@ -122,7 +123,7 @@ function filtered(db: Db, filter: TeamProjectFilter) {
     query = filter.onlyTeams.length === 0 ? query.where(sql<boolean>`false`) : query.where('tp.team_id', 'in', filter.onlyTeams);
   const secretOnes = filter.visibleWithSecret;
   if (secretOnes !== undefined) {
-    query = query.where((eb) => eb.or([eb('t.visibility', '=', 'organization'), ...(secretOnes.length > 0 ? [eb('t.id', 'in', secretOnes)] : [])]));
+    query = query.where(teamVisibleTo('t', secretOnes));
   }
   return query;
 }

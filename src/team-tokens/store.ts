@@ -1,3 +1,4 @@
+import { teamVisibleTo } from '../teams/visibility.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import { sql } from 'kysely';
 import { type Token, toToken } from '../auth/token-store.js';
@@ -47,7 +48,7 @@ function filtered(db: Db, organizationId: string, filter: TeamTokenFilter) {
   if (filter.search !== undefined) query = query.where('t.name', 'ilike', `%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
   const secretOnes = filter.visibleWithSecret;
   if (secretOnes !== undefined) {
-    query = query.where((eb) => eb.or([eb('t.visibility', '=', 'organization'), ...(secretOnes.length > 0 ? [eb('t.id', 'in', secretOnes)] : [])]));
+    query = query.where(teamVisibleTo('t', secretOnes));
   }
   return query;
 }

@@ -1,3 +1,4 @@
+import { teamVisibleTo } from '../teams/visibility.js';
 import type {
   RunsPermission,
   SentinelMocksPermission,
@@ -93,7 +94,7 @@ function filtered(db: Db, filter: TeamWorkspaceFilter) {
   if (filter.teamId !== undefined) query = query.where('tw.team_id', '=', filter.teamId);
   const secretOnes = filter.visibleWithSecret;
   if (secretOnes !== undefined) {
-    query = query.where((eb) => eb.or([eb('t.visibility', '=', 'organization'), ...(secretOnes.length > 0 ? [eb('t.id', 'in', secretOnes)] : [])]));
+    query = query.where(teamVisibleTo('t', secretOnes));
   }
   return query;
 }

@@ -1,3 +1,4 @@
+import { teamVisibleTo } from './visibility.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
@@ -103,7 +104,7 @@ function filtered(db: Db, organizationId: string, filter: TeamFilter) {
   if (filter.names !== undefined) query = filter.names.length === 0 ? query.where(sql<boolean>`false`) : query.where('teams.name', 'in', filter.names);
   const secretOnes = filter.visibleWithSecret;
   if (secretOnes !== undefined) {
-    query = query.where((eb) => eb.or([eb('teams.visibility', '=', 'organization'), ...(secretOnes.length > 0 ? [eb('teams.id', 'in', secretOnes)] : [])]));
+    query = query.where(teamVisibleTo('teams', secretOnes));
   }
   return query;
 }
