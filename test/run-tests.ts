@@ -35,18 +35,21 @@ interface JobResult {
   seconds: number;
 }
 
+/** A test file with this line runs as one job per database, as end-to-end files do: it is as slow as they are. */
+const PER_DATABASE_MARK = '// run-tests: one job per database';
+
 /**
- * The jobs, slowest first so the long files do not start last. An end-to-end file (under test/)
- * whose suites run per database (forEachDatabase, or a loop over testDatabases()) becomes one job
- * per database: those are the longest, and a process per job costs a second of start-up, which the
- * many short files are better without.
+ * The jobs, slowest first so the long files do not start last. An end-to-end file (under test/) or a
+ * marked one whose suites run per database (forEachDatabase, or a loop over testDatabases()) becomes
+ * one job per database: those are the longest, and a process per job costs a second of start-up,
+ * which the many short files are better without.
  */
 function jobsOf(files: readonly string[], databases: readonly DatabaseKind[]): Job[] {
   const weighed = files.map((file) => {
     const source = readFileSync(file, 'utf8');
-    const endToEnd = file.startsWith(join(distRoot, 'test'));
-    const perDatabase = endToEnd && (source.includes('forEachDatabase(') || source.includes('of testDatabases()'));
-    const weight = (endToEnd ? 1e9 : 0) + source.length;
+    const slow = file.startsWith(join(distRoot, 'test')) || source.includes(PER_DATABASE_MARK);
+    const perDatabase = slow && (source.includes('forEachDatabase(') || source.includes('of testDatabases()'));
+    const weight = (slow ? 1e9 : 0) + source.length;
     return { file, weight, jobs: perDatabase ? databases.map((database) => ({ file, database })) : [{ file }] };
   });
   return weighed.sort((a, b) => b.weight - a.weight).flatMap((w) => w.jobs);

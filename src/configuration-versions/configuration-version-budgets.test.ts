@@ -1,3 +1,4 @@
+// run-tests: one job per database
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,3 +1,4 @@
+// run-tests: one job per database
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
