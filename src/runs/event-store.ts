@@ -30,12 +30,3 @@ export async function listForRun(db: Db, runId: string): Promise<RunEvent[]> {
     createdAt: row.created_at,
   }));
 }
-
-/** The ids of each run's events, oldest first, in one query (the runs' `run-events` relationship). */
-export async function idsByRunIds(db: Db, runIds: readonly string[]): Promise<Map<string, string[]>> {
-  const ids = new Map<string, string[]>(runIds.map((id) => [id, []]));
-  if (runIds.length === 0) return ids;
-  const rows = await db.selectFrom('run_events').select(['id', 'run_id']).where('run_id', 'in', runIds).orderBy('run_id').orderBy('seq').execute();
-  for (const row of rows) ids.get(row.run_id)?.push(row.id);
-  return ids;
-}

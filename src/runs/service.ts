@@ -74,11 +74,7 @@ export function actionsAt(run: runStore.Run, now: Date): { actions: RunActions; 
 /** Views of runs: phases in two queries and access in a few for all of them. */
 export async function viewsOf(ctx: Ctx, runs: readonly runStore.Run[]): Promise<RunView[]> {
   const ids = runs.map((r) => r.id);
-  const [plans, applies, eventIds] = await Promise.all([
-    phaseStore.findPlansByRunIds(ctx.db, ids),
-    phaseStore.findAppliesByRunIds(ctx.db, ids),
-    eventStore.idsByRunIds(ctx.db, ids),
-  ]);
+  const [plans, applies] = await Promise.all([phaseStore.findPlansByRunIds(ctx.db, ids), phaseStore.findAppliesByRunIds(ctx.db, ids)]);
   for (const organizationId of new Set(runs.map((r) => r.organizationId))) {
     const workspaces = runs.filter((r) => r.organizationId === organizationId).map((r) => ({ id: r.workspaceId, projectId: r.projectId }));
     await preloadWorkspaceAccess(ctx, organizationId, workspaces);
@@ -96,7 +92,7 @@ export async function viewsOf(ctx: Ctx, runs: readonly runStore.Run[]): Promise<
       variables: variablesOf(ctx, run),
       ...actionsAt(run, now),
       allowed: await allowedActions(ctx, targetOf(run)),
-      eventIds: eventIds.get(run.id) ?? [],
+      eventIds: run.eventIds,
     });
   }
   return views;

@@ -7,6 +7,8 @@ import type { RunStatus } from './state.js';
 
 /** A run as stored, with its workspace's project (authorization needs it). */
 export interface Run {
+  /** Its events' ids, oldest first. */
+  eventIds: string[];
   id: string;
   workspaceId: string;
   organizationId: string;
@@ -43,11 +45,12 @@ export interface Run {
 }
 
 /** The settings a run is created with. */
-export type NewRun = Omit<Run, 'projectId' | 'hasChanges' | 'runnerLeaseUntil' | 'cancelRequestedAt' | 'agentId'>;
+export type NewRun = Omit<Run, 'projectId' | 'hasChanges' | 'runnerLeaseUntil' | 'cancelRequestedAt' | 'agentId' | 'eventIds'>;
 
-function toRun(row: RunRow & { project_id: string }): Run {
+function toRun(row: RunRow & { project_id: string; event_ids: string[] }): Run {
   return {
     id: row.id,
+    eventIds: row.event_ids,
     workspaceId: row.workspace_id,
     organizationId: row.organization_id,
     projectId: row.project_id,
@@ -80,8 +83,15 @@ function toRun(row: RunRow & { project_id: string }): Run {
   };
 }
 
+/** A run's event ids, oldest first, as a column of its row: a run is read in one statement with them. */
+const EVENT_IDS = sql<string[]>`coalesce((select array_agg(run_events.id order by run_events.seq) from run_events where run_events.run_id = runs.id), '{}')`;
+
 function selectRuns(db: Db) {
-  return db.selectFrom('runs').innerJoin('workspaces', 'workspaces.id', 'runs.workspace_id').selectAll('runs').select('workspaces.project_id');
+  return db
+    .selectFrom('runs')
+    .innerJoin('workspaces', 'workspaces.id', 'runs.workspace_id')
+    .selectAll('runs')
+    .select(['workspaces.project_id', EVENT_IDS.as('event_ids')]);
 }
 
 export async function insert(db: Db, run: NewRun): Promise<void> {
@@ -283,7 +293,7 @@ export async function selectPage(
   const [rows, count] = await Promise.all([
     filtered(db, scope, filter)
       .selectAll('runs')
-      .select('workspaces.project_id')
+      .select(['workspaces.project_id', EVENT_IDS.as('event_ids')])
       .orderBy('runs.created_at', 'desc')
       .orderBy('runs.id', 'desc')
       .limit(window.limit + 1)
@@ -318,7 +328,7 @@ export async function selectQueuePage(
   const [rows, count] = await Promise.all([
     filtered(db, scope, { statuses: lineStatuses })
       .selectAll('runs')
-      .select('workspaces.project_id')
+      .select(['workspaces.project_id', EVENT_IDS.as('event_ids')])
       .select(position.as('position'))
       .orderBy('position')
       .orderBy('runs.queued_at')
