@@ -1,3 +1,7 @@
+import { NotFoundError } from '../errors.js';
+import type { FastifyReply } from 'fastify';
+import type { Ctx } from '../context.js';
+import * as runService from '../runs/service.js';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { parseResourceBody } from '../jsonapi/body.js';
@@ -25,6 +29,10 @@ const INCLUDES = ['ingress_attributes', 'ingress-attributes'] as const;
 interface WorkspaceParams {
   workspace_id: string;
 }
+interface RunParams {
+  run_id: string;
+}
+
 interface IdParams {
   configuration_version_id: string;
 }
@@ -61,11 +69,31 @@ export async function configurationVersionRoutes(app: FastifyInstance): Promise<
   });
 
   // Streamed here rather than redirected to a temporary URL as TFE does: the same bytes for clients that follow the 302.
-  app.get<{ Params: IdParams }>('/api/v2/configuration-versions/:configuration_version_id/download', async (request, reply) => {
-    const { body, size } = await configurationVersionService.download(request.ctx, request.params.configuration_version_id);
+  const sendArchive = async (reply: FastifyReply, ctx: Ctx, id: string) => {
+    const { body, size } = await configurationVersionService.download(ctx, id);
     if (size !== null) reply.header('content-length', size);
     return reply.type('application/octet-stream').send(body);
+  };
+
+  app.get<{ Params: IdParams }>('/api/v2/configuration-versions/:configuration_version_id/download', async (request, reply) =>
+    sendArchive(reply, request.ctx, request.params.configuration_version_id),
+  );
+
+  // The version a run uses (openapi getRunConfigurationVersion), and its files (configuration-versions.mdx "Download Configuration Files").
+  const versionOfRun = async (ctx: Ctx, runId: string) => {
+    const { run } = await runService.show(ctx, runId);
+    if (!run.configurationVersionId) throw new NotFoundError(`run ${runId} has no configuration version`);
+    return run.configurationVersionId;
+  };
+
+  app.get<{ Params: RunParams }>('/api/v2/runs/:run_id/configuration-version', async (request, reply) => {
+    const id = await versionOfRun(request.ctx, request.params.run_id);
+    return reply.send(document(serializeConfigurationVersion(await configurationVersionService.show(request.ctx, id))));
   });
+
+  app.get<{ Params: RunParams }>('/api/v2/runs/:run_id/configuration-version/download', async (request, reply) =>
+    sendArchive(reply, request.ctx, await versionOfRun(request.ctx, request.params.run_id)),
+  );
 
   app.post<{ Params: IdParams }>('/api/v2/configuration-versions/:configuration_version_id/actions/archive', async (request, reply) => {
     await configurationVersionService.archive(request.ctx, request.params.configuration_version_id);

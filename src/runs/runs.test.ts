@@ -381,3 +381,28 @@ forEachDatabase('runs', (server) => {
     assert.deepEqual(await list('filter[current-run][status]=applied'), [busy.id]);
   });
 });
+
+forEachDatabase('a run’s configuration version', (server) => {
+  const world = new RunWorld(server);
+  before(() => world.setUp());
+
+  it('shows and downloads the version a run uses, to whoever may read the run', async () => {
+    const ws = await world.createWorkspace();
+    const versionId = await world.uploadConfiguration(ws.id, { 'main.tf': 'resource "terraform_data" "x" {}\n' });
+    const run = await world.createRun(ws.id);
+    const shown = await world.api('GET', `/runs/${run.id}/configuration-version`, world.ownerToken);
+    assert.equal(shown.status, 200, shown.text);
+    assert.equal(shown.body.data.id, versionId);
+    assert.equal(shown.body.data.type, 'configuration-versions');
+    const viaRun = await server.api('GET', `/api/v2/runs/${run.id}/configuration-version/download`, { token: world.ownerToken });
+    const direct = await server.api('GET', `/api/v2/configuration-versions/${versionId}/download`, { token: world.ownerToken });
+    assert.equal(viaRun.status, 200);
+    assert.equal(viaRun.headers.get('content-type'), 'application/octet-stream');
+    assert.ok(viaRun.text.length > 0);
+    assert.equal(viaRun.text, direct.text, 'the same archive');
+    for (const path of [`/runs/${run.id}/configuration-version`, `/runs/${run.id}/configuration-version/download`]) {
+      assertError(await world.api('GET', path, world.strangerToken), 404);
+    }
+    assertError(await world.api('GET', '/runs/run-unknown/configuration-version', world.ownerToken), 404);
+  });
+});
