@@ -109,3 +109,26 @@ export async function listInWorkspace(ctx: Ctx, workspaceId: string, setId: stri
     };
   });
 }
+
+/** A variable a workspace's runs receive: its own, or a set's that applies and is not overwritten there. */
+export type AccessibleVariable =
+  | { source: 'workspace'; view: variableService.VariableView }
+  | { source: 'variable-set'; variable: variableSetVariableStore.VariableSetVariable };
+
+/**
+ * Every variable a run of the workspace receives (OpenAPI `listAllVars`: the workspace's own and
+ * those inherited from the variable sets that apply), one per category and key by the documented
+ * precedence; run variables do not exist here. Values as the lists show them: sensitive ones hidden.
+ */
+export async function listAccessible(ctx: Ctx, workspaceId: string): Promise<AccessibleVariable[]> {
+  const workspace = await authorizeWorkspace(ctx, { id: workspaceId }, 'workspace:read-variables');
+  const own = await variableService.list(ctx, { id: workspaceId });
+  const sets = await appliedVariableSets(ctx.db, workspace, (ids) => variableSetVariableStore.selectBySets(ctx.db, ids));
+  const ownById = new Map(own.map((view) => [view.variable.id, view]));
+  const winners = resolvePrecedence<{ id: string; key: string; category: string }>({ workspace: own.map((view) => view.variable), variableSets: sets });
+  return winners.map(({ variable, source }) =>
+    source.kind === 'workspace'
+      ? { source: 'workspace', view: ownById.get(variable.id) as variableService.VariableView }
+      : { source: 'variable-set', variable: variable as variableSetVariableStore.VariableSetVariable },
+  );
+}

@@ -8,6 +8,7 @@ import { parseInclude } from '../jsonapi/include.js';
 import { type Page, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
 import { type Query, queryBoolean, queryString } from '../jsonapi/query.js';
 import { CreateVariableAttributes, UpdateVariableAttributes } from '../variables/variable-resource.js';
+import { serializeVariable as serializeWorkspaceVariable } from '../variables/serialize.js';
 import * as effectiveService from './effective-service.js';
 import * as variableSetService from './service.js';
 import * as variableSetVariableService from './variable-service.js';
@@ -231,6 +232,15 @@ export async function variableSetRoutes(app: FastifyInstance): Promise<void> {
   app.delete<{ Params: VariableParams }>('/api/v2/varsets/:varset_id/relationships/vars/:var_id', async (request, reply) => {
     await variableSetVariableService.destroy(request.ctx, request.params.varset_id, request.params.var_id);
     return reply.code(204).send();
+  });
+
+  // OpenAPI listAllVars: the variables the workspace's runs receive, its own and its sets'.
+  app.get<{ Params: { workspace_id: string } }>('/api/v2/workspaces/:workspace_id/all-vars', async (request, reply) => {
+    const accessible = await effectiveService.listAccessible(request.ctx, request.params.workspace_id);
+    const data = accessible.map((entry) =>
+      entry.source === 'workspace' ? serializeWorkspaceVariable(entry.view, 'workspace') : serializeVariable(entry.variable),
+    );
+    return reply.send(document(data));
   });
 
   // The OpenAPI spec's workspace view of a set's variables: which workspace variables they overwrite or lose to.

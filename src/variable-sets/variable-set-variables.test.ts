@@ -188,7 +188,7 @@ forEachDatabase('variable set variables', (server) => {
     assert.ok(!listed.text.includes(SECRET), 'no API answer carries a sensitive value');
   });
 
-  it('shows a set’s variables in a workspace with what they overwrite and what overwrites them', async () => {
+  it('shows a set’s variables in a workspace with what they overwrite and what overwrites them, and all the workspace’s variables', async () => {
     const ctxOrg = unique('vs-ctx');
     const ctxOrgId = await w.createOrganization(w.ownerToken, ctxOrg);
     const ws = await w.insertWorkspace(await w.defaultProjectOf(ctxOrgId), ctxOrgId, 'app');
@@ -212,6 +212,19 @@ forEachDatabase('variable set variables', (server) => {
     assert.deepEqual(byKey.mine.relationships.overwriter.data, { id: wsVarId, type: 'vars' });
     assert.deepEqual(byKey.mine.relationships.overwritten.data, []);
     assert.equal(byKey.mine.id, highMine.id);
+
+    // All the variables the workspace's runs receive, one per key: its own `mine`, A_high's `shared`.
+    const all = await w.api('GET', `/workspaces/${ws}/all-vars`, w.ownerToken);
+    assert.equal(all.status, 200, all.text);
+    assert.deepEqual(
+      all.body.data.map((v: any) => [v.id, v.attributes.key, v.attributes.value]).sort(),
+      [
+        [highShared.id, 'shared', 'high'],
+        [wsVarId, 'mine', 'ws'],
+      ].sort(),
+    );
+    assertError(await w.api('GET', `/workspaces/${ws}/all-vars`, w.strangerToken), 404);
+    assertError(await w.api('GET', '/workspaces/ws-unknown/all-vars', w.ownerToken), 404);
 
     const unapplied = await w.createSet({}, undefined, ctxOrg);
     assertError(await w.api('GET', `/workspaces/${ws}/varsets/${unapplied.id}/relationships/vars`, w.ownerToken), 404);
