@@ -51,3 +51,10 @@ export function queryTagged(query: Query): { key: string; value?: string | undef
     return { key, value };
   });
 }
+
+/** A query parameter that takes one of `allowed`; anything else is a 422 naming them. */
+export function queryEnum<T extends string>(query: Query, name: string, allowed: readonly T[]): T | undefined {
+  const value = queryString(query, name);
+  if (value === undefined || (allowed as readonly string[]).includes(value)) return value as T | undefined;
+  throw new InvalidError(`${name} must be one of ${allowed.join(', ')}`, { parameter: name });
+}

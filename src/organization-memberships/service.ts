@@ -103,6 +103,30 @@ export async function listForOrganization(
   return { views: await viewsOf(ctx, memberships), total, statusCounts };
 }
 
+export interface ListTeamMembershipsOptions {
+  /** Terrace has no `inactive` memberships: asking for them finds none. */
+  status?: membershipStore.MembershipStatus | 'inactive' | undefined;
+  isServiceAccount?: boolean | undefined;
+  order: membershipStore.MembershipOrder;
+  page: Page;
+}
+
+/**
+ * The memberships of a team's members, invited or active (OpenAPI `listTeamOrganizationMemberships`),
+ * for whoever sees the team and may read its organization's memberships.
+ */
+export async function listForTeam(ctx: Ctx, teamId: string, options: ListTeamMembershipsOptions): Promise<{ views: MembershipView[]; total: number }> {
+  const { team } = await teamService.show(ctx, teamId);
+  await authorize(ctx, 'organization:read-memberships', { organizationId: team.organizationId, description: `team ${teamId}` });
+  if (options.status === 'inactive') return { views: [], total: 0 };
+  const filter: membershipStore.MembershipFilter = { organizationId: team.organizationId, teamId: team.id };
+  if (options.status !== undefined) filter.status = options.status;
+  if (options.isServiceAccount !== undefined) filter.isServiceAccount = options.isServiceAccount;
+  const window = { limit: options.page.size, offset: pageOffset(options.page) };
+  const { memberships, total } = await membershipStore.selectPage(ctx.db, filter, window, options.order);
+  return { views: await viewsOf(ctx, memberships), total };
+}
+
 /** The caller's own memberships, invited or active, in every organization. */
 export async function listOwn(ctx: Ctx, page: Page): Promise<{ views: MembershipView[]; total: number }> {
   const user = requireUser(ctx);

@@ -23,7 +23,14 @@ export interface MembershipFilter {
   /** `filter[email]`: any of these addresses, ignoring case. */
   emails?: string[];
   status?: MembershipStatus;
+  /** Members of this team (a seat in it), invited or active. */
+  teamId?: string;
+  /** `filter[is_service_account]`: only service accounts, or only people. */
+  isServiceAccount?: boolean;
 }
+
+/** The order of a list: by creation (the default), or by status first. */
+export type MembershipOrder = 'created' | 'status' | '-status';
 
 function selectMemberships(db: Db) {
   return db
@@ -52,6 +59,13 @@ function filtered(db: Db, filter: MembershipFilter) {
   if (filter.organizationId !== undefined) query = query.where('m.organization_id', '=', filter.organizationId);
   if (filter.userId !== undefined) query = query.where('m.user_id', '=', filter.userId);
   if (filter.status !== undefined) query = query.where('m.status', '=', filter.status);
+  if (filter.isServiceAccount !== undefined) query = query.where('u.is_service_account', '=', filter.isServiceAccount);
+  const teamId = filter.teamId;
+  if (teamId !== undefined) {
+    query = query.where(({ exists, selectFrom }) =>
+      exists(selectFrom('team_memberships as tm').select('tm.user_id').where('tm.team_id', '=', teamId).whereRef('tm.user_id', '=', 'm.user_id')),
+    );
+  }
   if (filter.emails !== undefined)
     query = query.where(
       sql<string>`lower(u.email)`,
@@ -83,8 +97,15 @@ export async function findManyById(db: Db, ids: readonly string[]): Promise<Memb
   return rows.map(toMembership);
 }
 
-export async function selectPage(db: Db, filter: MembershipFilter, window: PageWindow): Promise<{ memberships: Membership[]; total: number }> {
-  const { rows, total } = await pageAndTotal(filtered(db, filter).orderBy('m.created_at').orderBy('m.id'), window);
+export async function selectPage(
+  db: Db,
+  filter: MembershipFilter,
+  window: PageWindow,
+  order: MembershipOrder = 'created',
+): Promise<{ memberships: Membership[]; total: number }> {
+  let query = filtered(db, filter);
+  if (order !== 'created') query = query.orderBy('m.status', order === 'status' ? 'asc' : 'desc');
+  const { rows, total } = await pageAndTotal(query.orderBy('m.created_at').orderBy('m.id'), window);
   return { memberships: rows.map(toMembership), total };
 }
 

@@ -5,7 +5,7 @@ import { InvalidError } from '../errors.js';
 import { parseResourceBody, relationshipId } from '../jsonapi/body.js';
 import { document, resource } from '../jsonapi/document.js';
 import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
-import { type Query, queryString } from '../jsonapi/query.js';
+import { type Query, queryEnum, queryString } from '../jsonapi/query.js';
 import * as resourceService from './resource-service.js';
 import { serializeStateVersion } from './serialize.js';
 import * as stateVersionService from './service.js';
@@ -74,9 +74,7 @@ export async function stateVersionRoutes(app: FastifyInstance): Promise<void> {
       if (!value) throw new InvalidError(`${name} is required`, { parameter: name });
       return value;
     };
-    const rawStatus = queryString(query, 'filter[status]');
-    const status = STATUSES.find((s) => s === rawStatus);
-    if (rawStatus !== undefined && !status) throw new InvalidError(`filter[status] must be one of ${STATUSES.join(', ')}`, { parameter: 'filter[status]' });
+    const status = queryEnum(query, 'filter[status]', STATUSES);
     const page = parsePage(query);
     const { views, total } = await stateVersionService.list(ctx, {
       workspaceName: required('filter[workspace][name]'),

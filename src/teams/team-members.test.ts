@@ -85,3 +85,45 @@ forEachDatabase('team members', (server) => {
     assertStatus(await w.api('POST', `/teams/${visible.id}/relationships/users`, 'not-a-token', users(plain.username)), 401);
   });
 });
+
+forEachDatabase('a team’s organization memberships', (server) => {
+  const w = new TeamWorld(server);
+  before(() => w.setUp());
+
+  it('lists the memberships of a team’s members, invited or active, filtered, sorted and paged', async () => {
+    const team = await w.createTeam({ visibility: 'organization' });
+    const alice = await w.member([team.id]);
+    await w.member(); // not in the team
+    const invitee = await server.createUser();
+    const invited = await w.api('POST', `/organizations/${w.org}/organization-memberships`, w.ownerToken, {
+      data: {
+        type: 'organization-memberships',
+        attributes: { email: `${invitee.username}@example.com` },
+        relationships: { teams: { data: [{ type: 'teams', id: team.id }] } },
+      },
+    });
+    assertStatus(invited, 201);
+    const path = `/teams/${team.id}/relationships/organization-memberships`;
+    const ids = async (query = '') => {
+      const res = await w.api('GET', `${path}${query}`, w.ownerToken);
+      assertStatus(res, 200);
+      return res.body.data.map((m: any) => `${m.id}:${m.attributes.status}`);
+    };
+    assert.deepEqual(await ids(), [`${alice.membershipId}:active`, `${invited.body.data.id}:invited`]);
+    assert.deepEqual(await ids('?filter%5Bstatus%5D=invited'), [`${invited.body.data.id}:invited`]);
+    assert.deepEqual(await ids('?filter%5Bstatus%5D=inactive'), []);
+    assert.deepEqual(await ids('?sort=-status'), [`${invited.body.data.id}:invited`, `${alice.membershipId}:active`]);
+    assert.deepEqual(await ids('?filter%5Bis_service_account%5D=true'), []);
+    const paged = await w.api('GET', `${path}?page%5Bsize%5D=1&page%5Bnumber%5D=2`, w.ownerToken);
+    assert.deepEqual(
+      paged.body.data.map((m: any) => m.id),
+      [invited.body.data.id],
+    );
+    assert.equal(paged.body.meta.pagination['total-count'], 2);
+    assertStatus(await w.api('GET', `${path}?sort=name`, w.ownerToken), 422);
+    assertStatus(await w.api('GET', `${path}?filter%5Bstatus%5D=gone`, w.ownerToken), 422);
+    assertStatus(await w.api('GET', path, w.strangerToken), 404);
+    assertStatus(await w.api('GET', path, alice.token), 404);
+    assertStatus(await w.api('GET', '/teams/team-unknown/relationships/organization-memberships', w.ownerToken), 404);
+  });
+});

@@ -6,7 +6,7 @@ import { MAX_TEXT_LENGTH, parseResourceBody } from '../jsonapi/body.js';
 import { document, toMany, toOne } from '../jsonapi/document.js';
 import { parseInclude } from '../jsonapi/include.js';
 import { type Page, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
-import { type Query, queryBoolean, queryString } from '../jsonapi/query.js';
+import { type Query, queryBoolean, queryEnum, queryString } from '../jsonapi/query.js';
 import { CreateVariableAttributes, UpdateVariableAttributes } from '../variables/variable-resource.js';
 import { serializeVariable as serializeWorkspaceVariable } from '../variables/serialize.js';
 import * as effectiveService from './effective-service.js';
@@ -111,13 +111,6 @@ function listOptions(query: Query) {
   return { search: queryString(query, 'q'), page: parsePage(query), withVariables: parseInclude(query, INCLUDES).has('vars') };
 }
 
-function scopeParameter<T extends string>(query: Query, allowed: readonly T[]): T | undefined {
-  const scope = queryString(query, 'scope');
-  if (scope === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(scope)) throw new InvalidError(`scope must be one of ${allowed.join(', ')}`, { parameter: 'scope' });
-  return scope as T;
-}
-
 interface SetParams {
   varset_id: string;
 }
@@ -132,7 +125,7 @@ export async function variableSetRoutes(app: FastifyInstance): Promise<void> {
     const result = await variableSetService.listForOrganization(request.ctx, request.params.organization_name, {
       ...options,
       isGlobal: queryBoolean(query, 'filter[global]'),
-      organizationOwnedOnly: scopeParameter(query, ['owned']) === 'owned',
+      organizationOwnedOnly: queryEnum(query, 'scope', ['owned']) === 'owned',
     });
     return reply.send(await listDocument(request, result, options.page));
   });
@@ -140,7 +133,7 @@ export async function variableSetRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Params: { project_id: string } }>('/api/v2/projects/:project_id/varsets', async (request, reply) => {
     const query = request.query as Query;
     const options = listOptions(query);
-    const scope = scopeParameter(query, PROJECT_SCOPES) ?? 'all';
+    const scope = queryEnum(query, 'scope', PROJECT_SCOPES) ?? 'all';
     const result = await variableSetService.listForProject(request.ctx, request.params.project_id, { ...options, scope });
     return reply.send(await listDocument(request, result, options.page));
   });
