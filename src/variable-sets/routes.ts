@@ -138,6 +138,12 @@ export async function variableSetRoutes(app: FastifyInstance): Promise<void> {
     return reply.send(await listDocument(request, result, options.page));
   });
 
+  app.get<{ Params: { workspace_id: string } }>('/api/v2/workspaces/:workspace_id/applicable-varsets', async (request, reply) => {
+    const options = listOptions(request.query as Query);
+    const result = await variableSetService.listApplicable(request.ctx, request.params.workspace_id, options);
+    return reply.send(await listDocument(request, result, options.page));
+  });
+
   app.get<{ Params: { workspace_id: string } }>('/api/v2/workspaces/:workspace_id/varsets', async (request, reply) => {
     const options = listOptions(request.query as Query);
     const result = await variableSetService.listForWorkspace(request.ctx, request.params.workspace_id, options);

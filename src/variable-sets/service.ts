@@ -169,6 +169,17 @@ export async function listForWorkspace(ctx: Ctx, workspaceId: string, options: L
   return listPage(ctx, filter, options);
 }
 
+/**
+ * The sets the caller could apply to the workspace (OpenAPI `listApplicableVarsets`): the
+ * organization's and the workspace's project's sets not applied to it yet, for whoever may manage
+ * its variables.
+ */
+export async function listApplicable(ctx: Ctx, workspaceId: string, options: ListOptions): Promise<{ views: VariableSetView[]; total: number }> {
+  const workspace = await authorizeWorkspace(ctx, { id: workspaceId }, 'workspace:manage-variables');
+  const filter = { kind: 'applicable' as const, organizationId: workspace.organizationId, projectId: workspace.projectId, workspaceId };
+  return listPage(ctx, filter, options);
+}
+
 /** The parent project id of a create body, or null for the organization; a foreign or unknown parent is a 422. */
 async function resolveParent(ctx: Ctx, org: { id: string; name: string }, parent: ParentInput | undefined): Promise<string | null> {
   const pointer = { pointer: '/data/relationships/parent/data' };

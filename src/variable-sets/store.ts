@@ -115,7 +115,9 @@ export type VariableSetFilter =
   /** owned: the project's own sets; applied: applied to the project, or global; shared: applied but owned elsewhere; all: owned or applied. */
   | { kind: 'project'; organizationId: string; projectId: string; scope: 'owned' | 'applied' | 'shared' | 'all' }
   /** Global sets, sets applied to the workspace, and sets applied to its project (variable-sets.mdx "List Variable Sets"). */
-  | { kind: 'workspace'; organizationId: string; projectId: string; workspaceId: string };
+  | { kind: 'workspace'; organizationId: string; projectId: string; workspaceId: string }
+  /** Sets that could still be applied to the workspace: not applied to it (nor global, nor through its project), owned by the organization or its project. */
+  | { kind: 'applicable'; organizationId: string; projectId: string; workspaceId: string };
 
 type SetsExpression = ExpressionBuilder<DB, 'variable_sets' | 'organizations'>;
 
@@ -167,6 +169,15 @@ function filtered(db: Db, filter: VariableSetFilter, search: string | undefined)
     case 'workspace':
       return query.where((eb) =>
         eb.or([eb('variable_sets.is_global', '=', true), appliedToWorkspace(eb, filter.workspaceId), appliedToProject(eb, filter.projectId)]),
+      );
+    case 'applicable':
+      return query.where((eb) =>
+        eb.and([
+          eb('variable_sets.is_global', '=', false),
+          eb.not(appliedToWorkspace(eb, filter.workspaceId)),
+          eb.not(appliedToProject(eb, filter.projectId)),
+          eb.or([eb('variable_sets.parent_project_id', 'is', null), eb('variable_sets.parent_project_id', '=', filter.projectId)]),
+        ]),
       );
   }
 }

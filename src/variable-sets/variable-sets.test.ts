@@ -466,3 +466,36 @@ forEachDatabase('variable sets', (server) => {
     }
   });
 });
+
+forEachDatabase('applicable variable sets', (server) => {
+  const w = new VariableSetWorld(server);
+  before(() => w.setUp());
+
+  it('lists the sets a workspace could still get: not applied to it, not global, its organization’s or its project’s', async () => {
+    const org = unique('applicable');
+    const orgId = await w.createOrganization(w.ownerToken, org);
+    const defaultProject = await w.defaultProjectOf(orgId);
+    const otherProject = await w.insertProject(orgId);
+    const ws = await w.insertWorkspace(defaultProject, orgId, 'app');
+    const free = await w.createSet({ name: 'free' }, undefined, org);
+    const ownProject = await w.createSet({ name: 'own-project' }, { parent: { data: { type: 'projects', id: defaultProject } } }, org);
+    await w.createSet({ name: 'global', global: true }, undefined, org);
+    await w.createSet({ name: 'on-workspace' }, { workspaces: linkage('workspaces', [ws]) }, org);
+    await w.createSet({ name: 'on-project' }, { projects: linkage('projects', [defaultProject]) }, org);
+    await w.createSet({ name: 'other-project' }, { parent: { data: { type: 'projects', id: otherProject } } }, org);
+
+    const res = await w.api('GET', `/workspaces/${ws}/applicable-varsets`, w.ownerToken);
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(
+      res.body.data.map((s: any) => s.id),
+      [free.id, ownProject.id],
+    );
+    const searched = await w.api('GET', `/workspaces/${ws}/applicable-varsets?q=own`, w.ownerToken);
+    assert.deepEqual(
+      searched.body.data.map((s: any) => s.id),
+      [ownProject.id],
+    );
+    assertError(await w.api('GET', `/workspaces/${ws}/applicable-varsets`, w.strangerToken), 404);
+    assertError(await w.api('GET', '/workspaces/ws-unknown/applicable-varsets', w.ownerToken), 404);
+  });
+});
