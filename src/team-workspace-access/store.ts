@@ -8,6 +8,7 @@ import type {
   WorkspacePermissions,
 } from '../auth/permissions.js';
 import type { Db } from '../db/database.js';
+import { type PageWindow, pageAndTotal } from '../db/paging.js';
 
 /** A team's access to one workspace (team-access.mdx). */
 export interface TeamWorkspace {
@@ -100,21 +101,11 @@ function filtered(db: Db, filter: TeamWorkspaceFilter) {
 }
 
 /** A page of access rows by team name; `window` undefined returns all of them. */
-export async function selectPage(
-  db: Db,
-  filter: TeamWorkspaceFilter,
-  window: { limit: number; offset: number } | undefined,
-): Promise<{ rows: TeamWorkspace[]; total: number }> {
-  let page = filtered(db, filter).orderBy('t.name').orderBy('tw.id');
-  if (window) page = page.limit(window.limit).offset(window.offset);
-  const [rows, count] = await Promise.all([
-    page.execute(),
-    filtered(db, filter)
-      .clearSelect()
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow(),
-  ]);
-  return { rows: rows.map(toTeamWorkspace), total: Number(count.n) };
+export async function selectPage(db: Db, filter: TeamWorkspaceFilter, window: PageWindow | undefined): Promise<{ rows: TeamWorkspace[]; total: number }> {
+  const ordered = filtered(db, filter).orderBy('t.name').orderBy('tw.id');
+  // Every row needs no count: the total is their number.
+  const { rows, total } = window ? await pageAndTotal(ordered, window) : await ordered.execute().then((all) => ({ rows: all, total: all.length }));
+  return { rows: rows.map(toTeamWorkspace), total };
 }
 
 export async function insert(
