@@ -93,10 +93,7 @@ function filtered(db: Db, filter: TeamWorkspaceFilter) {
   let query = selectAccess(db).innerJoin('teams as t', 't.id', 'tw.team_id');
   if (filter.workspaceId !== undefined) query = query.where('tw.workspace_id', '=', filter.workspaceId);
   if (filter.teamId !== undefined) query = query.where('tw.team_id', '=', filter.teamId);
-  const secretOnes = filter.visibleWithSecret;
-  if (secretOnes !== undefined) {
-    query = query.where(teamVisibleTo('t', secretOnes));
-  }
+  if (filter.visibleWithSecret !== undefined) query = query.where(teamVisibleTo('t', filter.visibleWithSecret));
   return query;
 }
 
