@@ -100,7 +100,7 @@ function filtered(db: Db, filter: TeamWorkspaceFilter) {
 /** A page of access rows by team name; `window` undefined returns all of them. */
 export async function selectPage(db: Db, filter: TeamWorkspaceFilter, window: PageWindow | undefined): Promise<{ rows: TeamWorkspace[]; total: number }> {
   const ordered = filtered(db, filter).orderBy('t.name').orderBy('tw.id');
-  // Every row needs no count: the total is their number.
+  // All of them: their number is the total, no count needed.
   const { rows, total } = window ? await pageAndTotal(ordered, window) : await ordered.execute().then((all) => ({ rows: all, total: all.length }));
   return { rows: rows.map(toTeamWorkspace), total };
 }
