@@ -1,5 +1,6 @@
 import { type Expression, type ExpressionBuilder, type SqlBool, sql } from 'kysely';
 import type { Db } from '../db/database.js';
+import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import type { AgentPoolTable, DB } from '../db/schema.js';
 
 /** The case-insensitive unique index on a pool's name in its organization (migration 0011). */
@@ -150,23 +151,12 @@ export async function selectPage(
   organizationId: string,
   filter: AgentPoolFilter,
   sort: { field: AgentPoolSortField; descending: boolean },
-  window: { limit: number; offset: number },
+  window: PageWindow,
 ): Promise<{ pools: AgentPool[]; matching: number; total: number }> {
   const direction = sql.raw(sort.descending ? 'desc' : 'asc');
-  const [rows, matching, total] = await Promise.all([
-    filtered(db, organizationId, filter)
-      .orderBy(sql`${SORT_COLUMNS[sort.field]} ${direction}`)
-      .orderBy('agent_pools.id')
-      .limit(window.limit)
-      .offset(window.offset)
-      .execute(),
-    filtered(db, organizationId, filter)
-      .clearSelect()
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow(),
-    countInOrganization(db, organizationId),
-  ]);
-  return { pools: rows.map(toAgentPool), matching: Number(matching.n), total };
+  const ordered = filtered(db, organizationId, filter).orderBy(sql`${SORT_COLUMNS[sort.field]} ${direction}`).orderBy('agent_pools.id');
+  const [page, total] = await Promise.all([pageAndTotal(ordered, window), countInOrganization(db, organizationId)]);
+  return { pools: page.rows.map(toAgentPool), matching: page.total, total };
 }
 
 export async function countInOrganization(db: Db, organizationId: string): Promise<number> {

@@ -1,4 +1,4 @@
-import { allowedActions, authorize, can, forgetAccess, requireUser, teamVisibility } from '../auth/authorize.js';
+import { allowedActions, authorize, can, forgetAccess, requireUser } from '../auth/authorize.js';
 import type { Ctx } from '../context.js';
 import type { Db } from '../db/database.js';
 import { isUniqueViolation } from '../db/pg-errors.js';
@@ -8,6 +8,7 @@ import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import { findAuthorized } from '../organizations/service.js';
 import * as teamMemberService from '../teams/member-service.js';
 import * as teamService from '../teams/service.js';
+import { teamSeen } from '../teams/visibility.js';
 import { validateEmail } from '../users/service.js';
 import * as userStore from '../users/store.js';
 import * as membershipStore from './store.js';
@@ -24,9 +25,9 @@ async function viewsOf(ctx: Ctx, memberships: membershipStore.Membership[]): Pro
   const seats = await membershipStore.seats(ctx.db, memberships);
   const views: MembershipView[] = [];
   for (const membership of memberships) {
-    const visibility = await teamVisibility(ctx, membership.organizationId);
+    const secretOnesSeen = await teamService.secretTeamsSeen(ctx, membership.organizationId);
     const teamIds = (seats.get(`${membership.organizationId}/${membership.userId}`) ?? [])
-      .filter((seat) => 'all' in visibility || seat.visibility === 'organization' || visibility.secretOnesSeen.includes(seat.teamId))
+      .filter((seat) => teamSeen({ id: seat.teamId, visibility: seat.visibility }, secretOnesSeen))
       .map((seat) => seat.teamId);
     views.push({ membership, teamIds });
   }

@@ -1,5 +1,6 @@
 import { type Expression, type ExpressionBuilder, type SqlBool, sql } from 'kysely';
 import type { Db } from '../db/database.js';
+import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import type { DB, ProjectRow } from '../db/schema.js';
 import type { TagBindingInput } from './tag-bindings.js';
 
@@ -144,20 +145,14 @@ export async function selectPage(
   organizationId: string,
   filter: ProjectFilter,
   descending: boolean,
-  window: { limit: number; offset: number },
+  window: PageWindow,
 ): Promise<{ projects: Project[]; total: number; organizationTotal: number }> {
   const direction = descending ? 'desc' : 'asc';
-  const [rows, total, organizationTotal] = await Promise.all([
-    selectProjects(db)
-      .where((eb) => matches(eb, organizationId, filter))
-      .orderBy(sql`projects.name collate "C"`, direction)
-      .orderBy('projects.id', direction)
-      .limit(window.limit)
-      .offset(window.offset)
-      .execute(),
-    count(db, organizationId, filter),
-    count(db, organizationId, { ids: filter.ids }),
-  ]);
+  const ordered = selectProjects(db)
+    .where((eb) => matches(eb, organizationId, filter))
+    .orderBy(sql`projects.name collate "C"`, direction)
+    .orderBy('projects.id', direction);
+  const [{ rows, total }, organizationTotal] = await Promise.all([pageAndTotal(ordered, window), count(db, organizationId, { ids: filter.ids })]);
   return { projects: rows.map(toProject), total, organizationTotal };
 }
 

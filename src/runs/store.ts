@@ -1,5 +1,6 @@
 import { type Expression, type SqlBool, sql } from 'kysely';
 import type { Db } from '../db/database.js';
+import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import type { RunRow } from '../db/schema.js';
 import { containsPattern } from '../workspaces/rules.js';
 import { RUNNER_QUEUED_STATUSES, RUNNING_STATUSES } from './schedule-store.js';
@@ -287,25 +288,20 @@ export async function selectPage(
   db: Db,
   scope: RunScope,
   filter: RunFilter,
-  window: { limit: number; offset: number },
+  window: PageWindow,
   withTotal: boolean,
 ): Promise<{ runs: Run[]; hasMore: boolean; total: number | undefined }> {
-  const [rows, count] = await Promise.all([
-    filtered(db, scope, filter)
-      .selectAll('runs')
-      .select(['workspaces.project_id', EVENT_IDS.as('event_ids')])
-      .orderBy('runs.created_at', 'desc')
-      .orderBy('runs.id', 'desc')
-      .limit(window.limit + 1)
-      .offset(window.offset)
-      .execute(),
-    withTotal
-      ? filtered(db, scope, filter)
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .executeTakeFirstOrThrow()
-      : undefined,
-  ]);
-  return { runs: rows.slice(0, window.limit).map(toRun), hasMore: rows.length > window.limit, total: count && Number(count.n) };
+  const ordered = filtered(db, scope, filter)
+    .selectAll('runs')
+    .select(['workspaces.project_id', EVENT_IDS.as('event_ids')])
+    .orderBy('runs.created_at', 'desc')
+    .orderBy('runs.id', 'desc');
+  // One row past the page says whether another follows.
+  const lookahead = { limit: window.limit + 1, offset: window.offset };
+  const { rows, total } = withTotal
+    ? await pageAndTotal(ordered, lookahead)
+    : { rows: await ordered.limit(lookahead.limit).offset(lookahead.offset).execute(), total: undefined };
+  return { runs: rows.slice(0, window.limit).map(toRun), hasMore: rows.length > window.limit, total };
 }
 
 /**
@@ -317,7 +313,7 @@ export async function selectPage(
 export async function selectQueuePage(
   db: Db,
   scope: RunScope & { organizationId: string },
-  window: { limit: number; offset: number },
+  window: PageWindow,
 ): Promise<{ runs: { run: Run; position: number }[]; total: number }> {
   const lineStatuses = [...RUNNING_STATUSES, ...RUNNER_QUEUED_STATUSES];
   const position = sql<number>`CASE WHEN runs.status IN (${sql.join(RUNNING_STATUSES)}) THEN 0 ELSE
@@ -325,22 +321,15 @@ export async function selectQueuePage(
       ahead.status IN (${sql.join(RUNNING_STATUSES)})
       OR (ahead.status IN (${sql.join(RUNNER_QUEUED_STATUSES)}) AND (ahead.queued_at, ahead.id) < (runs.queued_at, runs.id))))
     END`;
-  const [rows, count] = await Promise.all([
-    filtered(db, scope, { statuses: lineStatuses })
-      .selectAll('runs')
-      .select(['workspaces.project_id', EVENT_IDS.as('event_ids')])
-      .select(position.as('position'))
-      .orderBy('position')
-      .orderBy('runs.queued_at')
-      .orderBy('runs.id')
-      .limit(window.limit)
-      .offset(window.offset)
-      .execute(),
-    filtered(db, scope, { statuses: lineStatuses })
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow(),
-  ]);
-  return { runs: rows.map((row) => ({ run: toRun(row), position: Number(row.position) })), total: Number(count.n) };
+  const line = filtered(db, scope, { statuses: lineStatuses })
+    .selectAll('runs')
+    .select(['workspaces.project_id', EVENT_IDS.as('event_ids')])
+    .select(position.as('position'))
+    .orderBy('position')
+    .orderBy('runs.queued_at')
+    .orderBy('runs.id');
+  const { rows, total } = await pageAndTotal(line, window);
+  return { runs: rows.map((row) => ({ run: toRun(row), position: Number(row.position) })), total };
 }
 
 /** The organization's runs planning or applying, and those waiting for a runner (`organization-capacity`). */

@@ -121,10 +121,7 @@ function filtered(db: Db, filter: TeamProjectFilter) {
   let query = selectAccess(db).innerJoin('teams as t', 't.id', 'tp.team_id').where('tp.project_id', '=', filter.projectId);
   if (filter.onlyTeams !== undefined)
     query = filter.onlyTeams.length === 0 ? query.where(sql<boolean>`false`) : query.where('tp.team_id', 'in', filter.onlyTeams);
-  const secretOnes = filter.visibleWithSecret;
-  if (secretOnes !== undefined) {
-    query = query.where(teamVisibleTo('t', secretOnes));
-  }
+  if (filter.visibleWithSecret !== undefined) query = query.where(teamVisibleTo('t', filter.visibleWithSecret));
   return query;
 }
 

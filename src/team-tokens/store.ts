@@ -46,10 +46,7 @@ function filtered(db: Db, organizationId: string, filter: TeamTokenFilter) {
     .leftJoin('users as u', 'u.id', 'tokens.created_by_id')
     .where('t.organization_id', '=', organizationId);
   if (filter.search !== undefined) query = query.where('t.name', 'ilike', `%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-  const secretOnes = filter.visibleWithSecret;
-  if (secretOnes !== undefined) {
-    query = query.where(teamVisibleTo('t', secretOnes));
-  }
+  if (filter.visibleWithSecret !== undefined) query = query.where(teamVisibleTo('t', filter.visibleWithSecret));
   return query;
 }
 

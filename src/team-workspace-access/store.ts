@@ -8,6 +8,7 @@ import type {
   WorkspacePermissions,
 } from '../auth/permissions.js';
 import type { Db } from '../db/database.js';
+import { type PageWindow, pageAndTotal } from '../db/paging.js';
 
 /** A team's access to one workspace (team-access.mdx). */
 export interface TeamWorkspace {
@@ -92,29 +93,16 @@ function filtered(db: Db, filter: TeamWorkspaceFilter) {
   let query = selectAccess(db).innerJoin('teams as t', 't.id', 'tw.team_id');
   if (filter.workspaceId !== undefined) query = query.where('tw.workspace_id', '=', filter.workspaceId);
   if (filter.teamId !== undefined) query = query.where('tw.team_id', '=', filter.teamId);
-  const secretOnes = filter.visibleWithSecret;
-  if (secretOnes !== undefined) {
-    query = query.where(teamVisibleTo('t', secretOnes));
-  }
+  if (filter.visibleWithSecret !== undefined) query = query.where(teamVisibleTo('t', filter.visibleWithSecret));
   return query;
 }
 
 /** A page of access rows by team name; `window` undefined returns all of them. */
-export async function selectPage(
-  db: Db,
-  filter: TeamWorkspaceFilter,
-  window: { limit: number; offset: number } | undefined,
-): Promise<{ rows: TeamWorkspace[]; total: number }> {
-  let page = filtered(db, filter).orderBy('t.name').orderBy('tw.id');
-  if (window) page = page.limit(window.limit).offset(window.offset);
-  const [rows, count] = await Promise.all([
-    page.execute(),
-    filtered(db, filter)
-      .clearSelect()
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow(),
-  ]);
-  return { rows: rows.map(toTeamWorkspace), total: Number(count.n) };
+export async function selectPage(db: Db, filter: TeamWorkspaceFilter, window: PageWindow | undefined): Promise<{ rows: TeamWorkspace[]; total: number }> {
+  const ordered = filtered(db, filter).orderBy('t.name').orderBy('tw.id');
+  // All of them: their number is the total, no count needed.
+  const { rows, total } = window ? await pageAndTotal(ordered, window) : await ordered.execute().then((all) => ({ rows: all, total: all.length }));
+  return { rows: rows.map(toTeamWorkspace), total };
 }
 
 export async function insert(

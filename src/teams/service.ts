@@ -14,6 +14,7 @@ import { newId } from '../ids.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import * as organizationService from '../organizations/service.js';
 import * as teamStore from './store.js';
+import { teamSeen } from './visibility.js';
 
 export type { Team, TeamVisibility } from './store.js';
 
@@ -134,7 +135,7 @@ export async function findVisible(ctx: Ctx, id: string): Promise<teamStore.Team>
   if (!team) throw teamNotFound(id);
   await authorize(ctx, 'team:read', { organizationId: team.organizationId, description: `team ${id}` });
   const secretOnesSeen = await secretTeamsSeen(ctx, team.organizationId);
-  if (team.visibility === 'secret' && secretOnesSeen && !secretOnesSeen.includes(team.id)) throw teamNotFound(id);
+  if (!teamSeen(team, secretOnesSeen)) throw teamNotFound(id);
   return team;
 }
 
@@ -158,7 +159,7 @@ export async function visibleViews(ctx: Ctx, organizationId: string, ids: readon
 export async function visibleTeams(ctx: Ctx, organizationId: string, ids: readonly string[]): Promise<teamStore.Team[]> {
   const secretOnesSeen = await secretTeamsSeen(ctx, organizationId);
   const teams = await teamStore.findManyById(ctx.db, organizationId, ids);
-  return teams.filter((t) => t.visibility === 'organization' || !secretOnesSeen || secretOnesSeen.includes(t.id));
+  return teams.filter((t) => teamSeen(t, secretOnesSeen));
 }
 
 /** The teams among `ids` of the organization that the caller may perform `action` on. */

@@ -102,10 +102,7 @@ function filtered(db: Db, organizationId: string, filter: TeamFilter) {
   let query = selectTeams(db).where('teams.organization_id', '=', organizationId);
   if (filter.search !== undefined) query = query.where('teams.name', 'ilike', `%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
   if (filter.names !== undefined) query = filter.names.length === 0 ? query.where(sql<boolean>`false`) : query.where('teams.name', 'in', filter.names);
-  const secretOnes = filter.visibleWithSecret;
-  if (secretOnes !== undefined) {
-    query = query.where(teamVisibleTo('teams', secretOnes));
-  }
+  if (filter.visibleWithSecret !== undefined) query = query.where(teamVisibleTo('teams', filter.visibleWithSecret));
   return query;
 }
 

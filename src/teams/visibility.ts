@@ -10,3 +10,8 @@ export function teamVisibleTo(alias: string, secretOnes: readonly string[]): Raw
   const visible = sql<boolean>`${sql.ref(`${alias}.visibility`)} = 'organization'`;
   return secretOnes.length > 0 ? sql<boolean>`(${visible} or ${sql.ref(`${alias}.id`)} in (${sql.join(secretOnes)}))` : visible;
 }
+
+/** The same rule for a team already loaded; `secretOnes` undefined: the caller sees every team. */
+export function teamSeen(team: { id: string; visibility: string }, secretOnes: readonly string[] | undefined): boolean {
+  return team.visibility === 'organization' || secretOnes === undefined || secretOnes.includes(team.id);
+}

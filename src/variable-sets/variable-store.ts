@@ -1,4 +1,5 @@
 import type { Db } from '../db/database.js';
+import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import type { VariableRow } from '../db/schema.js';
 import {
   insertRow,
@@ -55,20 +56,9 @@ function ofSets(db: Db, setIds: readonly string[]) {
 }
 
 /** A page of one set's variables, oldest first, and the total. */
-export async function selectPage(
-  db: Db,
-  setId: string,
-  window: { limit: number; offset: number },
-): Promise<{ variables: VariableSetVariable[]; total: number }> {
-  const [rows, count] = await Promise.all([
-    ofSets(db, [setId]).limit(window.limit).offset(window.offset).execute(),
-    db
-      .selectFrom('variables')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('variable_set_id', '=', setId)
-      .executeTakeFirstOrThrow(),
-  ]);
-  return { variables: rows.map(toVariable), total: Number(count.n) };
+export async function selectPage(db: Db, setId: string, window: PageWindow): Promise<{ variables: VariableSetVariable[]; total: number }> {
+  const { rows, total } = await pageAndTotal(ofSets(db, [setId]), window);
+  return { variables: rows.map(toVariable), total };
 }
 
 /** Every variable of `setIds`, oldest first. */

@@ -1,4 +1,5 @@
 import type { Db } from '../db/database.js';
+import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import type { VariableRow } from '../db/schema.js';
 import { insertRow, type SealedValue, storedAttributes, updateRow, type VariableAttributes, type VariableFields, withoutSealedValue } from './variable-rows.js';
 
@@ -77,7 +78,7 @@ export interface ReadableScope {
 export async function selectPageAcrossWorkspaces(
   db: Db,
   scope: ReadableScope,
-  window: { limit: number; offset: number },
+  window: PageWindow,
 ): Promise<{ variables: Array<{ variable: Variable; workspace: VariableWorkspace }>; total: number }> {
   const { organizationIds, teamIds } = scope;
   if (organizationIds !== 'all' && organizationIds.length === 0 && teamIds.length === 0) return { variables: [], total: 0 };
@@ -107,24 +108,19 @@ export async function selectPageAcrossWorkspaces(
       ]),
     );
   }
-  const [rows, count] = await Promise.all([
-    base
-      .selectAll('variables')
-      .select(['workspaces.name as workspace_name', 'organizations.name as organization_name'])
-      .orderBy('organizations.name')
-      .orderBy('workspaces.name')
-      .orderBy('variables.created_at')
-      .orderBy('variables.id')
-      .limit(window.limit)
-      .offset(window.offset)
-      .execute(),
-    base.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow(),
-  ]);
+  const ordered = base
+    .selectAll('variables')
+    .select(['workspaces.name as workspace_name', 'organizations.name as organization_name'])
+    .orderBy('organizations.name')
+    .orderBy('workspaces.name')
+    .orderBy('variables.created_at')
+    .orderBy('variables.id');
+  const { rows, total } = await pageAndTotal(ordered, window);
   return {
     variables: rows.map((row) => ({
       variable: toVariable(row),
       workspace: { id: row.workspace_id as string, name: row.workspace_name, organizationName: row.organization_name },
     })),
-    total: Number(count.count),
+    total,
   };
 }

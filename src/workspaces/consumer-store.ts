@@ -1,4 +1,5 @@
 import type { Db } from '../db/database.js';
+import { type PageWindow, pageAndTotal } from '../db/paging.js';
 
 /** Remote state consumers: the workspaces allowed to read a workspace's state (workspaces.mdx "Get Remote State Consumers"). */
 
@@ -9,28 +10,22 @@ import type { Db } from '../db/database.js';
 export async function selectPage(
   db: Db,
   workspace: { id: string; organizationId: string; globalRemoteState: boolean },
-  window: { limit: number; offset: number },
+  window: PageWindow,
 ): Promise<{ ids: string[]; total: number }> {
-  const base = () => {
-    const others = db.selectFrom('workspaces').where('workspaces.organization_id', '=', workspace.organizationId).where('workspaces.id', '!=', workspace.id);
-    if (workspace.globalRemoteState) return others;
-    return others.where((eb) =>
-      eb.exists(
-        eb
-          .selectFrom('remote_state_consumers')
-          .select('remote_state_consumers.consumer_id')
-          .where('remote_state_consumers.workspace_id', '=', workspace.id)
-          .whereRef('remote_state_consumers.consumer_id', '=', 'workspaces.id'),
-      ),
-    );
-  };
-  const [rows, count] = await Promise.all([
-    base().select('workspaces.id').orderBy('workspaces.name').limit(window.limit).offset(window.offset).execute(),
-    base()
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow(),
-  ]);
-  return { ids: rows.map((row) => row.id), total: Number(count.n) };
+  const others = db.selectFrom('workspaces').where('workspaces.organization_id', '=', workspace.organizationId).where('workspaces.id', '!=', workspace.id);
+  const consumers = workspace.globalRemoteState
+    ? others
+    : others.where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('remote_state_consumers')
+            .select('remote_state_consumers.consumer_id')
+            .where('remote_state_consumers.workspace_id', '=', workspace.id)
+            .whereRef('remote_state_consumers.consumer_id', '=', 'workspaces.id'),
+        ),
+      );
+  const { rows, total } = await pageAndTotal(consumers.select('workspaces.id').orderBy('workspaces.name'), window);
+  return { ids: rows.map((row) => row.id), total };
 }
 
 export async function add(db: Db, workspaceId: string, consumerIds: readonly string[]): Promise<void> {

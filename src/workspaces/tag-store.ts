@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
+import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import type { TagRow } from '../db/schema.js';
 import type { TagBindingInput } from '../projects/tag-bindings.js';
 
@@ -76,26 +77,18 @@ export async function detach(db: Db, workspaceId: string, tagIds: readonly strin
 }
 
 /** A page of a workspace's flat tags, by name. */
-export async function selectPageOfWorkspace(db: Db, workspaceId: string, window: { limit: number; offset: number }): Promise<{ tags: Tag[]; total: number }> {
-  const attached = (query: ReturnType<typeof selectTags>) =>
-    query.where((eb) =>
-      eb.exists(
-        eb
-          .selectFrom('workspace_tags')
-          .select('workspace_tags.tag_id')
-          .whereRef('workspace_tags.tag_id', '=', 'tags.id')
-          .where('workspace_tags.workspace_id', '=', workspaceId),
-      ),
-    );
-  const [rows, count] = await Promise.all([
-    attached(selectTags(db)).orderBy(BY_NAME).limit(window.limit).offset(window.offset).execute(),
-    db
-      .selectFrom('workspace_tags')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('workspace_id', '=', workspaceId)
-      .executeTakeFirstOrThrow(),
-  ]);
-  return { tags: rows.map(toTag), total: Number(count.n) };
+export async function selectPageOfWorkspace(db: Db, workspaceId: string, window: PageWindow): Promise<{ tags: Tag[]; total: number }> {
+  const attached = selectTags(db).where((eb) =>
+    eb.exists(
+      eb
+        .selectFrom('workspace_tags')
+        .select('workspace_tags.tag_id')
+        .whereRef('workspace_tags.tag_id', '=', 'tags.id')
+        .where('workspace_tags.workspace_id', '=', workspaceId),
+    ),
+  );
+  const { rows, total } = await pageAndTotal(attached.orderBy(BY_NAME), window);
+  return { tags: rows.map(toTag), total };
 }
 
 /** A key/value tag bound directly to a workspace. */
