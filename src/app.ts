@@ -91,10 +91,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   });
   registerAuthentication(app, { db: deps.db, config: deps.config, now });
-  // A request that may have changed tokens, teams or access: the next request here sees the change
-  // (other replicas hear of it from the database, src/auth/cache.ts).
+  // An API request that may have changed tokens, teams or access: the next request here sees the
+  // change. The agent protocol's many writes (log chunks, heartbeats, long polls) change no access;
+  // the run tokens a finished job deletes reach the cache as every other replica's changes do,
+  // through the database's notification (src/auth/cache.ts).
   app.addHook('onSend', async (request) => {
-    if (request.method !== 'GET' && request.method !== 'HEAD') clearAuthCache();
+    if (request.method !== 'GET' && request.method !== 'HEAD' && request.url.startsWith('/api/v2/')) clearAuthCache();
   });
   app.decorateRequest('ctx', null as never);
   app.addHook('onRequest', async (request) => {

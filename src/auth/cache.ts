@@ -4,8 +4,8 @@ import type { Database } from '../db/database.js';
  * A process-wide cache of what authentication and permission checks read (token → subject, a
  * caller's role and teams in an organization, their grants), so that a read request does not
  * repeat those queries. It is emptied
- * - by this process at the end of every request that may write (src/app.ts), so a change is seen
- *   by the next request here;
+ * - by this process at the end of every API request that may write (src/app.ts), so a change is
+ *   seen by the next request here;
  * - on every replica when the database reports a change to a table these lookups read (migration
  *   0016's triggers NOTIFY AUTH_CHANNEL), from any replica, job or `terrace` command;
  * - and each entry after TTL_MS regardless, which bounds staleness should a notification be lost.
