@@ -76,9 +76,12 @@ interface Entry {
 
 const keyOf = (type: string, id: string) => `${type}\u0000${id}`;
 
+/** The relationship an include name follows: `current_run` → `current-run`. */
+const relationshipKey = (name: string) => name.replaceAll('_', '-');
+
 /** The identifiers a to-one or to-many relationship names. */
 function linkageOf(resource: ResourceObject, name: string): { type: string; id: string }[] {
-  const data = resource.relationships?.[name.replaceAll('_', '-')]?.data;
+  const data = resource.relationships?.[relationshipKey(name)]?.data;
   if (!data) return [];
   return Array.isArray(data) ? data : [data];
 }
@@ -116,7 +119,7 @@ export async function resolve(
       for (const [name, subtree] of tree) {
         const children = await relatedThroughRelation(ctx, parents, name);
         if (children) {
-          next.push({ parents: children.map(add), tree: subtree });
+          next.push({ parents: [...new Set(children.map(add))], tree: subtree });
           continue;
         }
         byId.push({ name, parents, tree: subtree });
@@ -165,7 +168,7 @@ async function relatedThroughRelation(ctx: Ctx, parents: Entry[], name: string):
       const related = (members.get(parent.resource.id) ?? []).map((r) => ({ type: r.type, view: r.view, resource: typeOf(r.type).serialize(r.view, ctx) }));
       if (relation.linkage) {
         const data = related.map((r) => ({ type: r.type, id: r.resource.id }));
-        parent.resource.relationships = { ...parent.resource.relationships, [name.replaceAll('_', '-')]: { data } };
+        parent.resource.relationships = { ...parent.resource.relationships, [relationshipKey(name)]: { data } };
       }
       children.push(...related);
     }

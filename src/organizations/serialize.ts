@@ -2,7 +2,6 @@ import type { Action } from '../auth/permissions.js';
 import { visibleEach } from '../jsonapi/include.js';
 import { registerResourceType } from '../jsonapi/include-registry.js';
 import { type ResourceObject, resource, timestamp, toOne } from '../jsonapi/document.js';
-import { ENTITLEMENTS } from './entitlements.js';
 import * as organizationService from './service.js';
 
 /**
@@ -105,7 +104,7 @@ registerResourceType<organizationService.OrganizationView>('organizations', {
         new Map(
           views
             .filter((v) => v.allowed.has('organization:read-entitlements'))
-            .map((v) => [v.organization.name, [{ type: 'entitlement-sets', view: { id: v.organization.id, entitlements: ENTITLEMENTS } }]]),
+            .map((v) => [v.organization.name, [{ type: 'entitlement-sets', view: organizationService.entitlementSetOf(v.organization.id) }]]),
         ),
     },
   },

@@ -189,10 +189,15 @@ export interface EntitlementSet {
   entitlements: typeof ENTITLEMENTS;
 }
 
+/** An organization's entitlement set: every organization has the same one. */
+export function entitlementSetOf(organizationId: string): EntitlementSet {
+  return { id: organizationId, entitlements: ENTITLEMENTS };
+}
+
 /** The entitlement set of an organization by name: what the CLI reads first on every command (cli-protocol.md §2.3). */
 export async function showEntitlementSet(ctx: Ctx, name: string): Promise<EntitlementSet> {
   const org = await findAuthorized(ctx, name, 'organization:read-entitlements');
-  return { id: org.id, entitlements: ENTITLEMENTS };
+  return entitlementSetOf(org.id);
 }
 
 /** The entitlement set by its id, the target of its `links.self`. */
@@ -200,5 +205,5 @@ export async function showEntitlementSetById(ctx: Ctx, id: string): Promise<Enti
   const org = await organizationStore.findById(ctx.db, id);
   if (!org) throw new NotFoundError(`entitlement set ${id} not found`);
   await authorize(ctx, 'organization:read-entitlements', { organizationId: org.id, description: `entitlement set ${id}` });
-  return { id: org.id, entitlements: ENTITLEMENTS };
+  return entitlementSetOf(org.id);
 }

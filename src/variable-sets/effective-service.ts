@@ -79,6 +79,16 @@ export async function effectiveVariables(
   }));
 }
 
+/** The workspace's own variables and the sets that apply to it (values as lists show them), for a caller who may read its variables. */
+async function candidatesInWorkspace(ctx: Ctx, workspaceId: string) {
+  const workspace = await authorizeWorkspace(ctx, { id: workspaceId }, 'workspace:read-variables');
+  const [own, sets] = await Promise.all([
+    variableService.list(ctx, { id: workspaceId }),
+    appliedVariableSets(ctx.db, workspace, (ids) => variableSetVariableStore.selectBySets(ctx.db, ids)),
+  ]);
+  return { own, sets };
+}
+
 /** A set's variable seen from one workspace: which variable it overwrites there, or which overwrites it. */
 export interface VariableInWorkspace {
   variable: variableSetVariableStore.VariableSetVariable;
@@ -93,12 +103,10 @@ export interface VariableInWorkspace {
  * `listWorkspaceVarsetVars`). Run variables do not exist here; no value is opened.
  */
 export async function listInWorkspace(ctx: Ctx, workspaceId: string, setId: string): Promise<VariableInWorkspace[]> {
-  const workspace = await authorizeWorkspace(ctx, { id: workspaceId }, 'workspace:read-variables');
-  const own = (await variableService.list(ctx, { id: workspaceId })).map((view) => view.variable);
-  const sets = await appliedVariableSets(ctx.db, workspace, (ids) => variableSetVariableStore.selectBySets(ctx.db, ids));
+  const { own, sets } = await candidatesInWorkspace(ctx, workspaceId);
   const applied = sets.find((s) => s.id === setId);
   if (!applied) throw new NotFoundError(`variable set ${setId} not found in workspace ${workspaceId}`);
-  const winners = resolvePrecedence<{ id: string; key: string; category: string }>({ workspace: own, variableSets: sets });
+  const winners = resolvePrecedence<{ id: string; key: string; category: string }>({ workspace: own.map((view) => view.variable), variableSets: sets });
   return applied.variables.map((variable) => {
     const entry = winners.find((e) => e.variable.key === variable.key && e.variable.category === variable.category);
     const wins = entry?.variable.id === variable.id;
@@ -121,9 +129,7 @@ export type AccessibleVariable =
  * precedence; run variables do not exist here. Values as the lists show them: sensitive ones hidden.
  */
 export async function listAccessible(ctx: Ctx, workspaceId: string): Promise<AccessibleVariable[]> {
-  const workspace = await authorizeWorkspace(ctx, { id: workspaceId }, 'workspace:read-variables');
-  const own = await variableService.list(ctx, { id: workspaceId });
-  const sets = await appliedVariableSets(ctx.db, workspace, (ids) => variableSetVariableStore.selectBySets(ctx.db, ids));
+  const { own, sets } = await candidatesInWorkspace(ctx, workspaceId);
   const ownById = new Map(own.map((view) => [view.variable.id, view]));
   const winners = resolvePrecedence<{ id: string; key: string; category: string }>({ workspace: own.map((view) => view.variable), variableSets: sets });
   return winners.map(({ variable, source }) =>

@@ -1,4 +1,4 @@
-import { authorizeWorkspace } from '../auth/authorize.js';
+import { authorizeWorkspace, type WorkspaceScopeSelector } from '../auth/authorize.js';
 import { callerTeamIds, can } from '../auth/authorize.js';
 import type { Action } from '../auth/permissions.js';
 import * as authStore from '../auth/store.js';
@@ -22,7 +22,7 @@ export interface VariableView {
 }
 
 /** A workspace by id, or by organization and workspace name (the legacy `/vars` filters). */
-export type WorkspaceSelector = { id: string } | { organizationName: string; workspaceName: string };
+export type WorkspaceSelector = WorkspaceScopeSelector;
 
 /** A variable by id, within a workspace (`/workspaces/:id/vars/:id`) or alone (legacy `/vars/:id`). */
 export interface VariableSelector {

@@ -136,7 +136,7 @@ export function serializeWorkspace(view: workspaceService.WorkspaceView): Resour
       source: 'tfe-api',
       'source-name': ws.sourceName,
       'source-url': ws.sourceUrl,
-      'tag-names': view.tagNames,
+      'tag-names': ws.tagNames,
       permissions: serializePermissions(view.allowed),
       actions: { 'is-destroyable': ws.lockedBy === null && ws.resourceCount === 0 },
     },

@@ -30,11 +30,10 @@ export type { ExecutionMode } from './rules.js';
 export type { WorkspaceFilter, WorkspaceSort, WorkspaceSortField } from './list-store.js';
 export type { LockHolder, Workspace } from './store.js';
 
-/** A workspace as the caller sees it: its organization's effective settings, its flat tags and what the caller may do. */
+/** A workspace as the caller sees it: its organization's effective settings and what the caller may do. */
 export interface WorkspaceView {
   workspace: workspaceStore.Workspace;
   settings: OrganizationSettings;
-  tagNames: string[];
   allowed: ReadonlySet<Action>;
 }
 
@@ -78,7 +77,7 @@ export async function viewsOf(ctx: Ctx, workspaces: readonly workspaceStore.Work
   const views: WorkspaceView[] = [];
   for (const workspace of workspaces) {
     const settings = resolveSettings(workspace.organizationSettings);
-    views.push({ workspace, settings, tagNames: workspace.tagNames, allowed: await workspaceActions(ctx, workspace, settings) });
+    views.push({ workspace, settings, allowed: await workspaceActions(ctx, workspace, settings) });
   }
   return views;
 }
