@@ -1,10 +1,12 @@
 import { Redactor } from '../runner/redact.js';
+import { SplitLineRedactor } from '../runner/split-lines.js';
 import type { AgentClient } from './client.js';
 
 /**
  * The log of the job's phase, as the agent sends it to the server: redacted here by the streaming
  * redactor (the agent knows the secrets; the server stores what it gets), which holds back what could
- * be the start of a secret, so chunk boundaries cannot split one; in order, each chunk at its byte
+ * be the start of a secret, so chunk boundaries cannot split one, after the stage that removes a secret
+ * terraform cut across two lines of a provisioner's output; in order, each chunk at its byte
  * offset so that a retried chunk is stored once. Chunks end at line ends where they can, for readers
  * of a running log.
  */
@@ -16,6 +18,7 @@ const MAX_PENDING_BYTES = 64 * 1024;
 
 export class JobLog {
   readonly redactor = new Redactor();
+  private readonly splitLines = new SplitLineRedactor(() => this.redactor.forms);
   private pending = Buffer.alloc(0);
   private offset = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -30,7 +33,7 @@ export class JobLog {
 
   /** Output as it arrives. */
   write(chunk: Buffer | string): void {
-    this.append(this.redactor.write(chunk));
+    this.append(this.redactor.write(this.splitLines.write(Buffer.from(chunk))));
   }
 
   private append(redacted: Buffer): void {
@@ -72,6 +75,7 @@ export class JobLog {
 
   /** Sends the rest; throws when part of the log could not be sent. */
   async close(): Promise<void> {
+    this.append(this.redactor.write(this.splitLines.end()));
     this.append(this.redactor.end());
     this.flush(true);
     await this.sends;

@@ -141,6 +141,11 @@ export class Redactor {
   private patterns: Buffer[] = [];
   private held: Buffer = Buffer.alloc(0);
 
+  /** Every form of every secret, longest first. */
+  get forms(): readonly Buffer[] {
+    return this.patterns;
+  }
+
   /** Registers secrets (empty ones are ignored); output written from now on is redacted. */
   add(values: Iterable<string>): void {
     const all = new Map(this.patterns.map((pattern) => [pattern.toString('latin1'), pattern]));

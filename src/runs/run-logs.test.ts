@@ -105,6 +105,18 @@ forEachDatabase('run logs', (server) => {
     assert.doesNotMatch(stored, /S3CRET/);
   });
 
+  it('redacts a secret terraform cut across two lines of a provisioner’s output', async () => {
+    const { url, log, finish } = await planningRun();
+    log.redactor.add(['TF-ENV-S3CRET-0123456789']);
+    log.write('terraform_data.a (local-exec): 1 TF-ENV-S3C\nterraform_data.b (local-exec): other\n');
+    log.write('terraform_data.a (local-exec): RET-0123456789 2 TF-ENV-S3CRET-0123456789\n');
+    await finish();
+    assert.equal(
+      (await read(url, 0)).text,
+      '\u0002terraform_data.a (local-exec): 1 ***\nterraform_data.b (local-exec): other\nterraform_data.a (local-exec): *** 2 ***\n\u0003',
+    );
+  });
+
   it('a phase that ended without output is an empty, complete log', async () => {
     const ws = await world.workspaceWithConfiguration();
     const run = await world.createRun(ws.id);
