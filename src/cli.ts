@@ -6,18 +6,16 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import pino from 'pino';
 import { ConfigError, loadConfig, parseSettingFlags, SETTINGS } from './config.js';
-import type { Ctx } from './context.js';
+import { type AdminRequest, runAdminCommand, siteAdminContext } from './admin/commands.js';
+import { AdminCommandError, sendAdminCommand } from './admin/socket.js';
 import { SealError } from './crypto/sealing.js';
 import { openConfiguredDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { DomainError } from './errors.js';
 import { DataDirInUseError, lockDataDir } from './data-dir-lock.js';
 import { serve } from './serve.js';
-import { ensureSiteAdmin, SITE_ADMIN_USERNAME } from './users/bootstrap.js';
-import * as userService from './users/service.js';
-import * as userStore from './users/store.js';
+import { ensureSiteAdmin } from './users/bootstrap.js';
 import * as secretService from './secrets/service.js';
 
 const SETTINGS_HELP = Object.values(SETTINGS)
@@ -127,11 +125,22 @@ async function readPassword(): Promise<string> {
   return password;
 }
 
-/** Runs `fn` with a site-admin context on the configured database (migrated first). */
-async function withAdminContext<T>(flags: ReturnType<typeof parseSettingFlags>['values'], fn: (ctx: Ctx) => Promise<T>): Promise<T> {
+/**
+ * Runs an admin command and prints what it prints: through the server that owns the embedded database
+ * (its admin socket), or on the database itself, migrated first, when no server owns it or with PostgreSQL.
+ */
+async function runAdmin(flags: ReturnType<typeof parseSettingFlags>['values'], request: AdminRequest): Promise<void> {
   const config = loadConfig(process.env, flags);
-  // The embedded database is the serving process's alone: a second opener would lose its writes.
-  const releaseDataDir = config.databaseUrl === undefined ? lockDataDir(config.dataDir, 'admin command') : () => {};
+  let releaseDataDir = () => {};
+  if (config.databaseUrl === undefined) {
+    try {
+      releaseDataDir = lockDataDir(config.dataDir, 'admin command');
+    } catch (err) {
+      const output = err instanceof DataDirInUseError ? await sendAdminCommand(config.dataDir, request) : undefined;
+      if (output === undefined) throw err;
+      return void process.stdout.write(output);
+    }
+  }
   const database = await openConfiguredDatabase(config).catch((err: unknown) => {
     releaseDataDir();
     throw err;
@@ -140,19 +149,8 @@ async function withAdminContext<T>(flags: ReturnType<typeof parseSettingFlags>['
     await migrateToLatest(database.db);
     const firstToken = await ensureSiteAdmin(database.db);
     if (firstToken) process.stderr.write(`Created the site-admin user "admin"; its API token (shown once): ${firstToken}\n`);
-    const admin = await userStore.findByUsername(database.db, SITE_ADMIN_USERNAME);
-    if (!admin) throw new Error('the site-admin user is missing');
-    const ctx: Ctx = {
-      db: database.db,
-      subject: { kind: 'user', userId: admin.id, username: admin.username, isSiteAdmin: true, tokenId: null },
-      log: pino({ level: 'silent' }),
-      config,
-      blobs: openConfiguredBlobStore(config, database.db),
-      baseUrl: `https://${config.hostname}`,
-      now: () => new Date(),
-      memo: new Map(),
-    };
-    return await fn(ctx);
+    const ctx = await siteAdminContext(database.db, config, openConfiguredBlobStore(config, database.db));
+    process.stdout.write(await runAdminCommand(ctx, request));
   } finally {
     await database.close();
     releaseDataDir();
@@ -183,55 +181,41 @@ async function main(argv: string[]): Promise<void> {
     if (!username || extra !== undefined) throw new UsageError('give exactly one user name');
     if (typeof options.email !== 'string') throw new UsageError('--email is required');
     const password = options.password ? await readPassword() : undefined;
-    const user = await withAdminContext(flags, (ctx) =>
-      userService.createUser(ctx, { username, email: options.email as string, password, isSiteAdmin: options.admin === true }),
-    );
-    return void process.stdout.write(`Created user ${user.username} (${user.id})${user.isSiteAdmin ? ', site admin' : ''}\n`);
+    return runAdmin(flags, {
+      command: 'user create',
+      username,
+      email: options.email,
+      admin: options.admin === true,
+      ...(password === undefined ? {} : { password }),
+    });
   }
   if (command === 'user' && sub === 'list') {
     if (args.length > 0) throw new UsageError(`unexpected argument ${args[0]}`);
-    const users = await withAdminContext(flags, (ctx) => userService.listUsers(ctx));
-    return void process.stdout.write(users.map((u) => `${u.username}\t${u.id}\t${u.email}${u.isSiteAdmin ? '\tsite admin' : ''}\n`).join(''));
+    return runAdmin(flags, { command: 'user list' });
   }
   if (command === 'user' && sub === 'password') {
     const { positional } = parseOptions(args, [], []);
     const [username, extra] = positional;
     if (!username || extra !== undefined) throw new UsageError('give exactly one user name');
-    const password = await readPassword();
-    const user = await withAdminContext(flags, (ctx) => userService.setPassword(ctx, username, password));
-    return void process.stdout.write(`Set the password of ${user.username}\n`);
+    return runAdmin(flags, { command: 'user password', username, password: await readPassword() });
   }
   if (command === 'token' && sub === 'list') {
     const { options, positional } = parseOptions(args, ['user'], []);
     if (positional.length > 0) throw new UsageError(`unexpected argument ${positional[0]}`);
     if (typeof options.user !== 'string') throw new UsageError('--user is required');
-    const tokens = await withAdminContext(flags, async (ctx) => {
-      const user = await userStore.findByUsername(ctx.db, options.user as string);
-      if (!user) throw new UsageError(`no user named ${options.user}`);
-      return (await userService.listUserTokens(ctx, user.id, { number: 1, size: 1000 })).tokens;
-    });
-    const line = (t: (typeof tokens)[number]) =>
-      `${t.id}\t${t.createdAt.toISOString()}\t${t.lastUsedAt?.toISOString() ?? 'never used'}\t${t.description ?? ''}\n`;
-    return void process.stdout.write(tokens.map(line).join(''));
+    return runAdmin(flags, { command: 'token list', user: options.user });
   }
   if (command === 'token' && sub === 'revoke') {
     const { positional } = parseOptions(args, [], []);
     const [id, extra] = positional;
     if (!id || extra !== undefined) throw new UsageError('give exactly one token id (see "terrace token list")');
-    await withAdminContext(flags, (ctx) => userService.deleteUserToken(ctx, id));
-    return void process.stdout.write(`Revoked token ${id}\n`);
+    return runAdmin(flags, { command: 'token revoke', id });
   }
   if (command === 'token' && sub === 'create') {
     const { options, positional } = parseOptions(args, ['user', 'description'], []);
     if (positional.length > 0) throw new UsageError(`unexpected argument ${positional[0]}`);
     if (typeof options.user !== 'string') throw new UsageError('--user is required');
-    const secret = await withAdminContext(flags, async (ctx) => {
-      const user = await userStore.findByUsername(ctx.db, options.user as string);
-      if (!user) throw new UsageError(`no user named ${options.user}`);
-      const description = typeof options.description === 'string' ? options.description : null;
-      return (await userService.createUserToken(ctx, user.id, { description })).secret;
-    });
-    return void process.stdout.write(`${secret}\n`);
+    return runAdmin(flags, { command: 'token create', user: options.user, description: typeof options.description === 'string' ? options.description : null });
   }
   if (command === 'agent') {
     const { options, positional } = parseOptions(
@@ -265,12 +249,7 @@ async function main(argv: string[]): Promise<void> {
     if (positional.length > 0) throw new UsageError(`unexpected argument ${positional[0]}`);
     const batchSize = options['batch-size'] === undefined ? 500 : Number(options['batch-size']);
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new UsageError('--batch-size must be a positive integer');
-    const [values, artifacts] = await withAdminContext(flags, async (ctx) => [
-      await secretService.resealAll(ctx, batchSize),
-      await secretService.resealPlanArtifacts(ctx, batchSize),
-    ]);
-    process.stdout.write(`Re-sealed ${values.resealed} values under the current key (${values.unchanged} already were).\n`);
-    return void process.stdout.write(`Re-sealed ${artifacts.resealed} plan artifacts under the current key (${artifacts.unchanged} already were).\n`);
+    return runAdmin(flags, { command: 'secrets rotate', batchSize });
   }
   throw new UsageError(`unknown command "${[command, sub].filter(Boolean).join(' ')}"`);
 }
@@ -282,7 +261,8 @@ main(process.argv.slice(2)).catch((err: unknown) => {
     err instanceof DomainError ||
     err instanceof SealError ||
     err instanceof secretService.KeyMismatchError ||
-    err instanceof DataDirInUseError
+    err instanceof DataDirInUseError ||
+    err instanceof AdminCommandError
   ) {
     process.stderr.write(`terrace: ${err.message}\n`);
     process.exit(err instanceof UsageError ? 2 : 1);

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { runAdminCommand, siteAdminContext } from './admin/commands.js';
+import { listenAdminSocket } from './admin/socket.js';
 import { listenForRuns } from './agent-protocol/wakeups.js';
 import { buildApp } from './app.js';
-import { listenForAuthChanges } from './auth/cache.js';
+import { clearAuthCache, listenForAuthChanges } from './auth/cache.js';
 import { openConfiguredBlobStore } from './blobs/open.js';
 import { assertInstallationKey } from './secrets/service.js';
 import { lockDataDir } from './data-dir-lock.js';
@@ -57,6 +59,20 @@ export async function serve(config: Config, out: (line: string) => void): Promis
     ? setInterval(() => blobs.sweepLeftovers().catch((err: unknown) => app.log.error({ err }, 'sweeping the blob store failed')), BLOB_SWEEP_INTERVAL_MS)
     : undefined;
   await app.listen({ host: config.host, port: config.port });
+  // The admin commands reach the embedded database through this server, its one owner (admin/socket.ts).
+  const closeAdminSocket =
+    config.databaseUrl === undefined
+      ? await listenAdminSocket(
+          config.dataDir,
+          async (request) => {
+            const output = await runAdminCommand(await siteAdminContext(database.db, config, blobs), request);
+            // A revoked token or a changed user must not outlive the command in this process's cache.
+            clearAuthCache();
+            return output;
+          },
+          app.log,
+        )
+      : async () => {};
   // After listen: the built-in runner's agents and their runs' terraform talk to this server.
   const runner = new LocalAgents({ db: database.db, config, log: app.log, now: () => new Date(), caCertificate });
   await runner.start();
@@ -77,6 +93,7 @@ export async function serve(config: Config, out: (line: string) => void): Promis
   if (tls.caFile) out(`CA certificate for clients (SSL_CERT_FILE for the Terraform CLI): ${tls.caFile}`);
 
   const stop = async () => {
+    await closeAdminSocket();
     await runner.stop();
     await app.close();
     await runWakeups.close();

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Agent, fetch } from 'undici';
-import { freePort } from './harness.js';
+import { createPostgresDatabase, freePort, testDatabases } from './harness.js';
 
 /** The compiled command, run as users run it. PGlite only: its data directory is the point. */
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli.js');
@@ -144,16 +144,37 @@ describe('the terrace command', () => {
     assert.equal(admin.body.data.attributes.username, 'admin');
     assert.equal((await accountDetails(caFile, `${adminToken}x`)).status, 401);
 
-    // The data directory is this server's alone: a second server and an admin command are refused.
+    // The data directory is this server's alone: a second server is refused.
     const inUse = new RegExp(`data directory ${dataDir} is in use by terrace serve \\(pid ${child.pid}\\)`);
     const second = await run(['serve'], { ...env, TERRACE_PORT: String(await freePort()) });
     assert.equal(second.code, 1, second.stderr);
     assert.match(second.stderr, inUse);
-    const admin2 = await run(['user', 'create', 'mallory', '--email', 'mallory@example.com'], env);
-    assert.equal(admin2.code, 1, admin2.stderr);
-    assert.match(admin2.stderr, inUse);
-    assert.equal(await stop(child), 0);
+    assert.equal((statSync(join(dataDir, 'admin.sock')).mode & 0o777).toString(8), '600', 'the admin socket is the server user’s');
+  });
+
+  it('runs admin commands through the server that owns the data directory: their writes are there at once and stay', async () => {
+    const caFile = join(dataDir, 'tls', 'ca.pem');
+    const created = await run(['user', 'create', 'mallory', '--email', 'mallory@example.com', '--password'], env, 'mallory’s long password\n');
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stdout, /^Created user mallory \(user-[1-9A-Za-z]{16}\)\n$/);
+    const token = await run(['token', 'create', '--user', 'mallory'], env);
+    assert.equal(token.code, 0, token.stderr);
+    const mallory = await accountDetails(caFile, token.stdout.trim());
+    assert.equal(mallory.status, 200, 'the server knows the user and the token at once');
+    assert.equal(mallory.body.data.attributes.username, 'mallory');
+    const listed = await run(['token', 'list', '--user', 'mallory'], env);
+    const id = listed.stdout.split('\t')[0] as string;
+    assert.equal((await run(['token', 'revoke', id], env)).code, 0);
+    assert.equal((await accountDetails(caFile, token.stdout.trim())).status, 401, 'revoked for the server at once');
+    const unknown = await run(['token', 'create', '--user', 'nobody'], env);
+    assert.equal(unknown.code, 1);
+    assert.equal(unknown.stderr, 'terrace: no user named nobody\n');
+    const taken = await run(['user', 'create', 'mallory', '--email', 'm2@example.com'], env);
+    assert.equal(taken.code, 1);
+    assert.match(taken.stderr, /already taken/);
+    assert.equal(await stop(running as ChildProcess), 0);
     assert.equal(existsSync(join(dataDir, 'terrace.lock')), false, 'released at shutdown');
+    assert.equal(existsSync(join(dataDir, 'admin.sock')), false, 'the admin socket closed at shutdown');
   });
 
   it('creates a user with a password read from stdin, and a token for it', async () => {
@@ -179,6 +200,7 @@ describe('the terrace command', () => {
       [
         ['admin', 'site admin'],
         ['bob', undefined],
+        ['mallory', undefined],
       ],
     );
     const password = await run(['user', 'password', 'bob'], env, 'another long password\n');
@@ -254,5 +276,38 @@ describe('the terrace command', () => {
     running = restarted.child;
     assert.equal((await accountDetails(caFile, bobToken)).status, 200);
     assert.equal(await stop(restarted.child), 0);
+  });
+});
+
+describe('the terrace command on PostgreSQL', { skip: !testDatabases().includes('postgres') }, () => {
+  it('runs admin commands on the database itself while a server runs: the server sees them at once', async () => {
+    const { url, database, drop } = await createPostgresDatabase();
+    await database.close();
+    const dataDir = mkdtempSync(join(tmpdir(), 'terrace-command-pg-'));
+    const port = await freePort();
+    const env = { TERRACE_DATA_DIR: dataDir, TERRACE_PORT: String(port), DATABASE_URL: url };
+    const { child } = await serve(env);
+    try {
+      const agent = new Agent({ connect: { ca: readFileSync(join(dataDir, 'tls', 'ca.pem')) } });
+      const account = async (token: string) =>
+        (await fetch(`https://localhost:${port}/api/v2/account/details`, { headers: { authorization: `Bearer ${token}` }, dispatcher: agent })).status;
+      assert.equal((await run(['user', 'create', 'pat', '--email', 'pat@example.com'], env)).code, 0);
+      const token = (await run(['token', 'create', '--user', 'pat'], env)).stdout.trim();
+      assert.equal(await account(token), 200);
+      const id = (await run(['token', 'list', '--user', 'pat'], env)).stdout.split('\t')[0] as string;
+      assert.equal((await run(['token', 'revoke', id], env)).code, 0);
+      // The server drops its cached authentication when the database announces the change.
+      let status = await account(token);
+      for (let attempt = 0; status !== 401 && attempt < 20; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        status = await account(token);
+      }
+      assert.equal(status, 401);
+      await agent.close();
+    } finally {
+      await stop(child);
+      rmSync(dataDir, { recursive: true, force: true });
+      await drop();
+    }
   });
 });

@@ -1,0 +1,100 @@
+import { chmodSync, rmSync } from 'node:fs';
+import { createServer, request as httpRequest } from 'node:http';
+import { join } from 'node:path';
+import { Value } from '@sinclair/typebox/value';
+import type { Log } from '../context.js';
+import { SealError } from '../crypto/sealing.js';
+import { DomainError } from '../errors.js';
+import { KeyMismatchError } from '../secrets/service.js';
+import { type AdminRequest, AdminRequestSchema } from './commands.js';
+
+/**
+ * The admin socket: how `terrace user …`, `token …` and `secrets rotate` reach a server that owns the
+ * embedded database, which a second process must not open (its writes would be lost). A Unix socket in
+ * the data directory, readable and writable by the server's user only (the directory is 0700 too):
+ * whoever may use it could read the database files anyway. One request per connection, JSON both ways.
+ */
+
+const MAX_REQUEST_BYTES = 64 * 1024;
+
+export const adminSocketPath = (dataDir: string) => join(dataDir, 'admin.sock');
+
+/** An admin command the server refused or failed: its message is for the operator. */
+export class AdminCommandError extends Error {}
+
+/** Errors an operator can act on, reported as their message; anything else is the server log's. */
+const isOperatorError = (err: unknown) => err instanceof DomainError || err instanceof SealError || err instanceof KeyMismatchError;
+
+/** Serves admin commands on the data directory's socket until the returned close is called. */
+export async function listenAdminSocket(dataDir: string, run: (request: AdminRequest) => Promise<string>, log: Log): Promise<() => Promise<void>> {
+  const path = adminSocketPath(dataDir);
+  // The data directory is this server's (its lock is held), so a socket file there is a dead server's.
+  rmSync(path, { force: true });
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_REQUEST_BYTES) chunks.push(chunk);
+    });
+    req.on('end', async () => {
+      const answer = (status: number, body: { output: string } | { error: string }) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      };
+      let request: unknown;
+      try {
+        request = size <= MAX_REQUEST_BYTES ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : undefined;
+      } catch {
+        request = undefined;
+      }
+      if (req.method !== 'POST' || !Value.Check(AdminRequestSchema, request)) return answer(400, { error: 'not an admin command' });
+      try {
+        answer(200, { output: await run(request) });
+      } catch (err) {
+        if (isOperatorError(err)) return answer(422, { error: (err as Error).message });
+        log.error({ err, command: request.command }, 'admin command failed');
+        answer(500, { error: `${request.command} failed; the server log has the details` });
+      }
+    });
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(path, () => resolve());
+    });
+  } catch (err) {
+    // A socket path longer than the system allows (about 100 bytes) is the usual cause; the server still serves.
+    log.warn({ err, path }, 'the admin socket could not be opened: admin commands cannot reach this server while it runs');
+    return async () => {};
+  }
+  chmodSync(path, 0o600);
+  return () => new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+/**
+ * Runs `request` on the server listening on the data directory's admin socket; returns what the
+ * command prints, or undefined when no server listens there.
+ */
+export function sendAdminCommand(dataDir: string, request: AdminRequest): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ socketPath: adminSocketPath(dataDir), method: 'POST', path: '/', headers: { 'content-type': 'application/json' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        try {
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { output?: string; error?: string };
+          if (res.statusCode === 200 && typeof body.output === 'string') resolve(body.output);
+          else reject(new AdminCommandError(body.error ?? `the server answered ${res.statusCode}`));
+        } catch {
+          reject(new AdminCommandError(`the server answered ${res.statusCode} without a result`));
+        }
+      });
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') resolve(undefined);
+      else reject(err);
+    });
+    req.end(JSON.stringify(request));
+  });
+}
