@@ -1,5 +1,6 @@
 import * as apiBenchmark from './api.js';
 import * as runsBenchmark from './runs.js';
+import * as startBenchmark from './start.js';
 import * as stateBenchmark from './state.js';
 
 /**
@@ -12,6 +13,7 @@ const BENCHMARKS = new Map<string, (args: string[]) => Promise<boolean>>([
   ['api', apiBenchmark.run],
   ['state', stateBenchmark.run],
   ['runs', runsBenchmark.run],
+  ['start', startBenchmark.run],
 ]);
 
 async function main(argv: string[]): Promise<number> {

@@ -81,12 +81,17 @@ export interface PgliteDatabase extends Database {
   dumpDataDir(): Promise<Blob>;
 }
 
+const PGLITE_SHARED_BUFFERS = '16MB';
+
 /** Opens an embedded PGlite database: in `dataDir`, in memory when undefined, or from a dump. */
 export async function openPglite(options: { dataDir?: string; loadDataDir?: Blob } = {}): Promise<PgliteDatabase> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const pglite = await PGlite.create({
     // The extensions the migrations create (0003: trigram index for workspace name search).
     extensions: { pg_trgm },
+    // PostgreSQL's default 128 MB buffer pool lives in the WASM heap and is never given back; the
+    // database files stay in the OS page cache anyway, so a small pool keeps the server's RSS low.
+    startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`],
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
   });
