@@ -45,6 +45,8 @@ export interface Config {
   /** Longest a plan or an apply may run before it is interrupted and the run errors. */
   readonly planTimeoutMs: number;
   readonly applyTimeoutMs: number;
+  /** At SIGTERM, how long running plans and applies of the built-in runner may go on before they are interrupted. */
+  readonly shutdownGraceMs: number;
   /** The terraform executable runs use: a path, or a name looked up on the server's PATH. */
   readonly terraformBinary: string;
   /** How runs are kept from the server (src/runner/sandbox.ts); `auto` picks the strongest mode that works. */
@@ -113,6 +115,11 @@ export const SETTINGS = {
   },
   planTimeout: { env: 'TERRACE_PLAN_TIMEOUT', flag: '--plan-timeout', description: 'longest a plan may run, e.g. 90m or 2h (default 2h)' },
   applyTimeout: { env: 'TERRACE_APPLY_TIMEOUT', flag: '--apply-timeout', description: 'longest an apply may run, e.g. 90m or 2h (default 2h)' },
+  shutdownGrace: {
+    env: 'TERRACE_SHUTDOWN_GRACE',
+    flag: '--shutdown-grace',
+    description: 'at SIGTERM, how long running plans and applies may go on before they are interrupted, e.g. 5m (default 20s)',
+  },
   terraformBinary: {
     env: 'TERRACE_TERRAFORM_BINARY',
     flag: '--terraform-binary',
@@ -288,6 +295,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<Setting
   if (runLeaseMs < 2000) throw new ConfigError(label('runLease'), 'must be at least 2s: agents renew it every second');
   const planTimeoutMs = parseDuration(label('planTimeout'), get('planTimeout') ?? '2h');
   const applyTimeoutMs = parseDuration(label('applyTimeout'), get('applyTimeout') ?? '2h');
+  const shutdownGraceMs = parseDuration(label('shutdownGrace'), get('shutdownGrace') ?? '20s');
 
   const runIsolation = (get('runIsolation') ?? 'auto') as IsolationSetting;
   if (!ISOLATION_SETTINGS.includes(runIsolation))
@@ -339,6 +347,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<Setting
     runLeaseSeconds: Math.ceil(runLeaseMs / 1000),
     planTimeoutMs,
     applyTimeoutMs,
+    shutdownGraceMs,
     terraformBinary: get('terraformBinary') ?? 'terraform',
     runIsolation,
     runUids,

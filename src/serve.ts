@@ -93,8 +93,10 @@ export async function serve(config: Config, out: (line: string) => void): Promis
   if (tls.caFile) out(`CA certificate for clients (SSL_CERT_FILE for the Terraform CLI): ${tls.caFile}`);
 
   const stop = async () => {
+    app.log.info({ graceSeconds: config.shutdownGraceMs / 1000 }, 'shutting down: taking no more runs, letting running phases finish within the grace period');
     await closeAdminSocket();
-    await runner.stop();
+    // The API keeps serving meanwhile: the agents report their phases to it.
+    await runner.stop(config.shutdownGraceMs);
     await app.close();
     await runWakeups.close();
     await stopAuthChanges();
@@ -104,6 +106,7 @@ export async function serve(config: Config, out: (line: string) => void): Promis
     await worker.stop();
     await database.close();
     releaseDataDir();
+    app.log.info('stopped');
     process.exit(0);
   };
   process.once('SIGINT', stop);

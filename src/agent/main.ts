@@ -23,9 +23,14 @@ const ORPHAN_EXIT_MS = 2_000;
 /** The settings a local agent reads from its first line of stdin. */
 export type LocalAgentSettings = Omit<AgentWorkerOptions, 'log'>;
 
+/** SIGTERM: take no more work, finish the job in progress; SIGINT or a second SIGTERM: stop it too (reported failed). */
 function runUntilSignalled(worker: AgentWorker): Promise<void> {
   const stop = () => worker.stop();
-  process.once('SIGTERM', stop);
+  process.once('SIGTERM', () => {
+    log.info('agent: finishing the job in progress, taking no more (SIGINT or SIGTERM again to stop it)');
+    worker.drain();
+    process.once('SIGTERM', stop);
+  });
   process.once('SIGINT', stop);
   return worker.run();
 }

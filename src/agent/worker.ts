@@ -39,6 +39,9 @@ const RECONNECT_MS = 2_000;
 
 export class AgentWorker {
   private readonly client: AgentClient;
+  /** Aborted when the agent takes no more work (drain or stop). */
+  private readonly draining = new AbortController();
+  /** Aborted when the job in progress must stop too. */
   private readonly stopping = new AbortController();
   private current: { stop: (why: StopReason) => void } | undefined;
   private agentId: string | undefined;
@@ -47,7 +50,7 @@ export class AgentWorker {
     this.client = new AgentClient(options.url, options.caCertificate, (message) => options.log.warn(message));
   }
 
-  /** Works until stop(); resolves once the job in progress has been reported. */
+  /** Works until drain() or stop(); resolves once the job in progress has been reported. */
   async run(): Promise<void> {
     const binary = await resolveBinary(this.options.terraformBinary);
     const env: JobEnvironment = {
@@ -57,7 +60,7 @@ export class AgentWorker {
       isolation: this.options.isolation,
       runUid: this.options.runUid,
     };
-    const { signal } = this.stopping;
+    const { signal } = this.draining;
     try {
       while (!signal.aborted) {
         try {
@@ -83,8 +86,14 @@ export class AgentWorker {
     }
   }
 
+  /** Stops asking for work; the job in progress goes on to its end. */
+  drain(): void {
+    this.draining.abort();
+  }
+
   /** Stops asking for work and stops the job in progress (it is reported as failed). */
   stop(): void {
+    this.draining.abort();
     this.stopping.abort();
     this.current?.stop('shutdown');
   }
@@ -96,14 +105,14 @@ export class AgentWorker {
       token: this.options.token,
       json: { name: this.options.name },
       retryForMs: Number.POSITIVE_INFINITY,
-      signal: this.stopping.signal,
+      signal: this.draining.signal,
     });
     if (!registration) throw new Error('the server answered the registration with nothing');
     return registration;
   }
 
   private async serve(env: JobEnvironment, registration: RegisterResponse): Promise<void> {
-    const { signal } = this.stopping;
+    const { signal } = this.draining;
     while (!signal.aborted) {
       const job = await this.client.json<Job>({
         method: 'POST',

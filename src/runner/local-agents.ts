@@ -28,7 +28,7 @@ import { prepareRunDir, removeRunDir } from './workdir.js';
 
 /** A crashed local agent is restarted after this long. */
 const RESTART_DELAY_MS = 1_000;
-/** How long a stopping agent may take to report its job before it is killed. */
+/** How long an interrupted agent may take to report its job before it is killed. */
 const STOP_GRACE_MS = 30_000;
 
 export const STOPPED_SERVER_REASON = 'The server running this run stopped before the run finished';
@@ -82,19 +82,26 @@ export class LocalAgents {
     for (let slot = 0; slot < slots; slot++) this.spawn(slot);
   }
 
-  /** Stops the agents (their jobs end errored, reported by them) and revokes their token. */
-  async stop(): Promise<void> {
+  /**
+   * Stops the agents: they take no more work, and the phases they run may go on for `graceMs`; then
+   * those are interrupted (their runs end errored, reported by the agents), and an agent that does not
+   * exit in time is killed. Then their token is revoked.
+   */
+  async stop(graceMs = 0): Promise<void> {
     this.stopping = true;
     const exits = [...this.children].map(
       (child) =>
         new Promise<void>((resolve) => {
           if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          const kill = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+          const interrupt = setTimeout(() => child.kill('SIGINT'), graceMs);
+          const kill = setTimeout(() => child.kill('SIGKILL'), graceMs + STOP_GRACE_MS);
           child.once('exit', () => {
+            clearTimeout(interrupt);
             clearTimeout(kill);
             resolve();
           });
-          child.kill('SIGTERM');
+          // An agent drains on SIGTERM (agent/main.ts); with no grace, SIGINT stops its job at once.
+          child.kill(graceMs > 0 ? 'SIGTERM' : 'SIGINT');
         }),
     );
     await Promise.all(exits);
