@@ -37,6 +37,8 @@ import { teamMemberRoutes } from './teams/member-routes.js';
 import { teamRoutes } from './teams/routes.js';
 import { userRoutes } from './users/routes.js';
 import { variableSetRoutes } from './variable-sets/routes.js';
+import { createMetrics, type Metrics, type PoolStats } from './metrics/metrics.js';
+import { metricsRoutes } from './metrics/routes.js';
 import { variableRoutes } from './variables/routes.js';
 import { workspaceRoutes } from './workspaces/routes.js';
 
@@ -47,6 +49,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Every route of the app (jsonapi/route-table.ts). */
     routeTable: RouteTable;
+    /** Prometheus metrics (metrics/metrics.ts). */
+    metrics: Metrics;
   }
 }
 
@@ -57,6 +61,8 @@ export interface AppDeps {
   now?: () => Date;
   /** For agents: the CA of a generated server certificate (PEM), and how a long poll waits for runs. */
   agents?: { caCertificate: string | null; waitForRuns: WaitForRuns };
+  /** This replica's PostgreSQL pool, for the metrics; none with PGlite. */
+  poolStats?: () => PoolStats;
   /** Fastify server options: logger, https. */
   server?: FastifyServerOptions & { https?: { key: string; cert: string } };
 }
@@ -80,6 +86,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Before any route: every route registered from here on is in the table.
   const routes = collectRoutes(app);
   app.decorate('routeTable', routes);
+  app.decorate('metrics', createMetrics({ db: deps.db, now, poolStats: deps.poolStats }));
   registerJsonParsers(app);
   await app.register(formbody, { bodyLimit: BODY_LIMIT });
   registerErrorHandling(app, routes);
@@ -109,6 +116,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return payload;
   });
   app.addHook('onResponse', async (request, reply) => {
+    // By route template: a path's ids would make a series per resource.
+    const route = request.routeOptions.url ?? 'unmatched';
+    app.metrics.requestDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
     // The path only, without capability signatures: query strings, headers and signed paths carry secrets.
     request.log.info(
       {
@@ -123,6 +133,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(discoveryRoutes);
   await app.register(healthRoutes);
+  await app.register(metricsRoutes);
   await app.register(projectRoutes);
   await app.register(organizationTagRoutes);
   await app.register(workspaceRoutes);

@@ -14,6 +14,8 @@ export interface Config {
   readonly dataDir: string;
   /** PostgreSQL server URL; undefined means embedded PGlite in `<dataDir>/pglite`. */
   readonly databaseUrl: string | undefined;
+  /** The bearer token `GET /metrics` requires; without one the endpoint is off. */
+  readonly metricsToken: string | undefined;
   /** Files in the data directory, or the database (which replicas share). */
   readonly blobStore: 'filesystem' | 'postgres';
   readonly tlsCertFile: string | undefined;
@@ -81,6 +83,11 @@ export const SETTINGS = {
   },
   dataDir: { env: 'TERRACE_DATA_DIR', flag: '--data-dir', description: 'data directory (default ./data)' },
   databaseUrl: { env: 'DATABASE_URL', flag: '--database-url', description: 'PostgreSQL URL instead of embedded PGlite' },
+  metricsToken: {
+    env: 'TERRACE_METRICS_TOKEN',
+    flag: '--metrics-token',
+    description: 'bearer token for GET /metrics (Prometheus), at least 32 characters; without it the endpoint is off',
+  },
   blobStore: {
     env: 'TERRACE_BLOB_STORE',
     flag: '--blob-store',
@@ -261,6 +268,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<Setting
     throw new ConfigError(label('databaseUrl'), 'must start with postgres:// or postgresql://');
   }
 
+  const metricsToken = get('metricsToken');
+  if (metricsToken !== undefined && metricsToken.length < 32) throw new ConfigError(label('metricsToken'), 'must be at least 32 characters');
   const blobStore = get('blobStore') ?? (databaseUrl === undefined ? 'filesystem' : 'postgres');
   if (blobStore !== 'filesystem' && blobStore !== 'postgres') throw new ConfigError(label('blobStore'), `"${blobStore}" is not filesystem or postgres`);
 
@@ -329,6 +338,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<Setting
     hostname,
     dataDir,
     databaseUrl,
+    metricsToken,
     blobStore,
     tlsCertFile,
     tlsKeyFile,

@@ -47,6 +47,7 @@ export async function serve(config: Config, out: (line: string) => void): Promis
     config,
     blobs,
     agents: { caCertificate, waitForRuns: runWakeups.wait },
+    poolStats: database.poolStats,
     server: { https: { key: tls.key, cert: tls.cert }, logger: { level: config.logLevel, ...LOG_OPTIONS } },
   });
   const worker = new QueueWorker({ database, handlers: JOB_HANDLERS, context: { db: database.db, blobs, config, log: app.log, now: () => new Date() } });

@@ -237,6 +237,7 @@ export class TestServer {
       blobs: this.blobs,
       now: this.options.now,
       agents: { caCertificate: readFileSync(this.caFile, 'utf8'), waitForRuns: pollForRuns },
+      poolStats: this.database.poolStats,
       server: {
         https: { key: this.tls.key, cert: this.tls.cert },
         logger: this.options.logStream ? { level: 'debug', stream: this.options.logStream, ...LOG_OPTIONS } : false,

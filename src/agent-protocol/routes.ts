@@ -113,7 +113,11 @@ export function agentProtocolRoutes(options: AgentProtocolOptions & { waitForRun
 
     app.post<{ Params: JobParams }>(`${AGENT_API_PREFIX}/jobs/:run_id/:phase/finish`, AUTH, async (request, reply) => {
       const job = await protocolService.ownJob(request.ctx, request.params.run_id, request.params.phase);
-      await protocolService.finish(request.ctx, job, finishRequest(request.body));
+      const result = finishRequest(request.body);
+      await protocolService.finish(request.ctx, job, result);
+      app.metrics.phasesFinished.inc({ phase: job.phase, outcome: result.outcome });
+      const startedAt = job.run.statusTimestamps[job.phase === 'plan' ? 'planning-at' : 'applying-at'];
+      if (startedAt) app.metrics.phaseDuration.observe({ phase: job.phase }, (request.ctx.now().getTime() - Date.parse(startedAt)) / 1000);
       return reply.code(204).send();
     });
 

@@ -33,6 +33,8 @@ export interface Database {
    * flushes them (PGlite delivers them with the query that caused them).
    */
   deliverNotifications(): Promise<void>;
+  /** The connection pool's use (PostgreSQL; PGlite has one connection and no pool). */
+  poolStats?: () => { total: number; idle: number; waiting: number };
   close(): Promise<void>;
 }
 
@@ -73,7 +75,8 @@ export function openPostgres(url: string, max = 10): Database {
       });
     return delivered;
   };
-  return { db, kind: 'postgres', listen, deliverNotifications, close: () => db.destroy() };
+  const poolStats = () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount });
+  return { db, kind: 'postgres', listen, deliverNotifications, poolStats, close: () => db.destroy() };
 }
 
 /** An embedded database that can be copied whole: tests start from a migrated dump of one. */
