@@ -6,7 +6,9 @@ import { agentProtocolRoutes } from './agent-protocol/routes.js';
 import { pollForRuns, type WaitForRuns } from './agent-protocol/wakeups.js';
 import { agentTokenRoutes } from './agent-tokens/routes.js';
 import { agentRoutes } from './agents/routes.js';
+import { AGENT_API_PREFIX } from './agent/protocol.js';
 import { clearAuthCache } from './auth/cache.js';
+import { subjectKey } from './auth/subject.js';
 import { registerAuthentication } from './auth/authenticate.js';
 import { healthRoutes } from './health/routes.js';
 import type { BlobStore } from './blobs/blob-store.js';
@@ -67,6 +69,16 @@ export interface AppDeps {
   server?: FastifyServerOptions & { https?: { key: string; cert: string } };
 }
 
+/** Routes the CLI polls while a run goes on (run, plan and apply status, the log), logged at debug level. */
+const POLLED_ROUTES = new Set([
+  '/api/v2/runs/:run_id',
+  '/api/v2/plans/:id',
+  '/api/v2/applies/:id',
+  '/api/v2/runs/:run_id/plan',
+  '/api/v2/runs/:run_id/apply',
+  '/_logs/:kind/:id/:expiry/:signature',
+]);
+
 /** Largest accepted request body for JSON endpoints; uploads have their own limits. */
 export const BODY_LIMIT = 1024 * 1024;
 
@@ -120,15 +132,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const route = request.routeOptions.url ?? 'unmatched';
     app.metrics.requestDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
     // The path only, without capability signatures: query strings, headers and signed paths carry secrets.
-    request.log.info(
-      {
-        method: request.method,
-        path: withoutSignature(request.url.split('?')[0] as string),
-        status: reply.statusCode,
-        durationMs: Math.round(reply.elapsedTime * 10) / 10,
-      },
-      'request',
-    );
+    const line = {
+      method: request.method,
+      path: withoutSignature(request.url.split('?')[0] as string),
+      status: reply.statusCode,
+      durationMs: Math.round(reply.elapsedTime * 10) / 10,
+      subject: request.subject ? subjectKey(request.subject) : undefined,
+    };
+    // What clients poll many times a second while a run goes on says little each time.
+    const polled = reply.statusCode < 400 && (POLLED_ROUTES.has(route) || route.startsWith(AGENT_API_PREFIX));
+    if (polled) request.log.debug(line, 'request');
+    else request.log.info(line, 'request');
   });
 
   await app.register(discoveryRoutes);

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { it } from 'node:test';
 import { sql } from 'kysely';
 import { forEachDatabase } from '../test/harness.js';
+import { RunWorld } from './runs/testing.js';
 
 const lines: string[] = [];
 
@@ -23,9 +24,37 @@ forEachDatabase(
         ],
       );
       assert.ok(requests.every((r) => typeof r.durationMs === 'number'));
+      const admin = await server.database.db.selectFrom('users').select('id').where('username', '=', 'admin').executeTakeFirstOrThrow();
+      assert.deepEqual(
+        requests.map((r) => r.subject),
+        [`user:${admin.id}`, `user:${admin.id}`],
+        'who asked (never the token)',
+      );
       const all = lines.join('');
       assert.ok(!all.includes(server.adminToken) && !all.includes(server.bootstrapToken), 'a token reached the log');
       assert.ok(!all.includes('secret=abc'), 'a query string reached the log');
+    });
+
+    it('logs what the CLI polls during a run at debug level, unless it failed', async () => {
+      const world = new RunWorld(server);
+      await world.setUp();
+      const ws = await world.workspaceWithConfiguration();
+      const run = await world.createRun(ws.id);
+      lines.length = 0;
+      assert.equal((await world.api('GET', `/runs/${run.id}`, world.ownerToken)).status, 200);
+      assert.equal((await world.api('GET', `/runs/${run.id}/plan`, world.ownerToken)).status, 200);
+      assert.equal((await world.api('GET', '/runs/run-nothing', world.ownerToken)).status, 404);
+      assert.equal((await world.api('GET', `/workspaces/${ws.id}`, world.ownerToken)).status, 200);
+      const requests = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'request');
+      assert.deepEqual(
+        requests.map((r) => [r.path, r.level]),
+        [
+          [`/api/v2/runs/${run.id}`, 20],
+          [`/api/v2/runs/${run.id}/plan`, 20],
+          ['/api/v2/runs/run-nothing', 30],
+          [`/api/v2/workspaces/${ws.id}`, 30],
+        ],
+      );
     });
 
     it("logs an unhandled error with the statement's shape, never its parameters or the row, on a short line", async () => {

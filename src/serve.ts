@@ -31,10 +31,14 @@ export async function serve(config: Config, out: (line: string) => void): Promis
   const releaseDataDir = lockDataDir(config.dataDir, 'serve');
   const tls = loadTlsMaterial(config);
   await protectDataDir(config.dataDir);
+  // Since the process started (performance's time origin).
+  const seconds = () => `${(performance.now() / 1000).toFixed(1)} s`;
+  out(`Starting: data directory ${config.dataDir}`);
   const database = await openConfiguredDatabase(config);
   await migrateToLatest(database.db);
   const { rotated } = await assertInstallationKey({ db: database.db, config });
   const adminToken = await ensureSiteAdmin(database.db);
+  out(`Database ready: ${database.kind}, migrations applied (${seconds()})`);
 
   const blobs = openConfiguredBlobStore(config, database.db);
   // What puts interrupted by a crash left behind.
@@ -86,10 +90,21 @@ export async function serve(config: Config, out: (line: string) => void): Promis
     out(line);
   }
   if (process.getuid?.() === 0 && !nonDumpable) app.log.warn('the server process could not be made non-dumpable (fs.suid_dumpable is not 0)');
-  out(`Terrace is serving https://${config.hostname} (listening on ${config.host}:${config.port}, database: ${database.kind})`);
+  out(`Terrace is serving https://${config.hostname} (listening on ${config.host}:${config.port}, database: ${database.kind}; started in ${seconds()})`);
   if (adminToken) {
-    out('First start: created the site-admin user "admin". Its API token, shown only this once:');
-    out(`  ${adminToken}`);
+    // A block of its own on stdout, never in a JSON log line, so that it is seen and copied whole.
+    const rule = '─'.repeat(72);
+    for (const line of [
+      rule,
+      'First start: created the site-admin user "admin". Its API token, shown only this once:',
+      '',
+      `  ${adminToken}`,
+      '',
+      'Give "admin" a password for the sign-in page (terraform login): terrace user password admin',
+      'A lost token is replaced with: terrace token create --user admin',
+      rule,
+    ])
+      out(line);
   }
   if (tls.caFile) out(`CA certificate for clients (SSL_CERT_FILE for the Terraform CLI): ${tls.caFile}`);
 

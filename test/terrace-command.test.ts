@@ -133,7 +133,12 @@ describe('the terrace command', () => {
     running = child;
     const firstStart = lines.findIndex((l) => l.startsWith('First start: created the site-admin user'));
     assert.ok(firstStart >= 0, lines.join('\n'));
-    adminToken = lines[firstStart + 1]?.trim() ?? '';
+    adminToken =
+      lines
+        .slice(firstStart)
+        .find((l) => TOKEN.test(l.trim()))
+        ?.trim() ?? '';
+    assert.match(lines[firstStart - 1] ?? '', /^─+$/, 'the token is framed');
     assert.match(adminToken, TOKEN);
     const caFile = lines.find((l) => l.startsWith('CA certificate for clients'))?.split(': ')[1] ?? '';
     assert.equal(caFile, join(dataDir, 'tls', 'ca.pem'));
