@@ -11,6 +11,7 @@ import { clearAuthCache } from './auth/cache.js';
 import { subjectKey } from './auth/subject.js';
 import { registerAuthentication } from './auth/authenticate.js';
 import { healthRoutes } from './health/routes.js';
+import { invitationRoutes } from './invitations/routes.js';
 import type { BlobStore } from './blobs/blob-store.js';
 import { withoutSignature } from './blobs/signed-url.js';
 import type { Config } from './config.js';
@@ -153,6 +154,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(workspaceRoutes);
   await app.register(variableSetRoutes);
   await app.register(oauthRoutes);
+  await app.register(invitationRoutes);
   await app.register(organizationRoutes);
   await app.register(organizationTokenRoutes);
   await app.register(organizationMembershipRoutes);

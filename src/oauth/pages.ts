@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
 
 /** Escapes text for HTML element content and double-quoted attribute values. */
 export function escapeHtml(text: string): string {
@@ -35,7 +36,7 @@ export const PAGE_HEADERS = {
   ].join('; '),
 } as const;
 
-function layout(title: string, body: string): string {
+export function layout(title: string, body: string): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -101,4 +102,18 @@ export function tokensPage(hostname: string): string {
 </ul>
 <p>Or run <code>terraform login ${escapeHtml(hostname)}</code> again: it signs you in with your username and password.</p>`,
   );
+}
+
+/**
+ * Cross-site request forgery. The sign-in form carries no ambient authority: there is no session
+ * cookie, and the password itself authenticates each post, so a forged post cannot act as the victim.
+ * What a forged post could do is sign the victim's browser in as the attacker ("login CSRF") and hand
+ * the attacker's code to the victim's waiting CLI; the CLI rejects that, because the attacker knows
+ * neither the CLI's `state` nor its PKCE verifier. A CSRF token would add nothing to those, so the
+ * defence is this check of the Origin header that browsers send on form posts (a cross-site post is
+ * refused), plus frame-ancestors 'none' against clickjacking (pages.ts).
+ */
+export function isCrossSite(request: FastifyRequest): boolean {
+  const origin = request.headers.origin;
+  return origin !== undefined && origin !== new URL(request.ctx.baseUrl).origin;
 }

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../errors.js';
-import { errorPage, PAGE_HEADERS, signInPage, tokensPage } from './pages.js';
+import { errorPage, isCrossSite, PAGE_HEADERS, signInPage, tokensPage } from './pages.js';
 import * as oauthService from './service.js';
 
 const AUTHORIZE_PATH = '/app/oauth2/authorize';
@@ -28,20 +28,6 @@ function bodyParams(request: FastifyRequest): oauthService.Params {
 function isMalformedRequest(err: FastifyError): boolean {
   const status = err instanceof DomainError ? err.status : err.statusCode;
   return status === 400 || status === 413 || status === 415;
-}
-
-/**
- * Cross-site request forgery. The sign-in form carries no ambient authority: there is no session
- * cookie, and the password itself authenticates each post, so a forged post cannot act as the victim.
- * What a forged post could do is sign the victim's browser in as the attacker ("login CSRF") and hand
- * the attacker's code to the victim's waiting CLI; the CLI rejects that, because the attacker knows
- * neither the CLI's `state` nor its PKCE verifier. A CSRF token would add nothing to those, so the
- * defence is this check of the Origin header that browsers send on form posts (a cross-site post is
- * refused), plus frame-ancestors 'none' against clickjacking (pages.ts).
- */
-function isCrossSite(request: FastifyRequest): boolean {
-  const origin = request.headers.origin;
-  return origin !== undefined && origin !== new URL(request.ctx.baseUrl).origin;
 }
 
 /** `terraform login` with login.v1 (cli-protocol.md §7): the authorization page and the token endpoint. */

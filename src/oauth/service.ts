@@ -110,11 +110,17 @@ function dummyHash(): Promise<string> {
  * Checks the credentials and issues a one-time code bound to the user and the request; returns
  * where to send the browser: `redirect_uri?code=…&state=…` (cli-protocol.md §7).
  */
-export async function signIn(ctx: Ctx, request: AuthorizationRequest, username: string, password: string): Promise<string> {
+/** The user with this username and password; SignInError otherwise, after the same work either way (no user-existence timing). */
+export async function userWithPassword(ctx: Pick<Ctx, 'db'>, username: string, password: string): Promise<userStore.User> {
   const user = await userStore.findByUsername(ctx.db, username);
   const storedHash = user ? await userStore.findPasswordHash(ctx.db, user.id) : null;
   const matches = await verifyPassword(password, storedHash ?? (await dummyHash()));
   if (!user || storedHash === null || !matches) throw new SignInError('invalid username or password');
+  return user;
+}
+
+export async function signIn(ctx: Ctx, request: AuthorizationRequest, username: string, password: string): Promise<string> {
+  const user = await userWithPassword(ctx, username, password);
 
   const code = randomBytes(32).toString('base64url');
   const now = ctx.now();

@@ -196,3 +196,25 @@ export async function destroy(ctx: Ctx, id: string): Promise<void> {
   });
   forgetAccess(ctx);
 }
+
+/** The invitations waiting for `userId`'s answer (the invitations page, after the user signed in). */
+export async function pendingInvitations(ctx: Pick<Ctx, 'db'>, userId: string): Promise<membershipStore.Membership[]> {
+  return membershipStore.invitationsOf(ctx.db, userId);
+}
+
+/**
+ * The invited user's answer: accepting makes the membership active (the user then has the access of
+ * the teams they were invited into); declining removes it and those team seats. Only the invitee
+ * answers, once: any other membership is not found.
+ */
+export async function answerInvitation(ctx: Ctx, userId: string, membershipId: string, accept: boolean): Promise<membershipStore.Membership> {
+  const membership = await ctx.db.transaction().execute(async (trx) => {
+    const invitation = await membershipStore.findInvitationForUpdate(trx, membershipId, userId);
+    if (!invitation) throw new NotFoundError(`invitation ${membershipId} not found`);
+    if (accept) await membershipStore.activate(trx, invitation.id);
+    else await membershipStore.deleteWithTeamSeats(trx, invitation);
+    return invitation;
+  });
+  forgetAccess(ctx);
+  return membership;
+}

@@ -91,6 +91,27 @@ export async function findById(db: Db, id: string): Promise<Membership | undefin
   return row && toMembership(row);
 }
 
+/** A user's memberships waiting for their answer, oldest first. */
+export async function invitationsOf(db: Db, userId: string): Promise<Membership[]> {
+  const rows = await selectMemberships(db).where('m.user_id', '=', userId).where('m.status', '=', 'invited').orderBy('m.created_at').orderBy('m.id').execute();
+  return rows.map(toMembership);
+}
+
+/** The invited membership `id` of `userId`, locked for the answer; undefined when there is none. */
+export async function findInvitationForUpdate(db: Db, id: string, userId: string): Promise<Membership | undefined> {
+  const row = await selectMemberships(db)
+    .where('m.id', '=', id)
+    .where('m.user_id', '=', userId)
+    .where('m.status', '=', 'invited')
+    .forUpdate('m')
+    .executeTakeFirst();
+  return row && toMembership(row);
+}
+
+export async function activate(db: Db, id: string): Promise<void> {
+  await db.updateTable('organization_memberships').set({ status: 'active' }).where('id', '=', id).execute();
+}
+
 export async function findManyById(db: Db, ids: readonly string[]): Promise<Membership[]> {
   if (ids.length === 0) return [];
   const rows = await selectMemberships(db).where('m.id', 'in', ids).orderBy('m.created_at').orderBy('m.id').execute();
