@@ -35,11 +35,22 @@ forEachDatabase(
       assert.ok(!all.includes('secret=abc'), 'a query string reached the log');
     });
 
-    it('logs what the CLI polls during a run at debug level, unless it failed', async () => {
+    it('logs each status change of a run, and what the CLI polls during a run at debug level unless it failed', async () => {
       const world = new RunWorld(server);
       await world.setUp();
       const ws = await world.workspaceWithConfiguration();
+      lines.length = 0;
       const run = await world.createRun(ws.id);
+      const changes = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'run status' && l.runId === run.id);
+      assert.deepEqual(
+        changes.map((c) => [c.from, c.to, c.workspaceId, c.organizationId === world.orgId]),
+        [
+          [null, 'pending', ws.id, true],
+          ['pending', 'plan_queued', ws.id, true],
+        ],
+        'a line per status change of the run',
+      );
+      assert.match(changes[0].actorId, /^user-/);
       lines.length = 0;
       assert.equal((await world.api('GET', `/runs/${run.id}`, world.ownerToken)).status, 200);
       assert.equal((await world.api('GET', `/runs/${run.id}/plan`, world.ownerToken)).status, 200);

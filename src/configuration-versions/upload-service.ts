@@ -6,6 +6,7 @@ import type { Db } from '../db/database.js';
 import { ConflictError, InvalidError, NotFoundError } from '../errors.js';
 import { randomBase58 } from '../ids.js';
 import { ARCHIVE_MAX_DEPTH, ARCHIVE_MAX_FILES, ARCHIVE_MAX_PATH_BYTES, ArchiveError, type ArchiveLimits, validateConfiguration } from '../runner/extract.js';
+import { inRunTransaction } from '../runs/schedule.js';
 import * as runService from '../runs/service.js';
 import { uploadPath } from './service.js';
 import * as configurationVersionStore from './store.js';
@@ -105,7 +106,7 @@ export async function upload(ctx: Ctx, id: string, body: Readable): Promise<conf
       const errored = version.status === 'pending' ? await configurationVersionStore.markErrored(ctx.db, id, refusal, now) : undefined;
       throw new InvalidError(`the configuration archive was refused: ${errored?.errorMessage ?? refusal.message}`);
     }
-    finished = await ctx.db.transaction().execute((trx) => completeUpload(trx, id, { key, size: stored.size }, now));
+    finished = await inRunTransaction(ctx, (trx) => completeUpload(trx, id, { key, size: stored.size }, now));
   } finally {
     if (!finished) await ctx.blobs.delete(key);
   }

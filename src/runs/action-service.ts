@@ -2,7 +2,7 @@ import type { Ctx } from '../context.js';
 import { ConflictError, ForbiddenError } from '../errors.js';
 import { newId } from '../ids.js';
 import * as eventStore from './event-store.js';
-import { advance, changeStatus, lockRun, scheduleWorkspace } from './schedule.js';
+import { advance, changeStatus, inRunTransaction, lockRun, scheduleWorkspace } from './schedule.js';
 import * as scheduleStore from './schedule-store.js';
 import { actionsAt, findAuthorized } from './service.js';
 import { hasProcess, type RunActions } from './state.js';
@@ -29,7 +29,7 @@ function actionsOf(ctx: Ctx, run: Run): RunActions {
  */
 export async function apply(ctx: Ctx, runId: string, comment: string | undefined): Promise<void> {
   await findAuthorized(ctx, runId, 'workspace:apply-run');
-  await ctx.db.transaction().execute(async (trx) => {
+  await inRunTransaction(ctx, async (trx) => {
     const run = await lockRun(trx, runId);
     if (!actionsOf(ctx, run).isConfirmable) throw new ConflictError(`run ${run.id} is ${run.status}, not paused for confirmation: apply not allowed`);
     const now = ctx.now();
@@ -42,7 +42,7 @@ export async function apply(ctx: Ctx, runId: string, comment: string | undefined
 /** Ends a run that waits for confirmation or for its turn; later runs proceed. */
 export async function discard(ctx: Ctx, runId: string, comment: string | undefined): Promise<void> {
   await findAuthorized(ctx, runId, 'workspace:discard-run');
-  await ctx.db.transaction().execute(async (trx) => {
+  await inRunTransaction(ctx, async (trx) => {
     const run = await lockRun(trx, runId);
     if (!actionsOf(ctx, run).isDiscardable) {
       throw new ConflictError(`run ${run.id} is ${run.status}, not paused for confirmation or priority: discard not allowed`);
@@ -57,7 +57,7 @@ export async function discard(ctx: Ctx, runId: string, comment: string | undefin
  */
 export async function cancel(ctx: Ctx, runId: string, comment: string | undefined): Promise<void> {
   await findAuthorized(ctx, runId, 'workspace:cancel-run');
-  await ctx.db.transaction().execute(async (trx) => {
+  await inRunTransaction(ctx, async (trx) => {
     const run = await lockRun(trx, runId);
     if (!actionsOf(ctx, run).isCancelable) throw new ConflictError(`run ${run.id} is ${run.status}: cancel not allowed`);
     const now = ctx.now();
@@ -80,7 +80,7 @@ export async function cancel(ctx: Ctx, runId: string, comment: string | undefine
 /** Ends a run at once after a cancel and its cool-off; the workspace is unlocked (run.mdx "Forcefully cancel a run"). */
 export async function forceCancel(ctx: Ctx, runId: string, comment: string | undefined): Promise<void> {
   await findAuthorized(ctx, runId, 'workspace:force-cancel-run');
-  await ctx.db.transaction().execute(async (trx) => {
+  await inRunTransaction(ctx, async (trx) => {
     const run = await lockRun(trx, runId);
     const { actions, forceCancelAvailableAt } = actionsAt(run, ctx.now());
     if (!actions.isForceCancelable) {
@@ -102,7 +102,7 @@ export async function forceCancel(ctx: Ctx, runId: string, comment: string | und
  */
 export async function forceExecute(ctx: Ctx, runId: string): Promise<void> {
   await findAuthorized(ctx, runId, 'workspace:force-execute-run');
-  await ctx.db.transaction().execute(async (trx) => {
+  await inRunTransaction(ctx, async (trx) => {
     const run = await lockRun(trx, runId);
     if (run.status !== 'pending') throw new ForbiddenError(`run ${run.id} is ${run.status}, not pending`);
     const workspace = await scheduleStore.lockWorkspace(trx, run.workspaceId);

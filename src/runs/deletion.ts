@@ -1,7 +1,7 @@
 import type { Ctx } from '../context.js';
 import { newId } from '../ids.js';
 import * as eventStore from './event-store.js';
-import { changeStatus, lockRun } from './schedule.js';
+import { changeStatus, inRunTransaction, lockRun } from './schedule.js';
 import { hasProcess, isFinal, RUN_STATUS_GROUPS, RUN_TRANSITIONS } from './state.js';
 import * as runStore from './store.js';
 
@@ -24,7 +24,7 @@ export async function cancelForDeletion(ctx: Ctx, scope: { workspaceId: string }
   const ids = await runStore.findUnfinishedIds(ctx.db, scope, RUN_STATUS_GROUPS.final);
   const working: string[] = [];
   for (const id of ids) {
-    const isWorking = await ctx.db.transaction().execute(async (trx) => {
+    const isWorking = await inRunTransaction(ctx, async (trx) => {
       const run = await lockRun(trx, id);
       const now = ctx.now();
       if (isFinal(run.status)) return false;

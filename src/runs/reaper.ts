@@ -1,6 +1,6 @@
 import type { Log } from '../context.js';
 import type { RunnerContext } from './runner-service.js';
-import { changeStatus, lockRun } from './schedule.js';
+import { changeStatus, inRunTransaction, lockRun } from './schedule.js';
 import * as scheduleStore from './schedule-store.js';
 
 /**
@@ -18,7 +18,7 @@ export const REAPED_REASON = 'The agent running this run stopped responding befo
 export async function reapExpiredLeases(ctx: RunnerContext): Promise<number> {
   let reaped = 0;
   for (const runId of await scheduleStore.expiredLeases(ctx.db)) {
-    const done = await ctx.db.transaction().execute(async (trx) => {
+    const done = await inRunTransaction(ctx, async (trx) => {
       const run = await lockRun(trx, runId);
       // Checked again under the lock: the runner may have renewed or finished meanwhile.
       if (!scheduleStore.RUNNING_STATUSES.includes(run.status) || !(await scheduleStore.leaseExpired(trx, runId))) return false;

@@ -1,9 +1,10 @@
 import type { Config } from '../config.js';
+import type { Log } from '../context.js';
 import * as configurationVersionStore from '../configuration-versions/store.js';
 import type { Db } from '../db/database.js';
 import { ConflictError } from '../errors.js';
 import * as phaseStore from './phase-store.js';
-import { advance, changeStatus, lockRun } from './schedule.js';
+import { advance, changeStatus, inRunTransaction, lockRun } from './schedule.js';
 import * as scheduleStore from './schedule-store.js';
 import { isFinal } from './state.js';
 import * as runStore from './store.js';
@@ -16,6 +17,8 @@ export interface RunnerContext {
   readonly db: Db;
   readonly config: Config;
   readonly now: () => Date;
+  /** Where the runs' status changes are logged (inRunTransaction). */
+  readonly log?: Log | undefined;
 }
 
 export interface Claim {
@@ -36,7 +39,7 @@ export async function claimNext(
   /** Work in the claim's transaction: the claim and what the caller records about it commit together. */
   hold?: (trx: Db, claim: Claim) => Promise<void>,
 ): Promise<Claim | undefined> {
-  return ctx.db.transaction().execute(async (trx) => {
+  return inRunTransaction(ctx, async (trx) => {
     const candidate = await scheduleStore.lockNextQueued(trx, limit, pool);
     if (!candidate) return undefined;
     // Another replica may have claimed in this organization since the candidate was counted.
@@ -80,7 +83,7 @@ export interface PlanResult {
  * `-auto-approve` never confirms, cli-protocol.md §11.8), or a wait for confirmation.
  */
 export async function finishPlan(ctx: RunnerContext, runId: string, result: PlanResult): Promise<runStore.Run> {
-  return ctx.db.transaction().execute(async (trx) => {
+  return inRunTransaction(ctx, async (trx) => {
     const run = await lockRun(trx, runId);
     if (run.status !== 'planning') throw new ConflictError(`run ${runId} is ${run.status}, not planning`);
     const now = ctx.now();
@@ -97,7 +100,7 @@ export async function finishPlan(ctx: RunnerContext, runId: string, result: Plan
  * (configuration-versions.mdx, `provisional`).
  */
 export async function finishApply(ctx: RunnerContext, runId: string, result: { counts: phaseStore.ResourceCounts }): Promise<runStore.Run> {
-  return ctx.db.transaction().execute(async (trx) => {
+  return inRunTransaction(ctx, async (trx) => {
     const run = await lockRun(trx, runId);
     if (run.status !== 'applying') throw new ConflictError(`run ${runId} is ${run.status}, not applying`);
     await phaseStore.setResults(trx, 'applies', run.id, result.counts);
@@ -109,7 +112,7 @@ export async function finishApply(ctx: RunnerContext, runId: string, result: { c
 
 /** The phase failed: the run ends `errored` with the reason as its event. A run that already ended (force-canceled) stays as it is. */
 export async function failPhase(ctx: RunnerContext, runId: string, reason: string): Promise<runStore.Run> {
-  return ctx.db.transaction().execute(async (trx) => {
+  return inRunTransaction(ctx, async (trx) => {
     const run = await lockRun(trx, runId);
     return isFinal(run.status) ? run : changeStatus(trx, run, 'errored', { now: ctx.now(), description: reason });
   });
@@ -117,7 +120,7 @@ export async function failPhase(ctx: RunnerContext, runId: string, reason: strin
 
 /** Terraform stopped after a requested cancel: the run ends `canceled` (unless it already ended). */
 export async function finishCanceled(ctx: RunnerContext, runId: string): Promise<runStore.Run> {
-  return ctx.db.transaction().execute(async (trx) => {
+  return inRunTransaction(ctx, async (trx) => {
     const run = await lockRun(trx, runId);
     return isFinal(run.status) ? run : changeStatus(trx, run, 'canceled', { now: ctx.now(), description: 'Canceled while running' });
   });

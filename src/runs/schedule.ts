@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import * as tokenStore from '../auth/token-store.js';
+import type { Log } from '../context.js';
 import type { Db } from '../db/database.js';
 import { NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
@@ -57,6 +58,45 @@ export function phaseTimestampKey(status: PhaseStatus): string {
 }
 
 /** Who or what caused a status change, for its run event. */
+/** A run's status change, logged once its transaction committed. */
+interface StatusChange {
+  runId: string;
+  workspaceId: string;
+  organizationId: string;
+  actorId: string | null;
+  from: RunStatus | null;
+  to: RunStatus;
+}
+
+/** The changes each open transaction of inRunTransaction made so far, by transaction. */
+const changesInTransaction = new WeakMap<Db, StatusChange[]>();
+
+/**
+ * Runs `fn` in a transaction and then logs each run status change it made, one line per change (run,
+ * workspace, organization, actor, from → to): after the commit, so that no line tells of a change
+ * that was rolled back. Every transaction that can change a run's status goes through it.
+ */
+export async function inRunTransaction<T>(ctx: { db: Db; log?: Log | undefined }, fn: (trx: Db) => Promise<T>): Promise<T> {
+  const changes: StatusChange[] = [];
+  const result = await ctx.db.transaction().execute((trx) => {
+    changesInTransaction.set(trx, changes);
+    return fn(trx);
+  });
+  for (const change of changes) ctx.log?.info(change, 'run status');
+  return result;
+}
+
+/** Notes a status change of the transaction for inRunTransaction's log (a new run's `from` is null). */
+export function recordStatusChange(
+  trx: Db,
+  run: { id: string; workspaceId: string; organizationId: string },
+  from: RunStatus | null,
+  to: RunStatus,
+  actorId: string | null,
+): void {
+  changesInTransaction.get(trx)?.push({ runId: run.id, workspaceId: run.workspaceId, organizationId: run.organizationId, actorId, from, to });
+}
+
 export interface StepOptions {
   now: Date;
   /** The user behind it; none for the server's own steps. */
@@ -110,6 +150,7 @@ export async function changeStatus(trx: Db, run: runStore.Run, to: RunStatus, op
   ] as const) {
     if (status) await phaseStore.setStatus(trx, kind, run.id, status, phaseTimestampKey(status), now);
   }
+  recordStatusChange(trx, run, run.status, to, options.actorId ?? null);
   await eventStore.insert(trx, {
     id: newId('re'),
     runId: run.id,

@@ -14,7 +14,7 @@ import * as workspaceService from '../workspaces/service.js';
 import * as workspaceStore from '../workspaces/store.js';
 import * as eventStore from './event-store.js';
 import * as phaseStore from './phase-store.js';
-import { changeStatus, flowOf, scheduleWorkspace, statusTimestampKey } from './schedule.js';
+import { changeStatus, flowOf, inRunTransaction, recordStatusChange, scheduleWorkspace, statusTimestampKey } from './schedule.js';
 import * as scheduleStore from './schedule-store.js';
 import { nextStatus, type RunActions, runActions } from './state.js';
 import * as runStore from './store.js';
@@ -257,7 +257,7 @@ export async function create(ctx: Ctx, input: CreateRunInput): Promise<RunView> 
   // Plans auto-apply only when queued by someone who may apply them (states.mdx "The Plan Stage").
   const autoApply = (input.autoApply ?? workspace.autoApply) && (await can(ctx, 'workspace:apply-run', target));
   const subject = ctx.subject;
-  const id = await ctx.db.transaction().execute(async (trx) => {
+  const id = await inRunTransaction(ctx, async (trx) => {
     // Held until the run exists: an upload replacing the version's files waits, then sees the run and refuses (upload-service.ts).
     if (!(await configurationVersionStore.lockUploaded(trx, version.id))) {
       throw new InvalidError(`configuration version ${version.id} is no longer uploaded`, { pointer: CONFIGURATION_VERSION_POINTER });
@@ -339,6 +339,7 @@ async function insertRun(trx: Db, settings: runStore.NewRun): Promise<string> {
   await scheduleStore.lockWorkspace(trx, settings.workspaceId);
   await runStore.insert(trx, { ...settings, statusTimestamps: { [statusTimestampKey('pending')]: now.toISOString() }, queuedAt: now });
   await phaseStore.insertBoth(trx, settings.id, { planId: newId('plan'), applyId: newId('apply') }, { 'pending-at': now.toISOString() });
+  recordStatusChange(trx, settings, null, 'pending', settings.createdById);
   await eventStore.insert(trx, {
     id: newId('re'),
     runId: settings.id,

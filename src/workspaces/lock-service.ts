@@ -1,6 +1,6 @@
 import type { Ctx } from '../context.js';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { scheduleWorkspace } from '../runs/schedule.js';
+import { inRunTransaction, scheduleWorkspace } from '../runs/schedule.js';
 import * as stateVersionLocks from '../state-versions/lock-rules.js';
 import * as workspaceService from './service.js';
 import * as workspaceStore from './store.js';
@@ -49,7 +49,7 @@ export async function lock(ctx: Ctx, workspaceId: string, reason: string): Promi
 
 /** Releases the lock (`holder`'s only, when given) and lets the workspace's next queued run in, in one transaction. */
 async function release(ctx: Ctx, workspaceId: string, holder?: workspaceStore.LockHolder): Promise<boolean> {
-  return ctx.db.transaction().execute(async (trx) => {
+  return inRunTransaction(ctx, async (trx) => {
     const released = await workspaceStore.unlock(trx, workspaceId, holder);
     if (released) await scheduleWorkspace(trx, workspaceId, ctx.now());
     return released;
