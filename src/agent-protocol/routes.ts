@@ -56,8 +56,9 @@ function finishRequest(body: unknown): FinishRequest {
     case 'applied':
       return { outcome: 'applied', counts: counts(input.counts) };
     case 'failed':
+    case 'interrupted':
       if (typeof input.reason !== 'string' || input.reason.length > 4096) throw new BadRequestError('reason must be a string of at most 4096 characters');
-      return { outcome: 'failed', reason: input.reason };
+      return { outcome: input.outcome, reason: input.reason };
     case 'canceled':
       return { outcome: 'canceled' };
     default:

@@ -370,10 +370,9 @@ export async function runJob(
       result =
         why === 'canceled'
           ? { outcome: 'canceled' }
-          : {
-              outcome: 'failed',
-              reason: why === 'shutdown' ? `the agent stopped during the ${job.phase}` : `the run was taken away from this agent during the ${job.phase}`,
-            };
+          : why === 'shutdown'
+            ? { outcome: 'interrupted', reason: `the agent stopped during the ${job.phase}` }
+            : { outcome: 'failed', reason: `the run was taken away from this agent during the ${job.phase}` };
     } else if (err instanceof PhaseFailure) result = { outcome: 'failed', reason: err.message };
     else {
       warn(`job ${job.runId}/${job.phase}: internal error: ${(err as Error).stack ?? String(err)}`);
@@ -385,7 +384,10 @@ export async function runJob(
     // in the bwrap modes it died with the namespace.
     if (env.isolation.mode === 'uid' && env.runUid !== undefined) await sweepLeftoverProcesses({ first: env.runUid, last: env.runUid });
   }
-  if (result.outcome === 'failed') log.line(job.json ? diagnosticLine('error', result.reason) : `Error: ${result.reason}`);
+  // An interrupted plan's log goes (the plan runs again); an interrupted apply errors its run.
+  if (result.outcome === 'failed' || (result.outcome === 'interrupted' && job.phase === 'apply')) {
+    log.line(job.json ? diagnosticLine('error', result.reason) : `Error: ${result.reason}`);
+  }
   if (result.outcome === 'canceled') log.line(job.json ? diagnosticLine('warning', 'The run was canceled') : 'The run was canceled.');
   try {
     // The log is complete before the phase ends: a reader that sees the phase done finds all of it.

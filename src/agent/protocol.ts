@@ -93,4 +93,6 @@ export type FinishRequest =
   | { outcome: 'planned'; hasChanges: boolean; counts: ResourceCounts }
   | { outcome: 'applied'; counts: ResourceCounts }
   | { outcome: 'failed'; reason: string }
-  | { outcome: 'canceled' };
+  | { outcome: 'canceled' }
+  /** The agent shut down during the phase: a plan goes back to the queue, an apply fails with the reason. */
+  | { outcome: 'interrupted'; reason: string };

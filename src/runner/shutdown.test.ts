@@ -1,17 +1,64 @@
 // run-tests: one job per database
 import assert from 'node:assert/strict';
-import { before, it } from 'node:test';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, it } from 'node:test';
 import { forEachDatabase } from '../../test/harness.js';
 import { RunWorld } from '../runs/testing.js';
 
 /**
  * Graceful shutdown (issue 15): at SIGTERM `terrace serve` stops its built-in runner with the grace
  * period TERRACE_SHUTDOWN_GRACE (serve.ts → LocalAgents.stop): the agents take no more work, a phase in
- * progress may finish within the period, and one that outlives it is interrupted and errors its run.
- * Real runs with terraform, through the API.
+ * progress may finish within the period, and one that outlives it is interrupted: an apply errors its
+ * run, a plan goes back to the queue. Real runs with terraform, through the API.
  */
 
 /** An apply that takes `seconds` (a create-time provisioner), and a plan that does not. */
+/**
+ * A plan that waits on an HTTP state backend (terraform_remote_state reads at plan time): the first
+ * read hangs until the test releases it, later ones answer at once with an empty state.
+ */
+class SlowStateBackend {
+  private readonly server: Server;
+  private first = true;
+  private readonly hung: Array<() => void> = [];
+  readonly reached: Promise<void>;
+
+  constructor() {
+    let reached = () => {};
+    this.reached = new Promise((resolve) => (reached = resolve));
+    this.server = createServer((_request, response) => {
+      const answer = () => response.end(JSON.stringify({ version: 4, terraform_version: '1.11.0', serial: 1, lineage: 'slow', outputs: {}, resources: [] }));
+      if (!this.first) return answer();
+      this.first = false;
+      this.hung.push(answer);
+      reached();
+    });
+  }
+
+  async listen(): Promise<string> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/state`;
+  }
+
+  close(): Promise<void> {
+    for (const answer of this.hung.splice(0)) answer();
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+const slowPlan = (address: string) => `data "terraform_remote_state" "slow" {
+  backend = "http"
+  config = {
+    address = "${address}"
+  }
+}
+resource "terraform_data" "a" {
+  input = "a"
+}
+`;
+
 const slowApply = (seconds: number) => `resource "terraform_data" "slow" {
   provisioner "local-exec" {
     command = "sleep ${seconds}"
@@ -41,6 +88,32 @@ forEachDatabase(
       const done = await world.run(run.id);
       assert.equal(done.attributes.status, 'applied', JSON.stringify(done.attributes));
       await server.restartApp(0);
+    });
+
+    it('puts a plan that outlives the grace period back in the queue; the next runner plans it', async () => {
+      const backend = new SlowStateBackend();
+      after(() => backend.close());
+      const ws = await world.createWorkspace();
+      await world.uploadConfiguration(ws.id, { 'main.tf': slowPlan(await backend.listen()) });
+      const run = await world.createRun(ws.id);
+      await world.waitForStatus(run.id, ['planning']);
+      await backend.reached;
+      await server.runner.stop(1_000);
+      const requeued = await world.run(run.id);
+      assert.equal(requeued.attributes.status, 'plan_queued', JSON.stringify(requeued.attributes));
+      const events = await world.api('GET', `/runs/${run.id}/run-events`, world.ownerToken);
+      assert.ok(
+        events.body.data.some(
+          (e: any) => e.attributes.action === 'plan_queued' && /the agent stopped during the plan; queued again/.test(e.attributes.description),
+        ),
+        events.text,
+      );
+      await server.restartApp(0);
+      const planned = await world.waitForStatus(run.id, ['planned', 'errored']);
+      assert.equal(planned.attributes.status, 'planned', JSON.stringify(planned.attributes));
+      const log = await world.phaseLog(run.id, 'plan');
+      assert.match(log, /Plan: 1 to add/);
+      assert.doesNotMatch(log, /agent stopped/, 'the log is the second plan’s alone');
     });
 
     it('interrupts a phase that outlives the grace period: its run errors, saying why', async () => {

@@ -3,6 +3,7 @@ import type { Log } from '../context.js';
 import * as configurationVersionStore from '../configuration-versions/store.js';
 import type { Db } from '../db/database.js';
 import { ConflictError } from '../errors.js';
+import * as logStore from './log-store.js';
 import * as phaseStore from './phase-store.js';
 import { advance, changeStatus, inRunTransaction, lockRun } from './schedule.js';
 import * as scheduleStore from './schedule-store.js';
@@ -115,6 +116,21 @@ export async function failPhase(ctx: RunnerContext, runId: string, reason: strin
   return inRunTransaction(ctx, async (trx) => {
     const run = await lockRun(trx, runId);
     return isFinal(run.status) ? run : changeStatus(trx, run, 'errored', { now: ctx.now(), description: reason });
+  });
+}
+
+/**
+ * The plan's agent shut down during it: the run goes back to plan_queued for the next agent, its
+ * partial log dropped (the next plan writes its own from the start). A run that moved on meanwhile
+ * (canceled, force-canceled) stays as it is.
+ */
+export async function requeuePlan(ctx: RunnerContext, runId: string, reason: string): Promise<runStore.Run> {
+  return inRunTransaction(ctx, async (trx) => {
+    const run = await lockRun(trx, runId);
+    if (run.status !== 'planning') return run;
+    const plan = await phaseStore.findPlan(trx, { runId });
+    if (plan) await logStore.deleteChunks(trx, plan.id);
+    return changeStatus(trx, run, 'plan_queued', { now: ctx.now(), description: `${reason}; queued again` });
   });
 }
 

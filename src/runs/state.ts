@@ -62,7 +62,8 @@ export const RUN_TRANSITIONS: Readonly<Record<RunStatus, readonly RunStatus[]>> 
   pre_plan_completed: ['queuing', 'plan_queued', 'canceled', 'errored'],
   queuing: ['plan_queued', 'canceled', 'errored'],
   plan_queued: ['planning', 'canceled', 'errored'],
-  planning: ['planned', 'canceled', 'force_canceled', 'errored'],
+  // Back to the queue: a plan its agent gave up because it shut down (a plan changes nothing, so it can run again).
+  planning: ['planned', 'plan_queued', 'canceled', 'force_canceled', 'errored'],
   planned: ['cost_estimating', 'policy_checking', 'post_plan_running', 'confirmed', 'planned_and_finished', 'planned_and_saved', 'discarded', 'errored'],
   // A cost estimate that errors still moves on (states.mdx "The Cost Estimation Stage").
   cost_estimating: ['cost_estimated', 'canceled', 'force_canceled', 'errored'],
