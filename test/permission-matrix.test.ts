@@ -98,6 +98,9 @@ interface Fixture {
   /** The membership of a user who is none of the callers. */
   membership: string;
   varset: string;
+  /** A run task of the organization, and one associated with the fixture's workspace. */
+  task: string;
+  workspaceTask: string;
   fresh: {
     name(prefix: string): string;
     team(): Promise<string>;
@@ -110,6 +113,9 @@ interface Fixture {
     /** An agent that exited, which may be deleted. */
     agent(): Promise<string>;
     agentToken(): Promise<string>;
+    task(): Promise<string>;
+    /** A run task associated with the fixture's workspace: the association's id. */
+    workspaceTask(): Promise<string>;
   };
   /** A request as the owner, for set-up and clean-up around a call. */
   asOwner(method: string, path: string, body?: unknown): Promise<unknown>;
@@ -236,6 +242,21 @@ const MATRIX: Row[] = [
   }),
   row('GET', '/authentication-tokens/:agent-token', 200, POOL_MANAGERS),
   row('DELETE', '/authentication-tokens/:fresh-agent-token', 204, POOL_MANAGERS),
+  // Run tasks (run-tasks.mdx "Required Permissions"): "Manage Run Tasks" on the organization, "Manage Workspace Run Tasks" on a workspace.
+  row('GET', '/organizations/:org/tasks', 200, ORG),
+  row('POST', '/organizations/:org/tasks', 201, ORG, {
+    body: (f) => doc('tasks', { name: f.fresh.name('task'), url: 'https://tasks.example.com', category: 'task' }),
+  }),
+  row('GET', '/tasks/:task', 200, ORG),
+  row('PATCH', '/tasks/:task', 200, ORG, { body: () => doc('tasks', { description: 'checked' }) }),
+  row('DELETE', '/tasks/:fresh-task', 204, ORG),
+  row('GET', '/workspaces/:workspace/tasks', 200, WORKSPACE_VIEWERS),
+  row('POST', '/workspaces/:workspace/tasks', 201, WS_ADMINS, {
+    body: async (f) => doc('workspace-tasks', { 'enforcement-level': 'advisory' }, { task: link('tasks', await f.fresh.task()) }),
+  }),
+  row('GET', '/workspaces/:workspace/tasks/:workspace-task', 200, WORKSPACE_VIEWERS),
+  row('PATCH', '/workspaces/:workspace/tasks/:workspace-task', 200, WS_ADMINS, { body: () => doc('workspace-tasks', { 'enforcement-level': 'mandatory' }) }),
+  row('DELETE', '/workspaces/:workspace/tasks/:fresh-workspace-task', 204, WS_ADMINS),
 ];
 
 /** The path placeholders: the fixture's resources, and `:fresh-…` ones created anew for every call that consumes one. */
@@ -251,6 +272,10 @@ const PLACEHOLDERS: Record<string, (f: Fixture) => string | Promise<string>> = {
   agent: (f) => f.agent,
   'agent-token': (f) => f.agentTokenId,
   'fresh-pool': (f) => f.fresh.pool(),
+  task: (f) => f.task,
+  'workspace-task': (f) => f.workspaceTask,
+  'fresh-task': (f) => f.fresh.task(),
+  'fresh-workspace-task': (f) => f.fresh.workspaceTask(),
   'fresh-agent': (f) => f.fresh.agent(),
   'fresh-agent-token': (f) => f.fresh.agentToken(),
   'fresh-team': (f) => f.fresh.team(),
@@ -335,6 +360,26 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
     assert.equal(res.status, 201, res.text);
     return res.body.data.id;
   };
+  const createTask = async (): Promise<string> => {
+    const res = await w.api(
+      'POST',
+      `/organizations/${w.org}/tasks`,
+      w.ownerToken,
+      doc('tasks', { name: unique('task'), url: 'https://tasks.example.com', category: 'task' }),
+    );
+    assert.equal(res.status, 201, res.text);
+    return res.body.data.id;
+  };
+  const associateTask = async (): Promise<string> => {
+    const res = await w.api(
+      'POST',
+      `/workspaces/${workspace.id}/tasks`,
+      w.ownerToken,
+      doc('workspace-tasks', { 'enforcement-level': 'advisory' }, { task: link('tasks', await createTask()) }),
+    );
+    assert.equal(res.status, 201, res.text);
+    return res.body.data.id;
+  };
   const fixture: Fixture = {
     org: w.org,
     project,
@@ -345,6 +390,8 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
     pool,
     agent: await createAgent('idle'),
     agentTokenId: agentToken.id,
+    task: await createTask(),
+    workspaceTask: await associateTask(),
     fresh: {
       name: unique,
       team: async () => (await w.createTeam({ visibility: 'organization' })).id,
@@ -356,6 +403,8 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
       pool: createPool,
       agent: () => createAgent('exited'),
       agentToken: async () => (await createAgentToken(pool)).id,
+      task: createTask,
+      workspaceTask: associateTask,
     },
     asOwner: (method, path, body) => w.api(method, path, w.ownerToken, body),
   };

@@ -78,6 +78,9 @@ export const ORGANIZATION_RESOURCE_ACTIONS = [
   'agent-pool:read',
   // Create, update and delete pools, and their agent tokens (permissions.mdx "Manage Agent Pools").
   'agent-pool:manage',
+  // The organization's run tasks (run-tasks.mdx "Required Permissions": "Manage Run Tasks").
+  'run-task:read',
+  'run-task:manage',
 ] as const;
 
 export type OrganizationAction = (typeof ORGANIZATION_ACTIONS)[number];
@@ -325,7 +328,7 @@ export const ORGANIZATION_ACCESS_ACTIONS: Record<OrganizationAccessFlag, readonl
   // "implicitly gives permission to read runs on all workspaces"
   'manage-policies': READ_ALL_RUNS,
   'manage-policy-overrides': READ_ALL_RUNS,
-  'manage-run-tasks': [],
+  'manage-run-tasks': ['run-task:read', 'run-task:manage'],
   // "equivalent to admin permissions on every workspace"; variable sets too ("Manage all workspaces").
   'manage-workspaces': [...WORKSPACE_ADMIN_ACTIONS, 'variable-set:read', 'variable-set:manage', 'tag:read', 'tag:manage', 'agent-pool:read'],
   'manage-vcs-settings': [],

@@ -23,6 +23,7 @@ import type {
 import type { VariableSetProjectTable, VariableSetTable, VariableSetWorkspaceTable, VariableTable } from './schema/variables.js';
 import type { StateVersionOutputTable, StateVersionTable, WorkspaceResourceTable } from './schema/state.js';
 import type { ApplyTable, ConfigurationVersionTable, PlanTable, RunEventTable, RunLogChunkTable, RunTable } from './schema/runs.js';
+import type { RunTaskTable, WorkspaceRunTaskTable } from './schema/run-tasks.js';
 import type { AgentPoolAllowedProjectTable, AgentPoolAllowedWorkspaceTable, AgentPoolTable, AgentTable } from './schema/agents.js';
 import type { BlobChunkTable, BlobTable, BlobUploadTable, InstallationFactTable, JobTable } from './schema/platform.js';
 
@@ -71,6 +72,8 @@ export interface DB {
   agent_pool_allowed_projects: AgentPoolAllowedProjectTable;
   agent_pool_excluded_workspaces: AgentPoolAllowedWorkspaceTable;
   agents: AgentTable;
+  run_tasks: RunTaskTable;
+  workspace_run_tasks: WorkspaceRunTaskTable;
   blob_uploads: BlobUploadTable;
   blob_chunks: BlobChunkTable;
   blobs: BlobTable;

@@ -32,8 +32,8 @@ const PERMISSIONS: Readonly<Record<string, Action | null>> = {
   'can-create-provider': null,
   'can-manage-public-modules': null,
   'can-manage-custom-providers': null,
-  'can-manage-run-tasks': null,
-  'can-read-run-tasks': null,
+  'can-manage-run-tasks': 'run-task:manage',
+  'can-read-run-tasks': 'run-task:read',
   'can-create-project': 'project:create',
 };
 

@@ -60,7 +60,7 @@ forEachDatabase('secrets at rest', (server) => {
     );
   });
 
-  it('rotates variables, state outputs and run variables to a new key; the API opens them with the new key alone', async () => {
+  it('rotates variables, state outputs, run variables and run task keys to a new key; the API opens them with the new key alone', async () => {
     const ws = await world.workspaceWithConfiguration();
     for (const key of ['A', 'B', 'C']) {
       const res = await world.api('POST', `/workspaces/${ws.id}/vars`, world.ownerToken, {
@@ -84,6 +84,10 @@ forEachDatabase('secrets at rest', (server) => {
     assert.equal((await world.api('POST', `/workspaces/${ws.id}/actions/unlock`, world.ownerToken)).status, 200);
     const runVariables = [{ key: 'password', value: `"${SECRET}"` }];
     const runs = [await world.createRun(ws.id, { variables: runVariables }), await world.createRun(ws.id, { variables: runVariables })];
+    const task = await world.api('POST', `/organizations/${world.org}/tasks`, world.ownerToken, {
+      data: { type: 'tasks', attributes: { name: unique('task'), url: 'https://tasks.example.com', category: 'task', 'hmac-key': SECRET } },
+    });
+    assert.equal(task.status, 201, task.text);
 
     const keyA = server.config.encryptionKey;
     const keyB = randomBytes(32);
@@ -92,6 +96,7 @@ forEachDatabase('secrets at rest', (server) => {
       'variables.sealed_value': true,
       'state_version_outputs.sealed_value': true,
       'runs.sealed_variables': true,
+      'run_tasks.sealed_hmac_key': true,
     });
     const count = Object.values(before).flat().length;
 
@@ -107,7 +112,7 @@ forEachDatabase('secrets at rest', (server) => {
       Object.fromEntries(
         Object.entries(after).map(([column, ids]) => [column, ids.length === before[column]?.length && ids.every((id) => id === keyId(keyB))]),
       ),
-      { 'variables.sealed_value': true, 'state_version_outputs.sealed_value': true, 'runs.sealed_variables': true },
+      { 'variables.sealed_value': true, 'state_version_outputs.sealed_value': true, 'runs.sealed_variables': true, 'run_tasks.sealed_hmac_key': true },
     );
     // Idempotent: an interrupted rotation runs again.
     assert.deepEqual(await secretService.resealAll(rotated, 2), { resealed: 0, unchanged: count });

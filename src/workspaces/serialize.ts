@@ -59,7 +59,7 @@ const PERMISSIONS: Readonly<Record<string, Action | null>> = {
   'can-read-settings': 'workspace:read',
   'can-manage-tags': 'workspace:update',
   'can-force-delete': 'workspace:force-delete',
-  'can-manage-run-tasks': null,
+  'can-manage-run-tasks': 'workspace:manage-run-tasks',
   'can-manage-assessments': null,
   'can-read-assessment-results': null,
   'can-manage-ephemeral-workspaces': null,

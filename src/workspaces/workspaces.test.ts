@@ -74,7 +74,7 @@ forEachDatabase('workspaces', (server) => {
     for (const key of ['can-update', 'can-destroy', 'can-queue-run', 'can-queue-apply', 'can-lock', 'can-unlock', 'can-force-unlock', 'can-force-delete']) {
       assert.equal(a.permissions[key], true, key);
     }
-    assert.equal(a.permissions['can-manage-run-tasks'], false);
+    assert.equal(a.permissions['can-manage-run-tasks'], true, 'owners manage the workspace’s run tasks');
     const r = ws.relationships;
     assert.deepEqual(r.organization, { data: { id: world.org, type: 'organizations' } });
     assert.deepEqual(r.project, { data: { id: world.defaultProjectId, type: 'projects' } });

@@ -1,0 +1,70 @@
+import { type ResourceObject, resource, timestamp, toMany, toOne } from '../jsonapi/document.js';
+import { visibleEach } from '../jsonapi/include.js';
+import { registerResourceType } from '../jsonapi/include-registry.js';
+import * as runTaskService from './service.js';
+import type { RunTaskView, WorkspaceRunTask } from './service.js';
+
+export function runTaskPath(id: string): string {
+  return `/api/v2/tasks/${encodeURIComponent(id)}`;
+}
+
+/**
+ * run-tasks.mdx "Show a Run Task". `hmac-key` is write-only: always null. `enabled` is a boolean (the
+ * docs' samples quote it; go-tfe decodes a boolean). The associations are `workspace-tasks`, as go-tfe
+ * reads them.
+ */
+export function serializeRunTask(view: RunTaskView): ResourceObject {
+  const { task } = view;
+  return resource(
+    'tasks',
+    task.id,
+    {
+      name: task.name,
+      url: task.url,
+      description: task.description,
+      category: task.category,
+      enabled: task.enabled,
+      'hmac-key': null,
+      'global-configuration': {
+        enabled: task.globalEnabled,
+        stages: task.globalStages,
+        'enforcement-level': task.globalEnforcementLevel,
+      },
+      'created-at': timestamp(task.createdAt),
+    },
+    {
+      organization: toOne('organizations', task.organizationName),
+      'workspace-tasks': toMany('workspace-tasks', view.workspaceTaskIds),
+    },
+    { self: runTaskPath(task.id) },
+  );
+}
+
+/** run-tasks.mdx "Show Workspace Run Task": `stage` (deprecated) is the first of `stages`. */
+export function serializeWorkspaceRunTask(association: WorkspaceRunTask): ResourceObject {
+  return resource(
+    'workspace-tasks',
+    association.id,
+    {
+      'enforcement-level': association.enforcementLevel,
+      stage: association.stages[0] ?? null,
+      stages: association.stages,
+      'created-at': timestamp(association.createdAt),
+    },
+    {
+      task: toOne('tasks', association.taskId),
+      workspace: toOne('workspaces', association.workspaceId),
+    },
+    { self: `/api/v2/workspaces/${encodeURIComponent(association.workspaceId)}/tasks/${encodeURIComponent(association.id)}` },
+  );
+}
+
+registerResourceType<RunTaskView>('tasks', {
+  serialize: serializeRunTask,
+  load: (ctx, ids) => visibleEach(ids, (id) => runTaskService.show(ctx, id)),
+});
+
+registerResourceType<WorkspaceRunTask>('workspace-tasks', {
+  serialize: serializeWorkspaceRunTask,
+  load: (ctx, ids) => runTaskService.visibleWorkspaceTasks(ctx, ids),
+});

@@ -1,0 +1,195 @@
+import type { Db } from '../db/database.js';
+import { type PageWindow, pageAndTotal } from '../db/paging.js';
+
+/** The case-insensitive unique index on a task's name in its organization (migration 0017). */
+export const NAME_CONSTRAINT = 'run_tasks_name_key';
+/** One association per workspace and task. */
+export const WORKSPACE_TASK_CONSTRAINT = 'workspace_run_tasks_workspace_task_key';
+
+export const STAGES = ['pre_plan', 'post_plan', 'pre_apply', 'post_apply'] as const;
+export type Stage = (typeof STAGES)[number];
+export const ENFORCEMENT_LEVELS = ['advisory', 'mandatory'] as const;
+export type EnforcementLevel = (typeof ENFORCEMENT_LEVELS)[number];
+
+export interface RunTask {
+  id: string;
+  organizationId: string;
+  organizationName: string;
+  name: string;
+  url: string;
+  description: string | null;
+  category: string;
+  /** Whether an HMAC key is set (the key itself is write-only). */
+  hasHmacKey: boolean;
+  enabled: boolean;
+  globalEnabled: boolean;
+  globalStages: Stage[];
+  globalEnforcementLevel: EnforcementLevel | null;
+  createdAt: Date;
+}
+
+export interface RunTaskFields {
+  name: string;
+  url: string;
+  description: string | null;
+  category: string;
+  sealedHmacKey: string | null;
+  enabled: boolean;
+  globalEnabled: boolean;
+  globalStages: Stage[];
+  globalEnforcementLevel: EnforcementLevel | null;
+}
+
+export interface WorkspaceRunTask {
+  id: string;
+  workspaceId: string;
+  taskId: string;
+  enforcementLevel: EnforcementLevel;
+  stages: Stage[];
+  createdAt: Date;
+}
+
+function selectTasks(db: Db) {
+  return db
+    .selectFrom('run_tasks')
+    .innerJoin('organizations', 'organizations.id', 'run_tasks.organization_id')
+    .selectAll('run_tasks')
+    .select('organizations.name as organization_name');
+}
+
+type TaskRow = Awaited<ReturnType<ReturnType<typeof selectTasks>['executeTakeFirstOrThrow']>>;
+
+function toRunTask(row: TaskRow): RunTask {
+  return {
+    id: row.id,
+    organizationId: row.organization_id,
+    organizationName: row.organization_name,
+    name: row.name,
+    url: row.url,
+    description: row.description,
+    category: row.category,
+    hasHmacKey: row.sealed_hmac_key !== null,
+    enabled: row.enabled,
+    globalEnabled: row.global_enabled,
+    globalStages: row.global_stages as Stage[],
+    globalEnforcementLevel: row.global_enforcement_level as EnforcementLevel | null,
+    createdAt: row.created_at,
+  };
+}
+
+function columns(fields: Partial<RunTaskFields>) {
+  return {
+    ...(fields.name !== undefined ? { name: fields.name } : {}),
+    ...(fields.url !== undefined ? { url: fields.url } : {}),
+    ...(fields.description !== undefined ? { description: fields.description } : {}),
+    ...(fields.category !== undefined ? { category: fields.category } : {}),
+    ...(fields.sealedHmacKey !== undefined ? { sealed_hmac_key: fields.sealedHmacKey } : {}),
+    ...(fields.enabled !== undefined ? { enabled: fields.enabled } : {}),
+    ...(fields.globalEnabled !== undefined ? { global_enabled: fields.globalEnabled } : {}),
+    ...(fields.globalStages !== undefined ? { global_stages: fields.globalStages } : {}),
+    ...(fields.globalEnforcementLevel !== undefined ? { global_enforcement_level: fields.globalEnforcementLevel } : {}),
+  };
+}
+
+export async function insert(db: Db, task: { id: string; organizationId: string } & RunTaskFields): Promise<void> {
+  await db
+    .insertInto('run_tasks')
+    .values({ id: task.id, organization_id: task.organizationId, name: task.name, url: task.url, ...columns(task) })
+    .execute();
+}
+
+export async function update(db: Db, id: string, fields: Partial<RunTaskFields>): Promise<void> {
+  const set = columns(fields);
+  if (Object.keys(set).length > 0) await db.updateTable('run_tasks').set(set).where('id', '=', id).execute();
+}
+
+export async function deleteById(db: Db, id: string): Promise<void> {
+  await db.deleteFrom('run_tasks').where('id', '=', id).execute();
+}
+
+export async function findById(db: Db, id: string): Promise<RunTask | undefined> {
+  const row = await selectTasks(db).where('run_tasks.id', '=', id).executeTakeFirst();
+  return row && toRunTask(row);
+}
+
+export async function pageInOrganization(db: Db, organizationId: string, window: PageWindow): Promise<{ tasks: RunTask[]; total: number }> {
+  const query = selectTasks(db).where('run_tasks.organization_id', '=', organizationId).orderBy('run_tasks.created_at').orderBy('run_tasks.id');
+  const { rows, total } = await pageAndTotal(query, window);
+  return { tasks: rows.map(toRunTask), total };
+}
+
+/** The workspace associations of each task, oldest first. */
+export async function workspaceTaskIdsOf(db: Db, taskIds: readonly string[]): Promise<Map<string, string[]>> {
+  const byTask = new Map<string, string[]>(taskIds.map((id) => [id, []]));
+  if (taskIds.length === 0) return byTask;
+  const rows = await db
+    .selectFrom('workspace_run_tasks')
+    .select(['id', 'task_id'])
+    .where('task_id', 'in', taskIds)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  for (const row of rows) byTask.get(row.task_id)?.push(row.id);
+  return byTask;
+}
+
+function toWorkspaceTask(row: {
+  id: string;
+  workspace_id: string;
+  task_id: string;
+  enforcement_level: string;
+  stages: string[];
+  created_at: Date;
+}): WorkspaceRunTask {
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    taskId: row.task_id,
+    enforcementLevel: row.enforcement_level as EnforcementLevel,
+    stages: row.stages as Stage[],
+    createdAt: row.created_at,
+  };
+}
+
+export async function insertWorkspaceTask(db: Db, association: WorkspaceRunTask): Promise<void> {
+  await db
+    .insertInto('workspace_run_tasks')
+    .values({
+      id: association.id,
+      workspace_id: association.workspaceId,
+      task_id: association.taskId,
+      enforcement_level: association.enforcementLevel,
+      stages: association.stages,
+      created_at: association.createdAt,
+    })
+    .execute();
+}
+
+export async function updateWorkspaceTask(db: Db, id: string, fields: { enforcementLevel?: EnforcementLevel; stages?: Stage[] }): Promise<void> {
+  const set = {
+    ...(fields.enforcementLevel !== undefined ? { enforcement_level: fields.enforcementLevel } : {}),
+    ...(fields.stages !== undefined ? { stages: fields.stages } : {}),
+  };
+  if (Object.keys(set).length > 0) await db.updateTable('workspace_run_tasks').set(set).where('id', '=', id).execute();
+}
+
+export async function deleteWorkspaceTask(db: Db, id: string): Promise<void> {
+  await db.deleteFrom('workspace_run_tasks').where('id', '=', id).execute();
+}
+
+export async function findWorkspaceTask(db: Db, workspaceId: string, id: string): Promise<WorkspaceRunTask | undefined> {
+  const row = await db.selectFrom('workspace_run_tasks').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id).executeTakeFirst();
+  return row && toWorkspaceTask(row);
+}
+
+export async function findWorkspaceTasksById(db: Db, ids: readonly string[]): Promise<WorkspaceRunTask[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.selectFrom('workspace_run_tasks').selectAll().where('id', 'in', ids).execute();
+  return rows.map(toWorkspaceTask);
+}
+
+export async function pageWorkspaceTasks(db: Db, workspaceId: string, window: PageWindow): Promise<{ associations: WorkspaceRunTask[]; total: number }> {
+  const query = db.selectFrom('workspace_run_tasks').selectAll().where('workspace_id', '=', workspaceId).orderBy('created_at').orderBy('id');
+  const { rows, total } = await pageAndTotal(query, window);
+  return { associations: rows.map(toWorkspaceTask), total };
+}
