@@ -178,6 +178,8 @@ const MATRIX: Row[] = [
   row('GET', '/projects/:project', 200, READERS),
   row('PATCH', '/projects/:project', 200, `${ORG} prjAdmin prjCustom`, { body: (f) => doc('projects', { description: f.fresh.name('d') }) }),
   row('DELETE', '/projects/:fresh-project', 204, ORG),
+  // Into the project the workspace is in: "Move Workspaces" on it (project admins) is all it takes.
+  row('POST', '/projects/:project/relationships/workspaces', 204, `${ORG} prjAdmin`, { body: (f) => ({ data: [{ type: 'workspaces', id: f.workspace.id }] }) }),
   // Workspaces
   row('GET', '/organizations/:org/workspaces', 200, IN_ORG),
   row('POST', '/organizations/:org/workspaces', 201, `${ORG} prjMaintain prjAdmin prjCustom`, {

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Action } from '../auth/permissions.js';
 import { InvalidError } from '../errors.js';
-import { MAX_TEXT_LENGTH, parseResourceArray, parseResourceBody } from '../jsonapi/body.js';
+import { MAX_TEXT_LENGTH, parseLinkageIds, parseResourceArray, parseResourceBody } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
 import { parseInclude } from '../jsonapi/include.js';
 import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
@@ -142,6 +142,12 @@ export async function projectRoutes(app: FastifyInstance): Promise<void> {
 
   app.delete<{ Params: ProjectParams }>('/api/v2/projects/:project_id', async (request, reply) => {
     await projectService.destroy(request.ctx, request.params.project_id);
+    return reply.code(204).send();
+  });
+
+  app.post<{ Params: ProjectParams }>('/api/v2/projects/:project_id/relationships/workspaces', async (request, reply) => {
+    const ids = parseLinkageIds(request.body, 'workspaces', '', 'bad-request');
+    await projectService.moveWorkspaces(request.ctx, request.params.project_id, ids);
     return reply.code(204).send();
   });
 

@@ -125,7 +125,10 @@ resource "terraform_data" "spam" {
       // first part's trailing space; joined again, every line is there and every secret gone, but for at most the
       // 3 bytes of a secret that may end a cut line (docs/design.md "Log redaction").
       const printed = [...apply.matchAll(/^terraform_data\.spam \(local-exec\): (?!Executing: )(.*)$/gm)].map((line) => line[1]);
-      const joined = printed.join('').replace(/ /g, '').replace(/(?:T|TF|TF-)?\*+/g, '*');
+      const joined = printed
+        .join('')
+        .replace(/ /g, '')
+        .replace(/(?:T|TF|TF-)?\*+/g, '*');
       const expected = Array.from({ length: 6000 }, (_, i) => `${i + 1}*`).join('');
       const differsAt = [...expected].findIndex((char, i) => joined[i] !== char);
       assert.ok(joined === expected, `the joined output differs at ${differsAt}: ${joined.slice(differsAt - 40, differsAt + 40)}`);
