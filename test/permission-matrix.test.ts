@@ -184,6 +184,8 @@ const MATRIX: Row[] = [
   row('GET', '/projects/:project', 200, READERS),
   row('PATCH', '/projects/:project', 200, `${ORG} prjAdmin prjCustom`, { body: (f) => doc('projects', { description: f.fresh.name('d') }) }),
   row('DELETE', '/projects/:fresh-project', 204, ORG),
+  // Into the project the workspace is in: "Move Workspaces" on it (project admins) is all it takes.
+  row('POST', '/projects/:project/relationships/workspaces', 204, `${ORG} prjAdmin`, { body: (f) => ({ data: [{ type: 'workspaces', id: f.workspace.id }] }) }),
   // Workspaces
   row('GET', '/organizations/:org/workspaces', 200, IN_ORG),
   row('POST', '/organizations/:org/workspaces', 201, `${ORG} prjMaintain prjAdmin prjCustom`, {
@@ -220,6 +222,12 @@ const MATRIX: Row[] = [
     body: (f) => ({ data: [{ type: 'tags', attributes: { name: f.fresh.name('tag') } }] }),
   }),
   row('GET', '/workspaces/:workspace/tag-bindings', 200, WORKSPACE_VIEWERS),
+  row('POST', '/workspaces/:workspace/relationships/tag-bindings', 204, WS_ADMINS, {
+    body: (f) => ({ data: [{ type: 'tag-bindings', attributes: { key: 'matrix', value: f.fresh.name('v') } }] }),
+  }),
+  row('POST', '/projects/:project/relationships/tag-bindings', 204, `${ORG} prjAdmin prjCustom`, {
+    body: (f) => ({ data: [{ type: 'tag-bindings', attributes: { key: 'matrix', value: f.fresh.name('v') } }] }),
+  }),
   // State (workspace "read" includes state versions; custom `read-outputs` does not, permissions.mdx)
   row('GET', '/state-versions?filter%5Borganization%5D%5Bname%5D=:org&filter%5Bworkspace%5D%5Bname%5D=:workspace-name', 200, STATE_READERS),
   row('GET', '/workspaces/:workspace/resources', 200, WORKSPACE_VIEWERS),

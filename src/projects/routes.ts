@@ -3,13 +3,13 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Action } from '../auth/permissions.js';
 import { InvalidError } from '../errors.js';
-import { MAX_TEXT_LENGTH, parseResourceArray, parseResourceBody } from '../jsonapi/body.js';
+import { MAX_TEXT_LENGTH, parseLinkageIds, parseResourceArray, parseResourceBody } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
 import { parseInclude } from '../jsonapi/include.js';
 import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
 import { type Query, queryList, queryString, queryTagged } from '../jsonapi/query.js';
 import * as projectService from './service.js';
-import { type TagBindingInput, validateTagBindings } from './tag-bindings.js';
+import { requestBindings, type TagBindingInput, validateTagBindings } from './tag-bindings.js';
 
 import { serializeEffectiveTagBinding, serializeProject, serializeTagBinding } from './serialize.js';
 const NullableString = Type.Union([Type.String(), Type.Null()]);
@@ -145,6 +145,12 @@ export async function projectRoutes(app: FastifyInstance): Promise<void> {
     return reply.code(204).send();
   });
 
+  app.post<{ Params: ProjectParams }>('/api/v2/projects/:project_id/relationships/workspaces', async (request, reply) => {
+    const ids = parseLinkageIds(request.body, 'workspaces', '', 'bad-request');
+    await projectService.moveWorkspaces(request.ctx, request.params.project_id, ids);
+    return reply.code(204).send();
+  });
+
   app.get<{ Params: ProjectParams }>('/api/v2/projects/:project_id/tag-bindings', async (request, reply) => {
     const bindings = await projectService.listTagBindings(request.ctx, request.params.project_id);
     return reply.send(document(bindings.map(serializeTagBinding)));
@@ -156,8 +162,13 @@ export async function projectRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.patch<{ Params: ProjectParams }>('/api/v2/projects/:project_id/tag-bindings', async (request, reply) => {
-    const items = parseResourceArray(request.body, 'tag-bindings', '', 'bad-request').map(({ item }) => item);
-    const bindings = await projectService.addTagBindings(request.ctx, request.params.project_id, validateTagBindings(items, '/data'));
+    const bindings = await projectService.addTagBindings(request.ctx, request.params.project_id, requestBindings(request.body));
     return reply.send(document(bindings.map(serializeTagBinding)));
+  });
+
+  // The same addition, answered 204 (OpenAPI addProjectTagBindings).
+  app.post<{ Params: ProjectParams }>('/api/v2/projects/:project_id/relationships/tag-bindings', async (request, reply) => {
+    await projectService.addTagBindings(request.ctx, request.params.project_id, requestBindings(request.body));
+    return reply.code(204).send();
   });
 }

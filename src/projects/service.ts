@@ -7,6 +7,7 @@ import { newId } from '../ids.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import * as organizationService from '../organizations/service.js';
 import { resolveSettings } from '../organizations/settings.js';
+import * as workspaceService from '../workspaces/service.js';
 import * as projectStore from './store.js';
 import { MAX_TAG_BINDINGS, type TagBindingInput } from './tag-bindings.js';
 
@@ -267,6 +268,13 @@ export async function destroy(ctx: Ctx, id: string): Promise<void> {
     if (isForeignKeyViolation(err)) throw notEmpty(project);
     throw err;
   }
+}
+
+/** Moves workspaces into the project; "Move Workspaces" on it is checked first, a 404 as for any hidden project. */
+export async function moveWorkspaces(ctx: Ctx, id: string, workspaceIds: readonly string[]): Promise<void> {
+  const project = await findAuthorized(ctx, id, 'project:move-workspaces');
+  if (workspaceIds.length === 0) throw new InvalidError('at least one workspace is required', { pointer: '/data' });
+  await workspaceService.moveIntoProject(ctx, { organizationId: project.organizationId, projectId: project.id }, workspaceIds);
 }
 
 /** The project's tag bindings (for a project, also its effective ones: projects.mdx "List project tag bindings"). */

@@ -98,6 +98,27 @@ forEachDatabase('project tag bindings', (server) => {
     ]);
   });
 
+  it('adds and updates tag bindings through POST relationships/tag-bindings, answering 204', async () => {
+    const project = await w.createProject({}, withBindings(binding('env', 'dev'), binding('team', 'a')));
+    const post = (body: unknown, token = w.orgToken) => w.api('POST', `/projects/${project.id}/relationships/tag-bindings`, token, body);
+    const res = await post({ data: [binding('env', 'prod'), binding('region')] });
+    assert.equal(res.status, 204, res.text);
+    assert.equal(res.text, '');
+    assert.deepEqual(await w.bindingsOf(project.id), [
+      ['env', 'prod'],
+      ['region', ''],
+      ['team', 'a'],
+    ]);
+    assertInvalid(await post({ data: [binding('hcp:x')] }), '/data/0/attributes/key');
+    assertInvalid(await post({ data: Array.from({ length: 8 }, (_, i) => binding(`n${i}`)) }), '/data', /at most 10/);
+    assertError(await post({ data: binding('x') }), 400);
+    assertError(await post({ data: [binding('x')] }, w.memberToken), 404);
+    assertError(await post({ data: [binding('x')] }, w.strangerToken), 404);
+    assertError(await post({ data: [binding('x')] }, 'not-a-token'), 401);
+    assertError(await w.api('POST', '/projects/prj-unknown/relationships/tag-bindings', w.ownerToken, { data: [binding('x')] }), 404);
+    assert.equal((await w.bindingsOf(project.id)).length, 3, 'the refused requests changed nothing');
+  });
+
   it('refuses bad PATCH tag-bindings requests, and more than 10 bindings in all', async () => {
     const project = await w.createProject({}, withBindings(...Array.from({ length: 9 }, (_, i) => binding(`k${i}`, 'v'))));
     const patch = (body: unknown, token = w.ownerToken) => w.api('PATCH', `/projects/${project.id}/tag-bindings`, token, body);

@@ -1,4 +1,5 @@
 import { InvalidError } from '../errors.js';
+import { parseResourceArray } from '../jsonapi/body.js';
 
 /** Key/value tag bindings of projects and workspaces: the rules both share. */
 
@@ -55,4 +56,12 @@ export function validateTagBindings(bindings: readonly unknown[], pointerPrefix:
     }
     return { key, value };
   });
+}
+
+/** The checked bindings of a request document `{ "data": [{ "type": "tag-bindings", … }] }`: a wrong shape is a 400, a bad binding a 422. */
+export function requestBindings(body: unknown): TagBindingInput[] {
+  return validateTagBindings(
+    parseResourceArray(body, 'tag-bindings', '', 'bad-request').map(({ item }) => item),
+    '/data',
+  );
 }

@@ -1,5 +1,5 @@
 import * as agentPoolService from '../agent-pools/service.js';
-import { allowedActions, authorize, preloadWorkspaceAccess, type Target, workspaceReadScope } from '../auth/authorize.js';
+import { allowedActions, authorize, can, preloadWorkspaceAccess, type Target, workspaceReadScope } from '../auth/authorize.js';
 import type { Action } from '../auth/permissions.js';
 import type { Ctx } from '../context.js';
 import { isUniqueViolation } from '../db/pg-errors.js';
@@ -320,6 +320,28 @@ export async function update(ctx: Ctx, selector: WorkspaceSelector, input: Works
     throw err;
   }
   return reload(ctx, workspace.id);
+}
+
+/**
+ * Moves workspaces of the destination's organization into the project `destination` (projects.mdx "Move
+ * workspaces into a project"), all or none: each needs "Move Workspaces" on its current project. The
+ * caller has checked it on the destination. One the caller may not move, or that is not there, is a 403
+ * naming them all, as the page documents (not the usual 404).
+ */
+export async function moveIntoProject(ctx: Ctx, destination: { organizationId: string; projectId: string }, ids: readonly string[]): Promise<void> {
+  const unique = [...new Set(ids)];
+  const found = new Map((await workspaceStore.findManyById(ctx.db, destination.organizationId, unique)).map((ws) => [ws.id, ws]));
+  const refused: string[] = [];
+  for (const id of unique) {
+    const workspace = found.get(id);
+    const target = workspace && { organizationId: workspace.organizationId, projectId: workspace.projectId };
+    if (!target || !(await can(ctx, 'project:move-workspaces', target))) refused.push(id);
+  }
+  if (refused.length > 0) throw new ForbiddenError(`Workspace(s) not found, or you are not authorized to move them: ${refused.join(', ')}`);
+  await ctx.db.transaction().execute(async (trx) => {
+    const now = ctx.now();
+    for (const id of unique) await workspaceStore.update(trx, id, { projectId: destination.projectId }, now);
+  });
 }
 
 /** Force delete: no check for managed resources. Owners only, unless the organization lets workspace admins. */

@@ -3,7 +3,7 @@ import { parseResourceArray } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
 import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
 import type { Query } from '../jsonapi/query.js';
-import { validateTagBindings } from '../projects/tag-bindings.js';
+import { requestBindings } from '../projects/tag-bindings.js';
 import { tagReferences } from './request.js';
 import { serializeEffectiveBinding, workspacePath } from './serialize.js';
 import * as tagService from './tag-service.js';
@@ -49,10 +49,14 @@ export async function tagRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.patch<{ Params: IdParams }>('/api/v2/workspaces/:workspace_id/tag-bindings', async (request, reply) => {
-    const items = parseResourceArray(request.body, 'tag-bindings', '', 'bad-request').map(({ item }) => item);
-    const inputs = validateTagBindings(items, '/data');
-    const bindings = await tagService.addBindings(request.ctx, request.params.workspace_id, inputs);
+    const bindings = await tagService.addBindings(request.ctx, request.params.workspace_id, requestBindings(request.body));
     return reply.send(bindingsDocument(request.params.workspace_id, bindings));
+  });
+
+  // The same addition, answered 204 (OpenAPI addWorkspaceTagBindings).
+  app.post<{ Params: IdParams }>('/api/v2/workspaces/:workspace_id/relationships/tag-bindings', async (request, reply) => {
+    await tagService.addBindings(request.ctx, request.params.workspace_id, requestBindings(request.body));
+    return reply.code(204).send();
   });
 
   app.get<{ Params: IdParams }>('/api/v2/workspaces/:workspace_id/effective-tag-bindings', async (request, reply) => {

@@ -167,6 +167,27 @@ forEachDatabase('workspace tags', (server) => {
     assert.deepEqual((await api('GET', `/workspaces/${ws.id}/tag-bindings`, world.ownerToken)).body.data, []);
   });
 
+  it('adds and changes bindings with POST relationships/tag-bindings, answering 204', async () => {
+    const ws = await world.createWorkspace({}, { 'tag-bindings': bindingLinkage({ a: '1', b: '2' }) });
+    const post = (body: unknown, token = world.ownerToken) => api('POST', `/workspaces/${ws.id}/relationships/tag-bindings`, token, body);
+    const res = await post(bindingLinkage({ b: '20', c: undefined }));
+    assert.equal(res.status, 204, res.text);
+    assert.equal(res.text, '');
+    const listed = await api('GET', `/workspaces/${ws.id}/tag-bindings`, world.ownerToken);
+    assert.deepEqual(
+      listed.body.data.map((b: any) => `${b.attributes.key}=${b.attributes.value}`),
+      ['a=1', 'b=20', 'c='],
+    );
+    assertInvalid(await post(bindingLinkage({ 'bad key': 'x' })), '/data/0/attributes/key');
+    const eight = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`n${i}`, '']));
+    assertInvalid(await post(bindingLinkage(eight)), '/data', /at most 10/);
+    assertError(await post({ data: { type: 'tag-bindings', attributes: { key: 'x' } } }), 400);
+    assertError(await post(bindingLinkage({ x: '' }), world.strangerToken), 404);
+    assertError(await post(bindingLinkage({ x: '' }), 'not-a-token'), 401);
+    assertError(await api('POST', '/workspaces/ws-unknown/relationships/tag-bindings', world.ownerToken, bindingLinkage({ x: '' })), 404);
+    assert.equal((await api('GET', `/workspaces/${ws.id}/tag-bindings`, world.ownerToken)).body.data.length, 3, 'the refused requests changed nothing');
+  });
+
   it('refuses invalid, reserved, repeated and too many tag bindings with 422', async () => {
     const ws = await world.createWorkspace();
     const patch = (body: unknown) => api('PATCH', `/workspaces/${ws.id}/tag-bindings`, world.ownerToken, body);
