@@ -40,6 +40,7 @@ import { teamMemberRoutes } from './teams/member-routes.js';
 import { teamRoutes } from './teams/routes.js';
 import { userRoutes } from './users/routes.js';
 import { variableSetRoutes } from './variable-sets/routes.js';
+import { reservedTagKeyRoutes } from './reserved-tag-keys/routes.js';
 import { runTaskRoutes } from './run-tasks/routes.js';
 import { createMetrics, type Metrics, type PoolStats } from './metrics/metrics.js';
 import { metricsRoutes } from './metrics/routes.js';
@@ -171,6 +172,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(stateVersionOutputRoutes);
   await app.register(runRoutes);
   await app.register(runTaskRoutes);
+  await app.register(reservedTagKeyRoutes);
   await app.register(runOutputRoutes);
   await app.register(agentPoolRoutes);
   await app.register(agentTokenRoutes);

@@ -8,6 +8,7 @@ import './configuration-versions/serialize.js';
 import './organization-memberships/serialize.js';
 import './organizations/serialize.js';
 import './projects/serialize.js';
+import './reserved-tag-keys/serialize.js';
 import './run-tasks/serialize.js';
 import './runs/serialize.js';
 import './state-version-outputs/serialize.js';

@@ -114,6 +114,7 @@ interface Fixture {
     agent(): Promise<string>;
     agentToken(): Promise<string>;
     task(): Promise<string>;
+    reservedTagKey(): Promise<string>;
     /** A run task associated with the fixture's workspace: the association's id. */
     workspaceTask(): Promise<string>;
   };
@@ -217,6 +218,10 @@ const MATRIX: Row[] = [
   row('GET', '/projects/:project/varsets', 200, `${ORG} prjAdmin`),
   // Tags
   row('GET', '/organizations/:org/tags', 200, ORG),
+  row('GET', '/organizations/:org/reserved-tag-keys', 200, ORG),
+  row('POST', '/organizations/:org/reserved-tag-keys', 201, ORG, { body: (f) => doc('reserved-tag-keys', { key: f.fresh.name('key') }) }),
+  row('PATCH', '/reserved-tags/:fresh-reserved-tag-key', 200, ORG, { body: () => doc('reserved-tag-keys', { 'disable-overrides': true }) }),
+  row('DELETE', '/reserved-tags/:fresh-reserved-tag-key', 204, ORG),
   row('GET', '/workspaces/:workspace/relationships/tags', 200, WORKSPACE_VIEWERS),
   row('POST', '/workspaces/:workspace/relationships/tags', 204, WS_ADMINS, {
     body: (f) => ({ data: [{ type: 'tags', attributes: { name: f.fresh.name('tag') } }] }),
@@ -283,6 +288,7 @@ const PLACEHOLDERS: Record<string, (f: Fixture) => string | Promise<string>> = {
   task: (f) => f.task,
   'workspace-task': (f) => f.workspaceTask,
   'fresh-task': (f) => f.fresh.task(),
+  'fresh-reserved-tag-key': (f) => f.fresh.reservedTagKey(),
   'fresh-workspace-task': (f) => f.fresh.workspaceTask(),
   'fresh-agent': (f) => f.fresh.agent(),
   'fresh-agent-token': (f) => f.fresh.agentToken(),
@@ -412,6 +418,11 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
       agent: () => createAgent('exited'),
       agentToken: async () => (await createAgentToken(pool)).id,
       task: createTask,
+      reservedTagKey: async () => {
+        const res = await w.api('POST', `/organizations/${w.org}/reserved-tag-keys`, w.ownerToken, doc('reserved-tag-keys', { key: unique('key') }));
+        assert.equal(res.status, 201, res.text);
+        return res.body.data.id;
+      },
       workspaceTask: associateTask,
     },
     asOwner: (method, path, body) => w.api(method, path, w.ownerToken, body),

@@ -14,6 +14,7 @@ import type {
 } from './schema/organizations.js';
 import type {
   ProjectTagBindingTable,
+  ReservedTagKeyTable,
   RemoteStateConsumerTable,
   TagTable,
   WorkspaceTable,
@@ -53,6 +54,7 @@ export interface DB {
   workspace_tags: WorkspaceTagTable;
   workspace_tag_bindings: WorkspaceTagBindingTable;
   project_tag_bindings: ProjectTagBindingTable;
+  reserved_tag_keys: ReservedTagKeyTable;
   variable_sets: VariableSetTable;
   variable_set_workspaces: VariableSetWorkspaceTable;
   variable_set_projects: VariableSetProjectTable;

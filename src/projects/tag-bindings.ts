@@ -23,6 +23,15 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** A tag key's characters, length and prefix (shared with reserved tag keys); a 422 at `pointer` otherwise. */
+export function validateTagKey(key: unknown, pointer: string): asserts key is string {
+  if (typeof key !== 'string' || !KEY.test(key)) {
+    throw new InvalidError(`tag key ${JSON.stringify(key ?? null)}: keys are 1 to 128 letters, digits and _ . = + - @ :`, { pointer });
+  }
+  const reserved = RESERVED_PREFIXES.find((prefix) => key.toLowerCase().startsWith(prefix));
+  if (reserved) throw new InvalidError(`tag key ${JSON.stringify(key)}: the prefix "${reserved}" is reserved`, { pointer });
+}
+
 /**
  * Reads and checks the tag-binding resource objects of one request (`{ type: "tag-bindings", attributes: { key, value? } }`):
  * characters, lengths, reserved prefixes, each key once, at most MAX_TAG_BINDINGS. Item `i` is at
@@ -40,13 +49,7 @@ export function validateTagBindings(bindings: readonly unknown[], pointerPrefix:
     const attributes = isObject(item.attributes) ? item.attributes : {};
     const { key } = attributes;
     const value = attributes.value ?? '';
-    if (typeof key !== 'string' || !KEY.test(key)) {
-      throw new InvalidError(`tag key ${JSON.stringify(key ?? null)}: keys are 1 to 128 letters, digits and _ . = + - @ :`, {
-        pointer: `${pointer}/attributes/key`,
-      });
-    }
-    const reserved = RESERVED_PREFIXES.find((prefix) => key.toLowerCase().startsWith(prefix));
-    if (reserved) throw new InvalidError(`tag key ${JSON.stringify(key)}: the prefix "${reserved}" is reserved`, { pointer: `${pointer}/attributes/key` });
+    validateTagKey(key, `${pointer}/attributes/key`);
     if (seen.has(key)) throw new InvalidError(`tag key ${JSON.stringify(key)} is given twice`, { pointer: `${pointer}/attributes/key` });
     seen.add(key);
     if (typeof value !== 'string' || !VALUE.test(value)) {

@@ -10,6 +10,7 @@ import * as organizationService from '../organizations/service.js';
 import { type OrganizationSettings, resolveSettings } from '../organizations/settings.js';
 import * as runDeletion from '../runs/deletion.js';
 import type { TagBindingInput } from '../projects/tag-bindings.js';
+import * as reservedTagKeyService from '../reserved-tag-keys/service.js';
 import { type ExecutionInput, executionChange } from './execution.js';
 import {
   ATTRIBUTES,
@@ -220,6 +221,7 @@ const AGENT_POOL_POINTER = `${ATTRIBUTES}/agent-pool-id`;
 
 const PROJECT_POINTER = '/data/relationships/project';
 const TAGS_POINTER = '/data/relationships/tags/data';
+const TAG_BINDINGS_POINTER = '/data/relationships/tag-bindings/data';
 
 function checkTagNames(tags: readonly TagReference[] | undefined): void {
   tags?.forEach((tag, index) => {
@@ -274,6 +276,7 @@ export async function create(ctx: Ctx, organizationName: string, input: Workspac
   const id = newId('ws');
   if (newPoolId) await agentPoolService.checkUsableBy(ctx, newPoolId, { id, organizationId: org.id, projectId }, AGENT_POOL_POINTER);
   const terraformVersion = settings.terraformVersion ?? (await installedTerraformVersion());
+  await reservedTagKeyService.assertOverridable(ctx.db, { organizationId: org.id, projectId }, input.tagBindings ?? [], TAG_BINDINGS_POINTER);
   try {
     await ctx.db.transaction().execute(async (trx) => {
       const now = ctx.now();
@@ -308,6 +311,10 @@ export async function update(ctx: Ctx, selector: WorkspaceSelector, input: Works
   if (newPoolId) {
     const target = { id: workspace.id, organizationId: workspace.organizationId, projectId: input.projectId ?? workspace.projectId };
     await agentPoolService.checkUsableBy(ctx, newPoolId, target, AGENT_POOL_POINTER);
+  }
+  if (input.tagBindings !== undefined) {
+    const target = { organizationId: workspace.organizationId, projectId: input.projectId ?? workspace.projectId };
+    await reservedTagKeyService.assertOverridable(ctx.db, target, input.tagBindings, TAG_BINDINGS_POINTER);
   }
   try {
     await ctx.db.transaction().execute(async (trx) => {

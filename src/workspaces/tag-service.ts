@@ -1,6 +1,7 @@
 import type { Ctx } from '../context.js';
 import { InvalidError } from '../errors.js';
 import { newId } from '../ids.js';
+import * as reservedTagKeyService from '../reserved-tag-keys/service.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import { MAX_TAG_BINDINGS, type TagBindingInput } from '../projects/tag-bindings.js';
 import { tooManyBindings, validateTagName } from './rules.js';
@@ -78,6 +79,7 @@ export async function addBindings(ctx: Ctx, workspaceId: string, bindings: reado
   const workspace = await workspaceService.findAuthorized(ctx, { id: workspaceId }, 'workspace:update');
   const now = ctx.now();
   return ctx.db.transaction().execute(async (trx) => {
+    await reservedTagKeyService.assertOverridable(trx, workspace, bindings, '/data');
     const existing = await tagStore.selectBindings(trx, workspace.id);
     const keys = new Set([...existing.map((b) => b.key), ...bindings.map((b) => b.key)]);
     if (keys.size > MAX_TAG_BINDINGS) throw tooManyBindings(ITEMS);

@@ -77,3 +77,13 @@ export interface ProjectTagBindingTable {
 export type WorkspaceRow = Selectable<WorkspaceTable>;
 
 export type TagRow = Selectable<TagTable>;
+
+export interface ReservedTagKeyTable {
+  id: string;
+  organization_id: string;
+  key: string;
+  /** Workspaces may not override a value their project binds for this key. */
+  disable_overrides: Generated<boolean>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}

@@ -1,0 +1,48 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { parseResourceBody } from '../jsonapi/body.js';
+import { includedDocument } from '../jsonapi/include-registry.js';
+import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import type { Query } from '../jsonapi/query.js';
+import * as reservedTagKeyService from './service.js';
+
+const ReservedTagKeyAttributes = Type.Object({
+  key: Type.Optional(Type.String()),
+  'disable-overrides': Type.Optional(Type.Boolean()),
+});
+
+function reservedTagKeyInput(body: unknown): reservedTagKeyService.ReservedTagKeyInput {
+  const { attributes } = parseResourceBody(body, 'reserved-tag-keys', ReservedTagKeyAttributes);
+  return { key: attributes.key, disableOverrides: attributes['disable-overrides'] };
+}
+
+interface OrganizationParams {
+  organization_name: string;
+}
+interface ReservedTagKeyParams {
+  reserved_tag_key_id: string;
+}
+
+export async function reservedTagKeyRoutes(app: FastifyInstance): Promise<void> {
+  app.get<{ Params: OrganizationParams }>('/api/v2/organizations/:organization_name/reserved-tag-keys', async (request, reply) => {
+    const page = parsePage(request.query as Query);
+    const { keys, total } = await reservedTagKeyService.list(request.ctx, request.params.organization_name, page);
+    const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
+    return reply.send(await includedDocument(request, 'reserved-tag-keys', keys, [], parts));
+  });
+
+  app.post<{ Params: OrganizationParams }>('/api/v2/organizations/:organization_name/reserved-tag-keys', async (request, reply) => {
+    const reserved = await reservedTagKeyService.create(request.ctx, request.params.organization_name, reservedTagKeyInput(request.body));
+    return reply.code(201).send(await includedDocument(request, 'reserved-tag-keys', reserved, []));
+  });
+
+  app.patch<{ Params: ReservedTagKeyParams }>('/api/v2/reserved-tags/:reserved_tag_key_id', async (request, reply) => {
+    const reserved = await reservedTagKeyService.update(request.ctx, request.params.reserved_tag_key_id, reservedTagKeyInput(request.body));
+    return reply.send(await includedDocument(request, 'reserved-tag-keys', reserved, []));
+  });
+
+  app.delete<{ Params: ReservedTagKeyParams }>('/api/v2/reserved-tags/:reserved_tag_key_id', async (request, reply) => {
+    await reservedTagKeyService.destroy(request.ctx, request.params.reserved_tag_key_id);
+    return reply.code(204).send();
+  });
+}
