@@ -13,6 +13,7 @@ import * as agents from './migrations/0011_agents.js';
 import * as invitedUsers from './migrations/0012_invited_users.js';
 import * as replicas from './migrations/0015_replicas.js';
 import * as authChanges from './migrations/0016_auth_changes.js';
+import * as planProviderSchemas from './migrations/0017_plan_provider_schemas.js';
 
 /** Every migration, in order. Explicit imports: no file-system discovery. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -29,6 +30,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0012_invited_users': invitedUsers,
   '0015_replicas': replicas,
   '0016_auth_changes': authChanges,
+  '0017_plan_provider_schemas': planProviderSchemas,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
