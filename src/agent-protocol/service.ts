@@ -167,7 +167,14 @@ export async function appendLog(ctx: ProtocolContext, job: JobRef, offset: numbe
 /** Where a plan's artifacts live: sealed blobs, since they hold the run's variables, sensitive ones included. */
 function artifactKey(planId: string, name: ArtifactName): string {
   const keys = planOutputStore.artifactKeys(planId);
-  return { 'plan-file': keys.planFile, 'plan-json': keys.json, 'plan-redacted-json': keys.redacted, 'lock-file': keys.lockFile }[name];
+  const byName: Record<ArtifactName, string> = {
+    'plan-file': keys.planFile,
+    'plan-json': keys.json,
+    'plan-redacted-json': keys.redacted,
+    'lock-file': keys.lockFile,
+    'provider-schemas': keys.providerSchemas,
+  };
+  return byName[name];
 }
 
 /** The plan stores what its apply and the API need. */
@@ -210,6 +217,7 @@ export async function finish(ctx: ProtocolContext, job: JobRef, result: FinishRe
         planFileBlobKey: artifactKey(job.phaseId, 'plan-file'),
         jsonBlobKey: artifactKey(job.phaseId, 'plan-json'),
         redactedJsonBlobKey: artifactKey(job.phaseId, 'plan-redacted-json'),
+        providerSchemasBlobKey: artifactKey(job.phaseId, 'provider-schemas'),
       });
       await runnerService.finishPlan(ctx, job.run.id, { hasChanges: result.hasChanges, counts: result.counts });
       break;

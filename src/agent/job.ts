@@ -268,13 +268,15 @@ async function plan(prepared: PreparedJob): Promise<FinishRequest> {
   ]);
   const shownJson = await terraform(prepared, ['show', '-json', planFile], { output: 'stdout' });
   const shown = parseJson<ShowPlan>(shownJson, 'JSON plan');
-  const schemas = parseJson<ProviderSchemas>(await terraform(prepared, ['providers', 'schema', '-json'], { output: 'stdout' }), 'provider schemas');
+  const schemasJson = await terraform(prepared, ['providers', 'schema', '-json'], { output: 'stdout' });
+  const schemas = parseJson<ProviderSchemas>(schemasJson, 'provider schemas');
 
   // Read back only what really is a file of the run's directory: the run may have left links there.
   const planFileContent = await openRunFile(prepared.workdir, planFile);
   await upload(prepared, 'plan-file', () => planFileContent);
   await upload(prepared, 'plan-json', shownJson);
   await upload(prepared, 'plan-redacted-json', Buffer.from(JSON.stringify(redactedPlan(shown, schemas))));
+  await upload(prepared, 'provider-schemas', schemasJson);
   // The apply installs exactly the providers the plan used (the plan file records their checksums).
   const lockFile = join(prepared.dir, LOCK_FILE);
   if (await exists(lockFile)) {

@@ -73,7 +73,7 @@ export interface Job {
 }
 
 /** The files a plan leaves for its apply and for the API (`PUT /jobs/:run/:phase/artifacts/:name`). */
-export const ARTIFACT_NAMES = ['plan-file', 'plan-json', 'plan-redacted-json', 'lock-file'] as const;
+export const ARTIFACT_NAMES = ['plan-file', 'plan-json', 'plan-redacted-json', 'lock-file', 'provider-schemas'] as const;
 export type ArtifactName = (typeof ARTIFACT_NAMES)[number];
 
 export interface HeartbeatResponse {

@@ -15,6 +15,7 @@ import * as replicas from './migrations/0015_replicas.js';
 import * as authChanges from './migrations/0016_auth_changes.js';
 import * as runTasks from './migrations/0017_run_tasks.js';
 import * as reservedTagKeys from './migrations/0018_reserved_tag_keys.js';
+import * as planProviderSchemas from './migrations/0019_plan_provider_schemas.js';
 
 /** Every migration, in order. Explicit imports: no file-system discovery. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -33,6 +34,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0016_auth_changes': authChanges,
   '0017_run_tasks': runTasks,
   '0018_reserved_tag_keys': reservedTagKeys,
+  '0019_plan_provider_schemas': planProviderSchemas,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

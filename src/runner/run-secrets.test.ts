@@ -94,6 +94,9 @@ resource "terraform_data" "echo" {
       const full = await server.api('GET', `/api/v2/plans/${planId}/json-output`, { token: world.ownerToken, redirect: 'follow' });
       assert.equal(full.status, 200, full.text);
       assert.equal(full.body.variables.secret.value, TF_SECRET);
+      const schemas = await server.api('GET', `/api/v2/plans/${planId}/json-schema`, { token: world.ownerToken, redirect: 'follow' });
+      assert.equal(schemas.status, 200, schemas.text);
+      assert.ok(schemas.body.provider_schemas['terraform.io/builtin/terraform'], 'the runner keeps `terraform providers schema -json`');
       const redacted = await world.api('GET', `/plans/${planId}/json-output-redacted`, world.ownerToken);
       assert.equal(redacted.status, 200, redacted.text);
       assert.equal(redacted.body.resource_changes[0].address, 'terraform_data.echo');

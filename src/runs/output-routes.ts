@@ -40,11 +40,16 @@ export async function runOutputRoutes(app: FastifyInstance): Promise<void> {
   );
 
   for (const [path, selector] of Object.entries(PLAN_SELECTORS)) {
-    // plans.mdx: 307 to a short-lived URL, 204 before the plan has finished.
-    app.get<{ Params: Record<string, string> }>(`${path}/json-output`, async (request, reply) => {
-      const url = await planOutputService.jsonOutputUrl(request.ctx, selector(request.params));
-      return url ? reply.redirect(url, 307) : reply.code(204).send();
-    });
+    // plans.mdx (and OpenAPI getPlanJSONSchema): 307 to a short-lived URL, 204 before the plan has finished.
+    for (const [download, urlOf] of [
+      ['json-output', planOutputService.jsonOutputUrl],
+      ['json-schema', planOutputService.jsonSchemaUrl],
+    ] as const) {
+      app.get<{ Params: Record<string, string> }>(`${path}/${download}`, async (request, reply) => {
+        const url = await urlOf(request.ctx, selector(request.params));
+        return url ? reply.redirect(url, 307) : reply.code(204).send();
+      });
+    }
     // Plain JSON, not JSON:API (cli-protocol.md §6.5).
     app.get<{ Params: Record<string, string> }>(`${path}/json-output-redacted`, async (request, reply) => {
       const content = await planOutputService.redactedJsonOutput(request.ctx, selector(request.params));
@@ -52,12 +57,12 @@ export async function runOutputRoutes(app: FastifyInstance): Promise<void> {
     });
   }
 
-  app.get<{ Params: { id: string; expiry: string; signature: string } }>(
-    '/_blobs/plans/:id/json-output/:expiry/:signature',
+  app.get<{ Params: { id: string; download: string; expiry: string; signature: string } }>(
+    '/_blobs/plans/:id/:download/:expiry/:signature',
     { config: { auth: 'none' } },
     async (request, reply) => {
-      const { id, expiry, signature } = request.params;
-      return reply.type('application/json').send(await planOutputService.jsonOutput(request.ctx, id, expiry, signature));
+      const { id, download, expiry, signature } = request.params;
+      return reply.type('application/json').send(await planOutputService.download(request.ctx, id, download, expiry, signature));
     },
   );
 }

@@ -28,6 +28,8 @@ export interface Plan extends Phase {
   jsonBlobKey: string | null;
   redactedJsonBlobKey: string | null;
   planFileBlobKey: string | null;
+  /** `terraform providers schema -json`, for `json-schema`. */
+  providerSchemasBlobKey: string | null;
 }
 
 interface PhaseRow {
@@ -67,6 +69,7 @@ type PlanRow = PhaseRow & {
   json_blob_key: string | null;
   redacted_json_blob_key: string | null;
   plan_file_blob_key: string | null;
+  provider_schemas_blob_key: string | null;
 };
 
 function toPlan(row: PlanRow): Plan {
@@ -77,6 +80,7 @@ function toPlan(row: PlanRow): Plan {
     jsonBlobKey: row.json_blob_key,
     redactedJsonBlobKey: row.redacted_json_blob_key,
     planFileBlobKey: row.plan_file_blob_key,
+    providerSchemasBlobKey: row.provider_schemas_blob_key,
   };
 }
 
@@ -145,12 +149,12 @@ export async function blobKeysOfWorkspaces(db: Db, workspaceIds: readonly string
   const runIds = db.selectFrom('runs').select('id').where('workspace_id', 'in', workspaceIds);
   const plans = await db
     .selectFrom('plans')
-    .select(['log_blob_key', 'plan_file_blob_key', 'json_blob_key', 'redacted_json_blob_key'])
+    .select(['log_blob_key', 'plan_file_blob_key', 'json_blob_key', 'redacted_json_blob_key', 'provider_schemas_blob_key'])
     .where('run_id', 'in', runIds)
     .execute();
   const applies = await db.selectFrom('applies').select('log_blob_key').where('run_id', 'in', runIds).execute();
   const keys = [
-    ...plans.flatMap((plan) => [plan.log_blob_key, plan.plan_file_blob_key, plan.json_blob_key, plan.redacted_json_blob_key]),
+    ...plans.flatMap((plan) => [plan.log_blob_key, plan.plan_file_blob_key, plan.json_blob_key, plan.redacted_json_blob_key, plan.provider_schemas_blob_key]),
     ...applies.map((apply) => apply.log_blob_key),
   ];
   return keys.filter((key): key is string => key !== null);

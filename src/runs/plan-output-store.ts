@@ -11,6 +11,7 @@ export function artifactKeys(planId: string) {
     json: `${base}/plan.json.sealed`,
     redacted: `${base}/plan-redacted.json.sealed`,
     lockFile: `${base}/terraform.lock.hcl.sealed`,
+    providerSchemas: `${base}/provider-schemas.json.sealed`,
   };
 }
 
@@ -32,6 +33,7 @@ export interface PlanArtifacts {
   planFileBlobKey: string;
   jsonBlobKey: string;
   redactedJsonBlobKey: string;
+  providerSchemasBlobKey: string;
 }
 
 export async function setArtifacts(db: Db, planId: string, artifacts: PlanArtifacts): Promise<void> {
@@ -41,6 +43,7 @@ export async function setArtifacts(db: Db, planId: string, artifacts: PlanArtifa
       plan_file_blob_key: artifacts.planFileBlobKey,
       json_blob_key: artifacts.jsonBlobKey,
       redacted_json_blob_key: artifacts.redactedJsonBlobKey,
+      provider_schemas_blob_key: artifacts.providerSchemasBlobKey,
     })
     .where('id', '=', planId)
     .execute();

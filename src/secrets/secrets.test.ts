@@ -149,14 +149,19 @@ forEachDatabase('secrets at rest', (server) => {
     const keyA = server.config.encryptionKey;
     const keyB = randomBytes(32);
     const keys = planOutputStore.artifactKeys(planId);
-    const contents = { planFile: `saved plan ${SECRET}`, json: `{"v":"${SECRET}"}`, redacted: '{}' };
+    const contents = { planFile: `saved plan ${SECRET}`, json: `{"v":"${SECRET}"}`, redacted: '{}', providerSchemas: '{"provider_schemas":{}}' };
     for (const [name, content] of Object.entries(contents)) {
       await putSealed(server.blobs, server.config, keys[name as keyof typeof contents], Readable.from([content]));
     }
-    await planOutputStore.setArtifacts(db(), planId, { planFileBlobKey: keys.planFile, jsonBlobKey: keys.json, redactedJsonBlobKey: keys.redacted });
+    await planOutputStore.setArtifacts(db(), planId, {
+      planFileBlobKey: keys.planFile,
+      jsonBlobKey: keys.json,
+      redactedJsonBlobKey: keys.redacted,
+      providerSchemasBlobKey: keys.providerSchemas,
+    });
 
     const rotated = { db: db(), blobs: server.blobs, config: { ...server.config, encryptionKey: keyB, previousEncryptionKeys: [keyA] } };
-    assert.deepEqual(await secretService.resealPlanArtifacts(rotated, 1), { resealed: 3, unchanged: 0 });
+    assert.deepEqual(await secretService.resealPlanArtifacts(rotated, 1), { resealed: 4, unchanged: 0 });
     const onlyB = { encryptionKey: keyB, previousEncryptionKeys: [] };
     for (const [name, content] of Object.entries(contents)) {
       const key = keys[name as keyof typeof contents];
@@ -164,6 +169,6 @@ forEachDatabase('secrets at rest', (server) => {
       assert.equal(String(await buffer((await getBlob(server.blobs, onlyB, key)) as Readable)), content);
     }
     assert.equal(await sealedBlobKeyId(server.blobs, keys.lockFile), undefined, 'an artifact the plan lacks is skipped');
-    assert.deepEqual(await secretService.resealPlanArtifacts(rotated, 1), { resealed: 0, unchanged: 3 }, 'idempotent');
+    assert.deepEqual(await secretService.resealPlanArtifacts(rotated, 1), { resealed: 0, unchanged: 4 }, 'idempotent');
   });
 });

@@ -75,6 +75,7 @@ export interface PlanTable extends PhaseTable {
   json_blob_key: string | null;
   redacted_json_blob_key: string | null;
   plan_file_blob_key: string | null;
+  provider_schemas_blob_key: string | null;
 }
 
 export interface RunEventTable {
