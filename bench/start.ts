@@ -14,7 +14,7 @@ import { median } from './state-measure.js';
  * process start to the first successful ping, on a new data directory (TLS material, database
  * creation, migrations, the site admin) and on a later start of the same one; then the server
  * process's resident memory after a few idle seconds (its built-in agents are processes of their own,
- * shown apart). Baseline: the same program printing its version (node and the code loading).
+ * shown apart). Baseline: the same program printing its version (node starting the command line).
  * Targets: first start ≤ 10 s, later start ≤ 3 s, idle RSS ≤ 350 MB embedded and ≤ 120 MB on PostgreSQL.
  */
 
@@ -134,7 +134,7 @@ export async function run(args: string[]): Promise<boolean> {
   if (!Number.isInteger(repeat) || repeat < 1) throw new Error('--repeat must be a positive integer');
   const baseline = median(await Promise.all(Array.from({ length: 3 }, () => timeCommand(['--version']))));
   const result = await forEachBenchDatabase(databases, (kind) => measureStarts(kind, repeat));
-  const rows = [['baseline', 'terrace --version (node and code loading)', baseline.toFixed(2), '', ''], ...result.rows];
+  const rows = [['baseline', 'terrace --version (node starting the command)', baseline.toFixed(2), '', ''], ...result.rows];
   process.stdout.write(`\nStart (median of ${repeat})\n${formatTable(['database', 'case', 'seconds / MB', 'target', 'result'], rows)}\n`);
   return result.passed;
 }

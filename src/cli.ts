@@ -1,22 +1,19 @@
 import { readFileSync } from 'node:fs';
-import { openConfiguredBlobStore } from './blobs/open.js';
-import { DEFAULT_RUN_UIDS, parseUidRange } from './runner/run-uids.js';
-import { ISOLATION_SETTINGS, type IsolationSetting } from './runner/sandbox.js';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { AdminCommandError, sendAdminCommand } from './admin/client.js';
+import type { AdminRequest } from './admin/requests.js';
 import { ConfigError, loadConfig, parseSettingFlags, SETTINGS } from './config.js';
-import { type AdminRequest, runAdminCommand, siteAdminContext } from './admin/commands.js';
-import { AdminCommandError, sendAdminCommand } from './admin/socket.js';
-import { SealError } from './crypto/sealing.js';
-import { openConfiguredDatabase } from './db/database.js';
-import { migrateToLatest } from './db/migrate.js';
-import { DomainError } from './errors.js';
+import { KeyMismatchError, SealError } from './crypto/sealing.js';
 import { DataDirInUseError, lockDataDir } from './data-dir-lock.js';
-import { serve } from './serve.js';
-import { ensureSiteAdmin } from './users/bootstrap.js';
-import * as secretService from './secrets/service.js';
+import { DomainError } from './errors.js';
+import { DEFAULT_RUN_UIDS, parseUidRange } from './runner/run-uids.js';
+import { ISOLATION_SETTINGS, type IsolationSetting } from './runner/sandbox.js';
+
+// The server, the database and the agent are imported where a command needs them: `--version`, `--help`
+// and a command sent to a running server start without loading them.
 
 const SETTINGS_HELP = Object.values(SETTINGS)
   .map((s) => `  ${`${s.flag} VALUE`.padEnd(24)} ${s.env.padEnd(24)} ${s.description}`)
@@ -141,6 +138,14 @@ async function runAdmin(flags: ReturnType<typeof parseSettingFlags>['values'], r
       return void process.stdout.write(output);
     }
   }
+  const [{ openConfiguredDatabase }, { migrateToLatest }, { ensureSiteAdmin }, { openConfiguredBlobStore }, { runAdminCommand, siteAdminContext }] =
+    await Promise.all([
+      import('./db/database.js'),
+      import('./db/migrate.js'),
+      import('./users/bootstrap.js'),
+      import('./blobs/open.js'),
+      import('./admin/commands.js'),
+    ]);
   const database = await openConfiguredDatabase(config).catch((err: unknown) => {
     releaseDataDir();
     throw err;
@@ -173,6 +178,7 @@ async function main(argv: string[]): Promise<void> {
 
   if (command === 'serve') {
     if (sub !== undefined) throw new UsageError(`unexpected argument ${sub}`);
+    const { serve } = await import('./serve.js');
     return serve(loadConfig(process.env, flags), (line) => process.stdout.write(`${line}\n`));
   }
   if (command === 'user' && sub === 'create') {
@@ -260,7 +266,7 @@ main(process.argv.slice(2)).catch((err: unknown) => {
     err instanceof UsageError ||
     err instanceof DomainError ||
     err instanceof SealError ||
-    err instanceof secretService.KeyMismatchError ||
+    err instanceof KeyMismatchError ||
     err instanceof DataDirInUseError ||
     err instanceof AdminCommandError
   ) {

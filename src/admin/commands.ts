@@ -1,4 +1,3 @@
-import { type Static, Type } from '@sinclair/typebox';
 import pino from 'pino';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { Config } from '../config.js';
@@ -9,28 +8,13 @@ import * as secretService from '../secrets/service.js';
 import { SITE_ADMIN_USERNAME } from '../users/bootstrap.js';
 import * as userService from '../users/service.js';
 import * as userStore from '../users/store.js';
+import type { AdminRequest } from './requests.js';
 
 /**
  * The `terrace` admin commands, as requests: the command line parses them, then runs them on the
  * database itself or, when a server owns the embedded database, sends them to that server's admin
  * socket (admin/socket.ts), which runs them here. Each returns the text the command prints.
  */
-export const AdminRequestSchema = Type.Union([
-  Type.Object({
-    command: Type.Literal('user create'),
-    username: Type.String(),
-    email: Type.String(),
-    password: Type.Optional(Type.String()),
-    admin: Type.Boolean(),
-  }),
-  Type.Object({ command: Type.Literal('user list') }),
-  Type.Object({ command: Type.Literal('user password'), username: Type.String(), password: Type.String() }),
-  Type.Object({ command: Type.Literal('token create'), user: Type.String(), description: Type.Union([Type.String(), Type.Null()]) }),
-  Type.Object({ command: Type.Literal('token list'), user: Type.String() }),
-  Type.Object({ command: Type.Literal('token revoke'), id: Type.String() }),
-  Type.Object({ command: Type.Literal('secrets rotate'), batchSize: Type.Integer({ minimum: 1 }) }),
-]);
-export type AdminRequest = Static<typeof AdminRequestSchema>;
 
 /** A context acting as the site admin, for commands given on the machine itself. */
 export async function siteAdminContext(db: Db, config: Config, blobs: BlobStore): Promise<Ctx> {

@@ -1,12 +1,11 @@
 import { chmodSync, rmSync } from 'node:fs';
-import { createServer, request as httpRequest } from 'node:http';
-import { join } from 'node:path';
+import { createServer } from 'node:http';
 import { Value } from '@sinclair/typebox/value';
 import type { Log } from '../context.js';
-import { SealError } from '../crypto/sealing.js';
+import { KeyMismatchError, SealError } from '../crypto/sealing.js';
 import { DomainError } from '../errors.js';
-import { KeyMismatchError } from '../secrets/service.js';
-import { type AdminRequest, AdminRequestSchema } from './commands.js';
+import { adminSocketPath } from './client.js';
+import { type AdminRequest, AdminRequestSchema } from './requests.js';
 
 /**
  * The admin socket: how `terrace user …`, `token …` and `secrets rotate` reach a server that owns the
@@ -16,11 +15,6 @@ import { type AdminRequest, AdminRequestSchema } from './commands.js';
  */
 
 const MAX_REQUEST_BYTES = 64 * 1024;
-
-export const adminSocketPath = (dataDir: string) => join(dataDir, 'admin.sock');
-
-/** An admin command the server refused or failed: its message is for the operator. */
-export class AdminCommandError extends Error {}
 
 /** Errors an operator can act on, reported as their message; anything else is the server log's. */
 const isOperatorError = (err: unknown) => err instanceof DomainError || err instanceof SealError || err instanceof KeyMismatchError;
@@ -70,31 +64,4 @@ export async function listenAdminSocket(dataDir: string, run: (request: AdminReq
   }
   chmodSync(path, 0o600);
   return () => new Promise<void>((resolve) => server.close(() => resolve()));
-}
-
-/**
- * Runs `request` on the server listening on the data directory's admin socket; returns what the
- * command prints, or undefined when no server listens there.
- */
-export function sendAdminCommand(dataDir: string, request: AdminRequest): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ socketPath: adminSocketPath(dataDir), method: 'POST', path: '/', headers: { 'content-type': 'application/json' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        try {
-          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { output?: string; error?: string };
-          if (res.statusCode === 200 && typeof body.output === 'string') resolve(body.output);
-          else reject(new AdminCommandError(body.error ?? `the server answered ${res.statusCode}`));
-        } catch {
-          reject(new AdminCommandError(`the server answered ${res.statusCode} without a result`));
-        }
-      });
-    });
-    req.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') resolve(undefined);
-      else reject(err);
-    });
-    req.end(JSON.stringify(request));
-  });
 }

@@ -14,6 +14,9 @@ export interface SealingKeys {
   readonly previousEncryptionKeys: readonly Buffer[];
 }
 
+/** The refusal of a replica whose encryption key is not the installation's (secrets/service.ts assertInstallationKey). */
+export class KeyMismatchError extends Error {}
+
 /** A sealed value that cannot be opened: malformed, tampered with, or sealed under a key not configured. */
 export class SealError extends Error {
   override readonly name = 'SealError';

@@ -9,7 +9,7 @@ import type { Config } from '../config.js';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { getBlob, putSealed, sealedBlobKeyId } from '../blobs/sealed-blobs.js';
-import { keyId, SealError, sealedKeyId } from '../crypto/sealing.js';
+import { KeyMismatchError, keyId, SealError, sealedKeyId } from '../crypto/sealing.js';
 import * as planOutputStore from '../runs/plan-output-store.js';
 import { RunWorld } from '../runs/testing.js';
 import { base64, md5, rawState } from '../state-versions/testing.js';
@@ -42,7 +42,7 @@ forEachDatabase('secrets at rest', (server) => {
     assert.deepEqual(await secretService.assertInstallationKey({ db: db(), config: config(keyA) }), { rotated: false });
     assert.deepEqual(await secretService.assertInstallationKey({ db: db(), config: config(keyA) }), { rotated: false }, 'a second replica with the same key');
     await assert.rejects(secretService.assertInstallationKey({ db: db(), config: config(stranger) }), /TERRACE_ENCRYPTION_KEY/);
-    await assert.rejects(secretService.assertInstallationKey({ db: db(), config: config(stranger, [keyB]) }), secretService.KeyMismatchError);
+    await assert.rejects(secretService.assertInstallationKey({ db: db(), config: config(stranger, [keyB]) }), KeyMismatchError);
     assert.deepEqual(await secretService.assertInstallationKey({ db: db(), config: config(keyB, [keyA]) }), { rotated: true });
     await assert.rejects(secretService.assertInstallationKey({ db: db(), config: config(keyA) }), /PREVIOUS_ENCRYPTION_KEYS/, 'the old key alone is refused');
     assert.deepEqual(await secretService.assertInstallationKey({ db: db(), config: config(keyB, [keyA]) }), { rotated: false });

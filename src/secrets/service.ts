@@ -1,7 +1,7 @@
 import { resealBlob } from '../blobs/sealed-blobs.js';
 import type { Ctx } from '../context.js';
 import { createHmac } from 'node:crypto';
-import { reseal, SealError, type SealingKeys } from '../crypto/sealing.js';
+import { KeyMismatchError, reseal, SealError, type SealingKeys } from '../crypto/sealing.js';
 import * as planOutputStore from '../runs/plan-output-store.js';
 import * as secretStore from './store.js';
 
@@ -70,9 +70,6 @@ export async function resealPlanArtifacts(ctx: Pick<Ctx, 'db' | 'config' | 'blob
 function keyCheck(key: Buffer): string {
   return createHmac('sha256', key).update('terrace encryption key check v1').digest('hex');
 }
-
-/** The refusal of a replica whose encryption key is not the installation's. */
-export class KeyMismatchError extends Error {}
 
 /**
  * Makes sure this server seals and signs with the installation's encryption key (every replica on
