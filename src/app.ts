@@ -9,6 +9,7 @@ import { agentRoutes } from './agents/routes.js';
 import { clearAuthCache } from './auth/cache.js';
 import { registerAuthentication } from './auth/authenticate.js';
 import { healthRoutes } from './health/routes.js';
+import { metaRoutes } from './meta/routes.js';
 import type { BlobStore } from './blobs/blob-store.js';
 import { withoutSignature } from './blobs/signed-url.js';
 import type { Config } from './config.js';
@@ -123,6 +124,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(discoveryRoutes);
   await app.register(healthRoutes);
+  await app.register(metaRoutes);
   await app.register(projectRoutes);
   await app.register(organizationTagRoutes);
   await app.register(workspaceRoutes);
