@@ -14,7 +14,7 @@ import * as invitedUsers from './migrations/0012_invited_users.js';
 import * as replicas from './migrations/0015_replicas.js';
 import * as authChanges from './migrations/0016_auth_changes.js';
 import * as planProviderSchemas from './migrations/0017_plan_provider_schemas.js';
-import * as applyErroredState from './migrations/0018_apply_errored_state.js';
+import * as applyErroredState from './migrations/0020_apply_errored_state.js';
 
 /** Every migration, in order. Explicit imports: no file-system discovery. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -32,7 +32,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0015_replicas': replicas,
   '0016_auth_changes': authChanges,
   '0017_plan_provider_schemas': planProviderSchemas,
-  '0018_apply_errored_state': applyErroredState,
+  '0020_apply_errored_state': applyErroredState,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
