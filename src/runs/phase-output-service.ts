@@ -7,6 +7,7 @@ import { NotFoundError } from '../errors.js';
 import * as phaseService from './phase-service.js';
 import * as phaseStore from './phase-store.js';
 import * as runService from './service.js';
+import { PHASE_ENDED } from './state.js';
 
 /**
  * What plans and applies leave besides their logs. A finished plan in JSON (plans.mdx "Retrieve the
@@ -56,9 +57,6 @@ export async function jsonOutputUrl(ctx: Ctx, by: phaseStore.PhaseSelector): Pro
   return plan.jsonBlobKey ? downloadUrl(ctx, 'plans', plan.id, 'json-output') : undefined;
 }
 
-/** Plan statuses after which no schemas will come. */
-const ENDED: ReadonlySet<string> = new Set(['finished', 'errored', 'canceled', 'unreachable']);
-
 /**
  * Where to download the plan's provider schemas (`terraform providers schema -json`), or undefined
  * while the plan runs (204). For whoever reads the run: the redacted JSON plan holds the same schemas.
@@ -67,7 +65,7 @@ const ENDED: ReadonlySet<string> = new Set(['finished', 'errored', 'canceled', '
 export async function jsonSchemaUrl(ctx: Ctx, by: phaseStore.PhaseSelector): Promise<string | undefined> {
   const plan = await phaseService.showPlan(ctx, by);
   if (plan.providerSchemasBlobKey) return downloadUrl(ctx, 'plans', plan.id, 'json-schema');
-  if (ENDED.has(plan.status)) throw new NotFoundError(`plan ${plan.id} has no provider schemas`);
+  if (PHASE_ENDED.has(plan.status)) throw new NotFoundError(`plan ${plan.id} has no provider schemas`);
   return undefined;
 }
 
