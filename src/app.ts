@@ -12,6 +12,7 @@ import { subjectKey } from './auth/subject.js';
 import { registerAuthentication } from './auth/authenticate.js';
 import { healthRoutes } from './health/routes.js';
 import { invitationRoutes } from './invitations/routes.js';
+import { metaRoutes } from './meta/routes.js';
 import type { BlobStore } from './blobs/blob-store.js';
 import { withoutSignature } from './blobs/signed-url.js';
 import type { Config } from './config.js';
@@ -151,6 +152,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(discoveryRoutes);
   await app.register(healthRoutes);
   await app.register(metricsRoutes);
+  await app.register(metaRoutes);
   await app.register(projectRoutes);
   await app.register(organizationTagRoutes);
   await app.register(workspaceRoutes);

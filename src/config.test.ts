@@ -23,6 +23,20 @@ describe('configuration', () => {
     }
   });
 
+  it('reads TERRACE_IP_RANGES as CIDR ranges and refuses anything else', () => {
+    const dataDir = join(dir, 'ip-ranges');
+    assert.deepEqual(loadConfig({ TERRACE_DATA_DIR: dataDir }).ipRanges, []);
+    assert.deepEqual(loadConfig({ TERRACE_DATA_DIR: dataDir, TERRACE_IP_RANGES: '10.0.0.0/8, ::1/128,' }).ipRanges, ['10.0.0.0/8', '::1/128']);
+    assert.deepEqual(loadConfig({ TERRACE_DATA_DIR: dataDir }, { ipRanges: '192.0.2.1/32' }).ipRanges, ['192.0.2.1/32']);
+    for (const bad of ['10.0.0.1', '10.0.0.0/33', '2001:db8::/129', 'example.com/24', '10.0.0.0/8/8', '10.0.0.0/x']) {
+      assert.throws(
+        () => loadConfig({ TERRACE_DATA_DIR: dataDir, TERRACE_IP_RANGES: bad }),
+        (err) => err instanceof ConfigError && /TERRACE_IP_RANGES/.test(err.message),
+        bad,
+      );
+    }
+  });
+
   it('has the documented defaults and generates an encryption key once', () => {
     const dataDir = join(dir, 'defaults');
     const config = loadConfig({ TERRACE_DATA_DIR: dataDir });

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { isIPv4, isIPv6 } from 'node:net';
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -57,6 +58,8 @@ export interface Config {
   readonly runUids: UidRange;
   /** Where phases get their directories: outside the data directory, which runs must not reach. */
   readonly runDir: string;
+  /** This server's own addresses in CIDR notation, published at `GET /api/meta/ip-ranges`. */
+  readonly ipRanges: readonly string[];
 }
 
 /** A bad setting: start-up stops with one line naming the setting and the reason. */
@@ -163,6 +166,11 @@ export const SETTINGS = {
     flag: '--configuration-validations',
     description: 'uploaded configurations checked at once; the others wait (default 2)',
   },
+  ipRanges: {
+    env: 'TERRACE_IP_RANGES',
+    flag: '--ip-ranges',
+    description: "comma-separated CIDR ranges of this server's addresses, published at /api/meta/ip-ranges (default none)",
+  },
 } as const satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -213,6 +221,22 @@ function parseDuration(name: string, raw: string): number {
   const ms = match ? Number(match[1]) * (DURATION_UNITS_MS[match[2] || 's'] as number) : 0;
   if (ms < 1000) throw new ConfigError(name, `"${raw}" is not a duration such as 90s, 30m or 2h`);
   return ms;
+}
+
+/** Comma-separated IPv4 or IPv6 ranges in CIDR notation (`10.0.0.0/8, 2001:db8::/32`). */
+function parseCidrList(name: string, raw: string): string[] {
+  return raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+    .map((entry) => {
+      const [address = '', prefix, extra] = entry.split('/');
+      const bits = isIPv4(address) ? 32 : isIPv6(address) ? 128 : 0;
+      if (extra !== undefined || prefix === undefined || !/^\d{1,3}$/.test(prefix) || bits === 0 || Number(prefix) > bits) {
+        throw new ConfigError(name, `"${entry}" is not an IP range in CIDR notation, such as 203.0.113.0/24`);
+      }
+      return entry;
+    });
 }
 
 function readFileSetting(name: string, path: string | undefined): string | undefined {
@@ -362,5 +386,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<Setting
     runIsolation,
     runUids,
     runDir,
+    ipRanges: Object.freeze(parseCidrList(label('ipRanges'), get('ipRanges') ?? '')),
   });
 }

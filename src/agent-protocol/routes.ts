@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { AGENT_API_PREFIX, ARTIFACT_NAMES, type ArtifactName, type FinishRequest } from '../agent/protocol.js';
+import { AGENT_API_PREFIX, ARTIFACT_PHASES, type ArtifactName, type FinishRequest } from '../agent/protocol.js';
 import { BadRequestError, NotFoundError, PayloadTooLargeError } from '../errors.js';
 import * as protocolService from './service.js';
 
@@ -26,7 +26,7 @@ type JobParams = { run_id: string; phase: string };
 const AUTH = { config: { auth: 'required' as const } };
 
 function artifactName(name: string): ArtifactName {
-  if (!(ARTIFACT_NAMES as readonly string[]).includes(name)) throw new NotFoundError(`no artifact ${name}`);
+  if (!Object.hasOwn(ARTIFACT_PHASES, name)) throw new NotFoundError(`no artifact ${name}`);
   return name as ArtifactName;
 }
 

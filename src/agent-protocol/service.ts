@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { ArtifactName, FinishRequest, HeartbeatResponse, Job, RegisterResponse } from '../agent/protocol.js';
+import { ARTIFACT_PHASES, type ArtifactName, type FinishRequest, type HeartbeatResponse, type Job, type RegisterResponse } from '../agent/protocol.js';
 import type { Subject } from '../auth/subject.js';
 import { getBlob, putSealed } from '../blobs/sealed-blobs.js';
 import * as tokenStore from '../auth/token-store.js';
@@ -164,7 +164,7 @@ export async function appendLog(ctx: ProtocolContext, job: JobRef, offset: numbe
   });
 }
 
-/** Where a plan's artifacts live: sealed blobs, since they hold the run's variables, sensitive ones included. */
+/** Where a run's artifacts live: sealed blobs, since they hold the run's variables (and state), sensitive ones included. */
 function artifactKey(planId: string, name: ArtifactName): string {
   const keys = planOutputStore.artifactKeys(planId);
   const byName: Record<ArtifactName, string> = {
@@ -173,14 +173,20 @@ function artifactKey(planId: string, name: ArtifactName): string {
     'plan-redacted-json': keys.redacted,
     'lock-file': keys.lockFile,
     'provider-schemas': keys.providerSchemas,
+    'errored-state': keys.erroredState,
   };
   return byName[name];
 }
 
-/** The plan stores what its apply and the API need. */
+/** The plan stores what its apply and the API need; an apply, the state terraform failed to upload. */
 export async function putArtifact(ctx: ProtocolContext, job: JobRef, name: ArtifactName, content: Readable): Promise<void> {
-  if (job.phase !== 'plan') throw new ConflictError('only a plan stores artifacts');
-  await putSealed(ctx.blobs, ctx.config, artifactKey(job.phaseId, name), content);
+  if (ARTIFACT_PHASES[name] !== job.phase) throw new ConflictError(`only ${ARTIFACT_PHASES[name] === 'plan' ? 'a plan' : 'an apply'} stores ${name}`);
+  const planId = job.phase === 'plan' ? job.phaseId : (await phaseStore.findPlan(ctx.db, { runId: job.run.id }))?.id;
+  if (!planId) throw new NotFoundError(`the plan of run ${job.run.id} is missing`);
+  const key = artifactKey(planId, name);
+  await putSealed(ctx.blobs, ctx.config, key, content);
+  // Recorded once stored: the API offers it only then.
+  if (name === 'errored-state') await phaseStore.setErroredState(ctx.db, job.phaseId, key);
 }
 
 /** The run's configuration version, as uploaded. */

@@ -57,6 +57,7 @@ export class PhaseStopped extends Error {}
 export const BACKEND_OVERRIDE_FILE = 'zzz_terrace_override.tf';
 const PLAN_FILE = 'plan.tfplan';
 const LOCK_FILE = '.terraform.lock.hcl';
+const ERRORED_STATE_FILE = 'errored.tfstate';
 const CA_FILE = 'ca.pem';
 
 function backendOverride(job: Job): string {
@@ -324,11 +325,35 @@ async function apply(prepared: PreparedJob): Promise<FinishRequest> {
   const planFile = join(prepared.workdir.root, PLAN_FILE);
   if (!(await download(prepared, 'artifacts/plan-file', planFile, true))) throw new PhaseFailure('the saved plan of this run is missing');
   const tail = new Tail();
-  // A saved plan carries its variables: no -var-file here.
-  await terraform(prepared, ['apply', '-input=false', outputFlag(job), ...(job.holdsLock ? [] : ['-lock=false']), planFile], {
-    tap: (chunk) => tail.add(chunk),
-  });
+  try {
+    // A saved plan carries its variables: no -var-file here.
+    await terraform(prepared, ['apply', '-input=false', outputFlag(job), ...(job.holdsLock ? [] : ['-lock=false']), planFile], {
+      tap: (chunk) => tail.add(chunk),
+    });
+  } catch (err) {
+    await keepErroredState(prepared);
+    throw err;
+  }
   return { outcome: 'applied', counts: applyCounts(tail, job.json) };
+}
+
+/**
+ * Terraform writes the state it could not upload to `errored.tfstate` in its directory, which goes when
+ * the phase ends: the server keeps it for `GET /applies/:id/errored-state` (applies.mdx). A failed
+ * upload is reported in the log, and the apply fails for its own reason.
+ */
+async function keepErroredState(prepared: PreparedJob): Promise<void> {
+  const { job, log } = prepared;
+  const path = join(prepared.dir, ERRORED_STATE_FILE);
+  if (!(await exists(path))) return;
+  const warn = (message: string) => log.line(job.json ? diagnosticLine('warning', message) : `Warning: ${message}`);
+  try {
+    const content = await openRunFile(prepared.workdir, path);
+    await upload(prepared, 'errored-state', () => content);
+    warn("The state terraform could not upload is kept as this apply's errored state (GET /api/v2/applies/:id/errored-state).");
+  } catch (err) {
+    warn(`The state terraform could not upload (${ERRORED_STATE_FILE}) could not be kept either: ${(err as Error).message}`);
+  }
 }
 
 /** Why the agent stopped a job it was not asked to finish. */

@@ -72,9 +72,19 @@ export interface Job {
   archiveLimits: ArchiveLimits;
 }
 
-/** The files a plan leaves for its apply and for the API (`PUT /jobs/:run/:phase/artifacts/:name`). */
-export const ARTIFACT_NAMES = ['plan-file', 'plan-json', 'plan-redacted-json', 'lock-file', 'provider-schemas'] as const;
-export type ArtifactName = (typeof ARTIFACT_NAMES)[number];
+/**
+ * The files a plan leaves for its apply and for the API (`PUT /jobs/:run/:phase/artifacts/:name`), and
+ * the one an apply may leave: the state terraform could not upload (`errored.tfstate`).
+ */
+export const ARTIFACT_PHASES = {
+  'plan-file': 'plan',
+  'plan-json': 'plan',
+  'plan-redacted-json': 'plan',
+  'lock-file': 'plan',
+  'provider-schemas': 'plan',
+  'errored-state': 'apply',
+} as const;
+export type ArtifactName = keyof typeof ARTIFACT_PHASES;
 
 export interface HeartbeatResponse {
   /** Stop terraform now (SIGINT, then SIGKILL): the run was canceled or ended elsewhere. */

@@ -16,6 +16,7 @@ import * as authChanges from './migrations/0016_auth_changes.js';
 import * as runTasks from './migrations/0017_run_tasks.js';
 import * as reservedTagKeys from './migrations/0018_reserved_tag_keys.js';
 import * as planProviderSchemas from './migrations/0019_plan_provider_schemas.js';
+import * as applyErroredState from './migrations/0020_apply_errored_state.js';
 
 /** Every migration, in order. Explicit imports: no file-system discovery. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -35,6 +36,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0017_run_tasks': runTasks,
   '0018_reserved_tag_keys': reservedTagKeys,
   '0019_plan_provider_schemas': planProviderSchemas,
+  '0020_apply_errored_state': applyErroredState,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -4,7 +4,7 @@ import type { Ctx } from '../context.js';
 import { NotFoundError } from '../errors.js';
 import * as logStore from './log-store.js';
 import * as phaseStore from './phase-store.js';
-import type { PhaseStatus } from './state.js';
+import { PHASE_ENDED } from './state.js';
 
 /**
  * Reading the log of a plan or an apply through its `log-read-url`, the way the CLI does
@@ -21,8 +21,6 @@ const DEFAULT_LIMIT = 65_536;
 const MAX_LIMIT = 1024 * 1024;
 /** Long enough for a client that starts reading a queued phase and follows it to its time limit. */
 const URL_VALIDITY_SECONDS = 24 * 3600;
-
-const DONE: ReadonlySet<PhaseStatus> = new Set(['finished', 'errored', 'canceled', 'unreachable']);
 
 function logPath(kind: phaseStore.PhaseKind, id: string): string {
   return `/_logs/${kind}/${encodeURIComponent(id)}`;
@@ -72,7 +70,7 @@ async function content(ctx: Ctx, phase: phaseStore.Phase, from: number, to: numb
   const start = chunks[0] ? from - chunks[0].offset : 0;
   const bytes = joined.subarray(start, start + (to - from));
   // A phase that ended without its runner storing the log (never started, or its server stopped) keeps what it has.
-  return { bytes, completeSize: DONE.has(phase.status) ? await logStore.chunkedSize(ctx.db, phase.id) : undefined };
+  return { bytes, completeSize: PHASE_ENDED.has(phase.status) ? await logStore.chunkedSize(ctx.db, phase.id) : undefined };
 }
 
 export async function read(ctx: Ctx, request: LogRead): Promise<Buffer> {

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { BadRequestError } from '../errors.js';
 import * as logService from './log-service.js';
-import type { PhaseSelector } from './phase-store.js';
-import * as planOutputService from './plan-output-service.js';
+import type { PhaseKind, PhaseSelector } from './phase-store.js';
+import * as phaseOutputService from './phase-output-service.js';
 
 /** What plans and applies produce: logs (their `log-read-url`) and the JSON plan. */
 
@@ -42,8 +42,8 @@ export async function runOutputRoutes(app: FastifyInstance): Promise<void> {
   for (const [path, selector] of Object.entries(PLAN_SELECTORS)) {
     // plans.mdx (and OpenAPI getPlanJSONSchema): 307 to a short-lived URL, 204 before the plan has finished.
     for (const [download, urlOf] of [
-      ['json-output', planOutputService.jsonOutputUrl],
-      ['json-schema', planOutputService.jsonSchemaUrl],
+      ['json-output', phaseOutputService.jsonOutputUrl],
+      ['json-schema', phaseOutputService.jsonSchemaUrl],
     ] as const) {
       app.get<{ Params: Record<string, string> }>(`${path}/${download}`, async (request, reply) => {
         const url = await urlOf(request.ctx, selector(request.params));
@@ -52,17 +52,25 @@ export async function runOutputRoutes(app: FastifyInstance): Promise<void> {
     }
     // Plain JSON, not JSON:API (cli-protocol.md §6.5).
     app.get<{ Params: Record<string, string> }>(`${path}/json-output-redacted`, async (request, reply) => {
-      const content = await planOutputService.redactedJsonOutput(request.ctx, selector(request.params));
+      const content = await phaseOutputService.redactedJsonOutput(request.ctx, selector(request.params));
       return content ? reply.type('application/json').send(content) : reply.code(204).send();
     });
   }
 
-  app.get<{ Params: { id: string; download: string; expiry: string; signature: string } }>(
-    '/_blobs/plans/:id/:download/:expiry/:signature',
-    { config: { auth: 'none' } },
-    async (request, reply) => {
-      const { id, download, expiry, signature } = request.params;
-      return reply.type('application/json').send(await planOutputService.download(request.ctx, id, download, expiry, signature));
-    },
-  );
+  // applies.mdx: 307 to a short-lived URL; 404 when terraform uploaded its state after all.
+  app.get<{ Params: { id: string } }>('/api/v2/applies/:id/errored-state', async (request, reply) => {
+    return reply.redirect(await phaseOutputService.erroredStateUrl(request.ctx, request.params.id), 307);
+  });
+
+  // Where those redirects lead; JSON all (a plan's JSON, provider schemas, a raw state file).
+  for (const kind of ['plans', 'applies'] as const satisfies readonly PhaseKind[]) {
+    app.get<{ Params: { id: string; name: string; expiry: string; signature: string } }>(
+      `/_blobs/${kind}/:id/:name/:expiry/:signature`,
+      { config: { auth: 'none' } },
+      async (request, reply) => {
+        const { id, name, expiry, signature } = request.params;
+        return reply.type('application/json').send(await phaseOutputService.download(request.ctx, kind, id, name, expiry, signature));
+      },
+    );
+  }
 }

@@ -3,11 +3,13 @@ import { before, it } from 'node:test';
 import { assertError } from '../../test/fixtures.js';
 import { forEachDatabase } from '../../test/harness.js';
 import type { Job } from '../agent/protocol.js';
+import { WORKSPACE_LEVEL_PERMISSIONS } from '../auth/permissions.js';
 import { ONE_ADDED, RunWorld } from './testing.js';
 
 /**
- * What a plan leaves for the API besides its log, through the agent protocol as an agent stores it:
- * the provider schemas (OpenAPI getPlanJSONSchema).
+ * What plans and applies leave for the API besides their logs, through the agent protocol as an agent
+ * stores it: the plan's provider schemas (OpenAPI getPlanJSONSchema), the apply's errored state
+ * (applies.mdx "Recover a failed state upload after applying").
  */
 forEachDatabase('plan and apply outputs', (server) => {
   const world = new RunWorld(server);
@@ -78,5 +80,43 @@ forEachDatabase('plan and apply outputs', (server) => {
     assert.equal((await finish(job, { outcome: 'failed', reason: 'broken' })).status, 204);
     assert.equal(await world.status(run.id), 'errored');
     assertError(await server.api('GET', `/api/v2/plans/${planId}/json-schema`, { token: world.ownerToken }), 404);
+  });
+
+  it('keeps the state an apply failed to upload and serves it through a one-minute redirect to state readers', async () => {
+    const { ws, run, job } = await planning();
+    const STATE = '{"version":4,"serial":3,"lineage":"l","resources":[]}';
+    const refused = await putArtifact(job, 'errored-state', STATE);
+    assertError(refused, 409, /only an apply stores errored-state/);
+    for (const name of ['plan-file', 'plan-json', 'plan-redacted-json']) assert.equal((await putArtifact(job, name, '{}')).status, 204);
+    assert.equal((await finish(job, { outcome: 'planned', hasChanges: true, counts: ONE_ADDED })).status, 204);
+    assert.equal((await world.action(run.id, 'apply')).status, 202);
+    const apply = await world.claimJob(run.id);
+    const applyId = run.relationships.apply.data.id as string;
+    const path = `/api/v2/applies/${applyId}/errored-state`;
+    assertError(await server.api('GET', path, { token: world.ownerToken }), 404, /no errored state/);
+
+    assertError(await putArtifact(apply, 'plan-json', '{}'), 409, /only a plan stores plan-json/);
+    assert.equal((await putArtifact(apply, 'errored-state', STATE)).status, 204);
+    assert.equal((await finish(apply, { outcome: 'failed', reason: 'Failed to save state' })).status, 204);
+    assert.equal(await world.status(run.id), 'errored');
+
+    const stateReader = await world.teamToken(ws.id, 'read');
+    const redirect = await server.api('GET', path, { token: stateReader });
+    assert.equal(redirect.status, 307, redirect.text);
+    const location = new URL(redirect.headers.get('location') as string);
+    assert.match(location.pathname, new RegExp(`^/_blobs/applies/${applyId}/errored-state/\\d+/[^/]+$`));
+    const content = await server.api('GET', location.pathname);
+    assert.equal(content.status, 200, content.text);
+    assert.equal(content.text, STATE);
+    assertError(await server.api('GET', location.pathname.replace(/[^/]+$/, 'forged')), 404);
+    assertError(await server.api('GET', location.pathname.replace('/applies/', '/plans/')), 404);
+
+    // Outputs only is not the state (permissions.mdx); neither is another organization, nor a bad token.
+    const outputsOnly = await world.teamToken(ws.id, 'custom', { ...WORKSPACE_LEVEL_PERMISSIONS.read, stateVersions: 'read-outputs' });
+    assert.equal((await server.api('GET', `/api/v2/applies/${applyId}`, { token: outputsOnly })).status, 200, 'it reads the apply');
+    assertError(await server.api('GET', path, { token: outputsOnly }), 404);
+    assertError(await server.api('GET', path, { token: world.strangerToken }), 404);
+    assertError(await server.api('GET', path, { token: 'not-a-token' }), 401);
+    assertError(await server.api('GET', '/api/v2/applies/apply-unknown/errored-state', { token: world.ownerToken }), 404);
   });
 });

@@ -25,6 +25,6 @@ export function showPlan(ctx: Ctx, by: phaseStore.PhaseSelector): Promise<phaseS
   return authorizedPhase(ctx, by, (selector) => phaseStore.findPlan(ctx.db, selector), 'plan');
 }
 
-export function showApply(ctx: Ctx, by: phaseStore.PhaseSelector): Promise<phaseStore.Phase> {
+export function showApply(ctx: Ctx, by: phaseStore.PhaseSelector): Promise<phaseStore.Apply> {
   return authorizedPhase(ctx, by, (selector) => phaseStore.findApply(ctx.db, selector), 'apply');
 }

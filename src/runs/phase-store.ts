@@ -63,6 +63,11 @@ export async function insertBoth(db: Db, runId: string, ids: { planId: string; a
   await db.insertInto('applies').values({ id: ids.applyId, run_id: runId, status: 'pending', status_timestamps: timestamps }).execute();
 }
 
+/** An apply; its errored state is what terraform failed to upload (applies.mdx "Recover a failed state upload"). */
+export interface Apply extends Phase {
+  erroredStateBlobKey: string | null;
+}
+
 type PlanRow = PhaseRow & {
   has_changes: boolean;
   generated_configuration: boolean;
@@ -93,10 +98,14 @@ export async function findPlan(db: Db, by: PhaseSelector): Promise<Plan | undefi
   return row && toPlan(row);
 }
 
-export async function findApply(db: Db, by: PhaseSelector): Promise<Phase | undefined> {
+export async function findApply(db: Db, by: PhaseSelector): Promise<Apply | undefined> {
   const query = db.selectFrom('applies').selectAll();
   const row = await ('id' in by ? query.where('id', '=', by.id) : query.where('run_id', '=', by.runId)).executeTakeFirst();
-  return row && toPhase('applies', row);
+  return row && { ...toPhase('applies', row), erroredStateBlobKey: row.errored_state_blob_key };
+}
+
+export async function setErroredState(db: Db, applyId: string, blobKey: string): Promise<void> {
+  await db.updateTable('applies').set({ errored_state_blob_key: blobKey }).where('id', '=', applyId).execute();
 }
 
 /** The plans of many runs, by run id. */
@@ -152,10 +161,10 @@ export async function blobKeysOfWorkspaces(db: Db, workspaceIds: readonly string
     .select(['log_blob_key', 'plan_file_blob_key', 'json_blob_key', 'redacted_json_blob_key', 'provider_schemas_blob_key'])
     .where('run_id', 'in', runIds)
     .execute();
-  const applies = await db.selectFrom('applies').select('log_blob_key').where('run_id', 'in', runIds).execute();
+  const applies = await db.selectFrom('applies').select(['log_blob_key', 'errored_state_blob_key']).where('run_id', 'in', runIds).execute();
   const keys = [
     ...plans.flatMap((plan) => [plan.log_blob_key, plan.plan_file_blob_key, plan.json_blob_key, plan.redacted_json_blob_key, plan.provider_schemas_blob_key]),
-    ...applies.map((apply) => apply.log_blob_key),
+    ...applies.flatMap((apply) => [apply.log_blob_key, apply.errored_state_blob_key]),
   ];
   return keys.filter((key): key is string => key !== null);
 }

@@ -2,7 +2,8 @@ import type { Db } from '../db/database.js';
 
 /**
  * Where a plan's artifacts are stored, sealed (blobs/sealed-blobs.ts). The plan row records all but
- * the lock file's key.
+ * the lock file's key. The apply's errored state is kept with them, so that a key rotation re-seals it
+ * too; the apply row records its key.
  */
 export function artifactKeys(planId: string) {
   const base = `plans/${planId}`;
@@ -12,6 +13,7 @@ export function artifactKeys(planId: string) {
     redacted: `${base}/plan-redacted.json.sealed`,
     lockFile: `${base}/terraform.lock.hcl.sealed`,
     providerSchemas: `${base}/provider-schemas.json.sealed`,
+    erroredState: `${base}/errored.tfstate.sealed`,
   };
 }
 

@@ -259,6 +259,9 @@ export const PHASE_STATUSES = ['pending', 'managed_queued', 'queued', 'running',
 
 export type PhaseStatus = (typeof PHASE_STATUSES)[number];
 
+/** The statuses a plan or apply ends in. */
+export const PHASE_ENDED: ReadonlySet<PhaseStatus> = new Set(['finished', 'errored', 'canceled', 'unreachable']);
+
 /** Before the plan has finished. */
 const PLAN_SIDE: ReadonlySet<RunStatus> = new Set([
   'pending',

@@ -83,8 +83,8 @@ export class RunWorld extends WorkspaceWorld {
     return this.api('POST', `/runs/${id}/actions/${name}`, token, body);
   }
 
-  /** A team token with `level` access on the workspace (team-access.mdx). */
-  async teamToken(workspaceId: string, level: WorkspaceAccessLevel): Promise<string> {
+  /** A team token with `level` access on the workspace (team-access.mdx), with that level's permissions unless given. */
+  async teamToken(workspaceId: string, level: WorkspaceAccessLevel, permissions = WORKSPACE_LEVEL_PERMISSIONS[level]): Promise<string> {
     const db = this.server.database.db;
     const teamId = newId('team');
     await teamStore.insert(db, {
@@ -97,7 +97,7 @@ export class RunWorld extends WorkspaceWorld {
       allowMemberTokenManagement: true,
       organizationAccess: {},
     });
-    await teamWorkspaceStore.insert(db, { id: newId('tws'), teamId, workspaceId, access: level, permissions: WORKSPACE_LEVEL_PERMISSIONS[level] });
+    await teamWorkspaceStore.insert(db, { id: newId('tws'), teamId, workspaceId, access: level, permissions });
     return this.insertToken({ kind: 'team', teamId });
   }
 

@@ -49,13 +49,14 @@ forEachDatabase('blobs of deleted workspaces', (server) => {
       plan_file_blob_key: `plans/${phases.planId}/plan.tfplan`,
       json_blob_key: `plans/${phases.planId}/plan.json`,
       redacted_json_blob_key: `plans/${phases.planId}/plan-redacted.json`,
+      provider_schemas_blob_key: `plans/${phases.planId}/provider-schemas.json`,
     };
-    const applyLog = `applies/${phases.applyId}/log`;
-    for (const key of [...Object.values(plan), applyLog]) await server.blobs.put(key, Readable.from(['content']));
+    const apply = { log_blob_key: `applies/${phases.applyId}/log`, errored_state_blob_key: `plans/${phases.planId}/errored.tfstate` };
+    for (const key of [...Object.values(plan), ...Object.values(apply)]) await server.blobs.put(key, Readable.from(['content']));
     await db().updateTable('plans').set(plan).where('id', '=', phases.planId).execute();
-    await db().updateTable('applies').set({ log_blob_key: applyLog }).where('id', '=', phases.applyId).execute();
+    await db().updateTable('applies').set(apply).where('id', '=', phases.applyId).execute();
 
-    const keys = [`state-versions/${sv.id}/state`, `state-versions/${sv.id}/json-state`, archiveKey as string, ...Object.values(plan), applyLog];
+    const keys = [`state-versions/${sv.id}/state`, `state-versions/${sv.id}/json-state`, archiveKey as string, ...Object.values(plan), ...Object.values(apply)];
     assert.deepEqual(await stored(keys), keys);
     return { id: ws.id, keys };
   }

@@ -67,7 +67,9 @@ export interface PhaseTable {
   log_blob_key: string | null;
 }
 
-export type ApplyTable = PhaseTable;
+export interface ApplyTable extends PhaseTable {
+  errored_state_blob_key: string | null;
+}
 
 export interface PlanTable extends PhaseTable {
   has_changes: Generated<boolean>;
