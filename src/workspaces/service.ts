@@ -50,10 +50,10 @@ export function targetOf(workspace: { id: string; organizationId: string; projec
   return { organizationId: workspace.organizationId, projectId: workspace.projectId, workspaceId: workspace.id, description };
 }
 
-/** The actions the caller may perform on a workspace of an organization with `settings`. */
 /** The caller's actions plus force-delete, per set of actions: shared, so serializers can reuse what they built for it. */
 const withForceDelete = new WeakMap<ReadonlySet<Action>, ReadonlySet<Action>>();
 
+/** The actions the caller may perform on a workspace of an organization with `settings`. */
 async function workspaceActions(ctx: Ctx, workspace: workspaceStore.Workspace, settings: OrganizationSettings): Promise<ReadonlySet<Action>> {
   const allowed = await allowedActions(ctx, targetOf(workspace));
   // The organization may let workspace admins force-delete (workspaces.mdx "Force Delete a workspace").

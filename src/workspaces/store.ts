@@ -195,8 +195,7 @@ export async function findByName(db: Db, organizationName: string, name: string)
   return row && toWorkspace(row);
 }
 
-/** Workspaces of one organization by id, in the order of `ids`; unknown ids are left out. */
-/** Workspaces by id, in the order of `ids`; only the organization's when one is given. */
+/** Workspaces by id, in the order of `ids` (unknown ids are left out); only the organization's when one is given. */
 export async function findManyById(db: Db, organizationId: string | undefined, ids: readonly string[]): Promise<Workspace[]> {
   if (ids.length === 0) return [];
   let query = selectWorkspaces(db).where('workspaces.id', 'in', ids);

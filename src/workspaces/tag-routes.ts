@@ -5,10 +5,9 @@ import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
 import type { Query } from '../jsonapi/query.js';
 import { requestBindings } from '../projects/tag-bindings.js';
 import { tagReferences } from './request.js';
-import { serializeEffectiveBinding, workspacePath } from './serialize.js';
+import { serializeBinding, serializeEffectiveBinding, serializeTag, workspacePath } from './serialize.js';
 import * as tagService from './tag-service.js';
 
-import { serializeTag, serializeBinding } from './serialize.js';
 /** Inherited bindings link to their project (workspaces.mdx "List workspace tag bindings"). */
 function bindingsDocument(workspaceId: string, bindings: tagService.TagBinding[]) {
   return document(bindings.map(serializeBinding), { links: { target: workspacePath(workspaceId) } });
