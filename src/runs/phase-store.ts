@@ -1,4 +1,5 @@
 import type { Db } from '../db/database.js';
+import { artifactKeys } from './plan-output-store.js';
 import type { PhaseStatus } from './state.js';
 
 /** Plans and applies: a run's two phases, one row each, created with the run. */
@@ -158,13 +159,22 @@ export async function blobKeysOfWorkspaces(db: Db, workspaceIds: readonly string
   const runIds = db.selectFrom('runs').select('id').where('workspace_id', 'in', workspaceIds);
   const plans = await db
     .selectFrom('plans')
-    .select(['log_blob_key', 'plan_file_blob_key', 'json_blob_key', 'redacted_json_blob_key', 'provider_schemas_blob_key'])
+    .select(['id', 'log_blob_key', 'plan_file_blob_key', 'json_blob_key', 'redacted_json_blob_key', 'provider_schemas_blob_key'])
     .where('run_id', 'in', runIds)
     .execute();
   const applies = await db.selectFrom('applies').select(['log_blob_key', 'errored_state_blob_key']).where('run_id', 'in', runIds).execute();
   const keys = [
-    ...plans.flatMap((plan) => [plan.log_blob_key, plan.plan_file_blob_key, plan.json_blob_key, plan.redacted_json_blob_key, plan.provider_schemas_blob_key]),
+    // The rows' keys, and every artifact a plan's agent may have uploaded whether a row records it or not (the
+    // lock file never is; an agent that stopped before its finish recorded none): an absent key is a no-op.
+    ...plans.flatMap((plan) => [
+      plan.log_blob_key,
+      plan.plan_file_blob_key,
+      plan.json_blob_key,
+      plan.redacted_json_blob_key,
+      plan.provider_schemas_blob_key,
+      ...Object.values(artifactKeys(plan.id)),
+    ]),
     ...applies.flatMap((apply) => [apply.log_blob_key, apply.errored_state_blob_key]),
   ];
-  return keys.filter((key): key is string => key !== null);
+  return [...new Set(keys.filter((key): key is string => key !== null))];
 }

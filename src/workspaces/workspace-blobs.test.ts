@@ -7,6 +7,7 @@ import { realTarball, Uploader } from '../configuration-versions/testing.js';
 import { StateWorld } from '../state-versions/testing.js';
 import { deleteBlobsAfterCommit } from './blob-cleanup.js';
 import * as workspaceStore from './store.js';
+import { artifactKeys } from '../runs/plan-output-store.js';
 
 forEachDatabase('blobs of deleted workspaces', (server) => {
   const world = new StateWorld(server);
@@ -55,8 +56,18 @@ forEachDatabase('blobs of deleted workspaces', (server) => {
     for (const key of [...Object.values(plan), ...Object.values(apply)]) await server.blobs.put(key, Readable.from(['content']));
     await db().updateTable('plans').set(plan).where('id', '=', phases.planId).execute();
     await db().updateTable('applies').set(apply).where('id', '=', phases.applyId).execute();
+    // What an agent uploads that no row records: the lock file, and the artifacts of a plan whose finish never came.
+    const unrecorded = [artifactKeys(phases.planId).lockFile, artifactKeys(phases.planId).planFile];
+    for (const key of unrecorded) await server.blobs.put(key, Readable.from(['content']));
 
-    const keys = [`state-versions/${sv.id}/state`, `state-versions/${sv.id}/json-state`, archiveKey as string, ...Object.values(plan), ...Object.values(apply)];
+    const keys = [
+      `state-versions/${sv.id}/state`,
+      `state-versions/${sv.id}/json-state`,
+      archiveKey as string,
+      ...Object.values(plan),
+      ...Object.values(apply),
+      ...unrecorded,
+    ];
     assert.deepEqual(await stored(keys), keys);
     return { id: ws.id, keys };
   }
