@@ -233,6 +233,13 @@ const MATRIX: Row[] = [
   row('POST', '/projects/:project/relationships/tag-bindings', 204, `${ORG} prjAdmin prjCustom`, {
     body: (f) => ({ data: [{ type: 'tag-bindings', attributes: { key: 'matrix', value: f.fresh.name('v') } }] }),
   }),
+  row('GET', '/workspaces/:workspace/relationships/tag-bindings', 200, WORKSPACE_VIEWERS),
+  row('PATCH', '/workspaces/:workspace/relationships/tag-bindings', 204, WS_ADMINS, {
+    body: (f) => ({ data: [{ type: 'tag-bindings', attributes: { key: 'matrix', value: f.fresh.name('v') } }] }),
+  }),
+  row('PATCH', '/projects/:project/relationships/tag-bindings', 204, `${ORG} prjAdmin prjCustom`, {
+    body: (f) => ({ data: [{ type: 'tag-bindings', attributes: { key: 'matrix', value: f.fresh.name('v') } }] }),
+  }),
   // State (workspace "read" includes state versions; custom `read-outputs` does not, permissions.mdx)
   row('GET', '/state-versions?filter%5Borganization%5D%5Bname%5D=:org&filter%5Bworkspace%5D%5Bname%5D=:workspace-name', 200, STATE_READERS),
   row('GET', '/workspaces/:workspace/resources', 200, WORKSPACE_VIEWERS),

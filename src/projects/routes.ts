@@ -151,10 +151,12 @@ export async function projectRoutes(app: FastifyInstance): Promise<void> {
     return reply.code(204).send();
   });
 
-  app.get<{ Params: ProjectParams }>('/api/v2/projects/:project_id/tag-bindings', async (request, reply) => {
-    const bindings = await projectService.listTagBindings(request.ctx, request.params.project_id);
-    return reply.send(document(bindings.map(serializeTagBinding)));
-  });
+  for (const path of ['/api/v2/projects/:project_id/tag-bindings', '/api/v2/projects/:project_id/relationships/tag-bindings']) {
+    app.get<{ Params: ProjectParams }>(path, async (request, reply) => {
+      const bindings = await projectService.listTagBindings(request.ctx, request.params.project_id);
+      return reply.send(document(bindings.map(serializeTagBinding)));
+    });
+  }
 
   app.get<{ Params: ProjectParams }>('/api/v2/projects/:project_id/effective-tag-bindings', async (request, reply) => {
     const bindings = await projectService.listTagBindings(request.ctx, request.params.project_id);
@@ -169,6 +171,12 @@ export async function projectRoutes(app: FastifyInstance): Promise<void> {
   // The same addition, answered 204 (OpenAPI addProjectTagBindings).
   app.post<{ Params: ProjectParams }>('/api/v2/projects/:project_id/relationships/tag-bindings', async (request, reply) => {
     await projectService.addTagBindings(request.ctx, request.params.project_id, requestBindings(request.body));
+    return reply.code(204).send();
+  });
+
+  // Every binding replaced (OpenAPI replaceProjectTagBindings): an empty list removes them all.
+  app.patch<{ Params: ProjectParams }>('/api/v2/projects/:project_id/relationships/tag-bindings', async (request, reply) => {
+    await projectService.update(request.ctx, request.params.project_id, { tagBindings: requestBindings(request.body) });
     return reply.code(204).send();
   });
 }

@@ -119,6 +119,22 @@ forEachDatabase('project tag bindings', (server) => {
     assert.equal((await w.bindingsOf(project.id)).length, 3, 'the refused requests changed nothing');
   });
 
+  it('lists bindings with GET and replaces them all with PATCH relationships/tag-bindings (204)', async () => {
+    const project = await w.createProject({}, withBindings(binding('env', 'dev'), binding('team', 'a')));
+    const path = `/projects/${project.id}/relationships/tag-bindings`;
+    const listed = await w.api('GET', path, w.ownerToken);
+    assert.deepEqual(
+      listed.body.data.map((b: any) => b.attributes.key),
+      ['env', 'team'],
+    );
+    const res = await w.api('PATCH', path, w.orgToken, { data: [binding('region', 'eu')] });
+    assert.equal(res.status, 204, res.text);
+    assert.deepEqual(await w.bindingsOf(project.id), [['region', 'eu']]);
+    assertInvalid(await w.api('PATCH', path, w.ownerToken, { data: [binding('hcp:x')] }), '/data/0/attributes/key');
+    assertError(await w.api('PATCH', path, w.memberToken, { data: [binding('x')] }), 404);
+    assert.deepEqual(await w.bindingsOf(project.id), [['region', 'eu']], 'the refused requests changed nothing');
+  });
+
   it('refuses bad PATCH tag-bindings requests, and more than 10 bindings in all', async () => {
     const project = await w.createProject({}, withBindings(...Array.from({ length: 9 }, (_, i) => binding(`k${i}`, 'v'))));
     const patch = (body: unknown, token = w.ownerToken) => w.api('PATCH', `/projects/${project.id}/tag-bindings`, token, body);

@@ -42,10 +42,12 @@ export async function tagRoutes(app: FastifyInstance): Promise<void> {
   });
 
   // Not paginated: "all tags are returned" for tag-bindings and effective-tag-bindings (workspaces.mdx "List workspace tags").
-  app.get<{ Params: IdParams }>('/api/v2/workspaces/:workspace_id/tag-bindings', async (request, reply) => {
-    const bindings = await tagService.listBindings(request.ctx, request.params.workspace_id);
-    return reply.send(bindingsDocument(request.params.workspace_id, bindings));
-  });
+  for (const path of ['/api/v2/workspaces/:workspace_id/tag-bindings', '/api/v2/workspaces/:workspace_id/relationships/tag-bindings']) {
+    app.get<{ Params: IdParams }>(path, async (request, reply) => {
+      const bindings = await tagService.listBindings(request.ctx, request.params.workspace_id);
+      return reply.send(bindingsDocument(request.params.workspace_id, bindings));
+    });
+  }
 
   app.patch<{ Params: IdParams }>('/api/v2/workspaces/:workspace_id/tag-bindings', async (request, reply) => {
     const bindings = await tagService.addBindings(request.ctx, request.params.workspace_id, requestBindings(request.body));
@@ -55,6 +57,12 @@ export async function tagRoutes(app: FastifyInstance): Promise<void> {
   // The same addition, answered 204 (OpenAPI addWorkspaceTagBindings).
   app.post<{ Params: IdParams }>('/api/v2/workspaces/:workspace_id/relationships/tag-bindings', async (request, reply) => {
     await tagService.addBindings(request.ctx, request.params.workspace_id, requestBindings(request.body));
+    return reply.code(204).send();
+  });
+
+  // Every binding replaced (OpenAPI replaceWorkspaceTagBindings): an empty list removes them all.
+  app.patch<{ Params: IdParams }>('/api/v2/workspaces/:workspace_id/relationships/tag-bindings', async (request, reply) => {
+    await tagService.replaceBindings(request.ctx, request.params.workspace_id, requestBindings(request.body));
     return reply.code(204).send();
   });
 

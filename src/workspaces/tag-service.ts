@@ -92,3 +92,17 @@ export async function addBindings(ctx: Ctx, workspaceId: string, bindings: reado
     return tagStore.selectBindings(trx, workspace.id);
   });
 }
+
+/** Replaces every binding of the workspace (OpenAPI replaceWorkspaceTagBindings); validated by the route. */
+export async function replaceBindings(ctx: Ctx, workspaceId: string, bindings: readonly TagBindingInput[]): Promise<void> {
+  const workspace = await workspaceService.findAuthorized(ctx, { id: workspaceId }, 'workspace:update');
+  await ctx.db.transaction().execute(async (trx) => {
+    await reservedTagKeyService.assertOverridable(trx, workspace, bindings, '/data');
+    await tagStore.replaceBindings(
+      trx,
+      workspace.id,
+      bindings.map((b) => ({ ...b, id: newId('tb') })),
+      ctx.now(),
+    );
+  });
+}

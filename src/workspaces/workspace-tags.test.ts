@@ -188,6 +188,20 @@ forEachDatabase('workspace tags', (server) => {
     assert.equal((await api('GET', `/workspaces/${ws.id}/tag-bindings`, world.ownerToken)).body.data.length, 3, 'the refused requests changed nothing');
   });
 
+  it('lists bindings with GET and replaces them all with PATCH relationships/tag-bindings (204)', async () => {
+    const ws = await world.createWorkspace({}, { 'tag-bindings': bindingLinkage({ a: '1', b: '2' }) });
+    const path = `/workspaces/${ws.id}/relationships/tag-bindings`;
+    const pairs = async () => (await api('GET', path, world.ownerToken)).body.data.map((b: any) => `${b.attributes.key}=${b.attributes.value}`);
+    assert.deepEqual(await pairs(), ['a=1', 'b=2']);
+    const res = await api('PATCH', path, world.ownerToken, bindingLinkage({ c: '3' }));
+    assert.equal(res.status, 204, res.text);
+    assert.deepEqual(await pairs(), ['c=3'], 'the others are gone');
+    assertInvalid(await api('PATCH', path, world.ownerToken, bindingLinkage({ 'bad key': 'x' })), '/data/0/attributes/key');
+    assertError(await api('PATCH', path, world.strangerToken, bindingLinkage({ x: '' })), 404);
+    assert.equal((await api('PATCH', path, world.ownerToken, { data: [] })).status, 204);
+    assert.deepEqual(await pairs(), []);
+  });
+
   it('refuses invalid, reserved, repeated and too many tag bindings with 422', async () => {
     const ws = await world.createWorkspace();
     const patch = (body: unknown) => api('PATCH', `/workspaces/${ws.id}/tag-bindings`, world.ownerToken, body);
