@@ -103,6 +103,9 @@ export function parseAttributes<T extends TSchema>(value: unknown, schema: T, po
   return value as Static<T>;
 }
 
+/** A schema for one of `values` (string literals), e.g. an enumerated attribute. */
+export const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
+
 /** A resource id in a relationship (ids are short; a long one is refused before any lookup). */
 const ResourceId = Type.String();
 

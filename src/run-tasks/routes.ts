@@ -1,16 +1,14 @@
-import { type TSchema, Type } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { parseResourceBody, relationshipId } from '../jsonapi/body.js';
+import { literals, parseResourceBody, relationshipId } from '../jsonapi/body.js';
 import { includedDocument } from '../jsonapi/include-registry.js';
 import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
 import type { Query } from '../jsonapi/query.js';
 import { InvalidError } from '../errors.js';
 import * as runTaskService from './service.js';
 
-const oneOf = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)) as unknown as TSchema[]);
-
-const Stages = Type.Array(oneOf(runTaskService.STAGES));
-const EnforcementLevel = oneOf(runTaskService.ENFORCEMENT_LEVELS);
+const Stages = Type.Array(literals(runTaskService.STAGES));
+const EnforcementLevel = literals(runTaskService.ENFORCEMENT_LEVELS);
 
 const TaskAttributes = Type.Object({
   name: Type.Optional(Type.String()),
@@ -32,7 +30,7 @@ const TaskAttributes = Type.Object({
 const WorkspaceTaskAttributes = Type.Object({
   'enforcement-level': Type.Optional(EnforcementLevel),
   /** Deprecated: one stage. */
-  stage: Type.Optional(oneOf(runTaskService.STAGES)),
+  stage: Type.Optional(literals(runTaskService.STAGES)),
   stages: Type.Optional(Stages),
 });
 
@@ -57,23 +55,19 @@ function taskInput(body: unknown): runTaskService.RunTaskInput {
     enabled: a.enabled === undefined ? undefined : a.enabled === true || a.enabled === 'true',
     global: global && {
       enabled: global.enabled,
-      stages: global.stages as runTaskService.Stage[] | undefined,
-      enforcementLevel: global['enforcement-level'] as runTaskService.EnforcementLevel | undefined,
+      stages: global.stages,
+      enforcementLevel: global['enforcement-level'],
     },
   };
 }
 
 function workspaceTaskInput(body: unknown): runTaskService.WorkspaceRunTaskInput {
   const { attributes: a, relationships } = parseResourceBody(body, 'workspace-tasks', WorkspaceTaskAttributes);
-  const stage = a.stage as runTaskService.Stage | undefined;
-  if (a.stages !== undefined && (a.stages as unknown[]).length === 0) {
-    throw new InvalidError('stages must name at least one stage', { pointer: '/data/attributes/stages' });
-  }
   return {
     taskId: relationshipId(relationships, 'task', 'tasks'),
-    enforcementLevel: a['enforcement-level'] as runTaskService.EnforcementLevel | undefined,
+    enforcementLevel: a['enforcement-level'],
     // `stages` wins over the deprecated `stage`.
-    stages: (a.stages as runTaskService.Stage[] | undefined) ?? (stage ? [stage] : undefined),
+    stages: a.stages ?? (a.stage ? [a.stage] : undefined),
   };
 }
 

@@ -67,8 +67,12 @@ function validateTask(input: RunTaskInput): void {
   if (input.description != null && input.description.length > MAX_DESCRIPTION)
     throw invalid('description', `description must be at most ${MAX_DESCRIPTION} characters`);
   if (input.category !== undefined && input.category !== 'task') throw invalid('category', 'category must be "task"');
-  if (input.global?.stages !== undefined && input.global.stages.length === 0)
-    throw invalid('global-configuration/stages', 'stages must name at least one stage');
+  checkStages(input.global?.stages, 'global-configuration/stages');
+}
+
+/** A list of stages given must name at least one. */
+function checkStages(stages: readonly runTaskStore.Stage[] | undefined, attribute: string): void {
+  if (stages !== undefined && stages.length === 0) throw invalid(attribute, 'stages must name at least one stage');
 }
 
 function duplicateName(name: string): InvalidError {
@@ -198,6 +202,7 @@ export async function createWorkspaceTask(ctx: Ctx, workspaceId: string, input: 
   const workspace = await authorizeWorkspace(ctx, { id: workspaceId }, 'workspace:manage-run-tasks');
   if (input.taskId === undefined) throw new InvalidError('relationships.task is required', { pointer: '/data/relationships/task' });
   if (input.enforcementLevel === undefined) throw invalid('enforcement-level', 'enforcement-level is required: advisory or mandatory');
+  checkStages(input.stages, 'stages');
   const task = await runTaskStore.findById(ctx.db, input.taskId);
   if (!task || task.organizationId !== workspace.organizationId) throw new NotFoundError(`run task ${input.taskId} not found`);
   const association: runTaskStore.WorkspaceRunTask = {
@@ -221,6 +226,7 @@ export async function createWorkspaceTask(ctx: Ctx, workspaceId: string, input: 
 
 export async function updateWorkspaceTask(ctx: Ctx, workspaceId: string, id: string, input: WorkspaceRunTaskInput): Promise<runTaskStore.WorkspaceRunTask> {
   const association = await findWorkspaceTask(ctx, workspaceId, id, 'workspace:manage-run-tasks');
+  checkStages(input.stages, 'stages');
   await runTaskStore.updateWorkspaceTask(ctx.db, association.id, { enforcementLevel: input.enforcementLevel, stages: input.stages });
   return findWorkspaceTask(ctx, workspaceId, id, 'workspace:read');
 }

@@ -2,14 +2,13 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { PROJECT_ACCESS_LEVELS } from '../auth/permissions.js';
 import { InvalidError } from '../errors.js';
-import { parseResourceBody, relationshipId } from '../jsonapi/body.js';
+import { literals, parseResourceBody, relationshipId } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
 import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
 import { type Query, queryString } from '../jsonapi/query.js';
 import * as teamProjectService from './service.js';
 
 import { serializeTeamProject } from './serialize.js';
-const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
 
 /** project-team-access.mdx "Add Team Access to a Project"; `variable-sets` from permissions.mdx, plus the tfe provider's `write` (= manage). */
 const PermissionAttributes = {

@@ -2,14 +2,13 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { WORKSPACE_ACCESS_LEVELS } from '../auth/permissions.js';
 import { InvalidError } from '../errors.js';
-import { parseResourceBody, relationshipId } from '../jsonapi/body.js';
+import { literals, parseResourceBody, relationshipId } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
 import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
 import { type Query, queryString } from '../jsonapi/query.js';
 import * as teamWorkspaceService from './service.js';
 
 import { serializeTeamWorkspace } from './serialize.js';
-const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
 
 /** The fine-grained attributes (team-access.mdx "Add Team Access to a Workspace"). */
 const PermissionAttributes = {
