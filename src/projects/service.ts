@@ -9,7 +9,7 @@ import * as organizationService from '../organizations/service.js';
 import { resolveSettings } from '../organizations/settings.js';
 import * as workspaceService from '../workspaces/service.js';
 import * as projectStore from './store.js';
-import { MAX_TAG_BINDINGS, type TagBindingInput } from './tag-bindings.js';
+import { MAX_TAG_BINDINGS, type TagBindingInput, withBindingIds } from './tag-bindings.js';
 
 export type { Project, TagBinding } from './store.js';
 
@@ -195,10 +195,6 @@ export interface CreateProjectInput extends ExecutionSettingsInput {
   tagBindings?: readonly TagBindingInput[] | undefined;
 }
 
-function withIds(bindings: readonly TagBindingInput[]) {
-  return bindings.map((b) => ({ ...b, id: newId('tb') }));
-}
-
 export async function create(ctx: Ctx, organizationName: string, input: CreateProjectInput): Promise<ProjectView> {
   const org = await organizationService.findAuthorized(ctx, organizationName, 'project:create');
   validateName(input.name);
@@ -212,7 +208,7 @@ export async function create(ctx: Ctx, organizationName: string, input: CreatePr
   try {
     await ctx.db.transaction().execute(async (trx) => {
       await projectStore.insert(trx, { id, organizationId: org.id, name: input.name, description, autoDestroyActivityDuration: duration, createdAt: now });
-      await projectStore.replaceBindings(trx, id, withIds(input.tagBindings ?? []), now);
+      await projectStore.replaceBindings(trx, id, withBindingIds(input.tagBindings ?? []), now);
     });
   } catch (err) {
     if (isUniqueViolation(err, projectStore.NAME_CONSTRAINT)) throw duplicateName(input.name);
@@ -243,7 +239,7 @@ export async function update(ctx: Ctx, id: string, input: UpdateProjectInput): P
     await ctx.db.transaction().execute(async (trx) => {
       const found = await projectStore.update(trx, id, { name: input.name, description, autoDestroyActivityDuration: input.autoDestroyActivityDuration });
       if (!found) throw projectNotFound(id);
-      if (tagBindings !== undefined) await projectStore.replaceBindings(trx, id, withIds(tagBindings), ctx.now());
+      if (tagBindings !== undefined) await projectStore.replaceBindings(trx, id, withBindingIds(tagBindings), ctx.now());
     });
   } catch (err) {
     if (isUniqueViolation(err, projectStore.NAME_CONSTRAINT)) throw duplicateName(input.name ?? project.name);
@@ -290,7 +286,7 @@ export async function listTagBindings(ctx: Ctx, id: string): Promise<projectStor
 export async function addTagBindings(ctx: Ctx, id: string, bindings: readonly TagBindingInput[]): Promise<projectStore.TagBinding[]> {
   await findAuthorized(ctx, id, 'project:update');
   return ctx.db.transaction().execute(async (trx) => {
-    const saved = await projectStore.upsertBindings(trx, id, withIds(bindings), ctx.now());
+    const saved = await projectStore.upsertBindings(trx, id, withBindingIds(bindings), ctx.now());
     if ((await projectStore.countBindings(trx, id)) > MAX_TAG_BINDINGS) {
       throw new InvalidError(`a project can have at most ${MAX_TAG_BINDINGS} tag bindings`, { pointer: '/data' });
     }

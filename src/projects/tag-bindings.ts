@@ -1,4 +1,5 @@
 import { InvalidError } from '../errors.js';
+import { newId } from '../ids.js';
 import { parseResourceArray } from '../jsonapi/body.js';
 
 /** Key/value tag bindings of projects and workspaces: the rules both share. */
@@ -7,6 +8,11 @@ import { parseResourceArray } from '../jsonapi/body.js';
 export interface TagBindingInput {
   key: string;
   value: string;
+}
+
+/** The bindings with new row ids, as both stores insert them. */
+export function withBindingIds(bindings: readonly TagBindingInput[]): (TagBindingInput & { id: string })[] {
+  return bindings.map((b) => ({ ...b, id: newId('tb') }));
 }
 
 /** A project binds at most 10 tags, a workspace 10 of its own (projects.mdx, workspaces.mdx "Add/update tag-bindings"). */

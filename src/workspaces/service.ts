@@ -9,7 +9,7 @@ import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import * as organizationService from '../organizations/service.js';
 import { type OrganizationSettings, resolveSettings } from '../organizations/settings.js';
 import * as runDeletion from '../runs/deletion.js';
-import type { TagBindingInput } from '../projects/tag-bindings.js';
+import { type TagBindingInput, withBindingIds } from '../projects/tag-bindings.js';
 import * as reservedTagKeyService from '../reserved-tag-keys/service.js';
 import { type ExecutionInput, executionChange } from './execution.js';
 import {
@@ -238,10 +238,6 @@ async function checkProject(ctx: Ctx, organizationId: string, projectId: string)
 function duplicateName(name: string): InvalidError {
   // 422 for a taken name, as for every other invalid attribute (workspaces.mdx "Create a Workspace").
   return new InvalidError(`name ${name} has already been taken`, { pointer: `${ATTRIBUTES}/name` });
-}
-
-function withBindingIds(bindings: readonly TagBindingInput[]): (TagBindingInput & { id: string })[] {
-  return bindings.map((b) => ({ ...b, id: newId('tb') }));
 }
 
 /** Tags to attach, by reference: missing names are created, unknown ids refused. */

@@ -1,9 +1,8 @@
 import type { Ctx } from '../context.js';
 import { InvalidError } from '../errors.js';
-import { newId } from '../ids.js';
 import * as reservedTagKeyService from '../reserved-tag-keys/service.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
-import { MAX_TAG_BINDINGS, type TagBindingInput } from '../projects/tag-bindings.js';
+import { MAX_TAG_BINDINGS, type TagBindingInput, withBindingIds } from '../projects/tag-bindings.js';
 import { tooManyBindings, validateTagName } from './rules.js';
 import * as workspaceService from './service.js';
 import * as tagStore from './tag-store.js';
@@ -83,12 +82,7 @@ export async function addBindings(ctx: Ctx, workspaceId: string, bindings: reado
     const existing = await tagStore.selectBindings(trx, workspace.id);
     const keys = new Set([...existing.map((b) => b.key), ...bindings.map((b) => b.key)]);
     if (keys.size > MAX_TAG_BINDINGS) throw tooManyBindings(ITEMS);
-    await tagStore.upsertBindings(
-      trx,
-      workspace.id,
-      bindings.map((b) => ({ ...b, id: newId('tb') })),
-      now,
-    );
+    await tagStore.upsertBindings(trx, workspace.id, withBindingIds(bindings), now);
     return tagStore.selectBindings(trx, workspace.id);
   });
 }
@@ -98,11 +92,6 @@ export async function replaceBindings(ctx: Ctx, workspaceId: string, bindings: r
   const workspace = await workspaceService.findAuthorized(ctx, { id: workspaceId }, 'workspace:update');
   await ctx.db.transaction().execute(async (trx) => {
     await reservedTagKeyService.assertOverridable(trx, workspace, bindings, '/data');
-    await tagStore.replaceBindings(
-      trx,
-      workspace.id,
-      bindings.map((b) => ({ ...b, id: newId('tb') })),
-      ctx.now(),
-    );
+    await tagStore.replaceBindings(trx, workspace.id, withBindingIds(bindings), ctx.now());
   });
 }
