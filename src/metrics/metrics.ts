@@ -35,7 +35,15 @@ export function createMetrics(deps: { db: Db; now: () => Date; poolStats?: (() =
       for (const { status, count } of await metricsStore.runsByStatus(db)) this.set({ status }, count);
     },
   });
-  const jobs = () => metricsStore.waitingJobs(db, now());
+  // Both queue gauges come from one query per scrape: a scrape collects every metric at once, so the
+  // second collector finds the first one's query still in flight.
+  let waitingJobs: ReturnType<typeof metricsStore.waitingJobs> | undefined;
+  const jobs = () => {
+    waitingJobs ??= metricsStore.waitingJobs(db, now()).finally(() => {
+      waitingJobs = undefined;
+    });
+    return waitingJobs;
+  };
   new Gauge({
     name: 'terrace_queue_jobs_waiting',
     help: 'Background jobs (notifications, cleanup, run triggers) due and not yet taken.',
