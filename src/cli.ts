@@ -3,12 +3,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { AdminCommandError, sendAdminCommand } from './admin/client.js';
+import { AdminCommandError, isOperatorError, sendAdminCommand } from './admin/client.js';
 import type { AdminRequest } from './admin/requests.js';
 import { ConfigError, loadConfig, parseSettingFlags, SETTINGS } from './config.js';
-import { KeyMismatchError, SealError } from './crypto/sealing.js';
 import { DataDirInUseError, lockDataDir } from './data-dir-lock.js';
-import { DomainError } from './errors.js';
 import { DEFAULT_RUN_UIDS, parseUidRange } from './runner/run-uids.js';
 import { ISOLATION_SETTINGS, type IsolationSetting } from './runner/sandbox.js';
 
@@ -261,15 +259,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (
-    err instanceof ConfigError ||
-    err instanceof UsageError ||
-    err instanceof DomainError ||
-    err instanceof SealError ||
-    err instanceof KeyMismatchError ||
-    err instanceof DataDirInUseError ||
-    err instanceof AdminCommandError
-  ) {
+  if (err instanceof ConfigError || err instanceof UsageError || isOperatorError(err) || err instanceof DataDirInUseError || err instanceof AdminCommandError) {
     process.stderr.write(`terrace: ${err.message}\n`);
     process.exit(err instanceof UsageError ? 2 : 1);
   }

@@ -1,5 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
+import { KeyMismatchError, SealError } from '../crypto/sealing.js';
+import { DomainError } from '../errors.js';
 import type { AdminRequest } from './requests.js';
 
 /** The command line's side of the admin socket (admin/socket.ts): light, so that a command sent to the server starts fast. */
@@ -8,6 +10,11 @@ export const adminSocketPath = (dataDir: string) => join(dataDir, 'admin.sock');
 
 /** An admin command the server refused or failed: its message is for the operator. */
 export class AdminCommandError extends Error {}
+
+/** Errors of an admin command that the operator can act on, shown as their message wherever the command ran. */
+export function isOperatorError(err: unknown): err is Error {
+  return err instanceof DomainError || err instanceof SealError || err instanceof KeyMismatchError;
+}
 
 /**
  * Runs `request` on the server listening on the data directory's admin socket; returns what the

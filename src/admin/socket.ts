@@ -2,9 +2,7 @@ import { chmodSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { Value } from '@sinclair/typebox/value';
 import type { Log } from '../context.js';
-import { KeyMismatchError, SealError } from '../crypto/sealing.js';
-import { DomainError } from '../errors.js';
-import { adminSocketPath } from './client.js';
+import { adminSocketPath, isOperatorError } from './client.js';
 import { type AdminRequest, AdminRequestSchema } from './requests.js';
 
 /**
@@ -15,9 +13,6 @@ import { type AdminRequest, AdminRequestSchema } from './requests.js';
  */
 
 const MAX_REQUEST_BYTES = 64 * 1024;
-
-/** Errors an operator can act on, reported as their message; anything else is the server log's. */
-const isOperatorError = (err: unknown) => err instanceof DomainError || err instanceof SealError || err instanceof KeyMismatchError;
 
 /** Serves admin commands on the data directory's socket until the returned close is called. */
 export async function listenAdminSocket(dataDir: string, run: (request: AdminRequest) => Promise<string>, log: Log): Promise<() => Promise<void>> {
@@ -46,7 +41,8 @@ export async function listenAdminSocket(dataDir: string, run: (request: AdminReq
       try {
         answer(200, { output: await run(request) });
       } catch (err) {
-        if (isOperatorError(err)) return answer(422, { error: (err as Error).message });
+        // Anything else is the server log's, not the operator's.
+        if (isOperatorError(err)) return answer(422, { error: err.message });
         log.error({ err, command: request.command }, 'admin command failed');
         answer(500, { error: `${request.command} failed; the server log has the details` });
       }
