@@ -1,8 +1,8 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { signedUrl, verifySignature } from '../blobs/signed-url.js';
 import { NotFoundError } from '../errors.js';
 import { SignInError, userWithPassword } from '../oauth/service.js';
-import { errorPage, isCrossSite, PAGE_HEADERS } from '../oauth/pages.js';
+import { errorPage, isCrossSite, sendPage } from '../oauth/pages.js';
 import * as membershipService from '../organization-memberships/service.js';
 import { invitationAnsweredPage, invitationsSignInPage, pendingInvitationsPage } from './pages.js';
 
@@ -19,20 +19,20 @@ const ANSWER_TTL_SECONDS = 15 * 60;
 
 const answerPath = (membershipId: string, userId: string) => `/app/invitations/${membershipId}/as/${userId}`;
 
-function sendPage(reply: FastifyReply, status: number, html: string): FastifyReply {
-  return reply.code(status).headers(PAGE_HEADERS).send(html);
-}
-
 function field(request: FastifyRequest, name: string): string {
   const value = (request.body as Record<string, unknown> | undefined)?.[name];
   return typeof value === 'string' ? value : '';
 }
 
 export async function invitationRoutes(app: FastifyInstance): Promise<void> {
+  // Every form here posts back to this server.
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.method === 'POST' && isCrossSite(request)) return sendPage(reply, 403, errorPage('Forbidden', 'The form was posted from another site.'));
+  });
+
   app.get('/app/invitations', { config: { auth: 'none' } }, async (_request, reply) => sendPage(reply, 200, invitationsSignInPage()));
 
   app.post('/app/invitations', { config: { auth: 'none' } }, async (request, reply) => {
-    if (isCrossSite(request)) return sendPage(reply, 403, errorPage('Forbidden', 'The form was posted from another site.'));
     const username = field(request, 'username');
     try {
       const user = await userWithPassword(request.ctx, username, field(request, 'password'));
@@ -53,7 +53,6 @@ export async function invitationRoutes(app: FastifyInstance): Promise<void> {
     '/app/invitations/:membership_id/as/:user_id/:expiry/:signature',
     { config: { auth: 'none' } },
     async (request, reply) => {
-      if (isCrossSite(request)) return sendPage(reply, 403, errorPage('Forbidden', 'The form was posted from another site.'));
       const { membership_id: membershipId, user_id: userId, expiry, signature } = request.params;
       const answer = field(request, 'answer');
       const notFound = () =>

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /** Escapes text for HTML element content and double-quoted attribute values. */
 export function escapeHtml(text: string): string {
@@ -35,6 +35,11 @@ export const PAGE_HEADERS = {
     "base-uri 'none'",
   ].join('; '),
 } as const;
+
+/** Sends an HTML page with the page headers. */
+export function sendPage(reply: FastifyReply, status: number, html: string): FastifyReply {
+  return reply.code(status).headers(PAGE_HEADERS).send(html);
+}
 
 export function layout(title: string, body: string): string {
   return `<!DOCTYPE html>

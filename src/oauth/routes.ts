@@ -1,14 +1,10 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../errors.js';
-import { errorPage, isCrossSite, PAGE_HEADERS, signInPage, tokensPage } from './pages.js';
+import { errorPage, isCrossSite, sendPage, signInPage, tokensPage } from './pages.js';
 import * as oauthService from './service.js';
 
 const AUTHORIZE_PATH = '/app/oauth2/authorize';
 const TOKEN_PATH = '/oauth2/token';
-
-function sendPage(reply: FastifyReply, status: number, html: string): FastifyReply {
-  return reply.code(status).headers(PAGE_HEADERS).send(html);
-}
 
 /** RFC 6749 §5.2 error body; §5.1 forbids caching token responses, errors included. */
 function sendTokenError(reply: FastifyReply, error: oauthService.TokenErrorCode, description: string): FastifyReply {
