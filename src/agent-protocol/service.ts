@@ -209,13 +209,9 @@ export async function artifact(ctx: ProtocolContext, job: JobRef, name: Artifact
 
 /** The phase ended: its log becomes a blob, then the run moves on (and the job token dies with the phase). */
 export async function finish(ctx: ProtocolContext, job: JobRef, result: FinishRequest): Promise<void> {
-  if (result.outcome === 'interrupted' && job.phase === 'plan') {
-    // The next agent plans it again, with a log of its own.
-    await runnerService.requeuePlan(ctx, job.run.id, result.reason);
-    if (job.run.agentId) await agentStore.ping(ctx.db, job.run.agentId, 'idle');
-    return;
-  }
-  await storePhaseLog(ctx, job.phase === 'plan' ? 'plans' : 'applies', job.phaseId);
+  // A plan its agent gave up at shutdown is planned again by the next agent, with a log of its own.
+  const replanned = result.outcome === 'interrupted' && job.phase === 'plan';
+  if (!replanned) await storePhaseLog(ctx, job.phase === 'plan' ? 'plans' : 'applies', job.phaseId);
   switch (result.outcome) {
     case 'planned': {
       if (job.phase !== 'plan') throw new ConflictError('an apply cannot end planned');
@@ -233,8 +229,11 @@ export async function finish(ctx: ProtocolContext, job: JobRef, result: FinishRe
       await runnerService.finishApply(ctx, job.run.id, { counts: result.counts });
       break;
     case 'failed':
-    case 'interrupted':
       await runnerService.failPhase(ctx, job.run.id, result.reason);
+      break;
+    case 'interrupted':
+      if (replanned) await runnerService.requeuePlan(ctx, job.run.id, result.reason);
+      else await runnerService.failPhase(ctx, job.run.id, result.reason);
       break;
     case 'canceled':
       await runnerService.finishCanceled(ctx, job.run.id);
