@@ -26,7 +26,7 @@
  */
 export const REDACTED = '***';
 
-const REDACTED_BYTES = Buffer.from(REDACTED);
+export const REDACTED_BYTES = Buffer.from(REDACTED);
 
 /** Lines of a multi-line secret shorter than this are too common (`}`, blank lines) to redact everywhere. */
 const MIN_LINE_BYTES = 8;

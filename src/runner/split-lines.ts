@@ -1,4 +1,4 @@
-import { REDACTED } from './redact.js';
+import { REDACTED_BYTES } from './redact.js';
 
 /**
  * Finds the secrets that terraform cut across two lines of a provisioner's output, which the byte
@@ -25,7 +25,6 @@ const MAX_HELD_LINES = 100;
 const MAX_LINE_BYTES = 64 * 1024;
 
 const TEXT_PREFIX = /^[^\n]*? \([a-z][a-z0-9_-]*\): /;
-const REDACTED_BYTES = Buffer.from(REDACTED);
 
 interface ProvisionProgress {
   '@message'?: unknown;
