@@ -43,6 +43,7 @@ import { userRoutes } from './users/routes.js';
 import { variableSetRoutes } from './variable-sets/routes.js';
 import { reservedTagKeyRoutes } from './reserved-tag-keys/routes.js';
 import { runTaskRoutes } from './run-tasks/routes.js';
+import { taskStageRoutes } from './task-stages/routes.js';
 import { createMetrics, type Metrics, type PoolStats } from './metrics/metrics.js';
 import { metricsRoutes } from './metrics/routes.js';
 import { variableRoutes } from './variables/routes.js';
@@ -174,6 +175,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(stateVersionOutputRoutes);
   await app.register(runRoutes);
   await app.register(runTaskRoutes);
+  await app.register(taskStageRoutes);
   await app.register(reservedTagKeyRoutes);
   await app.register(runOutputRoutes);
   await app.register(agentPoolRoutes);

@@ -50,6 +50,8 @@ export interface Config {
   readonly applyTimeoutMs: number;
   /** At SIGTERM, how long running plans and applies of the built-in runner may go on before they are interrupted. */
   readonly shutdownGraceMs: number;
+  /** How long a run task may go without telling its progress before its result errors (run-tasks-integration.mdx: 10 minutes). */
+  readonly runTaskTimeoutMs: number;
   /** The terraform executable runs use: a path, or a name looked up on the server's PATH. */
   readonly terraformBinary: string;
   /** How runs are kept from the server (src/runner/sandbox.ts); `auto` picks the strongest mode that works. */
@@ -129,6 +131,11 @@ export const SETTINGS = {
     env: 'TERRACE_SHUTDOWN_GRACE',
     flag: '--shutdown-grace',
     description: 'at SIGTERM, how long running plans and applies may go on before they are interrupted, e.g. 5m (default 20s)',
+  },
+  runTaskTimeout: {
+    env: 'TERRACE_RUN_TASK_TIMEOUT',
+    flag: '--run-task-timeout',
+    description: 'how long a run task may go without a progress update before its result errors, e.g. 10m (default 10m)',
   },
   terraformBinary: {
     env: 'TERRACE_TERRAFORM_BINARY',
@@ -329,6 +336,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<Setting
   const planTimeoutMs = parseDuration(label('planTimeout'), get('planTimeout') ?? '2h');
   const applyTimeoutMs = parseDuration(label('applyTimeout'), get('applyTimeout') ?? '2h');
   const shutdownGraceMs = parseDuration(label('shutdownGrace'), get('shutdownGrace') ?? '20s');
+  const runTaskTimeoutMs = parseDuration(label('runTaskTimeout'), get('runTaskTimeout') ?? '10m');
 
   const runIsolation = (get('runIsolation') ?? 'auto') as IsolationSetting;
   if (!ISOLATION_SETTINGS.includes(runIsolation))
@@ -382,6 +390,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<Setting
     planTimeoutMs,
     applyTimeoutMs,
     shutdownGraceMs,
+    runTaskTimeoutMs,
     terraformBinary: get('terraformBinary') ?? 'terraform',
     runIsolation,
     runUids,

@@ -2,9 +2,13 @@ import { DELETE_BLOBS_JOB, deleteBlobs } from './blobs/delete-job.js';
 import type { JobHandler } from './queue/queue.js';
 import { processStateVersion } from './state-versions/process-job.js';
 import { PROCESS_JOB as PROCESS_STATE_VERSION } from './state-versions/upload-service.js';
+import { deliverTaskResult, timeOutTaskResult } from './task-stages/delivery-jobs.js';
+import { DELIVER_JOB as DELIVER_TASK_RESULT, TIMEOUT_JOB as TIME_OUT_TASK_RESULT } from './task-stages/lifecycle.js';
 
 /** Every background job kind and its handler, listed explicitly as routes are in app.ts. */
 export const JOB_HANDLERS: Readonly<Record<string, JobHandler>> = {
   [PROCESS_STATE_VERSION]: processStateVersion,
   [DELETE_BLOBS_JOB]: deleteBlobs,
+  [DELIVER_TASK_RESULT]: deliverTaskResult,
+  [TIME_OUT_TASK_RESULT]: timeOutTaskResult,
 };

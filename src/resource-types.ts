@@ -13,6 +13,7 @@ import './run-tasks/serialize.js';
 import './runs/serialize.js';
 import './state-version-outputs/serialize.js';
 import './state-versions/serialize.js';
+import './task-stages/serialize.js';
 import './teams/serialize.js';
 import './users/serialize.js';
 import './workspaces/serialize.js';

@@ -56,6 +56,8 @@ export const WORKSPACE_ACTIONS = [
   'workspace:read-sentinel-mocks',
   'workspace:manage-run-tasks',
   'workspace:manage-team-access',
+  // Override failed mandatory run tasks (and, later, policies): "Manage Policy Overrides" on the organization only.
+  'workspace:manage-policy-overrides',
 ] as const;
 
 export const PROJECT_ACTIONS = [
@@ -327,7 +329,7 @@ const READ_ALL_RUNS: readonly Action[] = ['workspace:read', 'workspace:read-runs
 export const ORGANIZATION_ACCESS_ACTIONS: Record<OrganizationAccessFlag, readonly Action[]> = {
   // "implicitly gives permission to read runs on all workspaces"
   'manage-policies': READ_ALL_RUNS,
-  'manage-policy-overrides': READ_ALL_RUNS,
+  'manage-policy-overrides': [...READ_ALL_RUNS, 'workspace:manage-policy-overrides'],
   'manage-run-tasks': ['run-task:read', 'run-task:manage'],
   // "equivalent to admin permissions on every workspace"; variable sets too ("Manage all workspaces").
   'manage-workspaces': [...WORKSPACE_ADMIN_ACTIONS, 'variable-set:read', 'variable-set:manage', 'tag:read', 'tag:manage', 'agent-pool:read'],

@@ -13,6 +13,11 @@ export type Subject =
   | { readonly kind: 'organization'; readonly organizationId: string; readonly tokenId: string }
   /** The token of one run's terraform (src/auth/run-access.ts says what it may do). */
   | { readonly kind: 'run'; readonly runId: string; readonly workspaceId: string; readonly organizationId: string; readonly tokenId: string }
+  /**
+   * A run task's access token (run-tasks-integration.mdx `access_token`): it may report its result and
+   * read its run's configuration and plan JSON, nothing else (task-stages/service.ts says where).
+   */
+  | { readonly kind: 'task-result'; readonly taskResultId: string; readonly runId: string; readonly organizationId: string; readonly tokenId: string }
   /** An agent token: it may use the agent protocol only, nothing in /api/v2. A null pool is the built-in runner. */
   | { readonly kind: 'agent'; readonly tokenId: string; readonly agentPoolId: string | null; readonly organizationId: string | null };
 
@@ -31,6 +36,8 @@ export function subjectKey(subject: Subject): string | undefined {
       return `run:${subject.runId}`;
     case 'agent':
       return `agent:${subject.tokenId}`;
+    case 'task-result':
+      return `task-result:${subject.taskResultId}`;
     default:
       return undefined;
   }

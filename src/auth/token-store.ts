@@ -2,7 +2,7 @@ import { pageAndTotal } from '../db/paging.js';
 import type { Db } from '../db/database.js';
 import type { TokenRow } from '../db/schema.js';
 
-export type TokenKind = 'user' | 'team' | 'organization' | 'run' | 'agent';
+export type TokenKind = 'user' | 'team' | 'organization' | 'run' | 'agent' | 'task-result';
 
 export interface Token {
   id: string;
@@ -15,6 +15,8 @@ export interface Token {
   phase: string | null;
   /** For `agent` tokens: the pool; null for the built-in runner's token. */
   agentPoolId: string | null;
+  /** For `task-result` tokens: the run task result whose integration holds it. */
+  taskResultId: string | null;
   description: string | null;
   createdById: string | null;
   createdAt: Date;
@@ -32,6 +34,7 @@ export function toToken(row: TokenRow): Token {
     runId: row.run_id,
     phase: row.phase,
     agentPoolId: row.agent_pool_id,
+    taskResultId: row.task_result_id,
     description: row.description,
     createdById: row.created_by_id,
     createdAt: row.created_at,
@@ -50,6 +53,7 @@ export interface NewToken {
   runId?: string;
   phase?: string;
   agentPoolId?: string | null;
+  taskResultId?: string;
   description?: string | null;
   createdById?: string | null;
   expiredAt?: Date | null;
@@ -68,6 +72,7 @@ export async function insert(db: Db, token: NewToken): Promise<Token> {
       run_id: token.runId ?? null,
       phase: token.phase ?? null,
       agent_pool_id: token.agentPoolId ?? null,
+      task_result_id: token.taskResultId ?? null,
       description: token.description ?? null,
       created_by_id: token.createdById ?? null,
       expired_at: token.expiredAt ?? null,
@@ -126,4 +131,10 @@ export async function touch(db: Db, id: string, now: Date, intervalMs = 60_000):
 /** Revokes the job tokens of a run: its phase ended, one way or another. */
 export async function deleteRunTokens(db: Db, runId: string): Promise<void> {
   await db.deleteFrom('tokens').where('kind', '=', 'run').where('run_id', '=', runId).execute();
+}
+
+/** Revokes run task access tokens: a result's (it got its answer) or all of a run's (it ended). */
+export async function deleteTaskResultTokens(db: Db, owner: { taskResultId: string } | { runId: string }): Promise<void> {
+  const query = db.deleteFrom('tokens').where('kind', '=', 'task-result');
+  await ('runId' in owner ? query.where('run_id', '=', owner.runId) : query.where('task_result_id', '=', owner.taskResultId)).execute();
 }

@@ -2,7 +2,9 @@ import { authorizeWorkspace } from '../auth/authorize.js';
 import type { Readable } from 'node:stream';
 import type { Action } from '../auth/permissions.js';
 import { signedUrl } from '../blobs/signed-url.js';
+import { taskTokenRunId } from '../auth/task-result-access.js';
 import type { Ctx } from '../context.js';
+import * as runStore from '../runs/store.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
@@ -47,6 +49,15 @@ async function authorizedVersion(ctx: Ctx, id: string, action: Action): Promise<
   return version;
 }
 
+/** The version of the run whose task integration calls (run-tasks-integration.mdx `configuration_version_download_url`). */
+async function versionOfTaskRun(ctx: Ctx, id: string): Promise<configurationVersionStore.ConfigurationVersion> {
+  const runId = taskTokenRunId(ctx.subject);
+  const run = runId === undefined ? undefined : await runStore.findById(ctx.db, runId);
+  const version = run?.configurationVersionId === id ? await configurationVersionStore.findById(ctx.db, id) : undefined;
+  if (!version) throw versionNotFound(id);
+  return version;
+}
+
 /** Needs queue-plans permission (configuration-versions.mdx); organization tokens lack it. */
 export async function create(ctx: Ctx, workspaceId: string, input: CreateConfigurationVersionInput): Promise<ConfigurationVersionView> {
   const workspace = await authorizeWorkspace(ctx, { id: workspaceId }, 'workspace:queue-run', `workspace ${workspaceId}`);
@@ -88,7 +99,7 @@ export async function ingressAttributes(ctx: Ctx, id: string): Promise<null> {
 
 /** The uploaded .tar.gz. Any other status is a 404 (configuration-versions.mdx "Download Configuration Files"). */
 export async function download(ctx: Ctx, id: string): Promise<{ body: Readable; size: number | null }> {
-  const version = await authorizedVersion(ctx, id, 'workspace:read');
+  const version = taskTokenRunId(ctx.subject) === undefined ? await authorizedVersion(ctx, id, 'workspace:read') : await versionOfTaskRun(ctx, id);
   const notUploaded = new NotFoundError(`configuration version ${id} is not uploaded`);
   if (version.status !== 'uploaded' || !version.blobKey) throw notUploaded;
   // An archive between the read and here deletes the blob: the same 404.

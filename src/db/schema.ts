@@ -24,7 +24,7 @@ import type {
 import type { VariableSetProjectTable, VariableSetTable, VariableSetWorkspaceTable, VariableTable } from './schema/variables.js';
 import type { StateVersionOutputTable, StateVersionTable, WorkspaceResourceTable } from './schema/state.js';
 import type { ApplyTable, ConfigurationVersionTable, PlanTable, RunEventTable, RunLogChunkTable, RunTable } from './schema/runs.js';
-import type { RunTaskTable, WorkspaceRunTaskTable } from './schema/run-tasks.js';
+import type { RunTaskTable, TaskResultOutcomeTable, TaskResultTable, TaskStageTable, WorkspaceRunTaskTable } from './schema/run-tasks.js';
 import type { AgentPoolAllowedProjectTable, AgentPoolAllowedWorkspaceTable, AgentPoolTable, AgentTable } from './schema/agents.js';
 import type { BlobChunkTable, BlobTable, BlobUploadTable, InstallationFactTable, JobTable } from './schema/platform.js';
 
@@ -36,6 +36,7 @@ export * from './schema/state.js';
 export * from './schema/runs.js';
 export * from './schema/agents.js';
 export * from './schema/platform.js';
+export * from './schema/run-tasks.js';
 
 export interface DB {
   users: UserTable;
@@ -76,6 +77,9 @@ export interface DB {
   agents: AgentTable;
   run_tasks: RunTaskTable;
   workspace_run_tasks: WorkspaceRunTaskTable;
+  task_stages: TaskStageTable;
+  task_results: TaskResultTable;
+  task_result_outcomes: TaskResultOutcomeTable;
   blob_uploads: BlobUploadTable;
   blob_chunks: BlobChunkTable;
   blobs: BlobTable;

@@ -103,6 +103,18 @@ export function parseAttributes<T extends TSchema>(value: unknown, schema: T, po
   return value as Static<T>;
 }
 
+const CommentBody = Type.Object({ comment: Type.Optional(Type.Union([Type.String({ maxLength: MAX_TEXT_LENGTH }), Type.Null()])) });
+
+/**
+ * The optional `{"comment": …}` of the run actions (run.mdx) and the task stage override. The CLI
+ * sends `{}` with its JSON:API media type; no body at all is fine too.
+ */
+export function parseCommentBody(body: unknown): string | undefined {
+  if (body === undefined || body === null) return undefined;
+  if (typeof body !== 'object' || Array.isArray(body)) throw new BadRequestError('the request body must be a JSON object', { pointer: '' });
+  return parseAttributes(body, CommentBody, '').comment ?? undefined;
+}
+
 /** A schema for one of `values` (string literals), e.g. an enumerated attribute. */
 export const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
 

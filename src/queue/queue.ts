@@ -20,7 +20,7 @@ export interface JobContext {
  * Does one job. A job may run more than once (a replica can die after the work and before the
  * job's removal), so a handler must be idempotent. Throwing schedules a retry with backoff.
  */
-export type JobHandler = (ctx: JobContext, payload: any) => Promise<void>;
+export type JobHandler = (ctx: JobContext, payload: any, job: Job) => Promise<void>;
 
 export interface Job {
   id: number;

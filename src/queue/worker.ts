@@ -80,7 +80,7 @@ export class QueueWorker {
   private async run(job: Job): Promise<void> {
     const { context, handlers, database } = this.options;
     try {
-      await (handlers[job.kind] as JobHandler)(context, job.payload);
+      await (handlers[job.kind] as JobHandler)(context, job.payload, job);
       await complete(database.db, job);
     } catch (err) {
       context.log.warn({ job: { id: job.id, kind: job.kind, attempts: job.attempts }, err }, 'job failed');

@@ -193,3 +193,62 @@ export async function pageWorkspaceTasks(db: Db, workspaceId: string, window: Pa
   const { rows, total } = await pageAndTotal(query, window);
   return { associations: rows.map(toWorkspaceTask), total };
 }
+
+/** An enabled task a workspace's runs call in `stages`, with the enforcement level for them. */
+export interface TaskForRuns {
+  task: RunTask;
+  workspaceTaskId: string | null;
+  stages: Stage[];
+  enforcementLevel: EnforcementLevel;
+}
+
+/**
+ * The enabled tasks a new run of the workspace calls: its associations, then the organization's global
+ * tasks it has no association with (run-tasks.mdx `global-configuration`).
+ */
+export async function tasksForRuns(db: Db, workspaceId: string, organizationId: string): Promise<TaskForRuns[]> {
+  const [associations, globals] = await Promise.all([
+    selectTasks(db)
+      .innerJoin('workspace_run_tasks', 'workspace_run_tasks.task_id', 'run_tasks.id')
+      .select([
+        'workspace_run_tasks.id as workspace_task_id',
+        'workspace_run_tasks.stages as workspace_stages',
+        'workspace_run_tasks.enforcement_level as workspace_enforcement_level',
+      ])
+      .where('workspace_run_tasks.workspace_id', '=', workspaceId)
+      .where('run_tasks.enabled', '=', true)
+      .orderBy('workspace_run_tasks.created_at')
+      .orderBy('workspace_run_tasks.id')
+      .execute(),
+    selectTasks(db)
+      .where('run_tasks.organization_id', '=', organizationId)
+      .where('run_tasks.enabled', '=', true)
+      .where('run_tasks.global_enabled', '=', true)
+      .orderBy('run_tasks.created_at')
+      .orderBy('run_tasks.id')
+      .execute(),
+  ]);
+  const associated = new Set(associations.map((row) => row.id));
+  return [
+    ...associations.map((row) => ({
+      task: toRunTask(row),
+      workspaceTaskId: row.workspace_task_id,
+      stages: row.workspace_stages as Stage[],
+      enforcementLevel: row.workspace_enforcement_level as EnforcementLevel,
+    })),
+    ...globals
+      .filter((row) => !associated.has(row.id))
+      .map((row) => ({
+        task: toRunTask(row),
+        workspaceTaskId: null,
+        stages: row.global_stages as Stage[],
+        enforcementLevel: (row.global_enforcement_level ?? 'advisory') as EnforcementLevel,
+      })),
+  ];
+}
+
+/** The task's HMAC key, sealed; null when it has none. */
+export async function findSealedHmacKey(db: Db, id: string): Promise<string | null | undefined> {
+  const row = await db.selectFrom('run_tasks').select('sealed_hmac_key').where('id', '=', id).executeTakeFirst();
+  return row?.sealed_hmac_key;
+}

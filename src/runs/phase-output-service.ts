@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { taskTokenRunId } from '../auth/task-result-access.js';
 import { getBlob } from '../blobs/sealed-blobs.js';
 import { signedUrl, verifySignature } from '../blobs/signed-url.js';
 import type { Ctx } from '../context.js';
@@ -51,10 +52,22 @@ async function open(ctx: Ctx, key: string): Promise<Readable> {
  * only, and never with an organization token (plans.mdx).
  */
 export async function jsonOutputUrl(ctx: Ctx, by: phaseStore.PhaseSelector): Promise<string | undefined> {
+  const plan = await planForJsonOutput(ctx, by);
+  return plan.jsonBlobKey ? downloadUrl(ctx, 'plans', plan.id, 'json-output') : undefined;
+}
+
+/** The plan, for who may read its full JSON: workspace admins, and the access token of a task of its run. */
+async function planForJsonOutput(ctx: Ctx, by: phaseStore.PhaseSelector): Promise<phaseStore.Plan> {
+  const taskRunId = taskTokenRunId(ctx.subject);
+  if (taskRunId !== undefined) {
+    const plan = await phaseStore.findPlan(ctx.db, by);
+    if (!plan || plan.runId !== taskRunId) throw new NotFoundError('plan not found');
+    return plan;
+  }
   const plan = await phaseService.showPlan(ctx, by);
   if (ctx.subject.kind === 'organization') throw new NotFoundError(`plan ${plan.id} JSON output not found: it needs a user or team token`);
   await runService.findAuthorized(ctx, plan.runId, 'workspace:update');
-  return plan.jsonBlobKey ? downloadUrl(ctx, 'plans', plan.id, 'json-output') : undefined;
+  return plan;
 }
 
 /**

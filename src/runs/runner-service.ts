@@ -5,9 +5,9 @@ import type { Db } from '../db/database.js';
 import { ConflictError } from '../errors.js';
 import * as logStore from './log-store.js';
 import * as phaseStore from './phase-store.js';
-import { advance, changeStatus, inRunTransaction, lockRun } from './schedule.js';
+import { advance, changeStatus, flowOf, inRunTransaction, lockRun } from './schedule.js';
 import * as scheduleStore from './schedule-store.js';
-import { isFinal } from './state.js';
+import { isFinal, nextStatus } from './state.js';
 import * as runStore from './store.js';
 
 /**
@@ -96,7 +96,7 @@ export async function finishPlan(ctx: RunnerContext, runId: string, result: Plan
 }
 
 /**
- * The apply finished: applying → applied; the workspace goes to the next run. A provisional
+ * The apply finished: applying → applied (or the post-apply stage); the workspace goes to the next run. A provisional
  * configuration version (a saved plan's) becomes the workspace's current one now that it is applied
  * (configuration-versions.mdx, `provisional`).
  */
@@ -107,7 +107,8 @@ export async function finishApply(ctx: RunnerContext, runId: string, result: { c
     await phaseStore.setResults(trx, 'applies', run.id, result.counts);
     const version = run.configurationVersionId ? await configurationVersionStore.findById(trx, run.configurationVersionId) : undefined;
     if (version?.provisional && version.workspaceId === run.workspaceId) await configurationVersionStore.makeCurrent(trx, run.workspaceId, version.id);
-    return changeStatus(trx, run, 'applied', { now: ctx.now() });
+    // On to the post-apply stage when the run has one, else applied.
+    return changeStatus(trx, run, nextStatus(run.status, flowOf(run)) ?? 'applied', { now: ctx.now() });
   });
 }
 

@@ -8,7 +8,8 @@ import * as workspaceStore from '../workspaces/store.js';
 import * as eventStore from './event-store.js';
 import * as phaseStore from './phase-store.js';
 import * as scheduleStore from './schedule-store.js';
-import { assertTransition, isFinal, nextStatus, type PhaseStatus, phaseChanges, type RunFlow, type RunStage, type RunStatus } from './state.js';
+import * as taskStageLifecycle from '../task-stages/lifecycle.js';
+import { assertTransition, isFinal, nextStatus, type PhaseStatus, phaseChanges, type RunFlow, type RunStage, type RunStatus, taskStageRunIn } from './state.js';
 import * as runStore from './store.js';
 
 /**
@@ -21,12 +22,10 @@ import * as runStore from './store.js';
 /** Listened to by runners: a run entered plan_queued or apply_queued, or a runner slot came free. */
 export const RUNS_CHANNEL = 'terrace_runs';
 
-/** Terrace has no optional stage yet; enabling one is a matter of listing it here. */
-const ENABLED_STAGES: ReadonlySet<RunStage> = new Set();
-
+/** A run goes through the task stages it has tasks in; Terrace has none of the other optional stages. */
 export function flowOf(run: runStore.Run): RunFlow {
   return {
-    enabledStages: ENABLED_STAGES,
+    enabledStages: new Set<RunStage>(run.taskStages.map((s) => s.stage)),
     planOnly: run.planOnly,
     savePlan: run.savePlan,
     autoApply: run.autoApply,
@@ -163,7 +162,10 @@ export async function changeStatus(trx: Db, run: runStore.Run, to: RunStatus, op
   // The phase's job token dies with the phase, however it ended (finished, failed, canceled, reaped).
   if (leftRunning) await tokenStore.deleteRunTokens(trx, run.id);
   const changed: runStore.Run = { ...run, status: to, statusTimestamps, queuedAt: joinsQueue ? now : run.queuedAt };
+  const stage = taskStageRunIn(to);
+  if (stage) await taskStageLifecycle.startStage(trx, run.id, stage, now);
   if (isFinal(to)) {
+    await taskStageLifecycle.closeOpenStages(trx, run.id, now);
     await workspaceStore.unlock(trx, run.workspaceId, { kind: 'runs', id: run.id });
     await scheduleWorkspace(trx, run.workspaceId, now);
   }
@@ -172,15 +174,17 @@ export async function changeStatus(trx: Db, run: runStore.Run, to: RunStatus, op
 
 /**
  * Takes a locked run through every following step that needs nobody: it stops where a user decides
- * (confirmation), where a runner takes over (plan_queued, apply_queued) and where the workspace
- * queue does (pending, an applied saved plan).
+ * (confirmation, an override), where a runner takes over (plan_queued, apply_queued), where run tasks
+ * do (a task stage's running status) and where the workspace queue does (pending, an applied saved
+ * plan).
  */
 export async function advance(trx: Db, run: runStore.Run, options: StepOptions): Promise<runStore.Run> {
   let current = run;
   for (;;) {
     const waitsForQueue = current.status === 'pending' || (current.status === 'confirmed' && current.savePlan);
     if (isFinal(current.status) || waitsForQueue || scheduleStore.RUNNER_QUEUED_STATUSES.includes(current.status)) return current;
-    if (scheduleStore.RUNNING_STATUSES.includes(current.status)) return current;
+    // A runner's phase, or a task stage: their end moves the run on.
+    if (scheduleStore.RUNNING_STATUSES.includes(current.status) || taskStageRunIn(current.status)) return current;
     const next = nextStatus(current.status, flowOf(current));
     if (next === null) return current;
     current = await changeStatus(trx, current, next, { now: options.now });

@@ -1,5 +1,5 @@
 import type { Action } from '../auth/permissions.js';
-import { type ResourceObject, resource, timestamp, toOne } from '../jsonapi/document.js';
+import { type ResourceObject, resource, timestamp, toMany, toOne } from '../jsonapi/document.js';
 import type { Ctx } from '../context.js';
 import type { RunEvent } from './event-store.js';
 import { logReadUrl } from './log-service.js';
@@ -74,10 +74,13 @@ export function serializeRun(view: RunView | QueuedRunView): ResourceObject {
       plan: { ...toOne('plans', view.plan.id), links: { related: `${path}/plan` } },
       apply: { ...toOne('applies', view.apply.id), links: { related: `${path}/apply` } },
       'created-by': toOne('users', run.createdById),
-      // No cost estimation, policy checks or run tasks: the CLI reads null and empty lists as "none" (cli-protocol.md §6.3).
+      // No cost estimation or Sentinel policy checks: the CLI reads null and empty lists as "none" (cli-protocol.md §6.3).
       'cost-estimate': toOne('cost-estimates', null),
       'policy-checks': { data: [] },
-      'task-stages': { data: [] },
+      'task-stages': toMany(
+        'task-stages',
+        run.taskStages.map((s) => s.id),
+      ),
       // go-tfe reads the events from here; the create response already has the first (seeds/002 run.md).
       'run-events': { data: view.eventIds.map((id) => ({ type: 'run-events', id })), links: { related: `${path}/run-events` } },
     },

@@ -10,6 +10,7 @@ import { InvalidError, NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import * as organizationService from '../organizations/service.js';
+import * as taskStageLifecycle from '../task-stages/lifecycle.js';
 import * as workspaceService from '../workspaces/service.js';
 import * as workspaceStore from '../workspaces/store.js';
 import * as eventStore from './event-store.js';
@@ -339,6 +340,7 @@ async function insertRun(trx: Db, settings: runStore.NewRun): Promise<string> {
   await scheduleStore.lockWorkspace(trx, settings.workspaceId);
   await runStore.insert(trx, { ...settings, statusTimestamps: { [statusTimestampKey('pending')]: now.toISOString() }, queuedAt: now });
   await phaseStore.insertBoth(trx, settings.id, { planId: newId('plan'), applyId: newId('apply') }, { 'pending-at': now.toISOString() });
+  await taskStageLifecycle.createStages(trx, settings, now);
   recordStatusChange(trx, settings, null, 'pending', settings.createdById);
   await eventStore.insert(trx, {
     id: newId('re'),

@@ -18,7 +18,7 @@ import {
   runActions,
 } from './state.js';
 
-const STAGES: readonly RunStage[] = ['fetch', 'pre_plan', 'queuing', 'cost_estimation', 'policy_check', 'post_plan', 'pre_apply'];
+const STAGES: readonly RunStage[] = ['fetch', 'pre_plan', 'queuing', 'cost_estimation', 'policy_check', 'post_plan', 'pre_apply', 'post_apply'];
 
 const baseFlow: RunFlow = { enabledStages: new Set(), planOnly: false, savePlan: false, autoApply: false, hasChanges: true, allowEmptyApply: false };
 
@@ -54,7 +54,7 @@ function walk(flow: RunFlow, start: RunStatus = 'pending'): RunStatus[] {
 }
 
 describe('run states', () => {
-  it('lists every status of api-docs/run.mdx "Run States" plus the pre-apply stage, once each', () => {
+  it('lists every status of api-docs/run.mdx "Run States" plus those of the task stages it leaves out, once each', () => {
     const documented = [
       'pending',
       'fetching',
@@ -84,7 +84,8 @@ describe('run states', () => {
       'canceled',
       'force_canceled',
     ];
-    assert.deepEqual([...RUN_STATUSES].sort(), [...documented, 'pre_apply_running', 'pre_apply_completed'].sort());
+    const taskStages = ['pre_apply_running', 'pre_apply_completed', 'post_apply_running', 'post_apply_completed', 'post_plan_awaiting_decision'];
+    assert.deepEqual([...RUN_STATUSES].sort(), [...documented, ...taskStages].sort());
     assert.deepEqual(Object.keys(RUN_TRANSITIONS).sort(), [...RUN_STATUSES].sort());
   });
 
@@ -186,7 +187,16 @@ describe('run states', () => {
     assert.ok(RUN_STATUS_GROUPS.non_final.every((status) => !isFinal(status)));
     assert.deepEqual(
       [...RUN_STATUS_GROUPS.discardable].sort(),
-      ['cost_estimated', 'planned', 'planned_and_saved', 'policy_checked', 'policy_override', 'post_plan_completed', 'post_plan_running'].sort(),
+      [
+        'cost_estimated',
+        'planned',
+        'planned_and_saved',
+        'policy_checked',
+        'policy_override',
+        'post_plan_completed',
+        'post_plan_running',
+        'post_plan_awaiting_decision',
+      ].sort(),
     );
   });
 });
@@ -217,6 +227,7 @@ describe('run actions', () => {
         'pre_apply_completed',
         'apply_queued',
         'applying',
+        'post_apply_running',
       ].sort(),
     );
   });
@@ -244,7 +255,8 @@ describe('run actions', () => {
     const canceled = { cancelRequestedAt: new Date('2025-01-01T00:00:00Z'), forceCancelAvailableAt: new Date('2025-01-01T00:00:10Z') };
     assert.deepEqual(
       RUN_STATUSES.filter((status) => actions(status, canceled).isForceCancelable).sort(),
-      ['applying', 'cost_estimating', 'planning', 'policy_checking', 'post_plan_running', 'pre_apply_running', 'pre_plan_running'].sort(),
+      // Task stages have no process: a cancel ends them at once.
+      ['applying', 'cost_estimating', 'planning', 'policy_checking'].sort(),
     );
     assert.equal(actions('planning', canceled).isCancelable, false);
     assert.equal(actions('planning', { ...canceled, now: new Date('2025-01-01T00:00:09.999Z') }).isForceCancelable, false);
@@ -307,6 +319,7 @@ describe('nextStatus', () => {
       policy_check: ['policy_checking', 'policy_checked'],
       post_plan: ['post_plan_running', 'post_plan_completed'],
       pre_apply: ['pre_apply_running', 'pre_apply_completed'],
+      post_apply: ['post_apply_running', 'post_apply_completed'],
     };
     let combinations = 0;
     for (let mask = 0; mask < 1 << STAGES.length; mask++) {
@@ -334,15 +347,15 @@ describe('nextStatus', () => {
           assert.equal(actionsOf(last).isConfirmable, true);
         }
         for (const stage of STAGES) {
-          // The pre-apply stage is only on the way of runs that get to apply.
-          const expected = enabledStages.has(stage) && (stage !== 'pre_apply' || applies);
+          // The apply-side stages are only on the way of runs that get to apply.
+          const expected = enabledStages.has(stage) && ((stage !== 'pre_apply' && stage !== 'post_apply') || applies);
           for (const status of stageStatuses[stage])
             assert.equal(path.includes(status), expected, `${status} with ${[...enabledStages]} ${JSON.stringify(flow)}`);
         }
         combinations++;
       }
     }
-    assert.equal(combinations, 128 * 32);
+    assert.equal(combinations, 256 * 32);
   });
 });
 
@@ -379,6 +392,9 @@ describe('phaseChanges', () => {
     assert.deepEqual(phaseChanges('applying', 'canceled'), { apply: 'canceled' });
     assert.deepEqual(phaseChanges('apply_queued', 'canceled'), { apply: 'canceled' });
     assert.deepEqual(phaseChanges('planned', 'cost_estimating'), {});
+    assert.deepEqual(phaseChanges('applying', 'post_apply_running'), { apply: 'finished' });
+    assert.deepEqual(phaseChanges('post_apply_completed', 'applied'), {});
+    assert.deepEqual(phaseChanges('post_plan_awaiting_decision', 'discarded'), { apply: 'unreachable' });
   });
 
   it('leaves both phases final after every transition into a final status', () => {
@@ -389,7 +405,9 @@ describe('phaseChanges', () => {
         for (const value of Object.values(changes)) assert.ok(PHASE_STATUSES.includes(value));
         // The plan is final already when the run left the plan side; otherwise the change sets it.
         if (changes.plan) assert.ok(finalPhases.includes(changes.plan), `${from} → ${to}`);
-        assert.ok(changes.apply && finalPhases.includes(changes.apply), `${from} → ${to} leaves the apply open`);
+        // After the post-apply stage started, the apply has finished already.
+        if (from.startsWith('post_apply_')) assert.equal(changes.apply, undefined, `${from} → ${to} changes a finished apply`);
+        else assert.ok(changes.apply && finalPhases.includes(changes.apply), `${from} → ${to} leaves the apply open`);
       }
     }
   });

@@ -5,10 +5,10 @@ import { ConflictError } from '../errors.js';
  * statuses behind the run `actions` attribute, and the one rule that walks a run through the stages
  * it has enabled. Pure: the runs service loads the run, asks this module, and writes the result.
  *
- * Statuses: api-docs/run.mdx "Run States", plus `pre_apply_running` and `pre_apply_completed` for the
- * pre-apply stage of concepts/run/states.mdx (named as go-tfe, which the CLI decodes runs with,
- * names them). The post-apply stage has no documented status: its tasks are advisory only and the
- * run ends `applied` (states.mdx "The Post-Apply Stage").
+ * Statuses: api-docs/run.mdx "Run States", plus those of the run task stages of concepts/run/states.mdx
+ * that run.mdx leaves out, named as go-tfe (which the CLI decodes runs with) names them:
+ * `pre_apply_running`, `pre_apply_completed`, `post_apply_running`, `post_apply_completed`, and
+ * `post_plan_awaiting_decision` (a mandatory post-plan task failed; the CLI offers the override).
  */
 export const RUN_STATUSES = [
   'pending',
@@ -28,6 +28,7 @@ export const RUN_STATUSES = [
   'policy_checked',
   'confirmed',
   'post_plan_running',
+  'post_plan_awaiting_decision',
   'post_plan_completed',
   'planned_and_finished',
   'planned_and_saved',
@@ -35,6 +36,8 @@ export const RUN_STATUSES = [
   'pre_apply_completed',
   'apply_queued',
   'applying',
+  'post_apply_running',
+  'post_apply_completed',
   'applied',
   'discarded',
   'errored',
@@ -58,7 +61,8 @@ export const RUN_TRANSITIONS: Readonly<Record<RunStatus, readonly RunStatus[]>> 
   pending: ['fetching', 'pre_plan_running', 'queuing', 'plan_queued', 'discarded', 'canceled', 'errored'],
   fetching: ['fetching_completed', 'canceled', 'errored'],
   fetching_completed: ['pre_plan_running', 'queuing', 'plan_queued', 'canceled', 'errored'],
-  pre_plan_running: ['pre_plan_completed', 'canceled', 'force_canceled', 'errored'],
+  // A task stage has no process: cancel ends it at once, so force-cancel never applies.
+  pre_plan_running: ['pre_plan_completed', 'canceled', 'errored'],
   pre_plan_completed: ['queuing', 'plan_queued', 'canceled', 'errored'],
   queuing: ['plan_queued', 'canceled', 'errored'],
   plan_queued: ['planning', 'canceled', 'errored'],
@@ -75,15 +79,20 @@ export const RUN_TRANSITIONS: Readonly<Record<RunStatus, readonly RunStatus[]>> 
   policy_soft_failed: [],
   policy_checked: ['post_plan_running', 'confirmed', 'planned_and_finished', 'planned_and_saved', 'discarded', 'errored'],
   // run.mdx lists post_plan_running among the discardable statuses.
-  post_plan_running: ['post_plan_completed', 'canceled', 'force_canceled', 'discarded', 'errored'],
+  post_plan_running: ['post_plan_completed', 'post_plan_awaiting_decision', 'canceled', 'discarded', 'errored'],
+  // A mandatory task failed: an override goes on, a discard ends the run (run-task-stages-and-results.mdx "Override a Task Stage").
+  post_plan_awaiting_decision: ['post_plan_completed', 'discarded', 'errored'],
   post_plan_completed: ['confirmed', 'planned_and_finished', 'planned_and_saved', 'discarded', 'errored'],
   planned_and_finished: [],
   planned_and_saved: ['confirmed', 'discarded', 'errored'],
   confirmed: ['pre_apply_running', 'apply_queued', 'canceled', 'errored'],
-  pre_apply_running: ['pre_apply_completed', 'canceled', 'force_canceled', 'errored'],
+  pre_apply_running: ['pre_apply_completed', 'canceled', 'errored'],
   pre_apply_completed: ['apply_queued', 'canceled', 'errored'],
   apply_queued: ['applying', 'canceled', 'errored'],
-  applying: ['applied', 'canceled', 'force_canceled', 'errored'],
+  applying: ['post_apply_running', 'applied', 'canceled', 'force_canceled', 'errored'],
+  // Post-apply tasks never stop a run: the infrastructure exists already (states.mdx "The Post-Apply Stage").
+  post_apply_running: ['post_apply_completed', 'canceled', 'errored'],
+  post_apply_completed: ['applied', 'errored'],
   applied: [],
   discarded: [],
   errored: [],
@@ -124,7 +133,16 @@ export function isActive(status: RunStatus): boolean {
 export const RUN_STATUS_GROUPS: Readonly<Record<'non_final' | 'final' | 'discardable', readonly RunStatus[]>> = {
   non_final: RUN_STATUSES.filter((status) => !FINAL.has(status)),
   final: RUN_STATUSES.filter((status) => FINAL.has(status)),
-  discardable: ['planned', 'planned_and_saved', 'cost_estimated', 'policy_checked', 'policy_override', 'post_plan_running', 'post_plan_completed'],
+  discardable: [
+    'planned',
+    'planned_and_saved',
+    'cost_estimated',
+    'policy_checked',
+    'policy_override',
+    'post_plan_running',
+    'post_plan_awaiting_decision',
+    'post_plan_completed',
+  ],
 };
 
 /** In motion, so the cancel action applies: the run has not reached a status that waits for a user. */
@@ -170,12 +188,27 @@ export function runActions(input: RunActionsInput): RunActions {
 }
 
 /**
- * Optional stages, each with its running and completed status. Terrace has none of them yet; a later
- * issue enables one by listing it in `RunFlow.enabledStages`. `queuing` is TFE's hand-off from the
- * workspace queue to the plan queue, which Terrace does not need (pending goes straight to
+ * Optional stages, each with its running and completed status. A run enables the task stages it has
+ * tasks in (`RunFlow.enabledStages`); the others Terrace does not have. `queuing` is TFE's hand-off
+ * from the workspace queue to the plan queue, which Terrace does not need (pending goes straight to
  * plan_queued).
  */
-export type RunStage = 'fetch' | 'pre_plan' | 'queuing' | 'cost_estimation' | 'policy_check' | 'post_plan' | 'pre_apply';
+export type RunStage = 'fetch' | 'pre_plan' | 'queuing' | 'cost_estimation' | 'policy_check' | 'post_plan' | 'pre_apply' | 'post_apply';
+
+/** The run task stages (run-tasks.mdx `stages`) and the run status in which each one's tasks run. */
+export const TASK_STAGE_RUNNING: Readonly<Record<'pre_plan' | 'post_plan' | 'pre_apply' | 'post_apply', RunStatus>> = {
+  pre_plan: 'pre_plan_running',
+  post_plan: 'post_plan_running',
+  pre_apply: 'pre_apply_running',
+  post_apply: 'post_apply_running',
+};
+
+export type TaskStageName = keyof typeof TASK_STAGE_RUNNING;
+
+/** The task stage a run status runs, if it is one's running status. */
+export function taskStageRunIn(status: RunStatus): TaskStageName | undefined {
+  return (Object.keys(TASK_STAGE_RUNNING) as TaskStageName[]).find((stage) => TASK_STAGE_RUNNING[stage] === status);
+}
 
 /** What decides a run's way through the stages. */
 export interface RunFlow {
@@ -215,6 +248,8 @@ const SUCCESS_PATH: readonly (RunStatus | typeof DECIDE | readonly [RunStatus, R
   ['pre_apply_completed', 'pre_apply'],
   'apply_queued',
   'applying',
+  ['post_apply_running', 'post_apply'],
+  ['post_apply_completed', 'post_apply'],
   'applied',
 ];
 
@@ -241,7 +276,7 @@ function decide(flow: RunFlow): RunStatus | null {
  */
 export function nextStatus(current: RunStatus, flow: RunFlow): RunStatus | null {
   if (FINAL.has(current)) throw new ConflictError(`run is already ${current}`);
-  if (current === 'policy_override' || current === 'planned_and_saved') return null;
+  if (current === 'policy_override' || current === 'post_plan_awaiting_decision' || current === 'planned_and_saved') return null;
   const from = SUCCESS_PATH.findIndex((step) => stepStatus(step) === current);
   for (const step of SUCCESS_PATH.slice(from + 1)) {
     if (step === DECIDE) return decide(flow);
@@ -273,6 +308,8 @@ const PLAN_SIDE: ReadonlySet<RunStatus> = new Set([
   'plan_queued',
   'planning',
 ]);
+/** The post-apply stage: the apply has finished. */
+const AFTER_APPLY: ReadonlySet<RunStatus> = new Set(['post_apply_running', 'post_apply_completed']);
 /** Between a confirmed plan and a finished apply. */
 const APPLY_SIDE: ReadonlySet<RunStatus> = new Set(['confirmed', 'pre_apply_running', 'pre_apply_completed', 'apply_queued', 'applying']);
 
@@ -299,9 +336,13 @@ export function phaseChanges(from: RunStatus, to: RunStatus): { plan?: PhaseStat
       return { apply: 'queued' };
     case 'applying':
       return { apply: 'running' };
-    case 'applied':
+    case 'post_apply_running':
       return { apply: 'finished' };
+    case 'applied':
+      return from === 'applying' ? { apply: 'finished' } : {};
   }
+  // After the apply finished, nothing changes it any more (a post-apply stage canceled or errored).
+  if (AFTER_APPLY.has(from)) return {};
   if (!FINAL.has(to)) return {};
   if (PLAN_SIDE.has(from)) return { plan: endedAs(to), apply: 'unreachable' };
   const ended = endedAs(to);

@@ -4,12 +4,14 @@ import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import type { RunRow } from '../db/schema.js';
 import { containsPattern } from '../workspaces/rules.js';
 import { RUNNER_QUEUED_STATUSES, RUNNING_STATUSES } from './schedule-store.js';
-import type { RunStatus } from './state.js';
+import type { RunStatus, TaskStageName } from './state.js';
 
 /** A run as stored, with its workspace's project (authorization needs it). */
 export interface Run {
   /** Its events' ids, oldest first. */
   eventIds: string[];
+  /** Its task stages, one per run stage with tasks, fixed when the run was created. */
+  taskStages: { id: string; stage: TaskStageName }[];
   id: string;
   workspaceId: string;
   organizationId: string;
@@ -46,12 +48,13 @@ export interface Run {
 }
 
 /** The settings a run is created with. */
-export type NewRun = Omit<Run, 'projectId' | 'hasChanges' | 'runnerLeaseUntil' | 'cancelRequestedAt' | 'agentId' | 'eventIds'>;
+export type NewRun = Omit<Run, 'projectId' | 'hasChanges' | 'runnerLeaseUntil' | 'cancelRequestedAt' | 'agentId' | 'eventIds' | 'taskStages'>;
 
-function toRun(row: RunRow & { project_id: string; event_ids: string[] }): Run {
+function toRun(row: RunRow & { project_id: string; event_ids: string[]; task_stages: Run['taskStages'] }): Run {
   return {
     id: row.id,
     eventIds: row.event_ids,
+    taskStages: row.task_stages,
     workspaceId: row.workspace_id,
     organizationId: row.organization_id,
     projectId: row.project_id,
@@ -86,13 +89,17 @@ function toRun(row: RunRow & { project_id: string; event_ids: string[] }): Run {
 
 /** A run's event ids, oldest first, as a column of its row: a run is read in one statement with them. */
 const EVENT_IDS = sql<string[]>`coalesce((select array_agg(run_events.id order by run_events.seq) from run_events where run_events.run_id = runs.id), '{}')`;
+/** A run's task stages in run order, as a column of its row too. */
+const TASK_STAGES = sql<
+  Run['taskStages']
+>`coalesce((select jsonb_agg(jsonb_build_object('id', task_stages.id, 'stage', task_stages.stage) order by array_position(array['pre_plan','post_plan','pre_apply','post_apply'], task_stages.stage)) from task_stages where task_stages.run_id = runs.id), '[]'::jsonb)`;
 
 function selectRuns(db: Db) {
   return db
     .selectFrom('runs')
     .innerJoin('workspaces', 'workspaces.id', 'runs.workspace_id')
     .selectAll('runs')
-    .select(['workspaces.project_id', EVENT_IDS.as('event_ids')]);
+    .select(['workspaces.project_id', EVENT_IDS.as('event_ids'), TASK_STAGES.as('task_stages')]);
 }
 
 export async function insert(db: Db, run: NewRun): Promise<void> {
@@ -293,7 +300,7 @@ export async function selectPage(
 ): Promise<{ runs: Run[]; hasMore: boolean; total: number | undefined }> {
   const ordered = filtered(db, scope, filter)
     .selectAll('runs')
-    .select(['workspaces.project_id', EVENT_IDS.as('event_ids')])
+    .select(['workspaces.project_id', EVENT_IDS.as('event_ids'), TASK_STAGES.as('task_stages')])
     .orderBy('runs.created_at', 'desc')
     .orderBy('runs.id', 'desc');
   // One row past the page says whether another follows.
@@ -323,7 +330,7 @@ export async function selectQueuePage(
     END`;
   const line = filtered(db, scope, { statuses: lineStatuses })
     .selectAll('runs')
-    .select(['workspaces.project_id', EVENT_IDS.as('event_ids')])
+    .select(['workspaces.project_id', EVENT_IDS.as('event_ids'), TASK_STAGES.as('task_stages')])
     .select(position.as('position'))
     .orderBy('position')
     .orderBy('runs.queued_at')

@@ -17,7 +17,7 @@ export interface UserTable {
 
 export interface TokenTable {
   id: string;
-  /** `user`, `team`, `organization`, `run` (a job token) or `agent`. */
+  /** `user`, `team`, `organization`, `run` (a job token), `agent` or `task-result`. */
   kind: string;
   user_id: string | null;
   team_id: string | null;
@@ -28,6 +28,8 @@ export interface TokenTable {
   phase: ColumnType<string | null, string | null | undefined, string | null>;
   /** For `agent` tokens: the pool; null for the built-in runner's token. */
   agent_pool_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** For `task-result` tokens (a run task's access token): the result it reports. */
+  task_result_id: ColumnType<string | null, string | null | undefined, string | null>;
   /** SHA-256 of the secret, hex. The secret itself is never stored. */
   token_hash: string;
   description: string | null;

@@ -1,6 +1,6 @@
 /** Run tasks and their workspace associations. */
 import type { Generated } from 'kysely';
-import type { Timestamp } from './common.js';
+import type { Jsonb, NullableJsonb, NullableTimestamp, Timestamp } from './common.js';
 
 export interface RunTaskTable {
   id: string;
@@ -24,5 +24,48 @@ export interface WorkspaceRunTaskTable {
   task_id: string;
   enforcement_level: string;
   stages: string[];
+  created_at: Timestamp;
+}
+
+/** A run's task stage: one per run stage that has tasks (run-task-stages-and-results.mdx). */
+export interface TaskStageTable {
+  id: string;
+  run_id: string;
+  stage: string;
+  status: Generated<string>;
+  status_timestamps: Jsonb<Record<string, string>>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** One task's result in a task stage, with the task as it was when the run was created. */
+export interface TaskResultTable {
+  id: string;
+  task_stage_id: string;
+  task_id: string | null;
+  task_name: string;
+  task_url: string;
+  workspace_task_id: string | null;
+  enforcement_level: string;
+  status: Generated<string>;
+  message: string | null;
+  url: string | null;
+  status_timestamps: Jsonb<Record<string, string>>;
+  last_update_at: NullableTimestamp;
+  position: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** A detailed outcome an integration sent with its callback. */
+export interface TaskResultOutcomeTable {
+  id: string;
+  task_result_id: string;
+  position: number;
+  outcome_id: string;
+  description: string;
+  body: string | null;
+  url: string | null;
+  tags: NullableJsonb<Record<string, { label: string; level?: string }[]>>;
   created_at: Timestamp;
 }

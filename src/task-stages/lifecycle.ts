@@ -1,0 +1,77 @@
+import * as tokenStore from '../auth/token-store.js';
+import type { Db } from '../db/database.js';
+import { newId } from '../ids.js';
+import { enqueue } from '../queue/queue.js';
+import * as runTaskStore from '../run-tasks/store.js';
+import type { TaskStageName } from '../runs/state.js';
+import * as taskStageStore from './store.js';
+
+/**
+ * The task stages' side of the run lifecycle, called by the runs schedule inside its transactions:
+ * a new run gets its stages, a stage starts when the run enters its running status, and a run that
+ * ends cancels what is still open. Deciding a stage's outcome is the task-stages service's.
+ */
+
+/** Sends a result's request to its task's URL (delivery-jobs.ts). */
+export const DELIVER_JOB = 'task-result.deliver';
+/** Errors a result whose integration went quiet for longer than the timeout (delivery-jobs.ts); queued once the request was taken. */
+export const TIMEOUT_JOB = 'task-result.timeout';
+
+/** Tries of a result's request, with the queue's backoff (2, 4, 8, 16 s) between them; then the result is unreachable. */
+export const DELIVERY_ATTEMPTS = 5;
+
+const STAGE_ORDER: readonly TaskStageName[] = ['pre_plan', 'post_plan', 'pre_apply', 'post_apply'];
+
+/**
+ * Creates a new run's task stages: one per stage that has an enabled task, each with a pending result
+ * per task. Fixed for the run: the CLI reads them once, right after creating it (cli-protocol.md §6.3).
+ * Post-apply tasks are advisory whatever their setting (states.mdx "The Post-Apply Stage").
+ */
+export async function createStages(trx: Db, run: { id: string; workspaceId: string; organizationId: string; planOnly: boolean }, now: Date): Promise<void> {
+  const tasks = await runTaskStore.tasksForRuns(trx, run.workspaceId, run.organizationId);
+  // A plan-only run never applies: it has no apply-side stages.
+  const stages = (run.planOnly ? STAGE_ORDER.slice(0, 2) : STAGE_ORDER)
+    .map((stage) => ({
+      id: newId('ts'),
+      stage,
+      results: tasks
+        .filter((t) => t.stages.includes(stage))
+        .map((t) => ({
+          id: newId('taskrs'),
+          taskId: t.task.id,
+          taskName: t.task.name,
+          taskUrl: t.task.url,
+          workspaceTaskId: t.workspaceTaskId,
+          enforcementLevel: stage === 'post_apply' ? ('advisory' as const) : t.enforcementLevel,
+        })),
+    }))
+    .filter((s) => s.results.length > 0);
+  await taskStageStore.insertStages(trx, run.id, stages, now);
+}
+
+/** The run entered the stage's running status: the stage runs and each result's request goes out through the job queue. */
+export async function startStage(trx: Db, runId: string, stage: TaskStageName, now: Date): Promise<void> {
+  const taskStage = await taskStageStore.findStageForUpdate(trx, runId, stage);
+  if (!taskStage || taskStage.status !== 'pending') return;
+  await taskStageStore.setStageStatus(trx, taskStage, 'running', now);
+  for (const taskResultId of taskStage.resultIds) await enqueue(trx, DELIVER_JOB, { taskResultId }, { maxAttempts: DELIVERY_ATTEMPTS });
+}
+
+/**
+ * The run ended: a stage still running or waiting is canceled with its open results, one it never
+ * reached (a plan that errored before its post-plan stage) is unreachable; their access tokens go.
+ */
+export async function closeOpenStages(trx: Db, runId: string, now: Date): Promise<void> {
+  for (const stage of await taskStageStore.openStagesOfRun(trx, runId)) {
+    const status = stage.status === 'pending' ? 'unreachable' : 'canceled';
+    await taskStageStore.setStageStatus(trx, stage, status, now);
+    await taskStageStore.endOpenResults(
+      trx,
+      stage.id,
+      status,
+      status === 'canceled' ? 'The run ended before the task answered' : 'The run never reached this stage',
+      now,
+    );
+  }
+  await tokenStore.deleteTaskResultTokens(trx, { runId });
+}

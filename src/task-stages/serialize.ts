@@ -1,0 +1,106 @@
+import { type ResourceObject, resource, timestamp, toMany, toOne } from '../jsonapi/document.js';
+import { registerResourceType } from '../jsonapi/include-registry.js';
+import * as taskStageService from './service.js';
+import type { Outcome, TaskResult, TaskStageView } from './service.js';
+
+/** Task stages, task results and their outcomes (run-task-stages-and-results.mdx; OpenAPI `task-result-outcomes`). */
+
+export function taskStagePath(id: string): string {
+  return `/api/v2/task-stages/${encodeURIComponent(id)}`;
+}
+
+export function taskResultPath(id: string): string {
+  return `/api/v2/task-results/${encodeURIComponent(id)}`;
+}
+
+export function outcomePath(id: string): string {
+  return `/api/v2/task-result-outcomes/${encodeURIComponent(id)}`;
+}
+
+export function serializeTaskStage(view: TaskStageView): ResourceObject {
+  const { stage } = view;
+  return resource(
+    'task-stages',
+    stage.id,
+    {
+      status: stage.status,
+      stage: stage.stage,
+      'status-timestamps': stage.statusTimestamps,
+      'created-at': timestamp(stage.createdAt),
+      'updated-at': timestamp(stage.updatedAt),
+      // One permission overrides both the tasks and (later) the policies of a stage.
+      permissions: { 'can-override-policy': view.canOverride, 'can-override-tasks': view.canOverride, 'can-override': view.canOverride },
+      actions: { 'is-overridable': stage.status === 'awaiting_override' },
+    },
+    {
+      run: toOne('runs', stage.runId),
+      'task-results': toMany('task-results', stage.resultIds),
+      // Policy evaluations come with policies (a later issue); the CLI reads an empty list as none.
+      'policy-evaluations': { data: [] },
+    },
+    { self: taskStagePath(stage.id) },
+  );
+}
+
+export function serializeTaskResult(result: TaskResult): ResourceObject {
+  return resource(
+    'task-results',
+    result.id,
+    {
+      message: result.message,
+      status: result.status,
+      'status-timestamps': result.statusTimestamps,
+      url: result.url,
+      'created-at': timestamp(result.createdAt),
+      'updated-at': timestamp(result.updatedAt),
+      'task-id': result.taskId,
+      'task-name': result.taskName,
+      'task-url': result.taskUrl,
+      'task-result-outcomes-count': result.outcomeIds.length,
+      stage: result.stage,
+      'is-speculative': result.isSpeculative,
+      'workspace-task-id': result.workspaceTaskId,
+      'workspace-task-enforcement-level': result.enforcementLevel,
+      // Terrace calls task URLs itself: never through an agent pool.
+      'agent-pool-id': null,
+    },
+    {
+      'task-stage': toOne('task-stages', result.taskStageId),
+      'task-result-outcomes': { ...toMany('task-result-outcomes', result.outcomeIds), links: { related: `${taskResultPath(result.id)}/outcomes` } },
+    },
+    { self: taskResultPath(result.id) },
+  );
+}
+
+/** Tags as the OpenAPI document shows them: the callback's object of named tag lists, as a list of `{label, value}`. */
+export function serializeOutcome(outcome: Outcome): ResourceObject {
+  const path = outcomePath(outcome.id);
+  return resource(
+    'task-result-outcomes',
+    outcome.id,
+    {
+      'created-at': timestamp(outcome.createdAt),
+      'outcome-id': outcome.outcomeId,
+      description: outcome.description,
+      tags:
+        outcome.tags &&
+        Object.entries(outcome.tags).map(([label, value]) => ({ label, value: value.map((t) => ({ label: t.label, level: t.level ?? 'none' })) })),
+      url: outcome.url,
+    },
+    { 'task-result': toOne('task-results', outcome.taskResultId) },
+    { self: path, ...(outcome.body !== null ? { body: `${path}/body` } : {}) },
+  );
+}
+
+registerResourceType<TaskStageView>('task-stages', {
+  serialize: serializeTaskStage,
+  load: (ctx, ids) => taskStageService.visibleStages(ctx, ids),
+});
+registerResourceType<TaskResult>('task-results', {
+  serialize: serializeTaskResult,
+  load: (ctx, ids) => taskStageService.visibleResults(ctx, ids),
+});
+registerResourceType<Outcome>('task-result-outcomes', {
+  serialize: serializeOutcome,
+  load: (ctx, ids) => taskStageService.visibleOutcomes(ctx, ids),
+});
