@@ -217,8 +217,7 @@ export class TestServer {
     this.caFile = tls.caFile as string;
     this.agent = new Agent({ connect: { ca: readFileSync(this.caFile) } });
     this.blobs = openConfiguredBlobStore(this.config, this.database.db);
-    this.worker = new QueueWorker({ database: this.database, handlers: JOB_HANDLERS, context: { ...this.adminCtx() }, pollMs: 200 });
-    await this.worker.start();
+    await this.startWorker();
     this.stopReaper = await startRunReaper(this.adminCtx());
     this.stopAuthChanges = await listenForAuthChanges(this.database);
     this.port = port;
@@ -228,6 +227,12 @@ export class TestServer {
 
   private port = 0;
   private tls!: { key: string; cert: string };
+
+  /** A new job queue worker, as a restarted server starts one: jobs queued meanwhile wait in the database for it. */
+  async startWorker(): Promise<void> {
+    this.worker = new QueueWorker({ database: this.database, handlers: JOB_HANDLERS, context: { ...this.adminCtx() }, pollMs: 200 });
+    await this.worker.start();
+  }
 
   /** The HTTPS server and the built-in runner, as `terrace serve` starts them after the database. */
   private async startApp(): Promise<void> {

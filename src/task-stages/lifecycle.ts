@@ -17,8 +17,8 @@ export const DELIVER_JOB = 'task-result.deliver';
 /** Errors a result whose integration went quiet for longer than the timeout (delivery-jobs.ts); queued once the request was taken. */
 export const TIMEOUT_JOB = 'task-result.timeout';
 
-/** Tries of a result's request, with the queue's backoff (2, 4, 8, 16 s) between them; then the result is unreachable. */
-export const DELIVERY_ATTEMPTS = 5;
+/** Tries of a result's request, with the queue's backoff (2, 4, 8 s) between them; then the result is unreachable. */
+export const DELIVERY_ATTEMPTS = 4;
 
 const STAGE_ORDER: readonly TaskStageName[] = ['pre_plan', 'post_plan', 'pre_apply', 'post_apply'];
 
