@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, it } from 'node:test';
 import { unique } from '../../test/fixtures.js';
 import { forEachDatabase, freePort } from '../../test/harness.js';
 import { RunWorld } from '../runs/testing.js';
+import { type Behaviour, type Received, TaskService } from './testing.js';
 
 // run-tests: one job per database
 
@@ -16,82 +15,6 @@ import { RunWorld } from '../runs/testing.js';
  */
 
 const HMAC_KEY = 'task-stages-hmac-s3cret';
-
-/** What the service does when a request comes: call back these reports in order, or nothing. */
-type Behaviour = { reports: { status: string; message?: string; outcomes?: unknown[] }[] } | 'quiet';
-
-interface Received {
-  path: string;
-  payload: any;
-  signature: string;
-  /** What the access token got: the plan JSON URL, the configuration download, a workspace it may not read. */
-  reads: Record<string, number>;
-}
-
-class TaskService {
-  private server!: Server;
-  url = '';
-  readonly received: Received[] = [];
-  readonly behaviours = new Map<string, Behaviour>();
-
-  constructor(private readonly api: (method: string, url: string, options: { token: string; body?: unknown }) => Promise<{ status: number; text: string }>) {}
-
-  async start(): Promise<void> {
-    this.server = createServer((request, response) => {
-      void this.handle(request).then(
-        () => response.writeHead(200).end(),
-        (err: unknown) => response.writeHead(500).end(String(err)),
-      );
-    });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  async stop(): Promise<void> {
-    await new Promise((resolve) => this.server.close(resolve));
-  }
-
-  private async handle(request: IncomingMessage): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks).toString();
-    const payload = JSON.parse(body);
-    const path = request.url ?? '';
-    const received: Received = { path, payload, signature: String(request.headers['x-tfc-task-signature']), reads: {} };
-    this.received.push(received);
-    const behaviour = this.behaviours.get(path) ?? 'quiet';
-    // Answer first, then work: the request must not wait for the check (run-tasks-integration.mdx).
-    setTimeout(() => void this.work(received, behaviour), 50);
-  }
-
-  private async work(received: Received, behaviour: Behaviour): Promise<void> {
-    const token = received.payload.access_token as string;
-    const read = async (name: string, url: string | null) => {
-      if (url) received.reads[name] = (await this.api('GET', url, { token })).status;
-    };
-    await read('plan-json', received.payload.plan_json_api_url ?? null);
-    await read('configuration', received.payload.configuration_version_download_url);
-    await read('workspace', `/api/v2/workspaces/${received.payload.workspace_id}`);
-    if (behaviour === 'quiet') return;
-    for (const report of behaviour.reports) {
-      const res = await this.api('PATCH', received.payload.task_result_callback_url, {
-        token,
-        body: {
-          data: {
-            type: 'task-results',
-            attributes: { status: report.status, message: report.message, url: 'https://checks.example.com/report/1' },
-            ...(report.outcomes ? { relationships: { outcomes: { data: report.outcomes } } } : {}),
-          },
-        },
-      });
-      assert.equal(res.status, 200, res.text);
-    }
-  }
-
-  requestFor(runId: string, stage: string): Received | undefined {
-    return this.received.find((r) => r.payload.run_id === runId && r.payload.stage === stage);
-  }
-}
 
 const OUTCOME = {
   type: 'task-result-outcomes',
@@ -108,7 +31,7 @@ forEachDatabase(
   'task stages',
   (server) => {
     const world = new RunWorld(server);
-    const service = new TaskService((method, url, options) => server.api(method, url, options));
+    const service = new TaskService(server);
     before(async () => {
       await world.setUp();
       await service.start();
