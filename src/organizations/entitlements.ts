@@ -9,7 +9,7 @@ export const ENTITLEMENTS = {
   'configuration-designer': false,
   // Needs a price source that is not available offline (spec/README.md).
   'cost-estimation': false,
-  'global-run-tasks': false,
+  'global-run-tasks': true,
   'module-tests-generation': false,
   // When false the CLI runs every operation locally, whatever the workspace says (cli-protocol.md §2.3).
   operations: true,
@@ -24,7 +24,7 @@ export const ENTITLEMENTS = {
   'run-task-limit': null,
   'run-task-mandatory-enforcement-limit': null,
   'run-task-workspace-limit': null,
-  'run-tasks': false,
+  'run-tasks': true,
   'self-serve-billing': false,
   // Sentinel is proprietary: never entitled (spec/README.md).
   sentinel: false,

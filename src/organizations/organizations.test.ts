@@ -479,11 +479,13 @@ forEachDatabase('organizations', (server) => {
       'teams',
       'vcs-integrations',
       'private-module-registry',
-      'run-tasks',
       'policy-enforcement',
     ]) {
       assert.equal(set.attributes[name], false, name);
     }
+    // Run tasks, global ones too, are called by runs (issue 17).
+    assert.equal(set.attributes['run-tasks'], true);
+    assert.equal(set.attributes['global-run-tasks'], true);
     assert.equal(set.attributes['user-limit'], null);
     assert.equal(set.links.self, `/api/v2/entitlement-sets/${set.id}`);
     const byId = await server.api('GET', set.links.self, { token: alice.token });
