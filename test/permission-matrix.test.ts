@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
 import { type Member, TeamWorld, unique } from '../src/teams/testing.js';
+import * as configurationVersionStore from '../src/configuration-versions/store.js';
 import { newId } from '../src/ids.js';
 import { forEachDatabase, type TestServer } from './harness.js';
 
@@ -101,6 +102,8 @@ interface Fixture {
   /** A run task of the organization, and one associated with the fixture's workspace. */
   task: string;
   workspaceTask: string;
+  /** A plan-only run of the fixture's workspace (it holds no lock), with the post-plan stage of its associated task. */
+  run: { id: string; taskStageId: string; taskResultId: string };
   fresh: {
     name(prefix: string): string;
     team(): Promise<string>;
@@ -277,6 +280,17 @@ const MATRIX: Row[] = [
   row('GET', '/workspaces/:workspace/tasks/:workspace-task', 200, WORKSPACE_VIEWERS),
   row('PATCH', '/workspaces/:workspace/tasks/:workspace-task', 200, WS_ADMINS, { body: () => doc('workspace-tasks', { 'enforcement-level': 'mandatory' }) }),
   row('DELETE', '/workspaces/:workspace/tasks/:fresh-workspace-task', 204, WS_ADMINS),
+  // Task stages and results: read with the run; the override needs "Manage Policy Overrides" (owners), others who read the run get 403, and a stage that waits for no override is a 409.
+  row('GET', '/runs/:run/task-stages', 200, RUN_READERS),
+  row('GET', '/task-stages/:task-stage', 200, RUN_READERS),
+  row('GET', '/task-results/:task-result', 200, RUN_READERS),
+  row('POST', '/task-stages/:task-stage/actions/override', 409, OWNERS, {
+    also: Object.fromEntries(
+      RUN_READERS.split(' ')
+        .filter((subject) => !OWNERS.split(' ').includes(subject))
+        .map((subject) => [subject, 403]),
+    ),
+  }),
 ];
 
 /** The path placeholders: the fixture's resources, and `:fresh-…` ones created anew for every call that consumes one. */
@@ -294,6 +308,9 @@ const PLACEHOLDERS: Record<string, (f: Fixture) => string | Promise<string>> = {
   'fresh-pool': (f) => f.fresh.pool(),
   task: (f) => f.task,
   'workspace-task': (f) => f.workspaceTask,
+  run: (f) => f.run.id,
+  'task-stage': (f) => f.run.taskStageId,
+  'task-result': (f) => f.run.taskResultId,
   'fresh-task': (f) => f.fresh.task(),
   'fresh-reserved-tag-key': (f) => f.fresh.reservedTagKey(),
   'fresh-workspace-task': (f) => f.fresh.workspaceTask(),
@@ -401,6 +418,32 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
     assert.equal(res.status, 201, res.text);
     return res.body.data.id;
   };
+  const workspaceTask = await associateTask();
+  const createRun = async (): Promise<Fixture['run']> => {
+    const versionId = newId('cv');
+    const versions = server.database.db;
+    await configurationVersionStore.insert(versions, {
+      id: versionId,
+      workspaceId: workspace.id,
+      source: 'tfe-api',
+      autoQueueRuns: false,
+      speculative: true,
+      provisional: false,
+      createdAt: new Date(),
+    });
+    await configurationVersionStore.markUploaded(versions, versionId, { key: `test/${versionId}.tar.gz`, size: 1 }, new Date());
+    const res = await w.api('POST', '/runs', w.ownerToken, {
+      data: {
+        type: 'runs',
+        attributes: { 'plan-only': true },
+        relationships: { workspace: link('workspaces', workspace.id), 'configuration-version': link('configuration-versions', versionId) },
+      },
+    });
+    assert.equal(res.status, 201, res.text);
+    const taskStageId = res.body.data.relationships['task-stages'].data[0].id;
+    const stage = await w.api('GET', `/task-stages/${taskStageId}`, w.ownerToken);
+    return { id: res.body.data.id, taskStageId, taskResultId: stage.body.data.relationships['task-results'].data[0].id };
+  };
   const fixture: Fixture = {
     org: w.org,
     project,
@@ -412,7 +455,8 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
     agent: await createAgent('idle'),
     agentTokenId: agentToken.id,
     task: await createTask(),
-    workspaceTask: await associateTask(),
+    workspaceTask,
+    run: await createRun(),
     fresh: {
       name: unique,
       team: async () => (await w.createTeam({ visibility: 'organization' })).id,

@@ -471,16 +471,7 @@ forEachDatabase('organizations', (server) => {
     assert.equal(set.id, org.attributes['external-id']);
     assert.equal(set.attributes.operations, true);
     assert.equal(set.attributes['state-storage'], true);
-    for (const name of [
-      'sentinel',
-      'cost-estimation',
-      'agents',
-      'sso',
-      'teams',
-      'vcs-integrations',
-      'private-module-registry',
-      'policy-enforcement',
-    ]) {
+    for (const name of ['sentinel', 'cost-estimation', 'agents', 'sso', 'teams', 'vcs-integrations', 'private-module-registry', 'policy-enforcement']) {
       assert.equal(set.attributes[name], false, name);
     }
     // Run tasks, global ones too, are called by runs (issue 17).
