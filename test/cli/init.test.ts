@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createOrganization } from '../../src/organizations/service.js';
 import { TestServer } from '../harness.js';
-import { cloudBlock, type RequestLog, recordRequests, type TerraformResult, TerraformSandbox } from './terraform.js';
+import { acmeOwnerSandbox, cloudBlock, type RequestLog, recordRequests, type TerraformResult, type TerraformSandbox } from './terraform.js';
 
 /** What must never appear once discovery, ping and the entitlement-set check work (cli-protocol.md §1, §2). */
 const HANDSHAKE_FAILURES = [/Failed to request discovery document/, /Unsupported Terraform Enterprise version/, /organization "acme" at host/, /unauthorized/i];
@@ -16,13 +15,8 @@ describe('terraform init with a cloud block (real CLI)', () => {
 
   before(async () => {
     await server.start();
-    owner = await server.createUser();
-    const ownerCtx = {
-      ...server.adminCtx(),
-      subject: { kind: 'user' as const, userId: owner.id, username: owner.username, isSiteAdmin: false, tokenId: null },
-    };
-    await createOrganization(ownerCtx, { name: 'acme', email: 'acme@example.com', settings: {} });
-    tf = new TerraformSandbox(server.caFile);
+    // Each test writes the token it runs with.
+    ({ owner, tf } = await acmeOwnerSandbox(server));
   });
   after(async () => {
     tf?.cleanup();

@@ -4,9 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { create as createTar } from 'tar';
 import { Uploader } from '../../src/configuration-versions/testing.js';
-import { createOrganization } from '../../src/organizations/service.js';
 import { TestServer, testDatabases } from '../harness.js';
-import { cloudBlock, TerraformSandbox } from './terraform.js';
+import { acmeOwnerSandbox, cloudBlock, type TerraformSandbox } from './terraform.js';
 
 /**
  * Remote execution with the real CLI (issue 6; cli-protocol.md §6): Terrace's runner runs terraform
@@ -68,16 +67,11 @@ for (const kind of testDatabases()) {
       // In the server's environment: a run must not see it.
       process.env.TERRACE_TEST_CANARY = 'server-environment';
       await server.start();
-      const owner = await server.createUser();
-      token = owner.token;
-      const ownerCtx = {
-        ...server.adminCtx(),
-        subject: { kind: 'user' as const, userId: owner.id, username: owner.username, isSiteAdmin: false, tokenId: null },
-      };
       // The organization's default execution mode is remote: every plan and apply runs in Terrace.
-      await createOrganization(ownerCtx, { name: 'acme', email: 'acme@example.com', settings: {} });
-      tf = new TerraformSandbox(server.caFile);
-      tf.writeCredentials(server.hostname, token);
+      ({
+        owner: { token },
+        tf,
+      } = await acmeOwnerSandbox(server));
     });
     after(async () => {
       delete process.env.TERRACE_TEST_CANARY;

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createOrganization } from '../../src/organizations/service.js';
 import { type Behaviour, TaskService } from '../../src/task-stages/testing.js';
 import { TestServer, testDatabases } from '../harness.js';
-import { cloudBlock, TerraformSandbox } from './terraform.js';
+import { acmeOwnerSandbox, cloudBlock, type TerraformSandbox } from './terraform.js';
 
 /**
  * Run tasks with the real CLI (issue 17, cli-protocol.md §6.3 "task stages"): the CLI reads the run's
@@ -36,15 +35,10 @@ for (const kind of testDatabases()) {
     before(async () => {
       await server.start();
       await service.start();
-      const owner = await server.createUser();
-      token = owner.token;
-      const ownerCtx = {
-        ...server.adminCtx(),
-        subject: { kind: 'user' as const, userId: owner.id, username: owner.username, isSiteAdmin: false, tokenId: null },
-      };
-      await createOrganization(ownerCtx, { name: 'acme', email: 'acme@example.com', settings: {} });
-      tf = new TerraformSandbox(server.caFile);
-      tf.writeCredentials(server.hostname, token);
+      ({
+        owner: { token },
+        tf,
+      } = await acmeOwnerSandbox(server));
     });
     after(async () => {
       tf?.cleanup();

@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createOrganization } from '../../src/organizations/service.js';
 import { TestServer, testDatabases } from '../harness.js';
-import { cloudBlock, TerraformSandbox } from './terraform.js';
+import { acmeOwnerSandbox, cloudBlock, type TerraformSandbox } from './terraform.js';
 
 /**
  * Terrace as the state backend of the real CLI in local execution mode (issue 5; cli-protocol.md
@@ -41,16 +40,11 @@ for (const kind of testDatabases()) {
 
     before(async () => {
       await server.start();
-      const owner = await server.createUser();
-      token = owner.token;
-      const ownerCtx = {
-        ...server.adminCtx(),
-        subject: { kind: 'user' as const, userId: owner.id, username: owner.username, isSiteAdmin: false, tokenId: null },
-      };
       // Every workspace of this organization runs locally: Terrace only stores state here.
-      await createOrganization(ownerCtx, { name: 'acme', email: 'acme@example.com', settings: { 'default-execution-mode': 'local' } });
-      tf = new TerraformSandbox(server.caFile);
-      tf.writeCredentials(server.hostname, token);
+      ({
+        owner: { token },
+        tf,
+      } = await acmeOwnerSandbox(server, { 'default-execution-mode': 'local' }));
     });
     after(async () => {
       tf?.cleanup();

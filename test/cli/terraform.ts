@@ -2,6 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createOrganization } from '../../src/organizations/service.js';
+import type { TestServer } from '../harness.js';
 
 /** The longest a single terraform command may run before the test kills it. */
 export const TERRAFORM_TIMEOUT_MS = 30_000;
@@ -225,4 +227,23 @@ export class TerraformSandbox {
     this.running.clear();
     rmSync(this.root, { recursive: true, force: true });
   }
+}
+
+/**
+ * The world of a CLI test on a started server: a new user owning the organization `acme` (with
+ * `settings`), and a sandbox trusting the server whose CLI config holds that user's token.
+ */
+export async function acmeOwnerSandbox(
+  server: TestServer,
+  settings: Parameters<typeof createOrganization>[1]['settings'] = {},
+): Promise<{ owner: { id: string; username: string; token: string }; tf: TerraformSandbox }> {
+  const owner = await server.createUser();
+  const ownerCtx = {
+    ...server.adminCtx(),
+    subject: { kind: 'user' as const, userId: owner.id, username: owner.username, isSiteAdmin: false, tokenId: null },
+  };
+  await createOrganization(ownerCtx, { name: 'acme', email: 'acme@example.com', settings });
+  const tf = new TerraformSandbox(server.caFile);
+  tf.writeCredentials(server.hostname, owner.token);
+  return { owner, tf };
 }

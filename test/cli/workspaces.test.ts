@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createOrganization } from '../../src/organizations/service.js';
 import { TestServer } from '../harness.js';
-import { recordRequests, TerraformSandbox } from './terraform.js';
+import { acmeOwnerSandbox, recordRequests, type TerraformSandbox } from './terraform.js';
 
 /** The three workspace mappings of a cloud block, driven through init and the workspace commands (cli-protocol.md §4.1–4.3). */
 describe('workspaces with the real terraform CLI', () => {
@@ -13,15 +12,10 @@ describe('workspaces with the real terraform CLI', () => {
 
   before(async () => {
     await server.start();
-    const owner = await server.createUser();
-    token = owner.token;
-    const ownerCtx = {
-      ...server.adminCtx(),
-      subject: { kind: 'user' as const, userId: owner.id, username: owner.username, isSiteAdmin: false, tokenId: null },
-    };
-    await createOrganization(ownerCtx, { name: 'acme', email: 'acme@example.com', settings: {} });
-    tf = new TerraformSandbox(server.caFile);
-    tf.writeCredentials(server.hostname, token);
+    ({
+      owner: { token },
+      tf,
+    } = await acmeOwnerSandbox(server));
   });
   after(async () => {
     tf?.cleanup();
