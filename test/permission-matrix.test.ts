@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { before, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { type Member, TeamWorld, unique } from '../src/teams/testing.js';
 import * as configurationVersionStore from '../src/configuration-versions/store.js';
 import { newId } from '../src/ids.js';
+import { TaskService } from '../src/task-stages/testing.js';
 import { forEachDatabase, type TestServer } from './harness.js';
 
 /**
@@ -101,6 +102,8 @@ interface Fixture {
   varset: string;
   /** A run task of the organization, and one associated with the fixture's workspace. */
   task: string;
+  /** A loopback run task service that answers the verification request of every task created. */
+  taskUrl: string;
   workspaceTask: string;
   /** A plan-only run of the fixture's workspace (it holds no lock), with the post-plan stage of its associated task. */
   run: { id: string; taskStageId: string; taskResultId: string };
@@ -268,7 +271,7 @@ const MATRIX: Row[] = [
   // Run tasks (run-tasks.mdx "Required Permissions"): "Manage Run Tasks" on the organization, "Manage Workspace Run Tasks" on a workspace.
   row('GET', '/organizations/:org/tasks', 200, ORG),
   row('POST', '/organizations/:org/tasks', 201, ORG, {
-    body: (f) => doc('tasks', { name: f.fresh.name('task'), url: 'https://tasks.example.com', category: 'task' }),
+    body: (f) => doc('tasks', { name: f.fresh.name('task'), url: f.taskUrl, category: 'task' }),
   }),
   row('GET', '/tasks/:task', 200, ORG),
   row('PATCH', '/tasks/:task', 200, ORG, { body: () => doc('tasks', { description: 'checked' }) }),
@@ -338,7 +341,7 @@ function expected(r: Row, subject: Subject): number {
 }
 
 /** An organization with a project, a workspace in it, a team at each access level and a member of each. */
-async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; tokens: Record<Subject, string> }> {
+async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; tokens: Record<Subject, string>; stop: () => Promise<void> }> {
   const w = new TeamWorld(server);
   await w.setUp();
   const project = await w.createProject();
@@ -398,12 +401,14 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
     assert.equal(res.status, 201, res.text);
     return res.body.data.id;
   };
+  const taskService = new TaskService(server);
+  await taskService.start();
   const createTask = async (): Promise<string> => {
     const res = await w.api(
       'POST',
       `/organizations/${w.org}/tasks`,
       w.ownerToken,
-      doc('tasks', { name: unique('task'), url: 'https://tasks.example.com', category: 'task' }),
+      doc('tasks', { name: unique('task'), url: taskService.url, category: 'task' }),
     );
     assert.equal(res.status, 201, res.text);
     return res.body.data.id;
@@ -456,6 +461,7 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
     agentTokenId: agentToken.id,
     task: await createTask(),
     workspaceTask,
+    taskUrl: taskService.url,
     run: await createRun(),
     fresh: {
       name: unique,
@@ -478,7 +484,7 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
     },
     asOwner: (method, path, body) => w.api(method, path, w.ownerToken, body),
   };
-  return { fixture, tokens: tokens as Record<Subject, string> };
+  return { fixture, tokens: tokens as Record<Subject, string>, stop: () => taskService.stop() };
 }
 
 forEachDatabase('permission matrix', (server) => {
@@ -486,6 +492,7 @@ forEachDatabase('permission matrix', (server) => {
   before(async () => {
     world = await buildWorld(server);
   });
+  after(() => world.stop());
 
   for (const r of MATRIX) {
     it(`${r.method} ${r.path}`, async () => {

@@ -1,15 +1,20 @@
 import assert from 'node:assert/strict';
-import { before, it } from 'node:test';
+import { createHmac } from 'node:crypto';
+import { after, before, it } from 'node:test';
 import { unique } from '../../test/fixtures.js';
 import { forEachDatabase } from '../../test/harness.js';
+import { TaskService } from '../task-stages/testing.js';
 import { WorkspaceWorld } from '../workspaces/testing.js';
 
 /** Run tasks and their workspace associations (issue 17, run-tasks.mdx), as go-tfe and the tfe provider send them. */
 
 const HMAC_KEY = 'run-task-hmac-s3cret';
 
+/** The URL of the suite's loopback task service, which answers the verification request of every task created. */
+let taskUrl = '';
+
 const taskBody = (attributes: Record<string, unknown>, relationships?: Record<string, unknown>) => ({
-  data: { type: 'tasks', attributes: { url: 'https://tasks.example.com/hook', category: 'task', ...attributes }, ...(relationships ? { relationships } : {}) },
+  data: { type: 'tasks', attributes: { url: taskUrl, category: 'task', ...attributes }, ...(relationships ? { relationships } : {}) },
 });
 const workspaceTaskBody = (taskId: string | undefined, attributes: Record<string, unknown>) => ({
   data: { type: 'workspace-tasks', attributes, ...(taskId ? { relationships: { task: { data: { type: 'tasks', id: taskId } } } } : {}) },
@@ -17,7 +22,13 @@ const workspaceTaskBody = (taskId: string | undefined, attributes: Record<string
 
 forEachDatabase('run tasks', (server) => {
   const world = new WorkspaceWorld(server);
-  before(() => world.setUp());
+  const service = new TaskService(server);
+  before(async () => {
+    await world.setUp();
+    await service.start();
+    taskUrl = `${service.url}/hook`;
+  });
+  after(() => service.stop());
 
   async function createTask(attributes: Record<string, unknown> = {}) {
     const res = await world.api('POST', `/organizations/${world.org}/tasks`, world.ownerToken, taskBody({ name: unique('task'), ...attributes }));
@@ -45,7 +56,7 @@ forEachDatabase('run tasks', (server) => {
     assert.match(task.id, /^task-/);
     assert.deepEqual(task.attributes, {
       name,
-      url: 'https://tasks.example.com/hook',
+      url: taskUrl,
       description: 'Simple description',
       category: 'task',
       enabled: true,
@@ -54,6 +65,11 @@ forEachDatabase('run tasks', (server) => {
       'created-at': task.attributes['created-at'],
     });
     assert.deepEqual(task.relationships.organization.data, { type: 'organizations', id: world.org });
+    // The verification request went to the URL first, signed with the key (run-tasks-integration.mdx).
+    const verification = service.verifications.at(-1);
+    assert.equal(verification?.payload.access_token, 'test-token');
+    assert.equal(verification?.payload.organization_name, world.org);
+    assert.equal(verification?.signature, createHmac('sha512', HMAC_KEY).update(JSON.stringify(verification?.payload)).digest('hex'));
     assert.equal(task.links.self, `/api/v2/tasks/${task.id}`);
     const row = await server.database.db.selectFrom('run_tasks').select('sealed_hmac_key').where('id', '=', task.id).executeTakeFirstOrThrow();
     assert.ok(row.sealed_hmac_key && !row.sealed_hmac_key.includes(HMAC_KEY), 'sealed at rest');
@@ -75,6 +91,22 @@ forEachDatabase('run tasks', (server) => {
 
     assert.equal((await world.api('DELETE', `/tasks/${task.id}`, world.ownerToken)).status, 204);
     assert.equal((await world.api('GET', `/tasks/${task.id}`, world.ownerToken)).status, 404);
+  });
+
+  it('refuses a URL that does not accept the verification request, on create and on update, and writes nothing', async () => {
+    service.behaviours.set('/refuses', 'refuse');
+    const name = unique('refused');
+    const refused = await world.api('POST', `/organizations/${world.org}/tasks`, world.ownerToken, taskBody({ name, url: `${service.url}/refuses` }));
+    assert.equal(refused.status, 422, refused.text);
+    assert.equal(refused.body.errors[0].source.pointer, '/data/attributes/url');
+    assert.match(refused.body.errors[0].detail, /verification request: it answered 401/);
+    const listed = await world.api('GET', `/organizations/${world.org}/tasks?page[size]=100`, world.ownerToken);
+    assert.ok(!listed.body.data.some((t: any) => t.attributes.name === name), 'nothing created');
+
+    const task = await createTask();
+    const moved = await world.api('PATCH', `/tasks/${task.id}`, world.ownerToken, { data: { type: 'tasks', attributes: { url: `${service.url}/refuses` } } });
+    assert.equal(moved.status, 422, moved.text);
+    assert.equal((await world.api('GET', `/tasks/${task.id}`, world.ownerToken)).body.data.attributes.url, taskUrl, 'unchanged');
   });
 
   it('refuses what the docs do not allow, with a pointer', async () => {

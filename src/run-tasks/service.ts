@@ -1,13 +1,14 @@
 import { authorize, authorizeWorkspace } from '../auth/authorize.js';
 import type { Action } from '../auth/permissions.js';
 import type { Ctx } from '../context.js';
-import { seal } from '../crypto/sealing.js';
+import { open, seal } from '../crypto/sealing.js';
 import { isUniqueViolation } from '../db/pg-errors.js';
 import { InvalidError, NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
 import { visibleOnly } from '../jsonapi/include.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import * as organizationService from '../organizations/service.js';
+import { postToTask, verificationBody } from './outbound.js';
 import * as runTaskStore from './store.js';
 
 export type { EnforcementLevel, RunTask, Stage, WorkspaceRunTask } from './store.js';
@@ -111,11 +112,25 @@ function sealedKey(ctx: Ctx, key: string | null | undefined): string | null | un
   return key === null || key === '' ? null : seal(ctx.config, key);
 }
 
+/**
+ * Sends the verification request to the task's URL (run-tasks-integration.mdx; integrations answer
+ * the verification token with 200 at once): a URL that does not is refused with a 422, as the service
+ * refuses it, before anything is written.
+ */
+async function verifyUrl(ctx: Ctx, organizationName: string, url: string, key: string | null): Promise<void> {
+  try {
+    await postToTask(ctx.config, url, verificationBody(organizationName), key);
+  } catch (err) {
+    throw invalid('url', `the run task's URL did not accept the verification request: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
 /** Creates a task (run-tasks.mdx "Create a Run Task"): name, url and category are required. */
 export async function create(ctx: Ctx, organizationName: string, input: RunTaskInput): Promise<RunTaskView> {
   const org = await organizationService.findAuthorized(ctx, organizationName, 'run-task:manage');
   for (const required of ['name', 'url', 'category'] as const) if (input[required] === undefined) throw invalid(required, `${required} is required`);
   validateTask(input);
+  await verifyUrl(ctx, org.name, input.url as string, input.hmacKey || null);
   const id = newId('task');
   try {
     await runTaskStore.insert(ctx.db, {
@@ -142,6 +157,12 @@ export async function create(ctx: Ctx, organizationName: string, input: RunTaskI
 export async function update(ctx: Ctx, id: string, input: RunTaskInput): Promise<RunTaskView> {
   const task = await findAuthorized(ctx, id, 'run-task:manage');
   validateTask(input);
+  // A new URL or key is verified again, with the key the task will sign with.
+  if (input.url !== undefined || input.hmacKey !== undefined) {
+    const sealed = input.hmacKey === undefined ? await runTaskStore.findSealedHmacKey(ctx.db, task.id) : null;
+    const key = input.hmacKey === undefined ? (sealed ? open(ctx.config, sealed) : null) : input.hmacKey || null;
+    await verifyUrl(ctx, task.organizationName, input.url ?? task.url, key);
+  }
   try {
     await runTaskStore.update(ctx.db, task.id, {
       name: input.name,

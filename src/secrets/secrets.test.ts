@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { before, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { sql } from 'kysely';
 import { unique } from '../../test/fixtures.js';
 import { forEachDatabase } from '../../test/harness.js';
@@ -12,6 +12,7 @@ import { getBlob, putSealed, sealedBlobKeyId } from '../blobs/sealed-blobs.js';
 import { KeyMismatchError, keyId, SealError, sealedKeyId } from '../crypto/sealing.js';
 import * as planOutputStore from '../runs/plan-output-store.js';
 import { RunWorld } from '../runs/testing.js';
+import { TaskService } from '../task-stages/testing.js';
 import { base64, md5, rawState } from '../state-versions/testing.js';
 import * as variableService from '../variables/service.js';
 import * as secretService from './service.js';
@@ -21,7 +22,13 @@ const SECRET = `hunter2-${randomBytes(8).toString('hex')}`;
 
 forEachDatabase('secrets at rest', (server) => {
   const world = new RunWorld(server);
-  before(() => world.setUp());
+  // Answers the verification request of the run task created below.
+  const taskService = new TaskService(server);
+  before(async () => {
+    await world.setUp();
+    await taskService.start();
+  });
+  after(() => taskService.stop());
   const db = () => server.database.db;
 
   /** The key ids of every sealed value, per column. */
@@ -85,7 +92,7 @@ forEachDatabase('secrets at rest', (server) => {
     const runVariables = [{ key: 'password', value: `"${SECRET}"` }];
     const runs = [await world.createRun(ws.id, { variables: runVariables }), await world.createRun(ws.id, { variables: runVariables })];
     const task = await world.api('POST', `/organizations/${world.org}/tasks`, world.ownerToken, {
-      data: { type: 'tasks', attributes: { name: unique('task'), url: 'https://tasks.example.com', category: 'task', 'hmac-key': SECRET } },
+      data: { type: 'tasks', attributes: { name: unique('task'), url: taskService.url, category: 'task', 'hmac-key': SECRET } },
     });
     assert.equal(task.status, 201, task.text);
 

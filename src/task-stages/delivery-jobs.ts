@@ -1,9 +1,9 @@
-import { createHmac } from 'node:crypto';
 import { generateToken } from '../auth/secrets.js';
 import * as tokenStore from '../auth/token-store.js';
 import { open } from '../crypto/sealing.js';
 import { newId } from '../ids.js';
 import { enqueue, type Job, type JobContext } from '../queue/queue.js';
+import { postToTask } from '../run-tasks/outbound.js';
 import * as runTaskStore from '../run-tasks/store.js';
 import * as phaseStore from '../runs/phase-store.js';
 import * as runStore from '../runs/store.js';
@@ -19,8 +19,6 @@ import * as taskStageStore from './store.js';
  * out (unreachable), and the timeout that errors a result whose integration went quiet.
  */
 
-/** Longest wait for the task's URL to take a request. */
-const REQUEST_TIMEOUT_MS = 10_000;
 /** The longest a result may stay open however often the integration says it is still running (run-tasks-integration.mdx). */
 const MAX_RESULT_MS = 60 * 60_000;
 /** An access token outlives no result: revoked at the answer, and expired after the longest a result may take. */
@@ -90,29 +88,6 @@ async function requestFor(ctx: JobContext, result: taskStageStore.TaskResult): P
   };
 }
 
-/** `X-TFC-Task-Signature`: the HMAC-SHA512 of the body under the task's key, hex; empty without a key. */
-export function taskSignature(body: string, key: string | null): string {
-  return key === null ? '' : createHmac('sha512', key).update(body).digest('hex');
-}
-
-/** POSTs the body to the task's URL; resolves when it answered 200, throws with the reason otherwise. */
-async function post(ctx: JobContext, url: string, body: string, signature: string): Promise<void> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: {
-      'Content-Type': 'application/json',
-      'User-Agent': `TFC/1.0 (+https://${ctx.config.hostname}; TFC)`,
-      'X-TFC-Task-Signature': signature,
-    },
-    body,
-    redirect: 'manual',
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-  });
-  // The answer's body says nothing the protocol uses: not read.
-  await response.body?.cancel();
-  if (response.status !== 200) throw new Error(`the task's URL answered ${response.status}`);
-}
-
 /**
  * Sends a pending result's request. Taken (200): the result is running and its timeout starts. Not
  * taken: thrown, so the queue tries again with backoff; after the last try the result is unreachable.
@@ -129,7 +104,7 @@ export async function deliverTaskResult(ctx: JobContext, payload: { taskResultId
   const body = JSON.stringify(request.payload);
   const sealedKey = await runTaskStore.findSealedHmacKey(ctx.db, request.task.id);
   try {
-    await post(ctx, request.task.url, body, taskSignature(body, sealedKey ? open(ctx.config, sealedKey) : null));
+    await postToTask(ctx.config, request.task.url, body, sealedKey ? open(ctx.config, sealedKey) : null);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     if (job.attempts < job.maxAttempts) throw new Error(`run task ${request.task.name} request: ${reason}`);

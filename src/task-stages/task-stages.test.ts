@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, it } from 'node:test';
 import { unique } from '../../test/fixtures.js';
-import { forEachDatabase, freePort } from '../../test/harness.js';
+import { forEachDatabase } from '../../test/harness.js';
 import { RunWorld } from '../runs/testing.js';
 import { type Behaviour, type Received, TaskService } from './testing.js';
 
@@ -51,7 +51,7 @@ forEachDatabase(
         const created = await world.api('POST', `/organizations/${world.org}/tasks`, world.ownerToken, {
           data: {
             type: 'tasks',
-            attributes: { name: unique('check'), url: task.url ?? `${service.url}${path}`, category: 'task', ...(task.hmac ? { 'hmac-key': HMAC_KEY } : {}) },
+            attributes: { name: unique('check'), url: `${service.url}${path}`, category: 'task', ...(task.hmac ? { 'hmac-key': HMAC_KEY } : {}) },
           },
         });
         assert.equal(created.status, 201, created.text);
@@ -207,9 +207,8 @@ forEachDatabase(
     });
 
     it('marks a task whose URL cannot be reached unreachable, and one that goes quiet errored after the timeout', async () => {
-      const closedPort = await freePort();
       const { ws } = await workspaceWithTasks([
-        { path: '/down', stages: ['post_plan'], level: 'advisory', url: `http://127.0.0.1:${closedPort}/hook` },
+        { path: '/down', stages: ['post_plan'], level: 'advisory', behaviour: 'down' },
         { path: '/quiet', stages: ['post_plan'], level: 'mandatory', behaviour: 'quiet' },
       ]);
       const run = await world.createRun(ws.id);
@@ -219,7 +218,7 @@ forEachDatabase(
       const results = (await stagesOf(run.id)).included;
       const byLevel = Object.fromEntries(results.map((r: any) => [r.attributes['workspace-task-enforcement-level'], r.attributes]));
       assert.equal(byLevel.advisory.status, 'unreachable');
-      assert.match(byLevel.advisory.message, /could not be reached/);
+      assert.match(byLevel.advisory.message, /could not be reached: it answered 503/);
       assert.equal(byLevel.mandatory.status, 'errored');
       assert.match(byLevel.mandatory.message, /no update/);
     });

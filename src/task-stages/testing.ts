@@ -5,8 +5,12 @@ import type { TestServer } from '../../test/harness.js';
 
 /** Shared by the task stage tests: a run task integration (run-tasks-integration.mdx) on loopback. */
 
-/** What the service does when a request comes: call back these reports in order, or nothing. */
-export type Behaviour = { reports: { status: string; message?: string; outcomes?: unknown[] }[] } | 'quiet';
+/**
+ * What the service does when a run's request comes: call back these reports in order, nothing
+ * (`quiet`), or refuse it with a 503 (`down`: it still took the verification when the task was created).
+ * `refuse` refuses every request, the verification too.
+ */
+export type Behaviour = { reports: { status: string; message?: string; outcomes?: unknown[] }[] } | 'quiet' | 'down' | 'refuse';
 
 export interface Received {
   path: string;
@@ -21,6 +25,8 @@ export class TaskService {
   private listener!: Server;
   url = '';
   readonly received: Received[] = [];
+  /** The verification requests (access token `test-token`), by path. */
+  readonly verifications: Received[] = [];
   readonly behaviours = new Map<string, Behaviour>();
 
   constructor(private readonly terrace: TestServer) {}
@@ -28,7 +34,7 @@ export class TaskService {
   async start(): Promise<void> {
     this.listener = createServer((request, response) => {
       void this.handle(request).then(
-        () => response.writeHead(200).end(),
+        (status) => response.writeHead(status).end(),
         (err: unknown) => response.writeHead(500).end(String(err)),
       );
     });
@@ -40,17 +46,24 @@ export class TaskService {
     await new Promise((resolve) => this.listener.close(resolve));
   }
 
-  private async handle(request: IncomingMessage): Promise<void> {
+  private async handle(request: IncomingMessage): Promise<number> {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks).toString();
     const payload = JSON.parse(body);
     const path = request.url ?? '';
     const received: Received = { path, payload, signature: String(request.headers['x-tfc-task-signature']), reads: {} };
-    this.received.push(received);
     const behaviour = this.behaviours.get(path) ?? 'quiet';
+    if (behaviour === 'refuse') return 401;
+    if (payload.access_token === 'test-token') {
+      this.verifications.push(received);
+      return 200;
+    }
+    this.received.push(received);
+    if (behaviour === 'down') return 503;
     // Answer first, then work: the request must not wait for the check (run-tasks-integration.mdx).
     setTimeout(() => void this.work(received, behaviour), 50);
+    return 200;
   }
 
   private async work(received: Received, behaviour: Behaviour): Promise<void> {
@@ -62,7 +75,7 @@ export class TaskService {
     await read('plan-json', received.payload.plan_json_api_url ?? null);
     await read('configuration', received.payload.configuration_version_download_url);
     await read('workspace', `/api/v2/workspaces/${received.payload.workspace_id}`);
-    if (behaviour === 'quiet') return;
+    if (typeof behaviour === 'string') return;
     for (const report of behaviour.reports) {
       const res = await this.terrace.api('PATCH', received.payload.task_result_callback_url, {
         token,
