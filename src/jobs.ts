@@ -1,5 +1,7 @@
 import { DELETE_BLOBS_JOB, deleteBlobs } from './blobs/delete-job.js';
 import type { JobHandler } from './queue/queue.js';
+import { fireRunTriggers } from './run-triggers/fire-job.js';
+import { FIRE_JOB as FIRE_RUN_TRIGGERS } from './run-triggers/lifecycle.js';
 import { processStateVersion } from './state-versions/process-job.js';
 import { PROCESS_JOB as PROCESS_STATE_VERSION } from './state-versions/upload-service.js';
 import { deliverTaskResult, timeOutTaskResult } from './task-stages/delivery-jobs.js';
@@ -11,4 +13,5 @@ export const JOB_HANDLERS: Readonly<Record<string, JobHandler>> = {
   [DELETE_BLOBS_JOB]: deleteBlobs,
   [DELIVER_TASK_RESULT]: deliverTaskResult,
   [TIME_OUT_TASK_RESULT]: timeOutTaskResult,
+  [FIRE_RUN_TRIGGERS]: fireRunTriggers,
 };

@@ -4,12 +4,14 @@
  * is registered even where no route of the process imports its serializer.
  */
 import './agent-pools/serialize.js';
+import './comments/serialize.js';
 import './configuration-versions/serialize.js';
 import './organization-memberships/serialize.js';
 import './organizations/serialize.js';
 import './projects/serialize.js';
 import './reserved-tag-keys/serialize.js';
 import './run-tasks/serialize.js';
+import './run-triggers/serialize.js';
 import './runs/serialize.js';
 import './state-version-outputs/serialize.js';
 import './state-versions/serialize.js';

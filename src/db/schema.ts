@@ -23,7 +23,16 @@ import type {
 } from './schema/workspaces.js';
 import type { VariableSetProjectTable, VariableSetTable, VariableSetWorkspaceTable, VariableTable } from './schema/variables.js';
 import type { StateVersionOutputTable, StateVersionTable, WorkspaceResourceTable } from './schema/state.js';
-import type { ApplyTable, ConfigurationVersionTable, PlanTable, RunEventTable, RunLogChunkTable, RunTable } from './schema/runs.js';
+import type {
+  ApplyTable,
+  ConfigurationVersionTable,
+  PlanTable,
+  RunCommentTable,
+  RunEventTable,
+  RunLogChunkTable,
+  RunTable,
+  RunTriggerTable,
+} from './schema/runs.js';
 import type { RunTaskTable, TaskResultOutcomeTable, TaskResultTable, TaskStageTable, WorkspaceRunTaskTable } from './schema/run-tasks.js';
 import type { AgentPoolAllowedProjectTable, AgentPoolAllowedWorkspaceTable, AgentPoolTable, AgentTable } from './schema/agents.js';
 import type { BlobChunkTable, BlobTable, BlobUploadTable, InstallationFactTable, JobTable } from './schema/platform.js';
@@ -78,6 +87,8 @@ export interface DB {
   run_tasks: RunTaskTable;
   workspace_run_tasks: WorkspaceRunTaskTable;
   task_stages: TaskStageTable;
+  run_triggers: RunTriggerTable;
+  run_comments: RunCommentTable;
   task_results: TaskResultTable;
   task_result_outcomes: TaskResultOutcomeTable;
   blob_uploads: BlobUploadTable;

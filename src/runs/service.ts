@@ -286,12 +286,45 @@ export async function create(ctx: Ctx, input: CreateRunInput): Promise<RunView> 
       terraformVersion: input.terraformVersion ?? null,
       debuggingMode: input.debuggingMode ?? false,
       createdById: subject.kind === 'user' ? subject.userId : null,
+      triggeredByRunId: null,
       statusTimestamps: {},
       queuedAt: null,
       createdAt: ctx.now(),
     });
   });
   return reload(ctx, id);
+}
+
+/** A run the server queues itself, with nobody to authorize: run.mdx "Create a Run"'s defaults on the workspace's settings. */
+function serverQueuedRun(workspace: workspaceStore.Workspace, configurationVersionId: string, now: Date): runStore.NewRun {
+  return {
+    id: newId('run'),
+    workspaceId: workspace.id,
+    organizationId: workspace.organizationId,
+    configurationVersionId,
+    status: 'pending',
+    message: DEFAULT_MESSAGE,
+    source: 'tfe-api',
+    triggerReason: 'manual',
+    isDestroy: false,
+    refresh: true,
+    refreshOnly: false,
+    replaceAddrs: null,
+    targetAddrs: null,
+    sealedVariables: null,
+    planOnly: false,
+    autoApply: workspace.autoApply,
+    allowEmptyApply: false,
+    allowConfigGeneration: false,
+    savePlan: false,
+    terraformVersion: null,
+    debuggingMode: false,
+    createdById: null,
+    triggeredByRunId: null,
+    statusTimestamps: {},
+    queuedAt: null,
+    createdAt: now,
+  };
 }
 
 /**
@@ -302,31 +335,36 @@ export async function queueForUpload(trx: Db, version: { id: string; workspaceId
   const workspace = await workspaceStore.findById(trx, version.workspaceId);
   if (!workspace) throw new NotFoundError(`workspace ${version.workspaceId} not found`);
   return insertRun(trx, {
-    id: newId('run'),
-    workspaceId: workspace.id,
-    organizationId: workspace.organizationId,
-    configurationVersionId: version.id,
-    status: 'pending',
+    ...serverQueuedRun(workspace, version.id, now),
     message: 'Triggered by a configuration version upload',
     source: scheduleStore.CONFIGURATION_VERSION_SOURCE,
-    triggerReason: 'manual',
-    isDestroy: false,
-    refresh: true,
-    refreshOnly: false,
-    replaceAddrs: null,
-    targetAddrs: null,
-    sealedVariables: null,
     planOnly: version.speculative,
-    autoApply: workspace.autoApply,
-    allowEmptyApply: false,
-    allowConfigGeneration: false,
-    savePlan: false,
-    terraformVersion: null,
-    debuggingMode: false,
-    createdById: null,
-    statusTimestamps: {},
-    queuedAt: null,
-    createdAt: now,
+  });
+}
+
+/** The trigger reason of the runs run triggers queue. */
+export const RUN_TRIGGER_REASON = 'run_trigger';
+
+/**
+ * The run a run trigger queues in its workspace after `source` applied (run-triggers.mdx): on the
+ * workspace's current configuration version, auto-applied only with `auto-apply-run-trigger`. At most
+ * one per source run, however often the trigger's job runs; none when the workspace has no
+ * configuration yet. Returns the new run's id.
+ */
+export async function queueForTrigger(trx: Db, workspaceId: string, source: { runId: string; workspaceName: string }, now: Date): Promise<string | undefined> {
+  const workspace = await workspaceStore.findById(trx, workspaceId);
+  if (!workspace) return undefined;
+  // Locked before the check, so that two deliveries of the same trigger queue one run.
+  await scheduleStore.lockWorkspace(trx, workspace.id);
+  if (await runStore.isTriggeredBy(trx, workspace.id, source.runId)) return undefined;
+  const versionId = await configurationVersionStore.currentIdOf(trx, workspace.id);
+  if (!versionId) return undefined;
+  return insertRun(trx, {
+    ...serverQueuedRun(workspace, versionId, now),
+    message: `Triggered by run ${source.runId} applied in workspace ${source.workspaceName}`,
+    triggerReason: RUN_TRIGGER_REASON,
+    autoApply: workspace.autoApplyRunTrigger,
+    triggeredByRunId: source.runId,
   });
 }
 

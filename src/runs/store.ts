@@ -44,6 +44,8 @@ export interface Run {
   cancelRequestedAt: Date | null;
   /** The agent working on the current phase. */
   agentId: string | null;
+  /** For a run a run trigger queued: the source workspace's applied run. */
+  triggeredByRunId: string | null;
   createdAt: Date;
 }
 
@@ -83,6 +85,7 @@ function toRun(row: RunRow & { project_id: string; event_ids: string[]; task_sta
     runnerLeaseUntil: row.runner_lease_until,
     cancelRequestedAt: row.cancel_requested_at,
     agentId: row.agent_id,
+    triggeredByRunId: row.triggered_by_run_id,
     createdAt: row.created_at,
   };
 }
@@ -128,11 +131,37 @@ export async function insert(db: Db, run: NewRun): Promise<void> {
       terraform_version: run.terraformVersion,
       debugging_mode: run.debuggingMode,
       created_by_id: run.createdById,
+      triggered_by_run_id: run.triggeredByRunId,
       status_timestamps: JSON.stringify(run.statusTimestamps),
       queued_at: run.queuedAt,
       created_at: run.createdAt,
     })
     .execute();
+}
+
+/** Whether the workspace has a run that `sourceRunId`'s apply triggered. */
+export async function isTriggeredBy(db: Db, workspaceId: string, sourceRunId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('runs')
+    .select('id')
+    .where('workspace_id', '=', workspaceId)
+    .where('triggered_by_run_id', '=', sourceRunId)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** The chain of runs that triggered one another up to `runId`, nearest first: their ids and workspaces. */
+export async function triggerChain(db: Db, runId: string): Promise<{ id: string; workspaceId: string }[]> {
+  const rows = await sql<{ id: string; workspace_id: string }>`
+    WITH RECURSIVE chain (id, workspace_id, triggered_by_run_id, depth) AS (
+      SELECT id, workspace_id, triggered_by_run_id, 0 FROM runs WHERE id = ${runId}
+      UNION ALL
+      SELECT runs.id, runs.workspace_id, runs.triggered_by_run_id, chain.depth + 1
+      FROM runs JOIN chain ON runs.id = chain.triggered_by_run_id
+      WHERE chain.depth < 1000
+    )
+    SELECT id, workspace_id FROM chain ORDER BY depth`.execute(db);
+  return rows.rows.map((row) => ({ id: row.id, workspaceId: row.workspace_id }));
 }
 
 export async function findById(db: Db, id: string): Promise<Run | undefined> {

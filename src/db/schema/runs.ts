@@ -51,6 +51,26 @@ export interface RunTable {
   cancel_requested_at: NullableTimestamp;
   /** The agent working on the run's current phase. */
   agent_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** For a run a run trigger queued: the applied run of the source workspace. */
+  triggered_by_run_id: ColumnType<string | null, string | null | undefined, string | null>;
+  created_at: Timestamp;
+}
+
+/** A workspace's source workspace: its applies queue runs here (run-triggers.mdx). */
+export interface RunTriggerTable {
+  id: string;
+  workspace_id: string;
+  sourceable_id: string;
+  created_at: Timestamp;
+}
+
+/** A comment on a run, with the run event it made (comments.mdx). */
+export interface RunCommentTable {
+  id: string;
+  run_id: string;
+  run_event_id: string;
+  body: string;
+  created_by_id: string | null;
   created_at: Timestamp;
 }
 

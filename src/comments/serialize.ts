@@ -1,0 +1,20 @@
+import { type ResourceObject, resource, toOne } from '../jsonapi/document.js';
+import { registerResourceType } from '../jsonapi/include-registry.js';
+import * as commentService from './service.js';
+import type { Comment } from './service.js';
+
+/** comments.mdx "Show a Comment". */
+export function serializeComment(comment: Comment): ResourceObject {
+  return resource(
+    'comments',
+    comment.id,
+    { body: comment.body },
+    { 'run-event': toOne('run-events', comment.runEventId) },
+    { self: `/api/v2/comments/${encodeURIComponent(comment.id)}` },
+  );
+}
+
+registerResourceType<Comment>('comments', {
+  serialize: serializeComment,
+  load: (ctx, ids) => commentService.visible(ctx, ids),
+});

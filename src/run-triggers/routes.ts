@@ -1,0 +1,54 @@
+import type { FastifyInstance } from 'fastify';
+import { BadRequestError } from '../errors.js';
+import { parseResourceBody, relationshipId } from '../jsonapi/body.js';
+import { includedDocument } from '../jsonapi/include-registry.js';
+import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { type Query, queryString } from '../jsonapi/query.js';
+import { Type } from '@sinclair/typebox';
+import * as runTriggerService from './service.js';
+
+/** run-triggers.mdx "Available Related Resources". */
+const INCLUDES = ['workspace', 'sourceable'] as const;
+const TYPE_FILTER = 'filter[run-trigger][type]';
+const DIRECTIONS: readonly runTriggerService.Direction[] = ['inbound', 'outbound'];
+
+/** The required `filter[run-trigger][type]`: a 400 when missing or not inbound/outbound (run-triggers.mdx "List Run Triggers"). */
+function direction(query: Query): runTriggerService.Direction {
+  const value = queryString(query, TYPE_FILTER);
+  if (value === undefined || !(DIRECTIONS as readonly string[]).includes(value)) {
+    throw new BadRequestError(`${TYPE_FILTER} is required: inbound or outbound`, { parameter: TYPE_FILTER });
+  }
+  return value as runTriggerService.Direction;
+}
+
+interface WorkspaceParams {
+  workspace_id: string;
+}
+interface TriggerParams {
+  run_trigger_id: string;
+}
+
+export async function runTriggerRoutes(app: FastifyInstance): Promise<void> {
+  app.post<{ Params: WorkspaceParams }>('/api/v2/workspaces/:workspace_id/run-triggers', async (request, reply) => {
+    const { relationships } = parseResourceBody(request.body, 'run-triggers', Type.Object({}));
+    const trigger = await runTriggerService.create(request.ctx, request.params.workspace_id, relationshipId(relationships, 'sourceable', 'workspaces'));
+    return reply.code(201).send(await includedDocument(request, 'run-triggers', trigger, INCLUDES));
+  });
+
+  app.get<{ Params: WorkspaceParams }>('/api/v2/workspaces/:workspace_id/run-triggers', async (request, reply) => {
+    const query = request.query as Query;
+    const page = parsePage(query);
+    const { triggers, total } = await runTriggerService.list(request.ctx, request.params.workspace_id, direction(query), page);
+    const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
+    return reply.send(await includedDocument(request, 'run-triggers', triggers, INCLUDES, parts));
+  });
+
+  app.get<{ Params: TriggerParams }>('/api/v2/run-triggers/:run_trigger_id', async (request, reply) => {
+    return reply.send(await includedDocument(request, 'run-triggers', await runTriggerService.show(request.ctx, request.params.run_trigger_id), INCLUDES));
+  });
+
+  app.delete<{ Params: TriggerParams }>('/api/v2/run-triggers/:run_trigger_id', async (request, reply) => {
+    await runTriggerService.destroy(request.ctx, request.params.run_trigger_id);
+    return reply.code(204).send();
+  });
+}

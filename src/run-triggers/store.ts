@@ -1,0 +1,85 @@
+import type { Db } from '../db/database.js';
+import { type PageWindow, pageAndTotal } from '../db/paging.js';
+
+/** Run triggers: a workspace and one of its source workspaces (run-triggers.mdx). */
+
+/** One trigger per workspace and source (migration 0022). */
+export const PAIR_CONSTRAINT = 'run_triggers_workspace_sourceable_key';
+
+export interface RunTrigger {
+  id: string;
+  workspaceId: string;
+  workspaceName: string;
+  sourceableId: string;
+  sourceableName: string;
+  createdAt: Date;
+}
+
+function selectTriggers(db: Db) {
+  return db
+    .selectFrom('run_triggers')
+    .innerJoin('workspaces as destination', 'destination.id', 'run_triggers.workspace_id')
+    .innerJoin('workspaces as source', 'source.id', 'run_triggers.sourceable_id')
+    .selectAll('run_triggers')
+    .select(['destination.name as workspace_name', 'source.name as sourceable_name']);
+}
+
+type TriggerRow = Awaited<ReturnType<ReturnType<typeof selectTriggers>['executeTakeFirstOrThrow']>>;
+
+function toTrigger(row: TriggerRow): RunTrigger {
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    workspaceName: row.workspace_name,
+    sourceableId: row.sourceable_id,
+    sourceableName: row.sourceable_name,
+    createdAt: row.created_at,
+  };
+}
+
+export async function insert(db: Db, trigger: { id: string; workspaceId: string; sourceableId: string; createdAt: Date }): Promise<void> {
+  await db
+    .insertInto('run_triggers')
+    .values({ id: trigger.id, workspace_id: trigger.workspaceId, sourceable_id: trigger.sourceableId, created_at: trigger.createdAt })
+    .execute();
+}
+
+export async function findById(db: Db, id: string): Promise<RunTrigger | undefined> {
+  const row = await selectTriggers(db).where('run_triggers.id', '=', id).executeTakeFirst();
+  return row && toTrigger(row);
+}
+
+export async function findManyById(db: Db, ids: readonly string[]): Promise<RunTrigger[]> {
+  if (ids.length === 0) return [];
+  return (await selectTriggers(db).where('run_triggers.id', 'in', ids).execute()).map(toTrigger);
+}
+
+export async function deleteById(db: Db, id: string): Promise<void> {
+  await db.deleteFrom('run_triggers').where('id', '=', id).execute();
+}
+
+/** `inbound`: the workspace's sources' triggers; `outbound`: the triggers of the workspaces it is a source of. */
+export type Direction = 'inbound' | 'outbound';
+
+export async function page(db: Db, workspaceId: string, direction: Direction, window: PageWindow): Promise<{ triggers: RunTrigger[]; total: number }> {
+  const column = direction === 'inbound' ? 'run_triggers.workspace_id' : 'run_triggers.sourceable_id';
+  const query = selectTriggers(db).where(column, '=', workspaceId).orderBy('run_triggers.created_at').orderBy('run_triggers.id');
+  const { rows, total } = await pageAndTotal(query, window);
+  return { triggers: rows.map(toTrigger), total };
+}
+
+/** How many sources the workspace has. */
+export async function countInbound(db: Db, workspaceId: string): Promise<number> {
+  const row = await db
+    .selectFrom('run_triggers')
+    .select((eb) => eb.fn.countAll<string>().as('count'))
+    .where('workspace_id', '=', workspaceId)
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
+/** The workspaces whose runs the source workspace's applies queue. */
+export async function destinationsOf(db: Db, sourceableId: string): Promise<string[]> {
+  const rows = await db.selectFrom('run_triggers').select('workspace_id').where('sourceable_id', '=', sourceableId).orderBy('created_at').execute();
+  return rows.map((row) => row.workspace_id);
+}
