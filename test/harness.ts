@@ -216,7 +216,7 @@ export class TestServer {
     const tls = loadTlsMaterial(this.config);
     this.caFile = tls.caFile as string;
     this.agent = new Agent({ connect: { ca: readFileSync(this.caFile) } });
-    this.blobs = openConfiguredBlobStore(this.config, this.database.db);
+    this.blobs = openConfiguredBlobStore(this.config, this.database);
     this.worker = new QueueWorker({ database: this.database, handlers: JOB_HANDLERS, context: { ...this.adminCtx() }, pollMs: 200 });
     await this.worker.start();
     this.stopReaper = await startRunReaper(this.adminCtx());
