@@ -17,12 +17,7 @@ function tuple(...values: (Buffer | null)[]): Buffer {
 
 // Two rows of two columns, with a NULL and an empty value, after a header that carries an extension.
 const withExtension = Buffer.concat([COPY_HEADER.subarray(0, 15), Buffer.from([0, 0, 0, 3]), Buffer.from('ext')]);
-const output = Buffer.concat([
-  withExtension,
-  tuple(Buffer.from('hello '), null),
-  tuple(Buffer.alloc(0), Buffer.from('world')),
-  COPY_TRAILER,
-]);
+const output = Buffer.concat([withExtension, tuple(Buffer.from('hello '), null), tuple(Buffer.alloc(0), Buffer.from('world')), COPY_TRAILER]);
 
 const joined = (pieces: readonly Buffer[]) => Buffer.concat(binaryCopyBytes(pieces)).toString();
 
