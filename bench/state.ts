@@ -16,8 +16,13 @@ import { type BlobStoreKind, benchmarkTransfer, type TransferResult } from './st
 const TRANSFER_TARGET = 0.5;
 const RSS_TARGET_MB = 50;
 
+/** The benchmark's two parts; `--parts transfer` measures the blob stores alone, without the slow applies. */
+const PARTS = ['apply', 'transfer'] as const;
+type Part = (typeof PARTS)[number];
+
 interface StateOptions {
   databases: DatabaseKind[];
+  parts: Part[];
   resources: number[];
   repeat: number;
   stateMb: number;
@@ -34,6 +39,7 @@ function parseOptions(args: string[]): StateOptions {
     args,
     options: {
       databases: { type: 'string', default: process.env.BENCH_DATABASES ?? 'postgres,pglite' },
+      parts: { type: 'string', default: PARTS.join(',') },
       resources: { type: 'string', default: '100,1000' },
       repeat: { type: 'string', default: '3' },
       'state-mb': { type: 'string', default: '100' },
@@ -44,6 +50,11 @@ function parseOptions(args: string[]): StateOptions {
     databases: values.databases.split(',').map((d) => {
       if (d !== 'postgres' && d !== 'pglite') throw new Error(`--databases: ${JSON.stringify(d)} is not postgres or pglite`);
       return d;
+    }),
+    parts: values.parts.split(',').map((p) => {
+      const part = PARTS.find((known) => known === p);
+      if (!part) throw new Error(`--parts: ${JSON.stringify(p)} is not ${PARTS.join(' or ')}`);
+      return part;
     }),
     resources: values.resources.split(',').map((n) => positive(n, 'resources')),
     repeat: positive(values.repeat, 'repeat'),
@@ -122,10 +133,10 @@ function transferRows(kind: string, t: TransferResult): { rows: string[][]; pass
 export async function run(args: string[]): Promise<boolean> {
   const options = parseOptions(args);
   const { rows, passed } = await forEachBenchDatabase(options.databases, async (kind, postgresUrl) => {
-    const apply = applyRows(kind, await benchmarkApply(kind, options.resources, options.repeat));
+    const apply = options.parts.includes('apply') ? applyRows(kind, await benchmarkApply(kind, options.resources, options.repeat)) : { rows: [], passed: true };
     // The server in its own process, so that its memory is its own; on PostgreSQL it migrates the
     // server's default database, and the state goes to files and then to the database blob store.
-    const blobStores: BlobStoreKind[] = kind === 'postgres' ? ['filesystem', 'postgres'] : ['filesystem'];
+    const blobStores: BlobStoreKind[] = !options.parts.includes('transfer') ? [] : kind === 'postgres' ? ['filesystem', 'postgres'] : ['filesystem'];
     const transfers = [];
     for (const blobStore of blobStores) {
       const result = await benchmarkTransfer(kind, kind === 'postgres' ? postgresUrl : undefined, {

@@ -152,7 +152,7 @@ async function runAdmin(flags: ReturnType<typeof parseSettingFlags>['values'], r
     await migrateToLatest(database.db);
     const firstToken = await ensureSiteAdmin(database.db);
     if (firstToken) process.stderr.write(`Created the site-admin user "admin"; its API token (shown once): ${firstToken}\n`);
-    const ctx = await siteAdminContext(database.db, config, openConfiguredBlobStore(config, database.db));
+    const ctx = await siteAdminContext(database.db, config, openConfiguredBlobStore(config, database));
     process.stdout.write(await runAdminCommand(ctx, request));
   } finally {
     await database.close();

@@ -40,7 +40,7 @@ export async function serve(config: Config, out: (line: string) => void): Promis
   const adminToken = await ensureSiteAdmin(database.db);
   out(`Database ready: ${database.kind}, migrations applied (${seconds()})`);
 
-  const blobs = openConfiguredBlobStore(config, database.db);
+  const blobs = openConfiguredBlobStore(config, database);
   // What puts interrupted by a crash left behind.
   const swept = await blobs.sweepLeftovers();
   const caCertificate = tls.caFile ? readFileSync(tls.caFile, 'utf8') : null;

@@ -216,7 +216,7 @@ export class TestServer {
     const tls = loadTlsMaterial(this.config);
     this.caFile = tls.caFile as string;
     this.agent = new Agent({ connect: { ca: readFileSync(this.caFile) } });
-    this.blobs = openConfiguredBlobStore(this.config, this.database.db);
+    this.blobs = openConfiguredBlobStore(this.config, this.database);
     await this.startWorker();
     this.stopReaper = await startRunReaper(this.adminCtx());
     this.stopAuthChanges = await listenForAuthChanges(this.database);

@@ -11,7 +11,7 @@ import { PostgresBlobStore } from './pg-store.js';
 
 /** The database blob store on PGlite and PostgreSQL: what replicas sharing a database read and write. */
 forEachDatabase('database blob store', (server) => {
-  const store = () => new PostgresBlobStore(server.database.db);
+  const store = () => new PostgresBlobStore(server.database);
   const key = (name: string) => `test/${randomBase58(8)}/${name}`;
   const uploads = async () =>
     Number(

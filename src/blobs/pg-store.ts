@@ -2,17 +2,20 @@ import { randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { sql } from 'kysely';
-import type { Db } from '../db/database.js';
+import { type BinaryCopy, binaryCopyBytes, COPY_HEADER, COPY_TRAILER } from '../db/binary-copy.js';
+import type { Database, Db } from '../db/database.js';
 import { assertBlobKey, type BlobStore, type StoredBlob } from './blob-store.js';
 import { MeasuringStream } from './fs-store.js';
 
 /**
- * The size of a stored chunk, and how many one statement writes or reads. The server's memory
- * during a 100 MB transfer grows more than with files (`npm run bench -- state`): the driver and its
- * connections buffer whole messages, and bytea arrives as hex text.
+ * The size of a stored chunk, and how many one binary COPY writes or reads: a batch is what memory
+ * holds per transfer and direction, twice over (one batch in the database's hands while the next
+ * arrives), and 1 MiB per statement already makes the per-statement cost small against the bytes'
+ * (`npm run bench -- state --parts transfer`, docs/design.md "Blobs").
  */
 const CHUNK_BYTES = 256 * 1024;
-const CHUNKS_PER_STATEMENT = 4;
+const CHUNKS_PER_COPY = 4;
+const BATCH_BYTES = CHUNK_BYTES * CHUNKS_PER_COPY;
 
 /**
  * How long replaced or deleted content stays readable: a read that began before the change ends
@@ -31,15 +34,22 @@ const ABANDONED_AFTER = '1 day';
  * and deleted uploads are released, and their chunks removed after a grace period by `sweepLeftovers`.
  */
 export class PostgresBlobStore implements BlobStore {
-  constructor(private readonly db: Db) {}
+  private readonly db: Db;
+  private readonly copy: BinaryCopy;
+
+  constructor(database: Pick<Database, 'db' | 'copy'>) {
+    this.db = database.db;
+    this.copy = database.copy;
+  }
 
   async put(key: string, source: Readable, options: { maxBytes?: number } = {}): Promise<StoredBlob> {
     assertBlobKey(key);
     const uploadId = randomBytes(12).toString('hex');
     await this.db.insertInto('blob_uploads').values({ id: uploadId }).execute();
     const measuring = new MeasuringStream(options.maxBytes);
+    const writer = new ChunkWriter(this.copy, uploadId);
     try {
-      await pipeline(source, measuring, new ChunkWriter(this.db, uploadId));
+      await pipeline(source, measuring, writer);
       const stored = { size: measuring.size, md5: measuring.md5() };
       await this.db.transaction().execute(async (trx) => {
         const previous = await trx.selectFrom('blobs').select('upload_id').where('key', '=', key).forUpdate().executeTakeFirst();
@@ -52,6 +62,8 @@ export class PostgresBlobStore implements BlobStore {
       });
       return stored;
     } catch (err) {
+      // A COPY still running would otherwise add chunks to the upload while it is being deleted.
+      await writer.settled();
       await this.db.deleteFrom('blob_uploads').where('id', '=', uploadId).execute();
       throw err;
     }
@@ -62,6 +74,7 @@ export class PostgresBlobStore implements BlobStore {
     const blob = await this.db.selectFrom('blobs').select(['upload_id', 'size']).where('key', '=', key).executeTakeFirst();
     if (!blob) return undefined;
     const start = options.start ?? 0;
+    if (Number(blob.size) <= start) return Readable.from([]);
     const first = await this.db
       .selectFrom('blob_chunks')
       .select(['seq', 'byte_offset'])
@@ -70,7 +83,40 @@ export class PostgresBlobStore implements BlobStore {
       .orderBy('byte_offset', 'desc')
       .limit(1)
       .executeTakeFirst();
-    return Readable.from(readChunks(this.db, blob.upload_id, first?.seq ?? 0, start - Number(first?.byte_offset ?? 0), Number(blob.size) > start));
+    // Counted in bytes, the stream reads one batch ahead of its consumer and no further.
+    return Readable.from(this.readChunks(blob.upload_id, first?.seq ?? 0, start - Number(first?.byte_offset ?? 0), Number(blob.size) - start), {
+      objectMode: false,
+      highWaterMark: BATCH_BYTES,
+    });
+  }
+
+  /**
+   * Reads `length` bytes of an upload from chunk `seq` on, one binary COPY per batch, skipping `skip`
+   * bytes of the first chunk. A batch comes as the pieces the connection received: no chunk is assembled.
+   */
+  private async *readChunks(uploadId: string, seq: number, skip: number, length: number): AsyncGenerator<Buffer> {
+    let toSkip = skip;
+    let left = length;
+    for (let next = seq; left > 0; next += CHUNKS_PER_COPY) {
+      // COPY takes no parameters: the values are inlined as literals, quoted by Kysely.
+      const query = this.db
+        .selectFrom('blob_chunks')
+        .select('data')
+        .where('upload_id', '=', sql.lit(uploadId))
+        .where('seq', '>=', sql.lit(next))
+        .where('seq', '<', sql.lit(next + CHUNKS_PER_COPY))
+        .orderBy('seq')
+        .compile();
+      const pieces = binaryCopyBytes(await this.copy.out(query.sql));
+      // Chunks are never empty: none while bytes are due means the content was released and swept mid-read.
+      if (pieces.length === 0) throw new Error('the blob was removed while it was read');
+      for (const piece of pieces) {
+        const skipped = Math.min(toSkip, piece.length);
+        toSkip -= skipped;
+        left -= piece.length - skipped;
+        if (skipped < piece.length) yield piece.subarray(skipped);
+      }
+    }
   }
 
   async stat(key: string): Promise<{ size: number } | undefined> {
@@ -110,70 +156,98 @@ async function release(trx: Db, uploadId: string): Promise<void> {
   await trx.updateTable('blob_uploads').set({ released_at: sql<Date>`now()` }).where('id', '=', uploadId).execute();
 }
 
-/** Reads an upload's chunks from `seq` on, CHUNKS_PER_STATEMENT per query, skipping `skip` bytes of the first. */
-async function* readChunks(db: Db, uploadId: string, seq: number, skip: number, hasContent: boolean): AsyncGenerator<Buffer> {
-  if (!hasContent) return;
-  for (let next = seq, first = true; ; first = false) {
-    const rows = await db
-      .selectFrom('blob_chunks')
-      .select(['seq', 'data'])
-      .where('upload_id', '=', uploadId)
-      .where('seq', '>=', next)
-      .orderBy('seq')
-      .limit(CHUNKS_PER_STATEMENT)
-      .execute();
-    // The first chunk exists for any non-empty blob; a missing one means the content was released and swept mid-read.
-    if (first && rows[0]?.seq !== seq) throw new Error('the blob was removed while it was read');
-    for (const [i, row] of rows.entries()) {
-      const data = Buffer.from(row.data.buffer, row.data.byteOffset, row.data.byteLength);
-      yield first && i === 0 && skip > 0 ? data.subarray(skip) : data;
-    }
-    if (rows.length < CHUNKS_PER_STATEMENT) return;
-    next = (rows.at(-1)?.seq ?? next) + 1;
-  }
+/** The columns a binary COPY of chunks fills, in the order of `rowHead`'s fields. */
+const CHUNK_COLUMNS = 'blob_chunks (upload_id, seq, byte_offset, data)';
+
+/** A chunk's row in binary COPY up to its data: a field count, then each field's length and bytes, the data's length last. */
+function rowHead(uploadId: string, seq: number, byteOffset: number, dataLength: number): Buffer {
+  const id = Buffer.from(uploadId);
+  const head = Buffer.allocUnsafe(2 + 4 + id.length + 4 + 4 + 4 + 8 + 4);
+  let at = head.writeInt16BE(4, 0);
+  at = head.writeInt32BE(id.length, at);
+  at += id.copy(head, at);
+  at = head.writeInt32BE(seq, head.writeInt32BE(4, at));
+  at = head.writeBigInt64BE(BigInt(byteOffset), head.writeInt32BE(8, at));
+  head.writeInt32BE(dataLength, at);
+  return head;
 }
 
-/** Collects the stream and inserts it as the upload's chunks, CHUNKS_PER_STATEMENT per statement. */
+/**
+ * Writes the stream as the upload's chunks, one binary COPY per batch. The incoming pieces go to the
+ * database as they came (no concatenation), and the COPY of one batch runs while the next arrives:
+ * at most one COPY at a time, so memory holds about two batches.
+ */
 class ChunkWriter extends Writable {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private seq = 0;
   private offset = 0;
+  private inFlight: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly db: Db,
+    private readonly copy: BinaryCopy,
     private readonly uploadId: string,
   ) {
-    super({ highWaterMark: CHUNK_BYTES * CHUNKS_PER_STATEMENT });
+    super({ highWaterMark: BATCH_BYTES });
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
-    if (this.pendingBytes < CHUNK_BYTES * CHUNKS_PER_STATEMENT) {
-      callback();
-      return;
-    }
-    this.flush().then(() => callback(), callback);
+    this.sendFullBatches().then(() => callback(), callback);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    this.flush().then(() => callback(), callback);
+    this.sendFullBatches()
+      .then(async () => {
+        if (this.pendingBytes > 0) await this.send(this.pendingBytes);
+        await this.inFlight;
+      })
+      .then(() => callback(), callback);
   }
 
-  private async flush(): Promise<void> {
-    const data = Buffer.concat(this.pending, this.pendingBytes);
-    this.pending = [];
-    this.pendingBytes = 0;
-    for (let at = 0; at < data.length; at += CHUNK_BYTES * CHUNKS_PER_STATEMENT) {
-      const rows = [];
-      for (let piece = at; piece < Math.min(data.length, at + CHUNK_BYTES * CHUNKS_PER_STATEMENT); piece += CHUNK_BYTES) {
-        const bytes = data.subarray(piece, piece + CHUNK_BYTES);
-        rows.push({ upload_id: this.uploadId, seq: this.seq, byte_offset: this.offset, data: bytes });
-        this.seq += 1;
-        this.offset += bytes.length;
-      }
-      await this.db.insertInto('blob_chunks').values(rows).execute();
+  /** Resolves once no COPY of this upload runs any more, whatever its outcome. */
+  settled(): Promise<void> {
+    return this.inFlight.catch(() => {});
+  }
+
+  private async sendFullBatches(): Promise<void> {
+    while (this.pendingBytes >= BATCH_BYTES) await this.send(BATCH_BYTES);
+  }
+
+  /** Waits for the COPY before, then starts one of the next `bytes` pending without waiting for it. */
+  private async send(bytes: number): Promise<void> {
+    await this.inFlight;
+    const parts: Buffer[] = [COPY_HEADER];
+    for (let left = bytes; left > 0; ) {
+      const length = Math.min(CHUNK_BYTES, left);
+      parts.push(rowHead(this.uploadId, this.seq, this.offset, length), ...this.take(length));
+      this.seq += 1;
+      this.offset += length;
+      left -= length;
     }
+    parts.push(COPY_TRAILER);
+    this.inFlight = this.copy.in(CHUNK_COLUMNS, parts);
+    // Awaited by the next send, _final or settled; until then a failure must not count as unhandled.
+    this.inFlight.catch(() => {});
+  }
+
+  /** Removes the first `bytes` pending bytes, as views of the pieces that hold them. */
+  private take(bytes: number): Buffer[] {
+    const taken: Buffer[] = [];
+    this.pendingBytes -= bytes;
+    for (let left = bytes; left > 0; ) {
+      const piece = this.pending[0] as Buffer;
+      if (piece.length <= left) {
+        this.pending.shift();
+        taken.push(piece);
+        left -= piece.length;
+      } else {
+        taken.push(piece.subarray(0, left));
+        this.pending[0] = piece.subarray(left);
+        left = 0;
+      }
+    }
+    return taken;
   }
 }

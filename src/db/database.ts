@@ -4,6 +4,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { Kysely, type LogEvent, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { type BinaryCopy, pgliteCopy, postgresCopy } from './binary-copy.js';
 import { pglitePool } from './pglite-pool.js';
 import type { DB } from './schema.js';
 
@@ -33,6 +34,8 @@ export interface Database {
    * flushes them (PGlite delivers them with the query that caused them).
    */
   deliverNotifications(): Promise<void>;
+  /** Raw bytes in and out through binary COPY (the database blob store's chunks). */
+  copy: BinaryCopy;
   /** The connection pool's use (PostgreSQL; PGlite has one connection and no pool). */
   poolStats?: () => { total: number; idle: number; waiting: number };
   close(): Promise<void>;
@@ -76,7 +79,7 @@ export function openPostgres(url: string, max = 10): Database {
     return delivered;
   };
   const poolStats = () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount });
-  return { db, kind: 'postgres', listen, deliverNotifications, poolStats, close: () => db.destroy() };
+  return { db, kind: 'postgres', listen, deliverNotifications, copy: postgresCopy(pool), poolStats, close: () => db.destroy() };
 }
 
 /** An embedded database that can be copied whole: tests start from a migrated dump of one. */
@@ -98,10 +101,12 @@ export async function openPglite(options: { dataDir?: string; loadDataDir?: Blob
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
   });
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: pglitePool(pglite) }), log: recordStatement });
+  const pool = pglitePool(pglite);
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), log: recordStatement });
   return {
     db,
     kind: 'pglite',
+    copy: pgliteCopy(pglite, pool),
     // PGlite runs LISTEN on its one connection: call this before any transaction can be open.
     listen: (channel, onNotify) => pglite.listen(channel, () => onNotify()),
     deliverNotifications: async () => {},
