@@ -107,6 +107,9 @@ interface Fixture {
   workspaceTask: string;
   /** A plan-only run of the fixture's workspace (it holds no lock), with the post-plan stage of its associated task. */
   run: { id: string; taskStageId: string; taskResultId: string };
+  /** A run trigger of the fixture's workspace from another workspace of its project, and a comment on the run. */
+  runTrigger: string;
+  comment: string;
   fresh: {
     name(prefix: string): string;
     team(): Promise<string>;
@@ -123,6 +126,8 @@ interface Fixture {
     reservedTagKey(): Promise<string>;
     /** A run task associated with the fixture's workspace: the association's id. */
     workspaceTask(): Promise<string>;
+    /** A run trigger of the fixture's workspace from a new workspace of its project. */
+    runTrigger(): Promise<string>;
   };
   /** A request as the owner, for set-up and clean-up around a call. */
   asOwner(method: string, path: string, body?: unknown): Promise<unknown>;
@@ -287,6 +292,25 @@ const MATRIX: Row[] = [
   row('GET', '/runs/:run/task-stages', 200, RUN_READERS),
   row('GET', '/task-stages/:task-stage', 200, RUN_READERS),
   row('GET', '/task-results/:task-result', 200, RUN_READERS),
+  // Run triggers (run-triggers.mdx "Permissions"): admin on the workspace and read runs on the source to create; read runs on either side to show.
+  row('GET', '/workspaces/:workspace/run-triggers?filter[run-trigger][type]=inbound', 200, RUN_READERS),
+  row('POST', '/workspaces/:workspace/run-triggers', 201, `${ORG} prjMaintain prjAdmin`, {
+    // The source is a new workspace of the project: workspace-level admins do not read its runs.
+    body: async (f) => ({ data: { type: 'run-triggers', relationships: { sourceable: link('workspaces', await f.fresh.workspace()) } } }),
+  }),
+  row('GET', '/run-triggers/:run-trigger', 200, RUN_READERS),
+  row('DELETE', '/run-triggers/:fresh-run-trigger', 204, WS_ADMINS),
+  // Comments (comments.mdx): read with the run; written by who may queue plans ("also allows users to comment on runs"), a 403 for other run readers.
+  row('GET', '/runs/:run/comments', 200, RUN_READERS),
+  row('POST', '/runs/:run/comments', 201, RUN_QUEUERS, {
+    body: () => doc('comments', { body: 'a comment' }),
+    also: Object.fromEntries(
+      RUN_READERS.split(' ')
+        .filter((subject) => !RUN_QUEUERS.split(' ').includes(subject))
+        .map((subject) => [subject, 403]),
+    ),
+  }),
+  row('GET', '/comments/:comment', 200, RUN_READERS),
   row('POST', '/task-stages/:task-stage/actions/override', 409, OWNERS, {
     also: Object.fromEntries(
       RUN_READERS.split(' ')
@@ -314,6 +338,9 @@ const PLACEHOLDERS: Record<string, (f: Fixture) => string | Promise<string>> = {
   run: (f) => f.run.id,
   'task-stage': (f) => f.run.taskStageId,
   'task-result': (f) => f.run.taskResultId,
+  'run-trigger': (f) => f.runTrigger,
+  'fresh-run-trigger': (f) => f.fresh.runTrigger(),
+  comment: (f) => f.comment,
   'fresh-task': (f) => f.fresh.task(),
   'fresh-reserved-tag-key': (f) => f.fresh.reservedTagKey(),
   'fresh-workspace-task': (f) => f.fresh.workspaceTask(),
@@ -449,6 +476,17 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
     const stage = await w.api('GET', `/task-stages/${taskStageId}`, w.ownerToken);
     return { id: res.body.data.id, taskStageId, taskResultId: stage.body.data.relationships['task-results'].data[0].id };
   };
+  const createRunTrigger = async (): Promise<string> => {
+    const source = await w.createWorkspace(project);
+    const res = await w.api('POST', `/workspaces/${workspace.id}/run-triggers`, w.ownerToken, {
+      data: { type: 'run-triggers', relationships: { sourceable: link('workspaces', source.id) } },
+    });
+    assert.equal(res.status, 201, res.text);
+    return res.body.data.id;
+  };
+  const run = await createRun();
+  const comment = await w.api('POST', `/runs/${run.id}/comments`, w.ownerToken, doc('comments', { body: 'first' }));
+  assert.equal(comment.status, 201, comment.text);
   const fixture: Fixture = {
     org: w.org,
     project,
@@ -462,7 +500,9 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
     task: await createTask(),
     workspaceTask,
     taskUrl: taskService.url,
-    run: await createRun(),
+    run,
+    runTrigger: await createRunTrigger(),
+    comment: comment.body.data.id,
     fresh: {
       name: unique,
       team: async () => (await w.createTeam({ visibility: 'organization' })).id,
@@ -481,6 +521,7 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
         return res.body.data.id;
       },
       workspaceTask: associateTask,
+      runTrigger: createRunTrigger,
     },
     asOwner: (method, path, body) => w.api(method, path, w.ownerToken, body),
   };

@@ -132,10 +132,18 @@ export interface ParsedResource<A> {
  * Missing `data` or a wrong `type` → 400; attributes failing `schema` → 422 with a pointer.
  * @example const { attributes } = parseResourceBody(request.body, 'organizations', CreateOrganizationAttributes)
  */
-export function parseResourceBody<T extends TObject>(body: unknown, type: string, schema: T): ParsedResource<Static<T>> {
+export function parseResourceBody<T extends TObject>(
+  body: unknown,
+  type: string,
+  schema: T,
+  /** For endpoints whose documented sample payload has no `data.type`: a missing one is taken as `type`. */
+  options: { typeMayBeMissing?: boolean } = {},
+): ParsedResource<Static<T>> {
   if (!isObject(body) || !isObject(body.data)) throw new BadRequestError('the request must be a JSON:API document with a data object', { pointer: '/data' });
   const data = body.data;
-  if (data.type !== type) throw new BadRequestError(`data.type must be "${type}"`, { pointer: '/data/type' });
+  if (data.type !== type && !(options.typeMayBeMissing && data.type === undefined)) {
+    throw new BadRequestError(`data.type must be "${type}"`, { pointer: '/data/type' });
+  }
   const attributes = data.attributes ?? {};
   if (!isObject(attributes)) throw new InvalidError('attributes must be an object', { pointer: '/data/attributes' });
   parseAttributes(attributes, schema, '/data/attributes');

@@ -30,7 +30,8 @@ interface TriggerParams {
 
 export async function runTriggerRoutes(app: FastifyInstance): Promise<void> {
   app.post<{ Params: WorkspaceParams }>('/api/v2/workspaces/:workspace_id/run-triggers', async (request, reply) => {
-    const { relationships } = parseResourceBody(request.body, 'run-triggers', Type.Object({}));
+    // run-triggers.mdx's sample payload has no `data.type`; go-tfe sends it.
+    const { relationships } = parseResourceBody(request.body, 'run-triggers', Type.Object({}), { typeMayBeMissing: true });
     const trigger = await runTriggerService.create(request.ctx, request.params.workspace_id, relationshipId(relationships, 'sourceable', 'workspaces'));
     return reply.code(201).send(await includedDocument(request, 'run-triggers', trigger, INCLUDES));
   });

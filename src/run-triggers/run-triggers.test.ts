@@ -5,6 +5,7 @@ import { RunWorld } from '../runs/testing.js';
 
 /** Run triggers and run comments (issue 19, run-triggers.mdx, comments.mdx). */
 
+/** As go-tfe sends it; the docs' sample omits `data.type` (the CLI test sends it that way). */
 const triggerBody = (sourceId: string | undefined) => ({
   data: { type: 'run-triggers', ...(sourceId ? { relationships: { sourceable: { data: { type: 'workspaces', id: sourceId } } } } : {}) },
 });
