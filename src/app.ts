@@ -44,6 +44,7 @@ import { variableSetRoutes } from './variable-sets/routes.js';
 import { reservedTagKeyRoutes } from './reserved-tag-keys/routes.js';
 import { runTaskRoutes } from './run-tasks/routes.js';
 import { commentRoutes } from './comments/routes.js';
+import { registryModuleRoutes } from './registry-modules/routes.js';
 import { runTriggerRoutes } from './run-triggers/routes.js';
 import { taskStageRoutes } from './task-stages/routes.js';
 import { createMetrics, type Metrics, type PoolStats } from './metrics/metrics.js';
@@ -180,6 +181,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(taskStageRoutes);
   await app.register(runTriggerRoutes);
   await app.register(commentRoutes);
+  await app.register(registryModuleRoutes);
   await app.register(reservedTagKeyRoutes);
   await app.register(runOutputRoutes);
   await app.register(agentPoolRoutes);

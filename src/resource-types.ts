@@ -9,6 +9,7 @@ import './configuration-versions/serialize.js';
 import './organization-memberships/serialize.js';
 import './organizations/serialize.js';
 import './projects/serialize.js';
+import './registry-modules/serialize.js';
 import './reserved-tag-keys/serialize.js';
 import './run-tasks/serialize.js';
 import './run-triggers/serialize.js';

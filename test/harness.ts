@@ -145,6 +145,8 @@ export async function createPostgresDatabase(): Promise<{ database: Database; ur
 export interface TestServerOptions {
   /** Settings (as environment variables) on top of the test defaults. */
   env?: Record<string, string>;
+  /** The public host name, with the server's port: registry addresses need one with a dot (default localhost). */
+  publicHost?: string;
   now?: () => Date;
   /** Receives the server's JSON log lines (logging is off without it). */
   logStream?: { write(line: string): void };
@@ -209,6 +211,7 @@ export class TestServer {
       TERRACE_RUNNER_SLOTS: '0',
       // As in production: with PostgreSQL, blobs live in the database too (replicas share them).
       TERRACE_BLOB_STORE: this.kind === 'postgres' ? 'postgres' : 'filesystem',
+      ...(this.options.publicHost ? { TERRACE_HOSTNAME: `${this.options.publicHost}:${port}` } : {}),
       ...this.options.env,
     });
     this.hostname = this.config.hostname;

@@ -110,6 +110,8 @@ interface Fixture {
   /** A run trigger of the fixture's workspace from another workspace of its project, and a comment on the run. */
   runTrigger: string;
   comment: string;
+  /** A private registry module of the organization (provider `null`): its name. */
+  module: string;
   fresh: {
     name(prefix: string): string;
     team(): Promise<string>;
@@ -128,6 +130,8 @@ interface Fixture {
     workspaceTask(): Promise<string>;
     /** A run trigger of the fixture's workspace from a new workspace of its project. */
     runTrigger(): Promise<string>;
+    /** A private registry module (provider `null`): its name. */
+    module(): Promise<string>;
   };
   /** A request as the owner, for set-up and clean-up around a call. */
   asOwner(method: string, path: string, body?: unknown): Promise<unknown>;
@@ -311,6 +315,16 @@ const MATRIX: Row[] = [
     ),
   }),
   row('GET', '/comments/:comment', 200, RUN_READERS),
+  // The private module registry (modules.mdx): read by everyone in the organization, published with "Manage Modules" (owners here) and by the organization token.
+  row('GET', '/organizations/:org/registry-modules', 200, IN_ORG),
+  row('POST', '/organizations/:org/registry-modules', 201, ORG, {
+    body: (f) => doc('registry-modules', { name: f.fresh.name('mod'), provider: 'null', 'registry-name': 'private' }),
+  }),
+  row('GET', '/organizations/:org/registry-modules/private/:org/:module/null', 200, IN_ORG),
+  row('POST', '/organizations/:org/registry-modules/private/:org/:module/null/versions', 201, ORG, {
+    body: () => doc('registry-module-versions', { version: `1.0.${++moduleVersions}` }),
+  }),
+  row('DELETE', '/organizations/:org/registry-modules/private/:org/:fresh-module/null', 204, ORG),
   row('POST', '/task-stages/:task-stage/actions/override', 409, OWNERS, {
     also: Object.fromEntries(
       RUN_READERS.split(' ')
@@ -319,6 +333,9 @@ const MATRIX: Row[] = [
     ),
   }),
 ];
+
+/** Versions published by the matrix, each one new. */
+let moduleVersions = 0;
 
 /** The path placeholders: the fixture's resources, and `:fresh-…` ones created anew for every call that consumes one. */
 const PLACEHOLDERS: Record<string, (f: Fixture) => string | Promise<string>> = {
@@ -339,6 +356,8 @@ const PLACEHOLDERS: Record<string, (f: Fixture) => string | Promise<string>> = {
   'task-stage': (f) => f.run.taskStageId,
   'task-result': (f) => f.run.taskResultId,
   'run-trigger': (f) => f.runTrigger,
+  module: (f) => f.module,
+  'fresh-module': (f) => f.fresh.module(),
   'fresh-run-trigger': (f) => f.fresh.runTrigger(),
   comment: (f) => f.comment,
   'fresh-task': (f) => f.fresh.task(),
@@ -484,6 +503,12 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
     assert.equal(res.status, 201, res.text);
     return res.body.data.id;
   };
+  const createModule = async (): Promise<string> => {
+    const name = unique('mod');
+    const res = await w.api('POST', `/organizations/${w.org}/registry-modules`, w.ownerToken, doc('registry-modules', { name, provider: 'null' }));
+    assert.equal(res.status, 201, res.text);
+    return name;
+  };
   const run = await createRun();
   const comment = await w.api('POST', `/runs/${run.id}/comments`, w.ownerToken, doc('comments', { body: 'first' }));
   assert.equal(comment.status, 201, comment.text);
@@ -503,6 +528,7 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
     run,
     runTrigger: await createRunTrigger(),
     comment: comment.body.data.id,
+    module: await createModule(),
     fresh: {
       name: unique,
       team: async () => (await w.createTeam({ visibility: 'organization' })).id,
@@ -522,6 +548,7 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
       },
       workspaceTask: associateTask,
       runTrigger: createRunTrigger,
+      module: createModule,
     },
     asOwner: (method, path, body) => w.api(method, path, w.ownerToken, body),
   };

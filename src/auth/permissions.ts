@@ -83,6 +83,9 @@ export const ORGANIZATION_RESOURCE_ACTIONS = [
   // The organization's run tasks (run-tasks.mdx "Required Permissions": "Manage Run Tasks").
   'run-task:read',
   'run-task:manage',
+  // The private registry (modules.mdx): every member reads it (it is the organization's); "Manage Modules" publishes.
+  'registry-module:read',
+  'registry-module:manage',
 ] as const;
 
 export type OrganizationAction = (typeof ORGANIZATION_ACTIONS)[number];
@@ -337,7 +340,7 @@ export const ORGANIZATION_ACCESS_ACTIONS: Record<OrganizationAccessFlag, readonl
   // "create, edit, and delete agent pools"; "implicitly grants access to read all workspaces"
   'manage-agent-pools': ['workspace:read', 'agent-pool:read', 'agent-pool:manage'],
   'manage-providers': [],
-  'manage-modules': [],
+  'manage-modules': ['registry-module:read', 'registry-module:manage'],
   'manage-projects': [...PROJECT_ACTIONS, 'workspace:create'],
   'read-projects': ['project:read'],
   'read-workspaces': READ_ALL_WORKSPACES,
@@ -395,8 +398,8 @@ export const ROLE_ACTIONS: Record<OrganizationRole, readonly Action[]> = {
   'site-admin': ALL_ACTIONS,
   owner: ALL_ACTIONS,
   'organization-token': ORGANIZATION_TOKEN_ACTIONS,
-  member: ['organization:read', 'organization:read-entitlements', 'team:read'],
-  team: ['organization:read', 'organization:read-entitlements', 'team:read'],
+  member: ['organization:read', 'organization:read-entitlements', 'team:read', 'registry-module:read'],
+  team: ['organization:read', 'organization:read-entitlements', 'team:read', 'registry-module:read'],
   none: [],
 };
 

@@ -11,7 +11,8 @@ import type { Subject } from './subject.js';
  * read them and their state. Nothing else: no variables, no runs, no other workspace.
  */
 
-const ORGANIZATION: ReadonlySet<Action> = new Set(['organization:read-entitlements']);
+// The organization's private registry: a run's `terraform init` installs its modules.
+const ORGANIZATION: ReadonlySet<Action> = new Set(['organization:read-entitlements', 'registry-module:read']);
 const OWN_WORKSPACE: ReadonlySet<Action> = new Set([
   'workspace:read',
   'workspace:lock',

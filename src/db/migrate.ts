@@ -19,6 +19,7 @@ import * as planProviderSchemas from './migrations/0019_plan_provider_schemas.js
 import * as applyErroredState from './migrations/0020_apply_errored_state.js';
 import * as taskStages from './migrations/0021_task_stages.js';
 import * as runTriggersComments from './migrations/0022_run_triggers_comments.js';
+import * as registryModules from './migrations/0023_registry_modules.js';
 
 /** Every migration, in order. Explicit imports: no file-system discovery. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -41,6 +42,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0020_apply_errored_state': applyErroredState,
   '0021_task_stages': taskStages,
   '0022_run_triggers_comments': runTriggersComments,
+  '0023_registry_modules': registryModules,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

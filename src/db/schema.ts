@@ -33,6 +33,7 @@ import type {
   RunTable,
   RunTriggerTable,
 } from './schema/runs.js';
+import type { RegistryModuleTable, RegistryModuleVersionTable } from './schema/registry.js';
 import type { RunTaskTable, TaskResultOutcomeTable, TaskResultTable, TaskStageTable, WorkspaceRunTaskTable } from './schema/run-tasks.js';
 import type { AgentPoolAllowedProjectTable, AgentPoolAllowedWorkspaceTable, AgentPoolTable, AgentTable } from './schema/agents.js';
 import type { BlobChunkTable, BlobTable, BlobUploadTable, InstallationFactTable, JobTable } from './schema/platform.js';
@@ -46,6 +47,7 @@ export * from './schema/runs.js';
 export * from './schema/agents.js';
 export * from './schema/platform.js';
 export * from './schema/run-tasks.js';
+export * from './schema/registry.js';
 
 export interface DB {
   users: UserTable;
@@ -89,6 +91,8 @@ export interface DB {
   task_stages: TaskStageTable;
   run_triggers: RunTriggerTable;
   run_comments: RunCommentTable;
+  registry_modules: RegistryModuleTable;
+  registry_module_versions: RegistryModuleVersionTable;
   task_results: TaskResultTable;
   task_result_outcomes: TaskResultOutcomeTable;
   blob_uploads: BlobUploadTable;

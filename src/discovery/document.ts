@@ -12,6 +12,8 @@ export const DISCOVERY_DOCUMENT = {
   'tfe.v2.1': '/api/v2/',
   'tfe.v2.2': '/api/v2/',
   'state.v2': '/api/v2/',
+  // The private module registry's protocol (cli-protocol.md §8).
+  'modules.v1': '/api/registry/v1/modules/',
   'login.v1': {
     client: 'terraform-cli',
     grant_types: ['authz_code'],

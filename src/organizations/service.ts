@@ -8,6 +8,8 @@ import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import * as runDeletion from '../runs/deletion.js';
 import { validateEmail } from '../users/service.js';
 import * as workspaceBlobs from '../workspaces/blob-cleanup.js';
+import { deleteAfterCommit } from '../blobs/delete-job.js';
+import * as moduleStore from '../registry-modules/store.js';
 import { ENTITLEMENTS } from './entitlements.js';
 import { defaultAgentPoolChange, type OrganizationSettings, resolveSettings, SETTING_DEFAULTS, validateSettings } from './settings.js';
 import * as organizationStore from './store.js';
@@ -179,6 +181,8 @@ export async function destroy(ctx: Ctx, name: string): Promise<void> {
   await runDeletion.cancelForDeletion(ctx, { organizationId: org.id });
   await ctx.db.transaction().execute(async (trx) => {
     await workspaceBlobs.deleteBlobsAfterCommit(trx, { organizationId: org.id });
+    // The registry's archives, which no foreign key reaches either.
+    await deleteAfterCommit(trx, await moduleStore.blobKeysOfOrganization(trx, org.id));
     if (!(await organizationStore.deleteById(trx, org.id))) throw new NotFoundError(`organization ${name} not found`);
   });
 }

@@ -277,6 +277,33 @@ export async function validateConfiguration(source: Readable, limits: ArchiveLim
 }
 
 /**
+ * Checks `source` as validateConfiguration does and returns the text of the regular files `wanted`
+ * picks by path (a file over `maxFileBytes` is left out): what the registry reads of a module.
+ */
+export async function readFiles(
+  source: Readable,
+  limits: ArchiveLimits,
+  wanted: (path: string) => boolean,
+  maxFileBytes: number,
+): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  await walk(source, limits, async (entry, item) => {
+    if (item.kind !== 'file' || !wanted(item.path)) {
+      entry.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of entry) {
+      size += (chunk as Buffer).length;
+      if (size <= maxFileBytes) chunks.push(chunk as Buffer);
+    }
+    if (size <= maxFileBytes) files.set(item.path, Buffer.concat(chunks).toString('utf8'));
+  });
+  return files;
+}
+
+/**
  * Extracts `source` (a gzip-compressed tar) into `destDir`, which must be empty or missing. On
  * failure the directory may hold part of the archive: the caller removes the run's directory.
  */

@@ -1,0 +1,173 @@
+import { Readable } from 'node:stream';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { BadRequestError, PayloadTooLargeError } from '../errors.js';
+import { MAX_STRING_LENGTH, parseResourceBody } from '../jsonapi/body.js';
+import { document } from '../jsonapi/document.js';
+import { includedDocument } from '../jsonapi/include-registry.js';
+import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { type Query, queryString } from '../jsonapi/query.js';
+import { protocolDetailsDocument, protocolVersionsDocument, serializeModuleVersion } from './serialize.js';
+import * as moduleService from './service.js';
+
+const ModuleAttributes = Type.Object({
+  name: Type.Optional(Type.String()),
+  provider: Type.Optional(Type.String()),
+  namespace: Type.Optional(Type.String()),
+  'registry-name': Type.Optional(Type.String()),
+  'no-code': Type.Optional(Type.Boolean()),
+});
+
+const VersionAttributes = Type.Object({
+  version: Type.Optional(Type.String()),
+  'commit-sha': Type.Optional(Type.Union([Type.String({ maxLength: MAX_STRING_LENGTH }), Type.Null()])),
+});
+
+interface OrganizationParams {
+  organization_name: string;
+}
+interface NameParams extends OrganizationParams {
+  registry_name: string;
+  namespace: string;
+  name: string;
+}
+interface ProviderParams extends NameParams {
+  provider: string;
+}
+interface VersionParams extends ProviderParams {
+  version: string;
+}
+interface ProtocolParams {
+  namespace: string;
+  name: string;
+  provider: string;
+}
+interface SignedParams {
+  id: string;
+  expiry: string;
+  signature: string;
+}
+
+const API = '/api/v2/organizations/:organization_name/registry-modules';
+const PROTOCOL = '/api/registry/v1/modules/:namespace/:name/:provider';
+
+function addressOf(params: ProviderParams): moduleService.ModuleAddress {
+  return { registryName: params.registry_name, namespace: params.namespace, name: params.name, provider: params.provider };
+}
+
+/** The registry-modules API (modules.mdx) and the module registry protocol the CLI installs modules with. */
+export async function registryModuleRoutes(app: FastifyInstance): Promise<void> {
+  app.get<{ Params: OrganizationParams }>(API, async (request, reply) => {
+    const query = request.query as Query;
+    const page = parsePage(query);
+    const filter = {
+      q: queryString(query, 'q'),
+      registryName: queryString(query, 'filter[registry_name]'),
+      provider: queryString(query, 'filter[provider]'),
+      organizationName: queryString(query, 'filter[organization_name]'),
+    };
+    const { views, total } = await moduleService.list(request.ctx, request.params.organization_name, filter, page);
+    const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
+    return reply.send(await includedDocument(request, 'registry-modules', views, [], parts));
+  });
+
+  app.post<{ Params: OrganizationParams }>(API, async (request, reply) => {
+    const { attributes: a } = parseResourceBody(request.body, 'registry-modules', ModuleAttributes);
+    const view = await moduleService.create(request.ctx, request.params.organization_name, {
+      name: a.name,
+      provider: a.provider,
+      namespace: a.namespace,
+      registryName: a['registry-name'],
+      noCode: a['no-code'],
+    });
+    return reply.code(201).send(await includedDocument(request, 'registry-modules', view, []));
+  });
+
+  app.get<{ Params: ProviderParams }>(`${API}/:registry_name/:namespace/:name/:provider`, async (request, reply) => {
+    const view = await moduleService.show(request.ctx, request.params.organization_name, addressOf(request.params));
+    return reply.send(await includedDocument(request, 'registry-modules', view, []));
+  });
+
+  app.post<{ Params: ProviderParams }>(`${API}/:registry_name/:namespace/:name/:provider/versions`, async (request, reply) => {
+    const { attributes: a } = parseResourceBody(request.body, 'registry-module-versions', VersionAttributes);
+    const view = await moduleService.createVersion(request.ctx, request.params.organization_name, addressOf(request.params), {
+      version: a.version,
+      commitSha: a['commit-sha'],
+    });
+    return reply.code(201).send(document(serializeModuleVersion(view)));
+  });
+
+  // modules.mdx "Delete a Module": a version, a provider, or the whole name.
+  app.delete<{ Params: VersionParams }>(`${API}/:registry_name/:namespace/:name/:provider/:version`, async (request, reply) => {
+    await moduleService.destroy(request.ctx, request.params.organization_name, addressOf(request.params), request.params.version);
+    return reply.code(204).send();
+  });
+  app.delete<{ Params: ProviderParams }>(`${API}/:registry_name/:namespace/:name/:provider`, async (request, reply) => {
+    await moduleService.destroy(request.ctx, request.params.organization_name, addressOf(request.params));
+    return reply.code(204).send();
+  });
+  app.delete<{ Params: NameParams }>(`${API}/:registry_name/:namespace/:name`, async (request, reply) => {
+    const { registry_name: registryName, namespace, name } = request.params;
+    await moduleService.destroy(request.ctx, request.params.organization_name, { registryName, namespace, name });
+    return reply.code(204).send();
+  });
+
+  // The protocol: the caller's token, as every registry request of the CLI carries it.
+  const authenticated = { config: { auth: 'required' as const } };
+  app.get<{ Params: ProtocolParams }>(`${PROTOCOL}/versions`, authenticated, async (request, reply) => {
+    const { namespace, name, provider } = request.params;
+    const { module, versions } = await moduleService.protocolVersions(request.ctx, namespace, name, provider);
+    return reply.type('application/json').send(protocolVersionsDocument(module, versions));
+  });
+  app.get<{ Params: ProtocolParams & { version: string } }>(`${PROTOCOL}/:version/download`, authenticated, async (request, reply) => {
+    const { namespace, name, provider, version } = request.params;
+    const url = await moduleService.downloadUrl(request.ctx, namespace, name, provider, version);
+    return reply.header('X-Terraform-Get', url).code(204).send();
+  });
+  app.get<{ Params: ProtocolParams }>(`${PROTOCOL}/download`, authenticated, async (request, reply) => {
+    const { namespace, name, provider } = request.params;
+    const version = await moduleService.latestVersion(request.ctx, namespace, name, provider);
+    return reply.redirect(`/api/registry/v1/modules/${[namespace, name, provider, version].map(encodeURIComponent).join('/')}/download`, 302);
+  });
+  app.get<{ Params: ProtocolParams & { version: string } }>(`${PROTOCOL}/:version`, authenticated, async (request, reply) => {
+    const { namespace, name, provider, version } = request.params;
+    const found = await moduleService.details(request.ctx, namespace, name, provider, version);
+    return reply.type('application/json').send(protocolDetailsDocument(found.module, found.version, found.versions, found.interface));
+  });
+  app.get<{ Params: ProtocolParams }>(PROTOCOL, authenticated, async (request, reply) => {
+    const { namespace, name, provider } = request.params;
+    const found = await moduleService.details(request.ctx, namespace, name, provider, undefined);
+    return reply.type('application/json').send(protocolDetailsDocument(found.module, found.version, found.versions, found.interface));
+  });
+
+  // The archive behind a download (go-getter: HEAD, then GET, without a token).
+  app.get<{ Params: SignedParams }>('/_blobs/registry-module-versions/:id/archive/:expiry/:signature', async (request, reply) => {
+    const { id, expiry, signature } = request.params;
+    return reply.type('application/gzip').send(await moduleService.archive(request.ctx, id, expiry, signature));
+  });
+
+  await app.register(uploadRoute);
+}
+
+/** The version's `upload` link: the raw .tar.gz, streamed (any content type), as configuration versions take theirs. */
+async function uploadRoute(app: FastifyInstance): Promise<void> {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+  app.put<{ Params: SignedParams }>('/_blobs/registry-module-versions/:id/upload/:expiry/:signature', async (request, reply) => {
+    const ctx = request.ctx;
+    if (Number(request.headers['content-length']) > ctx.config.maxConfigurationBytes) {
+      reply.header('connection', 'close');
+      throw new PayloadTooLargeError(`the upload is larger than the limit of ${ctx.config.maxConfigurationBytes} bytes`);
+    }
+    const body = request.body === undefined ? Readable.from([]) : request.body;
+    if (!(body instanceof Readable)) throw new BadRequestError('the upload must be the raw .tar.gz');
+    const { id, expiry, signature } = request.params;
+    try {
+      await moduleService.upload(ctx, id, expiry, signature, body);
+    } catch (err) {
+      if (!body.readableEnded) reply.header('connection', 'close');
+      throw err;
+    }
+    return reply.code(200).send();
+  });
+}
