@@ -83,9 +83,11 @@ export const ORGANIZATION_RESOURCE_ACTIONS = [
   // The organization's run tasks (run-tasks.mdx "Required Permissions": "Manage Run Tasks").
   'run-task:read',
   'run-task:manage',
-  // The private registry (modules.mdx): every member reads it (it is the organization's); "Manage Modules" publishes.
-  'registry-module:read',
+  // The private registry (modules.mdx, providers.mdx): every member reads it (it is the organization's);
+  // "Manage Modules" publishes modules, "Manage Providers" providers and their GPG keys.
+  'registry:read',
   'registry-module:manage',
+  'registry-provider:manage',
 ] as const;
 
 export type OrganizationAction = (typeof ORGANIZATION_ACTIONS)[number];
@@ -339,8 +341,8 @@ export const ORGANIZATION_ACCESS_ACTIONS: Record<OrganizationAccessFlag, readonl
   'manage-vcs-settings': [],
   // "create, edit, and delete agent pools"; "implicitly grants access to read all workspaces"
   'manage-agent-pools': ['workspace:read', 'agent-pool:read', 'agent-pool:manage'],
-  'manage-providers': [],
-  'manage-modules': ['registry-module:read', 'registry-module:manage'],
+  'manage-providers': ['registry:read', 'registry-provider:manage'],
+  'manage-modules': ['registry:read', 'registry-module:manage'],
   'manage-projects': [...PROJECT_ACTIONS, 'workspace:create'],
   'read-projects': ['project:read'],
   'read-workspaces': READ_ALL_WORKSPACES,
@@ -398,8 +400,8 @@ export const ROLE_ACTIONS: Record<OrganizationRole, readonly Action[]> = {
   'site-admin': ALL_ACTIONS,
   owner: ALL_ACTIONS,
   'organization-token': ORGANIZATION_TOKEN_ACTIONS,
-  member: ['organization:read', 'organization:read-entitlements', 'team:read', 'registry-module:read'],
-  team: ['organization:read', 'organization:read-entitlements', 'team:read', 'registry-module:read'],
+  member: ['organization:read', 'organization:read-entitlements', 'team:read', 'registry:read'],
+  team: ['organization:read', 'organization:read-entitlements', 'team:read', 'registry:read'],
   none: [],
 };
 

@@ -12,7 +12,7 @@ import type { Subject } from './subject.js';
  */
 
 // The organization's private registry: a run's `terraform init` installs its modules.
-const ORGANIZATION: ReadonlySet<Action> = new Set(['organization:read-entitlements', 'registry-module:read']);
+const ORGANIZATION: ReadonlySet<Action> = new Set(['organization:read-entitlements', 'registry:read']);
 const OWN_WORKSPACE: ReadonlySet<Action> = new Set([
   'workspace:read',
   'workspace:lock',

@@ -20,6 +20,7 @@ import * as applyErroredState from './migrations/0020_apply_errored_state.js';
 import * as taskStages from './migrations/0021_task_stages.js';
 import * as runTriggersComments from './migrations/0022_run_triggers_comments.js';
 import * as registryModules from './migrations/0023_registry_modules.js';
+import * as registryProviders from './migrations/0024_registry_providers.js';
 
 /** Every migration, in order. Explicit imports: no file-system discovery. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -43,6 +44,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0021_task_stages': taskStages,
   '0022_run_triggers_comments': runTriggersComments,
   '0023_registry_modules': registryModules,
+  '0024_registry_providers': registryProviders,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -33,7 +33,14 @@ import type {
   RunTable,
   RunTriggerTable,
 } from './schema/runs.js';
-import type { RegistryModuleTable, RegistryModuleVersionTable } from './schema/registry.js';
+import type {
+  GpgKeyTable,
+  RegistryModuleTable,
+  RegistryModuleVersionTable,
+  RegistryProviderPlatformTable,
+  RegistryProviderTable,
+  RegistryProviderVersionTable,
+} from './schema/registry.js';
 import type { RunTaskTable, TaskResultOutcomeTable, TaskResultTable, TaskStageTable, WorkspaceRunTaskTable } from './schema/run-tasks.js';
 import type { AgentPoolAllowedProjectTable, AgentPoolAllowedWorkspaceTable, AgentPoolTable, AgentTable } from './schema/agents.js';
 import type { BlobChunkTable, BlobTable, BlobUploadTable, InstallationFactTable, JobTable } from './schema/platform.js';
@@ -93,6 +100,10 @@ export interface DB {
   run_comments: RunCommentTable;
   registry_modules: RegistryModuleTable;
   registry_module_versions: RegistryModuleVersionTable;
+  gpg_keys: GpgKeyTable;
+  registry_providers: RegistryProviderTable;
+  registry_provider_versions: RegistryProviderVersionTable;
+  registry_provider_platforms: RegistryProviderPlatformTable;
   task_results: TaskResultTable;
   task_result_outcomes: TaskResultOutcomeTable;
   blob_uploads: BlobUploadTable;

@@ -70,7 +70,7 @@ export interface ListFilter {
 }
 
 export async function list(ctx: Ctx, organizationName: string, filter: ListFilter, page: Page): Promise<{ views: ModuleView[]; total: number }> {
-  const org = await organizationService.findAuthorized(ctx, organizationName, 'registry-module:read');
+  const org = await organizationService.findAuthorized(ctx, organizationName, 'registry:read');
   // Every module here belongs to this organization: another organization's name filters them all out.
   const window =
     filter.organizationName !== undefined && filter.organizationName !== org.name ? { limit: 0, offset: 0 } : { limit: page.size, offset: pageOffset(page) };
@@ -123,7 +123,7 @@ async function modulesAt(
   ctx: Ctx,
   organizationName: string,
   address: Omit<moduleStore.ModuleAddress, 'provider'> & { provider?: string | undefined },
-  action: 'registry-module:read' | 'registry-module:manage',
+  action: 'registry:read' | 'registry-module:manage',
 ) {
   const org = await organizationService.findAuthorized(ctx, organizationName, action);
   checkRegistryName(address.registryName);
@@ -133,7 +133,7 @@ async function modulesAt(
 }
 
 export async function show(ctx: Ctx, organizationName: string, address: moduleStore.ModuleAddress): Promise<ModuleView> {
-  const [module] = await modulesAt(ctx, organizationName, address, 'registry-module:read');
+  const [module] = await modulesAt(ctx, organizationName, address, 'registry:read');
   return (await viewsOf(ctx, [module as moduleStore.RegistryModule]))[0] as ModuleView;
 }
 
@@ -260,7 +260,7 @@ function archivePath(versionId: string): string {
 
 /** A private module of the caller's organization `namespace`, by the protocol's address; 404 as the API. */
 async function protocolModule(ctx: Ctx, namespace: string, name: string, provider: string): Promise<moduleStore.RegistryModule> {
-  const [module] = await modulesAt(ctx, namespace, { registryName: 'private', namespace, name, provider }, 'registry-module:read');
+  const [module] = await modulesAt(ctx, namespace, { registryName: 'private', namespace, name, provider }, 'registry:read');
   return module as moduleStore.RegistryModule;
 }
 

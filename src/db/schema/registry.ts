@@ -31,3 +31,51 @@ export interface RegistryModuleVersionTable {
   created_at: Timestamp;
   updated_at: Timestamp;
 }
+
+/** A namespace's public key that provider versions are signed with (gpg-keys.mdx). */
+export interface GpgKeyTable {
+  id: string;
+  organization_id: string;
+  /** The key's 16-hex-digit ID, upper case. */
+  key_id: string;
+  ascii_armor: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface RegistryProviderTable {
+  id: string;
+  organization_id: string;
+  registry_name: string;
+  namespace: string;
+  name: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface RegistryProviderVersionTable {
+  id: string;
+  provider_id: string;
+  version: string;
+  key_id: string;
+  protocols: string[];
+  shasums: string | null;
+  /** Stored only once it verified against the version's key. */
+  shasums_sig: Buffer | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface RegistryProviderPlatformTable {
+  id: string;
+  version_id: string;
+  os: string;
+  arch: string;
+  filename: string;
+  shasum: string;
+  /** Set once the binary was uploaded and matched `shasum`. */
+  blob_key: string | null;
+  size: ColumnType<string | null, number | null | undefined, number | null>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
