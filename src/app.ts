@@ -42,6 +42,7 @@ import { teamRoutes } from './teams/routes.js';
 import { userRoutes } from './users/routes.js';
 import { variableSetRoutes } from './variable-sets/routes.js';
 import { reservedTagKeyRoutes } from './reserved-tag-keys/routes.js';
+import { notificationConfigurationRoutes } from './notification-configurations/routes.js';
 import { runTaskRoutes } from './run-tasks/routes.js';
 import { taskStageRoutes } from './task-stages/routes.js';
 import { createMetrics, type Metrics, type PoolStats } from './metrics/metrics.js';
@@ -176,6 +177,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(runRoutes);
   await app.register(runTaskRoutes);
   await app.register(taskStageRoutes);
+  await app.register(notificationConfigurationRoutes);
   await app.register(reservedTagKeyRoutes);
   await app.register(runOutputRoutes);
   await app.register(agentPoolRoutes);

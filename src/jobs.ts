@@ -1,4 +1,6 @@
 import { DELETE_BLOBS_JOB, deleteBlobs } from './blobs/delete-job.js';
+import { deliverNotification } from './notification-configurations/delivery-jobs.js';
+import { DELIVER_JOB as DELIVER_NOTIFICATION } from './notification-configurations/lifecycle.js';
 import type { JobHandler } from './queue/queue.js';
 import { processStateVersion } from './state-versions/process-job.js';
 import { PROCESS_JOB as PROCESS_STATE_VERSION } from './state-versions/upload-service.js';
@@ -11,4 +13,5 @@ export const JOB_HANDLERS: Readonly<Record<string, JobHandler>> = {
   [DELETE_BLOBS_JOB]: deleteBlobs,
   [DELIVER_TASK_RESULT]: deliverTaskResult,
   [TIME_OUT_TASK_RESULT]: timeOutTaskResult,
+  [DELIVER_NOTIFICATION]: deliverNotification,
 };

@@ -18,6 +18,7 @@ import * as reservedTagKeys from './migrations/0018_reserved_tag_keys.js';
 import * as planProviderSchemas from './migrations/0019_plan_provider_schemas.js';
 import * as applyErroredState from './migrations/0020_apply_errored_state.js';
 import * as taskStages from './migrations/0021_task_stages.js';
+import * as notifications from './migrations/0022_notifications.js';
 
 /** Every migration, in order. Explicit imports: no file-system discovery. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -39,6 +40,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0019_plan_provider_schemas': planProviderSchemas,
   '0020_apply_errored_state': applyErroredState,
   '0021_task_stages': taskStages,
+  '0022_notifications': notifications,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

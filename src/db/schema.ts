@@ -25,6 +25,7 @@ import type { VariableSetProjectTable, VariableSetTable, VariableSetWorkspaceTab
 import type { StateVersionOutputTable, StateVersionTable, WorkspaceResourceTable } from './schema/state.js';
 import type { ApplyTable, ConfigurationVersionTable, PlanTable, RunEventTable, RunLogChunkTable, RunTable } from './schema/runs.js';
 import type { RunTaskTable, TaskResultOutcomeTable, TaskResultTable, TaskStageTable, WorkspaceRunTaskTable } from './schema/run-tasks.js';
+import type { NotificationConfigurationTable, NotificationConfigurationUserTable } from './schema/notifications.js';
 import type { AgentPoolAllowedProjectTable, AgentPoolAllowedWorkspaceTable, AgentPoolTable, AgentTable } from './schema/agents.js';
 import type { BlobChunkTable, BlobTable, BlobUploadTable, InstallationFactTable, JobTable } from './schema/platform.js';
 
@@ -37,6 +38,7 @@ export * from './schema/runs.js';
 export * from './schema/agents.js';
 export * from './schema/platform.js';
 export * from './schema/run-tasks.js';
+export * from './schema/notifications.js';
 
 export interface DB {
   users: UserTable;
@@ -80,6 +82,8 @@ export interface DB {
   task_stages: TaskStageTable;
   task_results: TaskResultTable;
   task_result_outcomes: TaskResultOutcomeTable;
+  notification_configurations: NotificationConfigurationTable;
+  notification_configuration_users: NotificationConfigurationUserTable;
   blob_uploads: BlobUploadTable;
   blob_chunks: BlobChunkTable;
   blobs: BlobTable;

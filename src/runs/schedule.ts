@@ -8,6 +8,7 @@ import * as workspaceStore from '../workspaces/store.js';
 import * as eventStore from './event-store.js';
 import * as phaseStore from './phase-store.js';
 import * as scheduleStore from './schedule-store.js';
+import * as notificationLifecycle from '../notification-configurations/lifecycle.js';
 import * as taskStageLifecycle from '../task-stages/lifecycle.js';
 import { assertTransition, isFinal, nextStatus, type PhaseStatus, phaseChanges, type RunFlow, type RunStage, type RunStatus, taskStageRunIn } from './state.js';
 import * as runStore from './store.js';
@@ -164,6 +165,7 @@ export async function changeStatus(trx: Db, run: runStore.Run, to: RunStatus, op
   const changed: runStore.Run = { ...run, status: to, statusTimestamps, queuedAt: joinsQueue ? now : run.queuedAt };
   const stage = taskStageRunIn(to);
   if (stage) await taskStageLifecycle.startStage(trx, run.id, stage, now);
+  await notificationLifecycle.notifyRunStatus(trx, changed, to, flowOf(changed), { now, actorId: options.actorId ?? null });
   if (isFinal(to)) {
     await taskStageLifecycle.closeOpenStages(trx, run.id, now);
     await workspaceStore.unlock(trx, run.workspaceId, { kind: 'runs', id: run.id });
