@@ -1,6 +1,7 @@
 import { DELETE_BLOBS_JOB, deleteBlobs } from './blobs/delete-job.js';
 import { deliverNotification } from './notification-configurations/delivery-jobs.js';
 import { DELIVER_JOB as DELIVER_NOTIFICATION } from './notification-configurations/lifecycle.js';
+import { INVITATION_MAIL_JOB, sendInvitationMail } from './organization-memberships/invitation-mail.js';
 import type { JobHandler } from './queue/queue.js';
 import { processStateVersion } from './state-versions/process-job.js';
 import { PROCESS_JOB as PROCESS_STATE_VERSION } from './state-versions/upload-service.js';
@@ -14,4 +15,5 @@ export const JOB_HANDLERS: Readonly<Record<string, JobHandler>> = {
   [DELIVER_TASK_RESULT]: deliverTaskResult,
   [TIME_OUT_TASK_RESULT]: timeOutTaskResult,
   [DELIVER_NOTIFICATION]: deliverNotification,
+  [INVITATION_MAIL_JOB]: sendInvitationMail,
 };
