@@ -321,7 +321,7 @@ forEachDatabase(
       assert.ok(attempts.every((a) => a.body === delivered?.body && a.payload.run_id === run.id));
       // 2, 4 and 8 s of backoff between the four tries.
       const gaps = attempts.slice(1).map((a, i) => a.at - (attempts[i]?.at ?? 0));
-      gaps.forEach((gap, i) => assert.ok(gap >= 2 ** (i + 1) * 1000 - 500, `gap ${i} was ${gap} ms`));
+      for (const [i, gap] of gaps.entries()) assert.ok(gap >= 2 ** (i + 1) * 1000 - 500, `gap ${i} was ${gap} ms`);
       const responses = await (async () => {
         for (;;) {
           const attrs = (await api('GET', `/notification-configurations/${created.id}`)).body.data.attributes;
