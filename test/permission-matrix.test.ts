@@ -489,6 +489,15 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
     const stage = await w.api('GET', `/task-stages/${taskStageId}`, w.ownerToken);
     return { id: res.body.data.id, taskStageId, taskResultId: stage.body.data.relationships['task-results'].data[0].id };
   };
+  const fixtureNotificationConfiguration = await createNotificationConfiguration();
+  /** A fresh one, after removing the others the rows created: a workspace has at most 20. */
+  const freshNotificationConfiguration = async (): Promise<string> => {
+    const listed = await w.api('GET', `/workspaces/${workspace.id}/notification-configurations?page%5Bsize%5D=100`, w.ownerToken);
+    for (const { id } of listed.body.data as { id: string }[]) {
+      if (id !== fixtureNotificationConfiguration) await w.api('DELETE', `/notification-configurations/${id}`, w.ownerToken);
+    }
+    return createNotificationConfiguration();
+  };
   const fixture: Fixture = {
     org: w.org,
     project,
@@ -504,7 +513,7 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
     taskUrl: taskService.url,
     run: await createRun(),
     notificationUrl: receiver.url,
-    notificationConfiguration: await createNotificationConfiguration(),
+    notificationConfiguration: fixtureNotificationConfiguration,
     fresh: {
       name: unique,
       team: async () => (await w.createTeam({ visibility: 'organization' })).id,
@@ -523,7 +532,7 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
         return res.body.data.id;
       },
       workspaceTask: associateTask,
-      notificationConfiguration: createNotificationConfiguration,
+      notificationConfiguration: freshNotificationConfiguration,
     },
     asOwner: (method, path, body) => w.api(method, path, w.ownerToken, body),
   };
