@@ -42,6 +42,7 @@ import { teamRoutes } from './teams/routes.js';
 import { userRoutes } from './users/routes.js';
 import { variableSetRoutes } from './variable-sets/routes.js';
 import { reservedTagKeyRoutes } from './reserved-tag-keys/routes.js';
+import { notificationConfigurationRoutes } from './notification-configurations/routes.js';
 import { runTaskRoutes } from './run-tasks/routes.js';
 import { commentRoutes } from './comments/routes.js';
 import { registryModuleRoutes } from './registry-modules/routes.js';
@@ -182,6 +183,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(runTriggerRoutes);
   await app.register(commentRoutes);
   await app.register(registryModuleRoutes);
+  await app.register(notificationConfigurationRoutes);
   await app.register(reservedTagKeyRoutes);
   await app.register(runOutputRoutes);
   await app.register(agentPoolRoutes);

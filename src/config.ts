@@ -62,6 +62,25 @@ export interface Config {
   readonly runDir: string;
   /** This server's own addresses in CIDR notation, published at `GET /api/meta/ip-ranges`. */
   readonly ipRanges: readonly string[];
+  /**
+   * The hosts notification webhooks may be sent to (`example.com`, `*.example.com`, `host:port`);
+   * empty: any host. Without it, whoever manages a workspace's notifications makes this server POST
+   * to any address it reaches (SSRF: README "Notifications").
+   */
+  readonly notificationAllowedHosts: readonly string[];
+  /** The SMTP server notification and invitation mail goes through; undefined: no mail is sent. */
+  readonly smtp: SmtpSettings | undefined;
+}
+
+export interface SmtpSettings {
+  readonly host: string;
+  readonly port: number;
+  /** TLS from the start (smtps, usually port 465); otherwise STARTTLS when the server offers it. */
+  readonly secure: boolean;
+  readonly user: string | undefined;
+  readonly password: string | undefined;
+  /** The From address of every mail. */
+  readonly from: string;
 }
 
 /** A bad setting: start-up stops with one line naming the setting and the reason. */
@@ -178,6 +197,26 @@ export const SETTINGS = {
     flag: '--ip-ranges',
     description: "comma-separated CIDR ranges of this server's addresses, published at /api/meta/ip-ranges (default none)",
   },
+  notificationAllowedHosts: {
+    env: 'TERRACE_NOTIFICATION_ALLOWED_HOSTS',
+    flag: '--notification-allowed-hosts',
+    description: 'comma-separated hosts notification webhooks may go to: example.com, *.example.com, host:port (default any host)',
+  },
+  smtpUrl: {
+    env: 'TERRACE_SMTP_URL',
+    flag: '--smtp-url',
+    description: 'SMTP server for notification and invitation mail, smtp://user:password@host:port or smtps://… (instead of the TERRACE_SMTP_* settings)',
+  },
+  smtpHost: { env: 'TERRACE_SMTP_HOST', flag: '--smtp-host', description: 'SMTP server host; without it (or TERRACE_SMTP_URL) no mail is sent' },
+  smtpPort: { env: 'TERRACE_SMTP_PORT', flag: '--smtp-port', description: 'SMTP server port (default 465 with TERRACE_SMTP_SECURE, else 587)' },
+  smtpSecure: {
+    env: 'TERRACE_SMTP_SECURE',
+    flag: '--smtp-secure',
+    description: 'true: TLS from the start (smtps); false: STARTTLS when offered (default false)',
+  },
+  smtpUser: { env: 'TERRACE_SMTP_USER', flag: '--smtp-user', description: 'SMTP user name (default none)' },
+  smtpPassword: { env: 'TERRACE_SMTP_PASSWORD', flag: '--smtp-password', description: 'SMTP password (default none)' },
+  smtpFrom: { env: 'TERRACE_SMTP_FROM', flag: '--smtp-from', description: 'From address of the mail Terrace sends (default terrace@<hostname>)' },
 } as const satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -244,6 +283,56 @@ function parseCidrList(name: string, raw: string): string[] {
       }
       return entry;
     });
+}
+
+/** Comma-separated host names, each optionally `*.`-prefixed (its subdomains) and with a `:port`. */
+function parseHostList(name: string, raw: string): string[] {
+  return raw
+    .split(',')
+    .map((entry) => entry.trim().toLowerCase())
+    .filter((entry) => entry !== '')
+    .map((entry) => {
+      if (!/^(\*\.)?[a-z0-9.-]+(:\d{1,5})?$/.test(entry) && !/^\[[0-9a-f:.]+\](:\d{1,5})?$/.test(entry)) {
+        throw new ConfigError(name, `"${entry}" is not a host such as hooks.example.com, *.example.com or 10.0.0.5:8080`);
+      }
+      return entry;
+    });
+}
+
+/** The SMTP server: TERRACE_SMTP_URL, or the TERRACE_SMTP_* settings; undefined when neither names a host. */
+function parseSmtp(get: (name: SettingName) => string | undefined, label: (name: SettingName) => string, hostname: string): SmtpSettings | undefined {
+  const rawUrl = get('smtpUrl');
+  let url: URL | undefined;
+  if (rawUrl !== undefined) {
+    try {
+      url = new URL(rawUrl);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') || url.hostname === '') {
+      throw new ConfigError(label('smtpUrl'), 'must be smtp://[user:password@]host[:port] or smtps://…');
+    }
+  }
+  const host = url?.hostname ?? get('smtpHost');
+  if (host === undefined) return undefined;
+  const rawSecure = get('smtpSecure');
+  if (rawSecure !== undefined && rawSecure !== 'true' && rawSecure !== 'false')
+    throw new ConfigError(label('smtpSecure'), `"${rawSecure}" is not true or false`);
+  const secure = url ? url.protocol === 'smtps:' : rawSecure === 'true';
+  const rawPort = (url?.port || undefined) ?? get('smtpPort');
+  const decode = (value: string | undefined) => (value ? decodeURIComponent(value) : undefined);
+  const from = get('smtpFrom') ?? `terrace@${hostname.replace(/:\d+$/, '')}`;
+  if (!/^[^\s@<>]+@[^\s@<>]+$/.test(from) && !/^[^<>]*<[^\s@<>]+@[^\s@<>]+>$/.test(from)) {
+    throw new ConfigError(label('smtpFrom'), `"${from}" is not an email address`);
+  }
+  return Object.freeze({
+    host,
+    port: rawPort === undefined ? (secure ? 465 : 587) : parsePort(url ? label('smtpUrl') : label('smtpPort'), rawPort),
+    secure,
+    user: url ? decode(url.username) : get('smtpUser'),
+    password: url ? decode(url.password) : get('smtpPassword'),
+    from,
+  });
 }
 
 function readFileSetting(name: string, path: string | undefined): string | undefined {
@@ -396,5 +485,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<Setting
     runUids,
     runDir,
     ipRanges: Object.freeze(parseCidrList(label('ipRanges'), get('ipRanges') ?? '')),
+    notificationAllowedHosts: Object.freeze(parseHostList(label('notificationAllowedHosts'), get('notificationAllowedHosts') ?? '')),
+    smtp: parseSmtp(get, label, hostname),
   });
 }

@@ -1,4 +1,7 @@
 import { DELETE_BLOBS_JOB, deleteBlobs } from './blobs/delete-job.js';
+import { deliverNotification } from './notification-configurations/delivery-jobs.js';
+import { DELIVER_JOB as DELIVER_NOTIFICATION } from './notification-configurations/lifecycle.js';
+import { INVITATION_MAIL_JOB, sendInvitationMail } from './organization-memberships/invitation-mail.js';
 import type { JobHandler } from './queue/queue.js';
 import { fireRunTriggers } from './run-triggers/fire-job.js';
 import { FIRE_JOB as FIRE_RUN_TRIGGERS } from './run-triggers/lifecycle.js';
@@ -14,4 +17,6 @@ export const JOB_HANDLERS: Readonly<Record<string, JobHandler>> = {
   [DELIVER_TASK_RESULT]: deliverTaskResult,
   [TIME_OUT_TASK_RESULT]: timeOutTaskResult,
   [FIRE_RUN_TRIGGERS]: fireRunTriggers,
+  [DELIVER_NOTIFICATION]: deliverNotification,
+  [INVITATION_MAIL_JOB]: sendInvitationMail,
 };

@@ -6,6 +6,7 @@
 import './agent-pools/serialize.js';
 import './comments/serialize.js';
 import './configuration-versions/serialize.js';
+import './notification-configurations/serialize.js';
 import './organization-memberships/serialize.js';
 import './organizations/serialize.js';
 import './projects/serialize.js';

@@ -3,6 +3,7 @@ import { after, before, it } from 'node:test';
 import { type Member, TeamWorld, unique } from '../src/teams/testing.js';
 import * as configurationVersionStore from '../src/configuration-versions/store.js';
 import { newId } from '../src/ids.js';
+import { WebhookReceiver } from '../src/notification-configurations/testing.js';
 import { TaskService } from '../src/task-stages/testing.js';
 import { forEachDatabase, type TestServer } from './harness.js';
 
@@ -112,6 +113,9 @@ interface Fixture {
   comment: string;
   /** A private registry module of the organization (provider `null`): its name. */
   module: string;
+  /** A loopback webhook receiver that answers 200, and a generic notification configuration of the fixture's workspace sending to it. */
+  notificationUrl: string;
+  notificationConfiguration: string;
   fresh: {
     name(prefix: string): string;
     team(): Promise<string>;
@@ -132,6 +136,7 @@ interface Fixture {
     runTrigger(): Promise<string>;
     /** A private registry module (provider `null`): its name. */
     module(): Promise<string>;
+    notificationConfiguration(): Promise<string>;
   };
   /** A request as the owner, for set-up and clean-up around a call. */
   asOwner(method: string, path: string, body?: unknown): Promise<unknown>;
@@ -292,6 +297,27 @@ const MATRIX: Row[] = [
   row('GET', '/workspaces/:workspace/tasks/:workspace-task', 200, WORKSPACE_VIEWERS),
   row('PATCH', '/workspaces/:workspace/tasks/:workspace-task', 200, WS_ADMINS, { body: () => doc('workspace-tasks', { 'enforcement-level': 'mandatory' }) }),
   row('DELETE', '/workspaces/:workspace/tasks/:fresh-workspace-task', 204, WS_ADMINS),
+  // Notification configurations: workspace admins (notification-configurations.mdx), "Manage teams" for a team's.
+  row('GET', '/workspaces/:workspace/notification-configurations', 200, WS_ADMINS),
+  row('POST', '/workspaces/:workspace/notification-configurations', 201, WS_ADMINS, {
+    body: (f) => doc('notification-configurations', { 'destination-type': 'generic', name: f.fresh.name('nc'), url: f.notificationUrl }),
+  }),
+  row('GET', '/notification-configurations/:notification-configuration', 200, WS_ADMINS),
+  row('PATCH', '/notification-configurations/:notification-configuration', 200, WS_ADMINS, {
+    body: (f) => doc('notification-configurations', { name: f.fresh.name('nc') }),
+  }),
+  row('POST', '/notification-configurations/:notification-configuration/actions/verify', 200, WS_ADMINS),
+  row('DELETE', '/notification-configurations/:fresh-notification-configuration', 204, WS_ADMINS),
+  row('GET', '/teams/:team/notification-configurations', 200, ORG),
+  row('POST', '/teams/:team/notification-configurations', 201, ORG, {
+    body: (f) =>
+      doc('notification-configurations', {
+        'destination-type': 'generic',
+        name: f.fresh.name('nc'),
+        url: f.notificationUrl,
+        triggers: ['change_request:created'],
+      }),
+  }),
   // Task stages and results: read with the run; the override needs "Manage Policy Overrides" (owners), others who read the run get 403, and a stage that waits for no override is a 409.
   row('GET', '/runs/:run/task-stages', 200, RUN_READERS),
   row('GET', '/task-stages/:task-stage', 200, RUN_READERS),
@@ -361,6 +387,8 @@ const PLACEHOLDERS: Record<string, (f: Fixture) => string | Promise<string>> = {
   'fresh-run-trigger': (f) => f.fresh.runTrigger(),
   comment: (f) => f.comment,
   'fresh-task': (f) => f.fresh.task(),
+  'notification-configuration': (f) => f.notificationConfiguration,
+  'fresh-notification-configuration': (f) => f.fresh.notificationConfiguration(),
   'fresh-reserved-tag-key': (f) => f.fresh.reservedTagKey(),
   'fresh-workspace-task': (f) => f.fresh.workspaceTask(),
   'fresh-agent': (f) => f.fresh.agent(),
@@ -470,6 +498,18 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
     return res.body.data.id;
   };
   const workspaceTask = await associateTask();
+  const receiver = new WebhookReceiver();
+  await receiver.start();
+  const createNotificationConfiguration = async (): Promise<string> => {
+    const res = await w.api(
+      'POST',
+      `/workspaces/${workspace.id}/notification-configurations`,
+      w.ownerToken,
+      doc('notification-configurations', { 'destination-type': 'generic', name: unique('nc'), url: receiver.url }),
+    );
+    assert.equal(res.status, 201, res.text);
+    return res.body.data.id;
+  };
   const createRun = async (): Promise<Fixture['run']> => {
     const versionId = newId('cv');
     const versions = server.database.db;
@@ -512,6 +552,15 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
   const run = await createRun();
   const comment = await w.api('POST', `/runs/${run.id}/comments`, w.ownerToken, doc('comments', { body: 'first' }));
   assert.equal(comment.status, 201, comment.text);
+  const fixtureNotificationConfiguration = await createNotificationConfiguration();
+  /** A fresh one, after removing the others the rows created: a workspace has at most 20. */
+  const freshNotificationConfiguration = async (): Promise<string> => {
+    const listed = await w.api('GET', `/workspaces/${workspace.id}/notification-configurations?page%5Bsize%5D=100`, w.ownerToken);
+    for (const { id } of listed.body.data as { id: string }[]) {
+      if (id !== fixtureNotificationConfiguration) await w.api('DELETE', `/notification-configurations/${id}`, w.ownerToken);
+    }
+    return createNotificationConfiguration();
+  };
   const fixture: Fixture = {
     org: w.org,
     project,
@@ -529,6 +578,8 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
     runTrigger: await createRunTrigger(),
     comment: comment.body.data.id,
     module: await createModule(),
+    notificationUrl: receiver.url,
+    notificationConfiguration: fixtureNotificationConfiguration,
     fresh: {
       name: unique,
       team: async () => (await w.createTeam({ visibility: 'organization' })).id,
@@ -549,10 +600,18 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
       workspaceTask: associateTask,
       runTrigger: createRunTrigger,
       module: createModule,
+      notificationConfiguration: freshNotificationConfiguration,
     },
     asOwner: (method, path, body) => w.api(method, path, w.ownerToken, body),
   };
-  return { fixture, tokens: tokens as Record<Subject, string>, stop: () => taskService.stop() };
+  return {
+    fixture,
+    tokens: tokens as Record<Subject, string>,
+    stop: async () => {
+      await taskService.stop();
+      await receiver.stop();
+    },
+  };
 }
 
 forEachDatabase('permission matrix', (server) => {

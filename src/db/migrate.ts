@@ -21,6 +21,7 @@ import * as taskStages from './migrations/0021_task_stages.js';
 import * as runTriggersComments from './migrations/0022_run_triggers_comments.js';
 import * as registryModules from './migrations/0023_registry_modules.js';
 import * as registryProviders from './migrations/0024_registry_providers.js';
+import * as notifications from './migrations/0025_notifications.js';
 
 /** Every migration, in order. Explicit imports: no file-system discovery. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -45,6 +46,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0022_run_triggers_comments': runTriggersComments,
   '0023_registry_modules': registryModules,
   '0024_registry_providers': registryProviders,
+  '0025_notifications': notifications,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

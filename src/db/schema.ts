@@ -42,6 +42,7 @@ import type {
   RegistryProviderVersionTable,
 } from './schema/registry.js';
 import type { RunTaskTable, TaskResultOutcomeTable, TaskResultTable, TaskStageTable, WorkspaceRunTaskTable } from './schema/run-tasks.js';
+import type { NotificationConfigurationTable, NotificationConfigurationUserTable } from './schema/notifications.js';
 import type { AgentPoolAllowedProjectTable, AgentPoolAllowedWorkspaceTable, AgentPoolTable, AgentTable } from './schema/agents.js';
 import type { BlobChunkTable, BlobTable, BlobUploadTable, InstallationFactTable, JobTable } from './schema/platform.js';
 
@@ -55,6 +56,7 @@ export * from './schema/agents.js';
 export * from './schema/platform.js';
 export * from './schema/run-tasks.js';
 export * from './schema/registry.js';
+export * from './schema/notifications.js';
 
 export interface DB {
   users: UserTable;
@@ -106,6 +108,8 @@ export interface DB {
   registry_provider_platforms: RegistryProviderPlatformTable;
   task_results: TaskResultTable;
   task_result_outcomes: TaskResultOutcomeTable;
+  notification_configurations: NotificationConfigurationTable;
+  notification_configuration_users: NotificationConfigurationUserTable;
   blob_uploads: BlobUploadTable;
   blob_chunks: BlobChunkTable;
   blobs: BlobTable;

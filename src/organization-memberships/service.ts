@@ -4,6 +4,8 @@ import type { Db } from '../db/database.js';
 import { isUniqueViolation } from '../db/pg-errors.js';
 import { ForbiddenError, InvalidError, NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
+import { isMailConfigured } from '../mail.js';
+import { enqueue } from '../queue/queue.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import { findAuthorized } from '../organizations/service.js';
 import * as teamMemberService from '../teams/member-service.js';
@@ -11,6 +13,7 @@ import * as teamService from '../teams/service.js';
 import { teamSeen } from '../teams/visibility.js';
 import { validateEmail } from '../users/service.js';
 import * as userStore from '../users/store.js';
+import { INVITATION_MAIL_JOB } from './invitation-mail.js';
 import * as membershipStore from './store.js';
 
 export type { Membership, MembershipStatus } from './store.js';
@@ -50,8 +53,8 @@ async function invitedUser(trx: Db, email: string): Promise<string> {
 
 /**
  * Invites the user with this email address into the organization and the given teams; an email no
- * user has yet gets a stand-in user, as HCP Terraform invites fresh emails. Terrace sends no mail
- * (the invitee is told out of band). The membership starts `invited`
+ * user has yet gets a stand-in user, as HCP Terraform invites fresh emails. With an SMTP server
+ * configured, the invitation mail is queued with it (invitation-mail.ts). The membership starts `invited`
  * and grants nothing until accepted (organization-memberships.mdx: "Once accepted, they become
  * members"). The page says every user must join at least one team, but go-tfe and the tfe
  * provider's tfe_organization_membership invite with an email alone, so teams are optional.
@@ -71,6 +74,7 @@ export async function invite(ctx: Ctx, organizationName: string, input: InviteIn
       if (unknown) throw new InvalidError(`team ${unknown} is not a team of organization ${organizationName}`, { pointer: TEAMS_POINTER });
       await membershipStore.insert(trx, { id, organizationId: org.id, userId, status: 'invited' });
       await membershipStore.addToTeams(trx, userId, teams);
+      if (isMailConfigured(ctx.config)) await enqueue(trx, INVITATION_MAIL_JOB, { membershipId: id });
     });
   } catch (err) {
     if (isUniqueViolation(err, 'organization_memberships_org_user_key')) {

@@ -1,5 +1,5 @@
-import { createHmac } from 'node:crypto';
 import type { Config } from '../config.js';
+import { hmacSha512Hex, post } from '../outbound.js';
 
 /** What Terrace sends to a task's URL (run-tasks-integration.mdx "Run Task Request"): the run's requests and the verification. */
 
@@ -8,29 +8,17 @@ const REQUEST_TIMEOUT_MS = 10_000;
 
 /** `X-TFC-Task-Signature`: the HMAC-SHA512 of the body under the task's key, hex; empty without a key. */
 export function taskSignature(body: string, key: string | null): string {
-  return key === null ? '' : createHmac('sha512', key).update(body).digest('hex');
+  return key === null ? '' : hmacSha512Hex(body, key);
 }
 
 /** POSTs the body, signed with `key`, to the task's URL; resolves when it answered 200, throws with the reason otherwise. */
 export async function postToTask(config: Pick<Config, 'hostname'>, url: string, body: string, key: string | null): Promise<void> {
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method: 'POST',
-      headers: {
-        'Content-Type': 'application/json',
-        'User-Agent': `TFC/1.0 (+https://${config.hostname}; TFC)`,
-        'X-TFC-Task-Signature': taskSignature(body, key),
-      },
-      body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    });
-  } catch (err) {
-    // fetch says only "fetch failed": the cause names the refusal or the timeout.
-    const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : undefined;
-    throw new Error(cause ?? (err instanceof Error ? err.message : String(err)));
-  }
+  const response = await post(
+    url,
+    { 'Content-Type': 'application/json', 'User-Agent': `TFC/1.0 (+https://${config.hostname}; TFC)`, 'X-TFC-Task-Signature': taskSignature(body, key) },
+    body,
+    REQUEST_TIMEOUT_MS,
+  );
   // The answer's body says nothing the protocol uses: not read.
   await response.body?.cancel();
   if (response.status !== 200) throw new Error(`it answered ${response.status}`);

@@ -5,6 +5,7 @@ import { open, seal } from '../crypto/sealing.js';
 import { isUniqueViolation } from '../db/pg-errors.js';
 import { InvalidError, NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
+import { httpUrl } from '../outbound.js';
 import { visibleOnly } from '../jsonapi/include.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import * as organizationService from '../organizations/service.js';
@@ -56,15 +57,7 @@ function invalid(attribute: string, message: string): InvalidError {
 
 function validateTask(input: RunTaskInput): void {
   if (input.name !== undefined && !NAME_PATTERN.test(input.name)) throw invalid('name', 'name must be 1 to 255 letters, numbers, "-" and "_"');
-  if (input.url !== undefined) {
-    let url: URL | undefined;
-    try {
-      url = new URL(input.url);
-    } catch {
-      url = undefined;
-    }
-    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) throw invalid('url', 'url must be an http or https URL');
-  }
+  if (input.url !== undefined && !httpUrl(input.url)) throw invalid('url', 'url must be an http or https URL');
   if (input.description != null && input.description.length > MAX_DESCRIPTION)
     throw invalid('description', `description must be at most ${MAX_DESCRIPTION} characters`);
   if (input.category !== undefined && input.category !== 'task') throw invalid('category', 'category must be "task"');

@@ -9,6 +9,7 @@ import * as eventStore from './event-store.js';
 import * as phaseStore from './phase-store.js';
 import * as scheduleStore from './schedule-store.js';
 import * as runTriggerLifecycle from '../run-triggers/lifecycle.js';
+import * as notificationLifecycle from '../notification-configurations/lifecycle.js';
 import * as taskStageLifecycle from '../task-stages/lifecycle.js';
 import { assertTransition, isFinal, nextStatus, type PhaseStatus, phaseChanges, type RunFlow, type RunStage, type RunStatus, taskStageRunIn } from './state.js';
 import * as runStore from './store.js';
@@ -166,6 +167,7 @@ export async function changeStatus(trx: Db, run: runStore.Run, to: RunStatus, op
   const stage = taskStageRunIn(to);
   if (stage) await taskStageLifecycle.startStage(trx, run.id, stage, now);
   if (to === 'applied') await runTriggerLifecycle.afterApplied(trx, run);
+  await notificationLifecycle.notifyRunStatus(trx, changed, to, flowOf(changed), { now, actorId: options.actorId ?? null });
   if (isFinal(to)) {
     await taskStageLifecycle.closeOpenStages(trx, run.id, now);
     await workspaceStore.unlock(trx, run.workspaceId, { kind: 'runs', id: run.id });

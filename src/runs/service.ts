@@ -10,6 +10,7 @@ import { InvalidError, NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import * as organizationService from '../organizations/service.js';
+import * as notificationLifecycle from '../notification-configurations/lifecycle.js';
 import * as taskStageLifecycle from '../task-stages/lifecycle.js';
 import * as workspaceService from '../workspaces/service.js';
 import * as workspaceStore from '../workspaces/store.js';
@@ -17,7 +18,7 @@ import * as eventStore from './event-store.js';
 import * as phaseStore from './phase-store.js';
 import { changeStatus, flowOf, inRunTransaction, recordStatusChange, scheduleWorkspace, statusTimestampKey } from './schedule.js';
 import * as scheduleStore from './schedule-store.js';
-import { nextStatus, type RunActions, runActions } from './state.js';
+import { nextStatus, type RunActions, type RunStage, runActions } from './state.js';
 import * as runStore from './store.js';
 
 export type { Run, RunFilter, RunOperation } from './store.js';
@@ -388,6 +389,9 @@ async function insertRun(trx: Db, settings: runStore.NewRun): Promise<string> {
     actorId: settings.createdById,
     createdAt: now,
   });
+  // A new run is `created` whatever its flow: none of it is read yet.
+  const flow = { ...settings, enabledStages: new Set<RunStage>(), hasChanges: false };
+  await notificationLifecycle.notifyRunStatus(trx, settings, 'pending', flow, { now, actorId: settings.createdById });
   if (!settings.planOnly) await scheduleStore.setLatestRun(trx, settings.workspaceId, settings.id);
   if (settings.planOnly || settings.savePlan) {
     const run = await runStore.findForUpdate(trx, settings.id);

@@ -67,7 +67,7 @@ forEachDatabase('secrets at rest', (server) => {
     );
   });
 
-  it('rotates variables, state outputs, run variables and run task keys to a new key; the API opens them with the new key alone', async () => {
+  it('rotates variables, state outputs, run variables, run task keys and notification tokens to a new key; the API opens them with the new key alone', async () => {
     const ws = await world.workspaceWithConfiguration();
     for (const key of ['A', 'B', 'C']) {
       const res = await world.api('POST', `/workspaces/${ws.id}/vars`, world.ownerToken, {
@@ -95,6 +95,10 @@ forEachDatabase('secrets at rest', (server) => {
       data: { type: 'tasks', attributes: { name: unique('task'), url: taskService.url, category: 'task', 'hmac-key': SECRET } },
     });
     assert.equal(task.status, 201, task.text);
+    const notification = await world.api('POST', `/workspaces/${ws.id}/notification-configurations`, world.ownerToken, {
+      data: { type: 'notification-configurations', attributes: { 'destination-type': 'generic', name: 'n', url: taskService.url, token: SECRET } },
+    });
+    assert.equal(notification.status, 201, notification.text);
 
     const keyA = server.config.encryptionKey;
     const keyB = randomBytes(32);
@@ -104,6 +108,7 @@ forEachDatabase('secrets at rest', (server) => {
       'state_version_outputs.sealed_value': true,
       'runs.sealed_variables': true,
       'run_tasks.sealed_hmac_key': true,
+      'notification_configurations.sealed_token': true,
     });
     const count = Object.values(before).flat().length;
 
@@ -119,7 +124,13 @@ forEachDatabase('secrets at rest', (server) => {
       Object.fromEntries(
         Object.entries(after).map(([column, ids]) => [column, ids.length === before[column]?.length && ids.every((id) => id === keyId(keyB))]),
       ),
-      { 'variables.sealed_value': true, 'state_version_outputs.sealed_value': true, 'runs.sealed_variables': true, 'run_tasks.sealed_hmac_key': true },
+      {
+        'variables.sealed_value': true,
+        'state_version_outputs.sealed_value': true,
+        'runs.sealed_variables': true,
+        'run_tasks.sealed_hmac_key': true,
+        'notification_configurations.sealed_token': true,
+      },
     );
     // Idempotent: an interrupted rotation runs again.
     assert.deepEqual(await secretService.resealAll(rotated, 2), { resealed: 0, unchanged: count });
