@@ -46,6 +46,7 @@ import { notificationConfigurationRoutes } from './notification-configurations/r
 import { runTaskRoutes } from './run-tasks/routes.js';
 import { commentRoutes } from './comments/routes.js';
 import { registryModuleRoutes } from './registry-modules/routes.js';
+import { registryProviderRoutes } from './registry-providers/routes.js';
 import { runTriggerRoutes } from './run-triggers/routes.js';
 import { taskStageRoutes } from './task-stages/routes.js';
 import { createMetrics, type Metrics, type PoolStats } from './metrics/metrics.js';
@@ -183,6 +184,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(runTriggerRoutes);
   await app.register(commentRoutes);
   await app.register(registryModuleRoutes);
+  await app.register(registryProviderRoutes);
   await app.register(notificationConfigurationRoutes);
   await app.register(reservedTagKeyRoutes);
   await app.register(runOutputRoutes);

@@ -11,6 +11,7 @@ import './organization-memberships/serialize.js';
 import './organizations/serialize.js';
 import './projects/serialize.js';
 import './registry-modules/serialize.js';
+import './registry-providers/serialize.js';
 import './reserved-tag-keys/serialize.js';
 import './run-tasks/serialize.js';
 import './run-triggers/serialize.js';

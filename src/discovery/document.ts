@@ -14,6 +14,7 @@ export const DISCOVERY_DOCUMENT = {
   'state.v2': '/api/v2/',
   // The private module registry's protocol (cli-protocol.md §8).
   'modules.v1': '/api/registry/v1/modules/',
+  'providers.v1': '/api/registry/v1/providers/',
   'login.v1': {
     client: 'terraform-cli',
     grant_types: ['authz_code'],

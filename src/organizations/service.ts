@@ -10,6 +10,7 @@ import { validateEmail } from '../users/service.js';
 import * as workspaceBlobs from '../workspaces/blob-cleanup.js';
 import { deleteAfterCommit } from '../blobs/delete-job.js';
 import * as moduleStore from '../registry-modules/store.js';
+import * as providerStore from '../registry-providers/store.js';
 import { ENTITLEMENTS } from './entitlements.js';
 import { defaultAgentPoolChange, type OrganizationSettings, resolveSettings, SETTING_DEFAULTS, validateSettings } from './settings.js';
 import * as organizationStore from './store.js';
@@ -182,7 +183,10 @@ export async function destroy(ctx: Ctx, name: string): Promise<void> {
   await ctx.db.transaction().execute(async (trx) => {
     await workspaceBlobs.deleteBlobsAfterCommit(trx, { organizationId: org.id });
     // The registry's archives, which no foreign key reaches either.
-    await deleteAfterCommit(trx, await moduleStore.blobKeysOfOrganization(trx, org.id));
+    await deleteAfterCommit(trx, [
+      ...(await moduleStore.blobKeysOfOrganization(trx, org.id)),
+      ...(await providerStore.binaryKeys(trx, { organizationId: org.id })),
+    ]);
     if (!(await organizationStore.deleteById(trx, org.id))) throw new NotFoundError(`organization ${name} not found`);
   });
 }

@@ -1,0 +1,229 @@
+import { Readable } from 'node:stream';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { BadRequestError } from '../errors.js';
+import * as gpgKeyService from '../gpg-keys/service.js';
+import { parseResourceBody } from '../jsonapi/body.js';
+import { document } from '../jsonapi/document.js';
+import { includedDocument } from '../jsonapi/include-registry.js';
+import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { type Query, queryList, queryString } from '../jsonapi/query.js';
+import { serializeGpgKey, serializeProviderPlatform, serializeProviderVersion } from './serialize.js';
+import * as providerService from './service.js';
+
+const ProviderAttributes = Type.Object({
+  name: Type.Optional(Type.String()),
+  namespace: Type.Optional(Type.String()),
+  'registry-name': Type.Optional(Type.String()),
+});
+const VersionAttributes = Type.Object({
+  version: Type.Optional(Type.String()),
+  'key-id': Type.Optional(Type.String()),
+  protocols: Type.Optional(Type.Array(Type.String(), { maxItems: 10 })),
+});
+const PlatformAttributes = Type.Object({
+  os: Type.Optional(Type.String()),
+  arch: Type.Optional(Type.String()),
+  shasum: Type.Optional(Type.String()),
+  filename: Type.Optional(Type.String()),
+});
+const GpgKeyAttributes = Type.Object({
+  namespace: Type.Optional(Type.String()),
+  'ascii-armor': Type.Optional(Type.String({ maxLength: 1024 * 1024 })),
+});
+
+interface OrganizationParams {
+  organization_name: string;
+}
+interface ProviderParams extends OrganizationParams {
+  registry_name: string;
+  namespace: string;
+  name: string;
+}
+interface VersionParams extends ProviderParams {
+  version: string;
+}
+interface PlatformParams extends VersionParams {
+  os: string;
+  arch: string;
+}
+interface KeyParams {
+  registry_name: string;
+  namespace: string;
+  key_id: string;
+}
+interface SignedParams {
+  id: string;
+  expiry: string;
+  signature: string;
+}
+
+const API = '/api/v2/organizations/:organization_name/registry-providers';
+const PROVIDER = `${API}/:registry_name/:namespace/:name`;
+const GPG_KEYS = '/api/registry/:registry_name/v2/gpg-keys';
+const PROTOCOL = '/api/registry/v1/providers/:namespace/:name';
+
+function addressOf(params: ProviderParams): providerService.ProviderAddress {
+  return { registryName: params.registry_name, namespace: params.namespace, name: params.name };
+}
+
+const PLATFORM_TYPES = ['registry-provider-platforms', 'registry-provider-version-platforms'];
+
+/** The registry-providers API, the GPG keys API, and the provider registry protocol. */
+export async function registryProviderRoutes(app: FastifyInstance): Promise<void> {
+  app.get<{ Params: OrganizationParams }>(API, async (request, reply) => {
+    const query = request.query as Query;
+    const page = parsePage(query);
+    const filter = { q: queryString(query, 'q'), registryName: queryString(query, 'filter[registry_name]') };
+    const { views, total } = await providerService.list(request.ctx, request.params.organization_name, filter, page);
+    const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
+    return reply.send(await includedDocument(request, 'registry-providers', views, [], parts));
+  });
+  app.post<{ Params: OrganizationParams }>(API, async (request, reply) => {
+    const { attributes: a } = parseResourceBody(request.body, 'registry-providers', ProviderAttributes);
+    const view = await providerService.create(request.ctx, request.params.organization_name, {
+      name: a.name,
+      namespace: a.namespace,
+      registryName: a['registry-name'],
+    });
+    return reply.code(201).send(await includedDocument(request, 'registry-providers', view, []));
+  });
+  app.get<{ Params: ProviderParams }>(PROVIDER, async (request, reply) => {
+    const view = await providerService.show(request.ctx, request.params.organization_name, addressOf(request.params));
+    return reply.send(await includedDocument(request, 'registry-providers', view, []));
+  });
+  app.delete<{ Params: ProviderParams }>(PROVIDER, async (request, reply) => {
+    await providerService.destroy(request.ctx, request.params.organization_name, addressOf(request.params));
+    return reply.code(204).send();
+  });
+
+  app.post<{ Params: ProviderParams }>(`${PROVIDER}/versions`, async (request, reply) => {
+    const { attributes: a } = parseResourceBody(request.body, 'registry-provider-versions', VersionAttributes);
+    const view = await providerService.createVersion(request.ctx, request.params.organization_name, addressOf(request.params), {
+      version: a.version,
+      keyId: a['key-id'],
+      protocols: a.protocols,
+    });
+    return reply.code(201).send(document(serializeProviderVersion(view)));
+  });
+  app.get<{ Params: ProviderParams }>(`${PROVIDER}/versions`, async (request, reply) => {
+    const page = parsePage(request.query as Query);
+    const { views, total } = await providerService.listVersions(request.ctx, request.params.organization_name, addressOf(request.params), page);
+    const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
+    return reply.send({ data: views.map(serializeProviderVersion), ...parts });
+  });
+  app.get<{ Params: VersionParams }>(`${PROVIDER}/versions/:version`, async (request, reply) => {
+    const view = await providerService.showVersion(request.ctx, request.params.organization_name, addressOf(request.params), request.params.version);
+    return reply.send(document(serializeProviderVersion(view)));
+  });
+  app.delete<{ Params: VersionParams }>(`${PROVIDER}/versions/:version`, async (request, reply) => {
+    await providerService.destroyVersion(request.ctx, request.params.organization_name, addressOf(request.params), request.params.version);
+    return reply.code(204).send();
+  });
+
+  app.post<{ Params: VersionParams }>(`${PROVIDER}/versions/:version/platforms`, async (request, reply) => {
+    // The docs' sample names the type registry-provider-version-platforms; their table, registry-provider-platforms.
+    const type = (request.body as { data?: { type?: unknown } } | undefined)?.data?.type;
+    const { attributes: a } = parseResourceBody(
+      request.body,
+      typeof type === 'string' && PLATFORM_TYPES.includes(type) ? type : (PLATFORM_TYPES[0] as string),
+      PlatformAttributes,
+    );
+    const view = await providerService.createPlatform(request.ctx, request.params.organization_name, addressOf(request.params), request.params.version, a);
+    return reply.code(201).send(document(serializeProviderPlatform(view)));
+  });
+  app.get<{ Params: VersionParams }>(`${PROVIDER}/versions/:version/platforms`, async (request, reply) => {
+    const views = await providerService.listPlatforms(request.ctx, request.params.organization_name, addressOf(request.params), request.params.version);
+    return reply.send({ data: views.map(serializeProviderPlatform) });
+  });
+  app.get<{ Params: PlatformParams }>(`${PROVIDER}/versions/:version/platforms/:os/:arch`, async (request, reply) => {
+    const { os, arch, version } = request.params;
+    const view = await providerService.showPlatform(request.ctx, request.params.organization_name, addressOf(request.params), version, os, arch);
+    return reply.send(document(serializeProviderPlatform(view)));
+  });
+  app.delete<{ Params: PlatformParams }>(`${PROVIDER}/versions/:version/platforms/:os/:arch`, async (request, reply) => {
+    const { os, arch, version } = request.params;
+    await providerService.destroyPlatform(request.ctx, request.params.organization_name, addressOf(request.params), version, os, arch);
+    return reply.code(204).send();
+  });
+
+  // GPG keys: under /api/registry, authenticated like the API.
+  const authenticated = { config: { auth: 'required' as const } };
+  app.get<{ Params: { registry_name: string } }>(GPG_KEYS, authenticated, async (request, reply) => {
+    const query = request.query as Query;
+    const page = parsePage(query);
+    const { keys, total } = await gpgKeyService.list(request.ctx, request.params.registry_name, queryList(query, 'filter[namespace]'), page);
+    const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
+    return reply.send({ data: keys.map(serializeGpgKey), ...parts });
+  });
+  app.post<{ Params: { registry_name: string } }>(GPG_KEYS, authenticated, async (request, reply) => {
+    const { attributes: a } = parseResourceBody(request.body, 'gpg-keys', GpgKeyAttributes);
+    const key = await gpgKeyService.create(request.ctx, request.params.registry_name, { namespace: a.namespace, asciiArmor: a['ascii-armor'] });
+    return reply.code(201).send(document(serializeGpgKey(key)));
+  });
+  app.get<{ Params: KeyParams }>(`${GPG_KEYS}/:namespace/:key_id`, authenticated, async (request, reply) => {
+    const { registry_name: registryName, namespace, key_id: keyId } = request.params;
+    return reply.send(document(serializeGpgKey(await gpgKeyService.show(request.ctx, registryName, namespace, keyId))));
+  });
+  app.patch<{ Params: KeyParams }>(`${GPG_KEYS}/:namespace/:key_id`, authenticated, async (request, reply) => {
+    const { registry_name: registryName, namespace, key_id: keyId } = request.params;
+    const { attributes: a } = parseResourceBody(request.body, 'gpg-keys', GpgKeyAttributes);
+    // gpg-keys.mdx: 201 for an update.
+    return reply.code(201).send(document(serializeGpgKey(await gpgKeyService.update(request.ctx, registryName, namespace, keyId, { namespace: a.namespace }))));
+  });
+  app.delete<{ Params: KeyParams }>(`${GPG_KEYS}/:namespace/:key_id`, authenticated, async (request, reply) => {
+    const { registry_name: registryName, namespace, key_id: keyId } = request.params;
+    await gpgKeyService.destroy(request.ctx, registryName, namespace, keyId);
+    return reply.code(204).send();
+  });
+
+  // The protocol terraform init installs providers with.
+  app.get<{ Params: { namespace: string; name: string } }>(`${PROTOCOL}/versions`, authenticated, async (request, reply) => {
+    return reply.type('application/json').send(await providerService.protocolVersions(request.ctx, request.params.namespace, request.params.name));
+  });
+  app.get<{ Params: { namespace: string; name: string; version: string; os: string; arch: string } }>(
+    `${PROTOCOL}/:version/download/:os/:arch`,
+    authenticated,
+    async (request, reply) => {
+      const { namespace, name, version, os, arch } = request.params;
+      return reply.type('application/json').send(await providerService.protocolDownload(request.ctx, namespace, name, version, os, arch));
+    },
+  );
+
+  // The signed download URLs (terraform fetches them without a token).
+  for (const kind of ['shasums', 'shasums-sig', 'binary'] as const) {
+    app.get<{ Params: SignedParams }>(`/_blobs/registry-providers/${kind}/:id/download/:expiry/:signature`, async (request, reply) => {
+      const { id, expiry, signature } = request.params;
+      const content = await providerService.download(request.ctx, kind, id, expiry, signature);
+      return reply.type(kind === 'binary' ? 'application/zip' : kind === 'shasums' ? 'text/plain; charset=utf-8' : 'application/pgp-signature').send(content);
+    });
+  }
+
+  await app.register(uploadRoutes);
+}
+
+const UPLOADS = {
+  shasums: providerService.uploadShasums,
+  'shasums-sig': providerService.uploadShasumsSignature,
+  binary: providerService.uploadBinary,
+} as const;
+
+/** The upload links: raw bodies of any content type, streamed. */
+async function uploadRoutes(app: FastifyInstance): Promise<void> {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+  for (const [kind, upload] of Object.entries(UPLOADS)) {
+    app.put<{ Params: SignedParams }>(`/_blobs/registry-providers/${kind}/:id/:expiry/:signature`, async (request, reply) => {
+      const body = request.body === undefined ? Readable.from([]) : request.body;
+      if (!(body instanceof Readable)) throw new BadRequestError('the upload must be the raw file');
+      const { id, expiry, signature } = request.params;
+      try {
+        await upload(request.ctx, id, expiry, signature, body);
+      } catch (err) {
+        if (!body.readableEnded) reply.header('connection', 'close');
+        throw err;
+      }
+      return reply.code(200).send();
+    });
+  }
+}
