@@ -1,7 +1,5 @@
-import type { FastifyRequest } from 'fastify';
 import type { Ctx } from '../context.js';
-import { parseInclude } from './include.js';
-import type { Query } from './query.js';
+import { type IncludeQuery, parseInclude } from './include.js';
 import { type Document, document, type ResourceObject } from './document.js';
 
 /**
@@ -198,11 +196,11 @@ export async function documentWith<V>(ctx: Ctx, type: string, views: V | V[], in
  * @example reply.send(await includedDocument(request, 'runs', view, RUN_INCLUDES))
  */
 export function includedDocument<V>(
-  request: FastifyRequest,
+  request: { ctx: Ctx; query: IncludeQuery },
   type: string,
   views: V | V[],
   allowed: readonly string[],
   parts: DocumentParts = {},
 ): Promise<Document> {
-  return documentWith(request.ctx, type, views, parseInclude(request.query as Query, allowed), parts);
+  return documentWith(request.ctx, type, views, parseInclude(request.query, allowed), parts);
 }
