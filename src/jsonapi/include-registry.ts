@@ -131,9 +131,11 @@ export async function resolve(
     }
     for (const [relatedType, ids] of wanted) {
       const registered = typeOf(relatedType);
-      for (const view of (await registered.load?.(ctx, [...ids])) ?? []) {
-        add({ type: relatedType, view, resource: registered.serialize(view, ctx) });
-      }
+      const loaded = ((await registered.load?.(ctx, [...ids])) ?? []).map((view) => ({ type: relatedType, view, resource: registered.serialize(view, ctx) }));
+      // In the order the relationships name them, whatever order the batch query returned.
+      const position = new Map([...ids].map((id, index) => [id, index]));
+      loaded.sort((a, b) => (position.get(a.resource.id) ?? 0) - (position.get(b.resource.id) ?? 0));
+      for (const entry of loaded) add(entry);
     }
     for (const { name, parents, tree } of byId) {
       if (tree.size === 0) continue;

@@ -43,16 +43,3 @@ export async function visibleOnly<T>(load: () => Promise<T>): Promise<T | undefi
     throw err;
   }
 }
-
-/**
- * The resources of `ids` the caller may see, loaded one by one: for types whose service has no
- * batch read yet; the ids are already deduplicated per include level.
- */
-export async function visibleEach<T>(ids: readonly string[], load: (id: string) => Promise<T>): Promise<T[]> {
-  const views: T[] = [];
-  for (const id of ids) {
-    const view = await visibleOnly(() => load(id));
-    if (view !== undefined) views.push(view);
-  }
-  return views;
-}
