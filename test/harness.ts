@@ -10,7 +10,7 @@ import { buildApp } from '../src/app.js';
 import type { BlobStore } from '../src/blobs/blob-store.js';
 import { openConfiguredBlobStore } from '../src/blobs/open.js';
 import { type Config, loadConfig } from '../src/config.js';
-import { type Database, openPglite, openPostgres } from '../src/db/database.js';
+import { type Database, type Db, openPglite, openPostgres } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { JOB_HANDLERS } from '../src/jobs.js';
 import { LOG_OPTIONS } from '../src/logging.js';
@@ -150,6 +150,8 @@ export interface TestServerOptions {
   now?: () => Date;
   /** Receives the server's JSON log lines (logging is off without it). */
   logStream?: { write(line: string): void };
+  /** The database handle the HTTP app queries through, e.g. with a plugin that counts statements. */
+  appDb?: (db: Db) => Db;
 }
 
 export interface ApiResponse<T = any> {
@@ -240,7 +242,7 @@ export class TestServer {
   /** The HTTPS server and the built-in runner, as `terrace serve` starts them after the database. */
   private async startApp(): Promise<void> {
     this.app = await buildApp({
-      db: this.database.db,
+      db: this.options.appDb?.(this.database.db) ?? this.database.db,
       config: this.config,
       blobs: this.blobs,
       now: this.options.now,

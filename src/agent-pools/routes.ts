@@ -1,10 +1,11 @@
 import { includedDocument } from '../jsonapi/include-registry.js';
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { InvalidError } from '../errors.js';
 import { parseLinkageIds, parseResourceBody } from '../jsonapi/body.js';
-import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
-import { type Query, queryString } from '../jsonapi/query.js';
+import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
+import { PageParameters, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { QueryText, querySchema, withQuery } from '../jsonapi/query.js';
 import * as agentPoolService from './service.js';
 
 const PoolAttributes = Type.Object({
@@ -17,8 +18,20 @@ const INCLUDES = ['workspaces'] as const;
 
 const SORT_FIELDS: readonly agentPoolService.AgentPoolSortField[] = ['name', 'created-at'];
 
-function parseSort(query: Query): agentPoolService.ListOptions['sort'] {
-  const raw = queryString(query, 'sort') ?? 'created-at';
+/** agents.mdx "List Agent Pools" query parameters; the allowed-scope filters in both spellings (below). */
+const ListQuery = querySchema({
+  ...PageParameters,
+  ...IncludeParameters,
+  q: QueryText,
+  sort: QueryText,
+  'filter[allowed_workspaces][name]': QueryText,
+  'filter[allowed-workspaces][name]': QueryText,
+  'filter[allowed_projects][name]': QueryText,
+  'filter[allowed-projects][name]': QueryText,
+});
+type ListQuery = Static<typeof ListQuery>;
+
+function parseSort(raw = 'created-at'): agentPoolService.ListOptions['sort'] {
   const descending = raw.startsWith('-');
   const field = SORT_FIELDS.find((f) => f === (descending ? raw.slice(1) : raw));
   if (!field) throw new InvalidError(`sort must be one of ${SORT_FIELDS.join(', ')}, optionally prefixed with "-"`, { parameter: 'sort' });
@@ -50,16 +63,16 @@ interface PoolParams {
 }
 
 export async function agentPoolRoutes(app: FastifyInstance): Promise<void> {
-  app.get<{ Params: OrganizationParams }>('/api/v2/organizations/:organization_name/agent-pools', async (request, reply) => {
-    const ctx = request.ctx;
-    const query = request.query as Query;
+  const list = '/api/v2/organizations/:organization_name/agent-pools';
+  app.get<{ Params: OrganizationParams; Querystring: ListQuery }>(list, withQuery(ListQuery), async (request, reply) => {
+    const { ctx, query } = request;
     const page = parsePage(query);
     const { views, matching, total } = await agentPoolService.list(ctx, request.params.organization_name, {
-      search: queryString(query, 'q') || undefined,
+      search: query.q || undefined,
       // agents.mdx spells it with an underscore, the OpenAPI spec with a hyphen.
-      allowedWorkspaceName: queryString(query, 'filter[allowed_workspaces][name]') ?? queryString(query, 'filter[allowed-workspaces][name]'),
-      allowedProjectName: queryString(query, 'filter[allowed_projects][name]') ?? queryString(query, 'filter[allowed-projects][name]'),
-      sort: parseSort(query),
+      allowedWorkspaceName: query['filter[allowed_workspaces][name]'] ?? query['filter[allowed-workspaces][name]'],
+      allowedProjectName: query['filter[allowed_projects][name]'] ?? query['filter[allowed-projects][name]'],
+      sort: parseSort(query.sort),
       page,
     });
     const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, matching);
@@ -71,16 +84,16 @@ export async function agentPoolRoutes(app: FastifyInstance): Promise<void> {
     );
   });
 
-  app.post<{ Params: OrganizationParams }>('/api/v2/organizations/:organization_name/agent-pools', async (request, reply) => {
+  app.post<{ Params: OrganizationParams; Querystring: IncludeQuery }>(list, withQuery(IncludeQuery), async (request, reply) => {
     const view = await agentPoolService.create(request.ctx, request.params.organization_name, poolInput(request.body));
     return reply.code(201).send(await includedDocument(request, 'agent-pools', view, INCLUDES));
   });
 
-  app.get<{ Params: PoolParams }>('/api/v2/agent-pools/:agent_pool_id', async (request, reply) => {
+  app.get<{ Params: PoolParams; Querystring: IncludeQuery }>('/api/v2/agent-pools/:agent_pool_id', withQuery(IncludeQuery), async (request, reply) => {
     return reply.send(await includedDocument(request, 'agent-pools', await agentPoolService.show(request.ctx, request.params.agent_pool_id), INCLUDES));
   });
 
-  app.patch<{ Params: PoolParams }>('/api/v2/agent-pools/:agent_pool_id', async (request, reply) => {
+  app.patch<{ Params: PoolParams; Querystring: IncludeQuery }>('/api/v2/agent-pools/:agent_pool_id', withQuery(IncludeQuery), async (request, reply) => {
     const view = await agentPoolService.update(request.ctx, request.params.agent_pool_id, poolInput(request.body));
     return reply.send(await includedDocument(request, 'agent-pools', view, INCLUDES));
   });

@@ -1,5 +1,4 @@
 import { type ResourceObject, resource, timestamp, toMany, toOne } from '../jsonapi/document.js';
-import { visibleEach } from '../jsonapi/include.js';
 import { registerResourceType } from '../jsonapi/include-registry.js';
 import * as agentPoolService from './service.js';
 import type { AgentPoolView } from './service.js';
@@ -38,5 +37,5 @@ export function serializeAgentPool(view: AgentPoolView): ResourceObject {
 
 registerResourceType<AgentPoolView>('agent-pools', {
   serialize: serializeAgentPool,
-  load: (ctx, ids) => visibleEach(ids, (id) => agentPoolService.show(ctx, id)),
+  load: agentPoolService.readableViews,
 });

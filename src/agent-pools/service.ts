@@ -1,4 +1,4 @@
-import { authorize } from '../auth/authorize.js';
+import { authorize, filterPermitted } from '../auth/authorize.js';
 import type { Action } from '../auth/permissions.js';
 import type { Ctx } from '../context.js';
 import { isUniqueViolation } from '../db/pg-errors.js';
@@ -49,12 +49,19 @@ async function viewsOf(ctx: Ctx, pools: readonly agentPoolStore.AgentPool[]): Pr
   return pools.map((pool) => ({ pool, scope: scopes.get(pool.id) as agentPoolStore.PoolScope, workspaceIds: workspaces.get(pool.id) ?? [] }));
 }
 
+const targetOf = (pool: agentPoolStore.AgentPool) => ({ organizationId: pool.organizationId, description: `agent pool ${pool.id}` });
+
 /** Loads a pool and checks `action` on its organization; unknown and not permitted are the same 404. */
 export async function findAuthorized(ctx: Ctx, id: string, action: Action): Promise<agentPoolStore.AgentPool> {
   const pool = await agentPoolStore.findById(ctx.db, id);
   if (!pool) throw new NotFoundError(`agent pool ${id} not found`);
-  await authorize(ctx, action, { organizationId: pool.organizationId, description: `agent pool ${id}` });
+  await authorize(ctx, action, targetOf(pool));
   return pool;
+}
+
+/** Views of the pools by id that the caller may read, for `include=`, in one query; the others are left out. */
+export async function readableViews(ctx: Ctx, ids: readonly string[]): Promise<AgentPoolView[]> {
+  return viewsOf(ctx, await filterPermitted(ctx, 'agent-pool:read', await agentPoolStore.findManyById(ctx.db, ids), targetOf));
 }
 
 export async function show(ctx: Ctx, id: string): Promise<AgentPoolView> {

@@ -72,6 +72,12 @@ export async function findById(db: Db, id: string): Promise<AgentPool | undefine
   return row && toAgentPool(row);
 }
 
+/** Pools by id, in one query; unknown ids are left out. */
+export async function findManyById(db: Db, ids: readonly string[]): Promise<AgentPool[]> {
+  if (ids.length === 0) return [];
+  return (await selectPools(db).where('agent_pools.id', 'in', ids).execute()).map(toAgentPool);
+}
+
 /**
  * Whether the pool (a reference to `agent_pools`) serves a workspace of this project: organization-scoped,
  * the workspace allowed, or its project allowed; an excluded workspace only by being allowed itself.

@@ -4,9 +4,9 @@ import { serializeToken } from '../auth/token-resource.js';
 import { BadRequestError } from '../errors.js';
 import { parseResourceBody } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
-import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
-import type { Query } from '../jsonapi/query.js';
+import { PageQuery, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
 import * as agentTokenService from './service.js';
+import { withQuery } from '../jsonapi/query.js';
 
 const TokenAttributes = Type.Object({ description: Type.Optional(Type.String()) });
 
@@ -29,9 +29,9 @@ interface PoolParams {
 export async function agentTokenRoutes(app: FastifyInstance): Promise<void> {
   const path = '/api/v2/agent-pools/:agent_pool_id/authentication-tokens';
 
-  app.get<{ Params: PoolParams }>(path, async (request, reply) => {
+  app.get<{ Params: PoolParams; Querystring: PageQuery }>(path, withQuery(PageQuery), async (request, reply) => {
     const ctx = request.ctx;
-    const page = parsePage(request.query as Query);
+    const page = parsePage(request.query);
     const { tokens, total } = await agentTokenService.list(ctx, request.params.agent_pool_id, page);
     return reply.send(
       document(

@@ -189,6 +189,12 @@ export async function preloadWorkspaceAccess(ctx: Ctx, organizationId: string, w
   );
 }
 
+/** Prepares the checks of many projects at once, as preloadWorkspaceAccess does for workspaces. */
+export async function preloadProjectAccess(ctx: Ctx, organizationId: string, projectIds: readonly string[]): Promise<void> {
+  const role = await organizationRole(ctx, organizationId);
+  if (role === 'member' || role === 'team') await preloadProjects(ctx, organizationId, projectIds);
+}
+
 /** Every action the caller may perform on `target`: the source of `permissions` attributes. */
 export async function allowedActions(ctx: Ctx, target: Target): Promise<ReadonlySet<Action>> {
   const subject = ctx.subject;

@@ -78,6 +78,12 @@ export async function findWorkspaceScope(db: Db, workspaceId: string): Promise<W
   return row && toWorkspaceScope(row);
 }
 
+/** The scopes of these workspaces, in one query; unknown ids are left out. */
+export async function findWorkspaceScopes(db: Db, workspaceIds: readonly string[]): Promise<WorkspaceScope[]> {
+  if (workspaceIds.length === 0) return [];
+  return (await workspaceScopes(db).where('workspaces.id', 'in', workspaceIds).execute()).map(toWorkspaceScope);
+}
+
 /** A workspace's scope by organization and workspace name. */
 export async function findWorkspaceScopeByName(db: Db, organizationName: string, workspaceName: string): Promise<WorkspaceScope | undefined> {
   const row = await workspaceScopes(db).where('organizations.name', '=', organizationName).where('workspaces.name', '=', workspaceName).executeTakeFirst();

@@ -2,13 +2,13 @@ import { NotFoundError } from '../errors.js';
 import type { FastifyReply } from 'fastify';
 import type { Ctx } from '../context.js';
 import * as runService from '../runs/service.js';
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { parseResourceBody } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
-import { parseInclude } from '../jsonapi/include.js';
-import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
-import type { Query } from '../jsonapi/query.js';
+import { IncludeParameters, IncludeQuery, parseInclude } from '../jsonapi/include.js';
+import { PageParameters, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { querySchema, withQuery } from '../jsonapi/query.js';
 import * as configurationVersionService from './service.js';
 import { uploadRoutes } from './upload-routes.js';
 
@@ -26,6 +26,8 @@ const CreateAttributes = Type.Object({
  */
 const INCLUDES = ['ingress_attributes', 'ingress-attributes'] as const;
 
+const ListQuery = querySchema({ ...PageParameters, ...IncludeParameters });
+
 interface WorkspaceParams {
   workspace_id: string;
 }
@@ -38,7 +40,8 @@ interface IdParams {
 }
 
 export async function configurationVersionRoutes(app: FastifyInstance): Promise<void> {
-  app.post<{ Params: WorkspaceParams }>('/api/v2/workspaces/:workspace_id/configuration-versions', async (request, reply) => {
+  const list = '/api/v2/workspaces/:workspace_id/configuration-versions';
+  app.post<{ Params: WorkspaceParams }>(list, async (request, reply) => {
     const { attributes } = parseResourceBody(request.body, 'configuration-versions', CreateAttributes);
     const view = await configurationVersionService.create(request.ctx, request.params.workspace_id, {
       autoQueueRuns: attributes['auto-queue-runs'],
@@ -48,9 +51,8 @@ export async function configurationVersionRoutes(app: FastifyInstance): Promise<
     return reply.code(201).send(document(serializeConfigurationVersion(view)));
   });
 
-  app.get<{ Params: WorkspaceParams }>('/api/v2/workspaces/:workspace_id/configuration-versions', async (request, reply) => {
-    const ctx = request.ctx;
-    const query = request.query as Query;
+  app.get<{ Params: WorkspaceParams; Querystring: Static<typeof ListQuery> }>(list, withQuery(ListQuery), async (request, reply) => {
+    const { ctx, query } = request;
     parseInclude(query, INCLUDES);
     const page = parsePage(query);
     const { views, total } = await configurationVersionService.list(ctx, request.params.workspace_id, page);
@@ -58,11 +60,15 @@ export async function configurationVersionRoutes(app: FastifyInstance): Promise<
     return reply.send(document(views.map(serializeConfigurationVersion), parts));
   });
 
-  app.get<{ Params: IdParams }>('/api/v2/configuration-versions/:configuration_version_id', async (request, reply) => {
-    parseInclude(request.query as Query, INCLUDES);
-    const view = await configurationVersionService.show(request.ctx, request.params.configuration_version_id);
-    return reply.send(document(serializeConfigurationVersion(view)));
-  });
+  app.get<{ Params: IdParams; Querystring: IncludeQuery }>(
+    '/api/v2/configuration-versions/:configuration_version_id',
+    withQuery(IncludeQuery),
+    async (request, reply) => {
+      parseInclude(request.query, INCLUDES);
+      const view = await configurationVersionService.show(request.ctx, request.params.configuration_version_id);
+      return reply.send(document(serializeConfigurationVersion(view)));
+    },
+  );
 
   app.get<{ Params: IdParams }>('/api/v2/configuration-versions/:configuration_version_id/ingress-attributes', async (request, reply) => {
     return reply.send(document(await configurationVersionService.ingressAttributes(request.ctx, request.params.configuration_version_id)));

@@ -1,5 +1,4 @@
 import { type ResourceObject, resource, timestamp } from '../jsonapi/document.js';
-import { visibleEach } from '../jsonapi/include.js';
 import { registerResourceType } from '../jsonapi/include-registry.js';
 import * as configurationVersionService from './service.js';
 
@@ -39,5 +38,5 @@ export function serializeConfigurationVersion(view: configurationVersionService.
 
 registerResourceType<configurationVersionService.ConfigurationVersionView>('configuration-versions', {
   serialize: serializeConfigurationVersion,
-  load: (ctx, ids) => visibleEach(ids, (id) => configurationVersionService.show(ctx, id)),
+  load: configurationVersionService.readableViews,
 });

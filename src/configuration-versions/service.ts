@@ -1,4 +1,4 @@
-import { authorizeWorkspace } from '../auth/authorize.js';
+import { authorizeWorkspace, workspacesPermitting } from '../auth/authorize.js';
 import type { Readable } from 'node:stream';
 import type { Action } from '../auth/permissions.js';
 import { signedUrl } from '../blobs/signed-url.js';
@@ -82,6 +82,17 @@ export async function create(ctx: Ctx, workspaceId: string, input: CreateConfigu
 
 export async function show(ctx: Ctx, id: string): Promise<ConfigurationVersionView> {
   return viewOf(await authorizedVersion(ctx, id, 'workspace:read'));
+}
+
+/** The versions by id whose workspace the caller may read, for `include=`, in one query; the others are left out. */
+export async function readableViews(ctx: Ctx, ids: readonly string[]): Promise<ConfigurationVersionView[]> {
+  const versions = await configurationVersionStore.findManyById(ctx.db, ids);
+  const readable = await workspacesPermitting(
+    ctx,
+    versions.map((v) => v.workspaceId),
+    'workspace:read',
+  );
+  return versions.filter((v) => readable.has(v.workspaceId)).map(viewOf);
 }
 
 /** A workspace's versions, newest first; read runs permission (configuration-versions.mdx). */

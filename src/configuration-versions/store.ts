@@ -75,6 +75,12 @@ export async function insert(db: Db, version: NewConfigurationVersion): Promise<
   return toConfigurationVersion(row);
 }
 
+/** Versions by id, in one query; unknown ids are left out. */
+export async function findManyById(db: Db, ids: readonly string[]): Promise<ConfigurationVersion[]> {
+  if (ids.length === 0) return [];
+  return (await db.selectFrom('configuration_versions').selectAll().where('id', 'in', ids).execute()).map(toConfigurationVersion);
+}
+
 export async function findById(db: Db, id: string): Promise<ConfigurationVersion | undefined> {
   const row = await db.selectFrom('configuration_versions').selectAll().where('id', '=', id).executeTakeFirst();
   return row && toConfigurationVersion(row);

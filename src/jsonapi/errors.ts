@@ -37,14 +37,28 @@ function clientError(status: number, message: string): DomainError {
   }
 }
 
+/** A JSON pointer's last segment as the key it names (`/page[size]` → `page[size]`, `~1` → `/`). */
+const keyOf = (pointer: string) => pointer.replace(/^\//, '').replaceAll('~1', '/').replaceAll('~0', '~');
+
+/**
+ * A failed schema (Fastify's `error.validation`, first error): a body's as a 422 with a pointer; a
+ * query or path parameter's as a 422 naming the parameter, or a 400 when a single-valued parameter was
+ * given twice (Fastify parses `a=1&a=2` to an array, which the schema's type refuses).
+ */
+function fromValidation(err: FastifyError, request: FastifyRequest | undefined): DomainError {
+  const first = err.validation?.[0];
+  const path = first?.instancePath ?? '';
+  if (err.validationContext === 'body') return new InvalidError(`body${path} ${first?.message ?? 'is invalid'}`, { pointer: path || '/' });
+  const name = keyOf(path) || String(first?.params.missingProperty ?? err.validationContext ?? 'request');
+  const given = err.validationContext === 'querystring' ? (request?.query as Record<string, unknown> | undefined)?.[name] : undefined;
+  if (Array.isArray(given)) return new BadRequestError(`query parameter ${name} must be given once`, { parameter: name });
+  const allowed = first?.keyword === 'enum' ? (first.params.allowedValues as unknown[]) : undefined;
+  return new InvalidError(`${name} ${allowed ? `must be one of ${allowed.join(', ')}` : (first?.message ?? 'is invalid')}`, { parameter: name });
+}
+
 /** Fastify's own errors (bad JSON, body too large, bad media type, bad URL) as domain errors; a 5xx stays unknown. */
-function fromFastifyError(err: FastifyError): DomainError | undefined {
-  if (err.validation) {
-    const first = err.validation[0];
-    const path = first?.instancePath ?? '';
-    const where = err.validationContext === 'body' ? { pointer: path || '/' } : { parameter: path.replace(/^\//, '') || (err.validationContext ?? '') };
-    return new InvalidError(`${err.validationContext ?? 'request'}${path} ${first?.message ?? 'is invalid'}`, where);
-  }
+function fromFastifyError(err: FastifyError, request?: FastifyRequest): DomainError | undefined {
+  if (err.validation) return fromValidation(err, request);
   if (err.code === 'FST_ERR_BAD_URL') return new BadRequestError('the URL is not valid (bad percent-encoding)');
   return err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? clientError(err.statusCode, err.message) : undefined;
 }
@@ -73,7 +87,7 @@ export function frameworkErrors(err: FastifyError, _request: FastifyRequest, rep
  */
 export function registerErrorHandling(app: FastifyInstance, routes: RouteTable): void {
   app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const known = err instanceof DomainError ? err : (mapPgError(err) ?? fromFastifyError(err));
+    const known = err instanceof DomainError ? err : (mapPgError(err) ?? fromFastifyError(err, request));
     if (known) return sendError(reply, known);
     request.log.error({ err }, 'unhandled error');
     return reply

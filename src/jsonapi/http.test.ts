@@ -70,4 +70,19 @@ forEachDatabase('JSON:API over HTTP', (server) => {
     assert.equal(res.status, 200);
     assert.equal(res.body.meta.pagination['page-size'], 1);
   });
+
+  it('validates query parameters by the route schema: out of range is a 422 naming it, given twice a 400, unknown ones ignored', async () => {
+    const get = (query: string) => server.api('GET', `/api/v2/organizations?${query}`, { token: server.adminToken });
+    for (const query of ['page%5Bsize%5D=0', 'page%5Bsize%5D=101', 'page%5Bsize%5D=ten', 'page%5Bnumber%5D=0', 'page%5Bnumber%5D=-1']) {
+      const res = await get(query);
+      assert.equal(res.status, 422, query);
+      assert.equal(res.body.errors[0].source.parameter, decodeURIComponent(query.split('=')[0] as string), res.text);
+    }
+    const twice = await get('page%5Bsize%5D=1&page%5Bsize%5D=2');
+    assert.equal(twice.status, 400);
+    assert.equal(twice.body.errors[0].source.parameter, 'page[size]');
+    const extra = await get('page%5Bsize%5D=1&utm=x&utm=y&filter%5Bunknown%5D=z');
+    assert.equal(extra.status, 200, extra.text);
+    assert.equal(extra.body.meta.pagination['page-size'], 1);
+  });
 });

@@ -1,7 +1,5 @@
-import type { FastifyRequest } from 'fastify';
 import type { Ctx } from '../context.js';
-import { parseInclude } from './include.js';
-import type { Query } from './query.js';
+import { type IncludeQuery, parseInclude } from './include.js';
 import { type Document, document, type ResourceObject } from './document.js';
 
 /**
@@ -133,9 +131,11 @@ export async function resolve(
     }
     for (const [relatedType, ids] of wanted) {
       const registered = typeOf(relatedType);
-      for (const view of (await registered.load?.(ctx, [...ids])) ?? []) {
-        add({ type: relatedType, view, resource: registered.serialize(view, ctx) });
-      }
+      const loaded = ((await registered.load?.(ctx, [...ids])) ?? []).map((view) => ({ type: relatedType, view, resource: registered.serialize(view, ctx) }));
+      // In the order the relationships name them, whatever order the batch query returned.
+      const position = new Map([...ids].map((id, index) => [id, index]));
+      loaded.sort((a, b) => (position.get(a.resource.id) ?? 0) - (position.get(b.resource.id) ?? 0));
+      for (const entry of loaded) add(entry);
     }
     for (const { name, parents, tree } of byId) {
       if (tree.size === 0) continue;
@@ -198,11 +198,11 @@ export async function documentWith<V>(ctx: Ctx, type: string, views: V | V[], in
  * @example reply.send(await includedDocument(request, 'runs', view, RUN_INCLUDES))
  */
 export function includedDocument<V>(
-  request: FastifyRequest,
+  request: { ctx: Ctx; query: IncludeQuery },
   type: string,
   views: V | V[],
   allowed: readonly string[],
   parts: DocumentParts = {},
 ): Promise<Document> {
-  return documentWith(request.ctx, type, views, parseInclude(request.query as Query, allowed), parts);
+  return documentWith(request.ctx, type, views, parseInclude(request.query, allowed), parts);
 }

@@ -1,12 +1,25 @@
+import type { Static } from '@sinclair/typebox';
 import { BadRequestError, NotFoundError } from '../errors.js';
-import { type Query, queryList } from './query.js';
+import { PageParameters } from './pagination.js';
+import { QueryText, querySchema, splitList } from './query.js';
+
+/** `include=a,b`: the names are checked against each route's allow-list by parseInclude. */
+export const IncludeParameters = { include: QueryText };
+
+/** The query of a route whose only parameter is `include`. */
+export const IncludeQuery = querySchema(IncludeParameters);
+export type IncludeQuery = Static<typeof IncludeQuery>;
+
+/** The query of a list whose only parameters are the page's and `include`. */
+export const PagedIncludeQuery = querySchema({ ...PageParameters, ...IncludeParameters });
+export type PagedIncludeQuery = Static<typeof PagedIncludeQuery>;
 
 /**
  * Parses `include=a,b` against the route's allow-list. An unknown name is a 400 whose title the CLI
  * recognises ("Invalid include parameter", cli-protocol.md §9).
  */
-export function parseInclude<T extends string>(query: Query, allowed: readonly T[]): Set<T> {
-  const names = queryList(query, 'include') ?? [];
+export function parseInclude<T extends string>(query: IncludeQuery, allowed: readonly T[]): Set<T> {
+  const names = splitList(query.include) ?? [];
   for (const name of names) {
     if (!(allowed as readonly string[]).includes(name)) {
       throw new BadRequestError(`Invalid include parameter: ${name} (allowed: ${allowed.join(', ') || 'none'})`, {
@@ -29,17 +42,4 @@ export async function visibleOnly<T>(load: () => Promise<T>): Promise<T | undefi
     if (err instanceof NotFoundError) return undefined;
     throw err;
   }
-}
-
-/**
- * The resources of `ids` the caller may see, loaded one by one: for types whose service has no
- * batch read yet; the ids are already deduplicated per include level.
- */
-export async function visibleEach<T>(ids: readonly string[], load: (id: string) => Promise<T>): Promise<T[]> {
-  const views: T[] = [];
-  for (const id of ids) {
-    const view = await visibleOnly(() => load(id));
-    if (view !== undefined) views.push(view);
-  }
-  return views;
 }

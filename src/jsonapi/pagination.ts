@@ -1,5 +1,5 @@
-import { InvalidError } from '../errors.js';
-import { type Query, queryString } from './query.js';
+import { type Static, Type } from '@sinclair/typebox';
+import { querySchema } from './query.js';
 
 export interface Page {
   number: number;
@@ -9,22 +9,19 @@ export interface Page {
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
-function parsePositive(query: Query, name: string, fallback: number, max: number): number {
-  const raw = queryString(query, name);
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || value < 1 || value > max) {
-    throw new InvalidError(`${name} must be an integer between 1 and ${max}`, { parameter: name });
-  }
-  return value;
-}
+/** `page[number]` (default 1) and `page[size]` (default 20, at most 100), spec seeds/000 "Pagination"; out of range is a 422. */
+export const PageParameters = {
+  'page[number]': Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
+  'page[size]': Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE })),
+};
 
-/** `page[number]` (default 1) and `page[size]` (default 20, at most 100), spec seeds/000 "Pagination". */
-export function parsePage(query: Query): Page {
-  return {
-    number: parsePositive(query, 'page[number]', 1, Number.MAX_SAFE_INTEGER),
-    size: parsePositive(query, 'page[size]', DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE),
-  };
+/** The query of a list whose only parameters are the page's. */
+export const PageQuery = querySchema(PageParameters);
+export type PageQuery = Static<typeof PageQuery>;
+
+/** The page a validated query asks for, with the defaults. */
+export function parsePage(query: PageQuery): Page {
+  return { number: query['page[number]'] ?? 1, size: query['page[size]'] ?? DEFAULT_PAGE_SIZE };
 }
 
 /** SQL offset of a page. */

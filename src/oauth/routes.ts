@@ -39,8 +39,9 @@ export async function oauthRoutes(app: FastifyInstance): Promise<void> {
     throw err;
   });
 
-  app.get(AUTHORIZE_PATH, { config: { auth: 'none' } }, async (request, reply) => {
-    const authz = oauthService.parseAuthorizationRequest(request.query as oauthService.Params);
+  // No querystring schema: the same parser reads the form body, and answers in OAuth's error format.
+  app.get<{ Querystring: oauthService.Params }>(AUTHORIZE_PATH, { config: { auth: 'none' } }, async (request, reply) => {
+    const authz = oauthService.parseAuthorizationRequest(request.query);
     return sendPage(reply, 200, renderSignIn(request, authz));
   });
 

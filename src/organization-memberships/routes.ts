@@ -1,10 +1,10 @@
 import { documentWith, includedDocument } from '../jsonapi/include-registry.js';
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { InvalidError } from '../errors.js';
 import { parseLinkageIds, parseResourceBody } from '../jsonapi/body.js';
-import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
-import { type Query, queryList, queryString } from '../jsonapi/query.js';
+import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
+import { PageParameters, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { QueryText, queryEnum, querySchema, splitList, withQuery } from '../jsonapi/query.js';
 import * as membershipService from './service.js';
 
 /** organization-memberships.mdx "Available Related Resources"; the caller's own list may also include `organization` (openapi listUserOrganizationMemberships). */
@@ -13,11 +13,18 @@ const OWN_INCLUDES = ['user', 'teams', 'organization'] as const;
 
 const InviteAttributes = Type.Object({ email: Type.String() });
 
-function parseStatus(query: Query): membershipService.MembershipStatus | undefined {
-  const status = queryString(query, 'filter[status]');
-  if (status === undefined || status === 'invited' || status === 'active') return status;
-  throw new InvalidError('filter[status] must be invited or active', { parameter: 'filter[status]' });
-}
+const STATUSES: readonly membershipService.MembershipStatus[] = ['invited', 'active'];
+
+/** organization-memberships.mdx "List Memberships for an Organization" query parameters. */
+const ListQuery = querySchema({
+  ...PageParameters,
+  ...IncludeParameters,
+  q: QueryText,
+  'filter[email]': QueryText,
+  'filter[status]': queryEnum(STATUSES),
+});
+
+const OwnQuery = querySchema({ ...PageParameters, ...IncludeParameters });
 
 interface OrganizationParams {
   organization_name: string;
@@ -37,14 +44,14 @@ export async function organizationMembershipRoutes(app: FastifyInstance): Promis
     return reply.code(201).send(await documentWith(ctx, 'organization-memberships', view, ['user']));
   });
 
-  app.get<{ Params: OrganizationParams }>('/api/v2/organizations/:organization_name/organization-memberships', async (request, reply) => {
-    const ctx = request.ctx;
-    const query = request.query as Query;
+  const list = '/api/v2/organizations/:organization_name/organization-memberships';
+  app.get<{ Params: OrganizationParams; Querystring: Static<typeof ListQuery> }>(list, withQuery(ListQuery), async (request, reply) => {
+    const { ctx, query } = request;
     const page = parsePage(query);
     const { views, total, statusCounts } = await membershipService.listForOrganization(ctx, request.params.organization_name, {
-      search: queryString(query, 'q'),
-      emails: queryList(query, 'filter[email]'),
-      status: parseStatus(query),
+      search: query.q,
+      emails: splitList(query['filter[email]']),
+      status: query['filter[status]'],
       page,
     });
     const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total);
@@ -56,16 +63,15 @@ export async function organizationMembershipRoutes(app: FastifyInstance): Promis
     );
   });
 
-  app.get('/api/v2/organization-memberships', async (request, reply) => {
+  app.get<{ Querystring: Static<typeof OwnQuery> }>('/api/v2/organization-memberships', withQuery(OwnQuery), async (request, reply) => {
     const ctx = request.ctx;
-    const query = request.query as Query;
-    const page = parsePage(query);
+    const page = parsePage(request.query);
     const { views, total } = await membershipService.listOwn(ctx, page);
     const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total);
     return reply.send(await includedDocument(request, 'organization-memberships', views, OWN_INCLUDES, parts));
   });
 
-  app.get<{ Params: MembershipParams }>('/api/v2/organization-memberships/:id', async (request, reply) => {
+  app.get<{ Params: MembershipParams; Querystring: IncludeQuery }>('/api/v2/organization-memberships/:id', withQuery(IncludeQuery), async (request, reply) => {
     const view = await membershipService.show(request.ctx, request.params.id);
     return reply.send(await includedDocument(request, 'organization-memberships', view, INCLUDES));
   });

@@ -1,29 +1,36 @@
+import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { parseLinkageIds } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
-import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
-import { type Query, queryString } from '../jsonapi/query.js';
+import { PageParameters, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { QueryText, querySchema, withQuery } from '../jsonapi/query.js';
 import * as tagService from './service.js';
 
 import { serializeTag } from './serialize.js';
+/** organization-tags.mdx "List Tags" query parameters. */
+const ListQuery = querySchema({ ...PageParameters, q: QueryText, 'filter[exclude][taggable][id]': QueryText });
+
 interface OrganizationParams {
   organization_name: string;
 }
 
 export async function organizationTagRoutes(app: FastifyInstance): Promise<void> {
-  app.get<{ Params: OrganizationParams }>('/api/v2/organizations/:organization_name/tags', async (request, reply) => {
-    const ctx = request.ctx;
-    const query = request.query as Query;
-    const page = parsePage(query);
-    const { tags, total } = await tagService.list(ctx, request.params.organization_name, {
-      filter: {
-        search: queryString(query, 'q') || undefined,
-        excludeWorkspaceId: queryString(query, 'filter[exclude][taggable][id]') || undefined,
-      },
-      page,
-    });
-    return reply.send(document(tags.map(serializeTag), paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total)));
-  });
+  app.get<{ Params: OrganizationParams; Querystring: Static<typeof ListQuery> }>(
+    '/api/v2/organizations/:organization_name/tags',
+    withQuery(ListQuery),
+    async (request, reply) => {
+      const { ctx, query } = request;
+      const page = parsePage(query);
+      const { tags, total } = await tagService.list(ctx, request.params.organization_name, {
+        filter: {
+          search: query.q || undefined,
+          excludeWorkspaceId: query['filter[exclude][taggable][id]'] || undefined,
+        },
+        page,
+      });
+      return reply.send(document(tags.map(serializeTag), paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total)));
+    },
+  );
 
   app.delete<{ Params: OrganizationParams }>('/api/v2/organizations/:organization_name/tags', async (request, reply) => {
     const ids = parseLinkageIds(request.body, 'tags', '', 'bad-request');

@@ -1,10 +1,11 @@
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import { documentWith, includedDocument } from '../jsonapi/include-registry.js';
 import type { FastifyInstance } from 'fastify';
 import { type ParsedResource, parseResourceBody, relationshipId } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
-import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
-import { type Query, queryString } from '../jsonapi/query.js';
+import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
+import { PageParameters, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { QueryText, querySchema, withQuery } from '../jsonapi/query.js';
 import * as organizationService from './service.js';
 import { SETTING_ATTRIBUTES } from './settings.js';
 
@@ -26,20 +27,22 @@ function pickSettings(attributes: Record<string, unknown>): Record<string, unkno
   return Object.fromEntries(Object.entries(attributes).filter(([key]) => SETTING_ATTRIBUTES.includes(key)));
 }
 
+/** organizations.mdx "List Organizations" query parameters. */
+const ListQuery = querySchema({ ...PageParameters, ...IncludeParameters, q: QueryText, 'q[name]': QueryText, 'q[email]': QueryText });
+
 interface OrganizationParams {
   organization_name: string;
 }
 
 export async function organizationRoutes(app: FastifyInstance): Promise<void> {
-  app.get('/api/v2/organizations', async (request, reply) => {
-    const ctx = request.ctx;
-    const query = request.query as Query;
+  app.get<{ Querystring: Static<typeof ListQuery> }>('/api/v2/organizations', withQuery(ListQuery), async (request, reply) => {
+    const { ctx, query } = request;
     // Always paginated (default 20): the doc's unpaginated answer would grow without bound for a site admin.
     const page = parsePage(query);
     const { views, total } = await organizationService.list(ctx, {
-      search: queryString(query, 'q'),
-      name: queryString(query, 'q[name]'),
-      email: queryString(query, 'q[email]'),
+      search: query.q,
+      name: query['q[name]'],
+      email: query['q[email]'],
       page,
     });
     const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total);
@@ -61,10 +64,14 @@ export async function organizationRoutes(app: FastifyInstance): Promise<void> {
     return reply.code(201).send(await documentWith(ctx, 'organizations', view, ['entitlement_set']));
   });
 
-  app.get<{ Params: OrganizationParams }>('/api/v2/organizations/:organization_name', async (request, reply) => {
-    const view = await organizationService.show(request.ctx, request.params.organization_name);
-    return reply.send(await includedDocument(request, 'organizations', view, INCLUDES));
-  });
+  app.get<{ Params: OrganizationParams; Querystring: IncludeQuery }>(
+    '/api/v2/organizations/:organization_name',
+    withQuery(IncludeQuery),
+    async (request, reply) => {
+      const view = await organizationService.show(request.ctx, request.params.organization_name);
+      return reply.send(await includedDocument(request, 'organizations', view, INCLUDES));
+    },
+  );
 
   app.patch<{ Params: OrganizationParams }>('/api/v2/organizations/:organization_name', async (request, reply) => {
     const ctx = request.ctx;

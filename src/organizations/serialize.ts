@@ -1,5 +1,4 @@
 import type { Action } from '../auth/permissions.js';
-import { visibleEach } from '../jsonapi/include.js';
 import { registerResourceType } from '../jsonapi/include-registry.js';
 import { type ResourceObject, resource, timestamp, toOne } from '../jsonapi/document.js';
 import * as organizationService from './service.js';
@@ -96,7 +95,7 @@ export function serializeEntitlementSet(set: organizationService.EntitlementSet)
 
 registerResourceType<organizationService.OrganizationView>('organizations', {
   serialize: serializeOrganization,
-  load: (ctx, names) => visibleEach(names, (name) => organizationService.show(ctx, name)),
+  load: organizationService.readableViews,
   relations: {
     // For those whose caller may read entitlements.
     entitlement_set: {

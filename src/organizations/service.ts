@@ -1,4 +1,4 @@
-import { allowedActions, authorize, can, requireUser } from '../auth/authorize.js';
+import { allowedActions, authorize, can, filterPermitted, requireUser } from '../auth/authorize.js';
 import type { Action } from '../auth/permissions.js';
 import type { Ctx } from '../context.js';
 import { isUniqueViolation } from '../db/pg-errors.js';
@@ -64,6 +64,15 @@ export async function findAuthorized(ctx: Ctx, name: string, action: Action): Pr
 
 export async function show(ctx: Ctx, name: string): Promise<OrganizationView> {
   return viewOf(ctx, await findAuthorized(ctx, name, 'organization:read'));
+}
+
+/** Views of the organizations by name that the caller may read, for `include=`, in one query; the others are left out. */
+export async function readableViews(ctx: Ctx, names: readonly string[]): Promise<OrganizationView[]> {
+  const organizations = await organizationStore.findManyByName(ctx.db, names);
+  const readable = await filterPermitted(ctx, 'organization:read', organizations, (org) => ({ organizationId: org.id }));
+  const views: OrganizationView[] = [];
+  for (const org of readable) views.push(await viewOf(ctx, org));
+  return views;
 }
 
 export interface ListOrganizationsOptions {

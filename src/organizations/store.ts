@@ -32,6 +32,12 @@ export async function findByName(db: Db, name: string): Promise<Organization | u
   return row && toOrganization(row);
 }
 
+/** Organizations by name, in one query; unknown names are left out. */
+export async function findManyByName(db: Db, names: readonly string[]): Promise<Organization[]> {
+  if (names.length === 0) return [];
+  return (await db.selectFrom('organizations').selectAll().where('name', 'in', names).execute()).map(toOrganization);
+}
+
 export async function findById(db: Db, id: string): Promise<Organization | undefined> {
   const row = await db.selectFrom('organizations').selectAll().where('id', '=', id).executeTakeFirst();
   return row && toOrganization(row);

@@ -1,13 +1,12 @@
 import { documentWith } from '../jsonapi/include-registry.js';
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Action } from '../auth/permissions.js';
-import { InvalidError } from '../errors.js';
 import { MAX_TEXT_LENGTH, parseLinkageIds, parseResourceArray, parseResourceBody } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
-import { parseInclude } from '../jsonapi/include.js';
-import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
-import { type Query, queryList, queryString, queryTagged } from '../jsonapi/query.js';
+import { IncludeParameters, IncludeQuery, parseInclude } from '../jsonapi/include.js';
+import { PageParameters, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { QueryText, queryEnum, querySchema, queryTagged, splitList, withQuery } from '../jsonapi/query.js';
 import * as projectService from './service.js';
 import { requestBindings, type TagBindingInput, validateTagBindings } from './tag-bindings.js';
 
@@ -33,26 +32,28 @@ const UpdateAttributes = Type.Partial(CreateAttributes);
 /** go-tfe's ProjectIncludeOpt. */
 const INCLUDES = ['effective_tag_bindings'] as const;
 
-function parseSort(query: Query): boolean {
-  const sort = queryString(query, 'sort');
-  if (sort === undefined || sort === 'name') return false;
-  if (sort === '-name') return true;
-  throw new InvalidError('sort must be "name" or "-name"', { parameter: 'sort' });
-}
-
 /** `filter[permissions][…]`: "if present", only the projects where the caller may do this (projects.mdx). */
-const PERMISSION_FILTERS: Readonly<Record<string, Action>> = {
+const PERMISSION_FILTERS = {
   'filter[permissions][create-workspace]': 'workspace:create',
   'filter[permissions][update]': 'project:update',
-};
+} as const satisfies Record<string, Action>;
 
-function requiredActions(query: Query): Action[] {
-  return Object.entries(PERMISSION_FILTERS)
-    .filter(([name]) => {
-      const value = queryString(query, name);
-      return value !== undefined && value !== 'false';
-    })
-    .map(([, action]) => action);
+/** projects.mdx "List projects" query parameters; `filter[tagged][i][…]` are read by queryTagged. */
+const ListQuery = querySchema({
+  ...PageParameters,
+  ...IncludeParameters,
+  q: QueryText,
+  sort: queryEnum(['name', '-name']),
+  'filter[names]': QueryText,
+  'filter[permissions][create-workspace]': QueryText,
+  'filter[permissions][update]': QueryText,
+});
+type ListQuery = Static<typeof ListQuery>;
+
+function requiredActions(query: ListQuery): Action[] {
+  return (Object.keys(PERMISSION_FILTERS) as (keyof typeof PERMISSION_FILTERS)[])
+    .filter((name) => query[name] !== undefined && query[name] !== 'false')
+    .map((name) => PERMISSION_FILTERS[name]);
 }
 
 /** `relationships.tag-bindings` of a create or update document, checked; undefined when absent. */
@@ -83,32 +84,35 @@ interface ProjectParams {
 }
 
 export async function projectRoutes(app: FastifyInstance): Promise<void> {
-  app.get<{ Params: OrganizationParams }>('/api/v2/organizations/:organization_name/projects', async (request, reply) => {
-    const ctx = request.ctx;
-    const query = request.query as Query;
-    const include = parseInclude(query, INCLUDES);
-    const page = parsePage(query);
-    const names = queryList(query, 'filter[names]');
-    const tagged = queryTagged(query);
-    const { views, total, organizationTotal } = await projectService.list(ctx, request.params.organization_name, {
-      filter: {
-        names: names && names.length > 0 ? names : undefined,
-        search: queryString(query, 'q') || undefined,
-        tagged: tagged.length > 0 ? tagged : undefined,
-      },
-      descending: parseSort(query),
-      requiredActions: requiredActions(query),
-      withBindings: include.has('effective_tag_bindings'),
-      page,
-    });
-    const { links, meta } = paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total);
-    return reply.send(
-      await documentWith(ctx, 'projects', views, include, {
-        links,
-        meta: { 'status-counts': { total: organizationTotal, matching: total }, ...meta },
-      }),
-    );
-  });
+  app.get<{ Params: OrganizationParams; Querystring: ListQuery }>(
+    '/api/v2/organizations/:organization_name/projects',
+    withQuery(ListQuery),
+    async (request, reply) => {
+      const { ctx, query } = request;
+      const include = parseInclude(query, INCLUDES);
+      const page = parsePage(query);
+      const names = splitList(query['filter[names]']);
+      const tagged = queryTagged(query);
+      const { views, total, organizationTotal } = await projectService.list(ctx, request.params.organization_name, {
+        filter: {
+          names: names && names.length > 0 ? names : undefined,
+          search: query.q || undefined,
+          tagged: tagged.length > 0 ? tagged : undefined,
+        },
+        descending: query.sort === '-name',
+        requiredActions: requiredActions(query),
+        withBindings: include.has('effective_tag_bindings'),
+        page,
+      });
+      const { links, meta } = paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total);
+      return reply.send(
+        await documentWith(ctx, 'projects', views, include, {
+          links,
+          meta: { 'status-counts': { total: organizationTotal, matching: total }, ...meta },
+        }),
+      );
+    },
+  );
 
   app.post<{ Params: OrganizationParams }>('/api/v2/organizations/:organization_name/projects', async (request, reply) => {
     const { attributes, relationships } = parseResourceBody(request.body, 'projects', CreateAttributes);
@@ -122,8 +126,8 @@ export async function projectRoutes(app: FastifyInstance): Promise<void> {
     return reply.code(201).send(document(serializeProject(view)));
   });
 
-  app.get<{ Params: ProjectParams }>('/api/v2/projects/:project_id', async (request, reply) => {
-    const include = parseInclude(request.query as Query, INCLUDES);
+  app.get<{ Params: ProjectParams; Querystring: IncludeQuery }>('/api/v2/projects/:project_id', withQuery(IncludeQuery), async (request, reply) => {
+    const include = parseInclude(request.query, INCLUDES);
     const view = await projectService.show(request.ctx, request.params.project_id, { withBindings: include.has('effective_tag_bindings') });
     return reply.send(await documentWith(request.ctx, 'projects', view, include));
   });

@@ -1,5 +1,4 @@
 import type { Action } from '../auth/permissions.js';
-import { visibleEach } from '../jsonapi/include.js';
 import { registerResourceType } from '../jsonapi/include-registry.js';
 import { type ResourceObject, resource, timestamp, toMany, toOne } from '../jsonapi/document.js';
 import * as projectService from './service.js';
@@ -92,7 +91,7 @@ export function serializeEffectiveTagBinding(binding: projectService.TagBinding)
 
 registerResourceType<projectService.ProjectView>('projects', {
   serialize: serializeProject,
-  load: (ctx, ids) => visibleEach(ids, (id) => projectService.show(ctx, id, { withBindings: false })),
+  load: projectService.readableViews,
   relations: {
     // Loaded with the project when asked for; a project's own bindings are all its effective ones (projects do not inherit tags).
     effective_tag_bindings: {

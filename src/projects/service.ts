@@ -1,4 +1,4 @@
-import { allowedActions, authorize, projectsAllowing, type Target } from '../auth/authorize.js';
+import { allowedActions, authorize, filterPermitted, preloadProjectAccess, projectsAllowing, type Target } from '../auth/authorize.js';
 import type { Action } from '../auth/permissions.js';
 import type { Ctx } from '../context.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../db/pg-errors.js';
@@ -121,6 +121,13 @@ async function viewsOf(ctx: Ctx, projects: projectStore.Project[], withBindings:
         projects.map((p) => p.id),
       )
     : undefined;
+  for (const organizationId of new Set(projects.map((p) => p.organizationId))) {
+    await preloadProjectAccess(
+      ctx,
+      organizationId,
+      projects.filter((p) => p.organizationId === organizationId).map((p) => p.id),
+    );
+  }
   const views: ProjectView[] = [];
   for (const project of projects) {
     const inherited = inheritedBy(project);
@@ -145,6 +152,11 @@ async function findAuthorized(ctx: Ctx, id: string, action: Action): Promise<pro
   if (!project) throw projectNotFound(id);
   await authorize(ctx, action, targetOf(project));
   return project;
+}
+
+/** Views of the projects by id that the caller may read, for `include=`, in one query; the others are left out. */
+export async function readableViews(ctx: Ctx, ids: readonly string[]): Promise<ProjectView[]> {
+  return viewsOf(ctx, await filterPermitted(ctx, 'project:read', await projectStore.findManyById(ctx.db, ids), targetOf), false);
 }
 
 async function reload(ctx: Ctx, id: string): Promise<ProjectView> {

@@ -3,8 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { parseResourceBody } from '../jsonapi/body.js';
 import { includedDocument } from '../jsonapi/include-registry.js';
 import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
-import type { Query } from '../jsonapi/query.js';
 import * as reservedTagKeyService from './service.js';
+import { IncludeQuery, PagedIncludeQuery } from '../jsonapi/include.js';
+import { withQuery } from '../jsonapi/query.js';
 
 const ReservedTagKeyAttributes = Type.Object({
   key: Type.Optional(Type.String()),
@@ -24,22 +25,34 @@ interface ReservedTagKeyParams {
 }
 
 export async function reservedTagKeyRoutes(app: FastifyInstance): Promise<void> {
-  app.get<{ Params: OrganizationParams }>('/api/v2/organizations/:organization_name/reserved-tag-keys', async (request, reply) => {
-    const page = parsePage(request.query as Query);
-    const { keys, total } = await reservedTagKeyService.list(request.ctx, request.params.organization_name, page);
-    const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
-    return reply.send(await includedDocument(request, 'reserved-tag-keys', keys, [], parts));
-  });
+  app.get<{ Params: OrganizationParams; Querystring: PagedIncludeQuery }>(
+    '/api/v2/organizations/:organization_name/reserved-tag-keys',
+    withQuery(PagedIncludeQuery),
+    async (request, reply) => {
+      const page = parsePage(request.query);
+      const { keys, total } = await reservedTagKeyService.list(request.ctx, request.params.organization_name, page);
+      const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
+      return reply.send(await includedDocument(request, 'reserved-tag-keys', keys, [], parts));
+    },
+  );
 
-  app.post<{ Params: OrganizationParams }>('/api/v2/organizations/:organization_name/reserved-tag-keys', async (request, reply) => {
-    const reserved = await reservedTagKeyService.create(request.ctx, request.params.organization_name, reservedTagKeyInput(request.body));
-    return reply.code(201).send(await includedDocument(request, 'reserved-tag-keys', reserved, []));
-  });
+  app.post<{ Params: OrganizationParams; Querystring: IncludeQuery }>(
+    '/api/v2/organizations/:organization_name/reserved-tag-keys',
+    withQuery(IncludeQuery),
+    async (request, reply) => {
+      const reserved = await reservedTagKeyService.create(request.ctx, request.params.organization_name, reservedTagKeyInput(request.body));
+      return reply.code(201).send(await includedDocument(request, 'reserved-tag-keys', reserved, []));
+    },
+  );
 
-  app.patch<{ Params: ReservedTagKeyParams }>('/api/v2/reserved-tags/:reserved_tag_key_id', async (request, reply) => {
-    const reserved = await reservedTagKeyService.update(request.ctx, request.params.reserved_tag_key_id, reservedTagKeyInput(request.body));
-    return reply.send(await includedDocument(request, 'reserved-tag-keys', reserved, []));
-  });
+  app.patch<{ Params: ReservedTagKeyParams; Querystring: IncludeQuery }>(
+    '/api/v2/reserved-tags/:reserved_tag_key_id',
+    withQuery(IncludeQuery),
+    async (request, reply) => {
+      const reserved = await reservedTagKeyService.update(request.ctx, request.params.reserved_tag_key_id, reservedTagKeyInput(request.body));
+      return reply.send(await includedDocument(request, 'reserved-tag-keys', reserved, []));
+    },
+  );
 
   app.delete<{ Params: ReservedTagKeyParams }>('/api/v2/reserved-tags/:reserved_tag_key_id', async (request, reply) => {
     await reservedTagKeyService.destroy(request.ctx, request.params.reserved_tag_key_id);

@@ -3,9 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import { literals, parseResourceBody, relationshipId } from '../jsonapi/body.js';
 import { includedDocument } from '../jsonapi/include-registry.js';
 import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
-import type { Query } from '../jsonapi/query.js';
 import { InvalidError } from '../errors.js';
 import * as runTaskService from './service.js';
+import { IncludeQuery, PagedIncludeQuery } from '../jsonapi/include.js';
+import { withQuery } from '../jsonapi/query.js';
 
 const Stages = Type.Array(literals(runTaskService.STAGES));
 const EnforcementLevel = literals(runTaskService.ENFORCEMENT_LEVELS);
@@ -85,23 +86,31 @@ interface WorkspaceTaskParams extends WorkspaceParams {
 }
 
 export async function runTaskRoutes(app: FastifyInstance): Promise<void> {
-  app.get<{ Params: OrganizationParams }>('/api/v2/organizations/:organization_name/tasks', async (request, reply) => {
-    const page = parsePage(request.query as Query);
-    const { views, total } = await runTaskService.list(request.ctx, request.params.organization_name, page);
-    const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
-    return reply.send(await includedDocument(request, 'tasks', views, INCLUDES, parts));
-  });
+  app.get<{ Params: OrganizationParams; Querystring: PagedIncludeQuery }>(
+    '/api/v2/organizations/:organization_name/tasks',
+    withQuery(PagedIncludeQuery),
+    async (request, reply) => {
+      const page = parsePage(request.query);
+      const { views, total } = await runTaskService.list(request.ctx, request.params.organization_name, page);
+      const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
+      return reply.send(await includedDocument(request, 'tasks', views, INCLUDES, parts));
+    },
+  );
 
-  app.post<{ Params: OrganizationParams }>('/api/v2/organizations/:organization_name/tasks', async (request, reply) => {
-    const view = await runTaskService.create(request.ctx, request.params.organization_name, taskInput(request.body));
-    return reply.code(201).send(await includedDocument(request, 'tasks', view, INCLUDES));
-  });
+  app.post<{ Params: OrganizationParams; Querystring: IncludeQuery }>(
+    '/api/v2/organizations/:organization_name/tasks',
+    withQuery(IncludeQuery),
+    async (request, reply) => {
+      const view = await runTaskService.create(request.ctx, request.params.organization_name, taskInput(request.body));
+      return reply.code(201).send(await includedDocument(request, 'tasks', view, INCLUDES));
+    },
+  );
 
-  app.get<{ Params: TaskParams }>('/api/v2/tasks/:task_id', async (request, reply) => {
+  app.get<{ Params: TaskParams; Querystring: IncludeQuery }>('/api/v2/tasks/:task_id', withQuery(IncludeQuery), async (request, reply) => {
     return reply.send(await includedDocument(request, 'tasks', await runTaskService.show(request.ctx, request.params.task_id), INCLUDES));
   });
 
-  app.patch<{ Params: TaskParams }>('/api/v2/tasks/:task_id', async (request, reply) => {
+  app.patch<{ Params: TaskParams; Querystring: IncludeQuery }>('/api/v2/tasks/:task_id', withQuery(IncludeQuery), async (request, reply) => {
     const view = await runTaskService.update(request.ctx, request.params.task_id, taskInput(request.body));
     return reply.send(await includedDocument(request, 'tasks', view, INCLUDES));
   });
@@ -111,33 +120,49 @@ export async function runTaskRoutes(app: FastifyInstance): Promise<void> {
     return reply.code(204).send();
   });
 
-  app.get<{ Params: WorkspaceParams }>('/api/v2/workspaces/:workspace_id/tasks', async (request, reply) => {
-    const page = parsePage(request.query as Query);
-    const { associations, total } = await runTaskService.listWorkspaceTasks(request.ctx, request.params.workspace_id, page);
-    const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
-    return reply.send(await includedDocument(request, 'workspace-tasks', associations, [], parts));
-  });
+  app.get<{ Params: WorkspaceParams; Querystring: PagedIncludeQuery }>(
+    '/api/v2/workspaces/:workspace_id/tasks',
+    withQuery(PagedIncludeQuery),
+    async (request, reply) => {
+      const page = parsePage(request.query);
+      const { associations, total } = await runTaskService.listWorkspaceTasks(request.ctx, request.params.workspace_id, page);
+      const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
+      return reply.send(await includedDocument(request, 'workspace-tasks', associations, [], parts));
+    },
+  );
 
-  app.post<{ Params: WorkspaceParams }>('/api/v2/workspaces/:workspace_id/tasks', async (request, reply) => {
-    const association = await runTaskService.createWorkspaceTask(request.ctx, request.params.workspace_id, workspaceTaskInput(request.body));
-    // The docs' table says 204, their sample shows the document; go-tfe reads the document.
-    return reply.code(201).send(await includedDocument(request, 'workspace-tasks', association, []));
-  });
+  app.post<{ Params: WorkspaceParams; Querystring: IncludeQuery }>(
+    '/api/v2/workspaces/:workspace_id/tasks',
+    withQuery(IncludeQuery),
+    async (request, reply) => {
+      const association = await runTaskService.createWorkspaceTask(request.ctx, request.params.workspace_id, workspaceTaskInput(request.body));
+      // The docs' table says 204, their sample shows the document; go-tfe reads the document.
+      return reply.code(201).send(await includedDocument(request, 'workspace-tasks', association, []));
+    },
+  );
 
-  app.get<{ Params: WorkspaceTaskParams }>('/api/v2/workspaces/:workspace_id/tasks/:workspace_task_id', async (request, reply) => {
-    const association = await runTaskService.showWorkspaceTask(request.ctx, request.params.workspace_id, request.params.workspace_task_id);
-    return reply.send(await includedDocument(request, 'workspace-tasks', association, []));
-  });
+  app.get<{ Params: WorkspaceTaskParams; Querystring: IncludeQuery }>(
+    '/api/v2/workspaces/:workspace_id/tasks/:workspace_task_id',
+    withQuery(IncludeQuery),
+    async (request, reply) => {
+      const association = await runTaskService.showWorkspaceTask(request.ctx, request.params.workspace_id, request.params.workspace_task_id);
+      return reply.send(await includedDocument(request, 'workspace-tasks', association, []));
+    },
+  );
 
-  app.patch<{ Params: WorkspaceTaskParams }>('/api/v2/workspaces/:workspace_id/tasks/:workspace_task_id', async (request, reply) => {
-    const association = await runTaskService.updateWorkspaceTask(
-      request.ctx,
-      request.params.workspace_id,
-      request.params.workspace_task_id,
-      workspaceTaskInput(request.body),
-    );
-    return reply.send(await includedDocument(request, 'workspace-tasks', association, []));
-  });
+  app.patch<{ Params: WorkspaceTaskParams; Querystring: IncludeQuery }>(
+    '/api/v2/workspaces/:workspace_id/tasks/:workspace_task_id',
+    withQuery(IncludeQuery),
+    async (request, reply) => {
+      const association = await runTaskService.updateWorkspaceTask(
+        request.ctx,
+        request.params.workspace_id,
+        request.params.workspace_task_id,
+        workspaceTaskInput(request.body),
+      );
+      return reply.send(await includedDocument(request, 'workspace-tasks', association, []));
+    },
+  );
 
   app.delete<{ Params: WorkspaceTaskParams }>('/api/v2/workspaces/:workspace_id/tasks/:workspace_task_id', async (request, reply) => {
     await runTaskService.destroyWorkspaceTask(request.ctx, request.params.workspace_id, request.params.workspace_task_id);

@@ -1,5 +1,4 @@
 import { type ResourceObject, resource, timestamp, toMany, toOne } from '../jsonapi/document.js';
-import { visibleEach } from '../jsonapi/include.js';
 import { registerResourceType } from '../jsonapi/include-registry.js';
 import * as runTaskService from './service.js';
 import type { RunTaskView, WorkspaceRunTask } from './service.js';
@@ -61,7 +60,7 @@ export function serializeWorkspaceRunTask(association: WorkspaceRunTask): Resour
 
 registerResourceType<RunTaskView>('tasks', {
   serialize: serializeRunTask,
-  load: (ctx, ids) => visibleEach(ids, (id) => runTaskService.show(ctx, id)),
+  load: runTaskService.readableViews,
 });
 
 registerResourceType<WorkspaceRunTask>('workspace-tasks', {

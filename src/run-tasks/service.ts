@@ -1,4 +1,4 @@
-import { authorize, authorizeWorkspace } from '../auth/authorize.js';
+import { authorize, authorizeWorkspace, filterPermitted } from '../auth/authorize.js';
 import type { Action } from '../auth/permissions.js';
 import type { Ctx } from '../context.js';
 import { open, seal } from '../crypto/sealing.js';
@@ -81,12 +81,19 @@ async function viewsOf(ctx: Ctx, tasks: readonly runTaskStore.RunTask[]): Promis
   return tasks.map((task) => ({ task, workspaceTaskIds: associations.get(task.id) ?? [] }));
 }
 
+const targetOf = (task: runTaskStore.RunTask) => ({ organizationId: task.organizationId, description: `run task ${task.id}` });
+
 /** Loads a task and checks `action` on its organization; unknown and not permitted are the same 404. */
 async function findAuthorized(ctx: Ctx, id: string, action: Action): Promise<runTaskStore.RunTask> {
   const task = await runTaskStore.findById(ctx.db, id);
   if (!task) throw new NotFoundError(`run task ${id} not found`);
-  await authorize(ctx, action, { organizationId: task.organizationId, description: `run task ${id}` });
+  await authorize(ctx, action, targetOf(task));
   return task;
+}
+
+/** Views of the tasks by id that the caller may read, for `include=`, in one query; the others are left out. */
+export async function readableViews(ctx: Ctx, ids: readonly string[]): Promise<RunTaskView[]> {
+  return viewsOf(ctx, await filterPermitted(ctx, 'run-task:read', await runTaskStore.findManyById(ctx.db, ids), targetOf));
 }
 
 export async function show(ctx: Ctx, id: string): Promise<RunTaskView> {

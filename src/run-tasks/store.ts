@@ -112,6 +112,12 @@ export async function findById(db: Db, id: string): Promise<RunTask | undefined>
   return row && toRunTask(row);
 }
 
+/** Tasks by id, in one query; unknown ids are left out. */
+export async function findManyById(db: Db, ids: readonly string[]): Promise<RunTask[]> {
+  if (ids.length === 0) return [];
+  return (await selectTasks(db).where('run_tasks.id', 'in', ids).execute()).map(toRunTask);
+}
+
 export async function pageInOrganization(db: Db, organizationId: string, window: PageWindow): Promise<{ tasks: RunTask[]; total: number }> {
   const query = selectTasks(db).where('run_tasks.organization_id', '=', organizationId).orderBy('run_tasks.created_at').orderBy('run_tasks.id');
   const { rows, total } = await pageAndTotal(query, window);

@@ -1,11 +1,12 @@
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import { includedDocument } from '../jsonapi/include-registry.js';
 import type { FastifyInstance } from 'fastify';
 import { InvalidError } from '../errors.js';
 import { MAX_TEXT_LENGTH, parseResourceBody, relationshipId } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
-import { type Page, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
-import { type Query, queryList, queryString } from '../jsonapi/query.js';
+import { IncludeQuery, IncludeParameters, PagedIncludeQuery } from '../jsonapi/include.js';
+import { type Page, PageParameters, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { QueryText, querySchema, splitList, withQuery } from '../jsonapi/query.js';
 import { MAX_VALUE_BYTES } from '../variables/rules.js';
 import { actionRoutes } from './action-routes.js';
 import { phaseRoutes } from './phase-routes.js';
@@ -71,16 +72,32 @@ const INCLUDES = [
   'task_stages',
 ] as const;
 
-function listed<T extends string>(query: Query, name: string, allowed: readonly T[]): T[] | undefined {
-  const values = queryList(query, name);
+/** run.mdx "List Runs in a Workspace" / "in an Organization" query parameters. */
+const ListQuery = querySchema({
+  ...PageParameters,
+  ...IncludeParameters,
+  'filter[status]': QueryText,
+  'filter[status_group]': QueryText,
+  'filter[operation]': QueryText,
+  'filter[source]': QueryText,
+  'filter[timeframe]': QueryText,
+  'filter[workspace_names]': QueryText,
+  'search[user]': QueryText,
+  'search[commit]': QueryText,
+  'search[basic]': QueryText,
+});
+type ListQuery = Static<typeof ListQuery>;
+
+/** A comma-separated list whose values are each one of `allowed`. */
+function listed<T extends string>(query: ListQuery, name: keyof ListQuery & `filter[${string}]`, allowed: readonly T[]): T[] | undefined {
+  const values = splitList(query[name]);
   const unknown = values?.find((v) => !(allowed as readonly string[]).includes(v));
   if (unknown !== undefined) throw new InvalidError(`${name}: ${unknown} is not one of ${allowed.join(', ')}`, { parameter: name });
   return values as T[] | undefined;
 }
 
 /** `filter[timeframe]`: a year, or `year` for the last twelve months. */
-function timeframe(query: Query, now: Date): { createdFrom?: Date; createdBefore?: Date } | undefined {
-  const raw = queryString(query, 'filter[timeframe]');
+function timeframe(raw: string | undefined, now: Date): { createdFrom?: Date; createdBefore?: Date } | undefined {
   if (raw === undefined) return undefined;
   if (raw === 'year') return { createdFrom: new Date(now.getTime() - 365 * 24 * 3600 * 1000) };
   if (!/^\d{4}$/.test(raw)) throw new InvalidError('filter[timeframe] must be a year such as 2024, or "year"', { parameter: 'filter[timeframe]' });
@@ -92,27 +109,26 @@ const STATUS_GROUPS = Object.keys(RUN_STATUS_GROUPS) as (keyof typeof RUN_STATUS
 /** Without `filter[operation]`, a workspace's list leaves plan-only runs out (run.mdx "List Runs in a Workspace"). */
 const NOT_PLAN_ONLY = runService.RUN_OPERATIONS.filter((op) => op !== 'plan_only');
 
-/** run.mdx "List Runs in a Workspace" / "in an Organization" query parameters. */
-function listOptions(query: Query, now: Date, forOrganization: boolean): runService.ListOptions {
+function listOptions(query: ListQuery, now: Date, forOrganization: boolean): runService.ListOptions {
   const statuses = listed(query, 'filter[status]', RUN_STATUSES);
   const [group, ...more] = listed(query, 'filter[status_group]', STATUS_GROUPS) ?? [];
   if (more.length > 0) throw new InvalidError('filter[status_group] takes one group', { parameter: 'filter[status_group]' });
   const grouped: readonly RunStatus[] | undefined = group && RUN_STATUS_GROUPS[group];
   // The organization list covers the last year unless told otherwise; the workspace list, all time.
-  const period = timeframe(query, now) ?? (forOrganization ? timeframe({ 'filter[timeframe]': 'year' }, now) : undefined);
-  const user = queryString(query, 'search[user]') || undefined;
-  const commit = queryString(query, 'search[commit]') || undefined;
+  const period = timeframe(query['filter[timeframe]'], now) ?? (forOrganization ? timeframe('year', now) : undefined);
+  const user = query['search[user]'] || undefined;
+  const commit = query['search[commit]'] || undefined;
   return {
     filter: {
       statuses: grouped && statuses ? grouped.filter((s) => statuses.includes(s)) : (grouped ?? statuses),
       operations: listed(query, 'filter[operation]', runService.RUN_OPERATIONS) ?? (forOrganization ? undefined : NOT_PLAN_ONLY),
-      sources: queryList(query, 'filter[source]'),
+      sources: splitList(query['filter[source]']),
       ...period,
       user,
       commit,
       // search[user] and search[commit] take precedence over search[basic] (run.mdx).
-      basic: user || commit ? undefined : queryString(query, 'search[basic]') || undefined,
-      workspaceNames: forOrganization ? queryList(query, 'filter[workspace_names]') : undefined,
+      basic: user || commit ? undefined : query['search[basic]'] || undefined,
+      workspaceNames: forOrganization ? splitList(query['filter[workspace_names]']) : undefined,
     },
     page: parsePage(query),
   };
@@ -139,36 +155,45 @@ interface RunParams {
 }
 
 export async function runRoutes(app: FastifyInstance): Promise<void> {
-  app.post('/api/v2/runs', async (request, reply) => {
+  app.post<{ Querystring: IncludeQuery }>('/api/v2/runs', withQuery(IncludeQuery), async (request, reply) => {
     const view = await runService.create(request.ctx, createInput(request.body));
     return reply.code(201).send(await includedDocument(request, 'runs', view, INCLUDES));
   });
 
-  app.get<{ Params: RunParams }>('/api/v2/runs/:run_id', async (request, reply) => {
+  app.get<{ Params: RunParams; Querystring: IncludeQuery }>('/api/v2/runs/:run_id', withQuery(IncludeQuery), async (request, reply) => {
     const view = await runService.show(request.ctx, request.params.run_id);
     return reply.send(await includedDocument(request, 'runs', view, INCLUDES));
   });
 
-  app.get<{ Params: { workspace_id: string } }>('/api/v2/workspaces/:workspace_id/runs', async (request, reply) => {
-    const ctx = request.ctx;
-    const options = listOptions(request.query as Query, ctx.now(), false);
-    const { views, total } = await runService.list(ctx, request.params.workspace_id, options);
-    const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), options.page, total ?? 0);
-    return reply.send(await includedDocument(request, 'runs', views, INCLUDES, parts));
-  });
+  app.get<{ Params: { workspace_id: string }; Querystring: ListQuery }>(
+    '/api/v2/workspaces/:workspace_id/runs',
+    withQuery(ListQuery),
+    async (request, reply) => {
+      const ctx = request.ctx;
+      const options = listOptions(request.query, ctx.now(), false);
+      const { views, total } = await runService.list(ctx, request.params.workspace_id, options);
+      const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), options.page, total ?? 0);
+      return reply.send(await includedDocument(request, 'runs', views, INCLUDES, parts));
+    },
+  );
 
-  app.get<{ Params: { organization_name: string } }>('/api/v2/organizations/:organization_name/runs', async (request, reply) => {
-    const ctx = request.ctx;
-    const options = listOptions(request.query as Query, ctx.now(), true);
-    const { views, hasMore } = await runService.listForOrganization(ctx, request.params.organization_name, options);
-    const parts = paginationWithoutTotals(new URL(request.url, ctx.baseUrl), options.page, hasMore);
-    return reply.send(await includedDocument(request, 'runs', views, INCLUDES, parts));
-  });
+  app.get<{ Params: { organization_name: string }; Querystring: ListQuery }>(
+    '/api/v2/organizations/:organization_name/runs',
+    withQuery(ListQuery),
+    async (request, reply) => {
+      const ctx = request.ctx;
+      const options = listOptions(request.query, ctx.now(), true);
+      const { views, hasMore } = await runService.listForOrganization(ctx, request.params.organization_name, options);
+      const parts = paginationWithoutTotals(new URL(request.url, ctx.baseUrl), options.page, hasMore);
+      return reply.send(await includedDocument(request, 'runs', views, INCLUDES, parts));
+    },
+  );
 
   // The CLI reads these while its run is pending and is the workspace's current run (cli-protocol.md §6.9).
-  app.get<{ Params: { organization_name: string } }>('/api/v2/organizations/:organization_name/runs/queue', async (request, reply) => {
+  const queue = '/api/v2/organizations/:organization_name/runs/queue';
+  app.get<{ Params: { organization_name: string }; Querystring: PagedIncludeQuery }>(queue, withQuery(PagedIncludeQuery), async (request, reply) => {
     const ctx = request.ctx;
-    const page = parsePage(request.query as Query);
+    const page = parsePage(request.query);
     const { views, total } = await runService.queue(ctx, request.params.organization_name, page);
     const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total);
     return reply.send(await includedDocument(request, 'runs', views, INCLUDES, parts));

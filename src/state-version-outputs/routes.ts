@@ -1,14 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import { document } from '../jsonapi/document.js';
-import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
-import type { Query } from '../jsonapi/query.js';
+import { PageQuery, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { withQuery } from '../jsonapi/query.js';
 import * as outputService from './service.js';
 
 import { serializeOutput } from './serialize.js';
 export async function stateVersionOutputRoutes(app: FastifyInstance): Promise<void> {
-  app.get<{ Params: { state_version_id: string } }>('/api/v2/state-versions/:state_version_id/outputs', async (request, reply) => {
+  const outputs = '/api/v2/state-versions/:state_version_id/outputs';
+  app.get<{ Params: { state_version_id: string }; Querystring: PageQuery }>(outputs, withQuery(PageQuery), async (request, reply) => {
     const ctx = request.ctx;
-    const page = parsePage(request.query as Query);
+    const page = parsePage(request.query);
     const { outputs, total } = await outputService.listForStateVersion(ctx, request.params.state_version_id, page);
     return reply.send(document(outputs.map(serializeOutput), paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total)));
   });

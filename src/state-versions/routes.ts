@@ -1,11 +1,12 @@
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import { includedDocument } from '../jsonapi/include-registry.js';
 import type { FastifyInstance } from 'fastify';
 import { InvalidError } from '../errors.js';
 import { parseResourceBody, relationshipId } from '../jsonapi/body.js';
 import { document, resource } from '../jsonapi/document.js';
-import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
-import { type Query, queryEnum, queryString } from '../jsonapi/query.js';
+import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
+import { PageParameters, PageQuery, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { QueryText, queryEnum, querySchema, withQuery } from '../jsonapi/query.js';
 import * as resourceService from './resource-service.js';
 import { serializeStateVersion } from './serialize.js';
 import * as stateVersionService from './service.js';
@@ -35,6 +36,21 @@ const CreateAttributes = Type.Object({
 const INCLUDES = ['outputs', 'created_by', 'run', 'run.created_by', 'run.configuration_version'] as const;
 
 const STATUSES: readonly stateVersionService.StateVersionStatus[] = ['pending', 'finalized', 'discarded'];
+
+/** state-versions.mdx "List State Versions for a Workspace" query parameters; both filters are required (checked below, with their names). */
+const ListQuery = querySchema({
+  ...PageParameters,
+  ...IncludeParameters,
+  'filter[workspace][name]': QueryText,
+  'filter[organization][name]': QueryText,
+  'filter[status]': queryEnum(STATUSES),
+});
+
+/** A required filter: a 422 naming it when absent or empty. */
+function required(value: string | undefined, name: string): string {
+  if (!value) throw new InvalidError(`${name} is required`, { parameter: name });
+  return value;
+}
 
 interface WorkspaceParams {
   workspace_id: string;
@@ -66,39 +82,42 @@ export async function stateVersionRoutes(app: FastifyInstance): Promise<void> {
     return reply.code(201).send(document(serializeStateVersion(request.ctx, view)));
   });
 
-  app.get('/api/v2/state-versions', async (request, reply) => {
-    const ctx = request.ctx;
-    const query = request.query as Query;
-    const required = (name: string) => {
-      const value = queryString(query, name);
-      if (!value) throw new InvalidError(`${name} is required`, { parameter: name });
-      return value;
-    };
-    const status = queryEnum(query, 'filter[status]', STATUSES);
+  app.get<{ Querystring: Static<typeof ListQuery> }>('/api/v2/state-versions', withQuery(ListQuery), async (request, reply) => {
+    const { ctx, query } = request;
     const page = parsePage(query);
     const { views, total } = await stateVersionService.list(ctx, {
-      workspaceName: required('filter[workspace][name]'),
-      organizationName: required('filter[organization][name]'),
-      status,
+      workspaceName: required(query['filter[workspace][name]'], 'filter[workspace][name]'),
+      organizationName: required(query['filter[organization][name]'], 'filter[organization][name]'),
+      status: query['filter[status]'],
       page,
     });
     const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total);
     return reply.send(await includedDocument(request, 'state-versions', views, INCLUDES, parts));
   });
 
-  app.get<{ Params: { state_version_id: string } }>('/api/v2/state-versions/:state_version_id', async (request, reply) => {
-    return reply.send(
-      await includedDocument(request, 'state-versions', await stateVersionService.show(request.ctx, request.params.state_version_id), INCLUDES),
-    );
-  });
+  app.get<{ Params: { state_version_id: string }; Querystring: IncludeQuery }>(
+    '/api/v2/state-versions/:state_version_id',
+    withQuery(IncludeQuery),
+    async (request, reply) => {
+      return reply.send(
+        await includedDocument(request, 'state-versions', await stateVersionService.show(request.ctx, request.params.state_version_id), INCLUDES),
+      );
+    },
+  );
 
-  app.get<{ Params: WorkspaceParams }>('/api/v2/workspaces/:workspace_id/current-state-version', async (request, reply) => {
-    return reply.send(await includedDocument(request, 'state-versions', await stateVersionService.current(request.ctx, request.params.workspace_id), INCLUDES));
-  });
+  app.get<{ Params: WorkspaceParams; Querystring: IncludeQuery }>(
+    '/api/v2/workspaces/:workspace_id/current-state-version',
+    withQuery(IncludeQuery),
+    async (request, reply) => {
+      return reply.send(
+        await includedDocument(request, 'state-versions', await stateVersionService.current(request.ctx, request.params.workspace_id), INCLUDES),
+      );
+    },
+  );
 
-  app.get<{ Params: WorkspaceParams }>('/api/v2/workspaces/:workspace_id/resources', async (request, reply) => {
+  app.get<{ Params: WorkspaceParams; Querystring: PageQuery }>('/api/v2/workspaces/:workspace_id/resources', withQuery(PageQuery), async (request, reply) => {
     const ctx = request.ctx;
-    const page = parsePage(request.query as Query);
+    const page = parsePage(request.query);
     const { resources, total } = await resourceService.list(ctx, request.params.workspace_id, page);
     const data = resources.map((r) =>
       resource('resources', r.id, {

@@ -4,8 +4,8 @@ import { PROJECT_ACCESS_LEVELS } from '../auth/permissions.js';
 import { InvalidError } from '../errors.js';
 import { literals, parseResourceBody, relationshipId } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
-import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
-import { type Query, queryString } from '../jsonapi/query.js';
+import { PageParameters, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { QueryText, querySchema, withQuery } from '../jsonapi/query.js';
 import * as teamProjectService from './service.js';
 
 import { serializeTeamProject } from './serialize.js';
@@ -60,16 +60,18 @@ function required(id: string | undefined, name: string): string {
   return id;
 }
 
+/** project-team-access.mdx "List Team Access to a Project" query parameters. */
+const ListQuery = querySchema({ ...PageParameters, 'filter[project][id]': QueryText });
+
 interface AccessParams {
   id: string;
 }
 
 export async function teamProjectRoutes(app: FastifyInstance): Promise<void> {
-  app.get('/api/v2/team-projects', async (request, reply) => {
-    const ctx = request.ctx;
-    const query = request.query as Query;
+  app.get<{ Querystring: Static<typeof ListQuery> }>('/api/v2/team-projects', withQuery(ListQuery), async (request, reply) => {
+    const { ctx, query } = request;
     const page = parsePage(query);
-    const { rows, total } = await teamProjectService.list(ctx, queryString(query, 'filter[project][id]'), page);
+    const { rows, total } = await teamProjectService.list(ctx, query['filter[project][id]'], page);
     return reply.send(document(rows.map(serializeTeamProject), paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total)));
   });
 

@@ -1,10 +1,11 @@
+import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { parseTokenRequest, serializeToken } from '../auth/token-resource.js';
 import { InvalidError } from '../errors.js';
 import { parseLinkageIds } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
-import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
-import { type Query, queryString } from '../jsonapi/query.js';
+import { PageParameters, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { QueryText, querySchema, withQuery } from '../jsonapi/query.js';
 import * as teamTokenService from './service.js';
 
 interface TeamParams {
@@ -22,12 +23,14 @@ interface TokenParams {
 const SORT_FIELDS: readonly teamTokenService.TeamTokenSortField[] = ['team-name', 'created-by', 'expired-at', 'last-used-at'];
 
 /** `sort`: a field, `-` for descending; by default ascending expiration ("Legacy team tokens", "List team tokens"). */
-function parseSort(query: Query): teamTokenService.ListOptions['sort'] {
-  const raw = queryString(query, 'sort') ?? 'expired-at';
+function parseSort(raw = 'expired-at'): teamTokenService.ListOptions['sort'] {
   const field = raw.replace(/^-/, '') as teamTokenService.TeamTokenSortField;
   if (!SORT_FIELDS.includes(field)) throw new InvalidError(`sort must be one of ${SORT_FIELDS.join(', ')}, optionally with a leading -`, { parameter: 'sort' });
   return { field, descending: raw.startsWith('-') };
 }
+
+/** team-tokens.mdx "List team tokens" query parameters. */
+const ListQuery = querySchema({ ...PageParameters, q: QueryText, sort: QueryText });
 
 export async function teamTokenRoutes(app: FastifyInstance): Promise<void> {
   const legacy = '/api/v2/teams/:team_id/authentication-token';
@@ -54,13 +57,13 @@ export async function teamTokenRoutes(app: FastifyInstance): Promise<void> {
     return reply.code(201).send(document(serializeToken(token, secret)));
   });
 
-  app.get<{ Params: OrganizationParams }>('/api/v2/organizations/:organization_name/team-tokens', async (request, reply) => {
-    const ctx = request.ctx;
-    const query = request.query as Query;
+  const list = '/api/v2/organizations/:organization_name/team-tokens';
+  app.get<{ Params: OrganizationParams; Querystring: Static<typeof ListQuery> }>(list, withQuery(ListQuery), async (request, reply) => {
+    const { ctx, query } = request;
     const page = parsePage(query);
     const { tokens, total } = await teamTokenService.listForOrganization(ctx, request.params.organization_name, {
-      search: queryString(query, 'q'),
-      sort: parseSort(query),
+      search: query.q,
+      sort: parseSort(query.sort),
       page,
     });
     return reply.send(

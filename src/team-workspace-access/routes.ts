@@ -4,8 +4,8 @@ import { WORKSPACE_ACCESS_LEVELS } from '../auth/permissions.js';
 import { InvalidError } from '../errors.js';
 import { literals, parseResourceBody, relationshipId } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
-import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
-import { type Query, queryString } from '../jsonapi/query.js';
+import { PageParameters, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { QueryText, querySchema, withQuery } from '../jsonapi/query.js';
 import * as teamWorkspaceService from './service.js';
 
 import { serializeTeamWorkspace } from './serialize.js';
@@ -38,17 +38,19 @@ function required(id: string | undefined, name: string): string {
   return id;
 }
 
+/** team-access.mdx "List Team Access to a Workspace" query parameters. */
+const ListQuery = querySchema({ ...PageParameters, 'filter[workspace][id]': QueryText, 'filter[team][id]': QueryText });
+
 interface AccessParams {
   id: string;
 }
 
 export async function teamWorkspaceRoutes(app: FastifyInstance): Promise<void> {
-  app.get('/api/v2/team-workspaces', async (request, reply) => {
-    const ctx = request.ctx;
-    const query = request.query as Query;
+  app.get<{ Querystring: Static<typeof ListQuery> }>('/api/v2/team-workspaces', withQuery(ListQuery), async (request, reply) => {
+    const { ctx, query } = request;
     const paginated = query['page[number]'] !== undefined || query['page[size]'] !== undefined;
     const page = paginated ? parsePage(query) : undefined;
-    const filter = { workspaceId: queryString(query, 'filter[workspace][id]'), teamId: queryString(query, 'filter[team][id]') };
+    const filter = { workspaceId: query['filter[workspace][id]'], teamId: query['filter[team][id]'] };
     const { rows, total } = await teamWorkspaceService.list(ctx, filter, page);
     const parts = page ? paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total) : {};
     return reply.send(document(rows.map(serializeTeamWorkspace), parts));

@@ -1,8 +1,9 @@
+import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { BadRequestError } from '../errors.js';
 import { documentWith } from '../jsonapi/include-registry.js';
-import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
-import { type Query, queryBoolean, queryEnum } from '../jsonapi/query.js';
+import { PageParameters, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { QueryBoolean, queryEnum, querySchema, withQuery } from '../jsonapi/query.js';
 import * as membershipService from '../organization-memberships/service.js';
 import { parseLinkageIds } from '../jsonapi/body.js';
 import * as teamMemberService from './member-service.js';
@@ -21,14 +22,22 @@ function references(body: unknown, type: teamMemberService.MemberReference): str
 const STATUSES = ['active', 'invited', 'inactive'] as const;
 const ORDERS = ['status', '-status'] as const;
 
+const MembersQuery = querySchema({
+  ...PageParameters,
+  'filter[status]': queryEnum(STATUSES),
+  'filter[is_service_account]': QueryBoolean,
+  sort: queryEnum(ORDERS),
+});
+
 export async function teamMemberRoutes(app: FastifyInstance): Promise<void> {
-  app.get<{ Params: TeamParams; Querystring: Query }>('/api/v2/teams/:team_id/relationships/organization-memberships', async (request, reply) => {
+  const members = '/api/v2/teams/:team_id/relationships/organization-memberships';
+  app.get<{ Params: TeamParams; Querystring: Static<typeof MembersQuery> }>(members, withQuery(MembersQuery), async (request, reply) => {
     const { ctx, query } = request;
     const page = parsePage(query);
     const { views, total } = await membershipService.listForTeam(ctx, request.params.team_id, {
-      status: queryEnum(query, 'filter[status]', STATUSES),
-      isServiceAccount: queryBoolean(query, 'filter[is_service_account]'),
-      order: queryEnum(query, 'sort', ORDERS) ?? 'created',
+      status: query['filter[status]'],
+      isServiceAccount: query['filter[is_service_account]'],
+      order: query.sort ?? 'created',
       page,
     });
     const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total);

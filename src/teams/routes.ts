@@ -1,10 +1,11 @@
 import { includedDocument } from '../jsonapi/include-registry.js';
-import { type TBoolean, Type } from '@sinclair/typebox';
+import { type Static, type TBoolean, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { ORGANIZATION_ACCESS_FLAGS, type OrganizationAccessFlag } from '../auth/permissions.js';
 import { parseResourceBody } from '../jsonapi/body.js';
-import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
-import { type Query, queryList, queryString } from '../jsonapi/query.js';
+import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
+import { PageParameters, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { QueryText, querySchema, splitList, withQuery } from '../jsonapi/query.js';
 import * as teamService from './service.js';
 
 /** teams.mdx "Available Related Resources". */
@@ -35,6 +36,9 @@ function teamInput(body: unknown): teamService.TeamInput {
   };
 }
 
+/** teams.mdx "List teams" query parameters. */
+const ListQuery = querySchema({ ...PageParameters, ...IncludeParameters, q: QueryText, 'filter[names]': QueryText });
+
 interface OrganizationParams {
   organization_name: string;
 }
@@ -44,13 +48,13 @@ interface TeamParams {
 }
 
 export async function teamRoutes(app: FastifyInstance): Promise<void> {
-  app.get<{ Params: OrganizationParams }>('/api/v2/organizations/:organization_name/teams', async (request, reply) => {
-    const ctx = request.ctx;
-    const query = request.query as Query;
+  const list = '/api/v2/organizations/:organization_name/teams';
+  app.get<{ Params: OrganizationParams; Querystring: Static<typeof ListQuery> }>(list, withQuery(ListQuery), async (request, reply) => {
+    const { ctx, query } = request;
     const page = parsePage(query);
     const { views, total } = await teamService.list(ctx, request.params.organization_name, {
-      search: queryString(query, 'q'),
-      names: queryList(query, 'filter[names]'),
+      search: query.q,
+      names: splitList(query['filter[names]']),
       page,
     });
     const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total);
@@ -58,16 +62,16 @@ export async function teamRoutes(app: FastifyInstance): Promise<void> {
   });
 
   // 200, not 201: the status table of teams.mdx "Create a Team" and the OpenAPI createTeam both say so.
-  app.post<{ Params: OrganizationParams }>('/api/v2/organizations/:organization_name/teams', async (request, reply) => {
+  app.post<{ Params: OrganizationParams; Querystring: IncludeQuery }>(list, withQuery(IncludeQuery), async (request, reply) => {
     const view = await teamService.create(request.ctx, request.params.organization_name, teamInput(request.body));
     return reply.send(await includedDocument(request, 'teams', view, INCLUDES));
   });
 
-  app.get<{ Params: TeamParams }>('/api/v2/teams/:team_id', async (request, reply) => {
+  app.get<{ Params: TeamParams; Querystring: IncludeQuery }>('/api/v2/teams/:team_id', withQuery(IncludeQuery), async (request, reply) => {
     return reply.send(await includedDocument(request, 'teams', await teamService.show(request.ctx, request.params.team_id), INCLUDES));
   });
 
-  app.patch<{ Params: TeamParams }>('/api/v2/teams/:team_id', async (request, reply) => {
+  app.patch<{ Params: TeamParams; Querystring: IncludeQuery }>('/api/v2/teams/:team_id', withQuery(IncludeQuery), async (request, reply) => {
     const view = await teamService.update(request.ctx, request.params.team_id, teamInput(request.body));
     return reply.send(await includedDocument(request, 'teams', view, INCLUDES));
   });

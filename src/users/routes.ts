@@ -3,11 +3,11 @@ import type { FastifyInstance } from 'fastify';
 import { parseTokenRequest, serializeToken } from '../auth/token-resource.js';
 import { parseResourceBody } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
-import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
-import type { Query } from '../jsonapi/query.js';
+import { PageQuery, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
 import * as userService from './service.js';
 
 import { serializeUser, serializeServiceUser } from './serialize.js';
+import { withQuery } from '../jsonapi/query.js';
 const UpdateAccountAttributes = Type.Object({ username: Type.Optional(Type.String()), email: Type.Optional(Type.String()) });
 
 /** Underscored names, unlike every other attribute (account.mdx "Change your password"). */
@@ -49,10 +49,10 @@ export async function userRoutes(app: FastifyInstance): Promise<void> {
     return reply.send(document(serializeUser(view)));
   });
 
-  app.get<{ Params: UserParams }>('/api/v2/users/:user_id/authentication-tokens', async (request, reply) => {
+  app.get<{ Params: UserParams; Querystring: PageQuery }>('/api/v2/users/:user_id/authentication-tokens', withQuery(PageQuery), async (request, reply) => {
     const ctx = request.ctx;
     // Always paginated (default 20), like every list here: the doc's unpaginated form has no bound.
-    const page = parsePage(request.query as Query);
+    const page = parsePage(request.query);
     const { tokens, total } = await userService.listUserTokens(ctx, request.params.user_id, page);
     const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total);
     return reply.send(

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { visibleEach } from '../jsonapi/include.js';
 import { registerResourceType } from '../jsonapi/include-registry.js';
 import { type ResourceObject, resource, toOne } from '../jsonapi/document.js';
 import * as userService from './service.js';
@@ -98,5 +97,5 @@ export function serializeServiceUser(service: userService.ServiceUser): Resource
 
 registerResourceType<userService.UserView>('users', {
   serialize: (view) => serializeUser(view),
-  load: (ctx, ids) => visibleEach(ids, (id) => userService.show(ctx, id)),
+  load: userService.visibleViews,
 });

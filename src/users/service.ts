@@ -231,26 +231,36 @@ export async function changePassword(ctx: Ctx, input: ChangePasswordInput): Prom
 }
 
 /**
- * Whether the caller may see `userId`: themselves, a site admin, a fellow member of an organization,
- * or a team or organization token of an organization the user belongs to.
+ * Whom the caller may see: themselves, anyone for a site admin, a fellow member of an organization;
+ * a team or organization token, the members of its organization; nobody for other callers.
  */
-async function isVisible(ctx: Ctx, userId: string): Promise<boolean> {
-  const subject = ctx.subject;
+function visibilityOf(subject: Ctx['subject']): userStore.UserVisibility | undefined {
   switch (subject.kind) {
     case 'user':
-      return subject.userId === userId || subject.isSiteAdmin || userStore.sharesOrganization(ctx.db, subject.userId, userId);
+      return subject.isSiteAdmin ? { all: true } : { viewerId: subject.userId };
     case 'team':
     case 'organization':
-      return userStore.isMemberOf(ctx.db, userId, subject.organizationId);
+      return { organizationId: subject.organizationId };
     default:
-      return false;
+      return undefined;
   }
 }
 
+/** Users by id that the caller may see, in one query; the others are left out. */
+async function findVisibleMany(ctx: Ctx, ids: readonly string[]): Promise<userStore.User[]> {
+  const visibility = visibilityOf(ctx.subject);
+  return visibility ? userStore.findVisibleByIds(ctx.db, ids, visibility) : [];
+}
+
 async function findVisible(ctx: Ctx, userId: string): Promise<userStore.User> {
-  const user = await userStore.findById(ctx.db, userId);
-  if (!user || !(await isVisible(ctx, user.id))) throw new NotFoundError(`user ${userId} not found`);
+  const [user] = await findVisibleMany(ctx, [userId]);
+  if (!user) throw new NotFoundError(`user ${userId} not found`);
   return user;
+}
+
+/** Views of the users by id that the caller may see, for `include=`, in one query; the others are left out. */
+export async function visibleViews(ctx: Ctx, ids: readonly string[]): Promise<UserView[]> {
+  return (await findVisibleMany(ctx, ids)).map((user) => viewOf(ctx, user));
 }
 
 export async function show(ctx: Ctx, userId: string): Promise<UserView> {

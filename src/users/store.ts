@@ -99,27 +99,30 @@ export async function updatePasswordHash(db: Db, id: string, passwordHash: strin
   await db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', id).execute();
 }
 
-/** Whether `viewerId` is an active member of an organization that `userId` belongs to (invited or active). */
-export async function sharesOrganization(db: Db, viewerId: string, userId: string): Promise<boolean> {
-  const row = await db
-    .selectFrom('organization_memberships as viewer')
-    .innerJoin('organization_memberships as member', 'member.organization_id', 'viewer.organization_id')
-    .select('member.id')
-    .where('viewer.user_id', '=', viewerId)
-    .where('viewer.status', '=', 'active')
-    .where('member.user_id', '=', userId)
-    .limit(1)
-    .executeTakeFirst();
-  return row !== undefined;
-}
+/**
+ * Whom a caller may see: everyone (a site admin); themselves and the members (invited or active) of the
+ * organizations where they are an active member (a user); the members of one organization (its team
+ * and organization tokens).
+ */
+export type UserVisibility = { all: true } | { viewerId: string } | { organizationId: string };
 
-/** Whether `userId` has a membership (invited or active) in the organization. */
-export async function isMemberOf(db: Db, userId: string, organizationId: string): Promise<boolean> {
-  const row = await db
-    .selectFrom('organization_memberships')
-    .select('id')
-    .where('user_id', '=', userId)
-    .where('organization_id', '=', organizationId)
-    .executeTakeFirst();
-  return row !== undefined;
+/** The users with these ids that `visibility` lets the caller see, in one query; the others are left out. */
+export async function findVisibleByIds(db: Db, ids: readonly string[], visibility: UserVisibility): Promise<User[]> {
+  if (ids.length === 0) return [];
+  const memberships = db.selectFrom('organization_memberships as member').select('member.user_id');
+  const rows = await db
+    .selectFrom('users')
+    .selectAll()
+    .where('id', 'in', ids)
+    .$call((q) => {
+      if ('all' in visibility) return q;
+      if ('organizationId' in visibility) return q.where('id', 'in', memberships.where('member.organization_id', '=', visibility.organizationId));
+      const shared = memberships
+        .innerJoin('organization_memberships as viewer', 'viewer.organization_id', 'member.organization_id')
+        .where('viewer.user_id', '=', visibility.viewerId)
+        .where('viewer.status', '=', 'active');
+      return q.where((eb) => eb.or([eb('id', '=', visibility.viewerId), eb('id', 'in', shared)]));
+    })
+    .execute();
+  return rows.map(toUser);
 }

@@ -1,12 +1,12 @@
 import { type DocumentParts, documentWith } from '../jsonapi/include-registry.js';
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BadRequestError, DomainError, InvalidError } from '../errors.js';
 import { MAX_TEXT_LENGTH, parseResourceBody } from '../jsonapi/body.js';
 import { document, toMany, toOne } from '../jsonapi/document.js';
-import { parseInclude } from '../jsonapi/include.js';
-import { type Page, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
-import { type Query, queryBoolean, queryEnum, queryString } from '../jsonapi/query.js';
+import { IncludeParameters, IncludeQuery, parseInclude } from '../jsonapi/include.js';
+import { type Page, PageParameters, PageQuery, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { QueryBoolean, QueryText, queryEnum, querySchema, withQuery } from '../jsonapi/query.js';
 import { CreateVariableAttributes, UpdateVariableAttributes } from '../variables/variable-resource.js';
 import { serializeVariable as serializeWorkspaceVariable } from '../variables/serialize.js';
 import * as effectiveService from './effective-service.js';
@@ -27,17 +27,28 @@ const INCLUDES: readonly string[] = ['vars', 'workspaces', 'projects'];
 
 const PROJECT_SCOPES: readonly variableSetService.ProjectListScope[] = ['owned', 'applied', 'shared', 'all'];
 
+/** variable-sets.mdx "List Variable Sets" (of a workspace, or applicable to it) query parameters. */
+const ListQuery = querySchema({ ...PageParameters, ...IncludeParameters, q: QueryText });
+type ListQuery = Static<typeof ListQuery>;
+/** An organization's list also filters global sets and those a project does not own. */
+const OrganizationListQuery = querySchema({ ...ListQuery.properties, 'filter[global]': QueryBoolean, scope: queryEnum(['owned']) });
+/** A project's list (variable-sets.mdx "List variable sets in a project"). */
+const ProjectListQuery = querySchema({ ...ListQuery.properties, scope: queryEnum(PROJECT_SCOPES) });
+
+/** What the documents below read of a request. */
+type SetsRequest = Pick<FastifyRequest, 'ctx' | 'url'> & { query: IncludeQuery };
+
 /**
  * Sets (a list, or one) with what `include=` names; a set's variables whenever they were loaded (the
  * create response shows the variables just created, as the doc's sample does).
  */
-function setsDocument(request: FastifyRequest, views: variableSetService.VariableSetView | variableSetService.VariableSetView[], parts: DocumentParts = {}) {
-  const include = parseInclude(request.query as Query, INCLUDES);
+function setsDocument(request: SetsRequest, views: variableSetService.VariableSetView | variableSetService.VariableSetView[], parts: DocumentParts = {}) {
+  const include = parseInclude(request.query, INCLUDES);
   if ((Array.isArray(views) ? views : [views]).some((v) => v.variables !== undefined)) include.add('vars');
   return documentWith(request.ctx, 'varsets', views, include, parts);
 }
 
-function listDocument(request: FastifyRequest, result: { views: variableSetService.VariableSetView[]; total: number }, page: Page) {
+function listDocument(request: SetsRequest, result: { views: variableSetService.VariableSetView[]; total: number }, page: Page) {
   return setsDocument(request, result.views, paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, result.total));
 }
 
@@ -107,8 +118,8 @@ function setInput(relationships: Record<string, unknown>) {
   };
 }
 
-function listOptions(query: Query) {
-  return { search: queryString(query, 'q'), page: parsePage(query), withVariables: parseInclude(query, INCLUDES).has('vars') };
+function listOptions(query: ListQuery) {
+  return { search: query.q, page: parsePage(query), withVariables: parseInclude(query, INCLUDES).has('vars') };
 }
 
 interface SetParams {
@@ -119,39 +130,56 @@ interface VariableParams extends SetParams {
 }
 
 export async function variableSetRoutes(app: FastifyInstance): Promise<void> {
-  app.get<{ Params: { organization_name: string } }>('/api/v2/organizations/:organization_name/varsets', async (request, reply) => {
-    const query = request.query as Query;
-    const options = listOptions(query);
-    const result = await variableSetService.listForOrganization(request.ctx, request.params.organization_name, {
-      ...options,
-      isGlobal: queryBoolean(query, 'filter[global]'),
-      organizationOwnedOnly: queryEnum(query, 'scope', ['owned']) === 'owned',
-    });
-    return reply.send(await listDocument(request, result, options.page));
-  });
+  const organizationSets = '/api/v2/organizations/:organization_name/varsets';
+  app.get<{ Params: { organization_name: string }; Querystring: Static<typeof OrganizationListQuery> }>(
+    organizationSets,
+    withQuery(OrganizationListQuery),
+    async (request, reply) => {
+      const query = request.query;
+      const options = listOptions(query);
+      const result = await variableSetService.listForOrganization(request.ctx, request.params.organization_name, {
+        ...options,
+        isGlobal: query['filter[global]'],
+        organizationOwnedOnly: query.scope === 'owned',
+      });
+      return reply.send(await listDocument(request, result, options.page));
+    },
+  );
 
-  app.get<{ Params: { project_id: string } }>('/api/v2/projects/:project_id/varsets', async (request, reply) => {
-    const query = request.query as Query;
-    const options = listOptions(query);
-    const scope = queryEnum(query, 'scope', PROJECT_SCOPES) ?? 'all';
-    const result = await variableSetService.listForProject(request.ctx, request.params.project_id, { ...options, scope });
-    return reply.send(await listDocument(request, result, options.page));
-  });
+  app.get<{ Params: { project_id: string }; Querystring: Static<typeof ProjectListQuery> }>(
+    '/api/v2/projects/:project_id/varsets',
+    withQuery(ProjectListQuery),
+    async (request, reply) => {
+      const query = request.query;
+      const options = listOptions(query);
+      const scope = query.scope ?? 'all';
+      const result = await variableSetService.listForProject(request.ctx, request.params.project_id, { ...options, scope });
+      return reply.send(await listDocument(request, result, options.page));
+    },
+  );
 
-  app.get<{ Params: { workspace_id: string } }>('/api/v2/workspaces/:workspace_id/applicable-varsets', async (request, reply) => {
-    const options = listOptions(request.query as Query);
-    const result = await variableSetService.listApplicable(request.ctx, request.params.workspace_id, options);
-    return reply.send(await listDocument(request, result, options.page));
-  });
+  app.get<{ Params: { workspace_id: string }; Querystring: ListQuery }>(
+    '/api/v2/workspaces/:workspace_id/applicable-varsets',
+    withQuery(ListQuery),
+    async (request, reply) => {
+      const options = listOptions(request.query);
+      const result = await variableSetService.listApplicable(request.ctx, request.params.workspace_id, options);
+      return reply.send(await listDocument(request, result, options.page));
+    },
+  );
 
-  app.get<{ Params: { workspace_id: string } }>('/api/v2/workspaces/:workspace_id/varsets', async (request, reply) => {
-    const options = listOptions(request.query as Query);
-    const result = await variableSetService.listForWorkspace(request.ctx, request.params.workspace_id, options);
-    return reply.send(await listDocument(request, result, options.page));
-  });
+  app.get<{ Params: { workspace_id: string }; Querystring: ListQuery }>(
+    '/api/v2/workspaces/:workspace_id/varsets',
+    withQuery(ListQuery),
+    async (request, reply) => {
+      const options = listOptions(request.query);
+      const result = await variableSetService.listForWorkspace(request.ctx, request.params.workspace_id, options);
+      return reply.send(await listDocument(request, result, options.page));
+    },
+  );
 
-  app.post<{ Params: { organization_name: string } }>('/api/v2/organizations/:organization_name/varsets', async (request, reply) => {
-    const include = parseInclude(request.query as Query, INCLUDES);
+  app.post<{ Params: { organization_name: string }; Querystring: IncludeQuery }>(organizationSets, withQuery(IncludeQuery), async (request, reply) => {
+    const include = parseInclude(request.query, INCLUDES);
     const { attributes, relationships } = parseResourceBody(request.body, 'varsets', CreateAttributes);
     const input = { ...attributes, ...setInput(relationships) };
     // The doc's sample answer shows the variables just created.
@@ -161,17 +189,18 @@ export async function variableSetRoutes(app: FastifyInstance): Promise<void> {
     return reply.code(201).send(await setsDocument(request, view));
   });
 
-  app.get<{ Params: SetParams }>('/api/v2/varsets/:varset_id', async (request, reply) => {
-    const withVariables = parseInclude(request.query as Query, INCLUDES).has('vars');
+  app.get<{ Params: SetParams; Querystring: IncludeQuery }>('/api/v2/varsets/:varset_id', withQuery(IncludeQuery), async (request, reply) => {
+    const withVariables = parseInclude(request.query, INCLUDES).has('vars');
     return reply.send(await setsDocument(request, await variableSetService.show(request.ctx, request.params.varset_id, { withVariables })));
   });
 
   // PUT and PATCH in variable-sets.mdx; POST in the OpenAPI spec (updateVarsetPost).
-  app.route<{ Params: SetParams }>({
+  app.route<{ Params: SetParams; Querystring: IncludeQuery }>({
     method: ['PATCH', 'PUT', 'POST'],
     url: '/api/v2/varsets/:varset_id',
+    ...withQuery(IncludeQuery),
     handler: async (request, reply) => {
-      const include = parseInclude(request.query as Query, INCLUDES);
+      const include = parseInclude(request.query, INCLUDES);
       const { attributes, relationships } = parseResourceBody(request.body, 'varsets', UpdateAttributes);
       const input = { ...attributes, ...setInput(relationships) };
       const withVariables = include.has('vars') || input.variables !== undefined;
@@ -199,8 +228,8 @@ export async function variableSetRoutes(app: FastifyInstance): Promise<void> {
     });
   }
 
-  app.get<{ Params: SetParams }>('/api/v2/varsets/:varset_id/relationships/vars', async (request, reply) => {
-    const page = parsePage(request.query as Query);
+  app.get<{ Params: SetParams; Querystring: PageQuery }>('/api/v2/varsets/:varset_id/relationships/vars', withQuery(PageQuery), async (request, reply) => {
+    const page = parsePage(request.query);
     const { variables, total } = await variableSetVariableService.list(request.ctx, request.params.varset_id, page);
     const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
     return reply.send(

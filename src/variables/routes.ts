@@ -1,9 +1,10 @@
+import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { InvalidError } from '../errors.js';
 import { parseResourceBody, relationshipId } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
-import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
-import { type Query, queryString } from '../jsonapi/query.js';
+import { PageParameters, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { QueryText, querySchema, withQuery } from '../jsonapi/query.js';
 import * as variableService from './service.js';
 import { CreateVariableAttributes, UpdateVariableAttributes } from './variable-resource.js';
 
@@ -26,6 +27,9 @@ interface WorkspaceVariableParams extends WorkspaceParams {
 interface VariableParams {
   variable_id: string;
 }
+
+/** variables.mdx "List Variables" (deprecated): both filters, or neither for a paginated list of every readable one. */
+const LegacyListQuery = querySchema({ ...PageParameters, 'filter[organization][name]': QueryText, 'filter[workspace][name]': QueryText });
 
 export async function variableRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Params: WorkspaceParams }>('/api/v2/workspaces/:workspace_id/vars', async (request, reply) => {
@@ -61,11 +65,10 @@ export async function variableRoutes(app: FastifyInstance): Promise<void> {
   });
 
   // The deprecated /vars endpoints (variables.mdx).
-  app.get('/api/v2/vars', async (request, reply) => {
-    const ctx = request.ctx;
-    const query = request.query as Query;
-    const organizationName = queryString(query, 'filter[organization][name]');
-    const workspaceName = queryString(query, 'filter[workspace][name]');
+  app.get<{ Querystring: Static<typeof LegacyListQuery> }>('/api/v2/vars', withQuery(LegacyListQuery), async (request, reply) => {
+    const { ctx, query } = request;
+    const organizationName = query['filter[organization][name]'];
+    const workspaceName = query['filter[workspace][name]'];
     if (organizationName === undefined && workspaceName === undefined) {
       // Across workspaces the list can grow without bound, so it is paginated.
       const page = parsePage(query);

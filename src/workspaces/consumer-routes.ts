@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { parseLinkageIds } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
-import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
-import type { Query } from '../jsonapi/query.js';
+import { PageQuery, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
 import * as consumerService from './consumer-service.js';
 import { serializeWorkspace } from './serialize.js';
+import { withQuery } from '../jsonapi/query.js';
 
 interface IdParams {
   workspace_id: string;
@@ -13,9 +13,9 @@ interface IdParams {
 const PATH = '/api/v2/workspaces/:workspace_id/relationships/remote-state-consumers';
 
 export async function consumerRoutes(app: FastifyInstance): Promise<void> {
-  app.get<{ Params: IdParams }>(PATH, async (request, reply) => {
+  app.get<{ Params: IdParams; Querystring: PageQuery }>(PATH, withQuery(PageQuery), async (request, reply) => {
     const ctx = request.ctx;
-    const page = parsePage(request.query as Query);
+    const page = parsePage(request.query);
     const { views, total } = await consumerService.list(ctx, request.params.workspace_id, page);
     const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total);
     return reply.send(document(views.map(serializeWorkspace), parts));

@@ -5,6 +5,8 @@ import type { FastifyInstance } from 'fastify';
 import { BadRequestError } from '../errors.js';
 import { MAX_TEXT_LENGTH, parseAttributes } from '../jsonapi/body.js';
 import * as lockService from './lock-service.js';
+import { IncludeQuery } from '../jsonapi/include.js';
+import { withQuery } from '../jsonapi/query.js';
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -30,20 +32,32 @@ interface IdParams {
 
 /** Lock, unlock and force-unlock answer with the workspace document: the CLI decodes it (cli-protocol.md §5.3). */
 export async function lockRoutes(app: FastifyInstance): Promise<void> {
-  app.post<{ Params: IdParams }>('/api/v2/workspaces/:workspace_id/actions/lock', async (request, reply) => {
-    const reason = lockReason(request.body);
-    return reply.send(
-      await includedDocument(request, 'workspaces', await lockService.lock(request.ctx, request.params.workspace_id, reason), WORKSPACE_INCLUDES),
-    );
-  });
+  app.post<{ Params: IdParams; Querystring: IncludeQuery }>(
+    '/api/v2/workspaces/:workspace_id/actions/lock',
+    withQuery(IncludeQuery),
+    async (request, reply) => {
+      const reason = lockReason(request.body);
+      return reply.send(
+        await includedDocument(request, 'workspaces', await lockService.lock(request.ctx, request.params.workspace_id, reason), WORKSPACE_INCLUDES),
+      );
+    },
+  );
 
-  app.post<{ Params: IdParams }>('/api/v2/workspaces/:workspace_id/actions/unlock', async (request, reply) => {
-    return reply.send(await includedDocument(request, 'workspaces', await lockService.unlock(request.ctx, request.params.workspace_id), WORKSPACE_INCLUDES));
-  });
+  app.post<{ Params: IdParams; Querystring: IncludeQuery }>(
+    '/api/v2/workspaces/:workspace_id/actions/unlock',
+    withQuery(IncludeQuery),
+    async (request, reply) => {
+      return reply.send(await includedDocument(request, 'workspaces', await lockService.unlock(request.ctx, request.params.workspace_id), WORKSPACE_INCLUDES));
+    },
+  );
 
-  app.post<{ Params: IdParams }>('/api/v2/workspaces/:workspace_id/actions/force-unlock', async (request, reply) => {
-    return reply.send(
-      await includedDocument(request, 'workspaces', await lockService.forceUnlock(request.ctx, request.params.workspace_id), WORKSPACE_INCLUDES),
-    );
-  });
+  app.post<{ Params: IdParams; Querystring: IncludeQuery }>(
+    '/api/v2/workspaces/:workspace_id/actions/force-unlock',
+    withQuery(IncludeQuery),
+    async (request, reply) => {
+      return reply.send(
+        await includedDocument(request, 'workspaces', await lockService.forceUnlock(request.ctx, request.params.workspace_id), WORKSPACE_INCLUDES),
+      );
+    },
+  );
 }

@@ -1,15 +1,16 @@
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { InvalidError } from '../errors.js';
 import { MAX_TEXT_LENGTH, parseResourceArray, parseResourceBody, relationshipId } from '../jsonapi/body.js';
-import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
-import { type Query, queryList, queryString, queryTagged } from '../jsonapi/query.js';
+import { PageParameters, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { QueryText, querySchema, queryTagged, splitList, withQuery } from '../jsonapi/query.js';
 import { validateTagBindings } from '../projects/tag-bindings.js';
 import { consumerRoutes } from './consumer-routes.js';
 import { lockRoutes } from './lock-routes.js';
 import { tagReferences } from './request.js';
 import { WORKSPACE_INCLUDES } from './serialize.js';
 import { includedDocument } from '../jsonapi/include-registry.js';
+import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
 import * as workspaceService from './service.js';
 import { tagRoutes } from './tag-routes.js';
 
@@ -49,26 +50,39 @@ const WorkspaceAttributes = Type.Object({
 /** The sort fields of workspaces.mdx "List workspaces"; `-` in front reverses. */
 const SORT_FIELDS: readonly workspaceService.WorkspaceSortField[] = ['name', 'current-run.created-at', 'latest-change-at'];
 
-function parseSort(query: Query): workspaceService.WorkspaceSort {
-  const raw = queryString(query, 'sort') ?? 'name';
+/** workspaces.mdx "List workspaces" query parameters; `filter[tagged][i][…]` are read by queryTagged. */
+const ListQuery = querySchema({
+  ...PageParameters,
+  ...IncludeParameters,
+  sort: QueryText,
+  'search[name]': QueryText,
+  'search[wildcard-name]': QueryText,
+  'search[tags]': QueryText,
+  'search[exclude-tags]': QueryText,
+  'filter[project][id]': QueryText,
+  'filter[current-run][status]': QueryText,
+});
+type ListQuery = Static<typeof ListQuery>;
+
+function parseSort(raw = 'name'): workspaceService.WorkspaceSort {
   const descending = raw.startsWith('-');
   const field = SORT_FIELDS.find((f) => f === (descending ? raw.slice(1) : raw));
   if (!field) throw new InvalidError(`sort must be one of ${SORT_FIELDS.join(', ')}, optionally prefixed with "-"`, { parameter: 'sort' });
   return { field, descending };
 }
 
-function listOptions(query: Query): workspaceService.ListOptions {
+function listOptions(query: ListQuery): workspaceService.ListOptions {
   return {
     filter: {
-      search: queryString(query, 'search[name]') || undefined,
-      wildcard: queryString(query, 'search[wildcard-name]') || undefined,
-      tags: queryList(query, 'search[tags]'),
-      excludeTags: queryList(query, 'search[exclude-tags]'),
-      projectId: queryString(query, 'filter[project][id]'),
-      currentRunStatuses: queryList(query, 'filter[current-run][status]'),
+      search: query['search[name]'] || undefined,
+      wildcard: query['search[wildcard-name]'] || undefined,
+      tags: splitList(query['search[tags]']),
+      excludeTags: splitList(query['search[exclude-tags]']),
+      projectId: query['filter[project][id]'],
+      currentRunStatuses: splitList(query['filter[current-run][status]']),
       tagged: queryTagged(query),
     },
-    sort: parseSort(query),
+    sort: parseSort(query.sort),
     page: parsePage(query),
   };
 }
@@ -145,36 +159,52 @@ function byName(params: NamedParams): workspaceService.WorkspaceSelector {
 }
 
 export async function workspaceRoutes(app: FastifyInstance): Promise<void> {
-  app.get<{ Params: OrganizationParams }>('/api/v2/organizations/:organization_name/workspaces', async (request, reply) => {
-    const ctx = request.ctx;
-    const query = request.query as Query;
-    const options = listOptions(query);
-    const { views, total } = await workspaceService.list(ctx, request.params.organization_name, options);
-    const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), options.page, total);
-    return reply.send(await includedDocument(request, 'workspaces', views, WORKSPACE_INCLUDES, parts));
-  });
+  app.get<{ Params: OrganizationParams; Querystring: ListQuery }>(
+    '/api/v2/organizations/:organization_name/workspaces',
+    withQuery(ListQuery),
+    async (request, reply) => {
+      const ctx = request.ctx;
+      const query = request.query;
+      const options = listOptions(query);
+      const { views, total } = await workspaceService.list(ctx, request.params.organization_name, options);
+      const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), options.page, total);
+      return reply.send(await includedDocument(request, 'workspaces', views, WORKSPACE_INCLUDES, parts));
+    },
+  );
 
-  app.post<{ Params: OrganizationParams }>('/api/v2/organizations/:organization_name/workspaces', async (request, reply) => {
-    const view = await workspaceService.create(request.ctx, request.params.organization_name, workspaceInput(request.body));
-    return reply.code(201).send(await includedDocument(request, 'workspaces', view, WORKSPACE_INCLUDES));
-  });
+  app.post<{ Params: OrganizationParams; Querystring: IncludeQuery }>(
+    '/api/v2/organizations/:organization_name/workspaces',
+    withQuery(IncludeQuery),
+    async (request, reply) => {
+      const view = await workspaceService.create(request.ctx, request.params.organization_name, workspaceInput(request.body));
+      return reply.code(201).send(await includedDocument(request, 'workspaces', view, WORKSPACE_INCLUDES));
+    },
+  );
 
-  app.get<{ Params: NamedParams }>('/api/v2/organizations/:organization_name/workspaces/:workspace_name', async (request, reply) => {
-    const view = await workspaceService.show(request.ctx, byName(request.params));
-    return reply.send(await includedDocument(request, 'workspaces', view, WORKSPACE_INCLUDES));
-  });
+  app.get<{ Params: NamedParams; Querystring: IncludeQuery }>(
+    '/api/v2/organizations/:organization_name/workspaces/:workspace_name',
+    withQuery(IncludeQuery),
+    async (request, reply) => {
+      const view = await workspaceService.show(request.ctx, byName(request.params));
+      return reply.send(await includedDocument(request, 'workspaces', view, WORKSPACE_INCLUDES));
+    },
+  );
 
-  app.get<{ Params: IdParams }>('/api/v2/workspaces/:workspace_id', async (request, reply) => {
+  app.get<{ Params: IdParams; Querystring: IncludeQuery }>('/api/v2/workspaces/:workspace_id', withQuery(IncludeQuery), async (request, reply) => {
     const view = await workspaceService.show(request.ctx, { id: request.params.workspace_id });
     return reply.send(await includedDocument(request, 'workspaces', view, WORKSPACE_INCLUDES));
   });
 
-  app.patch<{ Params: NamedParams }>('/api/v2/organizations/:organization_name/workspaces/:workspace_name', async (request, reply) => {
-    const view = await workspaceService.update(request.ctx, byName(request.params), workspaceInput(request.body));
-    return reply.send(await includedDocument(request, 'workspaces', view, WORKSPACE_INCLUDES));
-  });
+  app.patch<{ Params: NamedParams; Querystring: IncludeQuery }>(
+    '/api/v2/organizations/:organization_name/workspaces/:workspace_name',
+    withQuery(IncludeQuery),
+    async (request, reply) => {
+      const view = await workspaceService.update(request.ctx, byName(request.params), workspaceInput(request.body));
+      return reply.send(await includedDocument(request, 'workspaces', view, WORKSPACE_INCLUDES));
+    },
+  );
 
-  app.patch<{ Params: IdParams }>('/api/v2/workspaces/:workspace_id', async (request, reply) => {
+  app.patch<{ Params: IdParams; Querystring: IncludeQuery }>('/api/v2/workspaces/:workspace_id', withQuery(IncludeQuery), async (request, reply) => {
     const view = await workspaceService.update(request.ctx, { id: request.params.workspace_id }, workspaceInput(request.body));
     return reply.send(await includedDocument(request, 'workspaces', view, WORKSPACE_INCLUDES));
   });

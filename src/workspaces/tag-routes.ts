@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { parseResourceArray } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
-import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
-import type { Query } from '../jsonapi/query.js';
+import { PageQuery, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
 import { requestBindings } from '../projects/tag-bindings.js';
 import { tagReferences } from './request.js';
 import { serializeBinding, serializeEffectiveBinding, serializeTag, workspacePath } from './serialize.js';
 import * as tagService from './tag-service.js';
+import { withQuery } from '../jsonapi/query.js';
 
 /** Inherited bindings link to their project (workspaces.mdx "List workspace tag bindings"). */
 function bindingsDocument(workspaceId: string, bindings: tagService.TagBinding[]) {
@@ -18,9 +18,9 @@ interface IdParams {
 }
 
 export async function tagRoutes(app: FastifyInstance): Promise<void> {
-  app.get<{ Params: IdParams }>('/api/v2/workspaces/:workspace_id/relationships/tags', async (request, reply) => {
+  app.get<{ Params: IdParams; Querystring: PageQuery }>('/api/v2/workspaces/:workspace_id/relationships/tags', withQuery(PageQuery), async (request, reply) => {
     const ctx = request.ctx;
-    const page = parsePage(request.query as Query);
+    const page = parsePage(request.query);
     const { tags, total, organizationName } = await tagService.listTags(ctx, request.params.workspace_id, page);
     const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total);
     return reply.send(
