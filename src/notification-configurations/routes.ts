@@ -2,8 +2,9 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { literals, MAX_TEXT_LENGTH, parseLinkageIds, parseResourceBody } from '../jsonapi/body.js';
 import { includedDocument } from '../jsonapi/include-registry.js';
+import { IncludeQuery, PagedIncludeQuery } from '../jsonapi/include.js';
+import { withQuery } from '../jsonapi/query.js';
 import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
-import type { Query } from '../jsonapi/query.js';
 import * as configurationService from './service.js';
 
 const Attributes = Type.Object({
@@ -61,34 +62,56 @@ export async function notificationConfigurationRoutes(app: FastifyInstance): Pro
     const subscribableOf = (params: WorkspaceParams | TeamParams): configurationService.Subscribable =>
       kind === 'workspace' ? { kind, id: (params as WorkspaceParams).workspace_id } : { kind, id: (params as TeamParams).team_id };
 
-    app.get<{ Params: WorkspaceParams | TeamParams }>(`${prefix}/notification-configurations`, async (request, reply) => {
-      const page = parsePage(request.query as Query);
-      const { configurations, total } = await configurationService.list(request.ctx, subscribableOf(request.params), page);
-      const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
-      return reply.send(await includedDocument(request, TYPE, configurations, [], parts));
-    });
+    app.get<{ Params: WorkspaceParams | TeamParams; Querystring: PagedIncludeQuery }>(
+      `${prefix}/notification-configurations`,
+      withQuery(PagedIncludeQuery),
+      async (request, reply) => {
+        const page = parsePage(request.query);
+        const { configurations, total } = await configurationService.list(request.ctx, subscribableOf(request.params), page);
+        const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
+        return reply.send(await includedDocument(request, TYPE, configurations, [], parts));
+      },
+    );
 
-    app.post<{ Params: WorkspaceParams | TeamParams }>(`${prefix}/notification-configurations`, async (request, reply) => {
-      const configuration = await configurationService.create(request.ctx, subscribableOf(request.params), configurationInput(request.body));
-      return reply.code(201).send(await includedDocument(request, TYPE, configuration, []));
-    });
+    app.post<{ Params: WorkspaceParams | TeamParams; Querystring: IncludeQuery }>(
+      `${prefix}/notification-configurations`,
+      withQuery(IncludeQuery),
+      async (request, reply) => {
+        const configuration = await configurationService.create(request.ctx, subscribableOf(request.params), configurationInput(request.body));
+        return reply.code(201).send(await includedDocument(request, TYPE, configuration, []));
+      },
+    );
   }
 
-  app.get<{ Params: ConfigurationParams }>('/api/v2/notification-configurations/:notification_configuration_id', async (request, reply) => {
-    return reply.send(await includedDocument(request, TYPE, await configurationService.show(request.ctx, request.params.notification_configuration_id), []));
-  });
+  app.get<{ Params: ConfigurationParams; Querystring: IncludeQuery }>(
+    '/api/v2/notification-configurations/:notification_configuration_id',
+    withQuery(IncludeQuery),
+    async (request, reply) => {
+      return reply.send(await includedDocument(request, TYPE, await configurationService.show(request.ctx, request.params.notification_configuration_id), []));
+    },
+  );
 
-  app.patch<{ Params: ConfigurationParams }>('/api/v2/notification-configurations/:notification_configuration_id', async (request, reply) => {
-    const configuration = await configurationService.update(request.ctx, request.params.notification_configuration_id, configurationInput(request.body));
-    return reply.send(await includedDocument(request, TYPE, configuration, []));
-  });
+  app.patch<{ Params: ConfigurationParams; Querystring: IncludeQuery }>(
+    '/api/v2/notification-configurations/:notification_configuration_id',
+    withQuery(IncludeQuery),
+    async (request, reply) => {
+      const configuration = await configurationService.update(request.ctx, request.params.notification_configuration_id, configurationInput(request.body));
+      return reply.send(await includedDocument(request, TYPE, configuration, []));
+    },
+  );
 
   app.delete<{ Params: ConfigurationParams }>('/api/v2/notification-configurations/:notification_configuration_id', async (request, reply) => {
     await configurationService.destroy(request.ctx, request.params.notification_configuration_id);
     return reply.code(204).send();
   });
 
-  app.post<{ Params: ConfigurationParams }>('/api/v2/notification-configurations/:notification_configuration_id/actions/verify', async (request, reply) => {
-    return reply.send(await includedDocument(request, TYPE, await configurationService.verify(request.ctx, request.params.notification_configuration_id), []));
-  });
+  app.post<{ Params: ConfigurationParams; Querystring: IncludeQuery }>(
+    '/api/v2/notification-configurations/:notification_configuration_id/actions/verify',
+    withQuery(IncludeQuery),
+    async (request, reply) => {
+      return reply.send(
+        await includedDocument(request, TYPE, await configurationService.verify(request.ctx, request.params.notification_configuration_id), []),
+      );
+    },
+  );
 }

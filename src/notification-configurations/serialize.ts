@@ -1,7 +1,5 @@
 import { type ResourceObject, resource, timestamp, toMany, toOne } from '../jsonapi/document.js';
-import { visibleEach } from '../jsonapi/include.js';
 import { registerResourceType } from '../jsonapi/include-registry.js';
-import * as configurationService from './service.js';
 import type { NotificationConfiguration } from './service.js';
 
 /**
@@ -35,7 +33,5 @@ export function serializeNotificationConfiguration(configuration: NotificationCo
   );
 }
 
-registerResourceType<NotificationConfiguration>('notification-configurations', {
-  serialize: serializeNotificationConfiguration,
-  load: (ctx, ids) => visibleEach(ids, (id) => configurationService.show(ctx, id)),
-});
+// Reached only as primary data: nothing includes notification configurations.
+registerResourceType<NotificationConfiguration>('notification-configurations', { serialize: serializeNotificationConfiguration });

@@ -1,12 +1,14 @@
 import { Readable } from 'node:stream';
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { BadRequestError, PayloadTooLargeError } from '../errors.js';
 import { MAX_STRING_LENGTH, parseResourceBody } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
 import { includedDocument } from '../jsonapi/include-registry.js';
 import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
-import { type Query, queryString } from '../jsonapi/query.js';
+import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
+import { PageParameters } from '../jsonapi/pagination.js';
+import { QueryText, querySchema, withQuery } from '../jsonapi/query.js';
 import { protocolDetailsDocument, protocolVersionsDocument, serializeModuleVersion } from './serialize.js';
 import * as moduleService from './service.js';
 
@@ -48,6 +50,17 @@ interface SignedParams {
   signature: string;
 }
 
+/** modules.mdx "List Registry Modules for an Organization". */
+const ListQuery = querySchema({
+  ...PageParameters,
+  ...IncludeParameters,
+  q: QueryText,
+  'filter[registry_name]': QueryText,
+  'filter[provider]': QueryText,
+  'filter[organization_name]': QueryText,
+});
+type ListQuery = Static<typeof ListQuery>;
+
 const API = '/api/v2/organizations/:organization_name/registry-modules';
 const PROTOCOL = '/api/registry/v1/modules/:namespace/:name/:provider';
 
@@ -57,21 +70,21 @@ function addressOf(params: ProviderParams): moduleService.ModuleAddress {
 
 /** The registry-modules API (modules.mdx) and the module registry protocol the CLI installs modules with. */
 export async function registryModuleRoutes(app: FastifyInstance): Promise<void> {
-  app.get<{ Params: OrganizationParams }>(API, async (request, reply) => {
-    const query = request.query as Query;
+  app.get<{ Params: OrganizationParams; Querystring: ListQuery }>(API, withQuery(ListQuery), async (request, reply) => {
+    const query = request.query;
     const page = parsePage(query);
     const filter = {
-      q: queryString(query, 'q'),
-      registryName: queryString(query, 'filter[registry_name]'),
-      provider: queryString(query, 'filter[provider]'),
-      organizationName: queryString(query, 'filter[organization_name]'),
+      q: query.q,
+      registryName: query['filter[registry_name]'],
+      provider: query['filter[provider]'],
+      organizationName: query['filter[organization_name]'],
     };
     const { views, total } = await moduleService.list(request.ctx, request.params.organization_name, filter, page);
     const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
     return reply.send(await includedDocument(request, 'registry-modules', views, [], parts));
   });
 
-  app.post<{ Params: OrganizationParams }>(API, async (request, reply) => {
+  app.post<{ Params: OrganizationParams; Querystring: IncludeQuery }>(API, withQuery(IncludeQuery), async (request, reply) => {
     const { attributes: a } = parseResourceBody(request.body, 'registry-modules', ModuleAttributes);
     const view = await moduleService.create(request.ctx, request.params.organization_name, {
       name: a.name,
@@ -83,10 +96,14 @@ export async function registryModuleRoutes(app: FastifyInstance): Promise<void> 
     return reply.code(201).send(await includedDocument(request, 'registry-modules', view, []));
   });
 
-  app.get<{ Params: ProviderParams }>(`${API}/:registry_name/:namespace/:name/:provider`, async (request, reply) => {
-    const view = await moduleService.show(request.ctx, request.params.organization_name, addressOf(request.params));
-    return reply.send(await includedDocument(request, 'registry-modules', view, []));
-  });
+  app.get<{ Params: ProviderParams; Querystring: IncludeQuery }>(
+    `${API}/:registry_name/:namespace/:name/:provider`,
+    withQuery(IncludeQuery),
+    async (request, reply) => {
+      const view = await moduleService.show(request.ctx, request.params.organization_name, addressOf(request.params));
+      return reply.send(await includedDocument(request, 'registry-modules', view, []));
+    },
+  );
 
   app.post<{ Params: ProviderParams }>(`${API}/:registry_name/:namespace/:name/:provider/versions`, async (request, reply) => {
     const { attributes: a } = parseResourceBody(request.body, 'registry-module-versions', VersionAttributes);

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { BadRequestError } from '../errors.js';
 import * as gpgKeyService from '../gpg-keys/service.js';
@@ -7,7 +7,9 @@ import { parseResourceBody } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
 import { includedDocument } from '../jsonapi/include-registry.js';
 import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
-import { type Query, queryList, queryString } from '../jsonapi/query.js';
+import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
+import { PageParameters, PageQuery } from '../jsonapi/pagination.js';
+import { QueryText, querySchema, splitList, withQuery } from '../jsonapi/query.js';
 import { serializeGpgKey, serializeProviderPlatform, serializeProviderVersion } from './serialize.js';
 import * as providerService from './service.js';
 
@@ -58,6 +60,13 @@ interface SignedParams {
   signature: string;
 }
 
+/** providers.mdx "List Terraform Registry Providers for an Organization". */
+const ListQuery = querySchema({ ...PageParameters, ...IncludeParameters, q: QueryText, 'filter[registry_name]': QueryText });
+type ListQuery = Static<typeof ListQuery>;
+/** gpg-keys.mdx "List GPG Keys": `filter[namespace]` is required (checked by the service: a 400). */
+const KeysQuery = querySchema({ ...PageParameters, 'filter[namespace]': QueryText });
+type KeysQuery = Static<typeof KeysQuery>;
+
 const API = '/api/v2/organizations/:organization_name/registry-providers';
 const PROVIDER = `${API}/:registry_name/:namespace/:name`;
 const GPG_KEYS = '/api/registry/:registry_name/v2/gpg-keys';
@@ -71,15 +80,15 @@ const PLATFORM_TYPES = ['registry-provider-platforms', 'registry-provider-versio
 
 /** The registry-providers API, the GPG keys API, and the provider registry protocol. */
 export async function registryProviderRoutes(app: FastifyInstance): Promise<void> {
-  app.get<{ Params: OrganizationParams }>(API, async (request, reply) => {
-    const query = request.query as Query;
+  app.get<{ Params: OrganizationParams; Querystring: ListQuery }>(API, withQuery(ListQuery), async (request, reply) => {
+    const query = request.query;
     const page = parsePage(query);
-    const filter = { q: queryString(query, 'q'), registryName: queryString(query, 'filter[registry_name]') };
+    const filter = { q: query.q, registryName: query['filter[registry_name]'] };
     const { views, total } = await providerService.list(request.ctx, request.params.organization_name, filter, page);
     const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
     return reply.send(await includedDocument(request, 'registry-providers', views, [], parts));
   });
-  app.post<{ Params: OrganizationParams }>(API, async (request, reply) => {
+  app.post<{ Params: OrganizationParams; Querystring: IncludeQuery }>(API, withQuery(IncludeQuery), async (request, reply) => {
     const { attributes: a } = parseResourceBody(request.body, 'registry-providers', ProviderAttributes);
     const view = await providerService.create(request.ctx, request.params.organization_name, {
       name: a.name,
@@ -88,7 +97,7 @@ export async function registryProviderRoutes(app: FastifyInstance): Promise<void
     });
     return reply.code(201).send(await includedDocument(request, 'registry-providers', view, []));
   });
-  app.get<{ Params: ProviderParams }>(PROVIDER, async (request, reply) => {
+  app.get<{ Params: ProviderParams; Querystring: IncludeQuery }>(PROVIDER, withQuery(IncludeQuery), async (request, reply) => {
     const view = await providerService.show(request.ctx, request.params.organization_name, addressOf(request.params));
     return reply.send(await includedDocument(request, 'registry-providers', view, []));
   });
@@ -106,8 +115,8 @@ export async function registryProviderRoutes(app: FastifyInstance): Promise<void
     });
     return reply.code(201).send(document(serializeProviderVersion(view)));
   });
-  app.get<{ Params: ProviderParams }>(`${PROVIDER}/versions`, async (request, reply) => {
-    const page = parsePage(request.query as Query);
+  app.get<{ Params: ProviderParams; Querystring: PageQuery }>(`${PROVIDER}/versions`, withQuery(PageQuery), async (request, reply) => {
+    const page = parsePage(request.query);
     const { views, total } = await providerService.listVersions(request.ctx, request.params.organization_name, addressOf(request.params), page);
     const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
     return reply.send({ data: views.map(serializeProviderVersion), ...parts });
@@ -149,10 +158,9 @@ export async function registryProviderRoutes(app: FastifyInstance): Promise<void
 
   // GPG keys: under /api/registry, authenticated like the API.
   const authenticated = { config: { auth: 'required' as const } };
-  app.get<{ Params: { registry_name: string } }>(GPG_KEYS, authenticated, async (request, reply) => {
-    const query = request.query as Query;
-    const page = parsePage(query);
-    const { keys, total } = await gpgKeyService.list(request.ctx, request.params.registry_name, queryList(query, 'filter[namespace]'), page);
+  app.get<{ Params: { registry_name: string }; Querystring: KeysQuery }>(GPG_KEYS, { ...authenticated, ...withQuery(KeysQuery) }, async (request, reply) => {
+    const page = parsePage(request.query);
+    const { keys, total } = await gpgKeyService.list(request.ctx, request.params.registry_name, splitList(request.query['filter[namespace]']), page);
     const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
     return reply.send({ data: keys.map(serializeGpgKey), ...parts });
   });

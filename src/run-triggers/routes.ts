@@ -3,8 +3,10 @@ import { BadRequestError } from '../errors.js';
 import { parseResourceBody, relationshipId } from '../jsonapi/body.js';
 import { includedDocument } from '../jsonapi/include-registry.js';
 import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
-import { type Query, queryString } from '../jsonapi/query.js';
-import { Type } from '@sinclair/typebox';
+import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
+import { PageParameters } from '../jsonapi/pagination.js';
+import { QueryText, querySchema, withQuery } from '../jsonapi/query.js';
+import { type Static, Type } from '@sinclair/typebox';
 import * as runTriggerService from './service.js';
 
 /** run-triggers.mdx "Available Related Resources". */
@@ -12,9 +14,12 @@ const INCLUDES = ['workspace', 'sourceable'] as const;
 const TYPE_FILTER = 'filter[run-trigger][type]';
 const DIRECTIONS: readonly runTriggerService.Direction[] = ['inbound', 'outbound'];
 
+const ListQuery = querySchema({ ...PageParameters, ...IncludeParameters, [TYPE_FILTER]: QueryText });
+type ListQuery = Static<typeof ListQuery>;
+
 /** The required `filter[run-trigger][type]`: a 400 when missing or not inbound/outbound (run-triggers.mdx "List Run Triggers"). */
-function direction(query: Query): runTriggerService.Direction {
-  const value = queryString(query, TYPE_FILTER);
+function direction(query: ListQuery): runTriggerService.Direction {
+  const value = query[TYPE_FILTER];
   if (value === undefined || !(DIRECTIONS as readonly string[]).includes(value)) {
     throw new BadRequestError(`${TYPE_FILTER} is required: inbound or outbound`, { parameter: TYPE_FILTER });
   }
@@ -29,22 +34,29 @@ interface TriggerParams {
 }
 
 export async function runTriggerRoutes(app: FastifyInstance): Promise<void> {
-  app.post<{ Params: WorkspaceParams }>('/api/v2/workspaces/:workspace_id/run-triggers', async (request, reply) => {
-    // run-triggers.mdx's sample payload has no `data.type`; go-tfe sends it.
-    const { relationships } = parseResourceBody(request.body, 'run-triggers', Type.Object({}), { typeMayBeMissing: true });
-    const trigger = await runTriggerService.create(request.ctx, request.params.workspace_id, relationshipId(relationships, 'sourceable', 'workspaces'));
-    return reply.code(201).send(await includedDocument(request, 'run-triggers', trigger, INCLUDES));
-  });
+  app.post<{ Params: WorkspaceParams; Querystring: IncludeQuery }>(
+    '/api/v2/workspaces/:workspace_id/run-triggers',
+    withQuery(IncludeQuery),
+    async (request, reply) => {
+      // run-triggers.mdx's sample payload has no `data.type`; go-tfe sends it.
+      const { relationships } = parseResourceBody(request.body, 'run-triggers', Type.Object({}), { typeMayBeMissing: true });
+      const trigger = await runTriggerService.create(request.ctx, request.params.workspace_id, relationshipId(relationships, 'sourceable', 'workspaces'));
+      return reply.code(201).send(await includedDocument(request, 'run-triggers', trigger, INCLUDES));
+    },
+  );
 
-  app.get<{ Params: WorkspaceParams }>('/api/v2/workspaces/:workspace_id/run-triggers', async (request, reply) => {
-    const query = request.query as Query;
-    const page = parsePage(query);
-    const { triggers, total } = await runTriggerService.list(request.ctx, request.params.workspace_id, direction(query), page);
-    const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
-    return reply.send(await includedDocument(request, 'run-triggers', triggers, INCLUDES, parts));
-  });
+  app.get<{ Params: WorkspaceParams; Querystring: ListQuery }>(
+    '/api/v2/workspaces/:workspace_id/run-triggers',
+    withQuery(ListQuery),
+    async (request, reply) => {
+      const page = parsePage(request.query);
+      const { triggers, total } = await runTriggerService.list(request.ctx, request.params.workspace_id, direction(request.query), page);
+      const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
+      return reply.send(await includedDocument(request, 'run-triggers', triggers, INCLUDES, parts));
+    },
+  );
 
-  app.get<{ Params: TriggerParams }>('/api/v2/run-triggers/:run_trigger_id', async (request, reply) => {
+  app.get<{ Params: TriggerParams; Querystring: IncludeQuery }>('/api/v2/run-triggers/:run_trigger_id', withQuery(IncludeQuery), async (request, reply) => {
     return reply.send(await includedDocument(request, 'run-triggers', await runTriggerService.show(request.ctx, request.params.run_trigger_id), INCLUDES));
   });
 

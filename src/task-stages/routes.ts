@@ -3,8 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { InvalidError } from '../errors.js';
 import { literals, MAX_TEXT_LENGTH, parseAttributes, parseCommentBody, parseResourceBody } from '../jsonapi/body.js';
 import { includedDocument } from '../jsonapi/include-registry.js';
+import { IncludeQuery, PagedIncludeQuery } from '../jsonapi/include.js';
+import { withQuery } from '../jsonapi/query.js';
 import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
-import type { Query } from '../jsonapi/query.js';
 import * as taskStageService from './service.js';
 
 /** run-task-stages-and-results.mdx "Available Related Resources"; `policy_evaluations` is what the CLI asks for. */
@@ -74,44 +75,60 @@ interface OutcomeParams {
 }
 
 export async function taskStageRoutes(app: FastifyInstance): Promise<void> {
-  app.get<{ Params: RunParams }>('/api/v2/runs/:run_id/task-stages', async (request, reply) => {
-    const page = parsePage(request.query as Query);
+  app.get<{ Params: RunParams; Querystring: PagedIncludeQuery }>('/api/v2/runs/:run_id/task-stages', withQuery(PagedIncludeQuery), async (request, reply) => {
+    const page = parsePage(request.query);
     const { views, total } = await taskStageService.listStages(request.ctx, request.params.run_id, page);
     const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
     return reply.send(await includedDocument(request, 'task-stages', views, STAGE_INCLUDES, parts));
   });
 
-  app.get<{ Params: StageParams }>('/api/v2/task-stages/:task_stage_id', async (request, reply) => {
+  app.get<{ Params: StageParams; Querystring: IncludeQuery }>('/api/v2/task-stages/:task_stage_id', withQuery(IncludeQuery), async (request, reply) => {
     const view = await taskStageService.showStage(request.ctx, request.params.task_stage_id);
     return reply.send(await includedDocument(request, 'task-stages', view, STAGE_INCLUDES));
   });
 
-  app.post<{ Params: StageParams }>('/api/v2/task-stages/:task_stage_id/actions/override', async (request, reply) => {
-    const view = await taskStageService.override(request.ctx, request.params.task_stage_id, parseCommentBody(request.body));
-    return reply.send(await includedDocument(request, 'task-stages', view, STAGE_INCLUDES));
-  });
+  app.post<{ Params: StageParams; Querystring: IncludeQuery }>(
+    '/api/v2/task-stages/:task_stage_id/actions/override',
+    withQuery(IncludeQuery),
+    async (request, reply) => {
+      const view = await taskStageService.override(request.ctx, request.params.task_stage_id, parseCommentBody(request.body));
+      return reply.send(await includedDocument(request, 'task-stages', view, STAGE_INCLUDES));
+    },
+  );
 
-  app.get<{ Params: ResultParams }>('/api/v2/task-results/:task_result_id', async (request, reply) => {
+  app.get<{ Params: ResultParams; Querystring: IncludeQuery }>('/api/v2/task-results/:task_result_id', withQuery(IncludeQuery), async (request, reply) => {
     const result = await taskStageService.showResult(request.ctx, request.params.task_result_id);
     return reply.send(await includedDocument(request, 'task-results', result, RESULT_INCLUDES));
   });
 
-  app.patch<{ Params: ResultParams }>('/api/v2/task-results/:task_result_id/callback', { bodyLimit: CALLBACK_BODY_LIMIT }, async (request, reply) => {
-    const result = await taskStageService.callback(request.ctx, request.params.task_result_id, callbackReport(request.body));
-    return reply.send(await includedDocument(request, 'task-results', result, []));
-  });
+  app.patch<{ Params: ResultParams; Querystring: IncludeQuery }>(
+    '/api/v2/task-results/:task_result_id/callback',
+    { bodyLimit: CALLBACK_BODY_LIMIT, ...withQuery(IncludeQuery) },
+    async (request, reply) => {
+      const result = await taskStageService.callback(request.ctx, request.params.task_result_id, callbackReport(request.body));
+      return reply.send(await includedDocument(request, 'task-results', result, []));
+    },
+  );
 
-  app.get<{ Params: ResultParams }>('/api/v2/task-results/:task_result_id/outcomes', async (request, reply) => {
-    const page = parsePage(request.query as Query);
-    const { outcomes, total } = await taskStageService.listOutcomes(request.ctx, request.params.task_result_id, page);
-    const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
-    return reply.send(await includedDocument(request, 'task-result-outcomes', outcomes, [], parts));
-  });
+  app.get<{ Params: ResultParams; Querystring: PagedIncludeQuery }>(
+    '/api/v2/task-results/:task_result_id/outcomes',
+    withQuery(PagedIncludeQuery),
+    async (request, reply) => {
+      const page = parsePage(request.query);
+      const { outcomes, total } = await taskStageService.listOutcomes(request.ctx, request.params.task_result_id, page);
+      const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
+      return reply.send(await includedDocument(request, 'task-result-outcomes', outcomes, [], parts));
+    },
+  );
 
-  app.get<{ Params: OutcomeParams }>('/api/v2/task-result-outcomes/:task_result_outcome_id', async (request, reply) => {
-    const outcome = await taskStageService.showOutcome(request.ctx, request.params.task_result_outcome_id);
-    return reply.send(await includedDocument(request, 'task-result-outcomes', outcome, []));
-  });
+  app.get<{ Params: OutcomeParams; Querystring: IncludeQuery }>(
+    '/api/v2/task-result-outcomes/:task_result_outcome_id',
+    withQuery(IncludeQuery),
+    async (request, reply) => {
+      const outcome = await taskStageService.showOutcome(request.ctx, request.params.task_result_outcome_id);
+      return reply.send(await includedDocument(request, 'task-result-outcomes', outcome, []));
+    },
+  );
 
   // The outcome's markdown body, where its `links.body` points.
   app.get<{ Params: OutcomeParams }>('/api/v2/task-result-outcomes/:task_result_outcome_id/body', async (request, reply) => {
