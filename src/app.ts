@@ -43,6 +43,7 @@ import { userRoutes } from './users/routes.js';
 import { variableSetRoutes } from './variable-sets/routes.js';
 import { reservedTagKeyRoutes } from './reserved-tag-keys/routes.js';
 import { runTaskRoutes } from './run-tasks/routes.js';
+import { sshKeyRoutes } from './ssh-keys/routes.js';
 import { createMetrics, type Metrics, type PoolStats } from './metrics/metrics.js';
 import { metricsRoutes } from './metrics/routes.js';
 import { variableRoutes } from './variables/routes.js';
@@ -175,6 +176,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(runRoutes);
   await app.register(runTaskRoutes);
   await app.register(reservedTagKeyRoutes);
+  await app.register(sshKeyRoutes);
   await app.register(runOutputRoutes);
   await app.register(agentPoolRoutes);
   await app.register(agentTokenRoutes);

@@ -11,6 +11,7 @@ import './projects/serialize.js';
 import './reserved-tag-keys/serialize.js';
 import './run-tasks/serialize.js';
 import './runs/serialize.js';
+import './ssh-keys/serialize.js';
 import './state-version-outputs/serialize.js';
 import './state-versions/serialize.js';
 import './teams/serialize.js';

@@ -101,6 +101,7 @@ interface Fixture {
   /** A run task of the organization, and one associated with the fixture's workspace. */
   task: string;
   workspaceTask: string;
+  sshKey: string;
   fresh: {
     name(prefix: string): string;
     team(): Promise<string>;
@@ -117,6 +118,7 @@ interface Fixture {
     reservedTagKey(): Promise<string>;
     /** A run task associated with the fixture's workspace: the association's id. */
     workspaceTask(): Promise<string>;
+    sshKey(): Promise<string>;
   };
   /** A request as the owner, for set-up and clean-up around a call. */
   asOwner(method: string, path: string, body?: unknown): Promise<unknown>;
@@ -277,6 +279,16 @@ const MATRIX: Row[] = [
   row('GET', '/workspaces/:workspace/tasks/:workspace-task', 200, WORKSPACE_VIEWERS),
   row('PATCH', '/workspaces/:workspace/tasks/:workspace-task', 200, WS_ADMINS, { body: () => doc('workspace-tasks', { 'enforcement-level': 'mandatory' }) }),
   row('DELETE', '/workspaces/:workspace/tasks/:fresh-workspace-task', 204, WS_ADMINS),
+  // SSH keys (ssh-keys.mdx): "Manage VCS settings" (owners here) manage them; workspace admins read them too; never organization tokens.
+  row('GET', '/organizations/:org/ssh-keys', 200, `${OWNERS} wsAdmin prjMaintain prjAdmin`),
+  row('POST', '/organizations/:org/ssh-keys', 201, OWNERS, { body: (f) => doc('ssh-keys', { name: f.fresh.name('key'), value: 'private key text' }) }),
+  row('GET', '/ssh-keys/:ssh-key', 200, `${OWNERS} wsAdmin prjMaintain prjAdmin`),
+  row('PATCH', '/ssh-keys/:ssh-key', 200, OWNERS, { body: (f) => doc('ssh-keys', { name: f.fresh.name('key') }) }),
+  row('DELETE', '/ssh-keys/:fresh-ssh-key', 204, OWNERS),
+  // A workspace setting (workspaces.mdx "Assign an SSH key to a workspace").
+  row('PATCH', '/workspaces/:workspace/relationships/ssh-key', 200, WS_ADMINS, {
+    body: (f) => ({ data: { type: 'workspaces', attributes: { id: f.sshKey } } }),
+  }),
 ];
 
 /** The path placeholders: the fixture's resources, and `:fresh-…` ones created anew for every call that consumes one. */
@@ -295,6 +307,8 @@ const PLACEHOLDERS: Record<string, (f: Fixture) => string | Promise<string>> = {
   task: (f) => f.task,
   'workspace-task': (f) => f.workspaceTask,
   'fresh-task': (f) => f.fresh.task(),
+  'ssh-key': (f) => f.sshKey,
+  'fresh-ssh-key': (f) => f.fresh.sshKey(),
   'fresh-reserved-tag-key': (f) => f.fresh.reservedTagKey(),
   'fresh-workspace-task': (f) => f.fresh.workspaceTask(),
   'fresh-agent': (f) => f.fresh.agent(),
@@ -401,6 +415,11 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
     assert.equal(res.status, 201, res.text);
     return res.body.data.id;
   };
+  const createSshKey = async (): Promise<string> => {
+    const res = await w.api('POST', `/organizations/${w.org}/ssh-keys`, w.ownerToken, doc('ssh-keys', { name: unique('key'), value: 'private key text' }));
+    assert.equal(res.status, 201, res.text);
+    return res.body.data.id;
+  };
   const fixture: Fixture = {
     org: w.org,
     project,
@@ -413,6 +432,7 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
     agentTokenId: agentToken.id,
     task: await createTask(),
     workspaceTask: await associateTask(),
+    sshKey: await createSshKey(),
     fresh: {
       name: unique,
       team: async () => (await w.createTeam({ visibility: 'organization' })).id,
@@ -431,6 +451,7 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
         return res.body.data.id;
       },
       workspaceTask: associateTask,
+      sshKey: createSshKey,
     },
     asOwner: (method, path, body) => w.api(method, path, w.ownerToken, body),
   };

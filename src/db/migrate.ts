@@ -17,6 +17,7 @@ import * as runTasks from './migrations/0017_run_tasks.js';
 import * as reservedTagKeys from './migrations/0018_reserved_tag_keys.js';
 import * as planProviderSchemas from './migrations/0019_plan_provider_schemas.js';
 import * as applyErroredState from './migrations/0020_apply_errored_state.js';
+import * as sshKeys from './migrations/0021_ssh_keys.js';
 
 /** Every migration, in order. Explicit imports: no file-system discovery. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -37,6 +38,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0018_reserved_tag_keys': reservedTagKeys,
   '0019_plan_provider_schemas': planProviderSchemas,
   '0020_apply_errored_state': applyErroredState,
+  '0021_ssh_keys': sshKeys,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

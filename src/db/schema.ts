@@ -25,6 +25,7 @@ import type { VariableSetProjectTable, VariableSetTable, VariableSetWorkspaceTab
 import type { StateVersionOutputTable, StateVersionTable, WorkspaceResourceTable } from './schema/state.js';
 import type { ApplyTable, ConfigurationVersionTable, PlanTable, RunEventTable, RunLogChunkTable, RunTable } from './schema/runs.js';
 import type { RunTaskTable, WorkspaceRunTaskTable } from './schema/run-tasks.js';
+import type { SshKeyTable } from './schema/ssh-keys.js';
 import type { AgentPoolAllowedProjectTable, AgentPoolAllowedWorkspaceTable, AgentPoolTable, AgentTable } from './schema/agents.js';
 import type { BlobChunkTable, BlobTable, BlobUploadTable, InstallationFactTable, JobTable } from './schema/platform.js';
 
@@ -76,6 +77,7 @@ export interface DB {
   agents: AgentTable;
   run_tasks: RunTaskTable;
   workspace_run_tasks: WorkspaceRunTaskTable;
+  ssh_keys: SshKeyTable;
   blob_uploads: BlobUploadTable;
   blob_chunks: BlobChunkTable;
   blobs: BlobTable;

@@ -60,7 +60,7 @@ forEachDatabase('secrets at rest', (server) => {
     );
   });
 
-  it('rotates variables, state outputs, run variables and run task keys to a new key; the API opens them with the new key alone', async () => {
+  it('rotates variables, state outputs, run variables, run task keys and SSH keys to a new key; the API opens them with the new key alone', async () => {
     const ws = await world.workspaceWithConfiguration();
     for (const key of ['A', 'B', 'C']) {
       const res = await world.api('POST', `/workspaces/${ws.id}/vars`, world.ownerToken, {
@@ -88,6 +88,10 @@ forEachDatabase('secrets at rest', (server) => {
       data: { type: 'tasks', attributes: { name: unique('task'), url: 'https://tasks.example.com', category: 'task', 'hmac-key': SECRET } },
     });
     assert.equal(task.status, 201, task.text);
+    const sshKey = await world.api('POST', `/organizations/${world.org}/ssh-keys`, world.ownerToken, {
+      data: { type: 'ssh-keys', attributes: { name: unique('key'), value: SECRET } },
+    });
+    assert.equal(sshKey.status, 201, sshKey.text);
 
     const keyA = server.config.encryptionKey;
     const keyB = randomBytes(32);
@@ -97,6 +101,7 @@ forEachDatabase('secrets at rest', (server) => {
       'state_version_outputs.sealed_value': true,
       'runs.sealed_variables': true,
       'run_tasks.sealed_hmac_key': true,
+      'ssh_keys.sealed_value': true,
     });
     const count = Object.values(before).flat().length;
 
@@ -112,7 +117,13 @@ forEachDatabase('secrets at rest', (server) => {
       Object.fromEntries(
         Object.entries(after).map(([column, ids]) => [column, ids.length === before[column]?.length && ids.every((id) => id === keyId(keyB))]),
       ),
-      { 'variables.sealed_value': true, 'state_version_outputs.sealed_value': true, 'runs.sealed_variables': true, 'run_tasks.sealed_hmac_key': true },
+      {
+        'variables.sealed_value': true,
+        'state_version_outputs.sealed_value': true,
+        'runs.sealed_variables': true,
+        'run_tasks.sealed_hmac_key': true,
+        'ssh_keys.sealed_value': true,
+      },
     );
     // Idempotent: an interrupted rotation runs again.
     assert.deepEqual(await secretService.resealAll(rotated, 2), { resealed: 0, unchanged: count });

@@ -22,6 +22,7 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
   { table: 'state_version_outputs', idColumn: 'id', sealedColumn: 'sealed_value', rowName: 'state version output' },
   { table: 'runs', idColumn: 'id', sealedColumn: 'sealed_variables', rowName: 'run' },
   { table: 'run_tasks', idColumn: 'id', sealedColumn: 'sealed_hmac_key', rowName: 'run task' },
+  { table: 'ssh_keys', idColumn: 'id', sealedColumn: 'sealed_value', rowName: 'ssh key' },
 ];
 
 export interface SealedRow {
