@@ -49,6 +49,7 @@ import { registryModuleRoutes } from './registry-modules/routes.js';
 import { registryProviderRoutes } from './registry-providers/routes.js';
 import { runTriggerRoutes } from './run-triggers/routes.js';
 import { taskStageRoutes } from './task-stages/routes.js';
+import { sshKeyRoutes } from './ssh-keys/routes.js';
 import { createMetrics, type Metrics, type PoolStats } from './metrics/metrics.js';
 import { metricsRoutes } from './metrics/routes.js';
 import { variableRoutes } from './variables/routes.js';
@@ -187,6 +188,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(registryProviderRoutes);
   await app.register(notificationConfigurationRoutes);
   await app.register(reservedTagKeyRoutes);
+  await app.register(sshKeyRoutes);
   await app.register(runOutputRoutes);
   await app.register(agentPoolRoutes);
   await app.register(agentTokenRoutes);

@@ -16,6 +16,7 @@ import './reserved-tag-keys/serialize.js';
 import './run-tasks/serialize.js';
 import './run-triggers/serialize.js';
 import './runs/serialize.js';
+import './ssh-keys/serialize.js';
 import './state-version-outputs/serialize.js';
 import './state-versions/serialize.js';
 import './task-stages/serialize.js';

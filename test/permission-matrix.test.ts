@@ -116,6 +116,7 @@ interface Fixture {
   /** A loopback webhook receiver that answers 200, and a generic notification configuration of the fixture's workspace sending to it. */
   notificationUrl: string;
   notificationConfiguration: string;
+  sshKey: string;
   fresh: {
     name(prefix: string): string;
     team(): Promise<string>;
@@ -137,6 +138,7 @@ interface Fixture {
     /** A private registry module (provider `null`): its name. */
     module(): Promise<string>;
     notificationConfiguration(): Promise<string>;
+    sshKey(): Promise<string>;
   };
   /** A request as the owner, for set-up and clean-up around a call. */
   asOwner(method: string, path: string, body?: unknown): Promise<unknown>;
@@ -358,6 +360,16 @@ const MATRIX: Row[] = [
         .map((subject) => [subject, 403]),
     ),
   }),
+  // SSH keys (ssh-keys.mdx): "Manage VCS settings" (owners here) manage them; workspace admins read them too; never organization tokens.
+  row('GET', '/organizations/:org/ssh-keys', 200, `${OWNERS} wsAdmin prjMaintain prjAdmin`),
+  row('POST', '/organizations/:org/ssh-keys', 201, OWNERS, { body: (f) => doc('ssh-keys', { name: f.fresh.name('key'), value: 'private key text' }) }),
+  row('GET', '/ssh-keys/:ssh-key', 200, `${OWNERS} wsAdmin prjMaintain prjAdmin`),
+  row('PATCH', '/ssh-keys/:ssh-key', 200, OWNERS, { body: (f) => doc('ssh-keys', { name: f.fresh.name('key') }) }),
+  row('DELETE', '/ssh-keys/:fresh-ssh-key', 204, OWNERS),
+  // A workspace setting (workspaces.mdx "Assign an SSH key to a workspace").
+  row('PATCH', '/workspaces/:workspace/relationships/ssh-key', 200, WS_ADMINS, {
+    body: (f) => ({ data: { type: 'workspaces', attributes: { id: f.sshKey } } }),
+  }),
 ];
 
 /** Versions published by the matrix, each one new. */
@@ -389,6 +401,8 @@ const PLACEHOLDERS: Record<string, (f: Fixture) => string | Promise<string>> = {
   'fresh-task': (f) => f.fresh.task(),
   'notification-configuration': (f) => f.notificationConfiguration,
   'fresh-notification-configuration': (f) => f.fresh.notificationConfiguration(),
+  'ssh-key': (f) => f.sshKey,
+  'fresh-ssh-key': (f) => f.fresh.sshKey(),
   'fresh-reserved-tag-key': (f) => f.fresh.reservedTagKey(),
   'fresh-workspace-task': (f) => f.fresh.workspaceTask(),
   'fresh-agent': (f) => f.fresh.agent(),
@@ -561,6 +575,11 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
     }
     return createNotificationConfiguration();
   };
+  const createSshKey = async (): Promise<string> => {
+    const res = await w.api('POST', `/organizations/${w.org}/ssh-keys`, w.ownerToken, doc('ssh-keys', { name: unique('key'), value: 'private key text' }));
+    assert.equal(res.status, 201, res.text);
+    return res.body.data.id;
+  };
   const fixture: Fixture = {
     org: w.org,
     project,
@@ -580,6 +599,7 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
     module: await createModule(),
     notificationUrl: receiver.url,
     notificationConfiguration: fixtureNotificationConfiguration,
+    sshKey: await createSshKey(),
     fresh: {
       name: unique,
       team: async () => (await w.createTeam({ visibility: 'organization' })).id,
@@ -601,6 +621,7 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
       runTrigger: createRunTrigger,
       module: createModule,
       notificationConfiguration: freshNotificationConfiguration,
+      sshKey: createSshKey,
     },
     asOwner: (method, path, body) => w.api(method, path, w.ownerToken, body),
   };

@@ -10,6 +10,7 @@ import { ConflictError, NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
 import * as projectStore from '../projects/store.js';
 import * as runToken from '../runner/run-token.js';
+import * as sshKeyService from '../ssh-keys/service.js';
 import * as logStore from '../runs/log-store.js';
 import { storePhaseLog } from '../runs/log-service.js';
 import * as phaseStore from '../runs/phase-store.js';
@@ -108,6 +109,8 @@ async function describe(ctx: ProtocolContext, claimed: Claimed, caCertificate: s
       replaceAddrs: run.replaceAddrs ?? [],
     },
     variables: variables.map((v) => ({ key: v.key, value: v.value, category: v.category, hcl: v.hcl, sensitive: v.sensitive })),
+    // Only to the agent that claimed this run's phase, inside its job (docs/design.md "SSH keys").
+    sshKey: (await sshKeyService.privateKeyForRun(ctx, workspace.id)) ?? null,
     timeoutMs: phase === 'plan' ? ctx.config.planTimeoutMs : ctx.config.applyTimeoutMs,
     archiveLimits: archiveLimits(ctx.config),
   };

@@ -1,11 +1,11 @@
-import { access, writeFile } from 'node:fs/promises';
+import { access, rm, writeFile } from 'node:fs/promises';
 import { arch, platform } from 'node:os';
 import { join, posix, relative, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ArchiveError, extractConfiguration } from '../runner/extract.js';
 import { sweepLeftoverProcesses } from '../runner/run-uids.js';
-import { type Isolation, usesRunUid } from '../runner/sandbox.js';
+import { type Isolation, usesBwrap, usesRunUid } from '../runner/sandbox.js';
 import { runTerraform, type TerraformSandbox } from '../runner/terraform-process.js';
 import { satisfies } from '../runner/terraform-version.js';
 import {
@@ -16,7 +16,10 @@ import {
   openRunFile,
   type RunWorkdir,
   runEnvironment,
+  sshFiles,
   writeCliConfig,
+  writeRunPasswd,
+  writeSshKey,
   writeTerraformVariables,
 } from '../runner/workdir.js';
 import { countChanges, hasChanges, type ProviderSchemas, redactedPlan, type ShowPlan } from '../runs/plan-json.js';
@@ -155,6 +158,7 @@ async function prepare(env: JobEnvironment, job: Job, log: JobLog, signal: Abort
     caFile = join(workdir.root, CA_FILE);
     await writeFile(caFile, job.caCertificate, { mode: 0o644 });
   }
+  const sshKeyFile = job.sshKey === null ? undefined : await writeSshKey(workdir, job.sshKey);
   const processEnv = runEnvironment({
     workdir,
     variables: job.variables,
@@ -164,13 +168,27 @@ async function prepare(env: JobEnvironment, job: Job, log: JobLog, signal: Abort
     cliConfigFile,
     caFile,
     debugging: job.debugging,
+    sshKeyFile,
   });
   // Terraform runs the operation here with the state in Terrace (cli-protocol.md §4.4), instead of starting another remote run.
   processEnv.TF_FORCE_LOCAL_BACKEND = '1';
   const uid = usesRunUid(env.isolation) ? env.runUid : undefined;
   if (usesRunUid(env.isolation) && uid === undefined) throw new Error(`isolation ${env.isolation.mode} needs a run uid`);
+  // ssh needs a passwd entry for the uid it runs as; only the bwrap modes can show it one.
+  const passwdFile = sshKeyFile !== undefined && uid !== undefined && usesBwrap(env.isolation) ? await writeRunPasswd(workdir, uid) : undefined;
   if (uid !== undefined) await handOver(workdir, uid);
-  return { job, env, log, signal, deadline, workdir, dir, processEnv, varsFiles, sandbox: { isolation: env.isolation, uid, runDir: workdir.root } };
+  return {
+    job,
+    env,
+    log,
+    signal,
+    deadline,
+    workdir,
+    dir,
+    processEnv,
+    varsFiles,
+    sandbox: { isolation: env.isolation, uid, runDir: workdir.root, passwdFile },
+  };
 }
 
 interface TerraformCommand {
@@ -221,8 +239,13 @@ function outputFlag(job: Job): string {
 }
 
 async function init(prepared: PreparedJob): Promise<void> {
-  // Its output only matters when it fails: HCP Terraform's logs show the banner instead.
-  await terraform(prepared, ['init', '-input=false', '-no-color'], { output: 'quiet' });
+  try {
+    // Its output only matters when it fails: HCP Terraform's logs show the banner instead.
+    await terraform(prepared, ['init', '-input=false', '-no-color'], { output: 'quiet' });
+  } finally {
+    // The modules are cloned: the configuration's own code (plan and apply) never meets the SSH key.
+    await rm(sshFiles(prepared.workdir).key, { force: true });
+  }
 }
 
 /** The run's plan options (run.mdx "Create a Run") as `terraform plan` flags. */
@@ -383,8 +406,8 @@ export async function runJob(
   warn: (message: string) => void,
 ): Promise<void> {
   const log = new JobLog(env.client, jobPath(job, 'logs'), job.token);
-  // Secrets are known to the redactor before terraform can print them.
-  log.redactor.add([job.token, ...job.variables.filter((v) => v.sensitive).map((v) => v.value)]);
+  // Secrets are known to the redactor before terraform can print them (the SSH key's lines each, too: redact.ts).
+  log.redactor.add([job.token, ...job.variables.filter((v) => v.sensitive).map((v) => v.value), ...(job.sshKey === null ? [] : [job.sshKey])]);
   let result: FinishRequest;
   const workdir = await createWorkdir(env.workDir, job.runId);
   try {

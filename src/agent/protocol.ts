@@ -66,6 +66,8 @@ export interface Job {
     replaceAddrs: string[];
   };
   variables: JobVariable[];
+  /** The private key of the workspace's SSH key (ssh-keys.mdx), for `terraform init`'s git clones over ssh; null without one. */
+  sshKey: string | null;
   /** Wall-clock limit of the phase, in ms. */
   timeoutMs: number;
   /** What the configuration archive may unpack to. */

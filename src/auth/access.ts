@@ -251,6 +251,17 @@ export async function projectsAllowing(ctx: Ctx, organizationId: string, actions
 }
 
 /**
+ * Whether the caller is an admin of at least one of the organization's workspaces: of all of them
+ * (owners, "Manage all workspaces"), of a project's (maintain or admin), or of one through team
+ * workspace access. ssh-keys.mdx lets workspace admins read the organization's SSH keys.
+ */
+export async function isAdminOfAnyWorkspace(ctx: Ctx, organizationId: string): Promise<boolean> {
+  const projects = await projectsAllowing(ctx, organizationId, ['workspace:update']);
+  if (projects === 'all' || projects.length > 0) return true;
+  return teamWorkspaceStore.anyAdminAccess(ctx.db, await callerTeamIds(ctx, organizationId));
+}
+
+/**
  * Which of the organization's teams the caller sees: all (owners, and "Include secret teams"), or the
  * visible ones and the secret teams they are in (teams.mdx).
  */

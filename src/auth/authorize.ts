@@ -8,6 +8,7 @@ export {
   allowedActions,
   callerTeamIds,
   forgetAccess,
+  isAdminOfAnyWorkspace,
   organizationRole,
   preloadProjectAccess,
   preloadWorkspaceAccess,

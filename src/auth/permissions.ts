@@ -90,11 +90,23 @@ export const ORGANIZATION_RESOURCE_ACTIONS = [
   'registry-provider:manage',
 ] as const;
 
+/**
+ * The organization's SSH keys (ssh-keys.mdx): managed with "Manage VCS settings"; read by those and by
+ * workspace admins (service.ts checks that). Organization tokens have neither (api-tokens.mdx "Manage SSH keys").
+ */
+export const SSH_KEY_ACTIONS = ['ssh-key:read', 'ssh-key:manage'] as const;
+
 export type OrganizationAction = (typeof ORGANIZATION_ACTIONS)[number];
 export type TeamAction = (typeof TEAM_ACTIONS)[number];
 export type WorkspaceAction = (typeof WORKSPACE_ACTIONS)[number];
 export type ProjectAction = (typeof PROJECT_ACTIONS)[number];
-export type Action = OrganizationAction | TeamAction | WorkspaceAction | ProjectAction | (typeof ORGANIZATION_RESOURCE_ACTIONS)[number];
+export type Action =
+  | OrganizationAction
+  | TeamAction
+  | WorkspaceAction
+  | ProjectAction
+  | (typeof ORGANIZATION_RESOURCE_ACTIONS)[number]
+  | (typeof SSH_KEY_ACTIONS)[number];
 
 /** How a subject relates to one organization. */
 export type OrganizationRole =
@@ -117,6 +129,7 @@ export const ALL_ACTIONS: readonly Action[] = [
   ...WORKSPACE_ACTIONS,
   ...PROJECT_ACTIONS,
   ...ORGANIZATION_RESOURCE_ACTIONS,
+  ...SSH_KEY_ACTIONS,
 ];
 
 // ---- Workspace permissions (permissions.mdx "General Workspace Permissions", team-access.mdx) ----
@@ -338,7 +351,7 @@ export const ORGANIZATION_ACCESS_ACTIONS: Record<OrganizationAccessFlag, readonl
   'manage-run-tasks': ['run-task:read', 'run-task:manage'],
   // "equivalent to admin permissions on every workspace"; variable sets too ("Manage all workspaces").
   'manage-workspaces': [...WORKSPACE_ADMIN_ACTIONS, 'variable-set:read', 'variable-set:manage', 'tag:read', 'tag:manage', 'agent-pool:read'],
-  'manage-vcs-settings': [],
+  'manage-vcs-settings': SSH_KEY_ACTIONS,
   // "create, edit, and delete agent pools"; "implicitly grants access to read all workspaces"
   'manage-agent-pools': ['workspace:read', 'agent-pool:read', 'agent-pool:manage'],
   'manage-providers': ['registry:read', 'registry-provider:manage'],

@@ -22,6 +22,7 @@ import * as runTriggersComments from './migrations/0022_run_triggers_comments.js
 import * as registryModules from './migrations/0023_registry_modules.js';
 import * as registryProviders from './migrations/0024_registry_providers.js';
 import * as notifications from './migrations/0025_notifications.js';
+import * as sshKeys from './migrations/0026_ssh_keys.js';
 
 /** Every migration, in order. Explicit imports: no file-system discovery. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -47,6 +48,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0023_registry_modules': registryModules,
   '0024_registry_providers': registryProviders,
   '0025_notifications': notifications,
+  '0026_ssh_keys': sshKeys,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -43,6 +43,7 @@ import type {
 } from './schema/registry.js';
 import type { RunTaskTable, TaskResultOutcomeTable, TaskResultTable, TaskStageTable, WorkspaceRunTaskTable } from './schema/run-tasks.js';
 import type { NotificationConfigurationTable, NotificationConfigurationUserTable } from './schema/notifications.js';
+import type { SshKeyTable } from './schema/ssh-keys.js';
 import type { AgentPoolAllowedProjectTable, AgentPoolAllowedWorkspaceTable, AgentPoolTable, AgentTable } from './schema/agents.js';
 import type { BlobChunkTable, BlobTable, BlobUploadTable, InstallationFactTable, JobTable } from './schema/platform.js';
 
@@ -110,6 +111,7 @@ export interface DB {
   task_result_outcomes: TaskResultOutcomeTable;
   notification_configurations: NotificationConfigurationTable;
   notification_configuration_users: NotificationConfigurationUserTable;
+  ssh_keys: SshKeyTable;
   blob_uploads: BlobUploadTable;
   blob_chunks: BlobChunkTable;
   blobs: BlobTable;

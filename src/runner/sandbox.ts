@@ -147,6 +147,8 @@ export interface SandboxTarget {
   readonly cwd?: string;
   /** More paths the run may read (e.g. a provider mirror), at the same path. */
   readonly extraReadOnly?: readonly string[];
+  /** In the bwrap modes, a file shown as /etc/passwd: the system's with an entry for the run's uid (ssh refuses a uid without one). */
+  readonly passwdFile?: string | undefined;
 }
 
 export interface SandboxCommand {
@@ -216,6 +218,7 @@ export function sandboxCommand(isolation: Isolation, target: SandboxTarget): San
   ];
   if (isAbsolute(target.binary) && !isUnder(target.binary, SYSTEM_PATHS)) args.push('--ro-bind', target.binary, target.binary);
   for (const path of target.extraReadOnly ?? []) args.push('--ro-bind-try', path, path);
+  if (target.passwdFile !== undefined) args.push('--ro-bind', target.passwdFile, '/etc/passwd');
   args.push('--chdir', target.cwd ?? target.runDir, '--', ENV_PATH, '--default-signal=INT', target.binary, ...target.args);
   return { command: ENV_PATH, args, spawnOptions: ids };
 }

@@ -18,6 +18,7 @@ export interface TerraformSandbox {
   /** The run's directory, the only one the run may write (and, in the bwrap modes, see). */
   readonly runDir: string;
   readonly extraReadOnly?: readonly string[];
+  readonly passwdFile?: string | undefined;
 }
 
 export interface RunTerraformOptions {

@@ -1,5 +1,5 @@
 import { constants, type ReadStream, type WriteStream } from 'node:fs';
-import { chmod, copyFile, lchown, lstat, mkdir, mkdtemp, open, readdir, readlink, realpath, rm, rmdir, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, lchown, lstat, mkdir, mkdtemp, open, readdir, readFile, readlink, realpath, rm, rmdir, writeFile } from 'node:fs/promises';
 import { domainToASCII } from 'node:url';
 import { join } from 'node:path';
 import { isTerraformIdentifier, validateKey } from '../variables/rules.js';
@@ -224,6 +224,50 @@ export function tokenVariableName(hostname: string): string | undefined {
   return `TF_TOKEN_${ascii.replaceAll('.', '_').replaceAll('-', '__')}`;
 }
 
+/** A POSIX shell single-quoted word (GIT_SSH_COMMAND is run by a shell). */
+function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+/** Where a run's SSH key and the host keys its ssh meets live, inside the run's directory. */
+export function sshFiles(workdir: RunWorkdir): { key: string; knownHosts: string } {
+  return { key: join(workdir.root, 'ssh-key'), knownHosts: join(workdir.root, 'ssh-known-hosts') };
+}
+
+/**
+ * Writes the workspace's SSH key (concepts/workspaces/settings/ssh-keys.mdx) where only the run reads
+ * it (0600, inside the run's 0700 directory), with the line ends and final newline ssh insists on.
+ * Returns its path; the phase removes it once `terraform init` has cloned the modules.
+ */
+export async function writeSshKey(workdir: RunWorkdir, key: string): Promise<string> {
+  const file = sshFiles(workdir).key;
+  const normalized = key.replace(/\r\n?/g, '\n');
+  await writeFile(file, normalized.endsWith('\n') ? normalized : `${normalized}\n`, { mode: 0o600 });
+  return file;
+}
+
+/**
+ * The GIT_SSH_COMMAND that makes git's module downloads use the key and nothing else: no agent, no
+ * key of the home directory, no prompt. A run's directory is new each time, so host keys are taken
+ * on first use (HCP Terraform does not check them either: there is nowhere to configure them).
+ */
+export function gitSshCommand(workdir: RunWorkdir, keyFile: string): string {
+  const options = ['IdentitiesOnly=yes', 'BatchMode=yes', 'StrictHostKeyChecking=accept-new', `UserKnownHostsFile=${sshFiles(workdir).knownHosts}`];
+  return ['ssh', '-i', shellQuote(keyFile), ...options.flatMap((option) => ['-o', shellQuote(option)])].join(' ');
+}
+
+/**
+ * /etc/passwd as a sandboxed run sees it: the system's and a line for the run's uid, without which ssh
+ * stops at once ("No user exists for uid"). Written into the run's directory; returns its path.
+ */
+export async function writeRunPasswd(workdir: RunWorkdir, uid: number): Promise<string> {
+  const system = await readFile('/etc/passwd', 'utf8').catch(() => '');
+  const file = join(workdir.root, 'passwd');
+  const own = `terrace-run:x:${uid}:${uid}:Terrace run:${workdir.homeDir}:/usr/sbin/nologin\n`;
+  await writeFile(file, `${system}${system === '' || system.endsWith('\n') ? '' : '\n'}${own}`, { mode: 0o644 });
+  return file;
+}
+
 export const DEFAULT_RUN_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export interface RunEnvironmentInput {
@@ -242,6 +286,8 @@ export interface RunEnvironmentInput {
   path?: string;
   /** The run's `debugging-mode`: TF_LOG=TRACE (run.mdx "Create a Run"). */
   debugging?: boolean;
+  /** From `writeSshKey`: git clones modules over ssh with it. */
+  sshKeyFile?: string | undefined;
 }
 
 /**
@@ -280,5 +326,6 @@ export function runEnvironment(input: RunEnvironmentInput): Record<string, strin
   if (tokenName) env[tokenName] = input.token;
   if (input.caFile) env.SSL_CERT_FILE = input.caFile;
   if (input.debugging) env.TF_LOG = 'TRACE';
+  if (input.sshKeyFile) env.GIT_SSH_COMMAND = gitSshCommand(input.workdir, input.sshKeyFile);
   return env;
 }

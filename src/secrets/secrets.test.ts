@@ -67,7 +67,7 @@ forEachDatabase('secrets at rest', (server) => {
     );
   });
 
-  it('rotates variables, state outputs, run variables, run task keys and notification tokens to a new key; the API opens them with the new key alone', async () => {
+  it('rotates variables, state outputs, run variables, run task keys, notification tokens and SSH keys to a new key; the API opens them with the new key alone', async () => {
     const ws = await world.workspaceWithConfiguration();
     for (const key of ['A', 'B', 'C']) {
       const res = await world.api('POST', `/workspaces/${ws.id}/vars`, world.ownerToken, {
@@ -99,6 +99,10 @@ forEachDatabase('secrets at rest', (server) => {
       data: { type: 'notification-configurations', attributes: { 'destination-type': 'generic', name: 'n', url: taskService.url, token: SECRET } },
     });
     assert.equal(notification.status, 201, notification.text);
+    const sshKey = await world.api('POST', `/organizations/${world.org}/ssh-keys`, world.ownerToken, {
+      data: { type: 'ssh-keys', attributes: { name: unique('key'), value: SECRET } },
+    });
+    assert.equal(sshKey.status, 201, sshKey.text);
 
     const keyA = server.config.encryptionKey;
     const keyB = randomBytes(32);
@@ -109,6 +113,7 @@ forEachDatabase('secrets at rest', (server) => {
       'runs.sealed_variables': true,
       'run_tasks.sealed_hmac_key': true,
       'notification_configurations.sealed_token': true,
+      'ssh_keys.sealed_value': true,
     });
     const count = Object.values(before).flat().length;
 
@@ -130,6 +135,7 @@ forEachDatabase('secrets at rest', (server) => {
         'runs.sealed_variables': true,
         'run_tasks.sealed_hmac_key': true,
         'notification_configurations.sealed_token': true,
+        'ssh_keys.sealed_value': true,
       },
     );
     // Idempotent: an interrupted rotation runs again.

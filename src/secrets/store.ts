@@ -23,6 +23,7 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
   { table: 'runs', idColumn: 'id', sealedColumn: 'sealed_variables', rowName: 'run' },
   { table: 'run_tasks', idColumn: 'id', sealedColumn: 'sealed_hmac_key', rowName: 'run task' },
   { table: 'notification_configurations', idColumn: 'id', sealedColumn: 'sealed_token', rowName: 'notification configuration' },
+  { table: 'ssh_keys', idColumn: 'id', sealedColumn: 'sealed_value', rowName: 'ssh key' },
 ];
 
 export interface SealedRow {

@@ -1,3 +1,4 @@
+import { readOnlyAttribute, teamAlreadyTaken } from '../teams/access-errors.js';
 import { authorize, callerTeamIds, can, forgetAccess, type Target } from '../auth/authorize.js';
 import { PROJECT_LEVEL_PERMISSIONS, type ProjectAccessLevel, type ProjectPermissions } from '../auth/permissions.js';
 import * as authStore from '../auth/store.js';
@@ -74,10 +75,7 @@ function resolvePermissions(level: ProjectAccessLevel, input: PermissionsInput, 
     ];
     for (const [group, given, implied] of groups) {
       const differing = Object.keys(given).find((key) => given[key] !== implied[key]);
-      if (differing)
-        throw new InvalidError(`${group}.${WIRE_NAMES[differing]} can only be set when access is custom`, {
-          pointer: `${ATTRIBUTES}/${group}/${WIRE_NAMES[differing]}`,
-        });
+      if (differing) throw readOnlyAttribute(WIRE_NAMES[differing] as string, level, `${ATTRIBUTES}/${group}/${WIRE_NAMES[differing]}`);
     }
     return base;
   }
@@ -131,7 +129,7 @@ export async function create(ctx: Ctx, input: CreateInput): Promise<teamProjectS
     await teamProjectStore.insert(ctx.db, { id, teamId: team.id, projectId: input.projectId, access: input.access, permissions });
   } catch (err) {
     if (isUniqueViolation(err, teamProjectStore.TEAM_PROJECT_CONSTRAINT)) {
-      throw new InvalidError(`team ${team.name} already has access to this project; update it instead`, { pointer: '/data/relationships/team' });
+      throw teamAlreadyTaken();
     }
     throw err;
   }

@@ -95,12 +95,15 @@ forEachDatabase('team project access', (server) => {
     const invalid = await w.api('PATCH', path, w.ownerToken, accessBody({ access: 'read', 'workspace-access': { runs: 'apply' } }));
     assertStatus(invalid, 422);
     assert.equal(invalid.body.errors[0].source.pointer, '/data/attributes/workspace-access/runs');
+    assert.equal(invalid.body.errors[0].detail, "Runs is read-only when access level is 'read'; use the 'custom' access level to set this attribute.");
     assertStatus(await w.api('PATCH', path, w.ownerToken, accessBody({ access: 'owner' })), 422);
     assertStatus(await w.api('DELETE', path, w.ownerToken), 204);
     assertStatus(await w.api('GET', path, w.ownerToken), 404);
     assertStatus(await w.api('GET', '/team-projects', w.ownerToken), 422);
     const dup = list.body.data.find((d: any) => d.attributes.access === 'read');
-    assertStatus(await w.api('POST', '/team-projects', w.ownerToken, accessBody({ access: 'read' }, project, dup.relationships.team.data.id)), 422);
+    const duplicate = await w.api('POST', '/team-projects', w.ownerToken, accessBody({ access: 'read' }, project, dup.relationships.team.data.id));
+    assertStatus(duplicate, 422);
+    assert.equal(duplicate.body.errors[0].detail, 'Team has already been taken');
   });
 
   it('reaches the project and its workspaces at the level granted, and nothing elsewhere', async () => {

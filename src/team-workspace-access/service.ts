@@ -1,3 +1,4 @@
+import { readOnlyAttribute, teamAlreadyTaken } from '../teams/access-errors.js';
 import { authorizeWorkspace } from '../auth/authorize.js';
 import { callerTeamIds, can, forgetAccess } from '../auth/authorize.js';
 import { type WorkspaceAccessLevel, WORKSPACE_LEVEL_PERMISSIONS, type WorkspacePermissions } from '../auth/permissions.js';
@@ -43,7 +44,7 @@ function resolvePermissions(level: WorkspaceAccessLevel, input: PermissionsInput
   const base = level === 'custom' ? (current ?? WORKSPACE_LEVEL_PERMISSIONS.custom) : WORKSPACE_LEVEL_PERMISSIONS[level];
   for (const [key, value] of Object.entries(input) as [keyof WorkspacePermissions, unknown][]) {
     if (value !== undefined && level !== 'custom' && value !== base[key]) {
-      throw new InvalidError(`${WIRE_NAMES[key]} can only be set when access is custom`, { pointer: `${ATTRIBUTES}/${WIRE_NAMES[key]}` });
+      throw readOnlyAttribute(WIRE_NAMES[key], level, `${ATTRIBUTES}/${WIRE_NAMES[key]}`);
     }
   }
   return level === 'custom' ? { ...base, ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) } : base;
@@ -109,7 +110,7 @@ export async function create(ctx: Ctx, input: CreateInput): Promise<teamWorkspac
     await teamWorkspaceStore.insert(ctx.db, { id, teamId: team.id, workspaceId: workspace.id, access: input.access, permissions });
   } catch (err) {
     if (isUniqueViolation(err, teamWorkspaceStore.TEAM_WORKSPACE_CONSTRAINT)) {
-      throw new InvalidError(`team ${team.name} already has access to this workspace; update it instead`, { pointer: '/data/relationships/team' });
+      throw teamAlreadyTaken();
     }
     throw err;
   }

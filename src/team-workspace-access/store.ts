@@ -82,6 +82,13 @@ export async function findForTeams(db: Db, teamIds: readonly string[], workspace
   return rows.map(toTeamWorkspace);
 }
 
+/** Whether any of these teams has admin access to a workspace. */
+export async function anyAdminAccess(db: Db, teamIds: readonly string[]): Promise<boolean> {
+  if (teamIds.length === 0) return false;
+  const row = await db.selectFrom('team_workspaces').select('id').where('team_id', 'in', teamIds).where('access', '=', 'admin').limit(1).executeTakeFirst();
+  return row !== undefined;
+}
+
 export interface TeamWorkspaceFilter {
   workspaceId?: string | undefined;
   teamId?: string | undefined;

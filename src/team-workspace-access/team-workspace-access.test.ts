@@ -103,11 +103,19 @@ forEachDatabase('team workspace access', (server) => {
       assertStatus(res, 422, JSON.stringify(attributes));
       assert.equal(res.body.errors[0].source.pointer, pointer);
     }
+    // go-tfe TestTeamAccessesAdd "with invalid custom options" compares the whole error: "<title>\n\n<detail>".
+    const readOnly = await w.api('POST', '/team-workspaces', w.ownerToken, accessBody({ access: 'read', runs: 'apply' }, ws.id, other.id));
+    assert.equal(
+      `${readOnly.body.errors[0].title}\n\n${readOnly.body.errors[0].detail}`,
+      "invalid attribute\n\nRuns is read-only when access level is 'read'; use the 'custom' access level to set this attribute.",
+    );
     // Restating what a fixed level implies is accepted.
     assertStatus(await w.api('POST', '/team-workspaces', w.ownerToken, accessBody({ access: 'read', runs: 'read' }, ws.id, other.id)), 200);
     const duplicate = await w.api('POST', '/team-workspaces', w.ownerToken, accessBody({ access: 'plan' }, ws.id, other.id));
     assertStatus(duplicate, 422);
     assert.equal(duplicate.body.errors[0].source.pointer, '/data/relationships/team');
+    // As the tfe provider shows HCP Terraform's answer: "invalid attribute Team has already been taken".
+    assert.equal(duplicate.body.errors[0].detail, 'Team has already been taken');
     assertStatus(await w.api('POST', '/team-workspaces', w.ownerToken, accessBody({ access: 'read' }, ws.id)), 422);
     assertStatus(await w.api('POST', '/team-workspaces', w.ownerToken, accessBody({ access: 'read' }, 'ws-unknown', other.id)), 404);
     assertStatus(await w.api('POST', '/team-workspaces', w.ownerToken, accessBody({ access: 'read' }, ws.id, 'team-unknown')), 404);

@@ -150,7 +150,7 @@ export function serializeWorkspace(view: workspaceService.WorkspaceView): Resour
       'current-assessment-result': toOne('assessment-results', null),
       'locked-by': toOne(ws.lockedBy?.kind ?? 'users', ws.lockedBy?.id),
       'agent-pool': toOne('agent-pools', execution.agentPoolId),
-      'ssh-key': toOne('ssh-keys', null),
+      'ssh-key': toOne('ssh-keys', ws.sshKeyId),
       readme: toOne('workspace-readme', null),
       outputs: { data: [] },
       vars: { links: { related: `${path}/vars` } },

@@ -55,6 +55,8 @@ export interface Workspace extends WorkspaceSettings {
   currentStateVersionId: string | null;
   /** The latest configuration version that is neither speculative nor provisional, from its creation on. */
   currentConfigurationVersionId: string | null;
+  /** The SSH key its runs clone git modules with (ssh-keys/service.ts sets it). */
+  sshKeyId: string | null;
   resourceCount: number;
   latestChangeAt: Date;
   createdAt: Date;
@@ -105,6 +107,7 @@ export function toWorkspace(row: JoinedRow): Workspace {
     latestRunId: row.latest_run_id,
     currentStateVersionId: row.current_state_version_id,
     currentConfigurationVersionId: row.current_configuration_version_id,
+    sshKeyId: row.ssh_key_id,
     resourceCount: row.resource_count,
     latestChangeAt: row.latest_change_at,
     createdAt: row.created_at,

@@ -35,6 +35,8 @@ export interface WorkspaceTable {
   latest_run_id: string | null;
   current_state_version_id: string | null;
   current_configuration_version_id: string | null;
+  /** The SSH key its runs clone git modules with (migration 0021). */
+  ssh_key_id: Generated<string | null>;
   resource_count: Generated<number>;
   latest_change_at: Timestamp;
   created_at: Timestamp;
