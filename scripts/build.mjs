@@ -26,8 +26,9 @@ if (sources >= built || process.argv.includes('--force')) {
     if (statSync('dist/src/cli.js', { throwIfNoEntry: false })) process.exit(0);
     throw new Error('dist/ is missing and typescript is not installed: run npm install with the development dependencies');
   }
+  // Stamped with the time the build started: a source saved while tsc ran is newer, and is built next time.
+  const started = new Date();
   execFileSync(process.execPath, [tsc, '-p', 'tsconfig.json', '--incremental', '--tsBuildInfoFile', BUILD_INFO], { stdio: 'inherit' });
   // tsc leaves the file alone when it had nothing to write; the check above compares against it.
-  const now = new Date();
-  utimesSync(BUILD_INFO, now, now);
+  utimesSync(BUILD_INFO, started, started);
 }
