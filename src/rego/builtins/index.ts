@@ -1,6 +1,9 @@
 /** Every built-in, registered by the modules imported here for their side effect. */
 import './core.js';
 import './encoding.js';
+import './net.js';
+import './regex.js';
 import './strings.js';
+import './time.js';
 
 export { type Builtin, type BuiltinContext, builtinArity, builtins } from './registry.js';
