@@ -6,7 +6,7 @@ export interface Location {
   col: number;
 }
 
-export type Scalar = null | boolean | number | string;
+export type Scalar = null | boolean | number | bigint | string;
 
 export type Term =
   | { type: 'scalar'; value: Scalar; loc?: Location }

@@ -25,6 +25,8 @@ export class RuleNode {
   readonly rules: CompiledRule[] = [];
   readonly functions: CompiledRule[] = [];
   readonly defaults: CompiledRule[] = [];
+  /** A package: its document exists (an empty object at least) even without rules. */
+  isPackage = false;
 
   constructor(readonly path: string[]) {}
 
@@ -191,7 +193,7 @@ class Resolver {
       const elses = rule.elses.map((e) => {
         const scope = new Scope(ruleScope);
         const elseBody = this.resolveBody(e.body, scope, true);
-        return { value: (e.value ? this.resolveTerm(e.value, scope) : undefined) ?? value, body: elseBody };
+        return { value: (e.value ? this.resolveTerm(e.value, scope) : undefined) ?? ({ type: 'scalar', value: true } as Term), body: elseBody };
       });
       return {
         kind: 'complete' as const,
@@ -241,9 +243,6 @@ class Resolver {
         patternNames(expr.value, explicit);
       }
     }
-    for (const name of explicit) {
-      if (name !== '_') declared.add(this.declare(scope, name, this.keepNames && !scope.parent?.parent));
-    }
     const used = new Set<string>();
     for (const expr of body) exprNames(expr, used);
     for (const name of used) {
@@ -252,8 +251,27 @@ class Resolver {
       if (this.isGlobal(name)) continue;
       declared.add(this.declare(scope, name, this.keepNames && !scope.parent?.parent));
     }
+    // Declarations take effect where they appear, as in OPA: a comprehension before `x := …`
+    // that uses x has an x of its own.
+    const keep = this.keepNames && !scope.parent?.parent;
     const out: Expr[] = [];
     for (const expr of body) {
+      const names = new Set<string>();
+      if (expr.kind === 'some') for (const v of expr.vars) names.add(v);
+      if (expr.kind === 'somein') {
+        if (expr.key) patternNames(expr.key, names);
+        patternNames(expr.value, names);
+      }
+      if (expr.kind === 'unify' && expr.assign) {
+        // The right side of `x := …` is resolved before x exists.
+        const right = this.resolveTerm(expr.right, scope);
+        patternNames(expr.left, names);
+        for (const name of names) if (name !== '_' && !scope.vars.has(name)) declared.add(this.declare(scope, name, keep));
+        const withs = expr.with.map((w) => this.resolveWith(w, scope));
+        out.push({ kind: 'unify', assign: true, left: this.resolveTerm(expr.left, scope), right, negated: expr.negated, with: withs, loc: expr.loc });
+        continue;
+      }
+      for (const name of names) if (name !== '_') declared.add(this.declare(scope, name, keep));
       if (expr.kind === 'some') continue;
       out.push(this.resolveExpr(expr, scope));
     }
@@ -863,12 +881,11 @@ class SafetyChecker {
   checkHead(terms: Term[], bound: Set<string>, loc?: Location): void {
     const needs = new Set<string>();
     for (const t of terms) {
-      allVarsOfTerm(t, needs);
+      inputs(t, needs);
+      outputs(t, needs);
     }
-    const locals = new Set<string>();
-    for (const t of terms) if (t.type === 'arraycompr' || t.type === 'setcompr' || t.type === 'objectcompr') collectLocals(t.body, locals);
     for (const v of needs) {
-      if (!bound.has(v) && !locals.has(v) && !isWildcard(v)) {
+      if (!bound.has(v) && !isWildcard(v)) {
         throw new RegoError('rego_unsafe_var_error', `var ${v.replace(/\$\d+$/, '')} is unsafe`, loc);
       }
     }
@@ -919,6 +936,11 @@ export class Compiler {
       }
     }
     const safety = new SafetyChecker(this);
+    for (const m of modules) {
+      let node = this.root;
+      for (const p of m.packagePath) node = node.child(p);
+      node.isPackage = true;
+    }
     for (const m of modules) {
       const pkg = packages.get(m.packagePath.join('.'))!;
       const resolver = new Resolver(this, pkg, m.imports, false);

@@ -521,7 +521,7 @@ export class Evaluation {
     };
     if (this.isGround(elem, f)) return this.evalTerm(elem, f, descend);
     const keys = new Set<string>();
-    if (node) for (const [name, child] of node.children) if (child.rules.length > 0 || child.children.size > 0 || child.defaults.length > 0) keys.add(name);
+    if (node) for (const [name, child] of node.children) if (child.hasValueRules || child.children.size > 0 || child.isPackage) keys.add(name);
     const others: Value[] = [];
     if (base instanceof RegoObject) {
       for (const key of base.keys()) {
@@ -546,7 +546,7 @@ export class Evaluation {
     if (this.env.cache.has(node)) return this.env.cache.get(node);
     const obj = base instanceof RegoObject ? base.copy() : new RegoObject();
     for (const [name, child] of node.children) {
-      if (!child.hasValueRules && child.children.size === 0) continue;
+      if (!child.hasValueRules && child.children.size === 0 && !child.isPackage) continue;
       const value = this.fullValue(child, lookup(base, name), [...nodePath, name]);
       if (value !== undefined) obj.set(name, value);
     }
@@ -589,6 +589,7 @@ export class Evaluation {
         if (value === undefined) continue;
         const existing = obj.get(name);
         if (existing === undefined) obj.set(name, value);
+        else if (existing instanceof RegoSet && value instanceof RegoSet) for (const v of value.values()) existing.add(v);
         else if (existing instanceof RegoObject && containers.has(existing) && value instanceof RegoObject && containers.has(value)) {
           for (const [k, v] of value.entries()) insertLeaf(existing, [k], v, node.rules[0]?.loc);
         } else if (!equal(existing, value)) throw conflict('object keys must be unique', child.rules[0]?.loc);
@@ -663,9 +664,11 @@ export class Evaluation {
    * its key path and value (or set member) for each solution.
    */
   private evalRule(rule: CompiledRule, emit: (keys: Value[], value: Value) => boolean, frame: Frame = new Map()): boolean {
-    const stopEarly = rule.kind === 'complete' && rule.value.type === 'scalar';
+    // A complete rule with a constant value needs one solution only: more cannot conflict.
     const produce = (valueTerm: Term, f: Frame): boolean =>
-      this.evalTerms(rule.keyPath, f, (keys) => this.evalTerm(rule.member ?? valueTerm, f, (value) => emit(keys, value) || stopEarly));
+      this.evalTerms(rule.keyPath, f, (keys) =>
+        this.evalTerm(rule.member ?? valueTerm, f, (value) => emit(keys, value) || (rule.kind === 'complete' && valueTerm.type === 'scalar')),
+      );
     let found = false;
     const stopped = this.evalBody(rule.body, 0, frame, () => {
       found = true;
@@ -687,7 +690,19 @@ export class Evaluation {
   // Calls
 
   private evalCallArgs(term: Term & { type: 'call' }, args: Term[], f: Frame, k: NextValue): boolean {
-    return this.evalTerms(args, f, (values) => this.call(term.name, values, term.loc, k));
+    // An argument may need a variable another argument's ref binds (`x == xs[x]`): those go last.
+    const waiting = args.filter((a) => !this.isGround(a, f));
+    if (waiting.length === 0) return this.evalTerms(args, f, (values) => this.call(term.name, values, term.loc, k));
+    const order = [...args.filter((a) => this.isGround(a, f)), ...waiting];
+    return this.evalTerms(order, f, (values) => {
+      const byTerm = new Map(order.map((t, i) => [t, values[i]!]));
+      return this.call(
+        term.name,
+        args.map((a) => byTerm.get(a)!),
+        term.loc,
+        k,
+      );
+    });
   }
 
   private call(name: string, args: Value[], loc: Location | undefined, k: NextValue): boolean {

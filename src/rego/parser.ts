@@ -1,6 +1,7 @@
 import type { Expr, ExprBody, Import, Location, Module, Rule, RuleHead, Term, WithModifier } from './ast.js';
 import { RegoError } from './errors.js';
 import { type Token, tokenize } from './lexer.js';
+import { normalizeInt } from './value.js';
 
 const KEYWORDS = new Set(['as', 'contains', 'default', 'else', 'every', 'false', 'if', 'import', 'in', 'not', 'null', 'package', 'some', 'true', 'with']);
 
@@ -245,7 +246,7 @@ class Parser {
         this.next();
         negated = true;
       }
-      const left = this.parseTerm({});
+      const left = this.parseTermOrMember3();
       if ((this.isPunct('=') || this.isPunct(':=')) && !this.tok.newlineBefore) {
         const assign = this.next().text === ':=';
         body = { kind: 'unify', left, right: this.parseTerm({}), assign };
@@ -298,6 +299,29 @@ class Parser {
     const body = this.parseBody('}');
     this.expectPunct('}');
     return { kind: 'every', key, value, domain, body };
+  }
+
+  /** A term, or `key, value in collection` where an expression or a parenthesized term may be. */
+  private parseTermOrMember3(): Term {
+    const start = this.i;
+    const first = this.parseTerm({});
+    if (!this.isPunct(',')) return first;
+    const afterFirst = this.i;
+    this.i = start;
+    const key = this.parseTerm({ noIn: true });
+    if (!this.isPunct(',')) {
+      this.i = afterFirst;
+      return first;
+    }
+    this.next();
+    const value = this.parseTerm({ noIn: true });
+    if (!this.isKeyword('in')) {
+      this.i = afterFirst;
+      return first;
+    }
+    const op = this.next();
+    const collection = this.parseTerm({ noIn: true });
+    return { type: 'call', name: 'internal.member_3', args: [key, value, collection], loc: this.loc(op) };
   }
 
   private parseTermList(close: string): Term[] {
@@ -358,7 +382,7 @@ class Parser {
       const minus = this.next();
       if (this.tok.kind === 'number' && this.tok.row === minus.row && this.tok.col === minus.col + 1) {
         const num = this.next();
-        return this.withSuffixes({ type: 'scalar', value: -Number(num.text), loc: this.loc(minus) });
+        return this.withSuffixes({ type: 'scalar', value: numberLiteral(`-${num.text}`), loc: this.loc(minus) });
       }
       const operand = this.parseUnary();
       return { type: 'call', name: 'minus', args: [{ type: 'scalar', value: 0 }, operand], loc: this.loc(minus) };
@@ -372,8 +396,8 @@ class Parser {
     switch (token.kind) {
       case 'number': {
         this.next();
-        const value = Number(token.text);
-        if (!Number.isFinite(value)) throw this.error('number too big', token);
+        const value = numberLiteral(token.text);
+        if (typeof value === 'number' && !Number.isFinite(value)) throw this.error('number too big', token);
         return { type: 'scalar', value, loc };
       }
       case 'string':
@@ -403,7 +427,7 @@ class Parser {
         if (token.text === '{') return this.parseBrace();
         if (token.text === '(') {
           this.next();
-          const inner = this.parseTerm({});
+          const inner = this.parseTermOrMember3();
           this.expectPunct(')');
           return inner;
         }
@@ -511,6 +535,12 @@ class Parser {
       } else return current;
     }
   }
+}
+
+/** Integers beyond 2^53 keep every digit as bigints. */
+function numberLiteral(text: string): number | bigint {
+  if (/^-?\d+$/.test(text)) return normalizeInt(BigInt(text));
+  return Number(text);
 }
 
 function appendPath(term: Term, part: Term): Term {

@@ -5,7 +5,37 @@
  * Objects and sets iterate in Rego's sort order, as OPA's do, so comprehensions and built-ins that
  * walk them produce the same array order as OPA.
  */
-export type Value = null | boolean | number | string | Value[] | RegoObject | RegoSet;
+export type Value = null | boolean | number | bigint | string | Value[] | RegoObject | RegoSet;
+
+/**
+ * Integers beyond 2^53 are bigints so they keep every digit (nanosecond times, serial numbers);
+ * every other number is a JS number. `normalizeInt` keeps that invariant.
+ */
+export function normalizeInt(n: bigint): number | bigint {
+  return n >= -9007199254740991n && n <= 9007199254740991n ? Number(n) : n;
+}
+
+export function isNumber(v: Value | undefined): v is number | bigint {
+  return typeof v === 'number' || typeof v === 'bigint';
+}
+
+/** Canonical text of a number: integers beyond 2^53 written out in full whatever their type. */
+function numberKey(n: number | bigint): string {
+  if (typeof n === 'bigint') return `#${n}`;
+  if (Number.isInteger(n) && !Number.isSafeInteger(n)) return `#${BigInt(n)}`;
+  return `#${Object.is(n, -0) ? 0 : n}`;
+}
+
+export function compareNumbers(a: number | bigint, b: number | bigint): number {
+  if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0;
+  if (typeof a === 'bigint' && typeof b === 'bigint') return a < b ? -1 : a > b ? 1 : 0;
+  const x = typeof a === 'bigint' ? a : Number.isInteger(a) ? BigInt(a) : undefined;
+  const y = typeof b === 'bigint' ? b : Number.isInteger(b) ? BigInt(b) : undefined;
+  if (x !== undefined && y !== undefined) return x < y ? -1 : x > y ? 1 : 0;
+  const fx = Number(a);
+  const fy = Number(b);
+  return fx < fy ? -1 : fx > fy ? 1 : 0;
+}
 
 /** The canonical text of a value: equal values (1 and 1.0 included) have the same key. */
 export function keyOf(value: Value): string {
@@ -14,7 +44,8 @@ export function keyOf(value: Value): string {
     case 'boolean':
       return value ? 't' : 'f';
     case 'number':
-      return `#${Object.is(value, -0) ? 0 : value}`;
+    case 'bigint':
+      return numberKey(value);
     case 'string':
       return JSON.stringify(value);
   }
@@ -31,6 +62,7 @@ function typeRank(value: Value): number {
     case 'boolean':
       return 1;
     case 'number':
+    case 'bigint':
       return 2;
     case 'string':
       return 3;
@@ -64,7 +96,7 @@ export function compare(a: Value, b: Value): number {
     case 1:
       return a === b ? 0 : a ? 1 : -1;
     case 2:
-      return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0;
+      return compareNumbers(a as number | bigint, b as number | bigint);
     case 3:
       return compareStrings(a as string, b as string);
     case 6: {
@@ -106,7 +138,8 @@ export function equal(a: Value, b: Value): boolean {
   if (a === b) return true;
   const ta = typeof a;
   if (ta !== 'object' || typeof b !== 'object' || a === null || b === null) {
-    return ta === 'number' && typeof b === 'number' ? a === b : false;
+    if ((ta === 'number' || ta === 'bigint') && (typeof b === 'number' || typeof b === 'bigint')) return compareNumbers(a as number | bigint, b) === 0;
+    return false;
   }
   if (Array.isArray(a)) {
     if (!Array.isArray(b) || a.length !== b.length) return false;
@@ -230,6 +263,7 @@ export function typeName(value: Value): string {
     case 'boolean':
       return 'boolean';
     case 'number':
+    case 'bigint':
       return 'number';
     case 'string':
       return 'string';
@@ -242,13 +276,14 @@ export function typeName(value: Value): string {
 /** A JSON value (as JSON.parse or a YAML parser returns it) as a Rego value. */
 export function fromJSON(json: unknown): Value {
   if (json === null || json === undefined) return null;
+  if (json instanceof RegoObject || json instanceof RegoSet) return json;
   switch (typeof json) {
     case 'boolean':
     case 'number':
     case 'string':
       return json;
     case 'bigint':
-      return Number(json);
+      return normalizeInt(json);
   }
   if (Array.isArray(json)) return json.map(fromJSON);
   if (json instanceof Map) {
@@ -261,7 +296,8 @@ export function fromJSON(json: unknown): Value {
   return obj;
 }
 
-export type JSONValue = null | boolean | number | string | JSONValue[] | { [key: string]: JSONValue };
+/** JSON as results carry it; integers beyond 2^53 stay bigints so no digit is lost. */
+export type JSONValue = null | boolean | number | bigint | string | JSONValue[] | { [key: string]: JSONValue };
 
 /** A value as JSON, as OPA returns results: sets become sorted arrays, non-string keys their text. */
 export function toJSON(value: Value): JSONValue {
@@ -275,7 +311,8 @@ export function toJSON(value: Value): JSONValue {
 }
 
 /** Go's strconv formatting of a float64 with 'g'-like shortest representation, as OPA prints numbers. */
-export function formatNumber(n: number): string {
+export function formatNumber(n: number | bigint): string {
+  if (typeof n === 'bigint') return n.toString();
   if (Number.isInteger(n) && Math.abs(n) < 1e21) return String(n);
   const text = String(n);
   // JS writes 1e+21 like Go does, but 1e-7 as 1e-7 where Go writes 1e-07.
@@ -289,6 +326,7 @@ export function toRegoString(value: Value): string {
     case 'boolean':
       return String(value);
     case 'number':
+    case 'bigint':
       return formatNumber(value);
     case 'string':
       return JSON.stringify(value);

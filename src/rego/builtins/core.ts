@@ -1,7 +1,7 @@
 /** Operators, comparisons, arithmetic, aggregates, types, and array/object/set built-ins. */
 import { BuiltinError } from '../errors.js';
-import { compare, equal, RegoObject, RegoSet, typeName, type Value } from '../value.js';
-import { arr, int, items, num, obj, operandError, register, set } from './registry.js';
+import { compare, equal, isNumber, normalizeInt, RegoObject, RegoSet, typeName, type Value } from '../value.js';
+import { arr, bigInt, exactNum, int, items, num, obj, operandError, register, set } from './registry.js';
 
 // Comparisons: Rego's total order makes them defined for any two values.
 register('equal', 2, ([a, b]) => equal(a!, b!));
@@ -21,45 +21,73 @@ function tidy(result: number, ...operands: number[]): number {
   return Math.abs(rounded - result) < 1e-12 * Math.max(1, Math.abs(result)) ? rounded : result;
 }
 
-function checkSafeInteger(n: number): number {
-  if (Number.isInteger(n) && !Number.isSafeInteger(n)) throw new BuiltinError('integer result out of the supported range (above 2^53)');
-  return n;
+const isInt = (n: number | bigint) => typeof n === 'bigint' || Number.isInteger(n);
+
+/**
+ * Integer arithmetic is exact (as OPA's big numbers are): when an operand or the result leaves
+ * the 2^53 range, it is done in bigints. Other arithmetic is in doubles.
+ */
+function arith(a: number | bigint, b: number | bigint, op: '+' | '-' | '*'): number | bigint {
+  if (typeof a === 'number' && typeof b === 'number') {
+    const r = op === '+' ? a + b : op === '-' ? a - b : a * b;
+    if (Number.isSafeInteger(r) || !Number.isInteger(a) || !Number.isInteger(b)) return tidy(r, a, b);
+  }
+  if (isInt(a) && isInt(b)) {
+    const x = BigInt(a);
+    const y = BigInt(b);
+    return normalizeInt(op === '+' ? x + y : op === '-' ? x - y : x * y);
+  }
+  const x = Number(a);
+  const y = Number(b);
+  return op === '+' ? x + y : op === '-' ? x - y : x * y;
 }
 
-register('plus', 2, (args) => checkSafeInteger(tidy(num(args, 0) + num(args, 1), args[0] as number, args[1] as number)));
+register('plus', 2, (args) => arith(exactNum(args, 0), exactNum(args, 1), '+'));
 register('minus', 2, (args) => {
   const [a, b] = args;
-  if (a instanceof RegoSet || b instanceof RegoSet) {
+  if (a instanceof RegoSet) {
     const x = set(args, 0);
     const y = set(args, 1);
     return RegoSet.from(x.values().filter((v) => !y.has(v)));
   }
-  if (typeof a !== 'number') throw operandError(1, 'one of {number, set}', a!);
-  if (typeof b !== 'number') throw operandError(2, 'one of {number, set}', b!);
-  return checkSafeInteger(tidy(a - b, a, b));
+  if (!isNumber(a)) throw operandError(1, 'one of {number, set}', a!);
+  if (!isNumber(b)) throw operandError(2, 'number', b!);
+  return arith(a, b, '-');
 });
-register('mul', 2, (args) => checkSafeInteger(tidy(num(args, 0) * num(args, 1), args[0] as number, args[1] as number)));
+register('mul', 2, (args) => arith(exactNum(args, 0), exactNum(args, 1), '*'));
 register('div', 2, (args) => {
-  const a = num(args, 0);
-  const b = num(args, 1);
-  if (b === 0) throw new BuiltinError('divide by zero');
-  return tidy(a / b, a, b);
+  const a = exactNum(args, 0);
+  const b = exactNum(args, 1);
+  if (Number(b) === 0) throw new BuiltinError('divide by zero');
+  if ((typeof a === 'bigint' || typeof b === 'bigint') && isInt(a) && isInt(b) && BigInt(a) % BigInt(b) === 0n) return normalizeInt(BigInt(a) / BigInt(b));
+  return tidy(Number(a) / Number(b), Number(a), Number(b));
 });
 register('rem', 2, (args) => {
-  const a = num(args, 0);
-  const b = num(args, 1);
-  if (!Number.isInteger(a) || !Number.isInteger(b)) throw new BuiltinError('modulo on floating-point number');
-  if (b === 0) throw new BuiltinError('modulo by zero');
-  const r = a % b;
+  const a = exactNum(args, 0);
+  const b = exactNum(args, 1);
+  if (!isInt(a) || !isInt(b)) throw new BuiltinError('modulo on floating-point number');
+  if (Number(b) === 0) throw new BuiltinError('modulo by zero');
+  if (typeof a === 'bigint' || typeof b === 'bigint') return normalizeInt(BigInt(a) % BigInt(b));
+  const r = (a as number) % (b as number);
   return Object.is(r, -0) ? 0 : r;
 });
-register('abs', 1, (args) => Math.abs(num(args, 0)));
+register('abs', 1, (args) => {
+  const n = exactNum(args, 0);
+  return typeof n === 'bigint' ? (n < 0n ? -n : n) : Math.abs(n);
+});
 register('round', 1, (args) => {
-  const n = num(args, 0);
+  const n = exactNum(args, 0);
+  if (typeof n === 'bigint') return n;
   return n < 0 ? -Math.round(-n) : Math.round(n);
 });
-register('ceil', 1, (args) => Math.ceil(num(args, 0)));
-register('floor', 1, (args) => Math.floor(num(args, 0)));
+register('ceil', 1, (args) => {
+  const n = exactNum(args, 0);
+  return typeof n === 'bigint' ? n : Math.ceil(n);
+});
+register('floor', 1, (args) => {
+  const n = exactNum(args, 0);
+  return typeof n === 'bigint' ? n : Math.floor(n);
+});
 
 register('and', 2, (args) => {
   const a = set(args, 0);
@@ -114,18 +142,18 @@ register('count', 1, ([v]) => {
   throw operandError(1, 'one of {array, object, set, string}', v!);
 });
 register('sum', 1, (args) => {
-  let total = 0;
+  let total: number | bigint = 0;
   for (const v of items(args, 0)) {
-    if (typeof v !== 'number') throw operandError(1, 'array of numbers', args[0]!);
-    total = tidy(total + v, total, v);
+    if (!isNumber(v)) throw operandError(1, 'array of numbers', args[0]!);
+    total = arith(total, v, '+');
   }
   return total;
 });
 register('product', 1, (args) => {
-  let total = 1;
+  let total: number | bigint = 1;
   for (const v of items(args, 0)) {
-    if (typeof v !== 'number') throw operandError(1, 'array of numbers', args[0]!);
-    total = tidy(total * v, total, v);
+    if (!isNumber(v)) throw operandError(1, 'array of numbers', args[0]!);
+    total = arith(total, v, '*');
   }
   return total;
 });
@@ -144,7 +172,7 @@ register('all', 1, (args) => items(args, 0).every((v) => v === true));
 register('any', 1, (args) => items(args, 0).some((v) => v === true));
 
 // Types.
-register('is_number', 1, ([v]) => typeof v === 'number');
+register('is_number', 1, ([v]) => isNumber(v));
 register('is_string', 1, ([v]) => typeof v === 'string');
 register('is_boolean', 1, ([v]) => typeof v === 'boolean');
 register('is_array', 1, ([v]) => Array.isArray(v));
@@ -156,12 +184,14 @@ register('type_name', 1, ([v]) => typeName(v!));
 register('to_number', 1, ([v]) => {
   if (v === null) return 0;
   if (typeof v === 'boolean') return v ? 1 : 0;
-  if (typeof v === 'number') return v;
+  if (typeof v === 'number' || typeof v === 'bigint') return v;
   if (typeof v === 'string') {
+    if (/^[+-]?(inf|infinity|nan)$/i.test(v)) throw new BuiltinError(`operand 1 must be a valid number string but got ${v}`, true);
     const text = v.trim() === v ? v : '';
     if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text) && !/^[+-]?0[xX][0-9a-fA-F]+$/.test(text)) {
       throw new BuiltinError(`strconv.ParseFloat: parsing ${JSON.stringify(v)}: invalid syntax`);
     }
+    if (/^[+-]?\d+$/.test(text)) return normalizeInt(BigInt(text));
     const n = Number(text);
     if (!Number.isFinite(n)) throw new BuiltinError(`strconv.ParseFloat: parsing ${JSON.stringify(v)}: value out of range`);
     return n;
@@ -182,7 +212,7 @@ register('numbers.range_step', 3, (args) => {
   const a = int(args, 0);
   const b = int(args, 1);
   const step = int(args, 2);
-  if (step <= 0) throw new BuiltinError('numbers.range_step: step must be a positive number above zero');
+  if (step <= 0) throw new BuiltinError('step must be a positive integer');
   const out: number[] = [];
   if (Math.abs(b - a) / step > 1e7) throw new BuiltinError('range too large');
   if (a <= b) for (let i = a; i <= b; i += step) out.push(i);
@@ -328,3 +358,19 @@ register(
   },
   true,
 );
+
+// Bitwise operations on integers of any size.
+register('bits.and', 2, (args) => normalizeInt(bigInt(args, 0) & bigInt(args, 1)));
+register('bits.or', 2, (args) => normalizeInt(bigInt(args, 0) | bigInt(args, 1)));
+register('bits.xor', 2, (args) => normalizeInt(bigInt(args, 0) ^ bigInt(args, 1)));
+register('bits.negate', 1, (args) => normalizeInt(~bigInt(args, 0)));
+register('bits.lsh', 2, (args) => {
+  const shift = bigInt(args, 1);
+  if (shift < 0n) throw new BuiltinError('must be an unsigned integer number but got a negative integer', true);
+  return normalizeInt(bigInt(args, 0) << shift);
+});
+register('bits.rsh', 2, (args) => {
+  const shift = bigInt(args, 1);
+  if (shift < 0n) throw new BuiltinError('must be an unsigned integer number but got a negative integer', true);
+  return normalizeInt(bigInt(args, 0) >> shift);
+});

@@ -7,7 +7,10 @@ import { obj, operandError, register, str } from './registry.js';
 /** Go's json.Marshal: sorted keys, no spaces, and <, >, & escaped as Go escapes them for HTML. */
 export function goJSON(value: Value, indent?: { prefix: string; indent: string }): string {
   const json = toJSON(value);
-  const text = indent ? JSON.stringify(json, null, indent.indent) : JSON.stringify(json);
+  // Bigints are written out in full: a marker string, unquoted afterwards.
+  const replacer = (_key: string, v: unknown) => (typeof v === 'bigint' ? `\u0000big:${v}` : v);
+  const raw = indent ? JSON.stringify(json, replacer, indent.indent) : JSON.stringify(json, replacer);
+  const text = raw.replace(/"\\u0000big:(-?\d+)"/g, '$1');
   let out = text.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   if (indent?.prefix) out = out.split('\n').join(`\n${indent.prefix}`);
   return out;

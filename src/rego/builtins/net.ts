@@ -150,7 +150,10 @@ register('net.cidr_merge', 1, (args) => {
       const a = parseAddress(v);
       if (!a) throw new BuiltinError(`invalid CIDR address: ${v}`);
       if (a.v6) throw new BuiltinError('IPv6 invalid: needs prefix length');
-      return { ...a, prefix: 32 };
+      // Go's IP.DefaultMask: the classful mask (A /8, B /16, C /24).
+      const top = Number(a.addr >> 24n);
+      const prefix = top < 128 ? 8 : top < 192 ? 16 : top < 224 ? 24 : 32;
+      return { ...a, prefix };
     }
     return parseCIDR(v);
   });

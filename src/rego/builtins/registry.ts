@@ -40,10 +40,27 @@ export function str(args: Value[], i: number): string {
   return v;
 }
 
+/** A number operand as a double (integers beyond 2^53 lose digits: use bigNum where that matters). */
 export function num(args: Value[], i: number): number {
   const v = args[i]!;
+  if (typeof v === 'bigint') return Number(v);
   if (typeof v !== 'number') throw operandError(i + 1, 'number', v);
   return v;
+}
+
+/** A number operand exactly: bigints as they are. */
+export function exactNum(args: Value[], i: number): number | bigint {
+  const v = args[i]!;
+  if (typeof v !== 'number' && typeof v !== 'bigint') throw operandError(i + 1, 'number', v);
+  return v;
+}
+
+/** An integer operand as a bigint. */
+export function bigInt(args: Value[], i: number): bigint {
+  const v = exactNum(args, i);
+  if (typeof v === 'bigint') return v;
+  if (!Number.isInteger(v)) throw new BuiltinError(`operand ${i + 1} must be integer number but got floating-point number`, true);
+  return BigInt(v);
 }
 
 export function int(args: Value[], i: number): number {

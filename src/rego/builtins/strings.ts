@@ -174,6 +174,14 @@ function goFloatExp(n: number, precision: number, upper: boolean): string {
 
 function formatOne(verb: string, arg: Value, flags: string, width: number | undefined, precision: number | undefined): string {
   const plus = flags.includes('+');
+  if (typeof arg === 'bigint') {
+    if ('dsv'.includes(verb)) return pad(plus && arg >= 0n ? `+${arg}` : arg.toString(), width, flags, true);
+    if (verb === 'x' || verb === 'X' || verb === 'o' || verb === 'b') {
+      const text = (arg < 0n ? -arg : arg).toString(verb === 'o' ? 8 : verb === 'b' ? 2 : 16);
+      return pad((arg < 0n ? '-' : '') + (verb === 'X' ? text.toUpperCase() : text), width, flags, true);
+    }
+    return formatOne(verb, Number(arg), flags, width, precision);
+  }
   const sign = (n: number, text: string) => (plus && n >= 0 ? `+${text}` : text);
   if (typeof arg === 'number') {
     const isInt = Number.isInteger(arg);

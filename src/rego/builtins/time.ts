@@ -3,8 +3,8 @@
  * nanosecond instants keep about microsecond precision (OPA keeps all digits).
  */
 import { BuiltinError } from '../errors.js';
-import type { Value } from '../value.js';
-import { int, num, operandError, register, str } from './registry.js';
+import { normalizeInt, type Value } from '../value.js';
+import { exactNum, int, operandError, register, str } from './registry.js';
 
 const NS_PER_MS = 1_000_000n;
 const MIN_NS = -9223372036854775808n;
@@ -49,8 +49,8 @@ interface Civil {
   zoneAbbrev: string;
 }
 
-function toBig(ns: number): bigint {
-  return BigInt(Math.round(ns));
+function toBig(ns: number | bigint): bigint {
+  return typeof ns === 'bigint' ? ns : BigInt(Math.round(ns));
 }
 
 function zoneOffsetSeconds(ms: number, zone: string): number {
@@ -115,10 +115,10 @@ function zoneAbbreviation(ms: number, zone: string, offset: number): string {
 /** The [ns, zone] or ns operand of time.date, time.clock, time.weekday, time.format. */
 function instantOperand(args: Value[], i: number): { ns: bigint; zone: string; layout?: string } {
   const v = args[i]!;
-  if (typeof v === 'number') return { ns: toBig(v), zone: 'UTC' };
+  if (typeof v === 'number' || typeof v === 'bigint') return { ns: toBig(v), zone: 'UTC' };
   if (Array.isArray(v)) {
     const [n, zone, layout] = v;
-    if (typeof n !== 'number') throw operandError(i + 1, 'number', n ?? null);
+    if (typeof n !== 'number' && typeof n !== 'bigint') throw operandError(i + 1, 'number', n ?? null);
     if (zone !== undefined && typeof zone !== 'string') throw operandError(i + 1, 'string', zone);
     if (layout !== undefined && typeof layout !== 'string') throw operandError(i + 1, 'string', layout);
     return { ns: toBig(n), zone: zone === '' || zone === undefined ? 'UTC' : zone === 'Local' ? 'UTC' : zone, layout };
@@ -450,8 +450,8 @@ function parseTime(layout: string, value: string): bigint {
   return ns;
 }
 
-function nsResult(ns: bigint): number {
-  return Number(ns);
+function nsResult(ns: bigint): number | bigint {
+  return normalizeInt(ns);
 }
 
 register('time.parse_ns', 2, (args) => nsResult(parseTime(NAMED_LAYOUTS[str(args, 0)] ?? str(args, 0), str(args, 1))));
@@ -505,7 +505,7 @@ register('time.format', 1, (args) => {
 });
 
 register('time.add_date', 4, (args) => {
-  const ns = toBig(num(args, 0));
+  const ns = toBig(exactNum(args, 0));
   const years = int(args, 1);
   const months = int(args, 2);
   const days = int(args, 3);
