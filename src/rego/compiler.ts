@@ -244,7 +244,7 @@ class Resolver {
       }
     }
     const used = new Set<string>();
-    for (const expr of body) exprNames(expr, used);
+    for (const expr of body) exprNames(expr, used, (t) => this.namesFunction(t, scope));
     for (const name of used) {
       if (name === '_' || scope.vars.has(name) || explicit.has(name)) continue;
       if (scope.parent?.lookup(name) !== undefined) continue;
@@ -331,9 +331,18 @@ class Resolver {
         } else throw new RegoError('rego_compile_error', `with keyword target must reference existing input, data, or a function`, w.target.loc);
       } else target = name.startsWith('data.') ? { kind: 'data', path: name.split('.').slice(1) } : { kind: 'function', name };
     }
-    const resolved: WithModifier = { target: w.target, value: value.term };
+    // A function replacement is carried by name; its term holds no variables for the safety check.
+    const resolved: WithModifier = { target: w.target, value: value.functionName === undefined ? value.term : { type: 'scalar', value: value.functionName } };
     compiledWiths.set(resolved, { target, value: value.term, functionName: value.functionName });
     return resolved;
+  }
+
+  /** Whether a `with` value names a function (`count`, `f`, `data.lib.f`) rather than a value. */
+  namesFunction(term: Term, scope: Scope): boolean {
+    const path = refPath(term);
+    if (!path || scope.lookup(path[0]!) !== undefined) return false;
+    const name = this.tryFunctionName(path.join('.'));
+    return name !== undefined && (!name.startsWith('data.') || this.compiler.functionArity.has(name));
   }
 
   /** A `with` value that names a function (`with f as g`, `with count as mock`) stays a name. */
@@ -403,7 +412,7 @@ function patternNames(term: Term, out: Set<string>): void {
 }
 
 /** Every var name an expression uses at its own level (not inside nested bodies). */
-function exprNames(expr: Expr, out: Set<string>): void {
+function exprNames(expr: Expr, out: Set<string>, namesFunction: (t: Term) => boolean): void {
   switch (expr.kind) {
     case 'term':
       termNames(expr.term, out);
@@ -423,7 +432,7 @@ function exprNames(expr: Expr, out: Set<string>): void {
     case 'some':
       break;
   }
-  for (const w of expr.with) termNames(w.value, out);
+  for (const w of expr.with) if (!namesFunction(w.value)) termNames(w.value, out);
 }
 
 function termNames(term: Term, out: Set<string>): void {

@@ -710,9 +710,9 @@ export class Evaluation {
     if (mock) {
       if (mock.kind === 'value') return k(mock.value);
       const saved = this.env;
-      // The replacement runs without the mock, so `with f as g` where g calls f does not loop.
-      this.env = { ...saved, mocks: new Map(saved.mocks) };
-      this.env.mocks.delete(name);
+      // The replacement runs without mocks, as in OPA: g calling f reaches the real f, and a
+      // replacement never calls another replacement.
+      this.env = { ...saved, mocks: new Map(), cache: new Map() };
       try {
         return this.call(mock.name, args, loc, (v) => {
           const inner = this.env;

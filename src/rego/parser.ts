@@ -180,6 +180,20 @@ class Parser {
    * expression; a body is the common case, so only `{}` followed by something else is not.
    */
   private looksLikeBlock(): boolean {
+    let depth = 0;
+    for (let j = this.i; j < this.tokens.length; j++) {
+      const t = this.tokens[j]!;
+      if (t.kind === 'eof') return true;
+      // Past the first line of the braces it is a body: a literal's `:` or `|` comes on its first.
+      if (j > this.i + 1 && depth === 1 && t.newlineBefore) return true;
+      if (t.kind !== 'punct') continue;
+      if (depth === 1 && t.text === ';') return true;
+      if (t.text === '{' || t.text === '[' || t.text === '(') depth++;
+      else if (t.text === '}' || t.text === ']' || t.text === ')') {
+        depth--;
+        if (depth === 0) return true;
+      } else if (depth === 1 && (t.text === ':' || t.text === '|')) return false;
+    }
     return true;
   }
 
@@ -253,7 +267,7 @@ class Parser {
       } else body = { kind: 'term', term: left };
     }
     const withs: WithModifier[] = [];
-    while (this.isKeyword('with') && !this.tok.newlineBefore) {
+    while (this.isKeyword('with')) {
       this.next();
       const target = this.parseTerm({ noIn: true });
       if (!this.isKeyword('as')) throw this.error(`unexpected ${this.describe(this.tok)}: expected as keyword`);

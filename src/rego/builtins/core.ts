@@ -1,7 +1,7 @@
 /** Operators, comparisons, arithmetic, aggregates, types, and array/object/set built-ins. */
 import { BuiltinError } from '../errors.js';
 import { compare, equal, isNumber, normalizeInt, RegoObject, RegoSet, typeName, type Value } from '../value.js';
-import { arr, bigInt, exactNum, int, items, num, obj, operandError, register, set } from './registry.js';
+import { arr, bigInt, builtins, exactNum, int, items, num, obj, operandError, register, set } from './registry.js';
 
 // Comparisons: Rego's total order makes them defined for any two values.
 register('equal', 2, ([a, b]) => equal(a!, b!));
@@ -374,3 +374,15 @@ register('bits.rsh', 2, (args) => {
   if (shift < 0n) throw new BuiltinError('must be an unsigned integer number but got a negative integer', true);
   return normalizeInt(bigInt(args, 0) >> shift);
 });
+
+// Built-ins that reach the network or verify signatures with outside keys exist by name (so
+// `with http.send as mock` compiles) but refuse to run.
+for (const [name, arity] of [
+  ['http.send', 1],
+  ['net.lookup_ip_addr', 1],
+  ['opa.runtime', 0],
+] as const) {
+  if (!builtins.has(name)) register(name, arity, () => {
+    throw new BuiltinError(`${name} is not supported by this engine`);
+  });
+}
