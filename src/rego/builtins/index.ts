@@ -2,6 +2,7 @@
 import './core.js';
 import './encoding.js';
 import './net.js';
+import './objects.js';
 import './regex.js';
 import './strings.js';
 import './time.js';

@@ -284,17 +284,18 @@ register('sprintf', 2, (args) => sprintf(str(args, 0), arr(args, 1)));
 // ---------------------------------------------------------------------------------------------
 // units.parse and units.parse_bytes
 
+/** The leading amount (digits, a point, an exponent such as e3 or E-2) and the unit after it. */
 function splitAmount(s: string): [string, string] {
-  let i = 0;
-  while (i < s.length && ((s[i]! >= '0' && s[i]! <= '9') || s[i] === '.')) i++;
-  return [s.slice(0, i), s.slice(i)];
+  const m = /^[0-9.]+(?:[eE][-+]?[0-9]+)?/.exec(s);
+  const amount = m?.[0] ?? '';
+  return [amount, s.slice(amount.length)];
 }
 
 const DECIMAL_UNITS: Record<string, number> = { '': 1, k: 1e3, K: 1e3, M: 1e6, g: 1e9, G: 1e9, t: 1e12, T: 1e12, p: 1e15, P: 1e15, e: 1e18, E: 1e18, m: 0.001 };
 const BINARY_UNITS: Record<string, number> = { ki: 2 ** 10, mi: 2 ** 20, gi: 2 ** 30, ti: 2 ** 40, pi: 2 ** 50, ei: 2 ** 60 };
 
 function parseAmount(text: string, message: string): number {
-  if (!/^(\d+\.?\d*|\.\d+)$/.test(text)) throw new BuiltinError(message);
+  if (!/^(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) throw new BuiltinError(message);
   return Number(text);
 }
 
@@ -314,7 +315,7 @@ register('units.parse', 1, (args) => {
 
 /** amount × factor without float noise for decimal amounts (1.1 × 1000 is 1100). */
 function exactProduct(amount: string, n: number, factor: number): number {
-  const decimals = amount.includes('.') ? amount.length - amount.indexOf('.') - 1 : 0;
+  const decimals = amount.includes('.') && !/[eE]/.test(amount) ? amount.length - amount.indexOf('.') - 1 : 0;
   if (decimals === 0 || factor < 1) return n * factor;
   const scaled = Math.round(n * 10 ** decimals);
   const result = (scaled * factor) / 10 ** decimals;

@@ -50,7 +50,9 @@ interface Civil {
 }
 
 function toBig(ns: number | bigint): bigint {
-  return typeof ns === 'bigint' ? ns : BigInt(Math.round(ns));
+  const big = typeof ns === 'bigint' ? ns : BigInt(Math.round(ns));
+  if (big < MIN_NS || big > MAX_NS) throw new BuiltinError('timestamp too big');
+  return big;
 }
 
 function zoneOffsetSeconds(ms: number, zone: string): number {
@@ -523,8 +525,9 @@ register('time.add_date', 4, (args) => {
 register('time.diff', 2, (args) => {
   const a = instantOperand(args, 0);
   const b = instantOperand(args, 1);
+  // As Go's implementation: both instants in the first one's zone.
   let x = civil(a.ns, a.zone);
-  let y = civil(b.ns, b.zone);
+  let y = civil(b.ns, a.zone);
   if (a.ns > b.ns) [x, y] = [y, x];
   let years = y.year - x.year;
   let months = y.month - x.month;
