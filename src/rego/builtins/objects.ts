@@ -1,7 +1,7 @@
 /** json.filter, json.remove, json.patch, array.flatten, crypto hashes and semver. */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { BuiltinError } from '../errors.js';
-import { equal, RegoObject, RegoSet, typeName, type Value } from '../value.js';
+import { equal, keyOf, RegoObject, RegoSet, typeName, type Value } from '../value.js';
 import { arr, obj, operandError, register, str } from './registry.js';
 
 /** Paths given as "a/b/c" strings or ["a", "b"] arrays, as json.filter and json.remove take them. */
@@ -293,4 +293,59 @@ register('semver.compare', 2, (args) => {
     else if (x !== y) return x < y ? -1 : 1;
   }
   return xa.length === xb.length ? 0 : xa.length < xb.length ? -1 : 1;
+});
+
+/** The neighbours of a graph node: an array or set of node names; anything else has none. */
+function edgesOf(graph: RegoObject, node: Value): Value[] | undefined {
+  const edges = graph.get(node);
+  if (edges === undefined) return undefined;
+  if (Array.isArray(edges)) return edges;
+  if (edges instanceof RegoSet) return edges.values();
+  return [];
+}
+
+function initialNodes(args: Value[]): Value[] {
+  const v = args[1]!;
+  if (Array.isArray(v)) return v;
+  if (v instanceof RegoSet) return v.values();
+  throw operandError(2, 'one of {set, array}', v);
+}
+
+register('graph.reachable', 2, (args) => {
+  const graph = obj(args, 0);
+  const queue = [...initialNodes(args)];
+  const reached = new RegoSet();
+  while (queue.length > 0) {
+    const node = queue.shift()!;
+    if (reached.has(node)) continue;
+    const edges = edgesOf(graph, node);
+    if (edges === undefined) continue;
+    reached.add(node);
+    queue.push(...edges);
+  }
+  return reached;
+});
+
+register('graph.reachable_paths', 2, (args) => {
+  const graph = obj(args, 0);
+  const results = new RegoSet();
+  const onPath = new Set<string>();
+  // Depth first; a path ends at a node without edges, before a node outside the graph, or before a cycle.
+  const build = (node: Value, path: Value[]): Value[][] => {
+    const edges = edgesOf(graph, node) ?? [];
+    const paths: Value[][] = [];
+    onPath.add(keyOf(node));
+    for (const next of edges) {
+      if (onPath.has(keyOf(next)) || edgesOf(graph, next) === undefined) paths.push(path);
+      else paths.push(...build(next, [...path, next]));
+    }
+    onPath.delete(keyOf(node));
+    if (paths.length === 0) paths.push(path);
+    return paths;
+  };
+  for (const node of initialNodes(args)) {
+    if (edgesOf(graph, node) === undefined) continue;
+    for (const p of build(node, [node])) results.add(p);
+  }
+  return results;
 });
