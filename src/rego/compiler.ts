@@ -301,7 +301,6 @@ class Resolver {
         const value = this.declarePattern(expr.value, inner);
         const domain = this.resolveTerm(expr.domain, scope);
         const body = this.resolveBody(expr.body, new Scope(inner), true);
-        bodyLocals.get(body)?.forEach(() => undefined);
         const locals = bodyLocals.get(body)!;
         for (const v of inner.vars.values()) locals.add(v);
         if (key?.type === 'var') locals.add(key.name);

@@ -265,26 +265,24 @@ register('object.get', 3, (args) => {
 });
 register('object.keys', 1, (args) => RegoSet.from(obj(args, 0).keys()));
 
-function keysOf(args: Value[], i: number, name: string): Value[] {
+function keysOf(args: Value[], i: number): Value[] {
   const v = args[i]!;
   if (Array.isArray(v)) return v;
   if (v instanceof RegoSet) return v.values();
   if (v instanceof RegoObject) return v.keys();
   throw new BuiltinError(`operand ${i + 1} must be one of {object, set, array} but got ${typeName(v)}`, true);
-  // name kept for messages that differ per built-in
-  void name;
 }
 
 register('object.remove', 2, (args) => {
   const o = obj(args, 0);
   const remove = new RegoSet();
-  for (const k of keysOf(args, 1, 'object.remove')) remove.add(k);
+  for (const k of keysOf(args, 1)) remove.add(k);
   return RegoObject.from(o.entries().filter(([k]) => !remove.has(k)));
 });
 register('object.filter', 2, (args) => {
   const o = obj(args, 0);
   const keep = new RegoSet();
-  for (const k of keysOf(args, 1, 'object.filter')) keep.add(k);
+  for (const k of keysOf(args, 1)) keep.add(k);
   return RegoObject.from(o.entries().filter(([k]) => keep.has(k)));
 });
 
@@ -349,7 +347,7 @@ register(
     const out: Value[] = [];
     const visit = (path: Value[], value: Value) => {
       out.push([path, value]);
-      if (Array.isArray(value)) value.forEach((v, i) => visit([...path, i], v));
+      if (Array.isArray(value)) for (let i = 0; i < value.length; i++) visit([...path, i], value[i]!);
       else if (value instanceof RegoObject) for (const [k, v] of value.entries()) visit([...path, k], v);
       else if (value instanceof RegoSet) for (const v of value.values()) visit([...path, v], v);
     };
@@ -382,7 +380,8 @@ for (const [name, arity] of [
   ['net.lookup_ip_addr', 1],
   ['opa.runtime', 0],
 ] as const) {
-  if (!builtins.has(name)) register(name, arity, () => {
-    throw new BuiltinError(`${name} is not supported by this engine`);
-  });
+  if (!builtins.has(name))
+    register(name, arity, () => {
+      throw new BuiltinError(`${name} is not supported by this engine`);
+    });
 }

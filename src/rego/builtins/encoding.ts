@@ -105,7 +105,10 @@ register('hex.encode', 1, (args) => Buffer.from(str(args, 0), 'utf8').toString('
 register('hex.decode', 1, (args) => {
   const s = str(args, 0);
   const bad = s.search(/[^0-9a-fA-F]/);
-  if (bad >= 0) throw new BuiltinError(`encoding/hex: invalid byte: U+00${s.charCodeAt(bad).toString(16).toUpperCase().padStart(2, '0')} ${JSON.stringify(s[bad]).replaceAll('"', "'")}`);
+  if (bad >= 0)
+    throw new BuiltinError(
+      `encoding/hex: invalid byte: U+00${s.charCodeAt(bad).toString(16).toUpperCase().padStart(2, '0')} ${JSON.stringify(s[bad]).replaceAll('"', "'")}`,
+    );
   if (s.length % 2 !== 0) throw new BuiltinError('encoding/hex: odd length hex string');
   return Buffer.from(s, 'hex').toString('utf8');
 });
@@ -132,7 +135,8 @@ register('urlquery.encode_object', 1, (args) => {
   const parts: string[] = [];
   for (const [k, v] of obj(args, 0).entries()) {
     if (typeof k !== 'string') throw operandError(1, 'object with string keys', args[0]!);
-    const values = typeof v === 'string' ? [v] : Array.isArray(v) ? v : v instanceof Object && 'values' in v && !(v instanceof RegoObject) ? v.values() : undefined;
+    const values =
+      typeof v === 'string' ? [v] : Array.isArray(v) ? v : v instanceof Object && 'values' in v && !(v instanceof RegoObject) ? v.values() : undefined;
     if (!values) throw operandError(1, 'object of strings, arrays or sets', args[0]!);
     for (const item of values) {
       if (typeof item !== 'string') throw operandError(1, 'object of strings, arrays or sets of strings', args[0]!);

@@ -8,11 +8,20 @@ import { arr, obj, operandError, register, str } from './registry.js';
 function jsonPaths(args: Value[], i: number, name: string): Value[][] {
   const v = args[i]!;
   const list = Array.isArray(v) ? v : v instanceof RegoSet ? v.values() : undefined;
-  if (!list) throw new BuiltinError(`operand ${i + 1} must be one of {set, array} containing string paths or array of path segments but got ${typeName(v)}`, true);
+  if (!list)
+    throw new BuiltinError(`operand ${i + 1} must be one of {set, array} containing string paths or array of path segments but got ${typeName(v)}`, true);
   return list.map((p) => {
-    if (typeof p === 'string') return p.replace(/^\//, '').split('/').filter((seg, _i, all) => !(seg === '' && all.length === 1)).map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
+    if (typeof p === 'string')
+      return p
+        .replace(/^\//, '')
+        .split('/')
+        .filter((seg, _i, all) => !(seg === '' && all.length === 1))
+        .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
     if (Array.isArray(p)) return p;
-    throw new BuiltinError(`${name}: operand ${i + 1} must be one of {set, array} containing string paths or array of path segments but got ${typeName(p)}`, true);
+    throw new BuiltinError(
+      `${name}: operand ${i + 1} must be one of {set, array} containing string paths or array of path segments but got ${typeName(p)}`,
+      true,
+    );
   });
 }
 
@@ -251,7 +260,11 @@ for (const [name, algorithm] of [
   ['crypto.hmac.sha256', 'sha256'],
   ['crypto.hmac.sha512', 'sha512'],
 ] as const) {
-  register(name, 2, (args) => createHmac(algorithm, Buffer.from(str(args, 1), 'utf8')).update(str(args, 0), 'utf8').digest('hex'));
+  register(name, 2, (args) =>
+    createHmac(algorithm, Buffer.from(str(args, 1), 'utf8'))
+      .update(str(args, 0), 'utf8')
+      .digest('hex'),
+  );
 }
 register('crypto.hmac.equal', 2, (args) => {
   const a = Buffer.from(str(args, 0), 'utf8');
@@ -260,7 +273,8 @@ register('crypto.hmac.equal', 2, (args) => {
 });
 
 // Semantic versions (semver.org 2.0.0).
-const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+const SEMVER =
+  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
 
 function parseSemver(v: string, operand: number): RegExpExecArray {
   const m = SEMVER.exec(v);

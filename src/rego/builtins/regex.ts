@@ -145,7 +145,8 @@ export function translateRE2(pattern: string): { source: string; flags: string }
         i += 2;
         continue;
       }
-      if (rest.startsWith('=') || rest.startsWith('!') || rest.startsWith('<=') || rest.startsWith('<!')) throw unsupported(pattern, `(?${rest.slice(0, rest[0] === '<' ? 2 : 1)}`);
+      if (rest.startsWith('=') || rest.startsWith('!') || rest.startsWith('<=') || rest.startsWith('<!'))
+        throw unsupported(pattern, `(?${rest.slice(0, rest[0] === '<' ? 2 : 1)}`);
       // Flags in the middle of a pattern: JS has no equivalent.
       throw unsupported(pattern, `(?${rest.slice(0, 2)}`);
     }

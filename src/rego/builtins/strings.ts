@@ -125,7 +125,11 @@ function stringsOf(args: Value[], i: number): string[] {
   if (Array.isArray(v) || v instanceof RegoSet) {
     const list = Array.isArray(v) ? v : v.values();
     return list.map((x) => {
-      if (typeof x !== 'string') throw new BuiltinError(`operand ${i + 1} must be ${Array.isArray(v) ? 'array' : 'set'} of strings but got ${Array.isArray(v) ? 'array' : 'set'} containing ${typeName(x)}`, true);
+      if (typeof x !== 'string')
+        throw new BuiltinError(
+          `operand ${i + 1} must be ${Array.isArray(v) ? 'array' : 'set'} of strings but got ${Array.isArray(v) ? 'array' : 'set'} containing ${typeName(x)}`,
+          true,
+        );
       return x;
     });
   }
@@ -344,4 +348,3 @@ register('strings.render_template', 2, (args) => {
     return typeof v === 'string' ? v : toRegoString(v);
   });
 });
-

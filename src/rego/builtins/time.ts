@@ -61,7 +61,17 @@ function zoneOffsetSeconds(ms: number, zone: string): number {
   let fmt = formatters.get(key);
   if (!fmt) {
     try {
-      fmt = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric', era: 'short' });
+      fmt = new Intl.DateTimeFormat('en-US', {
+        timeZone: zone,
+        hourCycle: 'h23',
+        year: 'numeric',
+        month: 'numeric',
+        day: 'numeric',
+        hour: 'numeric',
+        minute: 'numeric',
+        second: 'numeric',
+        era: 'short',
+      });
     } catch {
       throw new BuiltinError(`unknown time zone ${zone}`);
     }
@@ -102,7 +112,9 @@ function civil(ns: bigint, zone: string): Civil {
 
 function zoneAbbreviation(ms: number, zone: string, offset: number): string {
   try {
-    const name = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'short' }).formatToParts(new Date(ms)).find((p) => p.type === 'timeZoneName')?.value;
+    const name = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'short' })
+      .formatToParts(new Date(ms))
+      .find((p) => p.type === 'timeZoneName')?.value;
     if (name && !name.startsWith('GMT')) return name;
   } catch {
     // fall through to the numeric form Go prints for zones without an abbreviation
@@ -316,7 +328,8 @@ function daysFromCivil(y: number, m: number, d: number): bigint {
 }
 
 function parseTime(layout: string, value: string): bigint {
-  const fail = () => new BuiltinError(`parsing time ${JSON.stringify(value)} as ${JSON.stringify(layout)}: cannot parse ${JSON.stringify(value)} as ${JSON.stringify(layout)}`);
+  const fail = () =>
+    new BuiltinError(`parsing time ${JSON.stringify(value)} as ${JSON.stringify(layout)}: cannot parse ${JSON.stringify(value)} as ${JSON.stringify(layout)}`);
   let year = 1;
   let month = 1;
   let day = 1;
