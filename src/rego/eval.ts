@@ -500,7 +500,7 @@ export class Evaluation {
   private evalData(node: RuleNode | undefined, base: Value | undefined, nodePath: string[], path: Term[], i: number, f: Frame, k: NextValue): boolean {
     const overridden = this.env.overrides.length > 0 ? this.overrideAt(nodePath) : undefined;
     if (overridden !== undefined) return this.walk(overridden, path, i, f, k);
-    if (!node && (this.env.overrides.length === 0 || !this.hasOverrideBelow(nodePath))) {
+    if (!node && (this.env.overrides.length === 0 || !this.hasOverrideBelow(nodePath)) && !(base instanceof RegoObject && i < path.length)) {
       return base === undefined ? false : this.walk(base, path, i, f, k);
     }
     if (node?.hasValueRules) {
@@ -512,7 +512,9 @@ export class Evaluation {
       return value === undefined ? false : k(value);
     }
     const elem = path[i]!;
-    const descend = (key: Value): boolean => {
+    const descend = (rawKey: Value): boolean => {
+      // Base documents are stored under string keys: data.x[2] reads data.x["2"], as in OPA.
+      const key = typeof rawKey === 'number' && Number.isInteger(rawKey) && lookup(base, rawKey) === undefined ? String(rawKey) : rawKey;
       if (typeof key !== 'string') {
         const child = lookup(base, key);
         return child === undefined ? false : this.walk(child, path, i + 1, f, k);

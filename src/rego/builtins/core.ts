@@ -1,7 +1,7 @@
 /** Operators, comparisons, arithmetic, aggregates, types, and array/object/set built-ins. */
 import { BuiltinError } from '../errors.js';
 import { compare, equal, isNumber, normalizeInt, RegoObject, RegoSet, typeName, type Value } from '../value.js';
-import { arr, bigInt, builtins, exactNum, int, items, num, obj, operandError, register, set } from './registry.js';
+import { arr, bigInt, builtins, exactNum, int, items, obj, operandError, register, set } from './registry.js';
 
 // Comparisons: Rego's total order makes them defined for any two values.
 register('equal', 2, ([a, b]) => equal(a!, b!));
@@ -224,10 +224,17 @@ register('print', -1, () => true);
 register('trace', 1, () => true);
 register('opa.runtime', 0, () => new RegoObject());
 register('time.now_ns', 0, (_args, ctx) => Number(ctx.nowNs));
-register('rand.intn', 2, (args) => {
-  num(args, 1);
+register('rand.intn', 2, (args, ctx) => {
+  const seed = args[0]!;
+  if (typeof seed !== 'string') throw operandError(1, 'string', seed);
   const n = Math.abs(int(args, 1));
-  return n === 0 ? 0 : Math.floor(Math.random() * n);
+  // The same arguments give the same number within one evaluation, as in OPA.
+  const key = `rand.intn:${JSON.stringify([seed, n])}`;
+  const cached = ctx.cache.get(key);
+  if (typeof cached === 'number') return cached;
+  const value = n === 0 ? 0 : Math.floor(Math.random() * n);
+  ctx.cache.set(key, value);
+  return value;
 });
 
 // Arrays.
@@ -312,7 +319,7 @@ function isSubset(sup: Value, sub: Value): boolean {
       const other = sup.get(k);
       if (other === undefined) return false;
       if (other instanceof RegoObject && v instanceof RegoObject) return isSubset(other, v);
-      if (other instanceof RegoSet && v instanceof RegoSet) return isSubset(other, v);
+      if ((other instanceof RegoSet || Array.isArray(other)) && (v instanceof RegoSet || Array.isArray(v))) return isSubset(other, v);
       return equal(other, v);
     });
   }
@@ -364,12 +371,12 @@ register('bits.xor', 2, (args) => normalizeInt(bigInt(args, 0) ^ bigInt(args, 1)
 register('bits.negate', 1, (args) => normalizeInt(~bigInt(args, 0)));
 register('bits.lsh', 2, (args) => {
   const shift = bigInt(args, 1);
-  if (shift < 0n) throw new BuiltinError('must be an unsigned integer number but got a negative integer', true);
+  if (shift < 0n) throw new BuiltinError('operand 2 must be an unsigned integer number but got a negative integer', true);
   return normalizeInt(bigInt(args, 0) << shift);
 });
 register('bits.rsh', 2, (args) => {
   const shift = bigInt(args, 1);
-  if (shift < 0n) throw new BuiltinError('must be an unsigned integer number but got a negative integer', true);
+  if (shift < 0n) throw new BuiltinError('operand 2 must be an unsigned integer number but got a negative integer', true);
   return normalizeInt(bigInt(args, 0) >> shift);
 });
 

@@ -5,7 +5,7 @@ import { equal, keyOf, RegoObject, RegoSet, typeName, type Value } from '../valu
 import { arr, obj, operandError, register, str } from './registry.js';
 
 /** Paths given as "a/b/c" strings or ["a", "b"] arrays, as json.filter and json.remove take them. */
-function jsonPaths(args: Value[], i: number, name: string): Value[][] {
+function jsonPaths(args: Value[], i: number): Value[][] {
   const v = args[i]!;
   const list = Array.isArray(v) ? v : v instanceof RegoSet ? v.values() : undefined;
   if (!list)
@@ -18,10 +18,7 @@ function jsonPaths(args: Value[], i: number, name: string): Value[][] {
         .filter((seg, _i, all) => !(seg === '' && all.length === 1))
         .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
     if (Array.isArray(p)) return p;
-    throw new BuiltinError(
-      `${name}: operand ${i + 1} must be one of {set, array} containing string paths or array of path segments but got ${typeName(p)}`,
-      true,
-    );
+    throw new BuiltinError(`operand ${i + 1} must be one of {set, array} containing string paths or array of path segments but got ${typeName(p)}`, true);
   });
 }
 
@@ -133,8 +130,16 @@ function removeValue(value: Value, tree: PathTree): Value | undefined {
   return value;
 }
 
-register('json.filter', 2, (args) => filterValue(obj(args, 0), pathTree(jsonPaths(args, 1, 'json.filter'))) ?? new RegoObject());
-register('json.remove', 2, (args) => removeValue(obj(args, 0), pathTree(jsonPaths(args, 1, 'json.remove'))) ?? new RegoObject());
+register('json.filter', 2, (args) => {
+  const paths = jsonPaths(args, 1);
+  if (paths.length === 0) return new RegoObject();
+  return filterValue(obj(args, 0), pathTree(paths)) ?? new RegoObject();
+});
+register('json.remove', 2, (args) => {
+  const paths = jsonPaths(args, 1);
+  if (paths.length === 0) return obj(args, 0);
+  return removeValue(obj(args, 0), pathTree(paths)) ?? new RegoObject();
+});
 
 /** RFC 6902 patches. */
 register('json.patch', 2, (args) => {
