@@ -1,0 +1,10 @@
+/** Every built-in, registered by the modules imported here for their side effect. */
+import './core.js';
+import './encoding.js';
+import './net.js';
+import './objects.js';
+import './regex.js';
+import './strings.js';
+import './time.js';
+
+export { type Builtin, type BuiltinContext, builtinArity, builtins } from './registry.js';
