@@ -137,6 +137,8 @@ interface Fixture {
     runTrigger(): Promise<string>;
     /** A private registry module (provider `null`): its name. */
     module(): Promise<string>;
+    /** A private registry provider: its name. */
+    provider(): Promise<string>;
     notificationConfiguration(): Promise<string>;
     sshKey(): Promise<string>;
   };
@@ -353,6 +355,13 @@ const MATRIX: Row[] = [
     body: () => doc('registry-module-versions', { version: `1.0.${++moduleVersions}` }),
   }),
   row('DELETE', '/organizations/:org/registry-modules/private/:org/:fresh-module/null', 204, ORG),
+  // Private providers (providers.mdx): read by everyone in the organization, managed with "Manage Providers" (owners here) and by the organization token.
+  row('GET', '/organizations/:org/registry-providers', 200, IN_ORG),
+  row('POST', '/organizations/:org/registry-providers', 201, ORG, {
+    body: (f) => doc('registry-providers', { name: f.fresh.name('prov'), 'registry-name': 'private' }),
+  }),
+  row('GET', '/organizations/:org/registry-providers/private/:org/:module', 200, IN_ORG),
+  row('DELETE', '/organizations/:org/registry-providers/private/:org/:fresh-provider', 204, ORG),
   row('POST', '/task-stages/:task-stage/actions/override', 409, OWNERS, {
     also: Object.fromEntries(
       RUN_READERS.split(' ')
@@ -396,6 +405,7 @@ const PLACEHOLDERS: Record<string, (f: Fixture) => string | Promise<string>> = {
   'run-trigger': (f) => f.runTrigger,
   module: (f) => f.module,
   'fresh-module': (f) => f.fresh.module(),
+  'fresh-provider': (f) => f.fresh.provider(),
   'fresh-run-trigger': (f) => f.fresh.runTrigger(),
   comment: (f) => f.comment,
   'fresh-task': (f) => f.fresh.task(),
@@ -563,6 +573,12 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
     assert.equal(res.status, 201, res.text);
     return name;
   };
+  /** A provider named like `name` (the fixture's module name serves as the fixture provider's). */
+  const createProvider = async (name = unique('prov')): Promise<string> => {
+    const res = await w.api('POST', `/organizations/${w.org}/registry-providers`, w.ownerToken, doc('registry-providers', { name, 'registry-name': 'private' }));
+    assert.equal(res.status, 201, res.text);
+    return name;
+  };
   const run = await createRun();
   const comment = await w.api('POST', `/runs/${run.id}/comments`, w.ownerToken, doc('comments', { body: 'first' }));
   assert.equal(comment.status, 201, comment.text);
@@ -596,7 +612,7 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
     run,
     runTrigger: await createRunTrigger(),
     comment: comment.body.data.id,
-    module: await createModule(),
+    module: await createProvider(await createModule()),
     notificationUrl: receiver.url,
     notificationConfiguration: fixtureNotificationConfiguration,
     sshKey: await createSshKey(),
@@ -620,6 +636,7 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
       workspaceTask: associateTask,
       runTrigger: createRunTrigger,
       module: createModule,
+      provider: () => createProvider(),
       notificationConfiguration: freshNotificationConfiguration,
       sshKey: createSshKey,
     },
