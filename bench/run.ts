@@ -1,4 +1,5 @@
 import * as apiBenchmark from './api.js';
+import * as regoBenchmark from './rego.js';
 import * as runsBenchmark from './runs.js';
 import * as startBenchmark from './start.js';
 import * as stateBenchmark from './state.js';
@@ -14,6 +15,7 @@ const BENCHMARKS = new Map<string, (args: string[]) => Promise<boolean>>([
   ['state', stateBenchmark.run],
   ['runs', runsBenchmark.run],
   ['start', startBenchmark.run],
+  ['rego', regoBenchmark.run],
 ]);
 
 async function main(argv: string[]): Promise<number> {

@@ -575,7 +575,12 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
   };
   /** A provider named like `name` (the fixture's module name serves as the fixture provider's). */
   const createProvider = async (name = unique('prov')): Promise<string> => {
-    const res = await w.api('POST', `/organizations/${w.org}/registry-providers`, w.ownerToken, doc('registry-providers', { name, 'registry-name': 'private' }));
+    const res = await w.api(
+      'POST',
+      `/organizations/${w.org}/registry-providers`,
+      w.ownerToken,
+      doc('registry-providers', { name, 'registry-name': 'private' }),
+    );
     assert.equal(res.status, 201, res.text);
     return name;
   };

@@ -335,6 +335,18 @@ forEachDatabase(
       );
     });
 
+    it('delivers a notification queued while no job worker ran once one starts: a restart loses nothing', async () => {
+      const ws = await world.workspaceWithConfiguration();
+      await create(ws.id, { 'destination-type': 'generic', enabled: true, name: 'restart', url: `${receiver.url}/restart`, triggers: ['run:created'] });
+      await server.worker.stop();
+      const run = await world.createRun(ws.id);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.equal(receiver.runDeliveries('/restart').length, 0, 'nothing is sent without a worker');
+      await server.startWorker();
+      const [delivered] = await receiver.waitForRunDeliveries('/restart', 1, 30_000);
+      assert.equal(delivered?.payload.run_id, run.id);
+    });
+
     it('sends the invitation mail through the SMTP server', async () => {
       const email = `${unique('invitee')}@example.com`;
       const res = await api('POST', `/organizations/${world.org}/organization-memberships`, {

@@ -1,12 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { SmtpSink, WebhookReceiver } from '../../src/notification-configurations/testing.js';
 import { TestServer, testDatabases } from '../harness.js';
 import { acmeOwnerSandbox, cloudBlock, type TerraformSandbox } from './terraform.js';
 
 /**
- * Run triggers with the real CLI (issue 19): one `terraform apply` in workspace A starts the chain
- * A → B → C, each triggered run planned and applied by Terrace's runner in turn.
+ * Runs that talk to the outside and to each other, with the real CLI (issue 19): one `terraform apply`
+ * in workspace A notifies a webhook and an SMTP inbox and starts the chain A → B → C, each triggered
+ * run planned and applied by Terrace's runner in turn.
  */
+
+const sink = new SmtpSink();
+await sink.start();
+after(() => sink.stop());
 
 const COMMAND_TIMEOUT_MS = 180_000;
 
@@ -19,12 +25,16 @@ resource "terraform_data" "tick" {
 
 for (const kind of testDatabases()) {
   describe(`run triggers with the real terraform CLI [${kind}]`, { timeout: 900_000 }, () => {
-    const server = new TestServer(kind, { env: { TERRACE_RUNNER_SLOTS: '2' } });
+    const server = new TestServer(kind, {
+      env: { TERRACE_RUNNER_SLOTS: '2', TERRACE_SMTP_URL: `smtp://127.0.0.1:${sink.port}`, TERRACE_SMTP_FROM: 'terrace@example.com' },
+    });
+    const receiver = new WebhookReceiver();
     let tf: TerraformSandbox;
     let token = '';
 
     before(async () => {
       await server.start();
+      await receiver.start();
       ({
         owner: { token },
         tf,
@@ -32,6 +42,7 @@ for (const kind of testDatabases()) {
     });
     after(async () => {
       tf?.cleanup();
+      await receiver.stop();
       await server.stop();
     });
 
@@ -68,8 +79,17 @@ for (const kind of testDatabases()) {
       }
     }
 
-    it('one apply in A applies B and then C', async () => {
+    it('one apply in A notifies a webhook and an inbox, and applies B and then C', async () => {
       const a = await appliedWorkspace('chain-a');
+      for (const attributes of [
+        { 'destination-type': 'generic', name: 'hook', url: `${receiver.url}/chain`, triggers: ['run:completed'] },
+        { 'destination-type': 'email', name: 'inbox', 'email-addresses': ['ops@example.com'], triggers: ['run:completed'] },
+      ]) {
+        const created = await api('POST', `/workspaces/${a.id}/notification-configurations`, {
+          data: { type: 'notification-configurations', attributes: { enabled: true, ...attributes } },
+        });
+        assert.equal(created.status, 201, created.text);
+      }
       const b = await appliedWorkspace('chain-b');
       const c = await appliedWorkspace('chain-c');
       for (const [destination, source] of [
@@ -88,6 +108,11 @@ for (const kind of testDatabases()) {
       assert.equal(result.code, 0, result.output);
       const [aRun] = await runs(a.id);
       assert.equal(aRun.attributes.status, 'applied');
+      const [hook] = await receiver.waitForRunDeliveries('/chain', 1);
+      assert.equal(hook?.payload.run_id, aRun.id);
+      assert.equal(hook?.payload.notifications[0].trigger, 'run:completed');
+      const [mail] = await sink.waitForMails((m) => m.to.includes('ops@example.com') && m.text.includes(aRun.id), 1);
+      assert.ok(mail);
 
       const bRun = await triggeredRun(b.id, aRun.id);
       assert.equal(bRun.attributes.status, 'applied');
