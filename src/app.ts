@@ -50,6 +50,7 @@ import { registryProviderRoutes } from './registry-providers/routes.js';
 import { runTriggerRoutes } from './run-triggers/routes.js';
 import { taskStageRoutes } from './task-stages/routes.js';
 import { sshKeyRoutes } from './ssh-keys/routes.js';
+import { dataRetentionPolicyRoutes } from './data-retention-policies/routes.js';
 import { createMetrics, type Metrics, type PoolStats } from './metrics/metrics.js';
 import { metricsRoutes } from './metrics/routes.js';
 import { variableRoutes } from './variables/routes.js';
@@ -189,6 +190,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(notificationConfigurationRoutes);
   await app.register(reservedTagKeyRoutes);
   await app.register(sshKeyRoutes);
+  await app.register(dataRetentionPolicyRoutes);
   await app.register(runOutputRoutes);
   await app.register(agentPoolRoutes);
   await app.register(agentTokenRoutes);

@@ -1,4 +1,5 @@
 import { DELETE_BLOBS_JOB, deleteBlobs } from './blobs/delete-job.js';
+import { SWEEP_JOB as SWEEP_DATA_RETENTION, sweepRetention } from './data-retention-policies/sweep-job.js';
 import { deliverNotification } from './notification-configurations/delivery-jobs.js';
 import { DELIVER_JOB as DELIVER_NOTIFICATION } from './notification-configurations/lifecycle.js';
 import { INVITATION_MAIL_JOB, sendInvitationMail } from './organization-memberships/invitation-mail.js';
@@ -19,4 +20,5 @@ export const JOB_HANDLERS: Readonly<Record<string, JobHandler>> = {
   [FIRE_RUN_TRIGGERS]: fireRunTriggers,
   [DELIVER_NOTIFICATION]: deliverNotification,
   [INVITATION_MAIL_JOB]: sendInvitationMail,
+  [SWEEP_DATA_RETENTION]: sweepRetention,
 };

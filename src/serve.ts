@@ -1,3 +1,4 @@
+import { scheduleSweep } from './data-retention-policies/sweep-job.js';
 import { readFileSync } from 'node:fs';
 import { runAdminCommand, siteAdminContext } from './admin/commands.js';
 import { listenAdminSocket } from './admin/socket.js';
@@ -56,6 +57,8 @@ export async function serve(config: Config, out: (line: string) => void): Promis
   });
   const worker = new QueueWorker({ database, handlers: JOB_HANDLERS, context: { db: database.db, blobs, config, log: app.log, now: () => new Date() } });
   await worker.start();
+  // The hourly sweep of data retention policies: one waiting job for all replicas, due now after a start.
+  await scheduleSweep({ db: database.db, now: () => new Date() });
   const stopReaper = await startRunReaper({ db: database.db, config, log: app.log, now: () => new Date() });
   // The tokens of phases a killed server left behind; the runner removes their directories and processes when it starts.
   const stopTokenSweep = await runToken.startStaleTokenSweep(database.db, app.log);

@@ -379,7 +379,19 @@ const MATRIX: Row[] = [
   row('PATCH', '/workspaces/:workspace/relationships/ssh-key', 200, WS_ADMINS, {
     body: (f) => ({ data: { type: 'workspaces', attributes: { id: f.sshKey } } }),
   }),
+  // Data retention policies (organizations.mdx, workspaces.mdx): owners set the organization's, workspace admins their workspace's.
+  row('POST', '/organizations/:org/relationships/data-retention-policy', 201, OWNERS, { body: () => RETENTION_POLICY }),
+  row('GET', '/organizations/:org/relationships/data-retention-policy', 200, IN_ORG),
+  row('PATCH', '/organizations/:org/relationships/data-retention-policy', 200, OWNERS, { body: () => RETENTION_POLICY }),
+  row('POST', '/workspaces/:workspace/relationships/data-retention-policy', 201, WS_ADMINS, { body: () => RETENTION_POLICY }),
+  row('GET', '/workspaces/:workspace/relationships/data-retention-policy', 200, WORKSPACE_VIEWERS),
+  row('PATCH', '/workspaces/:workspace/relationships/data-retention-policy', 200, WS_ADMINS, { body: () => RETENTION_POLICY }),
+  row('DELETE', '/workspaces/:workspace/relationships/data-retention-policy', 204, WS_ADMINS),
+  row('DELETE', '/organizations/:org/relationships/data-retention-policy', 204, OWNERS),
 ];
+
+/** A policy that deletes nothing the matrix creates. */
+const RETENTION_POLICY = { data: { type: 'data-retention-policy-delete-olders', attributes: { 'delete-older-than-n-days': 3650 } } };
 
 /** Versions published by the matrix, each one new. */
 let moduleVersions = 0;

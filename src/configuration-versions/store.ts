@@ -197,6 +197,21 @@ export async function makeCurrent(db: Db, workspaceId: string, id: string): Prom
     .execute();
 }
 
+/**
+ * The workspace's uploaded versions created before `cutoff` that a data retention policy archives:
+ * all but its `keepLatest` newest uploaded ones. `archive` still refuses the current one and those
+ * an unfinished run uses.
+ */
+export async function expiredUploads(db: Db, workspaceId: string, cutoff: Date, keepLatest: number): Promise<{ id: string; blobKey: string | null }[]> {
+  const uploaded = db.selectFrom('configuration_versions').where('workspace_id', '=', workspaceId).where('status', '=', 'uploaded');
+  const rows = await uploaded
+    .select(['id', 'blob_key'])
+    .where('created_at', '<', cutoff)
+    .where('id', 'not in', uploaded.select('id').orderBy('created_at', 'desc').limit(keepLatest))
+    .execute();
+  return rows.map((row) => ({ id: row.id, blobKey: row.blob_key }));
+}
+
 /** The uploaded archives of the workspaces' versions. */
 export async function blobKeysOfWorkspaces(db: Db, workspaceIds: readonly string[]): Promise<string[]> {
   if (workspaceIds.length === 0) return [];

@@ -23,6 +23,7 @@ import * as registryModules from './migrations/0023_registry_modules.js';
 import * as registryProviders from './migrations/0024_registry_providers.js';
 import * as notifications from './migrations/0025_notifications.js';
 import * as sshKeys from './migrations/0026_ssh_keys.js';
+import * as dataRetention from './migrations/0033_data_retention.js';
 
 /** Every migration, in order. Explicit imports: no file-system discovery. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -49,6 +50,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0024_registry_providers': registryProviders,
   '0025_notifications': notifications,
   '0026_ssh_keys': sshKeys,
+  '0033_data_retention': dataRetention,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -1,4 +1,5 @@
 import type { Action } from '../auth/permissions.js';
+import { retentionPolicyRelationship } from '../data-retention-policies/serialize.js';
 import { registerResourceType } from '../jsonapi/include-registry.js';
 import { type ResourceObject, resource, timestamp, toOne } from '../jsonapi/document.js';
 import * as organizationService from './service.js';
@@ -84,6 +85,7 @@ export function serializeOrganization(view: organizationService.OrganizationView
       'oauth-tokens': { links: { related: `${path}/oauth-tokens` } },
       'authentication-token': { links: { related: `${path}/authentication-token` } },
       'entitlement-set': { ...toOne('entitlement-sets', org.id), links: { related: `${path}/entitlement-set` } },
+      'data-retention-policy': retentionPolicyRelationship(org.dataRetentionPolicy),
     },
     { self: path },
   );

@@ -1,7 +1,7 @@
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
-import type { OrganizationRow } from '../db/schema.js';
+import type { OrganizationRow, StoredRetentionPolicy } from '../db/schema.js';
 
 export interface Organization {
   id: string;
@@ -11,11 +11,21 @@ export interface Organization {
   settings: Record<string, unknown>;
   /** The pool of workspaces that follow an `agent` default-execution-mode. */
   defaultAgentPoolId: string | null;
+  /** Its explicit data retention policy, if any. */
+  dataRetentionPolicy: StoredRetentionPolicy | null;
   createdAt: Date;
 }
 
 function toOrganization(row: OrganizationRow): Organization {
-  return { id: row.id, name: row.name, email: row.email, settings: row.settings, defaultAgentPoolId: row.default_agent_pool_id, createdAt: row.created_at };
+  return {
+    id: row.id,
+    name: row.name,
+    email: row.email,
+    settings: row.settings,
+    defaultAgentPoolId: row.default_agent_pool_id,
+    dataRetentionPolicy: row.data_retention_policy,
+    createdAt: row.created_at,
+  };
 }
 
 export async function insert(db: Db, org: { id: string; name: string; email: string; settings: Record<string, unknown> }): Promise<Organization> {

@@ -56,6 +56,28 @@ export async function enqueue(db: Db, kind: string, payload: Record<string, unkn
 }
 
 /**
+ * Makes the one waiting job of a recurring `kind` due by `runAt`: moves an unclaimed one earlier, or
+ * adds one when none waits (a claimed one is running, and schedules its successor itself as it ends).
+ * An advisory lock makes replicas take turns here, so that the kind never has two waiting jobs.
+ */
+export async function scheduleRecurring(db: Db, kind: string, runAt: Date): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await sql`SELECT pg_advisory_xact_lock(hashtext(${kind}))`.execute(trx);
+    const waiting = await trx
+      .selectFrom('jobs')
+      .select(['id', 'run_at'])
+      .where('kind', '=', kind)
+      .where('failed_at', 'is', null)
+      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', sql<Date>`now()`)]))
+      .executeTakeFirst();
+    if (!waiting) return enqueue(trx, kind, {}, { runAt });
+    if (waiting.run_at <= runAt) return;
+    await trx.updateTable('jobs').set({ run_at: runAt }).where('id', '=', waiting.id).execute();
+    await sql`SELECT pg_notify(${JOBS_CHANNEL}, ${kind})`.execute(trx);
+  });
+}
+
+/**
  * Takes the oldest due job that no worker holds, for `leaseSeconds`. SKIP LOCKED lets replicas claim
  * concurrently without waiting on each other; the lease makes a job whose worker died claimable again.
  */

@@ -147,6 +147,37 @@ export async function idsOfWorkspaces(db: Db, workspaceIds: readonly string[]): 
   return rows.map((row) => row.id);
 }
 
+/**
+ * Deletes the workspace's versions created before `cutoff` (a data retention policy), except its
+ * current one, pending ones, and its `keepLatest` newest finalized ones; returns the deleted ids.
+ * Call with the workspace locked (lockWorkspace), so that the current version cannot change meanwhile.
+ */
+export async function deleteExpired(db: Db, workspaceId: string, cutoff: Date, keepLatest: number): Promise<string[]> {
+  const rows = await db
+    .deleteFrom('state_versions')
+    .where('workspace_id', '=', workspaceId)
+    .where('status', '!=', 'pending')
+    .where('created_at', '<', cutoff)
+    .where(({ eb, not, exists, selectFrom }) =>
+      not(exists(selectFrom('workspaces').select('id').where('id', '=', workspaceId).whereRef('current_state_version_id', '=', eb.ref('state_versions.id')))),
+    )
+    .where(
+      'id',
+      'not in',
+      db
+        .selectFrom('state_versions')
+        .select('id')
+        .where('workspace_id', '=', workspaceId)
+        .where('status', '=', 'finalized')
+        .orderBy('created_at', 'desc')
+        .orderBy('serial', 'desc')
+        .limit(keepLatest),
+    )
+    .returning('id')
+    .execute();
+  return rows.map((row) => row.id);
+}
+
 /** Makes the version the workspace's current state (the column belongs to the state domain). */
 export async function setCurrent(db: Db, workspaceId: string, stateVersionId: string): Promise<void> {
   await db.updateTable('workspaces').set({ current_state_version_id: stateVersionId }).where('id', '=', workspaceId).execute();

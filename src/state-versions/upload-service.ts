@@ -47,15 +47,19 @@ function verify(ctx: Ctx, path: string, request: SignedRequest): void {
   if (!verifySignature(ctx.config, path, request.expiry, request.signature, ctx.now())) throw new NotFoundError('not found');
 }
 
-/** The keys every version of the workspaces may have content under (a key without content is fine to delete). */
+/** The keys the versions may have content under (a key without content is fine to delete). */
+export function contentKeys(stateVersionIds: readonly string[]): string[] {
+  return stateVersionIds.flatMap((id) => [blobKey(id, 'state'), blobKey(id, 'json-state')]);
+}
+
+/** The content keys of every version of the workspaces. */
 export async function contentKeysOfWorkspaces(db: Db, workspaceIds: readonly string[]): Promise<string[]> {
-  const ids = await stateVersionStore.idsOfWorkspaces(db, workspaceIds);
-  return ids.flatMap((id) => [blobKey(id, 'state'), blobKey(id, 'json-state')]);
+  return contentKeys(await stateVersionStore.idsOfWorkspaces(db, workspaceIds));
 }
 
 /** Deletes a version's content; for versions whose creation failed. */
 export async function deleteContent(ctx: Ctx, stateVersionId: string): Promise<void> {
-  await Promise.all([ctx.blobs.delete(blobKey(stateVersionId, 'state')), ctx.blobs.delete(blobKey(stateVersionId, 'json-state'))]);
+  await Promise.all(contentKeys([stateVersionId]).map((key) => ctx.blobs.delete(key)));
 }
 
 /**

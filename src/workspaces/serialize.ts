@@ -1,3 +1,4 @@
+import { retentionPolicyRelationship } from '../data-retention-policies/serialize.js';
 import { type Related, registerResourceType } from '../jsonapi/include-registry.js';
 import type { Action } from '../auth/permissions.js';
 import { type ResourceObject, resource, timestamp, toOne } from '../jsonapi/document.js';
@@ -151,6 +152,7 @@ export function serializeWorkspace(view: workspaceService.WorkspaceView): Resour
       'locked-by': toOne(ws.lockedBy?.kind ?? 'users', ws.lockedBy?.id),
       'agent-pool': toOne('agent-pools', execution.agentPoolId),
       'ssh-key': toOne('ssh-keys', ws.sshKeyId),
+      'data-retention-policy': retentionPolicyRelationship(ws.dataRetentionPolicy),
       readme: toOne('workspace-readme', null),
       outputs: { data: [] },
       vars: { links: { related: `${path}/vars` } },

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Updateable } from 'kysely';
 import type { Db } from '../db/database.js';
-import type { WorkspaceRow, WorkspaceTable } from '../db/schema.js';
+import type { StoredRetentionPolicy, WorkspaceRow, WorkspaceTable } from '../db/schema.js';
 import type { ExecutionMode } from './rules.js';
 
 /** Who holds a workspace's lock: the relationship type and id of `locked-by`. */
@@ -57,6 +57,8 @@ export interface Workspace extends WorkspaceSettings {
   currentConfigurationVersionId: string | null;
   /** The SSH key its runs clone git modules with (ssh-keys/service.ts sets it). */
   sshKeyId: string | null;
+  /** Its explicit data retention policy, overriding its organization's. */
+  dataRetentionPolicy: StoredRetentionPolicy | null;
   resourceCount: number;
   latestChangeAt: Date;
   createdAt: Date;
@@ -108,6 +110,7 @@ export function toWorkspace(row: JoinedRow): Workspace {
     currentStateVersionId: row.current_state_version_id,
     currentConfigurationVersionId: row.current_configuration_version_id,
     sshKeyId: row.ssh_key_id,
+    dataRetentionPolicy: row.data_retention_policy,
     resourceCount: row.resource_count,
     latestChangeAt: row.latest_change_at,
     createdAt: row.created_at,

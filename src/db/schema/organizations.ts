@@ -1,6 +1,6 @@
 /** Organizations, memberships, teams and their access, projects. */
 import type { ColumnType, Generated, Selectable } from 'kysely';
-import type { Timestamp } from './common.js';
+import type { NullableJsonb, Timestamp } from './common.js';
 
 export interface OrganizationTable {
   id: string;
@@ -10,7 +10,22 @@ export interface OrganizationTable {
   settings: ColumnType<Record<string, unknown>, string | undefined, string>;
   /** The pool of workspaces in `agent` execution mode that follow the organization's default. */
   default_agent_pool_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Its explicit data retention policy; null when it has none (migration 0033). */
+  data_retention_policy: NullableJsonb<StoredRetentionPolicy>;
   created_at: Timestamp;
+}
+
+/**
+ * A data retention policy as its organization or workspace stores it. `delete-older` removes state
+ * versions and archives configuration versions older than `deleteOlderThanNDays`, keeping the latest
+ * ones counted; `dont-delete` keeps everything (a workspace's overrides its organization's).
+ */
+export interface StoredRetentionPolicy {
+  id: string;
+  kind: 'delete-older' | 'dont-delete';
+  deleteOlderThanNDays: number | null;
+  stateVersionsKeepLatestCount: number | null;
+  configurationVersionsKeepLatestCount: number | null;
 }
 
 export interface OrganizationMembershipTable {

@@ -1,6 +1,7 @@
 /** Workspaces, remote-state consumers, tags and tag bindings. */
 import type { Generated, Selectable } from 'kysely';
-import type { Timestamp, NullableTimestamp, Jsonb } from './common.js';
+import type { Jsonb, NullableJsonb, NullableTimestamp, Timestamp } from './common.js';
+import type { StoredRetentionPolicy } from './organizations.js';
 
 export interface WorkspaceTable {
   id: string;
@@ -37,6 +38,8 @@ export interface WorkspaceTable {
   current_configuration_version_id: string | null;
   /** The SSH key its runs clone git modules with (migration 0021). */
   ssh_key_id: Generated<string | null>;
+  /** Its explicit data retention policy, overriding its organization's (migration 0033). */
+  data_retention_policy: NullableJsonb<StoredRetentionPolicy>;
   resource_count: Generated<number>;
   latest_change_at: Timestamp;
   created_at: Timestamp;
