@@ -40,42 +40,40 @@ function policyDocument({ policy, owner }: retentionService.OwnedPolicy) {
   return document(serializeRetentionPolicy(policy, owner));
 }
 
-interface OrganizationParams {
-  organization_name: string;
-}
-interface WorkspaceParams {
-  workspace_id: string;
-}
+/** The two owners of a policy: the path parameter that names one, and the service calls for it. */
+const OWNERS = [
+  {
+    path: '/api/v2/organizations/:organization_name/relationships/data-retention-policy',
+    param: 'organization_name',
+    show: retentionService.showForOrganization,
+    set: retentionService.setForOrganization,
+    remove: retentionService.deleteForOrganization,
+  },
+  {
+    path: '/api/v2/workspaces/:workspace_id/relationships/data-retention-policy',
+    param: 'workspace_id',
+    show: retentionService.showForWorkspace,
+    set: retentionService.setForWorkspace,
+    remove: retentionService.deleteForWorkspace,
+  },
+] as const;
 
 /** organizations.mdx and workspaces.mdx: POST and PATCH both create or replace the policy. */
 export async function dataRetentionPolicyRoutes(app: FastifyInstance): Promise<void> {
-  const organizationPath = '/api/v2/organizations/:organization_name/relationships/data-retention-policy';
-  app.get<{ Params: OrganizationParams }>(organizationPath, async (request, reply) => {
-    return reply.send(policyDocument(await retentionService.showForOrganization(request.ctx, request.params.organization_name)));
-  });
-  for (const method of ['post', 'patch'] as const) {
-    app[method]<{ Params: OrganizationParams }>(organizationPath, async (request, reply) => {
-      const owned = await retentionService.setForOrganization(request.ctx, request.params.organization_name, policyInput(request.body));
-      return reply.code(method === 'post' ? 201 : 200).send(policyDocument(owned));
+  for (const owner of OWNERS) {
+    type Params = Record<typeof owner.param, string>;
+    app.get<{ Params: Params }>(owner.path, async (request, reply) => {
+      return reply.send(policyDocument(await owner.show(request.ctx, request.params[owner.param])));
+    });
+    for (const method of ['post', 'patch'] as const) {
+      app[method]<{ Params: Params }>(owner.path, async (request, reply) => {
+        const owned = await owner.set(request.ctx, request.params[owner.param], policyInput(request.body));
+        return reply.code(method === 'post' ? 201 : 200).send(policyDocument(owned));
+      });
+    }
+    app.delete<{ Params: Params }>(owner.path, async (request, reply) => {
+      await owner.remove(request.ctx, request.params[owner.param]);
+      return reply.code(204).send();
     });
   }
-  app.delete<{ Params: OrganizationParams }>(organizationPath, async (request, reply) => {
-    await retentionService.deleteForOrganization(request.ctx, request.params.organization_name);
-    return reply.code(204).send();
-  });
-
-  const workspacePath = '/api/v2/workspaces/:workspace_id/relationships/data-retention-policy';
-  app.get<{ Params: WorkspaceParams }>(workspacePath, async (request, reply) => {
-    return reply.send(policyDocument(await retentionService.showForWorkspace(request.ctx, request.params.workspace_id)));
-  });
-  for (const method of ['post', 'patch'] as const) {
-    app[method]<{ Params: WorkspaceParams }>(workspacePath, async (request, reply) => {
-      const owned = await retentionService.setForWorkspace(request.ctx, request.params.workspace_id, policyInput(request.body));
-      return reply.code(method === 'post' ? 201 : 200).send(policyDocument(owned));
-    });
-  }
-  app.delete<{ Params: WorkspaceParams }>(workspacePath, async (request, reply) => {
-    await retentionService.deleteForWorkspace(request.ctx, request.params.workspace_id);
-    return reply.code(204).send();
-  });
 }

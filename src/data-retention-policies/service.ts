@@ -70,14 +70,14 @@ export async function showForOrganization(ctx: Ctx, name: string): Promise<Owned
 export async function setForOrganization(ctx: Ctx, name: string, input: PolicyInput): Promise<OwnedPolicy> {
   const org = await organizationService.findAuthorized(ctx, name, 'organization:update');
   const policy = policyFrom(input, org.dataRetentionPolicy);
-  await retentionStore.setOnOrganization(ctx.db, org.id, policy);
+  await retentionStore.setOn(ctx.db, { table: 'organizations', id: org.id }, policy);
   await scheduleSweep(ctx);
   return { policy, owner: organizationOwner(org.name) };
 }
 
 export async function deleteForOrganization(ctx: Ctx, name: string): Promise<void> {
   const org = await organizationService.findAuthorized(ctx, name, 'organization:update');
-  await retentionStore.setOnOrganization(ctx.db, org.id, null);
+  await retentionStore.setOn(ctx.db, { table: 'organizations', id: org.id }, null);
 }
 
 /** The workspace's own policy, or else its organization's, which then applies to it (workspaces.mdx). */
@@ -92,14 +92,14 @@ export async function showForWorkspace(ctx: Ctx, id: string): Promise<OwnedPolic
 export async function setForWorkspace(ctx: Ctx, id: string, input: PolicyInput): Promise<OwnedPolicy> {
   const workspace = await workspaceService.findAuthorized(ctx, { id }, 'workspace:update');
   const policy = policyFrom(input, workspace.dataRetentionPolicy);
-  await retentionStore.setOnWorkspace(ctx.db, workspace.id, policy);
+  await retentionStore.setOn(ctx.db, { table: 'workspaces', id: workspace.id }, policy);
   await scheduleSweep(ctx);
   return { policy, owner: workspaceOwner(workspace.id) };
 }
 
 export async function deleteForWorkspace(ctx: Ctx, id: string): Promise<void> {
   const workspace = await workspaceService.findAuthorized(ctx, { id }, 'workspace:update');
-  await retentionStore.setOnWorkspace(ctx.db, workspace.id, null);
+  await retentionStore.setOn(ctx.db, { table: 'workspaces', id: workspace.id }, null);
   // Its organization's policy applies from now on.
   await scheduleSweep(ctx);
 }

@@ -2,19 +2,12 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { StoredRetentionPolicy } from '../db/schema.js';
 
-export async function setOnOrganization(db: Db, organizationId: string, policy: StoredRetentionPolicy | null): Promise<void> {
+/** Sets or removes (null) the explicit policy of an organization or a workspace. */
+export async function setOn(db: Db, owner: { table: 'organizations' | 'workspaces'; id: string }, policy: StoredRetentionPolicy | null): Promise<void> {
   await db
-    .updateTable('organizations')
+    .updateTable(owner.table)
     .set({ data_retention_policy: policy && JSON.stringify(policy) })
-    .where('id', '=', organizationId)
-    .execute();
-}
-
-export async function setOnWorkspace(db: Db, workspaceId: string, policy: StoredRetentionPolicy | null): Promise<void> {
-  await db
-    .updateTable('workspaces')
-    .set({ data_retention_policy: policy && JSON.stringify(policy) })
-    .where('id', '=', workspaceId)
+    .where('id', '=', owner.id)
     .execute();
 }
 
