@@ -28,6 +28,12 @@ export class TaskService {
   /** The verification requests (access token `test-token`), by path. */
   readonly verifications: Received[] = [];
   readonly behaviours = new Map<string, Behaviour>();
+  /**
+   * What the service's own calls to Terrace failed with. A run may end (and the suite stop Terrace)
+   * before a late check has called back; the tests assert the run's outcome, not these.
+   */
+  readonly workFailures: unknown[] = [];
+  private readonly working = new Set<Promise<void>>();
 
   constructor(private readonly terrace: TestServer) {}
 
@@ -43,6 +49,7 @@ export class TaskService {
   }
 
   async stop(): Promise<void> {
+    await Promise.all(this.working);
     await new Promise((resolve) => this.listener.close(resolve));
   }
 
@@ -62,7 +69,11 @@ export class TaskService {
     this.received.push(received);
     if (behaviour === 'down') return 503;
     // Answer first, then work: the request must not wait for the check (run-tasks-integration.mdx).
-    setTimeout(() => void this.work(received, behaviour), 50);
+    setTimeout(() => {
+      const work = this.work(received, behaviour).catch((err: unknown) => void this.workFailures.push(err));
+      this.working.add(work);
+      void work.finally(() => this.working.delete(work));
+    }, 50);
     return 200;
   }
 
