@@ -36,6 +36,13 @@ forEachDatabase('database blob store', (server) => {
     assert.equal(await text((await store().get(empty)) as Readable), '');
   });
 
+  it("compresses chunks with lz4 on a PostgreSQL server built with it (Debian's is)", async (t) => {
+    if (server.kind !== 'postgres') return t.skip("PGlite keeps its build's default");
+    const { rows } = await sql<{ compression: string }>`
+      SELECT attcompression AS compression FROM pg_attribute WHERE attrelid = 'blob_chunks'::regclass AND attname = 'data'`.execute(server.database.db);
+    assert.equal(rows[0]?.compression, 'l');
+  });
+
   it('streams content of several chunks intact, from any offset', async () => {
     const content = randomBytes(2 * 1024 * 1024 + 12_345);
     const k = key('big');

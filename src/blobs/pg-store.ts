@@ -16,6 +16,11 @@ import { MeasuringStream } from './fs-store.js';
 const CHUNK_BYTES = 256 * 1024;
 const CHUNKS_PER_COPY = 4;
 const BATCH_BYTES = CHUNK_BYTES * CHUNKS_PER_COPY;
+/**
+ * COPYs of one upload that run at once, each on its own connection: the server's TOAST writes are
+ * what an upload waits for, and two backends do them on two cores.
+ */
+const COPIES_IN_FLIGHT = 2;
 
 /**
  * How long replaced or deleted content stays readable: a read that began before the change ends
@@ -182,7 +187,9 @@ class ChunkWriter extends Writable {
   private pendingBytes = 0;
   private seq = 0;
   private offset = 0;
-  private inFlight: Promise<void> = Promise.resolve();
+  private readonly inFlight = new Set<Promise<void>>();
+  /** The first COPY that failed: the write fails with it. */
+  private failure: unknown;
 
   constructor(
     private readonly copy: BinaryCopy,
@@ -201,23 +208,27 @@ class ChunkWriter extends Writable {
     this.sendFullBatches()
       .then(async () => {
         if (this.pendingBytes > 0) await this.send(this.pendingBytes);
-        await this.inFlight;
+        await this.settled();
+        if (this.failure !== undefined) throw this.failure;
       })
       .then(() => callback(), callback);
   }
 
   /** Resolves once no COPY of this upload runs any more, whatever its outcome. */
-  settled(): Promise<void> {
-    return this.inFlight.catch(() => {});
+  async settled(): Promise<void> {
+    await Promise.allSettled(this.inFlight);
   }
 
   private async sendFullBatches(): Promise<void> {
-    while (this.pendingBytes >= BATCH_BYTES) await this.send(BATCH_BYTES);
+    while (this.pendingBytes >= BATCH_BYTES) {
+      if (this.failure !== undefined) throw this.failure;
+      await this.send(BATCH_BYTES);
+    }
   }
 
-  /** Waits for the COPY before, then starts one of the next `bytes` pending without waiting for it. */
+  /** Waits until fewer than COPIES_IN_FLIGHT run, then starts a COPY of the next `bytes` pending without waiting for it. */
   private async send(bytes: number): Promise<void> {
-    await this.inFlight;
+    while (this.inFlight.size >= COPIES_IN_FLIGHT) await Promise.race(this.inFlight);
     const parts: Buffer[] = [COPY_HEADER];
     for (let left = bytes; left > 0; ) {
       const length = Math.min(CHUNK_BYTES, left);
@@ -227,9 +238,16 @@ class ChunkWriter extends Writable {
       left -= length;
     }
     parts.push(COPY_TRAILER);
-    this.inFlight = this.copy.in(CHUNK_COLUMNS, parts);
-    // Awaited by the next send, _final or settled; until then a failure must not count as unhandled.
-    this.inFlight.catch(() => {});
+    const copy = this.copy.in(CHUNK_COLUMNS, parts);
+    this.inFlight.add(copy);
+    // Awaited by a later send, _final or settled; until then a failure must not count as unhandled.
+    copy.then(
+      () => this.inFlight.delete(copy),
+      (err: unknown) => {
+        this.inFlight.delete(copy);
+        this.failure ??= err;
+      },
+    );
   }
 
   /** Removes the first `bytes` pending bytes, as views of the pieces that hold them. */

@@ -24,6 +24,7 @@ import * as registryProviders from './migrations/0024_registry_providers.js';
 import * as notifications from './migrations/0025_notifications.js';
 import * as sshKeys from './migrations/0026_ssh_keys.js';
 import * as dataRetention from './migrations/0033_data_retention.js';
+import * as blobChunkCompression from './migrations/0040_blob_chunk_compression.js';
 
 /** Every migration, in order. Explicit imports: no file-system discovery. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -51,6 +52,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0025_notifications': notifications,
   '0026_ssh_keys': sshKeys,
   '0033_data_retention': dataRetention,
+  '0040_blob_chunk_compression': blobChunkCompression,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
