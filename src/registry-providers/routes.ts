@@ -11,7 +11,9 @@ import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
 import { PageParameters, PageQuery } from '../jsonapi/pagination.js';
 import { QueryText, querySchema, splitList, withQuery } from '../jsonapi/query.js';
 import { serializeGpgKey, serializeProviderPlatform, serializeProviderVersion } from './serialize.js';
+import * as providerProtocol from './protocol.js';
 import * as providerService from './service.js';
+import * as providerTransfers from './transfers.js';
 
 const ProviderAttributes = Type.Object({
   name: Type.Optional(Type.String()),
@@ -187,14 +189,14 @@ export async function registryProviderRoutes(app: FastifyInstance): Promise<void
 
   // The protocol terraform init installs providers with.
   app.get<{ Params: { namespace: string; name: string } }>(`${PROTOCOL}/versions`, authenticated, async (request, reply) => {
-    return reply.type('application/json').send(await providerService.protocolVersions(request.ctx, request.params.namespace, request.params.name));
+    return reply.type('application/json').send(await providerProtocol.protocolVersions(request.ctx, request.params.namespace, request.params.name));
   });
   app.get<{ Params: { namespace: string; name: string; version: string; os: string; arch: string } }>(
     `${PROTOCOL}/:version/download/:os/:arch`,
     authenticated,
     async (request, reply) => {
       const { namespace, name, version, os, arch } = request.params;
-      return reply.type('application/json').send(await providerService.protocolDownload(request.ctx, namespace, name, version, os, arch));
+      return reply.type('application/json').send(await providerProtocol.protocolDownload(request.ctx, namespace, name, version, os, arch));
     },
   );
 
@@ -202,7 +204,7 @@ export async function registryProviderRoutes(app: FastifyInstance): Promise<void
   for (const kind of ['shasums', 'shasums-sig', 'binary'] as const) {
     app.get<{ Params: SignedParams }>(`/_blobs/registry-providers/${kind}/:id/download/:expiry/:signature`, async (request, reply) => {
       const { id, expiry, signature } = request.params;
-      const content = await providerService.download(request.ctx, kind, id, expiry, signature);
+      const content = await providerTransfers.download(request.ctx, kind, id, expiry, signature);
       return reply.type(kind === 'binary' ? 'application/zip' : kind === 'shasums' ? 'text/plain; charset=utf-8' : 'application/pgp-signature').send(content);
     });
   }
@@ -211,9 +213,9 @@ export async function registryProviderRoutes(app: FastifyInstance): Promise<void
 }
 
 const UPLOADS = {
-  shasums: providerService.uploadShasums,
-  'shasums-sig': providerService.uploadShasumsSignature,
-  binary: providerService.uploadBinary,
+  shasums: providerTransfers.uploadShasums,
+  'shasums-sig': providerTransfers.uploadShasumsSignature,
+  binary: providerTransfers.uploadBinary,
 } as const;
 
 /** The upload links: raw bodies of any content type, streamed. */

@@ -1,18 +1,15 @@
-import { createHash } from 'node:crypto';
-import { type Readable, Transform } from 'node:stream';
-import { buffer } from 'node:stream/consumers';
-import { createMessage, readKey, readSignature, verify } from 'openpgp';
 import { can } from '../auth/authorize.js';
 import { deleteAfterCommit } from '../blobs/delete-job.js';
-import { signedUrl, verifySignature } from '../blobs/signed-url.js';
+import { signedUrl } from '../blobs/signed-url.js';
 import type { Ctx } from '../context.js';
 import { isUniqueViolation } from '../db/pg-errors.js';
-import { ConflictError, ForbiddenError, InvalidError, NotFoundError, PayloadTooLargeError } from '../errors.js';
+import { ForbiddenError, InvalidError, NotFoundError } from '../errors.js';
 import * as gpgKeyStore from '../gpg-keys/store.js';
-import { newId, randomBase58 } from '../ids.js';
+import { newId } from '../ids.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import * as organizationService from '../organizations/service.js';
 import * as providerStore from './store.js';
+import { DOWNLOAD_URL_TTL_SECONDS, downloadPath, UPLOAD_URL_TTL_SECONDS, uploadPath } from './transfers.js';
 
 export type { ProviderPlatform, ProviderVersion, RegistryProvider } from './store.js';
 
@@ -59,13 +56,6 @@ const PROTOCOLS = ['4.0', '5.0', '6.0'];
 const OS_ARCH = /^[a-z0-9_]{1,32}$/;
 const SHASUM = /^[0-9a-f]{64}$/;
 const FILENAME = /^[A-Za-z0-9._+-]{1,255}$/;
-const UPLOAD_URL_TTL_SECONDS = 60 * 60;
-const DOWNLOAD_URL_TTL_SECONDS = 5 * 60;
-/** SHA256SUMS lists one line per file: a few kilobytes; its signature less. */
-const MAX_SHASUMS_BYTES = 1024 * 1024;
-const MAX_SIGNATURE_BYTES = 64 * 1024;
-/** A provider's zip: larger than configuration archives. */
-const MAX_BINARY_BYTES = 1024 * 1024 * 1024;
 
 function invalid(attribute: string, message: string): InvalidError {
   return new InvalidError(message, { pointer: `${ATTRIBUTES}/${attribute}` });
@@ -119,7 +109,7 @@ export async function create(
   return show(ctx, organizationName, { registryName: 'private', namespace: org.name, name: input.name });
 }
 
-async function findProvider(
+export async function findProvider(
   ctx: Ctx,
   organizationName: string,
   address: ProviderAddress,
@@ -143,14 +133,6 @@ export async function destroy(ctx: Ctx, organizationName: string, address: Provi
     await deleteAfterCommit(trx, await providerStore.binaryKeys(trx, { providerId: provider.id }));
     await providerStore.deleteById(trx, provider.id);
   });
-}
-
-function uploadPath(kind: 'shasums' | 'shasums-sig' | 'binary', id: string): string {
-  return `/_blobs/registry-providers/${kind}/${encodeURIComponent(id)}`;
-}
-
-function downloadPath(kind: 'shasums' | 'shasums-sig' | 'binary', id: string): string {
-  return `/_blobs/registry-providers/${kind}/${encodeURIComponent(id)}/download`;
 }
 
 function versionLinks(ctx: Ctx, version: providerStore.ProviderVersion): Record<string, string> {
@@ -293,171 +275,4 @@ export async function destroyPlatform(ctx: Ctx, organizationName: string, addres
     await deleteAfterCommit(trx, view.platform.blobKey ? [view.platform.blobKey] : []);
     await providerStore.deletePlatform(trx, view.platform.id);
   });
-}
-
-// ---- Uploads (their signed URLs are the authorization) ----
-
-function checkUploadUrl(ctx: Ctx, kind: 'shasums' | 'shasums-sig' | 'binary', id: string, expiry: string, signature: string): void {
-  if (!verifySignature(ctx.config, uploadPath(kind, id), expiry, signature, ctx.now())) throw new NotFoundError('not found');
-}
-
-async function readSmall(body: Readable, maxBytes: number, what: string): Promise<Buffer> {
-  let size = 0;
-  const limited = body.pipe(
-    new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        size += chunk.length;
-        callback(size > maxBytes ? new PayloadTooLargeError(`${what} is larger than ${maxBytes} bytes`) : null, chunk);
-      },
-    }),
-  );
-  return buffer(limited);
-}
-
-/** Whether the detached signature signs the SHA256SUMS with the version's key. */
-async function signatureVerifies(ctx: Ctx, version: providerStore.ProviderVersion, organizationId: string, shasums: string, sig: Buffer): Promise<boolean> {
-  const key = await gpgKeyStore.find(ctx.db, organizationId, version.keyId);
-  if (!key) return false;
-  try {
-    const result = await verify({
-      message: await createMessage({ binary: Buffer.from(shasums) }),
-      signature: await readSignature({ binarySignature: sig }),
-      verificationKeys: await readKey({ armoredKey: key.asciiArmor }),
-    });
-    await result.signatures[0]?.verified;
-    return result.signatures.length > 0;
-  } catch {
-    return false;
-  }
-}
-
-async function versionForUpload(ctx: Ctx, id: string): Promise<{ version: providerStore.ProviderVersion; organizationId: string }> {
-  const [version, organizationId] = await Promise.all([providerStore.findVersion(ctx.db, id), providerStore.organizationOfVersion(ctx.db, id)]);
-  if (!version || !organizationId) throw new NotFoundError('not found');
-  return { version, organizationId };
-}
-
-/** The version's SHA256SUMS; a new one drops a signature made for the old one. */
-export async function uploadShasums(ctx: Ctx, id: string, expiry: string, signature: string, body: Readable): Promise<void> {
-  checkUploadUrl(ctx, 'shasums', id, expiry, signature);
-  const { version } = await versionForUpload(ctx, id);
-  const shasums = (await readSmall(body, MAX_SHASUMS_BYTES, 'SHA256SUMS')).toString('utf8');
-  if (!/^([0-9a-f]{64} {2}\S+\n?)+$/.test(shasums)) throw new InvalidError('SHA256SUMS must list "<sha256>  <file name>" lines');
-  await providerStore.setShasums(ctx.db, version.id, { shasums, shasumsSig: null }, ctx.now());
-}
-
-/** The detached signature of SHA256SUMS: kept only when it verifies against the version's GPG key (422 otherwise). */
-export async function uploadShasumsSignature(ctx: Ctx, id: string, expiry: string, signature: string, body: Readable): Promise<void> {
-  checkUploadUrl(ctx, 'shasums-sig', id, expiry, signature);
-  const { version, organizationId } = await versionForUpload(ctx, id);
-  const sig = await readSmall(body, MAX_SIGNATURE_BYTES, 'SHA256SUMS.sig');
-  if (version.shasums === null) throw new ConflictError('upload SHA256SUMS before its signature');
-  if (!(await signatureVerifies(ctx, version, organizationId, version.shasums, sig))) {
-    throw new InvalidError(`SHA256SUMS.sig is not a valid signature of SHA256SUMS by key ${version.keyId}`);
-  }
-  await providerStore.setShasums(ctx.db, version.id, { shasumsSig: sig }, ctx.now());
-}
-
-/** A platform's zip: streamed to the blob store while hashed; kept only when its SHA-256 is the platform's shasum. */
-export async function uploadBinary(ctx: Ctx, id: string, expiry: string, signature: string, body: Readable): Promise<void> {
-  checkUploadUrl(ctx, 'binary', id, expiry, signature);
-  const platform = await providerStore.findPlatform(ctx.db, id);
-  if (!platform) throw new NotFoundError('not found');
-  const hash = createHash('sha256');
-  const hashed = body.pipe(
-    new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        hash.update(chunk);
-        callback(null, chunk);
-      },
-    }),
-  );
-  const key = `registry-providers/${platform.id}/${randomBase58()}.zip`;
-  const stored = await ctx.blobs.put(key, hashed, { maxBytes: MAX_BINARY_BYTES });
-  const digest = hash.digest('hex');
-  if (digest !== platform.shasum) {
-    await ctx.blobs.delete(key);
-    throw new InvalidError(`the binary's SHA-256 is ${digest}, not the platform's shasum ${platform.shasum}`);
-  }
-  await ctx.db.transaction().execute(async (trx) => {
-    await deleteAfterCommit(trx, platform.blobKey ? [platform.blobKey] : []);
-    await providerStore.setPlatformBinary(trx, platform.id, { key, size: stored.size }, ctx.now());
-  });
-}
-
-/** What the download URLs serve; their signature is the authorization (terraform fetches them without a token). */
-export async function download(
-  ctx: Ctx,
-  kind: 'shasums' | 'shasums-sig' | 'binary',
-  id: string,
-  expiry: string,
-  signature: string,
-): Promise<Buffer | Readable> {
-  if (!verifySignature(ctx.config, downloadPath(kind, id), expiry, signature, ctx.now())) throw new NotFoundError('not found');
-  if (kind === 'binary') {
-    const platform = await providerStore.findPlatform(ctx.db, id);
-    const content = platform?.blobKey ? await ctx.blobs.get(platform.blobKey) : undefined;
-    if (!content) throw new NotFoundError('not found');
-    return content;
-  }
-  const version = await providerStore.findVersion(ctx.db, id);
-  const content = kind === 'shasums' ? version?.shasums && Buffer.from(version.shasums) : version?.shasumsSig;
-  if (!content) throw new NotFoundError('not found');
-  return content;
-}
-
-// ---- The provider registry protocol (concepts/registry: "Provider Registry Protocol") ----
-
-/** A version terraform can install: signed SHA256SUMS, and the platforms whose binary it lists with their shasum. */
-function installablePlatforms(version: providerStore.ProviderVersion, platforms: readonly providerStore.ProviderPlatform[]): providerStore.ProviderPlatform[] {
-  if (version.shasums === null || version.shasumsSig === null) return [];
-  const listed = new Set(
-    version.shasums
-      .split('\n')
-      .map((line) => line.trim())
-      .filter(Boolean),
-  );
-  return platforms.filter((p) => p.versionId === version.id && p.blobKey !== null && listed.has(`${p.shasum}  ${p.filename}`));
-}
-
-async function protocolProvider(ctx: Ctx, namespace: string, name: string): Promise<providerStore.RegistryProvider> {
-  return (await findProvider(ctx, namespace, { registryName: 'private', namespace, name }, 'registry:read')).provider;
-}
-
-export async function protocolVersions(ctx: Ctx, namespace: string, name: string) {
-  const provider = await protocolProvider(ctx, namespace, name);
-  const { versions } = await providerStore.versionsOf(ctx.db, provider.id);
-  const platforms = await providerStore.platformsOf(
-    ctx.db,
-    versions.map((v) => v.id),
-  );
-  return {
-    id: `${namespace}/${name}`,
-    versions: versions.flatMap((version) => {
-      const installable = installablePlatforms(version, platforms);
-      return installable.length === 0
-        ? []
-        : [{ version: version.version, protocols: version.protocols, platforms: installable.map((p) => ({ os: p.os, arch: p.arch })) }];
-    }),
-    warnings: null,
-  };
-}
-
-export async function protocolDownload(ctx: Ctx, namespace: string, name: string, versionNumber: string, os: string, arch: string) {
-  const provider = await protocolProvider(ctx, namespace, name);
-  const version = await providerStore.findVersionByNumber(ctx.db, provider.id, versionNumber);
-  const platform = version && installablePlatforms(version, await providerStore.platformsOf(ctx.db, [version.id])).find((p) => p.os === os && p.arch === arch);
-  const key = version && (await gpgKeyStore.find(ctx.db, provider.organizationId, version.keyId));
-  if (!version || !platform || !key) throw new NotFoundError(`provider ${namespace}/${name} ${versionNumber} has no ${os}_${arch} package`);
-  return {
-    protocols: version.protocols,
-    os,
-    arch,
-    filename: platform.filename,
-    download_url: signedUrl(ctx, downloadPath('binary', platform.id), DOWNLOAD_URL_TTL_SECONDS),
-    shasums_url: signedUrl(ctx, downloadPath('shasums', version.id), DOWNLOAD_URL_TTL_SECONDS),
-    shasums_signature_url: signedUrl(ctx, downloadPath('shasums-sig', version.id), DOWNLOAD_URL_TTL_SECONDS),
-    shasum: platform.shasum,
-    signing_keys: { gpg_public_keys: [{ key_id: key.keyId, ascii_armor: key.asciiArmor, trust_signature: '', source: '', source_url: null }] },
-  };
 }
