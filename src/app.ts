@@ -43,6 +43,7 @@ import { userRoutes } from './users/routes.js';
 import { variableSetRoutes } from './variable-sets/routes.js';
 import { reservedTagKeyRoutes } from './reserved-tag-keys/routes.js';
 import { notificationConfigurationRoutes } from './notification-configurations/routes.js';
+import { policySetRoutes } from './policy-sets/routes.js';
 import { runTaskRoutes } from './run-tasks/routes.js';
 import { commentRoutes } from './comments/routes.js';
 import { registryModuleRoutes } from './registry-modules/routes.js';
@@ -182,6 +183,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(stateVersionOutputRoutes);
   await app.register(runRoutes);
   await app.register(runTaskRoutes);
+  await app.register(policySetRoutes);
   await app.register(taskStageRoutes);
   await app.register(runTriggerRoutes);
   await app.register(commentRoutes);

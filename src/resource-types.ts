@@ -14,6 +14,7 @@ import './registry-modules/serialize.js';
 import './registry-providers/serialize.js';
 import './reserved-tag-keys/serialize.js';
 import './run-tasks/serialize.js';
+import './policy-sets/serialize.js';
 import './run-triggers/serialize.js';
 import './runs/serialize.js';
 import './ssh-keys/serialize.js';

@@ -83,6 +83,9 @@ export const ORGANIZATION_RESOURCE_ACTIONS = [
   // The organization's run tasks (run-tasks.mdx "Required Permissions": "Manage Run Tasks").
   'run-task:read',
   'run-task:manage',
+  // The organization's policy sets (permissions.mdx "Manage Policies": create, edit, read, list and delete).
+  'policy-set:read',
+  'policy-set:manage',
   // The private registry (modules.mdx, providers.mdx): every member reads it (it is the organization's);
   // "Manage Modules" publishes modules, "Manage Providers" providers and their GPG keys.
   'registry:read',
@@ -346,7 +349,7 @@ const READ_ALL_RUNS: readonly Action[] = ['workspace:read', 'workspace:read-runs
  */
 export const ORGANIZATION_ACCESS_ACTIONS: Record<OrganizationAccessFlag, readonly Action[]> = {
   // "implicitly gives permission to read runs on all workspaces"
-  'manage-policies': READ_ALL_RUNS,
+  'manage-policies': [...READ_ALL_RUNS, 'policy-set:read', 'policy-set:manage'],
   'manage-policy-overrides': [...READ_ALL_RUNS, 'workspace:manage-policy-overrides'],
   'manage-run-tasks': ['run-task:read', 'run-task:manage'],
   // "equivalent to admin permissions on every workspace"; variable sets too ("Manage all workspaces").

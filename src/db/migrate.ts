@@ -25,6 +25,7 @@ import * as notifications from './migrations/0025_notifications.js';
 import * as sshKeys from './migrations/0026_ssh_keys.js';
 import * as dataRetention from './migrations/0033_data_retention.js';
 import * as blobChunkCompression from './migrations/0040_blob_chunk_compression.js';
+import * as policySets from './migrations/0041_policy_sets.js';
 
 /** Every migration, in order. Explicit imports: no file-system discovery. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -53,6 +54,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0026_ssh_keys': sshKeys,
   '0033_data_retention': dataRetention,
   '0040_blob_chunk_compression': blobChunkCompression,
+  '0041_policy_sets': policySets,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

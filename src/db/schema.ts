@@ -44,6 +44,7 @@ import type {
 import type { RunTaskTable, TaskResultOutcomeTable, TaskResultTable, TaskStageTable, WorkspaceRunTaskTable } from './schema/run-tasks.js';
 import type { NotificationConfigurationTable, NotificationConfigurationUserTable } from './schema/notifications.js';
 import type { SshKeyTable } from './schema/ssh-keys.js';
+import type { PolicyEvaluationTable, PolicySetOutcomeTable, PolicySetTable, PolicySetTargetTable, PolicySetVersionTable } from './schema/policies.js';
 import type { AgentPoolAllowedProjectTable, AgentPoolAllowedWorkspaceTable, AgentPoolTable, AgentTable } from './schema/agents.js';
 import type { BlobChunkTable, BlobTable, BlobUploadTable, InstallationFactTable, JobTable } from './schema/platform.js';
 
@@ -58,6 +59,7 @@ export * from './schema/platform.js';
 export * from './schema/run-tasks.js';
 export * from './schema/registry.js';
 export * from './schema/notifications.js';
+export * from './schema/policies.js';
 
 export interface DB {
   users: UserTable;
@@ -112,6 +114,11 @@ export interface DB {
   notification_configurations: NotificationConfigurationTable;
   notification_configuration_users: NotificationConfigurationUserTable;
   ssh_keys: SshKeyTable;
+  policy_sets: PolicySetTable;
+  policy_set_targets: PolicySetTargetTable;
+  policy_set_versions: PolicySetVersionTable;
+  policy_evaluations: PolicyEvaluationTable;
+  policy_set_outcomes: PolicySetOutcomeTable;
   blob_uploads: BlobUploadTable;
   blob_chunks: BlobChunkTable;
   blobs: BlobTable;

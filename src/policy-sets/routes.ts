@@ -1,0 +1,165 @@
+import { Readable } from 'node:stream';
+import { type Static, Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { BadRequestError, InvalidError, PayloadTooLargeError } from '../errors.js';
+import { parseLinkageIds, parseResourceBody } from '../jsonapi/body.js';
+import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
+import { includedDocument } from '../jsonapi/include-registry.js';
+import { PageParameters, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { QueryBoolean, QueryText, querySchema, queryEnum, withQuery } from '../jsonapi/query.js';
+import * as policySetService from './service.js';
+
+const PolicySetAttributes = Type.Object({
+  name: Type.Optional(Type.String()),
+  description: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  global: Type.Optional(Type.Boolean()),
+  kind: Type.Optional(Type.String()),
+  overridable: Type.Optional(Type.Boolean()),
+  'agent-enabled': Type.Optional(Type.Boolean()),
+  'policy-tool-version': Type.Optional(Type.String()),
+  'vcs-repo': Type.Optional(Type.Union([Type.Object({}), Type.Null()])),
+  'policies-path': Type.Optional(Type.Union([Type.String(), Type.Null()])),
+});
+
+/** policy-sets.mdx "Available related resources". */
+const INCLUDES = ['projects', 'workspaces', 'workspace_exclusions', 'newest_version', 'current_version'] as const;
+
+const ListQuery = querySchema({
+  ...PageParameters,
+  ...IncludeParameters,
+  'search[name]': QueryText,
+  'filter[kind]': queryEnum(['sentinel', 'opa']),
+  'filter[versioned]': QueryBoolean,
+});
+
+const TARGET_PATHS: Record<string, policySetService.TargetKind> = {
+  workspaces: 'workspace',
+  projects: 'project',
+  'workspace-exclusions': 'exclusion',
+};
+
+function policySetInput(body: unknown): policySetService.PolicySetInput {
+  const { attributes: a, relationships } = parseResourceBody(body, 'policy-sets', PolicySetAttributes);
+  if (a['vcs-repo'] != null || a['policies-path'] != null) {
+    throw new InvalidError('policy sets from a VCS repository are not available: upload versions through POST /policy-sets/:id/versions', {
+      pointer: a['vcs-repo'] != null ? '/data/attributes/vcs-repo' : '/data/attributes/policies-path',
+    });
+  }
+  if (relationships.policies !== undefined && parseLinkageIds(relationships.policies, 'policies', '/data/relationships/policies', 'invalid').length > 0) {
+    throw new InvalidError('individual policies are Sentinel policies, which Terrace does not evaluate: upload an OPA policy set version instead', {
+      pointer: '/data/relationships/policies',
+    });
+  }
+  const targets: Partial<policySetService.Targets> = {};
+  for (const [name, kind] of Object.entries(TARGET_PATHS)) {
+    const rel = relationships[name];
+    if (rel !== undefined) targets[kind] = parseLinkageIds(rel, kind === 'project' ? 'projects' : 'workspaces', `/data/relationships/${name}`, 'invalid');
+  }
+  return {
+    name: a.name,
+    description: a.description,
+    global: a.global,
+    kind: a.kind,
+    overridable: a.overridable,
+    agentEnabled: a['agent-enabled'],
+    policyToolVersion: a['policy-tool-version'],
+    targets,
+  };
+}
+
+interface OrganizationParams {
+  organization_name: string;
+}
+interface SetParams {
+  id: string;
+}
+
+export async function policySetRoutes(app: FastifyInstance): Promise<void> {
+  app.get<{ Params: OrganizationParams; Querystring: Static<typeof ListQuery> }>(
+    '/api/v2/organizations/:organization_name/policy-sets',
+    withQuery(ListQuery),
+    async (request, reply) => {
+      const page = parsePage(request.query);
+      const filter = { name: request.query['search[name]'], kind: request.query['filter[kind]'], versioned: request.query['filter[versioned]'] };
+      const { views, total } = await policySetService.list(request.ctx, request.params.organization_name, filter, page);
+      const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
+      return reply.send(await includedDocument(request, 'policy-sets', views, INCLUDES, parts));
+    },
+  );
+
+  app.post<{ Params: OrganizationParams; Querystring: IncludeQuery }>(
+    '/api/v2/organizations/:organization_name/policy-sets',
+    withQuery(IncludeQuery),
+    async (request, reply) => {
+      const view = await policySetService.create(request.ctx, request.params.organization_name, policySetInput(request.body));
+      return reply.code(201).send(await includedDocument(request, 'policy-sets', view, INCLUDES));
+    },
+  );
+
+  app.get<{ Params: SetParams; Querystring: IncludeQuery }>('/api/v2/policy-sets/:id', withQuery(IncludeQuery), async (request, reply) => {
+    return reply.send(await includedDocument(request, 'policy-sets', await policySetService.show(request.ctx, request.params.id), INCLUDES));
+  });
+
+  app.patch<{ Params: SetParams; Querystring: IncludeQuery }>('/api/v2/policy-sets/:id', withQuery(IncludeQuery), async (request, reply) => {
+    const view = await policySetService.update(request.ctx, request.params.id, policySetInput(request.body));
+    return reply.send(await includedDocument(request, 'policy-sets', view, INCLUDES));
+  });
+
+  app.delete<{ Params: SetParams }>('/api/v2/policy-sets/:id', async (request, reply) => {
+    await policySetService.destroy(request.ctx, request.params.id);
+    return reply.code(204).send();
+  });
+
+  for (const [path, kind] of Object.entries(TARGET_PATHS)) {
+    const type = kind === 'project' ? 'projects' : 'workspaces';
+    app.post<{ Params: SetParams }>(`/api/v2/policy-sets/:id/relationships/${path}`, async (request, reply) => {
+      await policySetService.addTargets(request.ctx, request.params.id, kind, parseLinkageIds(request.body, type, '', 'bad-request'));
+      return reply.code(204).send();
+    });
+    app.delete<{ Params: SetParams }>(`/api/v2/policy-sets/:id/relationships/${path}`, async (request, reply) => {
+      await policySetService.removeTargets(request.ctx, request.params.id, kind, parseLinkageIds(request.body, type, '', 'bad-request'));
+      return reply.code(204).send();
+    });
+  }
+
+  app.post<{ Params: SetParams; Querystring: IncludeQuery }>('/api/v2/policy-sets/:id/versions', withQuery(IncludeQuery), async (request, reply) => {
+    return reply
+      .code(201)
+      .send(await includedDocument(request, 'policy-set-versions', await policySetService.createVersion(request.ctx, request.params.id), []));
+  });
+
+  app.get<{ Params: SetParams; Querystring: IncludeQuery }>('/api/v2/policy-set-versions/:id', withQuery(IncludeQuery), async (request, reply) => {
+    return reply.send(await includedDocument(request, 'policy-set-versions', await policySetService.showVersion(request.ctx, request.params.id), []));
+  });
+
+  await app.register(uploadRoute);
+}
+
+interface SignedParams {
+  id: string;
+  expiry: string;
+  signature: string;
+}
+
+/** A version's `upload` link: the raw .tar.gz, streamed (any content type), as configuration versions take theirs. */
+async function uploadRoute(app: FastifyInstance): Promise<void> {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+  app.put<{ Params: SignedParams }>('/_blobs/policy-set-versions/:id/upload/:expiry/:signature', async (request, reply) => {
+    const ctx = request.ctx;
+    if (Number(request.headers['content-length']) > ctx.config.maxConfigurationBytes) {
+      reply.header('connection', 'close');
+      throw new PayloadTooLargeError(`the upload is larger than the limit of ${ctx.config.maxConfigurationBytes} bytes`);
+    }
+    const body = request.body === undefined ? Readable.from([]) : request.body;
+    if (!(body instanceof Readable)) throw new BadRequestError('the upload must be the raw .tar.gz');
+    const { id, expiry, signature } = request.params;
+    try {
+      await policySetService.upload(ctx, id, expiry, signature, body);
+    } catch (err) {
+      if (!body.readableEnded) reply.header('connection', 'close');
+      throw err;
+    }
+    return reply.code(200).send();
+  });
+}

@@ -1,0 +1,70 @@
+import { type ResourceObject, resource, timestamp, toMany, toOne } from '../jsonapi/document.js';
+import { registerResourceType } from '../jsonapi/include-registry.js';
+import * as policySetService from './service.js';
+import type { PolicySetView, VersionView } from './service.js';
+
+export function policySetPath(id: string): string {
+  return `/api/v2/policy-sets/${encodeURIComponent(id)}`;
+}
+
+/**
+ * policy-sets.mdx "Show a policy set". Every Terrace set is versioned (uploaded through the API):
+ * `versioned` is true, `vcs-repo` and `policies-path` are null, and there are no individual `policies`.
+ */
+export function serializePolicySet(view: PolicySetView): ResourceObject {
+  const { set, targets } = view;
+  return resource(
+    'policy-sets',
+    set.id,
+    {
+      name: set.name,
+      description: set.description,
+      kind: set.kind,
+      global: set.global,
+      'agent-enabled': set.agentEnabled,
+      'policy-tool-version': set.policyToolVersion,
+      overridable: set.overridable,
+      'policy-count': view.policyCount,
+      'workspace-count': targets.workspace.length,
+      'project-count': targets.project.length,
+      'policies-path': null,
+      versioned: true,
+      'vcs-repo': null,
+      'created-at': timestamp(set.createdAt),
+      'updated-at': timestamp(set.updatedAt),
+    },
+    {
+      organization: toOne('organizations', set.organizationName),
+      'current-version': toOne('policy-set-versions', set.currentVersionId),
+      'newest-version': toOne('policy-set-versions', set.newestVersionId),
+      projects: toMany('projects', targets.project),
+      workspaces: toMany('workspaces', targets.workspace),
+      'workspace-exclusions': toMany('workspaces', targets.exclusion),
+      policies: toMany('policies', []),
+    },
+    { self: policySetPath(set.id) },
+  );
+}
+
+/** policy-sets.mdx "Show a policy set version": `source` is `tfe-api`, the upload link while it is pending. */
+export function serializePolicySetVersion(view: VersionView): ResourceObject {
+  const { version } = view;
+  return resource(
+    'policy-set-versions',
+    version.id,
+    {
+      source: 'tfe-api',
+      status: version.status,
+      'status-timestamps': version.statusTimestamps,
+      error: version.error,
+      'ingress-attributes': null,
+      'created-at': timestamp(version.createdAt),
+      'updated-at': timestamp(version.updatedAt),
+    },
+    { 'policy-set': toOne('policy-sets', version.policySetId) },
+    { self: `/api/v2/policy-set-versions/${encodeURIComponent(version.id)}`, ...(view.uploadUrl ? { upload: view.uploadUrl } : {}) },
+  );
+}
+
+registerResourceType<PolicySetView>('policy-sets', { serialize: serializePolicySet, load: policySetService.readableViews });
+registerResourceType<VersionView>('policy-set-versions', { serialize: serializePolicySetVersion, load: policySetService.visibleVersions });

@@ -1,0 +1,278 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database.js';
+import { type PageWindow, pageAndTotal } from '../db/paging.js';
+import type { StoredPolicy } from '../db/schema.js';
+
+export type { StoredPolicy } from '../db/schema.js';
+
+/** The case-insensitive unique index on a set's name in its organization (migration 0041). */
+export const NAME_CONSTRAINT = 'policy_sets_name_key';
+
+export const TARGET_KINDS = ['workspace', 'project', 'exclusion'] as const;
+export type TargetKind = (typeof TARGET_KINDS)[number];
+
+export const VERSION_STATUSES = ['pending', 'ready', 'errored'] as const;
+export type VersionStatus = (typeof VERSION_STATUSES)[number];
+
+export interface PolicySet {
+  id: string;
+  organizationId: string;
+  organizationName: string;
+  name: string;
+  description: string | null;
+  kind: 'opa';
+  global: boolean;
+  overridable: boolean;
+  agentEnabled: boolean;
+  policyToolVersion: string;
+  currentVersionId: string | null;
+  newestVersionId: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface PolicySetFields {
+  name: string;
+  description: string | null;
+  global: boolean;
+  overridable: boolean;
+  agentEnabled: boolean;
+  policyToolVersion: string;
+}
+
+export interface PolicySetVersion {
+  id: string;
+  policySetId: string;
+  status: VersionStatus;
+  error: string | null;
+  policies: StoredPolicy[];
+  statusTimestamps: Record<string, string>;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface Targets {
+  workspace: string[];
+  project: string[];
+  exclusion: string[];
+}
+
+function selectSets(db: Db) {
+  return db
+    .selectFrom('policy_sets')
+    .innerJoin('organizations', 'organizations.id', 'policy_sets.organization_id')
+    .selectAll('policy_sets')
+    .select('organizations.name as organization_name');
+}
+
+type SetRow = Awaited<ReturnType<ReturnType<typeof selectSets>['executeTakeFirstOrThrow']>>;
+
+function toPolicySet(row: SetRow): PolicySet {
+  return {
+    id: row.id,
+    organizationId: row.organization_id,
+    organizationName: row.organization_name,
+    name: row.name,
+    description: row.description,
+    kind: 'opa',
+    global: row.global,
+    overridable: row.overridable,
+    agentEnabled: row.agent_enabled,
+    policyToolVersion: row.policy_tool_version,
+    currentVersionId: row.current_version_id,
+    newestVersionId: row.newest_version_id,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function columns(fields: Partial<PolicySetFields>) {
+  return {
+    ...(fields.name !== undefined ? { name: fields.name } : {}),
+    ...(fields.description !== undefined ? { description: fields.description } : {}),
+    ...(fields.global !== undefined ? { global: fields.global } : {}),
+    ...(fields.overridable !== undefined ? { overridable: fields.overridable } : {}),
+    ...(fields.agentEnabled !== undefined ? { agent_enabled: fields.agentEnabled } : {}),
+    ...(fields.policyToolVersion !== undefined ? { policy_tool_version: fields.policyToolVersion } : {}),
+  };
+}
+
+export async function insert(db: Db, set: { id: string; organizationId: string; name: string; now: Date } & Partial<PolicySetFields>): Promise<void> {
+  await db
+    .insertInto('policy_sets')
+    .values({ ...columns(set), id: set.id, organization_id: set.organizationId, name: set.name, kind: 'opa', created_at: set.now, updated_at: set.now })
+    .execute();
+}
+
+export async function update(db: Db, id: string, fields: Partial<PolicySetFields>, now: Date): Promise<void> {
+  await db
+    .updateTable('policy_sets')
+    .set({ ...columns(fields), updated_at: now })
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function deleteById(db: Db, id: string): Promise<void> {
+  await db.deleteFrom('policy_sets').where('id', '=', id).execute();
+}
+
+export async function findById(db: Db, id: string): Promise<PolicySet | undefined> {
+  const row = await selectSets(db).where('policy_sets.id', '=', id).executeTakeFirst();
+  return row && toPolicySet(row);
+}
+
+export async function findManyById(db: Db, ids: readonly string[]): Promise<PolicySet[]> {
+  if (ids.length === 0) return [];
+  return (await selectSets(db).where('policy_sets.id', 'in', ids).execute()).map(toPolicySet);
+}
+
+export interface ListFilter {
+  /** `search[name]`: the name contains it, case-insensitively. */
+  name?: string | undefined;
+  /** `filter[versioned]`: every Terrace set is versioned (uploaded), so false lists none. */
+  versioned?: boolean | undefined;
+}
+
+export async function pageInOrganization(
+  db: Db,
+  organizationId: string,
+  filter: ListFilter,
+  window: PageWindow,
+): Promise<{ sets: PolicySet[]; total: number }> {
+  let query = selectSets(db).where('policy_sets.organization_id', '=', organizationId);
+  if (filter.name) query = query.where(sql<boolean>`strpos(lower(policy_sets.name), lower(${filter.name})) > 0`);
+  if (filter.versioned === false) query = query.where(sql<boolean>`false`);
+  const { rows, total } = await pageAndTotal(query.orderBy('policy_sets.name').orderBy('policy_sets.id'), window);
+  return { sets: rows.map(toPolicySet), total };
+}
+
+/** Each set's targets by kind, oldest first, for a page of sets in one query. */
+export async function targetsOf(db: Db, setIds: readonly string[]): Promise<Map<string, Targets>> {
+  const bySet = new Map<string, Targets>(setIds.map((id) => [id, { workspace: [], project: [], exclusion: [] }]));
+  if (setIds.length === 0) return bySet;
+  const rows = await db.selectFrom('policy_set_targets').selectAll().where('policy_set_id', 'in', setIds).orderBy('target_id').execute();
+  for (const row of rows) bySet.get(row.policy_set_id)?.[row.kind as TargetKind].push(row.target_id);
+  return bySet;
+}
+
+export async function addTargets(db: Db, setId: string, kind: TargetKind, targetIds: readonly string[]): Promise<void> {
+  if (targetIds.length === 0) return;
+  await db
+    .insertInto('policy_set_targets')
+    .values(targetIds.map((targetId) => ({ policy_set_id: setId, kind, target_id: targetId })))
+    .onConflict((oc) => oc.doNothing())
+    .execute();
+}
+
+export async function removeTargets(db: Db, setId: string, kind: TargetKind, targetIds?: readonly string[]): Promise<void> {
+  let query = db.deleteFrom('policy_set_targets').where('policy_set_id', '=', setId).where('kind', '=', kind);
+  if (targetIds) {
+    if (targetIds.length === 0) return;
+    query = query.where('target_id', 'in', targetIds);
+  }
+  await query.execute();
+}
+
+/**
+ * The sets that apply to a workspace, by name: global ones and those attached to it or its project,
+ * less those that exclude it, each with its current (ready) version's policies and Rego modules.
+ */
+export async function applicableTo(
+  db: Db,
+  workspace: { id: string; organizationId: string; projectId: string },
+): Promise<{ set: PolicySet; policies: StoredPolicy[]; modules: Record<string, string> }[]> {
+  const attached = (kind: TargetKind, targetId: string) =>
+    sql<boolean>`exists (select 1 from policy_set_targets t where t.policy_set_id = policy_sets.id and t.kind = ${kind} and t.target_id = ${targetId})`;
+  const rows = await selectSets(db)
+    .innerJoin('policy_set_versions', 'policy_set_versions.id', 'policy_sets.current_version_id')
+    .select(['policy_set_versions.policies', 'policy_set_versions.modules'])
+    .where('policy_sets.organization_id', '=', workspace.organizationId)
+    .where((eb) => eb.or([eb('policy_sets.global', '=', true), attached('workspace', workspace.id), attached('project', workspace.projectId)]))
+    .where(sql<boolean>`not ${attached('exclusion', workspace.id)}`)
+    .orderBy('policy_sets.name')
+    .execute();
+  return rows.map((row) => ({ set: toPolicySet(row), policies: row.policies ?? [], modules: row.modules ?? {} }));
+}
+
+/** Whether any set with a current version applies to the workspace: its runs then get a post-plan stage. */
+export async function anyApplicable(db: Db, workspace: { id: string; organizationId: string; projectId: string }): Promise<boolean> {
+  return (await applicableTo(db, workspace)).length > 0;
+}
+
+function toVersion(row: {
+  id: string;
+  policy_set_id: string;
+  status: string;
+  error: string | null;
+  policies: StoredPolicy[] | null;
+  status_timestamps: Record<string, string>;
+  created_at: Date;
+  updated_at: Date;
+}): PolicySetVersion {
+  return {
+    id: row.id,
+    policySetId: row.policy_set_id,
+    status: row.status as VersionStatus,
+    error: row.error,
+    policies: row.policies ?? [],
+    statusTimestamps: row.status_timestamps,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+const VERSION_COLUMNS = ['id', 'policy_set_id', 'status', 'error', 'policies', 'status_timestamps', 'created_at', 'updated_at'] as const;
+
+export async function insertVersion(db: Db, version: { id: string; policySetId: string; now: Date }): Promise<void> {
+  await db
+    .insertInto('policy_set_versions')
+    .values({
+      id: version.id,
+      policy_set_id: version.policySetId,
+      status: 'pending',
+      status_timestamps: JSON.stringify({ 'pending-at': version.now.toISOString() }),
+      created_at: version.now,
+      updated_at: version.now,
+    })
+    .execute();
+  await db.updateTable('policy_sets').set({ newest_version_id: version.id, updated_at: version.now }).where('id', '=', version.policySetId).execute();
+}
+
+export async function findVersion(db: Db, id: string): Promise<PolicySetVersion | undefined> {
+  const row = await db.selectFrom('policy_set_versions').select(VERSION_COLUMNS).where('id', '=', id).executeTakeFirst();
+  return row && toVersion(row);
+}
+
+export async function findVersions(db: Db, ids: readonly string[]): Promise<PolicySetVersion[]> {
+  if (ids.length === 0) return [];
+  return (await db.selectFrom('policy_set_versions').select(VERSION_COLUMNS).where('id', 'in', ids).execute()).map(toVersion);
+}
+
+/**
+ * Ends a pending version: ready with its policies and modules (and it becomes the set's current
+ * version), or errored with the reason. Returns false when it was no longer pending.
+ */
+export async function finishVersion(
+  db: Db,
+  version: PolicySetVersion,
+  outcome: { status: 'ready'; policies: StoredPolicy[]; modules: Record<string, string> } | { status: 'errored'; error: string },
+  now: Date,
+): Promise<boolean> {
+  const timestamps = { ...version.statusTimestamps, [`${outcome.status}-at`]: now.toISOString() };
+  const updated = await db
+    .updateTable('policy_set_versions')
+    .set({
+      status: outcome.status,
+      status_timestamps: JSON.stringify(timestamps),
+      updated_at: now,
+      ...(outcome.status === 'ready' ? { policies: JSON.stringify(outcome.policies), modules: JSON.stringify(outcome.modules) } : { error: outcome.error }),
+    })
+    .where('id', '=', version.id)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  if (Number(updated.numUpdatedRows) === 0) return false;
+  if (outcome.status === 'ready') {
+    await db.updateTable('policy_sets').set({ current_version_id: version.id, updated_at: now }).where('id', '=', version.policySetId).execute();
+  }
+  return true;
+}

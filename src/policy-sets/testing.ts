@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import type { TestServer } from '../../test/harness.js';
+import { craftedTarball, Uploader } from '../configuration-versions/testing.js';
+
+/** Shared by the policy tests: an OPA policy set uploaded through the API, as a team would publish one. */
+
+/** A policy that denies every `terraform_data` whose input is "forbidden", and its policies.hcl entry. */
+export const DENY_FORBIDDEN_REGO = `package terraform.policies.forbidden
+
+import rego.v1
+
+deny contains msg if {
+  some rc in input.plan.resource_changes
+  rc.type == "terraform_data"
+  rc.change.after.input == "forbidden"
+  msg := sprintf("%s has a forbidden input", [rc.address])
+}
+`;
+
+export const policiesHcl = (level: 'advisory' | 'mandatory', name = 'no-forbidden') => `policy "${name}" {
+  query             = "data.terraform.policies.forbidden.deny"
+  enforcement_level = "${level}"
+  description       = "terraform_data inputs must not be forbidden"
+}
+`;
+
+/** Uploads `files` as a new version of the set; returns the upload's status and text. */
+export async function uploadPolicySetVersion(
+  server: TestServer,
+  token: string,
+  setId: string,
+  files: Record<string, string>,
+): Promise<{ status: number; text: string; versionId: string }> {
+  const version = await server.api('POST', `/api/v2/policy-sets/${setId}/versions`, { token });
+  assert.equal(version.status, 201, version.text);
+  const uploader = new Uploader(server);
+  try {
+    const uploaded = await uploader.put(version.body.data.links.upload, craftedTarball(Object.entries(files).map(([path, body]) => ({ path, body }))));
+    return { status: uploaded.status, text: uploaded.text, versionId: version.body.data.id };
+  } finally {
+    await uploader.close();
+  }
+}
+
+/** Creates an OPA set with `attributes` and `relationships` and uploads `files` as its first version; returns its id. */
+export async function publishPolicySet(
+  server: TestServer,
+  token: string,
+  organization: string,
+  set: { name: string; attributes?: Record<string, unknown>; relationships?: Record<string, unknown>; files: Record<string, string> },
+): Promise<string> {
+  const created = await server.api('POST', `/api/v2/organizations/${organization}/policy-sets`, {
+    token,
+    body: { data: { type: 'policy-sets', attributes: { name: set.name, kind: 'opa', ...set.attributes }, relationships: set.relationships ?? {} } },
+  });
+  assert.equal(created.status, 201, created.text);
+  const uploaded = await uploadPolicySetVersion(server, token, created.body.data.id, set.files);
+  assert.equal(uploaded.status, 200, uploaded.text);
+  return created.body.data.id;
+}
