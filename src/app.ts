@@ -43,6 +43,7 @@ import { userRoutes } from './users/routes.js';
 import { variableSetRoutes } from './variable-sets/routes.js';
 import { reservedTagKeyRoutes } from './reserved-tag-keys/routes.js';
 import { notificationConfigurationRoutes } from './notification-configurations/routes.js';
+import { policyEvaluationRoutes } from './policy-evaluations/routes.js';
 import { policySetRoutes } from './policy-sets/routes.js';
 import { runTaskRoutes } from './run-tasks/routes.js';
 import { commentRoutes } from './comments/routes.js';
@@ -184,6 +185,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(runRoutes);
   await app.register(runTaskRoutes);
   await app.register(policySetRoutes);
+  await app.register(policyEvaluationRoutes);
   await app.register(taskStageRoutes);
   await app.register(runTriggerRoutes);
   await app.register(commentRoutes);

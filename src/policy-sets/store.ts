@@ -177,26 +177,24 @@ export async function removeTargets(db: Db, setId: string, kind: TargetKind, tar
  * The sets that apply to a workspace, by name: global ones and those attached to it or its project,
  * less those that exclude it, each with its current (ready) version's policies and Rego modules.
  */
-export async function applicableTo(
-  db: Db,
-  workspace: { id: string; organizationId: string; projectId: string },
-): Promise<{ set: PolicySet; policies: StoredPolicy[]; modules: Record<string, string> }[]> {
-  const attached = (kind: TargetKind, targetId: string) =>
-    sql<boolean>`exists (select 1 from policy_set_targets t where t.policy_set_id = policy_sets.id and t.kind = ${kind} and t.target_id = ${targetId})`;
+export async function applicableTo(db: Db, workspaceId: string): Promise<{ set: PolicySet; policies: StoredPolicy[]; modules: Record<string, string> }[]> {
+  const attached = (kind: TargetKind, target: 'workspaces.id' | 'workspaces.project_id') =>
+    sql<boolean>`exists (select 1 from policy_set_targets t where t.policy_set_id = policy_sets.id and t.kind = ${kind} and t.target_id = ${sql.ref(target)})`;
   const rows = await selectSets(db)
     .innerJoin('policy_set_versions', 'policy_set_versions.id', 'policy_sets.current_version_id')
+    .innerJoin('workspaces', 'workspaces.organization_id', 'policy_sets.organization_id')
     .select(['policy_set_versions.policies', 'policy_set_versions.modules'])
-    .where('policy_sets.organization_id', '=', workspace.organizationId)
-    .where((eb) => eb.or([eb('policy_sets.global', '=', true), attached('workspace', workspace.id), attached('project', workspace.projectId)]))
-    .where(sql<boolean>`not ${attached('exclusion', workspace.id)}`)
+    .where('workspaces.id', '=', workspaceId)
+    .where((eb) => eb.or([eb('policy_sets.global', '=', true), attached('workspace', 'workspaces.id'), attached('project', 'workspaces.project_id')]))
+    .where(sql<boolean>`not ${attached('exclusion', 'workspaces.id')}`)
     .orderBy('policy_sets.name')
     .execute();
   return rows.map((row) => ({ set: toPolicySet(row), policies: row.policies ?? [], modules: row.modules ?? {} }));
 }
 
-/** Whether any set with a current version applies to the workspace: its runs then get a post-plan stage. */
-export async function anyApplicable(db: Db, workspace: { id: string; organizationId: string; projectId: string }): Promise<boolean> {
-  return (await applicableTo(db, workspace)).length > 0;
+/** Whether any set with a current version applies to the workspace: its runs then get a post-plan stage with a policy evaluation. */
+export async function anyApplicable(db: Db, workspaceId: string): Promise<boolean> {
+  return (await applicableTo(db, workspaceId)).length > 0;
 }
 
 function toVersion(row: {

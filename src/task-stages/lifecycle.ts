@@ -1,6 +1,8 @@
 import * as tokenStore from '../auth/token-store.js';
 import type { Db } from '../db/database.js';
 import { newId } from '../ids.js';
+import * as policyEvaluationStore from '../policy-evaluations/store.js';
+import * as policySetStore from '../policy-sets/store.js';
 import { enqueue } from '../queue/queue.js';
 import * as runTaskStore from '../run-tasks/store.js';
 import type { TaskStageName } from '../runs/state.js';
@@ -17,6 +19,9 @@ export const DELIVER_JOB = 'task-result.deliver';
 /** Errors a result whose integration went quiet for longer than the timeout (delivery-jobs.ts); queued once the request was taken. */
 export const TIMEOUT_JOB = 'task-result.timeout';
 
+/** Evaluates a post-plan stage's policy sets against the plan (policy-evaluations/evaluate-job.ts). */
+export const EVALUATE_POLICIES_JOB = 'policy-evaluation.evaluate';
+
 /** Tries of a result's request, with the queue's backoff (2, 4, 8 s) between them; then the result is unreachable. */
 export const DELIVERY_ATTEMPTS = 4;
 
@@ -24,11 +29,15 @@ const STAGE_ORDER: readonly TaskStageName[] = ['pre_plan', 'post_plan', 'pre_app
 
 /**
  * Creates a new run's task stages: one per stage that has an enabled task, each with a pending result
- * per task. Fixed for the run: the CLI reads them once, right after creating it (cli-protocol.md §6.3).
+ * per task, and a post-plan stage with a policy evaluation when policy sets apply to the workspace.
+ * Fixed for the run: the CLI reads them once, right after creating it (cli-protocol.md §6.3).
  * Post-apply tasks are advisory whatever their setting (states.mdx "The Post-Apply Stage").
  */
 export async function createStages(trx: Db, run: { id: string; workspaceId: string; organizationId: string; planOnly: boolean }, now: Date): Promise<void> {
-  const tasks = await runTaskStore.tasksForRuns(trx, run.workspaceId, run.organizationId);
+  const [tasks, policies] = await Promise.all([
+    runTaskStore.tasksForRuns(trx, run.workspaceId, run.organizationId),
+    policySetStore.anyApplicable(trx, run.workspaceId),
+  ]);
   // A plan-only run never applies: it has no apply-side stages.
   const stages = (run.planOnly ? STAGE_ORDER.slice(0, 2) : STAGE_ORDER)
     .map((stage) => ({
@@ -45,8 +54,10 @@ export async function createStages(trx: Db, run: { id: string; workspaceId: stri
           enforcementLevel: stage === 'post_apply' ? ('advisory' as const) : t.enforcementLevel,
         })),
     }))
-    .filter((s) => s.results.length > 0);
+    .filter((s) => s.results.length > 0 || (policies && s.stage === 'post_plan'));
   await taskStageStore.insertStages(trx, run.id, stages, now);
+  const postPlan = stages.find((s) => s.stage === 'post_plan');
+  if (policies && postPlan) await policyEvaluationStore.insert(trx, { id: newId('poleval'), taskStageId: postPlan.id, now });
 }
 
 /** The run entered the stage's running status: the stage runs and each result's request goes out through the job queue. */
@@ -55,6 +66,11 @@ export async function startStage(trx: Db, runId: string, stage: TaskStageName, n
   if (!taskStage || taskStage.status !== 'pending') return;
   await taskStageStore.setStageStatus(trx, taskStage, 'running', now);
   for (const taskResultId of taskStage.resultIds) await enqueue(trx, DELIVER_JOB, { taskResultId }, { maxAttempts: DELIVERY_ATTEMPTS });
+  const evaluation = await policyEvaluationStore.findByStageForUpdate(trx, taskStage.id);
+  if (evaluation?.status === 'pending') {
+    await policyEvaluationStore.setStatus(trx, evaluation, 'queued', now);
+    await enqueue(trx, EVALUATE_POLICIES_JOB, { policyEvaluationId: evaluation.id });
+  }
 }
 
 /**
@@ -72,6 +88,10 @@ export async function closeOpenStages(trx: Db, runId: string, now: Date): Promis
       status === 'canceled' ? 'The run ended before the task answered' : 'The run never reached this stage',
       now,
     );
+    const evaluation = await policyEvaluationStore.findByStageForUpdate(trx, stage.id);
+    if (evaluation && !policyEvaluationStore.FINAL_EVALUATION_STATUSES.includes(evaluation.status)) {
+      await policyEvaluationStore.setStatus(trx, evaluation, status, now);
+    }
   }
   await tokenStore.deleteTaskResultTokens(trx, { runId });
 }

@@ -28,15 +28,14 @@ export function serializeTaskStage(view: TaskStageView): ResourceObject {
       'status-timestamps': stage.statusTimestamps,
       'created-at': timestamp(stage.createdAt),
       'updated-at': timestamp(stage.updatedAt),
-      // One permission overrides both the tasks and (later) the policies of a stage.
+      // One permission overrides both the tasks and the policies of a stage.
       permissions: { 'can-override-policy': view.canOverride, 'can-override-tasks': view.canOverride, 'can-override': view.canOverride },
       actions: { 'is-overridable': stage.status === 'awaiting_override' },
     },
     {
       run: toOne('runs', stage.runId),
       'task-results': toMany('task-results', stage.resultIds),
-      // Policy evaluations come with policies (a later issue); the CLI reads an empty list as none.
-      'policy-evaluations': { data: [] },
+      'policy-evaluations': toMany('policy-evaluations', stage.policyEvaluationIds),
     },
     { self: taskStagePath(stage.id) },
   );

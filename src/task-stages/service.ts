@@ -5,6 +5,7 @@ import type { Db } from '../db/database.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
+import * as policyEvaluationStore from '../policy-evaluations/store.js';
 import { advance, changeStatus, inRunTransaction, lockRun } from '../runs/schedule.js';
 import * as runService from '../runs/service.js';
 import { type RunStatus, TASK_STAGE_RUNNING } from '../runs/state.js';
@@ -122,8 +123,10 @@ export async function override(ctx: Ctx, id: string, comment: string | undefined
     }
     const now = ctx.now();
     await taskStageStore.setStageStatus(trx, stage, 'passed', now);
+    const evaluation = await policyEvaluationStore.findByStageForUpdate(trx, stage.id);
+    if (evaluation?.status === 'failed') await policyEvaluationStore.setStatus(trx, evaluation, 'overridden', now);
     const actorId = ctx.subject.kind === 'user' ? ctx.subject.userId : null;
-    const completed = await changeStatus(trx, run, 'post_plan_completed', { now, actorId, description: comment ?? 'Failed run tasks overridden' });
+    const completed = await changeStatus(trx, run, 'post_plan_completed', { now, actorId, description: comment ?? 'Failed mandatory checks overridden' });
     await advance(trx, completed, { now });
   });
   return showStage(ctx, id);
@@ -181,27 +184,54 @@ export async function reportResult(ctx: { db: Db; log?: Log | undefined; now: ()
 }
 
 /**
- * The one rule for a stage whose results all answered (states.mdx, run-tasks.mdx "Understanding Run
- * Tasks Within a Run"): the most restrictive wins. Every mandatory task passed: the stage passes, with
- * advisory failures visible in their results, and the run goes on. A mandatory task did not pass (failed,
- * errored, unreachable): a post-plan stage waits for an override (the CLI offers it); any other
- * stage fails and the run errors.
+ * The policy sets whose mandatory policies failed or errored in a failed evaluation, and whether every
+ * one of them may be overridden (policy-sets.mdx `overridable`).
  */
-async function decideStage(trx: Db, run: runStore.Run, stageName: taskStageStore.TaskStage['stage'], now: Date): Promise<void> {
+async function blockingPolicySets(trx: Db, evaluation: policyEvaluationStore.PolicyEvaluation): Promise<{ names: string[]; overridable: boolean }> {
+  const { outcomes } = await policyEvaluationStore.pageOutcomes(
+    trx,
+    evaluation.id,
+    [{ status: 'failed', enforcementLevel: 'mandatory' }, { status: 'errored' }],
+    { limit: 1000, offset: 0 },
+  );
+  return { names: outcomes.map((o) => o.policySetName), overridable: outcomes.every((o) => o.overridable) };
+}
+
+/**
+ * The one rule for a stage whose results and policy evaluation all answered (states.mdx, run-tasks.mdx
+ * "Understanding Run Tasks Within a Run", policy-enforcement "Policy Enforcement Levels"): the most
+ * restrictive wins. Every mandatory task and policy passed: the stage passes, with advisory failures
+ * visible in their results, and the run goes on. A mandatory task did not pass (failed, errored,
+ * unreachable) or a mandatory policy failed or errored: a post-plan stage waits for an override (the CLI
+ * offers it) unless a failing policy set is not overridable; any other stage fails and the run errors.
+ */
+export async function decideStage(trx: Db, run: runStore.Run, stageName: taskStageStore.TaskStage['stage'], now: Date): Promise<void> {
   const stage = await taskStageStore.findStageForUpdate(trx, run.id, stageName);
   if (!stage || stage.status !== 'running' || run.status !== TASK_STAGE_RUNNING[stageName]) return;
   const results = await taskStageStore.resultsOfStage(trx, stage.id);
   if (results.some((r) => !FINAL.has(r.status))) return;
+  const evaluation = await policyEvaluationStore.findByStageForUpdate(trx, stage.id);
+  if (evaluation && !policyEvaluationStore.FINAL_EVALUATION_STATUSES.includes(evaluation.status)) return;
   const failed = results.filter((r) => r.enforcementLevel === 'mandatory' && r.status !== 'passed');
-  if (failed.length === 0) {
+  const policies = evaluation?.status === 'failed' || evaluation?.status === 'errored' ? await blockingPolicySets(trx, evaluation) : undefined;
+  if (failed.length === 0 && !policies) {
     await taskStageStore.setStageStatus(trx, stage, 'passed', now);
     const completed = await changeStatus(trx, run, `${stageName}_completed` as RunStatus, { now });
     await advance(trx, completed, { now });
     return;
   }
-  const names = failed.map((r) => r.taskName).join(', ');
-  const description = `Mandatory run task${failed.length > 1 ? 's' : ''} ${names} did not pass`;
-  if (stageName === 'post_plan') {
+  const reasons = [
+    ...(failed.length > 0 ? [`Mandatory run task${failed.length > 1 ? 's' : ''} ${failed.map((r) => r.taskName).join(', ')} did not pass`] : []),
+    ...(policies
+      ? [
+          policies.names.length > 0
+            ? `Mandatory policies of policy set${policies.names.length > 1 ? 's' : ''} ${policies.names.join(', ')} did not pass`
+            : 'The policy evaluation errored',
+        ]
+      : []),
+  ];
+  const description = reasons.join('; ');
+  if (stageName === 'post_plan' && (policies?.overridable ?? true)) {
     await taskStageStore.setStageStatus(trx, stage, 'awaiting_override', now);
     await changeStatus(trx, run, 'post_plan_awaiting_decision', { now, description });
   } else {

@@ -25,6 +25,8 @@ export interface TaskStage {
   updatedAt: Date;
   /** Its results' ids, in task order. */
   resultIds: string[];
+  /** Its policy evaluation's id, as a list: the post-plan stage of a workspace with policy sets has one. */
+  policyEvaluationIds: string[];
 }
 
 export interface TaskResult {
@@ -73,8 +75,15 @@ const RESULT_IDS = sql<
   string[]
 >`coalesce((select array_agg(task_results.id order by task_results.position) from task_results where task_results.task_stage_id = task_stages.id), '{}')`;
 
+const POLICY_EVALUATION_IDS = sql<
+  string[]
+>`coalesce((select array_agg(policy_evaluations.id) from policy_evaluations where policy_evaluations.task_stage_id = task_stages.id), '{}')`;
+
 function selectStages(db: Db) {
-  return db.selectFrom('task_stages').selectAll('task_stages').select(RESULT_IDS.as('result_ids'));
+  return db
+    .selectFrom('task_stages')
+    .selectAll('task_stages')
+    .select([RESULT_IDS.as('result_ids'), POLICY_EVALUATION_IDS.as('policy_evaluation_ids')]);
 }
 
 type StageRow = Awaited<ReturnType<ReturnType<typeof selectStages>['executeTakeFirstOrThrow']>>;
@@ -89,6 +98,7 @@ function toStage(row: StageRow): TaskStage {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     resultIds: row.result_ids,
+    policyEvaluationIds: row.policy_evaluation_ids,
   };
 }
 
@@ -143,6 +153,8 @@ export async function insertStages(
     .insertInto('task_stages')
     .values(stages.map((s) => ({ id: s.id, run_id: runId, stage: s.stage, status_timestamps: timestamps, created_at: now, updated_at: now })))
     .execute();
+  // A post-plan stage may have no task, only a policy evaluation.
+  if (stages.every((s) => s.results.length === 0)) return;
   await db
     .insertInto('task_results')
     .values(
