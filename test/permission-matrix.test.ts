@@ -117,6 +117,9 @@ interface Fixture {
   notificationUrl: string;
   notificationConfiguration: string;
   sshKey: string;
+  /** An OPA policy set of the organization with no version (so it applies to no run), and a pending version of it. */
+  policySet: string;
+  policySetVersion: string;
   fresh: {
     name(prefix: string): string;
     team(): Promise<string>;
@@ -141,6 +144,7 @@ interface Fixture {
     provider(): Promise<string>;
     notificationConfiguration(): Promise<string>;
     sshKey(): Promise<string>;
+    policySet(): Promise<string>;
   };
   /** A request as the owner, for set-up and clean-up around a call. */
   asOwner(method: string, path: string, body?: unknown): Promise<unknown>;
@@ -379,6 +383,24 @@ const MATRIX: Row[] = [
   row('PATCH', '/workspaces/:workspace/relationships/ssh-key', 200, WS_ADMINS, {
     body: (f) => ({ data: { type: 'workspaces', attributes: { id: f.sshKey } } }),
   }),
+  // OPA policy sets (policy-sets.mdx): "Manage Policies" (owners and the organization token here) reads and manages them.
+  row('GET', '/organizations/:org/policy-sets', 200, ORG),
+  row('POST', '/organizations/:org/policy-sets', 201, ORG, { body: (f) => doc('policy-sets', { name: f.fresh.name('pols'), kind: 'opa' }) }),
+  row('GET', '/policy-sets/:policy-set', 200, ORG),
+  row('PATCH', '/policy-sets/:policy-set', 200, ORG, { body: (f) => doc('policy-sets', { description: f.fresh.name('d') }) }),
+  ...(['workspaces', 'workspace-exclusions'] as const).flatMap((path) =>
+    (['POST', 'DELETE'] as const).map((method) =>
+      row(method, `/policy-sets/:policy-set/relationships/${path}`, 204, ORG, { body: (f) => ({ data: [link('workspaces', f.workspace.id).data] }) }),
+    ),
+  ),
+  ...(['POST', 'DELETE'] as const).map((method) =>
+    row(method, '/policy-sets/:policy-set/relationships/projects', 204, ORG, { body: (f) => ({ data: [link('projects', f.project).data] }) }),
+  ),
+  row('POST', '/policy-sets/:policy-set/versions', 201, ORG),
+  row('GET', '/policy-set-versions/:policy-set-version', 200, ORG),
+  row('DELETE', '/policy-sets/:fresh-policy-set', 204, ORG),
+  // A run's policy evaluations are read with its task stages.
+  row('GET', '/task-stages/:task-stage/policy-evaluations', 200, RUN_READERS),
   // Data retention policies (organizations.mdx, workspaces.mdx): owners set the organization's, workspace admins their workspace's.
   row('POST', '/organizations/:org/relationships/data-retention-policy', 201, OWNERS, { body: () => RETENTION_POLICY }),
   row('GET', '/organizations/:org/relationships/data-retention-policy', 200, IN_ORG),
@@ -425,6 +447,9 @@ const PLACEHOLDERS: Record<string, (f: Fixture) => string | Promise<string>> = {
   'fresh-notification-configuration': (f) => f.fresh.notificationConfiguration(),
   'ssh-key': (f) => f.sshKey,
   'fresh-ssh-key': (f) => f.fresh.sshKey(),
+  'policy-set': (f) => f.policySet,
+  'policy-set-version': (f) => f.policySetVersion,
+  'fresh-policy-set': (f) => f.fresh.policySet(),
   'fresh-reserved-tag-key': (f) => f.fresh.reservedTagKey(),
   'fresh-workspace-task': (f) => f.fresh.workspaceTask(),
   'fresh-agent': (f) => f.fresh.agent(),
@@ -613,6 +638,14 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
     assert.equal(res.status, 201, res.text);
     return res.body.data.id;
   };
+  const createPolicySet = async (): Promise<string> => {
+    const res = await w.api('POST', `/organizations/${w.org}/policy-sets`, w.ownerToken, doc('policy-sets', { name: unique('pols'), kind: 'opa' }));
+    assert.equal(res.status, 201, res.text);
+    return res.body.data.id;
+  };
+  const policySet = await createPolicySet();
+  const policySetVersion = await w.api('POST', `/policy-sets/${policySet}/versions`, w.ownerToken);
+  assert.equal(policySetVersion.status, 201, policySetVersion.text);
   const fixture: Fixture = {
     org: w.org,
     project,
@@ -633,6 +666,8 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
     notificationUrl: receiver.url,
     notificationConfiguration: fixtureNotificationConfiguration,
     sshKey: await createSshKey(),
+    policySet,
+    policySetVersion: policySetVersion.body.data.id,
     fresh: {
       name: unique,
       team: async () => (await w.createTeam({ visibility: 'organization' })).id,
@@ -656,6 +691,7 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
       provider: () => createProvider(),
       notificationConfiguration: freshNotificationConfiguration,
       sshKey: createSshKey,
+      policySet: createPolicySet,
     },
     asOwner: (method, path, body) => w.api(method, path, w.ownerToken, body),
   };

@@ -13,11 +13,12 @@ export const ENTITLEMENTS = {
   'module-tests-generation': false,
   // When false the CLI runs every operation locally, whatever the workspace says (cli-protocol.md §2.3).
   operations: true,
-  'policy-enforcement': false,
+  // OPA policy sets, evaluated by Terrace's own Rego engine (issue 18).
+  'policy-enforcement': true,
   'policy-limit': null,
   'policy-mandatory-enforcement-limit': null,
   'policy-set-limit': null,
-  'private-module-registry': false,
+  'private-module-registry': true,
   'private-policy-agents': false,
   'private-run-tasks': false,
   'private-vcs': false,
@@ -30,8 +31,7 @@ export const ENTITLEMENTS = {
   sentinel: false,
   sso: false,
   'state-storage': true,
-  // Only the owners team exists so far.
-  teams: false,
+  teams: true,
   'usage-reporting': false,
   'user-limit': null,
   'vcs-integrations': false,

@@ -471,9 +471,11 @@ forEachDatabase('organizations', (server) => {
     assert.equal(set.id, org.attributes['external-id']);
     assert.equal(set.attributes.operations, true);
     assert.equal(set.attributes['state-storage'], true);
-    for (const name of ['sentinel', 'cost-estimation', 'agents', 'sso', 'teams', 'vcs-integrations', 'private-module-registry', 'policy-enforcement']) {
+    for (const name of ['sentinel', 'cost-estimation', 'agents', 'sso', 'vcs-integrations']) {
       assert.equal(set.attributes[name], false, name);
     }
+    // Teams, the private registry (issue 20) and OPA policies (issue 18) are there.
+    for (const name of ['teams', 'private-module-registry', 'policy-enforcement']) assert.equal(set.attributes[name], true, name);
     // Run tasks, global ones too, are called by runs (issue 17).
     assert.equal(set.attributes['run-tasks'], true);
     assert.equal(set.attributes['global-run-tasks'], true);
