@@ -44,6 +44,7 @@ import { variableSetRoutes } from './variable-sets/routes.js';
 import { reservedTagKeyRoutes } from './reserved-tag-keys/routes.js';
 import { notificationConfigurationRoutes } from './notification-configurations/routes.js';
 import { policyEvaluationRoutes } from './policy-evaluations/routes.js';
+import { policySetParameterRoutes } from './policy-set-parameters/routes.js';
 import { policySetRoutes } from './policy-sets/routes.js';
 import { runTaskRoutes } from './run-tasks/routes.js';
 import { commentRoutes } from './comments/routes.js';
@@ -185,6 +186,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(runRoutes);
   await app.register(runTaskRoutes);
   await app.register(policySetRoutes);
+  await app.register(policySetParameterRoutes);
   await app.register(policyEvaluationRoutes);
   await app.register(taskStageRoutes);
   await app.register(runTriggerRoutes);

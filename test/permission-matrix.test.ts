@@ -120,6 +120,8 @@ interface Fixture {
   /** An OPA policy set of the organization with no version (so it applies to no run), and a pending version of it. */
   policySet: string;
   policySetVersion: string;
+  /** A parameter of that set. */
+  policySetParameter: string;
   fresh: {
     name(prefix: string): string;
     team(): Promise<string>;
@@ -145,6 +147,7 @@ interface Fixture {
     notificationConfiguration(): Promise<string>;
     sshKey(): Promise<string>;
     policySet(): Promise<string>;
+    policySetParameter(): Promise<string>;
   };
   /** A request as the owner, for set-up and clean-up around a call. */
   asOwner(method: string, path: string, body?: unknown): Promise<unknown>;
@@ -399,6 +402,12 @@ const MATRIX: Row[] = [
   row('POST', '/policy-sets/:policy-set/versions', 201, ORG),
   row('GET', '/policy-set-versions/:policy-set-version', 200, ORG),
   row('DELETE', '/policy-sets/:fresh-policy-set', 204, ORG),
+  row('GET', '/policy-sets/:policy-set/parameters', 200, ORG),
+  row('POST', '/policy-sets/:policy-set/parameters', 201, ORG, {
+    body: (f) => doc('vars', { key: `k_${f.fresh.name('p').replace(/-/g, '_')}`, value: 'v', category: 'policy-set' }),
+  }),
+  row('PATCH', '/policy-sets/:policy-set/parameters/:policy-set-parameter', 200, ORG, { body: () => doc('vars', { value: 'changed' }) }),
+  row('DELETE', '/policy-sets/:policy-set/parameters/:fresh-policy-set-parameter', 204, ORG),
   // A run's policy evaluations are read with its task stages.
   row('GET', '/task-stages/:task-stage/policy-evaluations', 200, RUN_READERS),
   // Data retention policies (organizations.mdx, workspaces.mdx): owners set the organization's, workspace admins their workspace's.
@@ -450,6 +459,8 @@ const PLACEHOLDERS: Record<string, (f: Fixture) => string | Promise<string>> = {
   'policy-set': (f) => f.policySet,
   'policy-set-version': (f) => f.policySetVersion,
   'fresh-policy-set': (f) => f.fresh.policySet(),
+  'policy-set-parameter': (f) => f.policySetParameter,
+  'fresh-policy-set-parameter': (f) => f.fresh.policySetParameter(),
   'fresh-reserved-tag-key': (f) => f.fresh.reservedTagKey(),
   'fresh-workspace-task': (f) => f.fresh.workspaceTask(),
   'fresh-agent': (f) => f.fresh.agent(),
@@ -646,6 +657,16 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
   const policySet = await createPolicySet();
   const policySetVersion = await w.api('POST', `/policy-sets/${policySet}/versions`, w.ownerToken);
   assert.equal(policySetVersion.status, 201, policySetVersion.text);
+  const createPolicySetParameter = async (): Promise<string> => {
+    const res = await w.api(
+      'POST',
+      `/policy-sets/${policySet}/parameters`,
+      w.ownerToken,
+      doc('vars', { key: `k_${unique('p').replace(/-/g, '_')}`, category: 'policy-set' }),
+    );
+    assert.equal(res.status, 201, res.text);
+    return res.body.data.id;
+  };
   const fixture: Fixture = {
     org: w.org,
     project,
@@ -668,6 +689,7 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
     sshKey: await createSshKey(),
     policySet,
     policySetVersion: policySetVersion.body.data.id,
+    policySetParameter: await createPolicySetParameter(),
     fresh: {
       name: unique,
       team: async () => (await w.createTeam({ visibility: 'organization' })).id,
@@ -692,6 +714,7 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
       notificationConfiguration: freshNotificationConfiguration,
       sshKey: createSshKey,
       policySet: createPolicySet,
+      policySetParameter: createPolicySetParameter,
     },
     asOwner: (method, path, body) => w.api(method, path, w.ownerToken, body),
   };

@@ -26,6 +26,7 @@ import * as sshKeys from './migrations/0026_ssh_keys.js';
 import * as dataRetention from './migrations/0033_data_retention.js';
 import * as blobChunkCompression from './migrations/0040_blob_chunk_compression.js';
 import * as policySets from './migrations/0041_policy_sets.js';
+import * as policySetParameters from './migrations/0042_policy_set_parameters.js';
 
 /** Every migration, in order. Explicit imports: no file-system discovery. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -55,6 +56,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0033_data_retention': dataRetention,
   '0040_blob_chunk_compression': blobChunkCompression,
   '0041_policy_sets': policySets,
+  '0042_policy_set_parameters': policySetParameters,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

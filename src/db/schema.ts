@@ -44,7 +44,14 @@ import type {
 import type { RunTaskTable, TaskResultOutcomeTable, TaskResultTable, TaskStageTable, WorkspaceRunTaskTable } from './schema/run-tasks.js';
 import type { NotificationConfigurationTable, NotificationConfigurationUserTable } from './schema/notifications.js';
 import type { SshKeyTable } from './schema/ssh-keys.js';
-import type { PolicyEvaluationTable, PolicySetOutcomeTable, PolicySetTable, PolicySetTargetTable, PolicySetVersionTable } from './schema/policies.js';
+import type {
+  PolicyEvaluationTable,
+  PolicySetOutcomeTable,
+  PolicySetParameterTable,
+  PolicySetTable,
+  PolicySetTargetTable,
+  PolicySetVersionTable,
+} from './schema/policies.js';
 import type { AgentPoolAllowedProjectTable, AgentPoolAllowedWorkspaceTable, AgentPoolTable, AgentTable } from './schema/agents.js';
 import type { BlobChunkTable, BlobTable, BlobUploadTable, InstallationFactTable, JobTable } from './schema/platform.js';
 
@@ -119,6 +126,7 @@ export interface DB {
   policy_set_versions: PolicySetVersionTable;
   policy_evaluations: PolicyEvaluationTable;
   policy_set_outcomes: PolicySetOutcomeTable;
+  policy_set_parameters: PolicySetParameterTable;
   blob_uploads: BlobUploadTable;
   blob_chunks: BlobChunkTable;
   blobs: BlobTable;

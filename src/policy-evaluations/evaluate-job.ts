@@ -2,6 +2,7 @@ import { buffer } from 'node:stream/consumers';
 import { getBlob } from '../blobs/sealed-blobs.js';
 import { newId } from '../ids.js';
 import * as organizationStore from '../organizations/store.js';
+import { parametersForEvaluation } from '../policy-set-parameters/service.js';
 import * as policySetStore from '../policy-sets/store.js';
 import * as projectStore from '../projects/store.js';
 import type { JobContext } from '../queue/queue.js';
@@ -77,12 +78,17 @@ function violations(value: unknown): string[] {
 
 type SetOutcome = Omit<policyEvaluationStore.PolicySetOutcome, 'policyEvaluationId' | 'createdAt'>;
 
-async function evaluateSet(applicable: Awaited<ReturnType<typeof policySetStore.applicableTo>>[number], input: unknown): Promise<SetOutcome> {
+async function evaluateSet(
+  applicable: Awaited<ReturnType<typeof policySetStore.applicableTo>>[number],
+  input: unknown,
+  parameters: Record<string, string>,
+): Promise<SetOutcome> {
   const modules = Object.entries(applicable.modules).map(([name, source]) => ({ name, source }));
   const count = { ...policyEvaluationStore.NO_RESULTS };
   const outcomes: policyEvaluationStore.StoredPolicyOutcome[] = [];
   for (const policy of applicable.policies) {
-    const evaluated = await evaluateInWorker(modules, policy.query, { input }, POLICY_LIMITS);
+    // The set's parameters are base documents under data.parameters (docs/design.md "Policies").
+    const evaluated = await evaluateInWorker(modules, policy.query, { input, data: { parameters } }, POLICY_LIMITS);
     const base = { enforcement_level: policy.enforcementLevel, query: policy.query, policy_name: policy.name };
     if ('errors' in evaluated) {
       count.errored += 1;
@@ -135,7 +141,12 @@ export async function evaluatePolicies(ctx: JobContext, payload: { policyEvaluat
   } else {
     const input = { plan: JSON.parse((await buffer(planJson)).toString('utf8')), run: await runDocument(ctx, run) };
     outcomes = [];
-    for (const applicable of await policySetStore.applicableTo(ctx.db, run.workspaceId)) outcomes.push(await evaluateSet(applicable, input));
+    const sets = await policySetStore.applicableTo(ctx.db, run.workspaceId);
+    const parameters = await parametersForEvaluation(
+      ctx,
+      sets.map((s) => s.set.id),
+    );
+    for (const applicable of sets) outcomes.push(await evaluateSet(applicable, input, parameters.get(applicable.set.id) ?? {}));
     const counts = total(outcomes);
     status = counts['mandatory-failed'] > 0 || counts.errored > 0 ? 'failed' : 'passed';
   }

@@ -77,7 +77,7 @@ async function viewsOf(ctx: Ctx, sets: readonly policySetStore.PolicySet[]): Pro
   }));
 }
 
-async function findAuthorized(ctx: Ctx, id: string, action: Action): Promise<policySetStore.PolicySet> {
+export async function findAuthorized(ctx: Ctx, id: string, action: Action): Promise<policySetStore.PolicySet> {
   const set = await policySetStore.findById(ctx.db, id);
   if (!set) throw new NotFoundError(`policy set ${id} not found`);
   await authorize(ctx, action, targetOf(set));

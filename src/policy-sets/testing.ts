@@ -17,8 +17,31 @@ deny contains msg if {
 }
 `;
 
-export const policiesHcl = (level: 'advisory' | 'mandatory', name = 'no-forbidden') => `policy "${name}" {
-  query             = "data.terraform.policies.forbidden.deny"
+/** A policy that denies the input a parameter of its set names (policy-set-params.mdx; `data.parameters`). */
+export const DENY_PARAMETER_REGO = `package terraform.policies.parameter
+
+import rego.v1
+
+deny contains msg if {
+  some rc in input.plan.resource_changes
+  rc.change.after.input == data.parameters.forbidden_input
+  msg := sprintf("%s uses the input the set's parameter forbids", [rc.address])
+}
+`;
+
+/** A policy that does not end in time: a comprehension of a hundred million elements. */
+export const RUNAWAY_REGO = `package terraform.policies.runaway
+
+import rego.v1
+
+deny contains msg if {
+  n := count([x | some i in numbers.range(1, 10000); some j in numbers.range(1, 10000); x := i * j])
+  msg := sprintf("counted %d", [n])
+}
+`;
+
+export const policiesHcl = (level: 'advisory' | 'mandatory', name = 'no-forbidden', query = 'data.terraform.policies.forbidden.deny') => `policy "${name}" {
+  query             = "${query}"
   enforcement_level = "${level}"
   description       = "terraform_data inputs must not be forbidden"
 }

@@ -103,6 +103,14 @@ forEachDatabase('secrets at rest', (server) => {
       data: { type: 'ssh-keys', attributes: { name: unique('key'), value: SECRET } },
     });
     assert.equal(sshKey.status, 201, sshKey.text);
+    const policySet = await world.api('POST', `/organizations/${world.org}/policy-sets`, world.ownerToken, {
+      data: { type: 'policy-sets', attributes: { name: unique('pols'), kind: 'opa' } },
+    });
+    assert.equal(policySet.status, 201, policySet.text);
+    const parameter = await world.api('POST', `/policy-sets/${policySet.body.data.id}/parameters`, world.ownerToken, {
+      data: { type: 'vars', attributes: { key: 'secret', value: SECRET, category: 'policy-set', sensitive: true } },
+    });
+    assert.equal(parameter.status, 201, parameter.text);
 
     const keyA = server.config.encryptionKey;
     const keyB = randomBytes(32);
@@ -114,6 +122,7 @@ forEachDatabase('secrets at rest', (server) => {
       'run_tasks.sealed_hmac_key': true,
       'notification_configurations.sealed_token': true,
       'ssh_keys.sealed_value': true,
+      'policy_set_parameters.sealed_value': true,
     });
     const count = Object.values(before).flat().length;
 
@@ -136,6 +145,7 @@ forEachDatabase('secrets at rest', (server) => {
         'run_tasks.sealed_hmac_key': true,
         'notification_configurations.sealed_token': true,
         'ssh_keys.sealed_value': true,
+        'policy_set_parameters.sealed_value': true,
       },
     );
     // Idempotent: an interrupted rotation runs again.

@@ -24,6 +24,7 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
   { table: 'run_tasks', idColumn: 'id', sealedColumn: 'sealed_hmac_key', rowName: 'run task' },
   { table: 'notification_configurations', idColumn: 'id', sealedColumn: 'sealed_token', rowName: 'notification configuration' },
   { table: 'ssh_keys', idColumn: 'id', sealedColumn: 'sealed_value', rowName: 'ssh key' },
+  { table: 'policy_set_parameters', idColumn: 'id', sealedColumn: 'sealed_value', rowName: 'policy set parameter' },
 ];
 
 export interface SealedRow {

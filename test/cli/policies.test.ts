@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DENY_FORBIDDEN_REGO, policiesHcl, publishPolicySet } from '../../src/policy-sets/testing.js';
+import { DENY_FORBIDDEN_REGO, DENY_PARAMETER_REGO, policiesHcl, publishPolicySet, RUNAWAY_REGO } from '../../src/policy-sets/testing.js';
 import { TestServer, testDatabases } from '../harness.js';
 import { acmeOwnerSandbox, cloudBlock, type TerraformSandbox } from './terraform.js';
 
@@ -43,20 +43,24 @@ for (const kind of testDatabases()) {
       return server.api(method, `/api/v2${path}`, { token, body });
     }
 
-    /** A workspace made by `terraform init`, with a policy set of one `level` policy attached to it. */
-    async function workspaceWithPolicy(name: string, level: 'advisory' | 'mandatory', overridable = true): Promise<{ dir: string; workspaceId: string }> {
+    /** A workspace made by `terraform init`, with a policy set of one `level` policy attached to it; returns the set too. */
+    async function workspaceWithPolicy(
+      name: string,
+      level: 'advisory' | 'mandatory',
+      options: { overridable?: boolean; rego?: string; query?: string } = {},
+    ): Promise<{ dir: string; workspaceId: string; setId: string }> {
       const dir = tf.newWorkdir(name);
       tf.writeFile('main.tf', `${cloudBlock(server.hostname, 'acme', name)}${MAIN}`, dir);
       const init = await tf.run(['init', '-input=false', '-no-color'], { cwd: dir, timeoutMs: COMMAND_TIMEOUT_MS });
       assert.equal(init.code, 0, init.output);
       const ws = await api('GET', `/organizations/acme/workspaces/${name}`);
-      await publishPolicySet(server, token, 'acme', {
+      const setId = await publishPolicySet(server, token, 'acme', {
         name: `${name}-guards`,
-        attributes: { overridable },
+        attributes: { overridable: options.overridable ?? true },
         relationships: { workspaces: { data: [{ type: 'workspaces', id: ws.body.data.id }] } },
-        files: { 'policies.hcl': policiesHcl(level), 'policies/forbidden.rego': DENY_FORBIDDEN_REGO },
+        files: { 'policies.hcl': policiesHcl(level, 'no-forbidden', options.query), 'policies/main.rego': options.rego ?? DENY_FORBIDDEN_REGO },
       });
-      return { dir, workspaceId: ws.body.data.id };
+      return { dir, workspaceId: ws.body.data.id, setId };
     }
 
     async function latestRun(workspaceId: string) {
@@ -94,13 +98,20 @@ for (const kind of testDatabases()) {
       assert.deepEqual(passedOnly.body.data, []);
     });
 
-    it('warns on an advisory deny and applies', async () => {
-      const { dir, workspaceId } = await workspaceWithPolicy('advised', 'advisory');
+    it('warns on an advisory deny, decided by a sensitive parameter of the set, and applies', async () => {
+      const { dir, workspaceId, setId } = await workspaceWithPolicy('advised', 'advisory', {
+        rego: DENY_PARAMETER_REGO,
+        query: 'data.terraform.policies.parameter.deny',
+      });
+      const parameter = await api('POST', `/policy-sets/${setId}/parameters`, {
+        data: { type: 'vars', attributes: { key: 'forbidden_input', value: 'forbidden', category: 'policy-set', sensitive: true } },
+      });
+      assert.equal(parameter.status, 201, parameter.text);
       const result = await tf.run(['apply', '-auto-approve', '-no-color'], { cwd: dir, timeoutMs: COMMAND_TIMEOUT_MS });
       assert.equal(result.code, 0, result.output);
       assert.match(result.output, /Overall Result: PASSED \(with advisory\)/);
       assert.match(result.output, /Advisory/);
-      assert.match(result.output, /terraform_data\.checked has a forbidden input/);
+      assert.match(result.output, /terraform_data\.checked uses the input the set's parameter forbids/);
       assert.match(result.output, /Apply complete! Resources: 1 added, 0 changed, 0 destroyed\./);
       assert.equal((await latestRun(workspaceId)).attributes.status, 'applied');
     });
@@ -123,7 +134,7 @@ for (const kind of testDatabases()) {
     });
 
     it('errors the run on a mandatory deny of a set that is not overridable', async () => {
-      const { dir, workspaceId } = await workspaceWithPolicy('strict', 'mandatory', false);
+      const { dir, workspaceId } = await workspaceWithPolicy('strict', 'mandatory', { overridable: false });
       const result = await tf.run(['apply', '-auto-approve', '-no-color'], { cwd: dir, timeoutMs: COMMAND_TIMEOUT_MS });
       assert.notEqual(result.code, 0, result.output);
       assert.match(result.output, /terraform_data\.checked has a forbidden input/);
@@ -131,6 +142,30 @@ for (const kind of testDatabases()) {
       assert.equal(run.attributes.status, 'errored');
       const ws = await api('GET', `/workspaces/${workspaceId}`);
       assert.equal(ws.body.data.attributes['resource-count'], 0);
+    });
+
+    it('errors the evaluation of a runaway policy within its limits while the server keeps serving', async () => {
+      const { dir, workspaceId } = await workspaceWithPolicy('runaway', 'mandatory', {
+        overridable: false,
+        rego: RUNAWAY_REGO,
+        query: 'data.terraform.policies.runaway.deny',
+      });
+      const proc = tf.start(['apply', '-auto-approve', '-no-color'], { cwd: dir, timeoutMs: COMMAND_TIMEOUT_MS });
+      // While the policy runs in its worker, the API answers.
+      await proc.waitFor(/Evaluating|Policy Evaluations|Plan: 1 to add/, COMMAND_TIMEOUT_MS);
+      const started = Date.now();
+      assert.equal((await api('GET', '/organizations/acme')).status, 200);
+      assert.ok(Date.now() - started < 2_000, 'the API answered while the policy ran');
+      const result = await proc.result;
+      assert.notEqual(result.code, 0, result.output);
+      const run = await latestRun(workspaceId);
+      assert.equal(run.attributes.status, 'errored');
+      const stage = await api('GET', `/task-stages/${run.relationships['task-stages'].data[0].id}?include=policy_evaluations`);
+      const evaluation = stage.body.included[0];
+      assert.equal(evaluation.attributes.status, 'failed');
+      assert.equal(evaluation.attributes['result-count'].errored, 1);
+      const outcomes = await api('GET', `/policy-evaluations/${evaluation.id}/policy-set-outcomes?filter[0][status]=errored`);
+      assert.match(outcomes.body.data[0].attributes.outcomes[0].description, /limit|steps|exceeded/i);
     });
   });
 }

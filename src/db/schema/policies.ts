@@ -81,3 +81,15 @@ export interface PolicySetOutcomeTable {
   result_count: Jsonb<StoredResultCount>;
   created_at: Timestamp;
 }
+
+export interface PolicySetParameterTable {
+  id: string;
+  policy_set_id: string;
+  key: string;
+  /** The value of a parameter that is not sensitive. */
+  value: string | null;
+  /** The value of a sensitive one, sealed; write-only in the API. */
+  sealed_value: string | null;
+  sensitive: boolean;
+  created_at: Generated<Date>;
+}
