@@ -43,6 +43,7 @@ import { userRoutes } from './users/routes.js';
 import { variableSetRoutes } from './variable-sets/routes.js';
 import { reservedTagKeyRoutes } from './reserved-tag-keys/routes.js';
 import { notificationConfigurationRoutes } from './notification-configurations/routes.js';
+import { policyRoutes } from './policies/routes.js';
 import { policyEvaluationRoutes } from './policy-evaluations/routes.js';
 import { policySetParameterRoutes } from './policy-set-parameters/routes.js';
 import { policySetRoutes } from './policy-sets/routes.js';
@@ -187,6 +188,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(runTaskRoutes);
   await app.register(policySetRoutes);
   await app.register(policySetParameterRoutes);
+  await app.register(policyRoutes);
   await app.register(policyEvaluationRoutes);
   await app.register(taskStageRoutes);
   await app.register(runTriggerRoutes);

@@ -15,6 +15,7 @@ import './registry-providers/serialize.js';
 import './reserved-tag-keys/serialize.js';
 import './run-tasks/serialize.js';
 import './policy-sets/serialize.js';
+import './policies/serialize.js';
 import './policy-evaluations/serialize.js';
 import './run-triggers/serialize.js';
 import './runs/serialize.js';

@@ -122,6 +122,8 @@ interface Fixture {
   policySetVersion: string;
   /** A parameter of that set. */
   policySetParameter: string;
+  /** An individual OPA policy of the organization, in no set. */
+  policy: string;
   fresh: {
     name(prefix: string): string;
     team(): Promise<string>;
@@ -148,6 +150,7 @@ interface Fixture {
     sshKey(): Promise<string>;
     policySet(): Promise<string>;
     policySetParameter(): Promise<string>;
+    policy(): Promise<string>;
   };
   /** A request as the owner, for set-up and clean-up around a call. */
   asOwner(method: string, path: string, body?: unknown): Promise<unknown>;
@@ -408,6 +411,16 @@ const MATRIX: Row[] = [
   }),
   row('PATCH', '/policy-sets/:policy-set/parameters/:policy-set-parameter', 200, ORG, { body: () => doc('vars', { value: 'changed' }) }),
   row('DELETE', '/policy-sets/:policy-set/parameters/:fresh-policy-set-parameter', 204, ORG),
+  // Individual policies (policies.mdx): "Manage Policies" too.
+  row('GET', '/organizations/:org/policies', 200, ORG),
+  row('POST', '/organizations/:org/policies', 201, ORG, {
+    body: (f) => doc('policies', { name: f.fresh.name('pol'), kind: 'opa', query: 'data.matrix.allow' }),
+  }),
+  row('GET', '/policies/:policy', 200, ORG),
+  row('PATCH', '/policies/:policy', 200, ORG, { body: () => doc('policies', { 'enforcement-level': 'mandatory' }) }),
+  row('PUT', '/policies/:policy/upload', 200, ORG, { body: () => 'package matrix\n\nallow := true\n' }),
+  row('GET', '/policies/:policy/download', 200, ORG),
+  row('DELETE', '/policies/:fresh-policy', 204, ORG),
   // A run's policy evaluations are read with its task stages.
   row('GET', '/task-stages/:task-stage/policy-evaluations', 200, RUN_READERS),
   // Data retention policies (organizations.mdx, workspaces.mdx): owners set the organization's, workspace admins their workspace's.
@@ -461,6 +474,8 @@ const PLACEHOLDERS: Record<string, (f: Fixture) => string | Promise<string>> = {
   'fresh-policy-set': (f) => f.fresh.policySet(),
   'policy-set-parameter': (f) => f.policySetParameter,
   'fresh-policy-set-parameter': (f) => f.fresh.policySetParameter(),
+  policy: (f) => f.policy,
+  'fresh-policy': (f) => f.fresh.policy(),
   'fresh-reserved-tag-key': (f) => f.fresh.reservedTagKey(),
   'fresh-workspace-task': (f) => f.fresh.workspaceTask(),
   'fresh-agent': (f) => f.fresh.agent(),
@@ -657,6 +672,16 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
   const policySet = await createPolicySet();
   const policySetVersion = await w.api('POST', `/policy-sets/${policySet}/versions`, w.ownerToken);
   assert.equal(policySetVersion.status, 201, policySetVersion.text);
+  const createPolicy = async (): Promise<string> => {
+    const res = await w.api(
+      'POST',
+      `/organizations/${w.org}/policies`,
+      w.ownerToken,
+      doc('policies', { name: unique('pol'), kind: 'opa', query: 'data.matrix.allow' }),
+    );
+    assert.equal(res.status, 201, res.text);
+    return res.body.data.id;
+  };
   const createPolicySetParameter = async (): Promise<string> => {
     const res = await w.api(
       'POST',
@@ -690,6 +715,7 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
     policySet,
     policySetVersion: policySetVersion.body.data.id,
     policySetParameter: await createPolicySetParameter(),
+    policy: await createPolicy(),
     fresh: {
       name: unique,
       team: async () => (await w.createTeam({ visibility: 'organization' })).id,
@@ -715,6 +741,7 @@ async function buildWorld(server: TestServer): Promise<{ fixture: Fixture; token
       sshKey: createSshKey,
       policySet: createPolicySet,
       policySetParameter: createPolicySetParameter,
+      policy: createPolicy,
     },
     asOwner: (method, path, body) => w.api(method, path, w.ownerToken, body),
   };

@@ -27,6 +27,7 @@ import * as dataRetention from './migrations/0033_data_retention.js';
 import * as blobChunkCompression from './migrations/0040_blob_chunk_compression.js';
 import * as policySets from './migrations/0041_policy_sets.js';
 import * as policySetParameters from './migrations/0042_policy_set_parameters.js';
+import * as policies from './migrations/0043_policies.js';
 
 /** Every migration, in order. Explicit imports: no file-system discovery. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -57,6 +58,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0040_blob_chunk_compression': blobChunkCompression,
   '0041_policy_sets': policySets,
   '0042_policy_set_parameters': policySetParameters,
+  '0043_policies': policies,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

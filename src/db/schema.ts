@@ -51,6 +51,7 @@ import type {
   PolicySetTable,
   PolicySetTargetTable,
   PolicySetVersionTable,
+  PolicyTable,
 } from './schema/policies.js';
 import type { AgentPoolAllowedProjectTable, AgentPoolAllowedWorkspaceTable, AgentPoolTable, AgentTable } from './schema/agents.js';
 import type { BlobChunkTable, BlobTable, BlobUploadTable, InstallationFactTable, JobTable } from './schema/platform.js';
@@ -127,6 +128,7 @@ export interface DB {
   policy_evaluations: PolicyEvaluationTable;
   policy_set_outcomes: PolicySetOutcomeTable;
   policy_set_parameters: PolicySetParameterTable;
+  policies: PolicyTable;
   blob_uploads: BlobUploadTable;
   blob_chunks: BlobChunkTable;
   blobs: BlobTable;

@@ -125,7 +125,7 @@ function total(outcomes: readonly SetOutcome[]): policyEvaluationStore.StoredRes
 
 export async function evaluatePolicies(ctx: JobContext, payload: { policyEvaluationId: string }): Promise<void> {
   const evaluation = await policyEvaluationStore.findById(ctx.db, payload.policyEvaluationId);
-  if (!evaluation || evaluation.status !== 'queued') return;
+  if (evaluation?.status !== 'queued') return;
   const run = await runStore.findById(ctx.db, evaluation.runId);
   if (!run) return;
   await ctx.db.transaction().execute((trx) => policyEvaluationStore.setStatus(trx, evaluation, 'running', ctx.now()));

@@ -22,7 +22,7 @@ const PolicySetAttributes = Type.Object({
 });
 
 /** policy-sets.mdx "Available related resources". */
-const INCLUDES = ['projects', 'workspaces', 'workspace_exclusions', 'newest_version', 'current_version'] as const;
+const INCLUDES = ['projects', 'workspaces', 'workspace_exclusions', 'policies', 'newest_version', 'current_version'] as const;
 
 const ListQuery = querySchema({
   ...PageParameters,
@@ -36,7 +36,9 @@ const TARGET_PATHS: Record<string, policySetService.TargetKind> = {
   workspaces: 'workspace',
   projects: 'project',
   'workspace-exclusions': 'exclusion',
+  policies: 'policy',
 };
+const TARGET_TYPES: Record<policySetService.TargetKind, string> = { workspace: 'workspaces', project: 'projects', exclusion: 'workspaces', policy: 'policies' };
 
 function policySetInput(body: unknown): policySetService.PolicySetInput {
   const { attributes: a, relationships } = parseResourceBody(body, 'policy-sets', PolicySetAttributes);
@@ -45,15 +47,10 @@ function policySetInput(body: unknown): policySetService.PolicySetInput {
       pointer: a['vcs-repo'] != null ? '/data/attributes/vcs-repo' : '/data/attributes/policies-path',
     });
   }
-  if (relationships.policies !== undefined && parseLinkageIds(relationships.policies, 'policies', '/data/relationships/policies', 'invalid').length > 0) {
-    throw new InvalidError('individual policies are Sentinel policies, which Terrace does not evaluate: upload an OPA policy set version instead', {
-      pointer: '/data/relationships/policies',
-    });
-  }
   const targets: Partial<policySetService.Targets> = {};
   for (const [name, kind] of Object.entries(TARGET_PATHS)) {
     const rel = relationships[name];
-    if (rel !== undefined) targets[kind] = parseLinkageIds(rel, kind === 'project' ? 'projects' : 'workspaces', `/data/relationships/${name}`, 'invalid');
+    if (rel !== undefined) targets[kind] = parseLinkageIds(rel, TARGET_TYPES[kind], `/data/relationships/${name}`, 'invalid');
   }
   return {
     name: a.name,
@@ -111,7 +108,7 @@ export async function policySetRoutes(app: FastifyInstance): Promise<void> {
   });
 
   for (const [path, kind] of Object.entries(TARGET_PATHS)) {
-    const type = kind === 'project' ? 'projects' : 'workspaces';
+    const type = TARGET_TYPES[kind];
     app.post<{ Params: SetParams }>(`/api/v2/policy-sets/:id/relationships/${path}`, async (request, reply) => {
       await policySetService.addTargets(request.ctx, request.params.id, kind, parseLinkageIds(request.body, type, '', 'bad-request'));
       return reply.code(204).send();

@@ -8,8 +8,8 @@ export function policySetPath(id: string): string {
 }
 
 /**
- * policy-sets.mdx "Show a policy set". Every Terrace set is versioned (uploaded through the API):
- * `versioned` is true, `vcs-repo` and `policies-path` are null, and there are no individual `policies`.
+ * policy-sets.mdx "Show a policy set": a set is versioned (uploaded versions) unless it has individual
+ * policies; `vcs-repo` and `policies-path` are null (no VCS sources).
  */
 export function serializePolicySet(view: PolicySetView): ResourceObject {
   const { set, targets } = view;
@@ -28,7 +28,7 @@ export function serializePolicySet(view: PolicySetView): ResourceObject {
       'workspace-count': targets.workspace.length,
       'project-count': targets.project.length,
       'policies-path': null,
-      versioned: true,
+      versioned: targets.policy.length === 0,
       'vcs-repo': null,
       'created-at': timestamp(set.createdAt),
       'updated-at': timestamp(set.updatedAt),
@@ -40,7 +40,7 @@ export function serializePolicySet(view: PolicySetView): ResourceObject {
       projects: toMany('projects', targets.project),
       workspaces: toMany('workspaces', targets.workspace),
       'workspace-exclusions': toMany('workspaces', targets.exclusion),
-      policies: toMany('policies', []),
+      policies: toMany('policies', targets.policy),
     },
     { self: policySetPath(set.id) },
   );

@@ -10,6 +10,7 @@ import { ConflictError, InvalidError, NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import * as organizationService from '../organizations/service.js';
+import * as policyStore from '../policies/store.js';
 import * as projectStore from '../projects/store.js';
 import { ArchiveError, readFiles } from '../runner/extract.js';
 import * as workspaceStore from '../workspaces/store.js';
@@ -52,7 +53,12 @@ const NAME_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 const UPLOAD_URL_TTL_SECONDS = 60 * 60;
 /** Rego and policies.hcl files are small; a larger one is left out (and then missing). */
 const MAX_POLICY_FILE_BYTES = 512 * 1024;
-const RELATIONSHIP: Record<policySetStore.TargetKind, string> = { workspace: 'workspaces', project: 'projects', exclusion: 'workspace-exclusions' };
+const RELATIONSHIP: Record<policySetStore.TargetKind, string> = {
+  workspace: 'workspaces',
+  project: 'projects',
+  exclusion: 'workspace-exclusions',
+  policy: 'policies',
+};
 
 function invalid(attribute: string, message: string): InvalidError {
   return new InvalidError(message, { pointer: `${ATTRIBUTES}/${attribute}` });
@@ -72,8 +78,8 @@ async function viewsOf(ctx: Ctx, sets: readonly policySetStore.PolicySet[]): Pro
   const policyCounts = new Map(versions.map((v) => [v.id, v.policies.length]));
   return sets.map((set) => ({
     set,
-    targets: targets.get(set.id) ?? { workspace: [], project: [], exclusion: [] },
-    policyCount: (set.currentVersionId && policyCounts.get(set.currentVersionId)) || 0,
+    targets: targets.get(set.id) ?? { workspace: [], project: [], exclusion: [], policy: [] },
+    policyCount: (set.currentVersionId && policyCounts.get(set.currentVersionId)) || (targets.get(set.id)?.policy.length ?? 0),
   }));
 }
 
@@ -130,10 +136,13 @@ function validate(input: PolicySetInput, current: policySetStore.PolicySet | und
 /** The ids that are not the organization's workspaces or projects: a 422 naming them. */
 async function checkTargets(ctx: Ctx, organizationId: string, kind: policySetStore.TargetKind, ids: readonly string[], pointer: string): Promise<void> {
   if (ids.length === 0) return;
+  const inOrganization = (rows: readonly { id: string; organizationId: string }[]) => rows.filter((r) => r.organizationId === organizationId).map((r) => r.id);
   const found =
     kind === 'project'
-      ? (await projectStore.findManyById(ctx.db, ids)).filter((p) => p.organizationId === organizationId).map((p) => p.id)
-      : (await workspaceStore.findManyById(ctx.db, organizationId, ids)).map((w) => w.id);
+      ? inOrganization(await projectStore.findManyById(ctx.db, ids))
+      : kind === 'policy'
+        ? inOrganization(await policyStore.findManyById(ctx.db, ids))
+        : (await workspaceStore.findManyById(ctx.db, organizationId, ids)).map((w) => w.id);
   const missing = ids.filter((id) => !found.includes(id));
   if (missing.length > 0) throw new InvalidError(`${RELATIONSHIP[kind]} not found: ${missing.join(', ')}`, { pointer });
 }
@@ -180,6 +189,7 @@ export async function create(ctx: Ctx, organizationName: string, input: PolicySe
 export async function update(ctx: Ctx, id: string, input: PolicySetInput): Promise<PolicySetView> {
   const set = await findAuthorized(ctx, id, 'policy-set:manage');
   validate(input, set);
+  if ((input.targets?.policy?.length ?? 0) > 0) refuseIndividualPolicies(set, '/data/relationships/policies');
   await checkAllTargets(ctx, set.organizationId, input.targets);
   try {
     await ctx.db.transaction().execute(async (trx) => {
@@ -205,9 +215,17 @@ export async function destroy(ctx: Ctx, id: string): Promise<void> {
   await policySetStore.deleteById(ctx.db, set.id);
 }
 
+/** A set is versioned (uploaded versions) or has individual policies, never both (policy-sets.mdx). */
+function refuseIndividualPolicies(set: policySetStore.PolicySet, pointer: string): void {
+  if (set.newestVersionId !== null) {
+    throw new InvalidError(`policy set ${set.name} is versioned: its policies come from its uploaded versions, not individual policies`, { pointer });
+  }
+}
+
 /** `POST /policy-sets/:id/relationships/<kind>`: adds targets (all or none); a global set takes no workspaces or projects. */
 export async function addTargets(ctx: Ctx, id: string, kind: policySetStore.TargetKind, ids: readonly string[]): Promise<void> {
   const set = await findAuthorized(ctx, id, 'policy-set:manage');
+  if (kind === 'policy') refuseIndividualPolicies(set, '/data');
   if (set.global && kind !== 'exclusion') {
     throw new InvalidError(`policy set ${set.name} is global: it applies to every workspace and takes no ${RELATIONSHIP[kind]}`, { pointer: '/data' });
   }
@@ -233,6 +251,10 @@ function versionView(ctx: Ctx, version: policySetStore.PolicySetVersion): Versio
 
 export async function createVersion(ctx: Ctx, setId: string): Promise<VersionView> {
   const set = await findAuthorized(ctx, setId, 'policy-set:manage');
+  // policy-sets.mdx "Create a policy set version": 422 when the set does not support uploading versions.
+  if ((await policySetStore.targetsOf(ctx.db, [set.id])).get(set.id)?.policy.length) {
+    throw new InvalidError(`policy set ${set.name} has individual policies: it takes no uploaded versions`, { pointer: '/data' });
+  }
   const id = newId('polsetver');
   await ctx.db.transaction().execute((trx) => policySetStore.insertVersion(trx, { id, policySetId: set.id, now: ctx.now() }));
   const version = await policySetStore.findVersion(ctx.db, id);

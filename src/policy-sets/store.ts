@@ -2,13 +2,15 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import type { StoredPolicy } from '../db/schema.js';
+import * as policyStore from '../policies/store.js';
 
 export type { StoredPolicy } from '../db/schema.js';
 
 /** The case-insensitive unique index on a set's name in its organization (migration 0041). */
 export const NAME_CONSTRAINT = 'policy_sets_name_key';
 
-export const TARGET_KINDS = ['workspace', 'project', 'exclusion'] as const;
+/** What a set applies to (workspaces, projects, excluded workspaces) and its individual policies. */
+export const TARGET_KINDS = ['workspace', 'project', 'exclusion', 'policy'] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
 
 export const VERSION_STATUSES = ['pending', 'ready', 'errored'] as const;
@@ -55,7 +57,10 @@ export interface Targets {
   workspace: string[];
   project: string[];
   exclusion: string[];
+  policy: string[];
 }
+
+const HAS_POLICIES = sql<boolean>`exists (select 1 from policy_set_targets p where p.policy_set_id = policy_sets.id and p.kind = 'policy')`;
 
 function selectSets(db: Db) {
   return db
@@ -129,7 +134,7 @@ export async function findManyById(db: Db, ids: readonly string[]): Promise<Poli
 export interface ListFilter {
   /** `search[name]`: the name contains it, case-insensitively. */
   name?: string | undefined;
-  /** `filter[versioned]`: every Terrace set is versioned (uploaded), so false lists none. */
+  /** `filter[versioned]`: true lists the sets without individual policies, false those with. */
   versioned?: boolean | undefined;
 }
 
@@ -141,14 +146,14 @@ export async function pageInOrganization(
 ): Promise<{ sets: PolicySet[]; total: number }> {
   let query = selectSets(db).where('policy_sets.organization_id', '=', organizationId);
   if (filter.name) query = query.where(sql<boolean>`strpos(lower(policy_sets.name), lower(${filter.name})) > 0`);
-  if (filter.versioned === false) query = query.where(sql<boolean>`false`);
+  if (filter.versioned !== undefined) query = query.where(sql<boolean>`${HAS_POLICIES} = ${!filter.versioned}`);
   const { rows, total } = await pageAndTotal(query.orderBy('policy_sets.name').orderBy('policy_sets.id'), window);
   return { sets: rows.map(toPolicySet), total };
 }
 
 /** Each set's targets by kind, oldest first, for a page of sets in one query. */
 export async function targetsOf(db: Db, setIds: readonly string[]): Promise<Map<string, Targets>> {
-  const bySet = new Map<string, Targets>(setIds.map((id) => [id, { workspace: [], project: [], exclusion: [] }]));
+  const bySet = new Map<string, Targets>(setIds.map((id) => [id, { workspace: [], project: [], exclusion: [], policy: [] }]));
   if (setIds.length === 0) return bySet;
   const rows = await db.selectFrom('policy_set_targets').selectAll().where('policy_set_id', 'in', setIds).orderBy('target_id').execute();
   for (const row of rows) bySet.get(row.policy_set_id)?.[row.kind as TargetKind].push(row.target_id);
@@ -175,13 +180,14 @@ export async function removeTargets(db: Db, setId: string, kind: TargetKind, tar
 
 /**
  * The sets that apply to a workspace, by name: global ones and those attached to it or its project,
- * less those that exclude it, each with its current (ready) version's policies and Rego modules.
+ * less those that exclude it, each with the policies and Rego modules of its current (ready) version
+ * or of its uploaded individual policies; a set with neither is left out.
  */
 export async function applicableTo(db: Db, workspaceId: string): Promise<{ set: PolicySet; policies: StoredPolicy[]; modules: Record<string, string> }[]> {
   const attached = (kind: TargetKind, target: 'workspaces.id' | 'workspaces.project_id') =>
     sql<boolean>`exists (select 1 from policy_set_targets t where t.policy_set_id = policy_sets.id and t.kind = ${kind} and t.target_id = ${sql.ref(target)})`;
   const rows = await selectSets(db)
-    .innerJoin('policy_set_versions', 'policy_set_versions.id', 'policy_sets.current_version_id')
+    .leftJoin('policy_set_versions', 'policy_set_versions.id', 'policy_sets.current_version_id')
     .innerJoin('workspaces', 'workspaces.organization_id', 'policy_sets.organization_id')
     .select(['policy_set_versions.policies', 'policy_set_versions.modules'])
     .where('workspaces.id', '=', workspaceId)
@@ -189,7 +195,27 @@ export async function applicableTo(db: Db, workspaceId: string): Promise<{ set: 
     .where(sql<boolean>`not ${attached('exclusion', 'workspaces.id')}`)
     .orderBy('policy_sets.name')
     .execute();
-  return rows.map((row) => ({ set: toPolicySet(row), policies: row.policies ?? [], modules: row.modules ?? {} }));
+  const members = await policyStore.membersOfSets(
+    db,
+    rows.filter((r) => r.policies === null).map((r) => r.id),
+  );
+  return rows.flatMap((row) => {
+    if (row.policies !== null) return [{ set: toPolicySet(row), policies: row.policies, modules: row.modules ?? {} }];
+    const own = members.filter((m) => m.policySetId === row.id);
+    if (own.length === 0) return [];
+    return [
+      {
+        set: toPolicySet(row),
+        policies: own.map((m) => ({
+          name: m.name,
+          description: m.description,
+          query: m.query,
+          enforcementLevel: m.enforcementLevel as StoredPolicy['enforcementLevel'],
+        })),
+        modules: Object.fromEntries(own.map((m) => [`${m.name}.rego`, m.body])),
+      },
+    ];
+  });
 }
 
 /** Whether any set with a current version applies to the workspace: its runs then get a post-plan stage with a policy evaluation. */

@@ -81,3 +81,51 @@ export async function publishPolicySet(
   assert.equal(uploaded.status, 200, uploaded.text);
   return created.body.data.id;
 }
+
+/**
+ * Creates a set that is not versioned with one individual policy (policies.mdx) whose Rego is `rego`;
+ * returns the set's id.
+ */
+export async function publishIndividualPolicy(
+  server: TestServer,
+  token: string,
+  organization: string,
+  policy: {
+    name: string;
+    query: string;
+    level: 'advisory' | 'mandatory';
+    rego: string;
+    setAttributes?: Record<string, unknown>;
+    relationships?: Record<string, unknown>;
+  },
+): Promise<string> {
+  const set = await server.api('POST', `/api/v2/organizations/${organization}/policy-sets`, {
+    token,
+    body: {
+      data: {
+        type: 'policy-sets',
+        attributes: { name: `${policy.name}-set`, kind: 'opa', ...policy.setAttributes },
+        relationships: policy.relationships ?? {},
+      },
+    },
+  });
+  assert.equal(set.status, 201, set.text);
+  const created = await server.api('POST', `/api/v2/organizations/${organization}/policies`, {
+    token,
+    body: {
+      data: {
+        type: 'policies',
+        attributes: { name: policy.name, kind: 'opa', query: policy.query, 'enforcement-level': policy.level },
+        relationships: { 'policy-sets': { data: [{ type: 'policy-sets', id: set.body.data.id }] } },
+      },
+    },
+  });
+  assert.equal(created.status, 201, created.text);
+  const uploaded = await server.api('PUT', `/api/v2/policies/${created.body.data.id}/upload`, {
+    token,
+    body: policy.rego,
+    headers: { 'content-type': 'application/octet-stream' },
+  });
+  assert.equal(uploaded.status, 200, uploaded.text);
+  return set.body.data.id;
+}

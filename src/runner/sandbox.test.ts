@@ -178,7 +178,9 @@ describe('terraform in each isolation mode', { timeout: 300_000 }, () => {
       getent passwd "$(id -u)" >/dev/null || echo "no passwd entry"
       cat '${secretFile}' || echo "secret unreadable"
       echo "processes=$(ls -d /proc/[0-9]* | wc -l)"
-      setsid sleep 302 >/dev/null 2>&1 </dev/null &
+      setsid sh -c 'echo $$ > "$HOME/escaped.pid"; exec sleep 302' >/dev/null 2>&1 </dev/null &
+      # Only once it has its own session: before that, terraform's end would take it with the group.
+      while [ ! -s "$HOME/escaped.pid" ]; do sleep 0.05; done
       echo probe-done
     EOT
   }

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DENY_FORBIDDEN_REGO, DENY_PARAMETER_REGO, policiesHcl, publishPolicySet, RUNAWAY_REGO } from '../../src/policy-sets/testing.js';
+import {
+  DENY_FORBIDDEN_REGO,
+  DENY_PARAMETER_REGO,
+  policiesHcl,
+  publishIndividualPolicy,
+  publishPolicySet,
+  RUNAWAY_REGO,
+} from '../../src/policy-sets/testing.js';
 import { TestServer, testDatabases } from '../harness.js';
 import { acmeOwnerSandbox, cloudBlock, type TerraformSandbox } from './terraform.js';
 
@@ -47,19 +54,30 @@ for (const kind of testDatabases()) {
     async function workspaceWithPolicy(
       name: string,
       level: 'advisory' | 'mandatory',
-      options: { overridable?: boolean; rego?: string; query?: string } = {},
+      options: { overridable?: boolean; rego?: string; query?: string; individual?: boolean } = {},
     ): Promise<{ dir: string; workspaceId: string; setId: string }> {
       const dir = tf.newWorkdir(name);
       tf.writeFile('main.tf', `${cloudBlock(server.hostname, 'acme', name)}${MAIN}`, dir);
       const init = await tf.run(['init', '-input=false', '-no-color'], { cwd: dir, timeoutMs: COMMAND_TIMEOUT_MS });
       assert.equal(init.code, 0, init.output);
       const ws = await api('GET', `/organizations/acme/workspaces/${name}`);
-      const setId = await publishPolicySet(server, token, 'acme', {
-        name: `${name}-guards`,
-        attributes: { overridable: options.overridable ?? true },
-        relationships: { workspaces: { data: [{ type: 'workspaces', id: ws.body.data.id }] } },
-        files: { 'policies.hcl': policiesHcl(level, 'no-forbidden', options.query), 'policies/main.rego': options.rego ?? DENY_FORBIDDEN_REGO },
-      });
+      const attributes = { overridable: options.overridable ?? true };
+      const relationships = { workspaces: { data: [{ type: 'workspaces', id: ws.body.data.id }] } };
+      const setId = options.individual
+        ? await publishIndividualPolicy(server, token, 'acme', {
+            name: `${name}-no-forbidden`,
+            query: options.query ?? 'data.terraform.policies.forbidden.deny',
+            level,
+            rego: options.rego ?? DENY_FORBIDDEN_REGO,
+            setAttributes: attributes,
+            relationships,
+          })
+        : await publishPolicySet(server, token, 'acme', {
+            name: `${name}-guards`,
+            attributes,
+            relationships,
+            files: { 'policies.hcl': policiesHcl(level, 'no-forbidden', options.query), 'policies/main.rego': options.rego ?? DENY_FORBIDDEN_REGO },
+          });
       return { dir, workspaceId: ws.body.data.id, setId };
     }
 
@@ -133,8 +151,8 @@ for (const kind of testDatabases()) {
       assert.equal(stage.body.included[0].attributes.status, 'overridden');
     });
 
-    it('errors the run on a mandatory deny of a set that is not overridable', async () => {
-      const { dir, workspaceId } = await workspaceWithPolicy('strict', 'mandatory', { overridable: false });
+    it('errors the run on a mandatory deny of a set that is not overridable (an individual policy)', async () => {
+      const { dir, workspaceId } = await workspaceWithPolicy('strict', 'mandatory', { overridable: false, individual: true });
       const result = await tf.run(['apply', '-auto-approve', '-no-color'], { cwd: dir, timeoutMs: COMMAND_TIMEOUT_MS });
       assert.notEqual(result.code, 0, result.output);
       assert.match(result.output, /terraform_data\.checked has a forbidden input/);

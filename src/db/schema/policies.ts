@@ -93,3 +93,16 @@ export interface PolicySetParameterTable {
   sensitive: boolean;
   created_at: Generated<Date>;
 }
+
+export interface PolicyTable {
+  id: string;
+  organization_id: string;
+  name: string;
+  description: string | null;
+  query: string;
+  enforcement_level: string;
+  /** The Rego, once uploaded. */
+  body: string | null;
+  created_at: Timestamp;
+  updated_at: Date | null;
+}
