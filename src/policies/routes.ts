@@ -1,7 +1,6 @@
-import { Readable } from 'node:stream';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { BadRequestError, PayloadTooLargeError } from '../errors.js';
+import { rawUploads } from '../blobs/raw-upload.js';
 import { parseLinkageIds, parseResourceBody } from '../jsonapi/body.js';
 import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
 import { includedDocument } from '../jsonapi/include-registry.js';
@@ -90,18 +89,12 @@ export async function policyRoutes(app: FastifyInstance): Promise<void> {
   await app.register(uploadRoute);
 }
 
-/** `PUT /policies/:id/upload`: the raw Rego (policies.mdx: `application/octet-stream`, not JSON:API). */
-async function uploadRoute(app: FastifyInstance): Promise<void> {
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
-  app.put<{ Params: PolicyParams }>('/api/v2/policies/:id/upload', async (request, reply) => {
-    if (Number(request.headers['content-length']) > policyService.MAX_POLICY_BYTES) {
-      reply.header('connection', 'close');
-      throw new PayloadTooLargeError(`a policy is at most ${policyService.MAX_POLICY_BYTES} bytes`);
-    }
-    const body = request.body === undefined ? Readable.from([]) : request.body;
-    if (!(body instanceof Readable)) throw new BadRequestError('the upload must be the raw policy code');
-    await policyService.upload(request.ctx, request.params.id, body);
-    return reply.code(200).send();
-  });
-}
+/** `PUT /policies/:id/upload`: the raw Rego (policies.mdx: `application/octet-stream`, not JSON:API), at most 10 MB. */
+const uploadRoute = rawUploads<PolicyParams>([
+  {
+    path: '/api/v2/policies/:id/upload',
+    what: 'the raw policy code',
+    maxBytes: () => policyService.MAX_POLICY_BYTES,
+    handle: (request, body) => policyService.upload(request.ctx, request.params.id, body),
+  },
+]);

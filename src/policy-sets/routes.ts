@@ -1,7 +1,7 @@
-import { Readable } from 'node:stream';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { BadRequestError, InvalidError, PayloadTooLargeError } from '../errors.js';
+import { rawUploads } from '../blobs/raw-upload.js';
+import { InvalidError } from '../errors.js';
 import { parseLinkageIds, parseResourceBody } from '../jsonapi/body.js';
 import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
 import { includedDocument } from '../jsonapi/include-registry.js';
@@ -138,25 +138,12 @@ interface SignedParams {
   signature: string;
 }
 
-/** A version's `upload` link: the raw .tar.gz, streamed (any content type), as configuration versions take theirs. */
-async function uploadRoute(app: FastifyInstance): Promise<void> {
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
-  app.put<{ Params: SignedParams }>('/_blobs/policy-set-versions/:id/upload/:expiry/:signature', async (request, reply) => {
-    const ctx = request.ctx;
-    if (Number(request.headers['content-length']) > ctx.config.maxConfigurationBytes) {
-      reply.header('connection', 'close');
-      throw new PayloadTooLargeError(`the upload is larger than the limit of ${ctx.config.maxConfigurationBytes} bytes`);
-    }
-    const body = request.body === undefined ? Readable.from([]) : request.body;
-    if (!(body instanceof Readable)) throw new BadRequestError('the upload must be the raw .tar.gz');
-    const { id, expiry, signature } = request.params;
-    try {
-      await policySetService.upload(ctx, id, expiry, signature, body);
-    } catch (err) {
-      if (!body.readableEnded) reply.header('connection', 'close');
-      throw err;
-    }
-    return reply.code(200).send();
-  });
-}
+/** A version's `upload` link: the raw .tar.gz, streamed, as configuration versions take theirs. */
+const uploadRoute = rawUploads<SignedParams>([
+  {
+    path: '/_blobs/policy-set-versions/:id/upload/:expiry/:signature',
+    what: 'the raw .tar.gz',
+    maxBytes: (ctx) => ctx.config.maxConfigurationBytes,
+    handle: (request, body) => policySetService.upload(request.ctx, request.params.id, request.params.expiry, request.params.signature, body),
+  },
+]);

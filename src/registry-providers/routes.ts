@@ -1,7 +1,6 @@
-import { Readable } from 'node:stream';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { BadRequestError } from '../errors.js';
+import { rawUploads } from '../blobs/raw-upload.js';
 import * as gpgKeyService from '../gpg-keys/service.js';
 import { parseResourceBody } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
@@ -219,21 +218,10 @@ const UPLOADS = {
 } as const;
 
 /** The upload links: raw bodies of any content type, streamed. */
-async function uploadRoutes(app: FastifyInstance): Promise<void> {
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
-  for (const [kind, upload] of Object.entries(UPLOADS)) {
-    app.put<{ Params: SignedParams }>(`/_blobs/registry-providers/${kind}/:id/:expiry/:signature`, async (request, reply) => {
-      const body = request.body === undefined ? Readable.from([]) : request.body;
-      if (!(body instanceof Readable)) throw new BadRequestError('the upload must be the raw file');
-      const { id, expiry, signature } = request.params;
-      try {
-        await upload(request.ctx, id, expiry, signature, body);
-      } catch (err) {
-        if (!body.readableEnded) reply.header('connection', 'close');
-        throw err;
-      }
-      return reply.code(200).send();
-    });
-  }
-}
+const uploadRoutes = rawUploads<SignedParams>(
+  Object.entries(UPLOADS).map(([kind, upload]) => ({
+    path: `/_blobs/registry-providers/${kind}/:id/:expiry/:signature`,
+    what: 'the raw file',
+    handle: (request, body) => upload(request.ctx, request.params.id, request.params.expiry, request.params.signature, body),
+  })),
+);

@@ -1,6 +1,6 @@
-import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { BadRequestError, NotFoundError, PayloadTooLargeError } from '../errors.js';
+import { rawUploads } from '../blobs/raw-upload.js';
+import { NotFoundError } from '../errors.js';
 import * as uploadService from './upload-service.js';
 
 interface SignedParams {
@@ -16,33 +16,21 @@ function signedRequest(params: SignedParams): uploadService.SignedRequest {
 }
 
 /**
- * The capability URLs of state content. Encapsulated: any content type reaches the upload handler as
- * the raw request stream (go-tfe sends application/octet-stream, curl users often JSON), so no body
- * is ever parsed or buffered here; the blob store enforces TERRACE_MAX_STATE_BYTES while streaming.
+ * The capability URLs of state content: the upload streams the raw body (the blob store enforces
+ * TERRACE_MAX_STATE_BYTES while it arrives), the download serves the stored content.
  */
 export async function stateUploadRoutes(app: FastifyInstance): Promise<void> {
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
-
-  app.put<{ Params: SignedParams }>('/_blobs/state-versions/:id/:kind/upload/:expiry/:signature', { config: { auth: 'none' } }, async (request, reply) => {
-    const target = signedRequest(request.params);
-    const declared = Number(request.headers['content-length']);
-    if (declared > request.ctx.config.maxStateBytes) {
-      // Refused before reading: the connection closes rather than draining the body.
-      reply.header('connection', 'close');
-      throw new PayloadTooLargeError(`the upload is larger than the limit of ${request.ctx.config.maxStateBytes} bytes`);
-    }
-    const body = request.body === undefined ? Readable.from([]) : (request.body as Readable);
-    if (!(body instanceof Readable)) throw new BadRequestError('the upload must be the raw content');
-    try {
-      await uploadService.upload(request.ctx, target, body);
-    } catch (err) {
-      // Whatever of the body is left unread is not worth draining.
-      if (!body.readableEnded) reply.header('connection', 'close');
-      throw err;
-    }
-    return reply.code(200).send();
-  });
+  await app.register(
+    rawUploads<SignedParams>([
+      {
+        path: '/_blobs/state-versions/:id/:kind/upload/:expiry/:signature',
+        what: 'the raw content',
+        verify: (request) => signedRequest(request.params),
+        maxBytes: (ctx) => ctx.config.maxStateBytes,
+        handle: (request, body) => uploadService.upload(request.ctx, signedRequest(request.params), body),
+      },
+    ]),
+  );
 
   app.get<{ Params: SignedParams }>('/_blobs/state-versions/:id/:kind/:expiry/:signature', { config: { auth: 'none' } }, async (request, reply) => {
     const { content, size } = await uploadService.download(request.ctx, signedRequest(request.params));
