@@ -121,6 +121,17 @@ describe('evaluate', () => {
     assert.equal(errorCode(outcome), 'eval_limit_error');
   });
 
+  test('a range too large to hold stops the query with a limit error, never an empty result', () => {
+    const source = 'package p\n\nn := count([i | some i in numbers.range(1, 100000000)])\n';
+    const outcome = evaluate([{ name: 'r.rego', source }], 'x := data.p.n');
+    assert.equal(errorCode(outcome), 'eval_limit_error');
+    assert.equal(
+      errorCode(evaluate([{ name: 'r.rego', source: 'package p\n\nn := numbers.range_step(0, 100000000, 1)\n' }], 'x := data.p.n')),
+      'eval_limit_error',
+    );
+    assert.deepEqual(bindings(evaluate([{ name: 'r.rego', source: 'package p\n\nn := count(numbers.range(1, 1000))\n' }], 'x := data.p.n')), [{ x: 1000 }]);
+  });
+
   test('deep function nesting stops at the depth limit', () => {
     const source = `package p\n\n${Array.from({ length: 30 }, (_, i) => `f${i}(x) := f${i + 1}(x)`).join('\n')}\nf30(x) := x\n`;
     assert.deepEqual(bindings(evaluate([{ name: 'd.rego', source }], 'x := data.p.f0(1)')), [{ x: 1 }]);

@@ -1,5 +1,5 @@
 /** Operators, comparisons, arithmetic, aggregates, types, and array/object/set built-ins. */
-import { BuiltinError } from '../errors.js';
+import { BuiltinError, RegoError } from '../errors.js';
 import { compare, equal, isNumber, normalizeInt, RegoObject, RegoSet, typeName, type Value } from '../value.js';
 import { arr, bigInt, builtins, exactNum, int, items, obj, operandError, register, set } from './registry.js';
 
@@ -199,11 +199,21 @@ register('to_number', 1, ([v]) => {
   throw operandError(1, 'one of {null, boolean, number, string}', v!);
 });
 
+/**
+ * The most numbers a range may hold. OPA builds any range; a larger one here would hold the evaluation's
+ * memory, so it stops the query with a limit error, never an empty (wrong) result.
+ */
+const MAX_RANGE = 10_000_000;
+
+function rangeTooLarge(name: string): RegoError {
+  return new RegoError('eval_limit_error', `${name}: a range of more than ${MAX_RANGE} numbers exceeds the evaluation's limits`);
+}
+
 register('numbers.range', 2, (args) => {
   const a = int(args, 0);
   const b = int(args, 1);
   const out: number[] = [];
-  if (Math.abs(b - a) > 1e7) throw new BuiltinError('range too large');
+  if (Math.abs(b - a) >= MAX_RANGE) throw rangeTooLarge('numbers.range');
   if (a <= b) for (let i = a; i <= b; i++) out.push(i);
   else for (let i = a; i >= b; i--) out.push(i);
   return out;
@@ -214,7 +224,7 @@ register('numbers.range_step', 3, (args) => {
   const step = int(args, 2);
   if (step <= 0) throw new BuiltinError('step must be a positive integer');
   const out: number[] = [];
-  if (Math.abs(b - a) / step > 1e7) throw new BuiltinError('range too large');
+  if (Math.abs(b - a) / step >= MAX_RANGE) throw rangeTooLarge('numbers.range_step');
   if (a <= b) for (let i = a; i <= b; i += step) out.push(i);
   else for (let i = a; i >= b; i -= step) out.push(i);
   return out;
