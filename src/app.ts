@@ -50,6 +50,7 @@ import { policySetRoutes } from './policy-sets/routes.js';
 import { runTaskRoutes } from './run-tasks/routes.js';
 import { commentRoutes } from './comments/routes.js';
 import { registryModuleRoutes } from './registry-modules/routes.js';
+import { moduleTestRoutes } from './module-tests/routes.js';
 import { registryProviderRoutes } from './registry-providers/routes.js';
 import { runTriggerRoutes } from './run-triggers/routes.js';
 import { taskStageRoutes } from './task-stages/routes.js';
@@ -194,6 +195,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(runTriggerRoutes);
   await app.register(commentRoutes);
   await app.register(registryModuleRoutes);
+  await app.register(moduleTestRoutes);
   await app.register(registryProviderRoutes);
   await app.register(notificationConfigurationRoutes);
   await app.register(reservedTagKeyRoutes);

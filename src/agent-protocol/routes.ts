@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { AGENT_API_PREFIX, ARTIFACT_PHASES, type ArtifactName, type FinishRequest } from '../agent/protocol.js';
+import { AGENT_API_PREFIX, ARTIFACT_PHASES, type ArtifactName, type FinishRequest, TEST_STATUSES, type TestStatus } from '../agent/protocol.js';
 import { BadRequestError, NotFoundError, PayloadTooLargeError } from '../errors.js';
+import * as testJobService from '../module-tests/job-service.js';
 import * as protocolService from './service.js';
 
 /**
@@ -38,23 +39,35 @@ function object(body: unknown): Record<string, unknown> {
 
 const AGENT_STATUSES = ['idle', 'busy', 'exited', 'errored'] as const;
 
+/** An object of the named non-negative whole numbers. */
+function countsOf<K extends string>(value: unknown, keys: readonly K[]): Record<K, number> {
+  const c = object(value);
+  const counts = {} as Record<K, number>;
+  for (const key of keys) {
+    const v = c[key];
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new BadRequestError(`counts.${key} must be a count`);
+    counts[key] = v;
+  }
+  return counts;
+}
+
 function finishRequest(body: unknown): FinishRequest {
   const input = object(body);
-  const counts = (value: unknown) => {
-    const c = object(value);
-    const n = (key: string) => {
-      const v = c[key];
-      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new BadRequestError(`counts.${key} must be a count`);
-      return v;
-    };
-    return { additions: n('additions'), changes: n('changes'), destructions: n('destructions'), imports: n('imports') };
-  };
+  const counts = (value: unknown) => countsOf(value, ['additions', 'changes', 'destructions', 'imports'] as const);
   switch (input.outcome) {
     case 'planned':
       if (typeof input.hasChanges !== 'boolean') throw new BadRequestError('hasChanges must be a boolean');
       return { outcome: 'planned', hasChanges: input.hasChanges, counts: counts(input.counts) };
     case 'applied':
       return { outcome: 'applied', counts: counts(input.counts) };
+    case 'tested': {
+      if (!TEST_STATUSES.includes(input.testStatus as TestStatus)) throw new BadRequestError(`testStatus must be one of ${TEST_STATUSES.join(', ')}`);
+      return {
+        outcome: 'tested',
+        testStatus: input.testStatus as TestStatus,
+        counts: countsOf(input.counts, ['passed', 'failed', 'errored', 'skipped'] as const),
+      };
+    }
     case 'failed':
     case 'interrupted':
       if (typeof input.reason !== 'string' || input.reason.length > 4096) throw new BadRequestError('reason must be a string of at most 4096 characters');
@@ -62,7 +75,7 @@ function finishRequest(body: unknown): FinishRequest {
     case 'canceled':
       return { outcome: 'canceled' };
     default:
-      throw new BadRequestError('outcome must be planned, applied, failed or canceled');
+      throw new BadRequestError('outcome must be planned, applied, tested, failed, interrupted or canceled');
   }
 }
 
@@ -108,11 +121,20 @@ export function agentProtocolRoutes(options: AgentProtocolOptions & { waitForRun
     });
 
     app.post<{ Params: JobParams }>(`${AGENT_API_PREFIX}/jobs/:run_id/:phase/heartbeat`, AUTH, async (request, reply) => {
+      if (request.params.phase === 'test') {
+        const test = await testJobService.ownJob(request.ctx, request.params.run_id);
+        return reply.send(await testJobService.heartbeat(request.ctx, test));
+      }
       const job = await protocolService.ownJob(request.ctx, request.params.run_id, request.params.phase);
       return reply.send(await protocolService.heartbeat(request.ctx, job));
     });
 
     app.post<{ Params: JobParams }>(`${AGENT_API_PREFIX}/jobs/:run_id/:phase/finish`, AUTH, async (request, reply) => {
+      if (request.params.phase === 'test') {
+        const test = await testJobService.ownJob(request.ctx, request.params.run_id);
+        await testJobService.finish(request.ctx, test, finishRequest(request.body));
+        return reply.code(204).send();
+      }
       const job = await protocolService.ownJob(request.ctx, request.params.run_id, request.params.phase);
       const result = finishRequest(request.body);
       await protocolService.finish(request.ctx, job, result);
@@ -123,8 +145,12 @@ export function agentProtocolRoutes(options: AgentProtocolOptions & { waitForRun
     });
 
     app.get<{ Params: JobParams }>(`${AGENT_API_PREFIX}/jobs/:run_id/:phase/configuration`, AUTH, async (request, reply) => {
-      const job = await protocolService.ownJob(request.ctx, request.params.run_id, request.params.phase);
-      return reply.type('application/octet-stream').send(await protocolService.configuration(request.ctx, job));
+      const { ctx } = request;
+      const content =
+        request.params.phase === 'test'
+          ? await testJobService.configuration(ctx, await testJobService.ownJob(ctx, request.params.run_id))
+          : await protocolService.configuration(ctx, await protocolService.ownJob(ctx, request.params.run_id, request.params.phase));
+      return reply.type('application/octet-stream').send(content);
     });
 
     app.get<{ Params: JobParams & { name: string } }>(`${AGENT_API_PREFIX}/jobs/:run_id/:phase/artifacts/:name`, AUTH, async (request, reply) => {
@@ -137,11 +163,17 @@ export function agentProtocolRoutes(options: AgentProtocolOptions & { waitForRun
       raw.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
 
       raw.put<{ Params: JobParams; Querystring: { offset?: string } }>(`${AGENT_API_PREFIX}/jobs/:run_id/:phase/logs`, AUTH, async (request, reply) => {
-        const job = await protocolService.ownJob(request.ctx, request.params.run_id, request.params.phase);
+        const { ctx } = request;
         const offset = Number(request.query.offset);
         if (!/^\d{1,15}$/.test(request.query.offset ?? '') || !Number.isSafeInteger(offset)) throw new BadRequestError('offset must be a byte offset');
+        if (request.params.phase === 'test') {
+          const test = await testJobService.ownJob(ctx, request.params.run_id);
+          await testJobService.appendLog(ctx, test, offset, await readLimited(request.body, LOG_CHUNK_LIMIT));
+          return reply.code(204).send();
+        }
+        const job = await protocolService.ownJob(ctx, request.params.run_id, request.params.phase);
         const data = await readLimited(request.body, LOG_CHUNK_LIMIT);
-        await protocolService.appendLog(request.ctx, job, offset, data);
+        await protocolService.appendLog(ctx, job, offset, data);
         return reply.code(204).send();
       });
 

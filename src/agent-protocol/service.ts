@@ -1,5 +1,13 @@
 import type { Readable } from 'node:stream';
-import { ARTIFACT_PHASES, type ArtifactName, type FinishRequest, type HeartbeatResponse, type Job, type RegisterResponse } from '../agent/protocol.js';
+import {
+  type AnyJob,
+  ARTIFACT_PHASES,
+  type ArtifactName,
+  type FinishRequest,
+  type HeartbeatResponse,
+  type Job,
+  type RegisterResponse,
+} from '../agent/protocol.js';
 import type { Subject } from '../auth/subject.js';
 import { getBlob, putSealed } from '../blobs/sealed-blobs.js';
 import * as tokenStore from '../auth/token-store.js';
@@ -8,6 +16,7 @@ import * as configurationVersionStore from '../configuration-versions/store.js';
 import type { Ctx } from '../context.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
+import * as testJobService from '../module-tests/job-service.js';
 import * as projectStore from '../projects/store.js';
 import * as runToken from '../runner/run-token.js';
 import * as sshKeyService from '../ssh-keys/service.js';
@@ -88,6 +97,7 @@ async function describe(ctx: ProtocolContext, claimed: Claimed, caCertificate: s
   if (!workspace || !project) throw new ConflictError(`workspace ${run.workspaceId} no longer exists`);
   const variables = await effectiveVariables(ctx, workspace.id, variablesOf(ctx, run));
   return {
+    kind: 'run',
     runId: run.id,
     phase,
     token: claimed.token,
@@ -116,12 +126,26 @@ async function describe(ctx: ProtocolContext, claimed: Claimed, caCertificate: s
   };
 }
 
-/** Claims a job for the agent, or undefined when none waits. The agent is idle until then. */
-export async function nextJob(ctx: ProtocolContext, agentId: string, caCertificate: string | null): Promise<Job | undefined> {
+/** A queued module test, for an agent of the built-in runner (tests run remotely there only). */
+async function nextTestJob(ctx: ProtocolContext, agent: agentStore.AgentRecord, caCertificate: string | null): Promise<AnyJob | undefined> {
+  if (agent.agentPoolId !== null) return undefined;
+  const claimed = await testJobService.claim(ctx, agent.id);
+  if (!claimed) return undefined;
+  await agentStore.ping(ctx.db, agent.id, 'busy');
+  try {
+    return await testJobService.describe(ctx, claimed.run, claimed.token, caCertificate);
+  } catch (err) {
+    await testJobService.failClaimed(ctx, claimed.run.id);
+    throw err;
+  }
+}
+
+/** Claims a job for the agent (a run's phase first, then a module test), or undefined when none waits. The agent is idle until then. */
+export async function nextJob(ctx: ProtocolContext, agentId: string, caCertificate: string | null): Promise<AnyJob | undefined> {
   const agent = await ownAgent(ctx, agentId);
   await agentStore.ping(ctx.db, agent.id, 'idle');
   const claimed = await claim(ctx, agent);
-  if (!claimed) return undefined;
+  if (!claimed) return nextTestJob(ctx, agent, caCertificate);
   try {
     return await describe(ctx, claimed, caCertificate);
   } catch (err) {
@@ -212,6 +236,7 @@ export async function artifact(ctx: ProtocolContext, job: JobRef, name: Artifact
 
 /** The phase ended: its log becomes a blob, then the run moves on (and the job token dies with the phase). */
 export async function finish(ctx: ProtocolContext, job: JobRef, result: FinishRequest): Promise<void> {
+  if (result.outcome === 'tested') throw new ConflictError(`a ${job.phase} cannot end tested`);
   // A plan its agent gave up at shutdown is planned again by the next agent, with a log of its own.
   const replanned = result.outcome === 'interrupted' && job.phase === 'plan';
   if (!replanned) await storePhaseLog(ctx, job.phase === 'plan' ? 'plans' : 'applies', job.phaseId);

@@ -3,10 +3,8 @@ import { arch, platform } from 'node:os';
 import { join, posix, relative, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ArchiveError, extractConfiguration } from '../runner/extract.js';
 import { sweepLeftoverProcesses } from '../runner/run-uids.js';
-import { type Isolation, usesBwrap, usesRunUid } from '../runner/sandbox.js';
-import { runTerraform, type TerraformSandbox } from '../runner/terraform-process.js';
+import { usesBwrap } from '../runner/sandbox.js';
 import { satisfies } from '../runner/terraform-version.js';
 import {
   createRunFile,
@@ -23,9 +21,23 @@ import {
   writeTerraformVariables,
 } from '../runner/workdir.js';
 import { countChanges, hasChanges, type ProviderSchemas, redactedPlan, type ShowPlan } from '../runs/plan-json.js';
-import { type AgentClient, ProtocolError } from './client.js';
+import { ProtocolError } from './client.js';
+import {
+  diagnosticLine,
+  fetchConfiguration,
+  type JobEnvironment,
+  jobPath,
+  PhaseFailure,
+  PhaseStopped,
+  type PreparedJob,
+  runUidOf,
+  Tail,
+  terraform,
+  throwIfStopped,
+} from './job-steps.js';
+import { prepareTest, test } from './test-job.js';
 import { JobLog } from './job-log.js';
-import type { ArtifactName, FinishRequest, Job, ResourceCounts } from './protocol.js';
+import type { AnyJob, ArtifactName, FinishRequest, Job, ResourceCounts } from './protocol.js';
 
 /**
  * One job on an agent: one phase of one run (concepts/run/remote-operations.mdx), in a private
@@ -33,28 +45,6 @@ import type { ArtifactName, FinishRequest, Job, ResourceCounts } from './protoco
  * variables and the environment. The plan sends its plan file, JSON forms and provider lock file to
  * the server; the apply fetches them and applies the saved plan in a fresh directory.
  */
-
-export interface TerraformInstall {
-  binary: string;
-  version: string;
-}
-
-/** Where and how the agent runs terraform. */
-export interface JobEnvironment {
-  client: AgentClient;
-  terraform: TerraformInstall;
-  /** The directory run directories are created in. */
-  workDir: string;
-  isolation: Isolation;
-  /** The uid terraform runs under, in the isolation modes that use one. */
-  runUid?: number | undefined;
-}
-
-/** A reason the phase failed, for the run's log and event. */
-export class PhaseFailure extends Error {}
-
-/** The phase stopped because it was asked to (cancel, shutdown, the job taken away). */
-export class PhaseStopped extends Error {}
 
 /** The file that points the configuration's backend at the run's workspace; an override replaces any `backend` or `cloud` block. */
 export const BACKEND_OVERRIDE_FILE = 'zzz_terrace_override.tf';
@@ -83,10 +73,6 @@ export function banner(version: string): string {
   return `Terraform v${version}\non ${platform()}_${machine}\nInitializing plugins and modules...\n`;
 }
 
-function throwIfStopped(signal: AbortSignal): void {
-  if (signal.aborted) throw new PhaseStopped('stopped');
-}
-
 /** The directory terraform runs in: `working-directory` inside the configuration. */
 function workingDirectory(configDir: string, workingDir: string): string {
   const normalized = posix.normalize(workingDir.replaceAll('\\', '/')).replace(/^\/+|\/+$/g, '');
@@ -95,25 +81,7 @@ function workingDirectory(configDir: string, workingDir: string): string {
   return dir;
 }
 
-/** A job set up in its directory. */
-interface PreparedJob {
-  job: Job;
-  env: JobEnvironment;
-  log: JobLog;
-  signal: AbortSignal;
-  deadline: number;
-  workdir: RunWorkdir;
-  dir: string;
-  processEnv: Record<string, string>;
-  varsFiles: string[];
-  sandbox: TerraformSandbox;
-}
-
-function jobPath(job: Job, rest: string): string {
-  return `/jobs/${job.runId}/${job.phase}/${rest}`;
-}
-
-async function download(prepared: PreparedJob, rest: string, path: string, optional = false): Promise<boolean> {
+async function download(prepared: PreparedJob<Job>, rest: string, path: string, optional = false): Promise<boolean> {
   const { env, job, signal } = prepared;
   let content: Readable;
   try {
@@ -127,26 +95,18 @@ async function download(prepared: PreparedJob, rest: string, path: string, optio
   return true;
 }
 
-async function upload(prepared: PreparedJob, name: ArtifactName, body: Buffer | (() => Readable)): Promise<void> {
+async function upload(prepared: PreparedJob<Job>, name: ArtifactName, body: Buffer | (() => Readable)): Promise<void> {
   const { env, job, signal } = prepared;
   const response = await env.client.send({ method: 'PUT', path: jobPath(job, `artifacts/${name}`), token: job.token, body, signal });
   await response.body.dump();
 }
 
-async function prepare(env: JobEnvironment, job: Job, log: JobLog, signal: AbortSignal, workdir: RunWorkdir): Promise<PreparedJob> {
+async function prepare(env: JobEnvironment, job: Job, log: JobLog, signal: AbortSignal, workdir: RunWorkdir): Promise<PreparedJob<Job>> {
   if (!satisfies(env.terraform.version, job.terraformVersion)) {
     throw new PhaseFailure(`this run needs Terraform ${job.terraformVersion}, and this agent has Terraform ${env.terraform.version}`);
   }
   const deadline = Date.now() + job.timeoutMs;
-  const source = await env.client.stream({ path: jobPath(job, 'configuration'), token: job.token, signal });
-  try {
-    await extractConfiguration(source, workdir.configDir, job.archiveLimits);
-  } catch (err) {
-    if (err instanceof ArchiveError) throw new PhaseFailure(`the configuration version cannot be extracted: ${err.message}`);
-    throw err;
-  } finally {
-    source.destroy();
-  }
+  await fetchConfiguration(env, job, signal, workdir.configDir);
   const dir = workingDirectory(workdir.configDir, job.workingDirectory);
   await writeFile(join(dir, BACKEND_OVERRIDE_FILE), backendOverride(job)).catch((err: NodeJS.ErrnoException) => {
     throw err.code === 'ENOENT' ? new PhaseFailure(`the working directory ${JSON.stringify(job.workingDirectory)} is not in the configuration`) : err;
@@ -172,8 +132,7 @@ async function prepare(env: JobEnvironment, job: Job, log: JobLog, signal: Abort
   });
   // Terraform runs the operation here with the state in Terrace (cli-protocol.md §4.4), instead of starting another remote run.
   processEnv.TF_FORCE_LOCAL_BACKEND = '1';
-  const uid = usesRunUid(env.isolation) ? env.runUid : undefined;
-  if (usesRunUid(env.isolation) && uid === undefined) throw new Error(`isolation ${env.isolation.mode} needs a run uid`);
+  const uid = runUidOf(env);
   // ssh needs a passwd entry for the uid it runs as; only the bwrap modes can show it one.
   const passwdFile = sshKeyFile !== undefined && uid !== undefined && usesBwrap(env.isolation) ? await writeRunPasswd(workdir, uid) : undefined;
   if (uid !== undefined) await handOver(workdir, uid);
@@ -191,54 +150,12 @@ async function prepare(env: JobEnvironment, job: Job, log: JobLog, signal: Abort
   };
 }
 
-interface TerraformCommand {
-  /** `log` (default): output to the log as it comes; `stdout`: return stdout (a document), stderr to the log; `quiet`: log the output only if the command fails. */
-  output?: 'log' | 'stdout' | 'quiet';
-  /** Sees every chunk of output as well. */
-  tap?: (chunk: Buffer) => void;
-}
-
-function duration(ms: number): string {
-  return ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 60_000 === 0 ? `${ms / 60_000}m` : `${Math.round(ms / 1000)}s`;
-}
-
-/** Runs one terraform command of the phase; a failure, a stop or the time limit is thrown. */
-async function terraform(prepared: PreparedJob, args: readonly string[], command: TerraformCommand = {}): Promise<Buffer> {
-  const { job, log, signal } = prepared;
-  throwIfStopped(signal);
-  const output = command.output ?? 'log';
-  const captured: Buffer[] = [];
-  const toLog = (chunk: Buffer) => {
-    command.tap?.(chunk);
-    log.write(chunk);
-  };
-  const exit = await runTerraform({
-    binary: prepared.env.terraform.binary,
-    args,
-    cwd: prepared.dir,
-    env: prepared.processEnv,
-    timeoutMs: Math.max(prepared.deadline - Date.now(), 1),
-    signal,
-    onOutput: output === 'log' ? toLog : (chunk) => captured.push(chunk),
-    ...(output === 'stdout' ? { onStderr: toLog } : {}),
-    sandbox: prepared.sandbox,
-  });
-  if (exit.canceled) throw new PhaseStopped('stopped');
-  if (exit.timedOut) throw new PhaseFailure(`the ${job.phase} took longer than its time limit of ${duration(job.timeoutMs)}`);
-  if (exit.exitCode !== 0) {
-    if (output === 'quiet') log.write(Buffer.concat(captured));
-    const how = exit.exitCode === null ? `was stopped by ${exit.signal}` : `exited with code ${exit.exitCode}`;
-    throw new PhaseFailure(`terraform ${args[0]} ${how}`);
-  }
-  return Buffer.concat(captured);
-}
-
 /** `-json` for structured output (the CLI renders it, cli-protocol.md §6.5), else plain text without colours. */
 function outputFlag(job: Job): string {
   return job.json ? '-json' : '-no-color';
 }
 
-async function init(prepared: PreparedJob): Promise<void> {
+async function init(prepared: PreparedJob<Job>): Promise<void> {
   try {
     // Its output only matters when it fails: HCP Terraform's logs show the banner instead.
     await terraform(prepared, ['init', '-input=false', '-no-color'], { output: 'quiet' });
@@ -277,7 +194,7 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-async function plan(prepared: PreparedJob): Promise<FinishRequest> {
+async function plan(prepared: PreparedJob<Job>): Promise<FinishRequest> {
   const { job, log } = prepared;
   if (!job.json) log.write(banner(prepared.env.terraform.version));
   await init(prepared);
@@ -310,17 +227,6 @@ async function plan(prepared: PreparedJob): Promise<FinishRequest> {
   return { outcome: 'planned', hasChanges: hasChanges(shown, job.plan.refreshOnly), counts: countChanges(shown) };
 }
 
-/** The last complete lines of output, where the apply's summary is. */
-class Tail {
-  private text = '';
-  add(chunk: Buffer): void {
-    this.text = (this.text + chunk.toString('utf8')).slice(-16_384);
-  }
-  lines(): string[] {
-    return this.text.split('\n').reverse();
-  }
-}
-
 /** What the apply did: its `change_summary` line (JSON) or "Apply complete! Resources: …" (text). */
 function applyCounts(tail: Tail, json: boolean): ResourceCounts {
   for (const line of tail.lines()) {
@@ -340,7 +246,7 @@ function applyCounts(tail: Tail, json: boolean): ResourceCounts {
   return { additions: 0, changes: 0, destructions: 0, imports: 0 };
 }
 
-async function apply(prepared: PreparedJob): Promise<FinishRequest> {
+async function apply(prepared: PreparedJob<Job>): Promise<FinishRequest> {
   const { job, log } = prepared;
   log.write(banner(prepared.env.terraform.version));
   await download(prepared, 'artifacts/lock-file', join(prepared.dir, LOCK_FILE), true);
@@ -365,7 +271,7 @@ async function apply(prepared: PreparedJob): Promise<FinishRequest> {
  * the phase ends: the server keeps it for `GET /applies/:id/errored-state` (applies.mdx). A failed
  * upload is reported in the log, and the apply fails for its own reason.
  */
-async function keepErroredState(prepared: PreparedJob): Promise<void> {
+async function keepErroredState(prepared: PreparedJob<Job>): Promise<void> {
   const { job, log } = prepared;
   const path = join(prepared.dir, ERRORED_STATE_FILE);
   if (!(await exists(path))) return;
@@ -382,38 +288,32 @@ async function keepErroredState(prepared: PreparedJob): Promise<void> {
 /** Why the agent stopped a job it was not asked to finish. */
 export type StopReason = 'canceled' | 'lost' | 'shutdown';
 
-/** A diagnostic in terraform's `-json` form, which the CLI renders like its own. */
-function diagnosticLine(severity: 'error' | 'warning', summary: string): string {
-  return JSON.stringify({
-    '@level': severity,
-    '@message': `${severity === 'error' ? 'Error' : 'Warning'}: ${summary}`,
-    '@module': 'terrace',
-    '@timestamp': new Date().toISOString(),
-    diagnostic: { severity, summary, detail: '' },
-    type: 'diagnostic',
-  });
-}
-
 /**
  * Runs the job to its end and reports it: the outcome of the phase, a failure with its reason, or a
  * cancel. The directory is gone afterwards, whatever happened. `stopReason` says why `signal` fired.
  */
 export async function runJob(
   env: JobEnvironment,
-  job: Job,
+  job: AnyJob,
   signal: AbortSignal,
   stopReason: () => StopReason | undefined,
   warn: (message: string) => void,
 ): Promise<void> {
   const log = new JobLog(env.client, jobPath(job, 'logs'), job.token);
   // Secrets are known to the redactor before terraform can print them (the SSH key's lines each, too: redact.ts).
-  log.redactor.add([job.token, ...job.variables.filter((v) => v.sensitive).map((v) => v.value), ...(job.sshKey === null ? [] : [job.sshKey])]);
+  const sshKey = job.kind === 'run' ? job.sshKey : null;
+  log.redactor.add([job.token, ...job.variables.filter((v) => v.sensitive).map((v) => v.value), ...(sshKey === null ? [] : [sshKey])]);
+  // A test's output is always terraform's JSON (`terraform test -cloud-run` renders it).
+  const json = job.kind === 'test' || job.json;
   let result: FinishRequest;
   const workdir = await createWorkdir(env.workDir, job.runId);
   try {
     throwIfStopped(signal);
-    const prepared = await prepare(env, job, log, signal, workdir);
-    result = job.phase === 'plan' ? await plan(prepared) : await apply(prepared);
+    if (job.kind === 'test') result = await test(await prepareTest(env, job, log, signal, workdir));
+    else {
+      const prepared = await prepare(env, job, log, signal, workdir);
+      result = job.phase === 'plan' ? await plan(prepared) : await apply(prepared);
+    }
   } catch (err) {
     const why = stopReason();
     if (err instanceof PhaseStopped || (signal.aborted && why)) {
@@ -436,9 +336,9 @@ export async function runJob(
   }
   // An interrupted plan's log goes (the plan runs again); an interrupted apply errors its run.
   if (result.outcome === 'failed' || (result.outcome === 'interrupted' && job.phase === 'apply')) {
-    log.line(job.json ? diagnosticLine('error', result.reason) : `Error: ${result.reason}`);
+    log.line(json ? diagnosticLine('error', result.reason) : `Error: ${result.reason}`);
   }
-  if (result.outcome === 'canceled') log.line(job.json ? diagnosticLine('warning', 'The run was canceled') : 'The run was canceled.');
+  if (result.outcome === 'canceled') log.line(json ? diagnosticLine('warning', 'The run was canceled') : 'The run was canceled.');
   try {
     // The log is complete before the phase ends: a reader that sees the phase done finds all of it.
     await log.close();

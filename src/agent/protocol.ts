@@ -38,6 +38,7 @@ export interface JobVariable {
 
 /** One phase of one run, handed to the agent that claimed it. */
 export interface Job {
+  kind: 'run';
   runId: string;
   phase: 'plan' | 'apply';
   /** The job token: the agent's credential for this job and the run's terraform's for the workspace. */
@@ -75,6 +76,47 @@ export interface Job {
 }
 
 /**
+ * A module's test run (private-registry/tests.mdx): `terraform test` of an uploaded configuration. Its
+ * job routes are a run's with the test run's id and the phase `test`.
+ */
+export interface TestJob {
+  kind: 'test';
+  /** The test run's id. */
+  runId: string;
+  phase: 'test';
+  token: string;
+  hostname: string;
+  caCertificate: string | null;
+  organizationName: string;
+  /** The module under test, `namespace/name/provider`, for the log. */
+  moduleName: string;
+  /** `-test-directory`. */
+  testDirectory: string;
+  /** `-filter` for each. */
+  filters: string[];
+  verbose: boolean;
+  /** The module's test environment variables and the test run's terraform variables (HCL literals). */
+  variables: JobVariable[];
+  timeoutMs: number;
+  archiveLimits: ArchiveLimits;
+}
+
+/** What a claim hands out. */
+export type AnyJob = Job | TestJob;
+
+/** tests.mdx "Detailed test status". */
+export interface TestCounts {
+  passed: number;
+  failed: number;
+  errored: number;
+  skipped: number;
+}
+
+/** terraform's `test_summary` statuses (go-tfe TestStatus). */
+export const TEST_STATUSES = ['pass', 'fail', 'error', 'skip', 'pending'] as const;
+export type TestStatus = (typeof TEST_STATUSES)[number];
+
+/**
  * The files a plan leaves for its apply and for the API (`PUT /jobs/:run/:phase/artifacts/:name`), and
  * the one an apply may leave: the state terraform could not upload (`errored.tfstate`).
  */
@@ -104,6 +146,8 @@ export interface ResourceCounts {
 export type FinishRequest =
   | { outcome: 'planned'; hasChanges: boolean; counts: ResourceCounts }
   | { outcome: 'applied'; counts: ResourceCounts }
+  /** A test job ran `terraform test` to its summary. */
+  | { outcome: 'tested'; testStatus: TestStatus; counts: TestCounts }
   | { outcome: 'failed'; reason: string }
   | { outcome: 'canceled' }
   /** The agent shut down during the phase: a plan goes back to the queue, an apply fails with the reason. */

@@ -2,8 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Isolation } from '../runner/sandbox.js';
 import { binaryVersion, resolveBinary } from '../runner/terraform-version.js';
 import { AgentClient, ProtocolError } from './client.js';
-import { type JobEnvironment, runJob, type StopReason } from './job.js';
-import type { HeartbeatResponse, Job, RegisterResponse } from './protocol.js';
+import { runJob, type StopReason } from './job.js';
+import type { JobEnvironment } from './job-steps.js';
+import type { AnyJob, HeartbeatResponse, RegisterResponse } from './protocol.js';
 
 /**
  * An agent: registers with the server, asks for work (a long poll), runs one job at a time and
@@ -114,7 +115,7 @@ export class AgentWorker {
   private async serve(env: JobEnvironment, registration: RegisterResponse): Promise<void> {
     const { signal } = this.draining;
     while (!signal.aborted) {
-      const job = await this.client.json<Job>({
+      const job = await this.client.json<AnyJob>({
         method: 'POST',
         path: `/agents/${registration.agentId}/jobs/next`,
         token: this.options.token,
@@ -125,7 +126,7 @@ export class AgentWorker {
     }
   }
 
-  private async work(env: JobEnvironment, job: Job, heartbeatMs: number): Promise<void> {
+  private async work(env: JobEnvironment, job: AnyJob, heartbeatMs: number): Promise<void> {
     const controller = new AbortController();
     let reason: StopReason | undefined;
     const stop = (why: StopReason) => {
@@ -158,7 +159,7 @@ export class AgentWorker {
       }
     })();
     try {
-      this.options.log.info(`agent: ${job.phase} of run ${job.runId}`);
+      this.options.log.info(job.kind === 'test' ? `agent: test run ${job.runId}` : `agent: ${job.phase} of run ${job.runId}`);
       await runJob(
         env,
         job,

@@ -14,7 +14,7 @@ import {
   workspaceLevelActions,
 } from './permissions.js';
 import { cachedAuth, clearAuthCache } from './cache.js';
-import { runTokenActions } from './run-access.js';
+import { runTokenActions, testRunTokenActions } from './run-access.js';
 import { type Subject, subjectKey } from './subject.js';
 import * as authStore from './store.js';
 
@@ -198,6 +198,7 @@ export async function preloadProjectAccess(ctx: Ctx, organizationId: string, pro
 /** Every action the caller may perform on `target`: the source of `permissions` attributes. */
 export async function allowedActions(ctx: Ctx, target: Target): Promise<ReadonlySet<Action>> {
   const subject = ctx.subject;
+  if (subject.kind === 'test-run') return testRunTokenActions(subject, target);
   if (subject.kind === 'run')
     return memo(ctx, `run-allowed:${target.organizationId}/${target.projectId ?? ''}/${target.workspaceId ?? ''}`, () => runTokenActions(ctx, subject, target));
   const role = await organizationRole(ctx, target.organizationId);

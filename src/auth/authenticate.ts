@@ -58,6 +58,10 @@ async function subjectOf(db: Db, token: tokenStore.Token): Promise<Subject | und
     const run = await authStore.findRunForToken(db, token.runId);
     return run && { kind: 'run', runId: run.id, workspaceId: run.workspaceId, organizationId: run.organizationId, tokenId: token.id };
   }
+  if (token.kind === 'test-run' && token.testRunId) {
+    const testRun = await authStore.findTestRunForToken(db, token.testRunId);
+    return testRun && { kind: 'test-run', testRunId: testRun.id, organizationId: testRun.organizationId, tokenId: token.id };
+  }
   if (token.kind === 'task-result' && token.taskResultId && token.runId && token.organizationId) {
     return { kind: 'task-result', taskResultId: token.taskResultId, runId: token.runId, organizationId: token.organizationId, tokenId: token.id };
   }

@@ -26,6 +26,14 @@ const NOTHING: ReadonlySet<Action> = new Set();
 
 type RunSubject = Extract<Subject, { kind: 'run' }>;
 
+/** A module test's job token: only what `terraform init` needs of its organization's private registry. */
+export function testRunTokenActions(
+  subject: Extract<Subject, { kind: 'test-run' }>,
+  target: { organizationId: string; projectId?: string | undefined; workspaceId?: string | undefined },
+): ReadonlySet<Action> {
+  return target.organizationId === subject.organizationId && target.workspaceId === undefined && target.projectId === undefined ? ORGANIZATION : NOTHING;
+}
+
 export async function runTokenActions(
   ctx: Pick<Ctx, 'db'>,
   subject: RunSubject,

@@ -121,6 +121,16 @@ export async function findRunForToken(db: Db, runId: string): Promise<{ id: stri
   return row && { id: row.id, workspaceId: row.workspace_id, organizationId: row.organization_id };
 }
 
+export async function findTestRunForToken(db: Db, testRunId: string): Promise<{ id: string; organizationId: string } | undefined> {
+  const row = await db
+    .selectFrom('test_runs')
+    .innerJoin('registry_modules', 'registry_modules.id', 'test_runs.registry_module_id')
+    .select(['test_runs.id', 'registry_modules.organization_id'])
+    .where('test_runs.id', '=', testRunId)
+    .executeTakeFirst();
+  return row && { id: row.id, organizationId: row.organization_id };
+}
+
 /**
  * Whether `consumerId` may read `workspaceId`'s state: the workspace shares it with its whole
  * organization (`global-remote-state`) or lists the consumer (workspaces.mdx "Remote State Consumers").

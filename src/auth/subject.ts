@@ -13,6 +13,8 @@ export type Subject =
   | { readonly kind: 'organization'; readonly organizationId: string; readonly tokenId: string }
   /** The token of one run's terraform (src/auth/run-access.ts says what it may do). */
   | { readonly kind: 'run'; readonly runId: string; readonly workspaceId: string; readonly organizationId: string; readonly tokenId: string }
+  /** A module test run's job token (src/module-tests/): it may read its organization's private registry, nothing else. */
+  | { readonly kind: 'test-run'; readonly testRunId: string; readonly organizationId: string; readonly tokenId: string }
   /**
    * A run task's access token (run-tasks-integration.mdx `access_token`): it may report its result and
    * read its run's configuration and plan JSON, nothing else (task-stages/service.ts says where).
@@ -34,6 +36,8 @@ export function subjectKey(subject: Subject): string | undefined {
       return `organization:${subject.organizationId}`;
     case 'run':
       return `run:${subject.runId}`;
+    case 'test-run':
+      return `test-run:${subject.testRunId}`;
     case 'agent':
       return `agent:${subject.tokenId}`;
     case 'task-result':

@@ -2,7 +2,7 @@ import { pageAndTotal } from '../db/paging.js';
 import type { Db } from '../db/database.js';
 import type { TokenRow } from '../db/schema.js';
 
-export type TokenKind = 'user' | 'team' | 'organization' | 'run' | 'agent' | 'task-result';
+export type TokenKind = 'user' | 'team' | 'organization' | 'run' | 'test-run' | 'agent' | 'task-result';
 
 export interface Token {
   id: string;
@@ -17,6 +17,8 @@ export interface Token {
   agentPoolId: string | null;
   /** For `task-result` tokens: the run task result whose integration holds it. */
   taskResultId: string | null;
+  /** For `test-run` tokens (a module test's job token): its test run. */
+  testRunId: string | null;
   description: string | null;
   createdById: string | null;
   createdAt: Date;
@@ -35,6 +37,7 @@ export function toToken(row: TokenRow): Token {
     phase: row.phase,
     agentPoolId: row.agent_pool_id,
     taskResultId: row.task_result_id,
+    testRunId: row.test_run_id,
     description: row.description,
     createdById: row.created_by_id,
     createdAt: row.created_at,
@@ -54,6 +57,7 @@ export interface NewToken {
   phase?: string;
   agentPoolId?: string | null;
   taskResultId?: string;
+  testRunId?: string;
   description?: string | null;
   createdById?: string | null;
   expiredAt?: Date | null;
@@ -73,6 +77,7 @@ export async function insert(db: Db, token: NewToken): Promise<Token> {
       phase: token.phase ?? null,
       agent_pool_id: token.agentPoolId ?? null,
       task_result_id: token.taskResultId ?? null,
+      test_run_id: token.testRunId ?? null,
       description: token.description ?? null,
       created_by_id: token.createdById ?? null,
       expired_at: token.expiredAt ?? null,
@@ -137,4 +142,9 @@ export async function deleteRunTokens(db: Db, runId: string): Promise<void> {
 export async function deleteTaskResultTokens(db: Db, owner: { taskResultId: string } | { runId: string }): Promise<void> {
   const query = db.deleteFrom('tokens').where('kind', '=', 'task-result');
   await ('runId' in owner ? query.where('run_id', '=', owner.runId) : query.where('task_result_id', '=', owner.taskResultId)).execute();
+}
+
+/** Revokes a module test run's job token: its test ended, one way or another. */
+export async function deleteTestRunTokens(db: Db, testRunId: string): Promise<void> {
+  await db.deleteFrom('tokens').where('kind', '=', 'test-run').where('test_run_id', '=', testRunId).execute();
 }

@@ -43,7 +43,7 @@ function notUploadable(version: configurationVersionStore.ConfigurationVersion):
  * Reads the stored archive through the tar parser, writing nothing, once one of the validation
  * slots is free; the refusal when it is not a safe configuration within its budget.
  */
-function validate(ctx: Ctx, key: string): Promise<{ error: string; message: string } | undefined> {
+export function validateArchive(ctx: Ctx, key: string): Promise<{ error: string; message: string } | undefined> {
   return validationSlots(ctx.config).run(async () => {
     const source = await ctx.blobs.get(key);
     if (!source) throw new Error(`blob ${key} vanished after its upload`);
@@ -100,7 +100,7 @@ export async function upload(ctx: Ctx, id: string, body: Readable): Promise<conf
   const stored = await ctx.blobs.put(key, body, { maxBytes: ctx.config.maxConfigurationBytes });
   let finished: { version: configurationVersionStore.ConfigurationVersion; replacedKey: string | null } | undefined;
   try {
-    const refusal = await validate(ctx, key);
+    const refusal = await validateArchive(ctx, key);
     const now = ctx.now();
     if (refusal) {
       const errored = version.status === 'pending' ? await configurationVersionStore.markErrored(ctx.db, id, refusal, now) : undefined;

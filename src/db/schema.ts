@@ -40,6 +40,8 @@ import type {
   RegistryProviderPlatformTable,
   RegistryProviderTable,
   RegistryProviderVersionTable,
+  TestConfigurationVersionTable,
+  TestRunTable,
 } from './schema/registry.js';
 import type { RunTaskTable, TaskResultOutcomeTable, TaskResultTable, TaskStageTable, WorkspaceRunTaskTable } from './schema/run-tasks.js';
 import type { NotificationConfigurationTable, NotificationConfigurationUserTable } from './schema/notifications.js';
@@ -115,6 +117,8 @@ export interface DB {
   registry_module_versions: RegistryModuleVersionTable;
   gpg_keys: GpgKeyTable;
   registry_providers: RegistryProviderTable;
+  test_configuration_versions: TestConfigurationVersionTable;
+  test_runs: TestRunTable;
   registry_provider_versions: RegistryProviderVersionTable;
   registry_provider_platforms: RegistryProviderPlatformTable;
   task_results: TaskResultTable;

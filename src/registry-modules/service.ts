@@ -132,6 +132,16 @@ async function modulesAt(
   return modules;
 }
 
+/** The one module at a full address that the caller may `action`; 404 otherwise (module tests use it). */
+export async function authorizedModule(
+  ctx: Ctx,
+  organizationName: string,
+  address: moduleStore.ModuleAddress,
+  action: 'registry:read' | 'registry-module:manage',
+): Promise<moduleStore.RegistryModule> {
+  return (await modulesAt(ctx, organizationName, address, action))[0] as moduleStore.RegistryModule;
+}
+
 export async function show(ctx: Ctx, organizationName: string, address: moduleStore.ModuleAddress): Promise<ModuleView> {
   const [module] = await modulesAt(ctx, organizationName, address, 'registry:read');
   return (await viewsOf(ctx, [module as moduleStore.RegistryModule]))[0] as ModuleView;

@@ -274,7 +274,8 @@ export interface RunEnvironmentInput {
   workdir: RunWorkdir;
   /** The effective variables; only env-category ones are used here. */
   variables: readonly RunVariable[];
-  run: { id: string; workspaceName: string; organizationName: string; projectName: string };
+  /** The run, for the `TFC_*` variables; a module test has none. */
+  run?: { id: string; workspaceName: string; organizationName: string; projectName: string };
   /** Terrace's hostname (with port, if any) as the run reaches it, and the per-run token. */
   hostname: string;
   token: string;
@@ -303,12 +304,14 @@ export function runEnvironment(input: RunEnvironmentInput): Record<string, strin
     if (variable.category !== 'env') continue;
     env[validateKey(variable.key, 'env')] = variable.value;
   }
-  const tfc: Record<string, string> = {
-    TFC_RUN_ID: input.run.id,
-    TFC_WORKSPACE_NAME: input.run.workspaceName,
-    TFC_WORKSPACE_SLUG: `${input.run.organizationName}/${input.run.workspaceName}`,
-    TFC_PROJECT_NAME: input.run.projectName,
-  };
+  const tfc: Record<string, string> = input.run
+    ? {
+        TFC_RUN_ID: input.run.id,
+        TFC_WORKSPACE_NAME: input.run.workspaceName,
+        TFC_WORKSPACE_SLUG: `${input.run.organizationName}/${input.run.workspaceName}`,
+        TFC_PROJECT_NAME: input.run.projectName,
+      }
+    : {};
   for (const [name, value] of Object.entries(tfc)) {
     env[name] = value;
     env[`TF_VAR_${name}`] = value;

@@ -13,8 +13,13 @@ export interface LogChunk {
   data: Buffer;
 }
 
-export async function appendChunk(db: Db, phase: { id: string; runId: string }, seq: number, chunk: LogChunk): Promise<void> {
-  await db.insertInto('run_log_chunks').values({ phase_id: phase.id, run_id: phase.runId, seq, byte_offset: chunk.offset, data: chunk.data }).execute();
+/** A chunk of a plan's or an apply's log (`runId`), or of a module test run's (`testRunId`): it goes with its owner. */
+export async function appendChunk(db: Db, phase: { id: string } & ({ runId: string } | { testRunId: string }), seq: number, chunk: LogChunk): Promise<void> {
+  const owner = 'runId' in phase ? { run_id: phase.runId } : { test_run_id: phase.testRunId };
+  await db
+    .insertInto('run_log_chunks')
+    .values({ phase_id: phase.id, ...owner, seq, byte_offset: chunk.offset, data: chunk.data })
+    .execute();
 }
 
 /** The chunks holding bytes from `offset` on, in order, as many as cover `limit` bytes. */

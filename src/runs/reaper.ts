@@ -1,4 +1,5 @@
 import type { Log } from '../context.js';
+import { reapExpiredLeases as reapExpiredTestLeases } from '../module-tests/job-service.js';
 import type { RunnerContext } from './runner-service.js';
 import { changeStatus, inRunTransaction, lockRun } from './schedule.js';
 import * as scheduleStore from './schedule-store.js';
@@ -14,7 +15,7 @@ export const REAPER_INTERVAL_MS = 30_000;
 
 export const REAPED_REASON = 'The agent running this run stopped responding before the run finished';
 
-/** Errors every run whose lease expired; returns how many. */
+/** Errors every run (and module test run) whose lease expired; returns how many. */
 export async function reapExpiredLeases(ctx: RunnerContext): Promise<number> {
   let reaped = 0;
   for (const runId of await scheduleStore.expiredLeases(ctx.db)) {
@@ -27,7 +28,7 @@ export async function reapExpiredLeases(ctx: RunnerContext): Promise<number> {
     });
     if (done) reaped++;
   }
-  return reaped;
+  return reaped + (await reapExpiredTestLeases(ctx));
 }
 
 /**

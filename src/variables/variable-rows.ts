@@ -3,8 +3,8 @@ import type { VariableRow } from '../db/schema.js';
 import type { VariableCategory } from './rules.js';
 
 /**
- * The `variables` table holds workspace variables and variable-set variables alike, told apart by which
- * owner column is set. This is the part of their stores that does not depend on the owner.
+ * The `variables` table holds workspace variables, variable-set variables and registry modules' test
+ * variables alike, told apart by which owner column is set. This is the part of their stores that does not depend on the owner.
  */
 
 /** The attributes every variable has, as the API shows them: the value is null when sensitive (only its sealed form is stored). */
@@ -74,7 +74,7 @@ function columns(fields: VariableFields) {
 }
 
 /** The owner column a new variable sets. */
-export type VariableOwner = { workspace_id: string } | { variable_set_id: string };
+export type VariableOwner = { workspace_id: string } | { variable_set_id: string } | { registry_module_id: string };
 
 export async function insertRow(db: Db, owner: VariableOwner, variable: VariableFields & { id: string; now: Date }): Promise<VariableRow> {
   return db

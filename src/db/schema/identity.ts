@@ -17,7 +17,7 @@ export interface UserTable {
 
 export interface TokenTable {
   id: string;
-  /** `user`, `team`, `organization`, `run` (a job token), `agent` or `task-result`. */
+  /** `user`, `team`, `organization`, `run` (a job token), `test-run` (a module test's job token), `agent` or `task-result`. */
   kind: string;
   user_id: string | null;
   team_id: string | null;
@@ -30,6 +30,8 @@ export interface TokenTable {
   agent_pool_id: ColumnType<string | null, string | null | undefined, string | null>;
   /** For `task-result` tokens (a run task's access token): the result it reports. */
   task_result_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** For `test-run` tokens (a module test's job token): its test run. */
+  test_run_id: ColumnType<string | null, string | null | undefined, string | null>;
   /** SHA-256 of the secret, hex. The secret itself is never stored. */
   token_hash: string;
   description: string | null;

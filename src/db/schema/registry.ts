@@ -12,6 +12,8 @@ export interface RegistryModuleTable {
   name: string;
   provider: string;
   no_code: ColumnType<boolean, boolean | undefined, boolean>;
+  /** `test-config.tests-enabled` (modules.mdx "Update a Private Registry Module"). */
+  tests_enabled: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -76,6 +78,48 @@ export interface RegistryProviderPlatformTable {
   /** Set once the binary was uploaded and matched `shasum`. */
   blob_key: string | null;
   size: ColumnType<string | null, number | null | undefined, number | null>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** A module's configuration uploaded for a test (tests.mdx "Create a Configuration Version for a Test"). */
+export interface TestConfigurationVersionTable {
+  id: string;
+  registry_module_id: string;
+  /** `pending` until its archive is uploaded and checked, then `uploaded` or `errored`. */
+  status: string;
+  error: string | null;
+  error_message: string | null;
+  blob_key: string | null;
+  size: ColumnType<string | null, number | null | undefined, number | null>;
+  uploaded_at: Date | null;
+  created_at: Timestamp;
+}
+
+/** A module test run (tests.mdx). */
+export interface TestRunTable {
+  id: string;
+  registry_module_id: string;
+  configuration_version_id: string | null;
+  status: string;
+  status_timestamps: ColumnType<Record<string, string>, string | undefined, string>;
+  variables: ColumnType<{ key: string; value: string }[], string, string>;
+  filters: ColumnType<string[], string, string>;
+  test_directory: string;
+  verbose: boolean;
+  parallelism: number | null;
+  test_status: string | null;
+  tests_passed: number | null;
+  tests_failed: number | null;
+  tests_errored: number | null;
+  tests_skipped: number | null;
+  source: string;
+  message: string;
+  created_by: string | null;
+  agent_id: string | null;
+  runner_lease_until: Date | null;
+  cancel_requested_at: Date | null;
+  log_blob_key: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

@@ -112,8 +112,11 @@ export interface RunEventTable {
 
 /** A piece of a running phase's log (migration 0010). */
 export interface RunLogChunkTable {
+  /** A plan's, an apply's or a test run's id. */
   phase_id: string;
-  run_id: string;
+  /** The run of a plan's or an apply's chunk; null for a test run's. */
+  run_id: string | null;
+  test_run_id: ColumnType<string | null, string | null | undefined, string | null>;
   seq: number;
   byte_offset: number;
   data: Buffer;

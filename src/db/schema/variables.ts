@@ -1,5 +1,5 @@
 /** Variable sets and workspace variables. */
-import type { Generated, Selectable } from 'kysely';
+import type { ColumnType, Generated, Selectable } from 'kysely';
 import type { Timestamp } from './common.js';
 
 export interface VariableSetTable {
@@ -29,6 +29,8 @@ export interface VariableTable {
   id: string;
   workspace_id: string | null;
   variable_set_id: string | null;
+  /** A registry module's test environment variable (private-registry/tests.mdx). */
+  registry_module_id: ColumnType<string | null, string | null | undefined, string | null>;
   key: string;
   /** Plain value; NULL for sensitive variables. */
   value: string | null;
