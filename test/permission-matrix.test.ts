@@ -365,6 +365,19 @@ const MATRIX: Row[] = [
     body: () => doc('registry-module-versions', { version: `1.0.${++moduleVersions}` }),
   }),
   row('DELETE', '/organizations/:org/registry-modules/private/:org/:fresh-module/null', 204, ORG),
+  // Module tests (private-registry/tests.mdx): "the owners team", i.e. "Manage Modules", and the organization token.
+  row('POST', '/organizations/:org/tests/registry-modules/private/:org/:module/null/test-runs/configuration-versions', 201, ORG),
+  row('GET', '/organizations/:org/tests/registry-modules/private/:org/:module/null/test-runs', 200, ORG),
+  // Without an uploaded configuration version: refused once authorized.
+  row('POST', '/organizations/:org/tests/registry-modules/private/:org/:module/null/test-runs', 422, ORG, {
+    body: () => ({
+      data: { type: 'test-runs', attributes: {}, relationships: { 'configuration-version': { data: { type: 'configuration-versions', id: 'cv-none' } } } },
+    }),
+  }),
+  row('GET', '/organizations/:org/tests/registry-modules/private/:org/:module/null/vars', 200, ORG),
+  row('POST', '/organizations/:org/tests/registry-modules/private/:org/:module/null/vars', 201, ORG, {
+    body: (f) => doc('vars', { key: f.fresh.name('K').replaceAll('-', '_'), value: 'v', category: 'env' }),
+  }),
   // Private providers (providers.mdx): read by everyone in the organization, managed with "Manage Providers" (owners here) and by the organization token.
   row('GET', '/organizations/:org/registry-providers', 200, IN_ORG),
   row('POST', '/organizations/:org/registry-providers', 201, ORG, {
