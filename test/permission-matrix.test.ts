@@ -361,6 +361,9 @@ const MATRIX: Row[] = [
     body: (f) => doc('registry-modules', { name: f.fresh.name('mod'), provider: 'null', 'registry-name': 'private' }),
   }),
   row('GET', '/organizations/:org/registry-modules/private/:org/:module/null', 200, IN_ORG),
+  row('PATCH', '/organizations/:org/registry-modules/private/:org/:module/null', 200, ORG, {
+    body: () => doc('registry-modules', { 'test-config': { 'tests-enabled': true } }),
+  }),
   row('POST', '/organizations/:org/registry-modules/private/:org/:module/null/versions', 201, ORG, {
     body: () => doc('registry-module-versions', { version: `1.0.${++moduleVersions}` }),
   }),

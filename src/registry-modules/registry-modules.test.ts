@@ -31,6 +31,7 @@ forEachDatabase('registry modules', (server) => {
         status: 'pending',
         'version-statuses': [],
         'no-code': true,
+        'test-config': { 'tests-enabled': false, 'agent-execution-mode': 'remote', 'agent-pool-id': null },
         'created-at': undefined,
         'updated-at': undefined,
         permissions: { 'can-delete': true, 'can-resync': true, 'can-retry': true },
@@ -72,6 +73,23 @@ forEachDatabase('registry modules', (server) => {
     const latest = await server.api('GET', `/api/registry/v1/modules/${world.org}/greeter/null/download`, { token: world.ownerToken });
     assert.equal(latest.status, 302);
     assert.equal(latest.headers.get('location'), `/api/registry/v1/modules/${world.org}/greeter/null/1.0.0/download`);
+  });
+
+  it('updates test-config (tests run on the built-in runner) and refuses what needs a VCS connection or an agent pool', async () => {
+    await publishModule(server, world.ownerToken, world.org, { name: 'tested', provider: 'null', version: '1.0.0' });
+    const path = `${base()}/private/${world.org}/tested/null`;
+    const updated = await world.api('PATCH', path, world.ownerToken, {
+      data: { type: 'registry-modules', attributes: { 'test-config': { 'tests-enabled': true } } },
+    });
+    assert.equal(updated.status, 200, updated.text);
+    assert.deepEqual(updated.body.data.attributes['test-config'], { 'tests-enabled': true, 'agent-execution-mode': 'remote', 'agent-pool-id': null });
+    assert.equal((await world.api('GET', path, world.ownerToken)).body.data.attributes['test-config']['tests-enabled'], true);
+    for (const attributes of [{ 'vcs-repo': { branch: 'main' } }, { 'test-config': { 'agent-execution-mode': 'agent', 'agent-pool-id': 'apool-x' } }]) {
+      const refused = await world.api('PATCH', path, world.ownerToken, { data: { type: 'registry-modules', attributes } });
+      assert.equal(refused.status, 422, refused.text);
+    }
+    const stranger = await world.api('PATCH', path, world.strangerToken, { data: { type: 'registry-modules', attributes: { 'no-code': true } } });
+    assert.equal(stranger.status, 404);
   });
 
   it('refuses a broken archive (errored with the reason) and what the docs do not allow', async () => {

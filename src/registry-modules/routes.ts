@@ -19,6 +19,18 @@ const ModuleAttributes = Type.Object({
   'no-code': Type.Optional(Type.Boolean()),
 });
 
+const UpdateAttributes = Type.Object({
+  'no-code': Type.Optional(Type.Boolean()),
+  'vcs-repo': Type.Optional(Type.Unknown()),
+  'test-config': Type.Optional(
+    Type.Object({
+      'tests-enabled': Type.Optional(Type.Boolean()),
+      'agent-execution-mode': Type.Optional(Type.String()),
+      'agent-pool-id': Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    }),
+  ),
+});
+
 const VersionAttributes = Type.Object({
   version: Type.Optional(Type.String()),
   'commit-sha': Type.Optional(Type.Union([Type.String({ maxLength: MAX_STRING_LENGTH }), Type.Null()])),
@@ -100,6 +112,25 @@ export async function registryModuleRoutes(app: FastifyInstance): Promise<void> 
     withQuery(IncludeQuery),
     async (request, reply) => {
       const view = await moduleService.show(request.ctx, request.params.organization_name, addressOf(request.params));
+      return reply.send(await includedDocument(request, 'registry-modules', view, []));
+    },
+  );
+
+  app.patch<{ Params: ProviderParams; Querystring: IncludeQuery }>(
+    `${API}/:registry_name/:namespace/:name/:provider`,
+    withQuery(IncludeQuery),
+    async (request, reply) => {
+      const { attributes: a } = parseResourceBody(request.body, 'registry-modules', UpdateAttributes);
+      const config = a['test-config'];
+      const view = await moduleService.update(request.ctx, request.params.organization_name, addressOf(request.params), {
+        noCode: a['no-code'],
+        vcsRepo: a['vcs-repo'],
+        testConfig: config && {
+          testsEnabled: config['tests-enabled'],
+          agentExecutionMode: config['agent-execution-mode'],
+          agentPoolId: config['agent-pool-id'],
+        },
+      });
       return reply.send(await includedDocument(request, 'registry-modules', view, []));
     },
   );

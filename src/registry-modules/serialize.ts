@@ -24,6 +24,8 @@ export function serializeModule(view: ModuleView): ResourceObject {
       status: module.versionStatuses.some((v) => v.status === 'ok') ? 'setup_complete' : 'pending',
       'version-statuses': module.versionStatuses,
       'no-code': module.noCode,
+      // Tests run on the built-in runner (modules.mdx "Update a Private Registry Module").
+      'test-config': { 'tests-enabled': module.testsEnabled, 'agent-execution-mode': 'remote', 'agent-pool-id': null },
       'created-at': timestamp(module.createdAt),
       'updated-at': timestamp(module.updatedAt),
       // Terrace has no VCS connections: nothing to resync or retry, which deletion rights stand for.

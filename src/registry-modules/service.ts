@@ -147,6 +147,35 @@ export async function show(ctx: Ctx, organizationName: string, address: moduleSt
   return (await viewsOf(ctx, [module as moduleStore.RegistryModule]))[0] as ModuleView;
 }
 
+export interface UpdateModuleInput {
+  noCode?: boolean | undefined;
+  /** `vcs-repo`: given at all, it is refused (Terrace has no VCS connections). */
+  vcsRepo?: unknown;
+  testConfig?: { testsEnabled?: boolean | undefined; agentExecutionMode?: string | undefined; agentPoolId?: string | null | undefined } | undefined;
+}
+
+/**
+ * modules.mdx "Update a Private Registry Module": `test-config.tests-enabled` (and `no-code`). The
+ * branch and tags of `vcs-repo` belong to VCS-backed modules, which Terrace does not have; tests run on
+ * the built-in runner (`agent-execution-mode` `remote`), as the docs say agent execution needs a feature
+ * HCP Terraform sells apart.
+ */
+export async function update(ctx: Ctx, organizationName: string, address: moduleStore.ModuleAddress, input: UpdateModuleInput): Promise<ModuleView> {
+  const module = await authorizedModule(ctx, organizationName, address, 'registry-module:manage');
+  if (input.vcsRepo !== undefined) throw invalid('vcs-repo', 'this module is not connected to a VCS repository: Terrace has no VCS connections');
+  const config = input.testConfig;
+  if (config?.agentExecutionMode !== undefined && config.agentExecutionMode !== 'remote') {
+    throw invalid('test-config/agent-execution-mode', 'module tests run on the built-in runner: agent-execution-mode must be "remote"');
+  }
+  if (config?.agentPoolId !== undefined && config.agentPoolId !== null) {
+    throw invalid('test-config/agent-pool-id', 'module tests run on the built-in runner: agent-pool-id must not be set');
+  }
+  await moduleStore.update(ctx.db, module.id, { testsEnabled: config?.testsEnabled, noCode: input.noCode }, ctx.now());
+  const updated = await moduleStore.findById(ctx.db, module.id);
+  if (!updated) throw new NotFoundError(`module ${module.id} not found`);
+  return (await viewsOf(ctx, [updated]))[0] as ModuleView;
+}
+
 /**
  * Deletes a version, a provider's module with its versions, or every provider of a name
  * (modules.mdx "Delete a Module"); a module left without versions by a version's deletion goes too.

@@ -21,6 +21,8 @@ export interface RegistryModule extends ModuleAddress {
   organizationId: string;
   organizationName: string;
   noCode: boolean;
+  /** `test-config.tests-enabled` (modules.mdx "Update a Private Registry Module"). */
+  testsEnabled: boolean;
   createdAt: Date;
   updatedAt: Date;
   /** Its versions' statuses, newest first. */
@@ -63,13 +65,14 @@ function toModule(row: ModuleRow): RegistryModule {
     name: row.name,
     provider: row.provider,
     noCode: row.no_code,
+    testsEnabled: row.tests_enabled,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     versionStatuses: row.version_statuses,
   };
 }
 
-export async function insert(db: Db, module: Omit<RegistryModule, 'organizationName' | 'versionStatuses' | 'updatedAt'>): Promise<void> {
+export async function insert(db: Db, module: Omit<RegistryModule, 'organizationName' | 'versionStatuses' | 'updatedAt' | 'testsEnabled'>): Promise<void> {
   await db
     .insertInto('registry_modules')
     .values({
@@ -131,6 +134,18 @@ export async function page(db: Db, organizationId: string, filter: ModuleFilter,
     window,
   );
   return { modules: rows.map(toModule), total };
+}
+
+export async function update(db: Db, id: string, changes: { testsEnabled?: boolean | undefined; noCode?: boolean | undefined }, now: Date): Promise<void> {
+  await db
+    .updateTable('registry_modules')
+    .set({
+      updated_at: now,
+      ...(changes.testsEnabled === undefined ? {} : { tests_enabled: changes.testsEnabled }),
+      ...(changes.noCode === undefined ? {} : { no_code: changes.noCode }),
+    })
+    .where('id', '=', id)
+    .execute();
 }
 
 export async function deleteModules(db: Db, ids: readonly string[]): Promise<void> {
