@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
 import { forEachDatabase } from '../../test/harness.js';
 import { craftedTarball, Uploader } from '../configuration-versions/testing.js';
+import { createTestRun as createTestRunAs, uploadTestConfiguration } from './testing.js';
 import { publishModule } from '../registry-modules/testing.js';
 import { TeamWorld } from '../teams/testing.js';
 
@@ -22,30 +23,12 @@ forEachDatabase(
       tests = `/organizations/${world.org}/tests/registry-modules/private/${world.org}/greeter/null`;
     });
 
-    /** A test configuration version with `files` uploaded; its id and the upload's answer. */
-    async function uploadedConfiguration(files: Record<string, string>): Promise<{ id: string; status: number; text: string }> {
-      const created = await world.api('POST', `${tests}/test-runs/configuration-versions`, world.ownerToken);
-      assert.equal(created.status, 201, created.text);
-      assert.equal(created.body.data.type, 'configuration-versions');
-      assert.equal(created.body.data.attributes.status, 'pending');
-      const uploader = new Uploader(server);
-      try {
-        const archive = craftedTarball(Object.entries(files).map(([path, body]) => ({ path, body })));
-        const uploaded = await uploader.put(created.body.data.attributes['upload-url'], archive);
-        return { id: created.body.data.id, status: uploaded.status, text: uploaded.text };
-      } finally {
-        await uploader.close();
-      }
+    async function uploadedConfiguration(files: Record<string, string>) {
+      return uploadTestConfiguration(server, world.ownerToken, `/api/v2${tests}`, files);
     }
 
-    function createTestRun(configurationVersionId: string, attributes: Record<string, unknown> = {}, token = world.ownerToken) {
-      return world.api('POST', `${tests}/test-runs`, token, {
-        data: {
-          type: 'test-runs',
-          attributes,
-          relationships: { 'configuration-version': { data: { type: 'configuration-versions', id: configurationVersionId } } },
-        },
-      });
+    function createTestRun(configurationVersionId: string, attributes: Record<string, unknown> = {}) {
+      return createTestRunAs(server, world.ownerToken, `/api/v2${tests}`, configurationVersionId, attributes);
     }
 
     it('queues a test run of an uploaded configuration, lists and shows it, and cancels it while queued', async () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { createTestRun, testsPath as testsPathOf, uploadTestConfiguration } from '../../src/module-tests/testing.js';
 import { MODULE_FILES, publishModule } from '../../src/registry-modules/testing.js';
 import { TestServer, testDatabases } from '../harness.js';
 import { acmeOwnerSandbox, type TerraformSandbox } from './terraform.js';
@@ -35,7 +36,7 @@ for (const kind of testDatabases()) {
     const server = new TestServer(kind, { env: { TERRACE_RUNNER_SLOTS: '2' }, publicHost: '127.0.0.1' });
     let tf: TerraformSandbox;
     let token = '';
-    const testsPath = '/api/v2/organizations/acme/tests/registry-modules/private/acme/greeter/null';
+    const testsPath = testsPathOf('acme', 'greeter');
 
     before(async () => {
       await server.start();
@@ -103,6 +104,56 @@ for (const kind of testDatabases()) {
       assert.equal(run.status, 'finished');
       assert.equal(run['test-status'], 'fail');
       assert.equal(run['tests-failed'], 1);
+    });
+
+    /** A test whose apply sleeps, so that it is still running when it is canceled. */
+    const SLOW = {
+      'main.tf': 'resource "terraform_data" "slow" {\n  provisioner "local-exec" {\n    command = "sleep 120"\n  }\n}\n',
+      'tests/slow.tftest.hcl': 'run "slow" {\n  command = apply\n}\n',
+    };
+
+    async function runningTest(): Promise<string> {
+      const configuration = await uploadTestConfiguration(server, token, testsPath, SLOW);
+      assert.equal(configuration.status, 200, configuration.text);
+      const created = await createTestRun(server, token, testsPath, configuration.id);
+      assert.equal(created.status, 201, created.text);
+      const id = created.body.data.id as string;
+      await waitFor(id, (status) => status === 'running');
+      return id;
+    }
+
+    async function waitFor(id: string, done: (status: string) => boolean): Promise<Record<string, unknown>> {
+      for (let i = 0; i < 600; i++) {
+        const shown = await server.api('GET', `${testsPath}/test-runs/${id}`, { token });
+        if (done(shown.body.data.attributes.status)) return shown.body.data.attributes;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      throw new Error(`test run ${id} never got there`);
+    }
+
+    it('cancels a running test: terraform is interrupted and the test ends canceled', async () => {
+      const id = await runningTest();
+      const canceled = await server.api('POST', `${testsPath}/test-runs/${id}/cancel`, { token });
+      assert.equal(canceled.status, 202, canceled.text);
+      const ended = await waitFor(id, (status) => status !== 'running');
+      assert.equal(ended.status, 'canceled');
+      assert.ok((ended['status-timestamps'] as Record<string, string>)['canceled-at']);
+    });
+
+    it('force-cancels a canceled test at once; its agent loses the job', async () => {
+      const id = await runningTest();
+      assert.equal((await server.api('POST', `${testsPath}/test-runs/${id}/force-cancel`, { token })).status, 409);
+      assert.equal((await server.api('POST', `${testsPath}/test-runs/${id}/cancel`, { token })).status, 202);
+      assert.equal((await server.api('POST', `${testsPath}/test-runs/${id}/force-cancel`, { token })).status, 202);
+      const shown = await server.api('GET', `${testsPath}/test-runs/${id}`, { token });
+      assert.equal(shown.body.data.attributes.status, 'canceled');
+      assert.ok(shown.body.data.attributes['status-timestamps']['force-canceled-at']);
+      // The runner is free again: a new test runs to its end.
+      const configuration = await uploadTestConfiguration(server, token, testsPath, { 'main.tf': '', 'tests/empty.tftest.hcl': 'run "nothing" {}\n' });
+      const next = await createTestRun(server, token, testsPath, configuration.id);
+      const finished = await waitFor(next.body.data.id, (status) => status !== 'queued' && status !== 'running');
+      assert.equal(finished.status, 'finished');
+      assert.equal(finished['test-status'], 'pass');
     });
   });
 }
