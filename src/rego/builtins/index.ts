@@ -1,6 +1,7 @@
 /** Every built-in, registered by the modules imported here for their side effect. */
 import './core.js';
 import './encoding.js';
+import './jwt.js';
 import './net.js';
 import './objects.js';
 import './regex.js';
