@@ -1,4 +1,5 @@
 /** Every built-in, registered by the modules imported here for their side effect. */
+import './aws.js';
 import './core.js';
 import './encoding.js';
 import './jwt.js';
@@ -7,5 +8,6 @@ import './objects.js';
 import './regex.js';
 import './strings.js';
 import './time.js';
+import './uuid.js';
 
 export { type Builtin, type BuiltinContext, builtinArity, builtins } from './registry.js';

@@ -8,8 +8,7 @@ import { arr, obj, operandError, register, str } from './registry.js';
 function jsonPaths(args: Value[], i: number): Value[][] {
   const v = args[i]!;
   const list = Array.isArray(v) ? v : v instanceof RegoSet ? v.values() : undefined;
-  if (!list)
-    throw new BuiltinError(`operand ${i + 1} must be one of {set, array} containing string paths or array of path segments but got ${typeName(v)}`, true);
+  if (!list) throw new BuiltinError(`operand ${i + 1} must be one of {set, array} but got ${typeName(v)}`, true);
   return list.map((p) => {
     if (typeof p === 'string')
       return p
