@@ -241,7 +241,7 @@ function isEmpty(v: Json): boolean {
 function syntaxError(err: GraphQLError, source: string): BuiltinError {
   let message = err.message.replace(/^Syntax Error: /, '').replace(/\.$/, '');
   // gqlparser names punctuators bare: found }, Unexpected ...
-  message = message.replace(/"(\.\.\.|[!$&()\:=@[\]{|}])"/g, '$1');
+  message = message.replace(/"(\.\.\.|[!$&():=@[\]{|}])"/g, '$1');
   const location = err.locations?.[0];
   if (location && /^Expected Name, found }$/.test(message)) {
     // An empty `{}` (a selection set, a field list): gqlparser's own wording.
