@@ -160,11 +160,16 @@ export function equal(a: Value, b: Value): boolean {
   return true;
 }
 
-/** An object; string keys (nearly all of them) skip the canonical-key encoding. */
+/**
+ * An object; string keys (nearly all of them) skip the canonical-key encoding. One made from JSON
+ * converts its members on first use, one level at a time, so that the parts of a large input (a plan)
+ * a policy never reads are never converted.
+ */
 export class RegoObject {
   private readonly byString = new Map<string, Value>();
-  private readonly byKey = new Map<string, [Value, Value]>();
+  private byKey: Map<string, [Value, Value]> | undefined;
   private sorted: [Value, Value][] | undefined;
+  private pending: Record<string, unknown> | undefined;
 
   static from(entries: Iterable<readonly [Value, Value]>): RegoObject {
     const obj = new RegoObject();
@@ -172,13 +177,28 @@ export class RegoObject {
     return obj;
   }
 
+  /** An object of a JSON object (as JSON.parse returns it), which must not change afterwards. */
+  static ofJSON(json: Record<string, unknown>): RegoObject {
+    const obj = new RegoObject();
+    obj.pending = json;
+    return obj;
+  }
+
+  private load(): void {
+    const json = this.pending as Record<string, unknown>;
+    this.pending = undefined;
+    for (const key of Object.keys(json)) this.byString.set(key, fromJSON(json[key]));
+  }
+
   get size(): number {
-    return this.byString.size + this.byKey.size;
+    if (this.pending) this.load();
+    return this.byString.size + (this.byKey?.size ?? 0);
   }
 
   get(key: Value): Value | undefined {
+    if (this.pending) this.load();
     if (typeof key === 'string') return this.byString.get(key);
-    return this.byKey.get(keyOf(key))?.[1];
+    return this.byKey?.get(keyOf(key))?.[1];
   }
 
   has(key: Value): boolean {
@@ -186,23 +206,26 @@ export class RegoObject {
   }
 
   set(key: Value, value: Value): void {
+    if (this.pending) this.load();
     this.sorted = undefined;
     if (typeof key === 'string') this.byString.set(key, value);
-    else this.byKey.set(keyOf(key), [key, value]);
+    else (this.byKey ??= new Map()).set(keyOf(key), [key, value]);
   }
 
   delete(key: Value): void {
+    if (this.pending) this.load();
     this.sorted = undefined;
     if (typeof key === 'string') this.byString.delete(key);
-    else this.byKey.delete(keyOf(key));
+    else this.byKey?.delete(keyOf(key));
   }
 
   /** The entries in key order. The array is shared: do not modify it. */
   entries(): [Value, Value][] {
+    if (this.pending) this.load();
     if (!this.sorted) {
       const list: [Value, Value][] = [];
       for (const [k, v] of this.byString) list.push([k, v]);
-      for (const entry of this.byKey.values()) list.push(entry);
+      if (this.byKey) for (const entry of this.byKey.values()) list.push(entry);
       list.sort((x, y) => compare(x[0], y[0]));
       this.sorted = list;
     }
@@ -291,9 +314,7 @@ export function fromJSON(json: unknown): Value {
     for (const [k, v] of json) obj.set(fromJSON(k), fromJSON(v));
     return obj;
   }
-  const obj = new RegoObject();
-  for (const [k, v] of Object.entries(json as Record<string, unknown>)) obj.set(k, fromJSON(v));
-  return obj;
+  return RegoObject.ofJSON(json as Record<string, unknown>);
 }
 
 /** JSON as results carry it; integers beyond 2^53 stay bigints so no digit is lost. */
