@@ -453,6 +453,11 @@ export class Evaluation {
   private walk(value: Value, path: Term[], i: number, f: Frame, k: NextValue): boolean {
     if (i === path.length) return k(value);
     const elem = path[i]!;
+    // The common case, `r.change.after`: a constant key, looked up without a continuation.
+    if (elem.type === 'scalar') {
+      const child = lookup(value, elem.value);
+      return child === undefined ? false : this.walk(child, path, i + 1, f, k);
+    }
     if (elem.type === 'var' && elem.name !== 'input' && elem.name !== 'data' && !f.has(elem.name)) {
       const name = elem.name;
       return forEachEntry(value, (key, child) => {
