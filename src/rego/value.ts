@@ -184,10 +184,11 @@ export class RegoObject {
     return obj;
   }
 
+  /** Leaves the JSON behind: every member converted (their own members stay pending). */
   private load(): void {
     const json = this.pending as Record<string, unknown>;
     this.pending = undefined;
-    for (const key of Object.keys(json)) this.byString.set(key, fromJSON(json[key]));
+    for (const key of Object.keys(json)) this.byString.set(key, this.byString.get(key) ?? fromJSON(json[key]));
   }
 
   get size(): number {
@@ -196,7 +197,19 @@ export class RegoObject {
   }
 
   get(key: Value): Value | undefined {
-    if (this.pending) this.load();
+    const json = this.pending;
+    if (json) {
+      // One member read from the JSON; an object or array is converted once and kept.
+      if (typeof key !== 'string' || !Object.hasOwn(json, key)) return undefined;
+      const raw = json[key];
+      if (raw === null || typeof raw !== 'object') return fromJSON(raw);
+      let converted = this.byString.get(key);
+      if (converted === undefined) {
+        converted = fromJSON(raw);
+        this.byString.set(key, converted);
+      }
+      return converted;
+    }
     if (typeof key === 'string') return this.byString.get(key);
     return this.byKey?.get(keyOf(key))?.[1];
   }
