@@ -242,7 +242,16 @@ function syntaxError(err: GraphQLError, source: string): BuiltinError {
   let message = err.message.replace(/^Syntax Error: /, '').replace(/\.$/, '');
   // gqlparser names punctuators bare: found }, Unexpected ...
   message = message.replace(/"(\.\.\.|[!$&():=@[\]{|}])"/g, '$1');
-  const location = err.locations?.[0];
+  let location = err.locations?.[0];
+  // gqlparser's lexer: an unterminated string is an invalid token; a variable in a constant is its `$`.
+  if (message === 'Unterminated string') message = 'Unexpected <Invalid>';
+  if (/^Unexpected variable "\$[^"]*" in constant value$/.test(message)) message = 'Unexpected $';
+  if (location && message.startsWith('Unexpected description')) {
+    // gqlparser rejects the string token itself, positioned after its opening quote.
+    const quoted = /^"((?:[^"\\\n]|\\.)*)"/.exec(source.slice(offsetOf(source, location.line, location.column)));
+    message = `Unexpected String ${JSON.stringify(quoted?.[1] ?? '')}`;
+    location = { line: location.line, column: location.column + 1 };
+  }
   if (location && /^Expected Name, found }$/.test(message)) {
     // An empty `{}` (a selection set, a field list): gqlparser's own wording.
     const offset = offsetOf(source, location.line, location.column);
@@ -258,8 +267,10 @@ function offsetOf(source: string, line: number, column: number): number {
 }
 
 function parseText(text: string): DocumentNode {
+  // gqlparser takes a document of nothing (whitespace, commas, comments); graphql-js refuses it.
+  if (text.replace(/#[^\n\r]*/g, '').replace(/[\s,\uFEFF]+/g, '') === '') return { kind: Kind.DOCUMENT, definitions: [] };
   try {
-    return parse(text, { noLocation: false });
+    return parse(text, { noLocation: false, allowLegacyFragmentVariables: true });
   } catch (err) {
     if (err instanceof GraphQLError) throw syntaxError(err, text);
     throw err;
@@ -460,21 +471,48 @@ function documentOperand(v: Value, position: number, kind: 'query' | 'schema'): 
   throw operandError(position, 'one of {string, object}', v);
 }
 
+const EXTENSION_DEFINITIONS: Record<string, Kind> = {
+  [Kind.SCALAR_TYPE_EXTENSION]: Kind.SCALAR_TYPE_DEFINITION,
+  [Kind.OBJECT_TYPE_EXTENSION]: Kind.OBJECT_TYPE_DEFINITION,
+  [Kind.INTERFACE_TYPE_EXTENSION]: Kind.INTERFACE_TYPE_DEFINITION,
+  [Kind.UNION_TYPE_EXTENSION]: Kind.UNION_TYPE_DEFINITION,
+  [Kind.ENUM_TYPE_EXTENSION]: Kind.ENUM_TYPE_DEFINITION,
+  [Kind.INPUT_OBJECT_TYPE_EXTENSION]: Kind.INPUT_OBJECT_TYPE_DEFINITION,
+};
+
+/** gqlparser lets an extension define a type nobody defined: the first such extension becomes its definition. */
+function definingExtendedTypes(doc: DocumentNode): DocumentNode {
+  const defined = new Set(doc.definitions.flatMap((d) => (d.kind.endsWith('Definition') && 'name' in d && d.name ? [d.name.value] : [])));
+  const definitions = doc.definitions.map((d) => {
+    const kind = EXTENSION_DEFINITIONS[d.kind];
+    if (!kind || !('name' in d) || !d.name || defined.has(d.name.value)) return d;
+    defined.add(d.name.value);
+    return { ...d, kind } as DefinitionNode;
+  });
+  return { ...doc, definitions };
+}
+
 /** The schema built from a schema document and checked as gqlparser checks it; a root Query type is not required. */
 function buildSchema(doc: DocumentNode): GraphQLSchema {
   let schema: GraphQLSchema;
   try {
-    schema = buildASTSchema(doc, { assumeValidSDL: false });
+    schema = buildASTSchema(definingExtendedTypes(doc), { assumeValidSDL: false });
   } catch (err) {
     throw new BuiltinError(`Error in gqlparser SchemaDocument to Schema conversion: ${(err as Error).message}`);
   }
   const errors = validateSchema(schema).filter((e) => !/^Query root type must be provided/.test(e.message));
   if (errors.length > 0) throw new BuiltinError(`Error in gqlparser SchemaDocument to Schema conversion: ${errors[0]?.message}`);
-  return schema;
+  // Checked above as gqlparser checks it: query validation must not check it again (a schema without Query).
+  return buildASTSchema(definingExtendedTypes(doc), { assumeValid: true, assumeValidSDL: true });
 }
 
 function validateQuery(schema: GraphQLSchema, doc: DocumentNode): void {
-  const [error] = validate(schema, doc);
+  let error: GraphQLError | undefined;
+  try {
+    [error] = validate(schema, doc);
+  } catch (err) {
+    throw new BuiltinError((err as Error).message);
+  }
   if (error) {
     const location = error.locations?.[0];
     throw new BuiltinError(`${error.message.replace(/\.$/, '')} in GraphQL string at location ${location?.line ?? 0}:${location?.column ?? 0}`);
