@@ -554,7 +554,10 @@ export class Evaluation {
     const obj = base instanceof RegoObject ? base.copy() : new RegoObject();
     for (const [name, child] of node.children) {
       if (!child.hasValueRules && child.children.size === 0 && !child.isPackage) continue;
-      const value = this.fullValue(child, lookup(base, name), [...nodePath, name]);
+      const baseValue = lookup(base, name);
+      // A rule over a base document's key leaves the base value in the whole document, as OPA does.
+      if (child.hasValueRules && baseValue !== undefined && this.overrideAt([...nodePath, name]) === undefined) continue;
+      const value = this.fullValue(child, baseValue, [...nodePath, name]);
       if (value !== undefined) obj.set(name, value);
     }
     const result = this.applyOverridesBelow(obj, nodePath);

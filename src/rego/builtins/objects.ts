@@ -22,9 +22,9 @@ function jsonPaths(args: Value[], i: number): Value[][] {
 }
 
 function childOf(value: Value, key: Value): Value | undefined {
-  if (value instanceof RegoObject) return value.get(key) ?? (typeof key !== 'string' ? undefined : undefined);
+  if (value instanceof RegoObject) return value.get(key);
   if (Array.isArray(value)) {
-    const idx = typeof key === 'string' && /^\d+$/.test(key) ? Number(key) : key;
+    const idx = typeof key === 'string' && /^(0|[1-9]\d*)$/.test(key) ? Number(key) : key;
     return typeof idx === 'number' ? value[idx] : undefined;
   }
   if (value instanceof RegoSet) return value.has(key) ? key : undefined;
@@ -70,7 +70,10 @@ function filterValue(value: Value, tree: PathTree): Value | undefined {
   }
   if (Array.isArray(value)) {
     const out: Value[] = [];
-    const wanted = [...tree.values()].map(({ key, children }) => ({ idx: typeof key === 'string' && /^\d+$/.test(key) ? Number(key) : key, children }));
+    const wanted = [...tree.values()].map(({ key, children }) => ({
+      idx: typeof key === 'string' && /^(0|[1-9]\d*)$/.test(key) ? Number(key) : key,
+      children,
+    }));
     value.forEach((item, i) => {
       const match = wanted.find((w) => w.idx === i);
       if (match) {
@@ -176,7 +179,7 @@ register('json.patch', 2, (args) => {
       return out;
     }
     if (Array.isArray(parent)) {
-      const idx = key === '-' ? parent.length : typeof key === 'string' && /^\d+$/.test(key) ? Number(key) : key;
+      const idx = key === '-' ? parent.length : typeof key === 'string' && /^(0|[1-9]\d*)$/.test(key) ? Number(key) : key;
       if (typeof idx !== 'number' || idx < 0 || idx > parent.length || (!insert && idx === parent.length)) throw new BuiltinError('patch index out of bounds');
       const out = [...parent];
       if (insert) out.splice(idx, 0, v);
@@ -184,11 +187,17 @@ register('json.patch', 2, (args) => {
       return out;
     }
     if (parent instanceof RegoSet) {
-      const out = RegoSet.from(parent.values());
+      // A member is its own key: the one at `key` gives way to the new one.
+      const out = RegoSet.from(parent.values().filter((m) => !equal(m, key)));
       out.add(v);
       return out;
     }
     throw new BuiltinError('patch target is not a collection');
+  };
+  /** `add` (and the target of copy and move): into a set only a member equal to its key. */
+  const addAt = (p: Value, k: Value, v: Value): Value => {
+    if (p instanceof RegoSet && !equal(k, v)) throw new BuiltinError('a set member must equal its key');
+    return setChild(p, k, v, Array.isArray(p));
   };
   const remove = (parent: Value, key: Value): Value => {
     if (parent instanceof RegoObject) {
@@ -198,7 +207,7 @@ register('json.patch', 2, (args) => {
       return out;
     }
     if (Array.isArray(parent)) {
-      const idx = typeof key === 'string' && /^\d+$/.test(key) ? Number(key) : key;
+      const idx = typeof key === 'string' && /^(0|[1-9]\d*)$/.test(key) ? Number(key) : key;
       if (typeof idx !== 'number' || idx >= parent.length) throw new BuiltinError('patch index out of bounds');
       return parent.filter((_, i) => i !== idx);
     }
@@ -213,7 +222,7 @@ register('json.patch', 2, (args) => {
     switch (op) {
       case 'add':
         if (value === undefined) throw new BuiltinError('missing value');
-        doc = path.length === 0 ? value : update(doc, path, (p, k) => setChild(p, k, value, Array.isArray(p)));
+        doc = path.length === 0 ? value : update(doc, path, (p, k) => addAt(p, k, value));
         break;
       case 'remove':
         doc = update(doc, path, remove);
@@ -229,7 +238,7 @@ register('json.patch', 2, (args) => {
         const moved = get(doc, from);
         if (moved === undefined) throw new BuiltinError('patch from path does not exist');
         if (op === 'move') doc = update(doc, from, remove);
-        doc = path.length === 0 ? moved : update(doc, path, (p, k) => setChild(p, k, moved, Array.isArray(p)));
+        doc = path.length === 0 ? moved : update(doc, path, (p, k) => addAt(p, k, moved));
         break;
       }
       case 'test':
@@ -347,23 +356,31 @@ register('graph.reachable', 2, (args) => {
 register('graph.reachable_paths', 2, (args) => {
   const graph = obj(args, 0);
   const results = new RegoSet();
-  const onPath = new Set<string>();
-  // Depth first; a path ends at a node without edges, before a node outside the graph, or before a cycle.
-  const build = (node: Value, path: Value[]): Value[][] => {
-    const edges = edgesOf(graph, node) ?? [];
-    const paths: Value[][] = [];
-    onPath.add(keyOf(node));
-    for (const next of edges) {
-      if (onPath.has(keyOf(next)) || edgesOf(graph, next) === undefined) paths.push(path);
-      else paths.push(...build(next, [...path, next]));
+  // Depth first from each neighbour of an initial node, with one set of reached nodes per such walk
+  // (as OPA's pathBuilder shares it): a path ends at a node without edges, before a node outside the
+  // graph, or before a node the walk reached already.
+  const build = (node: Value, path: Value[], reached: Set<string>): void => {
+    const edges = edgesOf(graph, node);
+    if (edges === undefined) {
+      results.add(path);
+      return;
     }
-    onPath.delete(keyOf(node));
-    if (paths.length === 0) paths.push(path);
-    return paths;
+    const extended = [...path, node];
+    if (edges.length === 0) {
+      results.add(extended);
+      return;
+    }
+    reached.add(keyOf(node));
+    for (const next of edges) {
+      if (reached.has(keyOf(next))) results.add(extended);
+      else build(next, extended, reached);
+    }
   };
   for (const node of initialNodes(args)) {
-    if (edgesOf(graph, node) === undefined) continue;
-    for (const p of build(node, [node])) results.add(p);
+    const edges = edgesOf(graph, node);
+    if (edges === undefined) continue;
+    if (edges.length === 0) results.add([node]);
+    for (const next of edges) build(next, [node], new Set([keyOf(node)]));
   }
   return results;
 });

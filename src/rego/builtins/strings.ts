@@ -320,7 +320,9 @@ register('units.parse', 1, (args) => {
 /** amount × factor without float noise for decimal amounts (1.1 × 1000 is 1100). */
 function exactProduct(amount: string, n: number, factor: number): number {
   const decimals = amount.includes('.') && !/[eE]/.test(amount) ? amount.length - amount.indexOf('.') - 1 : 0;
-  if (decimals === 0 || factor < 1) return n * factor;
+  // A fraction (milli) divides by its whole inverse: -350 / 1000 is -0.35 where -350 × 0.001 is not.
+  if (factor < 1) return n / Math.round(1 / factor);
+  if (decimals === 0) return n * factor;
   const scaled = Math.round(n * 10 ** decimals);
   const result = (scaled * factor) / 10 ** decimals;
   return result;
