@@ -290,7 +290,7 @@ register('sprintf', 2, (args) => sprintf(str(args, 0), arr(args, 1)));
 
 /** The leading amount (digits, a point, an exponent such as e3 or E-2) and the unit after it. */
 function splitAmount(s: string): [string, string] {
-  const m = /^[0-9.]+(?:[eE][-+]?[0-9]+)?/.exec(s);
+  const m = /^[-+]?[0-9.]+(?:[eE][-+]?[0-9]+)?/.exec(s);
   const amount = m?.[0] ?? '';
   return [amount, s.slice(amount.length)];
 }
@@ -299,7 +299,7 @@ const DECIMAL_UNITS: Record<string, number> = { '': 1, k: 1e3, K: 1e3, M: 1e6, g
 const BINARY_UNITS: Record<string, number> = { ki: 2 ** 10, mi: 2 ** 20, gi: 2 ** 30, ti: 2 ** 40, pi: 2 ** 50, ei: 2 ** 60 };
 
 function parseAmount(text: string, message: string): number {
-  if (!/^(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) throw new BuiltinError(message);
+  if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) throw new BuiltinError(message);
   return Number(text);
 }
 
