@@ -1,6 +1,8 @@
 import type { JobLog } from './job-log.js';
 import type { Isolation } from '../runner/sandbox.js';
 import type { AgentClient } from './client.js';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ArchiveError, extractConfiguration } from '../runner/extract.js';
 import { usesRunUid } from '../runner/sandbox.js';
@@ -123,6 +125,14 @@ export async function fetchConfiguration(env: JobEnvironment, job: AnyJob, signa
   } finally {
     source.destroy();
   }
+}
+
+/** The CA that verifies the server's generated certificate, as a file in the run's directory; none with a configured certificate. */
+export async function writeCaFile(workdir: RunWorkdir, caCertificate: string | null): Promise<string | undefined> {
+  if (!caCertificate) return undefined;
+  const file = join(workdir.root, 'ca.pem');
+  await writeFile(file, caCertificate, { mode: 0o644 });
+  return file;
 }
 
 /** The uid terraform runs under, in the isolation modes that use one. */

@@ -34,6 +34,7 @@ import {
   Tail,
   terraform,
   throwIfStopped,
+  writeCaFile,
 } from './job-steps.js';
 import { prepareTest, test } from './test-job.js';
 import { JobLog } from './job-log.js';
@@ -51,7 +52,6 @@ export const BACKEND_OVERRIDE_FILE = 'zzz_terrace_override.tf';
 const PLAN_FILE = 'plan.tfplan';
 const LOCK_FILE = '.terraform.lock.hcl';
 const ERRORED_STATE_FILE = 'errored.tfstate';
-const CA_FILE = 'ca.pem';
 
 function backendOverride(job: Job): string {
   return `# Written by Terrace: this run keeps its state in workspace ${job.organizationName}/${job.workspaceName}.
@@ -113,11 +113,7 @@ async function prepare(env: JobEnvironment, job: Job, log: JobLog, signal: Abort
   });
   const cliConfigFile = await writeCliConfig(workdir, job.hostname, job.token);
   const varsFiles = await writeTerraformVariables(workdir, job.variables);
-  let caFile: string | undefined;
-  if (job.caCertificate) {
-    caFile = join(workdir.root, CA_FILE);
-    await writeFile(caFile, job.caCertificate, { mode: 0o644 });
-  }
+  const caFile = await writeCaFile(workdir, job.caCertificate);
   const sshKeyFile = job.sshKey === null ? undefined : await writeSshKey(workdir, job.sshKey);
   const processEnv = runEnvironment({
     workdir,

@@ -1,7 +1,5 @@
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { handOver, type RunWorkdir, runEnvironment, writeCliConfig, writeTerraformVariables } from '../runner/workdir.js';
-import { fetchConfiguration, type JobEnvironment, PhaseFailure, type PreparedJob, runUidOf, Tail, terraform } from './job-steps.js';
+import { fetchConfiguration, type JobEnvironment, PhaseFailure, type PreparedJob, runUidOf, Tail, terraform, writeCaFile } from './job-steps.js';
 import type { JobLog } from './job-log.js';
 import { type FinishRequest, TEST_STATUSES, type TestCounts, type TestJob, type TestStatus } from './protocol.js';
 
@@ -13,18 +11,12 @@ import { type FinishRequest, TEST_STATUSES, type TestCounts, type TestJob, type 
  * configuration only for `init` to install the organization's private modules.
  */
 
-const CA_FILE = 'ca.pem';
-
 export async function prepareTest(env: JobEnvironment, job: TestJob, log: JobLog, signal: AbortSignal, workdir: RunWorkdir): Promise<PreparedJob<TestJob>> {
   const deadline = Date.now() + job.timeoutMs;
   await fetchConfiguration(env, job, signal, workdir.configDir);
   const cliConfigFile = await writeCliConfig(workdir, job.hostname, job.token);
   const varsFiles = await writeTerraformVariables(workdir, job.variables);
-  let caFile: string | undefined;
-  if (job.caCertificate) {
-    caFile = join(workdir.root, CA_FILE);
-    await writeFile(caFile, job.caCertificate, { mode: 0o644 });
-  }
+  const caFile = await writeCaFile(workdir, job.caCertificate);
   const processEnv = runEnvironment({ workdir, variables: job.variables, hostname: job.hostname, token: job.token, cliConfigFile, caFile });
   const uid = runUidOf(env);
   if (uid !== undefined) await handOver(workdir, uid);
