@@ -1,5 +1,4 @@
 import type { PropsWithChildren } from '@kitajs/html';
-import '@kitajs/html/htmx.js';
 
 /** The signed-in user as every page shows them: their name and the session's CSRF token for the forms. */
 export interface PageUser {
@@ -42,7 +41,7 @@ export function Layout({ title, user, crumbs = [], children }: PropsWithChildren
               Terrace
             </a>
             {user ? (
-              <form class="sign-out" method="post" action="/app/sign-out">
+              <form class="sign-out" method="post" action="/app/sign-out" hx-boost="false">
                 <span safe>{user.username}</span>
                 <CsrfField token={user.csrfToken} />
                 <button type="submit">Sign out</button>

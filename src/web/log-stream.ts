@@ -5,7 +5,7 @@ import type { PhaseKind } from '../runs/phase-store.js';
 import type { RunView } from '../runs/service.js';
 import * as runService from '../runs/service.js';
 import { isFinal } from '../runs/state.js';
-import { AnsiRenderer } from './ansi.js';
+import { LogRenderer } from './log-lines.js';
 
 /** How often the stream looks for new output and a new status: as often as the CLI polls a run. */
 const POLL_MS = 500;
@@ -15,7 +15,7 @@ const NEWLINE = 0x0a;
 
 /** One phase's log as it is sent: the bytes read, those held back until their line ends, and the style so far. */
 class PhaseLog {
-  private readonly renderer = new AnsiRenderer();
+  private readonly renderer = new LogRenderer();
   private held = Buffer.alloc(0);
   isComplete = false;
   /** Whether the last read found new bytes. */
