@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Ctx } from '../context.js';
 import { readPhaseLog } from '../runs/log-service.js';
@@ -59,9 +60,16 @@ function resumeAt(request: FastifyRequest): [number, number] {
  * Streams a run as Server-Sent Events until it is over: its plan and apply logs as they grow
  * (`plan-log`, `apply-log`: HTML lines to append), its summary whenever the status or the actions
  * change (`summary`: `renderSummary`'s HTML), and `done` once the run is final and both logs complete.
- * Each poll reads the run through the runs service, so access is checked as the page's was.
+ * Each poll reads the run through the runs service, so access is checked as the page's was. `shutdown`
+ * ends the stream: the server closing would otherwise wait for every open run page.
  */
-export async function streamRun(request: FastifyRequest, reply: FastifyReply, runId: string, renderSummary: (view: RunView) => Promise<string>): Promise<void> {
+export async function streamRun(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  runId: string,
+  renderSummary: (view: RunView) => Promise<string>,
+  shutdown: AbortSignal,
+): Promise<void> {
   const ctx = request.ctx;
   let closed = false;
   request.raw.on('close', () => {
@@ -73,7 +81,7 @@ export async function streamRun(request: FastifyRequest, reply: FastifyReply, ru
   const logs = [new PhaseLog('plans', planAt), new PhaseLog('applies', applyAt)] as const;
   let summaryShown = '';
   try {
-    while (!closed) {
+    while (!closed && !shutdown.aborted) {
       // A fresh memo each poll: a permission taken away meanwhile ends the stream.
       const view = await runService.show({ ...ctx, memo: new Map() }, runId);
       const summary = await renderSummary(view);
@@ -89,7 +97,7 @@ export async function streamRun(request: FastifyRequest, reply: FastifyReply, ru
       if (isOver) out += event('done', '');
       if (out !== '') reply.raw.write(out);
       if (isOver) break;
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      await sleep(POLL_MS, undefined, { signal: shutdown }).catch(() => undefined);
     }
   } catch (err) {
     request.log.warn({ err, runId }, 'run event stream ended');

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { QueryText, querySchema, withQuery } from '../jsonapi/query.js';
 import * as organizationService from '../organizations/service.js';
 import * as runService from '../runs/service.js';
 import * as workspaceService from '../workspaces/service.js';
@@ -16,6 +17,10 @@ export function pageNumber(value: string | undefined): number {
   return Number.isSafeInteger(n) && n >= 1 ? n : 1;
 }
 
+/** `?page=` on every list; free text, so a bad value is the first page rather than an error page. */
+const PageQuery = querySchema({ page: QueryText });
+const WorkspaceListQuery = querySchema({ page: QueryText, search: QueryText });
+
 type OrgParams = { org: string };
 type WorkspaceParams = OrgParams & { name: string };
 
@@ -23,24 +28,28 @@ type WorkspaceParams = OrgParams & { name: string };
 export async function pageRoutes(app: FastifyInstance): Promise<void> {
   app.addHook('preHandler', requireSignIn);
 
-  app.get<{ Querystring: { page?: string } }>('/app', async (request, reply) => {
+  app.get<{ Querystring: { page?: string } }>('/app', withQuery(PageQuery), async (request, reply) => {
     const page = { number: pageNumber(request.query.page), size: PAGE_SIZE };
     const { views, total } = await organizationService.list(request.ctx, { page });
     return sendPage(reply, 200, <OrganizationsPage user={userOf(request)} list={{ items: views, page: page.number, size: page.size, total }} />);
   });
 
-  app.get<{ Params: OrgParams; Querystring: { page?: string; search?: string } }>('/app/:org/workspaces', async (request, reply) => {
-    const { org } = request.params;
-    const search = (request.query.search ?? '').trim();
-    const page = { number: pageNumber(request.query.page), size: PAGE_SIZE };
-    const { views, total } = await workspaceService.list(request.ctx, org, {
-      filter: search ? { search } : {},
-      sort: { field: 'name', descending: false },
-      page,
-    });
-    const list = { items: views, page: page.number, size: page.size, total };
-    return sendPage(reply, 200, <WorkspacesPage user={userOf(request)} org={org} search={search} list={list} />);
-  });
+  app.get<{ Params: OrgParams; Querystring: { page?: string; search?: string } }>(
+    '/app/:org/workspaces',
+    withQuery(WorkspaceListQuery),
+    async (request, reply) => {
+      const { org } = request.params;
+      const search = (request.query.search ?? '').trim();
+      const page = { number: pageNumber(request.query.page), size: PAGE_SIZE };
+      const { views, total } = await workspaceService.list(request.ctx, org, {
+        filter: search ? { search } : {},
+        sort: { field: 'name', descending: false },
+        page,
+      });
+      const list = { items: views, page: page.number, size: page.size, total };
+      return sendPage(reply, 200, <WorkspacesPage user={userOf(request)} org={org} search={search} list={list} />);
+    },
+  );
 
   app.get<{ Params: WorkspaceParams }>('/app/:org/workspaces/:name', async (request, reply) => {
     const view = await workspaceService.show(request.ctx, { organizationName: request.params.org, name: request.params.name });
@@ -49,7 +58,7 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
     return sendPage(reply, 200, <WorkspacePage user={userOf(request)} view={view} latestRun={latestRun} />);
   });
 
-  app.get<{ Params: WorkspaceParams; Querystring: { page?: string } }>('/app/:org/workspaces/:name/runs', async (request, reply) => {
+  app.get<{ Params: WorkspaceParams; Querystring: { page?: string } }>('/app/:org/workspaces/:name/runs', withQuery(PageQuery), async (request, reply) => {
     const { org, name } = request.params;
     const workspace = await workspaceService.findAuthorized(request.ctx, { organizationName: org, name }, 'workspace:read-runs');
     const page = { number: pageNumber(request.query.page), size: PAGE_SIZE };

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../errors.js';
+import { QueryText, querySchema, withQuery } from '../jsonapi/query.js';
 import { SignInError } from '../oauth/service.js';
 import { ErrorPage } from './components.js';
 import { pageRoutes } from './page-routes.js';
@@ -41,7 +42,7 @@ export async function webRoutes(app: FastifyInstance): Promise<void> {
 
   app.get('/', async (_request, reply) => reply.redirect('/app'));
 
-  app.get<{ Querystring: { next?: string } }>('/app/sign-in', async (request, reply) => {
+  app.get<{ Querystring: { next?: string } }>('/app/sign-in', withQuery(querySchema({ next: QueryText })), async (request, reply) => {
     const next = safeNext(request.query.next);
     if (request.webSession) return seeOther(reply, next);
     const csrfToken = sessionService.randomSecret();

@@ -28,6 +28,8 @@ const ACTIONS = { apply: actionService.apply, discard: actionService.discard, ca
 export async function runPageRoutes(app: FastifyInstance): Promise<void> {
   app.addHook('preHandler', requireSignIn);
   const base = '/app/:org/workspaces/:name/runs/:runId';
+  const shutdown = new AbortController();
+  app.addHook('preClose', async () => shutdown.abort());
 
   app.get<{ Params: RunParams }>(base, async (request, reply) => {
     const view = await runInPath(request);
@@ -38,7 +40,8 @@ export async function runPageRoutes(app: FastifyInstance): Promise<void> {
     const view = await runInPath(request);
     const user = userOf(request);
     const { org, name } = request.params;
-    await streamRun(request, reply, view.run.id, async (current) => <RunSummary user={user} org={org} workspace={name} view={current} />);
+    const renderSummary = async (current: runService.RunView) => <RunSummary user={user} org={org} workspace={name} view={current} />;
+    await streamRun(request, reply, view.run.id, renderSummary, shutdown.signal);
   });
 
   app.post<{ Params: RunParams & { action: string } }>(`${base}/actions/:action`, async (request, reply) => {

@@ -228,5 +228,19 @@ forEachDatabase('web UI', (server) => {
       assert.match(stream.text, /event: done\n/);
       assert.doesNotMatch(stream.text, /Discard run/);
     });
+    // Last: it closes the server.
+    it('ends open event streams when the server closes, instead of waiting for the runs', { timeout: 20_000 }, async () => {
+      const { ws, runId } = await plannedRun();
+      const web = new WebClient(server);
+      await web.signIn(owner);
+      const stream = web.get(`/app/${world.org}/workspaces/${ws.attributes.name}/runs/${runId}/events`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const closed = await Promise.race([server.app.close().then(() => true), new Promise((resolve) => setTimeout(resolve, 10_000, false))]);
+      assert.equal(closed, true, 'the server closed although a run page was open');
+      const res = await stream;
+      assert.equal(res.status, 200);
+      assert.match(res.text, /event: plan-log/);
+      assert.doesNotMatch(res.text, /event: done/, 'the run waits for confirmation: only the shutdown ended the stream');
+    });
   });
 });
