@@ -59,6 +59,8 @@ import { dataRetentionPolicyRoutes } from './data-retention-policies/routes.js';
 import { createMetrics, type Metrics, type PoolStats } from './metrics/metrics.js';
 import { metricsRoutes } from './metrics/routes.js';
 import { variableRoutes } from './variables/routes.js';
+import { webAssetRoutes } from './web/assets.js';
+import { webRoutes } from './web/routes.js';
 import { workspaceRoutes } from './workspaces/routes.js';
 
 declare module 'fastify' {
@@ -206,5 +208,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(agentTokenRoutes);
   await app.register(agentRoutes);
   await app.register(agentProtocolRoutes(deps.agents ?? { caCertificate: null, waitForRuns: pollForRuns }));
+  await app.register(webAssetRoutes);
+  await app.register(webRoutes);
   return app;
 }

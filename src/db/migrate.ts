@@ -28,6 +28,7 @@ import * as blobChunkCompression from './migrations/0040_blob_chunk_compression.
 import * as policySets from './migrations/0041_policy_sets.js';
 import * as policySetParameters from './migrations/0042_policy_set_parameters.js';
 import * as policies from './migrations/0043_policies.js';
+import * as webSessions from './migrations/0044_web_sessions.js';
 import * as moduleTests from './migrations/0046_module_tests.js';
 
 /** Every migration, in order. Explicit imports: no file-system discovery. */
@@ -60,6 +61,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0041_policy_sets': policySets,
   '0042_policy_set_parameters': policySetParameters,
   '0043_policies': policies,
+  '0044_web_sessions': webSessions,
   '0046_module_tests': moduleTests,
 };
 

@@ -2,7 +2,7 @@
  * The database's tables as Kysely sees them. Each family's tables live in `schema/<family>.ts`;
  * this file puts them together as `DB` and re-exports them.
  */
-import type { OauthCodeTable, TokenTable, UserTable } from './schema/identity.js';
+import type { OauthCodeTable, TokenTable, UserTable, WebSessionTable } from './schema/identity.js';
 import type {
   OrganizationMembershipTable,
   OrganizationTable,
@@ -81,6 +81,7 @@ export interface DB {
   organization_memberships: OrganizationMembershipTable;
   tokens: TokenTable;
   oauth_codes: OauthCodeTable;
+  web_sessions: WebSessionTable;
   projects: ProjectTable;
   workspaces: WorkspaceTable;
   remote_state_consumers: RemoteStateConsumerTable;

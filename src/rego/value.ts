@@ -222,7 +222,10 @@ export class RegoObject {
     if (this.pending) this.load();
     this.sorted = undefined;
     if (typeof key === 'string') this.byString.set(key, value);
-    else (this.byKey ??= new Map()).set(keyOf(key), [key, value]);
+    else {
+      this.byKey ??= new Map();
+      this.byKey.set(keyOf(key), [key, value]);
+    }
   }
 
   delete(key: Value): void {

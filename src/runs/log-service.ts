@@ -113,6 +113,23 @@ export async function read(ctx: Ctx, request: LogRead): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
+/**
+ * Up to `limit` bytes of a plan's or apply's log from `offset` (content only, no STX/ETX framing), and
+ * whether nothing more comes after them: for a reader its caller authorized (the web UI's run page).
+ */
+export async function readPhaseLog(
+  ctx: Ctx,
+  kind: phaseStore.PhaseKind,
+  phaseId: string,
+  offset: number,
+  limit: number,
+): Promise<{ bytes: Buffer; isComplete: boolean }> {
+  const phase = await findSource(ctx, kind, phaseId);
+  if (!phase) throw new NotFoundError(`${kind} ${phaseId} not found`);
+  const { bytes, completeSize } = await content(ctx, phase, offset, offset + limit);
+  return { bytes, isComplete: completeSize !== undefined && offset + bytes.length >= completeSize };
+}
+
 /** Chunks read back per query when a finished phase's log becomes a blob. */
 const CHUNKS_PER_READ = 200;
 

@@ -51,6 +51,18 @@ export interface OauthCodeTable {
   expires_at: Timestamp;
 }
 
+/** A signed-in browser (migration 0044). */
+export interface WebSessionTable {
+  id: string;
+  /** SHA-256 of the session cookie's secret, hex. */
+  secret_hash: string;
+  user_id: string;
+  /** Posted back by every form of the session (src/web/session-hook.ts). */
+  csrf_token: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+}
+
 export type UserRow = Selectable<UserTable>;
 
 export type TokenRow = Selectable<TokenTable>;

@@ -1,0 +1,69 @@
+import type { FastifyInstance } from 'fastify';
+import { QueryText, querySchema, withQuery } from '../jsonapi/query.js';
+import * as organizationService from '../organizations/service.js';
+import * as runService from '../runs/service.js';
+import * as workspaceService from '../workspaces/service.js';
+import { OrganizationsPage, RunsPage, WorkspacesPage } from './list-pages.js';
+import { requireSignIn, userOf } from './session-hook.js';
+import { sendPage } from './send.js';
+import { WorkspacePage } from './workspace-page.js';
+
+/** Rows per list page, as the API's default page size. */
+const PAGE_SIZE = 20;
+
+/** `?page=` as a page number; anything else is the first page. */
+export function pageNumber(value: string | undefined): number {
+  const n = Number(value);
+  return Number.isSafeInteger(n) && n >= 1 ? n : 1;
+}
+
+/** `?page=` on every list; free text, so a bad value is the first page rather than an error page. */
+const PageQuery = querySchema({ page: QueryText });
+const WorkspaceListQuery = querySchema({ page: QueryText, search: QueryText });
+
+type OrgParams = { org: string };
+type WorkspaceParams = OrgParams & { name: string };
+
+/** Organizations, their workspaces and a workspace's runs, for the signed-in user. */
+export async function pageRoutes(app: FastifyInstance): Promise<void> {
+  app.addHook('preHandler', requireSignIn);
+
+  app.get<{ Querystring: { page?: string } }>('/app', withQuery(PageQuery), async (request, reply) => {
+    const page = { number: pageNumber(request.query.page), size: PAGE_SIZE };
+    const { views, total } = await organizationService.list(request.ctx, { page });
+    return sendPage(reply, 200, <OrganizationsPage user={userOf(request)} list={{ items: views, page: page.number, size: page.size, total }} />);
+  });
+
+  app.get<{ Params: OrgParams; Querystring: { page?: string; search?: string } }>(
+    '/app/:org/workspaces',
+    withQuery(WorkspaceListQuery),
+    async (request, reply) => {
+      const { org } = request.params;
+      const search = (request.query.search ?? '').trim();
+      const page = { number: pageNumber(request.query.page), size: PAGE_SIZE };
+      const { views, total } = await workspaceService.list(request.ctx, org, {
+        filter: search ? { search } : {},
+        sort: { field: 'name', descending: false },
+        page,
+      });
+      const list = { items: views, page: page.number, size: page.size, total };
+      return sendPage(reply, 200, <WorkspacesPage user={userOf(request)} org={org} search={search} list={list} />);
+    },
+  );
+
+  app.get<{ Params: WorkspaceParams }>('/app/:org/workspaces/:name', async (request, reply) => {
+    const view = await workspaceService.show(request.ctx, { organizationName: request.params.org, name: request.params.name });
+    const { latestRunId } = view.workspace;
+    const latestRun = latestRunId && view.allowed.has('workspace:read-runs') ? await runService.show(request.ctx, latestRunId) : undefined;
+    return sendPage(reply, 200, <WorkspacePage user={userOf(request)} view={view} latestRun={latestRun} />);
+  });
+
+  app.get<{ Params: WorkspaceParams; Querystring: { page?: string } }>('/app/:org/workspaces/:name/runs', withQuery(PageQuery), async (request, reply) => {
+    const { org, name } = request.params;
+    const workspace = await workspaceService.findAuthorized(request.ctx, { organizationName: org, name }, 'workspace:read-runs');
+    const page = { number: pageNumber(request.query.page), size: PAGE_SIZE };
+    const { views, total, hasMore } = await runService.list(request.ctx, workspace.id, { filter: {}, page });
+    const list = { items: views, page: page.number, size: page.size, total: total ?? (page.number + (hasMore ? 1 : 0)) * page.size };
+    return sendPage(reply, 200, <RunsPage user={userOf(request)} org={org} workspace={workspace.name} list={list} />);
+  });
+}

@@ -1,0 +1,51 @@
+/**
+ * The one stylesheet (served as /_assets/terrace.css): system fonts, a readable column, AA contrast, a
+ * visible focus ring, and the ANSI classes of ansi.ts in the log panes.
+ */
+export const STYLESHEET = `
+:root{--fg:#1f2328;--muted:#57606a;--line:#d0d7de;--bg:#fff;--accent:#0a58ca;--ok:#116329;--bad:#b42318;--wait:#7a4d00;--busy:#0a58ca}
+*{box-sizing:border-box}
+body{margin:0;font:15px/1.5 system-ui,sans-serif;color:var(--fg);background:var(--bg)}
+a{color:var(--accent)}
+:focus-visible{outline:3px solid #f59e0b;outline-offset:2px}
+.top{display:flex;justify-content:space-between;align-items:center;padding:.5rem 1.5rem;background:#24292f;color:#fff}
+.top .brand{color:#fff;font-weight:700;text-decoration:none;font-size:1.1rem}
+.sign-out{display:flex;gap:.75rem;align-items:center}
+main{max-width:72rem;margin:0 auto;padding:1rem 1.5rem 3rem}
+.crumbs a:not(:last-child)::after{content:" /";color:var(--muted)}
+.crumbs a{margin-right:.3rem}
+h1{margin:.5rem 0 1rem;font-size:1.6rem;overflow-wrap:anywhere}
+h2{font-size:1.15rem;margin-top:2rem}
+table{border-collapse:collapse;width:100%}
+th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid var(--line);vertical-align:top}
+th{font-weight:600;color:var(--muted)}
+.muted{color:var(--muted);margin-left:.5rem}
+.error{color:var(--bad)}
+label{display:block;font-weight:600;margin-top:.75rem}
+input[type=text],input[type=password],input[type=search]{padding:.45rem;border:1px solid #8c959f;border-radius:4px;font:inherit}
+.stacked input{width:100%}
+.narrow{max-width:24rem}
+button{font:inherit;padding:.4rem .9rem;border:1px solid #8c959f;border-radius:4px;background:#f6f8fa;color:var(--fg);cursor:pointer;margin-top:.75rem}
+button.primary{background:#1f883d;border-color:#1a7f37;color:#fff}
+.top button{margin:0;padding:.2rem .6rem}
+.search{display:flex;gap:.5rem;align-items:end;margin-bottom:1rem}
+.search label{margin:0 0 .4rem}
+.search button{margin:0}
+.cards{list-style:none;padding:0}
+.cards li{padding:.6rem 0;border-bottom:1px solid var(--line)}
+.facts{display:grid;grid-template-columns:max-content 1fr;gap:.35rem 1.5rem}
+.facts dt{color:var(--muted);font-weight:600}
+.facts dd{margin:0}
+.actions{display:flex;gap:.75rem}
+.badge{display:inline-block;padding:0 .5rem;border-radius:1rem;font-size:.85rem;border:1px solid currentColor}
+.badge-done{color:var(--ok)}.badge-failed{color:var(--bad)}.badge-waiting{color:var(--wait)}.badge-busy{color:var(--busy)}.badge-idle{color:var(--muted)}
+.counts .add{color:var(--ok)}.counts .change{color:var(--wait)}.counts .destroy{color:var(--bad)}
+.pagination{display:flex;gap:1rem;margin-top:1rem;color:var(--muted)}
+.log{background:#0d1117;color:#e6edf3;padding:1rem;border-radius:6px;overflow:auto;max-height:32rem;min-height:3rem;font:13px/1.45 ui-monospace,monospace;white-space:pre-wrap}
+.ansi-bold{font-weight:700}.ansi-underline{text-decoration:underline}
+.ansi-fg-black{color:#8b949e}.ansi-fg-red{color:#ff7b72}.ansi-fg-green{color:#3fb950}.ansi-fg-yellow{color:#d29922}
+.ansi-fg-blue{color:#58a6ff}.ansi-fg-magenta{color:#bc8cff}.ansi-fg-cyan{color:#39c5cf}.ansi-fg-white{color:#e6edf3}
+.ansi-fg-bright-black{color:#8b949e}.ansi-fg-bright-red{color:#ffa198}.ansi-fg-bright-green{color:#56d364}.ansi-fg-bright-yellow{color:#e3b341}
+.ansi-fg-bright-blue{color:#79c0ff}.ansi-fg-bright-magenta{color:#d2a8ff}.ansi-fg-bright-cyan{color:#56d4dd}.ansi-fg-bright-white{color:#fff}
+.ansi-bg-red{background:#8e1519}.ansi-bg-green{background:#0f5323}.ansi-bg-yellow{background:#693e00}.ansi-bg-blue{background:#0c2d6b}
+`;

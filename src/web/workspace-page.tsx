@@ -1,0 +1,52 @@
+import type { RunView } from '../runs/service.js';
+import type { WorkspaceView } from '../workspaces/service.js';
+import { Layout, type PageUser } from './components.js';
+import { RunTable, workspaceCrumbs } from './list-pages.js';
+import { workspacePath } from './paths.js';
+
+/** The workspace's overview: its latest run, whether it is locked, how many resources its state holds. */
+export function WorkspacePage({ user, view, latestRun }: { user: PageUser; view: WorkspaceView; latestRun: RunView | undefined }): JSX.Element {
+  const { workspace } = view;
+  const org = workspace.organizationName;
+  return (
+    <Layout title={workspace.name} user={user} crumbs={workspaceCrumbs(org, workspace.name).slice(0, 1)}>
+      {workspace.description ? (
+        <p class="muted" safe>
+          {workspace.description}
+        </p>
+      ) : (
+        ''
+      )}
+      <dl class="facts">
+        <dt>Resources</dt>
+        <dd id="resource-count">{workspace.resourceCount}</dd>
+        <dt>Lock</dt>
+        <dd id="lock-state">
+          {workspace.lockedBy ? (
+            <>
+              <span class="badge badge-idle">Locked</span>{' '}
+              <span
+                safe
+              >{`by ${workspace.lockedBy.kind.replace(/s$/, '')} ${workspace.lockedBy.id}${workspace.lockReason ? `: ${workspace.lockReason}` : ''}`}</span>
+            </>
+          ) : (
+            'Unlocked'
+          )}
+        </dd>
+        <dt>Execution mode</dt>
+        <dd safe>{workspace.executionMode ?? String(view.settings['default-execution-mode'])}</dd>
+        <dt>Terraform version</dt>
+        <dd safe>{workspace.terraformVersion}</dd>
+        <dt>Auto apply</dt>
+        <dd>{workspace.autoApply ? 'On' : 'Off'}</dd>
+      </dl>
+      <h2>Latest run</h2>
+      {latestRun ? <RunTable org={org} workspace={workspace.name} runs={[latestRun]} /> : <p>No runs yet.</p>}
+      {view.allowed.has('workspace:read-runs') && (
+        <p>
+          <a href={`${workspacePath(org, workspace.name)}/runs`}>All runs</a>
+        </p>
+      )}
+    </Layout>
+  );
+}

@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { create as createTar } from 'tar';
+import { Uploader } from '../../src/configuration-versions/testing.js';
+import { TestServer, testDatabases } from '../harness.js';
+import { acmeOwnerSandbox, type TerraformSandbox } from '../cli/terraform.js';
+
+/**
+ * The web UI in a real browser (issue 21): Debian's Chromium driven by puppeteer-core, against a server
+ * whose built-in runner runs the real terraform. Screenshots go to test-artifacts/screenshots (not committed).
+ */
+
+const SCREENSHOTS = join(process.cwd(), 'test-artifacts', 'screenshots');
+const MAIN_TF = `resource "terraform_data" "greeting" {
+  input = "hello"
+  provisioner "local-exec" {
+    command = "echo applied-by-terrace"
+  }
+}
+`;
+
+/** Chromium from the PATH: .ci/run installs Debian's package when it is missing. */
+function chromiumPath(): string {
+  return execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
+}
+
+for (const kind of testDatabases()) {
+  describe(`web UI in Chromium [${kind}]`, { timeout: 300_000 }, () => {
+    const server = new TestServer(kind, { env: { TERRACE_RUNNER_SLOTS: '1' } });
+    const uploader = new Uploader(server);
+    let browser: Browser;
+    let page: Page;
+    let tf: TerraformSandbox;
+    let owner: { id: string; username: string; token: string };
+    /** What the page logged as errors: a CSP violation (an inline style, a script from elsewhere) shows here. */
+    const consoleErrors: string[] = [];
+
+    before(async () => {
+      await server.start();
+      ({ owner, tf } = await acmeOwnerSandbox(server));
+      mkdirSync(SCREENSHOTS, { recursive: true });
+      // As root (CI), Chromium's own sandbox cannot start; the test server's certificate is self-signed.
+      browser = await puppeteer.launch({ executablePath: chromiumPath(), headless: true, acceptInsecureCerts: true, args: ['--no-sandbox'] });
+      page = await browser.newPage();
+      await page.setViewport({ width: 1280, height: 900 });
+      page.on('console', (message) => {
+        // Browsers ask for /favicon.ico by themselves; Terrace has none.
+        if (message.type() === 'error' && !message.location().url?.endsWith('/favicon.ico')) consoleErrors.push(`${message.text()} ${message.location().url}`);
+      });
+    });
+    after(async () => {
+      await browser?.close();
+      tf?.cleanup();
+      await uploader.close();
+      await server.stop();
+    });
+
+    const api = (method: string, path: string, body?: unknown) => server.api(method, `/api/v2${path}`, { token: owner.token, body });
+    const shoot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${kind}-${name}.png`), fullPage: true });
+    const text = (selector: string) => page.$eval(selector, (element) => element.textContent ?? '');
+    /** Waits until the element's text matches: the page changes it by itself (event stream, htmx). */
+    const waitForText = (selector: string, pattern: RegExp, timeout: number) =>
+      page.waitForFunction(
+        (sel: string, source: string) => new RegExp(source).test((globalThis as any).document.querySelector(sel)?.textContent ?? ''),
+        { timeout },
+        selector,
+        pattern.source,
+      );
+
+    async function workspaceWithConfiguration(name: string): Promise<string> {
+      const created = await api('POST', '/organizations/acme/workspaces', { data: { type: 'workspaces', attributes: { name } } });
+      assert.equal(created.status, 201, created.text);
+      const version = await api('POST', `/workspaces/${created.body.data.id}/configuration-versions`, {
+        data: { type: 'configuration-versions', attributes: { 'auto-queue-runs': false } },
+      });
+      assert.equal(version.status, 201, version.text);
+      const dir = tf.newWorkdir(`upload-${name}`);
+      tf.writeFile('main.tf', MAIN_TF, dir);
+      const archive: Buffer[] = [];
+      for await (const chunk of createTar({ gzip: true, cwd: dir, portable: true }, ['main.tf'])) archive.push(chunk as Buffer);
+      assert.equal((await uploader.put(version.body.data.attributes['upload-url'], Buffer.concat(archive))).status, 200);
+      return created.body.data.id;
+    }
+
+    it('signs in, follows a run queued through the API live, confirms it in the page and sees it applied', async () => {
+      const workspaceId = await workspaceWithConfiguration('web');
+
+      await page.goto(`${server.url}/app`);
+      assert.match(page.url(), /\/app\/sign-in\?next=%2Fapp$/);
+      await page.type('#username', owner.username);
+      await page.type('#password', 'correct horse battery');
+      await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+      assert.equal(new URL(page.url()).pathname, '/app');
+      await shoot('organizations');
+
+      // Boosted links: htmx swaps the body and pushes the address.
+      await page.click('a[href="/app/acme/workspaces"]');
+      await page.waitForSelector('a[href="/app/acme/workspaces/web"]');
+      await shoot('workspaces');
+      await page.click('a[href="/app/acme/workspaces/web"]');
+      await page.waitForSelector('#lock-state');
+      assert.equal(await text('#lock-state'), 'Unlocked');
+      assert.equal(await text('#resource-count'), '0');
+
+      const created = await api('POST', '/runs', {
+        data: {
+          type: 'runs',
+          attributes: { message: 'from the browser test' },
+          relationships: { workspace: { data: { type: 'workspaces', id: workspaceId } } },
+        },
+      });
+      assert.equal(created.status, 201, created.text);
+      const runId: string = created.body.data.id;
+
+      // The address the CLI prints ("To view this run in a browser") lands on the run page.
+      await page.goto(`${server.url}/app/acme/web/runs/${runId}`);
+      assert.equal(new URL(page.url()).pathname, `/app/acme/workspaces/web/runs/${runId}`);
+      // The plan's log arrives through the event stream, coloured: the page itself was drawn before it.
+      await waitForText('#plan-log', /Plan: 1 to add/, 120_000);
+      // Structured run output (the default): the messages, as the CLI shows them, not the JSON lines.
+      assert.doesNotMatch(await text('#plan-log'), /"@message"/);
+      assert.ok(await page.$('#plan-log span.ansi-bold'), 'the change summary stands out');
+      const confirm = await page.waitForSelector('button.primary', { timeout: 60_000 });
+      assert.equal(await confirm?.evaluate((button) => button.textContent), 'Confirm & apply');
+      assert.match(await text('#plan-summary'), /\+1/);
+      await shoot('run-planned');
+
+      await confirm?.click();
+      await waitForText('#run-status', /^applied$/, 120_000);
+      await waitForText('#apply-log', /Apply complete!/, 30_000);
+      assert.match(await text('#apply-log'), /applied-by-terrace/);
+      assert.equal(await page.$('button.primary'), null, 'nothing left to confirm');
+      await shoot('run-applied');
+      assert.equal((await api('GET', `/runs/${runId}`)).body.data.attributes.status, 'applied');
+
+      await page.goto(`${server.url}/app/acme/workspaces/web`);
+      assert.equal(await text('#resource-count'), '1');
+      assert.deepEqual(consoleErrors, []);
+    });
+
+    it('signs out: the pages ask for the password again', async () => {
+      await Promise.all([page.waitForNavigation(), page.click('.sign-out button')]);
+      assert.equal(new URL(page.url()).pathname, '/app/sign-in');
+      await page.goto(`${server.url}/app/acme/workspaces`);
+      assert.equal(new URL(page.url()).pathname, '/app/sign-in');
+    });
+  });
+}
