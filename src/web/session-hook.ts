@@ -41,9 +41,10 @@ export function pageUser(request: FastifyRequest): PageUser | null {
 }
 
 /** For the pages that need a signed-in user: the others go to the sign-in page, and come back after it. */
-export async function requireSignIn(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  if (request.webSession) return;
-  await reply
+export async function requireSignIn(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+  if (request.webSession) return undefined;
+  // Returned: a hook that answered must return the reply, or Fastify goes on to the handler.
+  return reply
     .code(303)
     .header('location', `/app/sign-in?next=${encodeURIComponent(request.url)}`)
     .header('cache-control', 'no-store')
