@@ -8,6 +8,7 @@ import { newId } from '../ids.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import * as organizationStore from '../organizations/store.js';
 import { SITE_ADMIN_USERNAME } from './bootstrap.js';
+import * as webSessionStore from '../web/session-store.js';
 import * as userStore from './store.js';
 
 /** Usernames: letters, digits, `-`, `_` and `.`, as TFE accepts them. */
@@ -72,8 +73,17 @@ export async function setPassword(ctx: Ctx, username: string, password: string):
   const user = await userStore.findByUsername(ctx.db, username);
   if (!user) throw new NotFoundError(`no user named ${username}`);
   validatePassword(password, '/password');
-  await userStore.updatePasswordHash(ctx.db, user.id, await hashPassword(password));
+  await storePassword(ctx, user.id, password);
   return user;
+}
+
+/** A new password, and the end of every web session signed in with the old one (a stolen session dies with it). */
+async function storePassword(ctx: Ctx, userId: string, password: string): Promise<void> {
+  const hash = await hashPassword(password);
+  await ctx.db.transaction().execute(async (trx) => {
+    await userStore.updatePasswordHash(trx, userId, hash);
+    await webSessionStore.deleteAllForUser(trx, userId);
+  });
 }
 
 /** What a user may do with their own account: the `permissions` attribute. */
@@ -226,7 +236,7 @@ export async function changePassword(ctx: Ctx, input: ChangePasswordInput): Prom
   if (input.password !== input.passwordConfirmation) {
     throw new InvalidError('password_confirmation does not match password', { pointer: '/data/attributes/password_confirmation' });
   }
-  await userStore.updatePasswordHash(ctx.db, user.id, await hashPassword(input.password));
+  await storePassword(ctx, user.id, input.password);
   return viewOf(ctx, { ...user, hasPassword: true });
 }
 

@@ -62,3 +62,8 @@ export async function deleteById(db: Db, id: string): Promise<void> {
 export async function deleteExpiredForUser(db: Db, userId: string, now: Date): Promise<void> {
   await db.deleteFrom('web_sessions').where('user_id', '=', userId).where('expires_at', '<=', now).execute();
 }
+
+/** Every session of a user: a new password ends them all. */
+export async function deleteAllForUser(db: Db, userId: string): Promise<void> {
+  await db.deleteFrom('web_sessions').where('user_id', '=', userId).execute();
+}

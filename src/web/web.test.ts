@@ -12,7 +12,7 @@ import * as teamWorkspaceStore from '../team-workspace-access/store.js';
 import * as teamStore from '../teams/store.js';
 import { CSRF_FIELD } from './components.js';
 import { SESSION_COOKIE } from './session-hook.js';
-import { csrfTokenIn, WebClient } from './testing.js';
+import { csrfTokenIn, TEST_PASSWORD, WebClient } from './testing.js';
 
 forEachDatabase('web UI', (server) => {
   const world = new RunWorld(server);
@@ -103,6 +103,26 @@ forEachDatabase('web UI', (server) => {
       web.cookies.set(SESSION_COOKIE, secret);
       assert.equal((await web.get('/app')).status, 303);
       assert.equal((await server.database.db.selectFrom('web_sessions').select('id').where('secret_hash', '=', sha256(secret)).execute()).length, 0);
+    });
+
+    it('ends every web session of a user whose password changes', async () => {
+      const user = await server.createUser();
+      const web = new WebClient(server);
+      await web.signIn(user.username);
+      assert.equal((await web.get('/app')).status, 200);
+      const changed = await server.api('PATCH', '/api/v2/account/password', {
+        token: user.token,
+        body: {
+          data: {
+            type: 'users',
+            attributes: { current_password: TEST_PASSWORD, password: 'a new long password', password_confirmation: 'a new long password' },
+          },
+        },
+      });
+      assert.equal(changed.status, 200, changed.text);
+      // The cookie of the old password signs no one in any more.
+      assert.equal((await web.get('/app')).status, 303);
+      assert.equal((await server.database.db.selectFrom('web_sessions').select('id').where('user_id', '=', user.id).execute()).length, 0);
     });
 
     it('refuses every post without the session CSRF token with 403', async () => {
