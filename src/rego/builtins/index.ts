@@ -2,6 +2,7 @@
 import './aws.js';
 import './core.js';
 import './encoding.js';
+import './globs-match.js';
 import './graphql.js';
 import './jwt.js';
 import './net.js';
