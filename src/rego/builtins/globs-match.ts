@@ -36,7 +36,7 @@ function tokenize(input: string): Token[] {
     const [r, escaped] = nextRune();
     if (!escaped && (r === '*' || r === '+')) {
       const prev = tokens[tokens.length - 1];
-      if (!prev || prev.flag !== '') throw invalid(input, i, `flag '${r}' must be preceded by a non-flag`);
+      if (prev?.flag !== '') throw invalid(input, i, `flag '${r}' must be preceded by a non-flag`);
       prev.flag = r;
     } else if (!escaped && r === '.') tokens.push({ matcher: { kind: 'dot' }, flag: '' });
     else if (!escaped && r === ']') throw invalid(input, i, "set-close ']' with no preceding '['");
