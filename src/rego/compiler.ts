@@ -181,9 +181,17 @@ class Resolver {
 
   resolveRule(rule: Rule): (CompiledRule & { hasArgs: boolean })[] {
     const ruleScope = new Scope();
-    const args = rule.head.args?.map((a) => this.declarePattern(a, ruleScope));
+    // A template string among the arguments is computed after the body, as OPA rewrites it: the
+    // argument becomes a fresh variable unified with the template at the end of the body.
+    const templateArgs: Expr[] = [];
+    const args = rule.head.args?.map((a) => {
+      if (a.type !== 'template') return this.declarePattern(a, ruleScope);
+      const arg: Term = { type: 'var', name: this.fresh('targ'), loc: a.loc };
+      templateArgs.push({ kind: 'unify', left: arg, right: a, assign: false, negated: false, with: [], loc: a.loc ?? rule.loc });
+      return this.declarePattern(arg, ruleScope);
+    });
     const bodyScope = new Scope(ruleScope);
-    const body = this.resolveBody(rule.body, bodyScope, true);
+    const body = this.resolveBody([...rule.body, ...templateArgs], bodyScope, true);
     const resolveHead = (t: Term | undefined, scope: Scope) => (t ? this.resolveTerm(t, scope) : undefined);
     return [{ ruleScope, bodyScope, body, args }].map(({ body: resolvedBody, args: resolvedArgs }) => {
       const head = rule.head;
