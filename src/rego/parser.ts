@@ -335,7 +335,13 @@ class Parser {
     }
     const op = this.next();
     const collection = this.parseTerm({ noIn: true });
-    return { type: 'call', name: 'internal.member_3', args: [key, value, collection], loc: this.loc(op) };
+    let left: Term = { type: 'call', name: 'internal.member_3', args: [key, value, collection], loc: this.loc(op) };
+    // `in` is left-associative: `k, v in xs in ys` tests the first membership's result in ys.
+    while (this.isKeyword('in') && !this.tok.newlineBefore) {
+      const next = this.next();
+      left = { type: 'call', name: 'internal.member_2', args: [left, this.parseTerm({ noIn: true })], loc: this.loc(next) };
+    }
+    return left;
   }
 
   private parseTermList(close: string): Term[] {
