@@ -167,4 +167,25 @@ describe('evaluate', () => {
     const rows = bindings(evaluate([], 'x := 9007199254740993 + 1'));
     assert.equal(rows[0]!.x, 9007199254740994n);
   });
+
+  test('json.match_schema reports each violation with its field, as gojsonschema does', () => {
+    const rows = bindings(
+      evaluate(
+        [],
+        'r := json.match_schema({"a": [1], "c": 3}, {"type": "object", "required": ["z"], "properties": {"a": {"items": {"minimum": 2}}}, "additionalProperties": false})',
+      ),
+    );
+    assert.deepEqual(rows, [
+      {
+        r: [
+          false,
+          [
+            { desc: 'z is required', error: '(root): z is required', field: '(root)', type: 'required' },
+            { desc: 'Must be greater than or equal to 2', error: 'a.0: Must be greater than or equal to 2', field: 'a.0', type: 'number_gte' },
+            { desc: 'Additional property c is not allowed', error: '(root): Additional property c is not allowed', field: '(root)', type: 'additional_property_not_allowed' },
+          ],
+        ],
+      },
+    ]);
+  });
 });

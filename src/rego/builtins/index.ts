@@ -4,6 +4,7 @@ import './core.js';
 import './encoding.js';
 import './globs-match.js';
 import './graphql.js';
+import './jsonschema.js';
 import './jwt.js';
 import './net.js';
 import './objects.js';
