@@ -10,6 +10,7 @@ import './net.js';
 import './objects.js';
 import './regex.js';
 import './strings.js';
+import './template.js';
 import './time.js';
 import './uuid.js';
 
