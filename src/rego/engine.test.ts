@@ -192,6 +192,6 @@ describe('evaluate', () => {
   test('strings.render_template runs Go template actions: range, if/else if, with, variables, trimming', () => {
     const template = '{{- range $k, $v := .m }} {{$k}}={{$v}}{{ end -}} | {{with .n}}{{.x}}{{else}}none{{end}}|{{if .z}}z{{else if .m.a}}a{{end}}';
     const rows = bindings(evaluate([], `r := strings.render_template(${JSON.stringify(template)}, {"m": {"a": 1, "b": "two"}, "n": {"x": "X"}})`));
-    assert.deepEqual(rows, [{ r: ' a=1 b=two|X|a' }]);
+    assert.deepEqual(rows, [{ r: ' a=1 b=two| X|a' }]);
   });
 });
