@@ -15,7 +15,8 @@ export type Term =
   | { type: 'array'; items: Term[]; loc?: Location }
   | { type: 'object'; entries: [Term, Term][]; loc?: Location }
   | { type: 'set'; items: Term[]; loc?: Location }
-  | { type: 'arraycompr'; term: Term; body: Expr[]; loc?: Location }
+  /** `single`: a template expression with `with` modifiers, whose one value (none: undefined) is wanted, not the array. */
+  | { type: 'arraycompr'; term: Term; body: Expr[]; single?: boolean; loc?: Location }
   | { type: 'setcompr'; term: Term; body: Expr[]; loc?: Location }
   | { type: 'objectcompr'; key: Term; value: Term; body: Expr[]; loc?: Location }
   /** `name` is the dotted function name as written, e.g. `object.get` or `data.lib.f`. */

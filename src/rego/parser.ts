@@ -266,6 +266,12 @@ class Parser {
         body = { kind: 'unify', left, right: this.parseTerm({}), assign };
       } else body = { kind: 'term', term: left };
     }
+    const withs = this.parseWiths();
+    if (start === this.tok) throw this.error(`unexpected ${this.describe(this.tok)}`);
+    return { ...body, negated, with: withs, loc };
+  }
+
+  private parseWiths(): WithModifier[] {
     const withs: WithModifier[] = [];
     while (this.isKeyword('with')) {
       this.next();
@@ -274,8 +280,7 @@ class Parser {
       this.next();
       withs.push({ target, value: this.parseTerm({}) });
     }
-    if (start === this.tok) throw this.error(`unexpected ${this.describe(this.tok)}`);
-    return { ...body, negated, with: withs, loc };
+    return withs;
   }
 
   private parseSome(): ExprBody {
@@ -460,8 +465,13 @@ class Parser {
     const sub = new Parser(tokens, this.file);
     if (sub.tok.kind === 'eof') throw sub.error('empty template expression');
     const term = sub.parseTerm({});
+    const withs = sub.parseWiths();
     if (!sub.atEof()) throw sub.error(`unexpected ${sub.describe(sub.tok)}`);
-    return term;
+    if (withs.length === 0) return term;
+    // `{t with …}`: evaluated as the one-value comprehension [v | v = t with …].
+    const loc = term.loc ?? this.loc();
+    const value: Term = { type: 'var', name: `__template_with_${loc.row}_${loc.col}`, loc };
+    return { type: 'arraycompr', term: value, body: [{ kind: 'unify', left: value, right: term, assign: true, negated: false, with: withs, loc }], single: true, loc };
   }
 
   private parseArray(): Term {
