@@ -6,6 +6,7 @@ import './globs-match.js';
 import './graphql.js';
 import './jsonschema.js';
 import './jwt.js';
+import './keys.js';
 import './net.js';
 import './objects.js';
 import './regex.js';
