@@ -61,6 +61,8 @@ export interface Rule {
   loc: Location;
   /** v0 `p[x] { … }` is a partial set; v1 makes it an object with value true. */
   v0SetHead: boolean;
+  /** The `# METADATA` block right before the rule. */
+  annotations?: Annotations;
 }
 
 export interface Import {
@@ -74,4 +76,9 @@ export interface Module {
   packagePath: string[];
   imports: Import[];
   rules: Rule[];
+  /** The `# METADATA` block before `package`, as rego.metadata.* return it. */
+  annotations?: Annotations;
 }
+
+/** A `# METADATA` block's YAML, normalized as OPA does (scope set, authors as objects). */
+export type Annotations = Record<string, unknown>;
