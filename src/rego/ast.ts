@@ -15,7 +15,8 @@ export type Term =
   | { type: 'array'; items: Term[]; loc?: Location }
   | { type: 'object'; entries: [Term, Term][]; loc?: Location }
   | { type: 'set'; items: Term[]; loc?: Location }
-  | { type: 'arraycompr'; term: Term; body: Expr[]; loc?: Location }
+  /** `single`: a template expression with `with` modifiers, whose one value (none: undefined) is wanted, not the array. */
+  | { type: 'arraycompr'; term: Term; body: Expr[]; single?: boolean; loc?: Location }
   | { type: 'setcompr'; term: Term; body: Expr[]; loc?: Location }
   | { type: 'objectcompr'; key: Term; value: Term; body: Expr[]; loc?: Location }
   /** `name` is the dotted function name as written, e.g. `object.get` or `data.lib.f`. */
@@ -60,6 +61,8 @@ export interface Rule {
   loc: Location;
   /** v0 `p[x] { … }` is a partial set; v1 makes it an object with value true. */
   v0SetHead: boolean;
+  /** The `# METADATA` block right before the rule. */
+  annotations?: Annotations;
 }
 
 export interface Import {
@@ -73,4 +76,9 @@ export interface Module {
   packagePath: string[];
   imports: Import[];
   rules: Rule[];
+  /** The `# METADATA` block before `package`, as rego.metadata.* return it. */
+  annotations?: Annotations;
 }
+
+/** A `# METADATA` block's YAML, normalized as OPA does (scope set, authors as objects). */
+export type Annotations = Record<string, unknown>;

@@ -167,4 +167,31 @@ describe('evaluate', () => {
     const rows = bindings(evaluate([], 'x := 9007199254740993 + 1'));
     assert.equal(rows[0]!.x, 9007199254740994n);
   });
+
+  test('json.match_schema reports each violation with its field, as gojsonschema does', () => {
+    const rows = bindings(
+      evaluate(
+        [],
+        'r := json.match_schema({"a": [1], "c": 3}, {"type": "object", "required": ["z"], "properties": {"a": {"items": {"minimum": 2}}}, "additionalProperties": false})',
+      ),
+    );
+    assert.deepEqual(rows, [
+      {
+        r: [
+          false,
+          [
+            { desc: 'z is required', error: '(root): z is required', field: '(root)', type: 'required' },
+            { desc: 'Must be greater than or equal to 2', error: 'a.0: Must be greater than or equal to 2', field: 'a.0', type: 'number_gte' },
+            { desc: 'Additional property c is not allowed', error: '(root): Additional property c is not allowed', field: '(root)', type: 'additional_property_not_allowed' },
+          ],
+        ],
+      },
+    ]);
+  });
+
+  test('strings.render_template runs Go template actions: range, if/else if, with, variables, trimming', () => {
+    const template = '{{- range $k, $v := .m }} {{$k}}={{$v}}{{ end -}} | {{with .n}}{{.x}}{{else}}none{{end}}|{{if .z}}z{{else if .m.a}}a{{end}}';
+    const rows = bindings(evaluate([], `r := strings.render_template(${JSON.stringify(template)}, {"m": {"a": 1, "b": "two"}, "n": {"x": "X"}})`));
+    assert.deepEqual(rows, [{ r: ' a=1 b=two| X|a' }]);
+  });
 });

@@ -422,6 +422,11 @@ export class Evaluation {
         count++;
         return false;
       });
+      if (part.type === 'arraycompr' && part.single) {
+        const values = value as Value[];
+        count = values.length;
+        value = values[0];
+      }
       if (count > 1) throw new RegoError('eval_conflict_error', 'template expression produced multiple outputs', part.loc);
       text += value === undefined ? '<undefined>' : typeof value === 'string' ? value : toRegoString(value);
     }

@@ -1,4 +1,5 @@
-import type { Expr, ExprBody, Import, Location, Module, Rule, RuleHead, Term, WithModifier } from './ast.js';
+import { parse as parseYaml } from 'yaml';
+import type { Annotations, Expr, ExprBody, Import, Location, Module, Rule, RuleHead, Term, WithModifier } from './ast.js';
 import { RegoError } from './errors.js';
 import { type Token, tokenize } from './lexer.js';
 import { normalizeInt } from './value.js';
@@ -79,8 +80,11 @@ class Parser {
     return this.next();
   }
 
+  packageRow = 0;
+
   parseModule(): Module {
     if (!this.isKeyword('package')) throw this.error('package expected');
+    this.packageRow = this.tok.row;
     this.next();
     const packagePath = this.parsePackagePath();
     const imports: Import[] = [];
@@ -266,6 +270,12 @@ class Parser {
         body = { kind: 'unify', left, right: this.parseTerm({}), assign };
       } else body = { kind: 'term', term: left };
     }
+    const withs = this.parseWiths();
+    if (start === this.tok) throw this.error(`unexpected ${this.describe(this.tok)}`);
+    return { ...body, negated, with: withs, loc };
+  }
+
+  private parseWiths(): WithModifier[] {
     const withs: WithModifier[] = [];
     while (this.isKeyword('with')) {
       this.next();
@@ -274,8 +284,7 @@ class Parser {
       this.next();
       withs.push({ target, value: this.parseTerm({}) });
     }
-    if (start === this.tok) throw this.error(`unexpected ${this.describe(this.tok)}`);
-    return { ...body, negated, with: withs, loc };
+    return withs;
   }
 
   private parseSome(): ExprBody {
@@ -335,7 +344,13 @@ class Parser {
     }
     const op = this.next();
     const collection = this.parseTerm({ noIn: true });
-    return { type: 'call', name: 'internal.member_3', args: [key, value, collection], loc: this.loc(op) };
+    let left: Term = { type: 'call', name: 'internal.member_3', args: [key, value, collection], loc: this.loc(op) };
+    // `in` is left-associative: `k, v in xs in ys` tests the first membership's result in ys.
+    while (this.isKeyword('in') && !this.tok.newlineBefore) {
+      const next = this.next();
+      left = { type: 'call', name: 'internal.member_2', args: [left, this.parseTerm({ noIn: true })], loc: this.loc(next) };
+    }
+    return left;
   }
 
   private parseTermList(close: string): Term[] {
@@ -454,8 +469,13 @@ class Parser {
     const sub = new Parser(tokens, this.file);
     if (sub.tok.kind === 'eof') throw sub.error('empty template expression');
     const term = sub.parseTerm({});
+    const withs = sub.parseWiths();
     if (!sub.atEof()) throw sub.error(`unexpected ${sub.describe(sub.tok)}`);
-    return term;
+    if (withs.length === 0) return term;
+    // `{t with …}`: evaluated as the one-value comprehension [v | v = t with …].
+    const loc = term.loc ?? this.loc();
+    const value: Term = { type: 'var', name: `__template_with_${loc.row}_${loc.col}`, loc };
+    return { type: 'arraycompr', term: value, body: [{ kind: 'unify', left: value, right: term, assign: true, negated: false, with: withs, loc }], single: true, loc };
   }
 
   private parseArray(): Term {
@@ -575,7 +595,52 @@ function callName(term: Term): string | undefined {
 }
 
 export function parseModule(source: string, file: string): Module {
-  return new Parser(tokenize(source, file), file).parseModule();
+  const parser = new Parser(tokenize(source, file), file);
+  const module = parser.parseModule();
+  const blocks = metadataBlocks(source, file);
+  if (blocks.size > 0) {
+    module.annotations = blocks.get(parser.packageRow);
+    if (module.annotations) module.annotations.scope ??= 'package';
+    for (const rule of module.rules) {
+      rule.annotations = blocks.get(rule.loc.row);
+      if (rule.annotations) rule.annotations.scope ??= 'rule';
+    }
+  }
+  return module;
+}
+
+/** `# METADATA` comment blocks, by the row of the line that follows each (what they annotate). */
+function metadataBlocks(source: string, file: string): Map<number, Annotations> {
+  const lines = source.split('\n');
+  const blocks = new Map<number, Annotations>();
+  for (let i = 0; i < lines.length; i++) {
+    if (!/^\s*#\s*METADATA\s*$/.test(lines[i] as string)) continue;
+    const yaml: string[] = [];
+    let j = i + 1;
+    for (; j < lines.length && /^\s*#/.test(lines[j] as string); j++) yaml.push((lines[j] as string).replace(/^\s*# ?/, ''));
+    let parsed: unknown;
+    try {
+      parsed = parseYaml(yaml.join('\n'));
+    } catch (err) {
+      throw new RegoError('rego_parse_error', `yaml: ${(err as Error).message}`, { file, row: i + 1, col: 1 });
+    }
+    const annotations: Annotations = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? { ...(parsed as Annotations) } : {};
+    if (Array.isArray(annotations.authors)) annotations.authors = annotations.authors.map(author);
+    if (Array.isArray(annotations.related_resources)) {
+      annotations.related_resources = annotations.related_resources.map((r) => (typeof r === 'string' ? { ref: r } : r));
+    }
+    blocks.set(j + 1, annotations);
+    i = j - 1;
+  }
+  return blocks;
+}
+
+/** "Name <email>" (or either alone) as OPA's author object. */
+function author(a: unknown): unknown {
+  if (typeof a !== 'string') return a;
+  const m = /^(.*?)\s*<([^>]*)>\s*$/.exec(a.trim());
+  if (!m) return { name: a.trim() };
+  return m[1] ? { name: m[1], email: m[2] } : { email: m[2] };
 }
 
 export function parseQuery(source: string, file = 'query'): Expr[] {

@@ -60,12 +60,21 @@ register('json.is_valid', 1, ([v]) => {
   }
 });
 
+/** go-yaml's wording where it differs: an unclosed flow collection is "did not find expected ',' or ']'". */
+function yamlErrorText(err: unknown): string {
+  if (!(err instanceof Error)) return 'yaml: invalid YAML';
+  const line = (err as { linePos?: { line: number }[] }).linePos?.[0]?.line;
+  const unclosed = /^Flow (sequence|map) must end with a [\]}]/.exec(err.message);
+  if (unclosed && line !== undefined) return `yaml: line ${line}: did not find expected ',' or '${unclosed[1] === 'map' ? '}' : ']'}'`;
+  return `yaml: ${err.message}`;
+}
+
 register('yaml.marshal', 1, ([v]) => stringifyYaml(toJSON(v!)));
 register('yaml.unmarshal', 1, (args) => {
   try {
     return fromJSON(parseYaml(str(args, 0)) as JSONValue);
   } catch (err) {
-    throw new BuiltinError(`yaml: ${err instanceof Error ? err.message : 'invalid YAML'}`);
+    throw new BuiltinError(yamlErrorText(err));
   }
 });
 register('yaml.is_valid', 1, ([v]) => {

@@ -251,6 +251,9 @@ function syntaxError(err: GraphQLError, source: string): BuiltinError {
     const quoted = /^"((?:[^"\\\n]|\\.)*)"/.exec(source.slice(offsetOf(source, location.line, location.column)));
     message = `Unexpected String ${JSON.stringify(quoted?.[1] ?? '')}`;
     location = { line: location.line, column: location.column + 1 };
+  } else if (location && /(?:^Unexpected|found) (?:Block)?String\b/.test(message)) {
+    // gqlparser positions a string token after its opening quotes.
+    location = { line: location.line, column: location.column + (/(?:^Unexpected|found) BlockString\b/.test(message) ? 3 : 1) };
   }
   if (location && /^Expected Name, found }$/.test(message)) {
     // An empty `{}` (a selection set, a field list): gqlparser's own wording.

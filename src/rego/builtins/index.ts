@@ -2,12 +2,16 @@
 import './aws.js';
 import './core.js';
 import './encoding.js';
+import './globs-match.js';
 import './graphql.js';
+import './jsonschema.js';
 import './jwt.js';
+import './keys.js';
 import './net.js';
 import './objects.js';
 import './regex.js';
 import './strings.js';
+import './template.js';
 import './time.js';
 import './uuid.js';
 

@@ -340,16 +340,3 @@ register('units.parse_bytes', 1, (args) => {
   const n = parseAmount(amount, 'could not parse byte amount to a number');
   return Math.trunc(exactProduct(amount, n, factor));
 });
-
-register('strings.render_template', 2, (args) => {
-  const template = str(args, 0);
-  const vars = obj(args, 1);
-  // Only `{{.name}}` substitutions; Go template actions (range, if, pipelines) are refused.
-  const unsupported = /\{\{(?!\s*\.\w+\s*\}\})/.exec(template);
-  if (unsupported) throw new BuiltinError('template actions other than {{.name}} are not supported by this engine');
-  return template.replace(/\{\{\s*\.(\w+)\s*\}\}/g, (_m, name: string) => {
-    const v = vars.get(name);
-    if (v === undefined) return '<undefined>';
-    return typeof v === 'string' ? v : toRegoString(v);
-  });
-});
