@@ -184,10 +184,8 @@ export async function appendLog(ctx: ProtocolContext, job: JobRef, offset: numbe
   if (data.length === 0) return;
   await ctx.db.transaction().execute(async (trx) => {
     await runnerService.lockRunning(trx, job.run.id);
-    const size = await logStore.chunkedSize(trx, job.phaseId);
-    if (offset + data.length <= size) return;
-    if (offset !== size) throw new ConflictError(`the log of this ${job.phase} has ${size} bytes, not ${offset}`);
-    await logStore.appendChunk(trx, { id: job.phaseId, runId: job.run.id }, await agentStore.nextChunkSeq(trx, job.phaseId), { offset, data });
+    const gap = await logStore.appendAt(trx, { id: job.phaseId, runId: job.run.id }, offset, data);
+    if (gap) throw new ConflictError(`the log of this ${job.phase} has ${gap.gapAt} bytes, not ${offset}`);
   });
 }
 

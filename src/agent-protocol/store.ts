@@ -63,13 +63,3 @@ export async function markExited(db: Db, agentIds: readonly string[]): Promise<v
 export async function deleteBuiltInTokens(db: Db, description: string): Promise<void> {
   await db.deleteFrom('tokens').where('kind', '=', 'agent').where('agent_pool_id', 'is', null).where('description', '=', description).execute();
 }
-
-/** The sequence number the next chunk of a phase's log takes. */
-export async function nextChunkSeq(db: Db, phaseId: string): Promise<number> {
-  const row = await db
-    .selectFrom('run_log_chunks')
-    .select(sql<number>`coalesce(max(seq) + 1, 0)`.as('next'))
-    .where('phase_id', '=', phaseId)
-    .executeTakeFirstOrThrow();
-  return Number(row.next);
-}

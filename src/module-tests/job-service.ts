@@ -1,5 +1,4 @@
 import type { Readable } from 'node:stream';
-import * as agentStore from '../agent-protocol/store.js';
 import type { FinishRequest, HeartbeatResponse, TestJob } from '../agent/protocol.js';
 import { generateToken } from '../auth/secrets.js';
 import * as tokenStore from '../auth/token-store.js';
@@ -104,16 +103,14 @@ export async function heartbeat(ctx: JobContext, run: testStore.TestRun): Promis
   return { cancel: !current || current.cancelRequestedAt !== null };
 }
 
-/** Appends output at `offset`, as a run's phase does (agent-protocol/service.ts appendLog). */
+/** Appends output at `offset`, by the runs' rule (logStore.appendAt). */
 export async function appendLog(ctx: JobContext, run: testStore.TestRun, offset: number, data: Buffer): Promise<void> {
   if (data.length === 0) return;
   await ctx.db.transaction().execute(async (trx) => {
     const locked = await testStore.findTestRun(trx, run.id, { forUpdate: true });
     if (locked?.status !== 'running') throw new ConflictError(`test run ${run.id} is ${locked?.status ?? 'gone'}`);
-    const size = await logStore.chunkedSize(trx, run.id);
-    if (offset + data.length <= size) return;
-    if (offset !== size) throw new ConflictError(`the log of this test has ${size} bytes, not ${offset}`);
-    await logStore.appendChunk(trx, { id: run.id, testRunId: run.id }, await agentStore.nextChunkSeq(trx, run.id), { offset, data });
+    const gap = await logStore.appendAt(trx, { id: run.id, testRunId: run.id }, offset, data);
+    if (gap) throw new ConflictError(`the log of this test has ${gap.gapAt} bytes, not ${offset}`);
   });
 }
 

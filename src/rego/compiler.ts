@@ -1080,7 +1080,8 @@ function rewriteMetadataCalls(rule: Rule, packagePath: string[], index: Metadata
   for (let n = packagePath.length; n >= 1; n--) {
     const pkgPath = packagePath.slice(0, n);
     for (const a of index.packages.get(pkgPath.join('.')) ?? []) {
-      if (n === packagePath.length ? a.scope === 'package' || a.scope === 'subpackages' : a.scope === 'subpackages') chain.push({ path: pkgPath, annotations: a });
+      if (n === packagePath.length ? a.scope === 'package' || a.scope === 'subpackages' : a.scope === 'subpackages')
+        chain.push({ path: pkgPath, annotations: a });
     }
   }
   const replacements: Record<string, unknown> = { 'rego.metadata.rule': own ?? {}, 'rego.metadata.chain': chain };

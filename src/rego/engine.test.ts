@@ -182,7 +182,12 @@ describe('evaluate', () => {
           [
             { desc: 'z is required', error: '(root): z is required', field: '(root)', type: 'required' },
             { desc: 'Must be greater than or equal to 2', error: 'a.0: Must be greater than or equal to 2', field: 'a.0', type: 'number_gte' },
-            { desc: 'Additional property c is not allowed', error: '(root): Additional property c is not allowed', field: '(root)', type: 'additional_property_not_allowed' },
+            {
+              desc: 'Additional property c is not allowed',
+              error: '(root): Additional property c is not allowed',
+              field: '(root)',
+              type: 'additional_property_not_allowed',
+            },
           ],
         ],
       },

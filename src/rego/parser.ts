@@ -475,7 +475,13 @@ class Parser {
     // `{t with …}`: evaluated as the one-value comprehension [v | v = t with …].
     const loc = term.loc ?? this.loc();
     const value: Term = { type: 'var', name: `__template_with_${loc.row}_${loc.col}`, loc };
-    return { type: 'arraycompr', term: value, body: [{ kind: 'unify', left: value, right: term, assign: true, negated: false, with: withs, loc }], single: true, loc };
+    return {
+      type: 'arraycompr',
+      term: value,
+      body: [{ kind: 'unify', left: value, right: term, assign: true, negated: false, with: withs, loc }],
+      single: true,
+      loc,
+    };
   }
 
   private parseArray(): Term {

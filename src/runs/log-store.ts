@@ -13,8 +13,10 @@ export interface LogChunk {
   data: Buffer;
 }
 
-/** A chunk of a plan's or an apply's log (`runId`), or of a module test run's (`testRunId`): it goes with its owner. */
-export async function appendChunk(db: Db, phase: { id: string } & ({ runId: string } | { testRunId: string }), seq: number, chunk: LogChunk): Promise<void> {
+/** Whose log a chunk is: a plan's or an apply's (`runId`), or a module test run's (`testRunId`); it goes with its owner. */
+export type ChunkOwner = { id: string } & ({ runId: string } | { testRunId: string });
+
+export async function appendChunk(db: Db, phase: ChunkOwner, seq: number, chunk: LogChunk): Promise<void> {
   const owner = 'runId' in phase ? { run_id: phase.runId } : { test_run_id: phase.testRunId };
   await db
     .insertInto('run_log_chunks')
@@ -65,4 +67,26 @@ export async function readChunksBySeq(db: Db, phaseId: string, from: number, cou
     .limit(count)
     .execute();
   return rows.map((row) => row.data);
+}
+
+/** The sequence number the next chunk of a phase's log takes. */
+async function nextChunkSeq(db: Db, phaseId: string): Promise<number> {
+  const row = await db
+    .selectFrom('run_log_chunks')
+    .select(sql<number>`coalesce(max(seq) + 1, 0)`.as('next'))
+    .where('phase_id', '=', phaseId)
+    .executeTakeFirstOrThrow();
+  return Number(row.next);
+}
+
+/**
+ * Appends what an agent sent at `offset` of a growing log, in the caller's transaction: a chunk already
+ * stored (a retry) is accepted once; a gap is answered with the log's size instead.
+ */
+export async function appendAt(db: Db, phase: ChunkOwner, offset: number, data: Buffer): Promise<{ gapAt: number } | undefined> {
+  const size = await chunkedSize(db, phase.id);
+  if (offset + data.length <= size) return undefined;
+  if (offset !== size) return { gapAt: size };
+  await appendChunk(db, phase, await nextChunkSeq(db, phase.id), { offset, data });
+  return undefined;
 }

@@ -137,7 +137,11 @@ function validate(schema: Json, doc: Json, path: string[], root: Json, errors: R
       return sub.length === 0;
     }).length;
     if (!check(passing, list.length)) {
-      const words = { allOf: 'Must validate all the schemas (allOf)', anyOf: 'Must validate at least one schema (anyOf)', oneOf: 'Must validate one and only one schema (oneOf)' };
+      const words = {
+        allOf: 'Must validate all the schemas (allOf)',
+        anyOf: 'Must validate at least one schema (anyOf)',
+        oneOf: 'Must validate one and only one schema (oneOf)',
+      };
       add(`number_${key === 'allOf' ? 'all_of' : key === 'anyOf' ? 'any_of' : 'one_of'}`, words[key]);
     }
   }
@@ -150,21 +154,29 @@ function validate(schema: Json, doc: Json, path: string[], root: Json, errors: R
     const n = Number(doc);
     if (typeof schema.minimum === 'number') {
       if (schema.exclusiveMinimum === true ? n <= schema.minimum : n < schema.minimum) {
-        add(schema.exclusiveMinimum === true ? 'number_gt' : 'number_gte', `Must be greater than ${schema.exclusiveMinimum === true ? '' : 'or equal to '}${schema.minimum}`);
+        add(
+          schema.exclusiveMinimum === true ? 'number_gt' : 'number_gte',
+          `Must be greater than ${schema.exclusiveMinimum === true ? '' : 'or equal to '}${schema.minimum}`,
+        );
       }
     }
     if (typeof schema.exclusiveMinimum === 'number' && n <= schema.exclusiveMinimum) add('number_gt', `Must be greater than ${schema.exclusiveMinimum}`);
     if (typeof schema.maximum === 'number') {
       if (schema.exclusiveMaximum === true ? n >= schema.maximum : n > schema.maximum) {
-        add(schema.exclusiveMaximum === true ? 'number_lt' : 'number_lte', `Must be less than ${schema.exclusiveMaximum === true ? '' : 'or equal to '}${schema.maximum}`);
+        add(
+          schema.exclusiveMaximum === true ? 'number_lt' : 'number_lte',
+          `Must be less than ${schema.exclusiveMaximum === true ? '' : 'or equal to '}${schema.maximum}`,
+        );
       }
     }
     if (typeof schema.exclusiveMaximum === 'number' && n >= schema.exclusiveMaximum) add('number_lt', `Must be less than ${schema.exclusiveMaximum}`);
-    if (typeof schema.multipleOf === 'number' && schema.multipleOf > 0 && !Number.isInteger(n / schema.multipleOf)) add('multiple_of', `Must be a multiple of ${schema.multipleOf}`);
+    if (typeof schema.multipleOf === 'number' && schema.multipleOf > 0 && !Number.isInteger(n / schema.multipleOf))
+      add('multiple_of', `Must be a multiple of ${schema.multipleOf}`);
   }
   if (typeof doc === 'string') {
     const length = [...doc].length;
-    if (typeof schema.minLength === 'number' && length < schema.minLength) add('string_gte', `String length must be greater than or equal to ${schema.minLength}`);
+    if (typeof schema.minLength === 'number' && length < schema.minLength)
+      add('string_gte', `String length must be greater than or equal to ${schema.minLength}`);
     if (typeof schema.maxLength === 'number' && length > schema.maxLength) add('string_lte', `String length must be less than or equal to ${schema.maxLength}`);
     if (typeof schema.pattern === 'string' && !new RegExp(schema.pattern, 'u').test(doc)) add('pattern', `Does not match pattern '${schema.pattern}'`);
   }
@@ -212,8 +224,10 @@ function validate(schema: Json, doc: Json, path: string[], root: Json, errors: R
       }
     }
     const count = Object.keys(doc).length;
-    if (typeof schema.minProperties === 'number' && count < schema.minProperties) add('array_min_properties', `Must have at least ${schema.minProperties} properties`);
-    if (typeof schema.maxProperties === 'number' && count > schema.maxProperties) add('array_max_properties', `Must have at most ${schema.maxProperties} properties`);
+    if (typeof schema.minProperties === 'number' && count < schema.minProperties)
+      add('array_min_properties', `Must have at least ${schema.minProperties} properties`);
+    if (typeof schema.maxProperties === 'number' && count > schema.maxProperties)
+      add('array_max_properties', `Must have at most ${schema.maxProperties} properties`);
   }
 }
 
@@ -221,7 +235,10 @@ function validate(schema: Json, doc: Json, path: string[], root: Json, errors: R
 function resolveRef(root: Json, ref: string): Json | undefined {
   if (!ref.startsWith('#')) return undefined;
   let node: Json | undefined = root;
-  for (const raw of ref.slice(1).split('/').filter((p) => p !== '')) {
+  for (const raw of ref
+    .slice(1)
+    .split('/')
+    .filter((p) => p !== '')) {
     const part = decodeURIComponent(raw).replaceAll('~1', '/').replaceAll('~0', '~');
     node = isObject(node) ? node[part] : Array.isArray(node) ? node[Number(part)] : undefined;
   }
@@ -249,8 +266,5 @@ register('json.match_schema', 2, ([d, s]) => {
   }
   const errors: ResultError[] = [];
   validate(schema, doc, [], schema, errors);
-  return [
-    errors.length === 0,
-    errors.map((e) => fromJSON({ error: `${e.field}: ${e.desc}`, type: e.type, field: e.field, desc: e.desc })),
-  ];
+  return [errors.length === 0, errors.map((e) => fromJSON({ error: `${e.field}: ${e.desc}`, type: e.type, field: e.field, desc: e.desc }))];
 });

@@ -49,7 +49,8 @@ function goPrivateKey(key: KeyObject): unknown {
       Precomputed: { Dp: bigFromB64url(jwk.dp), Dq: bigFromB64url(jwk.dq), Qinv: bigFromB64url(jwk.qi), CRTValues: [] },
     };
   }
-  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519') return Buffer.concat([Buffer.from(jwk.d ?? '', 'base64url'), Buffer.from(jwk.x ?? '', 'base64url')]).toString('base64');
+  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519')
+    return Buffer.concat([Buffer.from(jwk.d ?? '', 'base64url'), Buffer.from(jwk.x ?? '', 'base64url')]).toString('base64');
   if (jwk.kty === 'EC') return { X: bigFromB64url(jwk.x), Y: bigFromB64url(jwk.y), D: bigFromB64url(jwk.d) };
   throw new BuiltinError(`unsupported private key type ${jwk.kty}`);
 }
