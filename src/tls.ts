@@ -121,7 +121,7 @@ function ipBytes(address: string): Buffer {
   const [front, back] = [groups(head), hex.includes('::') ? groups(tail) : []];
   const all = [...front, ...new Array<number>(8 - front.length - back.length).fill(0), ...back];
   const bytes = Buffer.alloc(16);
-  all.forEach((group, i) => bytes.writeUInt16BE(group, i * 2));
+  for (const [i, group] of all.entries()) bytes.writeUInt16BE(group, i * 2);
   return bytes;
 }
 
