@@ -112,7 +112,15 @@ async function benchmarkDatabase(kind: DatabaseKind, options: RunReadsOptions): 
     const rows: string[][] = [];
     let passed = m.failures === 0 && m.p99 <= SHOW_P99_TARGET_MS;
     const showResult = m.failures > 0 ? `FAIL (${m.statusCodes})` : m.p99 <= SHOW_P99_TARGET_MS ? 'pass' : 'FAIL';
-    rows.push([kind, `GET /runs/:id, ${STREAMS} runs streaming, 8 clients`, m.p50.toFixed(1), m.p99.toFixed(0), m.requestsPerSecond.toFixed(0), `p99 ≤ ${SHOW_P99_TARGET_MS} ms`, showResult]);
+    rows.push([
+      kind,
+      `GET /runs/:id, ${STREAMS} runs streaming, 8 clients`,
+      m.p50.toFixed(1),
+      m.p99.toFixed(0),
+      m.requestsPerSecond.toFixed(0),
+      `p99 ≤ ${SHOW_P99_TARGET_MS} ms`,
+      showResult,
+    ]);
     progress(rows.at(-1)?.join('  ') ?? '');
     const logPath = new URL(first.logUrl).pathname;
     const polls: [string, LoadRequest][] = [
