@@ -49,7 +49,8 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
         page,
       });
       const list = { items: views, page: page.number, size: page.size, total };
-      const [user, projects] = [userOf(request), await creatableProjects(request, org)];
+      const user = userOf(request);
+      const projects = await creatableProjects(request, org);
       return sendPage(
         reply,
         200,

@@ -57,6 +57,7 @@ export const SETTINGS_STYLESHEET = `
 textarea,select{padding:.45rem;border:1px solid #8c959f;border-radius:4px;font:inherit}
 textarea{width:100%;min-height:4rem}
 label.check{display:flex;gap:.4rem;align-items:center;font-weight:400}
+.stacked input[type=checkbox]{width:auto}
 .hint{color:var(--muted);font-size:.9rem;margin:.2rem 0 0}
 .form-error{color:var(--bad);border:1px solid var(--bad);border-radius:4px;padding:.5rem .75rem}
 button.danger{background:#fff;border-color:var(--bad);color:var(--bad)}

@@ -22,16 +22,12 @@ import {
   StateVersionsPage,
   TeamAccessPage,
 } from './workspace-access-pages.js';
-import { checked, FIRST_PAGE, refusalOf, type WorkspaceParams, type WorkspaceRequest, workspaceViewOf } from './workspace-settings-routes.js';
+import { checked, FIRST_PAGE, refusalOf, text, type WorkspaceParams, type WorkspaceRequest, workspaceViewOf } from './workspace-settings-routes.js';
 
 /** A form field that may repeat (checkboxes of one name): every posted value. */
 function formList(request: FastifyRequest, name: string): string[] {
   const value = (request.body as Record<string, unknown> | null | undefined)?.[name];
   return (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string');
-}
-
-function text(request: FastifyRequest, name: string): string {
-  return formList(request, name)[0] ?? '';
 }
 
 function accessLevel(value: string): WorkspaceAccessLevel {

@@ -43,7 +43,6 @@ export function WorkspacePage({
           ) : (
             'Unlocked'
           )}
-          <LockControls user={user} view={view} lockedByViewer={lockedByViewer} />
         </dd>
         <dt>Latest state</dt>
         <dd id="latest-state">
@@ -64,6 +63,7 @@ export function WorkspacePage({
         <dt>Auto apply</dt>
         <dd>{workspace.autoApply ? 'On' : 'Off'}</dd>
       </dl>
+      <LockControls user={user} view={view} lockedByViewer={lockedByViewer} />
       <h2>Latest run</h2>
       {latestRun ? <RunTable org={org} workspace={workspace.name} runs={[latestRun]} /> : <p>No runs yet.</p>}
       <p class="actions">

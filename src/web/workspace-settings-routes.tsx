@@ -42,7 +42,8 @@ export function checked(request: FastifyRequest, name: string): boolean {
   return formField(request, name) !== undefined;
 }
 
-function text(request: FastifyRequest, name: string): string {
+/** A form's text field; absent is empty, as a browser posts an empty field. */
+export function text(request: FastifyRequest, name: string): string {
   return formField(request, name) ?? '';
 }
 
@@ -163,8 +164,8 @@ export async function workspaceSettingsRoutes(app: FastifyInstance): Promise<voi
     (await variableService.list(request.ctx, { organizationName: request.params.org, workspaceName: request.params.name })).map((v) => v.variable);
 
   app.get<{ Params: WorkspaceParams }>(variables, async (request, reply) => {
-    const [view, list] = [await workspaceViewOf(request), await listVariables(request)];
-    return sendPage(reply, 200, <VariablesPage user={userOf(request)} view={view} variables={list} />);
+    const view = await workspaceViewOf(request);
+    return sendPage(reply, 200, <VariablesPage user={userOf(request)} view={view} variables={await listVariables(request)} />);
   });
 
   app.post<{ Params: WorkspaceParams }>(variables, async (request, reply) => {

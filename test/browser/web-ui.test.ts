@@ -110,7 +110,7 @@ for (const kind of testDatabases()) {
       await page.click('form[action="/app/acme/workspaces"] button.primary');
       await page.waitForSelector('#lock-state');
       assert.equal(new URL(page.url()).pathname, '/app/acme/workspaces/web');
-      assert.match(await text('#lock-state'), /^Unlocked/);
+      assert.equal(await text('#lock-state'), 'Unlocked');
       assert.equal(await text('#resource-count'), '0');
 
       await page.click('a[href="/app/acme/workspaces/web/settings"]');
@@ -170,19 +170,25 @@ for (const kind of testDatabases()) {
       await waitForText('#lock-state', /browser maintenance/, 10_000);
       await shoot('workspace-locked');
       await page.click('form[action="/app/acme/workspaces/web/unlock"] button');
-      await waitForText('#lock-state', /^Unlocked/, 10_000);
+      await waitForText('#lock-state', /^Unlocked$/, 10_000);
       for (const tab of ['variable-sets', 'team-access', 'state-versions', 'notifications', 'run-triggers', 'delete']) {
         await page.goto(`${server.url}/app/acme/workspaces/web/settings/${tab}`);
         assert.ok(await page.$('nav.tabs a[aria-current=page]'), tab);
         await shoot(`workspace-settings-${tab}`);
       }
       assert.match(await (await page.goto(`${server.url}/app/acme/workspaces/web/settings/state-versions`))!.text(), /\.tfstate/);
-      // Safe delete refuses: the workspace manages the applied resource.
+      assert.deepEqual(consoleErrors, []);
+      // Safe delete refuses: the workspace manages the applied resource. The 409 page is swapped in (the
+      // browser logs its status, the only console error).
       await page.goto(`${server.url}/app/acme/workspaces/web/settings/delete`);
       await page.type('#confirm', 'web');
       await page.click('button[value=safe]');
       await waitForText('.form-error', /managing 1 resources/, 10_000);
-      assert.deepEqual(consoleErrors, []);
+      await shoot('workspace-delete-refused');
+      assert.deepEqual(
+        (consoleErrors as string[]).map((error) => error.replace(/^.*status of (\d+).*$/, '$1')),
+        ['409'],
+      );
     });
 
     it('signs out: the pages ask for the password again', async () => {
