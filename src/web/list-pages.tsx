@@ -1,3 +1,4 @@
+import type { PropsWithChildren } from '@kitajs/html';
 import type { OrganizationView } from '../organizations/service.js';
 import type { RunView } from '../runs/service.js';
 import type { WorkspaceView } from '../workspaces/service.js';
@@ -35,7 +36,13 @@ export function OrganizationsPage({ user, list }: { user: PageUser; list: ListPa
   );
 }
 
-export function WorkspacesPage({ user, org, search, list }: { user: PageUser; org: string; search: string; list: ListPage<WorkspaceView> }): JSX.Element {
+export function WorkspacesPage({
+  user,
+  org,
+  search,
+  list,
+  children,
+}: PropsWithChildren<{ user: PageUser; org: string; search: string; list: ListPage<WorkspaceView> }>): JSX.Element {
   const href = (n: number) => `${workspacesPath(org)}?${new URLSearchParams({ ...(search ? { search } : {}), page: String(n) })}`;
   return (
     <Layout title="Workspaces" user={user} crumbs={[{ label: org, href: workspacesPath(org) }]}>
@@ -74,6 +81,7 @@ export function WorkspacesPage({ user, org, search, list }: { user: PageUser; or
         </table>
       )}
       <Pagination page={list.page} size={list.size} total={list.total} href={href} />
+      {children}
     </Layout>
   );
 }

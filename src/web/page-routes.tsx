@@ -7,6 +7,8 @@ import { OrganizationsPage, RunsPage, WorkspacesPage } from './list-pages.js';
 import { requireSignIn, userOf } from './session-hook.js';
 import { sendPage } from './send.js';
 import { WorkspacePage } from './workspace-page.js';
+import { CreateWorkspaceForm } from './workspace-settings-pages.js';
+import { creatableProjects } from './workspace-settings-routes.js';
 
 /** Rows per list page, as the API's default page size. */
 const PAGE_SIZE = 20;
@@ -47,7 +49,15 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
         page,
       });
       const list = { items: views, page: page.number, size: page.size, total };
-      return sendPage(reply, 200, <WorkspacesPage user={userOf(request)} org={org} search={search} list={list} />);
+      const user = userOf(request);
+      const projects = await creatableProjects(request, org);
+      return sendPage(
+        reply,
+        200,
+        <WorkspacesPage user={user} org={org} search={search} list={list}>
+          {projects.length > 0 ? <CreateWorkspaceForm user={user} org={org} projects={projects} /> : ''}
+        </WorkspacesPage>,
+      );
     },
   );
 
@@ -55,7 +65,9 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
     const view = await workspaceService.show(request.ctx, { organizationName: request.params.org, name: request.params.name });
     const { latestRunId } = view.workspace;
     const latestRun = latestRunId && view.allowed.has('workspace:read-runs') ? await runService.show(request.ctx, latestRunId) : undefined;
-    return sendPage(reply, 200, <WorkspacePage user={userOf(request)} view={view} latestRun={latestRun} />);
+    const { lockedBy } = view.workspace;
+    const lockedByViewer = lockedBy?.kind === 'users' && lockedBy.id === request.webSession?.userId;
+    return sendPage(reply, 200, <WorkspacePage user={userOf(request)} view={view} latestRun={latestRun} lockedByViewer={lockedByViewer} />);
   });
 
   app.get<{ Params: WorkspaceParams; Querystring: { page?: string } }>('/app/:org/workspaces/:name/runs', withQuery(PageQuery), async (request, reply) => {

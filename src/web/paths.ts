@@ -12,3 +12,8 @@ export function workspacePath(org: string, workspace: string): string {
 export function runPath(org: string, workspace: string, runId: string): string {
   return `${workspacePath(org, workspace)}/runs/${encodeURIComponent(runId)}`;
 }
+
+/** A tab of the workspace's settings; the empty tab is the general one. */
+export function workspaceSettingsPath(org: string, workspace: string, tab = ''): string {
+  return `${workspacePath(org, workspace)}/settings${tab ? `/${tab}` : ''}`;
+}

@@ -6,6 +6,8 @@ import { ErrorPage } from './components.js';
 import { pageRoutes } from './page-routes.js';
 import { runPath, workspacePath } from './paths.js';
 import { runPageRoutes } from './run-routes.js';
+import { workspaceAccessRoutes } from './workspace-access-routes.js';
+import { workspaceSettingsRoutes } from './workspace-settings-routes.js';
 import { formField, pageUser, readCookie, registerSessions, SESSION_COOKIE, SIGN_IN_COOKIE, setCookie } from './session-hook.js';
 import * as sessionService from './session-service.js';
 import { SignInPage } from './sign-in-page.js';
@@ -82,4 +84,6 @@ export async function webRoutes(app: FastifyInstance): Promise<void> {
 
   await app.register(pageRoutes);
   await app.register(runPageRoutes);
+  await app.register(workspaceSettingsRoutes);
+  await app.register(workspaceAccessRoutes);
 }

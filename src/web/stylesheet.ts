@@ -49,3 +49,19 @@ button.primary{background:#1f883d;border-color:#1a7f37;color:#fff}
 .ansi-fg-bright-blue{color:#79c0ff}.ansi-fg-bright-magenta{color:#d2a8ff}.ansi-fg-bright-cyan{color:#56d4dd}.ansi-fg-bright-white{color:#fff}
 .ansi-bg-red{background:#8e1519}.ansi-bg-green{background:#0f5323}.ansi-bg-yellow{background:#693e00}.ansi-bg-blue{background:#0c2d6b}
 `;
+
+/** The workspace settings pages (workspace-settings-pages.tsx): tabs, form controls, inline errors. */
+export const SETTINGS_STYLESHEET = `
+.tabs{display:flex;flex-wrap:wrap;gap:.25rem 1rem;border-bottom:1px solid var(--line);margin-bottom:1rem;padding-bottom:.4rem}
+.tabs a[aria-current=page]{font-weight:700;color:var(--fg);text-decoration:none}
+textarea,select{padding:.45rem;border:1px solid #8c959f;border-radius:4px;font:inherit}
+textarea{width:100%;min-height:4rem}
+label.check{display:flex;gap:.4rem;align-items:center;font-weight:400}
+.stacked input[type=checkbox]{width:auto}
+.hint{color:var(--muted);font-size:.9rem;margin:.2rem 0 0}
+.form-error{color:var(--bad);border:1px solid var(--bad);border-radius:4px;padding:.5rem .75rem}
+button.danger{background:#fff;border-color:var(--bad);color:var(--bad)}
+td form{display:inline}
+td button{margin:0}
+.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
+`;
