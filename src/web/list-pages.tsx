@@ -1,8 +1,10 @@
+import type { Membership } from '../organization-memberships/service.js';
 import type { OrganizationView } from '../organizations/service.js';
 import type { RunView } from '../runs/service.js';
 import type { WorkspaceView } from '../workspaces/service.js';
 import { type Crumb, formatTime, Layout, type PageUser, Pagination, StatusBadge } from './components.js';
-import { runPath, workspacePath, workspacesPath } from './paths.js';
+import { PendingInvitations } from './org-pages.js';
+import { orgSettingsPath, runPath, workspacePath, workspacesPath } from './paths.js';
 
 export interface ListPage<T> {
   items: T[];
@@ -11,9 +13,10 @@ export interface ListPage<T> {
   total: number;
 }
 
-export function OrganizationsPage({ user, list }: { user: PageUser; list: ListPage<OrganizationView> }): JSX.Element {
+export function OrganizationsPage({ user, list, invitations }: { user: PageUser; list: ListPage<OrganizationView>; invitations: readonly Membership[] }): JSX.Element {
   return (
     <Layout title="Organizations" user={user}>
+      <PendingInvitations user={user} invitations={invitations} />
       {list.items.length === 0 ? (
         <p>You belong to no organization yet.</p>
       ) : (
@@ -26,6 +29,9 @@ export function OrganizationsPage({ user, list }: { user: PageUser; list: ListPa
               <span class="muted" safe>
                 {organization.email}
               </span>
+              <a class="muted" href={orgSettingsPath(organization.name, 'general')} aria-label={`Settings of ${organization.name}`}>
+                Settings
+              </a>
             </li>
           ))}
         </ul>
