@@ -3,7 +3,7 @@ import { before, describe, it } from 'node:test';
 import { forEachDatabase } from '../../test/harness.js';
 import { TeamWorld, unique } from '../teams/testing.js';
 import { CSRF_FIELD } from './components.js';
-import { csrfTokenIn, WebClient } from './testing.js';
+import { WebClient } from './testing.js';
 
 forEachDatabase('web organization pages', (server) => {
   const world = new TeamWorld(server);
