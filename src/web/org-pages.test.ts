@@ -275,5 +275,26 @@ forEachDatabase('web organization pages', (server) => {
       assert.equal((await owner.post(`${teamPage}/tokens/${tokenId}/revoke`, { [CSRF_FIELD]: ownerCsrf })).status, 303);
       assert.equal(await bearerStatus(secret, '/api/v2/account/details'), 401);
     });
+
+    it("shows a team's member only the team tokens they generated, and lets them revoke only those", async () => {
+      const team = await world.createTeam({ visibility: 'organization' });
+      const teamPage = `${settings('teams')}/${team.id}`;
+      await owner.post(`${teamPage}/tokens`, { [CSRF_FIELD]: ownerCsrf, description: 'owners-ci' });
+      const ownersTokenId = /tokens\/(at-[^/]+)\/revoke/.exec((await owner.get(teamPage)).text)?.[1] ?? '';
+      const { web, csrf } = await memberBrowser([team.id]);
+      const before = await web.get(teamPage);
+      assert.match(before.text, /Team tokens/);
+      assert.doesNotMatch(before.text, /owners-ci/);
+      const created = await web.post(`${teamPage}/tokens`, { [CSRF_FIELD]: csrf, description: 'mine' });
+      assert.equal(created.status, 200, created.text);
+      const page = await web.get(teamPage);
+      assert.match(page.text, /<td>mine<\/td>/);
+      assert.doesNotMatch(page.text, /owners-ci/);
+      assert.equal((await web.post(`${teamPage}/tokens/${ownersTokenId}/revoke`, { [CSRF_FIELD]: csrf })).status, 404);
+      assert.match((await owner.get(teamPage)).text, /<td>owners-ci<\/td>.*<td>mine<\/td>|<td>mine<\/td>.*<td>owners-ci<\/td>/s);
+      const mine = /tokens\/(at-[^/]+)\/revoke/.exec(page.text)?.[1] ?? '';
+      assert.equal((await web.post(`${teamPage}/tokens/${mine}/revoke`, { [CSRF_FIELD]: csrf })).status, 303);
+      assert.doesNotMatch((await owner.get(teamPage)).text, /<td>mine<\/td>/);
+    });
   });
 });
