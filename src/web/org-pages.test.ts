@@ -233,6 +233,25 @@ forEachDatabase('web organization pages', (server) => {
     });
   });
 
+  describe('lists', () => {
+    it('pages through the teams, 20 a page', async () => {
+      const org = unique('many');
+      await world.api('POST', '/organizations', world.ownerToken, { data: { type: 'organizations', attributes: { name: org, email: `${org}@example.com` } } });
+      for (let n = 10; n < 30; n++) {
+        const res = await world.api('POST', `/organizations/${org}/teams`, world.ownerToken, { data: { type: 'teams', attributes: { name: `t${n}` } } });
+        assert.equal(res.status, 200, res.text);
+      }
+      const first = await owner.get(settings('teams', org));
+      assert.match(first.text, /Page 1 of 2/);
+      assert.equal([...first.text.matchAll(/>(t\d\d|owners)<\/a>/g)].length, 20);
+      assert.match(first.text, new RegExp(`href="/app/${org}/settings/teams\\?page=2"`));
+      const second = await owner.get(`${settings('teams', org)}?page=2`);
+      assert.equal([...second.text.matchAll(/>(t\d\d|owners)<\/a>/g)].length, 1);
+      // A page number that is not one is the first page, as on the other lists.
+      assert.match((await owner.get(`${settings('teams', org)}?page=x`)).text, /Page 1 of 2/);
+    });
+  });
+
   describe('tokens', () => {
     it('shows a new organization token once; it works with a bearer header until regenerated or revoked', async () => {
       const created = await owner.post(settings('tokens'), { [CSRF_FIELD]: ownerCsrf });

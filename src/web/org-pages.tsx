@@ -5,7 +5,8 @@ import type { Membership } from '../organization-memberships/service.js';
 import type { OrganizationView } from '../organizations/service.js';
 import type { TeamView } from '../teams/service.js';
 import type { User } from '../users/store.js';
-import { CsrfField, formatTime, Layout, type PageUser } from './components.js';
+import { CsrfField, formatTime, Layout, type PageUser, Pagination } from './components.js';
+import type { ListPage } from './list-pages.js';
 import { orgSettingsPath, projectsPath, teamPath, workspacesPath } from './paths.js';
 
 /** The organization's sections, each shown to those who may open it (the same checks as the API's). */
@@ -175,13 +176,13 @@ export interface MemberRow {
 export function MembersPage({
   user,
   view,
-  members,
+  list,
   teams,
   error,
 }: {
   user: PageUser;
   view: OrganizationView;
-  members: readonly MemberRow[];
+  list: ListPage<MemberRow>;
   teams: readonly TeamView[];
   error?: string;
 }): JSX.Element {
@@ -201,7 +202,7 @@ export function MembersPage({
           </tr>
         </thead>
         <tbody>
-          {members.map(({ membership, username, teamCount }) => (
+          {list.items.map(({ membership, username, teamCount }) => (
             <tr>
               <td safe>{membership.status === 'invited' ? '(invited)' : (username ?? '')}</td>
               <td safe>{membership.email}</td>
@@ -225,6 +226,7 @@ export function MembersPage({
           ))}
         </tbody>
       </table>
+      <Pagination page={list.page} size={list.size} total={list.total} href={(n) => `${orgSettingsPath(org, 'members')}?page=${n}`} />
       {mayManage ? (
         <>
           <h2>Invite a user</h2>
@@ -253,7 +255,7 @@ export function MembersPage({
   );
 }
 
-export function TeamsPage({ user, view, teams, error }: { user: PageUser; view: OrganizationView; teams: readonly TeamView[]; error?: string }): JSX.Element {
+export function TeamsPage({ user, view, list, error }: { user: PageUser; view: OrganizationView; list: ListPage<TeamView>; error?: string }): JSX.Element {
   const org = view.organization.name;
   return (
     <OrgLayout user={user} view={view} title="Teams" current="teams">
@@ -267,7 +269,7 @@ export function TeamsPage({ user, view, teams, error }: { user: PageUser; view: 
           </tr>
         </thead>
         <tbody>
-          {teams.map(({ team, userIds }) => (
+          {list.items.map(({ team, userIds }) => (
             <tr>
               <td>
                 <a href={teamPath(org, team.id)} safe>
@@ -280,6 +282,7 @@ export function TeamsPage({ user, view, teams, error }: { user: PageUser; view: 
           ))}
         </tbody>
       </table>
+      <Pagination page={list.page} size={list.size} total={list.total} href={(n) => `${orgSettingsPath(org, 'teams')}?page=${n}`} />
       {view.allowed.has('team:create') ? (
         <>
           <h2>Create a team</h2>

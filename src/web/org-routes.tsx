@@ -10,8 +10,10 @@ import * as teamTokenService from '../team-tokens/service.js';
 import * as teamMemberService from '../teams/member-service.js';
 import * as teamService from '../teams/service.js';
 import * as userService from '../users/service.js';
+import { QueryText, querySchema, withQuery } from '../jsonapi/query.js';
 import { expiryDate, submitForm } from './forms.js';
 import { type MemberRow, MembersPage, OrgSettingsPage, OrgTokenPage, TeamPage, TeamsPage } from './org-pages.js';
+import { pageNumber } from './page-routes.js';
 import { orgSettingsPath, teamPath, workspacesPath } from './paths.js';
 import { formField, requireSignIn, userOf } from './session-hook.js';
 import { seeOther, sendPage } from './send.js';
@@ -19,8 +21,11 @@ import { seeOther, sendPage } from './send.js';
 type OrgParams = { org: string };
 type TeamParams = OrgParams & { teamId: string };
 
-/** One page of members and teams is enough for a page; larger organizations page through the API. */
-const LIST_WINDOW = { number: 1, size: 100 };
+/** Rows per list page, as the API's default page size. */
+const PAGE_SIZE = 20;
+/** The teams offered in the invitation form: the API's largest page. */
+const TEAM_CHOICES = { number: 1, size: 100 };
+const PageQuery = querySchema({ page: QueryText });
 
 type Page = { status?: number; error?: string };
 
@@ -77,12 +82,12 @@ export async function orgPageRoutes(app: FastifyInstance): Promise<void> {
   );
 
   // Members and invitations.
-  const showMembers = async (request: FastifyRequest<{ Params: OrgParams }>, reply: FastifyReply, page: Page = {}) => {
+  const showMembers = async (request: FastifyRequest<{ Params: OrgParams }>, reply: FastifyReply, number: number, page: Page = {}) => {
     const { org } = request.params;
-    const { views } = await membershipService.listForOrganization(request.ctx, org, { page: LIST_WINDOW });
+    const { views, total } = await membershipService.listForOrganization(request.ctx, org, { page: { number, size: PAGE_SIZE } });
     const [view, teams, users] = await Promise.all([
       organizationService.show(request.ctx, org),
-      teamService.list(request.ctx, org, { page: LIST_WINDOW }),
+      teamService.list(request.ctx, org, { page: TEAM_CHOICES }),
       userService.visibleViews(
         request.ctx,
         views.map((v) => v.membership.userId),
@@ -94,9 +99,15 @@ export async function orgPageRoutes(app: FastifyInstance): Promise<void> {
       username: usernames.get(membership.userId),
       teamCount: teamIds.length,
     }));
-    return sendPage(reply, page.status ?? 200, <MembersPage user={userOf(request)} view={view} members={members} teams={teams.views} error={page.error} />);
+    return sendPage(
+      reply,
+      page.status ?? 200,
+      <MembersPage user={userOf(request)} view={view} list={{ items: members, page: number, size: PAGE_SIZE, total }} teams={teams.views} error={page.error} />,
+    );
   };
-  app.get<{ Params: OrgParams }>(`${settings}/members`, (request, reply) => showMembers(request, reply));
+  app.get<{ Params: OrgParams; Querystring: { page?: string } }>(`${settings}/members`, withQuery(PageQuery), (request, reply) =>
+    showMembers(request, reply, pageNumber(request.query.page)),
+  );
   app.post<{ Params: OrgParams }>(`${settings}/members`, (request, reply) =>
     submitForm(
       async () => {
@@ -104,7 +115,7 @@ export async function orgPageRoutes(app: FastifyInstance): Promise<void> {
         await membershipService.invite(request.ctx, request.params.org, { email: (formField(request, 'email') ?? '').trim(), teamIds: team ? [team] : [] });
         return seeOther(reply, orgSettingsPath(request.params.org, 'members'));
       },
-      (status, error) => showMembers(request, reply, { status, error }),
+      (status, error) => showMembers(request, reply, 1, { status, error }),
     ),
   );
   app.post<{ Params: OrgParams & { membershipId: string } }>(`${settings}/members/:membershipId/remove`, (request, reply) =>
@@ -115,17 +126,26 @@ export async function orgPageRoutes(app: FastifyInstance): Promise<void> {
         await membershipService.destroy(request.ctx, membership.id);
         return seeOther(reply, orgSettingsPath(request.params.org, 'members'));
       },
-      (status, error) => showMembers(request, reply, { status, error }),
+      (status, error) => showMembers(request, reply, 1, { status, error }),
     ),
   );
 
   // Teams.
-  const showTeams = async (request: FastifyRequest<{ Params: OrgParams }>, reply: FastifyReply, page: Page = {}) => {
+  const showTeams = async (request: FastifyRequest<{ Params: OrgParams }>, reply: FastifyReply, number: number, page: Page = {}) => {
     const { org } = request.params;
-    const [view, teams] = await Promise.all([organizationService.show(request.ctx, org), teamService.list(request.ctx, org, { page: LIST_WINDOW })]);
-    return sendPage(reply, page.status ?? 200, <TeamsPage user={userOf(request)} view={view} teams={teams.views} error={page.error} />);
+    const [view, teams] = await Promise.all([
+      organizationService.show(request.ctx, org),
+      teamService.list(request.ctx, org, { page: { number, size: PAGE_SIZE } }),
+    ]);
+    return sendPage(
+      reply,
+      page.status ?? 200,
+      <TeamsPage user={userOf(request)} view={view} list={{ items: teams.views, page: number, size: PAGE_SIZE, total: teams.total }} error={page.error} />,
+    );
   };
-  app.get<{ Params: OrgParams }>(`${settings}/teams`, (request, reply) => showTeams(request, reply));
+  app.get<{ Params: OrgParams; Querystring: { page?: string } }>(`${settings}/teams`, withQuery(PageQuery), (request, reply) =>
+    showTeams(request, reply, pageNumber(request.query.page)),
+  );
   app.post<{ Params: OrgParams }>(`${settings}/teams`, (request, reply) =>
     submitForm(
       async () => {
@@ -133,7 +153,7 @@ export async function orgPageRoutes(app: FastifyInstance): Promise<void> {
         const { team } = await teamService.create(request.ctx, request.params.org, { name: (formField(request, 'name') ?? '').trim(), visibility });
         return seeOther(reply, teamPath(request.params.org, team.id));
       },
-      (status, error) => showTeams(request, reply, { status, error }),
+      (status, error) => showTeams(request, reply, 1, { status, error }),
     ),
   );
 
