@@ -1,7 +1,8 @@
 import type { PropsWithChildren } from '@kitajs/html';
 import type { Token } from '../auth/token-store.js';
 import { MIN_PASSWORD_LENGTH, type UserView } from '../users/service.js';
-import { CsrfField, Layout, type PageUser } from './components.js';
+import { CsrfField, Layout, type PageUser, Pagination } from './components.js';
+import type { ListPage } from './list-pages.js';
 import { ExpiryField, FormError, NewTokenSecret, TokenTable } from './org-pages.js';
 import { accountPath } from './paths.js';
 
@@ -75,22 +76,13 @@ export function PasswordPage({ user, error }: { user: PageUser; error?: string }
   );
 }
 
-export function UserTokensPage({
-  user,
-  tokens,
-  newSecret,
-  error,
-}: {
-  user: PageUser;
-  tokens: readonly Token[];
-  newSecret?: string;
-  error?: string;
-}): JSX.Element {
+export function UserTokensPage({ user, list, newSecret, error }: { user: PageUser; list: ListPage<Token>; newSecret?: string; error?: string }): JSX.Element {
   return (
     <AccountLayout user={user} title="User tokens" current="tokens">
       <FormError error={error} />
       <NewTokenSecret secret={newSecret} />
-      <TokenTable user={user} tokens={tokens} revokeAction={(token) => `${accountPath('tokens')}/${encodeURIComponent(token.id)}/revoke`} />
+      <TokenTable user={user} tokens={list.items} revokeAction={(token) => `${accountPath('tokens')}/${encodeURIComponent(token.id)}/revoke`} />
+      <Pagination page={list.page} size={list.size} total={list.total} href={(n) => `${accountPath('tokens')}?page=${n}`} />
       <h2>Create a token</h2>
       <form method="post" action={accountPath('tokens')} class="stacked narrow">
         <CsrfField token={user.csrfToken} />

@@ -1,15 +1,18 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { requireUser } from '../auth/authorize.js';
 import { NotFoundError } from '../errors.js';
+import { QueryText, querySchema, withQuery } from '../jsonapi/query.js';
 import * as userService from '../users/service.js';
 import { PasswordPage, ProfilePage, UserTokensPage } from './account-pages.js';
 import { expiryDate, submitForm } from './forms.js';
+import { pageNumber } from './page-routes.js';
 import { accountPath } from './paths.js';
 import { formField, requireSignIn, SESSION_COOKIE, setCookie, userOf } from './session-hook.js';
 import { seeOther, sendPage } from './send.js';
 
-/** One page of tokens: a user has a handful; more page through the API. */
-const TOKEN_WINDOW = { number: 1, size: 100 };
+/** Tokens per page, as the API's default page size. */
+const PAGE_SIZE = 20;
+const PageQuery = querySchema({ page: QueryText });
 
 type Page = { status?: number; error?: string; newSecret?: string };
 
@@ -52,20 +55,23 @@ export async function accountPageRoutes(app: FastifyInstance): Promise<void> {
     ),
   );
 
-  const showTokens = async (request: FastifyRequest, reply: FastifyReply, page: Page = {}) => {
-    const { tokens } = await userService.listUserTokens(request.ctx, requireUser(request.ctx).userId, TOKEN_WINDOW);
-    return sendPage(reply, page.status ?? 200, <UserTokensPage user={userOf(request)} tokens={tokens} newSecret={page.newSecret} error={page.error} />);
+  const showTokens = async (request: FastifyRequest, reply: FastifyReply, number: number, page: Page = {}) => {
+    const { tokens, total } = await userService.listUserTokens(request.ctx, requireUser(request.ctx).userId, { number, size: PAGE_SIZE });
+    const list = { items: tokens, page: number, size: PAGE_SIZE, total };
+    return sendPage(reply, page.status ?? 200, <UserTokensPage user={userOf(request)} list={list} newSecret={page.newSecret} error={page.error} />);
   };
-  app.get(accountPath('tokens'), (request, reply) => showTokens(request, reply));
+  app.get<{ Querystring: { page?: string } }>(accountPath('tokens'), withQuery(PageQuery), (request, reply) =>
+    showTokens(request, reply, pageNumber(request.query.page)),
+  );
   app.post(accountPath('tokens'), (request, reply) =>
     submitForm(
       async () => {
         const description = formField(request, 'description')?.trim() || null;
         const input = { description, expiredAt: expiryDate(formField(request, 'expires-on')) };
         const { secret } = await userService.createUserToken(request.ctx, requireUser(request.ctx).userId, input);
-        return showTokens(request, reply, { newSecret: secret });
+        return showTokens(request, reply, 1, { newSecret: secret });
       },
-      (status, error) => showTokens(request, reply, { status, error }),
+      (status, error) => showTokens(request, reply, 1, { status, error }),
     ),
   );
   app.post<{ Params: { tokenId: string } }>(`${accountPath('tokens')}/:tokenId/revoke`, async (request, reply) => {
