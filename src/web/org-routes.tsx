@@ -40,7 +40,7 @@ async function teamInPath(request: FastifyRequest<{ Params: TeamParams }>): Prom
  * The organization access a form's checkboxes ask for: ticked flags and what they imply on, the others
  * off, so that ticking "manage teams" also gives "manage membership" instead of a refusal.
  */
-export function requestedAccess(ticked: (flag: OrganizationAccessFlag) => boolean): Record<OrganizationAccessFlag, boolean> {
+function requestedAccess(ticked: (flag: OrganizationAccessFlag) => boolean): Record<OrganizationAccessFlag, boolean> {
   const on = new Set(ORGANIZATION_ACCESS_FLAGS.filter(ticked));
   // Implications chain (manage organization access → manage teams → manage membership): repeat until stable.
   for (let size = -1; size !== on.size; ) {
