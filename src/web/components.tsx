@@ -1,4 +1,5 @@
 import type { PropsWithChildren } from '@kitajs/html';
+import { accountPath } from './paths.js';
 
 /** The signed-in user as every page shows them: their name and the session's CSRF token for the forms. */
 export interface PageUser {
@@ -46,7 +47,9 @@ export function Layout({ title, user, crumbs = [], children }: PropsWithChildren
             </a>
             {user ? (
               <form class="sign-out" method="post" action="/app/sign-out" hx-boost="false">
-                <span safe>{user.username}</span>
+                <a href={accountPath('profile')} class="account" safe>
+                  {user.username}
+                </a>
                 <CsrfField token={user.csrfToken} />
                 <button type="submit">Sign out</button>
               </form>

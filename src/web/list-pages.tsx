@@ -1,9 +1,11 @@
 import type { PropsWithChildren } from '@kitajs/html';
+import type { Membership } from '../organization-memberships/service.js';
 import type { OrganizationView } from '../organizations/service.js';
 import type { RunView } from '../runs/service.js';
 import type { WorkspaceView } from '../workspaces/service.js';
 import { type Crumb, formatTime, Layout, type PageUser, Pagination, StatusBadge } from './components.js';
-import { runPath, workspacePath, workspacesPath } from './paths.js';
+import { PendingInvitations } from './org-pages.js';
+import { orgSettingsPath, runPath, workspacePath, workspacesPath } from './paths.js';
 
 export interface ListPage<T> {
   items: T[];
@@ -12,9 +14,18 @@ export interface ListPage<T> {
   total: number;
 }
 
-export function OrganizationsPage({ user, list }: { user: PageUser; list: ListPage<OrganizationView> }): JSX.Element {
+export function OrganizationsPage({
+  user,
+  list,
+  invitations,
+}: {
+  user: PageUser;
+  list: ListPage<OrganizationView>;
+  invitations: readonly Membership[];
+}): JSX.Element {
   return (
     <Layout title="Organizations" user={user}>
+      <PendingInvitations user={user} invitations={invitations} />
       {list.items.length === 0 ? (
         <p>You belong to no organization yet.</p>
       ) : (
@@ -27,6 +38,9 @@ export function OrganizationsPage({ user, list }: { user: PageUser; list: ListPa
               <span class="muted" safe>
                 {organization.email}
               </span>
+              <a class="muted" href={orgSettingsPath(organization.name, 'general')} aria-label={`Settings of ${organization.name}`}>
+                Settings
+              </a>
             </li>
           ))}
         </ul>

@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { QueryText, querySchema, withQuery } from '../jsonapi/query.js';
+import { requireUser } from '../auth/authorize.js';
+import * as membershipService from '../organization-memberships/service.js';
 import * as organizationService from '../organizations/service.js';
 import * as runService from '../runs/service.js';
 import * as workspaceService from '../workspaces/service.js';
@@ -32,8 +34,12 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Querystring: { page?: string } }>('/app', withQuery(PageQuery), async (request, reply) => {
     const page = { number: pageNumber(request.query.page), size: PAGE_SIZE };
-    const { views, total } = await organizationService.list(request.ctx, { page });
-    return sendPage(reply, 200, <OrganizationsPage user={userOf(request)} list={{ items: views, page: page.number, size: page.size, total }} />);
+    const [{ views, total }, invitations] = await Promise.all([
+      organizationService.list(request.ctx, { page }),
+      membershipService.pendingInvitations(request.ctx, requireUser(request.ctx).userId),
+    ]);
+    const list = { items: views, page: page.number, size: page.size, total };
+    return sendPage(reply, 200, <OrganizationsPage user={userOf(request)} list={list} invitations={invitations} />);
   });
 
   app.get<{ Params: OrgParams; Querystring: { page?: string; search?: string } }>(

@@ -1,8 +1,10 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../errors.js';
+import { accountPageRoutes } from './account-routes.js';
 import { QueryText, querySchema, withQuery } from '../jsonapi/query.js';
 import { SignInError } from '../oauth/service.js';
 import { ErrorPage } from './components.js';
+import { orgPageRoutes } from './org-routes.js';
 import { pageRoutes } from './page-routes.js';
 import { runPath, workspacePath } from './paths.js';
 import { runPageRoutes } from './run-routes.js';
@@ -86,4 +88,6 @@ export async function webRoutes(app: FastifyInstance): Promise<void> {
   await app.register(runPageRoutes);
   await app.register(workspaceSettingsRoutes);
   await app.register(workspaceAccessRoutes);
+  await app.register(orgPageRoutes);
+  await app.register(accountPageRoutes);
 }

@@ -48,6 +48,15 @@ button.primary{background:#1f883d;border-color:#1a7f37;color:#fff}
 .ansi-fg-bright-black{color:#8b949e}.ansi-fg-bright-red{color:#ffa198}.ansi-fg-bright-green{color:#56d364}.ansi-fg-bright-yellow{color:#e3b341}
 .ansi-fg-bright-blue{color:#79c0ff}.ansi-fg-bright-magenta{color:#d2a8ff}.ansi-fg-bright-cyan{color:#56d4dd}.ansi-fg-bright-white{color:#fff}
 .ansi-bg-red{background:#8e1519}.ansi-bg-green{background:#0f5323}.ansi-bg-yellow{background:#693e00}.ansi-bg-blue{background:#0c2d6b}
+.tabs{display:flex;flex-wrap:wrap;gap:1rem;border-bottom:1px solid var(--line);margin-bottom:1rem;padding-bottom:.4rem}
+.tabs a{text-decoration:none}.tabs a[aria-current=page]{font-weight:700;text-decoration:underline}
+.top .account{color:#fff}
+input[type=email],input[type=date],select{padding:.45rem;border:1px solid #8c959f;border-radius:4px;font:inherit}
+form.inline{display:inline-block;margin-left:.75rem}form.inline button{margin:0}
+.check{display:flex;gap:.5rem;align-items:center}.check label{margin:0;font-weight:400}
+fieldset{border:0;padding:0;margin:0}
+.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
+.new-token{border:1px solid var(--ok);border-radius:6px;padding:.75rem;margin-bottom:1rem}.new-token input{width:100%;font-family:ui-monospace,monospace}
 `;
 
 /** The workspace settings pages (workspace-settings-pages.tsx): tabs, form controls, inline errors. */

@@ -163,6 +163,20 @@ for (const kind of testDatabases()) {
       assert.deepEqual(consoleErrors, []);
     });
 
+    it('creates a team in the organization settings and gives it organization access', async () => {
+      await page.goto(`${server.url}/app/acme/settings/teams`);
+      await page.type('#team-name', 'browser-team');
+      await Promise.all([page.waitForSelector('#access-manage-teams'), page.click('form[action="/app/acme/settings/teams"] button')]);
+      // Ticking "manage teams" brings "manage membership" with it once saved.
+      await page.click('#access-manage-teams');
+      await page.click('form[action$="/access"] button');
+      await page.waitForFunction(() => (globalThis as any).document.querySelector('#access-manage-membership')?.checked === true, { timeout: 10_000 });
+      await shoot('team');
+      const teams = await api('GET', '/organizations/acme/teams?q=browser-team');
+      assert.equal(teams.body.data[0]?.attributes['organization-access']['manage-teams'], true);
+      assert.deepEqual(consoleErrors, []);
+    });
+
     it('locks and unlocks the workspace, and draws every settings tab', async () => {
       await page.goto(`${server.url}/app/acme/workspaces/web`);
       await page.type('#lock-reason', 'browser maintenance');
