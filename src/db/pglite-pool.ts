@@ -1,5 +1,54 @@
-import type { PGlite } from '@electric-sql/pglite';
+import { type PGlite, parse, protocol, type Results } from '@electric-sql/pglite';
 import type { PostgresPool, PostgresPoolClient } from 'kysely';
+import { isPrepared, statementName } from './prepared.js';
+
+/** What the engine answers to one protocol message. */
+type BackendMessage = Parameters<typeof parse.parseResults>[0][number];
+
+/**
+ * Marked statements (src/db/prepared.ts) on PGlite: `query` parses and plans every statement anew,
+ * unnamed, so a marked one goes through the protocol by hand instead: parsed once under its name,
+ * then bound and executed, and its results read as `query` reads them.
+ */
+class PglitePreparedStatements {
+  /** Each prepared statement's parameter types, by its SQL. */
+  private readonly parameterTypes = new Map<string, number[]>();
+
+  constructor(private readonly pglite: PGlite) {}
+
+  private async send(message: Uint8Array): Promise<BackendMessage[]> {
+    return (await this.pglite.execProtocol(message, { syncToFs: false })).messages;
+  }
+
+  query(text: string, parameters: readonly unknown[]): Promise<Results> {
+    // The lock `query` takes: nothing else talks to the engine between these messages.
+    return this.pglite.runExclusive(async () => {
+      const { serialize } = protocol;
+      const name = statementName(text);
+      const messages: BackendMessage[] = [];
+      try {
+        let types = this.parameterTypes.get(text);
+        if (types === undefined) {
+          await this.send(serialize.parse({ name, text }));
+          types = parse.parseDescribeStatementResults(await this.send(serialize.describe({ type: 'S', name })));
+          this.parameterTypes.set(text, types);
+        }
+        const values = parameters.map((value, i) => {
+          if (value === null || value === undefined) return null;
+          const serializer = this.pglite.serializers[types[i] as number];
+          return serializer ? serializer(value) : String(value);
+        });
+        messages.push(...(await this.send(serialize.bind({ statement: name, values }))));
+        messages.push(...(await this.send(serialize.describe({ type: 'P' }))));
+        messages.push(...(await this.send(serialize.execute({}))));
+      } finally {
+        messages.push(...(await this.send(serialize.sync())));
+      }
+      await this.pglite.syncToFs();
+      return parse.parseResults(messages, this.pglite.parsers)[0] as Results;
+    });
+  }
+}
 
 /**
  * Presents one PGlite instance as the `pg.Pool` that Kysely's PostgresDialect expects.
@@ -8,8 +57,10 @@ import type { PostgresPool, PostgresPoolClient } from 'kysely';
  */
 export function pglitePool(pglite: PGlite): PostgresPool {
   let queue: Promise<void> = Promise.resolve();
+  const preparedStatements = new PglitePreparedStatements(pglite);
   const client = (release: () => void): PostgresPoolClient => ({
-    query: (async (sql: string, parameters: readonly unknown[]) => pglite.query(sql, parameters as unknown[])) as any,
+    query: (async (sql: string, parameters: readonly unknown[]) =>
+      isPrepared(sql) ? preparedStatements.query(sql, parameters) : pglite.query(sql, parameters as unknown[])) as any,
     release,
   });
   return {

@@ -5,7 +5,7 @@ import { forEachDatabase } from '../../test/harness.js';
 import { prepared } from './prepared.js';
 
 forEachDatabase('prepared statements', (server) => {
-  it('runs a marked query as a named prepared statement on PostgreSQL, an unmarked one unnamed, with the same results', async () => {
+  it('runs a marked query as a named prepared statement, an unmarked one unnamed, with the same results', async () => {
     const db = server.database.db;
     const org = await db.selectFrom('organizations').select(['id', 'name']).executeTakeFirst();
     const byName = (name: string) => db.selectFrom('organizations').select('id').where('name', '=', name);
@@ -18,13 +18,21 @@ forEachDatabase('prepared statements', (server) => {
       assert.deepEqual(await query('no-such-organization').execute(), []);
       await trx.selectFrom('organizations').select('id').where('name', '=', 'unmarked').execute();
       const added = (await named()).filter((statement) => !before.includes(statement));
-      if (server.database.kind === 'postgres') {
-        assert.equal(added.length, 1, JSON.stringify(added));
-        assert.match(added[0] as string, /where "name" = \$1 \/\* prepared \*\/$/);
-      } else {
-        assert.deepEqual(added, []);
-      }
+      assert.equal(added.length, 1, JSON.stringify(added));
+      assert.match(added[0] as string, /where "name" = \$1 \/\* prepared \*\/$/);
     });
     assert.deepEqual(await byName('no-such-organization').execute(), []);
+  });
+
+  it("reports a prepared statement's error and leaves the connection usable; dates, numbers and nulls as parameters", async () => {
+    const db = server.database.db;
+    const failing = (text: string) => prepared(db.selectNoFrom(sql<number>`${text}::int`.as('n')));
+    await assert.rejects(failing('not a number').execute(), /invalid input syntax for type integer/);
+    assert.deepEqual(await failing('42').execute(), [{ n: 42 }]);
+    const at = new Date('2026-01-02T03:04:05.678Z');
+    const row = await prepared(
+      db.selectNoFrom([sql<Date>`${at}::timestamptz`.as('at'), sql<number>`${7}::int + 1`.as('eight'), sql<string | null>`${null}::text`.as('none')]),
+    ).executeTakeFirstOrThrow();
+    assert.deepEqual(row, { at, eight: 8, none: null });
   });
 });

@@ -18,10 +18,14 @@ export function prepared<Q extends { modifyEnd(modifier: Expression<unknown>): Q
   return query.modifyEnd(sql.raw(PREPARED_MARK));
 }
 
+export function isPrepared(text: string): boolean {
+  return text.endsWith(PREPARED_MARK);
+}
+
 /** A statement's name on every connection: its SQL's hash, so the same SQL reuses one preparation. */
 const statementNames = new Map<string, string>();
 
-function statementName(text: string): string {
+export function statementName(text: string): string {
   let name = statementNames.get(text);
   if (name === undefined) {
     name = `p${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
@@ -37,7 +41,7 @@ export function preparingPool(pool: pg.Pool): PostgresPool {
       const client = await pool.connect();
       const wrapped = {
         query: (textOrCursor: unknown, parameters?: readonly unknown[]) =>
-          typeof textOrCursor === 'string' && textOrCursor.endsWith(PREPARED_MARK)
+          typeof textOrCursor === 'string' && isPrepared(textOrCursor)
             ? client.query({ name: statementName(textOrCursor), text: textOrCursor, values: parameters as unknown[] })
             : client.query(textOrCursor as string, parameters as unknown[]),
         release: () => client.release(),

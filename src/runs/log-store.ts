@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { PhaseKind } from './phase-store.js';
+import { prepared } from '../db/prepared.js';
 
 /**
  * The logs of plans and applies. While a phase runs, its log grows as chunks in PostgreSQL, so any
@@ -26,14 +27,16 @@ export async function appendChunk(db: Db, phase: ChunkOwner, seq: number, chunk:
 
 /** The chunks holding bytes from `offset` on, in order, as many as cover `limit` bytes. */
 export async function readChunks(db: Db, phaseId: string, offset: number, limit: number): Promise<LogChunk[]> {
-  const rows = await db
-    .selectFrom('run_log_chunks')
-    .select(['byte_offset', 'data'])
-    .where('phase_id', '=', phaseId)
-    .where(sql<boolean>`byte_offset + octet_length(data) > ${offset}`)
-    .where('byte_offset', '<', offset + limit)
-    .orderBy('seq')
-    .execute();
+  // Prepared: what every CLI following a running phase polls.
+  const rows = await prepared(
+    db
+      .selectFrom('run_log_chunks')
+      .select(['byte_offset', 'data'])
+      .where('phase_id', '=', phaseId)
+      .where(sql<boolean>`byte_offset + octet_length(data) > ${offset}`)
+      .where('byte_offset', '<', offset + limit)
+      .orderBy('seq'),
+  ).execute();
   return rows.map((row) => ({ offset: Number(row.byte_offset), data: row.data }));
 }
 
