@@ -12,3 +12,7 @@ export function workspacePath(org: string, workspace: string): string {
 export function runPath(org: string, workspace: string, runId: string): string {
   return `${workspacePath(org, workspace)}/runs/${encodeURIComponent(runId)}`;
 }
+
+export function projectsPath(org: string): string {
+  return `/app/${encodeURIComponent(org)}/projects`;
+}

@@ -48,4 +48,18 @@ button.primary{background:#1f883d;border-color:#1a7f37;color:#fff}
 .ansi-fg-bright-black{color:#8b949e}.ansi-fg-bright-red{color:#ffa198}.ansi-fg-bright-green{color:#56d364}.ansi-fg-bright-yellow{color:#e3b341}
 .ansi-fg-bright-blue{color:#79c0ff}.ansi-fg-bright-magenta{color:#d2a8ff}.ansi-fg-bright-cyan{color:#56d4dd}.ansi-fg-bright-white{color:#fff}
 .ansi-bg-red{background:#8e1519}.ansi-bg-green{background:#0f5323}.ansi-bg-yellow{background:#693e00}.ansi-bg-blue{background:#0c2d6b}
+.org-nav{display:flex;gap:1rem;margin-bottom:1rem}
+.filters{display:flex;gap:1rem;color:var(--muted)}
+.tags .tag{display:inline-block;margin:0 .3rem .2rem 0;padding:0 .4rem;border:1px solid var(--line);border-radius:4px;font-size:.85rem;text-decoration:none}
+a.button{display:inline-block;font:inherit;padding:.4rem .9rem;border:1px solid #8c959f;border-radius:4px;background:#f6f8fa;color:var(--fg);text-decoration:none;margin-top:.75rem}
+button.danger,a.button.danger{background:#b42318;border-color:#912018;color:#fff}
+.timeline{list-style:none;padding:0;margin:0}
+.timeline li{padding:.2rem 0}
+.timeline time{color:var(--muted);font-variant-numeric:tabular-nums}
+.change-group h3{font-size:1rem;margin:.75rem 0 .25rem}
+.change-create h3{color:var(--ok)}.change-update h3,.change-replace h3{color:var(--wait)}.change-delete h3{color:var(--bad)}
+.addresses{margin:0;padding-left:1.25rem}
+.muted-block{color:var(--muted)}
+.stage{margin-bottom:1.5rem}
+.override input{width:100%;max-width:32rem}
 `;
