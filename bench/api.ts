@@ -35,7 +35,7 @@ interface ApiOptions extends LoadSettings {
 }
 
 /** A comma-separated option, each item parsed or refused. */
-function parseList<T>(raw: string, name: string, parse: (item: string) => T | undefined): T[] {
+export function parseList<T>(raw: string, name: string, parse: (item: string) => T | undefined): T[] {
   return raw.split(',').map((item) => {
     const value = parse(item.trim());
     if (value === undefined) throw new Error(`--${name}: ${JSON.stringify(item)} is not valid`);
@@ -43,11 +43,11 @@ function parseList<T>(raw: string, name: string, parse: (item: string) => T | un
   });
 }
 
-function positive(raw: string): number | undefined {
+export function positive(raw: string): number | undefined {
   return /^[1-9]\d*$/.test(raw) ? Number(raw) : undefined;
 }
 
-function positiveOption(raw: string, name: string): number {
+export function positiveOption(raw: string, name: string): number {
   const value = positive(raw);
   if (value === undefined) throw new Error(`--${name}: ${JSON.stringify(raw)} is not a positive integer`);
   return value;
@@ -211,23 +211,34 @@ async function benchmarkDatabase(kind: DatabaseKind, size: number, options: ApiO
   }
 }
 
+/** What the baseline route answers: a small JSON:API document for the API, a small page for the web UI. */
+export interface BaselineResponse {
+  label: string;
+  contentType: string;
+  body: string;
+}
+
+const JSON_API_BASELINE: BaselineResponse = {
+  label: 'bare Fastify HTTPS route',
+  contentType: 'application/vnd.api+json',
+  body: JSON.stringify({ data: { type: 'workspaces', id: 'ws-baseline', attributes: { name: 'baseline' } } }),
+};
+
 /**
- * The transport's cost alone: a bare Fastify HTTPS route answering a small JSON:API document, with
- * the same client and certificate chain as the cases.
+ * The transport's cost alone: a bare Fastify HTTPS route answering a small JSON:API document (or
+ * `response`), with the same client and certificate chain as the cases.
  */
-async function measureBaseline(options: ApiOptions): Promise<string[]> {
+export async function measureBaseline(options: LoadSettings, response = JSON_API_BASELINE): Promise<string[]> {
   const dataDir = mkdtempSync(join(tmpdir(), 'terrace-bench-baseline-'));
   const config = loadConfig({ TERRACE_DATA_DIR: dataDir, TERRACE_PORT: String(await freePort()) });
   const tls = loadTlsMaterial(config);
   const app = Fastify({ https: { key: tls.key, cert: tls.cert } });
-  app.get('/baseline', async (_request, reply) =>
-    reply.type('application/vnd.api+json').send({ data: { type: 'workspaces', id: 'ws-baseline', attributes: { name: 'baseline' } } }),
-  );
+  app.get('/baseline', async (_request, reply) => reply.type(response.contentType).send(response.body));
   await app.listen({ host: '127.0.0.1', port: config.port });
   try {
     const ca = readFileSync(tls.caFile as string, 'utf8');
     const m = await measure({ baseUrl: `https://${config.hostname}`, ca, token: 'none', method: 'GET', path: '/baseline' }, options);
-    return ['baseline', '', 'bare Fastify HTTPS route', m.p50.toFixed(1), m.p99.toFixed(0), m.requestsPerSecond.toFixed(0), '', ''];
+    return ['baseline', '', response.label, m.p50.toFixed(1), m.p99.toFixed(0), m.requestsPerSecond.toFixed(0), '', ''];
   } finally {
     await app.close();
     rmSync(dataDir, { recursive: true, force: true });
