@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import type { Ctx } from '../context.js';
 import { NotFoundError } from '../errors.js';
 import { QueryText, querySchema, splitList, withQuery } from '../jsonapi/query.js';
 import * as organizationService from '../organizations/service.js';
@@ -25,13 +24,6 @@ const PageQuery = querySchema({ page: QueryText });
 /** `tag`: comma-separated tag names a workspace carries all of (the API's `search[tags]`); `project`: a project id. */
 const WorkspaceListQuery = querySchema({ page: QueryText, search: QueryText, tag: QueryText, project: QueryText });
 const ProjectListQuery = querySchema({ page: QueryText, search: QueryText });
-
-/** The latest run status of each listed workspace whose runs the user may read, by workspace id: one batch for the page. */
-async function latestRunStatuses(ctx: Ctx, views: readonly workspaceService.WorkspaceView[]): Promise<Map<string, string>> {
-  const runIds = views.flatMap(({ workspace, allowed }) => (workspace.latestRunId && allowed.has('workspace:read-runs') ? [workspace.latestRunId] : []));
-  const runs = runIds.length === 0 ? [] : await runService.visibleViews(ctx, runIds);
-  return new Map(runs.map(({ run }) => [run.workspaceId, run.status]));
-}
 
 type OrgParams = { org: string };
 type WorkspaceParams = OrgParams & { name: string };
@@ -65,7 +57,7 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
       });
       const list = { items: views, page: page.number, size: page.size, total };
       const filters = { search, tags, project: project && { id: project.id, name: project.name } };
-      const statuses = await latestRunStatuses(request.ctx, views);
+      const statuses = await runService.latestRunStatuses(request.ctx, views);
       return sendPage(reply, 200, <WorkspacesPage user={userOf(request)} org={org} filters={filters} list={list} latestRunStatuses={statuses} />);
     },
   );
