@@ -72,7 +72,14 @@ function redactedPlan(count: number): string {
     index: i,
     change: { actions: ['create'], before: null, after: { input: `value-${i}` }, after_unknown: { id: true, output: true } },
   }));
-  return JSON.stringify({ plan_format_version: '1.2', resource_changes, resource_drift: [], output_changes: {}, relevant_attributes: [], provider_schemas: {} });
+  return JSON.stringify({
+    plan_format_version: '1.2',
+    resource_changes,
+    resource_drift: [],
+    output_changes: {},
+    relevant_attributes: [],
+    provider_schemas: {},
+  });
 }
 
 /** Workspaces named to sort first, each with a planned run; the first run's plan lists PLANNED_RESOURCES changes. */
@@ -98,7 +105,11 @@ function pageCases(org: string, size: number, shown: { workspace: string; runId:
   const total = size + WORKSPACES_WITH_RUNS;
   const pages = Math.ceil(total / 20);
   return [
-    { name: `workspaces list, page 1 of ${pages} (20 latest runs)`, path: list, shows: new RegExp(`(class="latest-run"><a [^>]+><span class="badge[^>]+>planned<.*){20}`, 's') },
+    {
+      name: `workspaces list, page 1 of ${pages} (${WORKSPACES_WITH_RUNS} latest runs)`,
+      path: list,
+      shows: new RegExp(`(class="latest-run"><a [^>]+><span class="badge[^>]+>planned<.*){${WORKSPACES_WITH_RUNS}}`, 's'),
+    },
     { name: `workspaces list ?tag=${COMMON_TAG} (10%)`, path: `${list}?tag=${COMMON_TAG}`, shows: /Page 1 of \d+/ },
     { name: `workspaces list, page ${Math.ceil(pages / 2)} of ${pages}`, path: `${list}?page=${Math.ceil(pages / 2)}`, shows: /<tbody><tr>/ },
     { name: 'workspace page', path: `${list}/${shown.workspace}`, shows: /Latest run.*planned/s },
@@ -129,7 +140,8 @@ async function benchmarkDatabase(kind: DatabaseKind, size: number, options: WebO
     const all: BenchRows = { rows: [], passed: true };
     for (const c of pageCases(world.org, size, shown)) {
       const page = await browser.get(c.path);
-      if (page.status !== 200 || !c.shows.test(page.text)) throw new Error(`${c.name}: expected 200 showing ${c.shows}, got ${page.status} ${page.text.slice(0, 300)}`);
+      if (page.status !== 200 || !c.shows.test(page.text))
+        throw new Error(`${c.name}: expected 200 showing ${c.shows}, got ${page.status} ${page.text.slice(0, 300)}`);
       const m = await measure({ baseUrl: server.url, ca, token: '', cookie, method: 'GET', path: c.path }, options);
       const percentile = TARGET_PERCENTILE[kind];
       const ok = m.failures === 0 && m[percentile] <= PAGE_TARGET_MS;

@@ -46,7 +46,9 @@ export async function loadStageChecks(ctx: Ctx, view: RunView): Promise<StageChe
     .map((stageView) => ({
       view: stageView,
       results: stageView.stage.resultIds.flatMap((id) => results.filter((r) => r.id === id)),
-      policies: evaluations.filter((e) => e.taskStageId === stageView.stage.id).map((evaluation) => ({ evaluation, outcomes: outcomes.get(evaluation.id) ?? [] })),
+      policies: evaluations
+        .filter((e) => e.taskStageId === stageView.stage.id)
+        .map((evaluation) => ({ evaluation, outcomes: outcomes.get(evaluation.id) ?? [] })),
     }));
 }
 

@@ -130,8 +130,8 @@ export function ForceCancelPage({ user, org, workspace, view }: { user: PageUser
   return (
     <Layout title={`Force-cancel run ${view.run.id}?`} user={user} crumbs={[...runCrumbs(org, workspace), { label: view.run.id, href: path }]}>
       <p>
-        The run is <StatusBadge status={view.run.status} />. Force-cancelling ends it at once, without waiting for Terraform to stop, and unlocks the
-        workspace. Terraform may leave the state incomplete.
+        The run is <StatusBadge status={view.run.status} />. Force-cancelling ends it at once, without waiting for Terraform to stop, and unlocks the workspace.
+        Terraform may leave the state incomplete.
       </p>
       <form method="post" action={`${path}/actions/force-cancel`}>
         <CsrfField token={user.csrfToken} />

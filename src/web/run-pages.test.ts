@@ -266,7 +266,12 @@ forEachDatabase('web run pages', (server) => {
         const stream = web.get(`${path}/events`);
         await new Promise((resolve) => setTimeout(resolve, 1000));
         if (end === 'sign out') assert.equal((await web.post('/app/sign-out', { [CSRF_FIELD]: csrf })).status, 303);
-        else await server.database.db.updateTable('web_sessions').set({ expires_at: new Date(Date.now() - 1000) }).where('csrf_token', '=', csrf).execute();
+        else
+          await server.database.db
+            .updateTable('web_sessions')
+            .set({ expires_at: new Date(Date.now() - 1000) })
+            .where('csrf_token', '=', csrf)
+            .execute();
         // The run waits for confirmation: without the session check the stream would stay open.
         const res = await stream;
         assert.ok(Date.now() - started < 10_000, `${end}: the stream stayed open`);

@@ -40,7 +40,12 @@ async function loadDetails(ctx: Ctx, view: runService.RunView, changes?: PlanCha
   return { view, events, checks, changes: planChanges };
 }
 
-const ACTIONS = { apply: actionService.apply, discard: actionService.discard, cancel: actionService.cancel, 'force-cancel': actionService.forceCancel } as const;
+const ACTIONS = {
+  apply: actionService.apply,
+  discard: actionService.discard,
+  cancel: actionService.cancel,
+  'force-cancel': actionService.forceCancel,
+} as const;
 
 /** The run page, its event stream, and its action buttons (the runs service's actions, as the user). */
 export async function runPageRoutes(app: FastifyInstance): Promise<void> {

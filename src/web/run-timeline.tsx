@@ -12,8 +12,7 @@ export function RunTimeline({ events }: { events: readonly RunEvent[] }): JSX.El
             <time datetime={event.createdAt.toISOString()} safe>
               {`${event.createdAt.toISOString().slice(0, 19).replace('T', ' ')} UTC`}
             </time>{' '}
-            <StatusBadge status={event.action} />{' '}
-            <span safe>{event.description}</span>
+            <StatusBadge status={event.action} /> <span safe>{event.description}</span>
           </li>
         ))}
       </ol>

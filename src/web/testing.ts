@@ -65,7 +65,10 @@ export async function readOnlyUser(server: TestServer, organizationId: string, w
   const user = await server.createUser();
   const db = server.database.db;
   const teamId = newId('team');
-  await db.insertInto('organization_memberships').values({ id: newId('ou'), organization_id: organizationId, user_id: user.id, status: 'active' }).execute();
+  await db
+    .insertInto('organization_memberships')
+    .values({ id: newId('ou'), organization_id: organizationId, user_id: user.id, status: 'active' })
+    .execute();
   await teamStore.insert(db, {
     id: teamId,
     organizationId,
