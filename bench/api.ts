@@ -9,6 +9,7 @@ import { type DatabaseKind, freePort, TestServer } from '../test/harness.js';
 import { OrganizationWorld } from '../test/fixtures.js';
 import { COMMON_TAG, expectedMatches, NAME_SEARCH, RARE_TAG, seedWorkspaces } from './api-seed.js';
 import { type BenchRows, forEachBenchDatabase, formatTable, type LoadSettings, measure } from './load.js';
+import { databases, positive, positives } from './options.js';
 
 /**
  * The workspaces API benchmark (issues 4 and 14): a real Terrace over HTTPS per database and size,
@@ -34,25 +35,6 @@ interface ApiOptions extends LoadSettings {
   databases: DatabaseKind[];
 }
 
-/** A comma-separated option, each item parsed or refused. */
-export function parseList<T>(raw: string, name: string, parse: (item: string) => T | undefined): T[] {
-  return raw.split(',').map((item) => {
-    const value = parse(item.trim());
-    if (value === undefined) throw new Error(`--${name}: ${JSON.stringify(item)} is not valid`);
-    return value;
-  });
-}
-
-export function positive(raw: string): number | undefined {
-  return /^[1-9]\d*$/.test(raw) ? Number(raw) : undefined;
-}
-
-export function positiveOption(raw: string, name: string): number {
-  const value = positive(raw);
-  if (value === undefined) throw new Error(`--${name}: ${JSON.stringify(raw)} is not a positive integer`);
-  return value;
-}
-
 function parseOptions(args: string[]): ApiOptions {
   const { values } = parseArgs({
     args,
@@ -64,10 +46,10 @@ function parseOptions(args: string[]): ApiOptions {
     },
   });
   return {
-    sizes: parseList(values.sizes, 'sizes', positive),
-    databases: parseList(values.databases, 'databases', (d) => (d === 'postgres' || d === 'pglite' ? d : undefined)),
-    duration: positiveOption(values.duration, 'duration'),
-    connections: positiveOption(values.connections, 'connections'),
+    sizes: positives(values.sizes, 'sizes'),
+    databases: databases(values.databases),
+    duration: positive(values.duration, 'duration'),
+    connections: positive(values.connections, 'connections'),
   };
 }
 

@@ -8,6 +8,8 @@ declare module 'autocannon' {
       connections?: number;
       /** Seconds. */
       duration?: number;
+      /** Requests in all, instead of a duration. */
+      amount?: number;
       /** Worker threads firing requests; 0 fires from this thread. */
       workers?: number;
       method?: string;

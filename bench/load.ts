@@ -34,7 +34,12 @@ export interface Measurement {
 const WARM_UP_SECONDS = 1;
 
 function fire(request: LoadRequest, duration: number, connections: number): Promise<autocannon.Result> {
-  return autocannon({
+  return autocannon({ ...target(request), connections, duration });
+}
+
+/** What autocannon sends: the request, trusting the server's CA, from a thread of its own. */
+function target(request: LoadRequest): autocannon.Options {
+  return {
     url: new URL(request.path, request.baseUrl).toString(),
     method: request.method,
     headers: {
@@ -44,12 +49,10 @@ function fire(request: LoadRequest, duration: number, connections: number): Prom
       ...(request.body === undefined ? {} : { 'content-type': 'application/vnd.api+json' }),
     },
     ...(request.body === undefined ? {} : { body: request.body, idReplacement: true }),
-    connections,
-    duration,
     // The load generator gets a thread of its own, so its work does not queue behind the server's on one event loop.
     workers: 1,
     tlsOptions: { ca: request.ca },
-  });
+  };
 }
 
 /** Warms the route up (JIT, caches, connections), then measures it for `settings.duration` seconds. */
@@ -65,6 +68,13 @@ export async function measure(request: LoadRequest, settings: LoadSettings): Pro
       .map(([code, { count }]) => `${code}×${count}`)
       .join(' '),
   };
+}
+
+/** Makes `count` requests one at a time, failing on any that is not 2xx. */
+export async function requestCount(request: LoadRequest, count: number): Promise<void> {
+  const result = await autocannon({ ...target(request), connections: 1, amount: count });
+  const failures = result.non2xx + result.errors + result.timeouts;
+  if (failures > 0) throw new Error(`${request.method} ${request.path}: ${failures} of ${count} requests failed`);
 }
 
 /** A plain-text table with right-aligned numeric columns. */

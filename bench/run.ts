@@ -1,5 +1,6 @@
 import * as apiBenchmark from './api.js';
 import * as regoBenchmark from './rego.js';
+import * as runReadsBenchmark from './run-reads.js';
 import * as runsBenchmark from './runs.js';
 import * as startBenchmark from './start.js';
 import * as stateBenchmark from './state.js';
@@ -16,6 +17,7 @@ const BENCHMARKS = new Map<string, (args: string[]) => Promise<boolean>>([
   ['web', webBenchmark.run],
   ['state', stateBenchmark.run],
   ['runs', runsBenchmark.run],
+  ['run-reads', runReadsBenchmark.run],
   ['start', startBenchmark.run],
   ['rego', regoBenchmark.run],
 ]);

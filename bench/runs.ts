@@ -5,6 +5,7 @@ import { isFinal, type RunStatus } from '../src/runs/state.js';
 import { cloudBlock, TerraformSandbox } from '../test/cli/terraform.js';
 import { type DatabaseKind, TestServer } from '../test/harness.js';
 import { forEachBenchDatabase, formatTable } from './load.js';
+import { databases, positive, positives } from './options.js';
 import { resourcesHcl, timedApply } from './state-apply.js';
 import { median, progress } from './state-measure.js';
 
@@ -42,11 +43,6 @@ interface RunsOptions {
   slots: number;
 }
 
-function positive(raw: string, name: string): number {
-  if (!/^[1-9]\d*$/.test(raw.trim())) throw new Error(`--${name}: ${JSON.stringify(raw)} is not a positive integer`);
-  return Number(raw);
-}
-
 function parseOptions(args: string[]): RunsOptions {
   const { values } = parseArgs({
     args,
@@ -59,11 +55,8 @@ function parseOptions(args: string[]): RunsOptions {
     },
   });
   return {
-    databases: values.databases.split(',').map((d) => {
-      if (d !== 'postgres' && d !== 'pglite') throw new Error(`--databases: ${JSON.stringify(d)} is not postgres or pglite`);
-      return d;
-    }),
-    resources: values.resources.split(',').map((n) => positive(n, 'resources')),
+    databases: databases(values.databases),
+    resources: positives(values.resources, 'resources'),
     repeat: positive(values.repeat, 'repeat'),
     runs: positive(values.runs, 'runs'),
     slots: positive(values.slots, 'slots'),

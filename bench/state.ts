@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { DatabaseKind } from '../test/harness.js';
 import { forEachBenchDatabase, formatTable } from './load.js';
+import { databases, oneOf, positive, positives } from './options.js';
 import { type ApplyRow, benchmarkApply } from './state-apply.js';
 import { MB } from './state-measure.js';
 import { type BlobStoreKind, benchmarkTransfer, type TransferResult } from './state-transfer.js';
@@ -29,11 +30,6 @@ interface StateOptions {
   stateResources: number;
 }
 
-function positive(raw: string, name: string): number {
-  if (!/^[1-9]\d*$/.test(raw.trim())) throw new Error(`--${name}: ${JSON.stringify(raw)} is not a positive integer`);
-  return Number(raw);
-}
-
 function parseOptions(args: string[]): StateOptions {
   const { values } = parseArgs({
     args,
@@ -47,16 +43,9 @@ function parseOptions(args: string[]): StateOptions {
     },
   });
   return {
-    databases: values.databases.split(',').map((d) => {
-      if (d !== 'postgres' && d !== 'pglite') throw new Error(`--databases: ${JSON.stringify(d)} is not postgres or pglite`);
-      return d;
-    }),
-    parts: values.parts.split(',').map((p) => {
-      const part = PARTS.find((known) => known === p);
-      if (!part) throw new Error(`--parts: ${JSON.stringify(p)} is not ${PARTS.join(' or ')}`);
-      return part;
-    }),
-    resources: values.resources.split(',').map((n) => positive(n, 'resources')),
+    databases: databases(values.databases),
+    parts: oneOf(values.parts, 'parts', PARTS),
+    resources: positives(values.resources, 'resources'),
     repeat: positive(values.repeat, 'repeat'),
     stateMb: positive(values['state-mb'], 'state-mb'),
     stateResources: positive(values['state-resources'], 'state-resources'),

@@ -5,9 +5,10 @@ import { RunWorld } from '../src/runs/testing.js';
 import { SESSION_COOKIE } from '../src/web/session-hook.js';
 import { WebClient } from '../src/web/testing.js';
 import { type DatabaseKind, TestServer } from '../test/harness.js';
-import { measureBaseline, parseList, positive, positiveOption } from './api.js';
+import { measureBaseline } from './api.js';
 import { COMMON_TAG, seedWorkspaces } from './api-seed.js';
 import { type BenchRows, forEachBenchDatabase, formatTable, type LoadSettings, measure } from './load.js';
+import { databases, positive, positives } from './options.js';
 
 /**
  * The web UI's page budget (issue 21): a real Terrace over HTTPS per database, seeded with 10,000
@@ -46,9 +47,9 @@ function parseOptions(args: string[]): WebOptions {
     },
   });
   return {
-    sizes: parseList(values.sizes, 'sizes', positive),
-    databases: parseList(values.databases, 'databases', (d) => (d === 'postgres' || d === 'pglite' ? d : undefined)),
-    duration: positiveOption(values.duration, 'duration'),
+    sizes: positives(values.sizes, 'sizes'),
+    databases: databases(values.databases),
+    duration: positive(values.duration, 'duration'),
     connections: CONNECTIONS,
   };
 }

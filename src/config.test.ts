@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -118,5 +120,37 @@ describe('generated TLS material', () => {
     const renamed = loadTlsMaterial({ dataDir, hostname: 'terrace.example.com:8443', tlsCertFile: undefined, tlsKeyFile: undefined });
     assert.notEqual(renamed.cert, first.cert);
     assert.equal(readFileSync(first.caFile, 'utf8'), ca);
+  });
+
+  it('issues ECDSA P-256 certificates that chain to the CA, for the hostname and the loopback addresses', () => {
+    const material = loadTlsMaterial({ dataDir: join(dir, 'tls-ec'), hostname: 'terrace.example.com', tlsCertFile: undefined, tlsKeyFile: undefined });
+    const ca = new X509Certificate(readFileSync(material.caFile as string));
+    const server = new X509Certificate(material.cert);
+    assert.equal(ca.ca, true);
+    assert.equal(server.ca, false);
+    assert.equal(server.publicKey.asymmetricKeyType, 'ec');
+    assert.equal(createPrivateKey(material.key).asymmetricKeyDetails?.namedCurve, 'prime256v1');
+    assert.ok(server.checkIssued(ca) && server.verify(ca.publicKey));
+    assert.equal(server.subjectAltName, 'DNS:terrace.example.com, DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1');
+    assert.deepEqual(server.keyUsage, ['1.3.6.1.5.5.7.3.1']);
+    assert.ok(server.checkIP('::1') && server.checkIP('127.0.0.1') && !server.checkIP('127.0.0.2'));
+  });
+
+  it('keeps an RSA CA of an earlier version and re-issues its RSA server certificate with an ECDSA key, signed by that CA', () => {
+    const dataDir = join(dir, 'tls-rsa');
+    mkdirSync(join(dataDir, 'tls'), { recursive: true });
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    // A CA whose subject is encoded unlike Terrace's (PrintableString): the issuer must copy its bytes.
+    const caFile = join(dataDir, 'tls', 'ca.pem');
+    writeFileSync(join(dataDir, 'tls', 'ca-key.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    execFileSync('openssl', ['req', '-x509', '-key', join(dataDir, 'tls', 'ca-key.pem'), '-out', caFile, '-days', '30', '-subj', '/CN=Old CA/O=Terrace']);
+    const caPem = readFileSync(caFile, 'utf8');
+    const ca = new X509Certificate(caPem);
+    assert.ok(ca.publicKey.equals(publicKey));
+    const material = loadTlsMaterial({ dataDir, hostname: 'localhost', tlsCertFile: undefined, tlsKeyFile: undefined });
+    const server = new X509Certificate(material.cert);
+    assert.equal(server.publicKey.asymmetricKeyType, 'ec');
+    assert.ok(server.checkIssued(ca) && server.verify(ca.publicKey));
+    assert.equal(readFileSync(caFile, 'utf8'), caPem);
   });
 });

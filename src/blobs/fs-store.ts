@@ -6,6 +6,7 @@ import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PayloadTooLargeError } from '../errors.js';
 import { assertBlobKey, type BlobStore, type StoredBlob } from './blob-store.js';
+import { countStreamedBytes } from './streamed-garbage.js';
 
 /**
  * Counts and hashes the bytes passing through, and fails past `maxBytes`, so a size limit holds
@@ -26,6 +27,7 @@ export class MeasuringStream extends Transform {
       return;
     }
     this.hash.update(chunk);
+    countStreamedBytes(chunk.length);
     callback(null, chunk);
   }
 

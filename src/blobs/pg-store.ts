@@ -6,6 +6,7 @@ import { type BinaryCopy, binaryCopyBytes, COPY_HEADER, COPY_TRAILER } from '../
 import type { Database, Db } from '../db/database.js';
 import { assertBlobKey, type BlobStore, type StoredBlob } from './blob-store.js';
 import { MeasuringStream } from './fs-store.js';
+import { countStreamedBytes } from './streamed-garbage.js';
 
 /**
  * The size of a stored chunk, and how many one binary COPY writes or reads: a batch is what memory
@@ -113,6 +114,7 @@ export class PostgresBlobStore implements BlobStore {
         .orderBy('seq')
         .compile();
       const pieces = binaryCopyBytes(await this.copy.out(query.sql));
+      countStreamedBytes(BATCH_BYTES);
       // Chunks are never empty: none while bytes are due means the content was released and swept mid-read.
       if (pieces.length === 0) throw new Error('the blob was removed while it was read');
       for (const piece of pieces) {

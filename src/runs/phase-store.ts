@@ -33,7 +33,7 @@ export interface Plan extends Phase {
   providerSchemasBlobKey: string | null;
 }
 
-interface PhaseRow {
+export interface PhaseRow {
   id: string;
   run_id: string;
   status: string;
@@ -45,7 +45,7 @@ interface PhaseRow {
   log_blob_key: string | null;
 }
 
-function toPhase(kind: PhaseKind, row: PhaseRow): Phase {
+export function toPhase(kind: PhaseKind, row: PhaseRow): Phase {
   return {
     kind,
     id: row.id,
@@ -69,7 +69,7 @@ export interface Apply extends Phase {
   erroredStateBlobKey: string | null;
 }
 
-type PlanRow = PhaseRow & {
+export type PlanRow = PhaseRow & {
   has_changes: boolean;
   generated_configuration: boolean;
   json_blob_key: string | null;
@@ -78,7 +78,7 @@ type PlanRow = PhaseRow & {
   provider_schemas_blob_key: string | null;
 };
 
-function toPlan(row: PlanRow): Plan {
+export function toPlan(row: PlanRow): Plan {
   return {
     ...toPhase('plans', row),
     hasChanges: row.has_changes,
@@ -107,20 +107,6 @@ export async function findApply(db: Db, by: PhaseSelector): Promise<Apply | unde
 
 export async function setErroredState(db: Db, applyId: string, blobKey: string): Promise<void> {
   await db.updateTable('applies').set({ errored_state_blob_key: blobKey }).where('id', '=', applyId).execute();
-}
-
-/** The plans of many runs, by run id. */
-export async function findPlansByRunIds(db: Db, runIds: readonly string[]): Promise<Map<string, Plan>> {
-  if (runIds.length === 0) return new Map();
-  const rows = await db.selectFrom('plans').selectAll().where('run_id', 'in', runIds).execute();
-  return new Map(rows.map((row) => [row.run_id, toPlan(row)]));
-}
-
-/** The applies of many runs, by run id. */
-export async function findAppliesByRunIds(db: Db, runIds: readonly string[]): Promise<Map<string, Phase>> {
-  if (runIds.length === 0) return new Map();
-  const rows = await db.selectFrom('applies').selectAll().where('run_id', 'in', runIds).execute();
-  return new Map(rows.map((row) => [row.run_id, toPhase('applies', row)]));
 }
 
 /** Sets the phase's status and adds its timestamp. */

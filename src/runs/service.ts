@@ -73,10 +73,8 @@ export function actionsAt(run: runStore.Run, now: Date): { actions: RunActions; 
   };
 }
 
-/** Views of runs: phases in two queries and access in a few for all of them. */
+/** Views of runs: their phases came with them, access is loaded in a few statements for all of them. */
 export async function viewsOf(ctx: Ctx, runs: readonly runStore.Run[]): Promise<RunView[]> {
-  const ids = runs.map((r) => r.id);
-  const [plans, applies] = await Promise.all([phaseStore.findPlansByRunIds(ctx.db, ids), phaseStore.findAppliesByRunIds(ctx.db, ids)]);
   for (const organizationId of new Set(runs.map((r) => r.organizationId))) {
     const workspaces = runs.filter((r) => r.organizationId === organizationId).map((r) => ({ id: r.workspaceId, projectId: r.projectId }));
     await preloadWorkspaceAccess(ctx, organizationId, workspaces);
@@ -84,13 +82,10 @@ export async function viewsOf(ctx: Ctx, runs: readonly runStore.Run[]): Promise<
   const now = ctx.now();
   const views: RunView[] = [];
   for (const run of runs) {
-    const plan = plans.get(run.id);
-    const apply = applies.get(run.id);
-    if (!plan || !apply) throw new Error(`run ${run.id} has no plan or apply`);
     views.push({
       run,
-      plan,
-      apply,
+      plan: run.plan,
+      apply: run.apply,
       variables: variablesOf(ctx, run),
       ...actionsAt(run, now),
       allowed: await allowedActions(ctx, targetOf(run)),

@@ -3,6 +3,7 @@ import type { Db } from '../db/database.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import type { RunRow } from '../db/schema.js';
 import { containsPattern } from '../workspaces/rules.js';
+import { type Phase, type PhaseRow, type Plan, type PlanRow, toPhase, toPlan } from './phase-store.js';
 import { RUNNER_QUEUED_STATUSES, RUNNING_STATUSES } from './schedule-store.js';
 import type { RunStatus, TaskStageName } from './state.js';
 
@@ -12,6 +13,9 @@ export interface Run {
   eventIds: string[];
   /** Its task stages, one per run stage with tasks, fixed when the run was created. */
   taskStages: { id: string; stage: TaskStageName }[];
+  /** Its two phases as they were when the run was read. */
+  plan: Plan;
+  apply: Phase;
   id: string;
   workspaceId: string;
   organizationId: string;
@@ -50,13 +54,18 @@ export interface Run {
 }
 
 /** The settings a run is created with. */
-export type NewRun = Omit<Run, 'projectId' | 'hasChanges' | 'runnerLeaseUntil' | 'cancelRequestedAt' | 'agentId' | 'eventIds' | 'taskStages'>;
+export type NewRun = Omit<
+  Run,
+  'projectId' | 'hasChanges' | 'runnerLeaseUntil' | 'cancelRequestedAt' | 'agentId' | 'eventIds' | 'taskStages' | 'plan' | 'apply'
+>;
 
-function toRun(row: RunRow & { project_id: string; event_ids: string[]; task_stages: Run['taskStages'] }): Run {
+function toRun(row: RunRow & { project_id: string; event_ids: string[]; task_stages: Run['taskStages']; plan_row: PlanRow; apply_row: PhaseRow }): Run {
   return {
     id: row.id,
     eventIds: row.event_ids,
     taskStages: row.task_stages,
+    plan: toPlan(row.plan_row),
+    apply: toPhase('applies', row.apply_row),
     workspaceId: row.workspace_id,
     organizationId: row.organization_id,
     projectId: row.project_id,
@@ -97,12 +106,24 @@ const TASK_STAGES = sql<
   Run['taskStages']
 >`coalesce((select jsonb_agg(jsonb_build_object('id', task_stages.id, 'stage', task_stages.stage) order by array_position(array['pre_plan','post_plan','pre_apply','post_apply'], task_stages.stage)) from task_stages where task_stages.run_id = runs.id), '[]'::jsonb)`;
 
+/**
+ * A run's plan and apply rows, as JSON columns of its row (every phase column is a JSON type: text,
+ * integers, booleans, jsonb), so that showing a run is one statement.
+ */
+const PLAN_ROW = sql<PlanRow>`(select to_jsonb(plans) from plans where plans.run_id = runs.id)`;
+const APPLY_ROW = sql<PhaseRow>`(select to_jsonb(applies) from applies where applies.run_id = runs.id)`;
+
+/** What a run's row is read with, beside its own columns. */
+const RUN_COLUMNS = [
+  'workspaces.project_id',
+  EVENT_IDS.as('event_ids'),
+  TASK_STAGES.as('task_stages'),
+  PLAN_ROW.as('plan_row'),
+  APPLY_ROW.as('apply_row'),
+] as const;
+
 function selectRuns(db: Db) {
-  return db
-    .selectFrom('runs')
-    .innerJoin('workspaces', 'workspaces.id', 'runs.workspace_id')
-    .selectAll('runs')
-    .select(['workspaces.project_id', EVENT_IDS.as('event_ids'), TASK_STAGES.as('task_stages')]);
+  return db.selectFrom('runs').innerJoin('workspaces', 'workspaces.id', 'runs.workspace_id').selectAll('runs').select(RUN_COLUMNS);
 }
 
 export async function insert(db: Db, run: NewRun): Promise<void> {
@@ -334,11 +355,7 @@ export async function selectPage(
   window: PageWindow,
   withTotal: boolean,
 ): Promise<{ runs: Run[]; hasMore: boolean; total: number | undefined }> {
-  const ordered = filtered(db, scope, filter)
-    .selectAll('runs')
-    .select(['workspaces.project_id', EVENT_IDS.as('event_ids'), TASK_STAGES.as('task_stages')])
-    .orderBy('runs.created_at', 'desc')
-    .orderBy('runs.id', 'desc');
+  const ordered = filtered(db, scope, filter).selectAll('runs').select(RUN_COLUMNS).orderBy('runs.created_at', 'desc').orderBy('runs.id', 'desc');
   // One row past the page says whether another follows.
   const lookahead = { limit: window.limit + 1, offset: window.offset };
   const { rows, total } = withTotal
@@ -366,7 +383,7 @@ export async function selectQueuePage(
     END`;
   const line = filtered(db, scope, { statuses: lineStatuses })
     .selectAll('runs')
-    .select(['workspaces.project_id', EVENT_IDS.as('event_ids'), TASK_STAGES.as('task_stages')])
+    .select(RUN_COLUMNS)
     .select(position.as('position'))
     .orderBy('position')
     .orderBy('runs.queued_at')

@@ -1,3 +1,4 @@
+import { requireUser } from '../auth/authorize.js';
 import * as agentTokenService from '../agent-tokens/service.js';
 import { generateToken } from '../auth/secrets.js';
 import * as tokenStore from '../auth/token-store.js';
@@ -120,6 +121,13 @@ export async function destroyAny(ctx: Ctx, id: string): Promise<void> {
   if (token?.kind !== 'team') return userService.deleteUserToken(ctx, id);
   await managedTeamToken(ctx, token);
   if (!(await tokenStore.deleteById(ctx.db, token.id))) throw new NotFoundError(`authentication token ${id} not found`);
+}
+
+/** The team's tokens the caller manages (teams/service.ts tokenAccess): all of them, or the described ones they generated. */
+export async function listForTeam(ctx: Ctx, teamId: string): Promise<tokenStore.Token[]> {
+  const team = await teamWithManagedTokens(ctx, teamId, 'own');
+  const access = await teamService.tokenAccess(ctx, team);
+  return teamTokenStore.listForTeam(ctx.db, team.id, access === 'all' ? undefined : requireUser(ctx).userId);
 }
 
 export interface ListOptions {

@@ -24,6 +24,14 @@ export async function deleteLegacy(db: Db, teamId: string): Promise<boolean> {
   return result.numDeletedRows > 0n;
 }
 
+/** The team's tokens, newest first; with `createdById`, only the described ones that user generated. */
+export async function listForTeam(db: Db, teamId: string, createdById?: string): Promise<Token[]> {
+  let query = teamTokens(db).where('tokens.team_id', '=', teamId);
+  if (createdById !== undefined) query = query.where('tokens.created_by_id', '=', createdById).where('tokens.description', 'is not', null);
+  const rows = await query.orderBy('tokens.created_at', 'desc').orderBy('tokens.id').execute();
+  return rows.map(toToken);
+}
+
 export type TeamTokenSortField = 'team-name' | 'created-by' | 'expired-at' | 'last-used-at';
 
 export interface TeamTokenFilter {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { FastifyInstance } from 'fastify';
-import { STYLESHEET } from './stylesheet.js';
+import { SETTINGS_STYLESHEET, STYLESHEET } from './stylesheet.js';
 
 const require = createRequire(import.meta.url);
 
@@ -13,7 +13,7 @@ function loadAssets(): Map<string, { body: Buffer; type: string }> {
   return new Map([
     ['htmx.min.js', { body: readFileSync(require.resolve('htmx.org/dist/htmx.min.js')), type: 'text/javascript; charset=utf-8' }],
     ['htmx-sse.js', { body: readFileSync(require.resolve('htmx-ext-sse/sse.js')), type: 'text/javascript; charset=utf-8' }],
-    ['terrace.css', { body: Buffer.from(STYLESHEET), type: 'text/css; charset=utf-8' }],
+    ['terrace.css', { body: Buffer.from(STYLESHEET + SETTINGS_STYLESHEET), type: 'text/css; charset=utf-8' }],
   ]);
 }
 

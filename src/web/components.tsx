@@ -1,4 +1,5 @@
 import type { PropsWithChildren } from '@kitajs/html';
+import { accountPath } from './paths.js';
 
 /** The signed-in user as every page shows them: their name and the session's CSRF token for the forms. */
 export interface PageUser {
@@ -28,8 +29,12 @@ export function Layout({ title, user, crumbs = [], children }: PropsWithChildren
         <head>
           <meta charset="utf-8" />
           <meta name="viewport" content="width=device-width, initial-scale=1" />
-          {/* htmx's indicator styles would be an inline style, which the CSP refuses. */}
-          <meta name="htmx-config" content='{"includeIndicatorStyles":false}' />
+          {/* htmx's indicator styles would be an inline style, which the CSP refuses. A 4xx is a page too (a form
+          shown again with its error, a 404 page): htmx swaps it in rather than leaving the old page. */}
+          <meta
+            name="htmx-config"
+            content='{"includeIndicatorStyles":false,"responseHandling":[{"code":"204","swap":false},{"code":"[234]..","swap":true},{"code":"...","swap":false,"error":true}]}'
+          />
           <title safe>{`${title} · Terrace`}</title>
           <link rel="stylesheet" href="/_assets/terrace.css" />
           <script src="/_assets/htmx.min.js" defer></script>
@@ -42,7 +47,9 @@ export function Layout({ title, user, crumbs = [], children }: PropsWithChildren
             </a>
             {user ? (
               <form class="sign-out" method="post" action="/app/sign-out" hx-boost="false">
-                <span safe>{user.username}</span>
+                <a href={accountPath('profile')} class="account" safe>
+                  {user.username}
+                </a>
                 <CsrfField token={user.csrfToken} />
                 <button type="submit">Sign out</button>
               </form>

@@ -1,9 +1,12 @@
+import type { PropsWithChildren } from '@kitajs/html';
+import type { Membership } from '../organization-memberships/service.js';
 import type { OrganizationView } from '../organizations/service.js';
 import type { ProjectView } from '../projects/service.js';
 import type { RunView } from '../runs/service.js';
 import type { WorkspaceView } from '../workspaces/service.js';
 import { type Crumb, formatTime, Layout, type PageUser, Pagination, StatusBadge } from './components.js';
-import { projectsPath, runPath, workspacePath, workspacesPath } from './paths.js';
+import { PendingInvitations } from './org-pages.js';
+import { orgSettingsPath, projectsPath, runPath, workspacePath, workspacesPath } from './paths.js';
 
 export interface ListPage<T> {
   items: T[];
@@ -12,9 +15,18 @@ export interface ListPage<T> {
   total: number;
 }
 
-export function OrganizationsPage({ user, list }: { user: PageUser; list: ListPage<OrganizationView> }): JSX.Element {
+export function OrganizationsPage({
+  user,
+  list,
+  invitations,
+}: {
+  user: PageUser;
+  list: ListPage<OrganizationView>;
+  invitations: readonly Membership[];
+}): JSX.Element {
   return (
     <Layout title="Organizations" user={user}>
+      <PendingInvitations user={user} invitations={invitations} />
       {list.items.length === 0 ? (
         <p>You belong to no organization yet.</p>
       ) : (
@@ -27,6 +39,9 @@ export function OrganizationsPage({ user, list }: { user: PageUser; list: ListPa
               <span class="muted" safe>
                 {organization.email}
               </span>
+              <a class="muted" href={orgSettingsPath(organization.name, 'general')} aria-label={`Settings of ${organization.name}`}>
+                Settings
+              </a>
             </li>
           ))}
         </ul>
@@ -54,12 +69,20 @@ export function workspaceListHref(org: string, filters: WorkspaceFilters, page?:
   return query ? `${workspacesPath(org)}?${query}` : workspacesPath(org);
 }
 
-/** The organization's list pages, one link each. */
-export function OrganizationNav({ org }: { org: string }): JSX.Element {
+/** The organization's lists and its settings, as the organization pages' tabs; `current` is marked. */
+export function OrganizationNav({ org, current }: { org: string; current: 'workspaces' | 'projects' }): JSX.Element {
+  const links = [
+    { key: 'workspaces', label: 'Workspaces', href: workspacesPath(org) },
+    { key: 'projects', label: 'Projects', href: projectsPath(org) },
+    { key: 'settings', label: 'Settings', href: orgSettingsPath(org, 'general') },
+  ];
   return (
-    <nav class="org-nav" aria-label="Organization">
-      <a href={workspacesPath(org)}>Workspaces</a>
-      <a href={projectsPath(org)}>Projects</a>
+    <nav aria-label="Organization" class="tabs">
+      {links.map((link) => (
+        <a href={link.href} aria-current={link.key === current ? 'page' : undefined} safe>
+          {link.label}
+        </a>
+      ))}
     </nav>
   );
 }
@@ -70,19 +93,20 @@ export function WorkspacesPage({
   filters,
   list,
   latestRunStatuses,
-}: {
+  children,
+}: PropsWithChildren<{
   user: PageUser;
   org: string;
   filters: WorkspaceFilters;
   list: ListPage<WorkspaceView>;
   /** By workspace id; absent where there is no run or the user may not read runs. */
   latestRunStatuses: ReadonlyMap<string, string>;
-}): JSX.Element {
+}>): JSX.Element {
   const { search, tags, project } = filters;
   const narrowed = search !== '' || tags.length > 0 || project !== undefined;
   return (
     <Layout title="Workspaces" user={user} crumbs={[{ label: org, href: workspacesPath(org) }]}>
-      <OrganizationNav org={org} />
+      <OrganizationNav org={org} current="workspaces" />
       <form class="search" method="get" action={workspacesPath(org)} aria-label="Search workspaces">
         <label for="search">Name contains</label>
         <input type="search" id="search" name="search" value={search} />
@@ -151,6 +175,7 @@ export function WorkspacesPage({
         </table>
       )}
       <Pagination page={list.page} size={list.size} total={list.total} href={(n) => workspaceListHref(org, filters, n)} />
+      {children}
     </Layout>
   );
 }
@@ -221,7 +246,7 @@ export function ProjectsPage({ user, org, search, list }: { user: PageUser; org:
   const href = (n: number) => `${projectsPath(org)}?${new URLSearchParams({ ...(search ? { search } : {}), page: String(n) })}`;
   return (
     <Layout title="Projects" user={user} crumbs={[{ label: org, href: workspacesPath(org) }]}>
-      <OrganizationNav org={org} />
+      <OrganizationNav org={org} current="projects" />
       <form class="search" method="get" action={projectsPath(org)} aria-label="Search projects">
         <label for="search">Name contains</label>
         <input type="search" id="search" name="search" value={search} />

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
+import { requireUser } from '../auth/authorize.js';
 import { NotFoundError } from '../errors.js';
 import { QueryText, querySchema, splitList, withQuery } from '../jsonapi/query.js';
+import * as membershipService from '../organization-memberships/service.js';
 import * as organizationService from '../organizations/service.js';
 import * as projectService from '../projects/service.js';
 import * as runService from '../runs/service.js';
@@ -9,6 +11,8 @@ import { OrganizationsPage, ProjectsPage, RunsPage, WorkspacesPage } from './lis
 import { requireSignIn, userOf } from './session-hook.js';
 import { sendPage } from './send.js';
 import { WorkspacePage } from './workspace-page.js';
+import { CreateWorkspaceForm } from './workspace-settings-pages.js';
+import { creatableProjects } from './workspace-settings-routes.js';
 
 /** Rows per list page, as the API's default page size. */
 const PAGE_SIZE = 20;
@@ -34,8 +38,12 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Querystring: { page?: string } }>('/app', withQuery(PageQuery), async (request, reply) => {
     const page = { number: pageNumber(request.query.page), size: PAGE_SIZE };
-    const { views, total } = await organizationService.list(request.ctx, { page });
-    return sendPage(reply, 200, <OrganizationsPage user={userOf(request)} list={{ items: views, page: page.number, size: page.size, total }} />);
+    const [{ views, total }, invitations] = await Promise.all([
+      organizationService.list(request.ctx, { page }),
+      membershipService.pendingInvitations(request.ctx, requireUser(request.ctx).userId),
+    ]);
+    const list = { items: views, page: page.number, size: page.size, total };
+    return sendPage(reply, 200, <OrganizationsPage user={userOf(request)} list={list} invitations={invitations} />);
   });
 
   app.get<{ Params: OrgParams; Querystring: { page?: string; search?: string; tag?: string; project?: string } }>(
@@ -57,8 +65,15 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
       });
       const list = { items: views, page: page.number, size: page.size, total };
       const filters = { search, tags, project: project && { id: project.id, name: project.name } };
-      const statuses = await runService.latestRunStatuses(request.ctx, views);
-      return sendPage(reply, 200, <WorkspacesPage user={userOf(request)} org={org} filters={filters} list={list} latestRunStatuses={statuses} />);
+      const user = userOf(request);
+      const [statuses, projects] = await Promise.all([runService.latestRunStatuses(request.ctx, views), creatableProjects(request, org)]);
+      return sendPage(
+        reply,
+        200,
+        <WorkspacesPage user={user} org={org} filters={filters} list={list} latestRunStatuses={statuses}>
+          {projects.length > 0 ? <CreateWorkspaceForm user={user} org={org} projects={projects} /> : ''}
+        </WorkspacesPage>,
+      );
     },
   );
 
@@ -81,7 +96,9 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
     const view = await workspaceService.show(request.ctx, { organizationName: request.params.org, name: request.params.name });
     const { latestRunId } = view.workspace;
     const latestRun = latestRunId && view.allowed.has('workspace:read-runs') ? await runService.show(request.ctx, latestRunId) : undefined;
-    return sendPage(reply, 200, <WorkspacePage user={userOf(request)} view={view} latestRun={latestRun} />);
+    const { lockedBy } = view.workspace;
+    const lockedByViewer = lockedBy?.kind === 'users' && lockedBy.id === request.webSession?.userId;
+    return sendPage(reply, 200, <WorkspacePage user={userOf(request)} view={view} latestRun={latestRun} lockedByViewer={lockedByViewer} />);
   });
 
   app.get<{ Params: WorkspaceParams; Querystring: { page?: string } }>('/app/:org/workspaces/:name/runs', withQuery(PageQuery), async (request, reply) => {

@@ -1,11 +1,15 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../errors.js';
+import { accountPageRoutes } from './account-routes.js';
 import { QueryText, querySchema, withQuery } from '../jsonapi/query.js';
 import { SignInError } from '../oauth/service.js';
 import { ErrorPage } from './components.js';
+import { orgPageRoutes } from './org-routes.js';
 import { pageRoutes } from './page-routes.js';
 import { runPath, workspacePath } from './paths.js';
 import { runPageRoutes } from './run-routes.js';
+import { workspaceAccessRoutes } from './workspace-access-routes.js';
+import { workspaceSettingsRoutes } from './workspace-settings-routes.js';
 import { formField, pageUser, readCookie, registerSessions, SESSION_COOKIE, SIGN_IN_COOKIE, setCookie } from './session-hook.js';
 import * as sessionService from './session-service.js';
 import { SignInPage } from './sign-in-page.js';
@@ -82,4 +86,8 @@ export async function webRoutes(app: FastifyInstance): Promise<void> {
 
   await app.register(pageRoutes);
   await app.register(runPageRoutes);
+  await app.register(workspaceSettingsRoutes);
+  await app.register(workspaceAccessRoutes);
+  await app.register(orgPageRoutes);
+  await app.register(accountPageRoutes);
 }

@@ -48,11 +48,19 @@ button.primary{background:#1f883d;border-color:#1a7f37;color:#fff}
 .ansi-fg-bright-black{color:#8b949e}.ansi-fg-bright-red{color:#ffa198}.ansi-fg-bright-green{color:#56d364}.ansi-fg-bright-yellow{color:#e3b341}
 .ansi-fg-bright-blue{color:#79c0ff}.ansi-fg-bright-magenta{color:#d2a8ff}.ansi-fg-bright-cyan{color:#56d4dd}.ansi-fg-bright-white{color:#fff}
 .ansi-bg-red{background:#8e1519}.ansi-bg-green{background:#0f5323}.ansi-bg-yellow{background:#693e00}.ansi-bg-blue{background:#0c2d6b}
-.org-nav{display:flex;gap:1rem;margin-bottom:1rem}
+.tabs{display:flex;flex-wrap:wrap;gap:1rem;border-bottom:1px solid var(--line);margin-bottom:1rem;padding-bottom:.4rem}
+.tabs a{text-decoration:none}.tabs a[aria-current=page]{font-weight:700;text-decoration:underline}
+.top .account{color:#fff}
+input[type=email],input[type=date],select{padding:.45rem;border:1px solid #8c959f;border-radius:4px;font:inherit}
+form.inline{display:inline-block;margin-left:.75rem}form.inline button{margin:0}
+.check{display:flex;gap:.5rem;align-items:center}.check label{margin:0;font-weight:400}
+fieldset{border:0;padding:0;margin:0}
+.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
+.new-token{border:1px solid var(--ok);border-radius:6px;padding:.75rem;margin-bottom:1rem}.new-token input{width:100%;font-family:ui-monospace,monospace}
 .filters{display:flex;gap:1rem;color:var(--muted)}
 .tags .tag{display:inline-block;margin:0 .3rem .2rem 0;padding:0 .4rem;border:1px solid var(--line);border-radius:4px;font-size:.85rem;text-decoration:none}
 a.button{display:inline-block;font:inherit;padding:.4rem .9rem;border:1px solid #8c959f;border-radius:4px;background:#f6f8fa;color:var(--fg);text-decoration:none;margin-top:.75rem}
-button.danger,a.button.danger{background:#b42318;border-color:#912018;color:#fff}
+a.button.danger{background:#fff;border-color:var(--bad);color:var(--bad)}
 .timeline{list-style:none;padding:0;margin:0}
 .timeline li{padding:.2rem 0}
 .timeline time{color:var(--muted);font-variant-numeric:tabular-nums}
@@ -62,4 +70,20 @@ button.danger,a.button.danger{background:#b42318;border-color:#912018;color:#fff
 .muted-block{color:var(--muted)}
 .stage{margin-bottom:1.5rem}
 .override input{width:100%;max-width:32rem}
+`;
+
+/** The workspace settings pages (workspace-settings-pages.tsx): tabs, form controls, inline errors. */
+export const SETTINGS_STYLESHEET = `
+.tabs{display:flex;flex-wrap:wrap;gap:.25rem 1rem;border-bottom:1px solid var(--line);margin-bottom:1rem;padding-bottom:.4rem}
+.tabs a[aria-current=page]{font-weight:700;color:var(--fg);text-decoration:none}
+textarea,select{padding:.45rem;border:1px solid #8c959f;border-radius:4px;font:inherit}
+textarea{width:100%;min-height:4rem}
+label.check{display:flex;gap:.4rem;align-items:center;font-weight:400}
+.stacked input[type=checkbox]{width:auto}
+.hint{color:var(--muted);font-size:.9rem;margin:.2rem 0 0}
+.form-error{color:var(--bad);border:1px solid var(--bad);border-radius:4px;padding:.5rem .75rem}
+button.danger{background:#fff;border-color:var(--bad);color:var(--bad)}
+td form{display:inline}
+td button{margin:0}
+.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
 `;

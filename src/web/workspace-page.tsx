@@ -2,10 +2,21 @@ import type { RunView } from '../runs/service.js';
 import type { WorkspaceView } from '../workspaces/service.js';
 import { Layout, type PageUser } from './components.js';
 import { RunTable, workspaceCrumbs } from './list-pages.js';
-import { workspacePath } from './paths.js';
+import { workspacePath, workspaceSettingsPath } from './paths.js';
+import { LockControls } from './workspace-settings-pages.js';
 
 /** The workspace's overview: its latest run, whether it is locked, how many resources its state holds. */
-export function WorkspacePage({ user, view, latestRun }: { user: PageUser; view: WorkspaceView; latestRun: RunView | undefined }): JSX.Element {
+export function WorkspacePage({
+  user,
+  view,
+  latestRun,
+  lockedByViewer,
+}: {
+  user: PageUser;
+  view: WorkspaceView;
+  latestRun: RunView | undefined;
+  lockedByViewer: boolean;
+}): JSX.Element {
   const { workspace } = view;
   const org = workspace.organizationName;
   return (
@@ -33,6 +44,18 @@ export function WorkspacePage({ user, view, latestRun }: { user: PageUser; view:
             'Unlocked'
           )}
         </dd>
+        <dt>Latest state</dt>
+        <dd id="latest-state">
+          {workspace.currentStateVersionId && view.allowed.has('workspace:read-state') ? (
+            <a href={`${workspaceSettingsPath(org, workspace.name, 'state-versions')}#${workspace.currentStateVersionId}`} safe>
+              {workspace.currentStateVersionId}
+            </a>
+          ) : workspace.currentStateVersionId ? (
+            <span safe>{workspace.currentStateVersionId}</span>
+          ) : (
+            'None yet'
+          )}
+        </dd>
         <dt>Execution mode</dt>
         <dd safe>{workspace.executionMode ?? String(view.settings['default-execution-mode'])}</dd>
         <dt>Terraform version</dt>
@@ -40,13 +63,13 @@ export function WorkspacePage({ user, view, latestRun }: { user: PageUser; view:
         <dt>Auto apply</dt>
         <dd>{workspace.autoApply ? 'On' : 'Off'}</dd>
       </dl>
+      <LockControls user={user} view={view} lockedByViewer={lockedByViewer} />
       <h2>Latest run</h2>
       {latestRun ? <RunTable org={org} workspace={workspace.name} runs={[latestRun]} /> : <p>No runs yet.</p>}
-      {view.allowed.has('workspace:read-runs') && (
-        <p>
-          <a href={`${workspacePath(org, workspace.name)}/runs`}>All runs</a>
-        </p>
-      )}
+      <p class="actions">
+        {view.allowed.has('workspace:read-runs') ? <a href={`${workspacePath(org, workspace.name)}/runs`}>All runs</a> : ''}
+        <a href={workspaceSettingsPath(org, workspace.name)}>Settings</a>
+      </p>
     </Layout>
   );
 }

@@ -15,10 +15,15 @@ import { acmeOwnerSandbox, type TerraformSandbox } from '../cli/terraform.js';
  */
 
 const SCREENSHOTS = join(process.cwd(), 'test-artifacts', 'screenshots');
-const MAIN_TF = `resource "terraform_data" "greeting" {
-  input = "hello"
+/** `greeting` is set in the workspace's variables page by the browser. */
+const MAIN_TF = `variable "greeting" {
+  type = string
+}
+
+resource "terraform_data" "greeting" {
+  input = var.greeting
   provisioner "local-exec" {
-    command = "echo applied-by-terrace"
+    command = "echo applied-by-terrace \${var.greeting}"
   }
 }
 `;
@@ -71,10 +76,11 @@ for (const kind of testDatabases()) {
         pattern.source,
       );
 
-    async function workspaceWithConfiguration(name: string): Promise<string> {
-      const created = await api('POST', '/organizations/acme/workspaces', { data: { type: 'workspaces', attributes: { name } } });
-      assert.equal(created.status, 201, created.text);
-      const version = await api('POST', `/workspaces/${created.body.data.id}/configuration-versions`, {
+    /** Uploads MAIN_TF as the workspace's configuration and returns the workspace's id. */
+    async function uploadConfiguration(name: string): Promise<string> {
+      const workspace = await api('GET', `/organizations/acme/workspaces/${name}`);
+      assert.equal(workspace.status, 200, workspace.text);
+      const version = await api('POST', `/workspaces/${workspace.body.data.id}/configuration-versions`, {
         data: { type: 'configuration-versions', attributes: { 'auto-queue-runs': false } },
       });
       assert.equal(version.status, 201, version.text);
@@ -83,12 +89,10 @@ for (const kind of testDatabases()) {
       const archive: Buffer[] = [];
       for await (const chunk of createTar({ gzip: true, cwd: dir, portable: true }, ['main.tf'])) archive.push(chunk as Buffer);
       assert.equal((await uploader.put(version.body.data.attributes['upload-url'], Buffer.concat(archive))).status, 200);
-      return created.body.data.id;
+      return workspace.body.data.id;
     }
 
-    it('signs in, follows a run queued through the API live, confirms it in the page and sees it applied', async () => {
-      const workspaceId = await workspaceWithConfiguration('web');
-
+    it('signs in, creates a workspace and sets its variable in the pages, follows a run live, confirms it and sees it applied', async () => {
       await page.goto(`${server.url}/app`);
       assert.match(page.url(), /\/app\/sign-in\?next=%2Fapp$/);
       await page.type('#username', owner.username);
@@ -99,12 +103,28 @@ for (const kind of testDatabases()) {
 
       // Boosted links: htmx swaps the body and pushes the address.
       await page.click('a[href="/app/acme/workspaces"]');
-      await page.waitForSelector('a[href="/app/acme/workspaces/web"]');
+      await page.waitForSelector('#workspace-name');
       await shoot('workspaces');
-      await page.click('a[href="/app/acme/workspaces/web"]');
+      // The create form on the list page: the boosted post lands on the new workspace's overview.
+      await page.type('#workspace-name', 'web');
+      await page.click('form[action="/app/acme/workspaces"] button.primary');
       await page.waitForSelector('#lock-state');
+      assert.equal(new URL(page.url()).pathname, '/app/acme/workspaces/web');
       assert.equal(await text('#lock-state'), 'Unlocked');
       assert.equal(await text('#resource-count'), '0');
+
+      await page.click('a[href="/app/acme/workspaces/web/settings"]');
+      await page.waitForSelector('#terraform-version');
+      await shoot('workspace-settings-general');
+      await page.click('a[href="/app/acme/workspaces/web/settings/variables"]');
+      await page.waitForSelector('#variable-key');
+      await page.type('#variable-key', 'greeting');
+      await page.type('#variable-value', 'hello-from-the-browser');
+      await page.click('form[action="/app/acme/workspaces/web/settings/variables"] button.primary');
+      await waitForText('main table', /greeting/, 10_000);
+      assert.match(await text('main table'), /hello-from-the-browser/);
+      await shoot('workspace-settings-variables');
+      const workspaceId = await uploadConfiguration('web');
 
       const created = await api('POST', '/runs', {
         data: {
@@ -134,7 +154,8 @@ for (const kind of testDatabases()) {
       await confirm?.click();
       await waitForText('#run-status', /^applied$/, 120_000);
       await waitForText('#apply-log', /Apply complete!/, 30_000);
-      assert.match(await text('#apply-log'), /applied-by-terrace/);
+      // The variable set in the page reached the run.
+      assert.match(await text('#apply-log'), /applied-by-terrace hello-from-the-browser/);
       assert.equal(await page.$('button.primary'), null, 'nothing left to confirm');
       assert.match(await text('#run-timeline'), /confirmed.*applying.*applied/s);
       assert.match(await text('#plan-changes'), /terraform_data\.greeting/);
@@ -144,6 +165,48 @@ for (const kind of testDatabases()) {
       await page.goto(`${server.url}/app/acme/workspaces/web`);
       assert.equal(await text('#resource-count'), '1');
       assert.deepEqual(consoleErrors, []);
+    });
+
+    it('creates a team in the organization settings and gives it organization access', async () => {
+      await page.goto(`${server.url}/app/acme/settings/teams`);
+      await page.type('#team-name', 'browser-team');
+      await Promise.all([page.waitForSelector('#access-manage-teams'), page.click('form[action="/app/acme/settings/teams"] button')]);
+      // Ticking "manage teams" brings "manage membership" with it once saved.
+      await page.click('#access-manage-teams');
+      await page.click('form[action$="/access"] button');
+      await page.waitForFunction(() => (globalThis as any).document.querySelector('#access-manage-membership')?.checked === true, { timeout: 10_000 });
+      await shoot('team');
+      const teams = await api('GET', '/organizations/acme/teams?q=browser-team');
+      assert.equal(teams.body.data[0]?.attributes['organization-access']['manage-teams'], true);
+      assert.deepEqual(consoleErrors, []);
+    });
+
+    it('locks and unlocks the workspace, and draws every settings tab', async () => {
+      await page.goto(`${server.url}/app/acme/workspaces/web`);
+      await page.type('#lock-reason', 'browser maintenance');
+      await page.click('form[action="/app/acme/workspaces/web/lock"] button');
+      await waitForText('#lock-state', /browser maintenance/, 10_000);
+      await shoot('workspace-locked');
+      await page.click('form[action="/app/acme/workspaces/web/unlock"] button');
+      await waitForText('#lock-state', /^Unlocked$/, 10_000);
+      for (const tab of ['variable-sets', 'team-access', 'state-versions', 'notifications', 'run-triggers', 'delete']) {
+        await page.goto(`${server.url}/app/acme/workspaces/web/settings/${tab}`);
+        assert.ok(await page.$('nav.tabs a[aria-current=page]'), tab);
+        await shoot(`workspace-settings-${tab}`);
+      }
+      assert.match(await (await page.goto(`${server.url}/app/acme/workspaces/web/settings/state-versions`))!.text(), /\.tfstate/);
+      assert.deepEqual(consoleErrors, []);
+      // Safe delete refuses: the workspace manages the applied resource. The 409 page is swapped in (the
+      // browser logs its status, the only console error).
+      await page.goto(`${server.url}/app/acme/workspaces/web/settings/delete`);
+      await page.type('#confirm', 'web');
+      await page.click('button[value=safe]');
+      await waitForText('.form-error', /managing 1 resources/, 10_000);
+      await shoot('workspace-delete-refused');
+      assert.deepEqual(
+        (consoleErrors as string[]).map((error) => error.replace(/^.*status of (\d+).*$/, '$1')),
+        ['409'],
+      );
     });
 
     it('signs out: the pages ask for the password again', async () => {

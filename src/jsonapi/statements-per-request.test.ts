@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
 import { forEachDatabase } from '../../test/harness.js';
-import { OrganizationWorld } from '../../test/fixtures.js';
 import type { Db } from '../db/database.js';
 import { newId } from '../ids.js';
+import { RunWorld } from '../runs/testing.js';
 
 /** Counts the statements the app runs. */
 class StatementCounter implements KyselyPlugin {
@@ -30,9 +30,9 @@ function counting(db: Db): Db {
 const ROWS = 6;
 
 forEachDatabase(
-  'include= loads each related type once per page, not once per row',
+  'statements per request: include= loads each related type once per page, not once per row; a show is one statement',
   (server) => {
-    const world = new OrganizationWorld(server);
+    const world = new RunWorld(server);
 
     before(async () => {
       await world.setUp();
@@ -69,6 +69,25 @@ forEachDatabase(
         assert.equal(many.count, one.count, `${ROWS} rows ran ${many.count} statements, 1 row ${one.count}`);
       });
     }
+
+    it('shows a workspace, and a planned run with its phases, in one statement each once the caller is cached', async () => {
+      const ws = await world.workspaceWithConfiguration();
+      const run = await world.createRun(ws.id);
+      await world.claim(run.id);
+      for (const path of [`/workspaces/${ws.id}`, `/runs/${run.id}`]) {
+        await statements(path); // warms the caller's token and role caches
+        const show = await statements(path);
+        assert.equal(show.count, 1, path);
+        assert.equal(show.body.data.id, path.split('/')[2]);
+      }
+      const shown = (await statements(`/runs/${run.id}`)).body.data;
+      assert.equal(shown.attributes.status, 'planning');
+      assert.equal(shown.relationships.plan.data.id, run.relationships.plan.data.id);
+      assert.equal(shown.relationships.apply.data.id, run.relationships.apply.data.id);
+      const plan = (await world.api('GET', `/plans/${run.relationships.plan.data.id}`, world.ownerToken)).body.data;
+      assert.equal(plan.attributes.status, 'running');
+      assert.ok(plan.attributes['status-timestamps']['started-at'], JSON.stringify(plan.attributes));
+    });
   },
   { appDb: counting },
 );

@@ -1,0 +1,385 @@
+import { WORKSPACE_ACCESS_LEVELS } from '../auth/permissions.js';
+import type { NotificationConfiguration } from '../notification-configurations/service.js';
+import type { RunTrigger } from '../run-triggers/service.js';
+import type { OutputView } from '../state-version-outputs/service.js';
+import type { StateVersion } from '../state-versions/service.js';
+import type { TeamWorkspace } from '../team-workspace-access/service.js';
+import type { WorkspaceView } from '../workspaces/service.js';
+import { CsrfField, formatTime, type PageUser } from './components.js';
+import { workspacePath, workspaceSettingsPath } from './paths.js';
+import { ActionButton, FormError, SettingsLayout } from './workspace-settings-pages.js';
+
+/** A team's access row with the team's name. */
+export interface TeamAccessRow {
+  access: TeamWorkspace;
+  teamName: string;
+}
+
+export function TeamAccessPage({
+  user,
+  view,
+  rows,
+  addable,
+}: {
+  user: PageUser;
+  view: WorkspaceView;
+  rows: TeamAccessRow[];
+  /** Teams without access yet, for who may manage access; empty otherwise. */
+  addable: { id: string; name: string }[];
+}): JSX.Element {
+  const { workspace } = view;
+  const base = workspaceSettingsPath(workspace.organizationName, workspace.name, 'team-access');
+  const mayManage = view.allowed.has('workspace:manage-team-access');
+  return (
+    <SettingsLayout user={user} view={view} tab="team-access">
+      {rows.length === 0 ? (
+        <p>No team has access to this workspace of its own.</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Team</th>
+              <th scope="col">Access</th>
+              {mayManage ? <th scope="col">Actions</th> : ''}
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map(({ access, teamName }) => (
+              <tr>
+                <td safe>{teamName}</td>
+                <td>
+                  {mayManage ? (
+                    <form method="post" action={`${base}/${encodeURIComponent(access.id)}`} class="search">
+                      <CsrfField token={user.csrfToken} />
+                      <label for={`access-${access.id}`} class="visually-hidden" safe>
+                        {`Access of ${teamName}`}
+                      </label>
+                      <AccessSelect id={`access-${access.id}`} current={access.access} />
+                      <button type="submit">Change</button>
+                    </form>
+                  ) : (
+                    <span>{access.access}</span>
+                  )}
+                </td>
+                {mayManage ? (
+                  <td>
+                    <ActionButton user={user} action={`${base}/${encodeURIComponent(access.id)}/delete`} label="Remove" danger />
+                  </td>
+                ) : (
+                  ''
+                )}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {mayManage && addable.length > 0 ? (
+        <form method="post" action={base} class="search" aria-label="Add team access">
+          <CsrfField token={user.csrfToken} />
+          <label for="team">Team</label>
+          <select id="team" name="team">
+            {addable.map((team) => (
+              <option value={team.id} safe>
+                {team.name}
+              </option>
+            ))}
+          </select>
+          <label for="access">Access</label>
+          <AccessSelect id="access" current="read" />
+          <button type="submit">Add team</button>
+        </form>
+      ) : (
+        ''
+      )}
+    </SettingsLayout>
+  );
+}
+
+/** The fixed levels; `custom` only shown for a row that has it (its permissions are set through the API). */
+function AccessSelect({ id, current }: { id: string; current: string }): JSX.Element {
+  return (
+    <select id={id} name="access">
+      {WORKSPACE_ACCESS_LEVELS.filter((level) => level !== 'custom' || current === 'custom').map((level) => (
+        <option value={level} selected={level === current}>
+          {level}
+        </option>
+      ))}
+    </select>
+  );
+}
+
+/** A state version with its creator's name and, once its content is there, its signed download address. */
+export interface StateVersionRow {
+  version: StateVersion;
+  creator: string;
+  downloadUrl: string | null;
+}
+
+function outputValue(output: OutputView): string {
+  return output.sensitive ? 'sensitive' : JSON.stringify(output.value);
+}
+
+export function StateVersionsPage({
+  user,
+  view,
+  rows,
+  outputs,
+}: {
+  user: PageUser;
+  view: WorkspaceView;
+  rows: StateVersionRow[];
+  /** The current state's outputs; undefined while they are processed or without a state. */
+  outputs: OutputView[] | undefined;
+}): JSX.Element {
+  const current = view.workspace.currentStateVersionId;
+  return (
+    <SettingsLayout user={user} view={view} tab="state-versions">
+      {rows.length === 0 ? (
+        <p>No state yet.</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Serial</th>
+              <th scope="col">Created</th>
+              <th scope="col">Created by</th>
+              <th scope="col">Status</th>
+              <th scope="col">Download</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map(({ version, creator, downloadUrl }) => (
+              <tr id={version.id}>
+                <td>
+                  {version.serial}
+                  {version.id === current ? <span class="badge badge-done">current</span> : ''}
+                </td>
+                <td safe>{formatTime(version.createdAt)}</td>
+                <td safe>{creator}</td>
+                <td>{version.status}</td>
+                <td>
+                  {downloadUrl ? (
+                    <a href={downloadUrl} download={`${version.id}.tfstate`} hx-boost="false" safe>
+                      {`${version.id}.tfstate`}
+                    </a>
+                  ) : (
+                    ''
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <h2>Outputs</h2>
+      {outputs === undefined ? (
+        <p>No outputs to show yet.</p>
+      ) : outputs.length === 0 ? (
+        <p>The current state has no outputs.</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Value</th>
+            </tr>
+          </thead>
+          <tbody>
+            {outputs.map((output) => (
+              <tr>
+                <td>
+                  <code safe>{output.name}</code>
+                </td>
+                <td>{output.sensitive ? <span class="muted">Sensitive — hidden</span> : <code safe>{outputValue(output)}</code>}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </SettingsLayout>
+  );
+}
+
+/** The run events a workspace's notification can name (notification-configurations.mdx "Notification Triggers"). */
+const RUN_TRIGGERS = ['run:created', 'run:planning', 'run:needs_attention', 'run:applying', 'run:completed', 'run:errored'];
+
+/** The destination's answer to the latest delivery: its status code and when. */
+function lastDelivery(configuration: NotificationConfiguration): string {
+  const [latest] = configuration.deliveryResponses;
+  return latest ? `${latest.code} at ${latest['sent-at']}` : '';
+}
+
+export interface NotificationValues {
+  name: string;
+  destinationType: string;
+  url: string;
+  enabled: boolean;
+  triggers: string[];
+  emailAddresses: string;
+}
+
+export const EMPTY_NOTIFICATION: NotificationValues = { name: '', destinationType: 'generic', url: '', enabled: false, triggers: [], emailAddresses: '' };
+
+export function NotificationsPage({
+  user,
+  view,
+  configurations,
+  values = EMPTY_NOTIFICATION,
+  error,
+}: {
+  user: PageUser;
+  view: WorkspaceView;
+  configurations: NotificationConfiguration[];
+  values?: NotificationValues;
+  error?: string;
+}): JSX.Element {
+  const { workspace } = view;
+  const base = workspaceSettingsPath(workspace.organizationName, workspace.name, 'notifications');
+  return (
+    <SettingsLayout user={user} view={view} tab="notifications">
+      {configurations.length === 0 ? (
+        <p>No notifications.</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Destination</th>
+              <th scope="col">Triggers</th>
+              <th scope="col">Last delivery</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {configurations.map((configuration) => (
+              <tr>
+                <td>
+                  <span safe>{configuration.name}</span>
+                  <span class={`badge ${configuration.enabled ? 'badge-done' : 'badge-idle'}`}>{configuration.enabled ? 'enabled' : 'disabled'}</span>
+                </td>
+                <td safe>{`${configuration.destinationType} ${configuration.url ?? configuration.emailAddresses.join(', ')}`}</td>
+                <td safe>{configuration.triggers.join(', ')}</td>
+                <td safe>{lastDelivery(configuration)}</td>
+                <td>
+                  <ActionButton user={user} action={`${base}/${encodeURIComponent(configuration.id)}/verify`} label="Verify" />{' '}
+                  <ActionButton user={user} action={`${base}/${encodeURIComponent(configuration.id)}/delete`} label="Delete" danger />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <section aria-labelledby="add-notification">
+        <h2 id="add-notification">Add a notification</h2>
+        <form method="post" action={base} class="stacked narrow">
+          <CsrfField token={user.csrfToken} />
+          <FormError message={error} />
+          <label for="notification-name">Name</label>
+          <input type="text" id="notification-name" name="name" value={values.name} required />
+          <label for="destination-type">Destination</label>
+          <select id="destination-type" name="destination-type">
+            {['generic', 'slack', 'microsoft-teams', 'email'].map((type) => (
+              <option value={type} selected={values.destinationType === type} safe>
+                {type}
+              </option>
+            ))}
+          </select>
+          <label for="notification-url">URL (webhooks)</label>
+          <input type="text" id="notification-url" name="url" value={values.url} />
+          <label for="notification-token">Token (generic webhooks; write-only)</label>
+          <input type="password" id="notification-token" name="token" autocomplete="off" />
+          <label for="email-addresses">Email addresses, comma-separated (email)</label>
+          <input type="text" id="email-addresses" name="email-addresses" value={values.emailAddresses} />
+          <fieldset>
+            <legend>Triggers</legend>
+            {RUN_TRIGGERS.map((trigger) => (
+              <label class="check">
+                <input type="checkbox" name="triggers" value={trigger} checked={values.triggers.includes(trigger)} /> <span safe>{trigger}</span>
+              </label>
+            ))}
+          </fieldset>
+          <label class="check">
+            <input type="checkbox" name="enabled" checked={values.enabled} /> Enabled (a webhook is verified first)
+          </label>
+          <button type="submit" class="primary">
+            Add notification
+          </button>
+        </form>
+      </section>
+    </SettingsLayout>
+  );
+}
+
+export function RunTriggersPage({
+  user,
+  view,
+  triggers,
+  sources,
+  error,
+}: {
+  user: PageUser;
+  view: WorkspaceView;
+  triggers: RunTrigger[];
+  /** Workspaces that could become sources, for who may change the triggers; empty otherwise. */
+  sources: { id: string; name: string }[];
+  error?: string;
+}): JSX.Element {
+  const { workspace } = view;
+  const org = workspace.organizationName;
+  const base = workspaceSettingsPath(org, workspace.name, 'run-triggers');
+  const mayManage = view.allowed.has('workspace:update');
+  return (
+    <SettingsLayout user={user} view={view} tab="run-triggers">
+      <p>A successful apply in a source workspace queues a run in this one.</p>
+      {triggers.length === 0 ? (
+        <p>No source workspaces.</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Source workspace</th>
+              <th scope="col">Connected</th>
+              {mayManage ? <th scope="col">Actions</th> : ''}
+            </tr>
+          </thead>
+          <tbody>
+            {triggers.map((trigger) => (
+              <tr>
+                <td>
+                  <a href={workspacePath(org, trigger.sourceableName)} safe>
+                    {trigger.sourceableName}
+                  </a>
+                </td>
+                <td safe>{formatTime(trigger.createdAt)}</td>
+                {mayManage ? (
+                  <td>
+                    <ActionButton user={user} action={`${base}/${encodeURIComponent(trigger.id)}/delete`} label="Remove" danger />
+                  </td>
+                ) : (
+                  ''
+                )}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {mayManage && sources.length > 0 ? (
+        <form method="post" action={base} class="search" aria-label="Add a source workspace">
+          <CsrfField token={user.csrfToken} />
+          <FormError message={error} />
+          <label for="source">Source workspace</label>
+          <select id="source" name="source">
+            {sources.map((source) => (
+              <option value={source.id} safe>
+                {source.name}
+              </option>
+            ))}
+          </select>
+          <button type="submit">Add source</button>
+        </form>
+      ) : (
+        <FormError message={error} />
+      )}
+    </SettingsLayout>
+  );
+}
