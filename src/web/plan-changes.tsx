@@ -1,6 +1,7 @@
 import { json } from 'node:stream/consumers';
 import type { Ctx } from '../context.js';
 import * as phaseOutputService from '../runs/phase-output-service.js';
+import type { Plan } from '../runs/phase-store.js';
 
 /**
  * The resource changes of a run's plan as the run page lists them: read from the redacted JSON plan
@@ -43,10 +44,33 @@ export function planChangesOf(document: unknown): PlanChanges {
   return changes;
 }
 
-/** The run's plan changes, or undefined while its plan has no JSON yet (or ended without one). */
-export async function loadPlanChanges(ctx: Ctx, runId: string): Promise<PlanChanges | undefined> {
-  const content = await phaseOutputService.redactedJsonOutput(ctx, { runId });
-  return content && planChangesOf(await json(content));
+/** How many plans' changes the server keeps parsed. */
+const RECENT_PLANS = 32;
+/**
+ * The changes of recently shown plans by blob key: a plan's redacted JSON never changes once stored,
+ * and reading it from the blob store (the database, with PostgreSQL) and parsing it was most of a run
+ * page's time. Oldest out first.
+ */
+const recentPlans = new Map<string, PlanChanges>();
+
+/**
+ * The changes of the run's plan, or undefined while it has no JSON yet (or ended without one). `plan`
+ * comes from the run's view, which the runs service gave the caller: they may read it.
+ */
+export async function loadPlanChanges(ctx: Ctx, plan: Pick<Plan, 'runId' | 'redactedJsonBlobKey'>): Promise<PlanChanges | undefined> {
+  const key = plan.redactedJsonBlobKey;
+  if (!key) return undefined;
+  const recent = recentPlans.get(key);
+  if (recent) return recent;
+  const content = await phaseOutputService.redactedJsonOutput(ctx, { runId: plan.runId });
+  if (!content) return undefined;
+  const changes = planChangesOf(await json(content));
+  recentPlans.set(key, changes);
+  for (const oldest of recentPlans.keys()) {
+    if (recentPlans.size <= RECENT_PLANS) break;
+    recentPlans.delete(oldest);
+  }
+  return changes;
 }
 
 export function PlanChangeList({ changes }: { changes: PlanChanges | undefined }): JSX.Element {

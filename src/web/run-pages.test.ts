@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { unique } from '../../test/fixtures.js';
 import { forEachDatabase } from '../../test/harness.js';
+import { counterOf, counting } from '../../test/statement-counter.js';
 import { newId } from '../ids.js';
 import * as policyEvaluationStore from '../policy-evaluations/store.js';
 import { RunWorld } from '../runs/testing.js';
@@ -32,6 +33,9 @@ const REDACTED_PLAN = {
   ],
   provider_schemas: {},
 };
+
+/** The relationships of a new workspace with these flat tags. */
+const tagged = (...names: string[]) => ({ tags: { data: names.map((name) => ({ type: 'tags', attributes: { name } })) } });
 
 describe('plan changes', () => {
   it('groups addresses by action, replace as one, and lists nothing of another shape', () => {
@@ -286,7 +290,6 @@ forEachDatabase('web run pages', (server) => {
     it('filters workspaces by tag, as search[tags], and shows each one’s latest run status', async () => {
       const tagA = unique('team-a');
       const tagB = unique('tier-b');
-      const tagged = (...names: string[]) => ({ tags: { data: names.map((name) => ({ type: 'tags', attributes: { name } })) } });
       const both = await world.createWorkspace({}, tagged(tagA, tagB));
       await world.uploadedVersion(both.id);
       const onlyA = await world.createWorkspace({}, tagged(tagA));
@@ -335,3 +338,34 @@ forEachDatabase('web run pages', (server) => {
     });
   });
 });
+
+forEachDatabase(
+  'web pages: statements per page',
+  (server) => {
+    const world = new RunWorld(server);
+    before(() => world.setUp());
+
+    it('draws the workspaces list with each row’s latest run in as many statements for five rows as for one', async () => {
+      const [one, five] = [unique('one'), unique('five')];
+      for (let n = 0; n < 5; n++) {
+        const ws = await world.createWorkspace({}, tagged(...(n === 0 ? [one, five] : [five])));
+        await world.uploadedVersion(ws.id);
+        await world.plan((await world.createRun(ws.id)).id);
+      }
+      const web = new WebClient(server);
+      const owner = await server.database.db.selectFrom('users').select('username').where('id', '=', world.ownerId).executeTakeFirstOrThrow();
+      await web.signIn(owner.username);
+      const counter = counterOf(server.database.db);
+      const statements = async (tag: string, rows: number) => {
+        const path = `/app/${world.org}/workspaces?tag=${tag}`;
+        await web.get(path); // warms the caller's role caches
+        const before = counter.count;
+        const page = await web.get(path);
+        assert.equal([...page.text.matchAll(/class="latest-run"><a [^>]+><span class="badge badge-waiting">planned</g)].length, rows, page.text);
+        return counter.count - before;
+      };
+      assert.equal(await statements(five, 5), await statements(one, 1));
+    });
+  },
+  { appDb: counting },
+);

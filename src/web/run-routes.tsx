@@ -7,7 +7,7 @@ import * as taskStageService from '../task-stages/service.js';
 import * as workspaceService from '../workspaces/service.js';
 import { streamRun } from './log-stream.js';
 import { runPath } from './paths.js';
-import { loadPlanChanges, type PlanChanges } from './plan-changes.js';
+import { loadPlanChanges } from './plan-changes.js';
 import { loadStageChecks } from './run-checks.js';
 import { ForceCancelPage, type RunDetails, RunPage, RunSummary } from './run-page.js';
 import { formField, readCookie, requireSignIn, SESSION_COOKIE, userOf } from './session-hook.js';
@@ -27,17 +27,10 @@ async function runInPath(request: FastifyRequest<{ Params: RunParams }>): Promis
   return view;
 }
 
-/**
- * The rest of what the run page shows of `view`. `changes` once known is passed back in: a finished
- * plan's changes do not change, and the event stream need not read its JSON again each poll.
- */
-async function loadDetails(ctx: Ctx, view: runService.RunView, changes?: PlanChanges): Promise<RunDetails> {
-  const [events, checks, planChanges] = await Promise.all([
-    runService.events(ctx, view.run.id),
-    loadStageChecks(ctx, view),
-    changes ?? (view.plan.redactedJsonBlobKey ? loadPlanChanges(ctx, view.run.id) : undefined),
-  ]);
-  return { view, events, checks, changes: planChanges };
+/** The rest of what the run page shows of `view`. */
+async function loadDetails(ctx: Ctx, view: runService.RunView): Promise<RunDetails> {
+  const [events, checks, changes] = await Promise.all([runService.events(ctx, view.run.id), loadStageChecks(ctx, view), loadPlanChanges(ctx, view.plan)]);
+  return { view, events, checks, changes };
 }
 
 const ACTIONS = {
@@ -65,12 +58,9 @@ export async function runPageRoutes(app: FastifyInstance): Promise<void> {
     const { org, name } = request.params;
     const secret = readCookie(request, SESSION_COOKIE) ?? '';
     const sessionId = request.webSession?.id;
-    let changes: PlanChanges | undefined;
-    const renderSummary = async (ctx: Ctx, current: runService.RunView) => {
-      const details = await loadDetails(ctx, current, changes);
-      changes = details.changes;
-      return <RunSummary user={user} org={org} workspace={name} details={details} />;
-    };
+    const renderSummary = async (ctx: Ctx, current: runService.RunView) => (
+      <RunSummary user={user} org={org} workspace={name} details={await loadDetails(ctx, current)} />
+    );
     // Signing out or the session's end closes the page's stream too, not only its next page load.
     const isSignedIn = async (ctx: Ctx) => (await sessionService.resolve(ctx, secret))?.id === sessionId;
     await streamRun(request, reply, view.run.id, { renderSummary, isSignedIn }, shutdown.signal);
