@@ -6,6 +6,7 @@ import { Kysely, type LogEvent, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { type BinaryCopy, pgliteCopy, postgresCopy } from './binary-copy.js';
 import { pglitePool } from './pglite-pool.js';
+import { preparingPool } from './prepared.js';
 import type { DB } from './schema.js';
 
 /**
@@ -51,7 +52,7 @@ export function openPostgres(url: string, max = 10): Database {
   const pool = new pg.Pool({ connectionString: url, max, types: pgTypes });
   // An idle client's error (server restart) must not crash the process; the next query reports it.
   pool.on('error', () => {});
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), log: recordStatement });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }), log: recordStatement });
   const listeners = new Set<pg.Client>();
   const listen = async (channel: string, onNotify: () => void) => {
     // LISTEN needs a session of its own: pooled connections are shared between queries.

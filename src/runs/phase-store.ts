@@ -1,6 +1,7 @@
 import type { Db } from '../db/database.js';
 import { artifactKeys } from './plan-output-store.js';
 import type { PhaseStatus } from './state.js';
+import { prepared } from '../db/prepared.js';
 
 /** Plans and applies: a run's two phases, one row each, created with the run. */
 export type PhaseKind = 'plans' | 'applies';
@@ -95,13 +96,13 @@ export type PhaseSelector = { id: string } | { runId: string };
 
 export async function findPlan(db: Db, by: PhaseSelector): Promise<Plan | undefined> {
   const query = db.selectFrom('plans').selectAll();
-  const row = await ('id' in by ? query.where('id', '=', by.id) : query.where('run_id', '=', by.runId)).executeTakeFirst();
+  const row = await prepared('id' in by ? query.where('id', '=', by.id) : query.where('run_id', '=', by.runId)).executeTakeFirst();
   return row && toPlan(row);
 }
 
 export async function findApply(db: Db, by: PhaseSelector): Promise<Apply | undefined> {
   const query = db.selectFrom('applies').selectAll();
-  const row = await ('id' in by ? query.where('id', '=', by.id) : query.where('run_id', '=', by.runId)).executeTakeFirst();
+  const row = await prepared('id' in by ? query.where('id', '=', by.id) : query.where('run_id', '=', by.runId)).executeTakeFirst();
   return row && { ...toPhase('applies', row), erroredStateBlobKey: row.errored_state_blob_key };
 }
 

@@ -6,6 +6,7 @@ import { containsPattern } from '../workspaces/rules.js';
 import { type Phase, type PhaseRow, type Plan, type PlanRow, toPhase, toPlan } from './phase-store.js';
 import { RUNNER_QUEUED_STATUSES, RUNNING_STATUSES } from './schedule-store.js';
 import type { RunStatus, TaskStageName } from './state.js';
+import { prepared } from '../db/prepared.js';
 
 /** A run as stored, with its workspace's project (authorization needs it). */
 export interface Run {
@@ -186,7 +187,7 @@ export async function triggerChain(db: Db, runId: string): Promise<{ id: string;
 }
 
 export async function findById(db: Db, id: string): Promise<Run | undefined> {
-  const row = await selectRuns(db).where('runs.id', '=', id).executeTakeFirst();
+  const row = await prepared(selectRuns(db).where('runs.id', '=', id)).executeTakeFirst();
   return row && toRun(row);
 }
 

@@ -3,6 +3,7 @@ import type { Updateable } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { StoredRetentionPolicy, WorkspaceRow, WorkspaceTable } from '../db/schema.js';
 import type { ExecutionMode } from './rules.js';
+import { prepared } from '../db/prepared.js';
 
 /** Who holds a workspace's lock: the relationship type and id of `locked-by`. */
 export interface LockHolder {
@@ -192,12 +193,12 @@ export async function insert(db: Db, ws: NewWorkspace): Promise<void> {
 }
 
 export async function findById(db: Db, id: string): Promise<Workspace | undefined> {
-  const row = await selectWorkspaces(db).where('workspaces.id', '=', id).executeTakeFirst();
+  const row = await prepared(selectWorkspaces(db).where('workspaces.id', '=', id)).executeTakeFirst();
   return row && toWorkspace(row);
 }
 
 export async function findByName(db: Db, organizationName: string, name: string): Promise<Workspace | undefined> {
-  const row = await selectWorkspaces(db).where('organizations.name', '=', organizationName).where('workspaces.name', '=', name).executeTakeFirst();
+  const row = await prepared(selectWorkspaces(db).where('organizations.name', '=', organizationName).where('workspaces.name', '=', name)).executeTakeFirst();
   return row && toWorkspace(row);
 }
 
