@@ -193,23 +193,34 @@ async function benchmarkDatabase(kind: DatabaseKind, size: number, options: ApiO
   }
 }
 
+/** What the baseline route answers: a small JSON:API document for the API, a small page for the web UI. */
+export interface BaselineResponse {
+  label: string;
+  contentType: string;
+  body: string;
+}
+
+const JSON_API_BASELINE: BaselineResponse = {
+  label: 'bare Fastify HTTPS route',
+  contentType: 'application/vnd.api+json',
+  body: JSON.stringify({ data: { type: 'workspaces', id: 'ws-baseline', attributes: { name: 'baseline' } } }),
+};
+
 /**
- * The transport's cost alone: a bare Fastify HTTPS route answering a small JSON:API document, with
- * the same client and certificate chain as the cases.
+ * The transport's cost alone: a bare Fastify HTTPS route answering a small JSON:API document (or
+ * `response`), with the same client and certificate chain as the cases.
  */
-async function measureBaseline(options: ApiOptions): Promise<string[]> {
+export async function measureBaseline(options: LoadSettings, response = JSON_API_BASELINE): Promise<string[]> {
   const dataDir = mkdtempSync(join(tmpdir(), 'terrace-bench-baseline-'));
   const config = loadConfig({ TERRACE_DATA_DIR: dataDir, TERRACE_PORT: String(await freePort()) });
   const tls = loadTlsMaterial(config);
   const app = Fastify({ https: { key: tls.key, cert: tls.cert } });
-  app.get('/baseline', async (_request, reply) =>
-    reply.type('application/vnd.api+json').send({ data: { type: 'workspaces', id: 'ws-baseline', attributes: { name: 'baseline' } } }),
-  );
+  app.get('/baseline', async (_request, reply) => reply.type(response.contentType).send(response.body));
   await app.listen({ host: '127.0.0.1', port: config.port });
   try {
     const ca = readFileSync(tls.caFile as string, 'utf8');
     const m = await measure({ baseUrl: `https://${config.hostname}`, ca, token: 'none', method: 'GET', path: '/baseline' }, options);
-    return ['baseline', '', 'bare Fastify HTTPS route', m.p50.toFixed(1), m.p99.toFixed(0), m.requestsPerSecond.toFixed(0), '', ''];
+    return ['baseline', '', response.label, m.p50.toFixed(1), m.p99.toFixed(0), m.requestsPerSecond.toFixed(0), '', ''];
   } finally {
     await app.close();
     rmSync(dataDir, { recursive: true, force: true });

@@ -1,13 +1,15 @@
 import autocannon from 'autocannon';
 import { type DatabaseKind, PG_URL_ENV, startTemplatePostgres } from '../test/harness.js';
 
-/** One HTTP request shape to fire at a server over HTTPS, with the server's CA and a bearer token. */
+/** One HTTP request shape to fire at a server over HTTPS, with the server's CA and a bearer token or a web session's cookie. */
 export interface LoadRequest {
   /** `https://host:port` */
   baseUrl: string;
   /** The CA certificate (PEM) of the server's self-signed chain. */
   ca: string;
   token: string;
+  /** The web UI's `cookie` header: a page is asked for as a browser does, as HTML with its session. */
+  cookie?: string;
   method: 'GET' | 'POST';
   path: string;
   /** A JSON:API body; each `[<id>]` in it becomes a unique id per request (autocannon's idReplacement). */
@@ -41,8 +43,9 @@ function target(request: LoadRequest): autocannon.Options {
     url: new URL(request.path, request.baseUrl).toString(),
     method: request.method,
     headers: {
-      accept: 'application/vnd.api+json',
-      authorization: `Bearer ${request.token}`,
+      ...(request.cookie === undefined
+        ? { accept: 'application/vnd.api+json', authorization: `Bearer ${request.token}` }
+        : { accept: 'text/html', cookie: request.cookie }),
       ...(request.body === undefined ? {} : { 'content-type': 'application/vnd.api+json' }),
     },
     ...(request.body === undefined ? {} : { body: request.body, idReplacement: true }),

@@ -4,6 +4,7 @@ import * as runReadsBenchmark from './run-reads.js';
 import * as runsBenchmark from './runs.js';
 import * as startBenchmark from './start.js';
 import * as stateBenchmark from './state.js';
+import * as webBenchmark from './web.js';
 
 /**
  * `npm run bench -- [name …] [options]`: runs the named benchmarks (all when none is named) and
@@ -13,6 +14,7 @@ import * as stateBenchmark from './state.js';
 /** Every benchmark by name, in the order a bare `npm run bench` runs them. Each returns whether its targets held. */
 const BENCHMARKS = new Map<string, (args: string[]) => Promise<boolean>>([
   ['api', apiBenchmark.run],
+  ['web', webBenchmark.run],
   ['state', stateBenchmark.run],
   ['runs', runsBenchmark.run],
   ['run-reads', runReadsBenchmark.run],

@@ -1,31 +1,9 @@
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
-import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
 import { forEachDatabase } from '../../test/harness.js';
-import type { Db } from '../db/database.js';
+import { counterOf, counting } from '../../test/statement-counter.js';
 import { newId } from '../ids.js';
 import { RunWorld } from '../runs/testing.js';
-
-/** Counts the statements the app runs. */
-class StatementCounter implements KyselyPlugin {
-  count = 0;
-  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
-    return args.node;
-  }
-  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
-    this.count++;
-    return args.result;
-  }
-}
-
-/** Each server's counter, by the database handle the harness opened. */
-const counters = new WeakMap<Db, StatementCounter>();
-
-function counting(db: Db): Db {
-  const counter = new StatementCounter();
-  counters.set(db, counter);
-  return db.withPlugin(counter);
-}
 
 const ROWS = 6;
 
@@ -49,7 +27,7 @@ forEachDatabase(
 
     /** The statements one request runs, and its body. */
     async function statements(path: string): Promise<{ count: number; body: any }> {
-      const counter = counters.get(server.database.db) as StatementCounter;
+      const counter = counterOf(server.database.db);
       const before = counter.count;
       const res = await world.api('GET', path, world.ownerToken);
       assert.equal(res.status, 200, res.text);

@@ -18,7 +18,7 @@ import * as eventStore from './event-store.js';
 import * as phaseStore from './phase-store.js';
 import { changeStatus, flowOf, inRunTransaction, recordStatusChange, scheduleWorkspace, statusTimestampKey } from './schedule.js';
 import * as scheduleStore from './schedule-store.js';
-import { nextStatus, type RunActions, type RunStage, runActions } from './state.js';
+import { nextStatus, type RunActions, type RunStage, type RunStatus, runActions } from './state.js';
 import * as runStore from './store.js';
 
 export type { Run, RunFilter, RunOperation } from './store.js';
@@ -122,6 +122,16 @@ export async function show(ctx: Ctx, runId: string): Promise<RunView> {
 export async function events(ctx: Ctx, runId: string): Promise<eventStore.RunEvent[]> {
   const run = await findAuthorized(ctx, runId, 'workspace:read-runs');
   return eventStore.listForRun(ctx.db, run.id);
+}
+
+/**
+ * The status of each workspace's latest run, by workspace id, for a list of workspaces: only where the
+ * caller may read the workspace's runs (`allowed`, from the workspaces service), in one query.
+ */
+export async function latestRunStatuses(ctx: Ctx, workspaces: readonly workspaceService.WorkspaceView[]): Promise<Map<string, RunStatus>> {
+  const ids = workspaces.flatMap(({ workspace, allowed }) => (workspace.latestRunId && allowed.has('workspace:read-runs') ? [workspace.latestRunId] : []));
+  const runs = await runStore.findStatuses(ctx.db, ids);
+  return new Map(runs.map((run) => [run.workspaceId, run.status]));
 }
 
 export interface ListOptions {

@@ -199,6 +199,13 @@ export async function findManyById(db: Db, ids: readonly string[]): Promise<Run[
   return ids.flatMap((id) => byId.get(id) ?? []);
 }
 
+/** Only the status of each run by id, for lists that show it beside something else. */
+export async function findStatuses(db: Db, ids: readonly string[]): Promise<{ id: string; workspaceId: string; status: RunStatus }[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.selectFrom('runs').select(['id', 'workspace_id', 'status']).where('id', 'in', ids).execute();
+  return rows.map((row) => ({ id: row.id, workspaceId: row.workspace_id, status: row.status as RunStatus }));
+}
+
 /** The ids of the runs of a workspace or an organization that have not ended. */
 export async function findUnfinishedIds(
   db: Db,

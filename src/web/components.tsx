@@ -100,10 +100,13 @@ export function StatusBadge({ status }: { status: string }): JSX.Element {
 }
 
 function statusFamily(status: string): string {
-  if (['applied', 'planned_and_finished', 'planned_and_saved', 'finished'].includes(status)) return 'done';
-  if (['errored', 'force_canceled', 'canceled', 'policy_soft_failed'].includes(status)) return 'failed';
+  // Run and phase statuses, and those of task stages, task results and policies on the run page.
+  if (['applied', 'planned_and_finished', 'planned_and_saved', 'finished', 'passed'].includes(status)) return 'done';
+  if (['errored', 'force_canceled', 'canceled', 'policy_soft_failed', 'failed', 'cancel_requested'].includes(status)) return 'failed';
   if (['discarded', 'unreachable', 'pending'].includes(status)) return 'idle';
-  if (status === 'planned' || status === 'policy_override' || status === 'cost_estimated' || status === 'policy_checked') return 'waiting';
+  if (['planned', 'policy_override', 'cost_estimated', 'policy_checked', 'post_plan_awaiting_decision', 'awaiting_override', 'overridden'].includes(status)) {
+    return 'waiting';
+  }
   return 'busy';
 }
 

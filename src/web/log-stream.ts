@@ -56,20 +56,23 @@ function resumeAt(request: FastifyRequest): [number, number] {
   return match ? [Number(match[1]), Number(match[2])] : [0, 0];
 }
 
+/** What the stream asks of its page, with each poll's context. */
+export interface RunStreamPage {
+  /** The summary's HTML; sent again whenever it changes. */
+  renderSummary: (ctx: Ctx, view: RunView) => Promise<string>;
+  /** Whether the page's session still lives: a signed-out or expired session ends the stream. */
+  isSignedIn: (ctx: Ctx) => Promise<boolean>;
+}
+
 /**
  * Streams a run as Server-Sent Events until it is over: its plan and apply logs as they grow
  * (`plan-log`, `apply-log`: HTML lines to append), its summary whenever the status or the actions
  * change (`summary`: `renderSummary`'s HTML), and `done` once the run is final and both logs complete.
- * Each poll reads the run through the runs service, so access is checked as the page's was. `shutdown`
- * ends the stream: the server closing would otherwise wait for every open run page.
+ * Each poll checks the session and reads the run through the runs service, so access is checked as
+ * the page's was. `shutdown` ends the stream: the server closing would otherwise wait for every open
+ * run page.
  */
-export async function streamRun(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  runId: string,
-  renderSummary: (view: RunView) => Promise<string>,
-  shutdown: AbortSignal,
-): Promise<void> {
+export async function streamRun(request: FastifyRequest, reply: FastifyReply, runId: string, page: RunStreamPage, shutdown: AbortSignal): Promise<void> {
   const ctx = request.ctx;
   let closed = false;
   request.raw.on('close', () => {
@@ -83,8 +86,10 @@ export async function streamRun(
   try {
     while (!closed && !shutdown.aborted) {
       // A fresh memo each poll: a permission taken away meanwhile ends the stream.
-      const view = await runService.show({ ...ctx, memo: new Map() }, runId);
-      const summary = await renderSummary(view);
+      const pollCtx = { ...ctx, memo: new Map() };
+      if (!(await page.isSignedIn(pollCtx))) break;
+      const view = await runService.show(pollCtx, runId);
+      const summary = await page.renderSummary(pollCtx, view);
       let out = summary === summaryShown ? '' : event('summary', summary);
       summaryShown = summary;
       const phaseIds = [view.plan.id, view.apply.id];

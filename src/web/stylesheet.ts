@@ -57,6 +57,19 @@ form.inline{display:inline-block;margin-left:.75rem}form.inline button{margin:0}
 fieldset{border:0;padding:0;margin:0}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
 .new-token{border:1px solid var(--ok);border-radius:6px;padding:.75rem;margin-bottom:1rem}.new-token input{width:100%;font-family:ui-monospace,monospace}
+.filters{display:flex;gap:1rem;color:var(--muted)}
+.tags .tag{display:inline-block;margin:0 .3rem .2rem 0;padding:0 .4rem;border:1px solid var(--line);border-radius:4px;font-size:.85rem;text-decoration:none}
+a.button{display:inline-block;font:inherit;padding:.4rem .9rem;border:1px solid #8c959f;border-radius:4px;background:#f6f8fa;color:var(--fg);text-decoration:none;margin-top:.75rem}
+a.button.danger{background:#fff;border-color:var(--bad);color:var(--bad)}
+.timeline{list-style:none;padding:0;margin:0}
+.timeline li{padding:.2rem 0}
+.timeline time{color:var(--muted);font-variant-numeric:tabular-nums}
+.change-group h3{font-size:1rem;margin:.75rem 0 .25rem}
+.change-create h3{color:var(--ok)}.change-update h3,.change-replace h3{color:var(--wait)}.change-delete h3{color:var(--bad)}
+.addresses{margin:0;padding-left:1.25rem}
+.muted-block{color:var(--muted)}
+.stage{margin-bottom:1.5rem}
+.override input{width:100%;max-width:32rem}
 `;
 
 /** The workspace settings pages (workspace-settings-pages.tsx): tabs, form controls, inline errors. */

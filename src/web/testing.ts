@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
+import { unique } from '../../test/fixtures.js';
 import type { ApiResponse, TestServer } from '../../test/harness.js';
+import { WORKSPACE_LEVEL_PERMISSIONS } from '../auth/permissions.js';
+import { newId } from '../ids.js';
+import * as teamWorkspaceStore from '../team-workspace-access/store.js';
+import * as teamStore from '../teams/store.js';
 import { CSRF_FIELD } from './components.js';
 
 /** The password the harness gives every user it creates. */
@@ -53,4 +58,28 @@ export function csrfTokenIn(html: string): string {
   const token = new RegExp(`name="${CSRF_FIELD}" value="([^"]+)"`).exec(html)?.[1];
   assert.ok(token, `no CSRF field in ${html}`);
   return token;
+}
+
+/** A new member of the organization whose only access is a team's `read` on the workspace; returns their username. */
+export async function readOnlyUser(server: TestServer, organizationId: string, workspaceId: string): Promise<string> {
+  const user = await server.createUser();
+  const db = server.database.db;
+  const teamId = newId('team');
+  await db
+    .insertInto('organization_memberships')
+    .values({ id: newId('ou'), organization_id: organizationId, user_id: user.id, status: 'active' })
+    .execute();
+  await teamStore.insert(db, {
+    id: teamId,
+    organizationId,
+    now: new Date(),
+    name: unique('readers'),
+    visibility: 'organization',
+    ssoTeamId: null,
+    allowMemberTokenManagement: true,
+    organizationAccess: {},
+  });
+  await db.insertInto('team_memberships').values({ team_id: teamId, user_id: user.id }).execute();
+  await teamWorkspaceStore.insert(db, { id: newId('tws'), teamId, workspaceId, access: 'read', permissions: WORKSPACE_LEVEL_PERMISSIONS.read });
+  return user.username;
 }

@@ -2,17 +2,13 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { unique } from '../../test/fixtures.js';
 import { forEachDatabase } from '../../test/harness.js';
-import { WORKSPACE_LEVEL_PERMISSIONS } from '../auth/permissions.js';
 import { sha256 } from '../auth/secrets.js';
-import { newId } from '../ids.js';
 import * as logStore from '../runs/log-store.js';
 import * as runnerService from '../runs/runner-service.js';
 import { ONE_ADDED, RunWorld } from '../runs/testing.js';
-import * as teamWorkspaceStore from '../team-workspace-access/store.js';
-import * as teamStore from '../teams/store.js';
 import { CSRF_FIELD } from './components.js';
 import { SESSION_COOKIE } from './session-hook.js';
-import { csrfTokenIn, TEST_PASSWORD, WebClient } from './testing.js';
+import { csrfTokenIn, readOnlyUser, TEST_PASSWORD, WebClient } from './testing.js';
 
 forEachDatabase('web UI', (server) => {
   const world = new RunWorld(server);
@@ -33,29 +29,7 @@ forEachDatabase('web UI', (server) => {
     return { ws, runId: run.id };
   }
 
-  /** A user in the organization whose only access is a team's `read` on the workspace. */
-  async function readOnlyMember(workspaceId: string): Promise<string> {
-    const user = await server.createUser();
-    const db = server.database.db;
-    const teamId = newId('team');
-    await db
-      .insertInto('organization_memberships')
-      .values({ id: newId('ou'), organization_id: world.orgId, user_id: user.id, status: 'active' })
-      .execute();
-    await teamStore.insert(db, {
-      id: teamId,
-      organizationId: world.orgId,
-      now: new Date(),
-      name: unique('readers'),
-      visibility: 'organization',
-      ssoTeamId: null,
-      allowMemberTokenManagement: true,
-      organizationAccess: {},
-    });
-    await db.insertInto('team_memberships').values({ team_id: teamId, user_id: user.id }).execute();
-    await teamWorkspaceStore.insert(db, { id: newId('tws'), teamId, workspaceId, access: 'read', permissions: WORKSPACE_LEVEL_PERMISSIONS.read });
-    return user.username;
-  }
+  const readOnlyMember = (workspaceId: string) => readOnlyUser(server, world.orgId, workspaceId);
 
   describe('sessions', () => {
     it('sends a signed-out browser to the sign-in page, and back after it', async () => {

@@ -147,6 +147,8 @@ for (const kind of testDatabases()) {
       const confirm = await page.waitForSelector('button.primary', { timeout: 60_000 });
       assert.equal(await confirm?.evaluate((button) => button.textContent), 'Confirm & apply');
       assert.match(await text('#plan-summary'), /\+1/);
+      // The plan's resource changes, read from its redacted JSON plan, come with the summary.
+      await waitForText('#plan-changes', /To create \(1\)\s*terraform_data\.greeting/, 30_000);
       await shoot('run-planned');
 
       await confirm?.click();
@@ -155,6 +157,8 @@ for (const kind of testDatabases()) {
       // The variable set in the page reached the run.
       assert.match(await text('#apply-log'), /applied-by-terrace hello-from-the-browser/);
       assert.equal(await page.$('button.primary'), null, 'nothing left to confirm');
+      assert.match(await text('#run-timeline'), /confirmed.*applying.*applied/s);
+      assert.match(await text('#plan-changes'), /terraform_data\.greeting/);
       await shoot('run-applied');
       assert.equal((await api('GET', `/runs/${runId}`)).body.data.attributes.status, 'applied');
 
