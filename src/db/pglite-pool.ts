@@ -25,25 +25,22 @@ class PglitePreparedStatements {
     return this.pglite.runExclusive(async () => {
       const { serialize } = protocol;
       const name = statementName(text);
-      const messages: BackendMessage[] = [];
-      try {
-        let types = this.parameterTypes.get(text);
-        if (types === undefined) {
-          await this.send(serialize.parse({ name, text }));
-          types = parse.parseDescribeStatementResults(await this.send(serialize.describe({ type: 'S', name })));
-          this.parameterTypes.set(text, types);
-        }
-        const values = parameters.map((value, i) => {
-          if (value === null || value === undefined) return null;
-          const serializer = this.pglite.serializers[types[i] as number];
-          return serializer ? serializer(value) : String(value);
-        });
-        messages.push(...(await this.send(serialize.bind({ statement: name, values }))));
-        messages.push(...(await this.send(serialize.describe({ type: 'P' }))));
-        messages.push(...(await this.send(serialize.execute({}))));
-      } finally {
-        messages.push(...(await this.send(serialize.sync())));
+      let types = this.parameterTypes.get(text);
+      if (types === undefined) {
+        const described = await this.send(Buffer.concat([serialize.parse({ name, text }), serialize.describe({ type: 'S', name }), serialize.sync()]));
+        types = parse.parseDescribeStatementResults(described);
+        this.parameterTypes.set(text, types);
       }
+      const values = parameters.map((value, i) => {
+        if (value === null || value === undefined) return null;
+        const serializer = this.pglite.serializers[types[i] as number];
+        return serializer ? serializer(value) : String(value);
+      });
+      // One call into the engine for the four messages (a third of the time of four calls); the Sync
+      // among them ends the statement even when it fails, before `send` throws its error.
+      const messages = await this.send(
+        Buffer.concat([serialize.bind({ statement: name, values }), serialize.describe({ type: 'P' }), serialize.execute({}), serialize.sync()]),
+      );
       await this.pglite.syncToFs();
       return parse.parseResults(messages, this.pglite.parsers)[0] as Results;
     });
