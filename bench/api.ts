@@ -4,12 +4,11 @@ import { join } from 'node:path';
 import Fastify from 'fastify';
 import { loadConfig } from '../src/config.js';
 import { loadTlsMaterial } from '../src/tls.js';
-import { parseArgs } from 'node:util';
 import { type DatabaseKind, freePort, TestServer } from '../test/harness.js';
 import { OrganizationWorld } from '../test/fixtures.js';
 import { COMMON_TAG, expectedMatches, NAME_SEARCH, RARE_TAG, seedWorkspaces } from './api-seed.js';
 import { type BenchRows, forEachBenchDatabase, formatTable, type LoadSettings, measure } from './load.js';
-import { databases, positive, positives } from './options.js';
+import { parseSizedLoadOptions, type SizedLoadOptions } from './options.js';
 
 /**
  * The workspaces API benchmark (issues 4 and 14): a real Terrace over HTTPS per database and size,
@@ -30,27 +29,10 @@ const CROWD_TARGET_MS = 250;
 /** The list target is set for this many workspaces (and more). */
 const LIST_TARGET_SIZE = 100_000;
 
-interface ApiOptions extends LoadSettings {
-  sizes: number[];
-  databases: DatabaseKind[];
-}
+type ApiOptions = SizedLoadOptions;
 
 function parseOptions(args: string[]): ApiOptions {
-  const { values } = parseArgs({
-    args,
-    options: {
-      sizes: { type: 'string', default: process.env.BENCH_SIZES ?? '10000,100000' },
-      databases: { type: 'string', default: process.env.BENCH_DATABASES ?? 'postgres,pglite' },
-      duration: { type: 'string', default: '5' },
-      connections: { type: 'string', default: '8' },
-    },
-  });
-  return {
-    sizes: positives(values.sizes, 'sizes'),
-    databases: databases(values.databases),
-    duration: positive(values.duration, 'duration'),
-    connections: positive(values.connections, 'connections'),
-  };
+  return parseSizedLoadOptions(args, { sizes: '10000,100000', connections: '8' });
 }
 
 interface ApiCase {

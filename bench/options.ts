@@ -1,3 +1,4 @@
+import { parseArgs } from 'node:util';
 import type { DatabaseKind } from '../test/harness.js';
 
 /** The options every benchmark reads the same way. */
@@ -25,4 +26,30 @@ export const DATABASES: readonly DatabaseKind[] = ['postgres', 'pglite'];
 
 export function databases(raw: string): DatabaseKind[] {
   return oneOf(raw, 'databases', DATABASES);
+}
+
+/** The options of the benchmarks that seed workspaces and load the server over HTTPS (api, web). */
+export interface SizedLoadOptions {
+  sizes: number[];
+  databases: DatabaseKind[];
+  duration: number;
+  connections: number;
+}
+
+export function parseSizedLoadOptions(args: string[], defaults: { sizes: string; connections: string }): SizedLoadOptions {
+  const { values } = parseArgs({
+    args,
+    options: {
+      sizes: { type: 'string', default: process.env.BENCH_SIZES ?? defaults.sizes },
+      databases: { type: 'string', default: process.env.BENCH_DATABASES ?? 'postgres,pglite' },
+      duration: { type: 'string', default: '5' },
+      connections: { type: 'string', default: defaults.connections },
+    },
+  });
+  return {
+    sizes: positives(values.sizes, 'sizes'),
+    databases: databases(values.databases),
+    duration: positive(values.duration, 'duration'),
+    connections: positive(values.connections, 'connections'),
+  };
 }

@@ -1,14 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { parseArgs } from 'node:util';
 import { RunWorld } from '../src/runs/testing.js';
 import { SESSION_COOKIE } from '../src/web/session-hook.js';
 import { WebClient } from '../src/web/testing.js';
 import { type DatabaseKind, TestServer } from '../test/harness.js';
 import { measureBaseline } from './api.js';
 import { COMMON_TAG, seedWorkspaces } from './api-seed.js';
-import { type BenchRows, forEachBenchDatabase, formatTable, type LoadSettings, measure } from './load.js';
-import { databases, positive, positives } from './options.js';
+import { type BenchRows, forEachBenchDatabase, formatTable, measure } from './load.js';
+import { parseSizedLoadOptions, type SizedLoadOptions } from './options.js';
 
 /**
  * The web UI's page budget (issue 21): a real Terrace over HTTPS per database, seeded with 10,000
@@ -27,28 +26,11 @@ const CONNECTIONS = 1;
 const WORKSPACES_WITH_RUNS = 20;
 const PLANNED_RESOURCES = 200;
 
-interface WebOptions extends LoadSettings {
-  sizes: number[];
-  databases: DatabaseKind[];
-}
+type WebOptions = SizedLoadOptions;
 
 function parseOptions(args: string[]): WebOptions {
-  const { values } = parseArgs({
-    args,
-    options: {
-      sizes: { type: 'string', default: process.env.BENCH_SIZES ?? '10000' },
-      databases: { type: 'string', default: process.env.BENCH_DATABASES ?? 'postgres,pglite' },
-      duration: { type: 'string', default: '5' },
-      // Accepted as by the other benchmarks, and not used: pages are measured with one client.
-      connections: { type: 'string', default: String(CONNECTIONS) },
-    },
-  });
-  return {
-    sizes: positives(values.sizes, 'sizes'),
-    databases: databases(values.databases),
-    duration: positive(values.duration, 'duration'),
-    connections: CONNECTIONS,
-  };
+  // Pages are measured with one client whatever --connections says (above).
+  return { ...parseSizedLoadOptions(args, { sizes: '10000', connections: String(CONNECTIONS) }), connections: CONNECTIONS };
 }
 
 interface PageCase {
