@@ -7,7 +7,7 @@ import { loadTlsMaterial } from '../src/tls.js';
 import { type DatabaseKind, freePort, TestServer } from '../test/harness.js';
 import { OrganizationWorld } from '../test/fixtures.js';
 import { COMMON_TAG, expectedMatches, NAME_SEARCH, RARE_TAG, seedWorkspaces } from './api-seed.js';
-import { type BenchRows, forEachBenchDatabase, formatTable, type LoadSettings, measure } from './load.js';
+import { forEachDatabaseAndSize, formatTable, type LoadSettings, measure } from './load.js';
 import { parseSizedLoadOptions, type SizedLoadOptions } from './options.js';
 
 /**
@@ -214,15 +214,7 @@ export async function run(args: string[]): Promise<boolean> {
   const options = parseOptions(args);
   const baseline = await measureBaseline(options);
   progress(baseline.join('  '));
-  const { rows, passed } = await forEachBenchDatabase(options.databases, async (kind) => {
-    const all: BenchRows = { rows: [], passed: true };
-    for (const size of options.sizes) {
-      const result = await benchmarkDatabase(kind, size, options);
-      all.rows.push(...result.rows);
-      all.passed &&= result.passed;
-    }
-    return all;
-  });
+  const { rows, passed } = await forEachDatabaseAndSize(options, (kind, size) => benchmarkDatabase(kind, size, options));
   process.stdout.write(
     `\nAPI benchmark: ${options.connections} connections, ${options.duration} s per case over HTTPS loopback\n` +
       `${formatTable(['database', 'workspaces', 'case', 'p50 ms', 'p99 ms', 'req/s', 'target', 'result'], [baseline, ...rows])}\n`,

@@ -117,3 +117,19 @@ export async function forEachBenchDatabase(
   }
   return all;
 }
+
+/** Runs `bench` for every database × size of the options and gathers its rows. */
+export function forEachDatabaseAndSize(
+  options: { databases: readonly DatabaseKind[]; sizes: readonly number[] },
+  bench: (kind: DatabaseKind, size: number) => Promise<BenchRows>,
+): Promise<BenchRows> {
+  return forEachBenchDatabase(options.databases, async (kind) => {
+    const all: BenchRows = { rows: [], passed: true };
+    for (const size of options.sizes) {
+      const result = await bench(kind, size);
+      all.rows.push(...result.rows);
+      all.passed &&= result.passed;
+    }
+    return all;
+  });
+}

@@ -6,7 +6,7 @@ import { WebClient } from '../src/web/testing.js';
 import { type DatabaseKind, TestServer } from '../test/harness.js';
 import { measureBaseline } from './api.js';
 import { COMMON_TAG, seedWorkspaces } from './api-seed.js';
-import { type BenchRows, forEachBenchDatabase, formatTable, measure } from './load.js';
+import { type BenchRows, forEachDatabaseAndSize, formatTable, measure } from './load.js';
 import { parseSizedLoadOptions, type SizedLoadOptions } from './options.js';
 
 /**
@@ -147,15 +147,7 @@ export async function run(args: string[]): Promise<boolean> {
   const options = parseOptions(args);
   const baseline = await measureBaseline(options, BASELINE_PAGE);
   progress(baseline.join('  '));
-  const { rows, passed } = await forEachBenchDatabase(options.databases, async (kind) => {
-    const all: BenchRows = { rows: [], passed: true };
-    for (const size of options.sizes) {
-      const result = await benchmarkDatabase(kind, size, options);
-      all.rows.push(...result.rows);
-      all.passed &&= result.passed;
-    }
-    return all;
-  });
+  const { rows, passed } = await forEachDatabaseAndSize(options, (kind, size) => benchmarkDatabase(kind, size, options));
   process.stdout.write(
     `\nWeb UI page budget: one signed-in client, ${options.duration} s per page over HTTPS loopback\n` +
       `${formatTable(['database', 'workspaces', 'page', 'p50 ms', 'p99 ms', 'req/s', 'target', 'result'], [baseline, ...rows])}\n`,
