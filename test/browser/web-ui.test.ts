@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { create as createTar } from 'tar';
 import { Uploader } from '../../src/configuration-versions/testing.js';
+import { readOnlyUser } from '../../src/web/testing.js';
 import { TestServer, testDatabases } from '../harness.js';
 import { acmeOwnerSandbox, type TerraformSandbox } from '../cli/terraform.js';
 
@@ -41,6 +42,8 @@ for (const kind of testDatabases()) {
     let page: Page;
     let tf: TerraformSandbox;
     let owner: { id: string; username: string; token: string };
+    /** The run the first test applies: the read-only member looks at it. */
+    let appliedRunId = '';
     /** What the page logged as errors: a CSP violation (an inline style, a script from elsewhere) shows here. */
     const consoleErrors: string[] = [];
 
@@ -135,6 +138,7 @@ for (const kind of testDatabases()) {
       });
       assert.equal(created.status, 201, created.text);
       const runId: string = created.body.data.id;
+      appliedRunId = runId;
 
       // The address the CLI prints ("To view this run in a browser") lands on the run page.
       await page.goto(`${server.url}/app/acme/web/runs/${runId}`);
@@ -214,6 +218,38 @@ for (const kind of testDatabases()) {
       assert.equal(new URL(page.url()).pathname, '/app/sign-in');
       await page.goto(`${server.url}/app/acme/workspaces`);
       assert.equal(new URL(page.url()).pathname, '/app/sign-in');
+    });
+
+    it('shows a read-only member the run without a button, another workspace as Not found, and refuses a form posted without its CSRF token', async () => {
+      // An organization's API id is its name; the membership row wants its internal id.
+      const organization = await server.database.db.selectFrom('organizations').select('id').where('name', '=', 'acme').executeTakeFirstOrThrow();
+      const web = await api('GET', '/organizations/acme/workspaces/web');
+      const hidden = await api('POST', '/organizations/acme/workspaces', { data: { type: 'workspaces', attributes: { name: 'hidden' } } });
+      assert.equal(hidden.status, 201, hidden.text);
+      const reader = await readOnlyUser(server, organization.id, web.body.data.id);
+      await page.type('#username', reader);
+      await page.type('#password', 'correct horse battery');
+      await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+
+      await page.goto(`${server.url}/app/acme/workspaces/web/runs/${appliedRunId}`);
+      await waitForText('#run-status', /^applied$/, 10_000);
+      assert.deepEqual(await page.$$eval('form', (forms) => forms.map((form) => form.getAttribute('action'))), ['/app/sign-out']);
+      await page.goto(`${server.url}/app/acme/workspaces/web`);
+      assert.equal(await page.$('form[action$="/lock"]'), null, 'no lock form for a reader');
+      await shoot('read-only-workspace');
+
+      const outside = await page.goto(`${server.url}/app/acme/workspaces/hidden`);
+      assert.equal(outside?.status(), 404);
+      assert.match(await text('main'), /does not exist, or you may not see it/);
+
+      // A post as a forged form would send it: the session cookie, no CSRF field.
+      const status = await page.evaluate(async () => {
+        const res = await fetch('/app/sign-out', { method: 'POST', body: new URLSearchParams({}), credentials: 'same-origin' });
+        return res.status;
+      });
+      assert.equal(status, 403);
+      await page.goto(`${server.url}/app/acme/workspaces/web`);
+      assert.equal(new URL(page.url()).pathname, '/app/acme/workspaces/web', 'still signed in: the forged sign-out did nothing');
     });
   });
 }
