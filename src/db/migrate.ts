@@ -30,6 +30,7 @@ import * as policySetParameters from './migrations/0042_policy_set_parameters.js
 import * as policies from './migrations/0043_policies.js';
 import * as webSessions from './migrations/0044_web_sessions.js';
 import * as moduleTests from './migrations/0046_module_tests.js';
+import * as workspaceCounts from './migrations/0047_workspace_counts.js';
 
 /** Every migration, in order. Explicit imports: no file-system discovery. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -63,6 +64,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0043_policies': policies,
   '0044_web_sessions': webSessions,
   '0046_module_tests': moduleTests,
+  '0047_workspace_counts': workspaceCounts,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

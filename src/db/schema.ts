@@ -6,6 +6,7 @@ import type { OauthCodeTable, TokenTable, UserTable, WebSessionTable } from './s
 import type {
   OrganizationMembershipTable,
   OrganizationTable,
+  OrganizationWorkspaceCountTable,
   ProjectTable,
   TeamMembershipTable,
   TeamProjectTable,
@@ -74,6 +75,7 @@ export * from './schema/policies.js';
 export interface DB {
   users: UserTable;
   organizations: OrganizationTable;
+  organization_workspace_counts: OrganizationWorkspaceCountTable;
   teams: TeamTable;
   team_memberships: TeamMembershipTable;
   team_workspaces: TeamWorkspaceTable;

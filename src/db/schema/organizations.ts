@@ -15,6 +15,12 @@ export interface OrganizationTable {
   created_at: Timestamp;
 }
 
+/** Each organization's number of workspaces, kept by triggers on `workspaces` (migration 0047). */
+export interface OrganizationWorkspaceCountTable {
+  organization_id: string;
+  workspaces: number;
+}
+
 /**
  * A data retention policy as its organization or workspace stores it. `delete-older` removes state
  * versions and archives configuration versions older than `deleteOlderThanNDays`, keeping the latest
