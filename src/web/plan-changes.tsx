@@ -39,7 +39,7 @@ export function planChangesOf(document: unknown): PlanChanges {
     const address = (resource as { address?: unknown }).address;
     const action = actionOf((resource as { change?: { actions?: unknown } }).change?.actions);
     if (typeof address !== 'string' || action === undefined) continue;
-    changes[action] = [...(changes[action] ?? []), address];
+    (changes[action] ??= []).push(address);
   }
   return changes;
 }
