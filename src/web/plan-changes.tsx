@@ -39,7 +39,9 @@ export function planChangesOf(document: unknown): PlanChanges {
     const address = (resource as { address?: unknown }).address;
     const action = actionOf((resource as { change?: { actions?: unknown } }).change?.actions);
     if (typeof address !== 'string' || action === undefined) continue;
-    (changes[action] ??= []).push(address);
+    const addresses = changes[action] ?? [];
+    addresses.push(address);
+    changes[action] = addresses;
   }
   return changes;
 }
