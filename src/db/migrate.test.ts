@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
+import { sql } from 'kysely';
 import { Client } from 'pg';
-import { PG_URL_ENV } from '../../test/harness.js';
+import { forEachDatabase, PG_URL_ENV } from '../../test/harness.js';
 import { randomBase58 } from '../ids.js';
 import { openPostgres } from './database.js';
-import { MIGRATIONS, migrateToLatest } from './migrate.js';
+import { MIGRATIONS, migrateToLatest, pendingMigrations } from './migrate.js';
 
 it('migrates once when two replicas start together on an empty PostgreSQL database', {
   skip: !process.env[PG_URL_ENV] && 'needs the PostgreSQL test server',
@@ -30,4 +31,31 @@ it('migrates once when two replicas start together on an empty PostgreSQL databa
     await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
     await admin.end();
   }
+});
+
+forEachDatabase('migrations on a migrated database', (server) => {
+  const last = Object.keys(MIGRATIONS).at(-1) as string;
+
+  it('names a migration the database has not recorded as pending, and applies nothing when all are', async () => {
+    const { db } = server.database;
+    assert.deepEqual(await pendingMigrations(db), []);
+    const recorded = await sql<{ timestamp: string }>`delete from kysely_migration where name = ${last} returning timestamp`.execute(db);
+    try {
+      assert.deepEqual(await pendingMigrations(db), [last]);
+    } finally {
+      await sql`insert into kysely_migration (name, timestamp) values (${last}, ${recorded.rows[0]?.timestamp})`.execute(db);
+    }
+    await migrateToLatest(db);
+    assert.deepEqual(await pendingMigrations(db), []);
+  });
+
+  it('refuses a database that records a migration this code does not know (a newer Terrace ran on it)', async () => {
+    const { db } = server.database;
+    await sql`insert into kysely_migration (name, timestamp) values ('9999_from_a_newer_terrace', now()::text)`.execute(db);
+    try {
+      await assert.rejects(migrateToLatest(db), /9999_from_a_newer_terrace/);
+    } finally {
+      await sql`delete from kysely_migration where name = '9999_from_a_newer_terrace'`.execute(db);
+    }
+  });
 });
