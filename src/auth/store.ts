@@ -1,10 +1,15 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
+import { prepared } from '../db/prepared.js';
 
-/** Authorization lookups: read directly from other domains' tables, as plain functions. */
+/**
+ * Authorization lookups: read directly from other domains' tables, as plain functions. The lookups of
+ * one row by its key run on every request a write emptied the auth cache for (src/auth/cache.ts):
+ * they are prepared statements (src/db/prepared.ts).
+ */
 
 export async function findUserForToken(db: Db, userId: string): Promise<{ id: string; username: string; isSiteAdmin: boolean } | undefined> {
-  const row = await db.selectFrom('users').select(['id', 'username', 'is_site_admin']).where('id', '=', userId).executeTakeFirst();
+  const row = await prepared(db.selectFrom('users').select(['id', 'username', 'is_site_admin']).where('id', '=', userId)).executeTakeFirst();
   return row && { id: row.id, username: row.username, isSiteAdmin: row.is_site_admin };
 }
 
@@ -14,7 +19,7 @@ export async function findUserByUsername(db: Db, username: string): Promise<{ id
 }
 
 export async function findTeamForToken(db: Db, teamId: string): Promise<{ id: string; organizationId: string; isOwners: boolean } | undefined> {
-  const row = await db.selectFrom('teams').select(['id', 'organization_id', 'is_owners']).where('id', '=', teamId).executeTakeFirst();
+  const row = await prepared(db.selectFrom('teams').select(['id', 'organization_id', 'is_owners']).where('id', '=', teamId)).executeTakeFirst();
   return row && { id: row.id, organizationId: row.organization_id, isOwners: row.is_owners };
 }
 
@@ -27,30 +32,39 @@ export async function userStanding(
   userId: string,
   organizationId: string,
 ): Promise<{ isOwner: boolean; isMember: boolean; userTokensEnabled: boolean }> {
-  const [owner, membership, organization] = await Promise.all([
-    db
-      .selectFrom('team_memberships')
-      .innerJoin('teams', 'teams.id', 'team_memberships.team_id')
-      .select('teams.id')
-      .where('team_memberships.user_id', '=', userId)
-      .where('teams.organization_id', '=', organizationId)
-      .where('teams.is_owners', '=', true)
-      .executeTakeFirst(),
-    db
-      .selectFrom('organization_memberships')
-      .select('id')
-      .where('user_id', '=', userId)
-      .where('organization_id', '=', organizationId)
-      .where('status', '=', 'active')
-      .executeTakeFirst(),
-    db
-      .selectFrom('organizations')
-      .select(sql<boolean | null>`(settings->>'user-tokens-enabled')::boolean`.as('enabled'))
-      .where('id', '=', organizationId)
-      .executeTakeFirst(),
-  ]);
-  const isMember = membership !== undefined;
-  return { isOwner: isMember && owner !== undefined, isMember, userTokensEnabled: organization?.enabled !== false };
+  // One statement (three before): it runs on most requests after a write.
+  const row = await prepared(
+    db.selectNoFrom((eb) => [
+      eb
+        .exists(
+          eb
+            .selectFrom('team_memberships')
+            .innerJoin('teams', 'teams.id', 'team_memberships.team_id')
+            .select('teams.id')
+            .where('team_memberships.user_id', '=', userId)
+            .where('teams.organization_id', '=', organizationId)
+            .where('teams.is_owners', '=', true),
+        )
+        .as('owner'),
+      eb
+        .exists(
+          eb
+            .selectFrom('organization_memberships')
+            .select('id')
+            .where('user_id', '=', userId)
+            .where('organization_id', '=', organizationId)
+            .where('status', '=', 'active'),
+        )
+        .as('member'),
+      eb
+        .selectFrom('organizations')
+        .select(sql<boolean | null>`(settings->>'user-tokens-enabled')::boolean`.as('enabled'))
+        .where('id', '=', organizationId)
+        .as('user_tokens_enabled'),
+    ]),
+  ).executeTakeFirstOrThrow();
+  const isMember = Boolean(row.member);
+  return { isOwner: isMember && Boolean(row.owner), isMember, userTokensEnabled: row.user_tokens_enabled !== false };
 }
 
 /** What authorization needs to know about a workspace: its organization and project (and the names for links). */
@@ -74,7 +88,7 @@ function toWorkspaceScope(row: { id: string; name: string; organization_id: stri
 }
 
 export async function findWorkspaceScope(db: Db, workspaceId: string): Promise<WorkspaceScope | undefined> {
-  const row = await workspaceScopes(db).where('workspaces.id', '=', workspaceId).executeTakeFirst();
+  const row = await prepared(workspaceScopes(db).where('workspaces.id', '=', workspaceId)).executeTakeFirst();
   return row && toWorkspaceScope(row);
 }
 
@@ -111,13 +125,13 @@ export async function userOrganizationIds(db: Db, userId: string): Promise<strin
 
 /** What authorization needs to know about a project: its organization. */
 export async function findProjectScope(db: Db, projectId: string): Promise<{ id: string; organizationId: string } | undefined> {
-  const row = await db.selectFrom('projects').select(['id', 'organization_id']).where('id', '=', projectId).executeTakeFirst();
+  const row = await prepared(db.selectFrom('projects').select(['id', 'organization_id']).where('id', '=', projectId)).executeTakeFirst();
   return row && { id: row.id, organizationId: row.organization_id };
 }
 
 /** The run a `run` token belongs to: its workspace and organization. */
 export async function findRunForToken(db: Db, runId: string): Promise<{ id: string; workspaceId: string; organizationId: string } | undefined> {
-  const row = await db.selectFrom('runs').select(['id', 'workspace_id', 'organization_id']).where('id', '=', runId).executeTakeFirst();
+  const row = await prepared(db.selectFrom('runs').select(['id', 'workspace_id', 'organization_id']).where('id', '=', runId)).executeTakeFirst();
   return row && { id: row.id, workspaceId: row.workspace_id, organizationId: row.organization_id };
 }
 

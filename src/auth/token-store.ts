@@ -1,5 +1,6 @@
 import { pageAndTotal } from '../db/paging.js';
 import type { Db } from '../db/database.js';
+import { prepared } from '../db/prepared.js';
 import type { TokenRow } from '../db/schema.js';
 
 export type TokenKind = 'user' | 'team' | 'organization' | 'run' | 'test-run' | 'agent' | 'task-result';
@@ -88,7 +89,8 @@ export async function insert(db: Db, token: NewToken): Promise<Token> {
 }
 
 export async function findByHash(db: Db, hash: string): Promise<Token | undefined> {
-  const row = await db.selectFrom('tokens').selectAll().where('token_hash', '=', hash).executeTakeFirst();
+  // Prepared (src/db/prepared.ts): every request whose token the auth cache does not hold reads it.
+  const row = await prepared(db.selectFrom('tokens').selectAll().where('token_hash', '=', hash)).executeTakeFirst();
   return row && toToken(row);
 }
 
