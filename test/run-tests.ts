@@ -21,9 +21,12 @@ function testFiles(dir: string): string[] {
   });
 }
 
-/** One `node --test` process: a file, against one database when it runs its suites per database. */
+/**
+ * One test process: a slow file on its own (against one database when it runs its suites per
+ * database), or a batch of quick files run one after the other in one process (test/run-batch.ts).
+ */
 interface Job {
-  file: string;
+  files: string[];
   database?: DatabaseKind;
 }
 
@@ -38,26 +41,48 @@ interface JobResult {
 /** A test file with this line runs as one job per database, as end-to-end files do: it is as slow as they are. */
 const PER_DATABASE_MARK = '// run-tests: one job per database';
 
+/** How many quick files share a process: each process costs a second of CPU to load the server. */
+const BATCH_FILES = 8;
+
 /**
  * The jobs, slowest first so the long files do not start last. An end-to-end file (under test/) or a
- * marked one whose suites run per database (forEachDatabase, or a loop over testDatabases()) becomes
- * one job per database: those are the longest, and a process per job costs a second of start-up,
- * which the many short files are better without.
+ * marked one is a job of its own, one per database when its suites run per database (forEachDatabase,
+ * or a loop over testDatabases()): those are the longest. The many quick files go in batches, one
+ * set of batches per database for the files whose suites run per database and the others (which
+ * run once) spread over them, balanced by size.
  */
 function jobsOf(files: readonly string[], databases: readonly DatabaseKind[]): Job[] {
   const weighed = files.map((file) => {
     const source = readFileSync(file, 'utf8');
     const slow = file.startsWith(join(distRoot, 'test')) || source.includes(PER_DATABASE_MARK);
-    const perDatabase = slow && (source.includes('forEachDatabase(') || source.includes('of testDatabases()'));
-    const weight = (slow ? 1e9 : 0) + source.length;
-    return { file, weight, jobs: perDatabase ? databases.map((database) => ({ file, database })) : [{ file }] };
+    const perDatabase = source.includes('forEachDatabase(') || source.includes('of testDatabases()');
+    return { file, slow, perDatabase, weight: source.length };
   });
-  return weighed.sort((a, b) => b.weight - a.weight).flatMap((w) => w.jobs);
+  const byWeight = (a: { weight: number }, b: { weight: number }) => b.weight - a.weight;
+  const slowJobs = weighed
+    .filter((w) => w.slow)
+    .sort(byWeight)
+    .flatMap((w) => (w.perDatabase ? databases.map((database) => ({ files: [w.file], database })) : [{ files: [w.file] }]));
+  const quick = weighed.filter((w) => !w.slow).sort(byWeight);
+  const batchCount = Math.max(1, Math.ceil(quick.filter((w) => w.perDatabase).length / BATCH_FILES));
+  const batches = databases.flatMap((database) => Array.from({ length: batchCount }, () => ({ job: { files: [] as string[], database }, weight: 0 })));
+  const place = (file: string, weight: number, into: typeof batches) => {
+    const lightest = into.reduce((a, b) => (b.weight < a.weight ? b : a));
+    lightest.job.files.push(file);
+    lightest.weight += weight;
+  };
+  for (const w of quick.filter((q) => q.perDatabase)) {
+    for (const database of databases) place(w.file, w.weight, batches.filter((b) => b.job.database === database));
+  }
+  for (const w of quick.filter((q) => !q.perDatabase)) place(w.file, w.weight, batches);
+  return [...slowJobs, ...batches.sort(byWeight).map((b) => b.job)];
 }
 
 function runJob(job: Job, env: NodeJS.ProcessEnv): Promise<JobResult> {
   const started = performance.now();
-  const child = spawn(process.execPath, ['--test', '--test-reporter=tap', relative(process.cwd(), job.file)], {
+  const files = job.files.map((file) => relative(process.cwd(), file));
+  const args = files.length === 1 ? ['--test', ...files] : [join(distRoot, 'test', 'run-batch.js'), ...files];
+  const child = spawn(process.execPath, ['--test-reporter=tap', ...args], {
     env: { ...env, ...(job.database ? { [TEST_DATABASE_ENV]: job.database } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -99,7 +124,7 @@ async function main(): Promise<number> {
       for (let job = queue.shift(); job; job = queue.shift()) {
         const result = await runJob(job, env);
         results.push(result);
-        const name = `${relative(distRoot, job.file)}${job.database ? ` [${job.database}]` : ''}`;
+        const name = `${job.files.map((file) => relative(distRoot, file)).join(', ')}${job.database ? ` [${job.database}]` : ''}`;
         const failed = result.code !== 0 || result.counts.fail > 0 || result.counts.tests === 0;
         // A failing job's whole report; a passing one in a line.
         if (failed) process.stdout.write(`${result.output}\n`);
