@@ -5,6 +5,7 @@ import type { ProjectView } from '../projects/service.js';
 import type { RunView } from '../runs/service.js';
 import type { WorkspaceView } from '../workspaces/service.js';
 import { type Crumb, formatTime, Layout, type PageUser, Pagination, StatusBadge } from './components.js';
+import { InputField } from './form-fields.js';
 import { PendingInvitations } from './org-pages.js';
 import { orgSettingsPath, projectsPath, runPath, workspacePath, workspacesPath } from './paths.js';
 
@@ -108,10 +109,8 @@ export function WorkspacesPage({
     <Layout title="Workspaces" user={user} crumbs={[{ label: org, href: workspacesPath(org) }]}>
       <OrganizationNav org={org} current="workspaces" />
       <form class="search" method="get" action={workspacesPath(org)} aria-label="Search workspaces">
-        <label for="search">Name contains</label>
-        <input type="search" id="search" name="search" value={search} />
-        <label for="tag">Tags</label>
-        <input type="search" id="tag" name="tag" value={tags.join(',')} placeholder="tag,another" />
+        <InputField label="Name contains" type="search" id="search" name="search" value={search} />
+        <InputField label="Tags" type="search" id="tag" name="tag" value={tags.join(',')} placeholder="tag,another" />
         {project ? <input type="hidden" name="project" value={project.id} /> : ''}
         <button type="submit">Search</button>
       </form>
@@ -248,8 +247,7 @@ export function ProjectsPage({ user, org, search, list }: { user: PageUser; org:
     <Layout title="Projects" user={user} crumbs={[{ label: org, href: workspacesPath(org) }]}>
       <OrganizationNav org={org} current="projects" />
       <form class="search" method="get" action={projectsPath(org)} aria-label="Search projects">
-        <label for="search">Name contains</label>
-        <input type="search" id="search" name="search" value={search} />
+        <InputField label="Name contains" type="search" id="search" name="search" value={search} />
         <button type="submit">Search</button>
       </form>
       {list.items.length === 0 ? (

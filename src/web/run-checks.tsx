@@ -3,6 +3,7 @@ import * as policyEvaluationService from '../policy-evaluations/service.js';
 import * as taskStageService from '../task-stages/service.js';
 import type { RunView } from '../runs/service.js';
 import { CsrfField, type PageUser, StatusBadge } from './components.js';
+import { InputField } from './form-fields.js';
 
 /**
  * A run's task stages with their task results, and the policy evaluation of a stage with the outcome
@@ -137,8 +138,7 @@ export function StageChecks({ user, checks, view, path }: { user: PageUser; chec
           {canOverrideNow(check, view) && (
             <form method="post" action={`${path}/task-stages/${encodeURIComponent(check.view.stage.id)}/override`} class="override">
               <CsrfField token={user.csrfToken} />
-              <label for={`override-${check.view.stage.id}`}>Reason for the override</label>
-              <input type="text" id={`override-${check.view.stage.id}`} name="comment" />
+              <InputField label="Reason for the override" id={`override-${check.view.stage.id}`} name="comment" />
               <button type="submit">Override and continue</button>
             </form>
           )}
