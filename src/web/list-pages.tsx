@@ -4,7 +4,7 @@ import type { OrganizationView } from '../organizations/service.js';
 import type { ProjectView } from '../projects/service.js';
 import type { RunView } from '../runs/service.js';
 import type { WorkspaceView } from '../workspaces/service.js';
-import { type Crumb, formatTime, Layout, type PageUser, Pagination, StatusBadge } from './components.js';
+import { type Crumb, formatTime, Layout, type PageUser, Pagination, StatusBadge, TableHead } from './components.js';
 import { InputField } from './form-fields.js';
 import { PendingInvitations } from './org-pages.js';
 import { orgSettingsPath, projectsPath, runPath, workspacePath, workspacesPath } from './paths.js';
@@ -127,16 +127,7 @@ export function WorkspacesPage({
         <p>No workspaces{narrowed ? ' match this search' : ''}.</p>
       ) : (
         <table>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Latest run</th>
-              <th scope="col">Tags</th>
-              <th scope="col">Resources</th>
-              <th scope="col">Terraform</th>
-              <th scope="col">Changed</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Name', 'Latest run', 'Tags', 'Resources', 'Terraform', 'Changed']} />
           <tbody>
             {list.items.map(({ workspace }) => {
               const status = latestRunStatuses.get(workspace.id);
@@ -191,15 +182,7 @@ export function workspaceCrumbs(org: string, name: string): Crumb[] {
 export function RunTable({ org, workspace, runs }: { org: string; workspace: string; runs: RunView[] }): JSX.Element {
   return (
     <table>
-      <thead>
-        <tr>
-          <th scope="col">Run</th>
-          <th scope="col">Status</th>
-          <th scope="col">Message</th>
-          <th scope="col">Changes</th>
-          <th scope="col">Created</th>
-        </tr>
-      </thead>
+      <TableHead columns={['Run', 'Status', 'Message', 'Changes', 'Created']} />
       <tbody>
         {runs.map(({ run, plan }) => (
           <tr>
@@ -254,13 +237,7 @@ export function ProjectsPage({ user, org, search, list }: { user: PageUser; org:
         <p>No projects{search ? ' match this search' : ''}.</p>
       ) : (
         <table>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Description</th>
-              <th scope="col">Workspaces</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Name', 'Description', 'Workspaces']} />
           <tbody>
             {list.items.map(({ project }) => (
               <tr>

@@ -5,7 +5,7 @@ import type { Membership } from '../organization-memberships/service.js';
 import type { OrganizationView } from '../organizations/service.js';
 import type { TeamView } from '../teams/service.js';
 import type { User } from '../users/store.js';
-import { CsrfField, formatTime, Layout, type PageUser, Pagination } from './components.js';
+import { CsrfField, formatTime, Layout, type PageUser, Pagination, TableHead } from './components.js';
 import { choicesOf, InputField, SelectField } from './form-fields.js';
 import type { ListPage } from './list-pages.js';
 import { orgSettingsPath, projectsPath, teamPath, workspacesPath } from './paths.js';
@@ -90,15 +90,7 @@ export function TokenTable({ user, tokens, revokeAction }: { user: PageUser; tok
   if (tokens.length === 0) return <p>No tokens.</p>;
   return (
     <table>
-      <thead>
-        <tr>
-          <th scope="col">Description</th>
-          <th scope="col">Created</th>
-          <th scope="col">Last used</th>
-          <th scope="col">Expires</th>
-          {revokeAction ? <th scope="col">Actions</th> : ''}
-        </tr>
-      </thead>
+      <TableHead columns={['Description', 'Created', 'Last used', 'Expires', revokeAction && 'Actions']} />
       <tbody>
         {tokens.map((token) => (
           <tr>
@@ -184,15 +176,7 @@ export function MembersPage({
     <OrgLayout user={user} view={view} title="Members" current="members">
       <FormError error={error} />
       <table>
-        <thead>
-          <tr>
-            <th scope="col">User</th>
-            <th scope="col">Email</th>
-            <th scope="col">Status</th>
-            <th scope="col">Teams</th>
-            {mayManage ? <th scope="col">Actions</th> : ''}
-          </tr>
-        </thead>
+        <TableHead columns={['User', 'Email', 'Status', 'Teams', mayManage && 'Actions']} />
         <tbody>
           {list.items.map(({ membership, username, teamCount }) => (
             <tr>
@@ -249,13 +233,7 @@ export function TeamsPage({ user, view, list, error }: { user: PageUser; view: O
     <OrgLayout user={user} view={view} title="Teams" current="teams">
       <FormError error={error} />
       <table>
-        <thead>
-          <tr>
-            <th scope="col">Team</th>
-            <th scope="col">Visibility</th>
-            <th scope="col">Members</th>
-          </tr>
-        </thead>
+        <TableHead columns={['Team', 'Visibility', 'Members']} />
         <tbody>
           {list.items.map(({ team, userIds }) => (
             <tr>

@@ -5,7 +5,7 @@ import type { OutputView } from '../state-version-outputs/service.js';
 import type { StateVersion } from '../state-versions/service.js';
 import type { TeamWorkspace } from '../team-workspace-access/service.js';
 import type { WorkspaceView } from '../workspaces/service.js';
-import { CsrfField, formatTime, type PageUser } from './components.js';
+import { CsrfField, formatTime, type PageUser, TableHead } from './components.js';
 import { CheckboxField, choicesOf, InputField, SelectField } from './form-fields.js';
 import { workspacePath, workspaceSettingsPath } from './paths.js';
 import { ActionButton, FormError, SettingsLayout } from './workspace-settings-pages.js';
@@ -37,13 +37,7 @@ export function TeamAccessPage({
         <p>No team has access to this workspace of its own.</p>
       ) : (
         <table>
-          <thead>
-            <tr>
-              <th scope="col">Team</th>
-              <th scope="col">Access</th>
-              {mayManage ? <th scope="col">Actions</th> : ''}
-            </tr>
-          </thead>
+          <TableHead columns={['Team', 'Access', mayManage && 'Actions']} />
           <tbody>
             {rows.map(({ access, teamName }) => (
               <tr>
@@ -127,15 +121,7 @@ export function StateVersionsPage({
         <p>No state yet.</p>
       ) : (
         <table>
-          <thead>
-            <tr>
-              <th scope="col">Serial</th>
-              <th scope="col">Created</th>
-              <th scope="col">Created by</th>
-              <th scope="col">Status</th>
-              <th scope="col">Download</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Serial', 'Created', 'Created by', 'Status', 'Download']} />
           <tbody>
             {rows.map(({ version, creator, downloadUrl }) => (
               <tr id={version.id}>
@@ -167,12 +153,7 @@ export function StateVersionsPage({
         <p>The current state has no outputs.</p>
       ) : (
         <table>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Value</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Name', 'Value']} />
           <tbody>
             {outputs.map((output) => (
               <tr>
@@ -230,15 +211,7 @@ export function NotificationsPage({
         <p>No notifications.</p>
       ) : (
         <table>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Destination</th>
-              <th scope="col">Triggers</th>
-              <th scope="col">Last delivery</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Name', 'Destination', 'Triggers', 'Last delivery', 'Actions']} />
           <tbody>
             {configurations.map((configuration) => (
               <tr>
@@ -319,13 +292,7 @@ export function RunTriggersPage({
         <p>No source workspaces.</p>
       ) : (
         <table>
-          <thead>
-            <tr>
-              <th scope="col">Source workspace</th>
-              <th scope="col">Connected</th>
-              {mayManage ? <th scope="col">Actions</th> : ''}
-            </tr>
-          </thead>
+          <TableHead columns={['Source workspace', 'Connected', mayManage && 'Actions']} />
           <tbody>
             {triggers.map((trigger) => (
               <tr>

@@ -1,7 +1,7 @@
 import type { VariableSetView } from '../variable-sets/service.js';
 import type { Variable } from '../variables/service.js';
 import type { WorkspaceView } from '../workspaces/service.js';
-import { CsrfField, type PageUser } from './components.js';
+import { CsrfField, type PageUser, TableHead } from './components.js';
 import { CheckboxField, InputField, SelectField } from './form-fields.js';
 import { workspaceSettingsPath } from './paths.js';
 import { ActionButton, FormError, SettingsLayout } from './workspace-settings-pages.js';
@@ -78,15 +78,7 @@ export function VariablesPage({
         <p>No variables.</p>
       ) : (
         <table>
-          <thead>
-            <tr>
-              <th scope="col">Key</th>
-              <th scope="col">Value</th>
-              <th scope="col">Category</th>
-              <th scope="col">Description</th>
-              {mayManage ? <th scope="col">Actions</th> : ''}
-            </tr>
-          </thead>
+          <TableHead columns={['Key', 'Value', 'Category', 'Description', mayManage && 'Actions']} />
           <tbody>
             {variables.map((variable) => (
               <tr>
@@ -187,15 +179,7 @@ export function VariableSetsPage({
         <p>No variable sets apply to this workspace.</p>
       ) : (
         <table>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Applied to</th>
-              <th scope="col">Variables</th>
-              <th scope="col">Description</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Name', 'Applied to', 'Variables', 'Description', 'Actions']} />
           <tbody>
             {applied.map((set) => (
               <tr>
