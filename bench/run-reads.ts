@@ -107,8 +107,8 @@ async function benchmarkDatabase(kind: DatabaseKind, options: RunReadsOptions): 
     const streams = await streamLogs(world, server);
     const [first] = streams.runs as [StreamingRun];
     const show: LoadRequest = { baseUrl: server.url, ca, token: world.ownerToken, method: 'GET', path: `/api/v2/runs/${first.runId}` };
-    const m = await measure(show, { duration: options.duration, connections: 8 });
-    await streams.stop();
+    // The loops stop before the server does, whether the measurement ends or fails.
+    const m = await measure(show, { duration: options.duration, connections: 8 }).finally(streams.stop);
     const rows: string[][] = [];
     let passed = m.failures === 0 && m.p99 <= SHOW_P99_TARGET_MS;
     const showResult = m.failures > 0 ? `FAIL (${m.statusCodes})` : m.p99 <= SHOW_P99_TARGET_MS ? 'pass' : 'FAIL';

@@ -4,12 +4,13 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { text } from 'node:stream/consumers';
+import { buffer, text } from 'node:stream/consumers';
 import { after, describe, test } from 'node:test';
 import { loadConfig } from '../config.js';
 import { PayloadTooLargeError } from '../errors.js';
 import { FileBlobStore } from './fs-store.js';
 import { signedUrl, verifySignature, withoutSignature } from './signed-url.js';
+import { streamedBytes } from './streamed-garbage.js';
 
 describe('file blob store', () => {
   const root = mkdtempSync(join(tmpdir(), 'terrace-blobs-'));
@@ -31,6 +32,19 @@ describe('file blob store', () => {
     const chunks: Buffer[] = [];
     for await (const chunk of (await store.get('big')) as Readable) chunks.push(chunk as Buffer);
     assert.ok(Buffer.concat(chunks).equals(content));
+  });
+
+  test('counts the bytes a put and a read stream', async () => {
+    const content = randomBytes(300_000);
+    const beforePut = streamedBytes();
+    await store.put('counted', Readable.from([content]));
+    assert.equal(streamedBytes() - beforePut, content.length);
+    for (const start of [0, 70_000]) {
+      const before = streamedBytes();
+      const read = await buffer((await store.get('counted', { start })) as Readable);
+      assert.ok(read.equals(content.subarray(start)));
+      assert.equal(streamedBytes() - before, content.length - start, `from ${start}`);
+    }
   });
 
   test('an upload past the limit fails and leaves the earlier content and no temporary file', async () => {

@@ -2,11 +2,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { type Readable, Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PayloadTooLargeError } from '../errors.js';
 import { assertBlobKey, type BlobStore, type StoredBlob } from './blob-store.js';
-import { countStreamedBytes } from './streamed-garbage.js';
+import { countedReadPieces, countStreamedBytes } from './streamed-garbage.js';
 
 /**
  * Counts and hashes the bytes passing through, and fails past `maxBytes`, so a size limit holds
@@ -102,7 +102,8 @@ export class FileBlobStore implements BlobStore {
   async get(key: string, options: { start?: number } = {}): Promise<Readable | undefined> {
     try {
       const handle = await open(this.path(key), 'r');
-      return handle.createReadStream({ start: options.start ?? 0, autoClose: true });
+      const file = handle.createReadStream({ start: options.start ?? 0, autoClose: true });
+      return Readable.from(countedReadPieces(file), { objectMode: false });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;

@@ -8,6 +8,7 @@ import { forEachDatabase } from '../../test/harness.js';
 import { PayloadTooLargeError } from '../errors.js';
 import { randomBase58 } from '../ids.js';
 import { PostgresBlobStore } from './pg-store.js';
+import { streamedBytes } from './streamed-garbage.js';
 
 /** The database blob store on PGlite and PostgreSQL: what replicas sharing a database read and write. */
 forEachDatabase('database blob store', (server) => {
@@ -59,6 +60,18 @@ forEachDatabase('database blob store', (server) => {
       .where('blobs.key', '=', k)
       .execute();
     assert.equal(chunks.length, Math.ceil(content.length / (256 * 1024)), 'chunks of 256 KiB');
+  });
+
+  it('counts the bytes a read streams exactly, a short last batch and a skipped start included', async () => {
+    const content = randomBytes(2 * 1024 * 1024 + 12_345);
+    const k = key('counted');
+    await store().put(k, Readable.from([content]));
+    for (const start of [0, 300_000]) {
+      const before = streamedBytes();
+      const read = await buffer((await store().get(k, { start })) as Readable);
+      assert.equal(read.length, content.length - start);
+      assert.equal(streamedBytes() - before, content.length - start, `from ${start}`);
+    }
   });
 
   it('keeps the earlier content when a put fails past its limit, and leaves no upload behind', async () => {

@@ -6,7 +6,7 @@ import { type BinaryCopy, binaryCopyBytes, COPY_HEADER, COPY_TRAILER } from '../
 import type { Database, Db } from '../db/database.js';
 import { assertBlobKey, type BlobStore, type StoredBlob } from './blob-store.js';
 import { MeasuringStream } from './fs-store.js';
-import { countStreamedBytes } from './streamed-garbage.js';
+import { countedReadPieces } from './streamed-garbage.js';
 
 /**
  * The size of a stored chunk, and how many one binary COPY writes or reads: a batch is what memory
@@ -90,10 +90,13 @@ export class PostgresBlobStore implements BlobStore {
       .limit(1)
       .executeTakeFirst();
     // Counted in bytes, the stream reads one batch ahead of its consumer and no further.
-    return Readable.from(this.readChunks(blob.upload_id, first?.seq ?? 0, start - Number(first?.byte_offset ?? 0), Number(blob.size) - start), {
-      objectMode: false,
-      highWaterMark: BATCH_BYTES,
-    });
+    return Readable.from(
+      countedReadPieces(this.readChunks(blob.upload_id, first?.seq ?? 0, start - Number(first?.byte_offset ?? 0), Number(blob.size) - start)),
+      {
+        objectMode: false,
+        highWaterMark: BATCH_BYTES,
+      },
+    );
   }
 
   /**
@@ -114,7 +117,6 @@ export class PostgresBlobStore implements BlobStore {
         .orderBy('seq')
         .compile();
       const pieces = binaryCopyBytes(await this.copy.out(query.sql));
-      countStreamedBytes(BATCH_BYTES);
       // Chunks are never empty: none while bytes are due means the content was released and swept mid-read.
       if (pieces.length === 0) throw new Error('the blob was removed while it was read');
       for (const piece of pieces) {

@@ -15,12 +15,26 @@ const BYTES_PER_COLLECTION = 16 * 1024 * 1024;
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
 
-let sinceCollection = 0;
+let streamed = 0;
+let streamedAtCollection = 0;
 
 /** Counts bytes a blob transfer moved, and collects garbage every BYTES_PER_COLLECTION of them. */
 export function countStreamedBytes(bytes: number): void {
-  sinceCollection += bytes;
-  if (sinceCollection < BYTES_PER_COLLECTION) return;
-  sinceCollection = 0;
+  streamed += bytes;
+  if (streamed - streamedAtCollection < BYTES_PER_COLLECTION) return;
+  streamedAtCollection = streamed;
   collectGarbage();
+}
+
+/** The bytes blob transfers moved since the process started. */
+export function streamedBytes(): number {
+  return streamed;
+}
+
+/** Passes a read's pieces on, counting each one's length: every blob store's read streams through it. */
+export async function* countedReadPieces(pieces: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  for await (const piece of pieces) {
+    countStreamedBytes(piece.length);
+    yield piece;
+  }
 }

@@ -260,4 +260,32 @@ forEachDatabase('run queue', (server) => {
     assert.equal((await runnerService.failPhase(runner, run.id, 'too late')).status, 'canceled');
     assert.equal((await runnerService.finishCanceled(runner, run.id)).status, 'canceled');
   });
+
+  it('claims, leases and changes statuses reading the runs without their phases', async () => {
+    const db = server.database.db;
+    const statements: string[] = [];
+    const recording = db.withPlugin({
+      transformQuery: ({ node, queryId }) => {
+        statements.push(db.getExecutor().compileQuery(node, queryId).sql);
+        return node;
+      },
+      transformResult: async ({ result }) => result,
+    });
+    const runner = { ...world.runner(), db: recording };
+    await world.drainRunnerQueue();
+    const ws = await world.workspaceWithConfiguration();
+    const run = await world.createRun(ws.id);
+    assert.equal((await runnerService.claimNext(runner, 1000))?.run.id, run.id);
+    assert.equal(await runnerService.renewLease(runner, run.id), true);
+    assert.equal((await runnerService.finishPlan(runner, run.id, { hasChanges: true, counts: NO_CHANGES })).status, 'planned');
+    assert.ok(
+      statements.some((text) => /from "runs"/.test(text)),
+      statements.join('\n'),
+    );
+    assert.deepEqual(
+      statements.filter((text) => text.includes('to_jsonb(plans)') || text.includes('to_jsonb(applies)')),
+      [],
+    );
+    assert.equal((await world.run(run.id)).attributes.status, 'planned');
+  });
 });

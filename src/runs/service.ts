@@ -53,7 +53,10 @@ export function targetOf(run: runStore.Run): Target {
 
 /** Loads a run and checks `action` on its workspace; unknown and not permitted are the same 404. */
 export async function findAuthorized(ctx: Ctx, runId: string, action: Action): Promise<runStore.Run> {
-  const run = await runStore.findById(ctx.db, runId);
+  return authorized(ctx, runId, action, await runStore.findById(ctx.db, runId));
+}
+
+async function authorized<R extends runStore.Run>(ctx: Ctx, runId: string, action: Action, run: R | undefined): Promise<R> {
   if (!run) throw new NotFoundError(`run ${runId} not found`);
   await authorize(ctx, action, targetOf(run));
   return run;
@@ -74,7 +77,7 @@ export function actionsAt(run: runStore.Run, now: Date): { actions: RunActions; 
 }
 
 /** Views of runs: their phases came with them, access is loaded in a few statements for all of them. */
-export async function viewsOf(ctx: Ctx, runs: readonly runStore.Run[]): Promise<RunView[]> {
+export async function viewsOf(ctx: Ctx, runs: readonly runStore.RunWithPhases[]): Promise<RunView[]> {
   for (const organizationId of new Set(runs.map((r) => r.organizationId))) {
     const workspaces = runs.filter((r) => r.organizationId === organizationId).map((r) => ({ id: r.workspaceId, projectId: r.projectId }));
     await preloadWorkspaceAccess(ctx, organizationId, workspaces);
@@ -95,27 +98,27 @@ export async function viewsOf(ctx: Ctx, runs: readonly runStore.Run[]): Promise<
   return views;
 }
 
-export async function viewOf(ctx: Ctx, run: runStore.Run): Promise<RunView> {
+export async function viewOf(ctx: Ctx, run: runStore.RunWithPhases): Promise<RunView> {
   const [view] = await viewsOf(ctx, [run]);
   return view as RunView;
 }
 
 /** The views of the runs with these ids that the caller may read; the others are left out (for `include=`). */
 export async function visibleViews(ctx: Ctx, ids: readonly string[]): Promise<RunView[]> {
-  const readable: runStore.Run[] = [];
-  for (const run of await runStore.findManyById(ctx.db, ids)) if (await can(ctx, 'workspace:read-runs', targetOf(run))) readable.push(run);
+  const readable: runStore.RunWithPhases[] = [];
+  for (const run of await runStore.findManyWithPhasesById(ctx.db, ids)) if (await can(ctx, 'workspace:read-runs', targetOf(run))) readable.push(run);
   return viewsOf(ctx, readable);
 }
 
 /** Reloads a run after a change and returns its view. */
 export async function reload(ctx: Ctx, runId: string): Promise<RunView> {
-  const run = await runStore.findById(ctx.db, runId);
+  const run = await runStore.findWithPhasesById(ctx.db, runId);
   if (!run) throw new NotFoundError(`run ${runId} not found`);
   return viewOf(ctx, run);
 }
 
 export async function show(ctx: Ctx, runId: string): Promise<RunView> {
-  return viewOf(ctx, await findAuthorized(ctx, runId, 'workspace:read-runs'));
+  return viewOf(ctx, await authorized(ctx, runId, 'workspace:read-runs', await runStore.findWithPhasesById(ctx.db, runId)));
 }
 
 /** The events the run went through, oldest first. */

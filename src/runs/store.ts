@@ -8,15 +8,13 @@ import { RUNNER_QUEUED_STATUSES, RUNNING_STATUSES } from './schedule-store.js';
 import type { RunStatus, TaskStageName } from './state.js';
 import { prepared } from '../db/prepared.js';
 
-/** A run as stored, with its workspace's project (authorization needs it). */
+/**
+ * A run as stored, with its workspace's project (authorization needs it) and its task stages (its
+ * flow does): what status changes, claims and leases read.
+ */
 export interface Run {
-  /** Its events' ids, oldest first. */
-  eventIds: string[];
   /** Its task stages, one per run stage with tasks, fixed when the run was created. */
   taskStages: { id: string; stage: TaskStageName }[];
-  /** Its two phases as they were when the run was read. */
-  plan: Plan;
-  apply: Phase;
   id: string;
   workspaceId: string;
   organizationId: string;
@@ -54,19 +52,21 @@ export interface Run {
   createdAt: Date;
 }
 
-/** The settings a run is created with. */
-export type NewRun = Omit<
-  Run,
-  'projectId' | 'hasChanges' | 'runnerLeaseUntil' | 'cancelRequestedAt' | 'agentId' | 'eventIds' | 'taskStages' | 'plan' | 'apply'
->;
+/** A run as the API shows it: with its events and its two phases as they were when the run was read. */
+export interface RunWithPhases extends Run {
+  /** Its events' ids, oldest first. */
+  eventIds: string[];
+  plan: Plan;
+  apply: Phase;
+}
 
-function toRun(row: RunRow & { project_id: string; event_ids: string[]; task_stages: Run['taskStages']; plan_row: PlanRow; apply_row: PhaseRow }): Run {
+/** The settings a run is created with. */
+export type NewRun = Omit<Run, 'projectId' | 'hasChanges' | 'runnerLeaseUntil' | 'cancelRequestedAt' | 'agentId' | 'taskStages'>;
+
+function toRun(row: RunRow & { project_id: string; task_stages: Run['taskStages'] }): Run {
   return {
     id: row.id,
-    eventIds: row.event_ids,
     taskStages: row.task_stages,
-    plan: toPlan(row.plan_row),
-    apply: toPhase('applies', row.apply_row),
     workspaceId: row.workspace_id,
     organizationId: row.organization_id,
     projectId: row.project_id,
@@ -100,7 +100,13 @@ function toRun(row: RunRow & { project_id: string; event_ids: string[]; task_sta
   };
 }
 
-/** A run's event ids, oldest first, as a column of its row: a run is read in one statement with them. */
+function toRunWithPhases(
+  row: RunRow & { project_id: string; task_stages: Run['taskStages']; event_ids: string[]; plan_row: PlanRow; apply_row: PhaseRow },
+): RunWithPhases {
+  return { ...toRun(row), eventIds: row.event_ids, plan: toPlan(row.plan_row), apply: toPhase('applies', row.apply_row) };
+}
+
+/** A run's event ids, oldest first, as a column of its row: a run is shown in one statement with them. */
 const EVENT_IDS = sql<string[]>`coalesce((select array_agg(run_events.id order by run_events.seq) from run_events where run_events.run_id = runs.id), '{}')`;
 /** A run's task stages in run order, as a column of its row too. */
 const TASK_STAGES = sql<
@@ -115,16 +121,17 @@ const PLAN_ROW = sql<PlanRow>`(select to_jsonb(plans) from plans where plans.run
 const APPLY_ROW = sql<PhaseRow>`(select to_jsonb(applies) from applies where applies.run_id = runs.id)`;
 
 /** What a run's row is read with, beside its own columns. */
-const RUN_COLUMNS = [
-  'workspaces.project_id',
-  EVENT_IDS.as('event_ids'),
-  TASK_STAGES.as('task_stages'),
-  PLAN_ROW.as('plan_row'),
-  APPLY_ROW.as('apply_row'),
-] as const;
+const RUN_COLUMNS = ['workspaces.project_id', TASK_STAGES.as('task_stages')] as const;
+/** And what showing it adds. */
+const SHOWN_COLUMNS = [EVENT_IDS.as('event_ids'), PLAN_ROW.as('plan_row'), APPLY_ROW.as('apply_row')] as const;
 
+/** Runs without their events and phases: the runner's and the status changes' reads skip those subqueries. */
 function selectRuns(db: Db) {
   return db.selectFrom('runs').innerJoin('workspaces', 'workspaces.id', 'runs.workspace_id').selectAll('runs').select(RUN_COLUMNS);
+}
+
+function selectRunsWithPhases(db: Db) {
+  return selectRuns(db).select(SHOWN_COLUMNS);
 }
 
 export async function insert(db: Db, run: NewRun): Promise<void> {
@@ -191,11 +198,26 @@ export async function findById(db: Db, id: string): Promise<Run | undefined> {
   return row && toRun(row);
 }
 
+/** A run to show, in one statement (clients poll it). */
+export async function findWithPhasesById(db: Db, id: string): Promise<RunWithPhases | undefined> {
+  const row = await prepared(selectRunsWithPhases(db).where('runs.id', '=', id)).executeTakeFirst();
+  return row && toRunWithPhases(row);
+}
+
 /** Runs by id, in the order of `ids`; unknown ids are left out. */
 export async function findManyById(db: Db, ids: readonly string[]): Promise<Run[]> {
   if (ids.length === 0) return [];
-  const rows = await selectRuns(db).where('runs.id', 'in', ids).execute();
-  const byId = new Map(rows.map((row) => [row.id, toRun(row)]));
+  return inOrder(ids, (await selectRuns(db).where('runs.id', 'in', ids).execute()).map(toRun));
+}
+
+/** Runs to show by id, in the order of `ids`; unknown ids are left out. */
+export async function findManyWithPhasesById(db: Db, ids: readonly string[]): Promise<RunWithPhases[]> {
+  if (ids.length === 0) return [];
+  return inOrder(ids, (await selectRunsWithPhases(db).where('runs.id', 'in', ids).execute()).map(toRunWithPhases));
+}
+
+function inOrder<R extends { id: string }>(ids: readonly string[], runs: R[]): R[] {
+  const byId = new Map(runs.map((run) => [run.id, run]));
   return ids.flatMap((id) => byId.get(id) ?? []);
 }
 
@@ -355,14 +377,19 @@ export async function selectPage(
   filter: RunFilter,
   window: PageWindow,
   withTotal: boolean,
-): Promise<{ runs: Run[]; hasMore: boolean; total: number | undefined }> {
-  const ordered = filtered(db, scope, filter).selectAll('runs').select(RUN_COLUMNS).orderBy('runs.created_at', 'desc').orderBy('runs.id', 'desc');
+): Promise<{ runs: RunWithPhases[]; hasMore: boolean; total: number | undefined }> {
+  const ordered = filtered(db, scope, filter)
+    .selectAll('runs')
+    .select(RUN_COLUMNS)
+    .select(SHOWN_COLUMNS)
+    .orderBy('runs.created_at', 'desc')
+    .orderBy('runs.id', 'desc');
   // One row past the page says whether another follows.
   const lookahead = { limit: window.limit + 1, offset: window.offset };
   const { rows, total } = withTotal
     ? await pageAndTotal(ordered, lookahead)
     : { rows: await ordered.limit(lookahead.limit).offset(lookahead.offset).execute(), total: undefined };
-  return { runs: rows.slice(0, window.limit).map(toRun), hasMore: rows.length > window.limit, total };
+  return { runs: rows.slice(0, window.limit).map(toRunWithPhases), hasMore: rows.length > window.limit, total };
 }
 
 /**
@@ -375,7 +402,7 @@ export async function selectQueuePage(
   db: Db,
   scope: RunScope & { organizationId: string },
   window: PageWindow,
-): Promise<{ runs: { run: Run; position: number }[]; total: number }> {
+): Promise<{ runs: { run: RunWithPhases; position: number }[]; total: number }> {
   const lineStatuses = [...RUNNING_STATUSES, ...RUNNER_QUEUED_STATUSES];
   const position = sql<number>`CASE WHEN runs.status IN (${sql.join(RUNNING_STATUSES)}) THEN 0 ELSE
     (SELECT count(*) FROM runs ahead WHERE ahead.organization_id = runs.organization_id AND (
@@ -385,12 +412,13 @@ export async function selectQueuePage(
   const line = filtered(db, scope, { statuses: lineStatuses })
     .selectAll('runs')
     .select(RUN_COLUMNS)
+    .select(SHOWN_COLUMNS)
     .select(position.as('position'))
     .orderBy('position')
     .orderBy('runs.queued_at')
     .orderBy('runs.id');
   const { rows, total } = await pageAndTotal(line, window);
-  return { runs: rows.map((row) => ({ run: toRun(row), position: Number(row.position) })), total };
+  return { runs: rows.map((row) => ({ run: toRunWithPhases(row), position: Number(row.position) })), total };
 }
 
 /** The organization's runs planning or applying, and those waiting for a runner (`organization-capacity`). */

@@ -2,6 +2,7 @@ import type { PropsWithChildren } from '@kitajs/html';
 import type { Token } from '../auth/token-store.js';
 import { MIN_PASSWORD_LENGTH, type UserView } from '../users/service.js';
 import { CsrfField, Layout, type PageUser, Pagination } from './components.js';
+import { InputField } from './form-fields.js';
 import type { ListPage } from './list-pages.js';
 import { ExpiryField, FormError, NewTokenSecret, TokenTable } from './org-pages.js';
 import { accountPath } from './paths.js';
@@ -36,10 +37,8 @@ export function ProfilePage({ user, view, error }: { user: PageUser; view: UserV
       <FormError error={error} />
       <form method="post" action={accountPath('profile')} class="stacked narrow">
         <CsrfField token={user.csrfToken} />
-        <label for="username">Username</label>
-        <input type="text" id="username" name="username" value={view.user.username} required readonly={!permissions.canChangeUsername} />
-        <label for="email">Email</label>
-        <input type="email" id="email" name="email" value={view.user.email} required />
+        <InputField label="Username" id="username" name="username" value={view.user.username} required readonly={!permissions.canChangeUsername} />
+        <InputField label="Email" type="email" id="email" name="email" value={view.user.email} required />
         <button type="submit" class="primary">
           Save profile
         </button>
@@ -55,12 +54,18 @@ export function PasswordPage({ user, error }: { user: PageUser; error?: string }
       <p>Changing the password signs you out everywhere, this browser too: sign in again with the new one.</p>
       <form method="post" action={accountPath('password')} class="stacked narrow">
         <CsrfField token={user.csrfToken} />
-        <label for="current-password">Current password</label>
-        <input type="password" id="current-password" name="current-password" autocomplete="current-password" required />
-        <label for="new-password">New password</label>
-        <input type="password" id="new-password" name="password" autocomplete="new-password" required minlength={String(MIN_PASSWORD_LENGTH)} />
-        <label for="password-confirmation">New password again</label>
-        <input
+        <InputField label="Current password" type="password" id="current-password" name="current-password" autocomplete="current-password" required />
+        <InputField
+          label="New password"
+          type="password"
+          id="new-password"
+          name="password"
+          autocomplete="new-password"
+          required
+          minlength={String(MIN_PASSWORD_LENGTH)}
+        />
+        <InputField
+          label="New password again"
           type="password"
           id="password-confirmation"
           name="password-confirmation"
@@ -86,8 +91,7 @@ export function UserTokensPage({ user, list, newSecret, error }: { user: PageUse
       <h2>Create a token</h2>
       <form method="post" action={accountPath('tokens')} class="stacked narrow">
         <CsrfField token={user.csrfToken} />
-        <label for="token-description">Description</label>
-        <input type="text" id="token-description" name="description" />
+        <InputField label="Description" id="token-description" name="description" />
         <ExpiryField />
         <button type="submit" class="primary">
           Create token

@@ -110,6 +110,25 @@ function statusFamily(status: string): string {
   return 'busy';
 }
 
+/** A table's column headings; an absent one (false, undefined) is left out: the actions of who may not act. */
+export function TableHead({ columns }: { columns: readonly (string | false | undefined)[] }): JSX.Element {
+  return (
+    <thead>
+      <tr>
+        {columns.map((column) =>
+          column === false || column === undefined ? (
+            ''
+          ) : (
+            <th scope="col" safe>
+              {column}
+            </th>
+          ),
+        )}
+      </tr>
+    </thead>
+  );
+}
+
 /** Previous / next links for a list page; `href(n)` is page n's address. */
 export function Pagination({ page, total, size, href }: { page: number; total: number; size: number; href: (n: number) => string }): JSX.Element {
   const pages = Math.max(1, Math.ceil(total / size));

@@ -4,7 +4,8 @@ import type { OrganizationView } from '../organizations/service.js';
 import type { ProjectView } from '../projects/service.js';
 import type { RunView } from '../runs/service.js';
 import type { WorkspaceView } from '../workspaces/service.js';
-import { type Crumb, formatTime, Layout, type PageUser, Pagination, StatusBadge } from './components.js';
+import { type Crumb, formatTime, Layout, type PageUser, Pagination, StatusBadge, TableHead } from './components.js';
+import { InputField } from './form-fields.js';
 import { PendingInvitations } from './org-pages.js';
 import { orgSettingsPath, projectsPath, runPath, workspacePath, workspacesPath } from './paths.js';
 
@@ -108,10 +109,8 @@ export function WorkspacesPage({
     <Layout title="Workspaces" user={user} crumbs={[{ label: org, href: workspacesPath(org) }]}>
       <OrganizationNav org={org} current="workspaces" />
       <form class="search" method="get" action={workspacesPath(org)} aria-label="Search workspaces">
-        <label for="search">Name contains</label>
-        <input type="search" id="search" name="search" value={search} />
-        <label for="tag">Tags</label>
-        <input type="search" id="tag" name="tag" value={tags.join(',')} placeholder="tag,another" />
+        <InputField label="Name contains" type="search" id="search" name="search" value={search} />
+        <InputField label="Tags" type="search" id="tag" name="tag" value={tags.join(',')} placeholder="tag,another" />
         {project ? <input type="hidden" name="project" value={project.id} /> : ''}
         <button type="submit">Search</button>
       </form>
@@ -128,16 +127,7 @@ export function WorkspacesPage({
         <p>No workspaces{narrowed ? ' match this search' : ''}.</p>
       ) : (
         <table>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Latest run</th>
-              <th scope="col">Tags</th>
-              <th scope="col">Resources</th>
-              <th scope="col">Terraform</th>
-              <th scope="col">Changed</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Name', 'Latest run', 'Tags', 'Resources', 'Terraform', 'Changed']} />
           <tbody>
             {list.items.map(({ workspace }) => {
               const status = latestRunStatuses.get(workspace.id);
@@ -192,15 +182,7 @@ export function workspaceCrumbs(org: string, name: string): Crumb[] {
 export function RunTable({ org, workspace, runs }: { org: string; workspace: string; runs: RunView[] }): JSX.Element {
   return (
     <table>
-      <thead>
-        <tr>
-          <th scope="col">Run</th>
-          <th scope="col">Status</th>
-          <th scope="col">Message</th>
-          <th scope="col">Changes</th>
-          <th scope="col">Created</th>
-        </tr>
-      </thead>
+      <TableHead columns={['Run', 'Status', 'Message', 'Changes', 'Created']} />
       <tbody>
         {runs.map(({ run, plan }) => (
           <tr>
@@ -248,21 +230,14 @@ export function ProjectsPage({ user, org, search, list }: { user: PageUser; org:
     <Layout title="Projects" user={user} crumbs={[{ label: org, href: workspacesPath(org) }]}>
       <OrganizationNav org={org} current="projects" />
       <form class="search" method="get" action={projectsPath(org)} aria-label="Search projects">
-        <label for="search">Name contains</label>
-        <input type="search" id="search" name="search" value={search} />
+        <InputField label="Name contains" type="search" id="search" name="search" value={search} />
         <button type="submit">Search</button>
       </form>
       {list.items.length === 0 ? (
         <p>No projects{search ? ' match this search' : ''}.</p>
       ) : (
         <table>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Description</th>
-              <th scope="col">Workspaces</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Name', 'Description', 'Workspaces']} />
           <tbody>
             {list.items.map(({ project }) => (
               <tr>

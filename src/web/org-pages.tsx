@@ -5,7 +5,8 @@ import type { Membership } from '../organization-memberships/service.js';
 import type { OrganizationView } from '../organizations/service.js';
 import type { TeamView } from '../teams/service.js';
 import type { User } from '../users/store.js';
-import { CsrfField, formatTime, Layout, type PageUser, Pagination } from './components.js';
+import { CsrfField, formatTime, Layout, type PageUser, Pagination, TableHead } from './components.js';
+import { choicesOf, InputField, SelectField } from './form-fields.js';
 import type { ListPage } from './list-pages.js';
 import { orgSettingsPath, projectsPath, teamPath, workspacesPath } from './paths.js';
 
@@ -74,20 +75,14 @@ export function NewTokenSecret({ secret }: { secret: string | undefined }): JSX.
   if (!secret) return '';
   return (
     <div class="new-token" role="status">
-      <label for="new-token">New token: copy it now, it will not be shown again</label>
-      <input type="text" id="new-token" readonly value={secret} />
+      <InputField label="New token: copy it now, it will not be shown again" id="new-token" readonly value={secret} />
     </div>
   );
 }
 
 /** The optional expiry of a new token, a date (UTC). */
 export function ExpiryField(): JSX.Element {
-  return (
-    <>
-      <label for="expires-on">Expires on (UTC, optional)</label>
-      <input type="date" id="expires-on" name="expires-on" />
-    </>
-  );
+  return <InputField label="Expires on (UTC, optional)" type="date" id="expires-on" name="expires-on" />;
 }
 
 /** Tokens as a table: description, created, last used, expiry, and a revoke button when `revokeAction` is given. */
@@ -95,15 +90,7 @@ export function TokenTable({ user, tokens, revokeAction }: { user: PageUser; tok
   if (tokens.length === 0) return <p>No tokens.</p>;
   return (
     <table>
-      <thead>
-        <tr>
-          <th scope="col">Description</th>
-          <th scope="col">Created</th>
-          <th scope="col">Last used</th>
-          <th scope="col">Expires</th>
-          {revokeAction ? <th scope="col">Actions</th> : ''}
-        </tr>
-      </thead>
+      <TableHead columns={['Description', 'Created', 'Last used', 'Expires', revokeAction && 'Actions']} />
       <tbody>
         {tokens.map((token) => (
           <tr>
@@ -136,18 +123,15 @@ export function OrgSettingsPage({ user, view, error }: { user: PageUser; view: O
       {view.allowed.has('organization:update') ? (
         <form method="post" action={orgSettingsPath(organization.name, 'general')} class="stacked narrow">
           <CsrfField token={user.csrfToken} />
-          <label for="name">Name</label>
-          <input type="text" id="name" name="name" value={organization.name} required />
-          <label for="email">Notification email</label>
-          <input type="email" id="email" name="email" value={organization.email} required />
-          <label for="default-execution-mode">Default execution mode</label>
-          <select id="default-execution-mode" name="default-execution-mode">
-            {EXECUTION_MODES.map((m) => (
-              <option value={m} selected={m === mode}>
-                {m}
-              </option>
-            ))}
-          </select>
+          <InputField label="Name" id="name" name="name" value={organization.name} required />
+          <InputField label="Notification email" type="email" id="email" name="email" value={organization.email} required />
+          <SelectField
+            label="Default execution mode"
+            id="default-execution-mode"
+            name="default-execution-mode"
+            choices={choicesOf(EXECUTION_MODES)}
+            selected={mode}
+          />
           <button type="submit" class="primary">
             Save settings
           </button>
@@ -192,15 +176,7 @@ export function MembersPage({
     <OrgLayout user={user} view={view} title="Members" current="members">
       <FormError error={error} />
       <table>
-        <thead>
-          <tr>
-            <th scope="col">User</th>
-            <th scope="col">Email</th>
-            <th scope="col">Status</th>
-            <th scope="col">Teams</th>
-            {mayManage ? <th scope="col">Actions</th> : ''}
-          </tr>
-        </thead>
+        <TableHead columns={['User', 'Email', 'Status', 'Teams', mayManage && 'Actions']} />
         <tbody>
           {list.items.map(({ membership, username, teamCount }) => (
             <tr>
@@ -232,17 +208,13 @@ export function MembersPage({
           <h2>Invite a user</h2>
           <form method="post" action={orgSettingsPath(org, 'members')} class="stacked narrow">
             <CsrfField token={user.csrfToken} />
-            <label for="invite-email">Email</label>
-            <input type="email" id="invite-email" name="email" required />
-            <label for="invite-team">Into team</label>
-            <select id="invite-team" name="team">
-              <option value="">(no team)</option>
-              {teams.map(({ team }) => (
-                <option value={team.id} safe>
-                  {team.name}
-                </option>
-              ))}
-            </select>
+            <InputField label="Email" type="email" id="invite-email" name="email" required />
+            <SelectField
+              label="Into team"
+              id="invite-team"
+              name="team"
+              choices={[{ value: '', label: '(no team)' }, ...teams.map(({ team }) => ({ value: team.id, label: team.name }))]}
+            />
             <button type="submit" class="primary">
               Invite
             </button>
@@ -261,13 +233,7 @@ export function TeamsPage({ user, view, list, error }: { user: PageUser; view: O
     <OrgLayout user={user} view={view} title="Teams" current="teams">
       <FormError error={error} />
       <table>
-        <thead>
-          <tr>
-            <th scope="col">Team</th>
-            <th scope="col">Visibility</th>
-            <th scope="col">Members</th>
-          </tr>
-        </thead>
+        <TableHead columns={['Team', 'Visibility', 'Members']} />
         <tbody>
           {list.items.map(({ team, userIds }) => (
             <tr>
@@ -288,13 +254,16 @@ export function TeamsPage({ user, view, list, error }: { user: PageUser; view: O
           <h2>Create a team</h2>
           <form method="post" action={orgSettingsPath(org, 'teams')} class="stacked narrow">
             <CsrfField token={user.csrfToken} />
-            <label for="team-name">Name</label>
-            <input type="text" id="team-name" name="name" required />
-            <label for="team-visibility">Visibility</label>
-            <select id="team-visibility" name="visibility">
-              <option value="organization">visible to the organization</option>
-              <option value="secret">secret</option>
-            </select>
+            <InputField label="Name" id="team-name" name="name" required />
+            <SelectField
+              label="Visibility"
+              id="team-visibility"
+              name="visibility"
+              choices={[
+                { value: 'organization', label: 'visible to the organization' },
+                { value: 'secret', label: 'secret' },
+              ]}
+            />
             <button type="submit" class="primary">
               Create team
             </button>
@@ -358,8 +327,7 @@ export function TeamPage({
       {permissions.canUpdateMembership ? (
         <form method="post" action={`${base}/members`} class="search">
           <CsrfField token={user.csrfToken} />
-          <label for="member-username">Add member (username)</label>
-          <input type="text" id="member-username" name="username" required />
+          <InputField label="Add member (username)" id="member-username" name="username" required />
           <button type="submit">Add</button>
         </form>
       ) : (
@@ -393,8 +361,7 @@ export function TeamPage({
           <TokenTable user={user} tokens={tokens} revokeAction={(token) => `${base}/tokens/${encodeURIComponent(token.id)}/revoke`} />
           <form method="post" action={`${base}/tokens`} class="stacked narrow">
             <CsrfField token={user.csrfToken} />
-            <label for="token-description">Description</label>
-            <input type="text" id="token-description" name="description" required />
+            <InputField label="Description" id="token-description" name="description" required />
             <ExpiryField />
             <button type="submit">Create a team token</button>
           </form>

@@ -2,7 +2,8 @@ import type { Ctx } from '../context.js';
 import * as policyEvaluationService from '../policy-evaluations/service.js';
 import * as taskStageService from '../task-stages/service.js';
 import type { RunView } from '../runs/service.js';
-import { CsrfField, type PageUser, StatusBadge } from './components.js';
+import { CsrfField, type PageUser, StatusBadge, TableHead } from './components.js';
+import { InputField } from './form-fields.js';
 
 /**
  * A run's task stages with their task results, and the policy evaluation of a stage with the outcome
@@ -71,14 +72,7 @@ export function StageChecks({ user, checks, view, path }: { user: PageUser; chec
           </h3>
           {check.results.length > 0 && (
             <table>
-              <thead>
-                <tr>
-                  <th scope="col">Task</th>
-                  <th scope="col">Enforcement</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Message</th>
-                </tr>
-              </thead>
+              <TableHead columns={['Task', 'Enforcement', 'Status', 'Message']} />
               <tbody>
                 {check.results.map((result) => (
                   <tr>
@@ -111,14 +105,7 @@ export function StageChecks({ user, checks, view, path }: { user: PageUser; chec
                 >{`${evaluation.resultCount.passed} passed, ${evaluation.resultCount['advisory-failed']} advisory failed, ${evaluation.resultCount['mandatory-failed']} mandatory failed, ${evaluation.resultCount.errored} errored`}</span>
               </p>
               <table class="policies">
-                <thead>
-                  <tr>
-                    <th scope="col">Policy set</th>
-                    <th scope="col">Policy</th>
-                    <th scope="col">Enforcement</th>
-                    <th scope="col">Result</th>
-                  </tr>
-                </thead>
+                <TableHead columns={['Policy set', 'Policy', 'Enforcement', 'Result']} />
                 <tbody>
                   {outcomes.flatMap((set) =>
                     (set.outcomes.length > 0 ? set.outcomes : [undefined]).map((outcome) => (
@@ -137,8 +124,7 @@ export function StageChecks({ user, checks, view, path }: { user: PageUser; chec
           {canOverrideNow(check, view) && (
             <form method="post" action={`${path}/task-stages/${encodeURIComponent(check.view.stage.id)}/override`} class="override">
               <CsrfField token={user.csrfToken} />
-              <label for={`override-${check.view.stage.id}`}>Reason for the override</label>
-              <input type="text" id={`override-${check.view.stage.id}`} name="comment" />
+              <InputField label="Reason for the override" id={`override-${check.view.stage.id}`} name="comment" />
               <button type="submit">Override and continue</button>
             </form>
           )}

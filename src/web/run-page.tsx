@@ -1,6 +1,7 @@
 import type { RunEvent } from '../runs/event-store.js';
 import type { RunView } from '../runs/service.js';
 import { CsrfField, formatTime, Layout, type PageUser, StatusBadge } from './components.js';
+import { InputField } from './form-fields.js';
 import { PlanCounts, workspaceCrumbs } from './list-pages.js';
 import { type PlanChanges, PlanChangeList } from './plan-changes.js';
 import { runPath, workspacePath } from './paths.js';
@@ -136,8 +137,7 @@ export function ForceCancelPage({ user, org, workspace, view }: { user: PageUser
       <form method="post" action={`${path}/actions/force-cancel`}>
         <CsrfField token={user.csrfToken} />
         <input type="hidden" name="confirmed" value="yes" />
-        <label for="comment">Reason (optional)</label>
-        <input type="text" id="comment" name="comment" />
+        <InputField label="Reason (optional)" id="comment" name="comment" />
         <div class="actions">
           <button type="submit" class="danger">
             Force cancel the run

@@ -1,4 +1,5 @@
 import { CsrfField, Layout } from './components.js';
+import { InputField } from './form-fields.js';
 
 export interface SignInPageInput {
   /** Where to go once signed in: an /app path. */
@@ -21,10 +22,8 @@ export function SignInPage({ next, csrfToken, username = '', error }: SignInPage
       <form class="stacked narrow" method="post" action="/app/sign-in" hx-boost="false">
         <CsrfField token={csrfToken} />
         <input type="hidden" name="next" value={next} />
-        <label for="username">Username</label>
-        <input type="text" id="username" name="username" autocomplete="username" required autofocus value={username} />
-        <label for="password">Password</label>
-        <input type="password" id="password" name="password" autocomplete="current-password" required />
+        <InputField label="Username" id="username" name="username" autocomplete="username" required autofocus value={username} />
+        <InputField label="Password" type="password" id="password" name="password" autocomplete="current-password" required />
         <button type="submit">Sign in</button>
       </form>
     </Layout>

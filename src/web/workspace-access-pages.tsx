@@ -5,7 +5,8 @@ import type { OutputView } from '../state-version-outputs/service.js';
 import type { StateVersion } from '../state-versions/service.js';
 import type { TeamWorkspace } from '../team-workspace-access/service.js';
 import type { WorkspaceView } from '../workspaces/service.js';
-import { CsrfField, formatTime, type PageUser } from './components.js';
+import { CsrfField, formatTime, type PageUser, TableHead } from './components.js';
+import { CheckboxField, choicesOf, InputField, SelectField } from './form-fields.js';
 import { workspacePath, workspaceSettingsPath } from './paths.js';
 import { ActionButton, FormError, SettingsLayout } from './workspace-settings-pages.js';
 
@@ -36,13 +37,7 @@ export function TeamAccessPage({
         <p>No team has access to this workspace of its own.</p>
       ) : (
         <table>
-          <thead>
-            <tr>
-              <th scope="col">Team</th>
-              <th scope="col">Access</th>
-              {mayManage ? <th scope="col">Actions</th> : ''}
-            </tr>
-          </thead>
+          <TableHead columns={['Team', 'Access', mayManage && 'Actions']} />
           <tbody>
             {rows.map(({ access, teamName }) => (
               <tr>
@@ -51,10 +46,14 @@ export function TeamAccessPage({
                   {mayManage ? (
                     <form method="post" action={`${base}/${encodeURIComponent(access.id)}`} class="search">
                       <CsrfField token={user.csrfToken} />
-                      <label for={`access-${access.id}`} class="visually-hidden" safe>
-                        {`Access of ${teamName}`}
-                      </label>
-                      <AccessSelect id={`access-${access.id}`} current={access.access} />
+                      <SelectField
+                        label={`Access of ${teamName}`}
+                        hideLabel
+                        id={`access-${access.id}`}
+                        name="access"
+                        choices={accessChoices(access.access)}
+                        selected={access.access}
+                      />
                       <button type="submit">Change</button>
                     </form>
                   ) : (
@@ -76,16 +75,8 @@ export function TeamAccessPage({
       {mayManage && addable.length > 0 ? (
         <form method="post" action={base} class="search" aria-label="Add team access">
           <CsrfField token={user.csrfToken} />
-          <label for="team">Team</label>
-          <select id="team" name="team">
-            {addable.map((team) => (
-              <option value={team.id} safe>
-                {team.name}
-              </option>
-            ))}
-          </select>
-          <label for="access">Access</label>
-          <AccessSelect id="access" current="read" />
+          <SelectField label="Team" id="team" name="team" choices={addable.map((team) => ({ value: team.id, label: team.name }))} />
+          <SelectField label="Access" id="access" name="access" choices={accessChoices('read')} selected="read" />
           <button type="submit">Add team</button>
         </form>
       ) : (
@@ -96,16 +87,8 @@ export function TeamAccessPage({
 }
 
 /** The fixed levels; `custom` only shown for a row that has it (its permissions are set through the API). */
-function AccessSelect({ id, current }: { id: string; current: string }): JSX.Element {
-  return (
-    <select id={id} name="access">
-      {WORKSPACE_ACCESS_LEVELS.filter((level) => level !== 'custom' || current === 'custom').map((level) => (
-        <option value={level} selected={level === current}>
-          {level}
-        </option>
-      ))}
-    </select>
-  );
+function accessChoices(current: string) {
+  return choicesOf(WORKSPACE_ACCESS_LEVELS.filter((level) => level !== 'custom' || current === 'custom'));
 }
 
 /** A state version with its creator's name and, once its content is there, its signed download address. */
@@ -138,15 +121,7 @@ export function StateVersionsPage({
         <p>No state yet.</p>
       ) : (
         <table>
-          <thead>
-            <tr>
-              <th scope="col">Serial</th>
-              <th scope="col">Created</th>
-              <th scope="col">Created by</th>
-              <th scope="col">Status</th>
-              <th scope="col">Download</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Serial', 'Created', 'Created by', 'Status', 'Download']} />
           <tbody>
             {rows.map(({ version, creator, downloadUrl }) => (
               <tr id={version.id}>
@@ -178,12 +153,7 @@ export function StateVersionsPage({
         <p>The current state has no outputs.</p>
       ) : (
         <table>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Value</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Name', 'Value']} />
           <tbody>
             {outputs.map((output) => (
               <tr>
@@ -241,15 +211,7 @@ export function NotificationsPage({
         <p>No notifications.</p>
       ) : (
         <table>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Destination</th>
-              <th scope="col">Triggers</th>
-              <th scope="col">Last delivery</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Name', 'Destination', 'Triggers', 'Last delivery', 'Actions']} />
           <tbody>
             {configurations.map((configuration) => (
               <tr>
@@ -274,33 +236,28 @@ export function NotificationsPage({
         <form method="post" action={base} class="stacked narrow">
           <CsrfField token={user.csrfToken} />
           <FormError message={error} />
-          <label for="notification-name">Name</label>
-          <input type="text" id="notification-name" name="name" value={values.name} required />
-          <label for="destination-type">Destination</label>
-          <select id="destination-type" name="destination-type">
-            {['generic', 'slack', 'microsoft-teams', 'email'].map((type) => (
-              <option value={type} selected={values.destinationType === type} safe>
-                {type}
-              </option>
-            ))}
-          </select>
-          <label for="notification-url">URL (webhooks)</label>
-          <input type="text" id="notification-url" name="url" value={values.url} />
-          <label for="notification-token">Token (generic webhooks; write-only)</label>
-          <input type="password" id="notification-token" name="token" autocomplete="off" />
-          <label for="email-addresses">Email addresses, comma-separated (email)</label>
-          <input type="text" id="email-addresses" name="email-addresses" value={values.emailAddresses} />
+          <InputField label="Name" id="notification-name" name="name" value={values.name} required />
+          <SelectField
+            label="Destination"
+            id="destination-type"
+            name="destination-type"
+            choices={choicesOf(['generic', 'slack', 'microsoft-teams', 'email'])}
+            selected={values.destinationType}
+          />
+          <InputField label="URL (webhooks)" id="notification-url" name="url" value={values.url} />
+          <InputField label="Token (generic webhooks; write-only)" type="password" id="notification-token" name="token" autocomplete="off" />
+          <InputField label="Email addresses, comma-separated (email)" id="email-addresses" name="email-addresses" value={values.emailAddresses} />
           <fieldset>
             <legend>Triggers</legend>
             {RUN_TRIGGERS.map((trigger) => (
-              <label class="check">
-                <input type="checkbox" name="triggers" value={trigger} checked={values.triggers.includes(trigger)} /> <span safe>{trigger}</span>
-              </label>
+              <CheckboxField name="triggers" value={trigger} checked={values.triggers.includes(trigger)}>
+                <span safe>{trigger}</span>
+              </CheckboxField>
             ))}
           </fieldset>
-          <label class="check">
-            <input type="checkbox" name="enabled" checked={values.enabled} /> Enabled (a webhook is verified first)
-          </label>
+          <CheckboxField name="enabled" checked={values.enabled}>
+            Enabled (a webhook is verified first)
+          </CheckboxField>
           <button type="submit" class="primary">
             Add notification
           </button>
@@ -335,13 +292,7 @@ export function RunTriggersPage({
         <p>No source workspaces.</p>
       ) : (
         <table>
-          <thead>
-            <tr>
-              <th scope="col">Source workspace</th>
-              <th scope="col">Connected</th>
-              {mayManage ? <th scope="col">Actions</th> : ''}
-            </tr>
-          </thead>
+          <TableHead columns={['Source workspace', 'Connected', mayManage && 'Actions']} />
           <tbody>
             {triggers.map((trigger) => (
               <tr>
@@ -367,14 +318,7 @@ export function RunTriggersPage({
         <form method="post" action={base} class="search" aria-label="Add a source workspace">
           <CsrfField token={user.csrfToken} />
           <FormError message={error} />
-          <label for="source">Source workspace</label>
-          <select id="source" name="source">
-            {sources.map((source) => (
-              <option value={source.id} safe>
-                {source.name}
-              </option>
-            ))}
-          </select>
+          <SelectField label="Source workspace" id="source" name="source" choices={sources.map((source) => ({ value: source.id, label: source.name }))} />
           <button type="submit">Add source</button>
         </form>
       ) : (

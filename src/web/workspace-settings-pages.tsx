@@ -3,6 +3,7 @@ import type { Action } from '../auth/permissions.js';
 import type { ProjectView } from '../projects/service.js';
 import type { WorkspaceView } from '../workspaces/service.js';
 import { CsrfField, Layout, type PageUser } from './components.js';
+import { CheckboxField, choicesOf, InputField, SelectField } from './form-fields.js';
 import { workspaceCrumbs } from './list-pages.js';
 import { workspacePath, workspaceSettingsPath, workspacesPath } from './paths.js';
 
@@ -84,21 +85,8 @@ export function generalValuesOf(view: WorkspaceView): GeneralValues {
 }
 
 function ExecutionModeSelect({ value, organizationDefault }: { value: string; organizationDefault: string }): JSX.Element {
-  return (
-    <>
-      <label for="execution-mode">Execution mode</label>
-      <select id="execution-mode" name="execution-mode">
-        <option value="" selected={value === ''} safe>
-          {`Organization default (${organizationDefault})`}
-        </option>
-        {['remote', 'local', 'agent'].map((mode) => (
-          <option value={mode} selected={value === mode} safe>
-            {mode}
-          </option>
-        ))}
-      </select>
-    </>
-  );
+  const choices = [{ value: '', label: `Organization default (${organizationDefault})` }, ...choicesOf(['remote', 'local', 'agent'])];
+  return <SelectField label="Execution mode" id="execution-mode" name="execution-mode" choices={choices} selected={value} />;
 }
 
 export function GeneralPage({ user, view, values, error }: { user: PageUser; view: WorkspaceView; values: GeneralValues; error?: string }): JSX.Element {
@@ -128,18 +116,15 @@ export function GeneralPage({ user, view, values, error }: { user: PageUser; vie
         <CsrfField token={user.csrfToken} />
         <FormError message={error} />
         <ExecutionModeSelect value={values.executionMode} organizationDefault={organizationDefault} />
-        <label for="agent-pool-id">Agent pool ID</label>
-        <input type="text" id="agent-pool-id" name="agent-pool-id" value={values.agentPoolId} aria-describedby="agent-pool-hint" />
+        <InputField label="Agent pool ID" id="agent-pool-id" name="agent-pool-id" value={values.agentPoolId} aria-describedby="agent-pool-hint" />
         <p class="hint" id="agent-pool-hint">
           Only for the agent execution mode.
         </p>
-        <label class="check">
-          <input type="checkbox" name="auto-apply" checked={values.autoApply} /> Auto apply
-        </label>
-        <label for="terraform-version">Terraform version</label>
-        <input type="text" id="terraform-version" name="terraform-version" value={values.terraformVersion} />
-        <label for="working-directory">Working directory</label>
-        <input type="text" id="working-directory" name="working-directory" value={values.workingDirectory} />
+        <CheckboxField name="auto-apply" checked={values.autoApply}>
+          Auto apply
+        </CheckboxField>
+        <InputField label="Terraform version" id="terraform-version" name="terraform-version" value={values.terraformVersion} />
+        <InputField label="Working directory" id="working-directory" name="working-directory" value={values.workingDirectory} />
         <label for="description">Description</label>
         <textarea id="description" name="description" safe>
           {values.description}
@@ -162,8 +147,7 @@ export function DeletePage({ user, view, error }: { user: PageUser; view: Worksp
       <form method="post" action={workspaceSettingsPath(workspace.organizationName, workspace.name, 'delete')} class="stacked narrow">
         <CsrfField token={user.csrfToken} />
         <FormError message={error} />
-        <label for="confirm">Type the workspace name to confirm</label>
-        <input type="text" id="confirm" name="confirm" autocomplete="off" />
+        <InputField label="Type the workspace name to confirm" id="confirm" name="confirm" autocomplete="off" />
         <div class="actions">
           <button type="submit" name="mode" value="safe" class="danger">
             Safe delete
@@ -209,20 +193,18 @@ export function CreateWorkspaceForm({
       <form method="post" action={workspacesPath(org)} class="stacked narrow">
         <CsrfField token={user.csrfToken} />
         <FormError message={error} />
-        <label for="workspace-name">Name</label>
-        <input type="text" id="workspace-name" name="name" value={values.name} required />
-        <label for="project">Project</label>
-        <select id="project" name="project">
-          {projects.map(({ project }) => (
-            <option value={project.id} selected={values.projectId === project.id} safe>
-              {project.name}
-            </option>
-          ))}
-        </select>
+        <InputField label="Name" id="workspace-name" name="name" value={values.name} required />
+        <SelectField
+          label="Project"
+          id="project"
+          name="project"
+          choices={projects.map(({ project }) => ({ value: project.id, label: project.name }))}
+          selected={values.projectId}
+        />
         <ExecutionModeSelect value={values.executionMode} organizationDefault={projects[0]?.defaultExecutionMode ?? 'remote'} />
-        <label class="check">
-          <input type="checkbox" name="auto-apply" checked={values.autoApply} /> Auto apply
-        </label>
+        <CheckboxField name="auto-apply" checked={values.autoApply}>
+          Auto apply
+        </CheckboxField>
         <button type="submit" class="primary">
           Create workspace
         </button>
@@ -252,8 +234,7 @@ export function LockControls({ user, view, lockedByViewer }: { user: PageUser; v
     return (
       <form method="post" action={`${base}/lock`} class="search" aria-label="Lock the workspace">
         <CsrfField token={user.csrfToken} />
-        <label for="lock-reason">Reason</label>
-        <input type="text" id="lock-reason" name="reason" />
+        <InputField label="Reason" id="lock-reason" name="reason" />
         <button type="submit">Lock</button>
       </form>
     );

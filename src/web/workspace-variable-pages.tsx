@@ -1,7 +1,8 @@
 import type { VariableSetView } from '../variable-sets/service.js';
 import type { Variable } from '../variables/service.js';
 import type { WorkspaceView } from '../workspaces/service.js';
-import { CsrfField, type PageUser } from './components.js';
+import { CsrfField, type PageUser, TableHead } from './components.js';
+import { CheckboxField, InputField, SelectField } from './form-fields.js';
 import { workspaceSettingsPath } from './paths.js';
 import { ActionButton, FormError, SettingsLayout } from './workspace-settings-pages.js';
 
@@ -22,12 +23,16 @@ export function variableValuesOf(variable: Variable): VariableValues {
   return { key, value: sensitive ? '' : (variable.value ?? ''), description, category, hcl, sensitive };
 }
 
+const CATEGORIES = [
+  { value: 'terraform', label: 'Terraform variable' },
+  { value: 'env', label: 'Environment variable' },
+];
+
 /** The fields of a variable's form; `existingSensitive`: it stays sensitive, and an empty value keeps the stored one. */
 function VariableFields({ values, existingSensitive }: { values: VariableValues; existingSensitive: boolean }): JSX.Element {
   return (
     <>
-      <label for="variable-key">Key</label>
-      <input type="text" id="variable-key" name="key" value={values.key} required />
+      <InputField label="Key" id="variable-key" name="key" value={values.key} required />
       <label for="variable-value">Value</label>
       <textarea id="variable-value" name="value" aria-describedby={existingSensitive ? 'value-hint' : undefined} safe>
         {values.sensitive ? '' : values.value}
@@ -39,23 +44,14 @@ function VariableFields({ values, existingSensitive }: { values: VariableValues;
       ) : (
         ''
       )}
-      <label for="variable-description">Description</label>
-      <input type="text" id="variable-description" name="description" value={values.description} />
-      <label for="variable-category">Category</label>
-      <select id="variable-category" name="category">
-        <option value="terraform" selected={values.category === 'terraform'}>
-          Terraform variable
-        </option>
-        <option value="env" selected={values.category === 'env'}>
-          Environment variable
-        </option>
-      </select>
-      <label class="check">
-        <input type="checkbox" name="hcl" checked={values.hcl} /> HCL
-      </label>
-      <label class="check">
-        <input type="checkbox" name="sensitive" checked={values.sensitive} disabled={existingSensitive} /> Sensitive (write-only)
-      </label>
+      <InputField label="Description" id="variable-description" name="description" value={values.description} />
+      <SelectField label="Category" id="variable-category" name="category" choices={CATEGORIES} selected={values.category} />
+      <CheckboxField name="hcl" checked={values.hcl}>
+        HCL
+      </CheckboxField>
+      <CheckboxField name="sensitive" checked={values.sensitive} disabled={existingSensitive}>
+        Sensitive (write-only)
+      </CheckboxField>
     </>
   );
 }
@@ -82,15 +78,7 @@ export function VariablesPage({
         <p>No variables.</p>
       ) : (
         <table>
-          <thead>
-            <tr>
-              <th scope="col">Key</th>
-              <th scope="col">Value</th>
-              <th scope="col">Category</th>
-              <th scope="col">Description</th>
-              {mayManage ? <th scope="col">Actions</th> : ''}
-            </tr>
-          </thead>
+          <TableHead columns={['Key', 'Value', 'Category', 'Description', mayManage && 'Actions']} />
           <tbody>
             {variables.map((variable) => (
               <tr>
@@ -191,15 +179,7 @@ export function VariableSetsPage({
         <p>No variable sets apply to this workspace.</p>
       ) : (
         <table>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Applied to</th>
-              <th scope="col">Variables</th>
-              <th scope="col">Description</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Name', 'Applied to', 'Variables', 'Description', 'Actions']} />
           <tbody>
             {applied.map((set) => (
               <tr>
@@ -225,14 +205,7 @@ export function VariableSetsPage({
       {applicable.length > 0 ? (
         <form method="post" action={base} class="search" aria-label="Apply a variable set">
           <CsrfField token={user.csrfToken} />
-          <label for="variable-set">Variable set</label>
-          <select id="variable-set" name="variable-set">
-            {applicable.map((set) => (
-              <option value={set.set.id} safe>
-                {set.set.name}
-              </option>
-            ))}
-          </select>
+          <SelectField label="Variable set" id="variable-set" name="variable-set" choices={applicable.map(({ set }) => ({ value: set.id, label: set.name }))} />
           <button type="submit">Apply</button>
         </form>
       ) : (
