@@ -6,6 +6,7 @@ import { forEachDatabase, type TestServer } from '../../test/harness.js';
 import { realTarball, Uploader } from '../configuration-versions/testing.js';
 import { StateWorld } from '../state-versions/testing.js';
 import { assertStatus, TeamWorld } from '../teams/testing.js';
+import * as retentionStore from './store.js';
 
 /** Data retention policies (issue 16; organizations.mdx, workspaces.mdx), with the bodies go-tfe sends. */
 
@@ -171,6 +172,31 @@ forEachDatabase('data retention policies', (server) => {
     assert.deepEqual(await Promise.all(overridden.stateVersionIds.map(stateVersionExists)), [true, true]);
     assert.deepEqual(await Promise.all(fresh.stateVersionIds.map(stateVersionExists)), [true, true]);
     assertStatus(await world.api('DELETE', orgPath(), world.ownerToken), 204);
+  });
+
+  it('sweeps only the workspaces that hold a version older than their cutoff', async () => {
+    const aged = await workspaceWithHistory(2, 1);
+    const fresh = await workspaceWithHistory(2, 1);
+    await age(server, aged.id, 40);
+    await age(server, fresh.id, 20);
+    await retentionStore.setOn(
+      server.database.db,
+      { table: 'organizations', id: world.orgId },
+      {
+        id: 'drp-test',
+        kind: 'delete-older',
+        deleteOlderThanNDays: 30,
+        stateVersionsKeepLatestCount: null,
+        configurationVersionsKeepLatestCount: null,
+      },
+    );
+    try {
+      const swept = (await retentionStore.deletingWorkspaces(server.database.db, '', 200, new Date())).map((w) => w.id);
+      assert.ok(swept.includes(aged.id), 'a workspace with versions 40 days old under a 30-day policy is swept');
+      assert.ok(!swept.includes(fresh.id), 'one whose versions are 20 days old is passed over');
+    } finally {
+      await retentionStore.setOn(server.database.db, { table: 'organizations', id: world.orgId }, null);
+    }
   });
 
   it('lets workspace admins set their workspace policy, organization owners the organization one, readers only read', async () => {

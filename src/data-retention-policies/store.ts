@@ -17,15 +17,33 @@ export interface DeletingWorkspace {
   policy: StoredRetentionPolicy;
 }
 
-/** The next `limit` workspaces after `afterId` (by id) whose effective policy is `delete-older`. */
-export async function deletingWorkspaces(db: Db, afterId: string, limit: number): Promise<DeletingWorkspace[]> {
+/**
+ * The next `limit` workspaces after `afterId` (by id) whose effective policy is `delete-older` and
+ * that hold a state or an uploaded configuration version older than that policy's cutoff at `now`:
+ * the sweep runs after every policy change, and an organization's policy covers all its workspaces,
+ * most with nothing to delete; those are left out here rather than locked one by one.
+ */
+export async function deletingWorkspaces(db: Db, afterId: string, limit: number, now: Date): Promise<DeletingWorkspace[]> {
   const effective = sql<StoredRetentionPolicy>`coalesce(w.data_retention_policy, o.data_retention_policy)`;
+  const cutoff = sql<Date>`${now}::timestamptz - make_interval(days => coalesce((${effective} ->> 'deleteOlderThanNDays')::int, 0))`;
   return db
     .selectFrom('workspaces as w')
     .innerJoin('organizations as o', 'o.id', 'w.organization_id')
     .select(['w.id', effective.as('policy')])
     .where(sql`${effective} ->> 'kind'`, '=', 'delete-older')
     .where('w.id', '>', afterId)
+    .where(({ or, exists, selectFrom }) =>
+      or([
+        exists(selectFrom('state_versions as sv').select('sv.id').whereRef('sv.workspace_id', '=', 'w.id').where('sv.created_at', '<', cutoff)),
+        exists(
+          selectFrom('configuration_versions as cv')
+            .select('cv.id')
+            .whereRef('cv.workspace_id', '=', 'w.id')
+            .where('cv.status', '=', 'uploaded')
+            .where('cv.created_at', '<', cutoff),
+        ),
+      ]),
+    )
     .orderBy('w.id')
     .limit(limit)
     .execute();

@@ -43,7 +43,7 @@ async function applyPolicy(ctx: JobContext, workspace: retentionStore.DeletingWo
 export async function sweepRetention(ctx: JobContext): Promise<void> {
   let removed = 0;
   for (let after = ''; ; ) {
-    const batch = await retentionStore.deletingWorkspaces(ctx.db, after, WORKSPACES_PER_QUERY);
+    const batch = await retentionStore.deletingWorkspaces(ctx.db, after, WORKSPACES_PER_QUERY, ctx.now());
     for (const workspace of batch) removed += await applyPolicy(ctx, workspace);
     const last = batch.at(-1);
     if (!last || batch.length < WORKSPACES_PER_QUERY) break;
