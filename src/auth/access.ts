@@ -1,7 +1,6 @@
 import type { Ctx } from '../context.js';
 import * as teamProjectStore from '../team-project-access/store.js';
 import * as teamWorkspaceStore from '../team-workspace-access/store.js';
-import * as teamStore from '../teams/store.js';
 import {
   type Action,
   defaultProjectActions,
@@ -92,9 +91,9 @@ export function callerTeams(ctx: Ctx, organizationId: string): Promise<readonly 
   return memo(ctx, `teams:${organizationId}`, async () => {
     const role = await organizationRole(ctx, organizationId);
     const subject = ctx.subject;
-    let teams: teamStore.Team[] = [];
-    if (role === 'member' && subject.kind === 'user') teams = await teamStore.findByMember(ctx.db, subject.userId, organizationId);
-    if (role === 'team' && subject.kind === 'team') teams = [await teamStore.findById(ctx.db, subject.teamId)].flatMap((t) => t ?? []);
+    let teams: authStore.TeamGrants[] = [];
+    if (role === 'member' && subject.kind === 'user') teams = await authStore.findTeamsOfMember(ctx.db, subject.userId, organizationId);
+    if (role === 'team' && subject.kind === 'team') teams = [await authStore.findTeamForToken(ctx.db, subject.teamId)].flatMap((t) => t ?? []);
     return teams.map((t) => ({ id: t.id, access: normalizeOrganizationAccess(t.organizationAccess, t.isOwners) }));
   });
 }

@@ -18,9 +18,35 @@ export async function findUserByUsername(db: Db, username: string): Promise<{ id
   return row && { id: row.id, username: row.username, isSiteAdmin: row.is_site_admin };
 }
 
-export async function findTeamForToken(db: Db, teamId: string): Promise<{ id: string; organizationId: string; isOwners: boolean } | undefined> {
-  const row = await prepared(db.selectFrom('teams').select(['id', 'organization_id', 'is_owners']).where('id', '=', teamId)).executeTakeFirst();
-  return row && { id: row.id, organizationId: row.organization_id, isOwners: row.is_owners };
+/** What authorization reads of a team: its organization, whether it is the owners team, its organization access as stored. */
+export interface TeamGrants {
+  id: string;
+  organizationId: string;
+  isOwners: boolean;
+  organizationAccess: Record<string, boolean>;
+}
+
+function selectTeamGrants(db: Db) {
+  return db.selectFrom('teams').select(['id', 'organization_id', 'is_owners', 'organization_access']);
+}
+
+function toTeamGrants(row: { id: string; organization_id: string; is_owners: boolean; organization_access: Record<string, boolean> | null }): TeamGrants {
+  return { id: row.id, organizationId: row.organization_id, isOwners: row.is_owners, organizationAccess: row.organization_access ?? {} };
+}
+
+export async function findTeamForToken(db: Db, teamId: string): Promise<TeamGrants | undefined> {
+  const row = await prepared(selectTeamGrants(db).where('id', '=', teamId)).executeTakeFirst();
+  return row && toTeamGrants(row);
+}
+
+/** The teams of the organization a user has a seat in. */
+export async function findTeamsOfMember(db: Db, userId: string, organizationId: string): Promise<TeamGrants[]> {
+  const rows = await prepared(
+    selectTeamGrants(db)
+      .where('organization_id', '=', organizationId)
+      .where('id', 'in', db.selectFrom('team_memberships').select('team_id').where('user_id', '=', userId)),
+  ).execute();
+  return rows.map(toTeamGrants);
 }
 
 /**

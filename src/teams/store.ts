@@ -80,15 +80,6 @@ export async function findManyById(db: Db, organizationId: string, ids: readonly
   return rows.map(toTeam);
 }
 
-/** The teams of the organization that the user has a seat in. */
-export async function findByMember(db: Db, userId: string, organizationId: string): Promise<Team[]> {
-  const rows = await selectTeams(db)
-    .where('teams.organization_id', '=', organizationId)
-    .where('teams.id', 'in', db.selectFrom('team_memberships').select('team_id').where('user_id', '=', userId))
-    .execute();
-  return rows.map(toTeam);
-}
-
 export interface TeamFilter {
   /** `q`: name contains, ignoring case. */
   search?: string | undefined;
