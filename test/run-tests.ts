@@ -75,7 +75,8 @@ function jobsOf(files: readonly string[], databases: readonly DatabaseKind[]): J
     for (const database of databases) place(w.file, w.weight, batches.filter((b) => b.job.database === database));
   }
   for (const w of quick.filter((q) => !q.perDatabase)) place(w.file, w.weight, batches);
-  return [...slowJobs, ...batches.sort(byWeight).map((b) => b.job)];
+  const filled = batches.filter((b) => b.job.files.length > 0);
+  return [...slowJobs, ...filled.sort(byWeight).map((b) => b.job)];
 }
 
 function runJob(job: Job, env: NodeJS.ProcessEnv): Promise<JobResult> {
