@@ -16,6 +16,7 @@ import {
   type RunStage,
   type RunStatus,
   runActions,
+  statusesFrom,
 } from './state.js';
 
 const STAGES: readonly RunStage[] = ['fetch', 'pre_plan', 'queuing', 'cost_estimation', 'policy_check', 'post_plan', 'pre_apply', 'post_apply'];
@@ -87,6 +88,18 @@ describe('run states', () => {
     const taskStages = ['pre_apply_running', 'pre_apply_completed', 'post_apply_running', 'post_apply_completed', 'post_plan_awaiting_decision'];
     assert.deepEqual([...RUN_STATUSES].sort(), [...documented, ...taskStages].sort());
     assert.deepEqual(Object.keys(RUN_TRANSITIONS).sort(), [...RUN_STATUSES].sort());
+  });
+
+  it('gives the statuses between two, both included, in the order a run goes through them', () => {
+    assert.deepEqual(statusesFrom('pre_apply_running', 'post_apply_completed'), [
+      'pre_apply_running',
+      'pre_apply_completed',
+      'apply_queued',
+      'applying',
+      'post_apply_running',
+      'post_apply_completed',
+    ]);
+    assert.deepEqual(statusesFrom('applied', 'applied'), ['applied']);
   });
 
   it('allows exactly the pairs of the table and refuses every other one with a 409', () => {
