@@ -3,6 +3,7 @@ import type { Selectable } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { ConfigurationVersionTable } from '../db/schema.js';
 import { RUN_STATUS_GROUPS } from '../runs/state.js';
+import { camelized } from '../db/rows.js';
 
 /** configuration-versions.mdx "Configuration Version States" that Terrace reaches (no VCS: never `fetching`). */
 export type ConfigurationVersionStatus = 'pending' | 'uploaded' | 'errored' | 'archived';
@@ -38,23 +39,7 @@ export interface NewConfigurationVersion {
 }
 
 function toConfigurationVersion(row: Selectable<ConfigurationVersionTable>): ConfigurationVersion {
-  return {
-    id: row.id,
-    workspaceId: row.workspace_id,
-    source: row.source,
-    status: row.status as ConfigurationVersionStatus,
-    autoQueueRuns: row.auto_queue_runs,
-    speculative: row.speculative,
-    provisional: row.provisional,
-    error: row.error,
-    errorMessage: row.error_message,
-    blobKey: row.blob_key,
-    size: row.size === null ? null : Number(row.size),
-    uploadedAt: row.uploaded_at,
-    erroredAt: row.errored_at,
-    archivedAt: row.archived_at,
-    createdAt: row.created_at,
-  };
+  return { ...camelized(row), status: row.status as ConfigurationVersionStatus, size: row.size === null ? null : Number(row.size) };
 }
 
 export async function insert(db: Db, version: NewConfigurationVersion): Promise<ConfigurationVersion> {

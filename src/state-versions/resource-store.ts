@@ -2,6 +2,7 @@ import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { WorkspaceResourceRow } from '../db/schema.js';
+import { camelized } from '../db/rows.js';
 
 /** A workspace's managed resource instances from its current state (workspace-resources.mdx). */
 export interface WorkspaceResource {
@@ -18,18 +19,7 @@ export interface WorkspaceResource {
 }
 
 function toResource(row: WorkspaceResourceRow): WorkspaceResource {
-  return {
-    id: row.id,
-    address: row.address,
-    name: row.name,
-    module: row.module,
-    provider: row.provider,
-    providerType: row.provider_type,
-    nameIndex: row.name_index,
-    modifiedByStateVersionId: row.modified_by_state_version_id,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
+  return camelized(row);
 }
 
 export interface ResourceRecord {
