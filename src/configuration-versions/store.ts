@@ -1,5 +1,5 @@
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
-import type { Selectable } from 'kysely';
+import type { Selectable, Updateable } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { ConfigurationVersionTable } from '../db/schema.js';
 import { RUN_STATUS_GROUPS } from '../runs/state.js';
@@ -80,13 +80,17 @@ export async function selectPage(db: Db, workspaceId: string, window: PageWindow
 
 /** pending → uploaded; undefined when the version is no longer pending (another upload won). */
 export async function markUploaded(db: Db, id: string, blob: { key: string; size: number }, now: Date): Promise<ConfigurationVersion | undefined> {
-  const row = await db
-    .updateTable('configuration_versions')
-    .set({ status: 'uploaded', blob_key: blob.key, size: blob.size, uploaded_at: now })
-    .where('id', '=', id)
-    .where('status', '=', 'pending')
-    .returningAll()
-    .executeTakeFirst();
+  return updateIfStatus(db, id, 'pending', { status: 'uploaded', blob_key: blob.key, size: blob.size, uploaded_at: now });
+}
+
+/** Sets `columns` on the version while its status is `status`; undefined when it no longer is. */
+async function updateIfStatus(
+  db: Db,
+  id: string,
+  status: ConfigurationVersionStatus,
+  columns: Updateable<ConfigurationVersionTable>,
+): Promise<ConfigurationVersion | undefined> {
+  const row = await db.updateTable('configuration_versions').set(columns).where('id', '=', id).where('status', '=', status).returningAll().executeTakeFirst();
   return row && toConfigurationVersion(row);
 }
 
@@ -109,26 +113,12 @@ export async function hasRuns(db: Db, id: string): Promise<boolean> {
 
 /** New files for an uploaded version; undefined when it is no longer uploaded. */
 export async function replaceUpload(db: Db, id: string, blob: { key: string; size: number }, now: Date): Promise<ConfigurationVersion | undefined> {
-  const row = await db
-    .updateTable('configuration_versions')
-    .set({ blob_key: blob.key, size: blob.size, uploaded_at: now })
-    .where('id', '=', id)
-    .where('status', '=', 'uploaded')
-    .returningAll()
-    .executeTakeFirst();
-  return row && toConfigurationVersion(row);
+  return updateIfStatus(db, id, 'uploaded', { blob_key: blob.key, size: blob.size, uploaded_at: now });
 }
 
 /** pending → errored with the reason; undefined when the version is no longer pending. */
 export async function markErrored(db: Db, id: string, reason: { error: string; message: string }, now: Date): Promise<ConfigurationVersion | undefined> {
-  const row = await db
-    .updateTable('configuration_versions')
-    .set({ status: 'errored', error: reason.error, error_message: reason.message, errored_at: now })
-    .where('id', '=', id)
-    .where('status', '=', 'pending')
-    .returningAll()
-    .executeTakeFirst();
-  return row && toConfigurationVersion(row);
+  return updateIfStatus(db, id, 'pending', { status: 'errored', error: reason.error, error_message: reason.message, errored_at: now });
 }
 
 function unfinishedRuns(db: Db, id: string) {
