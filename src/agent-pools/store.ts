@@ -2,7 +2,7 @@ import { type Expression, type ExpressionBuilder, type SqlBool, sql } from 'kyse
 import type { Db } from '../db/database.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import type { AgentPoolTable, DB } from '../db/schema.js';
-import { camelized, selectWithOrganizationName } from '../db/rows.js';
+import { camelized, lookupsById, selectWithOrganizationName } from '../db/rows.js';
 
 /** The case-insensitive unique index on a pool's name in its organization (migration 0011). */
 export const NAME_CONSTRAINT = 'agent_pools_name_key';
@@ -55,16 +55,7 @@ function selectPools(db: Db) {
   );
 }
 
-export async function findById(db: Db, id: string): Promise<AgentPool | undefined> {
-  const row = await selectPools(db).where('agent_pools.id', '=', id).executeTakeFirst();
-  return row && toAgentPool(row);
-}
-
-/** Pools by id, in one query; unknown ids are left out. */
-export async function findManyById(db: Db, ids: readonly string[]): Promise<AgentPool[]> {
-  if (ids.length === 0) return [];
-  return (await selectPools(db).where('agent_pools.id', 'in', ids).execute()).map(toAgentPool);
-}
+export const { findById, findManyById } = lookupsById(selectPools, 'agent_pools.id', toAgentPool);
 
 /**
  * Whether the pool (a reference to `agent_pools`) serves a workspace of this project: organization-scoped,

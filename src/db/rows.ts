@@ -48,3 +48,27 @@ export function selectWithOrganizationName<Table extends OrganizationOwnedTable>
     .selectAll(table)
     .select('organizations.name as organization_name');
 }
+
+/**
+ * A store's `findById` and `findManyById`: the row of `select` whose `idColumn` is the id, or those
+ * with one of the ids in one query (unknown ids left out, in no particular order), as `toFound` makes them.
+ * @example export const { findById, findManyById } = lookupsById(selectTeams, 'teams.id', toTeam);
+ */
+export function lookupsById<Row extends Mapped, Mapped, Found>(
+  select: (db: Db) => SelectQueryBuilder<DB, any, Row>,
+  idColumn: `${string}.id`,
+  toFound: (row: Mapped) => Found,
+) {
+  // The column is named by the caller's select, which Kysely cannot check through a type parameter.
+  const rows = (db: Db) => select(db) as SelectQueryBuilder<any, any, Row>;
+  return {
+    async findById(db: Db, id: string): Promise<Found | undefined> {
+      const row = await rows(db).where(idColumn, '=', id).executeTakeFirst();
+      return row && toFound(row);
+    },
+    async findManyById(db: Db, ids: readonly string[]): Promise<Found[]> {
+      if (ids.length === 0) return [];
+      return (await rows(db).where(idColumn, 'in', ids).execute()).map(toFound);
+    },
+  };
+}

@@ -2,7 +2,7 @@ import { type Selectable, sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import type { DB, StoredPolicyOutcome, StoredResultCount } from '../db/schema.js';
-import { camelized, type RowOf } from '../db/rows.js';
+import { camelized, lookupsById, type RowOf } from '../db/rows.js';
 
 export type { StoredPolicyOutcome, StoredResultCount } from '../db/schema.js';
 
@@ -63,15 +63,7 @@ export async function insert(db: Db, evaluation: { id: string; taskStageId: stri
     .execute();
 }
 
-export async function findById(db: Db, id: string): Promise<PolicyEvaluation | undefined> {
-  const row = await selectEvaluations(db).where('policy_evaluations.id', '=', id).executeTakeFirst();
-  return row && toEvaluation(row);
-}
-
-export async function findManyById(db: Db, ids: readonly string[]): Promise<PolicyEvaluation[]> {
-  if (ids.length === 0) return [];
-  return (await selectEvaluations(db).where('policy_evaluations.id', 'in', ids).execute()).map(toEvaluation);
-}
+export const { findById, findManyById } = lookupsById(selectEvaluations, 'policy_evaluations.id', toEvaluation);
 
 /** The stage's evaluation, locked: its status changes in one transaction at a time. */
 export async function findByStageForUpdate(db: Db, taskStageId: string): Promise<PolicyEvaluation | undefined> {

@@ -3,7 +3,7 @@ import type { Db } from '../db/database.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import type { DB, StoredPolicy } from '../db/schema.js';
 import * as policyStore from '../policies/store.js';
-import { camelized, type RowOf, selectWithOrganizationName } from '../db/rows.js';
+import { camelized, lookupsById, type RowOf, selectWithOrganizationName } from '../db/rows.js';
 
 export type { StoredPolicy } from '../db/schema.js';
 
@@ -101,15 +101,7 @@ export async function deleteById(db: Db, id: string): Promise<void> {
   await db.deleteFrom('policy_sets').where('id', '=', id).execute();
 }
 
-export async function findById(db: Db, id: string): Promise<PolicySet | undefined> {
-  const row = await selectSets(db).where('policy_sets.id', '=', id).executeTakeFirst();
-  return row && toPolicySet(row);
-}
-
-export async function findManyById(db: Db, ids: readonly string[]): Promise<PolicySet[]> {
-  if (ids.length === 0) return [];
-  return (await selectSets(db).where('policy_sets.id', 'in', ids).execute()).map(toPolicySet);
-}
+export const { findById, findManyById } = lookupsById(selectSets, 'policy_sets.id', toPolicySet);
 
 export interface ListFilter {
   /** `search[name]`: the name contains it, case-insensitively. */

@@ -3,7 +3,7 @@ import type { Db } from '../db/database.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import type { DB, ProjectRow } from '../db/schema.js';
 import type { TagBindingInput } from './tag-bindings.js';
-import { camelized, selectWithOrganizationName } from '../db/rows.js';
+import { camelized, lookupsById, selectWithOrganizationName } from '../db/rows.js';
 
 /** The unique constraint on a project name within its organization. */
 export const NAME_CONSTRAINT = 'projects_organization_name_key';
@@ -49,16 +49,7 @@ function selectProjects(db: Db) {
     );
 }
 
-export async function findById(db: Db, id: string): Promise<Project | undefined> {
-  const row = await selectProjects(db).where('projects.id', '=', id).executeTakeFirst();
-  return row && toProject(row);
-}
-
-/** Projects by id, in one query; unknown ids are left out. */
-export async function findManyById(db: Db, ids: readonly string[]): Promise<Project[]> {
-  if (ids.length === 0) return [];
-  return (await selectProjects(db).where('projects.id', 'in', ids).execute()).map(toProject);
-}
+export const { findById, findManyById } = lookupsById(selectProjects, 'projects.id', toProject);
 
 /** One `filter[tagged][i]`: a key, and the value it must have when given. */
 export interface TaggedFilter {

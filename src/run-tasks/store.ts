@@ -1,6 +1,6 @@
 import type { Db } from '../db/database.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
-import { camelized, type RowOf, selectWithOrganizationName } from '../db/rows.js';
+import { camelized, lookupsById, type RowOf, selectWithOrganizationName } from '../db/rows.js';
 import type { DB } from '../db/schema.js';
 import type { Selectable } from 'kysely';
 
@@ -95,16 +95,7 @@ export async function deleteById(db: Db, id: string): Promise<void> {
   await db.deleteFrom('run_tasks').where('id', '=', id).execute();
 }
 
-export async function findById(db: Db, id: string): Promise<RunTask | undefined> {
-  const row = await selectTasks(db).where('run_tasks.id', '=', id).executeTakeFirst();
-  return row && toRunTask(row);
-}
-
-/** Tasks by id, in one query; unknown ids are left out. */
-export async function findManyById(db: Db, ids: readonly string[]): Promise<RunTask[]> {
-  if (ids.length === 0) return [];
-  return (await selectTasks(db).where('run_tasks.id', 'in', ids).execute()).map(toRunTask);
-}
+export const { findById, findManyById } = lookupsById(selectTasks, 'run_tasks.id', toRunTask);
 
 export async function pageInOrganization(db: Db, organizationId: string, window: PageWindow): Promise<{ tasks: RunTask[]; total: number }> {
   const query = selectTasks(db).where('run_tasks.organization_id', '=', organizationId).orderBy('run_tasks.created_at').orderBy('run_tasks.id');

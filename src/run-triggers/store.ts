@@ -1,6 +1,6 @@
 import type { Db } from '../db/database.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
-import { camelized, type RowOf } from '../db/rows.js';
+import { camelized, lookupsById, type RowOf } from '../db/rows.js';
 
 /** Run triggers: a workspace and one of its source workspaces (run-triggers.mdx). */
 
@@ -36,15 +36,7 @@ export async function insert(db: Db, trigger: { id: string; workspaceId: string;
     .execute();
 }
 
-export async function findById(db: Db, id: string): Promise<RunTrigger | undefined> {
-  const row = await selectTriggers(db).where('run_triggers.id', '=', id).executeTakeFirst();
-  return row && toTrigger(row);
-}
-
-export async function findManyById(db: Db, ids: readonly string[]): Promise<RunTrigger[]> {
-  if (ids.length === 0) return [];
-  return (await selectTriggers(db).where('run_triggers.id', 'in', ids).execute()).map(toTrigger);
-}
+export const { findById, findManyById } = lookupsById(selectTriggers, 'run_triggers.id', toTrigger);
 
 export async function deleteById(db: Db, id: string): Promise<void> {
   await db.deleteFrom('run_triggers').where('id', '=', id).execute();

@@ -3,7 +3,7 @@ import type { Db } from '../db/database.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import type { TaskStageName } from '../runs/state.js';
 import type { EnforcementLevel } from '../run-tasks/store.js';
-import { camelized, type RowOf } from '../db/rows.js';
+import { camelized, lookupsById, type RowOf } from '../db/rows.js';
 import type { DB } from '../db/schema.js';
 
 /** Task stages, their results and the results' outcomes (run-task-stages-and-results.mdx). */
@@ -152,15 +152,7 @@ export async function insertStages(
     .execute();
 }
 
-export async function findStage(db: Db, id: string): Promise<TaskStage | undefined> {
-  const row = await selectStages(db).where('task_stages.id', '=', id).executeTakeFirst();
-  return row && toStage(row);
-}
-
-export async function findStages(db: Db, ids: readonly string[]): Promise<TaskStage[]> {
-  if (ids.length === 0) return [];
-  return (await selectStages(db).where('task_stages.id', 'in', ids).execute()).map(toStage);
-}
+export const { findById: findStage, findManyById: findStages } = lookupsById(selectStages, 'task_stages.id', toStage);
 
 /** Locks the stage row: a stage's outcome is decided by one transaction at a time. */
 export async function findStageForUpdate(db: Db, runId: string, stage: TaskStageName): Promise<TaskStage | undefined> {
