@@ -20,6 +20,11 @@ export function resourceBody(defaultType: string) {
   });
 }
 
+/** The `meta.pagination` of a list whose `count` items fit on one page of the default size. */
+export function onePage(count: number) {
+  return { 'current-page': 1, 'page-size': 20, 'prev-page': null, 'next-page': null, 'total-pages': 1, 'total-count': count };
+}
+
 /** An error response with `status`, in the status line and in the first error object, whose detail matches `detail` when given. */
 export function assertError(res: ApiResponse, status: number, detail?: RegExp): void {
   assert.equal(res.status, status, res.text);

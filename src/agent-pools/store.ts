@@ -2,6 +2,7 @@ import { type Expression, type ExpressionBuilder, type SqlBool, sql } from 'kyse
 import type { Db } from '../db/database.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import type { AgentPoolTable, DB } from '../db/schema.js';
+import { camelized, lookupsById, selectWithOrganizationName } from '../db/rows.js';
 
 /** The case-insensitive unique index on a pool's name in its organization (migration 0011). */
 export const NAME_CONSTRAINT = 'agent_pools_name_key';
@@ -37,46 +38,24 @@ type PoolRecord = { id: string; organization_id: string; organization_name: stri
 };
 
 function toAgentPool(row: PoolRecord): AgentPool {
-  return {
-    id: row.id,
-    organizationId: row.organization_id,
-    organizationName: row.organization_name,
-    name: row.name,
-    organizationScoped: row.organization_scoped,
-    createdAt: row.created_at,
-    agentCount: Number(row.agent_count ?? 0),
-  };
+  return { ...camelized(row), agentCount: Number(row.agent_count ?? 0) };
 }
 
 /** Statuses an agent reports while it lives; `unknown` is one of them with an old ping (agents/service.ts). */
 const LIVE_STATUSES = ['idle', 'busy'];
 
 function selectPools(db: Db) {
-  return db
-    .selectFrom('agent_pools')
-    .innerJoin('organizations', 'organizations.id', 'agent_pools.organization_id')
-    .selectAll('agent_pools')
-    .select('organizations.name as organization_name')
-    .select((eb) =>
-      eb
-        .selectFrom('agents')
-        .select((inner) => inner.fn.countAll<number>().as('n'))
-        .whereRef('agents.agent_pool_id', '=', 'agent_pools.id')
-        .where('agents.status', 'in', LIVE_STATUSES)
-        .as('agent_count'),
-    );
+  return selectWithOrganizationName(db, 'agent_pools').select((eb) =>
+    eb
+      .selectFrom('agents')
+      .select((inner) => inner.fn.countAll<number>().as('n'))
+      .whereRef('agents.agent_pool_id', '=', 'agent_pools.id')
+      .where('agents.status', 'in', LIVE_STATUSES)
+      .as('agent_count'),
+  );
 }
 
-export async function findById(db: Db, id: string): Promise<AgentPool | undefined> {
-  const row = await selectPools(db).where('agent_pools.id', '=', id).executeTakeFirst();
-  return row && toAgentPool(row);
-}
-
-/** Pools by id, in one query; unknown ids are left out. */
-export async function findManyById(db: Db, ids: readonly string[]): Promise<AgentPool[]> {
-  if (ids.length === 0) return [];
-  return (await selectPools(db).where('agent_pools.id', 'in', ids).execute()).map(toAgentPool);
-}
+export const { findById, findManyById } = lookupsById(selectPools, 'agent_pools.id', toAgentPool);
 
 /**
  * Whether the pool (a reference to `agent_pools`) serves a workspace of this project: organization-scoped,

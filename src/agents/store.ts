@@ -2,6 +2,7 @@ import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import type { Db } from '../db/database.js';
 import type { Selectable } from 'kysely';
 import type { AgentTable } from '../db/schema.js';
+import { camelized } from '../db/rows.js';
 
 /** Agents of pools, as the agent protocol records them; the built-in runner's (no pool) are not for the API. */
 
@@ -18,16 +19,8 @@ export interface Agent {
   createdAt: Date;
 }
 
-function toAgent(row: Selectable<AgentTable>, poolId: string): Agent {
-  return {
-    id: row.id,
-    agentPoolId: poolId,
-    name: row.name,
-    ipAddress: row.ip_address,
-    reportedStatus: row.status as ReportedStatus,
-    lastPingAt: row.last_ping_at,
-    createdAt: row.created_at,
-  };
+function toAgent({ status, ...row }: Selectable<AgentTable>, poolId: string): Agent {
+  return { ...camelized(row), agentPoolId: poolId, reportedStatus: status as ReportedStatus };
 }
 
 export async function findById(db: Db, id: string): Promise<Agent | undefined> {

@@ -2,6 +2,7 @@ import { pageAndTotal } from '../db/paging.js';
 import type { Db } from '../db/database.js';
 import { prepared } from '../db/prepared.js';
 import type { TokenRow } from '../db/schema.js';
+import { camelized } from '../db/rows.js';
 
 export type TokenKind = 'user' | 'team' | 'organization' | 'run' | 'test-run' | 'agent' | 'task-result';
 
@@ -27,24 +28,8 @@ export interface Token {
   expiredAt: Date | null;
 }
 
-export function toToken(row: TokenRow): Token {
-  return {
-    id: row.id,
-    kind: row.kind as TokenKind,
-    userId: row.user_id,
-    teamId: row.team_id,
-    organizationId: row.organization_id,
-    runId: row.run_id,
-    phase: row.phase,
-    agentPoolId: row.agent_pool_id,
-    taskResultId: row.task_result_id,
-    testRunId: row.test_run_id,
-    description: row.description,
-    createdById: row.created_by_id,
-    createdAt: row.created_at,
-    lastUsedAt: row.last_used_at,
-    expiredAt: row.expired_at,
-  };
+export function toToken({ token_hash, ...row }: TokenRow): Token {
+  return { ...camelized(row), kind: row.kind as TokenKind };
 }
 
 export interface NewToken {

@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, it } from 'node:test';
+import { before, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { forEachDatabase } from '../../test/harness.js';
 import { signedUrl } from '../blobs/signed-url.js';
 import { randomBase58 } from '../ids.js';
 import { assertError, TIMESTAMP } from '../../test/fixtures.js';
-import { ConfigurationVersionWorld, craftedTarball, type RawEntry, realTarball, Uploader } from './testing.js';
+import { ConfigurationVersionWorld, craftedTarball, type RawEntry, uploadSuite } from './testing.js';
 
 const LIMIT = 64 * 1024;
 
@@ -16,15 +16,12 @@ forEachDatabase(
   'configuration version uploads',
   (server) => {
     const world = new ConfigurationVersionWorld(server);
-    const uploader = new Uploader(server);
-    let tarball: Buffer;
+    const uploads = uploadSuite(server, world);
+    const { uploader } = uploads;
     let workspaceId = '';
     before(async () => {
-      await world.setUp();
-      tarball = await realTarball();
       workspaceId = (await world.createWorkspace()).id;
     });
-    after(() => uploader.close());
     const show = async (id: string) => {
       const res = await world.api('GET', `/configuration-versions/${id}`, world.ownerToken);
       assert.equal(res.status, 200, res.text);
@@ -40,11 +37,11 @@ forEachDatabase(
       ];
       for (const headers of variants) {
         const cv = await world.createVersion(workspaceId);
-        const res = await uploader.put(cv.attributes['upload-url'], tarball, headers);
+        const res = await uploader.put(cv.attributes['upload-url'], uploads.tarball, headers);
         assert.equal(res.status, 200, res.text);
         assert.equal((await show(cv.id)).status, 'uploaded');
         // The upload queued a run (auto-queue-runs): the files no longer change.
-        const again = await uploader.put(cv.attributes['upload-url'], tarball);
+        const again = await uploader.put(cv.attributes['upload-url'], uploads.tarball);
         assertError(again, 409, /uploaded: .*replaced until a run uses them/);
       }
     });
@@ -52,7 +49,7 @@ forEachDatabase(
     it('replaces the files of an uploaded version that no run used, as the service does, and keeps them once a run does', async () => {
       const cv = await world.createVersion(workspaceId, { 'auto-queue-runs': false });
       const second = craftedTarball([{ path: 'main.tf', body: 'locals { second = true }\n' }]);
-      assert.equal((await uploader.put(cv.attributes['upload-url'], tarball)).status, 200);
+      assert.equal((await uploader.put(cv.attributes['upload-url'], uploads.tarball)).status, 200);
       assert.equal((await uploader.put(cv.attributes['upload-url'], second)).status, 200);
       const download = async () => (await uploader.getBytes(`/api/v2/configuration-versions/${cv.id}/download`, world.ownerToken)).bytes;
       assert.deepEqual(await download(), second);
@@ -71,16 +68,16 @@ forEachDatabase(
         },
       });
       assert.equal(run.status, 201, run.text);
-      assertError(await uploader.put(cv.attributes['upload-url'], tarball), 409, /replaced until a run uses them/);
+      assertError(await uploader.put(cv.attributes['upload-url'], uploads.tarball), 409, /replaced until a run uses them/);
       assert.deepEqual(await download(), second);
     });
 
     it('lets one of two concurrent uploads win', async () => {
       const cv = await world.createVersion(workspaceId);
       const other = craftedTarball([{ path: 'main.tf', body: 'locals {}\n' }]);
-      const results = await Promise.all([uploader.put(cv.attributes['upload-url'], tarball), uploader.put(cv.attributes['upload-url'], other)]);
+      const results = await Promise.all([uploader.put(cv.attributes['upload-url'], uploads.tarball), uploader.put(cv.attributes['upload-url'], other)]);
       assert.deepEqual(results.map((r) => r.status).sort(), [200, 409], results.map((r) => r.text).join('\n'));
-      const winner = results[0]?.status === 200 ? tarball : other;
+      const winner = results[0]?.status === 200 ? uploads.tarball : other;
       const download = await uploader.getBytes(`/api/v2/configuration-versions/${cv.id}/download`, world.ownerToken);
       assert.deepEqual(download.bytes, winner);
     });
@@ -122,7 +119,7 @@ forEachDatabase(
         assert.equal(attributes['upload-url'], null);
         assertError(await world.api('GET', `/configuration-versions/${cv.id}/download`, world.ownerToken), 404, /not uploaded/);
         assertError(await world.api('POST', `/configuration-versions/${cv.id}/actions/archive`, world.ownerToken), 409, /errored/);
-        assertError(await uploader.put(cv.attributes['upload-url'], tarball), 409, /errored/);
+        assertError(await uploader.put(cv.attributes['upload-url'], uploads.tarball), 409, /errored/);
         assert.equal(existsSync(join(tmpdir(), escapeName)), false, 'nothing written outside');
         assert.equal(existsSync(join('/tmp', escapeName)), false, 'nothing written outside');
       });
@@ -132,16 +129,16 @@ forEachDatabase(
       const cv = await world.createVersion(workspaceId);
       const url: string = cv.attributes['upload-url'];
       const forged = url.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
-      assertError(await uploader.put(forged, tarball), 404);
+      assertError(await uploader.put(forged, uploads.tarball), 404);
       const path = `/_blobs/configuration-versions/${cv.id}/upload`;
       const expired = signedUrl({ config: server.config, baseUrl: server.url, now: () => new Date(Date.now() - 2 * 3600_000) }, path, 60);
-      assertError(await uploader.put(expired, tarball), 404);
+      assertError(await uploader.put(expired, uploads.tarball), 404);
       const other = await world.createVersion(workspaceId);
       const borrowed = url.replace(cv.id, other.id);
-      assertError(await uploader.put(borrowed, tarball), 404);
-      assertError(await uploader.put(url.replace(/\/\d+\//, '/99999999999/'), tarball), 404);
+      assertError(await uploader.put(borrowed, uploads.tarball), 404);
+      assertError(await uploader.put(url.replace(/\/\d+\//, '/99999999999/'), uploads.tarball), 404);
       assert.equal((await show(cv.id)).status, 'pending');
-      assert.equal((await uploader.put(url, tarball)).status, 200);
+      assert.equal((await uploader.put(url, uploads.tarball)).status, 200);
     });
 
     it('refuses an upload past the limit with 413 and keeps the version pending', async () => {
@@ -156,9 +153,9 @@ forEachDatabase(
       const attributes = await show(cv.id);
       assert.equal(attributes.status, 'pending');
       assert.equal(attributes.error, null);
-      assert.equal((await uploader.put(url, tarball)).status, 200);
+      assert.equal((await uploader.put(url, uploads.tarball)).status, 200);
       const download = await uploader.getBytes(`/api/v2/configuration-versions/${cv.id}/download`, world.ownerToken);
-      assert.deepEqual(download.bytes, tarball);
+      assert.deepEqual(download.bytes, uploads.tarball);
     });
   },
   { env: { TERRACE_MAX_CONFIGURATION_BYTES: String(LIMIT), TERRACE_MAX_CONFIGURATION_UNPACKED_BYTES: String(4 * LIMIT) } },

@@ -1,27 +1,22 @@
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
+import { it } from 'node:test';
 import { forEachDatabase } from '../../test/harness.js';
 import { assertError, assertInvalid, assertInvalidParameter, TIMESTAMP } from '../../test/fixtures.js';
 import { runBody } from '../runs/testing.js';
-import { ConfigurationVersionWorld, realTarball, Uploader } from './testing.js';
+import { ConfigurationVersionWorld, uploadSuite } from './testing.js';
 
 const UPLOAD_URL = /^https:\/\/localhost:\d+\/_blobs\/configuration-versions\/cv-[1-9A-HJ-NP-Za-km-z]{16}\/upload\/\d+\/[\w-]+$/;
 
 forEachDatabase('configuration versions', (server) => {
   const world = new ConfigurationVersionWorld(server);
-  const uploader = new Uploader(server);
-  let tarball: Buffer;
-  before(async () => {
-    await world.setUp();
-    tarball = await realTarball();
-  });
-  after(() => uploader.close());
+  const uploads = uploadSuite(server, world);
+  const { uploader } = uploads;
   const api = (method: string, path: string, token = world.ownerToken, body?: unknown) => world.api(method, path, token, body);
 
   /** A version uploaded with the real tarball. */
   async function uploadedVersion(workspaceId: string, attributes: Record<string, unknown> = {}) {
     const cv = await world.createVersion(workspaceId, attributes);
-    const res = await uploader.put(cv.attributes['upload-url'], tarball);
+    const res = await uploader.put(cv.attributes['upload-url'], uploads.tarball);
     assert.equal(res.status, 200, res.text);
     return cv;
   }
@@ -109,7 +104,7 @@ forEachDatabase('configuration versions', (server) => {
     const download = await uploader.getBytes(`/api/v2/configuration-versions/${cv.id}/download`, world.ownerToken);
     assert.equal(download.status, 200);
     assert.equal(download.contentType, 'application/octet-stream');
-    assert.deepEqual(download.bytes, tarball);
+    assert.deepEqual(download.bytes, uploads.tarball);
 
     const row = await server.database.db.selectFrom('workspaces').select('current_configuration_version_id').where('id', '=', ws.id).executeTakeFirstOrThrow();
     assert.equal(row.current_configuration_version_id, cv.id);
@@ -125,7 +120,7 @@ forEachDatabase('configuration versions', (server) => {
     await uploadedVersion(ws.id, { speculative: true });
     await uploadedVersion(ws.id, { provisional: true });
     assert.equal(await currentOf(), current.id);
-    assert.equal((await uploader.put(older.attributes['upload-url'], tarball)).status, 200);
+    assert.equal((await uploader.put(older.attributes['upload-url'], uploads.tarball)).status, 200);
     assert.equal(await currentOf(), current.id, 'a version created before the current one does not replace it');
   });
 
@@ -264,6 +259,6 @@ forEachDatabase('configuration versions', (server) => {
     assert.equal(listed.body.data.length, 1);
     const download = await uploader.getBytes(`/api/v2/configuration-versions/${cv.id}/download`, world.orgToken);
     assert.equal(download.status, 200);
-    assert.deepEqual(download.bytes, tarball);
+    assert.deepEqual(download.bytes, uploads.tarball);
   });
 });

@@ -1,8 +1,9 @@
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
-import type { Selectable } from 'kysely';
+import type { Selectable, Updateable } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { ConfigurationVersionTable } from '../db/schema.js';
 import { RUN_STATUS_GROUPS } from '../runs/state.js';
+import { camelized } from '../db/rows.js';
 
 /** configuration-versions.mdx "Configuration Version States" that Terrace reaches (no VCS: never `fetching`). */
 export type ConfigurationVersionStatus = 'pending' | 'uploaded' | 'errored' | 'archived';
@@ -38,23 +39,7 @@ export interface NewConfigurationVersion {
 }
 
 function toConfigurationVersion(row: Selectable<ConfigurationVersionTable>): ConfigurationVersion {
-  return {
-    id: row.id,
-    workspaceId: row.workspace_id,
-    source: row.source,
-    status: row.status as ConfigurationVersionStatus,
-    autoQueueRuns: row.auto_queue_runs,
-    speculative: row.speculative,
-    provisional: row.provisional,
-    error: row.error,
-    errorMessage: row.error_message,
-    blobKey: row.blob_key,
-    size: row.size === null ? null : Number(row.size),
-    uploadedAt: row.uploaded_at,
-    erroredAt: row.errored_at,
-    archivedAt: row.archived_at,
-    createdAt: row.created_at,
-  };
+  return { ...camelized(row), status: row.status as ConfigurationVersionStatus, size: row.size === null ? null : Number(row.size) };
 }
 
 export async function insert(db: Db, version: NewConfigurationVersion): Promise<ConfigurationVersion> {
@@ -95,13 +80,17 @@ export async function selectPage(db: Db, workspaceId: string, window: PageWindow
 
 /** pending → uploaded; undefined when the version is no longer pending (another upload won). */
 export async function markUploaded(db: Db, id: string, blob: { key: string; size: number }, now: Date): Promise<ConfigurationVersion | undefined> {
-  const row = await db
-    .updateTable('configuration_versions')
-    .set({ status: 'uploaded', blob_key: blob.key, size: blob.size, uploaded_at: now })
-    .where('id', '=', id)
-    .where('status', '=', 'pending')
-    .returningAll()
-    .executeTakeFirst();
+  return updateIfStatus(db, id, 'pending', { status: 'uploaded', blob_key: blob.key, size: blob.size, uploaded_at: now });
+}
+
+/** Sets `columns` on the version while its status is `status`; undefined when it no longer is. */
+async function updateIfStatus(
+  db: Db,
+  id: string,
+  status: ConfigurationVersionStatus,
+  columns: Updateable<ConfigurationVersionTable>,
+): Promise<ConfigurationVersion | undefined> {
+  const row = await db.updateTable('configuration_versions').set(columns).where('id', '=', id).where('status', '=', status).returningAll().executeTakeFirst();
   return row && toConfigurationVersion(row);
 }
 
@@ -124,26 +113,12 @@ export async function hasRuns(db: Db, id: string): Promise<boolean> {
 
 /** New files for an uploaded version; undefined when it is no longer uploaded. */
 export async function replaceUpload(db: Db, id: string, blob: { key: string; size: number }, now: Date): Promise<ConfigurationVersion | undefined> {
-  const row = await db
-    .updateTable('configuration_versions')
-    .set({ blob_key: blob.key, size: blob.size, uploaded_at: now })
-    .where('id', '=', id)
-    .where('status', '=', 'uploaded')
-    .returningAll()
-    .executeTakeFirst();
-  return row && toConfigurationVersion(row);
+  return updateIfStatus(db, id, 'uploaded', { blob_key: blob.key, size: blob.size, uploaded_at: now });
 }
 
 /** pending → errored with the reason; undefined when the version is no longer pending. */
 export async function markErrored(db: Db, id: string, reason: { error: string; message: string }, now: Date): Promise<ConfigurationVersion | undefined> {
-  const row = await db
-    .updateTable('configuration_versions')
-    .set({ status: 'errored', error: reason.error, error_message: reason.message, errored_at: now })
-    .where('id', '=', id)
-    .where('status', '=', 'pending')
-    .returningAll()
-    .executeTakeFirst();
-  return row && toConfigurationVersion(row);
+  return updateIfStatus(db, id, 'pending', { status: 'errored', error: reason.error, error_message: reason.message, errored_at: now });
 }
 
 function unfinishedRuns(db: Db, id: string) {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -51,6 +52,20 @@ export function craftedTarball(entries: readonly RawEntry[]): Buffer {
   }
   blocks.push(Buffer.alloc(1024));
   return gzipSync(Buffer.concat(blocks));
+}
+
+/**
+ * The upload suites' set-up: `world` set up and the real tarball read before the suite's tests, the
+ * uploader closed after them. Read `tarball` in the tests, once the hooks have run.
+ */
+export function uploadSuite(server: TestServer, world: { setUp(): Promise<unknown> }): { uploader: Uploader; tarball: Buffer } {
+  const suite: { uploader: Uploader; tarball: Buffer } = { uploader: new Uploader(server), tarball: Buffer.alloc(0) };
+  before(async () => {
+    await world.setUp();
+    suite.tarball = await realTarball();
+  });
+  after(() => suite.uploader.close());
+  return suite;
 }
 
 /** PUTs to a capability URL as the CLI does: no token, application/octet-stream. */

@@ -1,5 +1,6 @@
 import type { Db } from '../db/database.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
+import { camelized, type RowOf, selectWithOrganizationName } from '../db/rows.js';
 
 /** GPG public keys per namespace (organization), for provider versions (gpg-keys.mdx). */
 
@@ -16,23 +17,11 @@ export interface GpgKey {
 }
 
 function selectKeys(db: Db) {
-  return db
-    .selectFrom('gpg_keys')
-    .innerJoin('organizations', 'organizations.id', 'gpg_keys.organization_id')
-    .selectAll('gpg_keys')
-    .select('organizations.name as namespace');
+  return selectWithOrganizationName(db, 'gpg_keys');
 }
 
-function toKey(row: Awaited<ReturnType<ReturnType<typeof selectKeys>['executeTakeFirstOrThrow']>>): GpgKey {
-  return {
-    id: row.id,
-    organizationId: row.organization_id,
-    namespace: row.namespace,
-    keyId: row.key_id,
-    asciiArmor: row.ascii_armor,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
+function toKey({ organization_name, ...row }: RowOf<typeof selectKeys>): GpgKey {
+  return { ...camelized(row), namespace: organization_name };
 }
 
 export async function insert(db: Db, key: Omit<GpgKey, 'namespace' | 'updatedAt'>): Promise<void> {

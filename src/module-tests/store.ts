@@ -2,6 +2,7 @@ import { type Selectable, sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import type { TestConfigurationVersionTable, TestRunTable } from '../db/schema.js';
+import { camelized } from '../db/rows.js';
 
 /** Module tests (private-registry/tests.mdx): test configuration versions and test runs. */
 
@@ -57,42 +58,17 @@ export interface TestCounts {
   skipped: number;
 }
 
-function toConfigurationVersion(row: Selectable<TestConfigurationVersionTable>): TestConfigurationVersion {
-  return {
-    id: row.id,
-    moduleId: row.registry_module_id,
-    status: row.status as TestConfigurationStatus,
-    error: row.error,
-    errorMessage: row.error_message,
-    blobKey: row.blob_key,
-    uploadedAt: row.uploaded_at,
-    createdAt: row.created_at,
-  };
+function toConfigurationVersion({ registry_module_id, ...row }: Selectable<TestConfigurationVersionTable>): TestConfigurationVersion {
+  return { ...camelized(row), moduleId: registry_module_id, status: row.status as TestConfigurationStatus };
 }
 
-function toTestRun(row: Selectable<TestRunTable>): TestRun {
-  const counted = row.tests_passed !== null;
+function toTestRun({ registry_module_id, tests_passed, tests_failed, tests_errored, tests_skipped, ...row }: Selectable<TestRunTable>): TestRun {
+  const counted = tests_passed !== null;
   return {
-    id: row.id,
-    moduleId: row.registry_module_id,
-    configurationVersionId: row.configuration_version_id,
+    ...camelized(row),
+    moduleId: registry_module_id,
     status: row.status as TestRunStatus,
-    statusTimestamps: row.status_timestamps,
-    variables: row.variables,
-    filters: row.filters,
-    testDirectory: row.test_directory,
-    verbose: row.verbose,
-    parallelism: row.parallelism,
-    testStatus: row.test_status,
-    counts: counted ? { passed: row.tests_passed ?? 0, failed: row.tests_failed ?? 0, errored: row.tests_errored ?? 0, skipped: row.tests_skipped ?? 0 } : null,
-    source: row.source,
-    message: row.message,
-    createdBy: row.created_by,
-    agentId: row.agent_id,
-    cancelRequestedAt: row.cancel_requested_at,
-    logBlobKey: row.log_blob_key,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
+    counts: counted ? { passed: tests_passed ?? 0, failed: tests_failed ?? 0, errored: tests_errored ?? 0, skipped: tests_skipped ?? 0 } : null,
   };
 }
 

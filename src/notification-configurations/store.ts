@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import type { DeliveryResponseRecord } from '../db/schema.js';
+import { camelized, type RowOf } from '../db/rows.js';
 
 export type { DeliveryResponseRecord } from '../db/schema.js';
 
@@ -58,25 +59,13 @@ function selectConfigurations(db: Db) {
     );
 }
 
-type Row = Awaited<ReturnType<ReturnType<typeof selectConfigurations>['executeTakeFirstOrThrow']>>;
-
-function toConfiguration(row: Row): NotificationConfiguration {
+function toConfiguration({ workspace_id, team_id, sealed_token, ...row }: RowOf<typeof selectConfigurations>): NotificationConfiguration {
   return {
-    id: row.id,
-    organizationId: row.organization_id,
-    subscribable: row.workspace_id !== null ? { kind: 'workspace', id: row.workspace_id } : { kind: 'team', id: row.team_id as string },
-    name: row.name,
+    ...camelized(row),
+    subscribable: workspace_id !== null ? { kind: 'workspace', id: workspace_id } : { kind: 'team', id: team_id as string },
     destinationType: row.destination_type as DestinationType,
-    url: row.url,
-    hasToken: row.sealed_token !== null,
-    enabled: row.enabled,
-    triggers: row.triggers,
-    emailAddresses: row.email_addresses,
-    emailAllMembers: row.email_all_members,
+    hasToken: sealed_token !== null,
     emailUserIds: row.email_user_ids ?? [],
-    deliveryResponses: row.delivery_responses,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
   };
 }
 

@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { OauthCodeTable } from '../db/schema.js';
+import { camelized } from '../db/rows.js';
 
 /** A one-time authorization code of the `terraform login` flow; only its hash is stored. */
 export interface OauthCode {
@@ -13,14 +14,7 @@ export interface OauthCode {
 }
 
 function toOauthCode(row: Selectable<OauthCodeTable>): OauthCode {
-  return {
-    codeHash: row.code_hash,
-    userId: row.user_id,
-    clientId: row.client_id,
-    redirectUri: row.redirect_uri,
-    codeChallenge: row.code_challenge,
-    expiresAt: row.expires_at,
-  };
+  return camelized(row);
 }
 
 export async function insert(db: Db, code: OauthCode): Promise<void> {

@@ -1,6 +1,7 @@
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
+import { camelized, type RowOf } from '../db/rows.js';
 
 export type MembershipStatus = 'invited' | 'active';
 
@@ -40,18 +41,8 @@ function selectMemberships(db: Db) {
     .select(['m.id', 'm.organization_id', 'o.name as organization_name', 'm.user_id', 'u.email', 'm.status', 'm.created_at']);
 }
 
-type MembershipRow = Awaited<ReturnType<ReturnType<typeof selectMemberships>['executeTakeFirstOrThrow']>>;
-
-function toMembership(row: MembershipRow): Membership {
-  return {
-    id: row.id,
-    organizationId: row.organization_id,
-    organizationName: row.organization_name,
-    userId: row.user_id,
-    email: row.email,
-    status: row.status as MembershipStatus,
-    createdAt: row.created_at,
-  };
+function toMembership(row: RowOf<typeof selectMemberships>): Membership {
+  return { ...camelized(row), status: row.status as MembershipStatus };
 }
 
 function filtered(db: Db, filter: MembershipFilter) {

@@ -2,6 +2,7 @@ import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import { type Expression, type ExpressionBuilder, type SqlBool, sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { DB, TagRow } from '../db/schema.js';
+import { camelized, selectWithOrganizationName } from '../db/rows.js';
 
 /** A flat tag of an organization (organization-tags.mdx) and how many workspaces carry it. */
 export interface Tag {
@@ -14,29 +15,17 @@ export interface Tag {
 }
 
 function toTag(row: TagRow & { organization_name: string; instance_count: number | string | null }): Tag {
-  return {
-    id: row.id,
-    organizationId: row.organization_id,
-    organizationName: row.organization_name,
-    name: row.name,
-    createdAt: row.created_at,
-    instanceCount: Number(row.instance_count ?? 0),
-  };
+  return { ...camelized(row), instanceCount: Number(row.instance_count ?? 0) };
 }
 
 function selectTags(db: Db) {
-  return db
-    .selectFrom('tags')
-    .innerJoin('organizations', 'organizations.id', 'tags.organization_id')
-    .selectAll('tags')
-    .select('organizations.name as organization_name')
-    .select((eb) =>
-      eb
-        .selectFrom('workspace_tags')
-        .select((inner) => inner.fn.countAll<number>().as('n'))
-        .whereRef('workspace_tags.tag_id', '=', 'tags.id')
-        .as('instance_count'),
-    );
+  return selectWithOrganizationName(db, 'tags').select((eb) =>
+    eb
+      .selectFrom('workspace_tags')
+      .select((inner) => inner.fn.countAll<number>().as('n'))
+      .whereRef('workspace_tags.tag_id', '=', 'tags.id')
+      .as('instance_count'),
+  );
 }
 
 export async function findById(db: Db, id: string): Promise<Tag | undefined> {

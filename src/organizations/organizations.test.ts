@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
+import { onePage } from '../../test/fixtures.js';
 import { forEachDatabase, type TestServer } from '../../test/harness.js';
 import { generateToken } from '../auth/secrets.js';
 import * as tokenStore from '../auth/token-store.js';
@@ -413,14 +414,7 @@ forEachDatabase('organizations', (server) => {
       res.body.data.map((o: any) => o.id),
       names,
     );
-    assert.deepEqual(res.body.meta.pagination, {
-      'current-page': 1,
-      'page-size': 20,
-      'prev-page': null,
-      'next-page': null,
-      'total-pages': 1,
-      'total-count': 3,
-    });
+    assert.deepEqual(res.body.meta.pagination, onePage(3));
 
     res = await server.api('GET', '/api/v2/organizations?page%5Bsize%5D=2', { token: carol.token });
     assert.deepEqual(

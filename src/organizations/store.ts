@@ -2,6 +2,7 @@ import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { OrganizationRow, StoredRetentionPolicy } from '../db/schema.js';
+import { camelized } from '../db/rows.js';
 
 export interface Organization {
   id: string;
@@ -17,15 +18,7 @@ export interface Organization {
 }
 
 function toOrganization(row: OrganizationRow): Organization {
-  return {
-    id: row.id,
-    name: row.name,
-    email: row.email,
-    settings: row.settings,
-    defaultAgentPoolId: row.default_agent_pool_id,
-    dataRetentionPolicy: row.data_retention_policy,
-    createdAt: row.created_at,
-  };
+  return camelized(row);
 }
 
 export async function insert(db: Db, org: { id: string; name: string; email: string; settings: Record<string, unknown> }): Promise<Organization> {

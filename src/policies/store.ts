@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
+import { camelized, lookupsById, type RowOf } from '../db/rows.js';
 
 /** The case-insensitive unique index on a policy's name in its organization (migration 0043). */
 export const NAME_CONSTRAINT = 'policies_name_key';
@@ -49,22 +50,8 @@ function selectPolicies(db: Db) {
     ]);
 }
 
-type PolicyRow = Awaited<ReturnType<ReturnType<typeof selectPolicies>['executeTakeFirstOrThrow']>>;
-
-function toPolicy(row: PolicyRow): Policy {
-  return {
-    id: row.id,
-    organizationId: row.organization_id,
-    organizationName: row.organization_name,
-    name: row.name,
-    description: row.description,
-    query: row.query,
-    enforcementLevel: row.enforcement_level as Policy['enforcementLevel'],
-    hasBody: row.has_body,
-    policySetIds: row.policy_set_ids,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
+function toPolicy(row: RowOf<typeof selectPolicies>): Policy {
+  return { ...camelized(row), enforcementLevel: row.enforcement_level as Policy['enforcementLevel'] };
 }
 
 export async function insert(db: Db, policy: { id: string; organizationId: string; name: string; now: Date } & PolicyFields): Promise<void> {
@@ -109,15 +96,7 @@ export async function deleteById(db: Db, id: string): Promise<void> {
   await db.deleteFrom('policies').where('id', '=', id).execute();
 }
 
-export async function findById(db: Db, id: string): Promise<Policy | undefined> {
-  const row = await selectPolicies(db).where('policies.id', '=', id).executeTakeFirst();
-  return row && toPolicy(row);
-}
-
-export async function findManyById(db: Db, ids: readonly string[]): Promise<Policy[]> {
-  if (ids.length === 0) return [];
-  return (await selectPolicies(db).where('policies.id', 'in', ids).execute()).map(toPolicy);
-}
+export const { findById, findManyById } = lookupsById(selectPolicies, 'policies.id', toPolicy);
 
 export async function pageInOrganization(
   db: Db,

@@ -1,7 +1,8 @@
-import { sql } from 'kysely';
+import { type Selectable, sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
-import type { StoredPolicyOutcome, StoredResultCount } from '../db/schema.js';
+import type { DB, StoredPolicyOutcome, StoredResultCount } from '../db/schema.js';
+import { camelized, lookupsById, type RowOf } from '../db/rows.js';
 
 export type { StoredPolicyOutcome, StoredResultCount } from '../db/schema.js';
 
@@ -43,19 +44,8 @@ function selectEvaluations(db: Db) {
     .select('task_stages.run_id');
 }
 
-type EvaluationRow = Awaited<ReturnType<ReturnType<typeof selectEvaluations>['executeTakeFirstOrThrow']>>;
-
-function toEvaluation(row: EvaluationRow): PolicyEvaluation {
-  return {
-    id: row.id,
-    taskStageId: row.task_stage_id,
-    runId: row.run_id,
-    status: row.status as EvaluationStatus,
-    resultCount: row.result_count,
-    statusTimestamps: row.status_timestamps,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
+function toEvaluation(row: RowOf<typeof selectEvaluations>): PolicyEvaluation {
+  return { ...camelized(row), status: row.status as EvaluationStatus };
 }
 
 export async function insert(db: Db, evaluation: { id: string; taskStageId: string; now: Date }): Promise<void> {
@@ -73,15 +63,7 @@ export async function insert(db: Db, evaluation: { id: string; taskStageId: stri
     .execute();
 }
 
-export async function findById(db: Db, id: string): Promise<PolicyEvaluation | undefined> {
-  const row = await selectEvaluations(db).where('policy_evaluations.id', '=', id).executeTakeFirst();
-  return row && toEvaluation(row);
-}
-
-export async function findManyById(db: Db, ids: readonly string[]): Promise<PolicyEvaluation[]> {
-  if (ids.length === 0) return [];
-  return (await selectEvaluations(db).where('policy_evaluations.id', 'in', ids).execute()).map(toEvaluation);
-}
+export const { findById, findManyById } = lookupsById(selectEvaluations, 'policy_evaluations.id', toEvaluation);
 
 /** The stage's evaluation, locked: its status changes in one transaction at a time. */
 export async function findByStageForUpdate(db: Db, taskStageId: string): Promise<PolicyEvaluation | undefined> {
@@ -142,28 +124,8 @@ export async function insertOutcomes(
     .execute();
 }
 
-function toOutcome(row: {
-  id: string;
-  policy_evaluation_id: string;
-  policy_set_name: string;
-  policy_set_description: string | null;
-  overridable: boolean;
-  error: string;
-  outcomes: StoredPolicyOutcome[];
-  result_count: StoredResultCount;
-  created_at: Date;
-}): PolicySetOutcome {
-  return {
-    id: row.id,
-    policyEvaluationId: row.policy_evaluation_id,
-    policySetName: row.policy_set_name,
-    policySetDescription: row.policy_set_description,
-    overridable: row.overridable,
-    error: row.error,
-    outcomes: row.outcomes,
-    resultCount: row.result_count,
-    createdAt: row.created_at,
-  };
+function toOutcome(row: Selectable<DB['policy_set_outcomes']>): PolicySetOutcome {
+  return camelized(row);
 }
 
 export async function findOutcomes(db: Db, ids: readonly string[]): Promise<PolicySetOutcome[]> {

@@ -1,5 +1,8 @@
 import type { Db } from '../db/database.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
+import { camelized } from '../db/rows.js';
+import type { DB } from '../db/schema.js';
+import type { Selectable } from 'kysely';
 
 /** One key per set (migration 0042). */
 export const KEY_CONSTRAINT = 'policy_set_parameters_key';
@@ -18,15 +21,8 @@ export interface StoredParameter extends PolicySetParameter {
   sealedValue: string | null;
 }
 
-function toStored(row: {
-  id: string;
-  policy_set_id: string;
-  key: string;
-  value: string | null;
-  sealed_value: string | null;
-  sensitive: boolean;
-}): StoredParameter {
-  return { id: row.id, policySetId: row.policy_set_id, key: row.key, value: row.value, sealedValue: row.sealed_value, sensitive: row.sensitive };
+function toStored(row: Pick<Selectable<DB['policy_set_parameters']>, (typeof COLUMNS)[number]>): StoredParameter {
+  return camelized(row);
 }
 
 const COLUMNS = ['id', 'policy_set_id', 'key', 'value', 'sealed_value', 'sensitive'] as const;

@@ -1,8 +1,9 @@
-import { sql } from 'kysely';
+import { type Selectable, sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
-import type { StoredPolicy } from '../db/schema.js';
+import type { DB, StoredPolicy } from '../db/schema.js';
 import * as policyStore from '../policies/store.js';
+import { camelized, lookupsById, type RowOf, selectWithOrganizationName } from '../db/rows.js';
 
 export type { StoredPolicy } from '../db/schema.js';
 
@@ -63,32 +64,11 @@ export interface Targets {
 const HAS_POLICIES = sql<boolean>`exists (select 1 from policy_set_targets p where p.policy_set_id = policy_sets.id and p.kind = 'policy')`;
 
 function selectSets(db: Db) {
-  return db
-    .selectFrom('policy_sets')
-    .innerJoin('organizations', 'organizations.id', 'policy_sets.organization_id')
-    .selectAll('policy_sets')
-    .select('organizations.name as organization_name');
+  return selectWithOrganizationName(db, 'policy_sets');
 }
 
-type SetRow = Awaited<ReturnType<ReturnType<typeof selectSets>['executeTakeFirstOrThrow']>>;
-
-function toPolicySet(row: SetRow): PolicySet {
-  return {
-    id: row.id,
-    organizationId: row.organization_id,
-    organizationName: row.organization_name,
-    name: row.name,
-    description: row.description,
-    kind: 'opa',
-    global: row.global,
-    overridable: row.overridable,
-    agentEnabled: row.agent_enabled,
-    policyToolVersion: row.policy_tool_version,
-    currentVersionId: row.current_version_id,
-    newestVersionId: row.newest_version_id,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
+function toPolicySet(row: RowOf<typeof selectSets>): PolicySet {
+  return { ...camelized(row), kind: 'opa' };
 }
 
 function columns(fields: Partial<PolicySetFields>) {
@@ -121,15 +101,7 @@ export async function deleteById(db: Db, id: string): Promise<void> {
   await db.deleteFrom('policy_sets').where('id', '=', id).execute();
 }
 
-export async function findById(db: Db, id: string): Promise<PolicySet | undefined> {
-  const row = await selectSets(db).where('policy_sets.id', '=', id).executeTakeFirst();
-  return row && toPolicySet(row);
-}
-
-export async function findManyById(db: Db, ids: readonly string[]): Promise<PolicySet[]> {
-  if (ids.length === 0) return [];
-  return (await selectSets(db).where('policy_sets.id', 'in', ids).execute()).map(toPolicySet);
-}
+export const { findById, findManyById } = lookupsById(selectSets, 'policy_sets.id', toPolicySet);
 
 export interface ListFilter {
   /** `search[name]`: the name contains it, case-insensitively. */
@@ -223,26 +195,8 @@ export async function anyApplicable(db: Db, workspaceId: string): Promise<boolea
   return (await applicableTo(db, workspaceId)).length > 0;
 }
 
-function toVersion(row: {
-  id: string;
-  policy_set_id: string;
-  status: string;
-  error: string | null;
-  policies: StoredPolicy[] | null;
-  status_timestamps: Record<string, string>;
-  created_at: Date;
-  updated_at: Date;
-}): PolicySetVersion {
-  return {
-    id: row.id,
-    policySetId: row.policy_set_id,
-    status: row.status as VersionStatus,
-    error: row.error,
-    policies: row.policies ?? [],
-    statusTimestamps: row.status_timestamps,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
+function toVersion(row: Pick<Selectable<DB['policy_set_versions']>, (typeof VERSION_COLUMNS)[number]>): PolicySetVersion {
+  return { ...camelized(row), status: row.status as VersionStatus, policies: row.policies ?? [] };
 }
 
 const VERSION_COLUMNS = ['id', 'policy_set_id', 'status', 'error', 'policies', 'status_timestamps', 'created_at', 'updated_at'] as const;

@@ -67,8 +67,14 @@ function relationshipTagBindings(relationships: Record<string, unknown>): TagBin
   );
 }
 
-function executionSettings(attributes: Partial<typeof CreateAttributes.static>): projectService.ExecutionSettingsInput {
+/** The service's input from a create or update document: the attributes given, and the tag bindings when present. */
+function projectInput<Attributes extends Partial<typeof CreateAttributes.static>>(body: { attributes: Attributes; relationships: Record<string, unknown> }) {
+  const { attributes } = body;
   return {
+    name: attributes.name as Attributes['name'],
+    description: attributes.description,
+    autoDestroyActivityDuration: attributes['auto-destroy-activity-duration'],
+    tagBindings: relationshipTagBindings(body.relationships),
     defaultExecutionMode: attributes['default-execution-mode'],
     defaultAgentPoolId: attributes['default-agent-pool-id'],
     settingOverwrites: attributes['setting-overwrites'],
@@ -115,14 +121,8 @@ export async function projectRoutes(app: FastifyInstance): Promise<void> {
   );
 
   app.post<{ Params: OrganizationParams }>('/api/v2/organizations/:organization_name/projects', async (request, reply) => {
-    const { attributes, relationships } = parseResourceBody(request.body, 'projects', CreateAttributes);
-    const view = await projectService.create(request.ctx, request.params.organization_name, {
-      name: attributes.name,
-      description: attributes.description,
-      autoDestroyActivityDuration: attributes['auto-destroy-activity-duration'],
-      tagBindings: relationshipTagBindings(relationships),
-      ...executionSettings(attributes),
-    });
+    const input = projectInput(parseResourceBody(request.body, 'projects', CreateAttributes));
+    const view = await projectService.create(request.ctx, request.params.organization_name, input);
     return reply.code(201).send(document(serializeProject(view)));
   });
 
@@ -133,14 +133,8 @@ export async function projectRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.patch<{ Params: ProjectParams }>('/api/v2/projects/:project_id', async (request, reply) => {
-    const { attributes, relationships } = parseResourceBody(request.body, 'projects', UpdateAttributes);
-    const view = await projectService.update(request.ctx, request.params.project_id, {
-      name: attributes.name,
-      description: attributes.description,
-      autoDestroyActivityDuration: attributes['auto-destroy-activity-duration'],
-      tagBindings: relationshipTagBindings(relationships),
-      ...executionSettings(attributes),
-    });
+    const input = projectInput(parseResourceBody(request.body, 'projects', UpdateAttributes));
+    const view = await projectService.update(request.ctx, request.params.project_id, input);
     return reply.send(document(serializeProject(view)));
   });
 

@@ -3,6 +3,7 @@ import type { Db } from '../db/database.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import type { DB, ProjectRow } from '../db/schema.js';
 import type { TagBindingInput } from './tag-bindings.js';
+import { camelized, lookupsById, selectWithOrganizationName } from '../db/rows.js';
 
 /** The unique constraint on a project name within its organization. */
 export const NAME_CONSTRAINT = 'projects_organization_name_key';
@@ -33,31 +34,12 @@ type ProjectRecord = ProjectRow & {
 };
 
 function toProject(row: ProjectRecord): Project {
-  return {
-    id: row.id,
-    organizationId: row.organization_id,
-    organizationName: row.organization_name,
-    organizationSettings: row.organization_settings,
-    organizationDefaultAgentPoolId: row.organization_default_agent_pool_id,
-    name: row.name,
-    description: row.description,
-    isDefault: row.is_default,
-    autoDestroyActivityDuration: row.auto_destroy_activity_duration,
-    createdAt: row.created_at,
-    workspaceCount: Number(row.workspace_count ?? 0),
-  };
+  return { ...camelized(row), workspaceCount: Number(row.workspace_count ?? 0) };
 }
 
 function selectProjects(db: Db) {
-  return db
-    .selectFrom('projects')
-    .innerJoin('organizations', 'organizations.id', 'projects.organization_id')
-    .selectAll('projects')
-    .select([
-      'organizations.name as organization_name',
-      'organizations.settings as organization_settings',
-      'organizations.default_agent_pool_id as organization_default_agent_pool_id',
-    ])
+  return selectWithOrganizationName(db, 'projects')
+    .select(['organizations.settings as organization_settings', 'organizations.default_agent_pool_id as organization_default_agent_pool_id'])
     .select((eb) =>
       eb
         .selectFrom('workspaces')
@@ -67,16 +49,7 @@ function selectProjects(db: Db) {
     );
 }
 
-export async function findById(db: Db, id: string): Promise<Project | undefined> {
-  const row = await selectProjects(db).where('projects.id', '=', id).executeTakeFirst();
-  return row && toProject(row);
-}
-
-/** Projects by id, in one query; unknown ids are left out. */
-export async function findManyById(db: Db, ids: readonly string[]): Promise<Project[]> {
-  if (ids.length === 0) return [];
-  return (await selectProjects(db).where('projects.id', 'in', ids).execute()).map(toProject);
-}
+export const { findById, findManyById } = lookupsById(selectProjects, 'projects.id', toProject);
 
 /** One `filter[tagged][i]`: a key, and the value it must have when given. */
 export interface TaggedFilter {

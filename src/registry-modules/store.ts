@@ -1,6 +1,8 @@
-import { type Expression, type SqlBool, sql } from 'kysely';
+import { type Expression, type Selectable, type SqlBool, sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
+import { camelized, type RowOf, selectWithOrganizationName } from '../db/rows.js';
+import type { DB } from '../db/schema.js';
 
 /** The private module registry's modules and versions (modules.mdx). */
 
@@ -46,30 +48,11 @@ const VERSION_STATUSES = sql<
 >`coalesce((select jsonb_agg(jsonb_build_object('version', v.version, 'status', v.status) order by v.created_at desc, v.id desc) from registry_module_versions v where v.module_id = registry_modules.id), '[]'::jsonb)`;
 
 function selectModules(db: Db) {
-  return db
-    .selectFrom('registry_modules')
-    .innerJoin('organizations', 'organizations.id', 'registry_modules.organization_id')
-    .selectAll('registry_modules')
-    .select(['organizations.name as organization_name', VERSION_STATUSES.as('version_statuses')]);
+  return selectWithOrganizationName(db, 'registry_modules').select(VERSION_STATUSES.as('version_statuses'));
 }
 
-type ModuleRow = Awaited<ReturnType<ReturnType<typeof selectModules>['executeTakeFirstOrThrow']>>;
-
-function toModule(row: ModuleRow): RegistryModule {
-  return {
-    id: row.id,
-    organizationId: row.organization_id,
-    organizationName: row.organization_name,
-    registryName: row.registry_name,
-    namespace: row.namespace,
-    name: row.name,
-    provider: row.provider,
-    noCode: row.no_code,
-    testsEnabled: row.tests_enabled,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    versionStatuses: row.version_statuses,
-  };
+function toModule(row: RowOf<typeof selectModules>): RegistryModule {
+  return camelized(row);
 }
 
 export async function insert(db: Db, module: Omit<RegistryModule, 'organizationName' | 'versionStatuses' | 'updatedAt' | 'testsEnabled'>): Promise<void> {
@@ -152,28 +135,8 @@ export async function deleteModules(db: Db, ids: readonly string[]): Promise<voi
   if (ids.length > 0) await db.deleteFrom('registry_modules').where('id', 'in', ids).execute();
 }
 
-function toVersion(row: {
-  id: string;
-  module_id: string;
-  version: string;
-  status: string;
-  error: string | null;
-  commit_sha: string | null;
-  blob_key: string | null;
-  created_at: Date;
-  updated_at: Date;
-}): ModuleVersion {
-  return {
-    id: row.id,
-    moduleId: row.module_id,
-    version: row.version,
-    status: row.status as VersionStatus,
-    error: row.error,
-    commitSha: row.commit_sha,
-    blobKey: row.blob_key,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
+function toVersion(row: Pick<Selectable<DB['registry_module_versions']>, (typeof VERSION_COLUMNS)[number]>): ModuleVersion {
+  return { ...camelized(row), status: row.status as VersionStatus };
 }
 
 const VERSION_COLUMNS = ['id', 'module_id', 'version', 'status', 'error', 'commit_sha', 'blob_key', 'created_at', 'updated_at'] as const;

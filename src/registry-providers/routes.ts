@@ -147,13 +147,11 @@ export async function registryProviderRoutes(app: FastifyInstance): Promise<void
     return reply.send({ data: views.map(serializeProviderPlatform) });
   });
   app.get<{ Params: PlatformParams }>(`${PROVIDER}/versions/:version/platforms/:os/:arch`, async (request, reply) => {
-    const { os, arch, version } = request.params;
-    const view = await providerService.showPlatform(request.ctx, request.params.organization_name, addressOf(request.params), version, os, arch);
+    const view = await providerService.showPlatform(request.ctx, request.params.organization_name, addressOf(request.params), request.params);
     return reply.send(document(serializeProviderPlatform(view)));
   });
   app.delete<{ Params: PlatformParams }>(`${PROVIDER}/versions/:version/platforms/:os/:arch`, async (request, reply) => {
-    const { os, arch, version } = request.params;
-    await providerService.destroyPlatform(request.ctx, request.params.organization_name, addressOf(request.params), version, os, arch);
+    await providerService.destroyPlatform(request.ctx, request.params.organization_name, addressOf(request.params), request.params);
     return reply.code(204).send();
   });
 

@@ -48,6 +48,13 @@ export interface ProviderAddress {
   name: string;
 }
 
+/** Which platform of a provider: its version, OS and architecture. */
+export interface PlatformKey {
+  version: string;
+  os: string;
+  arch: string;
+}
+
 const ATTRIBUTES = '/data/attributes';
 /** A provider type: lowercase letters, digits and dashes (the registry's provider address rules). */
 const NAME_PATTERN = /^[0-9a-z](?:[0-9a-z-]{0,62}[0-9a-z])?$/;
@@ -235,16 +242,14 @@ export async function createPlatform(
     if (isUniqueViolation(err, providerStore.PLATFORM_CONSTRAINT)) throw invalid('os', `version ${version} has a ${input.os}_${input.arch} platform already`);
     throw err;
   }
-  return showPlatform(ctx, organizationName, address, version, input.os, input.arch);
+  return showPlatform(ctx, organizationName, address, { version, os: input.os, arch: input.arch });
 }
 
 async function findPlatform(
   ctx: Ctx,
   organizationName: string,
   address: ProviderAddress,
-  version: string,
-  os: string,
-  arch: string,
+  { version, os, arch }: PlatformKey,
   action: 'registry:read' | 'registry-provider:manage',
 ): Promise<PlatformView> {
   const view = await findVersion(ctx, organizationName, address, version, action);
@@ -253,15 +258,8 @@ async function findPlatform(
   return { ...view, platform, links: platformLinks(ctx, platform) };
 }
 
-export async function showPlatform(
-  ctx: Ctx,
-  organizationName: string,
-  address: ProviderAddress,
-  version: string,
-  os: string,
-  arch: string,
-): Promise<PlatformView> {
-  return findPlatform(ctx, organizationName, address, version, os, arch, 'registry:read');
+export async function showPlatform(ctx: Ctx, organizationName: string, address: ProviderAddress, key: PlatformKey): Promise<PlatformView> {
+  return findPlatform(ctx, organizationName, address, key, 'registry:read');
 }
 
 export async function listPlatforms(ctx: Ctx, organizationName: string, address: ProviderAddress, version: string): Promise<PlatformView[]> {
@@ -269,8 +267,8 @@ export async function listPlatforms(ctx: Ctx, organizationName: string, address:
   return (await providerStore.platformsOf(ctx.db, [view.version.id])).map((platform) => ({ ...view, platform, links: platformLinks(ctx, platform) }));
 }
 
-export async function destroyPlatform(ctx: Ctx, organizationName: string, address: ProviderAddress, version: string, os: string, arch: string): Promise<void> {
-  const view = await findPlatform(ctx, organizationName, address, version, os, arch, 'registry-provider:manage');
+export async function destroyPlatform(ctx: Ctx, organizationName: string, address: ProviderAddress, key: PlatformKey): Promise<void> {
+  const view = await findPlatform(ctx, organizationName, address, key, 'registry-provider:manage');
   await ctx.db.transaction().execute(async (trx) => {
     await deleteAfterCommit(trx, view.platform.blobKey ? [view.platform.blobKey] : []);
     await providerStore.deletePlatform(trx, view.platform.id);

@@ -1,5 +1,8 @@
 import type { Db } from '../db/database.js';
+import type { Selectable } from 'kysely';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
+import { camelized, type RowOf, selectWithOrganizationName } from '../db/rows.js';
+import type { DB } from '../db/schema.js';
 
 /** Private providers, their versions and platforms (providers.mdx, provider-versions-platforms.mdx). */
 
@@ -45,24 +48,11 @@ export interface ProviderPlatform {
 }
 
 function selectProviders(db: Db) {
-  return db
-    .selectFrom('registry_providers')
-    .innerJoin('organizations', 'organizations.id', 'registry_providers.organization_id')
-    .selectAll('registry_providers')
-    .select('organizations.name as organization_name');
+  return selectWithOrganizationName(db, 'registry_providers');
 }
 
-function toProvider(row: Awaited<ReturnType<ReturnType<typeof selectProviders>['executeTakeFirstOrThrow']>>): RegistryProvider {
-  return {
-    id: row.id,
-    organizationId: row.organization_id,
-    organizationName: row.organization_name,
-    registryName: row.registry_name,
-    namespace: row.namespace,
-    name: row.name,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
+function toProvider(row: RowOf<typeof selectProviders>): RegistryProvider {
+  return camelized(row);
 }
 
 export async function insert(db: Db, provider: Omit<RegistryProvider, 'organizationName' | 'updatedAt'>): Promise<void> {
@@ -128,19 +118,8 @@ function selectVersions(db: Db) {
     );
 }
 
-function toVersion(row: Awaited<ReturnType<ReturnType<typeof selectVersions>['executeTakeFirstOrThrow']>>): ProviderVersion {
-  return {
-    id: row.id,
-    providerId: row.provider_id,
-    version: row.version,
-    keyId: row.key_id,
-    protocols: row.protocols,
-    shasums: row.shasums,
-    shasumsSig: row.shasums_sig,
-    platformIds: row.platform_ids ?? [],
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
+function toVersion(row: RowOf<typeof selectVersions>): ProviderVersion {
+  return { ...camelized(row), platformIds: row.platform_ids ?? [] };
 }
 
 export async function insertVersion(
@@ -217,28 +196,8 @@ export async function deleteVersion(db: Db, id: string): Promise<void> {
 
 const PLATFORM_COLUMNS = ['id', 'version_id', 'os', 'arch', 'filename', 'shasum', 'blob_key', 'created_at', 'updated_at'] as const;
 
-function toPlatform(row: {
-  id: string;
-  version_id: string;
-  os: string;
-  arch: string;
-  filename: string;
-  shasum: string;
-  blob_key: string | null;
-  created_at: Date;
-  updated_at: Date;
-}): ProviderPlatform {
-  return {
-    id: row.id,
-    versionId: row.version_id,
-    os: row.os,
-    arch: row.arch,
-    filename: row.filename,
-    shasum: row.shasum,
-    blobKey: row.blob_key,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
+function toPlatform(row: Pick<Selectable<DB['registry_provider_platforms']>, (typeof PLATFORM_COLUMNS)[number]>): ProviderPlatform {
+  return camelized(row);
 }
 
 export async function insertPlatform(db: Db, platform: Omit<ProviderPlatform, 'blobKey' | 'updatedAt'>): Promise<void> {

@@ -819,8 +819,8 @@ export class Evaluation {
   }
 }
 
-/** Stores a rule's value under `keys` in an object built from rule heads; different values conflict. */
-function insertLeaf(root: RegoObject, keys: Value[], value: Value, loc?: Location): void {
+/** The object that holds the last of `keys`, creating the objects on the way; a non-object on the way conflicts. */
+function parentOf(root: RegoObject, keys: Value[], loc?: Location): RegoObject {
   let current = root;
   for (let i = 0; i < keys.length - 1; i++) {
     const key = keys[i]!;
@@ -832,6 +832,12 @@ function insertLeaf(root: RegoObject, keys: Value[], value: Value, loc?: Locatio
     } else if (!(next instanceof RegoObject) || !containers.has(next)) throw conflict('object keys must be unique', loc);
     current = next;
   }
+  return current;
+}
+
+/** Stores a rule's value under `keys` in an object built from rule heads; different values conflict. */
+function insertLeaf(root: RegoObject, keys: Value[], value: Value, loc?: Location): void {
+  const current = parentOf(root, keys, loc);
   const last = keys[keys.length - 1]!;
   const existing = current.get(last);
   if (existing === undefined) current.set(last, value);
@@ -841,17 +847,7 @@ function insertLeaf(root: RegoObject, keys: Value[], value: Value, loc?: Locatio
 }
 
 function insertMember(root: RegoObject, keys: Value[], member: Value, loc?: Location): void {
-  let current = root;
-  for (let i = 0; i < keys.length - 1; i++) {
-    const key = keys[i]!;
-    let next = current.get(key);
-    if (next === undefined) {
-      next = new RegoObject();
-      containers.add(next);
-      current.set(key, next);
-    } else if (!(next instanceof RegoObject) || !containers.has(next)) throw conflict('object keys must be unique', loc);
-    current = next;
-  }
+  const current = parentOf(root, keys, loc);
   const last = keys[keys.length - 1]!;
   let set = current.get(last);
   if (set === undefined) {

@@ -1,5 +1,8 @@
 import type { Db } from '../db/database.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
+import { camelized } from '../db/rows.js';
+import type { DB } from '../db/schema.js';
+import type { Selectable } from 'kysely';
 
 /** One reservation per key in an organization (migration 0018). */
 export const KEY_CONSTRAINT = 'reserved_tag_keys_organization_key_key';
@@ -13,22 +16,8 @@ export interface ReservedTagKey {
   updatedAt: Date;
 }
 
-function toReservedTagKey(row: {
-  id: string;
-  organization_id: string;
-  key: string;
-  disable_overrides: boolean;
-  created_at: Date;
-  updated_at: Date;
-}): ReservedTagKey {
-  return {
-    id: row.id,
-    organizationId: row.organization_id,
-    key: row.key,
-    disableOverrides: row.disable_overrides,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
+function toReservedTagKey(row: Selectable<DB['reserved_tag_keys']>): ReservedTagKey {
+  return camelized(row);
 }
 
 export async function insert(db: Db, row: { id: string; organizationId: string; key: string; disableOverrides: boolean; now: Date }): Promise<void> {

@@ -1,5 +1,8 @@
 import type { Db } from '../db/database.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
+import { camelized, lookupsById, type RowOf, selectWithOrganizationName } from '../db/rows.js';
+import type { DB } from '../db/schema.js';
+import type { Selectable } from 'kysely';
 
 /** The case-insensitive unique index on a task's name in its organization (migration 0017). */
 export const NAME_CONSTRAINT = 'run_tasks_name_key';
@@ -50,30 +53,15 @@ export interface WorkspaceRunTask {
 }
 
 function selectTasks(db: Db) {
-  return db
-    .selectFrom('run_tasks')
-    .innerJoin('organizations', 'organizations.id', 'run_tasks.organization_id')
-    .selectAll('run_tasks')
-    .select('organizations.name as organization_name');
+  return selectWithOrganizationName(db, 'run_tasks');
 }
 
-type TaskRow = Awaited<ReturnType<ReturnType<typeof selectTasks>['executeTakeFirstOrThrow']>>;
-
-function toRunTask(row: TaskRow): RunTask {
+function toRunTask({ sealed_hmac_key, ...row }: RowOf<typeof selectTasks>): RunTask {
   return {
-    id: row.id,
-    organizationId: row.organization_id,
-    organizationName: row.organization_name,
-    name: row.name,
-    url: row.url,
-    description: row.description,
-    category: row.category,
-    hasHmacKey: row.sealed_hmac_key !== null,
-    enabled: row.enabled,
-    globalEnabled: row.global_enabled,
+    ...camelized(row),
+    hasHmacKey: sealed_hmac_key !== null,
     globalStages: row.global_stages as Stage[],
     globalEnforcementLevel: row.global_enforcement_level as EnforcementLevel | null,
-    createdAt: row.created_at,
   };
 }
 
@@ -107,16 +95,7 @@ export async function deleteById(db: Db, id: string): Promise<void> {
   await db.deleteFrom('run_tasks').where('id', '=', id).execute();
 }
 
-export async function findById(db: Db, id: string): Promise<RunTask | undefined> {
-  const row = await selectTasks(db).where('run_tasks.id', '=', id).executeTakeFirst();
-  return row && toRunTask(row);
-}
-
-/** Tasks by id, in one query; unknown ids are left out. */
-export async function findManyById(db: Db, ids: readonly string[]): Promise<RunTask[]> {
-  if (ids.length === 0) return [];
-  return (await selectTasks(db).where('run_tasks.id', 'in', ids).execute()).map(toRunTask);
-}
+export const { findById, findManyById } = lookupsById(selectTasks, 'run_tasks.id', toRunTask);
 
 export async function pageInOrganization(db: Db, organizationId: string, window: PageWindow): Promise<{ tasks: RunTask[]; total: number }> {
   const query = selectTasks(db).where('run_tasks.organization_id', '=', organizationId).orderBy('run_tasks.created_at').orderBy('run_tasks.id');
@@ -139,22 +118,8 @@ export async function workspaceTaskIdsOf(db: Db, taskIds: readonly string[]): Pr
   return byTask;
 }
 
-function toWorkspaceTask(row: {
-  id: string;
-  workspace_id: string;
-  task_id: string;
-  enforcement_level: string;
-  stages: string[];
-  created_at: Date;
-}): WorkspaceRunTask {
-  return {
-    id: row.id,
-    workspaceId: row.workspace_id,
-    taskId: row.task_id,
-    enforcementLevel: row.enforcement_level as EnforcementLevel,
-    stages: row.stages as Stage[],
-    createdAt: row.created_at,
-  };
+function toWorkspaceTask(row: Selectable<DB['workspace_run_tasks']>): WorkspaceRunTask {
+  return { ...camelized(row), enforcementLevel: row.enforcement_level as EnforcementLevel, stages: row.stages as Stage[] };
 }
 
 export async function insertWorkspaceTask(db: Db, association: WorkspaceRunTask): Promise<void> {

@@ -1,5 +1,6 @@
 import type { Db } from '../db/database.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
+import { camelized, lookupsById, type RowOf } from '../db/rows.js';
 
 /** Run triggers: a workspace and one of its source workspaces (run-triggers.mdx). */
 
@@ -24,17 +25,8 @@ function selectTriggers(db: Db) {
     .select(['destination.name as workspace_name', 'source.name as sourceable_name']);
 }
 
-type TriggerRow = Awaited<ReturnType<ReturnType<typeof selectTriggers>['executeTakeFirstOrThrow']>>;
-
-function toTrigger(row: TriggerRow): RunTrigger {
-  return {
-    id: row.id,
-    workspaceId: row.workspace_id,
-    workspaceName: row.workspace_name,
-    sourceableId: row.sourceable_id,
-    sourceableName: row.sourceable_name,
-    createdAt: row.created_at,
-  };
+function toTrigger(row: RowOf<typeof selectTriggers>): RunTrigger {
+  return camelized(row);
 }
 
 export async function insert(db: Db, trigger: { id: string; workspaceId: string; sourceableId: string; createdAt: Date }): Promise<void> {
@@ -44,15 +36,7 @@ export async function insert(db: Db, trigger: { id: string; workspaceId: string;
     .execute();
 }
 
-export async function findById(db: Db, id: string): Promise<RunTrigger | undefined> {
-  const row = await selectTriggers(db).where('run_triggers.id', '=', id).executeTakeFirst();
-  return row && toTrigger(row);
-}
-
-export async function findManyById(db: Db, ids: readonly string[]): Promise<RunTrigger[]> {
-  if (ids.length === 0) return [];
-  return (await selectTriggers(db).where('run_triggers.id', 'in', ids).execute()).map(toTrigger);
-}
+export const { findById, findManyById } = lookupsById(selectTriggers, 'run_triggers.id', toTrigger);
 
 export async function deleteById(db: Db, id: string): Promise<void> {
   await db.deleteFrom('run_triggers').where('id', '=', id).execute();

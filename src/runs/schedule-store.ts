@@ -3,7 +3,7 @@ import { effectivePoolId } from '../agent-pools/store.js';
 import type { Db } from '../db/database.js';
 import type { DB } from '../db/schema.js';
 import type { LockHolder } from '../workspaces/store.js';
-import { isActive, RUN_STATUSES, type RunStatus } from './state.js';
+import { isActive, RUN_STATUSES, type RunStatus, statusesFrom } from './state.js';
 
 /** The queue's queries: which run holds a workspace, which waits next, which a runner takes. */
 
@@ -14,14 +14,7 @@ export const RUNNER_QUEUED_STATUSES: readonly RunStatus[] = ['plan_queued', 'app
 
 const ACTIVE_STATUSES = RUN_STATUSES.filter(isActive);
 /** A saved plan only holds its workspace once someone applied it and it got the workspace (run.mdx "Run Operations", `save_plan`). */
-const SAVED_PLAN_HOLDING_STATUSES: readonly RunStatus[] = [
-  'pre_apply_running',
-  'pre_apply_completed',
-  'apply_queued',
-  'applying',
-  'post_apply_running',
-  'post_apply_completed',
-];
+const SAVED_PLAN_HOLDING_STATUSES: readonly RunStatus[] = statusesFrom('pre_apply_running', 'post_apply_completed');
 /** Runs created by a configuration version upload (auto-queue-runs): what `queue-all-runs` holds back. */
 export const CONFIGURATION_VERSION_SOURCE = 'tfe-configuration-version';
 

@@ -16,6 +16,7 @@ import {
   type RunStage,
   type RunStatus,
   runActions,
+  statusesFrom,
 } from './state.js';
 
 const STAGES: readonly RunStage[] = ['fetch', 'pre_plan', 'queuing', 'cost_estimation', 'policy_check', 'post_plan', 'pre_apply', 'post_apply'];
@@ -53,40 +54,54 @@ function walk(flow: RunFlow, start: RunStatus = 'pending'): RunStatus[] {
   return path;
 }
 
+/** api-docs/run.mdx "Run States", in its order. */
+const DOCUMENTED_STATUSES = [
+  'pending',
+  'fetching',
+  'fetching_completed',
+  'pre_plan_running',
+  'pre_plan_completed',
+  'queuing',
+  'plan_queued',
+  'planning',
+  'planned',
+  'cost_estimating',
+  'cost_estimated',
+  'policy_checking',
+  'policy_override',
+  'policy_soft_failed',
+  'policy_checked',
+  'confirmed',
+  'post_plan_running',
+  'post_plan_completed',
+  'planned_and_finished',
+  'planned_and_saved',
+  'apply_queued',
+  'applying',
+  'applied',
+  'discarded',
+  'errored',
+  'canceled',
+  'force_canceled',
+];
+
 describe('run states', () => {
   it('lists every status of api-docs/run.mdx "Run States" plus those of the task stages it leaves out, once each', () => {
-    const documented = [
-      'pending',
-      'fetching',
-      'fetching_completed',
-      'pre_plan_running',
-      'pre_plan_completed',
-      'queuing',
-      'plan_queued',
-      'planning',
-      'planned',
-      'cost_estimating',
-      'cost_estimated',
-      'policy_checking',
-      'policy_override',
-      'policy_soft_failed',
-      'policy_checked',
-      'confirmed',
-      'post_plan_running',
-      'post_plan_completed',
-      'planned_and_finished',
-      'planned_and_saved',
+    const taskStages = ['pre_apply_running', 'pre_apply_completed', 'post_apply_running', 'post_apply_completed', 'post_plan_awaiting_decision'];
+    assert.deepEqual([...RUN_STATUSES].sort(), [...DOCUMENTED_STATUSES, ...taskStages].sort());
+    assert.deepEqual(Object.keys(RUN_TRANSITIONS).sort(), [...RUN_STATUSES].sort());
+  });
+
+  it('gives the statuses between two, both included, in the order a run goes through them', () => {
+    assert.deepEqual(statusesFrom('pre_apply_running', 'post_apply_completed'), [
+      'pre_apply_running',
+      'pre_apply_completed',
       'apply_queued',
       'applying',
-      'applied',
-      'discarded',
-      'errored',
-      'canceled',
-      'force_canceled',
-    ];
-    const taskStages = ['pre_apply_running', 'pre_apply_completed', 'post_apply_running', 'post_apply_completed', 'post_plan_awaiting_decision'];
-    assert.deepEqual([...RUN_STATUSES].sort(), [...documented, ...taskStages].sort());
-    assert.deepEqual(Object.keys(RUN_TRANSITIONS).sort(), [...RUN_STATUSES].sort());
+      'post_apply_running',
+      'post_apply_completed',
+    ]);
+    assert.deepEqual(statusesFrom('applied', 'applied'), ['applied']);
   });
 
   it('allows exactly the pairs of the table and refuses every other one with a 409', () => {
@@ -211,14 +226,8 @@ describe('run actions', () => {
     assert.deepEqual(
       where((a) => a.isCancelable),
       [
-        'pending',
-        'fetching',
-        'fetching_completed',
-        'pre_plan_running',
-        'pre_plan_completed',
-        'queuing',
-        'plan_queued',
-        'planning',
+        // Every status before the plan has finished.
+        ...DOCUMENTED_STATUSES.slice(0, DOCUMENTED_STATUSES.indexOf('planned')),
         'cost_estimating',
         'policy_checking',
         'post_plan_running',

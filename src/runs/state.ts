@@ -47,6 +47,11 @@ export const RUN_STATUSES = [
 
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
+/** The statuses from `first` to `last`, both included, in the order a run goes through them. */
+export function statusesFrom(first: RunStatus, last: RunStatus): RunStatus[] {
+  return RUN_STATUSES.slice(RUN_STATUSES.indexOf(first), RUN_STATUSES.indexOf(last) + 1);
+}
+
 /**
  * Every allowed transition, by the status the run is leaving. A status with no exits is final.
  * Any non-final status may end `errored` (a failed step, or a server restart that lost the run's
@@ -298,16 +303,7 @@ export type PhaseStatus = (typeof PHASE_STATUSES)[number];
 export const PHASE_ENDED: ReadonlySet<PhaseStatus> = new Set(['finished', 'errored', 'canceled', 'unreachable']);
 
 /** Before the plan has finished. */
-const PLAN_SIDE: ReadonlySet<RunStatus> = new Set([
-  'pending',
-  'fetching',
-  'fetching_completed',
-  'pre_plan_running',
-  'pre_plan_completed',
-  'queuing',
-  'plan_queued',
-  'planning',
-]);
+const PLAN_SIDE: ReadonlySet<RunStatus> = new Set(statusesFrom('pending', 'planning'));
 /** The post-apply stage: the apply has finished. */
 const AFTER_APPLY: ReadonlySet<RunStatus> = new Set(['post_apply_running', 'post_apply_completed']);
 /** Between a confirmed plan and a finished apply. */

@@ -20,6 +20,17 @@ import { SEALED_COLUMNS } from './store.js';
 
 const SECRET = `hunter2-${randomBytes(8).toString('hex')}`;
 
+/** Every sealed column, each holding a sealed value once the test created one of each kind. */
+const EVERY_SEALED_COLUMN = {
+  'variables.sealed_value': true,
+  'state_version_outputs.sealed_value': true,
+  'runs.sealed_variables': true,
+  'run_tasks.sealed_hmac_key': true,
+  'notification_configurations.sealed_token': true,
+  'ssh_keys.sealed_value': true,
+  'policy_set_parameters.sealed_value': true,
+};
+
 forEachDatabase('secrets at rest', (server) => {
   const world = new RunWorld(server);
   // Answers the verification request of the run task created below.
@@ -115,15 +126,10 @@ forEachDatabase('secrets at rest', (server) => {
     const keyA = server.config.encryptionKey;
     const keyB = randomBytes(32);
     const before = await sealedKeyIds();
-    assert.deepEqual(Object.fromEntries(Object.entries(before).map(([column, ids]) => [column, ids.length > 0 && ids.every((id) => id === keyId(keyA))])), {
-      'variables.sealed_value': true,
-      'state_version_outputs.sealed_value': true,
-      'runs.sealed_variables': true,
-      'run_tasks.sealed_hmac_key': true,
-      'notification_configurations.sealed_token': true,
-      'ssh_keys.sealed_value': true,
-      'policy_set_parameters.sealed_value': true,
-    });
+    assert.deepEqual(
+      Object.fromEntries(Object.entries(before).map(([column, ids]) => [column, ids.length > 0 && ids.every((id) => id === keyId(keyA))])),
+      EVERY_SEALED_COLUMN,
+    );
     const count = Object.values(before).flat().length;
 
     // Without key A nothing opens: the rotation stops and names the row (never its value).
@@ -138,15 +144,7 @@ forEachDatabase('secrets at rest', (server) => {
       Object.fromEntries(
         Object.entries(after).map(([column, ids]) => [column, ids.length === before[column]?.length && ids.every((id) => id === keyId(keyB))]),
       ),
-      {
-        'variables.sealed_value': true,
-        'state_version_outputs.sealed_value': true,
-        'runs.sealed_variables': true,
-        'run_tasks.sealed_hmac_key': true,
-        'notification_configurations.sealed_token': true,
-        'ssh_keys.sealed_value': true,
-        'policy_set_parameters.sealed_value': true,
-      },
+      EVERY_SEALED_COLUMN,
     );
     // Idempotent: an interrupted rotation runs again.
     assert.deepEqual(await secretService.resealAll(rotated, 2), { resealed: 0, unchanged: count });

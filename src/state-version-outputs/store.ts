@@ -1,6 +1,7 @@
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import type { Db } from '../db/database.js';
 import type { StateVersionOutputRow } from '../db/schema.js';
+import { camelized } from '../db/rows.js';
 
 export interface StateVersionOutput {
   id: string;
@@ -15,15 +16,7 @@ export interface StateVersionOutput {
 }
 
 function toOutput(row: StateVersionOutputRow): StateVersionOutput {
-  return {
-    id: row.id,
-    stateVersionId: row.state_version_id,
-    name: row.name,
-    sensitive: row.sensitive,
-    value: row.value,
-    sealedValue: row.sealed_value,
-    detailedType: row.detailed_type,
-  };
+  return camelized(row);
 }
 
 /** Rows per INSERT: 7 parameters each stays far below PostgreSQL's 65,535. */

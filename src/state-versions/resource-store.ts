@@ -2,46 +2,24 @@ import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { WorkspaceResourceRow } from '../db/schema.js';
+import { camelized } from '../db/rows.js';
+import type { ResourceInstance } from './state-parser.js';
 
 /** A workspace's managed resource instances from its current state (workspace-resources.mdx). */
-export interface WorkspaceResource {
+export interface WorkspaceResource extends Omit<ResourceInstance, 'hash'> {
   id: string;
-  address: string;
-  name: string;
-  module: string;
-  provider: string;
-  providerType: string;
-  nameIndex: string | null;
   modifiedByStateVersionId: string;
   createdAt: Date;
   updatedAt: Date;
 }
 
 function toResource(row: WorkspaceResourceRow): WorkspaceResource {
-  return {
-    id: row.id,
-    address: row.address,
-    name: row.name,
-    module: row.module,
-    provider: row.provider,
-    providerType: row.provider_type,
-    nameIndex: row.name_index,
-    modifiedByStateVersionId: row.modified_by_state_version_id,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
+  return camelized(row);
 }
 
-export interface ResourceRecord {
+export interface ResourceRecord extends ResourceInstance {
   /** Used only when the address is new to the workspace. */
   id: string;
-  address: string;
-  name: string;
-  module: string;
-  provider: string;
-  providerType: string;
-  nameIndex: string | null;
-  hash: string;
 }
 
 /** Rows per INSERT: 13 parameters each stays far below PostgreSQL's 65,535. */

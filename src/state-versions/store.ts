@@ -3,6 +3,7 @@ import type { Db } from '../db/database.js';
 import type { StateVersionRow } from '../db/schema.js';
 import type { LockHolder } from '../workspaces/store.js';
 import type { ResourceSummary } from './state-parser.js';
+import { camelized } from '../db/rows.js';
 
 /** state-versions.mdx "State Version Status". */
 export type StateVersionStatus = 'pending' | 'finalized' | 'discarded';
@@ -31,24 +32,12 @@ export interface StateVersion {
 
 function toStateVersion(row: StateVersionRow): StateVersion {
   return {
-    id: row.id,
-    workspaceId: row.workspace_id,
+    ...camelized(row),
     serial: Number(row.serial),
-    lineage: row.lineage,
-    md5: row.md5,
     status: row.status as StateVersionStatus,
     size: row.size === null ? null : Number(row.size),
     jsonSize: row.json_size === null ? null : Number(row.json_size),
-    stateVersion: row.state_version,
-    terraformVersion: row.terraform_version,
     resources: row.resources as ResourceSummary[] | null,
-    providers: row.providers,
-    modules: row.modules,
-    resourcesProcessed: row.resources_processed,
-    outputsProcessed: row.outputs_processed,
-    createdById: row.created_by_id,
-    rollbackStateVersionId: row.rollback_state_version_id,
-    createdAt: row.created_at,
   };
 }
 

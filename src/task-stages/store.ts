@@ -1,8 +1,10 @@
-import { sql } from 'kysely';
+import { type Selectable, sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import type { TaskStageName } from '../runs/state.js';
 import type { EnforcementLevel } from '../run-tasks/store.js';
+import { camelized, lookupsById, type RowOf } from '../db/rows.js';
+import type { DB } from '../db/schema.js';
 
 /** Task stages, their results and the results' outcomes (run-task-stages-and-results.mdx). */
 
@@ -86,20 +88,8 @@ function selectStages(db: Db) {
     .select([RESULT_IDS.as('result_ids'), POLICY_EVALUATION_IDS.as('policy_evaluation_ids')]);
 }
 
-type StageRow = Awaited<ReturnType<ReturnType<typeof selectStages>['executeTakeFirstOrThrow']>>;
-
-function toStage(row: StageRow): TaskStage {
-  return {
-    id: row.id,
-    runId: row.run_id,
-    stage: row.stage as TaskStageName,
-    status: row.status as StageStatus,
-    statusTimestamps: row.status_timestamps,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    resultIds: row.result_ids,
-    policyEvaluationIds: row.policy_evaluation_ids,
-  };
+function toStage(row: RowOf<typeof selectStages>): TaskStage {
+  return { ...camelized(row), stage: row.stage as TaskStageName, status: row.status as StageStatus };
 }
 
 const OUTCOME_IDS = sql<
@@ -115,28 +105,13 @@ function selectResults(db: Db) {
     .select(['task_stages.run_id', 'task_stages.stage', 'runs.plan_only', OUTCOME_IDS.as('outcome_ids')]);
 }
 
-type ResultRow = Awaited<ReturnType<ReturnType<typeof selectResults>['executeTakeFirstOrThrow']>>;
-
-function toResult(row: ResultRow): TaskResult {
+function toResult({ plan_only, ...row }: RowOf<typeof selectResults>): TaskResult {
   return {
-    id: row.id,
-    taskStageId: row.task_stage_id,
-    runId: row.run_id,
+    ...camelized(row),
     stage: row.stage as TaskStageName,
-    isSpeculative: row.plan_only,
-    taskId: row.task_id,
-    taskName: row.task_name,
-    taskUrl: row.task_url,
-    workspaceTaskId: row.workspace_task_id,
+    isSpeculative: plan_only,
     enforcementLevel: row.enforcement_level as EnforcementLevel,
     status: row.status as ResultStatus,
-    message: row.message,
-    url: row.url,
-    statusTimestamps: row.status_timestamps,
-    lastUpdateAt: row.last_update_at,
-    outcomeIds: row.outcome_ids,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
   };
 }
 
@@ -177,15 +152,7 @@ export async function insertStages(
     .execute();
 }
 
-export async function findStage(db: Db, id: string): Promise<TaskStage | undefined> {
-  const row = await selectStages(db).where('task_stages.id', '=', id).executeTakeFirst();
-  return row && toStage(row);
-}
-
-export async function findStages(db: Db, ids: readonly string[]): Promise<TaskStage[]> {
-  if (ids.length === 0) return [];
-  return (await selectStages(db).where('task_stages.id', 'in', ids).execute()).map(toStage);
-}
+export const { findById: findStage, findManyById: findStages } = lookupsById(selectStages, 'task_stages.id', toStage);
 
 /** Locks the stage row: a stage's outcome is decided by one transaction at a time. */
 export async function findStageForUpdate(db: Db, runId: string, stage: TaskStageName): Promise<TaskStage | undefined> {
@@ -298,26 +265,8 @@ export async function replaceOutcomes(db: Db, resultId: string, outcomes: readon
     .execute();
 }
 
-function toOutcome(row: {
-  id: string;
-  task_result_id: string;
-  outcome_id: string;
-  description: string;
-  body: string | null;
-  url: string | null;
-  tags: Outcome['tags'];
-  created_at: Date;
-}): Outcome {
-  return {
-    id: row.id,
-    taskResultId: row.task_result_id,
-    outcomeId: row.outcome_id,
-    description: row.description,
-    body: row.body,
-    url: row.url,
-    tags: row.tags,
-    createdAt: row.created_at,
-  };
+function toOutcome(row: Selectable<DB['task_result_outcomes']>): Outcome {
+  return camelized(row);
 }
 
 export async function findOutcomes(db: Db, ids: readonly string[]): Promise<Outcome[]> {

@@ -2,6 +2,7 @@ import { teamVisibleTo } from './visibility.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
+import { camelized, type RowOf, selectWithOrganizationName } from '../db/rows.js';
 
 export type TeamVisibility = 'secret' | 'organization';
 
@@ -37,34 +38,20 @@ function activeSeats(db: Db) {
 }
 
 function selectTeams(db: Db) {
-  return db
-    .selectFrom('teams')
-    .innerJoin('organizations', 'organizations.id', 'teams.organization_id')
-    .selectAll('teams')
-    .select('organizations.name as organization_name')
-    .select((eb) =>
-      activeSeats(db)
-        .select((c) => c.fn.countAll<number>().as('n'))
-        .whereRef('tm.team_id', '=', eb.ref('teams.id'))
-        .as('users_count'),
-    );
+  return selectWithOrganizationName(db, 'teams').select((eb) =>
+    activeSeats(db)
+      .select((c) => c.fn.countAll<number>().as('n'))
+      .whereRef('tm.team_id', '=', eb.ref('teams.id'))
+      .as('users_count'),
+  );
 }
 
-type TeamRecord = Awaited<ReturnType<ReturnType<typeof selectTeams>['executeTakeFirstOrThrow']>>;
-
-function toTeam(row: TeamRecord): Team {
+function toTeam(row: RowOf<typeof selectTeams>): Team {
   return {
-    id: row.id,
-    organizationId: row.organization_id,
-    organizationName: row.organization_name,
-    name: row.name,
+    ...camelized(row),
     visibility: row.visibility as TeamVisibility,
-    isOwners: row.is_owners,
-    ssoTeamId: row.sso_team_id,
-    allowMemberTokenManagement: row.allow_member_token_management,
     organizationAccess: row.organization_access ?? {},
     usersCount: Number(row.users_count ?? 0),
-    createdAt: row.created_at,
   };
 }
 

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { UserRow } from '../db/schema.js';
+import { camelized } from '../db/rows.js';
 
 export interface User {
   id: string;
@@ -12,16 +13,8 @@ export interface User {
   createdAt: Date;
 }
 
-export function toUser(row: UserRow): User {
-  return {
-    id: row.id,
-    username: row.username,
-    email: row.email,
-    isSiteAdmin: row.is_site_admin,
-    isServiceAccount: row.is_service_account,
-    hasPassword: row.password_hash !== null,
-    createdAt: row.created_at,
-  };
+export function toUser({ password_hash, ...row }: UserRow): User {
+  return { ...camelized(row), hasPassword: password_hash !== null };
 }
 
 export interface NewUser {

@@ -1,7 +1,8 @@
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import { type ExpressionBuilder, sql } from 'kysely';
 import type { Db } from '../db/database.js';
-import type { DB, VariableSetRow } from '../db/schema.js';
+import type { DB } from '../db/schema.js';
+import { camelized, type RowOf, selectWithOrganizationName } from '../db/rows.js';
 
 export interface VariableSet {
   id: string;
@@ -18,32 +19,15 @@ export interface VariableSet {
   updatedAt: Date;
 }
 
-type VariableSetWithOrganization = VariableSetRow & { organization_name: string };
-
-function toVariableSet(row: VariableSetWithOrganization): VariableSet {
-  return {
-    id: row.id,
-    organizationId: row.organization_id,
-    organizationName: row.organization_name,
-    name: row.name,
-    description: row.description,
-    isGlobal: row.is_global,
-    priority: row.priority,
-    parentProjectId: row.parent_project_id,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
+function toVariableSet(row: RowOf<typeof withOrganization>): VariableSet {
+  return camelized(row);
 }
 
 /** The unique constraint on (organization_id, name). */
 export const NAME_CONSTRAINT = 'variable_sets_organization_name_key';
 
 function withOrganization(db: Db) {
-  return db
-    .selectFrom('variable_sets')
-    .innerJoin('organizations', 'organizations.id', 'variable_sets.organization_id')
-    .selectAll('variable_sets')
-    .select('organizations.name as organization_name');
+  return selectWithOrganizationName(db, 'variable_sets');
 }
 
 export interface VariableSetFields {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
-import { assertError, assertInvalid, TIMESTAMP, unique } from '../../test/fixtures.js';
+import { assertError, assertInvalid, onePage, TIMESTAMP, unique } from '../../test/fixtures.js';
 import { forEachDatabase } from '../../test/harness.js';
 import { linkage, SECRET, setBody, tfVar, VariableSetWorld, varBody } from './testing.js';
 
@@ -336,14 +336,7 @@ forEachDatabase('variable sets', (server) => {
       all.body.data.map((s: any) => s.attributes.name),
       ['Beta', 'alpha-one', 'alpha-two', 'gamma', 'owned-by-project'],
     );
-    assert.deepEqual(all.body.meta.pagination, {
-      'current-page': 1,
-      'page-size': 20,
-      'prev-page': null,
-      'next-page': null,
-      'total-pages': 1,
-      'total-count': 5,
-    });
+    assert.deepEqual(all.body.meta.pagination, onePage(5));
     assert.equal(all.body.data[1].attributes['var-count'], 1);
 
     const paged = await w.api('GET', `/organizations/${listOrg}/varsets?page%5Bsize%5D=2&page%5Bnumber%5D=2`, w.ownerToken);

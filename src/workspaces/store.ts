@@ -4,6 +4,7 @@ import type { Db } from '../db/database.js';
 import type { StoredRetentionPolicy, WorkspaceRow, WorkspaceTable } from '../db/schema.js';
 import type { ExecutionMode } from './rules.js';
 import { prepared } from '../db/prepared.js';
+import { camelized } from '../db/rows.js';
 
 /** Who holds a workspace's lock: the relationship type and id of `locked-by`. */
 export interface LockHolder {
@@ -74,48 +75,11 @@ export type JoinedRow = WorkspaceRow & {
   organization_default_agent_pool_id: string | null;
 };
 
-export function toWorkspace(row: JoinedRow): Workspace {
+export function toWorkspace({ locked_by_kind, locked_by_id, ...row }: JoinedRow): Workspace {
   return {
-    id: row.id,
-    tagNames: row.tag_names,
-    organizationId: row.organization_id,
-    organizationName: row.organization_name,
-    organizationSettings: row.organization_settings,
-    organizationDefaultAgentPoolId: row.organization_default_agent_pool_id,
-    projectId: row.project_id,
-    name: row.name,
-    description: row.description,
+    ...camelized(row),
     executionMode: row.execution_mode as ExecutionMode | null,
-    agentPoolId: row.agent_pool_id,
-    allowDestroyPlan: row.allow_destroy_plan,
-    assessmentsEnabled: row.assessments_enabled,
-    autoApply: row.auto_apply,
-    autoApplyRunTrigger: row.auto_apply_run_trigger,
-    autoDestroyAt: row.auto_destroy_at,
-    autoDestroyActivityDuration: row.auto_destroy_activity_duration,
-    fileTriggersEnabled: row.file_triggers_enabled,
-    globalRemoteState: row.global_remote_state,
-    queueAllRuns: row.queue_all_runs,
-    sourceName: row.source_name,
-    sourceUrl: row.source_url,
-    speculativeEnabled: row.speculative_enabled,
-    structuredRunOutputEnabled: row.structured_run_output_enabled,
-    terraformVersion: row.terraform_version,
-    triggerPatterns: row.trigger_patterns,
-    triggerPrefixes: row.trigger_prefixes,
-    workingDirectory: row.working_directory,
-    lockedBy: row.locked_by_kind && row.locked_by_id ? { kind: row.locked_by_kind as LockHolder['kind'], id: row.locked_by_id } : null,
-    lockReason: row.lock_reason,
-    currentRunId: row.current_run_id,
-    latestRunId: row.latest_run_id,
-    currentStateVersionId: row.current_state_version_id,
-    currentConfigurationVersionId: row.current_configuration_version_id,
-    sshKeyId: row.ssh_key_id,
-    dataRetentionPolicy: row.data_retention_policy,
-    resourceCount: row.resource_count,
-    latestChangeAt: row.latest_change_at,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
+    lockedBy: locked_by_kind && locked_by_id ? { kind: locked_by_kind as LockHolder['kind'], id: locked_by_id } : null,
   };
 }
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { after, before, it } from 'node:test';
+import { it } from 'node:test';
 import { unique } from '../../test/fixtures.js';
 import { forEachDatabase } from '../../test/harness.js';
-import { realTarball, Uploader } from '../configuration-versions/testing.js';
+import { uploadSuite } from '../configuration-versions/testing.js';
 import { StateWorld } from '../state-versions/testing.js';
 import { deleteBlobsAfterCommit } from './blob-cleanup.js';
 import * as workspaceStore from './store.js';
@@ -11,13 +11,8 @@ import { artifactKeys } from '../runs/plan-output-store.js';
 
 forEachDatabase('blobs of deleted workspaces', (server) => {
   const world = new StateWorld(server);
-  const uploader = new Uploader(server);
-  let tarball: Buffer;
-  before(async () => {
-    await world.setUp();
-    tarball = await realTarball();
-  });
-  after(() => uploader.close());
+  const uploads = uploadSuite(server, world);
+  const { uploader } = uploads;
   const db = () => server.database.db;
 
   /** A workspace with a blob of each kind: a state version's two files, a configuration archive, a run's plan artifacts and logs. */
@@ -30,7 +25,7 @@ forEachDatabase('blobs of deleted workspaces', (server) => {
       data: { type: 'configuration-versions', attributes: { 'auto-queue-runs': true } },
     });
     assert.equal(cv.status, 201, cv.text);
-    assert.equal((await uploader.put(cv.body.data.attributes['upload-url'], tarball)).status, 200);
+    assert.equal((await uploader.put(cv.body.data.attributes['upload-url'], uploads.tarball)).status, 200);
     const { blob_key: archiveKey } = await db()
       .selectFrom('configuration_versions')
       .select('blob_key')
