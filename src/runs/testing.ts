@@ -183,15 +183,26 @@ export class RunWorld extends WorkspaceWorld {
 
   /** The complete log of the run's plan or apply (after the phase ended), read page by page as the CLI does, without its framing. */
   async phaseLog(runId: string, phase: 'plan' | 'apply'): Promise<string> {
-    const record = (await this.api('GET', `/runs/${runId}/${phase}`, this.ownerToken)).body.data;
-    const path = new URL(record.attributes['log-read-url']).pathname;
+    const path = await this.logPath(runId, phase);
     let framed = '';
-    while (!framed.endsWith('\u0003')) {
-      const res = await this.server.api('GET', `${path}?limit=1048576&offset=${Buffer.byteLength(framed)}`);
-      assert.equal(res.status, 200, res.text);
-      framed += res.text;
-    }
+    while (!framed.endsWith('\u0003')) framed += await this.readLog(path, Buffer.byteLength(framed));
     return framed.slice(framed.startsWith('\u0002') ? 1 : 0, -1);
+  }
+
+  /** What the run's plan or apply has logged so far, in one read: the phase may still be running. */
+  async phaseLogSoFar(runId: string, phase: 'plan' | 'apply'): Promise<string> {
+    return this.readLog(await this.logPath(runId, phase), 0);
+  }
+
+  private async logPath(runId: string, phase: 'plan' | 'apply'): Promise<string> {
+    const record = (await this.api('GET', `/runs/${runId}/${phase}`, this.ownerToken)).body.data;
+    return new URL(record.attributes['log-read-url']).pathname;
+  }
+
+  private async readLog(path: string, offset: number): Promise<string> {
+    const res = await this.server.api('GET', `${path}?limit=1048576&offset=${offset}`);
+    assert.equal(res.status, 200, res.text);
+    return res.text;
   }
 
   /** Errors every queued run, so that a test sees only its own queue. */

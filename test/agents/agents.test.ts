@@ -54,6 +54,19 @@ forEachDatabase(
       poolToken = token.body.data.attributes.token;
     });
 
+    /**
+     * Until the run's apply is in its provisioner's pause: past terraform's start, which talks to the
+     * server (a fixed wait was too short on a loaded machine, and a restart then met terraform's init).
+     */
+    async function provisionerStarted(runId: string): Promise<void> {
+      await world.waitForStatus(runId, ['applying']);
+      const deadline = Date.now() + 60_000;
+      while (!/ran-in-/.test(await world.phaseLogSoFar(runId, 'apply'))) {
+        assert.ok(Date.now() < deadline, 'the apply reached its provisioner within a minute');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+
     after(async () => {
       await Promise.all([...agents].map((agent) => stopAgent(agent)));
       for (const dir of workDirs) rmSync(dir, { recursive: true, force: true });
@@ -149,8 +162,7 @@ forEachDatabase(
       const { child } = startAgent('doomed');
       const workspaceId = await agentWorkspace(30);
       const run = await world.createRun(workspaceId);
-      await world.waitForStatus(run.id, ['applying']);
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await provisionerStarted(run.id);
       await stopAgent(child, 'SIGKILL');
       const lease = async () =>
         (
@@ -173,8 +185,7 @@ forEachDatabase(
       const { child } = startAgent('steady');
       const workspaceId = await agentWorkspace(8);
       const run = await world.createRun(workspaceId);
-      await world.waitForStatus(run.id, ['applying']);
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await provisionerStarted(run.id);
       await server.restartApp(3000);
       const done = await world.waitForStatus(run.id, ['applied', 'errored', 'canceled']);
       assert.equal(done.attributes.status, 'applied', await world.phaseLog(run.id, 'apply'));
