@@ -15,21 +15,23 @@ export async function setOn(db: Db, owner: { table: 'organizations' | 'workspace
 export interface DeletingWorkspace {
   id: string;
   policy: StoredRetentionPolicy;
+  /** What was created before this has expired: the sweep's time less the policy's days (of 24 hours). */
+  cutoff: Date;
 }
 
 /**
  * The next `limit` workspaces after `afterId` (by id) whose effective policy is `delete-older` and
- * that hold a state or an uploaded configuration version older than that policy's cutoff at `now`:
- * the sweep runs after every policy change, and an organization's policy covers all its workspaces,
- * most with nothing to delete; those are left out here rather than locked one by one.
+ * that hold a state or an uploaded configuration version older than that policy's cutoff at `now`,
+ * with that cutoff: the sweep runs after every policy change, and an organization's policy covers all
+ * its workspaces, most with nothing to delete; those are left out here rather than locked one by one.
  */
 export async function deletingWorkspaces(db: Db, afterId: string, limit: number, now: Date): Promise<DeletingWorkspace[]> {
   const effective = sql<StoredRetentionPolicy>`coalesce(w.data_retention_policy, o.data_retention_policy)`;
-  const cutoff = sql<Date>`${now}::timestamptz - make_interval(days => coalesce((${effective} ->> 'deleteOlderThanNDays')::int, 0))`;
+  const cutoff = sql<Date>`${now}::timestamptz - make_interval(hours => 24 * coalesce((${effective} ->> 'deleteOlderThanNDays')::int, 0))`;
   return db
     .selectFrom('workspaces as w')
     .innerJoin('organizations as o', 'o.id', 'w.organization_id')
-    .select(['w.id', effective.as('policy')])
+    .select(['w.id', effective.as('policy'), cutoff.as('cutoff')])
     .where(sql`${effective} ->> 'kind'`, '=', 'delete-older')
     .where('w.id', '>', afterId)
     .where(({ or, exists, selectFrom }) =>

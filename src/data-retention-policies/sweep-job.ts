@@ -10,7 +10,6 @@ export const SWEEP_JOB = 'data-retention.sweep';
 
 /** Policies count in days: an hourly sweep deletes a version at most an hour after it expires. */
 const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
-const DAY_MS = 24 * 60 * 60 * 1000;
 const WORKSPACES_PER_QUERY = 200;
 
 /** Runs the sweep now (a policy changed, or the server started), and hourly from then on. */
@@ -24,9 +23,8 @@ export async function scheduleSweep(ctx: Pick<JobContext, 'db' | 'now'>, delayMs
  * archived (never the current one, nor one an unfinished run uses); their blobs go after the commit.
  */
 async function applyPolicy(ctx: JobContext, workspace: retentionStore.DeletingWorkspace): Promise<number> {
-  const { policy } = workspace;
+  const { policy, cutoff } = workspace;
   const now = ctx.now();
-  const cutoff = new Date(now.getTime() - (policy.deleteOlderThanNDays ?? 0) * DAY_MS);
   return ctx.db.transaction().execute(async (trx) => {
     if (!(await stateVersionStore.lockWorkspace(trx, workspace.id))) return 0;
     const stateVersionIds = await stateVersionStore.deleteExpired(trx, workspace.id, cutoff, policy.stateVersionsKeepLatestCount ?? 0);
