@@ -163,6 +163,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (polled) request.log.debug(line, 'request');
     else request.log.info(line, 'request');
   });
+  // close() ends the connections idle at that moment only: one whose response was still going out
+  // (a download's last piece, a long poll) stayed open afterwards until its keep-alive timeout,
+  // 72 s, and close() waited for it. Once closing, each response that finishes ends its connection.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onResponse', async (request) => {
+    if (closing) request.raw.socket?.end();
+  });
 
   await app.register(discoveryRoutes);
   await app.register(healthRoutes);

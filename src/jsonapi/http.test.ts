@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, fetch } from 'undici';
 import { forEachDatabase } from '../../test/harness.js';
+import { buildApp } from '../app.js';
 
 forEachDatabase('JSON:API over HTTP', (server) => {
   it('answers malformed JSON with a 400 error document', async () => {
@@ -84,5 +89,39 @@ forEachDatabase('JSON:API over HTTP', (server) => {
     const extra = await get('page%5Bsize%5D=1&utm=x&utm=y&filter%5Bunknown%5D=z');
     assert.equal(extra.status, 200, extra.text);
     assert.equal(extra.body.meta.pagination['page-size'], 1);
+  });
+
+  it('closes without waiting out the keep-alive of a connection whose response was still going out', async () => {
+    const app = await buildApp({ db: server.database.db, config: server.config, blobs: server.blobs });
+    let finish = () => {};
+    const finished = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    // Every byte the content-length announces goes out at once; the stream itself ends when the test says.
+    app.get('/streaming', async (_request, reply) => {
+      const body = Readable.from(
+        (async function* () {
+          yield Buffer.from('done');
+          await finished;
+        })(),
+        { objectMode: false },
+      );
+      return reply.header('content-length', 4).type('application/octet-stream').send(body);
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const client = new Agent();
+    try {
+      const res = await fetch(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}/streaming`, { dispatcher: client });
+      assert.equal(await res.text(), 'done');
+      const closed = app.close().then(() => 'closed');
+      // The response ends only once the server has stopped listening, as close() began with it open.
+      while (app.server.listening) await sleep(10);
+      finish();
+      // Fastify's keep-alive timeout is 72 s: a close still waiting after 10 waits for it.
+      assert.equal(await Promise.race([closed, sleep(10_000, 'still waiting', { ref: false })]), 'closed');
+    } finally {
+      await client.destroy();
+      await app.close();
+    }
   });
 });
