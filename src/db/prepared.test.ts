@@ -35,4 +35,23 @@ forEachDatabase('prepared statements', (server) => {
     ).executeTakeFirstOrThrow();
     assert.deepEqual(row, { at, eight: 8, none: null });
   });
+
+  it('reads every execution\'s rows as the unmarked query does: column names and types (json, arrays, booleans, counts, nulls)', async () => {
+    const db = server.database.db;
+    const query = (name: string) =>
+      db.selectNoFrom([
+        sql<Record<string, unknown>>`jsonb_build_object('name', ${name}::text, 'n', 1)`.as('settings'),
+        sql<string[]>`array['a', ${name}::text]`.as('tags'),
+        sql<boolean>`${name}::text = 'one'`.as('first'),
+        sql<number>`(select count(*) from organizations)`.as('organizations'),
+        sql<Date>`timestamptz '2026-01-02T03:04:05Z'`.as('at'),
+        sql<string | null>`null::text`.as('none'),
+      ]);
+    for (const name of ['one', 'two', 'three']) {
+      const unmarked = await query(name).executeTakeFirstOrThrow();
+      assert.deepEqual(await prepared(query(name)).executeTakeFirstOrThrow(), unmarked, name);
+      assert.deepEqual(unmarked.tags, ['a', name]);
+      assert.equal(unmarked.first, name === 'one');
+    }
+  });
 });
