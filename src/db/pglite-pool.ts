@@ -5,7 +5,7 @@ import { isPrepared, statementName } from './prepared.js';
 /** What the engine answers to one protocol message. */
 type BackendMessage = Parameters<typeof parse.parseResults>[0][number];
 
-/** What describing a prepared statement told once: its parameters' types and its rows' columns. */
+/** What describing a statement tells: its parameters' types and its rows' columns. */
 interface DescribedStatement {
   parameterTypes: number[];
   /** The RowDescription of a statement that returns rows. */
@@ -13,13 +13,17 @@ interface DescribedStatement {
 }
 
 /**
- * Marked statements (src/db/prepared.ts) on PGlite: `query` parses and plans every statement anew,
- * unnamed, so a marked one goes through the protocol by hand instead: parsed and described once under
- * its name, then bound and executed, and its results read as `query` reads them.
+ * Statements on PGlite through its protocol by hand, in two calls into the engine at most. PGlite's
+ * own `query` makes six (Parse, Describe, Bind, Describe, Execute, Sync), and each call costs about
+ * as much as a small statement's own work. A statement is parsed and described in one call, then
+ * bound and executed in another; its rows' columns are those the description gave (all text), so the
+ * portal is not described again: the engine and the parser went over a workspace's 40 columns twice.
+ * Marked statements (src/db/prepared.ts) are parsed and described once under their name, and each
+ * execution is then one call; the others are parsed, planned and described anew, unnamed, each time.
  */
-class PglitePreparedStatements {
+class PgliteStatements {
   /** Each prepared statement's description, by its SQL. */
-  private readonly described = new Map<string, DescribedStatement>();
+  private readonly prepared = new Map<string, DescribedStatement>();
 
   constructor(private readonly pglite: PGlite) {}
 
@@ -27,19 +31,31 @@ class PglitePreparedStatements {
     return (await this.pglite.execProtocol(message, { syncToFs: false })).messages;
   }
 
+  /** Parses `text` as the statement `name` (unnamed: '') and describes it; the Sync ends a failed Parse too, before `send` throws. */
+  private async describe(name: string, text: string): Promise<DescribedStatement> {
+    const { serialize } = protocol;
+    const described = await this.send(Buffer.concat([serialize.parse({ name, text }), serialize.describe({ type: 'S', name }), serialize.sync()]));
+    return {
+      parameterTypes: parse.parseDescribeStatementResults(described),
+      rowDescription: described.find((message) => message.name === 'rowDescription'),
+    };
+  }
+
   query(text: string, parameters: readonly unknown[]): Promise<Results> {
     // The lock `query` takes: nothing else talks to the engine between these messages.
     return this.pglite.runExclusive(async () => {
       const { serialize } = protocol;
-      const name = statementName(text);
-      let statement = this.described.get(text);
-      if (statement === undefined) {
-        const described = await this.send(Buffer.concat([serialize.parse({ name, text }), serialize.describe({ type: 'S', name }), serialize.sync()]));
-        statement = {
-          parameterTypes: parse.parseDescribeStatementResults(described),
-          rowDescription: described.find((message) => message.name === 'rowDescription'),
-        };
-        this.described.set(text, statement);
+      let name = '';
+      let statement: DescribedStatement | undefined;
+      if (isPrepared(text)) {
+        name = statementName(text);
+        statement = this.prepared.get(text);
+        if (statement === undefined) {
+          statement = await this.describe(name, text);
+          this.prepared.set(text, statement);
+        }
+      } else {
+        statement = await this.describe(name, text);
       }
       const { parameterTypes, rowDescription } = statement;
       const values = parameters.map((value, i) => {
@@ -47,11 +63,7 @@ class PglitePreparedStatements {
         const serializer = this.pglite.serializers[parameterTypes[i] as number];
         return serializer ? serializer(value) : String(value);
       });
-      // One call into the engine for the three messages (a third of the time of one call each); the
-      // Sync among them ends the statement even when it fails, before `send` throws its error. The
-      // rows' columns are the statement's, described once (all text): describing the portal on every
-      // execution made the engine and the parser go over the 40 columns of a workspace each time
-      // (200 → 100 µs for a workspace's row).
+      // The Sync among the messages ends the statement even when it fails, before `send` throws its error.
       const messages = await this.send(Buffer.concat([serialize.bind({ statement: name, values }), serialize.execute({}), serialize.sync()]));
       await this.pglite.syncToFs();
       return parse.parseResults(rowDescription ? [rowDescription, ...messages] : messages, this.pglite.parsers)[0] as Results;
@@ -66,10 +78,9 @@ class PglitePreparedStatements {
  */
 export function pglitePool(pglite: PGlite): PostgresPool {
   let queue: Promise<void> = Promise.resolve();
-  const preparedStatements = new PglitePreparedStatements(pglite);
+  const statements = new PgliteStatements(pglite);
   const client = (release: () => void): PostgresPoolClient => ({
-    query: (async (sql: string, parameters: readonly unknown[]) =>
-      isPrepared(sql) ? preparedStatements.query(sql, parameters) : pglite.query(sql, parameters as unknown[])) as any,
+    query: ((sql: string, parameters: readonly unknown[]) => statements.query(sql, parameters ?? [])) as any,
     release,
   });
   return {
