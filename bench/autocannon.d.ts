@@ -42,6 +42,14 @@ declare module 'autocannon' {
     }
   }
 
-  function autocannon(options: autocannon.Options): Promise<autocannon.Result>;
+  /** A running load: its result when awaited, and its events meanwhile. */
+  interface Instance extends Promise<autocannon.Result> {
+    /** Each response: the connection's client, the status, the body's bytes and the latency in ms. */
+    on(event: 'response', listener: (client: unknown, statusCode: number, bytes: number, responseTime: number) => void): this;
+    /** A connection error or a timeout. */
+    on(event: 'reqError', listener: (error: Error) => void): this;
+  }
+
+  function autocannon(options: autocannon.Options): Instance;
   export = autocannon;
 }

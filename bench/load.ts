@@ -1,4 +1,7 @@
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import type { LoadClientJob, LoadClientReport } from './load-client.js';
 import { type DatabaseKind, PG_URL_ENV, startTemplatePostgres } from '../test/harness.js';
 
 /** One HTTP request shape to fire at a server over HTTPS, with the server's CA and a bearer token or a web session's cookie. */
@@ -29,15 +32,13 @@ export interface Measurement {
   /** Responses outside 2xx, and connection errors and timeouts: a run with any is not a valid measurement. */
   failures: number;
   statusCodes: string;
+  /** When the last connection had its first response, in ms from the start of the warm-up. */
+  allConnectedMs: number;
 }
 
 const WARM_UP_SECONDS = 1;
 
-function fire(request: LoadRequest, duration: number, connections: number): Promise<autocannon.Result> {
-  return autocannon({ ...target(request), connections, duration });
-}
-
-/** What autocannon sends: the request, trusting the server's CA, from a thread of its own. */
+/** What autocannon sends: the request, trusting the server's CA. */
 function target(request: LoadRequest): autocannon.Options {
   return {
     url: new URL(request.path, request.baseUrl).toString(),
@@ -49,30 +50,42 @@ function target(request: LoadRequest): autocannon.Options {
       ...(request.body === undefined ? {} : { 'content-type': 'application/vnd.api+json' }),
     },
     ...(request.body === undefined ? {} : { body: request.body, idReplacement: true }),
-    // The load generator gets a thread of its own, so its work does not queue behind the server's on one event loop.
-    workers: 1,
     tlsOptions: { ca: request.ca },
   };
 }
 
-/** Warms the route up (JIT, caches, connections), then measures it for `settings.duration` seconds. */
+/** The value below which `fraction` of the sorted `values` lie. */
+function percentile(sorted: readonly number[], fraction: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? Number.NaN;
+}
+
+/**
+ * Warms the route up (JIT, caches, connections) for a second, then measures it for
+ * `settings.duration` seconds on the same connections, from a process of its own (bench/load-client.ts).
+ */
 export async function measure(request: LoadRequest, settings: LoadSettings): Promise<Measurement> {
-  await fire(request, WARM_UP_SECONDS, settings.connections);
-  const result = await fire(request, settings.duration, settings.connections);
+  const job: LoadClientJob = { options: { ...target(request), connections: settings.connections }, warmUpSeconds: WARM_UP_SECONDS, duration: settings.duration };
+  const client = fork(fileURLToPath(new URL('./load-client.js', import.meta.url)), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const report = await new Promise<LoadClientReport>((resolve, reject) => {
+    client.once('message', (message) => resolve(message as LoadClientReport));
+    client.once('exit', (code) => reject(new Error(`the load client exited with ${code} before reporting`)));
+    client.send(job);
+  });
   return {
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    requestsPerSecond: result.requests.average,
-    failures: result.non2xx + result.errors + result.timeouts,
-    statusCodes: Object.entries(result.statusCodeStats)
-      .map(([code, { count }]) => `${code}×${count}`)
+    p50: percentile(report.latencies, 0.5),
+    p99: percentile(report.latencies, 0.99),
+    requestsPerSecond: report.requestsPerSecond,
+    failures: report.failures,
+    statusCodes: Object.entries(report.statusCodes)
+      .map(([code, count]) => `${code}×${count}`)
       .join(' '),
+    allConnectedMs: report.allConnectedMs,
   };
 }
 
 /** Makes `count` requests one at a time, failing on any that is not 2xx. */
 export async function requestCount(request: LoadRequest, count: number): Promise<void> {
-  const result = await autocannon({ ...target(request), connections: 1, amount: count });
+  const result = await autocannon({ ...target(request), connections: 1, amount: count, workers: 1 });
   const failures = result.non2xx + result.errors + result.timeouts;
   if (failures > 0) throw new Error(`${request.method} ${request.path}: ${failures} of ${count} requests failed`);
 }
