@@ -7,7 +7,7 @@ import { ConflictError, InvalidError, NotFoundError } from '../errors.js';
 import { randomBase58 } from '../ids.js';
 import { ARCHIVE_MAX_DEPTH, ARCHIVE_MAX_FILES, ARCHIVE_MAX_PATH_BYTES, ArchiveError, type ArchiveLimits, validateConfiguration } from '../runner/extract.js';
 import { inRunTransaction } from '../runs/schedule.js';
-import * as runService from '../runs/service.js';
+import * as runCreation from '../runs/create.js';
 import { uploadPath } from './service.js';
 import * as configurationVersionStore from './store.js';
 import { validationSlots } from './validation-slots.js';
@@ -81,7 +81,7 @@ async function completeUpload(
   if (!uploaded) return undefined;
   if (!uploaded.speculative && !uploaded.provisional) await configurationVersionStore.makeCurrent(trx, uploaded.workspaceId, uploaded.id);
   // configuration-versions.mdx: an `auto-queue-runs` upload queues a run at once (a provisional one does not: it is not meant to run yet).
-  if (uploaded.autoQueueRuns && !uploaded.provisional) await runService.queueForUpload(trx, uploaded, now);
+  if (uploaded.autoQueueRuns && !uploaded.provisional) await runCreation.queueForUpload(trx, uploaded, now);
   return { version: uploaded, replacedKey: null };
 }
 

@@ -36,7 +36,7 @@ forEachDatabase('prepared statements', (server) => {
     assert.deepEqual(row, { at, eight: 8, none: null });
   });
 
-  it('reads every execution\'s rows as the unmarked query does: column names and types (json, arrays, booleans, counts, nulls)', async () => {
+  it("reads every execution's rows as the unmarked query does: column names and types (json, arrays, booleans, counts, nulls)", async () => {
     const db = server.database.db;
     const query = (name: string) =>
       db.selectNoFrom([

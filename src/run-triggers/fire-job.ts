@@ -1,6 +1,6 @@
 import type { JobContext } from '../queue/queue.js';
 import { inRunTransaction } from '../runs/schedule.js';
-import * as runService from '../runs/service.js';
+import * as runCreation from '../runs/create.js';
 import * as runStore from '../runs/store.js';
 import * as workspaceStore from '../workspaces/store.js';
 import * as runTriggerStore from './store.js';
@@ -21,6 +21,6 @@ export async function fireRunTriggers(ctx: JobContext, payload: { runId: string 
       ctx.log.info({ run: source.id, workspace: destinationId }, 'run trigger skipped: the workspace is already in this chain of triggers');
       continue;
     }
-    await inRunTransaction(ctx, (trx) => runService.queueForTrigger(trx, destinationId, { runId: source.id, workspaceName: workspace.name }, ctx.now()));
+    await inRunTransaction(ctx, (trx) => runCreation.queueForTrigger(trx, destinationId, { runId: source.id, workspaceName: workspace.name }, ctx.now()));
   }
 }

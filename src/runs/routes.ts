@@ -11,6 +11,7 @@ import { MAX_VALUE_BYTES } from '../variables/rules.js';
 import { actionRoutes } from './action-routes.js';
 import { phaseRoutes } from './phase-routes.js';
 import { serializeOrganizationCapacity, serializeRunEvent } from './serialize.js';
+import * as runCreation from './create.js';
 import * as runService from './service.js';
 import { RUN_STATUS_GROUPS, RUN_STATUSES, type RunStatus } from './state.js';
 
@@ -36,7 +37,7 @@ const CreateRunAttributes = Type.Object({
   'debugging-mode': Flag,
 });
 
-function createInput(body: unknown): runService.CreateRunInput {
+function createInput(body: unknown): runCreation.CreateRunInput {
   const { attributes: a, relationships } = parseResourceBody(body, 'runs', CreateRunAttributes);
   const workspaceId = relationshipId(relationships, 'workspace', 'workspaces');
   if (workspaceId === undefined) throw new InvalidError('relationships.workspace is required', { pointer: '/data/relationships/workspace' });
@@ -156,7 +157,7 @@ interface RunParams {
 
 export async function runRoutes(app: FastifyInstance): Promise<void> {
   app.post<{ Querystring: IncludeQuery }>('/api/v2/runs', withQuery(IncludeQuery), async (request, reply) => {
-    const view = await runService.create(request.ctx, createInput(request.body));
+    const view = await runCreation.create(request.ctx, createInput(request.body));
     return reply.code(201).send(await includedDocument(request, 'runs', view, INCLUDES));
   });
 

@@ -5,7 +5,7 @@ import { forEachDatabase } from '../../test/harness.js';
 import * as configurationVersionStore from '../configuration-versions/store.js';
 import { REAPED_REASON, reapExpiredLeases } from './reaper.js';
 import * as runnerService from './runner-service.js';
-import * as runService from './service.js';
+import * as runCreation from './create.js';
 import { NO_CHANGES, RunWorld, runBody } from './testing.js';
 
 forEachDatabase('run queue', (server) => {
@@ -223,7 +223,7 @@ forEachDatabase('run queue', (server) => {
     const db = server.database.db;
     const upload = async (workspaceId: string) => {
       const cv = await world.uploadedVersion(workspaceId, { autoQueueRuns: true });
-      return db.transaction().execute((trx) => runService.queueForUpload(trx, { id: cv, workspaceId, speculative: false }, new Date()));
+      return db.transaction().execute((trx) => runCreation.queueForUpload(trx, { id: cv, workspaceId, speculative: false }, new Date()));
     };
     const early = await upload(ws.id);
     const early2 = await upload(ws.id);
