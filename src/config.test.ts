@@ -51,6 +51,7 @@ describe('configuration', () => {
     assert.equal(config.maxConfigurationUnpackedBytes, 1024 * 1024 * 1024);
     assert.equal(config.configurationUnpackTimeoutMs, 60_000);
     assert.equal(config.configurationValidations, 2);
+    assert.equal(config.policyEvaluationTimeoutMs, 10_000);
     assert.deepEqual(loadConfig({ TERRACE_DATA_DIR: dataDir }).encryptionKey, config.encryptionKey);
     assert.equal(config.runIsolation, 'auto');
     assert.deepEqual(config.runUids, { first: 64000, last: 64099 });
@@ -59,6 +60,15 @@ describe('configuration', () => {
     assert.notEqual(loadConfig({ TERRACE_DATA_DIR: join(dir, 'other') }).runDir, config.runDir);
     assert.equal(loadConfig({ TERRACE_DATA_DIR: dataDir }).runDir, config.runDir);
     assert.ok(Object.isFrozen(config));
+  });
+
+  it('reads the policy evaluation time limit as a duration, from the environment or its flag', () => {
+    const dataDir = join(dir, 'policies');
+    assert.equal(loadConfig({ TERRACE_DATA_DIR: dataDir, TERRACE_POLICY_EVALUATION_TIMEOUT: '3s' }).policyEvaluationTimeoutMs, 3_000);
+    assert.equal(loadConfig({ TERRACE_DATA_DIR: dataDir, TERRACE_POLICY_EVALUATION_TIMEOUT: '2m' }).policyEvaluationTimeoutMs, 120_000);
+    assert.equal(loadConfig({ TERRACE_DATA_DIR: dataDir, TERRACE_POLICY_EVALUATION_TIMEOUT: '45' }).policyEvaluationTimeoutMs, 45_000);
+    const { values } = parseSettingFlags(['serve', '--policy-evaluation-timeout', '20s']);
+    assert.equal(loadConfig({ TERRACE_DATA_DIR: dataDir, TERRACE_POLICY_EVALUATION_TIMEOUT: '3s' }, values).policyEvaluationTimeoutMs, 20_000);
   });
 
   it('lets flags override the environment', () => {
@@ -81,6 +91,8 @@ describe('configuration', () => {
     [{ TERRACE_MAX_CONFIGURATION_UNPACKED_BYTES: '1GB' }, /TERRACE_MAX_CONFIGURATION_UNPACKED_BYTES/],
     [{ TERRACE_CONFIGURATION_UNPACK_TIMEOUT: '0s' }, /TERRACE_CONFIGURATION_UNPACK_TIMEOUT/],
     [{ TERRACE_CONFIGURATION_VALIDATIONS: '0' }, /TERRACE_CONFIGURATION_VALIDATIONS/],
+    [{ TERRACE_POLICY_EVALUATION_TIMEOUT: '500ms' }, /TERRACE_POLICY_EVALUATION_TIMEOUT.*not a duration/],
+    [{ TERRACE_POLICY_EVALUATION_TIMEOUT: '0s' }, /TERRACE_POLICY_EVALUATION_TIMEOUT/],
     [{ TERRACE_RUN_ISOLATION: 'docker' }, /TERRACE_RUN_ISOLATION.*auto, bwrap, uid, none/],
     [{ TERRACE_RUN_UIDS: '0-100' }, /TERRACE_RUN_UIDS/],
     [{ TERRACE_RUN_UIDS: '64000-64001', TERRACE_RUNNER_SLOTS: '4' }, /TERRACE_RUN_UIDS.*fewer uids than the 4 runner slots/],

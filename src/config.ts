@@ -52,6 +52,8 @@ export interface Config {
   readonly shutdownGraceMs: number;
   /** How long a run task may go without telling its progress before its result errors (run-tasks-integration.mdx: 10 minutes). */
   readonly runTaskTimeoutMs: number;
+  /** Wall-clock limit of one policy query's evaluation (its worker's start included); past it the policy errors. */
+  readonly policyEvaluationTimeoutMs: number;
   /** The terraform executable runs use: a path, or a name looked up on the server's PATH. */
   readonly terraformBinary: string;
   /** How runs are kept from the server (src/runner/sandbox.ts); `auto` picks the strongest mode that works. */
@@ -155,6 +157,11 @@ export const SETTINGS = {
     env: 'TERRACE_RUN_TASK_TIMEOUT',
     flag: '--run-task-timeout',
     description: 'how long a run task may go without a progress update before its result errors, e.g. 10m (default 10m)',
+  },
+  policyEvaluationTimeout: {
+    env: 'TERRACE_POLICY_EVALUATION_TIMEOUT',
+    flag: '--policy-evaluation-timeout',
+    description: 'longest one policy may take to evaluate before it errors, e.g. 30s (default 10s)',
   },
   terraformBinary: {
     env: 'TERRACE_TERRAFORM_BINARY',
@@ -426,6 +433,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<Setting
   const applyTimeoutMs = parseDuration(label('applyTimeout'), get('applyTimeout') ?? '2h');
   const shutdownGraceMs = parseDuration(label('shutdownGrace'), get('shutdownGrace') ?? '20s');
   const runTaskTimeoutMs = parseDuration(label('runTaskTimeout'), get('runTaskTimeout') ?? '10m');
+  const policyEvaluationTimeoutMs = parseDuration(label('policyEvaluationTimeout'), get('policyEvaluationTimeout') ?? '10s');
 
   const runIsolation = (get('runIsolation') ?? 'auto') as IsolationSetting;
   if (!ISOLATION_SETTINGS.includes(runIsolation))
@@ -480,6 +488,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<Setting
     applyTimeoutMs,
     shutdownGraceMs,
     runTaskTimeoutMs,
+    policyEvaluationTimeoutMs,
     terraformBinary: get('terraformBinary') ?? 'terraform',
     runIsolation,
     runUids,

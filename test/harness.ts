@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -22,7 +23,7 @@ import { startRunReaper } from '../src/runs/reaper.js';
 import { randomBase58 } from '../src/ids.js';
 import { loadTlsMaterial } from '../src/tls.js';
 import { ensureSiteAdmin, SITE_ADMIN_USERNAME } from '../src/users/bootstrap.js';
-import { findByUsername } from '../src/users/store.js';
+import { findById, findByUsername } from '../src/users/store.js';
 import { type PostgresServer, startPostgres } from './postgres-server.js';
 
 export type DatabaseKind = 'pglite' | 'postgres';
@@ -324,16 +325,26 @@ export class TestServer {
     return { status: res.status, headers: res.headers as unknown as Headers, body: parsed as T, text };
   }
 
-  /** Creates a user (as site admin) and a user token for it. */
-  async createUser(
-    username = `u${randomBase58(8).toLowerCase()}`,
-    email = `${username}@example.com`,
-  ): Promise<{ id: string; username: string; token: string }> {
+  /**
+   * Creates a user (as site admin) and a user token for it. The user has a password only when given
+   * one: hashing it costs 36 ms of CPU, wasted on the many users that only call the API.
+   */
+  async createUser(options: { username?: string; email?: string; password?: string } = {}): Promise<{ id: string; username: string; token: string }> {
     const { createUser, createUserToken } = await import('../src/users/service.js');
+    const { username = `u${randomBase58(8).toLowerCase()}`, password } = options;
     const ctx = this.adminCtx();
-    const user = await createUser(ctx, { username, email, password: 'correct horse battery' });
+    const user = await createUser(ctx, { username, email: options.email ?? `${username}@example.com`, password });
     const { secret } = await createUserToken(ctx, user.id, { description: 'test' });
     return { id: user.id, username: user.username, token: secret };
+  }
+
+  /** Gives a user created without one a password, e.g. a world's owner who signs in with it; returns their username. */
+  async givePassword(userId: string, password: string): Promise<string> {
+    const { setPassword } = await import('../src/users/service.js');
+    const user = await findById(this.database.db, userId);
+    assert.ok(user, `no user ${userId}`);
+    await setPassword(this.adminCtx(), user.username, password);
+    return user.username;
   }
 
   /** A service context acting as the site admin, for factories. */

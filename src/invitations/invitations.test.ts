@@ -39,7 +39,7 @@ forEachDatabase('invitations', (server) => {
     const username = unique('newbie');
     const email = `${username}@example.com`;
     const membershipId = await invite(world.org, email);
-    const user = await server.createUser(username, email.toUpperCase());
+    const user = await server.createUser({ username, email: email.toUpperCase(), password: PASSWORD });
     assert.equal((await world.api('GET', `/organizations/${world.org}`, user.token)).status, 404, 'nothing before the answer');
 
     const page = await server.api('GET', '/app/invitations');
@@ -76,8 +76,8 @@ forEachDatabase('invitations', (server) => {
   });
 
   it('lets a user decline, which removes the membership; nobody else can answer it', async () => {
-    const invitee = await server.createUser();
-    const other = await server.createUser();
+    const invitee = await server.createUser({ password: PASSWORD });
+    const other = await server.createUser({ password: PASSWORD });
     const membershipId = await invite(world.org, `${invitee.username}@example.com`);
     const { paths } = await signIn(invitee.username);
     const path = paths.get(world.org) as string;

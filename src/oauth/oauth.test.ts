@@ -35,7 +35,7 @@ forEachDatabase(
   (server) => {
     let user: { id: string; username: string; token: string };
     before(async () => {
-      user = await server.createUser();
+      user = await server.createUser({ password: PASSWORD });
     });
 
     const countCodes = async (): Promise<number> =>

@@ -249,7 +249,7 @@ forEachDatabase('organization memberships', (server) => {
     // The same email again is the same invitation.
     assert.equal((await server.api('POST', membershipsPath(org.name), { token: owner.token, body: inviteBody(email, []) })).status, 422);
 
-    const fresh = await server.createUser(username, email.toUpperCase());
+    const fresh = await server.createUser({ username, email: email.toUpperCase() });
     assert.equal(fresh.id, standInId, 'the new user takes the invitation over');
     assert.equal(fresh.username, username);
     const mine = await server.api('GET', '/api/v2/organization-memberships', { token: fresh.token });

@@ -6,7 +6,7 @@ import { parametersForEvaluation } from '../policy-set-parameters/service.js';
 import * as policySetStore from '../policy-sets/store.js';
 import * as projectStore from '../projects/store.js';
 import type { JobContext } from '../queue/queue.js';
-import { evaluateInWorker } from '../rego/worker.js';
+import { evaluateInWorker, type WorkerLimits } from '../rego/worker.js';
 import * as phaseStore from '../runs/phase-store.js';
 import { inRunTransaction, lockRun } from '../runs/schedule.js';
 import type { Run } from '../runs/store.js';
@@ -25,8 +25,8 @@ import * as policyEvaluationStore from './store.js';
  * transaction; the outcomes, the evaluation's status and the stage's decision are written in one.
  */
 
-/** Policies are user code: these bound one query (docs/design.md "Policies"). */
-const POLICY_LIMITS = { timeoutMs: 10_000, maxMemoryMb: 256, maxSteps: 50_000_000 };
+/** Policies are user code: these bound one query, with the configured time limit (docs/design.md "Policies"). */
+const POLICY_LIMITS = { maxMemoryMb: 256, maxSteps: 50_000_000 };
 
 /** The run namespace of opa.mdx "Terraform run data". */
 async function runDocument(ctx: JobContext, run: Run): Promise<Record<string, unknown>> {
@@ -82,13 +82,14 @@ async function evaluateSet(
   applicable: Awaited<ReturnType<typeof policySetStore.applicableTo>>[number],
   input: unknown,
   parameters: Record<string, string>,
+  limits: WorkerLimits,
 ): Promise<SetOutcome> {
   const modules = Object.entries(applicable.modules).map(([name, source]) => ({ name, source }));
   const count = { ...policyEvaluationStore.NO_RESULTS };
   const outcomes: policyEvaluationStore.StoredPolicyOutcome[] = [];
   for (const policy of applicable.policies) {
     // The set's parameters are base documents under data.parameters (docs/design.md "Policies").
-    const evaluated = await evaluateInWorker(modules, policy.query, { input, data: { parameters } }, POLICY_LIMITS);
+    const evaluated = await evaluateInWorker(modules, policy.query, { input, data: { parameters } }, limits);
     const base = { enforcement_level: policy.enforcementLevel, query: policy.query, policy_name: policy.name };
     if ('errors' in evaluated) {
       count.errored += 1;
@@ -146,7 +147,8 @@ export async function evaluatePolicies(ctx: JobContext, payload: { policyEvaluat
       ctx,
       sets.map((s) => s.set.id),
     );
-    for (const applicable of sets) outcomes.push(await evaluateSet(applicable, input, parameters.get(applicable.set.id) ?? {}));
+    const limits = { ...POLICY_LIMITS, timeoutMs: ctx.config.policyEvaluationTimeoutMs };
+    for (const applicable of sets) outcomes.push(await evaluateSet(applicable, input, parameters.get(applicable.set.id) ?? {}, limits));
     const counts = total(outcomes);
     status = counts['mandatory-failed'] > 0 || counts.errored > 0 ? 'failed' : 'passed';
   }

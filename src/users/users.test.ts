@@ -211,31 +211,32 @@ forEachDatabase('account', (server) => {
   });
 
   it('changes the password after checking the current one and the confirmation', async () => {
-    const alice = await server.createUser();
+    const password = 'correct horse battery';
+    const alice = await server.createUser({ password });
     const change = (attributes: Record<string, unknown>) =>
       server.api('PATCH', '/api/v2/account/password', { token: alice.token, body: usersBody(attributes) });
     const next = 'a much longer passphrase';
     assertInvalid(await change({ current_password: 'wrong password', password: next, password_confirmation: next }), '/data/attributes/current_password');
     assertInvalid(await change({ password: next, password_confirmation: next }), '/data/attributes/current_password');
     assertInvalid(
-      await change({ current_password: 'correct horse battery', password: next, password_confirmation: `${next}!` }),
+      await change({ current_password: password, password: next, password_confirmation: `${next}!` }),
       '/data/attributes/password_confirmation',
     );
-    assertInvalid(await change({ current_password: 'correct horse battery', password: 'short', password_confirmation: 'short' }), '/data/attributes/password');
-    assertInvalid(await change({ current_password: 'correct horse battery', password_confirmation: next }), '/data/attributes/password');
-    assertInvalid(await change({ current_password: 'correct horse battery', password: 1234567890, password_confirmation: next }), '/data/attributes/password');
-    assert.ok(await verifyPassword('correct horse battery', await userStore.findPasswordHash(server.database.db, alice.id)), 'refusals change nothing');
+    assertInvalid(await change({ current_password: password, password: 'short', password_confirmation: 'short' }), '/data/attributes/password');
+    assertInvalid(await change({ current_password: password, password_confirmation: next }), '/data/attributes/password');
+    assertInvalid(await change({ current_password: password, password: 1234567890, password_confirmation: next }), '/data/attributes/password');
+    assert.ok(await verifyPassword(password, await userStore.findPasswordHash(server.database.db, alice.id)), 'refusals change nothing');
 
-    const res = await change({ current_password: 'correct horse battery', password: next, password_confirmation: next });
+    const res = await change({ current_password: password, password: next, password_confirmation: next });
     assert.equal(res.status, 200, res.text);
     assert.equal(res.body.data.type, 'users');
     assert.equal(res.body.data.id, alice.id);
     assert.equal(res.body.data.attributes.password, undefined);
     const stored = await userStore.findPasswordHash(server.database.db, alice.id);
     assert.ok(await verifyPassword(next, stored));
-    assert.equal(await verifyPassword('correct horse battery', stored), false);
+    assert.equal(await verifyPassword(password, stored), false);
     assertInvalid(
-      await change({ current_password: 'correct horse battery', password: 'another one!', password_confirmation: 'another one!' }),
+      await change({ current_password: password, password: 'another one!', password_confirmation: 'another one!' }),
       '/data/attributes/current_password',
     );
   });

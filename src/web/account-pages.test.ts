@@ -8,7 +8,7 @@ import { TEST_PASSWORD, WebClient } from './testing.js';
 forEachDatabase('web account pages', (server) => {
   /** A new user signed in in a new browser. */
   async function signedIn(): Promise<{ web: WebClient; csrf: string; user: { id: string; username: string; token: string } }> {
-    const user = await server.createUser();
+    const user = await server.createUser({ password: TEST_PASSWORD });
     const web = new WebClient(server);
     return { web, csrf: await web.signIn(user.username), user };
   }

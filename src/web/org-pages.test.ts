@@ -3,7 +3,7 @@ import { before, describe, it } from 'node:test';
 import { forEachDatabase } from '../../test/harness.js';
 import { TeamWorld, unique } from '../teams/testing.js';
 import { CSRF_FIELD } from './components.js';
-import { WebClient } from './testing.js';
+import { TEST_PASSWORD, WebClient } from './testing.js';
 
 forEachDatabase('web organization pages', (server) => {
   const world = new TeamWorld(server);
@@ -13,15 +13,14 @@ forEachDatabase('web organization pages', (server) => {
 
   before(async () => {
     await world.setUp();
-    const { username } = await server.database.db.selectFrom('users').select('username').where('id', '=', world.ownerId).executeTakeFirstOrThrow();
-    ownerCsrf = await owner.signIn(username);
+    ownerCsrf = await owner.signIn(await server.givePassword(world.ownerId, TEST_PASSWORD));
   });
 
   /** A signed-in browser of a new member of the organization, in these teams. */
   async function memberBrowser(teamIds: string[] = []): Promise<{ web: WebClient; csrf: string; member: Awaited<ReturnType<TeamWorld['member']>> }> {
     const member = await world.member(teamIds);
     const web = new WebClient(server);
-    return { web, csrf: await web.signIn(member.username), member };
+    return { web, csrf: await web.signIn(await server.givePassword(member.id, TEST_PASSWORD)), member };
   }
 
   function secretIn(html: string): string {
@@ -43,7 +42,7 @@ forEachDatabase('web organization pages', (server) => {
         assert.match(page.text, /<nav aria-label="Organization"/);
       }
       const stranger = new WebClient(server);
-      await stranger.signIn((await server.createUser()).username);
+      await stranger.signIn((await server.createUser({ password: TEST_PASSWORD })).username);
       for (const path of paths) {
         const page = await stranger.get(path);
         assert.equal(page.status, 404, path);
@@ -135,7 +134,7 @@ forEachDatabase('web organization pages', (server) => {
 
   describe('members', () => {
     it('invites by email; the invitee accepts on the organizations page; the owner removes them', async () => {
-      const invitee = await server.createUser();
+      const invitee = await server.createUser({ password: TEST_PASSWORD });
       const email = `${invitee.username}@example.com`;
       const team = await world.createTeam({ visibility: 'organization' });
       const invited = await owner.post(settings('members'), { [CSRF_FIELD]: ownerCsrf, email, team: team.id });
@@ -182,7 +181,7 @@ forEachDatabase('web organization pages', (server) => {
     });
 
     it('declining an invitation removes it', async () => {
-      const invitee = await server.createUser();
+      const invitee = await server.createUser({ password: TEST_PASSWORD });
       await owner.post(settings('members'), { [CSRF_FIELD]: ownerCsrf, email: `${invitee.username}@example.com` });
       const web = new WebClient(server);
       const csrf = await web.signIn(invitee.username);

@@ -10,7 +10,7 @@ import { RunWorld } from '../runs/testing.js';
 import { TaskService } from '../task-stages/testing.js';
 import { CSRF_FIELD } from './components.js';
 import { planChangesOf } from './plan-changes.js';
-import { csrfTokenIn, readOnlyUser, WebClient } from './testing.js';
+import { csrfTokenIn, readOnlyUser, TEST_PASSWORD, WebClient } from './testing.js';
 
 // run-tests: one job per database
 
@@ -59,7 +59,7 @@ forEachDatabase('web run pages', (server) => {
   before(async () => {
     await world.setUp();
     await tasks.start();
-    owner = (await server.database.db.selectFrom('users').select('username').where('id', '=', world.ownerId).executeTakeFirstOrThrow()).username;
+    owner = await server.givePassword(world.ownerId, TEST_PASSWORD);
   });
   after(() => tasks.stop());
 
@@ -252,7 +252,7 @@ forEachDatabase('web run pages', (server) => {
       assert.equal((await reader.get(`${path}/force-cancel`)).status, 404);
       assert.equal(await world.status(runId), 'planned');
 
-      const stranger = await signedIn((await server.createUser()).username);
+      const stranger = await signedIn((await server.createUser({ password: TEST_PASSWORD })).username);
       for (const address of [path, `${path}/force-cancel`, `/app/${world.org}/projects`]) {
         const res = await stranger.get(address);
         assert.equal(res.status, 404, address);
@@ -353,8 +353,7 @@ forEachDatabase(
         await world.plan((await world.createRun(ws.id)).id);
       }
       const web = new WebClient(server);
-      const owner = await server.database.db.selectFrom('users').select('username').where('id', '=', world.ownerId).executeTakeFirstOrThrow();
-      await web.signIn(owner.username);
+      await web.signIn(await server.givePassword(world.ownerId, TEST_PASSWORD));
       const counter = counterOf(server.database.db);
       const statements = async (tag: string, rows: number) => {
         const path = `/app/${world.org}/workspaces?tag=${tag}`;

@@ -7,7 +7,7 @@ import * as teamWorkspaceStore from '../team-workspace-access/store.js';
 import * as teamStore from '../teams/store.js';
 import { CSRF_FIELD } from './components.js';
 
-/** The password the harness gives every user it creates. */
+/** The password of the users web tests sign in as. */
 export const TEST_PASSWORD = 'correct horse battery';
 
 /** What a browser does with the web UI, over HTTPS: it keeps the cookies the server sets and posts forms. */
@@ -60,9 +60,9 @@ export function csrfTokenIn(html: string): string {
   return token;
 }
 
-/** A new member of the organization whose only access is a team's `read` on the workspace; returns their username. */
+/** A new member of the organization, with TEST_PASSWORD, whose only access is a team's `read` on the workspace; returns their username. */
 export async function readOnlyUser(server: TestServer, organizationId: string, workspaceId: string): Promise<string> {
-  const user = await server.createUser();
+  const user = await server.createUser({ password: TEST_PASSWORD });
   const db = server.database.db;
   const teamId = newId('team');
   await db

@@ -15,7 +15,7 @@ forEachDatabase('web UI', (server) => {
   let owner = '';
   before(async () => {
     await world.setUp();
-    owner = (await server.database.db.selectFrom('users').select('username').where('id', '=', world.ownerId).executeTakeFirstOrThrow()).username;
+    owner = await server.givePassword(world.ownerId, TEST_PASSWORD);
   });
 
   /** A run of a new workspace, planned with a coloured log line that needs escaping, waiting for confirmation. */
@@ -43,7 +43,7 @@ forEachDatabase('web UI', (server) => {
         [CSRF_FIELD]: csrfTokenIn(form.text),
         next: `/app/${world.org}/workspaces`,
         username: owner,
-        password: 'correct horse battery',
+        password: TEST_PASSWORD,
       });
       assert.equal(signIn.status, 303, signIn.text);
       assert.equal(signIn.headers.get('location'), `/app/${world.org}/workspaces`);
@@ -80,7 +80,7 @@ forEachDatabase('web UI', (server) => {
     });
 
     it('ends every web session of a user whose password changes', async () => {
-      const user = await server.createUser();
+      const user = await server.createUser({ password: TEST_PASSWORD });
       const web = new WebClient(server);
       await web.signIn(user.username);
       assert.equal((await web.get('/app')).status, 200);
@@ -111,7 +111,7 @@ forEachDatabase('web UI', (server) => {
       assert.match(refused.headers.get('content-type') ?? '', /^text\/html/);
       assert.equal(await world.status(runId), 'planned');
       // Another browser's sign-in form token is not this one's.
-      assert.equal((await new WebClient(server).post('/app/sign-in', { [CSRF_FIELD]: csrf, username: owner, password: 'correct horse battery' })).status, 403);
+      assert.equal((await new WebClient(server).post('/app/sign-in', { [CSRF_FIELD]: csrf, username: owner, password: TEST_PASSWORD })).status, 403);
       assert.equal((await web.post(action, { [CSRF_FIELD]: csrf })).status, 303);
       assert.equal(await world.status(runId), 'discarded');
     });
@@ -165,7 +165,7 @@ forEachDatabase('web UI', (server) => {
 
     it('shows a user outside the organization a 404 page for its pages', async () => {
       const { ws, runId } = await plannedRun();
-      const stranger = await server.createUser();
+      const stranger = await server.createUser({ password: TEST_PASSWORD });
       const web = new WebClient(server);
       await web.signIn(stranger.username);
       const base = `/app/${world.org}/workspaces`;

@@ -11,7 +11,7 @@ import * as teamStore from '../teams/store.js';
 import { setBody } from '../variable-sets/testing.js';
 import * as variableService from '../variables/service.js';
 import { CSRF_FIELD } from './components.js';
-import { csrfTokenIn, WebClient } from './testing.js';
+import { csrfTokenIn, TEST_PASSWORD, WebClient } from './testing.js';
 
 /** The secrets a page must never show: a sensitive variable's value and a sensitive output's. */
 const SECRET_VALUE = `sv-${randomUUID()}`;
@@ -46,7 +46,7 @@ forEachDatabase('web UI workspace settings', (server) => {
 
   /** A signed-in member of the organization whose only access is a team's `level` on the workspace. */
   async function memberWith(workspaceId: string, level: WorkspaceAccessLevel): Promise<{ web: WebClient; csrf: string }> {
-    const user = await server.createUser();
+    const user = await server.createUser({ password: TEST_PASSWORD });
     await db()
       .insertInto('organization_memberships')
       .values({ id: newId('ou'), organization_id: world.orgId, user_id: user.id, status: 'active' })
@@ -68,9 +68,8 @@ forEachDatabase('web UI workspace settings', (server) => {
 
   before(async () => {
     await world.setUp();
-    const { username } = await db().selectFrom('users').select('username').where('id', '=', world.ownerId).executeTakeFirstOrThrow();
     owner = new WebClient(server);
-    csrf = await owner.signIn(username);
+    csrf = await owner.signIn(await server.givePassword(world.ownerId, TEST_PASSWORD));
     const created = await world.createWorkspace();
     ws = { id: created.id, name: created.attributes.name };
     await world.lock(ws.id);
@@ -85,7 +84,7 @@ forEachDatabase('web UI workspace settings', (server) => {
   describe('authorization', () => {
     it('shows every tab to the owner and a 404 page to a user who may not see the workspace', async () => {
       const stranger = new WebClient(server);
-      await stranger.signIn((await server.createUser()).username);
+      await stranger.signIn((await server.createUser({ password: TEST_PASSWORD })).username);
       for (const tab of TABS) {
         const page = await owner.get(settings(ws.name, tab));
         assert.equal(page.status, 200, `${tab}: ${page.text}`);

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { create as createTar } from 'tar';
 import { Uploader } from '../../src/configuration-versions/testing.js';
-import { readOnlyUser } from '../../src/web/testing.js';
+import { readOnlyUser, TEST_PASSWORD } from '../../src/web/testing.js';
 import { TestServer, testDatabases } from '../harness.js';
 import { acmeOwnerSandbox, type TerraformSandbox } from '../cli/terraform.js';
 
@@ -50,6 +50,7 @@ for (const kind of testDatabases()) {
     before(async () => {
       await server.start();
       ({ owner, tf } = await acmeOwnerSandbox(server));
+      await server.givePassword(owner.id, TEST_PASSWORD);
       mkdirSync(SCREENSHOTS, { recursive: true });
       // As root (CI), Chromium's own sandbox cannot start; the test server's certificate is self-signed.
       browser = await puppeteer.launch({ executablePath: chromiumPath(), headless: true, acceptInsecureCerts: true, args: ['--no-sandbox'] });
@@ -99,7 +100,7 @@ for (const kind of testDatabases()) {
       await page.goto(`${server.url}/app`);
       assert.match(page.url(), /\/app\/sign-in\?next=%2Fapp$/);
       await page.type('#username', owner.username);
-      await page.type('#password', 'correct horse battery');
+      await page.type('#password', TEST_PASSWORD);
       await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
       assert.equal(new URL(page.url()).pathname, '/app');
       await shoot('organizations');
@@ -228,7 +229,7 @@ for (const kind of testDatabases()) {
       assert.equal(hidden.status, 201, hidden.text);
       const reader = await readOnlyUser(server, organization.id, web.body.data.id);
       await page.type('#username', reader);
-      await page.type('#password', 'correct horse battery');
+      await page.type('#password', TEST_PASSWORD);
       await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
 
       await page.goto(`${server.url}/app/acme/workspaces/web/runs/${appliedRunId}`);

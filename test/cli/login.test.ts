@@ -5,6 +5,8 @@ import { TestServer } from '../harness.js';
 import { signInWithBrowser } from './browser.js';
 import { cloudBlock, recordRequests, TerraformSandbox } from './terraform.js';
 
+const PASSWORD = 'correct horse battery';
+
 describe('terraform login (real CLI)', () => {
   const recorder = recordRequests();
   const server = new TestServer('pglite', { logStream: recorder.logStream });
@@ -19,7 +21,7 @@ describe('terraform login (real CLI)', () => {
   });
 
   it('obtains a token through the browser flow and stores it for the host', async () => {
-    const user = await server.createUser();
+    const user = await server.createUser({ password: PASSWORD });
     const login = tf.start(['login', '-no-color', server.hostname]);
     login.write('yes\n');
 
@@ -29,7 +31,7 @@ describe('terraform login (real CLI)', () => {
     assert.equal(url.searchParams.get('client_id'), 'terraform-cli');
     assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
 
-    const callback = await signInWithBrowser(server, authorizeUrl, user.username, 'correct horse battery');
+    const callback = await signInWithBrowser(server, authorizeUrl, user.username, PASSWORD);
     assert.equal(callback.hostname, 'localhost');
     // The CLI's listener is bound to 127.0.0.1 only; "localhost" may resolve to ::1 first here.
     callback.hostname = '127.0.0.1';
