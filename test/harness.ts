@@ -253,7 +253,7 @@ export class TestServer {
 
   /** A new job queue worker, as a restarted server starts one: jobs queued meanwhile wait in the database for it. */
   async startWorker(): Promise<void> {
-    this.worker = new QueueWorker({ database: this.database, handlers: JOB_HANDLERS, context: { ...this.adminCtx() }, pollMs: 200 });
+    this.worker = new QueueWorker({ database: this.database, handlers: JOB_HANDLERS, context: { ...this.adminCtx() } });
     await this.worker.start();
   }
 

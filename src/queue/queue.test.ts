@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { forEachDatabase } from '../../test/harness.js';
 import { claim, enqueue, fail, type JobHandler } from './queue.js';
@@ -51,6 +52,23 @@ forEachDatabase('job queue', (server) => {
     }
     const left = await server.database.db.selectFrom('jobs').select('id').where('kind', '=', kind).execute();
     assert.deepEqual(left, []);
+  });
+
+  test('a job due later wakes the worker when it is due, with no notification or poll in between', async () => {
+    const kind = `later-${Date.now()}`;
+    const { handler, done } = recordingHandler(1);
+    const worker = new QueueWorker({ database: server.database, context: server.adminCtx(), handlers: { [kind]: handler }, pollMs: 600_000 });
+    await worker.start();
+    try {
+      const runAt = new Date(Date.now() + 400);
+      // Its notification wakes the worker before the job is due: the worker finds nothing to claim yet.
+      await enqueue(server.database.db, kind, { n: 1 }, { runAt });
+      const late = sleep(10_000, undefined, { ref: false }).then(() => assert.fail('not run within 10 s of being due'));
+      await Promise.race([done, late]);
+      assert.ok(Date.now() >= runAt.getTime(), 'not run before it was due');
+    } finally {
+      await worker.stop();
+    }
   });
 
   test('a claimed job is held for its lease, then claimable again; a due job is claimed oldest first', async () => {

@@ -107,6 +107,21 @@ export async function claim(db: Db, kinds: readonly string[], leaseSeconds: numb
   return row && { id: Number(row.id), kind: row.kind, payload: row.payload, attempts: row.attempts, maxAttempts: row.max_attempts };
 }
 
+/**
+ * Milliseconds until the first job of `kinds` that no worker can claim now becomes claimable (its
+ * `run_at`, or the end of a dead worker's lease), by the database's clock; undefined when none waits.
+ */
+export async function msUntilNextDue(db: Db, kinds: readonly string[]): Promise<number | undefined> {
+  if (kinds.length === 0) return undefined;
+  const row = await db
+    .selectFrom('jobs')
+    .select(sql<number | null>`extract(epoch from min(greatest(run_at, coalesce(locked_until, run_at))) - now()) * 1000`.as('ms'))
+    .where('failed_at', 'is', null)
+    .where('kind', 'in', kinds)
+    .executeTakeFirst();
+  return row?.ms == null ? undefined : Math.max(0, Number(row.ms));
+}
+
 /** The job is done: it leaves the table. */
 export async function complete(db: Db, job: Job): Promise<void> {
   await db.deleteFrom('jobs').where('id', '=', job.id).execute();

@@ -1,5 +1,5 @@
 import type { Database } from '../db/database.js';
-import { claim, complete, fail, type Job, type JobContext, type JobHandler, JOBS_CHANNEL } from './queue.js';
+import { claim, complete, fail, type Job, type JobContext, type JobHandler, JOBS_CHANNEL, msUntilNextDue } from './queue.js';
 
 export interface QueueWorkerOptions {
   database: Database;
@@ -8,15 +8,16 @@ export interface QueueWorkerOptions {
   handlers: Readonly<Record<string, JobHandler>>;
   /** Jobs run at once by this replica (default 4). */
   concurrency?: number;
-  /** Polling interval, the fallback when a NOTIFY is missed (default 2 s). */
+  /** Polling interval, the fallback when a NOTIFY is missed (default 2 s); a job due later wakes the worker itself. */
   pollMs?: number;
   /** How long a claimed job is held before another worker may take it over (default 300 s). */
   leaseSeconds?: number;
 }
 
 /**
- * Runs queued jobs on this replica: woken by NOTIFY from any replica, with polling as a fallback,
- * up to `concurrency` at a time.
+ * Runs queued jobs on this replica: woken by NOTIFY from any replica, at the time the next waiting
+ * job becomes due (a retry's backoff, a scheduled sweep, a dead worker's lease), and by polling as a
+ * fallback; up to `concurrency` at a time.
  */
 export class QueueWorker {
   private active = 0;
@@ -24,6 +25,8 @@ export class QueueWorker {
   private refillRequested = false;
   private stopping = false;
   private timer: NodeJS.Timeout | undefined;
+  /** Wakes the worker when the next waiting job becomes due. */
+  private dueTimer: NodeJS.Timeout | undefined;
   private unlisten: (() => Promise<void>) | undefined;
   private readonly running = new Set<Promise<void>>();
 
@@ -40,6 +43,7 @@ export class QueueWorker {
   async stop(): Promise<void> {
     this.stopping = true;
     clearInterval(this.timer);
+    clearTimeout(this.dueTimer);
     await this.unlisten?.();
     await Promise.allSettled([...this.running]);
   }
@@ -66,7 +70,7 @@ export class QueueWorker {
     const kinds = Object.keys(this.options.handlers);
     while (!this.stopping && this.active < (this.options.concurrency ?? 4)) {
       const job = await claim(this.options.database.db, kinds, this.options.leaseSeconds ?? 300);
-      if (!job) return;
+      if (!job) return this.wakeWhenDue(kinds);
       this.active++;
       const run = this.run(job).finally(() => {
         this.active--;
@@ -75,6 +79,16 @@ export class QueueWorker {
       });
       this.running.add(run);
     }
+  }
+
+  /** Nothing is due now: sets the one timer for the next job that will be, when it comes before the poll's. */
+  private async wakeWhenDue(kinds: readonly string[]): Promise<void> {
+    const ms = await msUntilNextDue(this.options.database.db, kinds);
+    clearTimeout(this.dueTimer);
+    if (ms === undefined || ms >= (this.options.pollMs ?? 2000) || this.stopping) return;
+    // A few milliseconds late rather than early: a job found not yet due would set the timer again.
+    this.dueTimer = setTimeout(() => this.wake(), ms + 5);
+    this.dueTimer.unref();
   }
 
   private async run(job: Job): Promise<void> {
