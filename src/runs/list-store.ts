@@ -1,6 +1,7 @@
 import { type Expression, type SqlBool, sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
+import { reachedByTeams } from '../workspaces/list-store.js';
 import { containsPattern } from '../workspaces/rules.js';
 import { RUNNER_QUEUED_STATUSES, RUNNING_STATUSES } from './schedule-store.js';
 import type { RunStatus } from './state.js';
@@ -63,19 +64,8 @@ function filtered(db: Db, scope: RunScope, filter: RunFilter) {
   if ('workspaceId' in scope) query = query.where('runs.workspace_id', '=', scope.workspaceId);
   else {
     query = query.where('runs.organization_id', '=', scope.organizationId);
-    const teamIds = scope.teamIds;
-    if (teamIds !== undefined) {
-      // Team access to the workspace or to its project: every level reads runs (permissions.mdx, "read runs" is the minimum).
-      query =
-        teamIds.length === 0
-          ? query.where(sql<SqlBool>`false`)
-          : query.where((eb) =>
-              eb.or([
-                eb('runs.workspace_id', 'in', db.selectFrom('team_workspaces').select('workspace_id').where('team_id', 'in', teamIds)),
-                eb('workspaces.project_id', 'in', db.selectFrom('team_projects').select('project_id').where('team_id', 'in', teamIds)),
-              ]),
-            );
-    }
+    // Every level of team access reads runs (permissions.mdx, "read runs" is the minimum).
+    if (scope.teamIds !== undefined) query = query.where(reachedByTeams(db, scope.teamIds));
   }
   if (filter.statuses) query = query.where('runs.status', 'in', filter.statuses.length > 0 ? filter.statuses : ['']);
   if (filter.operations) {

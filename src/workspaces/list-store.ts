@@ -1,4 +1,4 @@
-import { type SelectQueryBuilder, sql } from 'kysely';
+import { type Expression, type SelectQueryBuilder, type SqlBool, sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import { containsPattern, wildcardPattern } from './rules.js';
 import { type JoinedRow, TAG_NAMES, toWorkspace, type Workspace } from './store.js';
@@ -135,6 +135,18 @@ function effectiveBindingIds(db: Db, organizationId: string, { key, value }: Tag
   return value === '' ? matches.unionAll(flatTagIds(db, organizationId, key).where('workspace_tags.workspace_id', 'not in', ownBindingIds(db, key))) : matches;
 }
 
+/**
+ * The rows whose `workspaces` one of `teamIds` has access to, on the workspace or on its project (any
+ * level reads the workspace and its runs); none for no team. Uncorrelated subqueries, so PostgreSQL
+ * reads the teams' grants once per list.
+ */
+export function reachedByTeams(db: Db, teamIds: readonly string[]): Expression<SqlBool> {
+  if (teamIds.length === 0) return sql<SqlBool>`false`;
+  const onWorkspaces = db.selectFrom('team_workspaces').select('team_workspaces.workspace_id').where('team_workspaces.team_id', 'in', teamIds);
+  const onProjects = db.selectFrom('team_projects').select('team_projects.project_id').where('team_projects.team_id', 'in', teamIds);
+  return sql<SqlBool>`(workspaces.id IN (${onWorkspaces}) OR workspaces.project_id IN (${onProjects}))`;
+}
+
 /** The names whose sources `filtered` needs. */
 function tagNames(filter: WorkspaceFilter): string[] {
   const keys = (filter.tagged ?? []).filter((t) => t.value === undefined).map((t) => t.key);
@@ -157,27 +169,8 @@ function filtered(db: Db, organizationId: string, filter: WorkspaceFilter, sourc
     const ids = effectiveBindingIds(db, organizationId, tagged, sources);
     query = ids ? query.where('workspaces.id', 'in', ids) : query.where(sql<boolean>`false`);
   }
-  const teamIds = filter.readableByTeams;
-  if (teamIds !== undefined) {
-    // Uncorrelated too; owners and organization-wide readers never get here, so their list has no join.
-    query =
-      teamIds.length === 0
-        ? query.where(sql<boolean>`false`)
-        : query.where((eb) =>
-            eb.or([
-              eb(
-                'workspaces.id',
-                'in',
-                db.selectFrom('team_workspaces').select('team_workspaces.workspace_id').where('team_workspaces.team_id', 'in', teamIds),
-              ),
-              eb(
-                'workspaces.project_id',
-                'in',
-                db.selectFrom('team_projects').select('team_projects.project_id').where('team_projects.team_id', 'in', teamIds),
-              ),
-            ]),
-          );
-  }
+  // Owners and organization-wide readers never get here, so their list has no such filter.
+  if (filter.readableByTeams !== undefined) query = query.where(reachedByTeams(db, filter.readableByTeams));
   const runStatuses = filter.currentRunStatuses;
   if (runStatuses?.length) {
     query = query.where(
