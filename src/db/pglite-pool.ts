@@ -41,23 +41,19 @@ class PgliteStatements {
     };
   }
 
+  /** Parses and describes a marked statement under its name, once. */
+  private async prepare(name: string, text: string): Promise<DescribedStatement> {
+    const statement = await this.describe(name, text);
+    this.prepared.set(text, statement);
+    return statement;
+  }
+
   query(text: string, parameters: readonly unknown[]): Promise<Results> {
     // The lock `query` takes: nothing else talks to the engine between these messages.
     return this.pglite.runExclusive(async () => {
       const { serialize } = protocol;
-      let name = '';
-      let statement: DescribedStatement | undefined;
-      if (isPrepared(text)) {
-        name = statementName(text);
-        statement = this.prepared.get(text);
-        if (statement === undefined) {
-          statement = await this.describe(name, text);
-          this.prepared.set(text, statement);
-        }
-      } else {
-        statement = await this.describe(name, text);
-      }
-      const { parameterTypes, rowDescription } = statement;
+      const name = isPrepared(text) ? statementName(text) : '';
+      const { parameterTypes, rowDescription } = name ? (this.prepared.get(text) ?? (await this.prepare(name, text))) : await this.describe(name, text);
       const values = parameters.map((value, i) => {
         if (value === null || value === undefined) return null;
         const serializer = this.pglite.serializers[parameterTypes[i] as number];
