@@ -3,7 +3,8 @@ import { before, it } from 'node:test';
 import { forEachDatabase } from '../../test/harness.js';
 import type { Job } from '../agent/protocol.js';
 import { newId } from '../ids.js';
-import { reapExpiredLeases } from '../runs/reaper.js';
+import { EXITED_AGENT_REASON } from './service.js';
+import { REAPED_REASON, reapExpiredLeases } from '../runs/reaper.js';
 import { RunWorld } from '../runs/testing.js';
 
 /**
@@ -131,17 +132,54 @@ forEachDatabase('agent protocol', (server) => {
     assert.equal(await world.status(run.id), 'applied');
   });
 
+  const expireLease = (runId: string) =>
+    server.database.db
+      .updateTable('runs')
+      .set({ runner_lease_until: new Date(Date.now() - 60_000) })
+      .where('id', '=', runId)
+      .execute();
+  const lastEvent = async (runId: string) => (await world.api('GET', `/runs/${runId}/run-events`, world.ownerToken)).body.data.at(-1).attributes.description;
+
   it('an agent that stops heartbeating loses the run, and its job token', async () => {
     const run = await world.createRun((await world.workspaceWithConfiguration()).id);
     const job = await world.claimJob(run.id);
-    await server.database.db
-      .updateTable('runs')
-      .set({ runner_lease_until: new Date(Date.now() - 60_000) })
-      .where('id', '=', run.id)
-      .execute();
+    assert.equal((await call('POST', `/jobs/${run.id}/plan/heartbeat`, job.token)).status, 200, 'accepted');
+    await expireLease(run.id);
     assert.ok((await reapExpiredLeases(world.runner())) >= 1);
     assert.equal(await world.status(run.id), 'errored');
+    assert.equal(await lastEvent(run.id), REAPED_REASON);
     assert.equal((await call('POST', `/jobs/${run.id}/plan/heartbeat`, job.token)).status, 401);
+  });
+
+  it('a phase its agent never accepted goes back to its queue: when its lease lapses, and at once when the agent exits', async () => {
+    const run = await world.createRun((await world.workspaceWithConfiguration({ 'auto-apply': true })).id);
+    const plan = await world.claimJob(run.id);
+    await expireLease(run.id);
+    assert.ok((await reapExpiredLeases(world.runner())) >= 1);
+    assert.equal(await world.status(run.id), 'plan_queued', 'a plan nobody ran is not an error');
+    assert.equal(await lastEvent(run.id), 'The agent did not take the plan; queued again');
+    assert.equal((await call('POST', `/jobs/${run.id}/plan/heartbeat`, plan.token)).status, 401, 'the lost job token is dead');
+
+    await world.plan(run.id);
+    assert.equal(await world.status(run.id), 'apply_queued');
+    const apply = await world.claimJob(run.id);
+    assert.equal(apply.phase, 'apply');
+    // The agent exits without accepting the apply (the answer of its long poll was lost as it stopped).
+    const agent = await world.builtInAgent();
+    assert.equal((await call('POST', `/agents/${agent.id}/status`, agent.token, { status: 'exited' })).status, 204);
+    world.forgetAgent();
+    assert.equal(await world.status(run.id), 'apply_queued', 'an apply that never started is queued again, not errored');
+    assert.equal(await lastEvent(run.id), 'The agent did not take the apply; queued again');
+    assert.equal((await call('POST', `/jobs/${run.id}/apply/heartbeat`, apply.token)).status, 401);
+    assert.equal((await world.api('GET', `/runs/${run.id}/apply`, world.ownerToken)).body.data.attributes.status, 'queued');
+
+    const taken = await world.claimJob(run.id);
+    assert.equal((await call('POST', `/jobs/${run.id}/apply/heartbeat`, taken.token)).status, 200, 'accepted');
+    const exiting = await world.builtInAgent();
+    assert.equal((await call('POST', `/agents/${exiting.id}/status`, exiting.token, { status: 'exited' })).status, 204);
+    world.forgetAgent();
+    assert.equal(await world.status(run.id), 'errored', 'an apply the exited agent accepted and never reported ends errored');
+    assert.equal(await lastEvent(run.id), EXITED_AGENT_REASON);
   });
 
   it('agents of a pool get the runs of workspaces in agent mode with that pool, and only those', async () => {

@@ -65,9 +65,19 @@ async function ownAgent(ctx: ProtocolContext, agentId: string): Promise<agentSto
   return agent;
 }
 
+/** The reason a run whose agent exited without finishing its phase ends errored with. */
+export const EXITED_AGENT_REASON = 'The agent running this run exited before the run finished';
+
+/**
+ * An exiting agent has finished (reported) the job it worked on; a run it still holds is one whose
+ * handover it never accepted (queued again at once, rather than when its lease lapses) or one it
+ * failed to report (errored).
+ */
 export async function reportStatus(ctx: ProtocolContext, agentId: string, status: 'idle' | 'busy' | 'exited' | 'errored'): Promise<void> {
   await ownAgent(ctx, agentId);
   await agentStore.ping(ctx.db, agentId, status);
+  if (status !== 'exited') return;
+  for (const runId of await agentStore.runningRunsOfAgents(ctx.db, [agentId])) await runnerService.abandon(ctx, runId, EXITED_AGENT_REASON);
 }
 
 interface Claimed {

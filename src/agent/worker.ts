@@ -133,13 +133,33 @@ export class AgentWorker {
       reason ??= why;
       controller.abort();
     };
+    // Terraform runs only once the server has recorded that this agent took the job (its first
+    // heartbeat). A run's phase that arrives as the agent drains is left unaccepted, as is one the
+    // server no longer knows: the server queues it again (runs/runner-service.ts abandon). A module
+    // test run has no queue to go back to: it runs.
+    if (this.draining.signal.aborted && job.kind !== 'test') return;
+    try {
+      const answer = await this.client.json<HeartbeatResponse>({
+        method: 'POST',
+        path: `/jobs/${job.runId}/${job.phase}/heartbeat`,
+        token: job.token,
+        retryForMs: heartbeatMs * 5,
+      });
+      if (answer?.cancel) stop('canceled');
+    } catch (err) {
+      this.options.log.warn(`agent: ${job.runId}/${job.phase} was not accepted: ${(err as Error).message}`);
+      return;
+    }
     this.current = { stop };
     if (this.stopping.signal.aborted) stop('shutdown');
     const finished = new AbortController();
     // One heartbeat at a time; failures while the server is away are reported once, not every beat.
     const heartbeats = (async () => {
       let failing = false;
-      while (!finished.signal.aborted) {
+      for (;;) {
+        // The acceptance above was the first beat.
+        await sleep(heartbeatMs, undefined, { signal: finished.signal }).catch(() => {});
+        if (finished.signal.aborted) return;
         try {
           const answer = await this.client.json<HeartbeatResponse>({
             method: 'POST',
@@ -155,7 +175,6 @@ export class AgentWorker {
           else if (!failing && !finished.signal.aborted) this.options.log.warn(`heartbeat of ${job.runId}/${job.phase} failed: ${(err as Error).message}`);
           failing = true;
         }
-        await sleep(heartbeatMs, undefined, { signal: finished.signal }).catch(() => {});
       }
     })();
     try {

@@ -31,6 +31,7 @@ import * as policies from './migrations/0043_policies.js';
 import * as webSessions from './migrations/0044_web_sessions.js';
 import * as moduleTests from './migrations/0046_module_tests.js';
 import * as workspaceCounts from './migrations/0047_workspace_counts.js';
+import * as runnerAccepted from './migrations/0048_runner_accepted.js';
 
 /** Every migration, in order. Explicit imports: no file-system discovery. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -65,6 +66,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0044_web_sessions': webSessions,
   '0046_module_tests': moduleTests,
   '0047_workspace_counts': workspaceCounts,
+  '0048_runner_accepted': runnerAccepted,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -114,7 +114,7 @@ export class LocalAgents {
     const { db } = this.deps;
     const previous = await agentStore.liveBuiltInAgents(db, `${this.identity}/`);
     for (const runId of await agentStore.runningRunsOfAgents(db, previous)) {
-      await runnerService.failPhase(this.deps, runId, STOPPED_SERVER_REASON);
+      await runnerService.abandon(this.deps, runId, STOPPED_SERVER_REASON);
     }
     await agentStore.markExited(db, previous);
     await agentStore.deleteBuiltInTokens(db, this.identity);

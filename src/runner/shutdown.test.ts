@@ -77,6 +77,13 @@ forEachDatabase(
       await world.uploadConfiguration(ws.id, { 'main.tf': slowApply(seconds) });
       const run = await world.createRun(ws.id);
       await world.waitForStatus(run.id, ['applying']);
+      // Applying is set at the claim; the agent accepts the job after that (agent/worker.ts), and one
+      // stopped in between leaves the apply to the queue. These tests are about an apply under way.
+      const deadline = Date.now() + 60_000;
+      while (!/Provisioning with 'local-exec'/.test(await world.phaseLogSoFar(run.id, 'apply'))) {
+        assert.ok(Date.now() < deadline, 'the apply reached its provisioner within a minute');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
       return run;
     }
 

@@ -1,13 +1,13 @@
 import type { Log } from '../context.js';
 import { reapExpiredLeases as reapExpiredTestLeases } from '../module-tests/job-service.js';
-import type { RunnerContext } from './runner-service.js';
-import { changeStatus, inRunTransaction, lockRun } from './schedule.js';
+import { abandonLocked, type RunnerContext } from './runner-service.js';
+import { inRunTransaction, lockRun } from './schedule.js';
 import * as scheduleStore from './schedule-store.js';
 
 /**
  * Crash recovery (docs/design.md "Agents"): a run whose agent stopped renewing its lease — the agent
  * or the server it ran in died — ends `errored` with the reason, its workspace lock is released and
- * its job token revoked. Any replica may reap any run: the lease, on the database's clock, says the
+ * its job token revoked; a phase the agent never accepted goes back to its queue instead. Any replica may reap any run: the lease, on the database's clock, says the
  * agent is gone.
  */
 
@@ -15,7 +15,7 @@ export const REAPER_INTERVAL_MS = 30_000;
 
 export const REAPED_REASON = 'The agent running this run stopped responding before the run finished';
 
-/** Errors every run (and module test run) whose lease expired; returns how many. */
+/** Abandons every run (and errors every module test run) whose lease expired; returns how many. */
 export async function reapExpiredLeases(ctx: RunnerContext): Promise<number> {
   let reaped = 0;
   for (const runId of await scheduleStore.expiredLeases(ctx.db)) {
@@ -23,7 +23,7 @@ export async function reapExpiredLeases(ctx: RunnerContext): Promise<number> {
       const run = await lockRun(trx, runId);
       // Checked again under the lock: the runner may have renewed or finished meanwhile.
       if (!scheduleStore.RUNNING_STATUSES.includes(run.status) || !(await scheduleStore.leaseExpired(trx, runId))) return false;
-      await changeStatus(trx, run, 'errored', { now: ctx.now(), description: REAPED_REASON });
+      await abandonLocked(trx, run, REAPED_REASON, ctx.now());
       return true;
     });
     if (done) reaped++;

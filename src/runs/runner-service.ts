@@ -121,18 +121,40 @@ export async function failPhase(ctx: RunnerContext, runId: string, reason: strin
 }
 
 /**
- * The plan's agent shut down during it: the run goes back to plan_queued for the next agent, its
- * partial log dropped (the next plan writes its own from the start). A run that moved on meanwhile
- * (canceled, force-canceled) stays as it is.
+ * The plan's agent shut down during it: the run goes back to plan_queued for the next agent. A run
+ * that moved on meanwhile (canceled, force-canceled) stays as it is.
  */
 export async function requeuePlan(ctx: RunnerContext, runId: string, reason: string): Promise<runStore.Run> {
   return inRunTransaction(ctx, async (trx) => {
     const run = await lockRun(trx, runId);
-    if (run.status !== 'planning') return run;
-    const plan = await phaseStore.findPlan(trx, { runId });
-    if (plan) await logStore.deleteChunks(trx, plan.id);
-    return changeStatus(trx, run, 'plan_queued', { now: ctx.now(), description: `${reason}; queued again` });
+    return run.status === 'planning' ? requeueLocked(trx, run, reason, ctx.now()) : run;
   });
+}
+
+/**
+ * The runner that held the run is gone (its lease lapsed, its agent exited, its server stopped). A
+ * phase the agent never accepted never ran terraform (the handover's answer was lost, or the agent
+ * stopped as it arrived): it goes back to its queue. One it accepted ends errored with `reason`.
+ * Called with the run locked; a run no longer planning or applying stays as it is.
+ */
+export async function abandonLocked(trx: Db, run: runStore.Run, reason: string, now: Date): Promise<runStore.Run> {
+  if (!scheduleStore.RUNNING_STATUSES.includes(run.status)) return run;
+  if (run.runnerAcceptedAt !== null) return changeStatus(trx, run, 'errored', { now, description: reason });
+  const phase = run.status === 'planning' ? 'plan' : 'apply';
+  return requeueLocked(trx, run, `The agent did not take the ${phase}`, now);
+}
+
+/** abandonLocked in a transaction of its own. */
+export async function abandon(ctx: RunnerContext, runId: string, reason: string): Promise<runStore.Run> {
+  return inRunTransaction(ctx, async (trx) => abandonLocked(trx, await lockRun(trx, runId), reason, ctx.now()));
+}
+
+/** A planning or applying run back to its queue, the phase's partial log dropped: the next agent's writes its own from the start. */
+async function requeueLocked(trx: Db, run: runStore.Run, reason: string, now: Date): Promise<runStore.Run> {
+  const planning = run.status === 'planning';
+  const phase = planning ? await phaseStore.findPlan(trx, { runId: run.id }) : await phaseStore.findApply(trx, { runId: run.id });
+  if (phase) await logStore.deleteChunks(trx, phase.id);
+  return changeStatus(trx, run, planning ? 'plan_queued' : 'apply_queued', { now, description: `${reason}; queued again` });
 }
 
 /** Terraform stopped after a requested cancel: the run ends `canceled` (unless it already ended). */

@@ -172,11 +172,14 @@ export async function countRunningLocked(db: Db, organizationId: string): Promis
   return Number(row.n);
 }
 
-/** Renews the lease of a run a runner still works on; false when the run is no longer planning or applying. */
+/**
+ * Renews the lease of a run a runner still works on, the first renewal recording that the runner
+ * accepted the phase; false when the run is no longer planning or applying.
+ */
 export async function renewLease(db: Db, runId: string, leaseSeconds: number): Promise<boolean> {
   const result = await db
     .updateTable('runs')
-    .set({ runner_lease_until: sql<Date>`now() + make_interval(secs => ${leaseSeconds})` })
+    .set({ runner_lease_until: sql<Date>`now() + make_interval(secs => ${leaseSeconds})`, runner_accepted_at: sql<Date>`coalesce(runner_accepted_at, now())` })
     .where('id', '=', runId)
     .where('status', 'in', RUNNING_STATUSES)
     .executeTakeFirst();

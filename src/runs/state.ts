@@ -71,7 +71,8 @@ export const RUN_TRANSITIONS: Readonly<Record<RunStatus, readonly RunStatus[]>> 
   pre_plan_completed: ['queuing', 'plan_queued', 'canceled', 'errored'],
   queuing: ['plan_queued', 'canceled', 'errored'],
   plan_queued: ['planning', 'canceled', 'errored'],
-  // Back to the queue: a plan its agent gave up because it shut down (a plan changes nothing, so it can run again).
+  // Back to the queue: a plan its agent gave up because it shut down (a plan changes nothing, so it can
+  // run again), or never accepted.
   planning: ['planned', 'plan_queued', 'canceled', 'force_canceled', 'errored'],
   planned: ['cost_estimating', 'policy_checking', 'post_plan_running', 'confirmed', 'planned_and_finished', 'planned_and_saved', 'discarded', 'errored'],
   // A cost estimate that errors still moves on (states.mdx "The Cost Estimation Stage").
@@ -94,7 +95,8 @@ export const RUN_TRANSITIONS: Readonly<Record<RunStatus, readonly RunStatus[]>> 
   pre_apply_running: ['pre_apply_completed', 'canceled', 'errored'],
   pre_apply_completed: ['apply_queued', 'canceled', 'errored'],
   apply_queued: ['applying', 'canceled', 'errored'],
-  applying: ['post_apply_running', 'applied', 'canceled', 'force_canceled', 'errored'],
+  // Back to the queue: an apply its agent never accepted (terraform did not run; runner-service.ts abandon).
+  applying: ['post_apply_running', 'applied', 'apply_queued', 'canceled', 'force_canceled', 'errored'],
   // Post-apply tasks never stop a run: the infrastructure exists already (states.mdx "The Post-Apply Stage").
   post_apply_running: ['post_apply_completed', 'canceled', 'errored'],
   post_apply_completed: ['applied', 'errored'],

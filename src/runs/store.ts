@@ -41,6 +41,8 @@ export interface Run {
   statusTimestamps: Record<string, string>;
   queuedAt: Date | null;
   runnerLeaseUntil: Date | null;
+  /** When the agent took the phase it holds (its first heartbeat); null before, and between phases. */
+  runnerAcceptedAt: Date | null;
   cancelRequestedAt: Date | null;
   /** The agent working on the current phase. */
   agentId: string | null;
@@ -58,7 +60,7 @@ export interface RunWithPhases extends Run {
 }
 
 /** The settings a run is created with. */
-export type NewRun = Omit<Run, 'projectId' | 'hasChanges' | 'runnerLeaseUntil' | 'cancelRequestedAt' | 'agentId' | 'taskStages'>;
+export type NewRun = Omit<Run, 'projectId' | 'hasChanges' | 'runnerLeaseUntil' | 'runnerAcceptedAt' | 'cancelRequestedAt' | 'agentId' | 'taskStages'>;
 
 function toRun(row: RunRow & { project_id: string; task_stages: Run['taskStages'] }): Run {
   return {
@@ -90,6 +92,7 @@ function toRun(row: RunRow & { project_id: string; task_stages: Run['taskStages'
     statusTimestamps: row.status_timestamps,
     queuedAt: row.queued_at,
     runnerLeaseUntil: row.runner_lease_until,
+    runnerAcceptedAt: row.runner_accepted_at,
     cancelRequestedAt: row.cancel_requested_at,
     agentId: row.agent_id,
     triggeredByRunId: row.triggered_by_run_id,
@@ -274,7 +277,8 @@ export async function update(db: Db, id: string, changes: RunChanges): Promise<v
       ...(changes.queuedAt !== undefined ? { queued_at: changes.queuedAt } : {}),
       ...(changes.cancelRequestedAt !== undefined ? { cancel_requested_at: changes.cancelRequestedAt } : {}),
       ...(changes.hasChanges !== undefined ? { has_changes: changes.hasChanges } : {}),
-      ...(lease !== undefined ? { runner_lease_until: lease } : {}),
+      // A new lease (or none) is a new holder, who has not accepted the phase yet.
+      ...(lease !== undefined ? { runner_lease_until: lease, runner_accepted_at: null } : {}),
     })
     .where('id', '=', id)
     .execute();

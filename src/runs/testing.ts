@@ -137,6 +137,11 @@ export class RunWorld extends WorkspaceWorld {
     return this.agent;
   }
 
+  /** The agent of builtInAgent() exited: the next call registers another. */
+  forgetAgent(): void {
+    this.agent = undefined;
+  }
+
   /** Claims jobs through the agent protocol until it gets `runId`'s, failing the others (left over by earlier tests). */
   async claimJob(runId: string): Promise<Job> {
     const agent = await this.builtInAgent();

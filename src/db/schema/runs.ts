@@ -48,6 +48,8 @@ export interface RunTable {
   status_timestamps: Jsonb<Record<string, string>>;
   queued_at: NullableTimestamp;
   runner_lease_until: NullableTimestamp;
+  /** The agent's first heartbeat of the phase: it took the job (migration 0048). */
+  runner_accepted_at: NullableTimestamp;
   cancel_requested_at: NullableTimestamp;
   /** The agent working on the run's current phase. */
   agent_id: ColumnType<string | null, string | null | undefined, string | null>;
