@@ -1,29 +1,38 @@
 import { type PGlite, parse, protocol, type Results } from '@electric-sql/pglite';
 import type { PostgresPool, PostgresPoolClient } from 'kysely';
-import { isPrepared, statementName } from './prepared.js';
 
 /** What the engine answers to one protocol message. */
 type BackendMessage = Parameters<typeof parse.parseResults>[0][number];
 
-/** What describing a statement tells: its parameters' types and its rows' columns. */
-interface DescribedStatement {
+/** A statement parsed under its name, and what describing it told. */
+interface PreparedStatement {
+  name: string;
   parameterTypes: number[];
   /** The RowDescription of a statement that returns rows. */
   rowDescription: BackendMessage | undefined;
 }
 
 /**
- * Statements on PGlite through its protocol by hand, in two calls into the engine at most. PGlite's
- * own `query` makes six (Parse, Describe, Bind, Describe, Execute, Sync), and each call costs about
- * as much as a small statement's own work. A statement is parsed and described in one call, then
- * bound and executed in another; its rows' columns are those the description gave (all text), so the
- * portal is not described again: the engine and the parser went over a workspace's 40 columns twice.
- * Marked statements (src/db/prepared.ts) are parsed and described once under their name, and each
- * execution is then one call; the others are parsed, planned and described anew, unnamed, each time.
+ * How many statements stay prepared in the engine, least recently used closed first: far more than
+ * the server's distinct statements in steady use (a list's `in ($1, $2, …)` of each length is one).
+ */
+export const PREPARED_STATEMENTS_KEPT = 256;
+
+/**
+ * Statements on PGlite through its protocol by hand. PGlite's own `query` makes six calls into the
+ * engine per statement (Parse, Describe, Bind, Describe, Execute, Sync), and each call costs about as
+ * much as a small statement's own work; it also parses, analyses and plans the SQL every time.
+ * Here every statement is parsed and described once under a name of its own, and each execution is
+ * then one call (Bind, Execute, Sync); its rows' columns are those the description gave (all text),
+ * so the portal is not described again. Unlike on PostgreSQL (prepared.ts), every statement is
+ * prepared, not only marked ones: parsing and analysis are most of a small statement's cost here, and
+ * a list whose best plan depends on its filter's values still gets custom plans, for its first five
+ * executions and afterwards whenever PostgreSQL estimates the generic plan to cost more.
  */
 class PgliteStatements {
-  /** Each prepared statement's description, by its SQL. */
-  private readonly prepared = new Map<string, DescribedStatement>();
+  /** The prepared statements by SQL, least recently used first. */
+  private readonly prepared = new Map<string, PreparedStatement>();
+  private named = 0;
 
   constructor(private readonly pglite: PGlite) {}
 
@@ -31,19 +40,37 @@ class PgliteStatements {
     return (await this.pglite.execProtocol(message, { syncToFs: false })).messages;
   }
 
-  /** Parses `text` as the statement `name` (unnamed: '') and describes it; the Sync ends a failed Parse too, before `send` throws. */
-  private async describe(name: string, text: string): Promise<DescribedStatement> {
+  /** `text`'s prepared statement, now the most recently used. */
+  private recall(text: string): PreparedStatement | undefined {
+    const statement = this.prepared.get(text);
+    if (statement) {
+      this.prepared.delete(text);
+      this.prepared.set(text, statement);
+    }
+    return statement;
+  }
+
+  /**
+   * Parses `text` under a new name and describes it, in one call that also closes the least recently
+   * used statement when the engine holds as many as it keeps. The Sync ends a failed Parse too,
+   * before `send` throws: a statement that does not parse is not kept.
+   */
+  private async prepare(text: string): Promise<PreparedStatement> {
     const { serialize } = protocol;
-    const described = await this.send(Buffer.concat([serialize.parse({ name, text }), serialize.describe({ type: 'S', name }), serialize.sync()]));
-    return {
+    const name = `s${this.named++}`;
+    const messages: Uint8Array[] = [];
+    if (this.prepared.size >= PREPARED_STATEMENTS_KEPT) {
+      const [oldest, statement] = this.prepared.entries().next().value as [string, PreparedStatement];
+      this.prepared.delete(oldest);
+      messages.push(serialize.close({ type: 'S', name: statement.name }));
+    }
+    messages.push(serialize.parse({ name, text }), serialize.describe({ type: 'S', name }), serialize.sync());
+    const described = await this.send(Buffer.concat(messages));
+    const statement = {
+      name,
       parameterTypes: parse.parseDescribeStatementResults(described),
       rowDescription: described.find((message) => message.name === 'rowDescription'),
     };
-  }
-
-  /** Parses and describes a marked statement under its name, once. */
-  private async prepare(name: string, text: string): Promise<DescribedStatement> {
-    const statement = await this.describe(name, text);
     this.prepared.set(text, statement);
     return statement;
   }
@@ -52,8 +79,7 @@ class PgliteStatements {
     // The lock `query` takes: nothing else talks to the engine between these messages.
     return this.pglite.runExclusive(async () => {
       const { serialize } = protocol;
-      const name = isPrepared(text) ? statementName(text) : '';
-      const { parameterTypes, rowDescription } = name ? (this.prepared.get(text) ?? (await this.prepare(name, text))) : await this.describe(name, text);
+      const { name, parameterTypes, rowDescription } = this.recall(text) ?? (await this.prepare(text));
       const values = parameters.map((value, i) => {
         if (value === null || value === undefined) return null;
         const serializer = this.pglite.serializers[parameterTypes[i] as number];

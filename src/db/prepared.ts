@@ -9,7 +9,8 @@ import type pg from 'pg';
  * the workspace show's statement took 400–500 µs a round trip unnamed and 125–150 µs prepared
  * (docs/design.md "Read path performance"). Opt-in, by a comment at the end of the SQL: a list whose
  * best plan depends on its filter's values (a tag on 10% of the workspaces or on 5) keeps a plan of
- * its own per execution.
+ * its own per execution. On PGlite every statement is prepared (pglite-pool.ts), where parsing is
+ * most of a small statement's cost.
  */
 const PREPARED_MARK = '/* prepared */';
 
