@@ -55,7 +55,7 @@ export interface Config {
   readonly runConcurrency: number;
   /** Phases (plans, applies) this replica runs at once; 0: it runs none. */
   readonly runnerSlots: number;
-  /** How long a claim on a plan or apply lasts without renewal (TERRACE_RUN_LEASE); then the reaper errors the run. */
+  /** How long a claim on a plan or apply lasts without renewal (TERRACE_RUN_LEASE); then the reaper errors the run, or requeues a phase its agent never accepted. */
   readonly runLeaseSeconds: number;
   /** Longest a plan or an apply may run before it is interrupted and the run errors. */
   readonly planTimeoutMs: number;

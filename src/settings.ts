@@ -61,7 +61,8 @@ export const SETTINGS = {
   runLease: {
     env: 'TERRACE_RUN_LEASE',
     flag: '--run-lease',
-    description: 'how long a plan or apply stays claimed without a heartbeat from its agent before it errors, e.g. 60s (default 60s)',
+    description:
+      'how long a plan or apply stays claimed without a heartbeat from its agent before it errors, or goes back to the queue if the agent never accepted it, e.g. 60s (default 60s)',
   },
   planTimeout: { env: 'TERRACE_PLAN_TIMEOUT', flag: '--plan-timeout', description: 'longest a plan may run, e.g. 90m or 2h (default 2h)' },
   applyTimeout: { env: 'TERRACE_APPLY_TIMEOUT', flag: '--apply-timeout', description: 'longest an apply may run, e.g. 90m or 2h (default 2h)' },
