@@ -1,6 +1,6 @@
 import type { PropsWithChildren } from '@kitajs/html';
 import type { Token } from '../auth/token-store.js';
-import { ORGANIZATION_ACCESS_FLAGS } from '../auth/permissions.js';
+import { ORGANIZATION_ACCESS_FLAGS } from '../auth/organization-access.js';
 import type { Membership } from '../organization-memberships/service.js';
 import type { OrganizationView } from '../organizations/service.js';
 import type { TeamView } from '../teams/service.js';

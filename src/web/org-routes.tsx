@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { requireUser } from '../auth/authorize.js';
-import { ORGANIZATION_ACCESS_FLAGS, ORGANIZATION_ACCESS_IMPLIES, type OrganizationAccessFlag } from '../auth/permissions.js';
+import { ORGANIZATION_ACCESS_FLAGS, ORGANIZATION_ACCESS_IMPLIES, type OrganizationAccessFlag } from '../auth/organization-access.js';
 import type { Token } from '../auth/token-store.js';
 import { NotFoundError } from '../errors.js';
 import * as membershipService from '../organization-memberships/service.js';
