@@ -5,10 +5,11 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { AdminCommandError, isOperatorError, sendAdminCommand } from './admin/client.js';
 import type { AdminRequest } from './admin/requests.js';
-import { ConfigError, loadConfig, parseSettingFlags, SETTINGS } from './config.js';
+import { loadConfig } from './config.js';
 import { DataDirInUseError, lockDataDir } from './data-dir-lock.js';
 import { DEFAULT_RUN_UIDS, parseUidRange } from './runner/run-uids.js';
 import { ISOLATION_SETTINGS, type IsolationSetting } from './runner/sandbox.js';
+import { ConfigError, parseSettingFlags, SETTINGS } from './settings.js';
 
 // The server, the database and the agent are imported where a command needs them: `--version`, `--help`
 // and a command sent to a running server start without loading them.

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, loadConfig, parseSettingFlags, SETTINGS } from './config.js';
+import { loadConfig } from './config.js';
+import { ConfigError, parseSettingFlags, SETTINGS } from './settings.js';
 import { loadTlsMaterial } from './tls.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'terrace-config-'));

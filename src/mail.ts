@@ -1,5 +1,6 @@
 import { createTransport, type Transporter } from 'nodemailer';
-import type { Config, SmtpSettings } from './config.js';
+import type { Config } from './config.js';
+import type { SmtpSettings } from './setting-values.js';
 
 /**
  * Mail through the operator's SMTP server (TERRACE_SMTP_*): notification emails and organization

@@ -1,17 +1,9 @@
 import type { Ctx } from '../context.js';
 import * as teamProjectStore from '../team-project-access/store.js';
 import * as teamWorkspaceStore from '../team-workspace-access/store.js';
-import {
-  type Action,
-  defaultProjectActions,
-  normalizeOrganizationAccess,
-  type OrganizationAccess,
-  type OrganizationRole,
-  organizationAccessActions,
-  projectLevelActions,
-  ROLE_ACTIONS,
-  workspaceLevelActions,
-} from './permissions.js';
+import { projectLevelActions, workspaceLevelActions } from './access-levels.js';
+import { defaultProjectActions, normalizeOrganizationAccess, type OrganizationAccess, organizationAccessActions } from './organization-access.js';
+import { type Action, type OrganizationRole, ROLE_ACTIONS } from './permissions.js';
 import { cachedAuth, clearAuthCache } from './cache.js';
 import { runTokenActions, testRunTokenActions } from './run-access.js';
 import { type Subject, subjectKey } from './subject.js';

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../config.js';
+import { loadConfig } from '../config.js';
+import { ConfigError } from '../settings.js';
 import { keyId, open, reseal, SealError, type SealingKeys, seal, sealedKeyId } from './sealing.js';
 
 const oldKey = randomBytes(32);

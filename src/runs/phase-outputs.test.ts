@@ -3,7 +3,7 @@ import { before, it } from 'node:test';
 import { assertError } from '../../test/fixtures.js';
 import { forEachDatabase } from '../../test/harness.js';
 import type { Job } from '../agent/protocol.js';
-import { WORKSPACE_LEVEL_PERMISSIONS } from '../auth/permissions.js';
+import { WORKSPACE_LEVEL_PERMISSIONS } from '../auth/access-levels.js';
 import { ONE_ADDED, RunWorld } from './testing.js';
 
 /**

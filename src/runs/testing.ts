@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { unique } from '../../test/fixtures.js';
 import type { ApiResponse } from '../../test/harness.js';
-import { WORKSPACE_LEVEL_PERMISSIONS, type WorkspaceAccessLevel } from '../auth/permissions.js';
+import { WORKSPACE_LEVEL_PERMISSIONS, type WorkspaceAccessLevel } from '../auth/access-levels.js';
 import * as configurationVersionStore from '../configuration-versions/store.js';
 import { newId } from '../ids.js';
 import * as teamWorkspaceStore from '../team-workspace-access/store.js';

@@ -1,6 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { PROJECT_ACCESS_LEVELS } from '../auth/permissions.js';
+import { PROJECT_ACCESS_LEVELS } from '../auth/access-levels.js';
 import { InvalidError } from '../errors.js';
 import { literals, parseResourceBody, relationshipId } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';

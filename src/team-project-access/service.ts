@@ -1,6 +1,6 @@
 import { readOnlyAttribute, teamAlreadyTaken } from '../teams/access-errors.js';
 import { authorize, callerTeamIds, can, forgetAccess, type Target } from '../auth/authorize.js';
-import { PROJECT_LEVEL_PERMISSIONS, type ProjectAccessLevel, type ProjectPermissions } from '../auth/permissions.js';
+import { PROJECT_LEVEL_PERMISSIONS, type ProjectAccessLevel, type ProjectPermissions } from '../auth/access-levels.js';
 import * as authStore from '../auth/store.js';
 import type { Ctx } from '../context.js';
 import { isUniqueViolation } from '../db/pg-errors.js';

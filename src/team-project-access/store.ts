@@ -11,7 +11,7 @@ import type {
   SentinelMocksPermission,
   StateVersionsPermission,
   VariablesPermission,
-} from '../auth/permissions.js';
+} from '../auth/access-levels.js';
 import type { Db } from '../db/database.js';
 
 /** A team's access to one project (project-team-access.mdx). */

@@ -1,7 +1,7 @@
 import { readOnlyAttribute, teamAlreadyTaken } from '../teams/access-errors.js';
 import { authorizeWorkspace } from '../auth/authorize.js';
 import { callerTeamIds, can, forgetAccess } from '../auth/authorize.js';
-import { type WorkspaceAccessLevel, WORKSPACE_LEVEL_PERMISSIONS, type WorkspacePermissions } from '../auth/permissions.js';
+import { type WorkspaceAccessLevel, WORKSPACE_LEVEL_PERMISSIONS, type WorkspacePermissions } from '../auth/access-levels.js';
 import type { Ctx } from '../context.js';
 import { isUniqueViolation } from '../db/pg-errors.js';
 import { InvalidError, NotFoundError } from '../errors.js';

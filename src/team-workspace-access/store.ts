@@ -6,7 +6,7 @@ import type {
   VariablesPermission,
   WorkspaceAccessLevel,
   WorkspacePermissions,
-} from '../auth/permissions.js';
+} from '../auth/access-levels.js';
 import type { Db } from '../db/database.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
 

@@ -1,7 +1,7 @@
 import { includedDocument } from '../jsonapi/include-registry.js';
 import { type Static, type TBoolean, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { ORGANIZATION_ACCESS_FLAGS, type OrganizationAccessFlag } from '../auth/permissions.js';
+import { ORGANIZATION_ACCESS_FLAGS, type OrganizationAccessFlag } from '../auth/organization-access.js';
 import { parseResourceBody } from '../jsonapi/body.js';
 import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
 import { PageParameters, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';

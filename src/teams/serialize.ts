@@ -1,4 +1,4 @@
-import { ORGANIZATION_ACCESS_FLAGS } from '../auth/permissions.js';
+import { ORGANIZATION_ACCESS_FLAGS } from '../auth/organization-access.js';
 import { type ResourceObject, resource, toMany, toOne } from '../jsonapi/document.js';
 import { registerResourceType } from '../jsonapi/include-registry.js';
 import type { TeamView } from './service.js';

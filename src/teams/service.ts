@@ -1,12 +1,12 @@
 import { allowedActions, authorize, callerTeamIds, forgetAccess, teamVisibility } from '../auth/authorize.js';
 import {
-  type Action,
   normalizeOrganizationAccess,
   ORGANIZATION_ACCESS_FLAGS,
   ORGANIZATION_ACCESS_IMPLIES,
   type OrganizationAccess,
   type OrganizationAccessFlag,
-} from '../auth/permissions.js';
+} from '../auth/organization-access.js';
+import type { Action } from '../auth/permissions.js';
 import type { Ctx } from '../context.js';
 import { isUniqueViolation } from '../db/pg-errors.js';
 import { ConflictError, InvalidError, NotFoundError } from '../errors.js';

@@ -6,7 +6,7 @@ import type { RunView } from '../runs/service.js';
 import type { WorkspaceView } from '../workspaces/service.js';
 import { type Crumb, formatTime, Layout, type PageUser, Pagination, StatusBadge, TableHead } from './components.js';
 import { InputField } from './form-fields.js';
-import { PendingInvitations } from './org-pages.js';
+import { PendingInvitations } from './org-member-pages.js';
 import { orgSettingsPath, projectsPath, runPath, workspacePath, workspacesPath } from './paths.js';
 
 export interface ListPage<T> {

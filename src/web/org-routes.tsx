@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { requireUser } from '../auth/authorize.js';
-import { ORGANIZATION_ACCESS_FLAGS, ORGANIZATION_ACCESS_IMPLIES, type OrganizationAccessFlag } from '../auth/permissions.js';
+import { ORGANIZATION_ACCESS_FLAGS, ORGANIZATION_ACCESS_IMPLIES, type OrganizationAccessFlag } from '../auth/organization-access.js';
 import type { Token } from '../auth/token-store.js';
 import { NotFoundError } from '../errors.js';
 import * as membershipService from '../organization-memberships/service.js';
@@ -12,7 +12,9 @@ import * as teamService from '../teams/service.js';
 import * as userService from '../users/service.js';
 import { QueryText, querySchema, withQuery } from '../jsonapi/query.js';
 import { expiryDate, submitForm } from './forms.js';
-import { type MemberRow, MembersPage, OrgSettingsPage, OrgTokenPage, TeamPage, TeamsPage } from './org-pages.js';
+import { type MemberRow, MembersPage } from './org-member-pages.js';
+import { OrgSettingsPage, OrgTokenPage } from './org-pages.js';
+import { TeamPage, TeamsPage } from './org-team-pages.js';
 import { pageNumber } from './page-routes.js';
 import { orgSettingsPath, teamPath, workspacesPath } from './paths.js';
 import { formField, requireSignIn, userOf } from './session-hook.js';

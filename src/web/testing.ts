@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { unique } from '../../test/fixtures.js';
 import type { ApiResponse, TestServer } from '../../test/harness.js';
-import { WORKSPACE_LEVEL_PERMISSIONS } from '../auth/permissions.js';
+import { WORKSPACE_LEVEL_PERMISSIONS } from '../auth/access-levels.js';
 import { newId } from '../ids.js';
 import * as teamWorkspaceStore from '../team-workspace-access/store.js';
 import * as teamStore from '../teams/store.js';

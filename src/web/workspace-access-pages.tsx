@@ -1,4 +1,4 @@
-import { WORKSPACE_ACCESS_LEVELS } from '../auth/permissions.js';
+import { WORKSPACE_ACCESS_LEVELS } from '../auth/access-levels.js';
 import type { NotificationConfiguration } from '../notification-configurations/service.js';
 import type { RunTrigger } from '../run-triggers/service.js';
 import type { OutputView } from '../state-version-outputs/service.js';

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { WORKSPACE_ACCESS_LEVELS, type WorkspaceAccessLevel } from '../auth/permissions.js';
+import { WORKSPACE_ACCESS_LEVELS, type WorkspaceAccessLevel } from '../auth/access-levels.js';
 import { signedUrl } from '../blobs/signed-url.js';
 import { InvalidError, NotFoundError, ServiceUnavailableError } from '../errors.js';
 import * as notificationService from '../notification-configurations/service.js';

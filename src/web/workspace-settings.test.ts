@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import { unique } from '../../test/fixtures.js';
 import { forEachDatabase } from '../../test/harness.js';
-import { type WorkspaceAccessLevel, WORKSPACE_LEVEL_PERMISSIONS } from '../auth/permissions.js';
+import { type WorkspaceAccessLevel, WORKSPACE_LEVEL_PERMISSIONS } from '../auth/access-levels.js';
 import { newId } from '../ids.js';
 import { StateWorld, terraformData } from '../state-versions/testing.js';
 import * as teamWorkspaceStore from '../team-workspace-access/store.js';
