@@ -1,6 +1,6 @@
 import type { Expr, Location, Term } from './ast.js';
 import { type BuiltinContext, builtins } from './builtins/index.js';
-import { type CompiledPolicy, type CompiledRule, compiledWith, type RuleNode } from './compiler.js';
+import { type CompiledPolicy, type CompiledRule, compiledWith, type RuleNode } from './compiled.js';
 import { BuiltinError, BuiltinUndefined, RegoError } from './errors.js';
 import { equal, keyOf, RegoObject, RegoSet, toRegoString, type Value } from './value.js';
 
