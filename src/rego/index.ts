@@ -6,7 +6,8 @@
 import type { Module } from './ast.js';
 import { Compiler } from './compiler.js';
 import { RegoError, type RegoErrorCode } from './errors.js';
-import { type EvalLimits, Evaluation } from './eval.js';
+import { Evaluation } from './eval.js';
+import type { EvalLimits } from './eval-terms.js';
 import { parseModule, parseQuery } from './parser.js';
 import { fromJSON, type JSONValue, RegoObject, RegoSet, toJSON, type Value } from './value.js';
 

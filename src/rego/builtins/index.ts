@@ -1,5 +1,6 @@
 /** Every built-in, registered by the modules imported here for their side effect. */
 import './aws.js';
+import './collections.js';
 import './core.js';
 import './encoding.js';
 import './globs-match.js';
