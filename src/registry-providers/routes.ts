@@ -5,7 +5,6 @@ import * as gpgKeyService from '../gpg-keys/service.js';
 import { parseResourceBody } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
 import { includedDocument, includedPage } from '../jsonapi/include-registry.js';
-import { listPage } from '../jsonapi/pagination.js';
 import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
 import { listPage, PageParameters, PageQuery } from '../jsonapi/pagination.js';
 import { QueryText, querySchema, splitList, withQuery } from '../jsonapi/query.js';

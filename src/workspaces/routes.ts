@@ -2,7 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { InvalidError } from '../errors.js';
 import { MAX_TEXT_LENGTH, parseResourceArray, parseResourceBody, relationshipId } from '../jsonapi/body.js';
-import { PageParameters } from '../jsonapi/pagination.js';
+import { type Page, PageParameters } from '../jsonapi/pagination.js';
 import { QueryText, querySchema, queryTagged, splitList, withQuery } from '../jsonapi/query.js';
 import { validateTagBindings } from '../projects/tag-bindings.js';
 import { consumerRoutes } from './consumer-routes.js';
