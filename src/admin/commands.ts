@@ -59,7 +59,7 @@ export async function runAdminCommand(ctx: Ctx, request: AdminRequest): Promise<
     }
     case 'token list': {
       const user = await userNamed(ctx, request.user);
-      const { tokens } = await userService.listUserTokens(ctx, user.id, { number: 1, size: 1000 });
+      const { items: tokens } = await userService.listUserTokens(ctx, user.id, { number: 1, size: 1000 });
       return tokens.map((t) => `${t.id}\t${t.createdAt.toISOString()}\t${t.lastUsedAt?.toISOString() ?? 'never used'}\t${t.description ?? ''}\n`).join('');
     }
     case 'token revoke':

@@ -3,6 +3,7 @@ import type { Db } from '../db/database.js';
 import { prepared } from '../db/prepared.js';
 import type { TokenRow } from '../db/schema.js';
 import { camelized } from '../db/rows.js';
+import type { Paged } from '../db/paging.js';
 
 export type TokenKind = 'user' | 'team' | 'organization' | 'run' | 'test-run' | 'agent' | 'task-result';
 
@@ -84,10 +85,10 @@ export async function findById(db: Db, id: string): Promise<Token | undefined> {
   return row && toToken(row);
 }
 
-export async function listByUser(db: Db, userId: string, limit: number, offset: number): Promise<{ tokens: Token[]; total: number }> {
+export async function listByUser(db: Db, userId: string, limit: number, offset: number): Promise<Paged<Token>> {
   const userTokens = db.selectFrom('tokens').selectAll().where('kind', '=', 'user').where('user_id', '=', userId);
   const { rows, total } = await pageAndTotal(userTokens.orderBy('created_at').orderBy('id'), { limit, offset });
-  return { tokens: rows.map(toToken), total };
+  return { items: rows.map(toToken), total };
 }
 
 export async function findOrganizationToken(db: Db, organizationId: string): Promise<Token | undefined> {

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { parseResourceBody } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
 import { IncludeParameters, IncludeQuery, parseInclude } from '../jsonapi/include.js';
-import { PageParameters, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { listPage, PageParameters } from '../jsonapi/pagination.js';
 import { querySchema, withQuery } from '../jsonapi/query.js';
 import * as configurationVersionService from './service.js';
 import { uploadRoutes } from './upload-routes.js';
@@ -54,9 +54,7 @@ export async function configurationVersionRoutes(app: FastifyInstance): Promise<
   app.get<{ Params: WorkspaceParams; Querystring: Static<typeof ListQuery> }>(list, withQuery(ListQuery), async (request, reply) => {
     const { ctx, query } = request;
     parseInclude(query, INCLUDES);
-    const page = parsePage(query);
-    const { views, total } = await configurationVersionService.list(ctx, request.params.workspace_id, page);
-    const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total);
+    const { items: views, parts } = await listPage(request, (page) => configurationVersionService.list(ctx, request.params.workspace_id, page));
     return reply.send(document(views.map(serializeConfigurationVersion), parts));
   });
 

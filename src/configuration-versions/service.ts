@@ -9,6 +9,7 @@ import { ConflictError, NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import * as configurationVersionStore from './store.js';
+import type { Paged } from '../db/paging.js';
 
 export type { ConfigurationVersion, ConfigurationVersionStatus } from './store.js';
 
@@ -96,10 +97,10 @@ export async function readableViews(ctx: Ctx, ids: readonly string[]): Promise<C
 }
 
 /** A workspace's versions, newest first; read runs permission (configuration-versions.mdx). */
-export async function list(ctx: Ctx, workspaceId: string, page: Page): Promise<{ views: ConfigurationVersionView[]; total: number }> {
+export async function list(ctx: Ctx, workspaceId: string, page: Page): Promise<Paged<ConfigurationVersionView>> {
   const workspace = await authorizeWorkspace(ctx, { id: workspaceId }, 'workspace:read', `workspace ${workspaceId}`);
   const { versions, total } = await configurationVersionStore.selectPage(ctx.db, workspace.id, { limit: page.size, offset: pageOffset(page) });
-  return { views: versions.map(viewOf), total };
+  return { items: versions.map(viewOf), total };
 }
 
 /** Commit information exists only for versions from VCS, which Terrace does not fetch: always none. */

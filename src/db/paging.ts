@@ -6,6 +6,12 @@ export interface PageWindow {
   offset: number;
 }
 
+/** One page of a list and how many members the whole list has. */
+export interface Paged<T> {
+  items: T[];
+  total: number;
+}
+
 /**
  * One page of an ordered query and how many rows the query has in all: the page and the count (the
  * same query without its select list and order) run together, as two statements.

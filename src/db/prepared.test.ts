@@ -64,7 +64,8 @@ forEachDatabase('prepared statements', (server) => {
     const numbered = (n: number) => db.selectNoFrom(sql<number>`${n}::int + ${sql.raw(String(n))}`.as('n'));
     await db.transaction().execute(async (trx) => {
       const count = async () => Number((await sql<{ n: string }>`select count(*) as n from pg_prepared_statements`.execute(trx)).rows[0]?.n);
-      for (let n = 0; n < PREPARED_STATEMENTS_KEPT + 20; n++) assert.deepEqual(await trx.selectNoFrom(sql<number>`${n}::int + ${sql.raw(String(n))}`.as('n')).execute(), [{ n: 2 * n }]);
+      for (let n = 0; n < PREPARED_STATEMENTS_KEPT + 20; n++)
+        assert.deepEqual(await trx.selectNoFrom(sql<number>`${n}::int + ${sql.raw(String(n))}`.as('n')).execute(), [{ n: 2 * n }]);
       const held = await count();
       if (server.kind === 'pglite') assert.ok(held <= PREPARED_STATEMENTS_KEPT, `${held} statements prepared`);
       else assert.ok(held < 20, `${held}: PostgreSQL prepares only marked statements`);

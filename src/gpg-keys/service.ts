@@ -8,6 +8,7 @@ import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import * as organizationService from '../organizations/service.js';
 import * as organizationStore from '../organizations/store.js';
 import * as gpgKeyStore from './store.js';
+import type { Paged } from '../db/paging.js';
 
 export type { GpgKey } from './store.js';
 
@@ -74,12 +75,7 @@ export async function show(ctx: Ctx, registryName: string, namespace: string, ke
 }
 
 /** The keys of the namespaces named (`filter[namespace]`, required: 400) that the caller may read; 403 when none. */
-export async function list(
-  ctx: Ctx,
-  registryName: string,
-  namespaces: readonly string[] | undefined,
-  page: Page,
-): Promise<{ keys: gpgKeyStore.GpgKey[]; total: number }> {
+export async function list(ctx: Ctx, registryName: string, namespaces: readonly string[] | undefined, page: Page): Promise<Paged<gpgKeyStore.GpgKey>> {
   checkRegistryName(registryName);
   if (!namespaces || namespaces.length === 0)
     throw new BadRequestError('filter[namespace] is required: one or more organization names', { parameter: 'filter[namespace]' });

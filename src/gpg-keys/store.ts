@@ -1,6 +1,7 @@
 import type { Db } from '../db/database.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import { camelized, type RowOf, selectWithOrganizationName } from '../db/rows.js';
+import type { Paged } from '../db/paging.js';
 
 /** GPG public keys per namespace (organization), for provider versions (gpg-keys.mdx). */
 
@@ -43,10 +44,10 @@ export async function find(db: Db, organizationId: string, keyId: string): Promi
   return row && toKey(row);
 }
 
-export async function page(db: Db, organizationIds: readonly string[], window: PageWindow): Promise<{ keys: GpgKey[]; total: number }> {
+export async function page(db: Db, organizationIds: readonly string[], window: PageWindow): Promise<Paged<GpgKey>> {
   const query = selectKeys(db).where('gpg_keys.organization_id', 'in', organizationIds).orderBy('gpg_keys.created_at').orderBy('gpg_keys.id');
   const { rows, total } = await pageAndTotal(query, window);
-  return { keys: rows.map(toKey), total };
+  return { items: rows.map(toKey), total };
 }
 
 export async function moveTo(db: Db, id: string, organizationId: string, now: Date): Promise<void> {

@@ -1,6 +1,8 @@
 import type { Ctx } from '../context.js';
 import { type IncludeQuery, parseInclude } from './include.js';
 import { type Document, document, type ResourceObject } from './document.js';
+import type { Paged } from '../db/paging.js';
+import { listPage, type Page, type PageQuery } from './pagination.js';
 
 /**
  * The include registry: every resource type that can appear in `included`, registered by its
@@ -205,4 +207,19 @@ export function includedDocument<V>(
   parts: DocumentParts = {},
 ): Promise<Document> {
   return documentWith(request.ctx, type, views, parseInclude(request.query, allowed), parts);
+}
+
+/**
+ * The page of a list the request asks for as a document of `type`, with its pagination `links` and
+ * `meta` and what `include=` names (checked against `allowed` after listing, so a missing parent is a 404 first).
+ * @example reply.send(await includedPage(request, 'ssh-keys', [], (page) => sshKeyService.list(request.ctx, org, page)))
+ */
+export async function includedPage<V>(
+  request: { url: string; ctx: Ctx; query: IncludeQuery & PageQuery },
+  type: string,
+  allowed: readonly string[],
+  list: (page: Page) => Promise<Paged<V>>,
+): Promise<Document> {
+  const { items, parts } = await listPage(request, list);
+  return includedDocument(request, type, items, allowed, parts);
 }

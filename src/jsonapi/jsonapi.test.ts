@@ -5,7 +5,7 @@ import { BadRequestError, InvalidError } from '../errors.js';
 import { parseResourceBody, relationshipId } from './body.js';
 import { document, resource, timestamp } from './document.js';
 import { parseInclude } from './include.js';
-import { paginationDocumentParts, parsePage } from './pagination.js';
+import { listPage, paginationDocumentParts, parsePage } from './pagination.js';
 
 describe('pagination', () => {
   it('defaults to page 1 of size 20', () => {
@@ -26,6 +26,20 @@ describe('pagination', () => {
     const { meta } = paginationDocumentParts(new URL('https://h/x'), { number: 1, size: 20 }, 0);
     assert.equal(meta.pagination['total-pages'], 1);
     assert.equal(meta.pagination['next-page'], null);
+  });
+
+  it('lists the page the query asks for and keeps what else the list tells', async () => {
+    const request = { url: '/api/v2/things?page%5Bsize%5D=2', ctx: { baseUrl: 'https://h' }, query: { 'page[number]': 2, 'page[size]': 2 } };
+    const asked: unknown[] = [];
+    const { items, extra, parts } = await listPage(request, async (page) => {
+      asked.push(page);
+      return { items: ['c', 'd'], total: 5, extra: 'kept' };
+    });
+    assert.deepEqual(asked, [{ number: 2, size: 2 }]);
+    assert.deepEqual(items, ['c', 'd']);
+    assert.equal(extra, 'kept');
+    assert.deepEqual(parts.meta.pagination, { 'current-page': 2, 'page-size': 2, 'prev-page': 1, 'next-page': 3, 'total-pages': 3, 'total-count': 5 });
+    assert.equal(parts.links.last, 'https://h/api/v2/things?page%5Bsize%5D=2&page%5Bnumber%5D=3');
   });
 
   it('points prev at the last page when asked for a page beyond it', () => {

@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import type { Paged } from '../db/paging.js';
 import { querySchema } from './query.js';
 
 export interface Page {
@@ -22,6 +23,19 @@ export type PageQuery = Static<typeof PageQuery>;
 /** The page a validated query asks for, with the defaults. */
 export function parsePage(query: PageQuery): Page {
   return { number: query['page[number]'] ?? 1, size: query['page[size]'] ?? DEFAULT_PAGE_SIZE };
+}
+
+/**
+ * The page a validated query asks for, listed (with whatever else the list tells), and the list's
+ * `links` and `meta.pagination`.
+ */
+export async function listPage<L extends Paged<unknown>>(
+  request: { url: string; ctx: { baseUrl: string }; query: PageQuery },
+  list: (page: Page) => Promise<L>,
+): Promise<L & { parts: ReturnType<typeof paginationDocumentParts> }> {
+  const page = parsePage(request.query);
+  const listed = await list(page);
+  return { ...listed, parts: paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, listed.total) };
 }
 
 /** SQL offset of a page. */

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { rawUploads } from '../blobs/raw-upload.js';
 import { MAX_STRING_LENGTH, parseResourceBody, relationshipId } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
-import { PageParameters, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { listPage, PageParameters } from '../jsonapi/pagination.js';
 import { QueryText, querySchema, withQuery } from '../jsonapi/query.js';
 import type { ModuleAddress } from '../registry-modules/service.js';
 import { CreateVariableAttributes, UpdateVariableAttributes } from '../variables/variable-resource.js';
@@ -81,16 +81,10 @@ export async function moduleTestRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.get<{ Params: ModuleParams; Querystring: ListQuery }>(TEST_RUNS, withQuery(ListQuery), async (request, reply) => {
-    const page = parsePage(request.query);
-    const { views, total } = await testService.list(
-      request.ctx,
-      request.params.organization_name,
-      addressOf(request.params),
-      request.query['filter[source]'],
-      page,
+    const { items, parts } = await listPage(request, (page) =>
+      testService.list(request.ctx, request.params.organization_name, addressOf(request.params), request.query['filter[source]'], page),
     );
-    const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
-    return reply.send(document(views.map(serializeTestRun), parts));
+    return reply.send(document(items.map(serializeTestRun), parts));
   });
 
   app.get<{ Params: TestRunParams }>(TEST_RUN, async (request, reply) => {

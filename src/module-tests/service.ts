@@ -12,6 +12,7 @@ import * as moduleStore from '../registry-modules/store.js';
 import { logReadUrl } from '../runs/log-service.js';
 import { RUNS_CHANNEL } from '../runs/schedule.js';
 import * as testStore from './store.js';
+import type { Paged } from '../db/paging.js';
 
 /**
  * Module tests (private-registry/tests.mdx): a module's configuration is uploaded as a test
@@ -179,11 +180,11 @@ export async function list(
   address: moduleService.ModuleAddress,
   sources: string | undefined,
   page: Page,
-): Promise<{ views: TestRunView[]; total: number }> {
+): Promise<Paged<TestRunView>> {
   const module = await moduleService.authorizedModule(ctx, organizationName, address, MANAGE);
   const wanted = sources?.split(',').map((s) => s.trim());
   const { runs, total } = await testStore.pageOfModule(ctx.db, module.id, wanted, { limit: page.size, offset: pageOffset(page) });
-  return { views: runs.map((run) => viewOf(ctx, run, module)), total };
+  return { items: runs.map((run) => viewOf(ctx, run, module)), total };
 }
 
 /**

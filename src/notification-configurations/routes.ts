@@ -1,10 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { literals, MAX_TEXT_LENGTH, parseLinkageIds, parseResourceBody } from '../jsonapi/body.js';
-import { includedDocument } from '../jsonapi/include-registry.js';
+import { includedDocument, includedPage } from '../jsonapi/include-registry.js';
 import { IncludeQuery, PagedIncludeQuery } from '../jsonapi/include.js';
 import { withQuery } from '../jsonapi/query.js';
-import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
 import * as configurationService from './service.js';
 
 const Attributes = Type.Object({
@@ -66,10 +65,7 @@ export async function notificationConfigurationRoutes(app: FastifyInstance): Pro
       `${prefix}/notification-configurations`,
       withQuery(PagedIncludeQuery),
       async (request, reply) => {
-        const page = parsePage(request.query);
-        const { configurations, total } = await configurationService.list(request.ctx, subscribableOf(request.params), page);
-        const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
-        return reply.send(await includedDocument(request, TYPE, configurations, [], parts));
+        return reply.send(await includedPage(request, TYPE, [], (page) => configurationService.list(request.ctx, subscribableOf(request.params), page)));
       },
     );
 

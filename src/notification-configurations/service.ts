@@ -11,6 +11,7 @@ import { validateEmail } from '../users/service.js';
 import { isAllowedDestination, sendWebhook } from './outbound.js';
 import { emailFor, type RunEvent, TEAM_TRIGGERS, WORKSPACE_TRIGGERS, webhookBody } from './payloads.js';
 import * as configurationStore from './store.js';
+import type { Paged } from '../db/paging.js';
 
 export type { DestinationType, NotificationConfiguration, Subscribable } from './store.js';
 export { DESTINATION_TYPES } from './store.js';
@@ -67,11 +68,7 @@ export async function show(ctx: Ctx, id: string): Promise<configurationStore.Not
   return findAuthorized(ctx, id);
 }
 
-export async function list(
-  ctx: Ctx,
-  subscribable: configurationStore.Subscribable,
-  page: Page,
-): Promise<{ configurations: configurationStore.NotificationConfiguration[]; total: number }> {
+export async function list(ctx: Ctx, subscribable: configurationStore.Subscribable, page: Page): Promise<Paged<configurationStore.NotificationConfiguration>> {
   await authorizeSubscribable(ctx, subscribable);
   return configurationStore.pageOf(ctx.db, subscribable, { limit: page.size, offset: pageOffset(page) });
 }

@@ -3,6 +3,7 @@ import type { Db } from '../db/database.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import type { DeliveryResponseRecord } from '../db/schema.js';
 import { camelized, type RowOf } from '../db/rows.js';
+import type { Paged } from '../db/paging.js';
 
 export type { DeliveryResponseRecord } from '../db/schema.js';
 
@@ -135,13 +136,13 @@ export async function findById(db: Db, id: string): Promise<NotificationConfigur
   return row && toConfiguration(row);
 }
 
-export async function pageOf(db: Db, subscribable: Subscribable, window: PageWindow): Promise<{ configurations: NotificationConfiguration[]; total: number }> {
+export async function pageOf(db: Db, subscribable: Subscribable, window: PageWindow): Promise<Paged<NotificationConfiguration>> {
   const query = selectConfigurations(db)
     .where(subscribable.kind === 'workspace' ? 'workspace_id' : 'team_id', '=', subscribable.id)
     .orderBy('created_at')
     .orderBy('id');
   const { rows, total } = await pageAndTotal(query, window);
-  return { configurations: rows.map(toConfiguration), total };
+  return { items: rows.map(toConfiguration), total };
 }
 
 export async function countOf(db: Db, subscribable: Subscribable): Promise<number> {

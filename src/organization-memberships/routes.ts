@@ -1,9 +1,9 @@
-import { documentWith, includedDocument } from '../jsonapi/include-registry.js';
+import { documentWith, includedDocument, includedPage } from '../jsonapi/include-registry.js';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { parseLinkageIds, parseResourceBody } from '../jsonapi/body.js';
 import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
-import { PageParameters, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { listPage, PageParameters } from '../jsonapi/pagination.js';
 import { QueryText, queryEnum, querySchema, splitList, withQuery } from '../jsonapi/query.js';
 import * as membershipService from './service.js';
 
@@ -47,14 +47,18 @@ export async function organizationMembershipRoutes(app: FastifyInstance): Promis
   const list = '/api/v2/organizations/:organization_name/organization-memberships';
   app.get<{ Params: OrganizationParams; Querystring: Static<typeof ListQuery> }>(list, withQuery(ListQuery), async (request, reply) => {
     const { ctx, query } = request;
-    const page = parsePage(query);
-    const { views, total, statusCounts } = await membershipService.listForOrganization(ctx, request.params.organization_name, {
-      search: query.q,
-      emails: splitList(query['filter[email]']),
-      status: query['filter[status]'],
-      page,
-    });
-    const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total);
+    const {
+      items: views,
+      statusCounts,
+      parts,
+    } = await listPage(request, (page) =>
+      membershipService.listForOrganization(ctx, request.params.organization_name, {
+        search: query.q,
+        emails: splitList(query['filter[email]']),
+        status: query['filter[status]'],
+        page,
+      }),
+    );
     return reply.send(
       await includedDocument(request, 'organization-memberships', views, INCLUDES, {
         links: parts.links,
@@ -65,10 +69,7 @@ export async function organizationMembershipRoutes(app: FastifyInstance): Promis
 
   app.get<{ Querystring: Static<typeof OwnQuery> }>('/api/v2/organization-memberships', withQuery(OwnQuery), async (request, reply) => {
     const ctx = request.ctx;
-    const page = parsePage(request.query);
-    const { views, total } = await membershipService.listOwn(ctx, page);
-    const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total);
-    return reply.send(await includedDocument(request, 'organization-memberships', views, OWN_INCLUDES, parts));
+    return reply.send(await includedPage(request, 'organization-memberships', OWN_INCLUDES, (page) => membershipService.listOwn(ctx, page)));
   });
 
   app.get<{ Params: MembershipParams; Querystring: IncludeQuery }>('/api/v2/organization-memberships/:id', withQuery(IncludeQuery), async (request, reply) => {

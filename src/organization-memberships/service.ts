@@ -15,6 +15,7 @@ import { validateEmail } from '../users/service.js';
 import * as userStore from '../users/store.js';
 import { INVITATION_MAIL_JOB } from './invitation-mail.js';
 import * as membershipStore from './store.js';
+import type { Paged } from '../db/paging.js';
 
 export type { Membership, MembershipStatus } from './store.js';
 
@@ -97,7 +98,7 @@ export async function listForOrganization(
   ctx: Ctx,
   organizationName: string,
   options: ListMembershipsOptions,
-): Promise<{ views: MembershipView[]; total: number; statusCounts: { total: number; active: number; invited: number } }> {
+): Promise<Paged<MembershipView> & { statusCounts: { total: number; active: number; invited: number } }> {
   const org = await findAuthorized(ctx, organizationName, 'organization:read-memberships');
   const filter = { organizationId: org.id, search: options.search, emails: options.emails, status: options.status };
   const defined = Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== undefined)) as membershipStore.MembershipFilter;
@@ -105,7 +106,7 @@ export async function listForOrganization(
     membershipStore.selectPage(ctx.db, defined, { limit: options.page.size, offset: pageOffset(options.page) }),
     membershipStore.statusCounts(ctx.db, org.id),
   ]);
-  return { views: await viewsOf(ctx, memberships), total, statusCounts };
+  return { items: await viewsOf(ctx, memberships), total, statusCounts };
 }
 
 export interface ListTeamMembershipsOptions {
@@ -120,23 +121,23 @@ export interface ListTeamMembershipsOptions {
  * The memberships of a team's members, invited or active (OpenAPI `listTeamOrganizationMemberships`),
  * for whoever sees the team and may read its organization's memberships.
  */
-export async function listForTeam(ctx: Ctx, teamId: string, options: ListTeamMembershipsOptions): Promise<{ views: MembershipView[]; total: number }> {
+export async function listForTeam(ctx: Ctx, teamId: string, options: ListTeamMembershipsOptions): Promise<Paged<MembershipView>> {
   const { team } = await teamService.show(ctx, teamId);
   await authorize(ctx, 'organization:read-memberships', { organizationId: team.organizationId, description: `team ${teamId}` });
-  if (options.status === 'inactive') return { views: [], total: 0 };
+  if (options.status === 'inactive') return { items: [], total: 0 };
   const filter: membershipStore.MembershipFilter = { organizationId: team.organizationId, teamId: team.id };
   if (options.status !== undefined) filter.status = options.status;
   if (options.isServiceAccount !== undefined) filter.isServiceAccount = options.isServiceAccount;
   const window = { limit: options.page.size, offset: pageOffset(options.page) };
   const { memberships, total } = await membershipStore.selectPage(ctx.db, filter, window, options.order);
-  return { views: await viewsOf(ctx, memberships), total };
+  return { items: await viewsOf(ctx, memberships), total };
 }
 
 /** The caller's own memberships, invited or active, in every organization. */
-export async function listOwn(ctx: Ctx, page: Page): Promise<{ views: MembershipView[]; total: number }> {
+export async function listOwn(ctx: Ctx, page: Page): Promise<Paged<MembershipView>> {
   const user = requireUser(ctx);
   const { memberships, total } = await membershipStore.selectPage(ctx.db, { userId: user.userId }, { limit: page.size, offset: pageOffset(page) });
-  return { views: await viewsOf(ctx, memberships), total };
+  return { items: await viewsOf(ctx, memberships), total };
 }
 
 async function isVisible(ctx: Ctx, membership: membershipStore.Membership): Promise<boolean> {

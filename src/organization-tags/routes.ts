@@ -2,7 +2,7 @@ import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { parseLinkageIds } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
-import { PageParameters, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { listPage, PageParameters } from '../jsonapi/pagination.js';
 import { QueryText, querySchema, withQuery } from '../jsonapi/query.js';
 import * as tagService from './service.js';
 
@@ -20,15 +20,16 @@ export async function organizationTagRoutes(app: FastifyInstance): Promise<void>
     withQuery(ListQuery),
     async (request, reply) => {
       const { ctx, query } = request;
-      const page = parsePage(query);
-      const { tags, total } = await tagService.list(ctx, request.params.organization_name, {
-        filter: {
-          search: query.q || undefined,
-          excludeWorkspaceId: query['filter[exclude][taggable][id]'] || undefined,
-        },
-        page,
-      });
-      return reply.send(document(tags.map(serializeTag), paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total)));
+      const { items: tags, parts } = await listPage(request, (page) =>
+        tagService.list(ctx, request.params.organization_name, {
+          filter: {
+            search: query.q || undefined,
+            excludeWorkspaceId: query['filter[exclude][taggable][id]'] || undefined,
+          },
+          page,
+        }),
+      );
+      return reply.send(document(tags.map(serializeTag), parts));
     },
   );
 

@@ -5,15 +5,12 @@ import { InvalidError, NotFoundError } from '../errors.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import * as organizationService from '../organizations/service.js';
 import * as tagStore from './store.js';
+import type { Paged } from '../db/paging.js';
 
 export type { Tag } from './store.js';
 
 /** The organization's flat tags with their workspace counts (organization-tags.mdx "List Tags"). */
-export async function list(
-  ctx: Ctx,
-  organizationName: string,
-  options: { filter: tagStore.TagFilter; page: Page },
-): Promise<{ tags: tagStore.Tag[]; total: number }> {
+export async function list(ctx: Ctx, organizationName: string, options: { filter: tagStore.TagFilter; page: Page }): Promise<Paged<tagStore.Tag>> {
   const org = await organizationService.findAuthorized(ctx, organizationName, 'tag:read');
   return tagStore.selectPage(ctx.db, org.id, options.filter, { limit: options.page.size, offset: pageOffset(options.page) });
 }

@@ -3,6 +3,7 @@ import { type Expression, type ExpressionBuilder, type SqlBool, sql } from 'kyse
 import type { Db } from '../db/database.js';
 import type { DB, TagRow } from '../db/schema.js';
 import { camelized, selectWithOrganizationName } from '../db/rows.js';
+import type { Paged } from '../db/paging.js';
 
 /** A flat tag of an organization (organization-tags.mdx) and how many workspaces carry it. */
 export interface Tag {
@@ -66,13 +67,13 @@ function matches(eb: ExpressionBuilder<DB, 'tags'>, organizationId: string, filt
 }
 
 /** A page of the organization's tags matching `filter`, by name in byte order then id. */
-export async function selectPage(db: Db, organizationId: string, filter: TagFilter, window: PageWindow): Promise<{ tags: Tag[]; total: number }> {
+export async function selectPage(db: Db, organizationId: string, filter: TagFilter, window: PageWindow): Promise<Paged<Tag>> {
   const ordered = selectTags(db)
     .where((eb) => matches(eb, organizationId, filter))
     .orderBy(sql`tags.name collate "C"`)
     .orderBy('tags.id');
   const { rows, total } = await pageAndTotal(ordered, window);
-  return { tags: rows.map(toTag), total };
+  return { items: rows.map(toTag), total };
 }
 
 /** Those of `ids` that are tags of the organization. */

@@ -1,10 +1,10 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { documentWith, includedDocument } from '../jsonapi/include-registry.js';
+import { documentWith, includedDocument, includedPage } from '../jsonapi/include-registry.js';
 import type { FastifyInstance } from 'fastify';
 import { type ParsedResource, parseResourceBody, relationshipId } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
 import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
-import { PageParameters, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { PageParameters } from '../jsonapi/pagination.js';
 import { QueryText, querySchema, withQuery } from '../jsonapi/query.js';
 import * as organizationService from './service.js';
 import { SETTING_ATTRIBUTES } from './settings.js';
@@ -38,15 +38,16 @@ export async function organizationRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Querystring: Static<typeof ListQuery> }>('/api/v2/organizations', withQuery(ListQuery), async (request, reply) => {
     const { ctx, query } = request;
     // Always paginated (default 20): the doc's unpaginated answer would grow without bound for a site admin.
-    const page = parsePage(query);
-    const { views, total } = await organizationService.list(ctx, {
-      search: query.q,
-      name: query['q[name]'],
-      email: query['q[email]'],
-      page,
-    });
-    const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total);
-    return reply.send(await includedDocument(request, 'organizations', views, INCLUDES, parts));
+    return reply.send(
+      await includedPage(request, 'organizations', INCLUDES, (page) =>
+        organizationService.list(ctx, {
+          search: query.q,
+          name: query['q[name]'],
+          email: query['q[email]'],
+          page,
+        }),
+      ),
+    );
   });
 
   app.post('/api/v2/organizations', async (request, reply) => {

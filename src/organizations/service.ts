@@ -14,6 +14,7 @@ import * as providerStore from '../registry-providers/store.js';
 import { ENTITLEMENTS } from './entitlements.js';
 import { defaultAgentPoolChange, type OrganizationSettings, resolveSettings, SETTING_DEFAULTS, validateSettings } from './settings.js';
 import * as organizationStore from './store.js';
+import type { Paged } from '../db/paging.js';
 
 export type { Organization } from './store.js';
 
@@ -84,12 +85,12 @@ export interface ListOrganizationsOptions {
 }
 
 /** The organizations the caller belongs to; a site admin sees all, an organization or team token its own. */
-export async function list(ctx: Ctx, options: ListOrganizationsOptions): Promise<{ views: OrganizationView[]; total: number }> {
+export async function list(ctx: Ctx, options: ListOrganizationsOptions): Promise<Paged<OrganizationView>> {
   const subject = ctx.subject;
   let scope: organizationStore.OrganizationFilter;
   if (subject.kind === 'user') scope = subject.isSiteAdmin ? {} : { memberUserId: subject.userId };
   else if (subject.kind === 'organization' || subject.kind === 'team') scope = { organizationId: subject.organizationId };
-  else return { views: [], total: 0 };
+  else return { items: [], total: 0 };
 
   const search = options.search === undefined ? { name: options.name, email: options.email } : { search: options.search };
   const filter = Object.fromEntries(Object.entries({ ...scope, ...search }).filter(([, v]) => v !== undefined));
@@ -97,7 +98,7 @@ export async function list(ctx: Ctx, options: ListOrganizationsOptions): Promise
   const { organizations, total } = await organizationStore.selectPage(ctx.db, filter, window);
   const views = [];
   for (const org of organizations) views.push(await viewOf(ctx, org));
-  return { views, total };
+  return { items: views, total };
 }
 
 export interface CreateOrganizationInput {

@@ -3,8 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { rawUploads } from '../blobs/raw-upload.js';
 import { parseLinkageIds, parseResourceBody } from '../jsonapi/body.js';
 import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
-import { includedDocument } from '../jsonapi/include-registry.js';
-import { PageParameters, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { includedDocument, includedPage } from '../jsonapi/include-registry.js';
+import { PageParameters } from '../jsonapi/pagination.js';
 import { QueryText, querySchema, withQuery } from '../jsonapi/query.js';
 import * as policySetService from '../policy-sets/service.js';
 import * as policyService from './service.js';
@@ -48,10 +48,11 @@ export async function policyRoutes(app: FastifyInstance): Promise<void> {
     '/api/v2/organizations/:organization_name/policies',
     withQuery(ListQuery),
     async (request, reply) => {
-      const page = parsePage(request.query);
-      const { policies, total } = await policyService.list(request.ctx, request.params.organization_name, request.query['search[name]'], page);
-      const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
-      return reply.send(await includedDocument(request, 'policies', policies, INCLUDES, parts));
+      return reply.send(
+        await includedPage(request, 'policies', INCLUDES, (page) =>
+          policyService.list(request.ctx, request.params.organization_name, request.query['search[name]'], page),
+        ),
+      );
     },
   );
 

@@ -9,6 +9,7 @@ import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import * as organizationService from '../organizations/service.js';
 import { PolicyConfigError, readModules } from '../policy-sets/policy-config.js';
 import * as policyStore from './store.js';
+import type { Paged } from '../db/paging.js';
 
 export type { Policy } from './store.js';
 
@@ -78,12 +79,7 @@ export async function show(ctx: Ctx, id: string): Promise<policyStore.Policy> {
   return findAuthorized(ctx, id, 'policy-set:read');
 }
 
-export async function list(
-  ctx: Ctx,
-  organizationName: string,
-  search: string | undefined,
-  page: Page,
-): Promise<{ policies: policyStore.Policy[]; total: number }> {
+export async function list(ctx: Ctx, organizationName: string, search: string | undefined, page: Page): Promise<Paged<policyStore.Policy>> {
   const org = await organizationService.findAuthorized(ctx, organizationName, 'policy-set:read');
   return policyStore.pageInOrganization(ctx.db, org.id, search, { limit: page.size, offset: pageOffset(page) });
 }

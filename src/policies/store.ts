@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import { camelized, lookupsById, type RowOf } from '../db/rows.js';
+import type { Paged } from '../db/paging.js';
 
 /** The case-insensitive unique index on a policy's name in its organization (migration 0043). */
 export const NAME_CONSTRAINT = 'policies_name_key';
@@ -98,16 +99,11 @@ export async function deleteById(db: Db, id: string): Promise<void> {
 
 export const { findById, findManyById } = lookupsById(selectPolicies, 'policies.id', toPolicy);
 
-export async function pageInOrganization(
-  db: Db,
-  organizationId: string,
-  search: string | undefined,
-  window: PageWindow,
-): Promise<{ policies: Policy[]; total: number }> {
+export async function pageInOrganization(db: Db, organizationId: string, search: string | undefined, window: PageWindow): Promise<Paged<Policy>> {
   let query = selectPolicies(db).where('policies.organization_id', '=', organizationId);
   if (search) query = query.where(sql<boolean>`strpos(lower(policies.name), lower(${search})) > 0`);
   const { rows, total } = await pageAndTotal(query.orderBy('policies.name'), window);
-  return { policies: rows.map(toPolicy), total };
+  return { items: rows.map(toPolicy), total };
 }
 
 /** The uploaded policies of each set, for its evaluation: name, query, level, description and Rego. */

@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { InvalidError } from '../errors.js';
 import { IncludeQuery, PagedIncludeQuery } from '../jsonapi/include.js';
-import { includedDocument } from '../jsonapi/include-registry.js';
-import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { includedDocument, includedPage } from '../jsonapi/include-registry.js';
 import { withQuery } from '../jsonapi/query.js';
 import * as policyEvaluationService from './service.js';
 import type { OutcomeFilter } from './service.js';
@@ -42,10 +41,9 @@ export async function policyEvaluationRoutes(app: FastifyInstance): Promise<void
     '/api/v2/task-stages/:task_stage_id/policy-evaluations',
     withQuery(PagedIncludeQuery),
     async (request, reply) => {
-      const page = parsePage(request.query);
-      const { evaluations, total } = await policyEvaluationService.listOfStage(request.ctx, request.params.task_stage_id, page);
-      const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
-      return reply.send(await includedDocument(request, 'policy-evaluations', evaluations, [], parts));
+      return reply.send(
+        await includedPage(request, 'policy-evaluations', [], (page) => policyEvaluationService.listOfStage(request.ctx, request.params.task_stage_id, page)),
+      );
     },
   );
 
@@ -53,11 +51,10 @@ export async function policyEvaluationRoutes(app: FastifyInstance): Promise<void
     '/api/v2/policy-evaluations/:id/policy-set-outcomes',
     withQuery(PagedIncludeQuery),
     async (request, reply) => {
-      const page = parsePage(request.query);
       const filters = outcomeFilters(request.query as Record<string, unknown>);
-      const { outcomes, total } = await policyEvaluationService.listOutcomes(request.ctx, request.params.id, filters, page);
-      const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
-      return reply.send(await includedDocument(request, 'policy-set-outcomes', outcomes, [], parts));
+      return reply.send(
+        await includedPage(request, 'policy-set-outcomes', [], (page) => policyEvaluationService.listOutcomes(request.ctx, request.params.id, filters, page)),
+      );
     },
   );
 

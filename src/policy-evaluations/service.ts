@@ -3,6 +3,7 @@ import { NotFoundError } from '../errors.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import * as taskStageService from '../task-stages/service.js';
 import * as policyEvaluationStore from './store.js';
+import type { Paged } from '../db/paging.js';
 
 export type { OutcomeFilter, PolicyEvaluation, PolicySetOutcome } from './store.js';
 
@@ -24,11 +25,7 @@ async function showEvaluation(ctx: Ctx, id: string): Promise<policyEvaluationSto
   return evaluation;
 }
 
-export async function listOfStage(
-  ctx: Ctx,
-  taskStageId: string,
-  page: Page,
-): Promise<{ evaluations: policyEvaluationStore.PolicyEvaluation[]; total: number }> {
+export async function listOfStage(ctx: Ctx, taskStageId: string, page: Page): Promise<Paged<policyEvaluationStore.PolicyEvaluation>> {
   const { stage } = await taskStageService.showStage(ctx, taskStageId);
   return policyEvaluationStore.pageOfStage(ctx.db, stage.id, { limit: page.size, offset: pageOffset(page) });
 }
@@ -38,7 +35,7 @@ export async function listOutcomes(
   evaluationId: string,
   filters: readonly policyEvaluationStore.OutcomeFilter[],
   page: Page,
-): Promise<{ outcomes: policyEvaluationStore.PolicySetOutcome[]; total: number }> {
+): Promise<Paged<policyEvaluationStore.PolicySetOutcome>> {
   const evaluation = await showEvaluation(ctx, evaluationId);
   return policyEvaluationStore.pageOutcomes(ctx.db, evaluation.id, filters, { limit: page.size, offset: pageOffset(page) });
 }

@@ -3,6 +3,7 @@ import type { Db } from '../db/database.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import type { DB, StoredPolicyOutcome, StoredResultCount } from '../db/schema.js';
 import { camelized, lookupsById, type RowOf } from '../db/rows.js';
+import type { Paged } from '../db/paging.js';
 
 export type { StoredPolicyOutcome, StoredResultCount } from '../db/schema.js';
 
@@ -71,12 +72,12 @@ export async function findByStageForUpdate(db: Db, taskStageId: string): Promise
   return row && toEvaluation(row);
 }
 
-export async function pageOfStage(db: Db, taskStageId: string, window: PageWindow): Promise<{ evaluations: PolicyEvaluation[]; total: number }> {
+export async function pageOfStage(db: Db, taskStageId: string, window: PageWindow): Promise<Paged<PolicyEvaluation>> {
   const { rows, total } = await pageAndTotal(
     selectEvaluations(db).where('policy_evaluations.task_stage_id', '=', taskStageId).orderBy('policy_evaluations.id'),
     window,
   );
-  return { evaluations: rows.map(toEvaluation), total };
+  return { items: rows.map(toEvaluation), total };
 }
 
 export async function setStatus(
@@ -139,12 +140,7 @@ export interface OutcomeFilter {
   enforcementLevel?: 'advisory' | 'mandatory' | undefined;
 }
 
-export async function pageOutcomes(
-  db: Db,
-  evaluationId: string,
-  filters: readonly OutcomeFilter[],
-  window: PageWindow,
-): Promise<{ outcomes: PolicySetOutcome[]; total: number }> {
+export async function pageOutcomes(db: Db, evaluationId: string, filters: readonly OutcomeFilter[], window: PageWindow): Promise<Paged<PolicySetOutcome>> {
   let query = db.selectFrom('policy_set_outcomes').selectAll().where('policy_evaluation_id', '=', evaluationId);
   if (filters.length > 0) {
     // jsonb containment: {"status": …, "enforcement_level": …} inside one element of `outcomes`.
@@ -158,5 +154,5 @@ export async function pageOutcomes(
     );
   }
   const { rows, total } = await pageAndTotal(query.orderBy('position'), window);
-  return { outcomes: rows.map(toOutcome), total };
+  return { items: rows.map(toOutcome), total };
 }

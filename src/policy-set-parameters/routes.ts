@@ -2,7 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { MAX_TEXT_LENGTH, parseResourceBody } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
-import { PageParameters, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { listPage, PageParameters } from '../jsonapi/pagination.js';
 import { querySchema, withQuery } from '../jsonapi/query.js';
 import { serializeParameter } from './serialize.js';
 import * as parameterService from './service.js';
@@ -34,9 +34,7 @@ export async function policySetParameterRoutes(app: FastifyInstance): Promise<vo
     '/api/v2/policy-sets/:policy_set_id/parameters',
     withQuery(ListQuery),
     async (request, reply) => {
-      const page = parsePage(request.query);
-      const { parameters, total } = await parameterService.list(request.ctx, request.params.policy_set_id, page);
-      const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
+      const { items: parameters, parts } = await listPage(request, (page) => parameterService.list(request.ctx, request.params.policy_set_id, page));
       return reply.send(document(parameters.map(serializeParameter), parts));
     },
   );

@@ -6,6 +6,7 @@ import { newId } from '../ids.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import { findAuthorized } from '../policy-sets/service.js';
 import * as parameterStore from './store.js';
+import type { Paged } from '../db/paging.js';
 
 export type { PolicySetParameter } from './store.js';
 
@@ -68,10 +69,10 @@ export async function create(ctx: Ctx, policySetId: string, input: ParameterInpu
   return shown(parameter);
 }
 
-export async function list(ctx: Ctx, policySetId: string, page: Page): Promise<{ parameters: parameterStore.PolicySetParameter[]; total: number }> {
+export async function list(ctx: Ctx, policySetId: string, page: Page): Promise<Paged<parameterStore.PolicySetParameter>> {
   const set = await findAuthorized(ctx, policySetId, 'policy-set:read');
-  const { parameters, total } = await parameterStore.pageOfSet(ctx.db, set.id, { limit: page.size, offset: pageOffset(page) });
-  return { parameters: parameters.map(shown), total };
+  const { items: parameters, total } = await parameterStore.pageOfSet(ctx.db, set.id, { limit: page.size, offset: pageOffset(page) });
+  return { items: parameters.map(shown), total };
 }
 
 async function findParameter(ctx: Ctx, policySetId: string, id: string): Promise<parameterStore.StoredParameter> {

@@ -3,6 +3,7 @@ import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import { camelized } from '../db/rows.js';
 import type { DB } from '../db/schema.js';
 import type { Selectable } from 'kysely';
+import type { Paged } from '../db/paging.js';
 
 /** One key per set (migration 0042). */
 export const KEY_CONSTRAINT = 'policy_set_parameters_key';
@@ -58,12 +59,12 @@ export async function findInSet(db: Db, policySetId: string, id: string): Promis
   return row && toStored(row);
 }
 
-export async function pageOfSet(db: Db, policySetId: string, window: PageWindow): Promise<{ parameters: StoredParameter[]; total: number }> {
+export async function pageOfSet(db: Db, policySetId: string, window: PageWindow): Promise<Paged<StoredParameter>> {
   const { rows, total } = await pageAndTotal(
     db.selectFrom('policy_set_parameters').select(COLUMNS).where('policy_set_id', '=', policySetId).orderBy('key'),
     window,
   );
-  return { parameters: rows.map(toStored), total };
+  return { items: rows.map(toStored), total };
 }
 
 /** Every parameter of the sets, sealed values included: for their evaluation. */

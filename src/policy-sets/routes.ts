@@ -4,8 +4,8 @@ import { rawUploads } from '../blobs/raw-upload.js';
 import { InvalidError } from '../errors.js';
 import { parseLinkageIds, parseResourceBody } from '../jsonapi/body.js';
 import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
-import { includedDocument } from '../jsonapi/include-registry.js';
-import { PageParameters, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { includedDocument, includedPage } from '../jsonapi/include-registry.js';
+import { PageParameters } from '../jsonapi/pagination.js';
 import { QueryBoolean, QueryText, querySchema, queryEnum, withQuery } from '../jsonapi/query.js';
 import * as policySetService from './service.js';
 
@@ -76,11 +76,10 @@ export async function policySetRoutes(app: FastifyInstance): Promise<void> {
     '/api/v2/organizations/:organization_name/policy-sets',
     withQuery(ListQuery),
     async (request, reply) => {
-      const page = parsePage(request.query);
       const filter = { name: request.query['search[name]'], kind: request.query['filter[kind]'], versioned: request.query['filter[versioned]'] };
-      const { views, total } = await policySetService.list(request.ctx, request.params.organization_name, filter, page);
-      const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
-      return reply.send(await includedDocument(request, 'policy-sets', views, INCLUDES, parts));
+      return reply.send(
+        await includedPage(request, 'policy-sets', INCLUDES, (page) => policySetService.list(request.ctx, request.params.organization_name, filter, page)),
+      );
     },
   );
 

@@ -16,6 +16,7 @@ import { ArchiveError, readFiles } from '../runner/extract.js';
 import * as workspaceStore from '../workspaces/store.js';
 import { isPolicySetFile, PolicyConfigError, readModules, readPolicies } from './policy-config.js';
 import * as policySetStore from './store.js';
+import type { Paged } from '../db/paging.js';
 
 export type { PolicySet, PolicySetVersion, TargetKind, Targets } from './store.js';
 
@@ -110,12 +111,12 @@ export async function list(
   organizationName: string,
   filter: policySetStore.ListFilter & { kind?: string | undefined },
   page: Page,
-): Promise<{ views: PolicySetView[]; total: number }> {
+): Promise<Paged<PolicySetView>> {
   const org = await organizationService.findAuthorized(ctx, organizationName, 'policy-set:read');
   // Every set is OPA: a filter on Sentinel lists none.
-  if (filter.kind === 'sentinel') return { views: [], total: 0 };
+  if (filter.kind === 'sentinel') return { items: [], total: 0 };
   const { sets, total } = await policySetStore.pageInOrganization(ctx.db, org.id, filter, { limit: page.size, offset: pageOffset(page) });
-  return { views: await viewsOf(ctx, sets), total };
+  return { items: await viewsOf(ctx, sets), total };
 }
 
 function validate(input: PolicySetInput, current: policySetStore.PolicySet | undefined): void {

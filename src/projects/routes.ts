@@ -5,7 +5,7 @@ import type { Action } from '../auth/permissions.js';
 import { MAX_TEXT_LENGTH, parseLinkageIds, parseResourceArray, parseResourceBody } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
 import { IncludeParameters, IncludeQuery, parseInclude } from '../jsonapi/include.js';
-import { PageParameters, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { listPage, PageParameters } from '../jsonapi/pagination.js';
 import { QueryText, queryEnum, querySchema, queryTagged, splitList, withQuery } from '../jsonapi/query.js';
 import * as projectService from './service.js';
 import { requestBindings, type TagBindingInput, validateTagBindings } from './tag-bindings.js';
@@ -96,21 +96,26 @@ export async function projectRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const { ctx, query } = request;
       const include = parseInclude(query, INCLUDES);
-      const page = parsePage(query);
       const names = splitList(query['filter[names]']);
       const tagged = queryTagged(query);
-      const { views, total, organizationTotal } = await projectService.list(ctx, request.params.organization_name, {
-        filter: {
-          names: names && names.length > 0 ? names : undefined,
-          search: query.q || undefined,
-          tagged: tagged.length > 0 ? tagged : undefined,
-        },
-        descending: query.sort === '-name',
-        requiredActions: requiredActions(query),
-        withBindings: include.has('effective_tag_bindings'),
-        page,
-      });
-      const { links, meta } = paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total);
+      const {
+        items: views,
+        total,
+        organizationTotal,
+        parts: { links, meta },
+      } = await listPage(request, (page) =>
+        projectService.list(ctx, request.params.organization_name, {
+          filter: {
+            names: names && names.length > 0 ? names : undefined,
+            search: query.q || undefined,
+            tagged: tagged.length > 0 ? tagged : undefined,
+          },
+          descending: query.sort === '-name',
+          requiredActions: requiredActions(query),
+          withBindings: include.has('effective_tag_bindings'),
+          page,
+        }),
+      );
       return reply.send(
         await documentWith(ctx, 'projects', views, include, {
           links,

@@ -10,6 +10,7 @@ import { resolveSettings } from '../organizations/settings.js';
 import * as workspaceService from '../workspaces/service.js';
 import * as projectStore from './store.js';
 import { MAX_TAG_BINDINGS, type TagBindingInput, withBindingIds } from './tag-bindings.js';
+import type { Paged } from '../db/paging.js';
 
 export type { Project, TagBinding } from './store.js';
 
@@ -179,18 +180,14 @@ export interface ListOptions {
  * The organization's projects that the caller may read (and act in, for `requiredActions`), filtered in
  * SQL (projects.mdx "List projects"); `filter.names` wins over `filter.search`.
  */
-export async function list(
-  ctx: Ctx,
-  organizationName: string,
-  options: ListOptions,
-): Promise<{ views: ProjectView[]; total: number; organizationTotal: number }> {
+export async function list(ctx: Ctx, organizationName: string, options: ListOptions): Promise<Paged<ProjectView> & { organizationTotal: number }> {
   const org = await organizationService.findAuthorized(ctx, organizationName, 'organization:read');
   const permitted = await projectsAllowing(ctx, org.id, ['project:read', ...options.requiredActions]);
   const named = options.filter.names !== undefined ? { ...options.filter, search: undefined } : options.filter;
   const filter = permitted === 'all' ? named : { ...named, ids: permitted };
   const window = { limit: options.page.size, offset: pageOffset(options.page) };
   const { projects, total, organizationTotal } = await projectStore.selectPage(ctx.db, org.id, filter, options.descending, window);
-  return { views: await viewsOf(ctx, projects, options.withBindings), total, organizationTotal };
+  return { items: await viewsOf(ctx, projects, options.withBindings), total, organizationTotal };
 }
 
 export async function show(ctx: Ctx, id: string, options: { withBindings: boolean }): Promise<ProjectView> {

@@ -3,8 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { rawUploads } from '../blobs/raw-upload.js';
 import { MAX_STRING_LENGTH, parseResourceBody } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
-import { includedDocument } from '../jsonapi/include-registry.js';
-import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { includedDocument, includedPage } from '../jsonapi/include-registry.js';
 import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
 import { PageParameters } from '../jsonapi/pagination.js';
 import { QueryText, querySchema, withQuery } from '../jsonapi/query.js';
@@ -83,16 +82,15 @@ function addressOf(params: ProviderParams): moduleService.ModuleAddress {
 export async function registryModuleRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Params: OrganizationParams; Querystring: ListQuery }>(API, withQuery(ListQuery), async (request, reply) => {
     const query = request.query;
-    const page = parsePage(query);
     const filter = {
       q: query.q,
       registryName: query['filter[registry_name]'],
       provider: query['filter[provider]'],
       organizationName: query['filter[organization_name]'],
     };
-    const { views, total } = await moduleService.list(request.ctx, request.params.organization_name, filter, page);
-    const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
-    return reply.send(await includedDocument(request, 'registry-modules', views, [], parts));
+    return reply.send(
+      await includedPage(request, 'registry-modules', [], (page) => moduleService.list(request.ctx, request.params.organization_name, filter, page)),
+    );
   });
 
   app.post<{ Params: OrganizationParams; Querystring: IncludeQuery }>(API, withQuery(IncludeQuery), async (request, reply) => {

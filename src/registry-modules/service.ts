@@ -13,6 +13,7 @@ import * as organizationService from '../organizations/service.js';
 import { ArchiveError, readFiles } from '../runner/extract.js';
 import { isInterfaceFile, type ModuleInterface, ModuleParseError, readModuleInterface } from './module-interface.js';
 import * as moduleStore from './store.js';
+import type { Paged } from '../db/paging.js';
 
 export type { ModuleAddress, ModuleVersion, RegistryModule, VersionStatus } from './store.js';
 
@@ -69,13 +70,13 @@ export interface ListFilter {
   organizationName?: string | undefined;
 }
 
-export async function list(ctx: Ctx, organizationName: string, filter: ListFilter, page: Page): Promise<{ views: ModuleView[]; total: number }> {
+export async function list(ctx: Ctx, organizationName: string, filter: ListFilter, page: Page): Promise<Paged<ModuleView>> {
   const org = await organizationService.findAuthorized(ctx, organizationName, 'registry:read');
   // Every module here belongs to this organization: another organization's name filters them all out.
   const window =
     filter.organizationName !== undefined && filter.organizationName !== org.name ? { limit: 0, offset: 0 } : { limit: page.size, offset: pageOffset(page) };
   const { modules, total } = await moduleStore.page(ctx.db, org.id, filter, window);
-  return { views: await viewsOf(ctx, modules), total: window.limit === 0 ? 0 : total };
+  return { items: await viewsOf(ctx, modules), total: window.limit === 0 ? 0 : total };
 }
 
 export interface CreateModuleInput {

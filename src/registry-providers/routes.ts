@@ -4,10 +4,9 @@ import { rawUploads } from '../blobs/raw-upload.js';
 import * as gpgKeyService from '../gpg-keys/service.js';
 import { parseResourceBody } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
-import { includedDocument } from '../jsonapi/include-registry.js';
-import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { includedDocument, includedPage } from '../jsonapi/include-registry.js';
 import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
-import { PageParameters, PageQuery } from '../jsonapi/pagination.js';
+import { listPage, PageParameters, PageQuery } from '../jsonapi/pagination.js';
 import { QueryText, querySchema, splitList, withQuery } from '../jsonapi/query.js';
 import { serializeGpgKey, serializeProviderPlatform, serializeProviderVersion } from './serialize.js';
 import * as providerProtocol from './protocol.js';
@@ -83,11 +82,10 @@ const PLATFORM_TYPES = ['registry-provider-platforms', 'registry-provider-versio
 export async function registryProviderRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Params: OrganizationParams; Querystring: ListQuery }>(API, withQuery(ListQuery), async (request, reply) => {
     const query = request.query;
-    const page = parsePage(query);
     const filter = { q: query.q, registryName: query['filter[registry_name]'] };
-    const { views, total } = await providerService.list(request.ctx, request.params.organization_name, filter, page);
-    const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
-    return reply.send(await includedDocument(request, 'registry-providers', views, [], parts));
+    return reply.send(
+      await includedPage(request, 'registry-providers', [], (page) => providerService.list(request.ctx, request.params.organization_name, filter, page)),
+    );
   });
   app.post<{ Params: OrganizationParams; Querystring: IncludeQuery }>(API, withQuery(IncludeQuery), async (request, reply) => {
     const { attributes: a } = parseResourceBody(request.body, 'registry-providers', ProviderAttributes);
@@ -117,9 +115,9 @@ export async function registryProviderRoutes(app: FastifyInstance): Promise<void
     return reply.code(201).send(document(serializeProviderVersion(view)));
   });
   app.get<{ Params: ProviderParams; Querystring: PageQuery }>(`${PROVIDER}/versions`, withQuery(PageQuery), async (request, reply) => {
-    const page = parsePage(request.query);
-    const { views, total } = await providerService.listVersions(request.ctx, request.params.organization_name, addressOf(request.params), page);
-    const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
+    const { items: views, parts } = await listPage(request, (page) =>
+      providerService.listVersions(request.ctx, request.params.organization_name, addressOf(request.params), page),
+    );
     return reply.send({ data: views.map(serializeProviderVersion), ...parts });
   });
   app.get<{ Params: VersionParams }>(`${PROVIDER}/versions/:version`, async (request, reply) => {
@@ -158,9 +156,9 @@ export async function registryProviderRoutes(app: FastifyInstance): Promise<void
   // GPG keys: under /api/registry, authenticated like the API.
   const authenticated = { config: { auth: 'required' as const } };
   app.get<{ Params: { registry_name: string }; Querystring: KeysQuery }>(GPG_KEYS, { ...authenticated, ...withQuery(KeysQuery) }, async (request, reply) => {
-    const page = parsePage(request.query);
-    const { keys, total } = await gpgKeyService.list(request.ctx, request.params.registry_name, splitList(request.query['filter[namespace]']), page);
-    const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
+    const { items: keys, parts } = await listPage(request, (page) =>
+      gpgKeyService.list(request.ctx, request.params.registry_name, splitList(request.query['filter[namespace]']), page),
+    );
     return reply.send({ data: keys.map(serializeGpgKey), ...parts });
   });
   app.post<{ Params: { registry_name: string } }>(GPG_KEYS, authenticated, async (request, reply) => {

@@ -10,6 +10,7 @@ import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import * as organizationService from '../organizations/service.js';
 import * as providerStore from './store.js';
 import { DOWNLOAD_URL_TTL_SECONDS, downloadPath, UPLOAD_URL_TTL_SECONDS, uploadPath } from './transfers.js';
+import type { Paged } from '../db/paging.js';
 
 export type { ProviderPlatform, ProviderVersion, RegistryProvider } from './store.js';
 
@@ -83,11 +84,11 @@ export async function list(
   organizationName: string,
   filter: { q?: string | undefined; registryName?: string | undefined },
   page: Page,
-): Promise<{ views: ProviderView[]; total: number }> {
+): Promise<Paged<ProviderView>> {
   const org = await organizationService.findAuthorized(ctx, organizationName, 'registry:read');
   const { providers, total } = await providerStore.page(ctx.db, org.id, filter, { limit: page.size, offset: pageOffset(page) });
   const manage = await canManage(ctx, org.id);
-  return { views: providers.map((provider) => ({ provider, canManage: manage })), total };
+  return { items: providers.map((provider) => ({ provider, canManage: manage })), total };
 }
 
 export async function create(
@@ -201,10 +202,10 @@ export async function showVersion(ctx: Ctx, organizationName: string, address: P
   return findVersion(ctx, organizationName, address, version, 'registry:read');
 }
 
-export async function listVersions(ctx: Ctx, organizationName: string, address: ProviderAddress, page: Page): Promise<{ views: VersionView[]; total: number }> {
+export async function listVersions(ctx: Ctx, organizationName: string, address: ProviderAddress, page: Page): Promise<Paged<VersionView>> {
   const view = await findProvider(ctx, organizationName, address, 'registry:read');
   const { versions, total } = await providerStore.versionsOf(ctx.db, view.provider.id, { limit: page.size, offset: pageOffset(page) });
-  return { views: versions.map((version) => ({ ...view, version, links: versionLinks(ctx, version) })), total };
+  return { items: versions.map((version) => ({ ...view, version, links: versionLinks(ctx, version) })), total };
 }
 
 export async function destroyVersion(ctx: Ctx, organizationName: string, address: ProviderAddress, version: string): Promise<void> {

@@ -1,8 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { parseResourceBody } from '../jsonapi/body.js';
-import { includedDocument } from '../jsonapi/include-registry.js';
-import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { includedDocument, includedPage } from '../jsonapi/include-registry.js';
 import * as reservedTagKeyService from './service.js';
 import { IncludeQuery, PagedIncludeQuery } from '../jsonapi/include.js';
 import { withQuery } from '../jsonapi/query.js';
@@ -29,10 +28,9 @@ export async function reservedTagKeyRoutes(app: FastifyInstance): Promise<void> 
     '/api/v2/organizations/:organization_name/reserved-tag-keys',
     withQuery(PagedIncludeQuery),
     async (request, reply) => {
-      const page = parsePage(request.query);
-      const { keys, total } = await reservedTagKeyService.list(request.ctx, request.params.organization_name, page);
-      const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
-      return reply.send(await includedDocument(request, 'reserved-tag-keys', keys, [], parts));
+      return reply.send(
+        await includedPage(request, 'reserved-tag-keys', [], (page) => reservedTagKeyService.list(request.ctx, request.params.organization_name, page)),
+      );
     },
   );
 

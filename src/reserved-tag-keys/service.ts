@@ -9,6 +9,7 @@ import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import * as organizationService from '../organizations/service.js';
 import { validateTagKey } from '../projects/tag-bindings.js';
 import * as reservedTagKeyStore from './store.js';
+import type { Paged } from '../db/paging.js';
 
 export type { ReservedTagKey } from './store.js';
 
@@ -36,7 +37,7 @@ async function findAuthorized(ctx: Ctx, id: string, action: Action): Promise<res
   return reserved;
 }
 
-export async function list(ctx: Ctx, organizationName: string, page: Page): Promise<{ keys: reservedTagKeyStore.ReservedTagKey[]; total: number }> {
+export async function list(ctx: Ctx, organizationName: string, page: Page): Promise<Paged<reservedTagKeyStore.ReservedTagKey>> {
   const org = await organizationService.findAuthorized(ctx, organizationName, 'tag:read');
   return reservedTagKeyStore.selectPage(ctx.db, org.id, { limit: page.size, offset: pageOffset(page) });
 }

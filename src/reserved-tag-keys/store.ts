@@ -3,6 +3,7 @@ import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import { camelized } from '../db/rows.js';
 import type { DB } from '../db/schema.js';
 import type { Selectable } from 'kysely';
+import type { Paged } from '../db/paging.js';
 
 /** One reservation per key in an organization (migration 0018). */
 export const KEY_CONSTRAINT = 'reserved_tag_keys_organization_key_key';
@@ -55,10 +56,10 @@ export async function findById(db: Db, id: string): Promise<ReservedTagKey | und
   return row && toReservedTagKey(row);
 }
 
-export async function selectPage(db: Db, organizationId: string, window: PageWindow): Promise<{ keys: ReservedTagKey[]; total: number }> {
+export async function selectPage(db: Db, organizationId: string, window: PageWindow): Promise<Paged<ReservedTagKey>> {
   const query = db.selectFrom('reserved_tag_keys').selectAll().where('organization_id', '=', organizationId).orderBy('created_at').orderBy('id');
   const { rows, total } = await pageAndTotal(query, window);
-  return { keys: rows.map(toReservedTagKey), total };
+  return { items: rows.map(toReservedTagKey), total };
 }
 
 /** Of `keys`, those the organization reserved with overrides disabled that the project binds: a workspace may not set them. */

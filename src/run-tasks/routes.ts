@@ -1,8 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { literals, parseResourceBody, relationshipId } from '../jsonapi/body.js';
-import { includedDocument } from '../jsonapi/include-registry.js';
-import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { includedDocument, includedPage } from '../jsonapi/include-registry.js';
 import { InvalidError } from '../errors.js';
 import * as runTaskService from './service.js';
 import { IncludeQuery, PagedIncludeQuery } from '../jsonapi/include.js';
@@ -90,10 +89,7 @@ export async function runTaskRoutes(app: FastifyInstance): Promise<void> {
     '/api/v2/organizations/:organization_name/tasks',
     withQuery(PagedIncludeQuery),
     async (request, reply) => {
-      const page = parsePage(request.query);
-      const { views, total } = await runTaskService.list(request.ctx, request.params.organization_name, page);
-      const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
-      return reply.send(await includedDocument(request, 'tasks', views, INCLUDES, parts));
+      return reply.send(await includedPage(request, 'tasks', INCLUDES, (page) => runTaskService.list(request.ctx, request.params.organization_name, page)));
     },
   );
 
@@ -124,10 +120,9 @@ export async function runTaskRoutes(app: FastifyInstance): Promise<void> {
     '/api/v2/workspaces/:workspace_id/tasks',
     withQuery(PagedIncludeQuery),
     async (request, reply) => {
-      const page = parsePage(request.query);
-      const { associations, total } = await runTaskService.listWorkspaceTasks(request.ctx, request.params.workspace_id, page);
-      const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
-      return reply.send(await includedDocument(request, 'workspace-tasks', associations, [], parts));
+      return reply.send(
+        await includedPage(request, 'workspace-tasks', [], (page) => runTaskService.listWorkspaceTasks(request.ctx, request.params.workspace_id, page)),
+      );
     },
   );
 

@@ -11,6 +11,7 @@ import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import * as organizationService from '../organizations/service.js';
 import { postToTask, verificationBody } from './outbound.js';
 import * as runTaskStore from './store.js';
+import type { Paged } from '../db/paging.js';
 
 export type { EnforcementLevel, RunTask, Stage, WorkspaceRunTask } from './store.js';
 export { ENFORCEMENT_LEVELS, STAGES } from './store.js';
@@ -101,10 +102,10 @@ export async function show(ctx: Ctx, id: string): Promise<RunTaskView> {
   return view as RunTaskView;
 }
 
-export async function list(ctx: Ctx, organizationName: string, page: Page): Promise<{ views: RunTaskView[]; total: number }> {
+export async function list(ctx: Ctx, organizationName: string, page: Page): Promise<Paged<RunTaskView>> {
   const org = await organizationService.findAuthorized(ctx, organizationName, 'run-task:read');
-  const { tasks, total } = await runTaskStore.pageInOrganization(ctx.db, org.id, { limit: page.size, offset: pageOffset(page) });
-  return { views: await viewsOf(ctx, tasks), total };
+  const { items: tasks, total } = await runTaskStore.pageInOrganization(ctx.db, org.id, { limit: page.size, offset: pageOffset(page) });
+  return { items: await viewsOf(ctx, tasks), total };
 }
 
 function sealedKey(ctx: Ctx, key: string | null | undefined): string | null | undefined {
@@ -204,7 +205,7 @@ export async function showWorkspaceTask(ctx: Ctx, workspaceId: string, id: strin
   return findWorkspaceTask(ctx, workspaceId, id, 'workspace:read');
 }
 
-export async function listWorkspaceTasks(ctx: Ctx, workspaceId: string, page: Page): Promise<{ associations: runTaskStore.WorkspaceRunTask[]; total: number }> {
+export async function listWorkspaceTasks(ctx: Ctx, workspaceId: string, page: Page): Promise<Paged<runTaskStore.WorkspaceRunTask>> {
   await authorizeWorkspace(ctx, { id: workspaceId }, 'workspace:read');
   return runTaskStore.pageWorkspaceTasks(ctx.db, workspaceId, { limit: page.size, offset: pageOffset(page) });
 }

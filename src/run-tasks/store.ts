@@ -3,6 +3,7 @@ import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import { camelized, lookupsById, type RowOf, selectWithOrganizationName } from '../db/rows.js';
 import type { DB } from '../db/schema.js';
 import type { Selectable } from 'kysely';
+import type { Paged } from '../db/paging.js';
 
 /** The case-insensitive unique index on a task's name in its organization (migration 0017). */
 export const NAME_CONSTRAINT = 'run_tasks_name_key';
@@ -97,10 +98,10 @@ export async function deleteById(db: Db, id: string): Promise<void> {
 
 export const { findById, findManyById } = lookupsById(selectTasks, 'run_tasks.id', toRunTask);
 
-export async function pageInOrganization(db: Db, organizationId: string, window: PageWindow): Promise<{ tasks: RunTask[]; total: number }> {
+export async function pageInOrganization(db: Db, organizationId: string, window: PageWindow): Promise<Paged<RunTask>> {
   const query = selectTasks(db).where('run_tasks.organization_id', '=', organizationId).orderBy('run_tasks.created_at').orderBy('run_tasks.id');
   const { rows, total } = await pageAndTotal(query, window);
-  return { tasks: rows.map(toRunTask), total };
+  return { items: rows.map(toRunTask), total };
 }
 
 /** The workspace associations of each task, oldest first. */
@@ -159,10 +160,10 @@ export async function findWorkspaceTasksById(db: Db, ids: readonly string[]): Pr
   return rows.map(toWorkspaceTask);
 }
 
-export async function pageWorkspaceTasks(db: Db, workspaceId: string, window: PageWindow): Promise<{ associations: WorkspaceRunTask[]; total: number }> {
+export async function pageWorkspaceTasks(db: Db, workspaceId: string, window: PageWindow): Promise<Paged<WorkspaceRunTask>> {
   const query = db.selectFrom('workspace_run_tasks').selectAll().where('workspace_id', '=', workspaceId).orderBy('created_at').orderBy('id');
   const { rows, total } = await pageAndTotal(query, window);
-  return { associations: rows.map(toWorkspaceTask), total };
+  return { items: rows.map(toWorkspaceTask), total };
 }
 
 /** An enabled task a workspace's runs call in `stages`, with the enforcement level for them. */

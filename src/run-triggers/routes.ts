@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { BadRequestError } from '../errors.js';
 import { parseResourceBody, relationshipId } from '../jsonapi/body.js';
-import { includedDocument } from '../jsonapi/include-registry.js';
-import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { includedDocument, includedPage } from '../jsonapi/include-registry.js';
 import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
 import { PageParameters } from '../jsonapi/pagination.js';
 import { QueryText, querySchema, withQuery } from '../jsonapi/query.js';
@@ -49,10 +48,11 @@ export async function runTriggerRoutes(app: FastifyInstance): Promise<void> {
     '/api/v2/workspaces/:workspace_id/run-triggers',
     withQuery(ListQuery),
     async (request, reply) => {
-      const page = parsePage(request.query);
-      const { triggers, total } = await runTriggerService.list(request.ctx, request.params.workspace_id, direction(request.query), page);
-      const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
-      return reply.send(await includedDocument(request, 'run-triggers', triggers, INCLUDES, parts));
+      return reply.send(
+        await includedPage(request, 'run-triggers', INCLUDES, (page) =>
+          runTriggerService.list(request.ctx, request.params.workspace_id, direction(request.query), page),
+        ),
+      );
     },
   );
 

@@ -6,6 +6,7 @@ import { InvalidError, NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import * as runTriggerStore from './store.js';
+import type { Paged } from '../db/paging.js';
 
 export type { Direction, RunTrigger } from './store.js';
 
@@ -48,12 +49,7 @@ export async function create(ctx: Ctx, workspaceId: string, sourceableId: string
 }
 
 /** The workspace's inbound or outbound triggers; needs read runs on it. */
-export async function list(
-  ctx: Ctx,
-  workspaceId: string,
-  direction: runTriggerStore.Direction,
-  page: Page,
-): Promise<{ triggers: runTriggerStore.RunTrigger[]; total: number }> {
+export async function list(ctx: Ctx, workspaceId: string, direction: runTriggerStore.Direction, page: Page): Promise<Paged<runTriggerStore.RunTrigger>> {
   const workspace = await authorizeWorkspace(ctx, { id: workspaceId }, 'workspace:read-runs');
   return runTriggerStore.page(ctx.db, workspace.id, direction, { limit: page.size, offset: pageOffset(page) });
 }

@@ -1,6 +1,7 @@
 import type { Db } from '../db/database.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import { camelized, lookupsById, type RowOf } from '../db/rows.js';
+import type { Paged } from '../db/paging.js';
 
 /** Run triggers: a workspace and one of its source workspaces (run-triggers.mdx). */
 
@@ -45,11 +46,11 @@ export async function deleteById(db: Db, id: string): Promise<void> {
 /** `inbound`: the workspace's sources' triggers; `outbound`: the triggers of the workspaces it is a source of. */
 export type Direction = 'inbound' | 'outbound';
 
-export async function page(db: Db, workspaceId: string, direction: Direction, window: PageWindow): Promise<{ triggers: RunTrigger[]; total: number }> {
+export async function page(db: Db, workspaceId: string, direction: Direction, window: PageWindow): Promise<Paged<RunTrigger>> {
   const column = direction === 'inbound' ? 'run_triggers.workspace_id' : 'run_triggers.sourceable_id';
   const query = selectTriggers(db).where(column, '=', workspaceId).orderBy('run_triggers.created_at').orderBy('run_triggers.id');
   const { rows, total } = await pageAndTotal(query, window);
-  return { triggers: rows.map(toTrigger), total };
+  return { items: rows.map(toTrigger), total };
 }
 
 /** How many sources the workspace has. */

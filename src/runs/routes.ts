@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { includedDocument } from '../jsonapi/include-registry.js';
+import { includedDocument, includedPage } from '../jsonapi/include-registry.js';
 import type { FastifyInstance } from 'fastify';
 import { InvalidError } from '../errors.js';
 import { MAX_TEXT_LENGTH, parseResourceBody, relationshipId } from '../jsonapi/body.js';
@@ -194,10 +194,7 @@ export async function runRoutes(app: FastifyInstance): Promise<void> {
   const queue = '/api/v2/organizations/:organization_name/runs/queue';
   app.get<{ Params: { organization_name: string }; Querystring: PagedIncludeQuery }>(queue, withQuery(PagedIncludeQuery), async (request, reply) => {
     const ctx = request.ctx;
-    const page = parsePage(request.query);
-    const { views, total } = await runService.queue(ctx, request.params.organization_name, page);
-    const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total);
-    return reply.send(await includedDocument(request, 'runs', views, INCLUDES, parts));
+    return reply.send(await includedPage(request, 'runs', INCLUDES, (page) => runService.queue(ctx, request.params.organization_name, page)));
   });
 
   app.get<{ Params: { organization_name: string } }>('/api/v2/organizations/:organization_name/capacity', async (request, reply) => {

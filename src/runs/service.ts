@@ -12,6 +12,7 @@ import * as runListStore from './list-store.js';
 import type * as phaseStore from './phase-store.js';
 import { type RunActions, type RunStatus, runActions } from './state.js';
 import * as runStore from './store.js';
+import type { Paged } from '../db/paging.js';
 
 export type { RunFilter, RunOperation } from './list-store.js';
 export { RUN_OPERATIONS } from './list-store.js';
@@ -165,7 +166,7 @@ export interface QueuedRunView extends RunView {
 }
 
 /** The organization's queue for runners (runs/queue), as far as the caller may read runs. */
-export async function queue(ctx: Ctx, organizationName: string, page: Page): Promise<{ views: QueuedRunView[]; total: number }> {
+export async function queue(ctx: Ctx, organizationName: string, page: Page): Promise<Paged<QueuedRunView>> {
   const org = await organizationService.findAuthorized(ctx, organizationName, 'organization:read');
   const readScope = await workspaceReadScope(ctx, org.id);
   const scope = 'all' in readScope ? { organizationId: org.id } : { organizationId: org.id, teamIds: readScope.teamIds };
@@ -174,7 +175,7 @@ export async function queue(ctx: Ctx, organizationName: string, page: Page): Pro
     ctx,
     runs.map((r) => r.run),
   );
-  return { views: views.map((view, i) => ({ ...view, positionInQueue: runs[i]?.position ?? 0 })), total };
+  return { items: views.map((view, i) => ({ ...view, positionInQueue: runs[i]?.position ?? 0 })), total };
 }
 
 /** How many of the organization's runs hold a runner and how many wait for one (`organization-capacity`). */

@@ -1,10 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { parseResourceBody } from '../jsonapi/body.js';
-import { includedDocument } from '../jsonapi/include-registry.js';
+import { includedDocument, includedPage } from '../jsonapi/include-registry.js';
 import { IncludeQuery, PagedIncludeQuery } from '../jsonapi/include.js';
 import { withQuery } from '../jsonapi/query.js';
-import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
 import { WORKSPACE_INCLUDES } from '../workspaces/serialize.js';
 import * as sshKeyService from './service.js';
 
@@ -36,10 +35,7 @@ export async function sshKeyRoutes(app: FastifyInstance): Promise<void> {
     '/api/v2/organizations/:organization_name/ssh-keys',
     withQuery(PagedIncludeQuery),
     async (request, reply) => {
-      const page = parsePage(request.query);
-      const { keys, total } = await sshKeyService.list(request.ctx, request.params.organization_name, page);
-      const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
-      return reply.send(await includedDocument(request, 'ssh-keys', keys, [], parts));
+      return reply.send(await includedPage(request, 'ssh-keys', [], (page) => sshKeyService.list(request.ctx, request.params.organization_name, page)));
     },
   );
 

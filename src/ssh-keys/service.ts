@@ -7,6 +7,7 @@ import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import * as organizationService from '../organizations/service.js';
 import * as workspaceService from '../workspaces/service.js';
 import * as sshKeyStore from './store.js';
+import type { Paged } from '../db/paging.js';
 
 export type { SshKey } from './store.js';
 
@@ -65,7 +66,7 @@ export async function show(ctx: Ctx, id: string): Promise<sshKeyStore.SshKey> {
   return findAuthorized(ctx, id, 'read');
 }
 
-export async function list(ctx: Ctx, organizationName: string, page: Page): Promise<{ keys: sshKeyStore.SshKey[]; total: number }> {
+export async function list(ctx: Ctx, organizationName: string, page: Page): Promise<Paged<sshKeyStore.SshKey>> {
   const org = await organizationAuthorized(ctx, organizationName, 'read');
   return sshKeyStore.selectPage(ctx.db, org.id, { limit: page.size, offset: pageOffset(page) });
 }

@@ -1,5 +1,6 @@
 import type { Db } from '../db/database.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
+import type { Paged } from '../db/paging.js';
 
 export interface SshKey {
   id: string;
@@ -43,10 +44,10 @@ export async function findById(db: Db, id: string): Promise<SshKey | undefined> 
   return row && toSshKey(row);
 }
 
-export async function selectPage(db: Db, organizationId: string, window: PageWindow): Promise<{ keys: SshKey[]; total: number }> {
+export async function selectPage(db: Db, organizationId: string, window: PageWindow): Promise<Paged<SshKey>> {
   const query = db.selectFrom('ssh_keys').select(COLUMNS).where('organization_id', '=', organizationId).orderBy('created_at').orderBy('id');
   const { rows, total } = await pageAndTotal(query, window);
-  return { keys: rows.map(toSshKey), total };
+  return { items: rows.map(toSshKey), total };
 }
 
 /** The sealed private key of the SSH key a workspace has, for its runs; undefined without one. */

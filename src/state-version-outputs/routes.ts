@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { document } from '../jsonapi/document.js';
-import { PageQuery, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { listPage, PageQuery } from '../jsonapi/pagination.js';
 import { withQuery } from '../jsonapi/query.js';
 import * as outputService from './service.js';
 
@@ -9,9 +9,8 @@ export async function stateVersionOutputRoutes(app: FastifyInstance): Promise<vo
   const outputs = '/api/v2/state-versions/:state_version_id/outputs';
   app.get<{ Params: { state_version_id: string }; Querystring: PageQuery }>(outputs, withQuery(PageQuery), async (request, reply) => {
     const ctx = request.ctx;
-    const page = parsePage(request.query);
-    const { outputs, total } = await outputService.listForStateVersion(ctx, request.params.state_version_id, page);
-    return reply.send(document(outputs.map(serializeOutput), paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total)));
+    const { items: outputs, parts } = await listPage(request, (page) => outputService.listForStateVersion(ctx, request.params.state_version_id, page));
+    return reply.send(document(outputs.map(serializeOutput), parts));
   });
 
   app.get<{ Params: { output_id: string } }>('/api/v2/state-version-outputs/:output_id', async (request, reply) => {

@@ -8,6 +8,7 @@ import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import type { OutputInput } from '../state-versions/state-file.js';
 import { workspaceTarget } from '../state-versions/target.js';
 import * as outputStore from './store.js';
+import type { Paged } from '../db/paging.js';
 
 /**
  * State version outputs (state-version-outputs.mdx). Reading needs `workspace:read-state-outputs`;
@@ -47,13 +48,13 @@ export async function insert(db: Db, keys: SealingKeys, stateVersionId: string, 
 }
 
 /** A page of a version's outputs, sensitive values redacted. */
-export async function listForStateVersion(ctx: Ctx, stateVersionId: string, page: Page): Promise<{ outputs: OutputView[]; total: number }> {
+export async function listForStateVersion(ctx: Ctx, stateVersionId: string, page: Page): Promise<Paged<OutputView>> {
   const description = `state version ${stateVersionId}`;
   const workspaceId = await outputStore.stateVersionWorkspaceId(ctx.db, stateVersionId);
   if (!workspaceId) throw new NotFoundError(`${description} not found`);
   await authorize(ctx, 'workspace:read-state-outputs', await workspaceTarget(ctx, workspaceId, description));
-  const { outputs, total } = await outputStore.selectPage(ctx.db, stateVersionId, { limit: page.size, offset: pageOffset(page) });
-  return { outputs: outputs.map(redacted), total };
+  const { items: outputs, total } = await outputStore.selectPage(ctx.db, stateVersionId, { limit: page.size, offset: pageOffset(page) });
+  return { items: outputs.map(redacted), total };
 }
 
 /** One output; its sensitive value only for callers who may read the workspace's state. */

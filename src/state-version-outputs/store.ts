@@ -2,6 +2,7 @@ import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import type { Db } from '../db/database.js';
 import type { StateVersionOutputRow } from '../db/schema.js';
 import { camelized } from '../db/rows.js';
+import type { Paged } from '../db/paging.js';
 
 export interface StateVersionOutput {
   id: string;
@@ -42,10 +43,10 @@ export async function insertMany(db: Db, outputs: readonly StateVersionOutput[])
 }
 
 /** A page of a version's outputs, by name. */
-export async function selectPage(db: Db, stateVersionId: string, window: PageWindow): Promise<{ outputs: StateVersionOutput[]; total: number }> {
+export async function selectPage(db: Db, stateVersionId: string, window: PageWindow): Promise<Paged<StateVersionOutput>> {
   const base = db.selectFrom('state_version_outputs').where('state_version_id', '=', stateVersionId);
   const { rows, total } = await pageAndTotal(base.selectAll().orderBy('name'), window);
-  return { outputs: rows.map(toOutput), total };
+  return { items: rows.map(toOutput), total };
 }
 
 /** Every output of the versions, by name within each version. */

@@ -4,6 +4,7 @@ import type { Db } from '../db/database.js';
 import type { WorkspaceResourceRow } from '../db/schema.js';
 import { camelized } from '../db/rows.js';
 import type { ResourceInstance } from './state-parser.js';
+import type { Paged } from '../db/paging.js';
 
 /** A workspace's managed resource instances from its current state (workspace-resources.mdx). */
 export interface WorkspaceResource extends Omit<ResourceInstance, 'hash'> {
@@ -67,8 +68,8 @@ export async function replaceAll(db: Db, workspaceId: string, stateVersionId: st
 }
 
 /** A page of the workspace's resources, by address. */
-export async function selectPage(db: Db, workspaceId: string, window: PageWindow): Promise<{ resources: WorkspaceResource[]; total: number }> {
+export async function selectPage(db: Db, workspaceId: string, window: PageWindow): Promise<Paged<WorkspaceResource>> {
   const base = db.selectFrom('workspace_resources').where('workspace_id', '=', workspaceId);
   const { rows, total } = await pageAndTotal(base.selectAll().orderBy('address'), window);
-  return { resources: rows.map(toResource), total };
+  return { items: rows.map(toResource), total };
 }

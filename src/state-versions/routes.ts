@@ -1,11 +1,11 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { includedDocument } from '../jsonapi/include-registry.js';
+import { includedDocument, includedPage } from '../jsonapi/include-registry.js';
 import type { FastifyInstance } from 'fastify';
 import { InvalidError } from '../errors.js';
 import { parseResourceBody, relationshipId } from '../jsonapi/body.js';
 import { document, resource } from '../jsonapi/document.js';
 import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
-import { PageParameters, PageQuery, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { listPage, PageParameters, PageQuery } from '../jsonapi/pagination.js';
 import { QueryText, queryEnum, querySchema, withQuery } from '../jsonapi/query.js';
 import * as resourceService from './resource-service.js';
 import { serializeStateVersion } from './serialize.js';
@@ -84,15 +84,16 @@ export async function stateVersionRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Querystring: Static<typeof ListQuery> }>('/api/v2/state-versions', withQuery(ListQuery), async (request, reply) => {
     const { ctx, query } = request;
-    const page = parsePage(query);
-    const { views, total } = await stateVersionService.list(ctx, {
-      workspaceName: required(query['filter[workspace][name]'], 'filter[workspace][name]'),
-      organizationName: required(query['filter[organization][name]'], 'filter[organization][name]'),
-      status: query['filter[status]'],
-      page,
-    });
-    const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total);
-    return reply.send(await includedDocument(request, 'state-versions', views, INCLUDES, parts));
+    return reply.send(
+      await includedPage(request, 'state-versions', INCLUDES, (page) =>
+        stateVersionService.list(ctx, {
+          workspaceName: required(query['filter[workspace][name]'], 'filter[workspace][name]'),
+          organizationName: required(query['filter[organization][name]'], 'filter[organization][name]'),
+          status: query['filter[status]'],
+          page,
+        }),
+      ),
+    );
   });
 
   app.get<{ Params: { state_version_id: string }; Querystring: IncludeQuery }>(
@@ -117,8 +118,7 @@ export async function stateVersionRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Params: WorkspaceParams; Querystring: PageQuery }>('/api/v2/workspaces/:workspace_id/resources', withQuery(PageQuery), async (request, reply) => {
     const ctx = request.ctx;
-    const page = parsePage(request.query);
-    const { resources, total } = await resourceService.list(ctx, request.params.workspace_id, page);
+    const { items: resources, parts } = await listPage(request, (page) => resourceService.list(ctx, request.params.workspace_id, page));
     const data = resources.map((r) =>
       resource('resources', r.id, {
         address: r.address,
@@ -133,7 +133,7 @@ export async function stateVersionRoutes(app: FastifyInstance): Promise<void> {
         'name-index': r.nameIndex,
       }),
     );
-    return reply.send(document(data, paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total)));
+    return reply.send(document(data, parts));
   });
 
   await app.register(stateUploadRoutes);

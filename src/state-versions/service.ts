@@ -14,6 +14,7 @@ import { decodeBase64, md5Hex, type OutputInput, parseOutputsDocument, stateHead
 import * as stateVersionStore from './store.js';
 import { targetOf, workspaceTarget } from './target.js';
 import { blobKey, type ContentKind, deleteContent, PROCESS_JOB } from './upload-service.js';
+import type { Paged } from '../db/paging.js';
 
 export type { StateVersion, StateVersionStatus } from './store.js';
 
@@ -258,14 +259,14 @@ export interface ListOptions {
 }
 
 /** A workspace's versions, newest first (state-versions.mdx "List State Versions for a Workspace"). */
-export async function list(ctx: Ctx, options: ListOptions): Promise<{ views: StateVersionView[]; total: number }> {
+export async function list(ctx: Ctx, options: ListOptions): Promise<Paged<StateVersionView>> {
   const scope = await authStore.findWorkspaceScopeByName(ctx.db, options.organizationName, options.workspaceName);
   const description = `workspace ${options.organizationName}/${options.workspaceName}`;
   if (!scope) throw new NotFoundError(`${description} not found`);
   await authorize(ctx, 'workspace:read-state', targetOf(scope, description));
   const window = { limit: options.page.size, offset: pageOffset(options.page) };
   const { versions, total } = await stateVersionStore.selectPage(ctx.db, scope.id, options.status, window);
-  return { views: await viewsOf(ctx.db, versions), total };
+  return { items: await viewsOf(ctx.db, versions), total };
 }
 
 /** The outputs of versions already shown to the caller (`include=outputs`), sensitive values redacted. */

@@ -2,10 +2,9 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { InvalidError } from '../errors.js';
 import { literals, MAX_TEXT_LENGTH, parseAttributes, parseCommentBody, parseResourceBody } from '../jsonapi/body.js';
-import { includedDocument } from '../jsonapi/include-registry.js';
+import { includedDocument, includedPage } from '../jsonapi/include-registry.js';
 import { IncludeQuery, PagedIncludeQuery } from '../jsonapi/include.js';
 import { withQuery } from '../jsonapi/query.js';
-import { paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
 import * as taskStageService from './service.js';
 
 /** run-task-stages-and-results.mdx "Available Related Resources"; `policy_evaluations` is what the CLI asks for. */
@@ -76,10 +75,9 @@ interface OutcomeParams {
 
 export async function taskStageRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Params: RunParams; Querystring: PagedIncludeQuery }>('/api/v2/runs/:run_id/task-stages', withQuery(PagedIncludeQuery), async (request, reply) => {
-    const page = parsePage(request.query);
-    const { views, total } = await taskStageService.listStages(request.ctx, request.params.run_id, page);
-    const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
-    return reply.send(await includedDocument(request, 'task-stages', views, STAGE_INCLUDES, parts));
+    return reply.send(
+      await includedPage(request, 'task-stages', STAGE_INCLUDES, (page) => taskStageService.listStages(request.ctx, request.params.run_id, page)),
+    );
   });
 
   app.get<{ Params: StageParams; Querystring: IncludeQuery }>('/api/v2/task-stages/:task_stage_id', withQuery(IncludeQuery), async (request, reply) => {
@@ -114,10 +112,9 @@ export async function taskStageRoutes(app: FastifyInstance): Promise<void> {
     '/api/v2/task-results/:task_result_id/outcomes',
     withQuery(PagedIncludeQuery),
     async (request, reply) => {
-      const page = parsePage(request.query);
-      const { outcomes, total } = await taskStageService.listOutcomes(request.ctx, request.params.task_result_id, page);
-      const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
-      return reply.send(await includedDocument(request, 'task-result-outcomes', outcomes, [], parts));
+      return reply.send(
+        await includedPage(request, 'task-result-outcomes', [], (page) => taskStageService.listOutcomes(request.ctx, request.params.task_result_id, page)),
+      );
     },
   );
 

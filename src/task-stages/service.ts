@@ -11,6 +11,7 @@ import * as runService from '../runs/service.js';
 import { type RunStatus, TASK_STAGE_RUNNING } from '../runs/state.js';
 import * as runStore from '../runs/store.js';
 import * as taskStageStore from './store.js';
+import type { Paged } from '../db/paging.js';
 
 export type { Outcome, ResultStatus, StageStatus, TaskResult, TaskStage } from './store.js';
 
@@ -62,10 +63,10 @@ export async function visibleStages(ctx: Ctx, ids: readonly string[]): Promise<T
   return stageViews(ctx, await taskStageStore.findStages(ctx.db, ids));
 }
 
-export async function listStages(ctx: Ctx, runId: string, page: Page): Promise<{ views: TaskStageView[]; total: number }> {
+export async function listStages(ctx: Ctx, runId: string, page: Page): Promise<Paged<TaskStageView>> {
   const run = await runService.findAuthorized(ctx, runId, 'workspace:read-runs');
-  const { stages, total } = await taskStageStore.pageStagesOfRun(ctx.db, run.id, { limit: page.size, offset: pageOffset(page) });
-  return { views: await stageViews(ctx, stages), total };
+  const { items: stages, total } = await taskStageStore.pageStagesOfRun(ctx.db, run.id, { limit: page.size, offset: pageOffset(page) });
+  return { items: await stageViews(ctx, stages), total };
 }
 
 export async function visibleResults(ctx: Ctx, ids: readonly string[]): Promise<taskStageStore.TaskResult[]> {
@@ -83,7 +84,7 @@ export async function showResult(ctx: Ctx, id: string): Promise<taskStageStore.T
   return result;
 }
 
-export async function listOutcomes(ctx: Ctx, resultId: string, page: Page): Promise<{ outcomes: taskStageStore.Outcome[]; total: number }> {
+export async function listOutcomes(ctx: Ctx, resultId: string, page: Page): Promise<Paged<taskStageStore.Outcome>> {
   const result = await showResult(ctx, resultId);
   return taskStageStore.pageOutcomes(ctx.db, result.id, { limit: page.size, offset: pageOffset(page) });
 }
@@ -188,7 +189,7 @@ export async function reportResult(ctx: { db: Db; log?: Log | undefined; now: ()
  * one of them may be overridden (policy-sets.mdx `overridable`).
  */
 async function blockingPolicySets(trx: Db, evaluation: policyEvaluationStore.PolicyEvaluation): Promise<{ names: string[]; overridable: boolean }> {
-  const { outcomes } = await policyEvaluationStore.pageOutcomes(
+  const { items: outcomes } = await policyEvaluationStore.pageOutcomes(
     trx,
     evaluation.id,
     [{ status: 'failed', enforcementLevel: 'mandatory' }, { status: 'errored' }],

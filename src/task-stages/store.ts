@@ -5,6 +5,7 @@ import type { TaskStageName } from '../runs/state.js';
 import type { EnforcementLevel } from '../run-tasks/store.js';
 import { camelized, lookupsById, type RowOf } from '../db/rows.js';
 import type { DB } from '../db/schema.js';
+import type { Paged } from '../db/paging.js';
 
 /** Task stages, their results and the results' outcomes (run-task-stages-and-results.mdx). */
 
@@ -160,12 +161,12 @@ export async function findStageForUpdate(db: Db, runId: string, stage: TaskStage
   return row && toStage(row);
 }
 
-export async function pageStagesOfRun(db: Db, runId: string, window: PageWindow): Promise<{ stages: TaskStage[]; total: number }> {
+export async function pageStagesOfRun(db: Db, runId: string, window: PageWindow): Promise<Paged<TaskStage>> {
   const query = selectStages(db)
     .where('task_stages.run_id', '=', runId)
     .orderBy(sql`array_position(array['pre_plan','post_plan','pre_apply','post_apply'], task_stages.stage)`);
   const { rows, total } = await pageAndTotal(query, window);
-  return { stages: rows.map(toStage), total };
+  return { items: rows.map(toStage), total };
 }
 
 export async function setStageStatus(db: Db, stage: Pick<TaskStage, 'id' | 'statusTimestamps'>, status: StageStatus, now: Date): Promise<void> {
@@ -274,8 +275,8 @@ export async function findOutcomes(db: Db, ids: readonly string[]): Promise<Outc
   return (await db.selectFrom('task_result_outcomes').selectAll().where('id', 'in', ids).orderBy('position').execute()).map(toOutcome);
 }
 
-export async function pageOutcomes(db: Db, resultId: string, window: PageWindow): Promise<{ outcomes: Outcome[]; total: number }> {
+export async function pageOutcomes(db: Db, resultId: string, window: PageWindow): Promise<Paged<Outcome>> {
   const query = db.selectFrom('task_result_outcomes').selectAll().where('task_result_id', '=', resultId).orderBy('position');
   const { rows, total } = await pageAndTotal(query, window);
-  return { outcomes: rows.map(toOutcome), total };
+  return { items: rows.map(toOutcome), total };
 }

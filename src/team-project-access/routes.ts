@@ -4,7 +4,7 @@ import { PROJECT_ACCESS_LEVELS } from '../auth/access-levels.js';
 import { InvalidError } from '../errors.js';
 import { literals, parseResourceBody, relationshipId } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
-import { PageParameters, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { listPage, PageParameters } from '../jsonapi/pagination.js';
 import { QueryText, querySchema, withQuery } from '../jsonapi/query.js';
 import * as teamProjectService from './service.js';
 
@@ -70,9 +70,8 @@ interface AccessParams {
 export async function teamProjectRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Querystring: Static<typeof ListQuery> }>('/api/v2/team-projects', withQuery(ListQuery), async (request, reply) => {
     const { ctx, query } = request;
-    const page = parsePage(query);
-    const { rows, total } = await teamProjectService.list(ctx, query['filter[project][id]'], page);
-    return reply.send(document(rows.map(serializeTeamProject), paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total)));
+    const { items: rows, parts } = await listPage(request, (page) => teamProjectService.list(ctx, query['filter[project][id]'], page));
+    return reply.send(document(rows.map(serializeTeamProject), parts));
   });
 
   // 200, as project-team-access.mdx "Add Team Access to a Project" documents.

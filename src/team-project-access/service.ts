@@ -9,6 +9,7 @@ import { newId } from '../ids.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import * as teamService from '../teams/service.js';
 import * as teamProjectStore from './store.js';
+import type { Paged } from '../db/paging.js';
 
 export type { TeamProject } from './store.js';
 
@@ -83,7 +84,7 @@ function resolvePermissions(level: ProjectAccessLevel, input: PermissionsInput, 
 }
 
 /** The access rows of a project the caller reads (project-team-access.mdx "List Team Access to a Project"). */
-export async function list(ctx: Ctx, projectId: string | undefined, page: Page): Promise<{ rows: teamProjectStore.TeamProject[]; total: number }> {
+export async function list(ctx: Ctx, projectId: string | undefined, page: Page): Promise<Paged<teamProjectStore.TeamProject>> {
   if (projectId === undefined) throw new InvalidError('filter[project][id] is required', { parameter: 'filter[project][id]' });
   const target = await authorizedProject(ctx, projectId, 'project:read');
   const filter = (await can(ctx, 'project:read-teams', target))

@@ -13,6 +13,7 @@ import type {
   VariablesPermission,
 } from '../auth/access-levels.js';
 import type { Db } from '../db/database.js';
+import type { Paged } from '../db/paging.js';
 
 /** A team's access to one project (project-team-access.mdx). */
 export interface TeamProject {
@@ -125,9 +126,9 @@ function filtered(db: Db, filter: TeamProjectFilter) {
   return query;
 }
 
-export async function selectPage(db: Db, filter: TeamProjectFilter, window: PageWindow): Promise<{ rows: TeamProject[]; total: number }> {
+export async function selectPage(db: Db, filter: TeamProjectFilter, window: PageWindow): Promise<Paged<TeamProject>> {
   const { rows, total } = await pageAndTotal(filtered(db, filter).orderBy('t.name').orderBy('tp.id'), window);
-  return { rows: rows.map(toTeamProject), total };
+  return { items: rows.map(toTeamProject), total };
 }
 
 export async function insert(

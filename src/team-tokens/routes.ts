@@ -4,7 +4,7 @@ import { parseTokenRequest, serializeToken } from '../auth/token-resource.js';
 import { InvalidError } from '../errors.js';
 import { parseLinkageIds } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
-import { PageParameters, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { listPage, PageParameters } from '../jsonapi/pagination.js';
 import { QueryText, querySchema, withQuery } from '../jsonapi/query.js';
 import * as teamTokenService from './service.js';
 
@@ -60,16 +60,17 @@ export async function teamTokenRoutes(app: FastifyInstance): Promise<void> {
   const list = '/api/v2/organizations/:organization_name/team-tokens';
   app.get<{ Params: OrganizationParams; Querystring: Static<typeof ListQuery> }>(list, withQuery(ListQuery), async (request, reply) => {
     const { ctx, query } = request;
-    const page = parsePage(query);
-    const { tokens, total } = await teamTokenService.listForOrganization(ctx, request.params.organization_name, {
-      search: query.q,
-      sort: parseSort(query.sort),
-      page,
-    });
+    const { items: tokens, parts } = await listPage(request, (page) =>
+      teamTokenService.listForOrganization(ctx, request.params.organization_name, {
+        search: query.q,
+        sort: parseSort(query.sort),
+        page,
+      }),
+    );
     return reply.send(
       document(
         tokens.map((t) => serializeToken(t)),
-        paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total),
+        parts,
       ),
     );
   });

@@ -11,6 +11,7 @@ import * as organizationService from '../organizations/service.js';
 import * as teamService from '../teams/service.js';
 import * as userService from '../users/service.js';
 import * as teamTokenStore from './store.js';
+import type { Paged } from '../db/paging.js';
 
 export type { TeamTokenSortField } from './store.js';
 
@@ -137,7 +138,7 @@ export interface ListOptions {
 }
 
 /** The organization's team tokens, of the teams the caller sees (team-tokens.mdx "List team tokens"). */
-export async function listForOrganization(ctx: Ctx, organizationName: string, options: ListOptions): Promise<{ tokens: tokenStore.Token[]; total: number }> {
+export async function listForOrganization(ctx: Ctx, organizationName: string, options: ListOptions): Promise<Paged<tokenStore.Token>> {
   const org = await organizationService.findAuthorized(ctx, organizationName, 'team:manage-tokens');
   const filter = { search: options.search, visibleWithSecret: await teamService.secretTeamsSeen(ctx, org.id) };
   return teamTokenStore.selectPage(ctx.db, org.id, filter, options.sort, { limit: options.page.size, offset: pageOffset(options.page) });

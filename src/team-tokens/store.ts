@@ -3,6 +3,7 @@ import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import { sql } from 'kysely';
 import { type Token, toToken } from '../auth/token-store.js';
 import type { Db } from '../db/database.js';
+import type { Paged } from '../db/paging.js';
 
 /** Team tokens (team-tokens.mdx): the legacy one has no description; the others a description unique in the team. */
 
@@ -65,11 +66,11 @@ export async function selectPage(
   filter: TeamTokenFilter,
   sort: { field: TeamTokenSortField; descending: boolean },
   window: PageWindow,
-): Promise<{ tokens: Token[]; total: number }> {
+): Promise<Paged<Token>> {
   const direction = sql.raw(sort.descending ? 'desc' : 'asc');
   const ordered = filtered(db, organizationId, filter).orderBy(sql`${SORT_COLUMNS[sort.field]} ${direction}`).orderBy('tokens.created_at').orderBy('tokens.id');
   const { rows, total } = await pageAndTotal(ordered, window);
-  return { tokens: rows.map(toToken), total };
+  return { items: rows.map(toToken), total };
 }
 
 /** Team tokens of the organization by id; unknown ids and other kinds of token are left out. */

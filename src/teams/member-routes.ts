@@ -2,7 +2,7 @@ import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { BadRequestError } from '../errors.js';
 import { documentWith } from '../jsonapi/include-registry.js';
-import { PageParameters, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { listPage, PageParameters } from '../jsonapi/pagination.js';
 import { QueryBoolean, queryEnum, querySchema, withQuery } from '../jsonapi/query.js';
 import * as membershipService from '../organization-memberships/service.js';
 import { parseLinkageIds } from '../jsonapi/body.js';
@@ -33,14 +33,14 @@ export async function teamMemberRoutes(app: FastifyInstance): Promise<void> {
   const members = '/api/v2/teams/:team_id/relationships/organization-memberships';
   app.get<{ Params: TeamParams; Querystring: Static<typeof MembersQuery> }>(members, withQuery(MembersQuery), async (request, reply) => {
     const { ctx, query } = request;
-    const page = parsePage(query);
-    const { views, total } = await membershipService.listForTeam(ctx, request.params.team_id, {
-      status: query['filter[status]'],
-      isServiceAccount: query['filter[is_service_account]'],
-      order: query.sort ?? 'created',
-      page,
-    });
-    const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total);
+    const { items: views, parts } = await listPage(request, (page) =>
+      membershipService.listForTeam(ctx, request.params.team_id, {
+        status: query['filter[status]'],
+        isServiceAccount: query['filter[is_service_account]'],
+        order: query.sort ?? 'created',
+        page,
+      }),
+    );
     return reply.send(await documentWith(ctx, 'organization-memberships', views, [], parts));
   });
 

@@ -1,10 +1,10 @@
-import { includedDocument } from '../jsonapi/include-registry.js';
+import { includedDocument, includedPage } from '../jsonapi/include-registry.js';
 import { type Static, type TBoolean, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { ORGANIZATION_ACCESS_FLAGS, type OrganizationAccessFlag } from '../auth/organization-access.js';
 import { parseResourceBody } from '../jsonapi/body.js';
 import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
-import { PageParameters, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { PageParameters } from '../jsonapi/pagination.js';
 import { QueryText, querySchema, splitList, withQuery } from '../jsonapi/query.js';
 import * as teamService from './service.js';
 
@@ -51,14 +51,15 @@ export async function teamRoutes(app: FastifyInstance): Promise<void> {
   const list = '/api/v2/organizations/:organization_name/teams';
   app.get<{ Params: OrganizationParams; Querystring: Static<typeof ListQuery> }>(list, withQuery(ListQuery), async (request, reply) => {
     const { ctx, query } = request;
-    const page = parsePage(query);
-    const { views, total } = await teamService.list(ctx, request.params.organization_name, {
-      search: query.q,
-      names: splitList(query['filter[names]']),
-      page,
-    });
-    const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total);
-    return reply.send(await includedDocument(request, 'teams', views, INCLUDES, parts));
+    return reply.send(
+      await includedPage(request, 'teams', INCLUDES, (page) =>
+        teamService.list(ctx, request.params.organization_name, {
+          search: query.q,
+          names: splitList(query['filter[names]']),
+          page,
+        }),
+      ),
+    );
   });
 
   // 200, not 201: the status table of teams.mdx "Create a Team" and the OpenAPI createTeam both say so.

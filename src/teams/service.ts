@@ -15,6 +15,7 @@ import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import * as organizationService from '../organizations/service.js';
 import * as teamStore from './store.js';
 import { teamSeen } from './visibility.js';
+import type { Paged } from '../db/paging.js';
 
 export type { Team, TeamVisibility } from './store.js';
 
@@ -176,11 +177,11 @@ export interface ListOptions {
 }
 
 /** teams.mdx "List teams": visible teams and the secret teams the caller is in, or all of them for owners. */
-export async function list(ctx: Ctx, organizationName: string, options: ListOptions): Promise<{ views: TeamView[]; total: number }> {
+export async function list(ctx: Ctx, organizationName: string, options: ListOptions): Promise<Paged<TeamView>> {
   const org = await organizationService.findAuthorized(ctx, organizationName, 'team:read');
   const filter = { search: options.search, names: options.names, visibleWithSecret: await secretTeamsSeen(ctx, org.id) };
   const { teams, total } = await teamStore.selectPage(ctx.db, org.id, filter, { limit: options.page.size, offset: pageOffset(options.page) });
-  return { views: await viewsOf(ctx, teams), total };
+  return { items: await viewsOf(ctx, teams), total };
 }
 
 /** The wire attributes of a create or update request; undefined keeps the current value (or the default on create). */

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { parseTokenRequest, serializeToken } from '../auth/token-resource.js';
 import { parseResourceBody } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
-import { PageQuery, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { listPage, PageQuery } from '../jsonapi/pagination.js';
 import * as userService from './service.js';
 
 import { serializeUser, serializeServiceUser } from './serialize.js';
@@ -52,9 +52,7 @@ export async function userRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Params: UserParams; Querystring: PageQuery }>('/api/v2/users/:user_id/authentication-tokens', withQuery(PageQuery), async (request, reply) => {
     const ctx = request.ctx;
     // Always paginated (default 20), like every list here: the doc's unpaginated form has no bound.
-    const page = parsePage(request.query);
-    const { tokens, total } = await userService.listUserTokens(ctx, request.params.user_id, page);
-    const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total);
+    const { items: tokens, parts } = await listPage(request, (page) => userService.listUserTokens(ctx, request.params.user_id, page));
     return reply.send(
       document(
         tokens.map((t) => serializeToken(t)),

@@ -10,6 +10,7 @@ import * as organizationStore from '../organizations/store.js';
 import { SITE_ADMIN_USERNAME } from './bootstrap.js';
 import * as webSessionStore from '../web/session-store.js';
 import * as userStore from './store.js';
+import type { Paged } from '../db/paging.js';
 
 /** Usernames: letters, digits, `-`, `_` and `.`, as TFE accepts them. */
 const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -283,10 +284,10 @@ function managesTokensOf(caller: ReturnType<typeof requireUser>, userId: string)
 }
 
 /** A user's tokens. Another visible user's list is empty rather than an error (user-tokens.mdx "List User Tokens"). */
-export async function listUserTokens(ctx: Ctx, userId: string, page: Page): Promise<{ tokens: tokenStore.Token[]; total: number }> {
+export async function listUserTokens(ctx: Ctx, userId: string, page: Page): Promise<Paged<tokenStore.Token>> {
   const caller = requireUser(ctx);
   const user = await findVisible(ctx, userId);
-  if (!managesTokensOf(caller, user.id)) return { tokens: [], total: 0 };
+  if (!managesTokensOf(caller, user.id)) return { items: [], total: 0 };
   return tokenStore.listByUser(ctx.db, user.id, page.size, pageOffset(page));
 }
 

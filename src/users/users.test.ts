@@ -218,10 +218,7 @@ forEachDatabase('account', (server) => {
     const next = 'a much longer passphrase';
     assertInvalid(await change({ current_password: 'wrong password', password: next, password_confirmation: next }), '/data/attributes/current_password');
     assertInvalid(await change({ password: next, password_confirmation: next }), '/data/attributes/current_password');
-    assertInvalid(
-      await change({ current_password: password, password: next, password_confirmation: `${next}!` }),
-      '/data/attributes/password_confirmation',
-    );
+    assertInvalid(await change({ current_password: password, password: next, password_confirmation: `${next}!` }), '/data/attributes/password_confirmation');
     assertInvalid(await change({ current_password: password, password: 'short', password_confirmation: 'short' }), '/data/attributes/password');
     assertInvalid(await change({ current_password: password, password_confirmation: next }), '/data/attributes/password');
     assertInvalid(await change({ current_password: password, password: 1234567890, password_confirmation: next }), '/data/attributes/password');

@@ -5,7 +5,7 @@ import { BadRequestError, DomainError, InvalidError } from '../errors.js';
 import { MAX_TEXT_LENGTH, parseResourceBody } from '../jsonapi/body.js';
 import { document, toMany, toOne } from '../jsonapi/document.js';
 import { IncludeParameters, IncludeQuery, parseInclude } from '../jsonapi/include.js';
-import { type Page, PageParameters, PageQuery, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { listPage, type Page, PageParameters, PageQuery } from '../jsonapi/pagination.js';
 import { QueryBoolean, QueryText, queryEnum, querySchema, withQuery } from '../jsonapi/query.js';
 import { CreateVariableAttributes, UpdateVariableAttributes } from '../variables/variable-resource.js';
 import { serializeVariable as serializeWorkspaceVariable } from '../variables/serialize.js';
@@ -14,6 +14,7 @@ import * as variableSetService from './service.js';
 import * as variableSetVariableService from './variable-service.js';
 
 import { serializeVariable } from './serialize.js';
+import type { Paged } from '../db/paging.js';
 const CreateAttributes = Type.Object({
   name: Type.String(),
   description: Type.Optional(Type.Union([Type.String({ maxLength: MAX_TEXT_LENGTH }), Type.Null()])),
@@ -48,8 +49,9 @@ function setsDocument(request: SetsRequest, views: variableSetService.VariableSe
   return documentWith(request.ctx, 'varsets', views, include, parts);
 }
 
-function listDocument(request: SetsRequest, result: { views: variableSetService.VariableSetView[]; total: number }, page: Page) {
-  return setsDocument(request, result.views, paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, result.total));
+async function listDocument(request: SetsRequest & { query: PageQuery }, list: (page: Page) => Promise<Paged<variableSetService.VariableSetView>>) {
+  const { items, parts } = await listPage(request, list);
+  return setsDocument(request, items, parts);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -118,8 +120,8 @@ function setInput(relationships: Record<string, unknown>) {
   };
 }
 
-function listOptions(query: ListQuery) {
-  return { search: query.q, page: parsePage(query), withVariables: parseInclude(query, INCLUDES).has('vars') };
+function listOptions(query: ListQuery, page: Page) {
+  return { search: query.q, page, withVariables: parseInclude(query, INCLUDES).has('vars') };
 }
 
 interface SetParams {
@@ -136,13 +138,13 @@ export async function variableSetRoutes(app: FastifyInstance): Promise<void> {
     withQuery(OrganizationListQuery),
     async (request, reply) => {
       const query = request.query;
-      const options = listOptions(query);
-      const result = await variableSetService.listForOrganization(request.ctx, request.params.organization_name, {
-        ...options,
-        isGlobal: query['filter[global]'],
-        organizationOwnedOnly: query.scope === 'owned',
-      });
-      return reply.send(await listDocument(request, result, options.page));
+      const list = (page: Page) =>
+        variableSetService.listForOrganization(request.ctx, request.params.organization_name, {
+          ...listOptions(query, page),
+          isGlobal: query['filter[global]'],
+          organizationOwnedOnly: query.scope === 'owned',
+        });
+      return reply.send(await listDocument(request, list));
     },
   );
 
@@ -151,10 +153,9 @@ export async function variableSetRoutes(app: FastifyInstance): Promise<void> {
     withQuery(ProjectListQuery),
     async (request, reply) => {
       const query = request.query;
-      const options = listOptions(query);
       const scope = query.scope ?? 'all';
-      const result = await variableSetService.listForProject(request.ctx, request.params.project_id, { ...options, scope });
-      return reply.send(await listDocument(request, result, options.page));
+      const list = (page: Page) => variableSetService.listForProject(request.ctx, request.params.project_id, { ...listOptions(query, page), scope });
+      return reply.send(await listDocument(request, list));
     },
   );
 
@@ -162,9 +163,8 @@ export async function variableSetRoutes(app: FastifyInstance): Promise<void> {
     '/api/v2/workspaces/:workspace_id/applicable-varsets',
     withQuery(ListQuery),
     async (request, reply) => {
-      const options = listOptions(request.query);
-      const result = await variableSetService.listApplicable(request.ctx, request.params.workspace_id, options);
-      return reply.send(await listDocument(request, result, options.page));
+      const list = (page: Page) => variableSetService.listApplicable(request.ctx, request.params.workspace_id, listOptions(request.query, page));
+      return reply.send(await listDocument(request, list));
     },
   );
 
@@ -172,9 +172,8 @@ export async function variableSetRoutes(app: FastifyInstance): Promise<void> {
     '/api/v2/workspaces/:workspace_id/varsets',
     withQuery(ListQuery),
     async (request, reply) => {
-      const options = listOptions(request.query);
-      const result = await variableSetService.listForWorkspace(request.ctx, request.params.workspace_id, options);
-      return reply.send(await listDocument(request, result, options.page));
+      const list = (page: Page) => variableSetService.listForWorkspace(request.ctx, request.params.workspace_id, listOptions(request.query, page));
+      return reply.send(await listDocument(request, list));
     },
   );
 
@@ -229,9 +228,7 @@ export async function variableSetRoutes(app: FastifyInstance): Promise<void> {
   }
 
   app.get<{ Params: SetParams; Querystring: PageQuery }>('/api/v2/varsets/:varset_id/relationships/vars', withQuery(PageQuery), async (request, reply) => {
-    const page = parsePage(request.query);
-    const { variables, total } = await variableSetVariableService.list(request.ctx, request.params.varset_id, page);
-    const parts = paginationDocumentParts(new URL(request.url, request.ctx.baseUrl), page, total);
+    const { items: variables, parts } = await listPage(request, (page) => variableSetVariableService.list(request.ctx, request.params.varset_id, page));
     return reply.send(
       document(
         variables.map((v) => serializeVariable(v)),

@@ -9,6 +9,7 @@ import * as organizationService from '../organizations/service.js';
 import { newVariableFields, type VariableInput } from '../variables/rules.js';
 import * as variableSetStore from './store.js';
 import * as variableSetVariableStore from './variable-store.js';
+import type { Paged } from '../db/paging.js';
 
 export type { VariableSet, VariableSetLinks } from './store.js';
 export type { VariableInput } from '../variables/rules.js';
@@ -129,9 +130,9 @@ export interface ListOptions {
   withVariables: boolean;
 }
 
-async function listPage(ctx: Ctx, filter: variableSetStore.VariableSetFilter, options: ListOptions): Promise<{ views: VariableSetView[]; total: number }> {
+async function listPage(ctx: Ctx, filter: variableSetStore.VariableSetFilter, options: ListOptions): Promise<Paged<VariableSetView>> {
   const { sets, total } = await variableSetStore.selectPage(ctx.db, filter, options.search, { limit: options.page.size, offset: pageOffset(options.page) });
-  return { views: await viewsOf(ctx, sets, options.withVariables), total };
+  return { items: await viewsOf(ctx, sets, options.withVariables), total };
 }
 
 /** The organization's sets; `filter[global]` and `scope=owned` (organization-owned only) from the OpenAPI spec. */
@@ -139,7 +140,7 @@ export async function listForOrganization(
   ctx: Ctx,
   organizationName: string,
   options: ListOptions & { isGlobal?: boolean | undefined; organizationOwnedOnly?: boolean | undefined },
-): Promise<{ views: VariableSetView[]; total: number }> {
+): Promise<Paged<VariableSetView>> {
   const org = await organizationService.findAuthorized(ctx, organizationName, 'variable-set:read');
   return listPage(
     ctx,
@@ -151,11 +152,7 @@ export async function listForOrganization(
 export type ProjectListScope = 'owned' | 'applied' | 'shared' | 'all';
 
 /** A project's sets, global ones included (variable-sets.mdx "List Variable Sets"); `scope` from the OpenAPI spec. */
-export async function listForProject(
-  ctx: Ctx,
-  projectId: string,
-  options: ListOptions & { scope: ProjectListScope },
-): Promise<{ views: VariableSetView[]; total: number }> {
+export async function listForProject(ctx: Ctx, projectId: string, options: ListOptions & { scope: ProjectListScope }): Promise<Paged<VariableSetView>> {
   const project = await variableSetStore.findProject(ctx.db, projectId);
   if (!project) throw new NotFoundError(`project ${projectId} not found`);
   await authorize(ctx, 'variable-set:read', { organizationId: project.organizationId, projectId: project.id, description: `project ${projectId}` });
@@ -163,7 +160,7 @@ export async function listForProject(
 }
 
 /** The sets that apply to a workspace: global, through its project, or directly. Needs read-variables on the workspace. */
-export async function listForWorkspace(ctx: Ctx, workspaceId: string, options: ListOptions): Promise<{ views: VariableSetView[]; total: number }> {
+export async function listForWorkspace(ctx: Ctx, workspaceId: string, options: ListOptions): Promise<Paged<VariableSetView>> {
   const workspace = await authorizeWorkspace(ctx, { id: workspaceId }, 'workspace:read-variables');
   const filter = { kind: 'workspace' as const, organizationId: workspace.organizationId, projectId: workspace.projectId, workspaceId };
   return listPage(ctx, filter, options);
@@ -174,7 +171,7 @@ export async function listForWorkspace(ctx: Ctx, workspaceId: string, options: L
  * organization's and the workspace's project's sets not applied to it yet, for whoever may manage
  * its variables.
  */
-export async function listApplicable(ctx: Ctx, workspaceId: string, options: ListOptions): Promise<{ views: VariableSetView[]; total: number }> {
+export async function listApplicable(ctx: Ctx, workspaceId: string, options: ListOptions): Promise<Paged<VariableSetView>> {
   const workspace = await authorizeWorkspace(ctx, { id: workspaceId }, 'workspace:manage-variables');
   const filter = { kind: 'applicable' as const, organizationId: workspace.organizationId, projectId: workspace.projectId, workspaceId };
   return listPage(ctx, filter, options);

@@ -8,6 +8,7 @@ import { withoutSealedValue } from '../variables/variable-rows.js';
 import { assertNoGlobalConflict, findAuthorized } from './service.js';
 import * as variableSetStore from './store.js';
 import * as variableSetVariableStore from './variable-store.js';
+import type { Paged } from '../db/paging.js';
 
 /** A variable of a set, and the set's id (named in its links). */
 export type VariableSetVariable = variableSetVariableStore.VariableSetVariable;
@@ -22,7 +23,7 @@ function duplicateKey(key: string): InvalidError {
 }
 
 /** A page of the set's variables, oldest first (variable-sets.mdx "List Variables in a Variable Set"). */
-export async function list(ctx: Ctx, setId: string, page: Page): Promise<{ variables: VariableSetVariable[]; total: number }> {
+export async function list(ctx: Ctx, setId: string, page: Page): Promise<Paged<VariableSetVariable>> {
   await findAuthorized(ctx, setId, 'variable-set:read');
   return variableSetVariableStore.selectPage(ctx.db, setId, { limit: page.size, offset: pageOffset(page) });
 }

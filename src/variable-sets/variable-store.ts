@@ -10,6 +10,7 @@ import {
   type VariableFields,
   withoutSealedValue,
 } from '../variables/variable-rows.js';
+import type { Paged } from '../db/paging.js';
 
 /** A variable of a variable set as the API shows it: the value is null when sensitive (only its sealed form is stored). */
 export interface VariableSetVariable extends VariableAttributes {
@@ -56,9 +57,9 @@ function ofSets(db: Db, setIds: readonly string[]) {
 }
 
 /** A page of one set's variables, oldest first, and the total. */
-export async function selectPage(db: Db, setId: string, window: PageWindow): Promise<{ variables: VariableSetVariable[]; total: number }> {
+export async function selectPage(db: Db, setId: string, window: PageWindow): Promise<Paged<VariableSetVariable>> {
   const { rows, total } = await pageAndTotal(ofSets(db, [setId]), window);
-  return { variables: rows.map(toVariable), total };
+  return { items: rows.map(toVariable), total };
 }
 
 /** Every variable of `setIds`, oldest first. */

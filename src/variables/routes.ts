@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { InvalidError } from '../errors.js';
 import { parseResourceBody, relationshipId } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
-import { PageParameters, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { listPage, PageParameters } from '../jsonapi/pagination.js';
 import { QueryText, querySchema, withQuery } from '../jsonapi/query.js';
 import * as variableService from './service.js';
 import { CreateVariableAttributes, UpdateVariableAttributes } from './variable-resource.js';
@@ -71,9 +71,7 @@ export async function variableRoutes(app: FastifyInstance): Promise<void> {
     const workspaceName = query['filter[workspace][name]'];
     if (organizationName === undefined && workspaceName === undefined) {
       // Across workspaces the list can grow without bound, so it is paginated.
-      const page = parsePage(query);
-      const { views, total } = await variableService.listReadable(ctx, page);
-      const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total);
+      const { items: views, parts } = await listPage(request, (page) => variableService.listReadable(ctx, page));
       return reply.send(
         document(
           views.map((view) => serializeVariable(view, 'legacy')),

@@ -11,6 +11,7 @@ import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import { ATTRIBUTES_POINTER, newVariableFields, prepareUpdate, type UpdateVariableInput, type VariableCategory, type VariableInput } from './rules.js';
 import * as variableStore from './store.js';
 import { withoutSealedValue } from './variable-rows.js';
+import type { Paged } from '../db/paging.js';
 
 export type { VariableCategory } from './rules.js';
 export type { Variable, VariableWorkspace } from './store.js';
@@ -75,10 +76,10 @@ async function readableScope(ctx: Ctx): Promise<variableStore.ReadableScope> {
 }
 
 /** Legacy `GET /vars` without filters: every workspace variable the caller may read (variables.mdx "List Variables"). */
-export async function listReadable(ctx: Ctx, page: Page): Promise<{ views: VariableView[]; total: number }> {
+export async function listReadable(ctx: Ctx, page: Page): Promise<Paged<VariableView>> {
   const scope = await readableScope(ctx);
   const { variables, total } = await variableStore.selectPageAcrossWorkspaces(ctx.db, scope, { limit: page.size, offset: pageOffset(page) });
-  return { views: variables, total };
+  return { items: variables, total };
 }
 
 export async function show(ctx: Ctx, selector: VariableSelector): Promise<VariableView> {

@@ -56,7 +56,7 @@ export async function accountPageRoutes(app: FastifyInstance): Promise<void> {
   );
 
   const showTokens = async (request: FastifyRequest, reply: FastifyReply, number: number, page: Page = {}) => {
-    const { tokens, total } = await userService.listUserTokens(request.ctx, requireUser(request.ctx).userId, { number, size: PAGE_SIZE });
+    const { items: tokens, total } = await userService.listUserTokens(request.ctx, requireUser(request.ctx).userId, { number, size: PAGE_SIZE });
     const list = { items: tokens, page: number, size: PAGE_SIZE, total };
     return sendPage(reply, page.status ?? 200, <UserTokensPage user={userOf(request)} list={list} newSecret={page.newSecret} error={page.error} />);
   };

@@ -86,7 +86,7 @@ export async function orgPageRoutes(app: FastifyInstance): Promise<void> {
   // Members and invitations.
   const showMembers = async (request: FastifyRequest<{ Params: OrgParams }>, reply: FastifyReply, number: number, page: Page = {}) => {
     const { org } = request.params;
-    const { views, total } = await membershipService.listForOrganization(request.ctx, org, { page: { number, size: PAGE_SIZE } });
+    const { items: views, total } = await membershipService.listForOrganization(request.ctx, org, { page: { number, size: PAGE_SIZE } });
     const [view, teams, users] = await Promise.all([
       organizationService.show(request.ctx, org),
       teamService.list(request.ctx, org, { page: TEAM_CHOICES }),
@@ -104,7 +104,7 @@ export async function orgPageRoutes(app: FastifyInstance): Promise<void> {
     return sendPage(
       reply,
       page.status ?? 200,
-      <MembersPage user={userOf(request)} view={view} list={{ items: members, page: number, size: PAGE_SIZE, total }} teams={teams.views} error={page.error} />,
+      <MembersPage user={userOf(request)} view={view} list={{ items: members, page: number, size: PAGE_SIZE, total }} teams={teams.items} error={page.error} />,
     );
   };
   app.get<{ Params: OrgParams; Querystring: { page?: string } }>(`${settings}/members`, withQuery(PageQuery), (request, reply) =>
@@ -142,7 +142,7 @@ export async function orgPageRoutes(app: FastifyInstance): Promise<void> {
     return sendPage(
       reply,
       page.status ?? 200,
-      <TeamsPage user={userOf(request)} view={view} list={{ items: teams.views, page: number, size: PAGE_SIZE, total: teams.total }} error={page.error} />,
+      <TeamsPage user={userOf(request)} view={view} list={{ items: teams.items, page: number, size: PAGE_SIZE, total: teams.total }} error={page.error} />,
     );
   };
   app.get<{ Params: OrgParams; Querystring: { page?: string } }>(`${settings}/teams`, withQuery(PageQuery), (request, reply) =>

@@ -38,7 +38,7 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Querystring: { page?: string } }>('/app', withQuery(PageQuery), async (request, reply) => {
     const page = { number: pageNumber(request.query.page), size: PAGE_SIZE };
-    const [{ views, total }, invitations] = await Promise.all([
+    const [{ items: views, total }, invitations] = await Promise.all([
       organizationService.list(request.ctx, { page }),
       membershipService.pendingInvitations(request.ctx, requireUser(request.ctx).userId),
     ]);
@@ -58,7 +58,7 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
       const project = projectId ? (await projectService.show(request.ctx, projectId, { withBindings: false })).project : undefined;
       if (project && project.organizationName !== org) throw new NotFoundError(`project ${projectId} not found`);
       const page = { number: pageNumber(request.query.page), size: PAGE_SIZE };
-      const { views, total } = await workspaceService.list(request.ctx, org, {
+      const { items: views, total } = await workspaceService.list(request.ctx, org, {
         filter: { ...(search ? { search } : {}), ...(tags.length > 0 ? { tags } : {}), ...(project ? { projectId: project.id } : {}) },
         sort: { field: 'name', descending: false },
         page,
@@ -81,7 +81,7 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
     const { org } = request.params;
     const search = (request.query.search ?? '').trim();
     const page = { number: pageNumber(request.query.page), size: PAGE_SIZE };
-    const { views, total } = await projectService.list(request.ctx, org, {
+    const { items: views, total } = await projectService.list(request.ctx, org, {
       filter: search ? { search } : {},
       descending: false,
       requiredActions: [],

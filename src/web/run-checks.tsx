@@ -39,7 +39,7 @@ export async function loadStageChecks(ctx: Ctx, view: RunView): Promise<StageChe
   // A run has one evaluation at most (its post-plan stage), so this is one query.
   const outcomes = new Map<string, policyEvaluationService.PolicySetOutcome[]>();
   for (const evaluation of evaluations) {
-    outcomes.set(evaluation.id, (await policyEvaluationService.listOutcomes(ctx, evaluation.id, [], { number: 1, size: OUTCOMES_SHOWN })).outcomes);
+    outcomes.set(evaluation.id, (await policyEvaluationService.listOutcomes(ctx, evaluation.id, [], { number: 1, size: OUTCOMES_SHOWN })).items);
   }
   const order = view.run.taskStages.map((s) => s.id);
   return stages

@@ -65,7 +65,7 @@ export async function workspaceAccessRoutes(app: FastifyInstance): Promise<void>
     let addable: { id: string; name: string }[] = [];
     if (view.allowed.has('workspace:manage-team-access')) {
       const views = await teamService.list(request.ctx, request.params.org, { page: FIRST_PAGE }).then(
-        (found) => found.views,
+        (found) => found.items,
         // A workspace admin who may not list the organization's teams can still change the rows shown.
         (err) => (err instanceof NotFoundError ? [] : Promise.reject(err)),
       );
@@ -105,7 +105,7 @@ export async function workspaceAccessRoutes(app: FastifyInstance): Promise<void>
     const view = await workspaceViewOf(request);
     const { org, name } = request.params;
     // The list checks read-state, as the API's; the download links are the API's signed URLs.
-    const { views } = await stateVersionService.list(request.ctx, { organizationName: org, workspaceName: name, status: undefined, page: FIRST_PAGE });
+    const { items: views } = await stateVersionService.list(request.ctx, { organizationName: org, workspaceName: name, status: undefined, page: FIRST_PAGE });
     const creatorIds = [...new Set(views.flatMap((v) => (v.version.createdById ? [v.version.createdById] : [])))];
     const creators = new Map((await userService.visibleViews(request.ctx, creatorIds)).map((u) => [u.user.id, u.user.username]));
     const rows = views.map(({ version }) => ({
@@ -128,7 +128,7 @@ export async function workspaceAccessRoutes(app: FastifyInstance): Promise<void>
   const notifications = `${settings}/notifications`;
   const subscribable = (view: workspaceService.WorkspaceView) => ({ kind: 'workspace' as const, id: view.workspace.id });
   const notificationsPage = async (request: WorkspaceRequest, view: workspaceService.WorkspaceView, values?: NotificationValues, error?: string) => {
-    const { configurations } = await notificationService.list(request.ctx, subscribable(view), FIRST_PAGE);
+    const { items: configurations } = await notificationService.list(request.ctx, subscribable(view), FIRST_PAGE);
     return <NotificationsPage user={userOf(request)} view={view} configurations={configurations} values={values} error={error} />;
   };
 
@@ -190,12 +190,12 @@ export async function workspaceAccessRoutes(app: FastifyInstance): Promise<void>
 
   const runTriggers = `${settings}/run-triggers`;
   const runTriggersPage = async (request: WorkspaceRequest, view: workspaceService.WorkspaceView, error?: string) => {
-    const { triggers } = await runTriggerService.list(request.ctx, view.workspace.id, 'inbound', FIRST_PAGE);
+    const { items: triggers } = await runTriggerService.list(request.ctx, view.workspace.id, 'inbound', FIRST_PAGE);
     let sources: { id: string; name: string }[] = [];
     if (view.allowed.has('workspace:update')) {
       const options = { filter: {}, sort: { field: 'name' as const, descending: false }, page: FIRST_PAGE };
       const connected = new Set([view.workspace.id, ...triggers.map((t) => t.sourceableId)]);
-      sources = (await workspaceService.list(request.ctx, request.params.org, options)).views
+      sources = (await workspaceService.list(request.ctx, request.params.org, options)).items
         .filter((v) => !connected.has(v.workspace.id))
         .map((v) => ({ id: v.workspace.id, name: v.workspace.name }));
     }

@@ -50,7 +50,7 @@ export function text(request: FastifyRequest, name: string): string {
 /** The projects the user may create workspaces in; none: no create form. */
 export async function creatableProjects(request: FastifyRequest, org: string): Promise<projectService.ProjectView[]> {
   const options = { filter: {}, descending: false, requiredActions: ['workspace:create'] as const, withBindings: false, page: FIRST_PAGE };
-  return (await projectService.list(request.ctx, org, options)).views;
+  return (await projectService.list(request.ctx, org, options)).items;
 }
 
 /** The execution settings of a form: empty follows the organization; a pool only with the agent mode. */
@@ -220,9 +220,9 @@ export async function workspaceSettingsRoutes(app: FastifyInstance): Promise<voi
     const options = { page: FIRST_PAGE, withVariables: false };
     const applied = await variableSetService.listForWorkspace(request.ctx, view.workspace.id, options);
     const applicable = view.allowed.has('workspace:manage-variables')
-      ? (await variableSetService.listApplicable(request.ctx, view.workspace.id, options)).views.filter((set) => set.canUpdate)
+      ? (await variableSetService.listApplicable(request.ctx, view.workspace.id, options)).items.filter((set) => set.canUpdate)
       : [];
-    return sendPage(reply, 200, <VariableSetsPage user={userOf(request)} view={view} applied={applied.views} applicable={applicable} />);
+    return sendPage(reply, 200, <VariableSetsPage user={userOf(request)} view={view} applied={applied.items} applicable={applicable} />);
   });
 
   app.post<{ Params: WorkspaceParams }>(variableSets, async (request, reply) => {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { parseLinkageIds } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
-import { PageQuery, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { listPage, PageQuery } from '../jsonapi/pagination.js';
 import * as consumerService from './consumer-service.js';
 import { serializeWorkspace } from './serialize.js';
 import { withQuery } from '../jsonapi/query.js';
@@ -15,9 +15,7 @@ const PATH = '/api/v2/workspaces/:workspace_id/relationships/remote-state-consum
 export async function consumerRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Params: IdParams; Querystring: PageQuery }>(PATH, withQuery(PageQuery), async (request, reply) => {
     const ctx = request.ctx;
-    const page = parsePage(request.query);
-    const { views, total } = await consumerService.list(ctx, request.params.workspace_id, page);
-    const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total);
+    const { items: views, parts } = await listPage(request, (page) => consumerService.list(ctx, request.params.workspace_id, page));
     return reply.send(document(views.map(serializeWorkspace), parts));
   });
 

@@ -4,15 +4,16 @@ import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import * as consumerStore from './consumer-store.js';
 import * as workspaceService from './service.js';
 import * as workspaceStore from './store.js';
+import type { Paged } from '../db/paging.js';
 
 /** Remote state consumers (workspaces.mdx "Get/Replace/Add/Delete Remote State Consumers"). */
 
 /** The workspaces that may read this workspace's state; every other one of the organization with global remote state. */
-export async function list(ctx: Ctx, workspaceId: string, page: Page): Promise<{ views: workspaceService.WorkspaceView[]; total: number }> {
+export async function list(ctx: Ctx, workspaceId: string, page: Page): Promise<Paged<workspaceService.WorkspaceView>> {
   const workspace = await workspaceService.findAuthorized(ctx, { id: workspaceId }, 'workspace:read');
   const { ids, total } = await consumerStore.selectPage(ctx.db, workspace, { limit: page.size, offset: pageOffset(page) });
   const consumers = await workspaceStore.findManyById(ctx.db, workspace.organizationId, ids);
-  return { views: await workspaceService.viewsOf(ctx, consumers), total };
+  return { items: await workspaceService.viewsOf(ctx, consumers), total };
 }
 
 export type ConsumerChange = 'add' | 'replace' | 'remove';

@@ -2,14 +2,14 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { InvalidError } from '../errors.js';
 import { MAX_TEXT_LENGTH, parseResourceArray, parseResourceBody, relationshipId } from '../jsonapi/body.js';
-import { PageParameters, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { type Page, PageParameters } from '../jsonapi/pagination.js';
 import { QueryText, querySchema, queryTagged, splitList, withQuery } from '../jsonapi/query.js';
 import { validateTagBindings } from '../projects/tag-bindings.js';
 import { consumerRoutes } from './consumer-routes.js';
 import { lockRoutes } from './lock-routes.js';
 import { tagReferences } from './request.js';
 import { WORKSPACE_INCLUDES } from './serialize.js';
-import { includedDocument } from '../jsonapi/include-registry.js';
+import { includedDocument, includedPage } from '../jsonapi/include-registry.js';
 import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
 import * as workspaceService from './service.js';
 import { tagRoutes } from './tag-routes.js';
@@ -71,7 +71,7 @@ function parseSort(raw = 'name'): workspaceService.WorkspaceSort {
   return { field, descending };
 }
 
-function listOptions(query: ListQuery): workspaceService.ListOptions {
+function listOptions(query: ListQuery, page: Page): workspaceService.ListOptions {
   return {
     filter: {
       search: query['search[name]'] || undefined,
@@ -83,7 +83,7 @@ function listOptions(query: ListQuery): workspaceService.ListOptions {
       tagged: queryTagged(query),
     },
     sort: parseSort(query.sort),
-    page: parsePage(query),
+    page,
   };
 }
 
@@ -163,12 +163,8 @@ export async function workspaceRoutes(app: FastifyInstance): Promise<void> {
     '/api/v2/organizations/:organization_name/workspaces',
     withQuery(ListQuery),
     async (request, reply) => {
-      const ctx = request.ctx;
-      const query = request.query;
-      const options = listOptions(query);
-      const { views, total } = await workspaceService.list(ctx, request.params.organization_name, options);
-      const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), options.page, total);
-      return reply.send(await includedDocument(request, 'workspaces', views, WORKSPACE_INCLUDES, parts));
+      const list = (page: Page) => workspaceService.list(request.ctx, request.params.organization_name, listOptions(request.query, page));
+      return reply.send(await includedPage(request, 'workspaces', WORKSPACE_INCLUDES, list));
     },
   );
 

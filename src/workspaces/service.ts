@@ -26,6 +26,7 @@ import * as workspaceListStore from './list-store.js';
 import * as workspaceStore from './store.js';
 import * as tagStore from './tag-store.js';
 import { installedTerraformVersion } from './terraform-version.js';
+import type { Paged } from '../db/paging.js';
 
 export type { ExecutionMode } from './rules.js';
 export type { WorkspaceFilter, WorkspaceSort, WorkspaceSortField } from './list-store.js';
@@ -125,13 +126,13 @@ export interface ListOptions {
  * The organization's workspaces the caller may read, filtered in SQL: all of them for owners and whoever
  * reads every workspace (no join), else those the caller's teams reach through workspace or project access.
  */
-export async function list(ctx: Ctx, organizationName: string, options: ListOptions): Promise<{ views: WorkspaceView[]; total: number }> {
+export async function list(ctx: Ctx, organizationName: string, options: ListOptions): Promise<Paged<WorkspaceView>> {
   const org = await organizationService.findAuthorized(ctx, organizationName, 'organization:read');
   const scope = await workspaceReadScope(ctx, org.id);
   const filter = 'all' in scope ? options.filter : { ...options.filter, readableByTeams: scope.teamIds };
   const window = { limit: options.page.size, offset: pageOffset(options.page) };
   const { workspaces, total } = await workspaceListStore.selectPage(ctx.db, org.id, filter, options.sort, window);
-  return { views: await viewsOf(ctx, workspaces), total };
+  return { items: await viewsOf(ctx, workspaces), total };
 }
 
 /** A flat tag to attach by id or by name (name: created in the organization when missing). */

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { parseResourceArray } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
-import { PageQuery, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { listPage, PageQuery } from '../jsonapi/pagination.js';
 import { requestBindings } from '../projects/tag-bindings.js';
 import { tagReferences } from './request.js';
 import { serializeBinding, serializeEffectiveBinding, serializeTag, workspacePath } from './serialize.js';
@@ -20,9 +20,7 @@ interface IdParams {
 export async function tagRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Params: IdParams; Querystring: PageQuery }>('/api/v2/workspaces/:workspace_id/relationships/tags', withQuery(PageQuery), async (request, reply) => {
     const ctx = request.ctx;
-    const page = parsePage(request.query);
-    const { tags, total, organizationName } = await tagService.listTags(ctx, request.params.workspace_id, page);
-    const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total);
+    const { items: tags, organizationName, parts } = await listPage(request, (page) => tagService.listTags(ctx, request.params.workspace_id, page));
     return reply.send(
       document(
         tags.map((tag) => serializeTag(tag, organizationName)),

@@ -6,6 +6,7 @@ import { MAX_TAG_BINDINGS, type TagBindingInput, withBindingIds } from '../proje
 import { tooManyBindings, validateTagName } from './rules.js';
 import * as workspaceService from './service.js';
 import * as tagStore from './tag-store.js';
+import type { Paged } from '../db/paging.js';
 
 export type { EffectiveTagBinding, Tag, TagBinding } from './tag-store.js';
 
@@ -14,10 +15,10 @@ export type { EffectiveTagBinding, Tag, TagBinding } from './tag-store.js';
 /** Where the items of a relationships request document are. */
 const ITEMS = '/data';
 
-export async function listTags(ctx: Ctx, workspaceId: string, page: Page): Promise<{ tags: tagStore.Tag[]; total: number; organizationName: string }> {
+export async function listTags(ctx: Ctx, workspaceId: string, page: Page): Promise<Paged<tagStore.Tag> & { organizationName: string }> {
   const workspace = await workspaceService.findAuthorized(ctx, { id: workspaceId }, 'workspace:read');
-  const { tags, total } = await tagStore.selectPageOfWorkspace(ctx.db, workspace.id, { limit: page.size, offset: pageOffset(page) });
-  return { tags, total, organizationName: workspace.organizationName };
+  const { items: tags, total } = await tagStore.selectPageOfWorkspace(ctx.db, workspace.id, { limit: page.size, offset: pageOffset(page) });
+  return { items: tags, total, organizationName: workspace.organizationName };
 }
 
 function checkNames(tags: readonly workspaceService.TagReference[]): void {

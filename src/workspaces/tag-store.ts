@@ -3,6 +3,7 @@ import type { Db } from '../db/database.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import type { TagRow } from '../db/schema.js';
 import type { TagBindingInput } from '../projects/tag-bindings.js';
+import type { Paged } from '../db/paging.js';
 
 /** A flat organization tag (organization-tags.mdx) and how many workspaces carry it. */
 export interface Tag {
@@ -77,7 +78,7 @@ export async function detach(db: Db, workspaceId: string, tagIds: readonly strin
 }
 
 /** A page of a workspace's flat tags, by name. */
-export async function selectPageOfWorkspace(db: Db, workspaceId: string, window: PageWindow): Promise<{ tags: Tag[]; total: number }> {
+export async function selectPageOfWorkspace(db: Db, workspaceId: string, window: PageWindow): Promise<Paged<Tag>> {
   const attached = selectTags(db).where((eb) =>
     eb.exists(
       eb
@@ -88,7 +89,7 @@ export async function selectPageOfWorkspace(db: Db, workspaceId: string, window:
     ),
   );
   const { rows, total } = await pageAndTotal(attached.orderBy(BY_NAME), window);
-  return { tags: rows.map(toTag), total };
+  return { items: rows.map(toTag), total };
 }
 
 /** A key/value tag bound directly to a workspace. */
