@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { InvalidError } from '../errors.js';
 import { parseLinkageIds, parseResourceBody } from '../jsonapi/body.js';
 import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
-import { PageParameters, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { listPage, PageParameters } from '../jsonapi/pagination.js';
 import { QueryText, querySchema, withQuery } from '../jsonapi/query.js';
 import * as agentPoolService from './service.js';
 
@@ -66,16 +66,21 @@ export async function agentPoolRoutes(app: FastifyInstance): Promise<void> {
   const list = '/api/v2/organizations/:organization_name/agent-pools';
   app.get<{ Params: OrganizationParams; Querystring: ListQuery }>(list, withQuery(ListQuery), async (request, reply) => {
     const { ctx, query } = request;
-    const page = parsePage(query);
-    const { views, matching, total } = await agentPoolService.list(ctx, request.params.organization_name, {
-      search: query.q || undefined,
-      // agents.mdx spells it with an underscore, the OpenAPI spec with a hyphen.
-      allowedWorkspaceName: query['filter[allowed_workspaces][name]'] ?? query['filter[allowed-workspaces][name]'],
-      allowedProjectName: query['filter[allowed_projects][name]'] ?? query['filter[allowed-projects][name]'],
-      sort: parseSort(query.sort),
-      page,
-    });
-    const parts = paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, matching);
+    const {
+      items: views,
+      total: matching,
+      organizationTotal: total,
+      parts,
+    } = await listPage(request, (page) =>
+      agentPoolService.list(ctx, request.params.organization_name, {
+        search: query.q || undefined,
+        // agents.mdx spells it with an underscore, the OpenAPI spec with a hyphen.
+        allowedWorkspaceName: query['filter[allowed_workspaces][name]'] ?? query['filter[allowed-workspaces][name]'],
+        allowedProjectName: query['filter[allowed_projects][name]'] ?? query['filter[allowed-projects][name]'],
+        sort: parseSort(query.sort),
+        page,
+      }),
+    );
     return reply.send(
       await includedDocument(request, 'agent-pools', views, INCLUDES, {
         links: parts.links,

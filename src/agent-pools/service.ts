@@ -7,6 +7,7 @@ import { newId } from '../ids.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import * as organizationService from '../organizations/service.js';
 import * as agentPoolStore from './store.js';
+import type { Paged } from '../db/paging.js';
 
 export type { AgentPool, AgentPoolSortField, PoolScope } from './store.js';
 
@@ -80,10 +81,10 @@ export interface ListOptions {
 }
 
 /** The organization's pools (agents.mdx "List Agent Pools"), with `status-counts`: how many there are and how many match. */
-export async function list(ctx: Ctx, organizationName: string, options: ListOptions): Promise<{ views: AgentPoolView[]; matching: number; total: number }> {
+export async function list(ctx: Ctx, organizationName: string, options: ListOptions): Promise<Paged<AgentPoolView> & { organizationTotal: number }> {
   const org = await organizationService.findAuthorized(ctx, organizationName, 'agent-pool:read');
   const filter: agentPoolStore.AgentPoolFilter = { search: options.search };
-  const none = async () => ({ views: [], matching: 0, total: await agentPoolStore.countInOrganization(ctx.db, org.id) });
+  const none = async () => ({ items: [], total: 0, organizationTotal: await agentPoolStore.countInOrganization(ctx.db, org.id) });
   if (options.allowedWorkspaceName !== undefined) {
     filter.usableBy = await agentPoolStore.findWorkspaceByName(ctx.db, org.id, options.allowedWorkspaceName);
     if (!filter.usableBy) return none();
@@ -94,7 +95,7 @@ export async function list(ctx: Ctx, organizationName: string, options: ListOpti
   }
   const window = { limit: options.page.size, offset: pageOffset(options.page) };
   const { pools, matching, total } = await agentPoolStore.selectPage(ctx.db, org.id, filter, options.sort, window);
-  return { views: await viewsOf(ctx, pools), matching, total };
+  return { items: await viewsOf(ctx, pools), total: matching, organizationTotal: total };
 }
 
 /** A create or update request; undefined leaves a setting (or a scope list) as it is, or at its default on create. */

@@ -4,7 +4,7 @@ import { serializeToken } from '../auth/token-resource.js';
 import { BadRequestError } from '../errors.js';
 import { parseResourceBody } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
-import { PageQuery, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { listPage, PageQuery } from '../jsonapi/pagination.js';
 import * as agentTokenService from './service.js';
 import { withQuery } from '../jsonapi/query.js';
 
@@ -31,12 +31,11 @@ export async function agentTokenRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Params: PoolParams; Querystring: PageQuery }>(path, withQuery(PageQuery), async (request, reply) => {
     const ctx = request.ctx;
-    const page = parsePage(request.query);
-    const { tokens, total } = await agentTokenService.list(ctx, request.params.agent_pool_id, page);
+    const { items: tokens, parts } = await listPage(request, (page) => agentTokenService.list(ctx, request.params.agent_pool_id, page));
     return reply.send(
       document(
         tokens.map((t) => serializeToken(t)),
-        paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total),
+        parts,
       ),
     );
   });

@@ -6,6 +6,7 @@ import { InvalidError, NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import * as agentTokenStore from './store.js';
+import type { Paged } from '../db/paging.js';
 
 /**
  * Agent tokens (agent-tokens.mdx): the secrets agents of a pool authenticate with. Shown once at
@@ -13,7 +14,7 @@ import * as agentTokenStore from './store.js';
  * itself (auth/subject.ts), only the agent protocol.
  */
 
-export async function list(ctx: Ctx, poolId: string, page: Page): Promise<{ tokens: tokenStore.Token[]; total: number }> {
+export async function list(ctx: Ctx, poolId: string, page: Page): Promise<Paged<tokenStore.Token>> {
   const pool = await agentPoolService.findAuthorized(ctx, poolId, 'agent-pool:manage');
   return agentTokenStore.selectPage(ctx.db, pool.id, { limit: page.size, offset: pageOffset(page) });
 }

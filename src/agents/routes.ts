@@ -2,7 +2,7 @@ import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { InvalidError } from '../errors.js';
 import { document } from '../jsonapi/document.js';
-import { PageParameters, paginationDocumentParts, parsePage } from '../jsonapi/pagination.js';
+import { listPage, PageParameters } from '../jsonapi/pagination.js';
 import { QueryText, querySchema, withQuery } from '../jsonapi/query.js';
 import * as agentService from './service.js';
 
@@ -34,12 +34,13 @@ export async function agentRoutes(app: FastifyInstance): Promise<void> {
     withQuery(ListQuery),
     async (request, reply) => {
       const { ctx, query } = request;
-      const page = parsePage(query);
-      const { views, total } = await agentService.list(ctx, request.params.agent_pool_id, {
-        lastPingSince: parseLastPingSince(query['filter[last-ping-since]']),
-        page,
-      });
-      return reply.send(document(views.map(serializeAgent), paginationDocumentParts(new URL(request.url, ctx.baseUrl), page, total)));
+      const { items: views, parts } = await listPage(request, (page) =>
+        agentService.list(ctx, request.params.agent_pool_id, {
+          lastPingSince: parseLastPingSince(query['filter[last-ping-since]']),
+          page,
+        }),
+      );
+      return reply.send(document(views.map(serializeAgent), parts));
     },
   );
 

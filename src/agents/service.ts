@@ -3,6 +3,7 @@ import type { Ctx } from '../context.js';
 import { NotFoundError, PreconditionFailedError } from '../errors.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import * as agentStore from './store.js';
+import type { Paged } from '../db/paging.js';
 
 /**
  * Agents (agents.mdx "List Agents", "Show an Agent", "Delete an Agent"). The agent protocol records
@@ -33,15 +34,11 @@ function viewOf(ctx: Ctx, agent: agentStore.Agent): AgentView {
   return { agent, status: statusOf(agent, ctx.now()) };
 }
 
-export async function list(
-  ctx: Ctx,
-  poolId: string,
-  options: { lastPingSince?: Date | undefined; page: Page },
-): Promise<{ views: AgentView[]; total: number }> {
+export async function list(ctx: Ctx, poolId: string, options: { lastPingSince?: Date | undefined; page: Page }): Promise<Paged<AgentView>> {
   const pool = await agentPoolService.findAuthorized(ctx, poolId, 'agent-pool:read');
   const window = { limit: options.page.size, offset: pageOffset(options.page) };
   const { agents, total } = await agentStore.selectPage(ctx.db, pool.id, { lastPingSince: options.lastPingSince }, window);
-  return { views: agents.map((a) => viewOf(ctx, a)), total };
+  return { items: agents.map((a) => viewOf(ctx, a)), total };
 }
 
 async function findAuthorized(ctx: Ctx, id: string, action: 'agent-pool:read' | 'agent-pool:manage'): Promise<agentStore.Agent> {
