@@ -25,7 +25,8 @@ describe('terraform login (real CLI)', () => {
     const login = tf.start(['login', '-no-color', server.hostname]);
     login.write('yes\n');
 
-    const [authorizeUrl] = await login.waitFor(/https:\/\/\S+\/app\/oauth2\/authorize\?\S+/);
+    // The whole line: output comes in chunks, and a URL cut at a chunk's end would name another port.
+    const [authorizeUrl] = await login.waitFor(/https:\/\/\S+\/app\/oauth2\/authorize\?\S+(?=\r?\n)/);
     const url = new URL(authorizeUrl);
     assert.equal(url.host, server.hostname);
     assert.equal(url.searchParams.get('client_id'), 'terraform-cli');
