@@ -138,14 +138,17 @@ export class AgentWorker {
     // server no longer knows: the server queues it again (runs/runner-service.ts abandon). A module
     // test run has no queue to go back to: it runs.
     if (this.draining.signal.aborted && job.kind !== 'test') return;
-    try {
+    const heartbeat = async (retry: { retryForMs: number; signal?: AbortSignal }) => {
       const answer = await this.client.json<HeartbeatResponse>({
         method: 'POST',
         path: `/jobs/${job.runId}/${job.phase}/heartbeat`,
         token: job.token,
-        retryForMs: heartbeatMs * 5,
+        ...retry,
       });
       if (answer?.cancel) stop('canceled');
+    };
+    try {
+      await heartbeat({ retryForMs: heartbeatMs * 5 });
     } catch (err) {
       this.options.log.warn(`agent: ${job.runId}/${job.phase} was not accepted: ${(err as Error).message}`);
       return;
@@ -161,15 +164,8 @@ export class AgentWorker {
         await sleep(heartbeatMs, undefined, { signal: finished.signal }).catch(() => {});
         if (finished.signal.aborted) return;
         try {
-          const answer = await this.client.json<HeartbeatResponse>({
-            method: 'POST',
-            path: `/jobs/${job.runId}/${job.phase}/heartbeat`,
-            token: job.token,
-            retryForMs: 0,
-            signal: finished.signal,
-          });
+          await heartbeat({ retryForMs: 0, signal: finished.signal });
           failing = false;
-          if (answer?.cancel) stop('canceled');
         } catch (err) {
           if (err instanceof ProtocolError && err.gone) stop('lost');
           else if (!failing && !finished.signal.aborted) this.options.log.warn(`heartbeat of ${job.runId}/${job.phase} failed: ${(err as Error).message}`);

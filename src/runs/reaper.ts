@@ -7,8 +7,8 @@ import * as scheduleStore from './schedule-store.js';
 /**
  * Crash recovery (docs/design.md "Agents"): a run whose agent stopped renewing its lease — the agent
  * or the server it ran in died — ends `errored` with the reason, its workspace lock is released and
- * its job token revoked; a phase the agent never accepted goes back to its queue instead. Any replica may reap any run: the lease, on the database's clock, says the
- * agent is gone.
+ * its job token revoked; a phase the agent never accepted goes back to its queue instead. Any
+ * replica may reap any run: the lease, on the database's clock, says the agent is gone.
  */
 
 export const REAPER_INTERVAL_MS = 30_000;
