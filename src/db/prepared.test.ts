@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { sql } from 'kysely';
 import { forEachDatabase } from '../../test/harness.js';
+import type { Db } from './database.js';
 import { PREPARED_STATEMENTS_KEPT } from './pglite-pool.js';
 import { prepared } from './prepared.js';
 
@@ -61,15 +62,15 @@ forEachDatabase('prepared statements', (server) => {
 
   it('keeps a bounded number of statements prepared on PGlite, closing the least recently used; a closed one is prepared again', async () => {
     const db = server.database.db;
-    const numbered = (n: number) => db.selectNoFrom(sql<number>`${n}::int + ${sql.raw(String(n))}`.as('n'));
+    // A statement of its own per number: its SQL names the number too.
+    const numbered = (handle: Db, n: number) => handle.selectNoFrom(sql<number>`${n}::int + ${sql.raw(String(n))}`.as('n'));
     await db.transaction().execute(async (trx) => {
       const count = async () => Number((await sql<{ n: string }>`select count(*) as n from pg_prepared_statements`.execute(trx)).rows[0]?.n);
-      for (let n = 0; n < PREPARED_STATEMENTS_KEPT + 20; n++)
-        assert.deepEqual(await trx.selectNoFrom(sql<number>`${n}::int + ${sql.raw(String(n))}`.as('n')).execute(), [{ n: 2 * n }]);
+      for (let n = 0; n < PREPARED_STATEMENTS_KEPT + 20; n++) assert.deepEqual(await numbered(trx, n).execute(), [{ n: 2 * n }]);
       const held = await count();
       if (server.kind === 'pglite') assert.ok(held <= PREPARED_STATEMENTS_KEPT, `${held} statements prepared`);
       else assert.ok(held < 20, `${held}: PostgreSQL prepares only marked statements`);
     });
-    assert.deepEqual(await numbered(0).execute(), [{ n: 0 }], 'the first, closed long ago, runs again');
+    assert.deepEqual(await numbered(db, 0).execute(), [{ n: 0 }], 'the first, closed long ago, runs again');
   });
 });
