@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
 import { Client } from 'pg';
 import { Agent, fetch } from 'undici';
 import { buildApp } from '../src/app.js';
@@ -96,12 +97,19 @@ export async function startTemplatePostgres(): Promise<PostgresServer> {
 
 /**
  * Writes a migrated PGlite data directory to `file`: each PGlite test server loads it instead of
- * running initdb and the migrations again (about 2 s less per server).
+ * running initdb and the migrations again (about 2 s less per server). The servers use only the
+ * `postgres` database, so the two template databases initdb makes are dropped, and a checkpoint
+ * leaves nothing to replay: the dump is a third smaller and each load about 0.1 s of CPU cheaper.
  */
 export async function writePgliteTemplate(file: string): Promise<void> {
   const database = await openPglite();
   try {
     await migrateToLatest(database.db);
+    for (const unused of ['template0', 'template1']) {
+      await sql.raw(`ALTER DATABASE ${unused} IS_TEMPLATE false`).execute(database.db);
+      await sql.raw(`DROP DATABASE ${unused}`).execute(database.db);
+    }
+    await sql`CHECKPOINT`.execute(database.db);
     writeFileSync(file, Buffer.from(await (await database.dumpDataDir()).arrayBuffer()));
   } finally {
     await database.close();

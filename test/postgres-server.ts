@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -9,6 +9,8 @@ import { join } from 'node:path';
  */
 export interface PostgresServer {
   url: string;
+  /** The CPU (user and system, in seconds) the server and its ended connections have used. */
+  cpuSeconds(): number;
   stop(): void;
 }
 
@@ -39,6 +41,12 @@ export function startPostgres(port: number): PostgresServer {
   run('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    cpuSeconds() {
+      const pid = readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0];
+      // stat(5): utime, stime, cutime and cstime are fields 14 to 17, in clock ticks (100 a second on Linux).
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      return fields.slice(11, 15).reduce((sum, ticks) => sum + Number(ticks), 0) / 100;
+    },
     stop() {
       try {
         run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);

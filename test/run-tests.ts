@@ -36,6 +36,8 @@ interface JobResult {
   output: string;
   counts: Record<'tests' | 'pass' | 'fail' | 'cancelled', number>;
   seconds: number;
+  /** CPU time of the job's processes (user and system), from `sh`'s `times`. */
+  cpuSeconds: number;
 }
 
 /** A test file with this line runs as one job per database, as end-to-end files do: it is as slow as they are. */
@@ -79,11 +81,23 @@ function jobsOf(files: readonly string[], databases: readonly DatabaseKind[]): J
   return [...slowJobs, ...filled.sort(byWeight).map((b) => b.job)];
 }
 
+/** Printed before `times`, whose second line is the user and system CPU of the shell's children. */
+const CPU_MARK = '# run-tests: cpu';
+
+function childrenCpuSeconds(output: string): number {
+  const markAt = output.lastIndexOf(CPU_MARK);
+  if (markAt < 0) return 0;
+  const [, , user, system] = [...output.slice(markAt).matchAll(/(\d+)m([\d.]+)s/g)].map(([, minutes, seconds]) => Number(minutes) * 60 + Number(seconds));
+  return (user ?? 0) + (system ?? 0);
+}
+
 function runJob(job: Job, env: NodeJS.ProcessEnv): Promise<JobResult> {
   const started = performance.now();
   const files = job.files.map((file) => relative(process.cwd(), file));
   const args = files.length === 1 ? ['--test', ...files] : [join(distRoot, 'test', 'run-batch.js'), ...files];
-  const child = spawn(process.execPath, ['--test-reporter=tap', ...args], {
+  // Through sh, whose `times` prints the CPU of the job's whole process tree (terraform, agents) after it.
+  const script = `"$@"; status=$?; echo '${CPU_MARK}'; times; exit $status`;
+  const child = spawn('/bin/sh', ['-c', script, 'sh', process.execPath, '--test-reporter=tap', ...args], {
     env: { ...env, ...(job.database ? { [TEST_DATABASE_ENV]: job.database } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -98,7 +112,7 @@ function runJob(job: Job, env: NodeJS.ProcessEnv): Promise<JobResult> {
     child.on('close', (code, signal) => {
       const count = (name: string) => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(output)?.[1] ?? 0);
       const counts = { tests: count('tests'), pass: count('pass'), fail: count('fail'), cancelled: count('cancelled') };
-      resolve({ job, code: code ?? (signal ? 1 : 0), output, counts, seconds: (performance.now() - started) / 1000 });
+      resolve({ job, code: code ?? (signal ? 1 : 0), output, counts, seconds: (performance.now() - started) / 1000, cpuSeconds: childrenCpuSeconds(output) });
     });
   });
 }
@@ -120,6 +134,7 @@ async function main(): Promise<number> {
     const concurrency = Number(process.env.TERRACE_TEST_CONCURRENCY ?? Math.max(2, cpus().length));
     process.stdout.write(`PostgreSQL test server at ${server.url}; ${files.length} test files as ${jobs.length} jobs, ${concurrency} at a time\n`);
     const results: JobResult[] = [];
+    const started = performance.now();
     const queue = [...jobs];
     const worker = async () => {
       for (let job = queue.shift(); job; job = queue.shift()) {
@@ -129,12 +144,20 @@ async function main(): Promise<number> {
         const failed = result.code !== 0 || result.counts.fail > 0 || result.counts.tests === 0;
         // A failing job's whole report; a passing one in a line.
         if (failed) process.stdout.write(`${result.output}\n`);
-        process.stdout.write(`${failed ? 'FAILED' : 'ok'} ${name}: ${result.counts.pass}/${result.counts.tests} passed in ${result.seconds.toFixed(1)} s\n`);
+        process.stdout.write(`${failed ? 'FAILED' : 'ok'} ${name}: ${result.counts.pass}/${result.counts.tests} passed in ${result.seconds.toFixed(1)} s (CPU ${result.cpuSeconds.toFixed(1)} s)\n`);
       }
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
     const total = (key: keyof JobResult['counts']) => results.reduce((sum, r) => sum + r.counts[key], 0);
     const failedJobs = results.filter((r) => r.code !== 0 || r.counts.fail > 0 || r.counts.tests === 0).length;
+    const cpu = results.reduce((sum, r) => sum + r.cpuSeconds, 0);
+    const postgresCpu = server.cpuSeconds();
+    const seconds = (performance.now() - started) / 1000;
+    // Where the time goes, against the cores' time while the jobs ran.
+    const share = (used: number) => `${((used / (seconds * cpus().length)) * 100).toFixed(0)}%`;
+    process.stdout.write(
+      `CPU: jobs ${cpu.toFixed(0)} s (${share(cpu)}), PostgreSQL ${postgresCpu.toFixed(0)} s (${share(postgresCpu)}) of ${cpus().length} cores for ${seconds.toFixed(0)} s\n`,
+    );
     process.stdout.write(`# tests ${total('tests')}\n# pass ${total('pass')}\n# fail ${total('fail')}\n# cancelled ${total('cancelled')}\n`);
     process.stdout.write(`${total('pass')} passed, ${total('fail') + total('cancelled')} failed\n`);
     return failedJobs === 0 ? 0 : 1;
