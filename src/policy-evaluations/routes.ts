@@ -14,7 +14,7 @@ const LEVELS = ['advisory', 'mandatory'];
  * `filter[n][status]` and `filter[n][enforcementLevel]` (policy-evaluations.mdx; go-tfe sends
  * `enforcement_level`): one filter per n, any of which a set's outcomes may match.
  */
-function outcomeFilters(query: Record<string, unknown>): OutcomeFilter[] {
+function outcomeFilters(query: Readonly<Record<string, unknown>>): OutcomeFilter[] {
   const byIndex = new Map<string, { status?: string; level?: string }>();
   for (const [name, raw] of Object.entries(query)) {
     const match = FILTER.exec(name);
@@ -51,7 +51,7 @@ export async function policyEvaluationRoutes(app: FastifyInstance): Promise<void
     '/api/v2/policy-evaluations/:id/policy-set-outcomes',
     withQuery(PagedIncludeQuery),
     async (request, reply) => {
-      const filters = outcomeFilters(request.query as Record<string, unknown>);
+      const filters = outcomeFilters(request.query);
       return reply.send(
         await includedPage(request, 'policy-set-outcomes', [], (page) => policyEvaluationService.listOutcomes(request.ctx, request.params.id, filters, page)),
       );
