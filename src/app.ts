@@ -7,9 +7,9 @@ import { pollForRuns, type WaitForRuns } from './agent-protocol/wakeups.js';
 import { agentTokenRoutes } from './agent-tokens/routes.js';
 import { agentRoutes } from './agents/routes.js';
 import { AGENT_API_PREFIX } from './agent/protocol.js';
-import { clearAuthCache } from './auth/cache.js';
 import { subjectKey } from './auth/subject.js';
 import { registerAuthentication } from './auth/authenticate.js';
+import { clearNotifiedCaches } from './db/notified-cache.js';
 import { healthRoutes } from './health/routes.js';
 import { invitationRoutes } from './invitations/routes.js';
 import { metaRoutes } from './meta/routes.js';
@@ -129,12 +129,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   });
   registerAuthentication(app, { db: deps.db, config: deps.config, now });
-  // An API request that may have changed tokens, teams or access: the next request here sees the
-  // change. The agent protocol's many writes (log chunks, heartbeats, long polls) change no access;
-  // the run tokens a finished job deletes reach the cache as every other replica's changes do,
-  // through the database's notification (src/auth/cache.ts).
+  // A request that may have written (the API, a web form, an upload): the next request here sees the
+  // change. The agent protocol's many writes (log chunks, heartbeats, long polls) reach the caches as
+  // every other replica's changes do, through the database's notification (src/db/notified-cache.ts):
+  // clearing on each of them would leave the caches empty while runs go.
   app.addHook('onSend', async (request) => {
-    if (request.method !== 'GET' && request.method !== 'HEAD' && request.url.startsWith('/api/v2/')) clearAuthCache();
+    if (request.method !== 'GET' && request.method !== 'HEAD' && !request.url.startsWith(AGENT_API_PREFIX)) clearNotifiedCaches();
   });
   app.decorateRequest('ctx', null as never);
   app.addHook('onRequest', async (request) => {

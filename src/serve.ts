@@ -4,7 +4,6 @@ import { runAdminCommand, siteAdminContext } from './admin/commands.js';
 import { listenAdminSocket } from './admin/socket.js';
 import { listenForRuns } from './agent-protocol/wakeups.js';
 import { buildApp } from './app.js';
-import { clearAuthCache, listenForAuthChanges } from './auth/cache.js';
 import { openConfiguredBlobStore } from './blobs/open.js';
 import { assertInstallationKey } from './secrets/service.js';
 import { lockDataDir } from './data-dir-lock.js';
@@ -12,6 +11,7 @@ import type { Config } from './config.js';
 import { openConfiguredDatabase } from './db/database.js';
 import { makeNonDumpable, protectDataDir } from './hardening.js';
 import { migrateToLatest } from './db/migrate.js';
+import { clearNotifiedCaches, listenForChanges } from './db/notified-cache.js';
 import { JOB_HANDLERS } from './jobs.js';
 import { LOG_OPTIONS } from './logging.js';
 import { QueueWorker } from './queue/worker.js';
@@ -46,7 +46,7 @@ export async function serve(config: Config, out: (line: string) => void): Promis
   const swept = await blobs.sweepLeftovers();
   const caCertificate = tls.caFile ? readFileSync(tls.caFile, 'utf8') : null;
   const runWakeups = await listenForRuns(database);
-  const stopAuthChanges = await listenForAuthChanges(database);
+  const stopCacheChanges = await listenForChanges(database);
   const app = await buildApp({
     db: database.db,
     config,
@@ -74,8 +74,8 @@ export async function serve(config: Config, out: (line: string) => void): Promis
           config.dataDir,
           async (request) => {
             const output = await runAdminCommand(await siteAdminContext(database.db, config, blobs), request);
-            // A revoked token or a changed user must not outlive the command in this process's cache.
-            clearAuthCache();
+            // A revoked token or a changed user must not outlive the command in this process's caches.
+            clearNotifiedCaches();
             return output;
           },
           app.log,
@@ -118,7 +118,7 @@ export async function serve(config: Config, out: (line: string) => void): Promis
     await runner.stop(config.shutdownGraceMs);
     await app.close();
     await runWakeups.close();
-    await stopAuthChanges();
+    await stopCacheChanges();
     stopReaper();
     stopTokenSweep();
     clearInterval(blobSweep);

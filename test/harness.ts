@@ -14,12 +14,12 @@ import { openConfiguredBlobStore } from '../src/blobs/open.js';
 import { type Config, loadConfig } from '../src/config.js';
 import { type Database, type Db, openPglite, openPostgres } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
+import { listenForChanges } from '../src/db/notified-cache.js';
 import { JOB_HANDLERS } from '../src/jobs.js';
 import { LOG_OPTIONS } from '../src/logging.js';
 import { QueueWorker } from '../src/queue/worker.js';
 import { LocalAgents } from '../src/runner/local-agents.js';
 import { pollForRuns } from '../src/agent-protocol/wakeups.js';
-import { listenForAuthChanges } from '../src/auth/cache.js';
 import { startRunReaper } from '../src/runs/reaper.js';
 import { randomBase58 } from '../src/ids.js';
 import { loadTlsMaterial } from '../src/tls.js';
@@ -209,7 +209,7 @@ export class TestServer {
   /** Runs plans and applies with the real terraform; idle unless TERRACE_RUNNER_SLOTS is set (tests drive runs by hand by default). */
   runner!: LocalAgents;
   private stopReaper: () => void = () => {};
-  private stopAuthChanges: () => Promise<void> = async () => {};
+  private stopCacheChanges: () => Promise<void> = async () => {};
   private agent!: Agent;
   private dropDatabase: () => Promise<void> = async () => {};
 
@@ -250,7 +250,7 @@ export class TestServer {
     this.blobs = openConfiguredBlobStore(this.config, this.database);
     await this.startWorker();
     this.stopReaper = await startRunReaper(this.adminCtx());
-    this.stopAuthChanges = await listenForAuthChanges(this.database);
+    this.stopCacheChanges = await listenForChanges(this.database);
     this.port = port;
     this.tls = tls;
     await this.startApp();
@@ -296,7 +296,7 @@ export class TestServer {
     await this.runner?.stop();
     await this.app?.close();
     this.stopReaper();
-    await this.stopAuthChanges();
+    await this.stopCacheChanges();
     await this.worker?.stop();
     await this.agent?.close();
     await this.database?.close();

@@ -4,7 +4,7 @@ import * as teamWorkspaceStore from '../team-workspace-access/store.js';
 import { projectLevelActions, workspaceLevelActions } from './access-levels.js';
 import { defaultProjectActions, normalizeOrganizationAccess, type OrganizationAccess, organizationAccessActions } from './organization-access.js';
 import { type Action, type OrganizationRole, ROLE_ACTIONS } from './permissions.js';
-import { cachedAuth, clearAuthCache } from './cache.js';
+import { authCache } from './cache.js';
 import { runTokenActions, testRunTokenActions } from './run-access.js';
 import { type Subject, subjectKey } from './subject.js';
 import * as authStore from './store.js';
@@ -42,7 +42,7 @@ function callerKey(subject: Subject): string {
 function memo<T>(ctx: Ctx, key: string, load: () => Promise<T>): Promise<T> {
   const found = ctx.memo.get(key) as Promise<T> | undefined;
   if (found) return found;
-  const loading = cachedAuth(`access:${callerKey(ctx.subject)}:${key}`, load);
+  const loading = authCache.get(`access:${callerKey(ctx.subject)}:${key}`, load);
   ctx.memo.set(key, loading);
   return loading;
 }
@@ -50,7 +50,7 @@ function memo<T>(ctx: Ctx, key: string, load: () => Promise<T>): Promise<T> {
 /** Forgets the caller's lookups, after a change to team access or membership that the response must reflect. */
 export function forgetAccess(ctx: Ctx): void {
   ctx.memo.clear();
-  clearAuthCache();
+  authCache.clear();
 }
 
 /** The caller's role in an organization, looked up once per request. */

@@ -2,18 +2,18 @@ import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
 import { OrganizationWorld } from '../../test/fixtures.js';
 import { forEachDatabase } from '../../test/harness.js';
-import { cachedAuth, clearAuthCache } from './cache.js';
+import { authCache } from './cache.js';
 
 it('keeps a lookup until cleared, and never a failed one', async () => {
-  clearAuthCache();
+  authCache.clear();
   let loads = 0;
   const load = async () => ++loads;
-  assert.equal(await cachedAuth('k', load), 1);
-  assert.equal(await cachedAuth('k', load), 1, 'cached');
-  clearAuthCache();
-  assert.equal(await cachedAuth('k', load), 2, 'loaded again after a clear');
-  await assert.rejects(cachedAuth('bad', async () => Promise.reject(new Error('down'))));
-  assert.equal(await cachedAuth('bad', async () => 'up'), 'up', 'a failure is not kept');
+  assert.equal(await authCache.get('k', load), 1);
+  assert.equal(await authCache.get('k', load), 1, 'cached');
+  authCache.clear();
+  assert.equal(await authCache.get('k', load), 2, 'loaded again after a clear');
+  await assert.rejects(authCache.get('bad', async () => Promise.reject(new Error('down'))));
+  assert.equal(await authCache.get('bad', async () => 'up'), 'up', 'a failure is not kept');
 });
 
 /**

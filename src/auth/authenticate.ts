@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
 import { RateLimitedError, UnauthorizedError } from '../errors.js';
-import { cachedAuth, forgetAuth } from './cache.js';
+import { authCache } from './cache.js';
 import { RateLimiter } from './rate-limit.js';
 import { secretsEqual, sha256 } from './secrets.js';
 import * as authStore from './store.js';
@@ -74,18 +74,18 @@ async function subjectOf(db: Db, token: tokenStore.Token): Promise<Subject | und
 /** Resolves a token to its subject; undefined when unknown, expired or orphaned. Unknown tokens are not cached. */
 async function subjectForToken(db: Db, config: Config, secret: string, now: Date): Promise<Subject | undefined> {
   if (config.adminToken && secretsEqual(secret, config.adminToken)) {
-    const admin = await cachedAuth('admin-token', () => authStore.findUserByUsername(db, 'admin'));
+    const admin = await authCache.get('admin-token', () => authStore.findUserByUsername(db, 'admin'));
     return admin && { kind: 'user', userId: admin.id, username: admin.username, isSiteAdmin: true, tokenId: null };
   }
   const hash = sha256(secret);
   const key = `token:${hash}`;
-  const resolved = await cachedAuth<Resolved | undefined>(key, async () => {
+  const resolved = await authCache.get<Resolved | undefined>(key, async () => {
     const token = await tokenStore.findByHash(db, hash);
     return token && { token, subject: await subjectOf(db, token) };
   });
   if (!resolved) {
     // Random bad tokens must not fill the cache.
-    forgetAuth(key);
+    authCache.forget(key);
     return undefined;
   }
   const { token, subject } = resolved;

@@ -32,6 +32,7 @@ import * as webSessions from './migrations/0044_web_sessions.js';
 import * as moduleTests from './migrations/0046_module_tests.js';
 import * as workspaceCounts from './migrations/0047_workspace_counts.js';
 import * as runnerAccepted from './migrations/0048_runner_accepted.js';
+import * as shownChanges from './migrations/0049_shown_changes.js';
 
 /** Every migration, in order. Explicit imports: no file-system discovery. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -67,6 +68,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0046_module_tests': moduleTests,
   '0047_workspace_counts': workspaceCounts,
   '0048_runner_accepted': runnerAccepted,
+  '0049_shown_changes': shownChanges,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -48,17 +48,30 @@ forEachDatabase(
       });
     }
 
-    it('shows a workspace, and a planned run with its phases, in one statement each once the caller is cached', async () => {
+    it('shows a workspace in one statement once the caller is cached, then from its cache until it changes', async () => {
+      const ws = await world.workspaceWithConfiguration();
+      const path = `/workspaces/${ws.id}`;
+      await statements(path); // warms the caller's token and role caches, and the workspace's
+      assert.equal((await statements(path)).count, 0, 'shown again: from the cache');
+      // A change from elsewhere (another replica, a job) reaches the cache through the database's notification.
+      await server.database.db.updateTable('workspaces').set({ description: 'changed elsewhere' }).where('id', '=', ws.id).execute();
+      const changed = await statements(path);
+      assert.equal(changed.count, 1, 'read again after the change, in one statement');
+      assert.equal(changed.body.data.attributes.description, 'changed elsewhere');
+      assert.equal((await statements(`/organizations/${world.org}/workspaces/${ws.attributes.name}`)).count, 1, 'by name: a cache entry of its own');
+    });
+
+    it('shows a planned run with its phases in one statement once the caller is cached, then from its cache until it changes', async () => {
       const ws = await world.workspaceWithConfiguration();
       const run = await world.createRun(ws.id);
+      const path = `/runs/${run.id}`;
+      await statements(path); // warms the caller's token and role caches, and the run's
+      assert.equal((await statements(path)).count, 0, 'shown again: from the cache');
       await world.claim(run.id);
-      for (const path of [`/workspaces/${ws.id}`, `/runs/${run.id}`]) {
-        await statements(path); // warms the caller's token and role caches
-        const show = await statements(path);
-        assert.equal(show.count, 1, path);
-        assert.equal(show.body.data.id, path.split('/')[2]);
-      }
-      const shown = (await statements(`/runs/${run.id}`)).body.data;
+      const show = await statements(path);
+      assert.equal(show.count, 1, 'read again once its plan started, in one statement');
+      assert.equal(show.body.data.id, run.id);
+      const shown = show.body.data;
       assert.equal(shown.attributes.status, 'planning');
       assert.equal(shown.relationships.plan.data.id, run.relationships.plan.data.id);
       assert.equal(shown.relationships.apply.data.id, run.relationships.apply.data.id);

@@ -3,6 +3,7 @@ import { allowedActions, authorize, can, type Target } from '../auth/authorize.j
 import type { Action } from '../auth/permissions.js';
 import type { Ctx } from '../context.js';
 import { open } from '../crypto/sealing.js';
+import { NotifiedCache } from '../db/notified-cache.js';
 import { NotFoundError } from '../errors.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import * as organizationService from '../organizations/service.js';
@@ -111,8 +112,20 @@ export async function reload(ctx: Ctx, runId: string): Promise<RunView> {
   return viewOf(ctx, run);
 }
 
+export const RUN_CHANNEL = 'terrace_runs';
+
+/**
+ * Runs as a show reads them, with their phases, events and task stages: what the CLI polls while a
+ * run goes (log chunks are rows of their own and do not empty it). Only a show answers from it;
+ * whatever may write reads the row itself. Migration 0049's triggers NOTIFY its channel on any change
+ * to a run, its phases, events or task stages (src/db/notified-cache.ts says when else it is
+ * emptied); the caller's access and the run's actions at this moment are worked out on every show.
+ */
+const shownRuns = new NotifiedCache(RUN_CHANNEL, 5_000, 10_000);
+
 export async function show(ctx: Ctx, runId: string): Promise<RunView> {
-  return viewOf(ctx, await authorized(ctx, runId, 'workspace:read-runs', await runStore.findWithPhasesById(ctx.db, runId)));
+  const run = await shownRuns.get(runId, () => runStore.findWithPhasesById(ctx.db, runId));
+  return viewOf(ctx, await authorized(ctx, runId, 'workspace:read-runs', run));
 }
 
 /** The events the run went through, oldest first. */

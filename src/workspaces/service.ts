@@ -2,6 +2,7 @@ import * as agentPoolService from '../agent-pools/service.js';
 import { allowedActions, authorize, can, preloadWorkspaceAccess, type Target, workspaceReadScope } from '../auth/authorize.js';
 import type { Action } from '../auth/permissions.js';
 import type { Ctx } from '../context.js';
+import { NotifiedCache } from '../db/notified-cache.js';
 import { isUniqueViolation } from '../db/pg-errors.js';
 import { ConflictError, ForbiddenError, InvalidError, NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
@@ -95,14 +96,21 @@ export async function readableViews(ctx: Ctx, ids: readonly string[]): Promise<W
   return views.filter((v) => v.allowed.has('workspace:read'));
 }
 
-/** Loads a workspace and checks `action` on it; unknown and not permitted are the same 404. */
-export async function findAuthorized(ctx: Ctx, selector: WorkspaceSelector, action: Action): Promise<workspaceStore.Workspace> {
-  const workspace =
-    'id' in selector ? await workspaceStore.findById(ctx.db, selector.id) : await workspaceStore.findByName(ctx.db, selector.organizationName, selector.name);
+function find(ctx: Ctx, selector: WorkspaceSelector): Promise<workspaceStore.Workspace | undefined> {
+  return 'id' in selector ? workspaceStore.findById(ctx.db, selector.id) : workspaceStore.findByName(ctx.db, selector.organizationName, selector.name);
+}
+
+/** Checks `action` on the workspace `selector` found; unknown and not permitted are the same 404. */
+async function authorized(ctx: Ctx, selector: WorkspaceSelector, action: Action, workspace: workspaceStore.Workspace | undefined): Promise<workspaceStore.Workspace> {
   const description = describe(selector);
   if (!workspace) throw new NotFoundError(`${description} not found`);
   await authorize(ctx, action, targetOf(workspace, description));
   return workspace;
+}
+
+/** Loads a workspace and checks `action` on it; unknown and not permitted are the same 404. */
+export async function findAuthorized(ctx: Ctx, selector: WorkspaceSelector, action: Action): Promise<workspaceStore.Workspace> {
+  return authorized(ctx, selector, action, await find(ctx, selector));
 }
 
 /** Reloads a workspace after a change and returns its view. */
@@ -112,8 +120,21 @@ export async function reload(ctx: Ctx, id: string): Promise<WorkspaceView> {
   return viewOf(ctx, workspace);
 }
 
+export const WORKSPACE_CHANNEL = 'terrace_workspaces';
+
+/**
+ * Workspaces as a show reads them, by id and by name: what clients poll, and a show was two thirds
+ * of its CPU in reading the row (docs/design.md "Read path performance"). Only a show answers from
+ * it; whatever may write reads the row itself. Migration 0049's triggers NOTIFY its channel on any
+ * change to a workspace, its tags or its organization (src/db/notified-cache.ts says when else it is
+ * emptied); the caller's access is checked on every show, from the auth cache.
+ */
+const shownWorkspaces = new NotifiedCache(WORKSPACE_CHANNEL, 5_000, 10_000);
+
 export async function show(ctx: Ctx, selector: WorkspaceSelector): Promise<WorkspaceView> {
-  return viewOf(ctx, await findAuthorized(ctx, selector, 'workspace:read'));
+  const key = 'id' in selector ? `id:${selector.id}` : `name:${selector.organizationName}/${selector.name}`;
+  const workspace = await shownWorkspaces.get(key, () => find(ctx, selector));
+  return viewOf(ctx, await authorized(ctx, selector, 'workspace:read', workspace));
 }
 
 export interface ListOptions {

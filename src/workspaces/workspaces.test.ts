@@ -419,4 +419,29 @@ forEachDatabase('workspaces', (server) => {
     }
     assertError(await server.api('GET', `/api/v2/workspaces/${ws.id}`), 401);
   });
+
+  it('shows what was written through the API at once, though shows are cached, and checks the caller on every show', async () => {
+    const ws = await world.createWorkspace();
+    const byName = (name: string) => `/organizations/${world.org}/workspaces/${name}`;
+    for (let i = 0; i < 2; i++) {
+      assert.equal((await api('GET', `/workspaces/${ws.id}`, world.ownerToken)).body.data.attributes.locked, false);
+      assert.equal((await api('GET', byName(ws.attributes.name), world.ownerToken)).status, 200);
+    }
+    // The cache holds the workspace, not who may see it.
+    assertError(await api('GET', `/workspaces/${ws.id}`, world.memberToken), 404);
+
+    const renamed = unique('renamed');
+    assert.equal((await api('PATCH', `/workspaces/${ws.id}`, world.ownerToken, wsBody({ name: renamed }))).status, 200);
+    assert.equal((await api('GET', `/workspaces/${ws.id}`, world.ownerToken)).body.data.attributes.name, renamed);
+    assertError(await api('GET', byName(ws.attributes.name), world.ownerToken), 404);
+    assert.equal((await api('GET', byName(renamed), world.ownerToken)).body.data.id, ws.id);
+
+    assert.equal((await api('POST', `/workspaces/${ws.id}/actions/lock`, world.ownerToken, { reason: 'cached?' })).status, 200);
+    const locked = (await api('GET', byName(renamed), world.ownerToken)).body.data.attributes;
+    assert.deepEqual([locked.locked, locked['locked-reason']], [true, 'cached?']);
+    assert.equal((await api('POST', `/workspaces/${ws.id}/actions/force-unlock`, world.ownerToken)).status, 200);
+    assert.equal((await api('DELETE', `/workspaces/${ws.id}`, world.ownerToken)).status, 204);
+    assertError(await api('GET', `/workspaces/${ws.id}`, world.ownerToken), 404);
+    assertError(await api('GET', byName(renamed), world.ownerToken), 404);
+  });
 });
