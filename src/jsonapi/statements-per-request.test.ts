@@ -75,9 +75,13 @@ forEachDatabase(
       assert.equal(shown.attributes.status, 'planning');
       assert.equal(shown.relationships.plan.data.id, run.relationships.plan.data.id);
       assert.equal(shown.relationships.apply.data.id, run.relationships.apply.data.id);
-      const plan = (await world.api('GET', `/plans/${run.relationships.plan.data.id}`, world.ownerToken)).body.data;
+      const planPath = `/plans/${run.relationships.plan.data.id}`;
+      const plan = (await statements(planPath)).body.data;
       assert.equal(plan.attributes.status, 'running');
       assert.ok(plan.attributes['status-timestamps']['started-at'], JSON.stringify(plan.attributes));
+      const planAgain = await statements(planPath);
+      assert.equal(planAgain.count, 0, 'a plan shown again: from the cache');
+      assert.equal(planAgain.body.data.attributes.status, 'running');
     });
   },
   { appDb: counting },

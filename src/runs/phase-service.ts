@@ -2,10 +2,14 @@ import { authorize } from '../auth/authorize.js';
 import type { Ctx } from '../context.js';
 import { NotFoundError } from '../errors.js';
 import * as phaseStore from './phase-store.js';
-import { targetOf } from './service.js';
+import { shownRead, targetOf } from './service.js';
 import * as runStore from './store.js';
 
-/** Plans and applies: readable with their run (plans.mdx, applies.mdx "Show"; 404 when missing or hidden). */
+/**
+ * Plans and applies: readable with their run (plans.mdx, applies.mdx "Show"; 404 when missing or
+ * hidden). Only reads call these (shows, and the downloads' URLs), so they answer from the cache of
+ * shown runs.
+ */
 
 async function authorizedPhase<P extends phaseStore.Phase>(
   ctx: Ctx,
@@ -14,11 +18,14 @@ async function authorizedPhase<P extends phaseStore.Phase>(
   name: string,
 ): Promise<P> {
   const description = 'id' in by ? `${name} ${by.id}` : `${name} of run ${by.runId}`;
-  const phase = await find(by);
-  const run = phase && (await runStore.findById(ctx.db, phase.runId));
-  if (!phase || !run) throw new NotFoundError(`${description} not found`);
-  await authorize(ctx, 'workspace:read-runs', { ...targetOf(run), description });
-  return phase;
+  const found = await shownRead(`${name}:${'id' in by ? `id:${by.id}` : `run:${by.runId}`}`, async () => {
+    const phase = await find(by);
+    const run = phase && (await runStore.findById(ctx.db, phase.runId));
+    return phase && run ? { phase, run } : undefined;
+  });
+  if (!found) throw new NotFoundError(`${description} not found`);
+  await authorize(ctx, 'workspace:read-runs', { ...targetOf(found.run), description });
+  return found.phase;
 }
 
 export function showPlan(ctx: Ctx, by: phaseStore.PhaseSelector): Promise<phaseStore.Plan> {

@@ -115,16 +115,22 @@ export async function reload(ctx: Ctx, runId: string): Promise<RunView> {
 export const RUN_CHANNEL = 'terrace_runs';
 
 /**
- * Runs as a show reads them, with their phases, events and task stages: what the CLI polls while a
- * run goes (log chunks are rows of their own and do not empty it). Only a show answers from it;
- * whatever may write reads the row itself. Migration 0049's triggers NOTIFY its channel on any change
- * to a run, its phases, events or task stages (src/db/notified-cache.ts says when else it is
- * emptied); the caller's access and the run's actions at this moment are worked out on every show.
+ * Runs, plans and applies as shows read them (a run with its phases, events and task stages): what
+ * the CLI polls while a run goes (log chunks are rows of their own and do not empty it). Only shows
+ * answer from it; whatever may write reads the rows itself. Migration 0049's triggers NOTIFY its
+ * channel on any change to a run, its phases, events or task stages (src/db/notified-cache.ts says
+ * when else it is emptied); the caller's access and the run's actions at this moment are worked out
+ * on every show.
  */
 const shownRuns = new NotifiedCache(RUN_CHANNEL, 5_000, 10_000);
 
+/** What a show of a run, plan or apply reads, under a key naming it, from the cache of shown runs. */
+export function shownRead<T>(key: string, load: () => Promise<T>): Promise<T> {
+  return shownRuns.get(key, load);
+}
+
 export async function show(ctx: Ctx, runId: string): Promise<RunView> {
-  const run = await shownRuns.get(runId, () => runStore.findWithPhasesById(ctx.db, runId));
+  const run = await shownRead(`run:${runId}`, () => runStore.findWithPhasesById(ctx.db, runId));
   return viewOf(ctx, await authorized(ctx, runId, 'workspace:read-runs', run));
 }
 
