@@ -5,10 +5,10 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ArchiveError, extractConfiguration } from '../runner/extract.js';
-import { usesRunUid } from '../runner/sandbox.js';
+import { usesBwrap, usesRunUid } from '../runner/sandbox.js';
 import type { AnyJob } from './protocol.js';
 import { runTerraform, type TerraformSandbox } from '../runner/terraform-process.js';
-import type { RunWorkdir } from '../runner/workdir.js';
+import { handOver, type RunWorkdir, writeRunPasswd } from '../runner/workdir.js';
 
 /**
  * What every kind of job does with terraform in its directory (a run's phase, agent/job.ts; a module
@@ -136,10 +136,22 @@ export async function writeCaFile(workdir: RunWorkdir, caCertificate: string | n
 }
 
 /** The uid terraform runs under, in the isolation modes that use one. */
-export function runUidOf(env: JobEnvironment): number | undefined {
+function runUidOf(env: JobEnvironment): number | undefined {
   if (!usesRunUid(env.isolation)) return undefined;
   if (env.runUid === undefined) throw new Error(`isolation ${env.isolation.mode} needs a run uid`);
   return env.runUid;
+}
+
+/**
+ * The sandbox terraform runs the job in, once the job's files are written: the run's directory is
+ * handed over to the run's uid. With `sshKeyFile`, ssh (which needs a passwd entry for the uid it runs
+ * as) is shown one where it can be: only the bwrap modes can.
+ */
+export async function sandboxOf(env: JobEnvironment, workdir: RunWorkdir, sshKeyFile?: string): Promise<TerraformSandbox> {
+  const uid = runUidOf(env);
+  const passwdFile = sshKeyFile !== undefined && uid !== undefined && usesBwrap(env.isolation) ? await writeRunPasswd(workdir, uid) : undefined;
+  if (uid !== undefined) await handOver(workdir, uid);
+  return { isolation: env.isolation, uid, runDir: workdir.root, passwdFile };
 }
 
 /** The last complete lines of output, where the apply's summary is. */

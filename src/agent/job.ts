@@ -4,19 +4,16 @@ import { join, posix, relative, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { sweepLeftoverProcesses } from '../runner/run-uids.js';
-import { usesBwrap } from '../runner/sandbox.js';
 import { satisfies } from '../runner/terraform-version.js';
 import {
   createRunFile,
   createWorkdir,
-  handOver,
   hclString,
   openRunFile,
   type RunWorkdir,
   runEnvironment,
   sshFiles,
   writeCliConfig,
-  writeRunPasswd,
   writeSshKey,
   writeTerraformVariables,
 } from '../runner/workdir.js';
@@ -30,7 +27,7 @@ import {
   PhaseFailure,
   PhaseStopped,
   type PreparedJob,
-  runUidOf,
+  sandboxOf,
   Tail,
   terraform,
   throwIfStopped,
@@ -128,10 +125,7 @@ async function prepare(env: JobEnvironment, job: Job, log: JobLog, signal: Abort
   });
   // Terraform runs the operation here with the state in Terrace (cli-protocol.md §4.4), instead of starting another remote run.
   processEnv.TF_FORCE_LOCAL_BACKEND = '1';
-  const uid = runUidOf(env);
-  // ssh needs a passwd entry for the uid it runs as; only the bwrap modes can show it one.
-  const passwdFile = sshKeyFile !== undefined && uid !== undefined && usesBwrap(env.isolation) ? await writeRunPasswd(workdir, uid) : undefined;
-  if (uid !== undefined) await handOver(workdir, uid);
+  const sandbox = await sandboxOf(env, workdir, sshKeyFile);
   return {
     job,
     env,
@@ -142,7 +136,7 @@ async function prepare(env: JobEnvironment, job: Job, log: JobLog, signal: Abort
     dir,
     processEnv,
     varsFiles,
-    sandbox: { isolation: env.isolation, uid, runDir: workdir.root, passwdFile },
+    sandbox,
   };
 }
 

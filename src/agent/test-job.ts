@@ -1,5 +1,5 @@
-import { handOver, type RunWorkdir, runEnvironment, writeCliConfig, writeTerraformVariables } from '../runner/workdir.js';
-import { fetchConfiguration, type JobEnvironment, PhaseFailure, type PreparedJob, runUidOf, Tail, terraform, writeCaFile } from './job-steps.js';
+import { type RunWorkdir, runEnvironment, writeCliConfig, writeTerraformVariables } from '../runner/workdir.js';
+import { fetchConfiguration, type JobEnvironment, PhaseFailure, type PreparedJob, sandboxOf, Tail, terraform, writeCaFile } from './job-steps.js';
 import type { JobLog } from './job-log.js';
 import { type FinishRequest, TEST_STATUSES, type TestCounts, type TestJob, type TestStatus } from './protocol.js';
 
@@ -18,8 +18,7 @@ export async function prepareTest(env: JobEnvironment, job: TestJob, log: JobLog
   const varsFiles = await writeTerraformVariables(workdir, job.variables);
   const caFile = await writeCaFile(workdir, job.caCertificate);
   const processEnv = runEnvironment({ workdir, variables: job.variables, hostname: job.hostname, token: job.token, cliConfigFile, caFile });
-  const uid = runUidOf(env);
-  if (uid !== undefined) await handOver(workdir, uid);
+  const sandbox = await sandboxOf(env, workdir);
   return {
     job,
     env,
@@ -30,7 +29,7 @@ export async function prepareTest(env: JobEnvironment, job: TestJob, log: JobLog
     dir: workdir.configDir,
     processEnv,
     varsFiles,
-    sandbox: { isolation: env.isolation, uid, runDir: workdir.root, passwdFile: undefined },
+    sandbox,
   };
 }
 

@@ -15,6 +15,31 @@ export interface RawUpload<P> {
   handle: (request: FastifyRequest<{ Params: P }>, body: Readable) => Promise<void>;
 }
 
+/** The parameters of a signed `/_blobs/…` URL: what it is for, until when, and its signature. */
+export interface SignedParams {
+  id: string;
+  expiry: string;
+  signature: string;
+}
+
+/**
+ * A configuration .tar.gz (of a registry module version, a module test, a policy set version) at a
+ * signed upload URL, refused over TERRACE_MAX_CONFIGURATION_BYTES; `upload` checks the signature.
+ */
+export function signedTarballUpload(
+  path: string,
+  upload: (ctx: Ctx, id: string, expiry: string, signature: string, body: Readable) => Promise<unknown>,
+): RawUpload<SignedParams> {
+  return {
+    path,
+    what: 'the raw .tar.gz',
+    maxBytes: (ctx) => ctx.config.maxConfigurationBytes,
+    handle: async (request, body) => {
+      await upload(request.ctx, request.params.id, request.params.expiry, request.params.signature, body);
+    },
+  };
+}
+
 /**
  * Registers raw uploads (upload URLs of configuration versions, state, registry and policy content).
  * Encapsulated: any content type reaches the handler as the request stream (go-tfe and the CLI send

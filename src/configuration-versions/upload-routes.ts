@@ -1,12 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { rawUploads } from '../blobs/raw-upload.js';
+import { rawUploads, type SignedParams } from '../blobs/raw-upload.js';
 import * as uploadService from './upload-service.js';
-
-interface SignedParams {
-  id: string;
-  expiry: string;
-  signature: string;
-}
 
 /**
  * The `upload-url` of a configuration version: the raw .tar.gz, streamed; the blob store enforces

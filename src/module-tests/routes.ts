@@ -1,6 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { rawUploads } from '../blobs/raw-upload.js';
+import { rawUploads, signedTarballUpload } from '../blobs/raw-upload.js';
 import { MAX_STRING_LENGTH, parseResourceBody, relationshipId } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
 import { listPage, PageParameters } from '../jsonapi/pagination.js';
@@ -44,12 +44,6 @@ interface TestRunParams extends ModuleParams {
 interface VariableParams extends ModuleParams {
   variable_id: string;
 }
-interface SignedParams {
-  id: string;
-  expiry: string;
-  signature: string;
-}
-
 const MODULE = '/api/v2/organizations/:organization_name/tests/registry-modules/private/:namespace/:name/:provider';
 const TEST_RUNS = `${MODULE}/test-runs`;
 const TEST_RUN = `${TEST_RUNS}/:test_run_id`;
@@ -134,13 +128,4 @@ export async function moduleTestRoutes(app: FastifyInstance): Promise<void> {
 }
 
 /** The test configuration version's `upload-url`: the raw .tar.gz, streamed, as a workspace's configuration takes its own. */
-const uploadRoute = rawUploads<SignedParams>([
-  {
-    path: '/_blobs/test-configuration-versions/:id/upload/:expiry/:signature',
-    what: 'the raw .tar.gz',
-    maxBytes: (ctx) => ctx.config.maxConfigurationBytes,
-    handle: async (request, body) => {
-      await testService.upload(request.ctx, request.params.id, request.params.expiry, request.params.signature, body);
-    },
-  },
-]);
+const uploadRoute = rawUploads([signedTarballUpload('/_blobs/test-configuration-versions/:id/upload/:expiry/:signature', testService.upload)]);

@@ -1,6 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { rawUploads } from '../blobs/raw-upload.js';
+import { rawUploads, signedTarballUpload } from '../blobs/raw-upload.js';
 import { InvalidError } from '../errors.js';
 import { parseLinkageIds, parseResourceBody } from '../jsonapi/body.js';
 import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
@@ -131,18 +131,5 @@ export async function policySetRoutes(app: FastifyInstance): Promise<void> {
   await app.register(uploadRoute);
 }
 
-interface SignedParams {
-  id: string;
-  expiry: string;
-  signature: string;
-}
-
 /** A version's `upload` link: the raw .tar.gz, streamed, as configuration versions take theirs. */
-const uploadRoute = rawUploads<SignedParams>([
-  {
-    path: '/_blobs/policy-set-versions/:id/upload/:expiry/:signature',
-    what: 'the raw .tar.gz',
-    maxBytes: (ctx) => ctx.config.maxConfigurationBytes,
-    handle: (request, body) => policySetService.upload(request.ctx, request.params.id, request.params.expiry, request.params.signature, body),
-  },
-]);
+const uploadRoute = rawUploads([signedTarballUpload('/_blobs/policy-set-versions/:id/upload/:expiry/:signature', policySetService.upload)]);

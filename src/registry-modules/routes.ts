@@ -1,6 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { rawUploads } from '../blobs/raw-upload.js';
+import { rawUploads, type SignedParams, signedTarballUpload } from '../blobs/raw-upload.js';
 import { MAX_STRING_LENGTH, parseResourceBody } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
 import { includedDocument, includedPage } from '../jsonapi/include-registry.js';
@@ -54,12 +54,6 @@ interface ProtocolParams {
   name: string;
   provider: string;
 }
-interface SignedParams {
-  id: string;
-  expiry: string;
-  signature: string;
-}
-
 /** modules.mdx "List Registry Modules for an Organization". */
 const ListQuery = querySchema({
   ...PageParameters,
@@ -195,13 +189,4 @@ export async function registryModuleRoutes(app: FastifyInstance): Promise<void> 
 }
 
 /** The version's `upload` link: the raw .tar.gz, streamed, as configuration versions take theirs. */
-const uploadRoute = rawUploads<SignedParams>([
-  {
-    path: '/_blobs/registry-module-versions/:id/upload/:expiry/:signature',
-    what: 'the raw .tar.gz',
-    maxBytes: (ctx) => ctx.config.maxConfigurationBytes,
-    handle: async (request, body) => {
-      await moduleService.upload(request.ctx, request.params.id, request.params.expiry, request.params.signature, body);
-    },
-  },
-]);
+const uploadRoute = rawUploads([signedTarballUpload('/_blobs/registry-module-versions/:id/upload/:expiry/:signature', moduleService.upload)]);

@@ -1,6 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { rawUploads } from '../blobs/raw-upload.js';
+import { rawUploads, type SignedParams } from '../blobs/raw-upload.js';
 import * as gpgKeyService from '../gpg-keys/service.js';
 import { parseResourceBody } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
@@ -54,12 +54,6 @@ interface KeyParams {
   namespace: string;
   key_id: string;
 }
-interface SignedParams {
-  id: string;
-  expiry: string;
-  signature: string;
-}
-
 /** providers.mdx "List Terraform Registry Providers for an Organization". */
 const ListQuery = querySchema({ ...PageParameters, ...IncludeParameters, q: QueryText, 'filter[registry_name]': QueryText });
 type ListQuery = Static<typeof ListQuery>;

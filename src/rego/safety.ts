@@ -23,6 +23,20 @@ export class SafetyChecker {
   private analyse(expr: Expr, bound: Set<string>): { ready: boolean; missing: Set<string>; binds: Set<string> } {
     const needs = new Set<string>();
     const binds = new Set<string>();
+    // The variables a term (or a pattern it is matched against) reads into `needs` and binds into `binds`.
+    const term = (t: Term) => {
+      inputs(t, needs);
+      outputs(t, binds);
+    };
+    const pattern = (p: Term) => {
+      patternInputs(p, needs);
+      patternVars(p, binds);
+    };
+    // What the expression binds itself it does not need from outside.
+    const bindingItself = () => {
+      for (const v of binds) needs.delete(v);
+      return { ready: subset(needs, bound), missing: needs, binds };
+    };
     for (const w of expr.with) inputs(w.value, needs);
     if (expr.negated) {
       allVarsOfExpr(expr, needs);
@@ -37,24 +51,16 @@ export class SafetyChecker {
       case 'term': {
         const out = this.callOutputArg(expr.term);
         if (out && expr.term.type === 'call') {
-          expr.term.args.slice(0, -1).forEach((a) => {
-            inputs(a, needs);
-            outputs(a, binds);
-          });
-          patternInputs(out, needs);
-          patternVars(out, binds);
+          expr.term.args.slice(0, -1).forEach(term);
+          pattern(out);
         } else {
-          inputs(expr.term, needs);
-          outputs(expr.term, binds);
+          term(expr.term);
         }
-        for (const v of binds) needs.delete(v);
-        return { ready: subset(needs, bound), missing: needs, binds };
+        return bindingItself();
       }
       case 'unify': {
-        patternInputs(expr.left, needs);
-        patternInputs(expr.right, needs);
-        patternVars(expr.left, binds);
-        patternVars(expr.right, binds);
+        pattern(expr.left);
+        pattern(expr.right);
         for (const v of binds) if (!bound.has(v)) needs.delete(v);
         const ready = subset(needs, bound) && this.canUnify(expr.left, expr.right, bound);
         if (!ready && subset(needs, bound)) {
@@ -66,16 +72,10 @@ export class SafetyChecker {
         return { ready, missing: needs, binds };
       }
       case 'somein': {
-        inputs(expr.collection, needs);
-        outputs(expr.collection, binds);
-        if (expr.key) {
-          patternInputs(expr.key, needs);
-          patternVars(expr.key, binds);
-        }
-        patternInputs(expr.value, needs);
-        patternVars(expr.value, binds);
-        for (const v of binds) needs.delete(v);
-        return { ready: subset(needs, bound), missing: needs, binds };
+        term(expr.collection);
+        if (expr.key) pattern(expr.key);
+        pattern(expr.value);
+        return bindingItself();
       }
       case 'every': {
         inputs(expr.domain, needs);
