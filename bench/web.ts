@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { RunId } from '../src/ids.js';
 import { Readable } from 'node:stream';
 import { RunWorld } from '../src/runs/testing.js';
 import { SESSION_COOKIE } from '../src/web/session-hook.js';
@@ -64,7 +65,7 @@ function redactedPlan(count: number): string {
 
 /** Workspaces named to sort first, each with a planned run; the first run's plan lists PLANNED_RESOURCES changes. */
 async function seedRuns(server: TestServer, world: RunWorld): Promise<{ workspace: string; runId: string }> {
-  let first: { workspace: string; runId: string } | undefined;
+  let first: { workspace: string; runId: RunId } | undefined;
   for (let n = 0; n < WORKSPACES_WITH_RUNS; n++) {
     const ws = await world.workspaceWithConfiguration({ name: `aaa-web-${String(n).padStart(2, '0')}` });
     const run = await world.createRun(ws.id);

@@ -15,3 +15,17 @@ export function randomBase58(length = 16): string {
 export function newId<P extends string>(prefix: P): `${P}-${string}` {
   return `${prefix}-${randomBase58()}`;
 }
+
+/** A workspace id; `newId('ws')` makes one, a string from outside passes `isWorkspaceId` first. */
+export type WorkspaceId = `ws-${string}`;
+
+/** A run id; `newId('run')` makes one, a string from outside passes `isRunId` first. */
+export type RunId = `run-${string}`;
+
+export function isWorkspaceId(value: string): value is WorkspaceId {
+  return value.startsWith('ws-');
+}
+
+export function isRunId(value: string): value is RunId {
+  return value.startsWith('run-');
+}

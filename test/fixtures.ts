@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { generateToken } from '../src/auth/secrets.js';
 import * as tokenStore from '../src/auth/token-store.js';
-import { newId, randomBase58 } from '../src/ids.js';
+import { newId, randomBase58, type WorkspaceId } from '../src/ids.js';
 import type { ApiResponse, TestServer } from './harness.js';
 
 /** Shared by the HTTP test files: assertions, request bodies, and an organization with tokens of every kind. */
@@ -124,7 +124,7 @@ export class OrganizationWorld {
     return id;
   }
 
-  async insertWorkspace(projectId = this.defaultProjectId, organizationId = this.orgId, name = unique('ws')): Promise<string> {
+  async insertWorkspace(projectId = this.defaultProjectId, organizationId = this.orgId, name = unique('ws')): Promise<WorkspaceId> {
     const id = newId('ws');
     await this.server.database.db
       .insertInto('workspaces')

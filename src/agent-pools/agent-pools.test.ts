@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { WorkspaceId } from '../ids.js';
 import { before, it } from 'node:test';
 import { assertError, assertInvalid, assertInvalidParameter, TIMESTAMP, unique } from '../../test/fixtures.js';
 import { forEachDatabase } from '../../test/harness.js';
@@ -116,7 +117,7 @@ forEachDatabase('agent pools', (server) => {
       await world.insertWorkspace(other, orgId),
       await world.insertWorkspace(other, orgId),
     ];
-    const wsName = async (id: string) => (await server.database.db.selectFrom('workspaces').select('name').where('id', '=', id).executeTakeFirstOrThrow()).name;
+    const wsName = async (id: WorkspaceId) => (await server.database.db.selectFrom('workspaces').select('name').where('id', '=', id).executeTakeFirstOrThrow()).name;
     await world.createPool({ name: 'b-linux' }, undefined, org);
     await world.createPool({ name: 'A-linux', 'organization-scoped': false }, { 'allowed-workspaces': linkage('workspaces', ws) }, org);
     await world.createPool(
@@ -146,7 +147,7 @@ forEachDatabase('agent pools', (server) => {
     assert.equal(paged.body.meta.pagination['prev-page'], 1);
 
     // The pools each workspace may use: organization-scoped ones, and those allowing it or its project unless it is excluded.
-    const usable = async (workspaceId: string) => names(await list(`?sort=name&filter%5Ballowed_workspaces%5D%5Bname%5D=${await wsName(workspaceId)}`));
+    const usable = async (workspaceId: WorkspaceId) => names(await list(`?sort=name&filter%5Ballowed_workspaces%5D%5Bname%5D=${await wsName(workspaceId)}`));
     assert.deepEqual(await usable(ws), ['A-linux', 'b-linux']);
     assert.deepEqual(await usable(wsInOther), ['b-linux', 'c-windows']);
     assert.deepEqual(await usable(excluded), ['b-linux']);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
 import { forEachDatabase } from '../../test/harness.js';
 import type { Job } from '../agent/protocol.js';
-import { newId } from '../ids.js';
+import { newId, type RunId } from '../ids.js';
 import { EXITED_AGENT_REASON } from './service.js';
 import { REAPED_REASON, reapExpiredLeases } from '../runs/reaper.js';
 import { RunWorld } from '../runs/testing.js';
@@ -132,7 +132,7 @@ forEachDatabase('agent protocol', (server) => {
     assert.equal(await world.status(run.id), 'applied');
   });
 
-  const expireLease = (runId: string) =>
+  const expireLease = (runId: RunId) =>
     server.database.db
       .updateTable('runs')
       .set({ runner_lease_until: new Date(Date.now() - 60_000) })

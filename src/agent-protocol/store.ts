@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { RunId } from '../ids.js';
 import type { Db } from '../db/database.js';
 
 /** The agent protocol's queries: agents registering and pinging, which agent holds a run, log chunk order. */
@@ -31,12 +32,12 @@ export async function ping(db: Db, id: string, status: string): Promise<void> {
   await db.updateTable('agents').set({ status, last_ping_at: sql<Date>`now()` }).where('id', '=', id).where('status', '!=', 'exited').execute();
 }
 
-export async function setRunAgent(db: Db, runId: string, agentId: string | null): Promise<void> {
+export async function setRunAgent(db: Db, runId: RunId, agentId: string | null): Promise<void> {
   await db.updateTable('runs').set({ agent_id: agentId }).where('id', '=', runId).execute();
 }
 
 /** The agent's runs that are still planning or applying. */
-export async function runningRunsOfAgents(db: Db, agentIds: readonly string[]): Promise<string[]> {
+export async function runningRunsOfAgents(db: Db, agentIds: readonly string[]): Promise<RunId[]> {
   if (agentIds.length === 0) return [];
   const rows = await db.selectFrom('runs').select('id').where('agent_id', 'in', agentIds).where('status', 'in', ['planning', 'applying']).execute();
   return rows.map((row) => row.id);

@@ -199,7 +199,7 @@ export async function allowedActions(ctx: Ctx, target: Target): Promise<Readonly
     const teams = await callerTeams(ctx, organizationId);
     const actions = new Set<Action>(ROLE_ACTIONS[role]);
     for (const team of teams) for (const action of organizationAccessActions(team.access)) actions.add(action);
-    const projectId = target.projectId ?? (workspaceId === undefined ? undefined : (await authStore.findWorkspaceScope(ctx.db, workspaceId))?.projectId);
+    const projectId = target.projectId ?? (workspaceId === undefined ? undefined : (await authStore.findWorkspaceScopeUnchecked(ctx.db, workspaceId))?.projectId);
     if (projectId !== undefined) for (const action of await grants(ctx, 'project', organizationId, projectId)) actions.add(action);
     if (workspaceId !== undefined) for (const action of await grants(ctx, 'workspace', organizationId, workspaceId)) actions.add(action);
     return actions;

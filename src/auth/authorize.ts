@@ -1,5 +1,6 @@
 import type { Ctx } from '../context.js';
 import { NotFoundError, UnauthorizedError } from '../errors.js';
+import type { WorkspaceId } from '../ids.js';
 import { allowedActions, preloadProjectAccess, preloadWorkspaceAccess, type Target } from './access.js';
 import type { Action } from './permissions.js';
 import * as authStore from './store.js';
@@ -43,7 +44,7 @@ export function requireUser(ctx: Ctx): Extract<Ctx['subject'], { kind: 'user' }>
   throw new NotFoundError('this endpoint needs a user token');
 }
 
-/** A workspace by id, or by organization and workspace name. */
+/** A workspace by id (as the caller gave it, checked here), or by organization and workspace name. */
 export type WorkspaceScopeSelector = { id: string } | { organizationName: string; workspaceName: string };
 
 /**
@@ -54,7 +55,7 @@ export type WorkspaceScopeSelector = { id: string } | { organizationName: string
 export async function authorizeWorkspace(ctx: Ctx, selector: WorkspaceScopeSelector, action: Action, description?: string): Promise<authStore.WorkspaceScope> {
   const byId = 'id' in selector;
   const scope = byId
-    ? await authStore.findWorkspaceScope(ctx.db, selector.id)
+    ? await authStore.findWorkspaceScopeUnchecked(ctx.db, selector.id)
     : await authStore.findWorkspaceScopeByName(ctx.db, selector.organizationName, selector.workspaceName);
   const named = description ?? (byId ? `workspace ${selector.id}` : `workspace ${selector.organizationName}/${selector.workspaceName}`);
   if (!scope) throw new NotFoundError(`${named} not found`);
@@ -89,7 +90,7 @@ export async function filterPermitted<T>(ctx: Ctx, action: Action, items: readon
 }
 
 /** The ids among `workspaceIds` on which the caller may perform `action`: authorizeWorkspace for many, in a few queries. */
-export async function workspacesPermitting(ctx: Ctx, workspaceIds: readonly string[], action: Action): Promise<Set<string>> {
+export async function workspacesPermitting(ctx: Ctx, workspaceIds: readonly WorkspaceId[], action: Action): Promise<Set<WorkspaceId>> {
   const scopes = await authStore.findWorkspaceScopes(ctx.db, [...new Set(workspaceIds)]);
   const permitted = await filterPermitted(ctx, action, scopes, (s) => ({ organizationId: s.organizationId, projectId: s.projectId, workspaceId: s.id }));
   return new Set(permitted.map((s) => s.id));

@@ -1,4 +1,5 @@
 import type { Ctx } from '../context.js';
+import { isWorkspaceId } from '../ids.js';
 import type { Action } from './permissions.js';
 import * as authStore from './store.js';
 import type { Subject } from './subject.js';
@@ -42,5 +43,5 @@ export async function runTokenActions(
   if (target.organizationId !== subject.organizationId) return NOTHING;
   if (target.workspaceId === undefined) return target.projectId === undefined ? ORGANIZATION : NOTHING;
   if (target.workspaceId === subject.workspaceId) return OWN_WORKSPACE;
-  return (await authStore.mayConsumeState(ctx.db, target.workspaceId, subject.workspaceId)) ? CONSUMED_WORKSPACE : NOTHING;
+  return isWorkspaceId(target.workspaceId) && (await authStore.mayConsumeState(ctx.db, target.workspaceId, subject.workspaceId)) ? CONSUMED_WORKSPACE : NOTHING;
 }

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import { prepared } from '../db/prepared.js';
+import { isWorkspaceId, type RunId, type WorkspaceId } from '../ids.js';
 
 /**
  * Authorization lookups: read directly from other domains' tables, as plain functions. The lookups of
@@ -95,7 +96,7 @@ export async function userStanding(
 
 /** What authorization needs to know about a workspace: its organization and project (and the names for links). */
 export interface WorkspaceScope {
-  id: string;
+  id: WorkspaceId;
   name: string;
   organizationId: string;
   organizationName: string;
@@ -109,17 +110,22 @@ function workspaceScopes(db: Db) {
     .select(['workspaces.id', 'workspaces.name', 'workspaces.organization_id', 'organizations.name as organization_name', 'workspaces.project_id']);
 }
 
-function toWorkspaceScope(row: { id: string; name: string; organization_id: string; organization_name: string; project_id: string }): WorkspaceScope {
+function toWorkspaceScope(row: { id: WorkspaceId; name: string; organization_id: string; organization_name: string; project_id: string }): WorkspaceScope {
   return { id: row.id, name: row.name, organizationId: row.organization_id, organizationName: row.organization_name, projectId: row.project_id };
 }
 
-export async function findWorkspaceScope(db: Db, workspaceId: string): Promise<WorkspaceScope | undefined> {
+export async function findWorkspaceScope(db: Db, workspaceId: WorkspaceId): Promise<WorkspaceScope | undefined> {
   const row = await prepared(workspaceScopes(db).where('workspaces.id', '=', workspaceId)).executeTakeFirst();
   return row && toWorkspaceScope(row);
 }
 
+/** The scope of a workspace by an id nothing has checked yet (a request's, a column not typed): one that cannot be a workspace id is no workspace. */
+export async function findWorkspaceScopeUnchecked(db: Db, workspaceId: string): Promise<WorkspaceScope | undefined> {
+  return isWorkspaceId(workspaceId) ? findWorkspaceScope(db, workspaceId) : undefined;
+}
+
 /** The scopes of these workspaces, in one query; unknown ids are left out. */
-export async function findWorkspaceScopes(db: Db, workspaceIds: readonly string[]): Promise<WorkspaceScope[]> {
+export async function findWorkspaceScopes(db: Db, workspaceIds: readonly WorkspaceId[]): Promise<WorkspaceScope[]> {
   if (workspaceIds.length === 0) return [];
   return (await workspaceScopes(db).where('workspaces.id', 'in', workspaceIds).execute()).map(toWorkspaceScope);
 }
@@ -156,7 +162,7 @@ export async function findProjectScope(db: Db, projectId: string): Promise<{ id:
 }
 
 /** The run a `run` token belongs to: its workspace and organization. */
-export async function findRunForToken(db: Db, runId: string): Promise<{ id: string; workspaceId: string; organizationId: string } | undefined> {
+export async function findRunForToken(db: Db, runId: RunId): Promise<{ id: RunId; workspaceId: WorkspaceId; organizationId: string } | undefined> {
   const row = await prepared(db.selectFrom('runs').select(['id', 'workspace_id', 'organization_id']).where('id', '=', runId)).executeTakeFirst();
   return row && { id: row.id, workspaceId: row.workspace_id, organizationId: row.organization_id };
 }
@@ -175,7 +181,7 @@ export async function findTestRunForToken(db: Db, testRunId: string): Promise<{ 
  * Whether `consumerId` may read `workspaceId`'s state: the workspace shares it with its whole
  * organization (`global-remote-state`) or lists the consumer (workspaces.mdx "Remote State Consumers").
  */
-export async function mayConsumeState(db: Db, workspaceId: string, consumerId: string): Promise<boolean> {
+export async function mayConsumeState(db: Db, workspaceId: WorkspaceId, consumerId: WorkspaceId): Promise<boolean> {
   const row = await db
     .selectFrom('workspaces as producer')
     .innerJoin('workspaces as consumer', 'consumer.organization_id', 'producer.organization_id')

@@ -1,4 +1,5 @@
 import type { Subject } from './subject.js';
+import type { RunId } from '../ids.js';
 
 /**
  * A run task's access token reads exactly what run-tasks-integration.mdx hands its integration: its
@@ -7,6 +8,6 @@ import type { Subject } from './subject.js';
  * refuses it; these two reads ask this first.
  * @returns the run whose integration holds the token, or undefined for any other caller
  */
-export function taskTokenRunId(subject: Subject): string | undefined {
+export function taskTokenRunId(subject: Subject): RunId | undefined {
   return subject.kind === 'task-result' ? subject.runId : undefined;
 }

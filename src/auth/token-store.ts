@@ -1,4 +1,5 @@
 import { pageAndTotal } from '../db/paging.js';
+import type { RunId } from '../ids.js';
 import type { Db } from '../db/database.js';
 import { prepared } from '../db/prepared.js';
 import type { TokenRow } from '../db/schema.js';
@@ -13,7 +14,7 @@ export interface Token {
   userId: string | null;
   teamId: string | null;
   organizationId: string | null;
-  runId: string | null;
+  runId: RunId | null;
   /** For `run` tokens (job tokens): the phase of the job. */
   phase: string | null;
   /** For `agent` tokens: the pool; null for the built-in runner's token. */
@@ -40,7 +41,7 @@ export interface NewToken {
   userId?: string;
   teamId?: string;
   organizationId?: string;
-  runId?: string;
+  runId?: RunId;
   phase?: string;
   agentPoolId?: string | null;
   taskResultId?: string;
@@ -122,12 +123,12 @@ export async function touch(db: Db, id: string, now: Date, intervalMs = 60_000):
 }
 
 /** Revokes the job tokens of a run: its phase ended, one way or another. */
-export async function deleteRunTokens(db: Db, runId: string): Promise<void> {
+export async function deleteRunTokens(db: Db, runId: RunId): Promise<void> {
   await db.deleteFrom('tokens').where('kind', '=', 'run').where('run_id', '=', runId).execute();
 }
 
 /** Revokes run task access tokens: a result's (it got its answer) or all of a run's (it ended). */
-export async function deleteTaskResultTokens(db: Db, owner: { taskResultId: string } | { runId: string }): Promise<void> {
+export async function deleteTaskResultTokens(db: Db, owner: { taskResultId: string } | { runId: RunId }): Promise<void> {
   const query = db.deleteFrom('tokens').where('kind', '=', 'task-result');
   await ('runId' in owner ? query.where('run_id', '=', owner.runId) : query.where('task_result_id', '=', owner.taskResultId)).execute();
 }

@@ -1,4 +1,5 @@
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
+import type { WorkspaceId } from '../ids.js';
 import type { Selectable, Updateable } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { ConfigurationVersionTable } from '../db/schema.js';
@@ -10,7 +11,7 @@ export type ConfigurationVersionStatus = 'pending' | 'uploaded' | 'errored' | 'a
 
 export interface ConfigurationVersion {
   id: string;
-  workspaceId: string;
+  workspaceId: WorkspaceId;
   /** `tfe-api`: every version is created through the API or the CLI. */
   source: string;
   status: ConfigurationVersionStatus;
@@ -30,7 +31,7 @@ export interface ConfigurationVersion {
 
 export interface NewConfigurationVersion {
   id: string;
-  workspaceId: string;
+  workspaceId: WorkspaceId;
   source: string;
   autoQueueRuns: boolean;
   speculative: boolean;
@@ -72,7 +73,7 @@ export async function findById(db: Db, id: string): Promise<ConfigurationVersion
 }
 
 /** A workspace's versions, newest first. */
-export async function selectPage(db: Db, workspaceId: string, window: PageWindow): Promise<{ versions: ConfigurationVersion[]; total: number }> {
+export async function selectPage(db: Db, workspaceId: WorkspaceId, window: PageWindow): Promise<{ versions: ConfigurationVersion[]; total: number }> {
   const versions = db.selectFrom('configuration_versions').selectAll().where('workspace_id', '=', workspaceId);
   const { rows, total } = await pageAndTotal(versions.orderBy('created_at', 'desc').orderBy('id', 'desc'), window);
   return { versions: rows.map(toConfigurationVersion), total };
@@ -151,7 +152,7 @@ export async function archive(db: Db, id: string, now: Date): Promise<boolean> {
  * Makes `id` the workspace's current configuration version unless the current one was created later
  * (configuration-versions.mdx, `provisional`: "… unless a newer one exists").
  */
-export async function makeCurrent(db: Db, workspaceId: string, id: string): Promise<void> {
+export async function makeCurrent(db: Db, workspaceId: WorkspaceId, id: string): Promise<void> {
   await db
     .updateTable('workspaces')
     .set({ current_configuration_version_id: id })
@@ -177,7 +178,7 @@ export async function makeCurrent(db: Db, workspaceId: string, id: string): Prom
  * all but its `keepLatest` newest uploaded ones. `archive` still refuses the current one and those
  * an unfinished run uses.
  */
-export async function expiredUploads(db: Db, workspaceId: string, cutoff: Date, keepLatest: number): Promise<{ id: string; blobKey: string | null }[]> {
+export async function expiredUploads(db: Db, workspaceId: WorkspaceId, cutoff: Date, keepLatest: number): Promise<{ id: string; blobKey: string | null }[]> {
   const uploaded = db.selectFrom('configuration_versions').where('workspace_id', '=', workspaceId).where('status', '=', 'uploaded');
   const rows = await uploaded
     .select(['id', 'blob_key'])
@@ -188,7 +189,7 @@ export async function expiredUploads(db: Db, workspaceId: string, cutoff: Date, 
 }
 
 /** The uploaded archives of the workspaces' versions. */
-export async function blobKeysOfWorkspaces(db: Db, workspaceIds: readonly string[]): Promise<string[]> {
+export async function blobKeysOfWorkspaces(db: Db, workspaceIds: readonly WorkspaceId[]): Promise<string[]> {
   if (workspaceIds.length === 0) return [];
   const rows = await db
     .selectFrom('configuration_versions')
@@ -200,7 +201,7 @@ export async function blobKeysOfWorkspaces(db: Db, workspaceIds: readonly string
 }
 
 /** The id of the workspace's current configuration version, if any. */
-export async function currentIdOf(db: Db, workspaceId: string): Promise<string | null> {
+export async function currentIdOf(db: Db, workspaceId: WorkspaceId): Promise<string | null> {
   const row = await db.selectFrom('workspaces').select('current_configuration_version_id').where('id', '=', workspaceId).executeTakeFirst();
   return row?.current_configuration_version_id ?? null;
 }

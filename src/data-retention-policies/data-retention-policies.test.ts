@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { WorkspaceId } from '../ids.js';
 import { randomUUID } from 'node:crypto';
 import { before, it } from 'node:test';
 import { sql } from 'kysely';
@@ -24,7 +25,7 @@ async function eventually(check: () => Promise<boolean>, what: string): Promise<
 }
 
 /** Makes everything of the workspace `days` older, keeping its order. */
-async function age(server: TestServer, workspaceId: string, days: number): Promise<void> {
+async function age(server: TestServer, workspaceId: WorkspaceId, days: number): Promise<void> {
   const older = sql<Date>`created_at - make_interval(days => ${days})`;
   const db = server.database.db;
   await db.updateTable('state_versions').set({ created_at: older }).where('workspace_id', '=', workspaceId).execute();
@@ -41,7 +42,7 @@ forEachDatabase('data retention policies', (server) => {
   const orgPath = () => `/organizations/${world.org}/relationships/data-retention-policy`;
 
   /** A workspace with `serials` state versions (the last current) and `uploads` uploaded configuration versions. */
-  async function workspaceWithHistory(serials: number, uploads: number): Promise<{ id: string; name: string; stateVersionIds: string[]; cvIds: string[] }> {
+  async function workspaceWithHistory(serials: number, uploads: number): Promise<{ id: WorkspaceId; name: string; stateVersionIds: string[]; cvIds: string[] }> {
     const ws = await world.createWorkspace();
     const lineage = randomUUID();
     await world.lock(ws.id);

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { WorkspaceId } from '../ids.js';
 import type { Db } from '../db/database.js';
 import type { StoredRetentionPolicy } from '../db/schema.js';
 
@@ -13,7 +14,7 @@ export async function setOn(db: Db, owner: { table: 'organizations' | 'workspace
 
 /** A workspace whose effective policy deletes: its own, or its organization's when it has none. */
 export interface DeletingWorkspace {
-  id: string;
+  id: WorkspaceId;
   policy: StoredRetentionPolicy;
   /** What was created before this has expired: the sweep's time less the policy's days (of 24 hours). */
   cutoff: Date;
@@ -33,7 +34,7 @@ export async function deletingWorkspaces(db: Db, afterId: string, limit: number,
     .innerJoin('organizations as o', 'o.id', 'w.organization_id')
     .select(['w.id', effective.as('policy'), cutoff.as('cutoff')])
     .where(sql`${effective} ->> 'kind'`, '=', 'delete-older')
-    .where('w.id', '>', afterId)
+    .where(sql.ref<string>('w.id'), '>', afterId)
     .where(({ or, exists, selectFrom }) =>
       or([
         exists(selectFrom('state_versions as sv').select('sv.id').whereRef('sv.workspace_id', '=', 'w.id').where('sv.created_at', '<', cutoff)),

@@ -1,4 +1,5 @@
 import type { Db } from '../db/database.js';
+import type { RunId, WorkspaceId } from '../ids.js';
 import { enqueue } from '../queue/queue.js';
 import { isFinal, nextStatus, type RunFlow, type RunStatus } from '../runs/state.js';
 import { executionOfWorkspace } from '../workspaces/execution.js';
@@ -21,7 +22,7 @@ export const DELIVERY_ATTEMPTS = 6;
 /** What the delivery job is given: the event as it happened, the rest is read when it is sent. */
 export interface DeliveryPayload {
   configurationId: string;
-  runId: string;
+  runId: RunId;
   trigger: RunTrigger;
   runStatus: RunStatus;
   runUpdatedAt: string;
@@ -62,7 +63,7 @@ export function triggerFor(to: RunStatus, flow: RunFlow): RunTrigger | undefined
  */
 export async function notifyRunStatus(
   trx: Db,
-  run: { id: string; workspaceId: string; planOnly: boolean },
+  run: { id: RunId; workspaceId: WorkspaceId; planOnly: boolean },
   to: RunStatus,
   flow: RunFlow,
   change: { now: Date; actorId: string | null },

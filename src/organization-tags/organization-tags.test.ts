@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
 import { assertError, assertInvalid, assertInvalidParameter, onePage, TIMESTAMP, unique } from '../../test/fixtures.js';
 import { forEachDatabase } from '../../test/harness.js';
-import { newId } from '../ids.js';
+import { newId, type WorkspaceId } from '../ids.js';
 import { ProjectWorld } from '../projects/testing.js';
 
 const linkage = (type: string, ids: string[]) => ({ data: ids.map((id) => ({ type, id })) });
@@ -10,9 +10,9 @@ const linkage = (type: string, ids: string[]) => ({ data: ids.map((id) => ({ typ
 forEachDatabase('organization tags', (server) => {
   const w = new ProjectWorld(server);
   const db = () => server.database.db;
-  let ws1 = '';
-  let ws2 = '';
-  let theirWs = '';
+  let ws1: WorkspaceId;
+  let ws2: WorkspaceId;
+  let theirWs: WorkspaceId;
 
   before(async () => {
     await w.setUp();
@@ -22,14 +22,14 @@ forEachDatabase('organization tags', (server) => {
   });
 
   // Flat tags are created through the workspace API, written in parallel: insert the rows it would.
-  async function insertTag(name: string, workspaceIds: string[] = [], organizationId = w.orgId): Promise<string> {
+  async function insertTag(name: string, workspaceIds: WorkspaceId[] = [], organizationId = w.orgId): Promise<string> {
     const id = newId('tag');
     await db().insertInto('tags').values({ id, organization_id: organizationId, name }).execute();
     for (const workspaceId of workspaceIds) await db().insertInto('workspace_tags').values({ workspace_id: workspaceId, tag_id: id }).execute();
     return id;
   }
 
-  async function tagsOf(workspaceId: string): Promise<string[]> {
+  async function tagsOf(workspaceId: WorkspaceId): Promise<string[]> {
     const rows = await db().selectFrom('workspace_tags').select('tag_id').where('workspace_id', '=', workspaceId).execute();
     return rows.map((r) => r.tag_id).sort();
   }

@@ -1,4 +1,5 @@
 import { authorize } from '../auth/authorize.js';
+import type { WorkspaceId } from '../ids.js';
 import * as authStore from '../auth/store.js';
 import type { Ctx } from '../context.js';
 import { InvalidError, NotFoundError } from '../errors.js';
@@ -38,10 +39,12 @@ export async function addWorkspaces(ctx: Ctx, tagId: string, workspaceIds: reado
   if (!tag) throw new NotFoundError(`tag ${tagId} not found`);
   await authorize(ctx, 'tag:manage', { organizationId: tag.organizationId, description: `tag ${tagId}` });
   if (workspaceIds.length === 0) throw atLeastOne('workspace');
+  const found: WorkspaceId[] = [];
   for (const [index, id] of workspaceIds.entries()) {
-    const workspace = await authStore.findWorkspaceScope(ctx.db, id);
+    const workspace = await authStore.findWorkspaceScopeUnchecked(ctx.db, id);
     // A workspace of another organization is reported as absent, like any invisible resource.
     if (!workspace || workspace.organizationId !== tag.organizationId) throw new InvalidError(`workspace ${id} not found`, { pointer: `/data/${index}/id` });
+    found.push(workspace.id);
   }
-  await tagStore.attachWorkspaces(ctx.db, tag.id, [...new Set(workspaceIds)]);
+  await tagStore.attachWorkspaces(ctx.db, tag.id, [...new Set(found)]);
 }

@@ -1,4 +1,5 @@
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
+import { isWorkspaceId, type WorkspaceId } from '../ids.js';
 import { type Expression, type ExpressionBuilder, type SqlBool, sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { DB, TagRow } from '../db/schema.js';
@@ -50,7 +51,8 @@ function matches(eb: ExpressionBuilder<DB, 'tags'>, organizationId: string, filt
   const conditions: Expression<SqlBool>[] = [eb('tags.organization_id', '=', organizationId)];
   if (filter.search !== undefined) conditions.push(eb('tags.name', 'ilike', containsPattern(filter.search)));
   const workspaceId = filter.excludeWorkspaceId;
-  if (workspaceId !== undefined) {
+  // An id that cannot be a workspace's excludes nothing, as an unknown workspace's does.
+  if (workspaceId !== undefined && isWorkspaceId(workspaceId)) {
     conditions.push(
       eb.not(
         eb.exists(
@@ -90,7 +92,7 @@ export async function deleteByIds(db: Db, organizationId: string, ids: readonly 
 }
 
 /** Attaches the tag to the workspaces; those that already carry it are left as they are. */
-export async function attachWorkspaces(db: Db, tagId: string, workspaceIds: readonly string[]): Promise<void> {
+export async function attachWorkspaces(db: Db, tagId: string, workspaceIds: readonly WorkspaceId[]): Promise<void> {
   if (workspaceIds.length === 0) return;
   await db
     .insertInto('workspace_tags')

@@ -1,4 +1,5 @@
 import { type Selectable, sql } from 'kysely';
+import type { RunId } from '../ids.js';
 import type { Db } from '../db/database.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import type { DB, StoredPolicyOutcome, StoredResultCount } from '../db/schema.js';
@@ -17,7 +18,7 @@ export const NO_RESULTS: StoredResultCount = { 'advisory-failed': 0, 'mandatory-
 export interface PolicyEvaluation {
   id: string;
   taskStageId: string;
-  runId: string;
+  runId: RunId;
   status: EvaluationStatus;
   resultCount: StoredResultCount;
   statusTimestamps: Record<string, string>;

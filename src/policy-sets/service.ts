@@ -7,7 +7,7 @@ import { validationSlots } from '../configuration-versions/validation-slots.js';
 import type { Ctx } from '../context.js';
 import { isUniqueViolation } from '../db/pg-errors.js';
 import { ConflictError, InvalidError, NotFoundError } from '../errors.js';
-import { newId } from '../ids.js';
+import { isWorkspaceId, newId } from '../ids.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import * as organizationService from '../organizations/service.js';
 import * as policyStore from '../policies/store.js';
@@ -138,12 +138,12 @@ function validate(input: PolicySetInput, current: policySetStore.PolicySet | und
 async function checkTargets(ctx: Ctx, organizationId: string, kind: policySetStore.TargetKind, ids: readonly string[], pointer: string): Promise<void> {
   if (ids.length === 0) return;
   const inOrganization = (rows: readonly { id: string; organizationId: string }[]) => rows.filter((r) => r.organizationId === organizationId).map((r) => r.id);
-  const found =
+  const found: string[] =
     kind === 'project'
       ? inOrganization(await projectStore.findManyById(ctx.db, ids))
       : kind === 'policy'
         ? inOrganization(await policyStore.findManyById(ctx.db, ids))
-        : (await workspaceStore.findManyById(ctx.db, organizationId, ids)).map((w) => w.id);
+        : (await workspaceStore.findManyById(ctx.db, organizationId, ids.filter(isWorkspaceId))).map((w) => w.id);
   const missing = ids.filter((id) => !found.includes(id));
   if (missing.length > 0) throw new InvalidError(`${RELATIONSHIP[kind]} not found: ${missing.join(', ')}`, { pointer });
 }

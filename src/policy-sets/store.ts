@@ -1,4 +1,5 @@
 import { type Selectable, sql } from 'kysely';
+import type { WorkspaceId } from '../ids.js';
 import type { Db } from '../db/database.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import type { DB, StoredPolicy } from '../db/schema.js';
@@ -155,7 +156,7 @@ export async function removeTargets(db: Db, setId: string, kind: TargetKind, tar
  * less those that exclude it, each with the policies and Rego modules of its current (ready) version
  * or of its uploaded individual policies; a set with neither is left out.
  */
-export async function applicableTo(db: Db, workspaceId: string): Promise<{ set: PolicySet; policies: StoredPolicy[]; modules: Record<string, string> }[]> {
+export async function applicableTo(db: Db, workspaceId: WorkspaceId): Promise<{ set: PolicySet; policies: StoredPolicy[]; modules: Record<string, string> }[]> {
   const attached = (kind: TargetKind, target: 'workspaces.id' | 'workspaces.project_id') =>
     sql<boolean>`exists (select 1 from policy_set_targets t where t.policy_set_id = policy_sets.id and t.kind = ${kind} and t.target_id = ${sql.ref(target)})`;
   const rows = await selectSets(db)
@@ -191,7 +192,7 @@ export async function applicableTo(db: Db, workspaceId: string): Promise<{ set: 
 }
 
 /** Whether any set with a current version applies to the workspace: its runs then get a post-plan stage with a policy evaluation. */
-export async function anyApplicable(db: Db, workspaceId: string): Promise<boolean> {
+export async function anyApplicable(db: Db, workspaceId: WorkspaceId): Promise<boolean> {
   return (await applicableTo(db, workspaceId)).length > 0;
 }
 

@@ -1,4 +1,5 @@
 import type { JobContext } from '../queue/queue.js';
+import type { RunId } from '../ids.js';
 import { inRunTransaction } from '../runs/schedule.js';
 import * as runCreation from '../runs/create.js';
 import * as runStore from '../runs/store.js';
@@ -10,7 +11,7 @@ import * as runTriggerStore from './store.js';
  * own transaction. A destination already in the chain of triggers that led to this run is skipped:
  * one apply never comes back to a workspace it came through, so a cycle of triggers cannot loop.
  */
-export async function fireRunTriggers(ctx: JobContext, payload: { runId: string }): Promise<void> {
+export async function fireRunTriggers(ctx: JobContext, payload: { runId: RunId }): Promise<void> {
   const chain = await runStore.triggerChain(ctx.db, payload.runId);
   const source = chain[0];
   const workspace = source && (await workspaceStore.findById(ctx.db, source.workspaceId));

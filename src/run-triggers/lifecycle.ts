@@ -1,4 +1,5 @@
 import type { Db } from '../db/database.js';
+import type { RunId, WorkspaceId } from '../ids.js';
 import { enqueue } from '../queue/queue.js';
 import * as runTriggerStore from './store.js';
 
@@ -9,6 +10,6 @@ export const FIRE_JOB = 'run-triggers.fire';
  * The run applied: when its workspace is a source of run triggers, their runs are queued by a job of
  * the same transaction, so that an apply that rolls back triggers nothing and a restart loses nothing.
  */
-export async function afterApplied(trx: Db, run: { id: string; workspaceId: string }): Promise<void> {
+export async function afterApplied(trx: Db, run: { id: RunId; workspaceId: WorkspaceId }): Promise<void> {
   if ((await runTriggerStore.destinationsOf(trx, run.workspaceId)).length > 0) await enqueue(trx, FIRE_JOB, { runId: run.id });
 }

@@ -22,7 +22,7 @@ const SOURCEABLE = '/data/relationships/sourceable';
 
 /** May the caller read runs of the workspace? */
 async function readsRuns(ctx: Ctx, workspaceId: string): Promise<boolean> {
-  const scope = await authStore.findWorkspaceScope(ctx.db, workspaceId);
+  const scope = await authStore.findWorkspaceScopeUnchecked(ctx.db, workspaceId);
   return scope !== undefined && can(ctx, 'workspace:read-runs', { organizationId: scope.organizationId, projectId: scope.projectId, workspaceId: scope.id });
 }
 
@@ -30,7 +30,7 @@ async function readsRuns(ctx: Ctx, workspaceId: string): Promise<boolean> {
 export async function create(ctx: Ctx, workspaceId: string, sourceableId: string | undefined): Promise<runTriggerStore.RunTrigger> {
   const workspace = await authorizeWorkspace(ctx, { id: workspaceId }, 'workspace:update');
   if (sourceableId === undefined) throw new InvalidError('sourceable is required: a workspace of the organization', { pointer: SOURCEABLE });
-  const source = await authStore.findWorkspaceScope(ctx.db, sourceableId);
+  const source = await authStore.findWorkspaceScopeUnchecked(ctx.db, sourceableId);
   if (!source || source.organizationId !== workspace.organizationId || !(await readsRuns(ctx, source.id))) {
     throw new NotFoundError(`workspace ${sourceableId} not found`);
   }

@@ -1,4 +1,5 @@
 import type { Db } from '../db/database.js';
+import type { WorkspaceId } from '../ids.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import { camelized, lookupsById, type RowOf } from '../db/rows.js';
 import type { Paged } from '../db/paging.js';
@@ -10,9 +11,9 @@ export const PAIR_CONSTRAINT = 'run_triggers_workspace_sourceable_key';
 
 export interface RunTrigger {
   id: string;
-  workspaceId: string;
+  workspaceId: WorkspaceId;
   workspaceName: string;
-  sourceableId: string;
+  sourceableId: WorkspaceId;
   sourceableName: string;
   createdAt: Date;
 }
@@ -30,7 +31,7 @@ function toTrigger(row: RowOf<typeof selectTriggers>): RunTrigger {
   return camelized(row);
 }
 
-export async function insert(db: Db, trigger: { id: string; workspaceId: string; sourceableId: string; createdAt: Date }): Promise<void> {
+export async function insert(db: Db, trigger: { id: string; workspaceId: WorkspaceId; sourceableId: WorkspaceId; createdAt: Date }): Promise<void> {
   await db
     .insertInto('run_triggers')
     .values({ id: trigger.id, workspace_id: trigger.workspaceId, sourceable_id: trigger.sourceableId, created_at: trigger.createdAt })
@@ -46,7 +47,7 @@ export async function deleteById(db: Db, id: string): Promise<void> {
 /** `inbound`: the workspace's sources' triggers; `outbound`: the triggers of the workspaces it is a source of. */
 export type Direction = 'inbound' | 'outbound';
 
-export async function page(db: Db, workspaceId: string, direction: Direction, window: PageWindow): Promise<Paged<RunTrigger>> {
+export async function page(db: Db, workspaceId: WorkspaceId, direction: Direction, window: PageWindow): Promise<Paged<RunTrigger>> {
   const column = direction === 'inbound' ? 'run_triggers.workspace_id' : 'run_triggers.sourceable_id';
   const query = selectTriggers(db).where(column, '=', workspaceId).orderBy('run_triggers.created_at').orderBy('run_triggers.id');
   const { rows, total } = await pageAndTotal(query, window);
@@ -54,7 +55,7 @@ export async function page(db: Db, workspaceId: string, direction: Direction, wi
 }
 
 /** How many sources the workspace has. */
-export async function countInbound(db: Db, workspaceId: string): Promise<number> {
+export async function countInbound(db: Db, workspaceId: WorkspaceId): Promise<number> {
   const row = await db
     .selectFrom('run_triggers')
     .select((eb) => eb.fn.countAll<string>().as('count'))
@@ -64,7 +65,7 @@ export async function countInbound(db: Db, workspaceId: string): Promise<number>
 }
 
 /** The workspaces whose runs the source workspace's applies queue. */
-export async function destinationsOf(db: Db, sourceableId: string): Promise<string[]> {
+export async function destinationsOf(db: Db, sourceableId: WorkspaceId): Promise<WorkspaceId[]> {
   const rows = await db.selectFrom('run_triggers').select('workspace_id').where('sourceable_id', '=', sourceableId).orderBy('created_at').execute();
   return rows.map((row) => row.workspace_id);
 }

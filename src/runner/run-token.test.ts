@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { RunId } from '../ids.js';
 import { randomUUID } from 'node:crypto';
 import { before, it } from 'node:test';
 import { forEachDatabase } from '../../test/harness.js';
@@ -13,7 +14,7 @@ forEachDatabase('run tokens', (server) => {
   // Only its state helpers, called with explicit tokens.
   const state = new StateWorld(server);
   let workspace: { id: string; attributes: { name: string } };
-  let runId = '';
+  let runId: RunId;
   let token = '';
 
   before(async () => {

@@ -3,7 +3,7 @@ import { generateToken } from '../auth/secrets.js';
 import * as tokenStore from '../auth/token-store.js';
 import type { Log } from '../context.js';
 import type { Db } from '../db/database.js';
-import { newId } from '../ids.js';
+import { newId, type RunId } from '../ids.js';
 import { RUNNING_STATUSES } from '../runs/schedule-store.js';
 
 /**
@@ -20,7 +20,7 @@ export interface RunToken {
 
 export async function create(
   db: Db,
-  run: { id: string; organizationId: string },
+  run: { id: RunId; organizationId: string },
   phase: 'plan' | 'apply',
   validUntil: Date,
   description = `${phase} of run ${run.id}`,
@@ -51,7 +51,7 @@ export async function revokeStale(db: Db): Promise<number> {
     .where((eb) =>
       eb.or([
         eb('run_id', 'is', null),
-        eb('run_id', 'not in', eb.selectFrom('runs').select('id').where('status', 'in', RUNNING_STATUSES).where('runner_lease_until', '>=', sql<Date>`now()`)),
+        eb('run_id', 'not in', eb.selectFrom('runs').select('runs.id').where('status', 'in', RUNNING_STATUSES).where('runner_lease_until', '>=', sql<Date>`now()`)),
       ]),
     )
     .executeTakeFirst();

@@ -1,6 +1,6 @@
 import type { Ctx } from '../context.js';
 import { ConflictError, ForbiddenError } from '../errors.js';
-import { newId } from '../ids.js';
+import { isRunId, newId } from '../ids.js';
 import * as eventStore from './event-store.js';
 import { advance, changeStatus, inRunTransaction, lockRun, scheduleWorkspace } from './schedule.js';
 import * as scheduleStore from './schedule-store.js';
@@ -28,9 +28,9 @@ function actionsOf(ctx: Ctx, run: Run): RunActions {
  * waits for its workspace like any queued run (run.mdx "Run Operations", `save_plan`).
  */
 export async function apply(ctx: Ctx, runId: string, comment: string | undefined): Promise<void> {
-  await findAuthorized(ctx, runId, 'workspace:apply-run');
+  const { id } = await findAuthorized(ctx, runId, 'workspace:apply-run');
   await inRunTransaction(ctx, async (trx) => {
-    const run = await lockRun(trx, runId);
+    const run = await lockRun(trx, id);
     if (!actionsOf(ctx, run).isConfirmable) throw new ConflictError(`run ${run.id} is ${run.status}, not paused for confirmation: apply not allowed`);
     const now = ctx.now();
     const confirmed = await changeStatus(trx, run, 'confirmed', { now, actorId: actorOf(ctx), description: comment });
@@ -41,9 +41,9 @@ export async function apply(ctx: Ctx, runId: string, comment: string | undefined
 
 /** Ends a run that waits for confirmation or for its turn; later runs proceed. */
 export async function discard(ctx: Ctx, runId: string, comment: string | undefined): Promise<void> {
-  await findAuthorized(ctx, runId, 'workspace:discard-run');
+  const { id } = await findAuthorized(ctx, runId, 'workspace:discard-run');
   await inRunTransaction(ctx, async (trx) => {
-    const run = await lockRun(trx, runId);
+    const run = await lockRun(trx, id);
     if (!actionsOf(ctx, run).isDiscardable) {
       throw new ConflictError(`run ${run.id} is ${run.status}, not paused for confirmation or priority: discard not allowed`);
     }
@@ -56,9 +56,9 @@ export async function discard(ctx: Ctx, runId: string, comment: string | undefin
  * on is asked to stop: the runner sends terraform an interrupt and ends the run when it exits.
  */
 export async function cancel(ctx: Ctx, runId: string, comment: string | undefined): Promise<void> {
-  await findAuthorized(ctx, runId, 'workspace:cancel-run');
+  const { id } = await findAuthorized(ctx, runId, 'workspace:cancel-run');
   await inRunTransaction(ctx, async (trx) => {
-    const run = await lockRun(trx, runId);
+    const run = await lockRun(trx, id);
     if (!actionsOf(ctx, run).isCancelable) throw new ConflictError(`run ${run.id} is ${run.status}: cancel not allowed`);
     const now = ctx.now();
     if (!hasProcess(run.status)) {
@@ -79,9 +79,9 @@ export async function cancel(ctx: Ctx, runId: string, comment: string | undefine
 
 /** Ends a run at once after a cancel and its cool-off; the workspace is unlocked (run.mdx "Forcefully cancel a run"). */
 export async function forceCancel(ctx: Ctx, runId: string, comment: string | undefined): Promise<void> {
-  await findAuthorized(ctx, runId, 'workspace:force-cancel-run');
+  const { id } = await findAuthorized(ctx, runId, 'workspace:force-cancel-run');
   await inRunTransaction(ctx, async (trx) => {
-    const run = await lockRun(trx, runId);
+    const run = await lockRun(trx, id);
     const { actions, forceCancelAvailableAt } = actionsAt(run, ctx.now());
     if (!actions.isForceCancelable) {
       const why = !hasProcess(run.status)
@@ -101,12 +101,12 @@ export async function forceCancel(ctx: Ctx, runId: string, comment: string | und
  * not pending or no run locks the workspace, 409 when that run cannot be discarded).
  */
 export async function forceExecute(ctx: Ctx, runId: string): Promise<void> {
-  await findAuthorized(ctx, runId, 'workspace:force-execute-run');
+  const { id } = await findAuthorized(ctx, runId, 'workspace:force-execute-run');
   await inRunTransaction(ctx, async (trx) => {
-    const run = await lockRun(trx, runId);
+    const run = await lockRun(trx, id);
     if (run.status !== 'pending') throw new ForbiddenError(`run ${run.id} is ${run.status}, not pending`);
     const workspace = await scheduleStore.lockWorkspace(trx, run.workspaceId);
-    const holderId = workspace?.lockedBy?.kind === 'runs' ? workspace.lockedBy.id : undefined;
+    const holderId = workspace?.lockedBy?.kind === 'runs' && isRunId(workspace.lockedBy.id) ? workspace.lockedBy.id : undefined;
     if (!workspace || !holderId || holderId === run.id) throw new ForbiddenError(`the workspace of run ${run.id} is not locked by another run`);
     const waiting = await scheduleStore.waitingRuns(trx, workspace);
     const position = waiting.findIndex((w) => w.id === run.id);

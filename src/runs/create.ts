@@ -5,7 +5,7 @@ import type { Ctx } from '../context.js';
 import { seal } from '../crypto/sealing.js';
 import type { Db } from '../db/database.js';
 import { InvalidError, NotFoundError } from '../errors.js';
-import { newId } from '../ids.js';
+import { newId, type RunId, type WorkspaceId } from '../ids.js';
 import * as notificationLifecycle from '../notification-configurations/lifecycle.js';
 import * as taskStageLifecycle from '../task-stages/lifecycle.js';
 import * as workspaceService from '../workspaces/service.js';
@@ -170,7 +170,7 @@ function serverQueuedRun(workspace: workspaceStore.Workspace, configurationVersi
  * The run an `auto-queue-runs` configuration version queues once uploaded, in the upload's
  * transaction. No caller to authorize: whoever created the version with auto-queue-runs asked for it.
  */
-export async function queueForUpload(trx: Db, version: { id: string; workspaceId: string; speculative: boolean }, now: Date): Promise<string> {
+export async function queueForUpload(trx: Db, version: { id: string; workspaceId: WorkspaceId; speculative: boolean }, now: Date): Promise<RunId> {
   const workspace = await workspaceStore.findById(trx, version.workspaceId);
   if (!workspace) throw new NotFoundError(`workspace ${version.workspaceId} not found`);
   return insertRun(trx, {
@@ -190,7 +190,7 @@ export const RUN_TRIGGER_REASON = 'run_trigger';
  * one per source run, however often the trigger's job runs; none when the workspace has no
  * configuration yet. Returns the new run's id.
  */
-export async function queueForTrigger(trx: Db, workspaceId: string, source: { runId: string; workspaceName: string }, now: Date): Promise<string | undefined> {
+export async function queueForTrigger(trx: Db, workspaceId: WorkspaceId, source: { runId: RunId; workspaceName: string }, now: Date): Promise<RunId | undefined> {
   const workspace = await workspaceStore.findById(trx, workspaceId);
   if (!workspace) return undefined;
   // Locked before the check, so that two deliveries of the same trigger queue one run.
@@ -212,7 +212,7 @@ export async function queueForTrigger(trx: Db, workspaceId: string, source: { ru
  * saved plans go to the runners at once (they neither wait for nor lock the workspace); the others
  * join the workspace's queue.
  */
-async function insertRun(trx: Db, settings: runStore.NewRun): Promise<string> {
+async function insertRun(trx: Db, settings: runStore.NewRun): Promise<RunId> {
   const now = settings.createdAt;
   await scheduleStore.lockWorkspace(trx, settings.workspaceId);
   await runStore.insert(trx, { ...settings, statusTimestamps: { [statusTimestampKey('pending')]: now.toISOString() }, queuedAt: now });

@@ -1,5 +1,5 @@
 import type { Ctx } from '../context.js';
-import { newId } from '../ids.js';
+import { newId, type RunId, type WorkspaceId } from '../ids.js';
 import * as eventStore from './event-store.js';
 import { changeStatus, inRunTransaction, lockRun } from './schedule.js';
 import { hasProcess, isFinal, RUN_STATUS_GROUPS, RUN_TRANSITIONS } from './state.js';
@@ -20,9 +20,9 @@ const POLL_MS = 200;
  * runner writing log chunks and statuses for rows that are gone (foreign key violations, runner errors)
  * and its terraform running on. A run whose lease expired has no runner left and is not waited for.
  */
-export async function cancelForDeletion(ctx: Ctx, scope: { workspaceId: string } | { organizationId: string }): Promise<void> {
+export async function cancelForDeletion(ctx: Ctx, scope: { workspaceId: WorkspaceId } | { organizationId: string }): Promise<void> {
   const ids = await runStore.findUnfinishedIds(ctx.db, scope, RUN_STATUS_GROUPS.final);
-  const working: string[] = [];
+  const working: RunId[] = [];
   for (const id of ids) {
     const isWorking = await inRunTransaction(ctx, async (trx) => {
       const run = await lockRun(trx, id);

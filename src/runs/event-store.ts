@@ -1,9 +1,10 @@
 import type { Db } from '../db/database.js';
+import type { RunId } from '../ids.js';
 
 /** What happened to a run, in order: every status it entered, and cancel requests (`GET /runs/:id/run-events`). */
 export interface RunEvent {
   id: string;
-  runId: string;
+  runId: RunId;
   /** The status entered, or `cancel_requested`. */
   action: string;
   description: string;
@@ -19,7 +20,7 @@ export async function insert(db: Db, event: RunEvent): Promise<void> {
     .execute();
 }
 
-export async function listForRun(db: Db, runId: string): Promise<RunEvent[]> {
+export async function listForRun(db: Db, runId: RunId): Promise<RunEvent[]> {
   const rows = await db.selectFrom('run_events').selectAll().where('run_id', '=', runId).orderBy('seq').execute();
   return rows.map((row) => ({
     id: row.id,

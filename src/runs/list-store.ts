@@ -1,4 +1,5 @@
 import { type Expression, type SqlBool, sql } from 'kysely';
+import type { WorkspaceId } from '../ids.js';
 import type { Db } from '../db/database.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import { reachedByTeams } from '../workspaces/list-store.js';
@@ -54,7 +55,7 @@ function operationIs(operation: RunOperation): Expression<SqlBool> {
 }
 
 /** The runs of a workspace, or of an organization (optionally only those of workspaces that `teamIds` reach). */
-export type RunScope = { workspaceId: string } | { organizationId: string; teamIds?: readonly string[] | undefined };
+export type RunScope = { workspaceId: WorkspaceId } | { organizationId: string; teamIds?: readonly string[] | undefined };
 
 function filtered(db: Db, scope: RunScope, filter: RunFilter) {
   let query = db
@@ -80,7 +81,7 @@ function filtered(db: Db, scope: RunScope, filter: RunFilter) {
   if (filter.user !== undefined) query = query.where('creator.username', '=', filter.user);
   if (filter.basic !== undefined) {
     const pattern = containsPattern(filter.basic);
-    query = query.where((eb) => eb.or([eb('runs.id', 'ilike', pattern), eb('runs.message', 'ilike', pattern), eb('creator.username', 'ilike', pattern)]));
+    query = query.where((eb) => eb.or([eb(sql.ref<string>('runs.id'), 'ilike', pattern), eb('runs.message', 'ilike', pattern), eb('creator.username', 'ilike', pattern)]));
   }
   return query;
 }

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { BadRequestError } from '../errors.js';
 import * as logService from './log-service.js';
-import type { PhaseKind, PhaseSelector } from './phase-store.js';
+import type { PhaseRequest } from './phase-service.js';
+import type { PhaseKind } from './phase-store.js';
 import * as phaseOutputService from './phase-output-service.js';
 
 /** What plans and applies produce: logs (their `log-read-url`) and the JSON plan. */
@@ -19,7 +20,7 @@ function byteCount(name: string, raw: string | undefined): number | undefined {
   return Number(raw);
 }
 
-const PLAN_SELECTORS: Record<string, (params: Record<string, string>) => PhaseSelector> = {
+const PLAN_SELECTORS: Record<string, (params: Record<string, string>) => PhaseRequest> = {
   '/api/v2/plans/:id': (params) => ({ id: params.id as string }),
   '/api/v2/runs/:run_id/plan': (params) => ({ runId: params.run_id as string }),
 };

@@ -51,16 +51,17 @@ async function open(ctx: Ctx, key: string): Promise<Readable> {
  * Where to download the full JSON plan, or undefined while the plan has none yet (204). Admin access
  * only, and never with an organization token (plans.mdx).
  */
-export async function jsonOutputUrl(ctx: Ctx, by: phaseStore.PhaseSelector): Promise<string | undefined> {
+export async function jsonOutputUrl(ctx: Ctx, by: phaseService.PhaseRequest): Promise<string | undefined> {
   const plan = await planForJsonOutput(ctx, by);
   return plan.jsonBlobKey ? downloadUrl(ctx, 'plans', plan.id, 'json-output') : undefined;
 }
 
 /** The plan, for who may read its full JSON: workspace admins, and the access token of a task of its run. */
-async function planForJsonOutput(ctx: Ctx, by: phaseStore.PhaseSelector): Promise<phaseStore.Plan> {
+async function planForJsonOutput(ctx: Ctx, by: phaseService.PhaseRequest): Promise<phaseStore.Plan> {
   const taskRunId = taskTokenRunId(ctx.subject);
   if (taskRunId !== undefined) {
-    const plan = await phaseStore.findPlan(ctx.db, by);
+    const selector = phaseService.selectorOf(by);
+    const plan = selector && (await phaseStore.findPlan(ctx.db, selector));
     if (!plan || plan.runId !== taskRunId) throw new NotFoundError('plan not found');
     return plan;
   }
@@ -75,7 +76,7 @@ async function planForJsonOutput(ctx: Ctx, by: phaseStore.PhaseSelector): Promis
  * while the plan runs (204). For whoever reads the run: the redacted JSON plan holds the same schemas.
  * A plan that ended without them (failed, or planned before Terrace kept them) has none: 404.
  */
-export async function jsonSchemaUrl(ctx: Ctx, by: phaseStore.PhaseSelector): Promise<string | undefined> {
+export async function jsonSchemaUrl(ctx: Ctx, by: phaseService.PhaseRequest): Promise<string | undefined> {
   const plan = await phaseService.showPlan(ctx, by);
   if (plan.providerSchemasBlobKey) return downloadUrl(ctx, 'plans', plan.id, 'json-schema');
   if (PHASE_ENDED.has(plan.status)) throw new NotFoundError(`plan ${plan.id} has no provider schemas`);
@@ -102,7 +103,7 @@ export async function download(ctx: Ctx, kind: phaseStore.PhaseKind, id: string,
 }
 
 /** The redacted JSON plan, or undefined while the plan has none yet. */
-export async function redactedJsonOutput(ctx: Ctx, by: phaseStore.PhaseSelector): Promise<Readable | undefined> {
+export async function redactedJsonOutput(ctx: Ctx, by: phaseService.PhaseRequest): Promise<Readable | undefined> {
   const plan = await phaseService.showPlan(ctx, by);
   return plan.redactedJsonBlobKey ? open(ctx, plan.redactedJsonBlobKey) : undefined;
 }

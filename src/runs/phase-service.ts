@@ -1,6 +1,7 @@
 import { authorize } from '../auth/authorize.js';
 import type { Ctx } from '../context.js';
 import { NotFoundError } from '../errors.js';
+import { isRunId } from '../ids.js';
 import * as phaseStore from './phase-store.js';
 import { shownRead, targetOf } from './service.js';
 import * as runStore from './store.js';
@@ -11,15 +12,24 @@ import * as runStore from './store.js';
  * shown runs.
  */
 
+/** A phase by its id, or by its run's id as the caller gave it (checked here). */
+export type PhaseRequest = { id: string } | { runId: string };
+
+/** The store's selector for a request; undefined when its run id cannot be one (no such phase). */
+export function selectorOf(by: PhaseRequest): phaseStore.PhaseSelector | undefined {
+  return 'id' in by ? by : isRunId(by.runId) ? { runId: by.runId } : undefined;
+}
+
 async function authorizedPhase<P extends phaseStore.Phase>(
   ctx: Ctx,
-  by: phaseStore.PhaseSelector,
+  by: PhaseRequest,
   find: (by: phaseStore.PhaseSelector) => Promise<P | undefined>,
   name: string,
 ): Promise<P> {
   const description = 'id' in by ? `${name} ${by.id}` : `${name} of run ${by.runId}`;
-  const found = await shownRead(`${name}:${'id' in by ? `id:${by.id}` : `run:${by.runId}`}`, async () => {
-    const phase = await find(by);
+  const selector = selectorOf(by);
+  const found = selector && await shownRead(`${name}:${'id' in by ? `id:${by.id}` : `run:${by.runId}`}`, async () => {
+    const phase = await find(selector);
     const run = phase && (await runStore.findById(ctx.db, phase.runId));
     return phase && run ? { phase, run } : undefined;
   });
@@ -28,10 +38,10 @@ async function authorizedPhase<P extends phaseStore.Phase>(
   return found.phase;
 }
 
-export function showPlan(ctx: Ctx, by: phaseStore.PhaseSelector): Promise<phaseStore.Plan> {
+export function showPlan(ctx: Ctx, by: PhaseRequest): Promise<phaseStore.Plan> {
   return authorizedPhase(ctx, by, (selector) => phaseStore.findPlan(ctx.db, selector), 'plan');
 }
 
-export function showApply(ctx: Ctx, by: phaseStore.PhaseSelector): Promise<phaseStore.Apply> {
+export function showApply(ctx: Ctx, by: PhaseRequest): Promise<phaseStore.Apply> {
   return authorizedPhase(ctx, by, (selector) => phaseStore.findApply(ctx.db, selector), 'apply');
 }

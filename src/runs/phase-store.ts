@@ -1,4 +1,5 @@
 import type { Db } from '../db/database.js';
+import type { RunId, WorkspaceId } from '../ids.js';
 import { artifactKeys } from './plan-output-store.js';
 import type { PhaseStatus } from './state.js';
 import { prepared } from '../db/prepared.js';
@@ -16,7 +17,7 @@ export interface ResourceCounts {
 export interface Phase {
   kind: PhaseKind;
   id: string;
-  runId: string;
+  runId: RunId;
   status: PhaseStatus;
   /** `<status>-at` → ISO time (plans.mdx "status-timestamps": queued-at, started-at, finished-at, …). */
   statusTimestamps: Record<string, string>;
@@ -36,7 +37,7 @@ export interface Plan extends Phase {
 
 export interface PhaseRow {
   id: string;
-  run_id: string;
+  run_id: RunId;
   status: string;
   status_timestamps: Record<string, string>;
   resource_additions: number;
@@ -59,7 +60,7 @@ export function toPhase(kind: PhaseKind, row: PhaseRow): Phase {
 }
 
 /** Creates both phases of a new run, `pending`. */
-export async function insertBoth(db: Db, runId: string, ids: { planId: string; applyId: string }, statusTimestamps: Record<string, string>): Promise<void> {
+export async function insertBoth(db: Db, runId: RunId, ids: { planId: string; applyId: string }, statusTimestamps: Record<string, string>): Promise<void> {
   const timestamps = JSON.stringify(statusTimestamps);
   await db.insertInto('plans').values({ id: ids.planId, run_id: runId, status: 'pending', status_timestamps: timestamps }).execute();
   await db.insertInto('applies').values({ id: ids.applyId, run_id: runId, status: 'pending', status_timestamps: timestamps }).execute();
@@ -92,7 +93,7 @@ export function toPlan(row: PlanRow): Plan {
 }
 
 /** A phase by its id or by its run's. */
-export type PhaseSelector = { id: string } | { runId: string };
+export type PhaseSelector = { id: string } | { runId: RunId };
 
 export async function findPlan(db: Db, by: PhaseSelector): Promise<Plan | undefined> {
   const query = db.selectFrom('plans').selectAll();
@@ -111,7 +112,7 @@ export async function setErroredState(db: Db, applyId: string, blobKey: string):
 }
 
 /** Sets the phase's status and adds its timestamp. */
-export async function setStatus(db: Db, kind: PhaseKind, runId: string, status: PhaseStatus, timestampKey: string, at: Date): Promise<void> {
+export async function setStatus(db: Db, kind: PhaseKind, runId: RunId, status: PhaseStatus, timestampKey: string, at: Date): Promise<void> {
   const row = await db.selectFrom(kind).select('status_timestamps').where('run_id', '=', runId).executeTakeFirst();
   const timestamps = { ...(row?.status_timestamps ?? {}), [timestampKey]: at.toISOString() };
   await db
@@ -122,7 +123,7 @@ export async function setStatus(db: Db, kind: PhaseKind, runId: string, status: 
 }
 
 /** Records what a finished phase counted; the plan also whether it has changes. */
-export async function setResults(db: Db, kind: PhaseKind, runId: string, counts: ResourceCounts, hasChanges?: boolean): Promise<void> {
+export async function setResults(db: Db, kind: PhaseKind, runId: RunId, counts: ResourceCounts, hasChanges?: boolean): Promise<void> {
   const columns = {
     resource_additions: counts.additions,
     resource_changes: counts.changes,
@@ -141,7 +142,7 @@ export async function setResults(db: Db, kind: PhaseKind, runId: string, counts:
 }
 
 /** Every blob the phases of the workspaces' runs stored: logs, saved plans and their JSON forms. */
-export async function blobKeysOfWorkspaces(db: Db, workspaceIds: readonly string[]): Promise<string[]> {
+export async function blobKeysOfWorkspaces(db: Db, workspaceIds: readonly WorkspaceId[]): Promise<string[]> {
   if (workspaceIds.length === 0) return [];
   const runIds = db.selectFrom('runs').select('id').where('workspace_id', 'in', workspaceIds);
   const plans = await db

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { RunId, WorkspaceId } from '../ids.js';
 import { before, it } from 'node:test';
 import { unique } from '../../test/fixtures.js';
 import { forEachDatabase } from '../../test/harness.js';
@@ -16,7 +17,7 @@ forEachDatabase('deleting a workspace or an organization while its run is planni
    * What a runner does with a planning run: it checks for a cancel request, then writes the rest of the
    * log and ends the run. Resolves with whatever it failed on (a deleted run makes its writes fail).
    */
-  async function runnerStopping(run: { id: string; relationships: any }): Promise<unknown> {
+  async function runnerStopping(run: { id: RunId; relationships: any }): Promise<unknown> {
     try {
       while (!(await runnerService.cancelRequested(server.database.db, run.id))) await sleep(50);
       await sleep(300);
@@ -40,7 +41,7 @@ forEachDatabase('deleting a workspace or an organization while its run is planni
     return { ws, run: res.body.data };
   }
 
-  async function runsOf(workspaceId: string) {
+  async function runsOf(workspaceId: WorkspaceId) {
     return server.database.db.selectFrom('runs').select('id').where('workspace_id', '=', workspaceId).execute();
   }
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { WorkspaceId } from '../ids.js';
 import { before, it } from 'node:test';
 import { assertError } from '../../test/fixtures.js';
 import { forEachDatabase } from '../../test/harness.js';
@@ -221,7 +222,7 @@ forEachDatabase('run queue', (server) => {
   it('holds configuration version runs back until a manual run, unless queue-all-runs is on', async () => {
     const ws = await world.workspaceWithConfiguration();
     const db = server.database.db;
-    const upload = async (workspaceId: string) => {
+    const upload = async (workspaceId: WorkspaceId) => {
       const cv = await world.uploadedVersion(workspaceId, { autoQueueRuns: true });
       return db.transaction().execute((trx) => runCreation.queueForUpload(trx, { id: cv, workspaceId, speculative: false }, new Date()));
     };

@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import type { RunId } from '../ids.js';
 import type { Log } from '../context.js';
 import * as configurationVersionStore from '../configuration-versions/store.js';
 import type { Db } from '../db/database.js';
@@ -56,19 +57,19 @@ export async function claimNext(
 }
 
 /** Extends the claim; false when the run is no longer the runner's (canceled, force-canceled, reaped): stop working on it. */
-export function renewLease(ctx: Pick<RunnerContext, 'db' | 'config'>, runId: string): Promise<boolean> {
+export function renewLease(ctx: Pick<RunnerContext, 'db' | 'config'>, runId: RunId): Promise<boolean> {
   return scheduleStore.renewLease(ctx.db, runId, ctx.config.runLeaseSeconds);
 }
 
 /** Locks a run that an agent works on; a run no longer planning or applying is a conflict. */
-export async function lockRunning(trx: Db, runId: string): Promise<runStore.Run> {
+export async function lockRunning(trx: Db, runId: RunId): Promise<runStore.Run> {
   const run = await lockRun(trx, runId);
   if (!scheduleStore.RUNNING_STATUSES.includes(run.status)) throw new ConflictError(`run ${runId} is ${run.status}`);
   return run;
 }
 
 /** Whether the runner should stop the run's process: a cancel was requested, or the run already ended. */
-export async function cancelRequested(db: Db, runId: string): Promise<boolean> {
+export async function cancelRequested(db: Db, runId: RunId): Promise<boolean> {
   const run = await runStore.findById(db, runId);
   return !run || run.cancelRequestedAt !== null || isFinal(run.status);
 }
@@ -83,7 +84,7 @@ export interface PlanResult {
  * (plan-only, or nothing to do), planned_and_saved, the apply queue when the run auto-applies (the CLI's
  * `-auto-approve` never confirms, cli-protocol.md §11.8), or a wait for confirmation.
  */
-export async function finishPlan(ctx: RunnerContext, runId: string, result: PlanResult): Promise<runStore.Run> {
+export async function finishPlan(ctx: RunnerContext, runId: RunId, result: PlanResult): Promise<runStore.Run> {
   return inRunTransaction(ctx, async (trx) => {
     const run = await lockRun(trx, runId);
     if (run.status !== 'planning') throw new ConflictError(`run ${runId} is ${run.status}, not planning`);
@@ -100,7 +101,7 @@ export async function finishPlan(ctx: RunnerContext, runId: string, result: Plan
  * configuration version (a saved plan's) becomes the workspace's current one now that it is applied
  * (configuration-versions.mdx, `provisional`).
  */
-export async function finishApply(ctx: RunnerContext, runId: string, result: { counts: phaseStore.ResourceCounts }): Promise<runStore.Run> {
+export async function finishApply(ctx: RunnerContext, runId: RunId, result: { counts: phaseStore.ResourceCounts }): Promise<runStore.Run> {
   return inRunTransaction(ctx, async (trx) => {
     const run = await lockRun(trx, runId);
     if (run.status !== 'applying') throw new ConflictError(`run ${runId} is ${run.status}, not applying`);
@@ -113,7 +114,7 @@ export async function finishApply(ctx: RunnerContext, runId: string, result: { c
 }
 
 /** The phase failed: the run ends `errored` with the reason as its event. A run that already ended (force-canceled) stays as it is. */
-export async function failPhase(ctx: RunnerContext, runId: string, reason: string): Promise<runStore.Run> {
+export async function failPhase(ctx: RunnerContext, runId: RunId, reason: string): Promise<runStore.Run> {
   return inRunTransaction(ctx, async (trx) => {
     const run = await lockRun(trx, runId);
     return isFinal(run.status) ? run : changeStatus(trx, run, 'errored', { now: ctx.now(), description: reason });
@@ -124,7 +125,7 @@ export async function failPhase(ctx: RunnerContext, runId: string, reason: strin
  * The plan's agent shut down during it: the run goes back to plan_queued for the next agent. A run
  * that moved on meanwhile (canceled, force-canceled) stays as it is.
  */
-export async function requeuePlan(ctx: RunnerContext, runId: string, reason: string): Promise<runStore.Run> {
+export async function requeuePlan(ctx: RunnerContext, runId: RunId, reason: string): Promise<runStore.Run> {
   return inRunTransaction(ctx, async (trx) => {
     const run = await lockRun(trx, runId);
     return run.status === 'planning' ? requeueLocked(trx, run, reason, ctx.now()) : run;
@@ -145,7 +146,7 @@ export async function abandonLocked(trx: Db, run: runStore.Run, reason: string, 
 }
 
 /** abandonLocked in a transaction of its own. */
-export async function abandon(ctx: RunnerContext, runId: string, reason: string): Promise<runStore.Run> {
+export async function abandon(ctx: RunnerContext, runId: RunId, reason: string): Promise<runStore.Run> {
   return inRunTransaction(ctx, async (trx) => abandonLocked(trx, await lockRun(trx, runId), reason, ctx.now()));
 }
 
@@ -158,7 +159,7 @@ async function requeueLocked(trx: Db, run: runStore.Run, reason: string, now: Da
 }
 
 /** Terraform stopped after a requested cancel: the run ends `canceled` (unless it already ended). */
-export async function finishCanceled(ctx: RunnerContext, runId: string): Promise<runStore.Run> {
+export async function finishCanceled(ctx: RunnerContext, runId: RunId): Promise<runStore.Run> {
   return inRunTransaction(ctx, async (trx) => {
     const run = await lockRun(trx, runId);
     return isFinal(run.status) ? run : changeStatus(trx, run, 'canceled', { now: ctx.now(), description: 'Canceled while running' });

@@ -1,4 +1,5 @@
 import { type ExpressionBuilder, type SqlBool, sql } from 'kysely';
+import type { RunId, WorkspaceId } from '../ids.js';
 import { effectivePoolId } from '../agent-pools/store.js';
 import type { Db } from '../db/database.js';
 import type { DB } from '../db/schema.js';
@@ -39,13 +40,13 @@ function waitsForWorkspace(eb: ExpressionBuilder<DB, 'runs'>) {
 }
 
 export interface LockedWorkspace {
-  id: string;
+  id: WorkspaceId;
   lockedBy: LockHolder | null;
   queueAllRuns: boolean;
 }
 
 /** Locks the workspace row: scheduling of one workspace happens one transaction at a time. */
-export async function lockWorkspace(db: Db, workspaceId: string): Promise<LockedWorkspace | undefined> {
+export async function lockWorkspace(db: Db, workspaceId: WorkspaceId): Promise<LockedWorkspace | undefined> {
   const row = await db
     .selectFrom('workspaces')
     .select(['id', 'locked_by_kind', 'locked_by_id', 'queue_all_runs'])
@@ -62,7 +63,7 @@ export async function lockWorkspace(db: Db, workspaceId: string): Promise<Locked
 }
 
 /** The run holding the workspace, if any. */
-export async function findHolder(db: Db, workspaceId: string): Promise<string | undefined> {
+export async function findHolder(db: Db, workspaceId: WorkspaceId): Promise<RunId | undefined> {
   const row = await db.selectFrom('runs').select('id').where('workspace_id', '=', workspaceId).where(holdsWorkspace).executeTakeFirst();
   return row?.id;
 }
@@ -72,7 +73,7 @@ export async function findHolder(db: Db, workspaceId: string): Promise<string | 
  * a configuration version waits until a run was queued another way before it (workspaces.mdx
  * "queue-all-runs"); until then it is skipped, not in the way.
  */
-export async function waitingRuns(db: Db, workspace: LockedWorkspace, limit?: number): Promise<{ id: string; status: RunStatus }[]> {
+export async function waitingRuns(db: Db, workspace: LockedWorkspace, limit?: number): Promise<{ id: RunId; status: RunStatus }[]> {
   let query = db
     .selectFrom('runs')
     .select(['runs.id', 'runs.status'])
@@ -101,11 +102,11 @@ export async function waitingRuns(db: Db, workspace: LockedWorkspace, limit?: nu
   return rows.map((row) => ({ id: row.id, status: row.status as RunStatus }));
 }
 
-export async function setCurrentRun(db: Db, workspaceId: string, runId: string): Promise<void> {
+export async function setCurrentRun(db: Db, workspaceId: WorkspaceId, runId: RunId): Promise<void> {
   await db.updateTable('workspaces').set({ current_run_id: runId }).where('id', '=', workspaceId).execute();
 }
 
-export async function setLatestRun(db: Db, workspaceId: string, runId: string): Promise<void> {
+export async function setLatestRun(db: Db, workspaceId: WorkspaceId, runId: RunId): Promise<void> {
   await db.updateTable('workspaces').set({ latest_run_id: runId }).where('id', '=', workspaceId).execute();
 }
 
@@ -131,7 +132,7 @@ function executesOn(pool: string | null) {
  * than `limit` runs planning or applying. SKIP LOCKED lets replicas and agents claim at once without
  * waiting on each other.
  */
-export async function lockNextQueued(db: Db, limit: number, pool: string | null): Promise<{ id: string; organizationId: string } | undefined> {
+export async function lockNextQueued(db: Db, limit: number, pool: string | null): Promise<{ id: RunId; organizationId: string } | undefined> {
   const row = await db
     .selectFrom('runs')
     .select(['runs.id', 'runs.organization_id'])
@@ -176,7 +177,7 @@ export async function countRunningLocked(db: Db, organizationId: string): Promis
  * Renews the lease of a run a runner still works on, the first renewal recording that the runner
  * accepted the phase; false when the run is no longer planning or applying.
  */
-export async function renewLease(db: Db, runId: string, leaseSeconds: number): Promise<boolean> {
+export async function renewLease(db: Db, runId: RunId, leaseSeconds: number): Promise<boolean> {
   const result = await db
     .updateTable('runs')
     .set({ runner_lease_until: sql<Date>`now() + make_interval(secs => ${leaseSeconds})`, runner_accepted_at: sql<Date>`coalesce(runner_accepted_at, now())` })
@@ -187,13 +188,13 @@ export async function renewLease(db: Db, runId: string, leaseSeconds: number): P
 }
 
 /** Runs whose runner stopped renewing the lease (the database's clock decides). */
-export async function expiredLeases(db: Db): Promise<string[]> {
+export async function expiredLeases(db: Db): Promise<RunId[]> {
   const rows = await db.selectFrom('runs').select('id').where('runner_lease_until', '<', sql<Date>`now()`).where('status', 'in', RUNNING_STATUSES).execute();
   return rows.map((row) => row.id);
 }
 
 /** Whether the run's lease has expired, read under the run's lock. */
-export async function leaseExpired(db: Db, runId: string): Promise<boolean> {
+export async function leaseExpired(db: Db, runId: RunId): Promise<boolean> {
   const row = await db.selectFrom('runs').select(sql<SqlBool>`runner_lease_until < now()`.as('expired')).where('id', '=', runId).executeTakeFirst();
   return row?.expired === true;
 }

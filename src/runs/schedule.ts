@@ -3,7 +3,7 @@ import * as tokenStore from '../auth/token-store.js';
 import type { Log } from '../context.js';
 import type { Db } from '../db/database.js';
 import { NotFoundError } from '../errors.js';
-import { newId } from '../ids.js';
+import { newId, type RunId, type WorkspaceId } from '../ids.js';
 import * as workspaceStore from '../workspaces/store.js';
 import * as eventStore from './event-store.js';
 import * as phaseStore from './phase-store.js';
@@ -112,7 +112,7 @@ export interface StepOptions {
  * Locks the run's workspace and then the run (in that order, as every writer does) and returns the
  * run as locked. Status changes, except a runner's claim, start here.
  */
-export async function lockRun(trx: Db, runId: string): Promise<runStore.Run> {
+export async function lockRun(trx: Db, runId: RunId): Promise<runStore.Run> {
   const workspaceId = await runStore.workspaceIdOf(trx, runId);
   if (workspaceId) await scheduleStore.lockWorkspace(trx, workspaceId);
   const run = workspaceId ? await runStore.findForUpdate(trx, runId) : undefined;
@@ -200,7 +200,7 @@ export async function advance(trx: Db, run: runStore.Run, options: StepOptions):
  * workspace's current run and, unless a user or team holds the lock, takes the lock and goes on to
  * the runners' queue. Called whenever that can change: a run created, a run ended, an unlock.
  */
-export async function scheduleWorkspace(trx: Db, workspaceId: string, now: Date): Promise<void> {
+export async function scheduleWorkspace(trx: Db, workspaceId: WorkspaceId, now: Date): Promise<void> {
   const workspace = await scheduleStore.lockWorkspace(trx, workspaceId);
   if (!workspace || (await scheduleStore.findHolder(trx, workspaceId))) return;
   const [head] = await scheduleStore.waitingRuns(trx, workspace, 1);

@@ -1,3 +1,4 @@
+import { isRunId } from '../ids.js';
 import type { Action } from '../auth/permissions.js';
 import { type ResourceObject, resource, timestamp, toMany, toOne } from '../jsonapi/document.js';
 import type { Ctx } from '../context.js';
@@ -159,7 +160,7 @@ function phaseRelation(type: 'plans' | 'applies', phaseOf: (view: RunView) => Ph
 
 registerResourceType<RunView>('runs', {
   serialize: serializeRun,
-  load: (ctx, ids) => runService.visibleViews(ctx, ids),
+  load: (ctx, ids) => runService.visibleViews(ctx, ids.filter(isRunId)),
   relations: { plan: phaseRelation('plans', (v) => v.plan), apply: phaseRelation('applies', (v) => v.apply) },
 });
 registerResourceType<Plan>('plans', { serialize: serializePlan });

@@ -5,6 +5,7 @@ import type { Ctx } from '../context.js';
 import { open } from '../crypto/sealing.js';
 import { NotifiedCache } from '../db/notified-cache.js';
 import { NotFoundError } from '../errors.js';
+import { isRunId, type RunId } from '../ids.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import * as organizationService from '../organizations/service.js';
 import * as workspaceService from '../workspaces/service.js';
@@ -48,7 +49,7 @@ export function targetOf(run: runStore.Run): Target {
 
 /** Loads a run and checks `action` on its workspace; unknown and not permitted are the same 404. */
 export async function findAuthorized(ctx: Ctx, runId: string, action: Action): Promise<runStore.Run> {
-  return authorized(ctx, runId, action, await runStore.findById(ctx.db, runId));
+  return authorized(ctx, runId, action, isRunId(runId) ? await runStore.findById(ctx.db, runId) : undefined);
 }
 
 async function authorized<R extends runStore.Run>(ctx: Ctx, runId: string, action: Action, run: R | undefined): Promise<R> {
@@ -99,14 +100,14 @@ export async function viewOf(ctx: Ctx, run: runStore.RunWithPhases): Promise<Run
 }
 
 /** The views of the runs with these ids that the caller may read; the others are left out (for `include=`). */
-export async function visibleViews(ctx: Ctx, ids: readonly string[]): Promise<RunView[]> {
+export async function visibleViews(ctx: Ctx, ids: readonly RunId[]): Promise<RunView[]> {
   const readable: runStore.RunWithPhases[] = [];
   for (const run of await runStore.findManyWithPhasesById(ctx.db, ids)) if (await can(ctx, 'workspace:read-runs', targetOf(run))) readable.push(run);
   return viewsOf(ctx, readable);
 }
 
 /** Reloads a run after a change and returns its view. */
-export async function reload(ctx: Ctx, runId: string): Promise<RunView> {
+export async function reload(ctx: Ctx, runId: RunId): Promise<RunView> {
   const run = await runStore.findWithPhasesById(ctx.db, runId);
   if (!run) throw new NotFoundError(`run ${runId} not found`);
   return viewOf(ctx, run);
@@ -130,7 +131,7 @@ export function shownRead<T>(key: string, load: () => Promise<T>): Promise<T> {
 }
 
 export async function show(ctx: Ctx, runId: string): Promise<RunView> {
-  const run = await shownRead(`run:${runId}`, () => runStore.findWithPhasesById(ctx.db, runId));
+  const run = isRunId(runId) ? await shownRead(`run:${runId}`, () => runStore.findWithPhasesById(ctx.db, runId)) : undefined;
   return viewOf(ctx, await authorized(ctx, runId, 'workspace:read-runs', run));
 }
 

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { RunId, WorkspaceId } from '../ids.js';
 import type { Db } from '../db/database.js';
 import type { RunRow } from '../db/schema.js';
 import { type Phase, type PhaseRow, type Plan, type PlanRow, toPhase, toPlan } from './phase-store.js';
@@ -12,8 +13,8 @@ import { prepared } from '../db/prepared.js';
 export interface Run {
   /** Its task stages, one per run stage with tasks, fixed when the run was created. */
   taskStages: { id: string; stage: TaskStageName }[];
-  id: string;
-  workspaceId: string;
+  id: RunId;
+  workspaceId: WorkspaceId;
   organizationId: string;
   projectId: string;
   configurationVersionId: string | null;
@@ -47,7 +48,7 @@ export interface Run {
   /** The agent working on the current phase. */
   agentId: string | null;
   /** For a run a run trigger queued: the source workspace's applied run. */
-  triggeredByRunId: string | null;
+  triggeredByRunId: RunId | null;
   createdAt: Date;
 }
 
@@ -169,7 +170,7 @@ export async function insert(db: Db, run: NewRun): Promise<void> {
 }
 
 /** Whether the workspace has a run that `sourceRunId`'s apply triggered. */
-export async function isTriggeredBy(db: Db, workspaceId: string, sourceRunId: string): Promise<boolean> {
+export async function isTriggeredBy(db: Db, workspaceId: WorkspaceId, sourceRunId: RunId): Promise<boolean> {
   const row = await db
     .selectFrom('runs')
     .select('id')
@@ -180,8 +181,8 @@ export async function isTriggeredBy(db: Db, workspaceId: string, sourceRunId: st
 }
 
 /** The chain of runs that triggered one another up to `runId`, nearest first: their ids and workspaces. */
-export async function triggerChain(db: Db, runId: string): Promise<{ id: string; workspaceId: string }[]> {
-  const rows = await sql<{ id: string; workspace_id: string }>`
+export async function triggerChain(db: Db, runId: RunId): Promise<{ id: RunId; workspaceId: WorkspaceId }[]> {
+  const rows = await sql<{ id: RunId; workspace_id: WorkspaceId }>`
     WITH RECURSIVE chain (id, workspace_id, triggered_by_run_id, depth) AS (
       SELECT id, workspace_id, triggered_by_run_id, 0 FROM runs WHERE id = ${runId}
       UNION ALL
@@ -193,36 +194,36 @@ export async function triggerChain(db: Db, runId: string): Promise<{ id: string;
   return rows.rows.map((row) => ({ id: row.id, workspaceId: row.workspace_id }));
 }
 
-export async function findById(db: Db, id: string): Promise<Run | undefined> {
+export async function findById(db: Db, id: RunId): Promise<Run | undefined> {
   const row = await prepared(selectRuns(db).where('runs.id', '=', id)).executeTakeFirst();
   return row && toRun(row);
 }
 
 /** A run to show, in one statement (clients poll it). */
-export async function findWithPhasesById(db: Db, id: string): Promise<RunWithPhases | undefined> {
+export async function findWithPhasesById(db: Db, id: RunId): Promise<RunWithPhases | undefined> {
   const row = await prepared(selectRunsWithPhases(db).where('runs.id', '=', id)).executeTakeFirst();
   return row && toRunWithPhases(row);
 }
 
 /** Runs by id, in the order of `ids`; unknown ids are left out. */
-export async function findManyById(db: Db, ids: readonly string[]): Promise<Run[]> {
+export async function findManyById(db: Db, ids: readonly RunId[]): Promise<Run[]> {
   if (ids.length === 0) return [];
   return inOrder(ids, (await selectRuns(db).where('runs.id', 'in', ids).execute()).map(toRun));
 }
 
 /** Runs to show by id, in the order of `ids`; unknown ids are left out. */
-export async function findManyWithPhasesById(db: Db, ids: readonly string[]): Promise<RunWithPhases[]> {
+export async function findManyWithPhasesById(db: Db, ids: readonly RunId[]): Promise<RunWithPhases[]> {
   if (ids.length === 0) return [];
   return inOrder(ids, (await selectRunsWithPhases(db).where('runs.id', 'in', ids).execute()).map(toRunWithPhases));
 }
 
-function inOrder<R extends { id: string }>(ids: readonly string[], runs: R[]): R[] {
+function inOrder<R extends { id: RunId }>(ids: readonly RunId[], runs: R[]): R[] {
   const byId = new Map(runs.map((run) => [run.id, run]));
   return ids.flatMap((id) => byId.get(id) ?? []);
 }
 
 /** Only the status of each run by id, for lists that show it beside something else. */
-export async function findStatuses(db: Db, ids: readonly string[]): Promise<{ id: string; workspaceId: string; status: RunStatus }[]> {
+export async function findStatuses(db: Db, ids: readonly RunId[]): Promise<{ id: RunId; workspaceId: WorkspaceId; status: RunStatus }[]> {
   if (ids.length === 0) return [];
   const rows = await db.selectFrom('runs').select(['id', 'workspace_id', 'status']).where('id', 'in', ids).execute();
   return rows.map((row) => ({ id: row.id, workspaceId: row.workspace_id, status: row.status as RunStatus }));
@@ -231,9 +232,9 @@ export async function findStatuses(db: Db, ids: readonly string[]): Promise<{ id
 /** The ids of the runs of a workspace or an organization that have not ended. */
 export async function findUnfinishedIds(
   db: Db,
-  scope: { workspaceId: string } | { organizationId: string },
+  scope: { workspaceId: WorkspaceId } | { organizationId: string },
   finalStatuses: readonly RunStatus[],
-): Promise<string[]> {
+): Promise<RunId[]> {
   const rows = await db
     .selectFrom('runs')
     .select('id')
@@ -244,13 +245,13 @@ export async function findUnfinishedIds(
 }
 
 /** The run's workspace, without locking anything: the first step of taking locks in workspace-then-run order. */
-export async function workspaceIdOf(db: Db, id: string): Promise<string | undefined> {
+export async function workspaceIdOf(db: Db, id: RunId): Promise<WorkspaceId | undefined> {
   const row = await db.selectFrom('runs').select('workspace_id').where('id', '=', id).executeTakeFirst();
   return row?.workspace_id;
 }
 
 /** Locks the run's row for the rest of the transaction. */
-export async function findForUpdate(db: Db, id: string): Promise<Run | undefined> {
+export async function findForUpdate(db: Db, id: RunId): Promise<Run | undefined> {
   const row = await selectRuns(db).where('runs.id', '=', id).forUpdate('runs').executeTakeFirst();
   return row && toRun(row);
 }
@@ -266,7 +267,7 @@ export interface RunChanges {
   leaseSeconds?: number | null;
 }
 
-export async function update(db: Db, id: string, changes: RunChanges): Promise<void> {
+export async function update(db: Db, id: RunId, changes: RunChanges): Promise<void> {
   const lease =
     changes.leaseSeconds === undefined ? undefined : changes.leaseSeconds === null ? null : sql<Date>`now() + make_interval(secs => ${changes.leaseSeconds})`;
   await db

@@ -3,7 +3,7 @@ import { unique } from '../../test/fixtures.js';
 import type { ApiResponse } from '../../test/harness.js';
 import { WORKSPACE_LEVEL_PERMISSIONS, type WorkspaceAccessLevel } from '../auth/access-levels.js';
 import * as configurationVersionStore from '../configuration-versions/store.js';
-import { newId } from '../ids.js';
+import { isRunId, newId, type RunId, type WorkspaceId } from '../ids.js';
 import * as teamWorkspaceStore from '../team-workspace-access/store.js';
 import * as teamStore from '../teams/store.js';
 import { WorkspaceWorld } from '../workspaces/testing.js';
@@ -36,7 +36,7 @@ export function runBody(workspaceId: string, attributes: Record<string, unknown>
 
 export class RunWorld extends WorkspaceWorld {
   /** A configuration version inserted as uploaded (uploads belong to the configuration versions tests); current unless speculative or provisional. */
-  async uploadedVersion(workspaceId: string, options: { speculative?: boolean; provisional?: boolean; autoQueueRuns?: boolean } = {}): Promise<string> {
+  async uploadedVersion(workspaceId: WorkspaceId, options: { speculative?: boolean; provisional?: boolean; autoQueueRuns?: boolean } = {}): Promise<string> {
     const db = this.server.database.db;
     const id = newId('cv');
     const speculative = options.speculative ?? false;
@@ -150,6 +150,7 @@ export class RunWorld extends WorkspaceWorld {
       assert.equal(res.status, 200, `run ${runId} was not claimable: ${res.status} ${res.text}`);
       const job = res.body as Job;
       if (job.runId === runId) return job;
+      assert.ok(isRunId(job.runId), `job of ${job.runId}`);
       await runnerService.failPhase(this.runner(), job.runId, 'cleared by a later test');
     }
   }
@@ -220,13 +221,13 @@ export class RunWorld extends WorkspaceWorld {
   }
 
   /** Claims the run's plan and finishes it. */
-  async plan(runId: string, result: runnerService.PlanResult = { hasChanges: true, counts: ONE_ADDED }) {
+  async plan(runId: RunId, result: runnerService.PlanResult = { hasChanges: true, counts: ONE_ADDED }) {
     await this.claim(runId);
     return runnerService.finishPlan(this.runner(), runId, result);
   }
 
   /** Claims the run's apply and finishes it. */
-  async applyPhase(runId: string) {
+  async applyPhase(runId: RunId) {
     await this.claim(runId);
     return runnerService.finishApply(this.runner(), runId, { counts: ONE_ADDED });
   }

@@ -2,7 +2,7 @@ import { authorizeWorkspace, can, isAdminOfAnyWorkspace } from '../auth/authoriz
 import type { Ctx } from '../context.js';
 import { open, seal } from '../crypto/sealing.js';
 import { InvalidError, NotFoundError } from '../errors.js';
-import { newId } from '../ids.js';
+import { newId, type WorkspaceId } from '../ids.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import * as organizationService from '../organizations/service.js';
 import * as workspaceService from '../workspaces/service.js';
@@ -115,7 +115,7 @@ export async function assignToWorkspace(ctx: Ctx, workspaceId: string, sshKeyId:
 }
 
 /** The private key of the workspace's SSH key, for the run about to use it; undefined without one. Not for the API. */
-export async function privateKeyForRun(ctx: Pick<Ctx, 'db' | 'config'>, workspaceId: string): Promise<string | undefined> {
+export async function privateKeyForRun(ctx: Pick<Ctx, 'db' | 'config'>, workspaceId: WorkspaceId): Promise<string | undefined> {
   const sealed = await sshKeyStore.findSealedValueOfWorkspace(ctx.db, workspaceId);
   return sealed === undefined ? undefined : open(ctx.config, sealed);
 }

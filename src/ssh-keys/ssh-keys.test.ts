@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { WorkspaceId } from '../ids.js';
 import { before, it } from 'node:test';
 import { forEachDatabase } from '../../test/harness.js';
 import { open } from '../crypto/sealing.js';
@@ -18,7 +19,7 @@ forEachDatabase('ssh keys', (server) => {
   let vcsManager = '';
   let workspaceAdmin = '';
   let workspaceWriter = '';
-  let workspace = { id: '', name: '' };
+  let workspace: { id: WorkspaceId; name: string };
   before(async () => {
     await world.setUp();
     const managers = await world.createTeam({ 'organization-access': { 'manage-vcs-settings': true } });

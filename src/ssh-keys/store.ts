@@ -1,4 +1,5 @@
 import type { Db } from '../db/database.js';
+import type { WorkspaceId } from '../ids.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import type { Paged } from '../db/paging.js';
 
@@ -51,7 +52,7 @@ export async function selectPage(db: Db, organizationId: string, window: PageWin
 }
 
 /** The sealed private key of the SSH key a workspace has, for its runs; undefined without one. */
-export async function findSealedValueOfWorkspace(db: Db, workspaceId: string): Promise<string | undefined> {
+export async function findSealedValueOfWorkspace(db: Db, workspaceId: WorkspaceId): Promise<string | undefined> {
   const row = await db
     .selectFrom('workspaces')
     .innerJoin('ssh_keys', 'ssh_keys.id', 'workspaces.ssh_key_id')
@@ -62,6 +63,6 @@ export async function findSealedValueOfWorkspace(db: Db, workspaceId: string): P
 }
 
 /** Assigns a key to a workspace, or unassigns it (null). */
-export async function assignToWorkspace(db: Db, workspaceId: string, sshKeyId: string | null, now: Date): Promise<void> {
+export async function assignToWorkspace(db: Db, workspaceId: WorkspaceId, sshKeyId: string | null, now: Date): Promise<void> {
   await db.updateTable('workspaces').set({ ssh_key_id: sshKeyId, updated_at: now }).where('id', '=', workspaceId).execute();
 }

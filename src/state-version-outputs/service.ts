@@ -75,8 +75,9 @@ export async function show(ctx: Ctx, id: string): Promise<OutputView> {
  */
 export async function listCurrent(ctx: Ctx, workspaceId: string): Promise<OutputView[]> {
   const description = `workspace ${workspaceId}`;
-  await authorize(ctx, 'workspace:read-state-outputs', await workspaceTarget(ctx, workspaceId, description));
-  const current = await outputStore.currentStateVersion(ctx.db, workspaceId);
+  const target = await workspaceTarget(ctx, workspaceId, description);
+  await authorize(ctx, 'workspace:read-state-outputs', target);
+  const current = await outputStore.currentStateVersion(ctx.db, target.workspaceId);
   if (!current) throw new NotFoundError(`workspace ${workspaceId} has no current state version`);
   if (!current.outputsProcessed) throw new ServiceUnavailableError('service unavailable: the state version outputs are being processed; retry shortly');
   return (await outputStore.listByStateVersions(ctx.db, [current.id])).map(redacted);

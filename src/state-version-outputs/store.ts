@@ -1,4 +1,5 @@
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
+import type { WorkspaceId } from '../ids.js';
 import type { Db } from '../db/database.js';
 import type { StateVersionOutputRow } from '../db/schema.js';
 import { camelized } from '../db/rows.js';
@@ -71,7 +72,7 @@ export async function idsByStateVersions(db: Db, stateVersionIds: readonly strin
 }
 
 /** An output and the workspace its state version belongs to. */
-export async function findById(db: Db, id: string): Promise<{ output: StateVersionOutput; workspaceId: string } | undefined> {
+export async function findById(db: Db, id: string): Promise<{ output: StateVersionOutput; workspaceId: WorkspaceId } | undefined> {
   const row = await db
     .selectFrom('state_version_outputs')
     .innerJoin('state_versions', 'state_versions.id', 'state_version_outputs.state_version_id')
@@ -83,13 +84,13 @@ export async function findById(db: Db, id: string): Promise<{ output: StateVersi
 }
 
 /** The workspace a state version belongs to. */
-export async function stateVersionWorkspaceId(db: Db, stateVersionId: string): Promise<string | undefined> {
+export async function stateVersionWorkspaceId(db: Db, stateVersionId: string): Promise<WorkspaceId | undefined> {
   const row = await db.selectFrom('state_versions').select('workspace_id').where('id', '=', stateVersionId).executeTakeFirst();
   return row?.workspace_id;
 }
 
 /** The workspace's current state version and whether its outputs exist yet. */
-export async function currentStateVersion(db: Db, workspaceId: string): Promise<{ id: string; outputsProcessed: boolean } | undefined> {
+export async function currentStateVersion(db: Db, workspaceId: WorkspaceId): Promise<{ id: string; outputsProcessed: boolean } | undefined> {
   const row = await db
     .selectFrom('workspaces')
     .innerJoin('state_versions', 'state_versions.id', 'workspaces.current_state_version_id')

@@ -4,7 +4,7 @@ import * as authStore from '../auth/store.js';
 import type { Ctx } from '../context.js';
 import type { Db } from '../db/database.js';
 import { ConflictError, InvalidError, NotFoundError, PayloadTooLargeError } from '../errors.js';
-import { newId } from '../ids.js';
+import { newId, type WorkspaceId } from '../ids.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import { enqueue } from '../queue/queue.js';
 import * as outputService from '../state-version-outputs/service.js';
@@ -39,11 +39,12 @@ async function viewOf(db: Db, version: stateVersionStore.StateVersion): Promise<
   return view as StateVersionView;
 }
 
-/** Creating state needs both read and write state permission (state-versions.mdx "Create a State Version"). */
-async function authorizeWrite(ctx: Ctx, workspaceId: string): Promise<void> {
+/** Creating state needs both read and write state permission (state-versions.mdx "Create a State Version"); returns the workspace's id as found. */
+async function authorizeWrite(ctx: Ctx, workspaceId: string): Promise<WorkspaceId> {
   const target = await workspaceTarget(ctx, workspaceId, `workspace ${workspaceId}`);
   await authorize(ctx, 'workspace:read-state', target);
   await authorize(ctx, 'workspace:write-state', target);
+  return target.workspaceId;
 }
 
 /** The caller must hold the workspace's lock (state-versions.mdx, cli-protocol.md §5.3). */
@@ -57,7 +58,7 @@ function assertLockedBy(workspaceId: string, lockedBy: LockHolder | null, holder
 }
 
 /** The workspace row locked for the rest of the transaction, its lock held by the caller, and its current version. */
-async function lockForWrite(trx: Db, workspaceId: string, holder: LockHolder): Promise<stateVersionStore.StateVersion | undefined> {
+async function lockForWrite(trx: Db, workspaceId: WorkspaceId, holder: LockHolder): Promise<stateVersionStore.StateVersion | undefined> {
   const workspace = await stateVersionStore.lockWorkspace(trx, workspaceId);
   if (!workspace) throw new NotFoundError(`workspace ${workspaceId} not found`);
   assertLockedBy(workspaceId, workspace.lockedBy, holder);
@@ -134,8 +135,8 @@ async function storeContent(ctx: Ctx, id: string, kind: ContentKind, content: Bu
  * and current at once; without it, it is pending until its upload (upload-service.ts), and a pending
  * version it supersedes is discarded. The previous current state stays current until then.
  */
-export async function create(ctx: Ctx, workspaceId: string, input: CreateInput): Promise<StateVersionView> {
-  await authorizeWrite(ctx, workspaceId);
+export async function create(ctx: Ctx, requestedWorkspaceId: string, input: CreateInput): Promise<StateVersionView> {
+  const workspaceId = await authorizeWrite(ctx, requestedWorkspaceId);
   const holder = holderOf(ctx);
   if (!/^[0-9a-fA-F]{32}$/.test(input.md5)) throw new InvalidError('md5 must be 32 hexadecimal digits', { pointer: `${ATTRIBUTES}/md5` });
   const md5 = input.md5.toLowerCase();
@@ -193,8 +194,8 @@ async function copyContent(ctx: Ctx, from: string, to: string, kind: ContentKind
  * Rolls back to an earlier version by duplicating it as a new current version; the workspace stays
  * locked (state-versions.mdx "Rollback to a Previous State Version", concepts/workspaces/state.mdx).
  */
-export async function rollback(ctx: Ctx, workspaceId: string, sourceId: string): Promise<StateVersionView> {
-  await authorizeWrite(ctx, workspaceId);
+export async function rollback(ctx: Ctx, requestedWorkspaceId: string, sourceId: string): Promise<StateVersionView> {
+  const workspaceId = await authorizeWrite(ctx, requestedWorkspaceId);
   const holder = holderOf(ctx);
   const source = await stateVersionStore.findById(ctx.db, sourceId);
   const pointer = '/data/relationships/rollback-state-version';
@@ -245,8 +246,9 @@ export async function show(ctx: Ctx, id: string): Promise<StateVersionView> {
 
 /** The workspace's current version; 404 when it has none, which the CLI reads as "no state" (cli-protocol.md §5.1). */
 export async function current(ctx: Ctx, workspaceId: string): Promise<StateVersionView> {
-  await authorize(ctx, 'workspace:read-state', await workspaceTarget(ctx, workspaceId, `workspace ${workspaceId}`));
-  const version = await stateVersionStore.findCurrent(ctx.db, workspaceId);
+  const target = await workspaceTarget(ctx, workspaceId, `workspace ${workspaceId}`);
+  await authorize(ctx, 'workspace:read-state', target);
+  const version = await stateVersionStore.findCurrent(ctx.db, target.workspaceId);
   if (!version) throw new NotFoundError(`workspace ${workspaceId} has no current state version`);
   return viewOf(ctx.db, version);
 }

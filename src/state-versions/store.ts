@@ -1,4 +1,5 @@
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
+import type { WorkspaceId } from '../ids.js';
 import type { Db } from '../db/database.js';
 import type { StateVersionRow } from '../db/schema.js';
 import type { LockHolder } from '../workspaces/store.js';
@@ -10,7 +11,7 @@ export type StateVersionStatus = 'pending' | 'finalized' | 'discarded';
 
 export interface StateVersion {
   id: string;
-  workspaceId: string;
+  workspaceId: WorkspaceId;
   serial: number;
   lineage: string | null;
   md5: string;
@@ -43,7 +44,7 @@ function toStateVersion(row: StateVersionRow): StateVersion {
 
 export interface NewStateVersion {
   id: string;
-  workspaceId: string;
+  workspaceId: WorkspaceId;
   serial: number;
   lineage: string | null;
   md5: string;
@@ -82,7 +83,7 @@ export async function findById(db: Db, id: string): Promise<StateVersion | undef
 }
 
 /** The workspace's current state version, if any. */
-export async function findCurrent(db: Db, workspaceId: string): Promise<StateVersion | undefined> {
+export async function findCurrent(db: Db, workspaceId: WorkspaceId): Promise<StateVersion | undefined> {
   const row = await db
     .selectFrom('state_versions')
     .innerJoin('workspaces', 'workspaces.current_state_version_id', 'state_versions.id')
@@ -103,7 +104,7 @@ export async function findManyById(db: Db, ids: readonly string[]): Promise<Stat
 /** A page of a workspace's versions, newest first. */
 export async function selectPage(
   db: Db,
-  workspaceId: string,
+  workspaceId: WorkspaceId,
   status: StateVersionStatus | undefined,
   window: PageWindow,
 ): Promise<{ versions: StateVersion[]; total: number }> {
@@ -117,7 +118,7 @@ export async function selectPage(
  * The workspace's lock holder and current state version, with its row locked until the transaction
  * ends: concurrent writes of one workspace's state take turns.
  */
-export async function lockWorkspace(db: Db, workspaceId: string): Promise<{ lockedBy: LockHolder | null; currentStateVersionId: string | null } | undefined> {
+export async function lockWorkspace(db: Db, workspaceId: WorkspaceId): Promise<{ lockedBy: LockHolder | null; currentStateVersionId: string | null } | undefined> {
   const row = await db
     .selectFrom('workspaces')
     .select(['locked_by_kind', 'locked_by_id', 'current_state_version_id'])
@@ -130,7 +131,7 @@ export async function lockWorkspace(db: Db, workspaceId: string): Promise<{ lock
 }
 
 /** The ids of every version of the workspaces, whatever their status. */
-export async function idsOfWorkspaces(db: Db, workspaceIds: readonly string[]): Promise<string[]> {
+export async function idsOfWorkspaces(db: Db, workspaceIds: readonly WorkspaceId[]): Promise<string[]> {
   if (workspaceIds.length === 0) return [];
   const rows = await db.selectFrom('state_versions').select('id').where('workspace_id', 'in', workspaceIds).execute();
   return rows.map((row) => row.id);
@@ -141,7 +142,7 @@ export async function idsOfWorkspaces(db: Db, workspaceIds: readonly string[]): 
  * current one, pending ones, and its `keepLatest` newest finalized ones; returns the deleted ids.
  * Call with the workspace locked (lockWorkspace), so that the current version cannot change meanwhile.
  */
-export async function deleteExpired(db: Db, workspaceId: string, cutoff: Date, keepLatest: number): Promise<string[]> {
+export async function deleteExpired(db: Db, workspaceId: WorkspaceId, cutoff: Date, keepLatest: number): Promise<string[]> {
   const rows = await db
     .deleteFrom('state_versions')
     .where('workspace_id', '=', workspaceId)
@@ -168,12 +169,12 @@ export async function deleteExpired(db: Db, workspaceId: string, cutoff: Date, k
 }
 
 /** Makes the version the workspace's current state (the column belongs to the state domain). */
-export async function setCurrent(db: Db, workspaceId: string, stateVersionId: string): Promise<void> {
+export async function setCurrent(db: Db, workspaceId: WorkspaceId, stateVersionId: string): Promise<void> {
   await db.updateTable('workspaces').set({ current_state_version_id: stateVersionId }).where('id', '=', workspaceId).execute();
 }
 
 /** Discards the workspace's pending versions (superseded, or their lock was forced open); returns how many. */
-export async function discardPending(db: Db, workspaceId: string): Promise<number> {
+export async function discardPending(db: Db, workspaceId: WorkspaceId): Promise<number> {
   const result = await db
     .updateTable('state_versions')
     .set({ status: 'discarded' })
@@ -183,7 +184,7 @@ export async function discardPending(db: Db, workspaceId: string): Promise<numbe
   return Number(result.numUpdatedRows);
 }
 
-export async function hasPending(db: Db, workspaceId: string): Promise<boolean> {
+export async function hasPending(db: Db, workspaceId: WorkspaceId): Promise<boolean> {
   const row = await db.selectFrom('state_versions').select('id').where('workspace_id', '=', workspaceId).where('status', '=', 'pending').executeTakeFirst();
   return row !== undefined;
 }
@@ -242,6 +243,6 @@ export async function markProcessed(db: Db, id: string, fields: ProcessedFields)
     .execute();
 }
 
-export async function setResourceCount(db: Db, workspaceId: string, count: number): Promise<void> {
+export async function setResourceCount(db: Db, workspaceId: WorkspaceId, count: number): Promise<void> {
   await db.updateTable('workspaces').set({ resource_count: count }).where('id', '=', workspaceId).execute();
 }

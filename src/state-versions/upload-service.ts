@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { WorkspaceId } from '../ids.js';
 import { verifySignature } from '../blobs/signed-url.js';
 import type { Ctx } from '../context.js';
 import type { Db } from '../db/database.js';
@@ -53,7 +54,7 @@ export function contentKeys(stateVersionIds: readonly string[]): string[] {
 }
 
 /** The content keys of every version of the workspaces. */
-export async function contentKeysOfWorkspaces(db: Db, workspaceIds: readonly string[]): Promise<string[]> {
+export async function contentKeysOfWorkspaces(db: Db, workspaceIds: readonly WorkspaceId[]): Promise<string[]> {
   return contentKeys(await stateVersionStore.idsOfWorkspaces(db, workspaceIds));
 }
 

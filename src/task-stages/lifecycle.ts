@@ -1,6 +1,6 @@
 import * as tokenStore from '../auth/token-store.js';
 import type { Db } from '../db/database.js';
-import { newId } from '../ids.js';
+import { newId, type RunId, type WorkspaceId } from '../ids.js';
 import * as policyEvaluationStore from '../policy-evaluations/store.js';
 import * as policySetStore from '../policy-sets/store.js';
 import { enqueue } from '../queue/queue.js';
@@ -33,7 +33,7 @@ const STAGE_ORDER: readonly TaskStageName[] = ['pre_plan', 'post_plan', 'pre_app
  * Fixed for the run: the CLI reads them once, right after creating it (cli-protocol.md §6.3).
  * Post-apply tasks are advisory whatever their setting (states.mdx "The Post-Apply Stage").
  */
-export async function createStages(trx: Db, run: { id: string; workspaceId: string; organizationId: string; planOnly: boolean }, now: Date): Promise<void> {
+export async function createStages(trx: Db, run: { id: RunId; workspaceId: WorkspaceId; organizationId: string; planOnly: boolean }, now: Date): Promise<void> {
   const [tasks, policies] = await Promise.all([
     runTaskStore.tasksForRuns(trx, run.workspaceId, run.organizationId),
     policySetStore.anyApplicable(trx, run.workspaceId),
@@ -61,7 +61,7 @@ export async function createStages(trx: Db, run: { id: string; workspaceId: stri
 }
 
 /** The run entered the stage's running status: the stage runs and each result's request goes out through the job queue. */
-export async function startStage(trx: Db, runId: string, stage: TaskStageName, now: Date): Promise<void> {
+export async function startStage(trx: Db, runId: RunId, stage: TaskStageName, now: Date): Promise<void> {
   const taskStage = await taskStageStore.findStageForUpdate(trx, runId, stage);
   if (!taskStage || taskStage.status !== 'pending') return;
   await taskStageStore.setStageStatus(trx, taskStage, 'running', now);
@@ -77,7 +77,7 @@ export async function startStage(trx: Db, runId: string, stage: TaskStageName, n
  * The run ended: a stage still running or waiting is canceled with its open results, one it never
  * reached (a plan that errored before its post-plan stage) is unreachable; their access tokens go.
  */
-export async function closeOpenStages(trx: Db, runId: string, now: Date): Promise<void> {
+export async function closeOpenStages(trx: Db, runId: RunId, now: Date): Promise<void> {
   for (const stage of await taskStageStore.openStagesOfRun(trx, runId)) {
     const status = stage.status === 'pending' ? 'unreachable' : 'canceled';
     await taskStageStore.setStageStatus(trx, stage, status, now);

@@ -3,7 +3,7 @@ import * as tokenStore from '../auth/token-store.js';
 import type { Ctx, Log } from '../context.js';
 import type { Db } from '../db/database.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
-import { newId } from '../ids.js';
+import { newId, type RunId } from '../ids.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import * as policyEvaluationStore from '../policy-evaluations/store.js';
 import { advance, changeStatus, inRunTransaction, lockRun } from '../runs/schedule.js';
@@ -31,7 +31,7 @@ export interface TaskStageView {
 const OVERRIDE_ACTION = 'workspace:manage-policy-overrides';
 
 /** The runs among `runIds` whose runs the caller may read. */
-async function readableRuns(ctx: Ctx, runIds: readonly string[]): Promise<Map<string, runStore.Run>> {
+async function readableRuns(ctx: Ctx, runIds: readonly RunId[]): Promise<Map<string, runStore.Run>> {
   const readable = new Map<string, runStore.Run>();
   for (const run of await runStore.findManyById(ctx.db, [...new Set(runIds)])) {
     if (await can(ctx, 'workspace:read-runs', runService.targetOf(run))) readable.set(run.id, run);

@@ -1,4 +1,5 @@
 import { type Selectable, sql } from 'kysely';
+import type { RunId } from '../ids.js';
 import type { Db } from '../db/database.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import type { TaskStageName } from '../runs/state.js';
@@ -20,7 +21,7 @@ const OPEN_STAGE_STATUSES: readonly StageStatus[] = ['pending', 'running', 'awai
 
 export interface TaskStage {
   id: string;
-  runId: string;
+  runId: RunId;
   stage: TaskStageName;
   status: StageStatus;
   statusTimestamps: Record<string, string>;
@@ -35,7 +36,7 @@ export interface TaskStage {
 export interface TaskResult {
   id: string;
   taskStageId: string;
-  runId: string;
+  runId: RunId;
   stage: TaskStageName;
   /** Its run is plan-only. */
   isSpeculative: boolean;
@@ -119,7 +120,7 @@ function toResult({ plan_only, ...row }: RowOf<typeof selectResults>): TaskResul
 /** Creates a run's stages, each with its pending results. */
 export async function insertStages(
   db: Db,
-  runId: string,
+  runId: RunId,
   stages: readonly { id: string; stage: TaskStageName; results: readonly (PlannedResult & { id: string })[] }[],
   now: Date,
 ): Promise<void> {
@@ -156,12 +157,12 @@ export async function insertStages(
 export const { findById: findStage, findManyById: findStages } = lookupsById(selectStages, 'task_stages.id', toStage);
 
 /** Locks the stage row: a stage's outcome is decided by one transaction at a time. */
-export async function findStageForUpdate(db: Db, runId: string, stage: TaskStageName): Promise<TaskStage | undefined> {
+export async function findStageForUpdate(db: Db, runId: RunId, stage: TaskStageName): Promise<TaskStage | undefined> {
   const row = await selectStages(db).where('task_stages.run_id', '=', runId).where('task_stages.stage', '=', stage).forUpdate().executeTakeFirst();
   return row && toStage(row);
 }
 
-export async function pageStagesOfRun(db: Db, runId: string, window: PageWindow): Promise<Paged<TaskStage>> {
+export async function pageStagesOfRun(db: Db, runId: RunId, window: PageWindow): Promise<Paged<TaskStage>> {
   const query = selectStages(db)
     .where('task_stages.run_id', '=', runId)
     .orderBy(sql`array_position(array['pre_plan','post_plan','pre_apply','post_apply'], task_stages.stage)`);
@@ -182,7 +183,7 @@ export async function setStageStatus(db: Db, stage: Pick<TaskStage, 'id' | 'stat
 }
 
 /** The run's stages that have not ended, for a run that ends. */
-export async function openStagesOfRun(db: Db, runId: string): Promise<TaskStage[]> {
+export async function openStagesOfRun(db: Db, runId: RunId): Promise<TaskStage[]> {
   return (await selectStages(db).where('task_stages.run_id', '=', runId).where('task_stages.status', 'in', OPEN_STAGE_STATUSES).execute()).map(toStage);
 }
 

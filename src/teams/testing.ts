@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { ApiResponse, TestServer } from '../../test/harness.js';
-import { randomBase58 } from '../ids.js';
+import { randomBase58, type WorkspaceId } from '../ids.js';
 
 /** Shared by the team, team access and permission tests: an organization, its members and their teams, built through the API. */
 
@@ -94,7 +94,7 @@ export class TeamWorld {
     return res.body.data.attributes.token;
   }
 
-  async createWorkspace(projectId = this.defaultProjectId): Promise<{ id: string; name: string }> {
+  async createWorkspace(projectId = this.defaultProjectId): Promise<{ id: WorkspaceId; name: string }> {
     const name = unique('ws');
     const res = await this.api('POST', `/organizations/${this.org}/workspaces`, this.ownerToken, {
       data: { type: 'workspaces', attributes: { name }, relationships: { project: { data: { type: 'projects', id: projectId } } } },

@@ -53,7 +53,7 @@ export async function effectiveVariables(
   workspaceId: string,
   runVariables: readonly RunVariableInput[] = [],
 ): Promise<ResolvedVariable[]> {
-  const workspace = await authStore.findWorkspaceScope(ctx.db, workspaceId);
+  const workspace = await authStore.findWorkspaceScopeUnchecked(ctx.db, workspaceId);
   if (!workspace) throw new NotFoundError(`workspace ${workspaceId} not found`);
   const [own, sets] = await Promise.all([
     variableService.workspaceVariablesForRun(ctx, workspaceId),

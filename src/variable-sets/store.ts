@@ -1,3 +1,4 @@
+import { isWorkspaceId } from '../ids.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import { type ExpressionBuilder, sql } from 'kysely';
 import type { Db } from '../db/database.js';
@@ -206,8 +207,9 @@ export async function selectLinks(db: Db, setIds: readonly string[]): Promise<Ma
 
 /** Workspaces by id, with what assigning a set to them needs to check. */
 export async function findWorkspaces(db: Db, ids: readonly string[]): Promise<Array<{ id: string; organizationId: string; projectId: string }>> {
-  if (ids.length === 0) return [];
-  const rows = await db.selectFrom('workspaces').select(['id', 'organization_id', 'project_id']).where('id', 'in', ids).execute();
+  const workspaceIds = ids.filter(isWorkspaceId);
+  if (workspaceIds.length === 0) return [];
+  const rows = await db.selectFrom('workspaces').select(['id', 'organization_id', 'project_id']).where('id', 'in', workspaceIds).execute();
   return rows.map((row) => ({ id: row.id, organizationId: row.organization_id, projectId: row.project_id }));
 }
 

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import type { VariableRow } from '../db/schema.js';
@@ -94,7 +95,8 @@ export async function selectPageAcrossWorkspaces(
         ...(teamIds.length > 0
           ? [
               eb(
-                'workspaces.id',
+                // As text: team_workspaces.workspace_id is not typed as a workspace id.
+                sql.ref<string>('workspaces.id'),
                 'in',
                 db.selectFrom('team_workspaces').select('workspace_id').where('team_id', 'in', teamIds).where('variables', '<>', 'none'),
               ),

@@ -187,7 +187,7 @@ export function RunTable({ org, workspace, runs }: { org: string; workspace: str
         {runs.map(({ run, plan }) => (
           <tr>
             <td>
-              <a href={runPath(org, workspace, run.id)} safe>
+              <a href={runPath(org, workspace, run.id)}>
                 {run.id}
               </a>
             </td>

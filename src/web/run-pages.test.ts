@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { unique } from '../../test/fixtures.js';
 import { forEachDatabase } from '../../test/harness.js';
 import { counterOf, counting } from '../../test/statement-counter.js';
-import { newId } from '../ids.js';
+import { newId, type RunId } from '../ids.js';
 import * as policyEvaluationStore from '../policy-evaluations/store.js';
 import { RunWorld } from '../runs/testing.js';
 import { TaskService } from '../task-stages/testing.js';
@@ -66,7 +66,7 @@ forEachDatabase('web run pages', (server) => {
   const runPathOf = (ws: any, runId: string) => `/app/${world.org}/workspaces/${ws.attributes.name}/runs/${runId}`;
 
   /** A run of a new workspace, planned and waiting for confirmation. */
-  async function plannedRun(): Promise<{ ws: any; runId: string; path: string }> {
+  async function plannedRun(): Promise<{ ws: any; runId: RunId; path: string }> {
     const ws = await world.workspaceWithConfiguration();
     const run = await world.createRun(ws.id);
     await world.plan(run.id);
@@ -80,7 +80,7 @@ forEachDatabase('web run pages', (server) => {
   }
 
   /** Stores a redacted JSON plan for the run's plan, as an agent's upload does. */
-  async function storeRedactedPlan(runId: string, document: unknown): Promise<void> {
+  async function storeRedactedPlan(runId: RunId, document: unknown): Promise<void> {
     const db = server.database.db;
     const plan = await db.selectFrom('plans').select('id').where('run_id', '=', runId).executeTakeFirstOrThrow();
     const key = `plans/${plan.id}/plan-redacted.json`;

@@ -4,7 +4,7 @@ import { before, describe, it } from 'node:test';
 import { unique } from '../../test/fixtures.js';
 import { forEachDatabase } from '../../test/harness.js';
 import { type WorkspaceAccessLevel, WORKSPACE_LEVEL_PERMISSIONS } from '../auth/access-levels.js';
-import { newId } from '../ids.js';
+import { newId, type WorkspaceId } from '../ids.js';
 import { StateWorld, terraformData } from '../state-versions/testing.js';
 import * as teamWorkspaceStore from '../team-workspace-access/store.js';
 import * as teamStore from '../teams/store.js';
@@ -25,7 +25,7 @@ forEachDatabase('web UI workspace settings', (server) => {
   let owner: WebClient;
   let csrf = '';
   /** A workspace with a state (one resource, a plain and a sensitive output) and a sensitive variable. */
-  let ws = { id: '', name: '' };
+  let ws: { id: WorkspaceId; name: string };
 
   const settings = (name: string, tab = '') => `/app/${world.org}/workspaces/${name}/settings${tab}`;
 
@@ -62,7 +62,7 @@ forEachDatabase('web UI workspace settings', (server) => {
     return variableService.workspaceVariablesForRun(server.adminCtx(), workspaceId);
   }
 
-  async function workspaceRow(id: string) {
+  async function workspaceRow(id: WorkspaceId) {
     return db().selectFrom('workspaces').selectAll().where('id', '=', id).executeTakeFirst();
   }
 

@@ -1,4 +1,5 @@
 import { deleteAfterCommit } from '../blobs/delete-job.js';
+import type { WorkspaceId } from '../ids.js';
 import * as configurationVersionStore from '../configuration-versions/store.js';
 import type { Db } from '../db/database.js';
 import * as phaseStore from '../runs/phase-store.js';
@@ -13,7 +14,7 @@ const WORKSPACES_PER_BATCH = 500;
  * configuration archives, saved plans and logs. Called in the transaction that deletes the rows,
  * before the delete (the rows name the blobs); the blobs go once it commits, and stay if it rolls back.
  */
-export async function deleteBlobsAfterCommit(trx: Db, selector: { id: string } | { organizationId: string }): Promise<void> {
+export async function deleteBlobsAfterCommit(trx: Db, selector: { id: WorkspaceId } | { organizationId: string }): Promise<void> {
   // Locked first: no run or version of them appears between the collection and the delete.
   const workspaceIds = await workspaceStore.lockForDelete(trx, selector);
   for (let i = 0; i < workspaceIds.length; i += WORKSPACES_PER_BATCH) {

@@ -1,3 +1,4 @@
+import { isWorkspaceId } from '../ids.js';
 import type { Ctx } from '../context.js';
 import { InvalidError } from '../errors.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
@@ -29,10 +30,10 @@ export async function change(ctx: Ctx, workspaceId: string, how: ConsumerChange,
   }
   const self = consumerIds.indexOf(workspace.id);
   if (self >= 0) throw new InvalidError('a workspace cannot be a remote state consumer of itself', { pointer: `/data/${self}/id` });
-  const existing = await consumerStore.existingIds(ctx.db, workspace.organizationId, consumerIds);
-  const unknown = consumerIds.findIndex((id) => !existing.has(id));
+  const existing = await consumerStore.existingIds(ctx.db, workspace.organizationId, consumerIds.filter(isWorkspaceId));
+  const unknown = consumerIds.findIndex((id) => !isWorkspaceId(id) || !existing.has(id));
   if (unknown >= 0) throw new InvalidError(`workspace ${consumerIds[unknown]} not found in this organization`, { pointer: `/data/${unknown}/id` });
-  const ids = [...new Set(consumerIds)];
+  const ids = [...new Set(consumerIds.filter(isWorkspaceId))];
   if (how === 'add') await consumerStore.add(ctx.db, workspace.id, ids);
   else if (how === 'remove') await consumerStore.remove(ctx.db, workspace.id, ids);
   else await ctx.db.transaction().execute((trx) => consumerStore.replace(trx, workspace.id, ids));

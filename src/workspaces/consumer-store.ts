@@ -1,4 +1,5 @@
 import type { Db } from '../db/database.js';
+import type { WorkspaceId } from '../ids.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
 
 /** Remote state consumers: the workspaces allowed to read a workspace's state (workspaces.mdx "Get Remote State Consumers"). */
@@ -9,9 +10,9 @@ import { type PageWindow, pageAndTotal } from '../db/paging.js';
  */
 export async function selectPage(
   db: Db,
-  workspace: { id: string; organizationId: string; globalRemoteState: boolean },
+  workspace: { id: WorkspaceId; organizationId: string; globalRemoteState: boolean },
   window: PageWindow,
-): Promise<{ ids: string[]; total: number }> {
+): Promise<{ ids: WorkspaceId[]; total: number }> {
   const others = db.selectFrom('workspaces').where('workspaces.organization_id', '=', workspace.organizationId).where('workspaces.id', '!=', workspace.id);
   const consumers = workspace.globalRemoteState
     ? others
@@ -28,7 +29,7 @@ export async function selectPage(
   return { ids: rows.map((row) => row.id), total };
 }
 
-export async function add(db: Db, workspaceId: string, consumerIds: readonly string[]): Promise<void> {
+export async function add(db: Db, workspaceId: WorkspaceId, consumerIds: readonly WorkspaceId[]): Promise<void> {
   if (consumerIds.length === 0) return;
   await db
     .insertInto('remote_state_consumers')
@@ -37,19 +38,19 @@ export async function add(db: Db, workspaceId: string, consumerIds: readonly str
     .execute();
 }
 
-export async function remove(db: Db, workspaceId: string, consumerIds: readonly string[]): Promise<void> {
+export async function remove(db: Db, workspaceId: WorkspaceId, consumerIds: readonly WorkspaceId[]): Promise<void> {
   if (consumerIds.length === 0) return;
   await db.deleteFrom('remote_state_consumers').where('workspace_id', '=', workspaceId).where('consumer_id', 'in', consumerIds).execute();
 }
 
 /** Makes `consumerIds` the complete list. */
-export async function replace(db: Db, workspaceId: string, consumerIds: readonly string[]): Promise<void> {
+export async function replace(db: Db, workspaceId: WorkspaceId, consumerIds: readonly WorkspaceId[]): Promise<void> {
   await db.deleteFrom('remote_state_consumers').where('workspace_id', '=', workspaceId).execute();
   await add(db, workspaceId, consumerIds);
 }
 
 /** Which of `ids` are workspaces of the organization. */
-export async function existingIds(db: Db, organizationId: string, ids: readonly string[]): Promise<Set<string>> {
+export async function existingIds(db: Db, organizationId: string, ids: readonly WorkspaceId[]): Promise<Set<WorkspaceId>> {
   if (ids.length === 0) return new Set();
   const rows = await db.selectFrom('workspaces').select('id').where('organization_id', '=', organizationId).where('id', 'in', ids).execute();
   return new Set(rows.map((row) => row.id));

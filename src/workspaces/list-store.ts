@@ -1,4 +1,5 @@
 import { type Expression, type SelectQueryBuilder, type SqlBool, sql } from 'kysely';
+import type { WorkspaceId } from '../ids.js';
 import type { Db } from '../db/database.js';
 import { containsPattern, wildcardPattern } from './rules.js';
 import { type JoinedRow, TAG_NAMES, toWorkspace, type Workspace } from './store.js';
@@ -107,7 +108,7 @@ async function findTagSources(db: Db, organizationId: string, names: readonly st
 }
 
 /** A query of workspace ids, from whichever tables. */
-type WorkspaceIds = SelectQueryBuilder<any, any, { workspace_id: string }>;
+type WorkspaceIds = SelectQueryBuilder<any, any, { workspace_id: WorkspaceId }>;
 
 /** UNION ALL of the parts; undefined when there are none. */
 function unionOf(parts: readonly WorkspaceIds[]): WorkspaceIds | undefined {

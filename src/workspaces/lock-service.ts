@@ -1,4 +1,5 @@
 import type { Ctx } from '../context.js';
+import type { WorkspaceId } from '../ids.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { inRunTransaction, scheduleWorkspace } from '../runs/schedule.js';
 import * as stateVersionLocks from '../state-versions/lock-rules.js';
@@ -48,7 +49,7 @@ export async function lock(ctx: Ctx, workspaceId: string, reason: string): Promi
 }
 
 /** Releases the lock (`holder`'s only, when given) and lets the workspace's next queued run in, in one transaction. */
-async function release(ctx: Ctx, workspaceId: string, holder?: workspaceStore.LockHolder): Promise<boolean> {
+async function release(ctx: Ctx, workspaceId: WorkspaceId, holder?: workspaceStore.LockHolder): Promise<boolean> {
   return inRunTransaction(ctx, async (trx) => {
     const released = await workspaceStore.unlock(trx, workspaceId, holder);
     if (released) await scheduleWorkspace(trx, workspaceId, ctx.now());

@@ -1,3 +1,4 @@
+import { isWorkspaceId } from '../ids.js';
 import { retentionPolicyRelationship } from '../data-retention-policies/serialize.js';
 import { type Related, registerResourceType } from '../jsonapi/include-registry.js';
 import type { Action } from '../auth/permissions.js';
@@ -202,7 +203,7 @@ function membersByWorkspace<V>(type: string, members: Map<string, V[]>): Map<str
 
 registerResourceType<workspaceService.WorkspaceView>('workspaces', {
   serialize: serializeWorkspace,
-  load: (ctx, ids) => workspaceService.readableViews(ctx, ids),
+  load: (ctx, ids) => workspaceService.readableViews(ctx, ids.filter(isWorkspaceId)),
   relations: {
     // The current state version only where the caller may read state, outputs where it may read outputs.
     current_state_version: {

@@ -5,7 +5,7 @@ import type { Ctx } from '../context.js';
 import { NotifiedCache } from '../db/notified-cache.js';
 import { isUniqueViolation } from '../db/pg-errors.js';
 import { ConflictError, ForbiddenError, InvalidError, NotFoundError } from '../errors.js';
-import { newId } from '../ids.js';
+import { isWorkspaceId, newId, type WorkspaceId } from '../ids.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import * as organizationService from '../organizations/service.js';
 import { type OrganizationSettings, resolveSettings } from '../organizations/settings.js';
@@ -91,13 +91,14 @@ export async function viewOf(ctx: Ctx, workspace: workspaceStore.Workspace): Pro
 }
 
 /** Views of the workspaces by id that the caller may read, for `include=`, in one query; the others are left out. */
-export async function readableViews(ctx: Ctx, ids: readonly string[]): Promise<WorkspaceView[]> {
+export async function readableViews(ctx: Ctx, ids: readonly WorkspaceId[]): Promise<WorkspaceView[]> {
   const views = await viewsOf(ctx, await workspaceStore.findManyById(ctx.db, undefined, [...new Set(ids)]));
   return views.filter((v) => v.allowed.has('workspace:read'));
 }
 
 function find(ctx: Ctx, selector: WorkspaceSelector): Promise<workspaceStore.Workspace | undefined> {
-  return 'id' in selector ? workspaceStore.findById(ctx.db, selector.id) : workspaceStore.findByName(ctx.db, selector.organizationName, selector.name);
+  if ('id' in selector) return isWorkspaceId(selector.id) ? workspaceStore.findById(ctx.db, selector.id) : Promise.resolve(undefined);
+  return workspaceStore.findByName(ctx.db, selector.organizationName, selector.name);
 }
 
 /** Checks `action` on the workspace `selector` found; unknown and not permitted are the same 404. */
@@ -114,7 +115,7 @@ export async function findAuthorized(ctx: Ctx, selector: WorkspaceSelector, acti
 }
 
 /** Reloads a workspace after a change and returns its view. */
-export async function reload(ctx: Ctx, id: string): Promise<WorkspaceView> {
+export async function reload(ctx: Ctx, id: WorkspaceId): Promise<WorkspaceView> {
   const workspace = await workspaceStore.findById(ctx.db, id);
   if (!workspace) throw new NotFoundError(`workspace ${id} not found`);
   return viewOf(ctx, workspace);
@@ -355,17 +356,17 @@ export async function update(ctx: Ctx, selector: WorkspaceSelector, input: Works
  */
 export async function moveIntoProject(ctx: Ctx, destination: { organizationId: string; projectId: string }, ids: readonly string[]): Promise<void> {
   const unique = [...new Set(ids)];
-  const found = new Map((await workspaceStore.findManyById(ctx.db, destination.organizationId, unique)).map((ws) => [ws.id, ws]));
+  const found = new Map((await workspaceStore.findManyById(ctx.db, destination.organizationId, unique.filter(isWorkspaceId))).map((ws) => [ws.id, ws]));
   const refused: string[] = [];
   for (const id of unique) {
-    const workspace = found.get(id);
+    const workspace = isWorkspaceId(id) ? found.get(id) : undefined;
     const target = workspace && { organizationId: workspace.organizationId, projectId: workspace.projectId };
     if (!target || !(await can(ctx, 'project:move-workspaces', target))) refused.push(id);
   }
   if (refused.length > 0) throw new ForbiddenError(`Workspace(s) not found, or you are not authorized to move them: ${refused.join(', ')}`);
   await ctx.db.transaction().execute(async (trx) => {
     const now = ctx.now();
-    for (const id of unique) await workspaceStore.update(trx, id, { projectId: destination.projectId }, now);
+    for (const id of found.keys()) await workspaceStore.update(trx, id, { projectId: destination.projectId }, now);
   });
 }
 

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { RunId, WorkspaceId } from '../ids.js';
 import type { Updateable } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { StoredRetentionPolicy, WorkspaceRow, WorkspaceTable } from '../db/schema.js';
@@ -41,7 +42,7 @@ export interface WorkspaceSettings {
 }
 
 export interface Workspace extends WorkspaceSettings {
-  id: string;
+  id: WorkspaceId;
   /** Its flat tags' names, sorted. */
   tagNames: string[];
   organizationId: string;
@@ -52,8 +53,8 @@ export interface Workspace extends WorkspaceSettings {
   organizationDefaultAgentPoolId: string | null;
   lockedBy: LockHolder | null;
   lockReason: string | null;
-  currentRunId: string | null;
-  latestRunId: string | null;
+  currentRunId: RunId | null;
+  latestRunId: RunId | null;
   currentStateVersionId: string | null;
   /** The latest configuration version that is neither speculative nor provisional, from its creation on. */
   currentConfigurationVersionId: string | null;
@@ -133,7 +134,7 @@ function selectWorkspaces(db: Db) {
 }
 
 export interface NewWorkspace {
-  id: string;
+  id: WorkspaceId;
   organizationId: string;
   now: Date;
   settings: Partial<WorkspaceSettings> & Pick<WorkspaceSettings, 'name' | 'projectId' | 'terraformVersion'>;
@@ -156,7 +157,7 @@ export async function insert(db: Db, ws: NewWorkspace): Promise<void> {
     .execute();
 }
 
-export async function findById(db: Db, id: string): Promise<Workspace | undefined> {
+export async function findById(db: Db, id: WorkspaceId): Promise<Workspace | undefined> {
   const row = await prepared(selectWorkspaces(db).where('workspaces.id', '=', id)).executeTakeFirst();
   return row && toWorkspace(row);
 }
@@ -173,7 +174,7 @@ export async function findByName(db: Db, organizationName: string, name: string)
 }
 
 /** Workspaces by id, in the order of `ids` (unknown ids are left out); only the organization's when one is given. */
-export async function findManyById(db: Db, organizationId: string | undefined, ids: readonly string[]): Promise<Workspace[]> {
+export async function findManyById(db: Db, organizationId: string | undefined, ids: readonly WorkspaceId[]): Promise<Workspace[]> {
   if (ids.length === 0) return [];
   let query = selectWorkspaces(db).where('workspaces.id', 'in', ids);
   if (organizationId !== undefined) query = query.where('workspaces.organization_id', '=', organizationId);
@@ -182,7 +183,7 @@ export async function findManyById(db: Db, organizationId: string | undefined, i
   return ids.flatMap((id) => byId.get(id) ?? []);
 }
 
-export async function update(db: Db, id: string, settings: Partial<WorkspaceSettings>, now: Date): Promise<boolean> {
+export async function update(db: Db, id: WorkspaceId, settings: Partial<WorkspaceSettings>, now: Date): Promise<boolean> {
   const result = await db
     .updateTable('workspaces')
     .set({ ...toColumns(settings), updated_at: now })
@@ -196,7 +197,7 @@ export async function update(db: Db, id: string, settings: Partial<WorkspaceSett
  * ends: FOR UPDATE conflicts with the lock an insert referencing a row takes, so no workspace, run or
  * version is added to them meanwhile. Returns the workspaces' ids.
  */
-export async function lockForDelete(db: Db, selector: { id: string } | { organizationId: string }): Promise<string[]> {
+export async function lockForDelete(db: Db, selector: { id: WorkspaceId } | { organizationId: string }): Promise<WorkspaceId[]> {
   if ('id' in selector) {
     const row = await db.selectFrom('workspaces').select('id').where('id', '=', selector.id).forUpdate().executeTakeFirst();
     return row ? [row.id] : [];
@@ -207,7 +208,7 @@ export async function lockForDelete(db: Db, selector: { id: string } | { organiz
 }
 
 /** Deletes the workspace; with `onlyIfSafe`, only while it is unlocked and manages no resources (checked in the same statement). */
-export async function deleteById(db: Db, id: string, options: { onlyIfSafe?: boolean } = {}): Promise<boolean> {
+export async function deleteById(db: Db, id: WorkspaceId, options: { onlyIfSafe?: boolean } = {}): Promise<boolean> {
   let query = db.deleteFrom('workspaces').where('id', '=', id);
   if (options.onlyIfSafe) query = query.where('locked_by_kind', 'is', null).where('resource_count', '=', 0);
   const result = await query.executeTakeFirst();
@@ -215,7 +216,7 @@ export async function deleteById(db: Db, id: string, options: { onlyIfSafe?: boo
 }
 
 /** Takes the lock unless someone holds it; false when it is held. */
-export async function lock(db: Db, id: string, holder: LockHolder, reason: string): Promise<boolean> {
+export async function lock(db: Db, id: WorkspaceId, holder: LockHolder, reason: string): Promise<boolean> {
   const result = await db
     .updateTable('workspaces')
     .set({ locked_by_kind: holder.kind, locked_by_id: holder.id, lock_reason: reason })
@@ -226,7 +227,7 @@ export async function lock(db: Db, id: string, holder: LockHolder, reason: strin
 }
 
 /** Releases the lock if `holder` holds it (anyone's when `holder` is undefined); false when it did not. */
-export async function unlock(db: Db, id: string, holder?: LockHolder): Promise<boolean> {
+export async function unlock(db: Db, id: WorkspaceId, holder?: LockHolder): Promise<boolean> {
   let query = db.updateTable('workspaces').set({ locked_by_kind: null, locked_by_id: null, lock_reason: null }).where('id', '=', id);
   query = holder ? query.where('locked_by_kind', '=', holder.kind).where('locked_by_id', '=', holder.id) : query.where('locked_by_kind', 'is not', null);
   const result = await query.executeTakeFirst();

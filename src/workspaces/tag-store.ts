@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { WorkspaceId } from '../ids.js';
 import type { Db } from '../db/database.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import type { TagRow } from '../db/schema.js';
@@ -57,7 +58,7 @@ export async function findByIds(db: Db, organizationId: string, ids: readonly st
   return rows.map(toTag);
 }
 
-export async function attach(db: Db, workspaceId: string, tagIds: readonly string[]): Promise<void> {
+export async function attach(db: Db, workspaceId: WorkspaceId, tagIds: readonly string[]): Promise<void> {
   if (tagIds.length === 0) return;
   await db
     .insertInto('workspace_tags')
@@ -67,7 +68,7 @@ export async function attach(db: Db, workspaceId: string, tagIds: readonly strin
 }
 
 /** Removes tags from a workspace, then deletes those of them no workspace carries any more (workspaces.mdx "Remove tags from workspace"). */
-export async function detach(db: Db, workspaceId: string, tagIds: readonly string[]): Promise<void> {
+export async function detach(db: Db, workspaceId: WorkspaceId, tagIds: readonly string[]): Promise<void> {
   if (tagIds.length === 0) return;
   await db.deleteFrom('workspace_tags').where('workspace_id', '=', workspaceId).where('tag_id', 'in', tagIds).execute();
   await db
@@ -78,7 +79,7 @@ export async function detach(db: Db, workspaceId: string, tagIds: readonly strin
 }
 
 /** A page of a workspace's flat tags, by name. */
-export async function selectPageOfWorkspace(db: Db, workspaceId: string, window: PageWindow): Promise<Paged<Tag>> {
+export async function selectPageOfWorkspace(db: Db, workspaceId: WorkspaceId, window: PageWindow): Promise<Paged<Tag>> {
   const attached = selectTags(db).where((eb) =>
     eb.exists(
       eb
@@ -109,7 +110,7 @@ export interface EffectiveTagBinding {
   inheritedFromProjectId: string | null;
 }
 
-export async function selectBindings(db: Db, workspaceId: string): Promise<TagBinding[]> {
+export async function selectBindings(db: Db, workspaceId: WorkspaceId): Promise<TagBinding[]> {
   const rows = await db
     .selectFrom('workspace_tag_bindings')
     .select(['id', 'key', 'value', 'created_at'])
@@ -120,7 +121,7 @@ export async function selectBindings(db: Db, workspaceId: string): Promise<TagBi
 }
 
 /** Adds bindings, or changes the value of those whose key exists; other keys stay. */
-export async function upsertBindings(db: Db, workspaceId: string, bindings: readonly (TagBindingInput & { id: string })[], now: Date): Promise<void> {
+export async function upsertBindings(db: Db, workspaceId: WorkspaceId, bindings: readonly (TagBindingInput & { id: string })[], now: Date): Promise<void> {
   if (bindings.length === 0) return;
   await db
     .insertInto('workspace_tag_bindings')
@@ -130,19 +131,19 @@ export async function upsertBindings(db: Db, workspaceId: string, bindings: read
 }
 
 /** Makes `bindings` the workspace's complete set. */
-export async function replaceBindings(db: Db, workspaceId: string, bindings: readonly (TagBindingInput & { id: string })[], now: Date): Promise<void> {
+export async function replaceBindings(db: Db, workspaceId: WorkspaceId, bindings: readonly (TagBindingInput & { id: string })[], now: Date): Promise<void> {
   await db.deleteFrom('workspace_tag_bindings').where('workspace_id', '=', workspaceId).execute();
   await upsertBindings(db, workspaceId, bindings, now);
 }
 
 /** The workspace's own bindings and its project's, the workspace's winning on a shared key. */
-export async function selectEffectiveBindings(db: Db, workspaceId: string, projectId: string): Promise<EffectiveTagBinding[]> {
+export async function selectEffectiveBindings(db: Db, workspaceId: WorkspaceId, projectId: string): Promise<EffectiveTagBinding[]> {
   return (await selectEffectiveBindingsOf(db, [{ id: workspaceId, projectId }])).get(workspaceId) ?? [];
 }
 
 /** selectEffectiveBindings of several workspaces in two queries, by workspace id. */
-export async function selectEffectiveBindingsOf(db: Db, workspaces: readonly { id: string; projectId: string }[]): Promise<Map<string, EffectiveTagBinding[]>> {
-  const result = new Map<string, EffectiveTagBinding[]>();
+export async function selectEffectiveBindingsOf(db: Db, workspaces: readonly { id: WorkspaceId; projectId: string }[]): Promise<Map<WorkspaceId, EffectiveTagBinding[]>> {
+  const result = new Map<WorkspaceId, EffectiveTagBinding[]>();
   if (workspaces.length === 0) return result;
   const [own, inherited] = await Promise.all([
     db

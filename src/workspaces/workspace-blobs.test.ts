@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { WorkspaceId } from '../ids.js';
 import { Readable } from 'node:stream';
 import { it } from 'node:test';
 import { unique } from '../../test/fixtures.js';
@@ -16,7 +17,7 @@ forEachDatabase('blobs of deleted workspaces', (server) => {
   const db = () => server.database.db;
 
   /** A workspace with a blob of each kind: a state version's two files, a configuration archive, a run's plan artifacts and logs. */
-  async function workspaceWithBlobs(org = world.org): Promise<{ id: string; keys: string[] }> {
+  async function workspaceWithBlobs(org = world.org): Promise<{ id: WorkspaceId; keys: string[] }> {
     const ws = await world.createWorkspace({}, undefined, org);
     await world.lock(ws.id);
     const sv = await world.pushState(ws.id, { serial: 1, lineage: unique('l') });

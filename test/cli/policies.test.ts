@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { WorkspaceId } from '../../src/ids.js';
 import { after, before, describe, it } from 'node:test';
 import {
   DENY_FORBIDDEN_REGO,
@@ -57,7 +58,7 @@ for (const kind of testDatabases()) {
       name: string,
       level: 'advisory' | 'mandatory',
       options: { overridable?: boolean; rego?: string; query?: string; individual?: boolean } = {},
-    ): Promise<{ dir: string; workspaceId: string; setId: string }> {
+    ): Promise<{ dir: string; workspaceId: WorkspaceId; setId: string }> {
       const dir = tf.newWorkdir(name);
       tf.writeFile('main.tf', `${cloudBlock(server.hostname, 'acme', name)}${MAIN}`, dir);
       const init = await tf.run(['init', '-input=false', '-no-color'], { cwd: dir, timeoutMs: COMMAND_TIMEOUT_MS });

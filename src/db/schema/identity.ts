@@ -1,5 +1,6 @@
 /** Users, their tokens and OAuth codes. */
 import type { ColumnType, Generated, Selectable } from 'kysely';
+import type { RunId } from '../../ids.js';
 import type { Timestamp, NullableTimestamp } from './common.js';
 
 export interface UserTable {
@@ -23,7 +24,7 @@ export interface TokenTable {
   team_id: string | null;
   organization_id: string | null;
   /** For `run` tokens: the run whose terraform uses it. */
-  run_id: ColumnType<string | null, string | null | undefined, string | null>;
+  run_id: ColumnType<RunId | null, RunId | null | undefined, RunId | null>;
   /** For `run` tokens: the phase (`plan` or `apply`) of the job the token is for. */
   phase: ColumnType<string | null, string | null | undefined, string | null>;
   /** For `agent` tokens: the pool; null for the built-in runner's token. */

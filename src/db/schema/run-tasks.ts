@@ -1,5 +1,6 @@
 /** Run tasks and their workspace associations. */
 import type { Generated } from 'kysely';
+import type { RunId } from '../../ids.js';
 import type { Jsonb, NullableJsonb, NullableTimestamp, Timestamp } from './common.js';
 
 export interface RunTaskTable {
@@ -30,7 +31,7 @@ export interface WorkspaceRunTaskTable {
 /** A run's task stage: one per run stage that has tasks (run-task-stages-and-results.mdx). */
 export interface TaskStageTable {
   id: string;
-  run_id: string;
+  run_id: RunId;
   stage: string;
   status: Generated<string>;
   status_timestamps: Jsonb<Record<string, string>>;

@@ -1,10 +1,11 @@
 /** Configuration versions, runs, their phases, events and logs. */
 import type { ColumnType, Generated, Selectable } from 'kysely';
+import type { RunId, WorkspaceId } from '../../ids.js';
 import type { Timestamp, NullableTimestamp, Jsonb, NullableJsonb } from './common.js';
 
 export interface ConfigurationVersionTable {
   id: string;
-  workspace_id: string;
+  workspace_id: WorkspaceId;
   source: string;
   status: string;
   auto_queue_runs: boolean;
@@ -21,8 +22,8 @@ export interface ConfigurationVersionTable {
 }
 
 export interface RunTable {
-  id: string;
-  workspace_id: string;
+  id: RunId;
+  workspace_id: WorkspaceId;
   organization_id: string;
   configuration_version_id: string | null;
   status: string;
@@ -54,22 +55,22 @@ export interface RunTable {
   /** The agent working on the run's current phase. */
   agent_id: ColumnType<string | null, string | null | undefined, string | null>;
   /** For a run a run trigger queued: the applied run of the source workspace. */
-  triggered_by_run_id: ColumnType<string | null, string | null | undefined, string | null>;
+  triggered_by_run_id: ColumnType<RunId | null, RunId | null | undefined, RunId | null>;
   created_at: Timestamp;
 }
 
 /** A workspace's source workspace: its applies queue runs here (run-triggers.mdx). */
 export interface RunTriggerTable {
   id: string;
-  workspace_id: string;
-  sourceable_id: string;
+  workspace_id: WorkspaceId;
+  sourceable_id: WorkspaceId;
   created_at: Timestamp;
 }
 
 /** A comment on a run, with the run event it made (comments.mdx). */
 export interface RunCommentTable {
   id: string;
-  run_id: string;
+  run_id: RunId;
   run_event_id: string;
   body: string;
   created_by_id: string | null;
@@ -79,7 +80,7 @@ export interface RunCommentTable {
 /** A plan or an apply: the phases of a run. */
 export interface PhaseTable {
   id: string;
-  run_id: string;
+  run_id: RunId;
   status: string;
   status_timestamps: Jsonb<Record<string, string>>;
   resource_additions: Generated<number>;
@@ -105,7 +106,7 @@ export interface PlanTable extends PhaseTable {
 export interface RunEventTable {
   id: string;
   seq: Generated<number>;
-  run_id: string;
+  run_id: RunId;
   action: string;
   description: string;
   actor_id: string | null;

@@ -1,10 +1,11 @@
 /** State versions, their outputs and the resources they manage. */
 import type { Generated, Selectable } from 'kysely';
+import type { WorkspaceId } from '../../ids.js';
 import type { Timestamp, NullableJsonb } from './common.js';
 
 export interface StateVersionTable {
   id: string;
-  workspace_id: string;
+  workspace_id: WorkspaceId;
   serial: number;
   lineage: string | null;
   md5: string;

@@ -1,10 +1,11 @@
 /** Workspaces, remote-state consumers, tags and tag bindings. */
 import type { Generated, Selectable } from 'kysely';
 import type { Jsonb, NullableJsonb, NullableTimestamp, Timestamp } from './common.js';
+import type { RunId, WorkspaceId } from '../../ids.js';
 import type { StoredRetentionPolicy } from './organizations.js';
 
 export interface WorkspaceTable {
-  id: string;
+  id: WorkspaceId;
   organization_id: string;
   project_id: string;
   name: string;
@@ -32,8 +33,8 @@ export interface WorkspaceTable {
   locked_by_kind: string | null;
   locked_by_id: string | null;
   lock_reason: string | null;
-  current_run_id: string | null;
-  latest_run_id: string | null;
+  current_run_id: RunId | null;
+  latest_run_id: RunId | null;
   current_state_version_id: string | null;
   current_configuration_version_id: string | null;
   /** The SSH key its runs clone git modules with (migration 0021). */
@@ -47,8 +48,8 @@ export interface WorkspaceTable {
 }
 
 export interface RemoteStateConsumerTable {
-  workspace_id: string;
-  consumer_id: string;
+  workspace_id: WorkspaceId;
+  consumer_id: WorkspaceId;
 }
 
 export interface TagTable {
@@ -59,13 +60,13 @@ export interface TagTable {
 }
 
 export interface WorkspaceTagTable {
-  workspace_id: string;
+  workspace_id: WorkspaceId;
   tag_id: string;
 }
 
 export interface WorkspaceTagBindingTable {
   id: string;
-  workspace_id: string;
+  workspace_id: WorkspaceId;
   key: string;
   value: Generated<string>;
   created_at: Timestamp;
