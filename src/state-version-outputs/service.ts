@@ -6,7 +6,7 @@ import { NotFoundError, ServiceUnavailableError } from '../errors.js';
 import { newId } from '../ids.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import type { OutputInput } from '../state-versions/state-file.js';
-import { workspaceTarget } from '../state-versions/target.js';
+import { workspaceTarget } from '../auth/workspace-target.js';
 import * as outputStore from './store.js';
 import type { Paged } from '../db/paging.js';
 

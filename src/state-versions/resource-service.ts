@@ -2,7 +2,7 @@ import { authorize } from '../auth/authorize.js';
 import type { Ctx } from '../context.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
 import * as resourceStore from './resource-store.js';
-import { workspaceTarget } from './target.js';
+import { workspaceTarget } from '../auth/workspace-target.js';
 import type { Paged } from '../db/paging.js';
 
 export type { WorkspaceResource } from './resource-store.js';

@@ -12,7 +12,7 @@ import { holderOf } from '../workspaces/lock-service.js';
 import type { LockHolder } from '../workspaces/store.js';
 import { decodeBase64, md5Hex, type OutputInput, parseOutputsDocument, stateHeader } from './state-file.js';
 import * as stateVersionStore from './store.js';
-import { targetOf, workspaceTarget } from './target.js';
+import { workspaceTarget, workspaceTargetOf } from '../auth/workspace-target.js';
 import { blobKey, type ContentKind, deleteContent, PROCESS_JOB } from './upload-service.js';
 import type { Paged } from '../db/paging.js';
 
@@ -265,7 +265,7 @@ export async function list(ctx: Ctx, options: ListOptions): Promise<Paged<StateV
   const scope = await authStore.findWorkspaceScopeByName(ctx.db, options.organizationName, options.workspaceName);
   const description = `workspace ${options.organizationName}/${options.workspaceName}`;
   if (!scope) throw new NotFoundError(`${description} not found`);
-  await authorize(ctx, 'workspace:read-state', targetOf(scope, description));
+  await authorize(ctx, 'workspace:read-state', workspaceTargetOf(scope, description));
   const window = { limit: options.page.size, offset: pageOffset(options.page) };
   const { versions, total } = await stateVersionStore.selectPage(ctx.db, scope.id, options.status, window);
   return { items: await viewsOf(ctx.db, versions), total };

@@ -1,6 +1,7 @@
 import * as agentPoolService from '../agent-pools/service.js';
-import { allowedActions, authorize, can, preloadWorkspaceAccess, type Target, workspaceReadScope } from '../auth/authorize.js';
+import { allowedActions, authorize, can, preloadWorkspaceAccess, workspaceReadScope } from '../auth/authorize.js';
 import type { Action } from '../auth/permissions.js';
+import { workspaceTargetOf } from '../auth/workspace-target.js';
 import type { Ctx } from '../context.js';
 import { NotifiedCache } from '../db/notified-cache.js';
 import { isUniqueViolation } from '../db/pg-errors.js';
@@ -47,17 +48,12 @@ function describe(selector: WorkspaceSelector): string {
   return 'id' in selector ? `workspace ${selector.id}` : `workspace ${selector.organizationName}/${selector.name}`;
 }
 
-/** The authorization target of a workspace: its organization, project and itself. */
-export function targetOf(workspace: { id: string; organizationId: string; projectId: string }, description = `workspace ${workspace.id}`): Target {
-  return { organizationId: workspace.organizationId, projectId: workspace.projectId, workspaceId: workspace.id, description };
-}
-
 /** The caller's actions plus force-delete, per set of actions: shared, so serializers can reuse what they built for it. */
 const withForceDelete = new WeakMap<ReadonlySet<Action>, ReadonlySet<Action>>();
 
 /** The actions the caller may perform on a workspace of an organization with `settings`. */
 async function workspaceActions(ctx: Ctx, workspace: workspaceStore.Workspace, settings: OrganizationSettings): Promise<ReadonlySet<Action>> {
-  const allowed = await allowedActions(ctx, targetOf(workspace));
+  const allowed = await allowedActions(ctx, workspaceTargetOf(workspace));
   // The organization may let workspace admins force-delete (workspaces.mdx "Force Delete a workspace").
   if (!settings['allow-force-delete-workspaces'] || !allowed.has('workspace:delete') || allowed.has('workspace:force-delete')) return allowed;
   let extended = withForceDelete.get(allowed);
@@ -105,7 +101,7 @@ function find(ctx: Ctx, selector: WorkspaceSelector): Promise<workspaceStore.Wor
 async function authorized(ctx: Ctx, selector: WorkspaceSelector, action: Action, workspace: workspaceStore.Workspace | undefined): Promise<workspaceStore.Workspace> {
   const description = describe(selector);
   if (!workspace) throw new NotFoundError(`${description} not found`);
-  await authorize(ctx, action, targetOf(workspace, description));
+  await authorize(ctx, action, workspaceTargetOf(workspace, description));
   return workspace;
 }
 

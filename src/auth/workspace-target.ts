@@ -1,20 +1,23 @@
-import type { Target } from '../auth/authorize.js';
-import * as authStore from '../auth/store.js';
 import type { Ctx } from '../context.js';
 import { NotFoundError } from '../errors.js';
 import type { WorkspaceId } from '../ids.js';
+import type { Target } from './access.js';
+import * as authStore from './store.js';
 
 /** A target with the workspace's id as checked by finding it. */
 export type WorkspaceTarget = Target & { workspaceId: WorkspaceId };
 
-/** The authorization target of a workspace's state (organization, project, workspace). */
-export function targetOf(scope: authStore.WorkspaceScope, description: string): WorkspaceTarget {
-  return { organizationId: scope.organizationId, workspaceId: scope.id, projectId: scope.projectId, description };
+/** The authorization target of a workspace, or of what belongs to it: its organization, project and itself. */
+export function workspaceTargetOf(
+  workspace: { id: WorkspaceId; organizationId: string; projectId: string },
+  description = `workspace ${workspace.id}`,
+): WorkspaceTarget {
+  return { organizationId: workspace.organizationId, projectId: workspace.projectId, workspaceId: workspace.id, description };
 }
 
 /** The target of a workspace by id; 404 naming `description` when the workspace is unknown. */
 export async function workspaceTarget(ctx: Ctx, workspaceId: string, description: string): Promise<WorkspaceTarget> {
   const scope = await authStore.findWorkspaceScopeUnchecked(ctx.db, workspaceId);
   if (!scope) throw new NotFoundError(`${description} not found`);
-  return targetOf(scope, description);
+  return workspaceTargetOf(scope, description);
 }
