@@ -1,6 +1,7 @@
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
+import { prepared } from '../db/prepared.js';
 import type { OrganizationRow, StoredRetentionPolicy } from '../db/schema.js';
 import { camelized } from '../db/rows.js';
 
@@ -31,7 +32,8 @@ export async function insert(db: Db, org: { id: string; name: string; email: str
 }
 
 export async function findByName(db: Db, name: string): Promise<Organization | undefined> {
-  const row = await db.selectFrom('organizations').selectAll().where('name', '=', name).executeTakeFirst();
+  // Prepared: every request under /organizations/:name starts here.
+  const row = await prepared(db.selectFrom('organizations').selectAll().where('name', '=', name)).executeTakeFirst();
   return row && toOrganization(row);
 }
 

@@ -183,13 +183,22 @@ function filtered(db: Db, organizationId: string, filter: WorkspaceFilter, sourc
   return query;
 }
 
+/** The organization of the list, as its route already read it: the rows carry its name and settings. */
+export interface ListedOrganization {
+  id: string;
+  name: string;
+  settings: Record<string, unknown>;
+  defaultAgentPoolId: string | null;
+}
+
 export async function selectPage(
   db: Db,
-  organizationId: string,
+  organization: ListedOrganization,
   filter: WorkspaceFilter,
   sort: WorkspaceSort,
   window: { limit: number; offset: number },
 ): Promise<{ workspaces: Workspace[]; total: number }> {
+  const organizationId = organization.id;
   const sources = await findTagSources(db, organizationId, tagNames(filter));
   // Only what the order needs: the page's ids come first, its rows after (below).
   let matches = filtered(db, organizationId, filter, sources).select([
@@ -225,17 +234,14 @@ export async function selectPage(
     from unnest(array(${pageNames})) with ordinality as page(name, n)
     join workspaces on workspaces.organization_id = ${organizationId} and workspaces.name = page.name
     order by page.n`;
-  const [{ rows }, total, organization] = await Promise.all([
-    pageRows.execute(db),
-    countMatches(db, organizationId, filter, sources),
-    db.selectFrom('organizations').select(['name', 'settings', 'default_agent_pool_id']).where('id', '=', organizationId).executeTakeFirstOrThrow(),
-  ]);
+  const [{ rows }, total] = await Promise.all([pageRows.execute(db), countMatches(db, organizationId, filter, sources)]);
   const joined = {
     organization_name: organization.name,
     organization_settings: organization.settings,
-    organization_default_agent_pool_id: organization.default_agent_pool_id,
+    organization_default_agent_pool_id: organization.defaultAgentPoolId,
   };
-  return { workspaces: rows.map((row) => toWorkspace({ ...row, ...joined })), total };
+  // Completed in place: a page is a hundred rows of forty columns, and each copy of them shows in its latency.
+  return { workspaces: rows.map((row) => toWorkspace(Object.assign(row, joined))), total };
 }
 
 /** The flat tag ids of `search[tags]` when the filter narrows by flat tags and nothing else. */

@@ -149,7 +149,7 @@ export async function list(ctx: Ctx, organizationName: string, options: ListOpti
   const scope = await workspaceReadScope(ctx, org.id);
   const filter = 'all' in scope ? options.filter : { ...options.filter, readableByTeams: scope.teamIds };
   const window = { limit: options.page.size, offset: pageOffset(options.page) };
-  const { workspaces, total } = await workspaceListStore.selectPage(ctx.db, org.id, filter, options.sort, window);
+  const { workspaces, total } = await workspaceListStore.selectPage(ctx.db, org, filter, options.sort, window);
   return { items: await viewsOf(ctx, workspaces), total };
 }
 

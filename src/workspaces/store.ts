@@ -5,7 +5,7 @@ import type { Db } from '../db/database.js';
 import type { StoredRetentionPolicy, WorkspaceRow, WorkspaceTable } from '../db/schema.js';
 import type { ExecutionMode } from './rules.js';
 import { prepared } from '../db/prepared.js';
-import { camelized } from '../db/rows.js';
+import { type Camelized, camelized } from '../db/rows.js';
 
 /** Who holds a workspace's lock: the relationship type and id of `locked-by`. */
 export interface LockHolder {
@@ -76,12 +76,14 @@ export type JoinedRow = WorkspaceRow & {
   organization_default_agent_pool_id: string | null;
 };
 
-export function toWorkspace({ locked_by_kind, locked_by_id, ...row }: JoinedRow): Workspace {
-  return {
-    ...camelized(row),
+export function toWorkspace(row: JoinedRow): Workspace {
+  // One copy of the row, completed in place (the raw lock columns stay on it, unread): a list maps a
+  // hundred rows of forty columns, and each further copy showed in its latency.
+  const workspace: Camelized<JoinedRow> & Pick<Workspace, 'executionMode' | 'lockedBy'> = Object.assign(camelized(row), {
     executionMode: row.execution_mode as ExecutionMode | null,
-    lockedBy: locked_by_kind && locked_by_id ? { kind: locked_by_kind as LockHolder['kind'], id: locked_by_id } : null,
-  };
+    lockedBy: row.locked_by_kind && row.locked_by_id ? { kind: row.locked_by_kind as LockHolder['kind'], id: row.locked_by_id } : null,
+  });
+  return workspace;
 }
 
 function toColumns(settings: Partial<WorkspaceSettings>): Updateable<WorkspaceTable> {
