@@ -26,7 +26,8 @@ export interface Database {
   kind: 'pglite' | 'postgres';
   /**
    * Calls `onNotify` for each NOTIFY on `channel` (from any replica) until the returned function is
-   * called. Delivery is best effort: a listener must also poll.
+   * called. Delivery is best effort: a listener must also poll. A lost PostgreSQL session is opened
+   * again, and `onNotify` called once then for whatever was notified meanwhile.
    */
   listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   /**
@@ -47,6 +48,10 @@ const pgTypes = {
   getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === 20 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format ?? 'text')),
 };
 
+/** A lost LISTEN session is opened again after this long, doubling up to the maximum while it fails. */
+const LISTEN_RETRY_FIRST_MS = 200;
+const LISTEN_RETRY_MAX_MS = 10_000;
+
 /** Opens a PostgreSQL server pool. */
 export function openPostgres(url: string, max = 10): Database {
   const pool = new pg.Pool({ connectionString: url, max, types: pgTypes });
@@ -55,18 +60,48 @@ export function openPostgres(url: string, max = 10): Database {
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }), log: recordStatement });
   const listeners = new Set<pg.Client>();
   const listen = async (channel: string, onNotify: () => void) => {
+    let stopped = false;
+    let current: pg.Client | undefined;
+    let retry: NodeJS.Timeout | undefined;
     // LISTEN needs a session of its own: pooled connections are shared between queries.
-    const client = new pg.Client({ connectionString: url });
-    listeners.add(client);
-    client.on('error', () => {});
-    client.on('notification', (message) => {
-      if (message.channel === channel) onNotify();
-    });
-    await client.connect();
-    await client.query(`LISTEN "${channel}"`);
-    return () => {
-      listeners.delete(client);
-      return client.end();
+    const connect = async (): Promise<void> => {
+      const client = new pg.Client({ connectionString: url });
+      client.on('error', () => {});
+      client.on('notification', (message) => {
+        if (message.channel === channel) onNotify();
+      });
+      try {
+        await client.connect();
+        await client.query(`LISTEN "${channel}"`);
+      } catch (err) {
+        await client.end().catch(() => {});
+        throw err;
+      }
+      if (stopped) return void (await client.end());
+      current = client;
+      listeners.add(client);
+      // A lost session (PostgreSQL restarted, the backend terminated, the network cut) is opened again.
+      client.once('end', () => {
+        listeners.delete(client);
+        if (!stopped) reconnect(LISTEN_RETRY_FIRST_MS);
+      });
+    };
+    const reconnect = (delayMs: number) => {
+      retry = setTimeout(() => {
+        connect().then(
+          // What was notified meanwhile is lost: the listener hears one notification for all of it.
+          () => (stopped ? undefined : onNotify()),
+          () => (stopped ? undefined : reconnect(Math.min(delayMs * 2, LISTEN_RETRY_MAX_MS))),
+        );
+      }, delayMs);
+      retry.unref();
+    };
+    await connect();
+    return async () => {
+      stopped = true;
+      clearTimeout(retry);
+      if (current) listeners.delete(current);
+      await current?.end();
     };
   };
   // One round trip at a time per session (pg refuses overlapping queries on one client); each call waits for its own.
