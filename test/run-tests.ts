@@ -129,9 +129,12 @@ async function main(): Promise<number> {
     await writePgliteTemplate(pgliteTemplate);
     const env = { ...process.env, [PG_URL_ENV]: server.url, [PGLITE_TEMPLATE_ENV]: pgliteTemplate };
     const jobs = jobsOf(files, ['pglite', 'postgres']);
-    // One job per core: with more, the end-to-end suites' timing-sensitive steps (terraform's
-    // provisioner output, a server restart under an apply) see a machine too loaded to be realistic.
-    const concurrency = Number(process.env.TERRACE_TEST_CONCURRENCY ?? Math.max(2, cpus().length));
+    // One job more than cores: the end-to-end files spend most of their time waiting (on the
+    // terraform CLI's polls of 1–3 s, on runs), so with one job per core the cores were idle for a
+    // third of the run (jobs' wall time 1,189 s for 657 s of CPU). More would load the machine past
+    // what the timing-sensitive steps (terraform's provisioner output, a restart under an apply) see
+    // in use, and gained nothing measurable (docs/design.md "Tests").
+    const concurrency = Number(process.env.TERRACE_TEST_CONCURRENCY ?? Math.max(2, cpus().length) + 1);
     process.stdout.write(`PostgreSQL test server at ${server.url}; ${files.length} test files as ${jobs.length} jobs, ${concurrency} at a time\n`);
     const results: JobResult[] = [];
     const started = performance.now();
