@@ -6,6 +6,7 @@ import { type DatabaseKind, TestServer } from '../test/harness.js';
 import { type BenchRows, forEachBenchDatabase, formatTable, type LoadRequest, measure, requestCount } from './load.js';
 import { databases, positive } from './options.js';
 import { progress } from './state-measure.js';
+import { procCpuSeconds } from '../test/proc-stat.js';
 
 /**
  * `npm run bench -- run-reads`: the reads of running runs (issue 14). Four runs are planning and
@@ -43,9 +44,7 @@ function parseOptions(args: string[]): RunReadsOptions {
 
 /** CPU time (user + system) of this process's main thread, in ms: the server's event loop, not the load generator's worker. */
 function mainThreadCpuMs(): number {
-  const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  return procCpuSeconds(`/proc/self/task/${process.pid}/stat`).own * 1000;
 }
 
 interface StreamingRun {

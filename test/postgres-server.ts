@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { procCpuSeconds } from './proc-stat.js';
 
 /**
  * A throw-away PostgreSQL server in a temporary directory on a free port, for tests and benchmarks.
@@ -43,9 +44,9 @@ export function startPostgres(port: number): PostgresServer {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     cpuSeconds() {
       const pid = readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0];
-      // stat(5): utime, stime, cutime and cstime are fields 14 to 17, in clock ticks (100 a second on Linux).
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-      return fields.slice(11, 15).reduce((sum, ticks) => sum + Number(ticks), 0) / 100;
+      // The postmaster's own CPU and its exited backends'.
+      const { own, children } = procCpuSeconds(`/proc/${pid}/stat`);
+      return own + children;
     },
     stop() {
       try {
