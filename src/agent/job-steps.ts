@@ -8,7 +8,15 @@ import { ArchiveError, extractConfiguration } from '../runner/extract.js';
 import { usesBwrap, usesRunUid } from '../runner/sandbox.js';
 import type { AnyJob } from './protocol.js';
 import { runTerraform, type TerraformSandbox } from '../runner/terraform-process.js';
-import { handOver, type RunWorkdir, writeRunPasswd } from '../runner/workdir.js';
+import {
+  handOver,
+  type RunEnvironmentInput,
+  type RunWorkdir,
+  runEnvironment,
+  writeCliConfig,
+  writeRunPasswd,
+  writeTerraformVariables,
+} from '../runner/workdir.js';
 
 /**
  * What every kind of job does with terraform in its directory (a run's phase, agent/job.ts; a module
@@ -128,7 +136,7 @@ export async function fetchConfiguration(env: JobEnvironment, job: AnyJob, signa
 }
 
 /** The CA that verifies the server's generated certificate, as a file in the run's directory; none with a configured certificate. */
-export async function writeCaFile(workdir: RunWorkdir, caCertificate: string | null): Promise<string | undefined> {
+async function writeCaFile(workdir: RunWorkdir, caCertificate: string | null): Promise<string | undefined> {
   if (!caCertificate) return undefined;
   const file = join(workdir.root, 'ca.pem');
   await writeFile(file, caCertificate, { mode: 0o644 });
@@ -147,11 +155,29 @@ function runUidOf(env: JobEnvironment): number | undefined {
  * handed over to the run's uid. With `sshKeyFile`, ssh (which needs a passwd entry for the uid it runs
  * as) is shown one where it can be: only the bwrap modes can.
  */
-export async function sandboxOf(env: JobEnvironment, workdir: RunWorkdir, sshKeyFile?: string): Promise<TerraformSandbox> {
+async function sandboxOf(env: JobEnvironment, workdir: RunWorkdir, sshKeyFile?: string): Promise<TerraformSandbox> {
   const uid = runUidOf(env);
   const passwdFile = sshKeyFile !== undefined && uid !== undefined && usesBwrap(env.isolation) ? await writeRunPasswd(workdir, uid) : undefined;
   if (uid !== undefined) await handOver(workdir, uid);
   return { isolation: env.isolation, uid, runDir: workdir.root, passwdFile };
+}
+
+/**
+ * Finishes a job's set-up once its configuration is in place: writes the CLI configuration (the job
+ * token), the variables and the CA file, then builds terraform's environment and sandbox. `phase` holds
+ * what only a run's phase has (a module test has none of it).
+ */
+export async function prepareJob<J extends AnyJob>(
+  base: Omit<PreparedJob<J>, 'processEnv' | 'varsFiles' | 'sandbox'>,
+  phase: Pick<RunEnvironmentInput, 'run' | 'debugging' | 'sshKeyFile'> = {},
+): Promise<PreparedJob<J>> {
+  const { job, env, workdir } = base;
+  const cliConfigFile = await writeCliConfig(workdir, job.hostname, job.token);
+  const varsFiles = await writeTerraformVariables(workdir, job.variables);
+  const caFile = await writeCaFile(workdir, job.caCertificate);
+  const processEnv = runEnvironment({ workdir, variables: job.variables, hostname: job.hostname, token: job.token, cliConfigFile, caFile, ...phase });
+  const sandbox = await sandboxOf(env, workdir, phase.sshKeyFile);
+  return { ...base, processEnv, varsFiles, sandbox };
 }
 
 /** The last complete lines of output, where the apply's summary is. */

@@ -5,18 +5,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { sweepLeftoverProcesses } from '../runner/run-uids.js';
 import { satisfies } from '../runner/terraform-version.js';
-import {
-  createRunFile,
-  createWorkdir,
-  hclString,
-  openRunFile,
-  type RunWorkdir,
-  runEnvironment,
-  sshFiles,
-  writeCliConfig,
-  writeSshKey,
-  writeTerraformVariables,
-} from '../runner/workdir.js';
+import { createRunFile, createWorkdir, hclString, openRunFile, type RunWorkdir, sshFiles, writeSshKey } from '../runner/workdir.js';
 import { countChanges, hasChanges, type ProviderSchemas, redactedPlan, type ShowPlan } from '../runs/plan-json.js';
 import { ProtocolError } from './client.js';
 import {
@@ -27,11 +16,10 @@ import {
   PhaseFailure,
   PhaseStopped,
   type PreparedJob,
-  sandboxOf,
+  prepareJob,
   Tail,
   terraform,
   throwIfStopped,
-  writeCaFile,
 } from './job-steps.js';
 import { prepareTest, test } from './test-job.js';
 import { JobLog } from './job-log.js';
@@ -108,36 +96,12 @@ async function prepare(env: JobEnvironment, job: Job, log: JobLog, signal: Abort
   await writeFile(join(dir, BACKEND_OVERRIDE_FILE), backendOverride(job)).catch((err: NodeJS.ErrnoException) => {
     throw err.code === 'ENOENT' ? new PhaseFailure(`the working directory ${JSON.stringify(job.workingDirectory)} is not in the configuration`) : err;
   });
-  const cliConfigFile = await writeCliConfig(workdir, job.hostname, job.token);
-  const varsFiles = await writeTerraformVariables(workdir, job.variables);
-  const caFile = await writeCaFile(workdir, job.caCertificate);
   const sshKeyFile = job.sshKey === null ? undefined : await writeSshKey(workdir, job.sshKey);
-  const processEnv = runEnvironment({
-    workdir,
-    variables: job.variables,
-    run: { id: job.runId, workspaceName: job.workspaceName, organizationName: job.organizationName, projectName: job.projectName },
-    hostname: job.hostname,
-    token: job.token,
-    cliConfigFile,
-    caFile,
-    debugging: job.debugging,
-    sshKeyFile,
-  });
+  const run = { id: job.runId, workspaceName: job.workspaceName, organizationName: job.organizationName, projectName: job.projectName };
+  const prepared = await prepareJob({ job, env, log, signal, deadline, workdir, dir }, { run, debugging: job.debugging, sshKeyFile });
   // Terraform runs the operation here with the state in Terrace (cli-protocol.md §4.4), instead of starting another remote run.
-  processEnv.TF_FORCE_LOCAL_BACKEND = '1';
-  const sandbox = await sandboxOf(env, workdir, sshKeyFile);
-  return {
-    job,
-    env,
-    log,
-    signal,
-    deadline,
-    workdir,
-    dir,
-    processEnv,
-    varsFiles,
-    sandbox,
-  };
+  prepared.processEnv.TF_FORCE_LOCAL_BACKEND = '1';
+  return prepared;
 }
 
 /** `-json` for structured output (the CLI renders it, cli-protocol.md §6.5), else plain text without colours. */

@@ -1,5 +1,5 @@
-import { type RunWorkdir, runEnvironment, writeCliConfig, writeTerraformVariables } from '../runner/workdir.js';
-import { fetchConfiguration, type JobEnvironment, PhaseFailure, type PreparedJob, sandboxOf, Tail, terraform, writeCaFile } from './job-steps.js';
+import type { RunWorkdir } from '../runner/workdir.js';
+import { fetchConfiguration, type JobEnvironment, PhaseFailure, type PreparedJob, prepareJob, Tail, terraform } from './job-steps.js';
 import type { JobLog } from './job-log.js';
 import { type FinishRequest, TEST_STATUSES, type TestCounts, type TestJob, type TestStatus } from './protocol.js';
 
@@ -14,23 +14,7 @@ import { type FinishRequest, TEST_STATUSES, type TestCounts, type TestJob, type 
 export async function prepareTest(env: JobEnvironment, job: TestJob, log: JobLog, signal: AbortSignal, workdir: RunWorkdir): Promise<PreparedJob<TestJob>> {
   const deadline = Date.now() + job.timeoutMs;
   await fetchConfiguration(env, job, signal, workdir.configDir);
-  const cliConfigFile = await writeCliConfig(workdir, job.hostname, job.token);
-  const varsFiles = await writeTerraformVariables(workdir, job.variables);
-  const caFile = await writeCaFile(workdir, job.caCertificate);
-  const processEnv = runEnvironment({ workdir, variables: job.variables, hostname: job.hostname, token: job.token, cliConfigFile, caFile });
-  const sandbox = await sandboxOf(env, workdir);
-  return {
-    job,
-    env,
-    log,
-    signal,
-    deadline,
-    workdir,
-    dir: workdir.configDir,
-    processEnv,
-    varsFiles,
-    sandbox,
-  };
+  return prepareJob({ job, env, log, signal, deadline, workdir, dir: workdir.configDir });
 }
 
 interface TestSummary {

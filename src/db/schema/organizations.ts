@@ -107,8 +107,4 @@ export interface ProjectTable {
 
 export type OrganizationRow = Selectable<OrganizationTable>;
 
-export type TeamRow = Selectable<TeamTable>;
-
-export type OrganizationMembershipRow = Selectable<OrganizationMembershipTable>;
-
 export type ProjectRow = Selectable<ProjectTable>;

@@ -128,7 +128,3 @@ export interface RunLogChunkTable {
 export type RunRow = Selectable<RunTable>;
 
 export type PlanRow = Selectable<PlanTable>;
-
-export type ApplyRow = Selectable<ApplyTable>;
-
-export type RunEventRow = Selectable<RunEventTable>;

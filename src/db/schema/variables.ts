@@ -46,6 +46,4 @@ export interface VariableTable {
   updated_at: Timestamp;
 }
 
-export type VariableSetRow = Selectable<VariableSetTable>;
-
 export type VariableRow = Selectable<VariableTable>;
