@@ -10,8 +10,7 @@ export function agentPoolPath(id: string): string {
 }
 
 /** agents.mdx "Show an Agent Pool", with the OpenAPI schema's `agent-count`, `allowed-projects`, `excluded-workspaces` and `organization`. */
-export function serializeAgentPool(view: AgentPoolView): ResourceObject {
-  const { pool, scope } = view;
+export function serializeAgentPool({ pool, scope, workspaceIds }: AgentPoolView): ResourceObject {
   const path = agentPoolPath(pool.id);
   return resource(
     'agent-pools',
@@ -25,7 +24,7 @@ export function serializeAgentPool(view: AgentPoolView): ResourceObject {
     {
       agents: { links: { related: `${path}/agents` } },
       'authentication-tokens': { links: { related: `${path}/authentication-tokens` } },
-      workspaces: toMany('workspaces', view.workspaceIds),
+      workspaces: toMany('workspaces', workspaceIds),
       'allowed-workspaces': toMany('workspaces', scope.allowedWorkspaceIds),
       'allowed-projects': toMany('projects', scope.allowedProjectIds),
       'excluded-workspaces': toMany('workspaces', scope.excludedWorkspaceIds),

@@ -1,14 +1,13 @@
 import { type ResourceObject, resource, timestamp } from '../jsonapi/document.js';
 import type * as agentService from './service.js';
 
-export function serializeAgent(view: agentService.AgentView): ResourceObject {
-  const { agent } = view;
+export function serializeAgent({ agent, status }: agentService.AgentView): ResourceObject {
   return resource(
     'agents',
     agent.id,
     {
       name: agent.name,
-      status: view.status,
+      status: status,
       'ip-address': agent.ipAddress,
       'last-ping-at': timestamp(agent.lastPingAt),
       'created-at': timestamp(agent.createdAt),

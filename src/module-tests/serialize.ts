@@ -5,8 +5,7 @@ import type { TestConfigurationView, TestRunView } from './service.js';
 
 /** Module tests as tests.mdx shows them: `test-runs`, their `configuration-versions` and `vars`. */
 
-export function serializeTestRun(view: TestRunView): ResourceObject {
-  const { run, module } = view;
+export function serializeTestRun({ run, module, logReadUrl }: TestRunView): ResourceObject {
   const counts = run.counts;
   return resource(
     'test-runs',
@@ -14,7 +13,7 @@ export function serializeTestRun(view: TestRunView): ResourceObject {
     {
       status: run.status,
       'status-timestamps': run.statusTimestamps,
-      'log-read-url': view.logReadUrl,
+      'log-read-url': logReadUrl,
       'created-at': timestamp(run.createdAt),
       'updated-at': timestamp(run.updatedAt),
       'test-configurable-type': 'RegistryModule',
@@ -45,8 +44,7 @@ export function serializeTestRun(view: TestRunView): ResourceObject {
 }
 
 /** A test's configuration version, in the `configuration-versions` shape (tests.mdx sample). */
-export function serializeTestConfigurationVersion(view: TestConfigurationView): ResourceObject {
-  const { version } = view;
+export function serializeTestConfigurationVersion({ version, uploadUrl }: TestConfigurationView): ResourceObject {
   return resource(
     'configuration-versions',
     version.id,
@@ -60,7 +58,7 @@ export function serializeTestConfigurationVersion(view: TestConfigurationView): 
       'status-timestamps': version.uploadedAt ? { 'uploaded-at': timestamp(version.uploadedAt) } : {},
       'changed-files': [],
       provisional: false,
-      'upload-url': view.uploadUrl,
+      'upload-url': uploadUrl,
     },
     {},
   );

@@ -4,8 +4,7 @@ import * as membershipService from './service.js';
 import type { MembershipView } from './service.js';
 
 /** An `organization-memberships` resource (organization-memberships.mdx; `email` and `created-at` from the OpenAPI schema). */
-export function serializeMembership(view: MembershipView): ResourceObject {
-  const { membership } = view;
+export function serializeMembership({ membership, teamIds }: MembershipView): ResourceObject {
   return resource(
     'organization-memberships',
     membership.id,
@@ -17,7 +16,7 @@ export function serializeMembership(view: MembershipView): ResourceObject {
       ...(membership.status === 'invited' ? { 'is-org-two-factor-required': false } : {}),
     },
     {
-      teams: toMany('teams', view.teamIds),
+      teams: toMany('teams', teamIds),
       user: toOne('users', membership.userId),
       organization: toOne('organizations', membership.organizationName),
     },

@@ -11,8 +11,7 @@ export function policySetPath(id: string): string {
  * policy-sets.mdx "Show a policy set": a set is versioned (uploaded versions) unless it has individual
  * policies; `vcs-repo` and `policies-path` are null (no VCS sources).
  */
-export function serializePolicySet(view: PolicySetView): ResourceObject {
-  const { set, targets } = view;
+export function serializePolicySet({ set, targets, policyCount }: PolicySetView): ResourceObject {
   return resource(
     'policy-sets',
     set.id,
@@ -24,7 +23,7 @@ export function serializePolicySet(view: PolicySetView): ResourceObject {
       'agent-enabled': set.agentEnabled,
       'policy-tool-version': set.policyToolVersion,
       overridable: set.overridable,
-      'policy-count': view.policyCount,
+      'policy-count': policyCount,
       'workspace-count': targets.workspace.length,
       'project-count': targets.project.length,
       'policies-path': null,
@@ -47,8 +46,7 @@ export function serializePolicySet(view: PolicySetView): ResourceObject {
 }
 
 /** policy-sets.mdx "Show a policy set version": `source` is `tfe-api`, the upload link while it is pending. */
-export function serializePolicySetVersion(view: VersionView): ResourceObject {
-  const { version } = view;
+export function serializePolicySetVersion({ version, uploadUrl }: VersionView): ResourceObject {
   return resource(
     'policy-set-versions',
     version.id,
@@ -62,7 +60,7 @@ export function serializePolicySetVersion(view: VersionView): ResourceObject {
       'updated-at': timestamp(version.updatedAt),
     },
     { 'policy-set': toOne('policy-sets', version.policySetId) },
-    { self: `/api/v2/policy-set-versions/${encodeURIComponent(version.id)}`, ...(view.uploadUrl ? { upload: view.uploadUrl } : {}) },
+    { self: `/api/v2/policy-set-versions/${encodeURIComponent(version.id)}`, ...(uploadUrl ? { upload: uploadUrl } : {}) },
   );
 }
 

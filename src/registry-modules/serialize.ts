@@ -11,8 +11,7 @@ export function modulePath(module: RegistryModule): string {
 }
 
 /** "status": `setup_complete` once a version was read, else `pending`. */
-export function serializeModule(view: ModuleView): ResourceObject {
-  const { module } = view;
+export function serializeModule({ module, canManage }: ModuleView): ResourceObject {
   return resource(
     'registry-modules',
     module.id,
@@ -29,15 +28,14 @@ export function serializeModule(view: ModuleView): ResourceObject {
       'created-at': timestamp(module.createdAt),
       'updated-at': timestamp(module.updatedAt),
       // Terrace has no VCS connections: nothing to resync or retry, which deletion rights stand for.
-      permissions: { 'can-delete': view.canManage, 'can-resync': view.canManage, 'can-retry': view.canManage },
+      permissions: { 'can-delete': canManage, 'can-resync': canManage, 'can-retry': canManage },
     },
     { organization: toOne('organizations', module.organizationName) },
     { self: modulePath(module) },
   );
 }
 
-export function serializeModuleVersion(view: ModuleVersionView): ResourceObject {
-  const { version } = view;
+export function serializeModuleVersion({ version, uploadUrl }: ModuleVersionView): ResourceObject {
   return resource(
     'registry-module-versions',
     version.id,
@@ -50,7 +48,7 @@ export function serializeModuleVersion(view: ModuleVersionView): ResourceObject 
       'updated-at': timestamp(version.updatedAt),
     },
     { 'registry-module': toOne('registry-modules', version.moduleId) },
-    view.uploadUrl ? { upload: view.uploadUrl } : undefined,
+    uploadUrl ? { upload: uploadUrl } : undefined,
   );
 }
 

@@ -10,8 +10,7 @@ export function providerPath(provider: RegistryProvider): string {
   return `/api/v2/organizations/${[organizationName, 'registry-providers', registryName, namespace, name].map(encodeURIComponent).join('/')}`;
 }
 
-export function serializeProvider(view: ProviderView): ResourceObject {
-  const { provider } = view;
+export function serializeProvider({ provider, canManage }: ProviderView): ResourceObject {
   return resource(
     'registry-providers',
     provider.id,
@@ -21,7 +20,7 @@ export function serializeProvider(view: ProviderView): ResourceObject {
       'registry-name': provider.registryName,
       'created-at': timestamp(provider.createdAt),
       'updated-at': timestamp(provider.updatedAt),
-      permissions: { 'can-delete': view.canManage },
+      permissions: { 'can-delete': canManage },
     },
     {
       organization: toOne('organizations', provider.organizationName),
@@ -31,9 +30,8 @@ export function serializeProvider(view: ProviderView): ResourceObject {
   );
 }
 
-export function serializeProviderVersion(view: VersionView): ResourceObject {
-  const { version } = view;
-  const path = `${providerPath(view.provider)}/versions/${encodeURIComponent(version.version)}`;
+export function serializeProviderVersion({ version, provider, canManage, links }: VersionView): ResourceObject {
+  const path = `${providerPath(provider)}/versions/${encodeURIComponent(version.version)}`;
   return resource(
     'registry-provider-versions',
     version.id,
@@ -43,7 +41,7 @@ export function serializeProviderVersion(view: VersionView): ResourceObject {
       'updated-at': timestamp(version.updatedAt),
       'key-id': version.keyId,
       protocols: version.protocols,
-      permissions: { 'can-delete': view.canManage, 'can-upload-asset': view.canManage },
+      permissions: { 'can-delete': canManage, 'can-upload-asset': canManage },
       'shasums-uploaded': version.shasums !== null,
       'shasums-sig-uploaded': version.shasumsSig !== null,
     },
@@ -51,12 +49,11 @@ export function serializeProviderVersion(view: VersionView): ResourceObject {
       'registry-provider': toOne('registry-providers', version.providerId),
       platforms: { ...toMany('registry-provider-platforms', version.platformIds), links: { related: `${path}/platforms` } },
     },
-    view.links,
+    links,
   );
 }
 
-export function serializeProviderPlatform(view: PlatformView): ResourceObject {
-  const { platform } = view;
+export function serializeProviderPlatform({ platform, canManage, links }: PlatformView): ResourceObject {
   return resource(
     'registry-provider-platforms',
     platform.id,
@@ -65,11 +62,11 @@ export function serializeProviderPlatform(view: PlatformView): ResourceObject {
       arch: platform.arch,
       filename: platform.filename,
       shasum: platform.shasum,
-      permissions: { 'can-delete': view.canManage, 'can-upload-asset': view.canManage },
+      permissions: { 'can-delete': canManage, 'can-upload-asset': canManage },
       'provider-binary-uploaded': platform.blobKey !== null,
     },
     { 'registry-provider-version': toOne('registry-provider-versions', platform.versionId) },
-    view.links,
+    links,
   );
 }
 

@@ -12,8 +12,7 @@ export function runTaskPath(id: string): string {
  * docs' samples quote it; go-tfe decodes a boolean). The associations are `workspace-tasks`, as go-tfe
  * reads them.
  */
-export function serializeRunTask(view: RunTaskView): ResourceObject {
-  const { task } = view;
+export function serializeRunTask({ task, workspaceTaskIds }: RunTaskView): ResourceObject {
   return resource(
     'tasks',
     task.id,
@@ -33,7 +32,7 @@ export function serializeRunTask(view: RunTaskView): ResourceObject {
     },
     {
       organization: toOne('organizations', task.organizationName),
-      'workspace-tasks': toMany('workspace-tasks', view.workspaceTaskIds),
+      'workspace-tasks': toMany('workspace-tasks', workspaceTaskIds),
     },
     { self: runTaskPath(task.id) },
   );

@@ -17,8 +17,7 @@ export function outcomePath(id: string): string {
   return `/api/v2/task-result-outcomes/${encodeURIComponent(id)}`;
 }
 
-export function serializeTaskStage(view: TaskStageView): ResourceObject {
-  const { stage } = view;
+export function serializeTaskStage({ stage, canOverride }: TaskStageView): ResourceObject {
   return resource(
     'task-stages',
     stage.id,
@@ -29,7 +28,7 @@ export function serializeTaskStage(view: TaskStageView): ResourceObject {
       'created-at': timestamp(stage.createdAt),
       'updated-at': timestamp(stage.updatedAt),
       // One permission overrides both the tasks and the policies of a stage.
-      permissions: { 'can-override-policy': view.canOverride, 'can-override-tasks': view.canOverride, 'can-override': view.canOverride },
+      permissions: { 'can-override-policy': canOverride, 'can-override-tasks': canOverride, 'can-override': canOverride },
       actions: { 'is-overridable': stage.status === 'awaiting_override' },
     },
     {

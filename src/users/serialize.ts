@@ -29,10 +29,9 @@ function serializePermissions(p: userService.AccountPermissions): Record<string,
 }
 
 /** A user; email and account flags only when `view.isPrivate` (account.mdx). */
-export function serializeUser(view: userService.UserView, options: { authenticatedResource?: boolean } = {}): ResourceObject {
-  const { user } = view;
+export function serializeUser({ user, isPrivate, permissions }: userService.UserView, options: { authenticatedResource?: boolean } = {}): ResourceObject {
   const path = userPath(user.id);
-  const privateAttributes = view.isPrivate
+  const privateAttributes = isPrivate
     ? {
         email: user.email,
         // Email changes apply at once: there is no confirmation mail.
@@ -59,7 +58,7 @@ export function serializeUser(view: userService.UserView, options: { authenticat
       'avatar-url': avatarUrl(user.email),
       'v2-only': false,
       ...privateAttributes,
-      permissions: serializePermissions(view.permissions),
+      permissions: serializePermissions(permissions),
     },
     {
       'authentication-tokens': { links: { related: `${path}/authentication-tokens` } },

@@ -7,8 +7,7 @@ export function setPath(id: string): string {
   return `/api/v2/varsets/${encodeURIComponent(id)}`;
 }
 
-export function serializeVariableSet(view: variableSetService.VariableSetView): ResourceObject {
-  const { set, links } = view;
+export function serializeVariableSet({ set, links, canUpdate }: variableSetService.VariableSetView): ResourceObject {
   return resource(
     'varsets',
     set.id,
@@ -21,7 +20,7 @@ export function serializeVariableSet(view: variableSetService.VariableSetView): 
       'var-count': links.variableIds.length,
       'workspace-count': links.workspaceIds.length,
       'project-count': links.projectIds.length,
-      permissions: { 'can-update': view.canUpdate },
+      permissions: { 'can-update': canUpdate },
     },
     {
       organization: toOne('organizations', set.organizationName),
