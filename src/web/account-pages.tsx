@@ -2,9 +2,9 @@ import type { PropsWithChildren } from '@kitajs/html';
 import type { Token } from '../auth/token-store.js';
 import { MIN_PASSWORD_LENGTH, type UserView } from '../users/service.js';
 import { CsrfField, Layout, type PageUser, Pagination } from './components.js';
-import { InputField } from './form-fields.js';
+import { FormError, InputField } from './form-fields.js';
 import type { ListPage } from './list-pages.js';
-import { ExpiryField, FormError, NewTokenSecret, TokenTable } from './org-pages.js';
+import { ExpiryField, NewTokenSecret, TokenTable } from './org-pages.js';
 import { accountPath } from './paths.js';
 
 const SECTIONS = [
@@ -34,7 +34,7 @@ export function ProfilePage({ user, view, error }: { user: PageUser; view: UserV
   const { permissions } = view;
   return (
     <AccountLayout user={user} title="Profile" current="profile">
-      <FormError error={error} />
+      <FormError message={error} />
       <form method="post" action={accountPath('profile')} class="stacked narrow">
         <CsrfField token={user.csrfToken} />
         <InputField label="Username" id="username" name="username" value={view.user.username} required readonly={!permissions.canChangeUsername} />
@@ -50,7 +50,7 @@ export function ProfilePage({ user, view, error }: { user: PageUser; view: UserV
 export function PasswordPage({ user, error }: { user: PageUser; error?: string }): JSX.Element {
   return (
     <AccountLayout user={user} title="Change password" current="password">
-      <FormError error={error} />
+      <FormError message={error} />
       <p>Changing the password signs you out everywhere, this browser too: sign in again with the new one.</p>
       <form method="post" action={accountPath('password')} class="stacked narrow">
         <CsrfField token={user.csrfToken} />
@@ -84,7 +84,7 @@ export function PasswordPage({ user, error }: { user: PageUser; error?: string }
 export function UserTokensPage({ user, list, newSecret, error }: { user: PageUser; list: ListPage<Token>; newSecret?: string; error?: string }): JSX.Element {
   return (
     <AccountLayout user={user} title="User tokens" current="tokens">
-      <FormError error={error} />
+      <FormError message={error} />
       <NewTokenSecret secret={newSecret} />
       <TokenTable user={user} tokens={list.items} revokeAction={(token) => `${accountPath('tokens')}/${encodeURIComponent(token.id)}/revoke`} />
       <Pagination page={list.page} size={list.size} total={list.total} href={(n) => `${accountPath('tokens')}?page=${n}`} />

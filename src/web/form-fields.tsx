@@ -2,6 +2,17 @@ import type { PropsWithChildren } from '@kitajs/html';
 
 /** The form fields every page's forms are made of: a label and its control, tied by the control's id. */
 
+/** Why the form's last post was refused, above its fields; nothing when it was not. */
+export function FormError({ message }: { message: string | undefined }): JSX.Element {
+  return message ? (
+    <p class="form-error" role="alert" safe>
+      {message}
+    </p>
+  ) : (
+    ''
+  );
+}
+
 /** A text-like input (type `text` unless given) under its label. */
 export function InputField({ label, id, type = 'text', ...input }: JSX.HtmlInputTag & { label: string; id: string }): JSX.Element {
   return (

@@ -2,9 +2,9 @@ import type { Membership } from '../organization-memberships/service.js';
 import type { OrganizationView } from '../organizations/service.js';
 import type { TeamView } from '../teams/service.js';
 import { CsrfField, type PageUser, Pagination, TableHead } from './components.js';
-import { InputField, SelectField } from './form-fields.js';
+import { FormError, InputField, SelectField } from './form-fields.js';
 import type { ListPage } from './list-pages.js';
-import { ActionButton, FormError, OrgLayout } from './org-pages.js';
+import { ActionButton, OrgLayout } from './org-pages.js';
 import { orgSettingsPath } from './paths.js';
 
 export interface MemberRow {
@@ -31,7 +31,7 @@ export function MembersPage({
   const mayManage = view.allowed.has('organization:manage-membership');
   return (
     <OrgLayout user={user} view={view} title="Members" current="members">
-      <FormError error={error} />
+      <FormError message={error} />
       <table>
         <TableHead columns={['User', 'Email', 'Status', 'Teams', mayManage && 'Actions']} />
         <tbody>

@@ -2,7 +2,7 @@ import type { PropsWithChildren } from '@kitajs/html';
 import type { Token } from '../auth/token-store.js';
 import type { OrganizationView } from '../organizations/service.js';
 import { CsrfField, formatTime, Layout, type PageUser, TableHead } from './components.js';
-import { choicesOf, InputField, SelectField } from './form-fields.js';
+import { choicesOf, FormError, InputField, SelectField } from './form-fields.js';
 import { orgSettingsPath, projectsPath, workspacesPath } from './paths.js';
 
 /**
@@ -44,17 +44,6 @@ export function OrgLayout({
       </nav>
       {children}
     </Layout>
-  );
-}
-
-/** Why the last form was refused, read out by screen readers. */
-export function FormError({ error }: { error: string | undefined }): JSX.Element {
-  return error ? (
-    <p class="error" role="alert" safe>
-      {error}
-    </p>
-  ) : (
-    ''
   );
 }
 
@@ -119,7 +108,7 @@ export function OrgSettingsPage({ user, view, error }: { user: PageUser; view: O
   const mode = settings['default-execution-mode'];
   return (
     <OrgLayout user={user} view={view} title="Organization settings" current="general">
-      <FormError error={error} />
+      <FormError message={error} />
       {view.allowed.has('organization:update') ? (
         <form method="post" action={orgSettingsPath(organization.name, 'general')} class="stacked narrow">
           <CsrfField token={user.csrfToken} />
@@ -167,7 +156,7 @@ export function OrgTokenPage({
   const action = orgSettingsPath(org, 'tokens');
   return (
     <OrgLayout user={user} view={view} title="Organization API token" current="tokens">
-      <FormError error={error} />
+      <FormError message={error} />
       <NewTokenSecret secret={newSecret} />
       {token ? (
         <>

@@ -4,16 +4,16 @@ import type { OrganizationView } from '../organizations/service.js';
 import type { TeamView } from '../teams/service.js';
 import type { User } from '../users/store.js';
 import { CsrfField, type PageUser, Pagination, TableHead } from './components.js';
-import { InputField, SelectField } from './form-fields.js';
+import { FormError, InputField, SelectField } from './form-fields.js';
 import type { ListPage } from './list-pages.js';
-import { ActionButton, ExpiryField, FormError, NewTokenSecret, OrgLayout, TokenTable } from './org-pages.js';
+import { ActionButton, ExpiryField, NewTokenSecret, OrgLayout, TokenTable } from './org-pages.js';
 import { orgSettingsPath, teamPath } from './paths.js';
 
 export function TeamsPage({ user, view, list, error }: { user: PageUser; view: OrganizationView; list: ListPage<TeamView>; error?: string }): JSX.Element {
   const org = view.organization.name;
   return (
     <OrgLayout user={user} view={view} title="Teams" current="teams">
-      <FormError error={error} />
+      <FormError message={error} />
       <table>
         <TableHead columns={['Team', 'Visibility', 'Members']} />
         <tbody>
@@ -81,7 +81,7 @@ export function TeamPage({
   const { permissions } = team;
   return (
     <OrgLayout user={user} view={view} title={`Team ${team.team.name}`} current="teams">
-      <FormError error={error} />
+      <FormError message={error} />
       <NewTokenSecret secret={newSecret} />
       <h2>Members</h2>
       {members.length === 0 ? (

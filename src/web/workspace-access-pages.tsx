@@ -6,9 +6,9 @@ import type { StateVersion } from '../state-versions/service.js';
 import type { TeamWorkspace } from '../team-workspace-access/service.js';
 import type { WorkspaceView } from '../workspaces/service.js';
 import { CsrfField, formatTime, type PageUser, TableHead } from './components.js';
-import { CheckboxField, choicesOf, InputField, SelectField } from './form-fields.js';
+import { CheckboxField, choicesOf, FormError, InputField, SelectField } from './form-fields.js';
 import { workspacePath, workspaceSettingsPath } from './paths.js';
-import { ActionButton, FormError, SettingsLayout } from './workspace-settings-pages.js';
+import { ActionButton, SettingsLayout } from './workspace-settings-pages.js';
 
 /** A team's access row with the team's name. */
 export interface TeamAccessRow {

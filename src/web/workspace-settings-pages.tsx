@@ -3,7 +3,7 @@ import type { Action } from '../auth/permissions.js';
 import type { ProjectView } from '../projects/service.js';
 import type { WorkspaceView } from '../workspaces/service.js';
 import { CsrfField, Layout, type PageUser } from './components.js';
-import { CheckboxField, choicesOf, InputField, SelectField } from './form-fields.js';
+import { CheckboxField, choicesOf, FormError, InputField, SelectField } from './form-fields.js';
 import { workspaceCrumbs } from './list-pages.js';
 import { workspacePath, workspaceSettingsPath, workspacesPath } from './paths.js';
 
@@ -18,17 +18,6 @@ const TABS: { tab: string; label: string; needs: Action }[] = [
   { tab: 'run-triggers', label: 'Run triggers', needs: 'workspace:read-runs' },
   { tab: 'delete', label: 'Delete', needs: 'workspace:delete' },
 ];
-
-/** A form's refusal, shown above the form that was posted. */
-export function FormError({ message }: { message: string | undefined }): JSX.Element {
-  return message ? (
-    <p class="form-error" role="alert" safe>
-      {message}
-    </p>
-  ) : (
-    ''
-  );
-}
 
 /** A one-button form posting to `action`; `danger` for what cannot be undone. */
 export function ActionButton({ user, action, label, danger = false }: { user: PageUser; action: string; label: string; danger?: boolean }): JSX.Element {

@@ -2,9 +2,9 @@ import type { VariableSetView } from '../variable-sets/service.js';
 import type { Variable } from '../variables/service.js';
 import type { WorkspaceView } from '../workspaces/service.js';
 import { CsrfField, type PageUser, TableHead } from './components.js';
-import { CheckboxField, InputField, SelectField } from './form-fields.js';
+import { CheckboxField, FormError, InputField, SelectField } from './form-fields.js';
 import { workspaceSettingsPath } from './paths.js';
-import { ActionButton, FormError, SettingsLayout } from './workspace-settings-pages.js';
+import { ActionButton, SettingsLayout } from './workspace-settings-pages.js';
 
 /** A variable as its form shows and posts it; a sensitive variable's value is never filled in. */
 export interface VariableValues {
