@@ -19,7 +19,7 @@ import { JOB_HANDLERS } from '../src/jobs.js';
 import { LOG_OPTIONS } from '../src/logging.js';
 import { QueueWorker } from '../src/queue/worker.js';
 import { LocalAgents } from '../src/runner/local-agents.js';
-import { pollForRuns } from '../src/agent-protocol/wakeups.js';
+import { listenForRuns, type WaitForRuns } from '../src/agent-protocol/wakeups.js';
 import { startRunReaper } from '../src/runs/reaper.js';
 import { randomBase58 } from '../src/ids.js';
 import { loadTlsMaterial } from '../src/tls.js';
@@ -210,6 +210,8 @@ export class TestServer {
   runner!: LocalAgents;
   private stopReaper: () => void = () => {};
   private stopCacheChanges: () => Promise<void> = async () => {};
+  /** As `terrace serve` does: an agent's long poll wakes on the NOTIFY of a queued run, not on its next look. */
+  private runWakeups!: { wait: WaitForRuns; close: () => Promise<void> };
   private agent!: Agent;
   private dropDatabase: () => Promise<void> = async () => {};
 
@@ -251,6 +253,7 @@ export class TestServer {
     await this.startWorker();
     this.stopReaper = await startRunReaper(this.adminCtx());
     this.stopCacheChanges = await listenForChanges(this.database);
+    this.runWakeups = await listenForRuns(this.database);
     this.port = port;
     this.tls = tls;
     await this.startApp();
@@ -272,7 +275,7 @@ export class TestServer {
       config: this.config,
       blobs: this.blobs,
       now: this.options.now,
-      agents: { caCertificate: readFileSync(this.caFile, 'utf8'), waitForRuns: pollForRuns },
+      agents: { caCertificate: readFileSync(this.caFile, 'utf8'), waitForRuns: this.runWakeups.wait },
       poolStats: this.database.poolStats,
       server: {
         https: { key: this.tls.key, cert: this.tls.cert },
@@ -297,6 +300,7 @@ export class TestServer {
     await this.app?.close();
     this.stopReaper();
     await this.stopCacheChanges();
+    await this.runWakeups?.close();
     await this.worker?.stop();
     await this.agent?.close();
     await this.database?.close();
