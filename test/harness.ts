@@ -180,6 +180,9 @@ export interface TestServerOptions {
   appDb?: (db: Db) => Db;
 }
 
+/** The job queue's retry backoff unit in tests: 2^attempts of these, not of seconds, so a retried delivery takes a second, not a quarter minute. */
+export const TEST_JOB_BACKOFF_UNIT_MS = 100;
+
 export interface ApiResponse<T = any> {
   status: number;
   headers: Headers;
@@ -264,7 +267,7 @@ export class TestServer {
 
   /** A new job queue worker, as a restarted server starts one: jobs queued meanwhile wait in the database for it. */
   async startWorker(): Promise<void> {
-    this.worker = new QueueWorker({ database: this.database, handlers: JOB_HANDLERS, context: { ...this.adminCtx() } });
+    this.worker = new QueueWorker({ database: this.database, handlers: JOB_HANDLERS, context: { ...this.adminCtx() }, backoffUnitMs: TEST_JOB_BACKOFF_UNIT_MS });
     await this.worker.start();
   }
 
