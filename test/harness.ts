@@ -313,6 +313,23 @@ export class TestServer {
     if (this.dataDir) rmSync(this.dataDir, { recursive: true, force: true });
   }
 
+  /** Waits until no job of `kind` about `runId` is queued or running: a job leaves the table once done (src/queue). */
+  async jobsDone(kind: string, runId: string): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const waiting = await this.database.db
+        .selectFrom('jobs')
+        .select('id')
+        .where('kind', '=', kind)
+        .where('failed_at', 'is', null)
+        .where(sql<string>`payload->>'runId'`, '=', runId)
+        .executeTakeFirst();
+      if (!waiting) return;
+      assert.ok(Date.now() < deadline, `${kind} jobs of ${runId} done within 30 s`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
   /**
    * One HTTPS request. `body` objects are sent as JSON:API; strings are sent as they are.
    * @example const res = await server.api('POST', '/api/v2/organizations', { token, body: { data: { type: 'organizations', attributes: { name: 'acme' } } } })

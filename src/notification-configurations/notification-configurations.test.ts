@@ -4,6 +4,7 @@ import { after, before, it } from 'node:test';
 import { assertError, assertInvalid, resourceBody, unique } from '../../test/fixtures.js';
 import { forEachDatabase, TEST_JOB_BACKOFF_UNIT_MS } from '../../test/harness.js';
 import { RunWorld } from '../runs/testing.js';
+import { DELIVER_JOB } from './lifecycle.js';
 import { SmtpSink, WebhookReceiver } from './testing.js';
 
 const sink = new SmtpSink();
@@ -300,7 +301,8 @@ forEachDatabase(
       // Speculative plans notify nobody.
       const speculative = await world.createRun(ws.id, { 'plan-only': true });
       await world.plan(speculative.id);
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      // Notifications are queued in the transaction that changed the run: once none waits, all were sent.
+      await server.jobsDone(DELIVER_JOB, speculative.id);
       assert.ok(!receiver.deliveries.some((d) => d.payload.run_id === speculative.id));
     });
 
