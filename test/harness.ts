@@ -19,7 +19,7 @@ import { JOB_HANDLERS } from '../src/jobs.js';
 import { LOG_OPTIONS } from '../src/logging.js';
 import { QueueWorker } from '../src/queue/worker.js';
 import { LocalAgents } from '../src/runner/local-agents.js';
-import { pollForRuns } from '../src/agent-protocol/wakeups.js';
+import { listenForRuns, type WaitForRuns } from '../src/agent-protocol/wakeups.js';
 import { startRunReaper } from '../src/runs/reaper.js';
 import { randomBase58 } from '../src/ids.js';
 import { loadTlsMaterial } from '../src/tls.js';
@@ -178,7 +178,12 @@ export interface TestServerOptions {
   logStream?: { write(line: string): void };
   /** The database handle the HTTP app queries through, e.g. with a plugin that counts statements. */
   appDb?: (db: Db) => Db;
+  /** How often the run reaper looks for lapsed leases (default as `terrace serve`: every half lease). */
+  reaperIntervalMs?: number;
 }
+
+/** The job queue's retry backoff unit in tests: 2^attempts of these, not of seconds, so a retried delivery takes a second, not a quarter minute. */
+export const TEST_JOB_BACKOFF_UNIT_MS = 100;
 
 export interface ApiResponse<T = any> {
   status: number;
@@ -210,6 +215,8 @@ export class TestServer {
   runner!: LocalAgents;
   private stopReaper: () => void = () => {};
   private stopCacheChanges: () => Promise<void> = async () => {};
+  /** As `terrace serve` does: an agent's long poll wakes on the NOTIFY of a queued run, not on its next look. */
+  private runWakeups!: { wait: WaitForRuns; close: () => Promise<void> };
   private agent!: Agent;
   private dropDatabase: () => Promise<void> = async () => {};
 
@@ -249,8 +256,9 @@ export class TestServer {
     this.agent = new Agent({ connect: { ca: readFileSync(this.caFile) } });
     this.blobs = openConfiguredBlobStore(this.config, this.database);
     await this.startWorker();
-    this.stopReaper = await startRunReaper(this.adminCtx());
+    this.stopReaper = await startRunReaper(this.adminCtx(), this.options.reaperIntervalMs);
     this.stopCacheChanges = await listenForChanges(this.database);
+    this.runWakeups = await listenForRuns(this.database);
     this.port = port;
     this.tls = tls;
     await this.startApp();
@@ -261,7 +269,7 @@ export class TestServer {
 
   /** A new job queue worker, as a restarted server starts one: jobs queued meanwhile wait in the database for it. */
   async startWorker(): Promise<void> {
-    this.worker = new QueueWorker({ database: this.database, handlers: JOB_HANDLERS, context: { ...this.adminCtx() } });
+    this.worker = new QueueWorker({ database: this.database, handlers: JOB_HANDLERS, context: { ...this.adminCtx() }, backoffUnitMs: TEST_JOB_BACKOFF_UNIT_MS });
     await this.worker.start();
   }
 
@@ -272,7 +280,7 @@ export class TestServer {
       config: this.config,
       blobs: this.blobs,
       now: this.options.now,
-      agents: { caCertificate: readFileSync(this.caFile, 'utf8'), waitForRuns: pollForRuns },
+      agents: { caCertificate: readFileSync(this.caFile, 'utf8'), waitForRuns: this.runWakeups.wait },
       poolStats: this.database.poolStats,
       server: {
         https: { key: this.tls.key, cert: this.tls.cert },
@@ -297,11 +305,29 @@ export class TestServer {
     await this.app?.close();
     this.stopReaper();
     await this.stopCacheChanges();
+    await this.runWakeups?.close();
     await this.worker?.stop();
     await this.agent?.close();
     await this.database?.close();
     await this.dropDatabase();
     if (this.dataDir) rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  /** Waits until no job of `kind` about `runId` is queued or running: a job leaves the table once done (src/queue). */
+  async jobsDone(kind: string, runId: string): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const waiting = await this.database.db
+        .selectFrom('jobs')
+        .select('id')
+        .where('kind', '=', kind)
+        .where('failed_at', 'is', null)
+        .where(sql<string>`payload->>'runId'`, '=', runId)
+        .executeTakeFirst();
+      if (!waiting) return;
+      assert.ok(Date.now() < deadline, `${kind} jobs of ${runId} done within 30 s`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   /**

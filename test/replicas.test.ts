@@ -291,7 +291,14 @@ if (testDatabases().includes('postgres')) {
         replicaA,
       );
       assert.equal(await waitForStatus(replicaA, runId, ['applying', 'errored']), 'applying');
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      // Killed once the apply is under way (an apply its agent never accepted would go back to the queue).
+      const apply = await api(replicaA, 'GET', `/api/v2/runs/${runId}/apply`);
+      for (const deadline = Date.now() + 60_000; ; ) {
+        const log = await raw('GET', apply.body.data.attributes['log-read-url']);
+        if (/Provisioning with 'local-exec'/.test(log.bytes.toString())) break;
+        assert.ok(Date.now() < deadline, 'the apply reached its provisioner within a minute');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
       const killed = new Promise((resolve) => replicaB.child.once('exit', resolve));
       replicaB.child.kill('SIGKILL');
       await killed;

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, it } from 'node:test';
 import { assertError, assertInvalid, resourceBody, unique } from '../../test/fixtures.js';
-import { forEachDatabase } from '../../test/harness.js';
+import { forEachDatabase, TEST_JOB_BACKOFF_UNIT_MS } from '../../test/harness.js';
 import { RunWorld } from '../runs/testing.js';
+import { DELIVER_JOB } from './lifecycle.js';
 import { SmtpSink, WebhookReceiver } from './testing.js';
 
 const sink = new SmtpSink();
@@ -300,7 +301,8 @@ forEachDatabase(
       // Speculative plans notify nobody.
       const speculative = await world.createRun(ws.id, { 'plan-only': true });
       await world.plan(speculative.id);
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      // Notifications are queued in the transaction that changed the run: once none waits, all were sent.
+      await server.jobsDone(DELIVER_JOB, speculative.id);
       assert.ok(!receiver.deliveries.some((d) => d.payload.run_id === speculative.id));
     });
 
@@ -319,9 +321,9 @@ forEachDatabase(
       const attempts = receiver.runDeliveries('/flaky');
       assert.equal(attempts.length, 4);
       assert.ok(attempts.every((a) => a.body === delivered?.body && a.payload.run_id === run.id));
-      // 2, 4 and 8 s of backoff between the four tries.
+      // 2, 4 and 8 units of backoff between the four tries (seconds in production).
       const gaps = attempts.slice(1).map((a, i) => a.at - (attempts[i]?.at ?? 0));
-      for (const [i, gap] of gaps.entries()) assert.ok(gap >= 2 ** (i + 1) * 1000 - 500, `gap ${i} was ${gap} ms`);
+      for (const [i, gap] of gaps.entries()) assert.ok(gap >= 2 ** (i + 1) * TEST_JOB_BACKOFF_UNIT_MS - TEST_JOB_BACKOFF_UNIT_MS / 2, `gap ${i} was ${gap} ms`);
       const responses = await (async () => {
         for (;;) {
           const attrs = (await api('GET', `/notification-configurations/${created.id}`)).body.data.attributes;

@@ -127,10 +127,13 @@ export async function complete(db: Db, job: Job): Promise<void> {
   await db.deleteFrom('jobs').where('id', '=', job.id).execute();
 }
 
-/** Retries later with exponential backoff (2^attempts seconds, at most 10 minutes), or marks the job failed. */
-export async function fail(db: Db, job: Job, error: string): Promise<void> {
+/**
+ * Retries later with exponential backoff (2^attempts seconds, at most 10 minutes), or marks the job
+ * failed. `backoffUnitMs` scales the backoff: a second in production, less in tests of the retries.
+ */
+export async function fail(db: Db, job: Job, error: string, backoffUnitMs = 1000): Promise<void> {
   const isLastAttempt = job.attempts >= job.maxAttempts;
-  const delaySeconds = Math.min(2 ** job.attempts, 600);
+  const delaySeconds = (Math.min(2 ** job.attempts, 600) * backoffUnitMs) / 1000;
   await db
     .updateTable('jobs')
     .set({

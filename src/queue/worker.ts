@@ -12,6 +12,8 @@ export interface QueueWorkerOptions {
   pollMs?: number;
   /** How long a claimed job is held before another worker may take it over (default 300 s). */
   leaseSeconds?: number;
+  /** The unit of a failed job's retry backoff, 2^attempts units (default 1 s; tests of the retries shorten it). */
+  backoffUnitMs?: number;
 }
 
 /**
@@ -98,7 +100,7 @@ export class QueueWorker {
       await complete(database.db, job);
     } catch (err) {
       context.log.warn({ job: { id: job.id, kind: job.kind, attempts: job.attempts }, err }, 'job failed');
-      await fail(database.db, job, err instanceof Error ? err.message : String(err)).catch((failErr: unknown) =>
+      await fail(database.db, job, err instanceof Error ? err.message : String(err), this.options.backoffUnitMs).catch((failErr: unknown) =>
         context.log.error({ err: failErr }, 'job queue: could not record a failure'),
       );
     }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
 import { forEachDatabase } from '../../test/harness.js';
 import { RunWorld } from '../runs/testing.js';
+import { FIRE_JOB } from './lifecycle.js';
 
 /** Run triggers and run comments (issue 19, run-triggers.mdx, comments.mdx). */
 
@@ -161,7 +162,8 @@ forEachDatabase('run triggers and comments', (server) => {
     await world.plan(bRun.id);
     await world.applyPhase(bRun.id);
     assert.equal(await world.status(bRun.id), 'applied');
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // B's applied run queued its trigger job in the same transaction: once that job is done, A's runs are final.
+    await server.jobsDone(FIRE_JOB, bRun.id);
     assert.equal((await runsOf(a.id)).length, 1, 'A was not queued again by its own chain');
   });
 

@@ -41,8 +41,13 @@ class SlowStateBackend {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/state`;
   }
 
-  close(): Promise<void> {
+  /** Answers the hung read. */
+  release(): void {
     for (const answer of this.hung.splice(0)) answer();
+  }
+
+  close(): Promise<void> {
+    this.release();
     this.server.closeAllConnections();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
@@ -105,7 +110,16 @@ forEachDatabase(
       const run = await world.createRun(ws.id);
       await world.waitForStatus(run.id, ['planning']);
       await backend.reached;
-      await server.runner.stop(1_000);
+      const stopped = server.runner.stop(1_000);
+      // Terraform acts on the interrupt only once its state read returns: answered when terraform says it
+      // got the interrupt, the plan stops then, not at the SIGKILL 10 s later.
+      const deadline = Date.now() + 60_000;
+      while (!/Interrupt received/.test(await world.phaseLogSoFar(run.id, 'plan'))) {
+        assert.ok(Date.now() < deadline, 'terraform took the interrupt within a minute');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      backend.release();
+      await stopped;
       const requeued = await world.run(run.id);
       assert.equal(requeued.attributes.status, 'plan_queued', JSON.stringify(requeued.attributes));
       const events = await world.api('GET', `/runs/${run.id}/run-events`, world.ownerToken);

@@ -197,5 +197,7 @@ forEachDatabase(
   {
     // Longer than the restart test's downtime (3 s), short enough to wait for the real reaper.
     env: { TERRACE_RUN_LEASE: '10s' },
+    // The killed agent's run is reaped when its lease lapses, not up to half a lease later.
+    reaperIntervalMs: 250,
   },
 );

@@ -280,9 +280,13 @@ for (const kind of testDatabases()) {
       const reached = new Promise<void>((resolve) => {
         requested = resolve;
       });
+      const hung: Array<() => void> = [];
+      const answer = () => {
+        for (const respond of hung.splice(0)) respond();
+      };
       const slow: Server = createServer((_req, res) => {
         requested();
-        setTimeout(() => res.writeHead(404).end(), 3000);
+        hung.push(() => res.writeHead(404).end());
       });
       await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
       try {
@@ -302,6 +306,14 @@ for (const kind of testDatabases()) {
         const result = await proc.result;
         assert.match(result.output, /The remote operation was successfully cancelled/);
         const [run] = await runs('slow');
+        // Terraform acts on the cancel's interrupt once its hung read returns: answered when it logs the interrupt.
+        const logPath = new URL((await api('GET', `/runs/${run.id}/plan`)).body.data.attributes['log-read-url']).pathname;
+        await eventually(
+          async () => (await server.api('GET', `${logPath}?limit=1048576&offset=0`)).text,
+          (log) => log.includes('Interrupt received'),
+          'terraform to take the interrupt',
+        );
+        answer();
         const canceled = await waitForStatus(run.id, ['canceled', 'errored', 'applied']);
         assert.equal(canceled.attributes.status, 'canceled');
         assert.ok(canceled.attributes['status-timestamps']['planning-at'], 'it was planning when canceled');
@@ -309,6 +321,7 @@ for (const kind of testDatabases()) {
         assert.equal(plan.body.data.attributes.status, 'canceled');
         assert.equal((await workspace('slow')).attributes.locked, false, 'the canceled run released the workspace');
       } finally {
+        answer();
         slow.close();
       }
     });

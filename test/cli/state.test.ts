@@ -175,6 +175,7 @@ for (const kind of testDatabases()) {
     });
 
     it('a second apply is refused while the first holds the lock; force-unlock releases a stale lock', async () => {
+      // The first apply holds the lock until the test has seen the second refused (at most 30 s).
       const slowDir = workdir(
         'slow',
         'w1',
@@ -182,7 +183,7 @@ for (const kind of testDatabases()) {
 resource "terraform_data" "slow" {
   triggers_replace = [timestamp()]
   provisioner "local-exec" {
-    command = "sleep 4"
+    command = "for i in $(seq 300); do [ -e release ] && exit 0; sleep 0.1; done; exit 1"
   }
 }
 `,
@@ -193,6 +194,7 @@ resource "terraform_data" "slow" {
       await first.waitFor(/terraform_data\.slow: Creating/);
       const refused = await terraformFails(main, 'apply', '-auto-approve', '-input=false');
       assert.match(refused, /Error acquiring the state lock|already locked/);
+      writeFileSync(join(slowDir, 'release'), '');
       const firstResult = await first.result;
       assert.equal(firstResult.code, 0, firstResult.output);
 
