@@ -10,6 +10,32 @@ export const TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 export const unique = (prefix: string) => `${prefix}-${randomBase58(8).toLowerCase()}`;
 
+/** How `eventually` waits: its limit, how often it reads, and what a failure adds to the last value read. */
+export interface EventuallyOptions {
+  timeoutMs?: number;
+  intervalMs?: number;
+  detail?: () => string;
+}
+
+/**
+ * Reads until `isDone` holds for what was read, and returns that; fails after `timeoutMs` (10 s
+ * unless given) naming what it waited for and the last value read.
+ */
+export async function eventually<T>(
+  read: () => T | Promise<T>,
+  isDone: (value: T) => boolean,
+  what: string,
+  { timeoutMs = 10_000, intervalMs = 100, detail }: EventuallyOptions = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (isDone(value)) return value;
+    if (Date.now() > deadline) assert.fail(`${what}: still ${JSON.stringify(value)?.slice(0, 2000)} after ${timeoutMs} ms${detail ? `\n${detail()}` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
 /**
  * The request-document builder of one resource type: `(attributes, relationships?, type?)`, where `type`
  * (by default `defaultType`) can be set to test a wrong one.

@@ -8,6 +8,7 @@ import { realTarball, Uploader } from '../configuration-versions/testing.js';
 import { StateWorld } from '../state-versions/testing.js';
 import { assertStatus, TeamWorld } from '../teams/testing.js';
 import * as retentionStore from './store.js';
+import { eventually } from '../../test/fixtures.js';
 
 /** Data retention policies (issue 16; organizations.mdx, workspaces.mdx), with the bodies go-tfe sends. */
 
@@ -15,14 +16,6 @@ const deleteOlder = (days: number, extra: Record<string, unknown> = {}) => ({
   data: { type: 'data-retention-policy-delete-olders', attributes: { 'delete-older-than-n-days': days, ...extra } },
 });
 const dontDelete = { data: { type: 'data-retention-policy-dont-deletes', attributes: {} } };
-
-async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`${what} did not happen in time`);
-}
 
 /** Makes everything of the workspace `days` older, keeping its order. */
 async function age(server: TestServer, workspaceId: WorkspaceId, days: number): Promise<void> {
@@ -62,6 +55,7 @@ forEachDatabase('data retention policies', (server) => {
     for (const id of cvIds) {
       await eventually(
         async () => (await world.api('GET', `/configuration-versions/${id}`, world.ownerToken)).body.data.attributes.status === 'uploaded',
+        Boolean,
         `${id} uploaded`,
       );
     }
@@ -143,7 +137,7 @@ forEachDatabase('data retention policies', (server) => {
     // Setting a policy runs the sweep at once.
     assertStatus(await world.api('POST', orgPath(), world.ownerToken, deleteOlder(30)), 201);
 
-    await eventually(async () => !(await stateVersionExists(bare.stateVersionIds[0] as string)), 'the sweep');
+    await eventually(async () => !(await stateVersionExists(bare.stateVersionIds[0] as string)), Boolean, 'the sweep');
     // The organization's policy, no count kept: only the current state version stays.
     assert.deepEqual(await Promise.all(bare.stateVersionIds.map(stateVersionExists)), [false, false, true]);
     assert.deepEqual(await Promise.all(bare.cvIds.map(cvStatus)), ['archived', 'uploaded']);
@@ -162,11 +156,11 @@ forEachDatabase('data retention policies', (server) => {
     );
     // Their content went too.
     for (const id of bare.stateVersionIds.slice(0, 2)) {
-      await eventually(async () => (await server.blobs.get(`state-versions/${id}/state`)) === undefined, `content of ${id} deleted`);
+      await eventually(async () => (await server.blobs.get(`state-versions/${id}/state`)) === undefined, Boolean, `content of ${id} deleted`);
     }
 
     // The workspace's own policy keeps its latest two of each.
-    await eventually(async () => !(await stateVersionExists(kept.stateVersionIds[1] as string)), 'the sweep of the workspace policy');
+    await eventually(async () => !(await stateVersionExists(kept.stateVersionIds[1] as string)), Boolean, 'the sweep of the workspace policy');
     assert.deepEqual(await Promise.all(kept.stateVersionIds.map(stateVersionExists)), [false, false, true, true]);
     assert.deepEqual(await Promise.all(kept.cvIds.map(cvStatus)), ['archived', 'uploaded', 'uploaded']);
     // dont-delete overrides the organization's policy; young versions are not expired.

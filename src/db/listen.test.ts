@@ -2,18 +2,13 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
+import { eventually } from '../../test/fixtures.js';
 import { createPostgresDatabase, PG_URL_ENV } from '../../test/harness.js';
 import { randomBase58 } from '../ids.js';
 import type { Database } from './database.js';
 
 /** Waits until `condition` holds, checking every 20 ms, failing after five seconds. */
-async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) assert.fail(`still not ${what} after 5 s`);
-    await sleep(20);
-  }
-}
+const until = (condition: () => boolean | Promise<boolean>, what: string) => eventually(condition, Boolean, what, { timeoutMs: 5_000, intervalMs: 20 });
 
 // PGlite listens on its one in-process connection: there is no session to lose.
 describe('LISTEN on PostgreSQL', { skip: !process.env[PG_URL_ENV] && 'needs the PostgreSQL test server' }, () => {

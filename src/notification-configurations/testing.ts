@@ -1,6 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
+import { eventually } from '../../test/fixtures.js';
 
 /** Shared by the notification tests: a webhook receiver and an SMTP sink on loopback. */
 
@@ -10,16 +11,6 @@ export interface Delivery {
   payload: any;
   headers: IncomingHttpHeaders;
   at: number;
-}
-
-async function waitUntil<T>(find: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = find();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 /** A webhook destination: records every POST and answers 200, or 503 for the failures queued for a path, or 404 for a refused path. */
@@ -61,14 +52,7 @@ export class WebhookReceiver {
 
   /** Waits until `path` has received `count` run notifications; returns them. */
   waitForRunDeliveries(path: string, count: number, timeoutMs = 30_000): Promise<Delivery[]> {
-    return waitUntil(
-      () => {
-        const found = this.runDeliveries(path);
-        return found.length >= count ? found : undefined;
-      },
-      timeoutMs,
-      `${count} deliveries to ${path}`,
-    );
+    return eventually(() => this.runDeliveries(path), (found) => found.length >= count, `${count} deliveries to ${path}`, { timeoutMs });
   }
 }
 
@@ -118,13 +102,6 @@ export class SmtpSink {
 
   /** Waits until `count` mails match; returns them. */
   waitForMails(match: (mail: ReceivedMail) => boolean, count: number, timeoutMs = 30_000): Promise<ReceivedMail[]> {
-    return waitUntil(
-      () => {
-        const found = this.mails.filter(match);
-        return found.length >= count ? found : undefined;
-      },
-      timeoutMs,
-      `${count} mails`,
-    );
+    return eventually(() => this.mails.filter(match), (found) => found.length >= count, `${count} mails`, { timeoutMs });
   }
 }

@@ -3,6 +3,7 @@ import { before, it } from 'node:test';
 import { forEachDatabase } from '../../test/harness.js';
 import { RunWorld } from '../runs/testing.js';
 import { FIRE_JOB } from './lifecycle.js';
+import { eventually } from '../../test/fixtures.js';
 
 /** Run triggers and run comments (issue 19, run-triggers.mdx, comments.mdx). */
 
@@ -36,15 +37,6 @@ forEachDatabase('run triggers and comments', (server) => {
     const res = await world.api('GET', `/workspaces/${workspaceId}/runs`, world.ownerToken);
     assert.equal(res.status, 200, res.text);
     return res.body.data as any[];
-  }
-
-  async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
-    for (let i = 0; i < 100; i++) {
-      const value = await read();
-      if (done(value)) return value;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    assert.fail(`timed out waiting for ${what}`);
   }
 
   it('creates, lists inbound and outbound, shows with includes and deletes a run trigger', async () => {

@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { eventually } from '../../test/fixtures.js';
 import { runTerraform } from './terraform-process.js';
 
 const sandbox = mkdtempSync(join(tmpdir(), 'terrace-process-'));
@@ -24,14 +25,6 @@ function isAlive(pid: number): boolean {
   const stat = `/proc/${pid}/stat`;
   if (!existsSync(stat)) return false;
   return readFileSync(stat, 'utf8').split(') ')[1]?.[0] !== 'Z';
-}
-
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 function collect(): { onOutput: (chunk: Buffer) => void; text: () => string } {
@@ -127,7 +120,7 @@ describe('runTerraform', () => {
     const exit = await running;
     assert.deepEqual(exit, { exitCode: null, signal: 'SIGKILL', timedOut: false, canceled: true });
     const child = Number(readFileSync(pidFile, 'utf8'));
-    await waitFor(() => !isAlive(child), `the background child ${child} to die`);
+    await eventually(() => isAlive(child), (alive) => !alive, `the background child ${child} to die`, { timeoutMs: 5_000, intervalMs: 20 });
   });
 
   it('interrupts at the time limit and says so', async () => {
@@ -144,7 +137,7 @@ describe('runTerraform', () => {
     assert.equal(exit.exitCode, 0);
     assert.ok(Date.now() - started < 1_500, 'waited for the orphan holding the output pipes');
     const orphan = Number(readFileSync(pidFile, 'utf8'));
-    await waitFor(() => !isAlive(orphan), `the orphan ${orphan} to die`);
+    await eventually(() => isAlive(orphan), (alive) => !alive, `the orphan ${orphan} to die`, { timeoutMs: 5_000, intervalMs: 20 });
   });
 
   it('does not start when already canceled, and rejects when the binary is missing', async () => {

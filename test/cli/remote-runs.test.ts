@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { create as createTar } from 'tar';
 import { Uploader } from '../../src/configuration-versions/testing.js';
 import { TestServer, testDatabases } from '../harness.js';
+import { eventually } from '../fixtures.js';
 import { acmeOwnerSandbox, cloudBlock, type TerraformSandbox } from './terraform.js';
 
 /**
@@ -109,21 +110,15 @@ for (const kind of testDatabases()) {
       return res.body.data;
     }
 
-    async function eventually<T>(read: () => Promise<T>, isDone: (value: T) => boolean, what: string): Promise<T> {
-      const deadline = Date.now() + COMMAND_TIMEOUT_MS;
-      for (;;) {
-        const value = await read();
-        if (isDone(value)) return value;
-        if (Date.now() > deadline) assert.fail(`${what}: still ${JSON.stringify(value).slice(0, 2000)}`);
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
-    }
+    /** How long the run and its log may take: as long as a terraform command. */
+    const RUN_WAIT = { timeoutMs: COMMAND_TIMEOUT_MS, intervalMs: 200 };
 
     async function waitForStatus(runId: string, statuses: readonly string[]) {
       const res = await eventually(
         () => api('GET', `/runs/${runId}`),
         (r) => statuses.includes(r.body?.data?.attributes?.status),
         `run ${runId} to become ${statuses.join(' or ')}`,
+        RUN_WAIT,
       );
       return res.body.data;
     }
@@ -143,6 +138,7 @@ for (const kind of testDatabases()) {
         },
         (text) => text.endsWith(ETX),
         `the log at ${path} to end`,
+        RUN_WAIT,
       );
       return { log, reads };
     }
@@ -312,6 +308,7 @@ for (const kind of testDatabases()) {
           async () => (await server.api('GET', `${logPath}?limit=1048576&offset=0`)).text,
           (log) => log.includes('Interrupt received'),
           'terraform to take the interrupt',
+          RUN_WAIT,
         );
         answer();
         const canceled = await waitForStatus(run.id, ['canceled', 'errored', 'applied']);
@@ -336,6 +333,7 @@ for (const kind of testDatabases()) {
         () => runs('w2'),
         (list) => list.length === 1,
         'the first run',
+        RUN_WAIT,
       );
       const two = tf.start(['apply', '-auto-approve', '-no-color'], { cwd: second, timeoutMs: COMMAND_TIMEOUT_MS });
       const [resultOne, resultTwo] = await Promise.all([one.result, two.result]);

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TestServer, testDatabases } from '../harness.js';
+import { eventually } from '../fixtures.js';
 import { acmeOwnerSandbox, cloudBlock, type TerraformSandbox } from './terraform.js';
 
 /**
@@ -80,16 +81,6 @@ for (const kind of testDatabases()) {
       return { workspace: ws.body.data, current };
     }
 
-    /** Reads until `isDone` holds: the server processes an uploaded state in the background. */
-    async function eventually<T>(read: () => Promise<T>, isDone: (value: T) => boolean): Promise<T> {
-      let value = await read();
-      for (let i = 0; i < 100 && !isDone(value); i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        value = await read();
-      }
-      return value;
-    }
-
     let main = '';
 
     it('init and apply store the state and outputs; a second plan has no changes', async () => {
@@ -106,6 +97,7 @@ for (const kind of testDatabases()) {
       const resources = await eventually(
         () => api('GET', `/api/v2/workspaces/${workspace.id}/resources`),
         (res) => res.status === 200 && res.body.data.length === 2,
+        'the resources counted in the background after the upload',
       );
       assert.deepEqual(resources.body.data.map((r: any) => r.attributes.address).sort(), ['terraform_data.a', 'terraform_data.b']);
 
@@ -299,6 +291,7 @@ ${RESOURCES}`,
       const { workspace } = await eventually(
         () => currentState('w1'),
         (state) => state.workspace.attributes['resource-count'] === 0,
+        'the resource count after the destroy',
       );
       assert.equal(workspace.attributes['resource-count'], 0);
     });

@@ -10,6 +10,7 @@ import { Agent, fetch } from 'undici';
 import { craftedTarball } from '../../src/configuration-versions/testing.js';
 import { randomBase58 } from '../../src/ids.js';
 import { createPostgresDatabase, freePort, testDatabases } from '../harness.js';
+import { eventually } from '../fixtures.js';
 
 /**
  * The attack of issue 12, repeated against a real `terrace serve` started as users start it (as root
@@ -259,21 +260,15 @@ for (const variant of variants) {
       return res.body.data;
     }
 
-    async function eventually<T>(read: () => Promise<T>, isDone: (value: T) => boolean, what: string, timeoutMs = STEP_TIMEOUT_MS): Promise<T> {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const value = await read();
-        if (isDone(value)) return value;
-        if (Date.now() > deadline) assert.fail(`${what}: still ${JSON.stringify(value).slice(0, 2000)}\n${stderr}`);
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-    }
+    /** A step's wait: as long as a step may take, and the server's output when it fails. */
+    const STEP_WAIT = { timeoutMs: STEP_TIMEOUT_MS, intervalMs: 250, detail: () => stderr };
 
     async function runStatus(runId: string, statuses: readonly string[]): Promise<any> {
       const res = await eventually(
         () => api('GET', `/runs/${runId}`),
         (r) => statuses.includes(r.body?.data?.attributes?.status),
         `run ${runId} to become ${statuses.join(' or ')}`,
+        STEP_WAIT,
       );
       return res.body.data;
     }
@@ -340,6 +335,7 @@ for (const variant of variants) {
         () => api('GET', `/configuration-versions/${version.id}`),
         (r) => r.body?.data?.attributes?.status === 'uploaded',
         'the configuration version to be uploaded',
+        STEP_WAIT,
       );
       const run = await created('POST', '/runs', {
         data: {
@@ -421,6 +417,7 @@ for (const variant of variants) {
         async () => readdirSync(runDir).find((dir) => existsSync(join(runDir, dir, 'terraform.rc'))),
         (dir) => dir !== undefined,
         'the phase directory',
+        STEP_WAIT,
       );
       // Read as root, as only the test can: the token the phase holds.
       const phaseToken = /token = "(.*)"/.exec(readFileSync(join(runDir, phaseDir as string, 'terraform.rc'), 'utf8'))?.[1] ?? '';
@@ -434,6 +431,7 @@ for (const variant of variants) {
           async () => (await processUids()).filter((uid) => uid >= firstUid && uid <= lastUid),
           (uids) => uids.length === 0,
           "the killed server's run processes to end",
+          STEP_WAIT,
         );
       }
 
@@ -454,7 +452,7 @@ for (const variant of variants) {
         return res.status;
       };
       // Waiting for a lease to lapse takes a minute and a half: once is enough.
-      if (variant === variants[0]) await eventually(tokenStatus, (status) => status === 401, "the dead phase's token to be revoked", 150_000);
+      if (variant === variants[0]) await eventually(tokenStatus, (status) => status === 401, "the dead phase's token to be revoked", { ...STEP_WAIT, timeoutMs: 150_000 });
     });
 
     it('said at start which isolation is in force', () => {
