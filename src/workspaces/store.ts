@@ -5,7 +5,7 @@ import type { Db } from '../db/database.js';
 import type { StoredRetentionPolicy, WorkspaceRow, WorkspaceTable } from '../db/schema.js';
 import type { ExecutionMode } from './rules.js';
 import { prepared } from '../db/prepared.js';
-import { type Camelized, camelized } from '../db/rows.js';
+import { camelized } from '../db/rows.js';
 
 /** Who holds a workspace's lock: the relationship type and id of `locked-by`. */
 export interface LockHolder {
@@ -79,11 +79,10 @@ export type JoinedRow = WorkspaceRow & {
 export function toWorkspace(row: JoinedRow): Workspace {
   // One copy of the row, completed in place (the raw lock columns stay on it, unread): a list maps a
   // hundred rows of forty columns, and each further copy showed in its latency.
-  const workspace: Camelized<JoinedRow> & Pick<Workspace, 'executionMode' | 'lockedBy'> = Object.assign(camelized(row), {
+  return Object.assign(camelized(row), {
     executionMode: row.execution_mode as ExecutionMode | null,
     lockedBy: row.locked_by_kind && row.locked_by_id ? { kind: row.locked_by_kind as LockHolder['kind'], id: row.locked_by_id } : null,
   });
-  return workspace;
 }
 
 function toColumns(settings: Partial<WorkspaceSettings>): Updateable<WorkspaceTable> {
