@@ -25,6 +25,7 @@ import { randomBase58 } from '../src/ids.js';
 import { loadTlsMaterial } from '../src/tls.js';
 import { ensureSiteAdmin, SITE_ADMIN_USERNAME } from '../src/users/bootstrap.js';
 import { findById, findByUsername } from '../src/users/store.js';
+import { eventually } from './fixtures.js';
 import { type PostgresServer, startPostgres } from './postgres-server.js';
 
 export type DatabaseKind = 'pglite' | 'postgres';
@@ -269,7 +270,12 @@ export class TestServer {
 
   /** A new job queue worker, as a restarted server starts one: jobs queued meanwhile wait in the database for it. */
   async startWorker(): Promise<void> {
-    this.worker = new QueueWorker({ database: this.database, handlers: JOB_HANDLERS, context: { ...this.adminCtx() }, backoffUnitMs: TEST_JOB_BACKOFF_UNIT_MS });
+    this.worker = new QueueWorker({
+      database: this.database,
+      handlers: JOB_HANDLERS,
+      context: { ...this.adminCtx() },
+      backoffUnitMs: TEST_JOB_BACKOFF_UNIT_MS,
+    });
     await this.worker.start();
   }
 
@@ -315,19 +321,15 @@ export class TestServer {
 
   /** Waits until no job of `kind` about `runId` is queued or running: a job leaves the table once done (src/queue). */
   async jobsDone(kind: string, runId: string): Promise<void> {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const waiting = await this.database.db
+    const waiting = () =>
+      this.database.db
         .selectFrom('jobs')
         .select('id')
         .where('kind', '=', kind)
         .where('failed_at', 'is', null)
         .where(sql<string>`payload->>'runId'`, '=', runId)
         .executeTakeFirst();
-      if (!waiting) return;
-      assert.ok(Date.now() < deadline, `${kind} jobs of ${runId} done within 30 s`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await eventually(waiting, (job) => job === undefined, `${kind} jobs of ${runId} done`, { timeoutMs: 30_000, intervalMs: 50 });
   }
 
   /**

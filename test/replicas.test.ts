@@ -10,6 +10,7 @@ import { Agent, fetch } from 'undici';
 import { craftedTarball } from '../src/configuration-versions/testing.js';
 import { rawState } from '../src/state-versions/testing.js';
 import { cloudBlock, TerraformSandbox } from './cli/terraform.js';
+import { eventually } from './fixtures.js';
 import { createPostgresDatabase, freePort, testDatabases } from './harness.js';
 
 /**
@@ -293,12 +294,12 @@ if (testDatabases().includes('postgres')) {
       assert.equal(await waitForStatus(replicaA, runId, ['applying', 'errored']), 'applying');
       // Killed once the apply is under way (an apply its agent never accepted would go back to the queue).
       const apply = await api(replicaA, 'GET', `/api/v2/runs/${runId}/apply`);
-      for (const deadline = Date.now() + 60_000; ; ) {
-        const log = await raw('GET', apply.body.data.attributes['log-read-url']);
-        if (/Provisioning with 'local-exec'/.test(log.bytes.toString())) break;
-        assert.ok(Date.now() < deadline, 'the apply reached its provisioner within a minute');
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
+      await eventually(
+        async () => (await raw('GET', apply.body.data.attributes['log-read-url'])).bytes.toString(),
+        (log) => /Provisioning with 'local-exec'/.test(log),
+        'the apply to reach its provisioner',
+        { timeoutMs: 60_000, intervalMs: 200 },
+      );
       const killed = new Promise((resolve) => replicaB.child.once('exit', resolve));
       replicaB.child.kill('SIGKILL');
       await killed;

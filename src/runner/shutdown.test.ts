@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, it } from 'node:test';
+import { eventually } from '../../test/fixtures.js';
 import { forEachDatabase } from '../../test/harness.js';
 import { RunWorld } from '../runs/testing.js';
 
@@ -113,11 +114,12 @@ forEachDatabase(
       const stopped = server.runner.stop(1_000);
       // Terraform acts on the interrupt only once its state read returns: answered when terraform says it
       // got the interrupt, the plan stops then, not at the SIGKILL 10 s later.
-      const deadline = Date.now() + 60_000;
-      while (!/Interrupt received/.test(await world.phaseLogSoFar(run.id, 'plan'))) {
-        assert.ok(Date.now() < deadline, 'terraform took the interrupt within a minute');
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await eventually(
+        () => world.phaseLogSoFar(run.id, 'plan'),
+        (log) => /Interrupt received/.test(log),
+        'terraform to take the interrupt',
+        { timeoutMs: 60_000 },
+      );
       backend.release();
       await stopped;
       const requeued = await world.run(run.id);
