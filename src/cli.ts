@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { AdminCommandError, isOperatorError, sendAdminCommand } from './admin/client.js';
 import type { AdminRequest } from './admin/requests.js';
 import { loadConfig } from './config.js';
@@ -137,6 +138,10 @@ async function runAdmin(flags: ReturnType<typeof parseSettingFlags>['values'], r
       return void process.stdout.write(output);
     }
   }
+  // The command opens the embedded database, runs a few statements and exits: V8's optimizing
+  // compile of PGlite's WASM (on background threads) would cost a third of its CPU and never pay off.
+  // Set before PGlite compiles the module; `terrace serve` keeps it, its queries run for hours.
+  if (config.databaseUrl === undefined) setFlagsFromString('--liftoff-only');
   const [{ openConfiguredDatabase }, { migrateToLatest }, { ensureSiteAdmin }, { openConfiguredBlobStore }, { runAdminCommand, siteAdminContext }] =
     await Promise.all([
       import('./db/database.js'),

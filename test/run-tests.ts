@@ -74,7 +74,12 @@ function jobsOf(files: readonly string[], databases: readonly DatabaseKind[]): J
     lightest.weight += weight;
   };
   for (const w of quick.filter((q) => q.perDatabase)) {
-    for (const database of databases) place(w.file, w.weight, batches.filter((b) => b.job.database === database));
+    for (const database of databases)
+      place(
+        w.file,
+        w.weight,
+        batches.filter((b) => b.job.database === database),
+      );
   }
   for (const w of quick.filter((q) => !q.perDatabase)) place(w.file, w.weight, batches);
   const filled = batches.filter((b) => b.job.files.length > 0);
@@ -91,13 +96,20 @@ function childrenCpuSeconds(output: string): number {
   return (user ?? 0) + (system ?? 0);
 }
 
+/**
+ * A job lives for seconds to a minute: V8's optimizing tier for PGlite's WASM (compiled again in every
+ * process, on background threads) cost a job about a second of CPU more than it saved; the baseline
+ * tier alone runs the same tests in less CPU (measured per job, docs/design.md "Tests").
+ */
+const JOB_NODE_FLAGS = ['--liftoff-only'];
+
 function runJob(job: Job, env: NodeJS.ProcessEnv): Promise<JobResult> {
   const started = performance.now();
   const files = job.files.map((file) => relative(process.cwd(), file));
   const args = files.length === 1 ? ['--test', ...files] : [join(distRoot, 'test', 'run-batch.js'), ...files];
   // Through sh, whose `times` prints the CPU of the job's whole process tree (terraform, agents) after it.
   const script = `"$@"; status=$?; echo '${CPU_MARK}'; times; exit $status`;
-  const child = spawn('/bin/sh', ['-c', script, 'sh', process.execPath, '--test-reporter=tap', ...args], {
+  const child = spawn('/bin/sh', ['-c', script, 'sh', process.execPath, ...JOB_NODE_FLAGS, '--test-reporter=tap', ...args], {
     env: { ...env, ...(job.database ? { [TEST_DATABASE_ENV]: job.database } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -147,7 +159,9 @@ async function main(): Promise<number> {
         const failed = result.code !== 0 || result.counts.fail > 0 || result.counts.tests === 0;
         // A failing job's whole report; a passing one in a line.
         if (failed) process.stdout.write(`${result.output}\n`);
-        process.stdout.write(`${failed ? 'FAILED' : 'ok'} ${name}: ${result.counts.pass}/${result.counts.tests} passed in ${result.seconds.toFixed(1)} s (CPU ${result.cpuSeconds.toFixed(1)} s)\n`);
+        process.stdout.write(
+          `${failed ? 'FAILED' : 'ok'} ${name}: ${result.counts.pass}/${result.counts.tests} passed in ${result.seconds.toFixed(1)} s (CPU ${result.cpuSeconds.toFixed(1)} s)\n`,
+        );
       }
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
