@@ -24,6 +24,7 @@ import { discoveryRoutes } from './discovery/routes.js';
 import { JSONAPI_MEDIA_TYPE } from './jsonapi/document.js';
 import { frameworkErrors, registerErrorHandling, registerJsonParsers } from './jsonapi/errors.js';
 import { collectRoutes, type RouteTable } from './jsonapi/route-table.js';
+import { compileValidatorsOnFirstUse } from './jsonapi/validators.js';
 import { oauthRoutes } from './oauth/routes.js';
 import { organizationTagRoutes } from './organization-tags/routes.js';
 import { organizationMembershipRoutes } from './organization-memberships/routes.js';
@@ -110,6 +111,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: false,
     logController: new LogController({ disableRequestLogging: true }),
     frameworkErrors,
+    schemaController: { compilersFactory: { buildValidator: compileValidatorsOnFirstUse } },
     ...(deps.server ?? {}),
   } as FastifyServerOptions);
   const baseUrl = `https://${deps.config.hostname}`;
