@@ -75,16 +75,16 @@ export function freePort(): Promise<number> {
 
 /**
  * Starts a throw-away PostgreSQL server whose `terrace_template` database is migrated: set
- * PG_URL_ENV to its `url` and TestServer('postgres') copies the template for each server.
+ * PG_URL_ENV to its `socketUrl` and TestServer('postgres') copies the template for each server.
  */
 export async function startTemplatePostgres(): Promise<PostgresServer> {
   const server = startPostgres(await freePort());
   try {
-    const admin = new Client({ connectionString: server.url });
+    const admin = new Client({ connectionString: server.socketUrl });
     await admin.connect();
     await admin.query(`CREATE DATABASE ${PG_TEMPLATE}`);
     await admin.end();
-    const templateUrl = new URL(server.url);
+    const templateUrl = new URL(server.socketUrl);
     templateUrl.pathname = `/${PG_TEMPLATE}`;
     const template = openPostgres(templateUrl.toString(), 1);
     await migrateToLatest(template.db);

@@ -10,6 +10,8 @@ import { procCpuSeconds } from './proc-stat.js';
  */
 export interface PostgresServer {
   url: string;
+  /** The same server through its Unix socket: a statement costs both sides about a fifth less CPU than over loopback TCP. */
+  socketUrl: string;
   /** The CPU (user and system, in seconds) the server and its ended connections have used. */
   cpuSeconds(): number;
   stop(): void;
@@ -42,6 +44,7 @@ export function startPostgres(port: number): PostgresServer {
   run('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    socketUrl: `postgres://postgres@localhost/postgres?host=${encodeURIComponent(dir)}&port=${port}`,
     cpuSeconds() {
       const pid = readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0];
       // The postmaster's own CPU and its exited backends'.

@@ -139,7 +139,7 @@ async function main(): Promise<number> {
   try {
     const pgliteTemplate = join(scratch, 'pglite-template.tar');
     await writePgliteTemplate(pgliteTemplate);
-    const env = { ...process.env, [PG_URL_ENV]: server.url, [PGLITE_TEMPLATE_ENV]: pgliteTemplate };
+    const env = { ...process.env, [PG_URL_ENV]: server.socketUrl, [PGLITE_TEMPLATE_ENV]: pgliteTemplate };
     const jobs = jobsOf(files, ['pglite', 'postgres']);
     // One job more than cores: the end-to-end files spend most of their time waiting (on the
     // terraform CLI's polls of 1–3 s, on runs), so with one job per core the cores were idle for a
@@ -147,7 +147,7 @@ async function main(): Promise<number> {
     // what the timing-sensitive steps (terraform's provisioner output, a restart under an apply) see
     // in use, and gained nothing measurable (docs/design.md "Tests").
     const concurrency = Number(process.env.TERRACE_TEST_CONCURRENCY ?? Math.max(2, cpus().length) + 1);
-    process.stdout.write(`PostgreSQL test server at ${server.url}; ${files.length} test files as ${jobs.length} jobs, ${concurrency} at a time\n`);
+    process.stdout.write(`PostgreSQL test server at ${server.socketUrl}; ${files.length} test files as ${jobs.length} jobs, ${concurrency} at a time\n`);
     const results: JobResult[] = [];
     const started = performance.now();
     const queue = [...jobs];
