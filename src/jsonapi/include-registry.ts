@@ -27,6 +27,22 @@ export interface Relation<V> {
   linkage?: boolean;
 }
 
+/**
+ * A relation whose members each parent's view already carries (a run's plan, a variable set's
+ * variables): `membersOf` gives them as views of `type`, `idOf` the parent's resource id.
+ */
+export function carriedRelation<V>({
+  type,
+  idOf,
+  membersOf,
+}: {
+  type: string;
+  idOf: (view: V) => string;
+  membersOf: (view: V) => readonly unknown[];
+}): Relation<V> {
+  return { load: async (_ctx, parents) => new Map(parents.map((parent) => [idOf(parent), membersOf(parent).map((view) => ({ type, view }))])) };
+}
+
 export interface ResourceType<V> {
   serialize(view: V, ctx: Ctx): ResourceObject;
   /**

@@ -1,6 +1,6 @@
 import type { Action } from '../auth/permissions.js';
 import { retentionPolicyRelationship } from '../data-retention-policies/serialize.js';
-import { registerResourceType } from '../jsonapi/include-registry.js';
+import { carriedRelation, registerResourceType } from '../jsonapi/include-registry.js';
 import { type ResourceObject, resource, timestamp, toOne } from '../jsonapi/document.js';
 import * as organizationService from './service.js';
 
@@ -101,14 +101,11 @@ registerResourceType<organizationService.OrganizationView>('organizations', {
   load: organizationService.readableViews,
   relations: {
     // For those whose caller may read entitlements.
-    entitlement_set: {
-      load: async (_ctx, views) =>
-        new Map(
-          views
-            .filter((v) => v.allowed.has('organization:read-entitlements'))
-            .map((v) => [v.organization.name, [{ type: 'entitlement-sets', view: organizationService.entitlementSetOf(v.organization.id) }]]),
-        ),
-    },
+    entitlement_set: carriedRelation({
+      type: 'entitlement-sets',
+      idOf: (v) => v.organization.name,
+      membersOf: (v) => (v.allowed.has('organization:read-entitlements') ? [organizationService.entitlementSetOf(v.organization.id)] : []),
+    }),
   },
 });
 registerResourceType<organizationService.EntitlementSet>('entitlement-sets', { serialize: serializeEntitlementSet });

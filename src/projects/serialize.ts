@@ -1,5 +1,5 @@
 import type { Action } from '../auth/permissions.js';
-import { registerResourceType } from '../jsonapi/include-registry.js';
+import { carriedRelation, registerResourceType } from '../jsonapi/include-registry.js';
 import { type ResourceObject, resource, timestamp, toMany, toOne } from '../jsonapi/document.js';
 import * as projectService from './service.js';
 
@@ -94,17 +94,10 @@ registerResourceType<projectService.ProjectView>('projects', {
   load: projectService.readableViews,
   relations: {
     // Loaded with the project when asked for; a project's own bindings are all its effective ones (projects do not inherit tags).
-    effective_tag_bindings: {
-      load: async (_ctx, views) =>
-        new Map(
-          views.map((v) => [
-            v.project.id,
-            (v.effectiveTagBindings ?? []).map((b) => ({
-              type: 'effective-tag-bindings',
-              view: { id: b.id, key: b.key, value: b.value, inheritedFromProjectId: null },
-            })),
-          ]),
-        ),
-    },
+    effective_tag_bindings: carriedRelation({
+      type: 'effective-tag-bindings',
+      idOf: (v) => v.project.id,
+      membersOf: (v) => (v.effectiveTagBindings ?? []).map((b) => ({ id: b.id, key: b.key, value: b.value, inheritedFromProjectId: null })),
+    }),
   },
 });

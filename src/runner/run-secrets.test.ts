@@ -18,6 +18,15 @@ const TF_SECRET = 'S3NSITIVE-TF-p4ss&<w>';
 const QUOTED_SECRET = 'Qu0ted\u00a0s3cret-v4lue';
 const ENV_SECRET = 'TF-ENV-S3CRET-0123456789-abcdefghijklmnop';
 
+/** HCL declaring the string variable `name` sensitive, as the variable the test adds to the workspace is. */
+function sensitiveVariable(name: string): string {
+  return `variable "${name}" {
+  type      = string
+  sensitive = true
+}
+`;
+}
+
 /** Every file under `dir`. */
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -65,11 +74,7 @@ forEachDatabase(
       assert.equal(ws.attributes['structured-run-output-enabled'], true);
       await addVariable(ws.id, { key: 'secret', value: TF_SECRET, category: 'terraform' });
       const run = await runToEnd(ws.id, {
-        'main.tf': `variable "secret" {
-  type      = string
-  sensitive = true
-}
-resource "terraform_data" "echo" {
+        'main.tf': `${sensitiveVariable('secret')}resource "terraform_data" "echo" {
   input = nonsensitive(var.secret)
   provisioner "local-exec" {
     command = "echo 'leaked=\${nonsensitive(var.secret)}'"
@@ -107,11 +112,7 @@ resource "terraform_data" "echo" {
       await addVariable(ws.id, { key: 'SECRET_ENV', value: ENV_SECRET, category: 'env' });
       await addVariable(ws.id, { key: 'quoted', value: QUOTED_SECRET, category: 'terraform' });
       const run = await runToEnd(ws.id, {
-        'main.tf': `variable "quoted" {
-  type      = string
-  sensitive = true
-}
-resource "terraform_data" "shown" {
+        'main.tf': `${sensitiveVariable('quoted')}resource "terraform_data" "shown" {
   input = nonsensitive(var.quoted)
 }
 resource "terraform_data" "spam" {

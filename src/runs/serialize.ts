@@ -7,7 +7,7 @@ import { logReadUrl } from './log-service.js';
 import type { Phase, Plan } from './phase-store.js';
 import * as runService from './service.js';
 import type { QueuedRunView, RunView } from './service.js';
-import { type Relation, registerResourceType } from '../jsonapi/include-registry.js';
+import { carriedRelation, registerResourceType } from '../jsonapi/include-registry.js';
 
 /** The run, plan, apply and run-event resources. Each attribute is named explicitly. */
 
@@ -153,15 +153,13 @@ export function serializeOrganizationCapacity(capacity: { organizationName: stri
   return resource('organization-capacity', capacity.organizationName, { pending: capacity.pending, running: capacity.running });
 }
 
-/** Members the run view already carries: its plan and its apply. */
-function phaseRelation(type: 'plans' | 'applies', phaseOf: (view: RunView) => Phase): Relation<RunView> {
-  return { load: async (_ctx, runs) => new Map(runs.map((view) => [view.run.id, [{ type, view: phaseOf(view) }]])) };
-}
-
 registerResourceType<RunView>('runs', {
   serialize: serializeRun,
   load: (ctx, ids) => runService.visibleViews(ctx, ids.filter(isRunId)),
-  relations: { plan: phaseRelation('plans', (v) => v.plan), apply: phaseRelation('applies', (v) => v.apply) },
+  relations: {
+    plan: carriedRelation({ type: 'plans', idOf: (v) => v.run.id, membersOf: (v) => [v.plan] }),
+    apply: carriedRelation({ type: 'applies', idOf: (v) => v.run.id, membersOf: (v) => [v.apply] }),
+  },
 });
 registerResourceType<Plan>('plans', { serialize: serializePlan });
 registerResourceType<Phase>('applies', { serialize: serializeApply });

@@ -13,6 +13,7 @@ import type {
   VariablesPermission,
 } from '../auth/access-levels.js';
 import type { Db } from '../db/database.js';
+import { lookupsById, type RowOf } from '../db/rows.js';
 import type { Paged } from '../db/paging.js';
 
 /** A team's access to one project (project-team-access.mdx). */
@@ -32,9 +33,7 @@ function selectAccess(db: Db) {
   return db.selectFrom('team_projects as tp').innerJoin('projects as p', 'p.id', 'tp.project_id').selectAll('tp').select('p.organization_id');
 }
 
-type AccessRecord = Awaited<ReturnType<ReturnType<typeof selectAccess>['executeTakeFirstOrThrow']>>;
-
-function toTeamProject(row: AccessRecord): TeamProject {
+function toTeamProject(row: RowOf<typeof selectAccess>): TeamProject {
   return {
     id: row.id,
     teamId: row.team_id,
@@ -78,10 +77,7 @@ function toColumns(access: ProjectAccessLevel, p: ProjectPermissions) {
   };
 }
 
-export async function findById(db: Db, id: string): Promise<TeamProject | undefined> {
-  const row = await selectAccess(db).where('tp.id', '=', id).executeTakeFirst();
-  return row && toTeamProject(row);
-}
+export const { findById } = lookupsById(selectAccess, 'tp.id', toTeamProject);
 
 /** The access these teams have to these projects, or to every project when `projectIds` is undefined. */
 export async function findForTeams(db: Db, teamIds: readonly string[], projectIds?: readonly string[]): Promise<TeamProject[]> {

@@ -8,6 +8,7 @@ import type {
   WorkspacePermissions,
 } from '../auth/access-levels.js';
 import type { Db } from '../db/database.js';
+import { lookupsById, type RowOf } from '../db/rows.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
 
 /** A team's access to one workspace (team-access.mdx). */
@@ -35,9 +36,7 @@ function selectAccess(db: Db) {
     .select(['w.name as workspace_name', 'w.organization_id', 'o.name as organization_name', 'w.project_id']);
 }
 
-type AccessRecord = Awaited<ReturnType<ReturnType<typeof selectAccess>['executeTakeFirstOrThrow']>>;
-
-function toTeamWorkspace(row: AccessRecord): TeamWorkspace {
+function toTeamWorkspace(row: RowOf<typeof selectAccess>): TeamWorkspace {
   return {
     id: row.id,
     teamId: row.team_id,
@@ -70,10 +69,7 @@ function toColumns(access: WorkspaceAccessLevel, p: WorkspacePermissions) {
   };
 }
 
-export async function findById(db: Db, id: string): Promise<TeamWorkspace | undefined> {
-  const row = await selectAccess(db).where('tw.id', '=', id).executeTakeFirst();
-  return row && toTeamWorkspace(row);
-}
+export const { findById } = lookupsById(selectAccess, 'tw.id', toTeamWorkspace);
 
 /** The access these teams have to these workspaces: what authorization reads. */
 export async function findForTeams(db: Db, teamIds: readonly string[], workspaceIds: readonly string[]): Promise<TeamWorkspace[]> {

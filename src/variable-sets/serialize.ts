@@ -1,4 +1,4 @@
-import { registerResourceType } from '../jsonapi/include-registry.js';
+import { carriedRelation, registerResourceType } from '../jsonapi/include-registry.js';
 import { type ResourceObject, resource, timestamp, toMany, toOne } from '../jsonapi/document.js';
 import { variableAttributes } from '../variables/variable-resource.js';
 import type * as variableSetService from './service.js';
@@ -47,9 +47,7 @@ registerResourceType<variableSetService.VariableSetView>('varsets', {
   serialize: serializeVariableSet,
   relations: {
     // Loaded with the set when asked for.
-    vars: {
-      load: async (_ctx, views) => new Map(views.map((v) => [v.set.id, (v.variables ?? []).map((view) => ({ type: 'variable-set-vars', view }))])),
-    },
+    vars: carriedRelation({ type: 'variable-set-vars', idOf: (v) => v.set.id, membersOf: (v) => v.variables ?? [] }),
   },
 });
 // A set's variables are `vars` on the wire, as a workspace's are, but another view: a key of their own.

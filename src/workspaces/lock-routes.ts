@@ -5,6 +5,8 @@ import type { FastifyInstance } from 'fastify';
 import { BadRequestError } from '../errors.js';
 import { MAX_TEXT_LENGTH, parseAttributes } from '../jsonapi/body.js';
 import * as lockService from './lock-service.js';
+import type { WorkspaceView } from './service.js';
+import type { Ctx } from '../context.js';
 import { IncludeQuery } from '../jsonapi/include.js';
 import { withQuery } from '../jsonapi/query.js';
 
@@ -30,34 +32,23 @@ interface IdParams {
   workspace_id: string;
 }
 
+/** What each action does to the workspace, given the request body (only lock reads one: its reason). */
+const ACTIONS: Record<string, (ctx: Ctx, workspaceId: string, body: unknown) => Promise<WorkspaceView>> = {
+  lock: (ctx, workspaceId, body) => lockService.lock(ctx, workspaceId, lockReason(body)),
+  unlock: (ctx, workspaceId) => lockService.unlock(ctx, workspaceId),
+  'force-unlock': (ctx, workspaceId) => lockService.forceUnlock(ctx, workspaceId),
+};
+
 /** Lock, unlock and force-unlock answer with the workspace document: the CLI decodes it (cli-protocol.md §5.3). */
 export async function lockRoutes(app: FastifyInstance): Promise<void> {
-  app.post<{ Params: IdParams; Querystring: IncludeQuery }>(
-    '/api/v2/workspaces/:workspace_id/actions/lock',
-    withQuery(IncludeQuery),
-    async (request, reply) => {
-      const reason = lockReason(request.body);
-      return reply.send(
-        await includedDocument(request, 'workspaces', await lockService.lock(request.ctx, request.params.workspace_id, reason), WORKSPACE_INCLUDES),
-      );
-    },
-  );
-
-  app.post<{ Params: IdParams; Querystring: IncludeQuery }>(
-    '/api/v2/workspaces/:workspace_id/actions/unlock',
-    withQuery(IncludeQuery),
-    async (request, reply) => {
-      return reply.send(await includedDocument(request, 'workspaces', await lockService.unlock(request.ctx, request.params.workspace_id), WORKSPACE_INCLUDES));
-    },
-  );
-
-  app.post<{ Params: IdParams; Querystring: IncludeQuery }>(
-    '/api/v2/workspaces/:workspace_id/actions/force-unlock',
-    withQuery(IncludeQuery),
-    async (request, reply) => {
-      return reply.send(
-        await includedDocument(request, 'workspaces', await lockService.forceUnlock(request.ctx, request.params.workspace_id), WORKSPACE_INCLUDES),
-      );
-    },
-  );
+  for (const [action, apply] of Object.entries(ACTIONS)) {
+    app.post<{ Params: IdParams; Querystring: IncludeQuery }>(
+      `/api/v2/workspaces/:workspace_id/actions/${action}`,
+      withQuery(IncludeQuery),
+      async (request, reply) => {
+        const view = await apply(request.ctx, request.params.workspace_id, request.body);
+        return reply.send(await includedDocument(request, 'workspaces', view, WORKSPACE_INCLUDES));
+      },
+    );
+  }
 }
