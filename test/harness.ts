@@ -7,7 +7,7 @@ import { after, before, describe } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { Client } from 'pg';
-import { Agent, fetch } from 'undici';
+import { Agent, fetch, request } from 'undici';
 import { buildApp } from '../src/app.js';
 import type { BlobStore } from '../src/blobs/blob-store.js';
 import { openConfiguredBlobStore } from '../src/blobs/open.js';
@@ -193,6 +193,15 @@ export interface ApiResponse<T = any> {
   text: string;
 }
 
+/** A response's headers as fetch gives them (repeated ones, such as set-cookie, each kept). */
+function responseHeaders(raw: Record<string, string | string[] | undefined>): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(raw)) {
+    for (const one of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, one);
+  }
+  return headers;
+}
+
 /** A real Terrace over HTTPS on a random port, with its own database and data directory. */
 export class TestServer {
   app!: FastifyInstance;
@@ -350,8 +359,22 @@ export class TestServer {
       body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
       headers['content-type'] ??= 'application/vnd.api+json';
     }
-    const res = await fetch(new URL(path, this.url), { method, headers, body, dispatcher: this.agent, redirect: options.redirect ?? 'manual' });
-    const text = await res.text();
+    const url = new URL(path, this.url);
+    // undici's request costs client and server together a third less CPU per call than fetch (its
+    // WHATWG streams and headers); fetch only where a test follows a redirect, as a client of a signed URL does.
+    const res =
+      options.redirect === 'follow'
+        ? await fetch(url, { method, headers, body, dispatcher: this.agent }).then(async (r) => ({
+            status: r.status,
+            headers: r.headers,
+            text: await r.text(),
+          }))
+        : await request(url, { method, headers, body, dispatcher: this.agent }).then(async (r) => ({
+            status: r.statusCode,
+            headers: responseHeaders(r.headers),
+            text: await r.body.text(),
+          }));
+    const text = res.text;
     let parsed: unknown = text;
     try {
       parsed = text ? JSON.parse(text) : undefined;
