@@ -135,7 +135,7 @@ function pgliteTemplate(file: string): Blob {
 }
 
 /** A fresh in-memory PGlite database, from the run's migrated template when there is one. */
-async function createPgliteDatabase(): Promise<Database> {
+export async function createPgliteDatabase(): Promise<Database> {
   const template = process.env[PGLITE_TEMPLATE_ENV];
   const database = await openPglite(template ? { loadDataDir: pgliteTemplate(template) } : {});
   // A no-op on the template (every migration is recorded), the whole schema otherwise.

@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { createPostgresDatabase, forEachDatabase } from '../../test/harness.js';
+import { createPgliteDatabase, createPostgresDatabase, forEachDatabase } from '../../test/harness.js';
 import { buildApp } from '../app.js';
-import { openPglite } from '../db/database.js';
-import { migrateToLatest } from '../db/migrate.js';
 
 forEachDatabase('health and readiness', (server) => {
   it('answers /healthz and /readyz without a token, with each readiness check', async () => {
@@ -25,8 +23,7 @@ forEachDatabase('health and readiness', (server) => {
 
   it('is not ready when its database is gone, and says why; /healthz still answers', async () => {
     const postgres = server.kind === 'postgres' ? await createPostgresDatabase() : undefined;
-    const database = postgres?.database ?? (await openPglite());
-    if (!postgres) await migrateToLatest(database.db);
+    const database = postgres?.database ?? (await createPgliteDatabase());
     const app = await buildApp({ db: database.db, config: server.config, blobs: server.blobs });
     try {
       assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
