@@ -43,15 +43,15 @@ interface JobResult {
 /** A test file with this line runs as one job per database, as end-to-end files do: it is as slow as they are. */
 const PER_DATABASE_MARK = '// run-tests: one job per database';
 
-/** How many quick files share a process: each process costs a second of CPU to load the server. */
+/** How many quick files share a process. */
 const BATCH_FILES = 8;
 
 /**
  * The jobs, slowest first so the long files do not start last. An end-to-end file (under test/) or a
  * marked one is a job of its own, one per database when its suites run per database (forEachDatabase,
- * or a loop over testDatabases()): those are the longest. The many quick files go in batches, one
- * set of batches per database for the files whose suites run per database and the others (which
- * run once) spread over them, balanced by size.
+ * or a loop over testDatabases()): those are the longest. The many quick files go in batches balanced
+ * by size, each running its files' suites on every database (a file's database-independent tests
+ * once, not once per database).
  */
 function jobsOf(files: readonly string[], databases: readonly DatabaseKind[]): Job[] {
   const weighed = files.map((file) => {
@@ -66,22 +66,14 @@ function jobsOf(files: readonly string[], databases: readonly DatabaseKind[]): J
     .sort(byWeight)
     .flatMap((w) => (w.perDatabase ? databases.map((database) => ({ files: [w.file], database })) : [{ files: [w.file] }]));
   const quick = weighed.filter((w) => !w.slow).sort(byWeight);
-  const batchCount = Math.max(1, Math.ceil(quick.filter((w) => w.perDatabase).length / BATCH_FILES));
-  const batches = databases.flatMap((database) => Array.from({ length: batchCount }, () => ({ job: { files: [] as string[], database }, weight: 0 })));
-  const place = (file: string, weight: number, into: typeof batches) => {
-    const lightest = into.reduce((a, b) => (b.weight < a.weight ? b : a));
-    lightest.job.files.push(file);
-    lightest.weight += weight;
-  };
-  for (const w of quick.filter((q) => q.perDatabase)) {
-    for (const database of databases)
-      place(
-        w.file,
-        w.weight,
-        batches.filter((b) => b.job.database === database),
-      );
+  // Both databases in one process: a process costs a second and a half of CPU to load the server and
+  // warm up, more than most quick files' suites on one database.
+  const batches = Array.from({ length: Math.max(1, Math.ceil(quick.length / BATCH_FILES)) }, () => ({ job: { files: [] as string[] } as Job, weight: 0 }));
+  for (const w of quick) {
+    const lightest = batches.reduce((a, b) => (b.weight < a.weight ? b : a));
+    lightest.job.files.push(w.file);
+    lightest.weight += w.perDatabase ? w.weight * databases.length : w.weight;
   }
-  for (const w of quick.filter((q) => !q.perDatabase)) place(w.file, w.weight, batches);
   const filled = batches.filter((b) => b.job.files.length > 0);
   return [...slowJobs, ...filled.sort(byWeight).map((b) => b.job)];
 }
