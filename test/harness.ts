@@ -150,7 +150,8 @@ export async function createPostgresDatabase(): Promise<{ database: Database; ur
   const admin = new Client({ connectionString: url });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${PG_TEMPLATE}`);
+    // A file copy: PostgreSQL 15's default (WAL_LOG) writes every block of the copy to the WAL, 30–80 ms a database here against 22.
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${PG_TEMPLATE} STRATEGY = FILE_COPY`);
   } finally {
     await admin.end();
   }
