@@ -180,8 +180,6 @@ export interface TestServerOptions {
   logStream?: { write(line: string): void };
   /** The database handle the HTTP app queries through, e.g. with a plugin that counts statements. */
   appDb?: (db: Db) => Db;
-  /** How often the run reaper looks for lapsed leases (default as `terrace serve`: every half lease). */
-  reaperIntervalMs?: number;
 }
 
 /** The job queue's retry backoff unit in tests: 2^attempts of these, not of seconds, so a retried delivery takes a second, not a quarter minute. */
@@ -267,7 +265,7 @@ export class TestServer {
     this.agent = new Agent({ connect: { ca: readFileSync(this.caFile) } });
     this.blobs = openConfiguredBlobStore(this.config, this.database);
     await this.startWorker();
-    this.stopReaper = await startRunReaper(this.adminCtx(), this.options.reaperIntervalMs);
+    this.stopReaper = await startRunReaper(this.adminCtx());
     this.stopCacheChanges = await listenForChanges(this.database);
     this.runWakeups = await listenForRuns(this.database);
     this.port = port;

@@ -31,19 +31,49 @@ export async function reapExpiredLeases(ctx: RunnerContext): Promise<number> {
   return reaped + (await reapExpiredTestLeases(ctx));
 }
 
+/** A lease is reapable once past its end (`<` on the database's clock): look this long after it. */
+const PAST_LEASE_END_MS = 50;
+/** The shortest wait between looks: a lease still held past its end (a reap that lost a race) is not looked at in a busy loop. */
+const MIN_LOOK_MS = 1000;
+
 /**
- * Reaps once now (what expired while no server was up is lost), then every
- * `intervalMs`. Returns the function that stops the timer.
+ * When to look again: when the earliest held lease ends (a lost agent's run is taken back then), or
+ * after `intervalMs` when that is sooner or no lease is held (a lease taken after this look is seen by
+ * the next one, before it can end).
+ */
+export async function msUntilNextLook(ctx: RunnerContext, intervalMs: number): Promise<number> {
+  const untilLeaseEnd = await scheduleStore.msUntilEarliestLeaseEnd(ctx.db);
+  return untilLeaseEnd === undefined ? intervalMs : Math.min(intervalMs, Math.max(MIN_LOOK_MS, untilLeaseEnd + PAST_LEASE_END_MS));
+}
+
+/**
+ * Reaps once now (what expired while no server was up is lost), then whenever `msUntilNextLook` says.
+ * Returns the function that stops it.
  */
 export async function startRunReaper(
   ctx: RunnerContext & { readonly log: Log },
-  // Often enough that a lapsed lease is noticed within half a lease at most.
+  // Often enough that a lease taken after a look is seen before it ends (leases are renewed well within).
   intervalMs = Math.min(REAPER_INTERVAL_MS, (ctx.config.runLeaseSeconds * 1000) / 2),
 ): Promise<() => void> {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const lookAgain = (ms: number) => {
+    if (stopped) return;
+    timer = setTimeout(look, ms);
+    timer.unref();
+  };
+  const look = () => {
+    reapExpiredLeases(ctx)
+      .then(() => msUntilNextLook(ctx, intervalMs))
+      .then(lookAgain, (err: unknown) => {
+        ctx.log.error({ err }, 'run reaper failed');
+        lookAgain(intervalMs);
+      });
+  };
   await reapExpiredLeases(ctx);
-  const timer = setInterval(() => {
-    reapExpiredLeases(ctx).catch((err: unknown) => ctx.log.error({ err }, 'run reaper failed'));
-  }, intervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
+  lookAgain(await msUntilNextLook(ctx, intervalMs));
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
 }

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
+import { sql } from 'kysely';
 import type { WorkspaceId } from '../ids.js';
 import { before, it } from 'node:test';
 import { assertError } from '../../test/fixtures.js';
 import { forEachDatabase } from '../../test/harness.js';
 import * as configurationVersionStore from '../configuration-versions/store.js';
-import { REAPED_REASON, reapExpiredLeases } from './reaper.js';
+import { msUntilNextLook, REAPED_REASON, reapExpiredLeases } from './reaper.js';
 import * as runnerService from './runner-service.js';
 import * as runCreation from './create.js';
 import { NO_CHANGES, RunWorld, runBody } from './testing.js';
@@ -216,6 +217,32 @@ forEachDatabase('run queue', (server) => {
     assert.deepEqual((await workspace(ws.id)).relationships['locked-by'].data, { id: waiting.id, type: 'runs' });
     assert.equal(await runnerService.renewLease(world.runner(), lost.id), false, 'the runner learns the run is no longer its own');
     assert.equal(await runnerService.cancelRequested(server.database.db, lost.id), true);
+    await world.drainRunnerQueue();
+  });
+
+  it('looks for lapsed leases again when the earliest held lease ends, or after its interval', async () => {
+    const runner = world.runner();
+    const ws = await world.workspaceWithConfiguration();
+    const run = await world.createRun(ws.id);
+    await world.claim(run.id);
+    // Renewed once: the agent accepted the phase, so a lapsed lease errors the run.
+    assert.equal(await runnerService.renewLease(runner, run.id), true);
+    const leaseEndsIn = async (seconds: number) => {
+      await server.database.db
+        .updateTable('runs')
+        .set({ runner_lease_until: sql<Date>`now() + make_interval(secs => ${seconds})` })
+        .where('id', '=', run.id)
+        .execute();
+    };
+    // Other runs of this suite may hold earlier leases: the look is at most this one's end away.
+    await leaseEndsIn(3);
+    const next = await msUntilNextLook(runner, 60_000);
+    assert.ok(next <= 3_050, `looks again in ${next} ms, after the lease's end`);
+    assert.equal(await msUntilNextLook(runner, 500), 500, 'the interval when it is sooner');
+    await leaseEndsIn(-1);
+    assert.ok((await msUntilNextLook(runner, 60_000)) >= 1_000, 'a lease past its end is not looked at in a busy loop');
+    assert.ok((await reapExpiredLeases(runner)) >= 1);
+    assert.equal(await world.status(run.id), 'errored');
     await world.drainRunnerQueue();
   });
 

@@ -193,6 +193,24 @@ export async function expiredLeases(db: Db): Promise<RunId[]> {
   return rows.map((row) => row.id);
 }
 
+/**
+ * Milliseconds (on the database's clock) until the earliest lease of a running run or module test
+ * run ends, the reaper's next moment to look; undefined when none is held.
+ */
+export async function msUntilEarliestLeaseEnd(db: Db): Promise<number | undefined> {
+  const leases = db
+    .selectFrom('runs')
+    .select('runner_lease_until as lease_end')
+    .where('status', 'in', RUNNING_STATUSES)
+    .where('runner_lease_until', 'is not', null)
+    .unionAll(db.selectFrom('test_runs').select('runner_lease_until as lease_end').where('status', '=', 'running').where('runner_lease_until', 'is not', null));
+  const row = await db
+    .selectFrom(leases.as('leases'))
+    .select(sql<number | null>`extract(epoch from min(lease_end) - now()) * 1000`.as('ms'))
+    .executeTakeFirst();
+  return row?.ms == null ? undefined : Number(row.ms);
+}
+
 /** Whether the run's lease has expired, read under the run's lock. */
 export async function leaseExpired(db: Db, runId: RunId): Promise<boolean> {
   const row = await db.selectFrom('runs').select(sql<SqlBool>`runner_lease_until < now()`.as('expired')).where('id', '=', runId).executeTakeFirst();
