@@ -1,24 +1,23 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { Agent, fetch } from 'undici';
 import { craftedTarball } from '../src/configuration-versions/testing.js';
 import { rawState } from '../src/state-versions/testing.js';
 import { cloudBlock, TerraformSandbox } from './cli/terraform.js';
 import { eventually } from './fixtures.js';
 import { createPostgresDatabase, freePort, testDatabases } from './harness.js';
+import { spawnTerrace } from './terrace-process.js';
 
 /**
  * Two `terrace serve` processes on one PostgreSQL database, with their own data directories and
  * ports (issue 22): what one writes, the other serves; a URL one signs, the other honours; a run
  * created on one is executed by the other's runner. A third server with another key is refused.
  */
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli.js');
 const ADMIN_TOKEN = `replicas-admin-${randomBytes(16).toString('hex')}`;
 
 interface Replica {
@@ -31,7 +30,7 @@ interface Replica {
 }
 
 function spawnServe(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [CLI, 'serve'], { env: { PATH: process.env.PATH ?? '', TERRACE_LOG_LEVEL: 'warn', ...env }, stdio: 'pipe' });
+  return spawnTerrace(['serve'], { env: { PATH: process.env.PATH ?? '', TERRACE_LOG_LEVEL: 'warn', ...env }, stdio: 'pipe' });
 }
 
 /** Starts a replica and waits for the line that says it serves; `ca` shares another replica's CA, so clients trust one. */

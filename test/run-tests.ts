@@ -4,6 +4,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type DatabaseKind, PG_URL_ENV, PGLITE_TEMPLATE_ENV, startTemplatePostgres, TEST_DATABASE_ENV, writePgliteTemplate } from './harness.js';
+import { TEST_NODE_FLAGS } from './terrace-process.js';
 
 /**
  * `npm test`: starts a PostgreSQL 15 server, migrates a template database there and a PGlite one
@@ -88,21 +89,13 @@ function childrenCpuSeconds(output: string): number {
   return (user ?? 0) + (system ?? 0);
 }
 
-/**
- * A job lives for seconds to a minute: V8's optimizing tier for PGlite's WASM (compiled again in every
- * process, on background threads) cost a job about a second of CPU more than it saved; the baseline
- * tier alone runs the same tests in less CPU (measured per job, docs/design.md "Tests"). `npm test`
- * runs this file so too, for the PGlite template (initdb and the migrations: 2.5 s of CPU, not 4).
- */
-const JOB_NODE_FLAGS = ['--liftoff-only'];
-
 function runJob(job: Job, env: NodeJS.ProcessEnv): Promise<JobResult> {
   const started = performance.now();
   const files = job.files.map((file) => relative(process.cwd(), file));
   const args = files.length === 1 ? ['--test', ...files] : [join(distRoot, 'test', 'run-batch.js'), ...files];
   // Through sh, whose `times` prints the CPU of the job's whole process tree (terraform, agents) after it.
   const script = `"$@"; status=$?; echo '${CPU_MARK}'; times; exit $status`;
-  const child = spawn('/bin/sh', ['-c', script, 'sh', process.execPath, ...JOB_NODE_FLAGS, '--test-reporter=tap', ...args], {
+  const child = spawn('/bin/sh', ['-c', script, 'sh', process.execPath, ...TEST_NODE_FLAGS, '--test-reporter=tap', ...args], {
     env: { ...env, ...(job.database ? { [TEST_DATABASE_ENV]: job.database } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { Agent, fetch } from 'undici';
 import { createPostgresDatabase, freePort, testDatabases } from './harness.js';
+import { spawnTerrace, TERRACE_CLI } from './terrace-process.js';
 
 /** The compiled command, run as users run it. PGlite only: its data directory is the point. */
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli.js');
 const TOKEN = /^[1-9A-Za-z]{14}\.terrace\.[\w-]{64}$/;
 
 interface Result {
@@ -20,7 +19,7 @@ interface Result {
 
 function start(args: string[], env: Record<string, string>): ChildProcess {
   // A clean environment: no DATABASE_URL or TERRACE_* setting leaks in from the test run.
-  return spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', TERRACE_LOG_LEVEL: 'warn', ...env }, stdio: 'pipe' });
+  return spawnTerrace(args, { env: { PATH: process.env.PATH ?? '', TERRACE_LOG_LEVEL: 'warn', ...env }, stdio: 'pipe' });
 }
 
 function run(args: string[], env: Record<string, string>, input = ''): Promise<Result> {
@@ -104,7 +103,7 @@ describe('the terrace command', () => {
   });
 
   it('prints its version, the one in package.json', async () => {
-    const { version } = JSON.parse(readFileSync(join(dirname(CLI), '..', '..', 'package.json'), 'utf8'));
+    const { version } = JSON.parse(readFileSync(join(dirname(TERRACE_CLI), '..', '..', 'package.json'), 'utf8'));
     for (const args of [['--version'], ['version']]) {
       const result = await run(args, env);
       assert.equal(result.code, 0, result.stderr);

@@ -1,21 +1,19 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { REAPED_REASON } from '../../src/runs/reaper.js';
 import { RunWorld } from '../../src/runs/testing.js';
 import { forEachDatabase } from '../harness.js';
+import { spawnTerrace } from '../terrace-process.js';
 
 /**
  * Agents as operators run them (issue 12): `terrace agent` processes with their own working
  * directories serve an agent pool over HTTPS, share its runs, lose a run when killed, and ride out a
  * server restart.
  */
-
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli.js');
 
 /** The configuration every run applies: a provisioner that shows where it runs and waits `var.pause` seconds. */
 const MAIN = `
@@ -78,8 +76,8 @@ forEachDatabase(
       workDirs.push(workDir);
       // Each agent its own run uid, as the README asks of agents sharing a machine.
       const runUid = String(64_500 + workDirs.length + (server.kind === 'postgres' ? 50 : 0));
-      const args = [CLI, 'agent', '--url', server.url, '--ca-file', server.caFile, '--work-dir', workDir, '--name', name, '--run-uid', runUid];
-      const child = spawn(process.execPath, args, {
+      const args = ['agent', '--url', server.url, '--ca-file', server.caFile, '--work-dir', workDir, '--name', name, '--run-uid', runUid];
+      const child = spawnTerrace(args, {
         env: { PATH: process.env.PATH ?? '', TERRACE_AGENT_TOKEN: poolToken },
         stdio: ['ignore', 'ignore', 'pipe'],
       });

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { Agent, fetch } from 'undici';
 import { craftedTarball } from '../../src/configuration-versions/testing.js';
 import { randomBase58 } from '../../src/ids.js';
 import { createPostgresDatabase, freePort, testDatabases } from '../harness.js';
+import { spawnTerrace } from '../terrace-process.js';
 import { eventually } from '../fixtures.js';
 
 /**
@@ -22,7 +22,6 @@ import { eventually } from '../fixtures.js';
  * must fail, and no secret may appear in the log the API serves.
  */
 
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli.js');
 const TOKEN_SHAPE = /[1-9A-Za-z]{14}\.terrace\.[\w-]{64}/;
 const STEP_TIMEOUT_MS = 180_000;
 
@@ -77,8 +76,8 @@ other_runs_via_proc() {
 foreign_environ() {
   ok=1
   for p in /proc/[0-9]*; do
-    tr '\\0' '\\n' < "$p/environ" 2>/dev/null | grep -qx "TFC_RUN_ID=$TFC_RUN_ID" && continue
     [ -r "$p/environ" ] || continue
+    tr '\\0' '\\n' < "$p/environ" 2>/dev/null | grep -qx "TFC_RUN_ID=$TFC_RUN_ID" && continue
     tr '\\0' '\\n' < "$p/environ" 2>/dev/null | grep -q . && { tr '\\0' '\\n' < "$p/environ"; ok=0; }
   done
   return $ok
@@ -207,7 +206,7 @@ for (const variant of variants) {
 
     async function startServer(): Promise<void> {
       stdout = '';
-      const child = spawn(process.execPath, [CLI, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawnTerrace(['serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       server = child;
       child.stderr?.on('data', (chunk) => (stderr += chunk));
       await new Promise<void>((resolve, reject) => {
@@ -286,21 +285,8 @@ for (const variant of variants) {
       const workDir = mkdtempSync(join(tmpdir(), `terrace-security-agent-${organization}-`));
       agentWorkDirs.set(organization, workDir);
       const runUid = String(firstUid + agentProcesses.length);
-      const args = [
-        CLI,
-        'agent',
-        '--url',
-        baseUrl,
-        '--ca-file',
-        join(dataDir, 'tls', 'ca.pem'),
-        '--work-dir',
-        workDir,
-        '--name',
-        organization,
-        '--run-uid',
-        runUid,
-      ];
-      const child = spawn(process.execPath, args, {
+      const args = ['agent', '--url', baseUrl, '--ca-file', join(dataDir, 'tls', 'ca.pem'), '--work-dir', workDir, '--name', organization, '--run-uid', runUid];
+      const child = spawnTerrace(args, {
         env: { PATH: env.PATH as string, TERRACE_AGENT_TOKEN: token.attributes.token },
         stdio: ['ignore', 'ignore', 'pipe'],
       });
@@ -452,7 +438,8 @@ for (const variant of variants) {
         return res.status;
       };
       // Waiting for a lease to lapse takes a minute and a half: once is enough.
-      if (variant === variants[0]) await eventually(tokenStatus, (status) => status === 401, "the dead phase's token to be revoked", { ...STEP_WAIT, timeoutMs: 150_000 });
+      if (variant === variants[0])
+        await eventually(tokenStatus, (status) => status === 401, "the dead phase's token to be revoked", { ...STEP_WAIT, timeoutMs: 150_000 });
     });
 
     it('said at start which isolation is in force', () => {
