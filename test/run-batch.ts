@@ -1,7 +1,7 @@
 /**
- * One test process for several quick test files (test/run-tests.ts): imports each file named on the
- * command line in turn, so node's test runner runs their suites one after the other in this process
- * instead of starting a process (and loading the whole server) per file.
+ * One test job's process (test/run-tests.ts): imports each file named on the command line in turn, so
+ * node's test runner runs their suites one after the other in this process instead of starting a
+ * process (and loading the whole server) per file.
  */
 import { pathToFileURL } from 'node:url';
 

@@ -23,8 +23,8 @@ function testFiles(dir: string): string[] {
 }
 
 /**
- * One test process: a slow file on its own (against one database when it runs its suites per
- * database), or a batch of quick files run one after the other in one process (test/run-batch.ts).
+ * One test process (test/run-batch.ts): a slow file on its own (against one database when it runs
+ * its suites per database), or a batch of quick files run one after the other.
  */
 interface Job {
   files: string[];
@@ -92,7 +92,8 @@ function childrenCpuSeconds(output: string): number {
 function runJob(job: Job, env: NodeJS.ProcessEnv): Promise<JobResult> {
   const started = performance.now();
   const files = job.files.map((file) => relative(process.cwd(), file));
-  const args = files.length === 1 ? ['--test', ...files] : [join(distRoot, 'test', 'run-batch.js'), ...files];
+  // In this process, not under `node --test`, which starts a second node for the file.
+  const args = [join(distRoot, 'test', 'run-batch.js'), ...files];
   // Through sh, whose `times` prints the CPU of the job's whole process tree (terraform, agents) after it.
   const script = `"$@"; status=$?; echo '${CPU_MARK}'; times; exit $status`;
   const child = spawn('/bin/sh', ['-c', script, 'sh', process.execPath, ...TEST_NODE_FLAGS, '--test-reporter=tap', ...args], {
