@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
+import { TIMESTAMP } from '../../test/fixtures.js';
 import { forEachDatabase } from '../../test/harness.js';
 import { assertStatus, TeamWorld } from '../teams/testing.js';
 
-const TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const tokenBody = (attributes: Record<string, unknown>, type = 'authentication-tokens') => ({ data: { type, attributes } });
 
 /** How far the test servers' clock runs ahead: the expiry test moves it on rather than sleeping. */

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
+import { TIMESTAMP } from '../../test/fixtures.js';
 import { type ApiResponse, forEachDatabase, type TestServer } from '../../test/harness.js';
 import { generateToken } from '../auth/secrets.js';
 import * as tokenStore from '../auth/token-store.js';
 import { newId, randomBase58 } from '../ids.js';
-
-const TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 function tokenBody(attributes: Record<string, unknown>, type = 'authentication-tokens') {
   return { data: { type, attributes } };
