@@ -1,8 +1,8 @@
 import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import type { LoadClientJob, LoadClientReport } from './load-client.js';
 import { type DatabaseKind, PG_URL_ENV, startTemplatePostgres } from '../test/harness.js';
+import { builtFile } from '../src/package-files.js';
 
 /** One HTTP request shape to fire at a server over HTTPS, with the server's CA and a bearer token or a web session's cookie. */
 export interface LoadRequest {
@@ -64,8 +64,12 @@ function percentile(sorted: readonly number[], fraction: number): number {
  * `settings.duration` seconds on the same connections, from a process of its own (bench/load-client.ts).
  */
 export async function measure(request: LoadRequest, settings: LoadSettings): Promise<Measurement> {
-  const job: LoadClientJob = { options: { ...target(request), connections: settings.connections }, warmUpSeconds: WARM_UP_SECONDS, duration: settings.duration };
-  const client = fork(fileURLToPath(new URL('./load-client.js', import.meta.url)), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const job: LoadClientJob = {
+    options: { ...target(request), connections: settings.connections },
+    warmUpSeconds: WARM_UP_SECONDS,
+    duration: settings.duration,
+  };
+  const client = fork(builtFile('bench/load-client.js'), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const report = await new Promise<LoadClientReport>((resolve, reject) => {
     client.once('message', (message) => resolve(message as LoadClientReport));
     client.once('exit', (code) => reject(new Error(`the load client exited with ${code} before reporting`)));

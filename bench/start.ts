@@ -1,13 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Agent, fetch } from 'undici';
 import { createPostgresDatabase, type DatabaseKind, freePort } from '../test/harness.js';
 import { type BenchRows, forEachBenchDatabase, formatTable } from './load.js';
 import { median } from './state-measure.js';
+import { builtFile } from '../src/package-files.js';
 
 /**
  * The start benchmark (issue 15, "Start and stop"): `terrace serve` as an operator runs it, from the
@@ -18,7 +18,7 @@ import { median } from './state-measure.js';
  * Targets: first start ≤ 10 s, later start ≤ 3 s, idle RSS ≤ 350 MB embedded and ≤ 120 MB on PostgreSQL.
  */
 
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli.js');
+const CLI = builtFile('src/cli.js');
 const FIRST_START_TARGET_S = 10;
 const LATER_START_TARGET_S = 3;
 const RSS_TARGET_MB: Record<DatabaseKind, number> = { pglite: 350, postgres: 120 };

@@ -2,14 +2,14 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { randomBase58 } from '../src/ids.js';
 import { md5, rawState, terraformData } from '../src/state-versions/testing.js';
 import { freePort } from '../test/harness.js';
 import { MB, median, progress, RssSampler } from './state-measure.js';
+import { builtFile } from '../src/package-files.js';
 
 /**
  * Upload and download of a large state through the signed URLs of a `terrace serve` in a child
@@ -18,7 +18,7 @@ import { MB, median, progress, RssSampler } from './state-measure.js';
  */
 
 /** The compiled command, run as users run it. */
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli.js');
+const CLI = builtFile('src/cli.js');
 const STARTUP_TIMEOUT_MS = 60_000;
 const PROCESSING_TIMEOUT_MS = 5 * 60_000;
 const POLL_MS = 100;

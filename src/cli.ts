@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { AdminCommandError, isOperatorError, sendAdminCommand } from './admin/client.js';
 import type { AdminRequest } from './admin/requests.js';
@@ -11,6 +10,7 @@ import { DataDirInUseError, lockDataDir } from './data-dir-lock.js';
 import { DEFAULT_RUN_UIDS, parseUidRange } from './runner/run-uids.js';
 import { ISOLATION_SETTINGS, type IsolationSetting } from './runner/sandbox.js';
 import { ConfigError, parseSettingFlags, SETTINGS } from './settings.js';
+import { PACKAGE_ROOT } from './package-files.js';
 
 // The server, the database and the agent are imported where a command needs them: `--version`, `--help`
 // and a command sent to a running server start without loading them.
@@ -168,7 +168,7 @@ async function runAdmin(flags: ReturnType<typeof parseSettingFlags>['values'], r
 
 /** The version in package.json, which ships with the compiled code (dist/src/cli.js → ../../package.json). */
 function terraceVersion(): string {
-  const packageJson = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json');
+  const packageJson = join(PACKAGE_ROOT, 'package.json');
   return (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string }).version;
 }
 

@@ -56,7 +56,8 @@ const BATCH_FILES = 8;
  */
 function jobsOf(files: readonly string[], databases: readonly DatabaseKind[]): Job[] {
   const weighed = files.map((file) => {
-    const source = readFileSync(file, 'utf8');
+    // The TypeScript source: the build drops comments and renames what it bundles.
+    const source = readFileSync(join(distRoot, '..', relative(distRoot, file).replace(/\.js$/, '.ts')), 'utf8');
     const slow = file.startsWith(join(distRoot, 'test')) || source.includes(PER_DATABASE_MARK);
     const perDatabase = source.includes('forEachDatabase(') || source.includes('of testDatabases()');
     return { file, slow, perDatabase, weight: source.length };

@@ -1,9 +1,8 @@
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { builtFile } from '../src/package-files.js';
 
 /** The compiled `terrace` command (dist/test/ → dist/src/cli.js). */
-export const TERRACE_CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli.js');
+export const TERRACE_CLI = builtFile('src/cli.js');
 
 /**
  * Node's flags for test processes (test/run-tests.ts) and the `terrace` processes tests start: a

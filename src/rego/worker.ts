@@ -4,6 +4,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { EvaluateDocuments, EvaluateOutcome, Limits, RegoModule } from './index.js';
+import { builtFile } from '../package-files.js';
 
 export interface WorkerLimits extends Limits {
   /** Wall-clock limit for the evaluation, start-up included. Default 10 s. */
@@ -20,7 +21,7 @@ export interface WorkerRequest {
   limits: Limits;
 }
 
-const WORKER_URL = new URL('./worker-main.js', import.meta.url);
+const WORKER_URL = builtFile('src/rego/worker-main.js');
 
 export function evaluateInWorker(
   modules: readonly RegoModule[],

@@ -2,7 +2,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import * as agentStore from '../agent-protocol/store.js';
 import type { LocalAgentSettings } from '../agent/main.js';
 import { generateToken } from '../auth/secrets.js';
@@ -15,6 +14,7 @@ import * as runnerService from '../runs/runner-service.js';
 import { sweepLeftoverProcesses } from './run-uids.js';
 import { detectIsolation, type Isolation, usesRunUid } from './sandbox.js';
 import { prepareRunDir, removeRunDir } from './workdir.js';
+import { builtFile } from '../package-files.js';
 
 /**
  * The built-in runner (docs/design.md "Agents"): TERRACE_RUNNER_SLOTS local agents, child processes
@@ -123,7 +123,7 @@ export class LocalAgents {
   private spawn(slot: number): void {
     const { isolation, token } = this;
     if (this.stopping || !token || !isolation) return;
-    const entry = fileURLToPath(new URL('../agent/local-entry.js', import.meta.url));
+    const entry = builtFile('src/agent/local-entry.js');
     const child = spawn(process.execPath, [entry], {
       // Nothing of the server's environment (DATABASE_URL, keys, admin token) reaches an agent.
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },

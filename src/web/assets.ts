@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import type { FastifyInstance } from 'fastify';
 import { SETTINGS_STYLESHEET, STYLESHEET } from './stylesheet.js';
 
-const require = createRequire(import.meta.url);
+const packages = createRequire(import.meta.url);
 
 /**
  * The web UI's only static files, read once at start-up from the installed packages (no CDN, no client
@@ -11,8 +11,8 @@ const require = createRequire(import.meta.url);
  */
 function loadAssets(): Map<string, { body: Buffer; type: string }> {
   return new Map([
-    ['htmx.min.js', { body: readFileSync(require.resolve('htmx.org/dist/htmx.min.js')), type: 'text/javascript; charset=utf-8' }],
-    ['htmx-sse.js', { body: readFileSync(require.resolve('htmx-ext-sse/sse.js')), type: 'text/javascript; charset=utf-8' }],
+    ['htmx.min.js', { body: readFileSync(packages.resolve('htmx.org/dist/htmx.min.js')), type: 'text/javascript; charset=utf-8' }],
+    ['htmx-sse.js', { body: readFileSync(packages.resolve('htmx-ext-sse/sse.js')), type: 'text/javascript; charset=utf-8' }],
     ['terrace.css', { body: Buffer.from(STYLESHEET + SETTINGS_STYLESHEET), type: 'text/css; charset=utf-8' }],
   ]);
 }
