@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import type { PGlite } from '@electric-sql/pglite';
 import { sql } from 'kysely';
 import { Client } from 'pg';
 import { Agent, fetch, request } from 'undici';
@@ -12,7 +13,7 @@ import { buildApp } from '../src/app.js';
 import type { BlobStore } from '../src/blobs/blob-store.js';
 import { openConfiguredBlobStore } from '../src/blobs/open.js';
 import { type Config, loadConfig } from '../src/config.js';
-import { type Database, type Db, openPglite, openPostgres } from '../src/db/database.js';
+import { createPglite, type Database, type Db, openPglite, openPostgres, pgliteDatabase } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { listenForChanges } from '../src/db/notified-cache.js';
 import { JOB_HANDLERS } from '../src/jobs.js';
@@ -134,11 +135,64 @@ function pgliteTemplate(file: string): Blob {
   return { type: 'application/x-tar', arrayBuffer: async () => bytes } as Blob;
 }
 
+/**
+ * Engines of this process's stopped test servers, emptied back to the template's state for the next:
+ * loading the template into a new engine costs 0.3 s of CPU, emptying one about 0.07 s.
+ */
+const idleEngines: PGlite[] = [];
+// An open engine keeps the process alive: the last are closed once the process's tests have run.
+after(async () => {
+  await Promise.all(idleEngines.splice(0).map((engine) => engine.close()));
+});
+
+/** The template's tables, columns, indexes and recorded migrations, to tell an engine still like it. */
+const SCHEMA_SHAPE = `select md5(
+  (select string_agg(table_name || '.' || column_name || ':' || data_type, ',' order by table_name, column_name) from information_schema.columns where table_schema = 'public')
+  || (select string_agg(indexdef, ',' order by indexdef) from pg_indexes where schemaname = 'public')
+  || (select string_agg(name, ',' order by name) from kysely_migration)) as shape`;
+let templateShape: string | undefined;
+
+async function schemaShape(engine: PGlite): Promise<string | undefined> {
+  return (await engine.query<{ shape: string }>(SCHEMA_SHAPE)).rows[0]?.shape;
+}
+
+/**
+ * Empties a stopped server's engine for the next one: every table but the migrations' truncated,
+ * what it still listened to unlistened, the session's prepared statements and locks discarded. One whose schema a test changed,
+ * or that will not empty, is closed instead.
+ */
+async function releaseEngine(engine: PGlite): Promise<void> {
+  try {
+    const { rows } = await engine.query<{ name: string }>(
+      `select quote_ident(tablename) as name from pg_tables where schemaname = 'public' and tablename not like 'kysely_migration%'`,
+    );
+    await engine.exec(`TRUNCATE ${rows.map((row) => row.name).join(', ')} RESTART IDENTITY CASCADE`);
+    // Through PGlite, so that it also forgets the stopped server's callbacks.
+    const listening = await engine.query<{ channel: string }>('select pg_listening_channels() as channel');
+    for (const { channel } of listening.rows) await engine.unlisten(channel);
+    await engine.exec('DISCARD ALL');
+    if ((await schemaShape(engine)) === templateShape) return void idleEngines.push(engine);
+  } catch {
+    // Closed below.
+  }
+  await engine.close();
+}
+
 /** A fresh in-memory PGlite database, from the run's migrated template when there is one. */
 export async function createPgliteDatabase(): Promise<Database> {
   const template = process.env[PGLITE_TEMPLATE_ENV];
-  const database = await openPglite(template ? { loadDataDir: pgliteTemplate(template) } : {});
-  // A no-op on the template (every migration is recorded), the whole schema otherwise.
+  if (!template) {
+    const database = await openPglite();
+    await migrateToLatest(database.db);
+    return database;
+  }
+  let engine = idleEngines.pop();
+  if (!engine) {
+    engine = await createPglite({ loadDataDir: pgliteTemplate(template) });
+    templateShape ??= await schemaShape(engine);
+  }
+  const database = pgliteDatabase(engine, releaseEngine);
+  // A no-op on the template (every migration is recorded); a stale template file fails here, not later.
   await migrateToLatest(database.db);
   return database;
 }

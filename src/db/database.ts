@@ -125,10 +125,10 @@ export interface PgliteDatabase extends Database {
 
 const PGLITE_SHARED_BUFFERS = '16MB';
 
-/** Opens an embedded PGlite database: in `dataDir`, in memory when undefined, or from a dump. */
-export async function openPglite(options: { dataDir?: string; loadDataDir?: Blob } = {}): Promise<PgliteDatabase> {
+/** The embedded PostgreSQL engine with Terrace's extension and settings: in `dataDir`, in memory when undefined, or from a dump. */
+export async function createPglite(options: { dataDir?: string; loadDataDir?: Blob } = {}): Promise<PGlite> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-  const pglite = await PGlite.create({
+  return PGlite.create({
     // The extensions the migrations create (0003: trigram index for workspace name search).
     extensions: { pg_trgm },
     // PostgreSQL's default 128 MB buffer pool lives in the WASM heap and is never given back; the
@@ -137,6 +137,13 @@ export async function openPglite(options: { dataDir?: string; loadDataDir?: Blob
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
   });
+}
+
+/**
+ * The database on an open engine. `close` ends the engine, or hands it to `release` (the tests
+ * empty it for their next server, test/harness.ts).
+ */
+export function pgliteDatabase(pglite: PGlite, release: (pglite: PGlite) => Promise<void> = (engine) => engine.close()): PgliteDatabase {
   const pool = pglitePool(pglite);
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), log: recordStatement });
   return {
@@ -149,9 +156,14 @@ export async function openPglite(options: { dataDir?: string; loadDataDir?: Blob
     dumpDataDir: async () => (await pglite.dumpDataDir('none')) as Blob,
     close: async () => {
       await db.destroy();
-      await pglite.close();
+      await release(pglite);
     },
   };
+}
+
+/** Opens an embedded PGlite database: in `dataDir`, in memory when undefined, or from a dump. */
+export async function openPglite(options: { dataDir?: string; loadDataDir?: Blob } = {}): Promise<PgliteDatabase> {
+  return pgliteDatabase(await createPglite(options));
 }
 
 /** The configured database: `databaseUrl` when set, else PGlite under `<dataDir>/pglite`. */
