@@ -3,6 +3,7 @@
  * node's test runner runs their suites one after the other in this process instead of starting a
  * process (and loading the whole server) per file.
  */
+import './test-runner-hook.js';
 import { pathToFileURL } from 'node:url';
 
 for (const file of process.argv.slice(2)) {
