@@ -3,10 +3,11 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { InvalidError } from '../errors.js';
 import { parseLinkageIds, parseResourceBody } from '../jsonapi/body.js';
-import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
+import { IncludeParameters } from '../jsonapi/include.js';
 import { listPage, PageParameters } from '../jsonapi/pagination.js';
 import { QueryText, querySchema, withQuery } from '../jsonapi/query.js';
 import * as agentPoolService from './service.js';
+import { createRoute, memberRoutes } from '../jsonapi/resource-routes.js';
 
 const PoolAttributes = Type.Object({
   name: Type.Optional(Type.String()),
@@ -58,9 +59,6 @@ function poolInput(body: unknown): agentPoolService.AgentPoolInput {
 interface OrganizationParams {
   organization_name: string;
 }
-interface PoolParams {
-  agent_pool_id: string;
-}
 
 export async function agentPoolRoutes(app: FastifyInstance): Promise<void> {
   const list = '/api/v2/organizations/:organization_name/agent-pools';
@@ -89,22 +87,10 @@ export async function agentPoolRoutes(app: FastifyInstance): Promise<void> {
     );
   });
 
-  app.post<{ Params: OrganizationParams; Querystring: IncludeQuery }>(list, withQuery(IncludeQuery), async (request, reply) => {
-    const view = await agentPoolService.create(request.ctx, request.params.organization_name, poolInput(request.body));
-    return reply.code(201).send(await includedDocument(request, 'agent-pools', view, INCLUDES));
-  });
-
-  app.get<{ Params: PoolParams; Querystring: IncludeQuery }>('/api/v2/agent-pools/:agent_pool_id', withQuery(IncludeQuery), async (request, reply) => {
-    return reply.send(await includedDocument(request, 'agent-pools', await agentPoolService.show(request.ctx, request.params.agent_pool_id), INCLUDES));
-  });
-
-  app.patch<{ Params: PoolParams; Querystring: IncludeQuery }>('/api/v2/agent-pools/:agent_pool_id', withQuery(IncludeQuery), async (request, reply) => {
-    const view = await agentPoolService.update(request.ctx, request.params.agent_pool_id, poolInput(request.body));
-    return reply.send(await includedDocument(request, 'agent-pools', view, INCLUDES));
-  });
-
-  app.delete<{ Params: PoolParams }>('/api/v2/agent-pools/:agent_pool_id', async (request, reply) => {
-    await agentPoolService.destroy(request.ctx, request.params.agent_pool_id);
-    return reply.code(204).send();
+  createRoute(app, list, 'agent-pools', INCLUDES, (ctx, p, body) => agentPoolService.create(ctx, p.organization_name, poolInput(body)));
+  memberRoutes(app, '/api/v2/agent-pools/:agent_pool_id', 'agent-pools', INCLUDES, {
+    show: (ctx, p) => agentPoolService.show(ctx, p.agent_pool_id),
+    update: (ctx, p, body) => agentPoolService.update(ctx, p.agent_pool_id, poolInput(body)),
+    destroy: (ctx, p) => agentPoolService.destroy(ctx, p.agent_pool_id),
   });
 }

@@ -5,6 +5,7 @@ import { includedDocument, includedPage } from '../jsonapi/include-registry.js';
 import { IncludeQuery, PagedIncludeQuery } from '../jsonapi/include.js';
 import { withQuery } from '../jsonapi/query.js';
 import * as configurationService from './service.js';
+import { memberRoutes } from '../jsonapi/resource-routes.js';
 
 const Attributes = Type.Object({
   'destination-type': Type.Optional(literals(configurationService.DESTINATION_TYPES)),
@@ -79,26 +80,10 @@ export async function notificationConfigurationRoutes(app: FastifyInstance): Pro
     );
   }
 
-  app.get<{ Params: ConfigurationParams; Querystring: IncludeQuery }>(
-    '/api/v2/notification-configurations/:notification_configuration_id',
-    withQuery(IncludeQuery),
-    async (request, reply) => {
-      return reply.send(await includedDocument(request, TYPE, await configurationService.show(request.ctx, request.params.notification_configuration_id), []));
-    },
-  );
-
-  app.patch<{ Params: ConfigurationParams; Querystring: IncludeQuery }>(
-    '/api/v2/notification-configurations/:notification_configuration_id',
-    withQuery(IncludeQuery),
-    async (request, reply) => {
-      const configuration = await configurationService.update(request.ctx, request.params.notification_configuration_id, configurationInput(request.body));
-      return reply.send(await includedDocument(request, TYPE, configuration, []));
-    },
-  );
-
-  app.delete<{ Params: ConfigurationParams }>('/api/v2/notification-configurations/:notification_configuration_id', async (request, reply) => {
-    await configurationService.destroy(request.ctx, request.params.notification_configuration_id);
-    return reply.code(204).send();
+  memberRoutes(app, '/api/v2/notification-configurations/:notification_configuration_id', TYPE, [], {
+    show: (ctx, p) => configurationService.show(ctx, p.notification_configuration_id),
+    update: (ctx, p, body) => configurationService.update(ctx, p.notification_configuration_id, configurationInput(body)),
+    destroy: (ctx, p) => configurationService.destroy(ctx, p.notification_configuration_id),
   });
 
   app.post<{ Params: ConfigurationParams; Querystring: IncludeQuery }>(

@@ -6,6 +6,7 @@ import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
 import { includedDocument, includedPage } from '../jsonapi/include-registry.js';
 import { PageParameters } from '../jsonapi/pagination.js';
 import { QueryText, querySchema, withQuery } from '../jsonapi/query.js';
+import { memberRoutes } from '../jsonapi/resource-routes.js';
 import * as policySetService from '../policy-sets/service.js';
 import * as policyService from './service.js';
 
@@ -69,18 +70,10 @@ export async function policyRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.get<{ Params: PolicyParams; Querystring: IncludeQuery }>('/api/v2/policies/:id', withQuery(IncludeQuery), async (request, reply) => {
-    return reply.send(await includedDocument(request, 'policies', await policyService.show(request.ctx, request.params.id), INCLUDES));
-  });
-
-  app.patch<{ Params: PolicyParams; Querystring: IncludeQuery }>('/api/v2/policies/:id', withQuery(IncludeQuery), async (request, reply) => {
-    const policy = await policyService.update(request.ctx, request.params.id, policyInput(request.body));
-    return reply.send(await includedDocument(request, 'policies', policy, INCLUDES));
-  });
-
-  app.delete<{ Params: PolicyParams }>('/api/v2/policies/:id', async (request, reply) => {
-    await policyService.destroy(request.ctx, request.params.id);
-    return reply.code(204).send();
+  memberRoutes(app, '/api/v2/policies/:id', 'policies', INCLUDES, {
+    show: (ctx, p) => policyService.show(ctx, p.id),
+    update: (ctx, p, body) => policyService.update(ctx, p.id, policyInput(body)),
+    destroy: (ctx, p) => policyService.destroy(ctx, p.id),
   });
 
   app.get<{ Params: PolicyParams }>('/api/v2/policies/:id/download', async (request, reply) => {

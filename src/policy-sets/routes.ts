@@ -8,6 +8,7 @@ import { includedDocument, includedPage } from '../jsonapi/include-registry.js';
 import { PageParameters } from '../jsonapi/pagination.js';
 import { QueryBoolean, QueryText, querySchema, queryEnum, withQuery } from '../jsonapi/query.js';
 import * as policySetService from './service.js';
+import { createRoute, memberRoutes } from '../jsonapi/resource-routes.js';
 
 const PolicySetAttributes = Type.Object({
   name: Type.Optional(Type.String()),
@@ -83,27 +84,13 @@ export async function policySetRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.post<{ Params: OrganizationParams; Querystring: IncludeQuery }>(
-    '/api/v2/organizations/:organization_name/policy-sets',
-    withQuery(IncludeQuery),
-    async (request, reply) => {
-      const view = await policySetService.create(request.ctx, request.params.organization_name, policySetInput(request.body));
-      return reply.code(201).send(await includedDocument(request, 'policy-sets', view, INCLUDES));
-    },
+  createRoute(app, '/api/v2/organizations/:organization_name/policy-sets', 'policy-sets', INCLUDES, (ctx, p, body) =>
+    policySetService.create(ctx, p.organization_name, policySetInput(body)),
   );
-
-  app.get<{ Params: SetParams; Querystring: IncludeQuery }>('/api/v2/policy-sets/:id', withQuery(IncludeQuery), async (request, reply) => {
-    return reply.send(await includedDocument(request, 'policy-sets', await policySetService.show(request.ctx, request.params.id), INCLUDES));
-  });
-
-  app.patch<{ Params: SetParams; Querystring: IncludeQuery }>('/api/v2/policy-sets/:id', withQuery(IncludeQuery), async (request, reply) => {
-    const view = await policySetService.update(request.ctx, request.params.id, policySetInput(request.body));
-    return reply.send(await includedDocument(request, 'policy-sets', view, INCLUDES));
-  });
-
-  app.delete<{ Params: SetParams }>('/api/v2/policy-sets/:id', async (request, reply) => {
-    await policySetService.destroy(request.ctx, request.params.id);
-    return reply.code(204).send();
+  memberRoutes(app, '/api/v2/policy-sets/:id', 'policy-sets', INCLUDES, {
+    show: (ctx, p) => policySetService.show(ctx, p.id),
+    update: (ctx, p, body) => policySetService.update(ctx, p.id, policySetInput(body)),
+    destroy: (ctx, p) => policySetService.destroy(ctx, p.id),
   });
 
   for (const [path, kind] of Object.entries(TARGET_PATHS)) {

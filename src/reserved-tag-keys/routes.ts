@@ -1,10 +1,11 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { parseResourceBody } from '../jsonapi/body.js';
-import { includedDocument, includedPage } from '../jsonapi/include-registry.js';
+import { includedPage } from '../jsonapi/include-registry.js';
 import * as reservedTagKeyService from './service.js';
-import { IncludeQuery, PagedIncludeQuery } from '../jsonapi/include.js';
+import { PagedIncludeQuery } from '../jsonapi/include.js';
 import { withQuery } from '../jsonapi/query.js';
+import { createRoute, memberRoutes } from '../jsonapi/resource-routes.js';
 
 const ReservedTagKeyAttributes = Type.Object({
   key: Type.Optional(Type.String()),
@@ -19,9 +20,6 @@ function reservedTagKeyInput(body: unknown): reservedTagKeyService.ReservedTagKe
 interface OrganizationParams {
   organization_name: string;
 }
-interface ReservedTagKeyParams {
-  reserved_tag_key_id: string;
-}
 
 export async function reservedTagKeyRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Params: OrganizationParams; Querystring: PagedIncludeQuery }>(
@@ -34,26 +32,11 @@ export async function reservedTagKeyRoutes(app: FastifyInstance): Promise<void> 
     },
   );
 
-  app.post<{ Params: OrganizationParams; Querystring: IncludeQuery }>(
-    '/api/v2/organizations/:organization_name/reserved-tag-keys',
-    withQuery(IncludeQuery),
-    async (request, reply) => {
-      const reserved = await reservedTagKeyService.create(request.ctx, request.params.organization_name, reservedTagKeyInput(request.body));
-      return reply.code(201).send(await includedDocument(request, 'reserved-tag-keys', reserved, []));
-    },
+  createRoute(app, '/api/v2/organizations/:organization_name/reserved-tag-keys', 'reserved-tag-keys', [], (ctx, p, body) =>
+    reservedTagKeyService.create(ctx, p.organization_name, reservedTagKeyInput(body)),
   );
-
-  app.patch<{ Params: ReservedTagKeyParams; Querystring: IncludeQuery }>(
-    '/api/v2/reserved-tags/:reserved_tag_key_id',
-    withQuery(IncludeQuery),
-    async (request, reply) => {
-      const reserved = await reservedTagKeyService.update(request.ctx, request.params.reserved_tag_key_id, reservedTagKeyInput(request.body));
-      return reply.send(await includedDocument(request, 'reserved-tag-keys', reserved, []));
-    },
-  );
-
-  app.delete<{ Params: ReservedTagKeyParams }>('/api/v2/reserved-tags/:reserved_tag_key_id', async (request, reply) => {
-    await reservedTagKeyService.destroy(request.ctx, request.params.reserved_tag_key_id);
-    return reply.code(204).send();
+  memberRoutes(app, '/api/v2/reserved-tags/:reserved_tag_key_id', 'reserved-tag-keys', [], {
+    update: (ctx, p, body) => reservedTagKeyService.update(ctx, p.reserved_tag_key_id, reservedTagKeyInput(body)),
+    destroy: (ctx, p) => reservedTagKeyService.destroy(ctx, p.reserved_tag_key_id),
   });
 }

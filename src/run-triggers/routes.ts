@@ -1,12 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { BadRequestError } from '../errors.js';
 import { parseResourceBody, relationshipId } from '../jsonapi/body.js';
-import { includedDocument, includedPage } from '../jsonapi/include-registry.js';
-import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
+import { includedPage } from '../jsonapi/include-registry.js';
+import { IncludeParameters } from '../jsonapi/include.js';
 import { PageParameters } from '../jsonapi/pagination.js';
 import { QueryText, querySchema, withQuery } from '../jsonapi/query.js';
 import { type Static, Type } from '@sinclair/typebox';
 import * as runTriggerService from './service.js';
+import { createRoute, memberRoutes } from '../jsonapi/resource-routes.js';
 
 /** run-triggers.mdx "Available Related Resources". */
 const INCLUDES = ['workspace', 'sourceable'] as const;
@@ -28,21 +29,13 @@ function direction(query: ListQuery): runTriggerService.Direction {
 interface WorkspaceParams {
   workspace_id: string;
 }
-interface TriggerParams {
-  run_trigger_id: string;
-}
 
 export async function runTriggerRoutes(app: FastifyInstance): Promise<void> {
-  app.post<{ Params: WorkspaceParams; Querystring: IncludeQuery }>(
-    '/api/v2/workspaces/:workspace_id/run-triggers',
-    withQuery(IncludeQuery),
-    async (request, reply) => {
-      // run-triggers.mdx's sample payload has no `data.type`; go-tfe sends it.
-      const { relationships } = parseResourceBody(request.body, 'run-triggers', Type.Object({}), { typeMayBeMissing: true });
-      const trigger = await runTriggerService.create(request.ctx, request.params.workspace_id, relationshipId(relationships, 'sourceable', 'workspaces'));
-      return reply.code(201).send(await includedDocument(request, 'run-triggers', trigger, INCLUDES));
-    },
-  );
+  createRoute(app, '/api/v2/workspaces/:workspace_id/run-triggers', 'run-triggers', INCLUDES, (ctx, p, body) => {
+    // run-triggers.mdx's sample payload has no `data.type`; go-tfe sends it.
+    const { relationships } = parseResourceBody(body, 'run-triggers', Type.Object({}), { typeMayBeMissing: true });
+    return runTriggerService.create(ctx, p.workspace_id, relationshipId(relationships, 'sourceable', 'workspaces'));
+  });
 
   app.get<{ Params: WorkspaceParams; Querystring: ListQuery }>(
     '/api/v2/workspaces/:workspace_id/run-triggers',
@@ -56,12 +49,8 @@ export async function runTriggerRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.get<{ Params: TriggerParams; Querystring: IncludeQuery }>('/api/v2/run-triggers/:run_trigger_id', withQuery(IncludeQuery), async (request, reply) => {
-    return reply.send(await includedDocument(request, 'run-triggers', await runTriggerService.show(request.ctx, request.params.run_trigger_id), INCLUDES));
-  });
-
-  app.delete<{ Params: TriggerParams }>('/api/v2/run-triggers/:run_trigger_id', async (request, reply) => {
-    await runTriggerService.destroy(request.ctx, request.params.run_trigger_id);
-    return reply.code(204).send();
+  memberRoutes(app, '/api/v2/run-triggers/:run_trigger_id', 'run-triggers', INCLUDES, {
+    show: (ctx, p) => runTriggerService.show(ctx, p.run_trigger_id),
+    destroy: (ctx, p) => runTriggerService.destroy(ctx, p.run_trigger_id),
   });
 }

@@ -4,6 +4,7 @@ import { parseResourceBody } from '../jsonapi/body.js';
 import { includedDocument, includedPage } from '../jsonapi/include-registry.js';
 import { IncludeQuery, PagedIncludeQuery } from '../jsonapi/include.js';
 import { withQuery } from '../jsonapi/query.js';
+import { createRoute, memberRoutes } from '../jsonapi/resource-routes.js';
 import { WORKSPACE_INCLUDES } from '../workspaces/serialize.js';
 import * as sshKeyService from './service.js';
 
@@ -23,9 +24,6 @@ function sshKeyInput(body: unknown): sshKeyService.SshKeyInput {
 interface OrganizationParams {
   organization_name: string;
 }
-interface SshKeyParams {
-  ssh_key_id: string;
-}
 interface WorkspaceParams {
   workspace_id: string;
 }
@@ -39,27 +37,13 @@ export async function sshKeyRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.post<{ Params: OrganizationParams; Querystring: IncludeQuery }>(
-    '/api/v2/organizations/:organization_name/ssh-keys',
-    withQuery(IncludeQuery),
-    async (request, reply) => {
-      const key = await sshKeyService.create(request.ctx, request.params.organization_name, sshKeyInput(request.body));
-      return reply.code(201).send(await includedDocument(request, 'ssh-keys', key, []));
-    },
+  createRoute(app, '/api/v2/organizations/:organization_name/ssh-keys', 'ssh-keys', [], (ctx, p, body) =>
+    sshKeyService.create(ctx, p.organization_name, sshKeyInput(body)),
   );
-
-  app.get<{ Params: SshKeyParams; Querystring: IncludeQuery }>('/api/v2/ssh-keys/:ssh_key_id', withQuery(IncludeQuery), async (request, reply) => {
-    return reply.send(await includedDocument(request, 'ssh-keys', await sshKeyService.show(request.ctx, request.params.ssh_key_id), []));
-  });
-
-  app.patch<{ Params: SshKeyParams; Querystring: IncludeQuery }>('/api/v2/ssh-keys/:ssh_key_id', withQuery(IncludeQuery), async (request, reply) => {
-    const key = await sshKeyService.update(request.ctx, request.params.ssh_key_id, sshKeyInput(request.body));
-    return reply.send(await includedDocument(request, 'ssh-keys', key, []));
-  });
-
-  app.delete<{ Params: SshKeyParams }>('/api/v2/ssh-keys/:ssh_key_id', async (request, reply) => {
-    await sshKeyService.destroy(request.ctx, request.params.ssh_key_id);
-    return reply.code(204).send();
+  memberRoutes(app, '/api/v2/ssh-keys/:ssh_key_id', 'ssh-keys', [], {
+    show: (ctx, p) => sshKeyService.show(ctx, p.ssh_key_id),
+    update: (ctx, p, body) => sshKeyService.update(ctx, p.ssh_key_id, sshKeyInput(body)),
+    destroy: (ctx, p) => sshKeyService.destroy(ctx, p.ssh_key_id),
   });
 
   app.patch<{ Params: WorkspaceParams; Querystring: IncludeQuery }>(

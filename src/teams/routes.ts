@@ -7,6 +7,7 @@ import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
 import { PageParameters } from '../jsonapi/pagination.js';
 import { QueryText, querySchema, splitList, withQuery } from '../jsonapi/query.js';
 import * as teamService from './service.js';
+import { memberRoutes } from '../jsonapi/resource-routes.js';
 
 /** teams.mdx "Available Related Resources". */
 const INCLUDES = ['users', 'organization-memberships'] as const;
@@ -43,10 +44,6 @@ interface OrganizationParams {
   organization_name: string;
 }
 
-interface TeamParams {
-  team_id: string;
-}
-
 export async function teamRoutes(app: FastifyInstance): Promise<void> {
   const list = '/api/v2/organizations/:organization_name/teams';
   app.get<{ Params: OrganizationParams; Querystring: Static<typeof ListQuery> }>(list, withQuery(ListQuery), async (request, reply) => {
@@ -68,17 +65,9 @@ export async function teamRoutes(app: FastifyInstance): Promise<void> {
     return reply.send(await includedDocument(request, 'teams', view, INCLUDES));
   });
 
-  app.get<{ Params: TeamParams; Querystring: IncludeQuery }>('/api/v2/teams/:team_id', withQuery(IncludeQuery), async (request, reply) => {
-    return reply.send(await includedDocument(request, 'teams', await teamService.show(request.ctx, request.params.team_id), INCLUDES));
-  });
-
-  app.patch<{ Params: TeamParams; Querystring: IncludeQuery }>('/api/v2/teams/:team_id', withQuery(IncludeQuery), async (request, reply) => {
-    const view = await teamService.update(request.ctx, request.params.team_id, teamInput(request.body));
-    return reply.send(await includedDocument(request, 'teams', view, INCLUDES));
-  });
-
-  app.delete<{ Params: TeamParams }>('/api/v2/teams/:team_id', async (request, reply) => {
-    await teamService.destroy(request.ctx, request.params.team_id);
-    return reply.code(204).send();
+  memberRoutes(app, '/api/v2/teams/:team_id', 'teams', INCLUDES, {
+    show: (ctx, p) => teamService.show(ctx, p.team_id),
+    update: (ctx, p, body) => teamService.update(ctx, p.team_id, teamInput(body)),
+    destroy: (ctx, p) => teamService.destroy(ctx, p.team_id),
   });
 }

@@ -9,10 +9,11 @@ import { consumerRoutes } from './consumer-routes.js';
 import { lockRoutes } from './lock-routes.js';
 import { tagReferences } from './request.js';
 import { WORKSPACE_INCLUDES } from './serialize.js';
-import { includedDocument, includedPage } from '../jsonapi/include-registry.js';
-import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
+import { includedPage } from '../jsonapi/include-registry.js';
+import { IncludeParameters } from '../jsonapi/include.js';
 import * as workspaceService from './service.js';
 import { tagRoutes } from './tag-routes.js';
+import { createRoute, memberRoutes } from '../jsonapi/resource-routes.js';
 
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 const NullableText = Type.Union([Type.String({ maxLength: MAX_TEXT_LENGTH }), Type.Null()]);
@@ -168,51 +169,19 @@ export async function workspaceRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.post<{ Params: OrganizationParams; Querystring: IncludeQuery }>(
-    '/api/v2/organizations/:organization_name/workspaces',
-    withQuery(IncludeQuery),
-    async (request, reply) => {
-      const view = await workspaceService.create(request.ctx, request.params.organization_name, workspaceInput(request.body));
-      return reply.code(201).send(await includedDocument(request, 'workspaces', view, WORKSPACE_INCLUDES));
-    },
+  createRoute(app, '/api/v2/organizations/:organization_name/workspaces', 'workspaces', WORKSPACE_INCLUDES, (ctx, p, body) =>
+    workspaceService.create(ctx, p.organization_name, workspaceInput(body)),
   );
-
-  app.get<{ Params: NamedParams; Querystring: IncludeQuery }>(
-    '/api/v2/organizations/:organization_name/workspaces/:workspace_name',
-    withQuery(IncludeQuery),
-    async (request, reply) => {
-      const view = await workspaceService.show(request.ctx, byName(request.params));
-      return reply.send(await includedDocument(request, 'workspaces', view, WORKSPACE_INCLUDES));
-    },
-  );
-
-  app.get<{ Params: IdParams; Querystring: IncludeQuery }>('/api/v2/workspaces/:workspace_id', withQuery(IncludeQuery), async (request, reply) => {
-    const view = await workspaceService.show(request.ctx, { id: request.params.workspace_id });
-    return reply.send(await includedDocument(request, 'workspaces', view, WORKSPACE_INCLUDES));
+  // A workspace by its organization and name, or by its id.
+  memberRoutes(app, '/api/v2/organizations/:organization_name/workspaces/:workspace_name', 'workspaces', WORKSPACE_INCLUDES, {
+    show: (ctx, p) => workspaceService.show(ctx, byName(p)),
+    update: (ctx, p, body) => workspaceService.update(ctx, byName(p), workspaceInput(body)),
+    destroy: (ctx, p) => workspaceService.destroy(ctx, byName(p)),
   });
-
-  app.patch<{ Params: NamedParams; Querystring: IncludeQuery }>(
-    '/api/v2/organizations/:organization_name/workspaces/:workspace_name',
-    withQuery(IncludeQuery),
-    async (request, reply) => {
-      const view = await workspaceService.update(request.ctx, byName(request.params), workspaceInput(request.body));
-      return reply.send(await includedDocument(request, 'workspaces', view, WORKSPACE_INCLUDES));
-    },
-  );
-
-  app.patch<{ Params: IdParams; Querystring: IncludeQuery }>('/api/v2/workspaces/:workspace_id', withQuery(IncludeQuery), async (request, reply) => {
-    const view = await workspaceService.update(request.ctx, { id: request.params.workspace_id }, workspaceInput(request.body));
-    return reply.send(await includedDocument(request, 'workspaces', view, WORKSPACE_INCLUDES));
-  });
-
-  app.delete<{ Params: NamedParams }>('/api/v2/organizations/:organization_name/workspaces/:workspace_name', async (request, reply) => {
-    await workspaceService.destroy(request.ctx, byName(request.params));
-    return reply.code(204).send();
-  });
-
-  app.delete<{ Params: IdParams }>('/api/v2/workspaces/:workspace_id', async (request, reply) => {
-    await workspaceService.destroy(request.ctx, { id: request.params.workspace_id });
-    return reply.code(204).send();
+  memberRoutes(app, '/api/v2/workspaces/:workspace_id', 'workspaces', WORKSPACE_INCLUDES, {
+    show: (ctx, p) => workspaceService.show(ctx, { id: p.workspace_id }),
+    update: (ctx, p, body) => workspaceService.update(ctx, { id: p.workspace_id }, workspaceInput(body)),
+    destroy: (ctx, p) => workspaceService.destroy(ctx, { id: p.workspace_id }),
   });
 
   app.post<{ Params: NamedParams }>('/api/v2/organizations/:organization_name/workspaces/:workspace_name/actions/safe-delete', async (request, reply) => {
