@@ -1,9 +1,10 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { signedUrl, verifySignature } from '../blobs/signed-url.js';
 import { NotFoundError } from '../errors.js';
 import { SignInError, userWithPassword } from '../oauth/service.js';
 import { errorPage, isCrossSite, sendPage } from '../oauth/pages.js';
 import * as membershipService from '../organization-memberships/service.js';
+import { formField } from '../web/session-hook.js';
 import { invitationAnsweredPage, invitationsSignInPage, pendingInvitationsPage } from './pages.js';
 
 /**
@@ -19,11 +20,6 @@ const ANSWER_TTL_SECONDS = 15 * 60;
 
 const answerPath = (membershipId: string, userId: string) => `/app/invitations/${membershipId}/as/${userId}`;
 
-function field(request: FastifyRequest, name: string): string {
-  const value = (request.body as Record<string, unknown> | undefined)?.[name];
-  return typeof value === 'string' ? value : '';
-}
-
 export async function invitationRoutes(app: FastifyInstance): Promise<void> {
   // Every form here posts back to this server.
   app.addHook('onRequest', async (request, reply) => {
@@ -33,9 +29,9 @@ export async function invitationRoutes(app: FastifyInstance): Promise<void> {
   app.get('/app/invitations', { config: { auth: 'none' } }, async (_request, reply) => sendPage(reply, 200, invitationsSignInPage()));
 
   app.post('/app/invitations', { config: { auth: 'none' } }, async (request, reply) => {
-    const username = field(request, 'username');
+    const username = formField(request, 'username') ?? '';
     try {
-      const user = await userWithPassword(request.ctx, username, field(request, 'password'));
+      const user = await userWithPassword(request.ctx, username, formField(request, 'password') ?? '');
       const invitations = await membershipService.pendingInvitations(request.ctx, user.id);
       const pending = invitations.map((invitation) => ({
         organizationName: invitation.organizationName,
@@ -54,7 +50,7 @@ export async function invitationRoutes(app: FastifyInstance): Promise<void> {
     { config: { auth: 'none' } },
     async (request, reply) => {
       const { membership_id: membershipId, user_id: userId, expiry, signature } = request.params;
-      const answer = field(request, 'answer');
+      const answer = formField(request, 'answer') ?? '';
       const notFound = () =>
         sendPage(reply, 404, errorPage('Invitation not found', 'This invitation link is not valid (any more): sign in again on /app/invitations.'));
       if (!verifySignature(request.ctx.config, answerPath(membershipId, userId), expiry, signature, request.ctx.now())) return notFound();
