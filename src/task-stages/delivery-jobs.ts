@@ -95,7 +95,7 @@ async function requestFor(ctx: JobContext, result: taskStageStore.TaskResult): P
  */
 export async function deliverTaskResult(ctx: JobContext, payload: { taskResultId: string }, job: Job): Promise<void> {
   const result = await taskStageStore.findResult(ctx.db, payload.taskResultId);
-  if (!result || result.status !== 'pending') return;
+  if (result?.status !== 'pending') return;
   const request = await requestFor(ctx, result);
   if (!request) {
     await reportResult(ctx, result.id, { status: 'errored', message: 'The run task was deleted before its request could be sent' });

@@ -63,7 +63,7 @@ export async function createStages(trx: Db, run: { id: RunId; workspaceId: Works
 /** The run entered the stage's running status: the stage runs and each result's request goes out through the job queue. */
 export async function startStage(trx: Db, runId: RunId, stage: TaskStageName, now: Date): Promise<void> {
   const taskStage = await taskStageStore.findStageForUpdate(trx, runId, stage);
-  if (!taskStage || taskStage.status !== 'pending') return;
+  if (taskStage?.status !== 'pending') return;
   await taskStageStore.setStageStatus(trx, taskStage, 'running', now);
   for (const taskResultId of taskStage.resultIds) await enqueue(trx, DELIVER_JOB, { taskResultId }, { maxAttempts: DELIVERY_ATTEMPTS });
   const evaluation = await policyEvaluationStore.findByStageForUpdate(trx, taskStage.id);

@@ -119,7 +119,7 @@ export async function override(ctx: Ctx, id: string, comment: string | undefined
   await inRunTransaction(ctx, async (trx) => {
     const run = await lockRun(trx, view.stage.runId);
     const stage = await taskStageStore.findStageForUpdate(trx, run.id, view.stage.stage);
-    if (!stage || stage.status !== 'awaiting_override' || run.status !== 'post_plan_awaiting_decision') {
+    if (stage?.status !== 'awaiting_override' || run.status !== 'post_plan_awaiting_decision') {
       throw new ConflictError(`task stage ${id} is ${stage?.status ?? 'gone'}: only a stage awaiting an override can be overridden`);
     }
     const now = ctx.now();
@@ -208,7 +208,7 @@ async function blockingPolicySets(trx: Db, evaluation: policyEvaluationStore.Pol
  */
 export async function decideStage(trx: Db, run: runStore.Run, stageName: taskStageStore.TaskStage['stage'], now: Date): Promise<void> {
   const stage = await taskStageStore.findStageForUpdate(trx, run.id, stageName);
-  if (!stage || stage.status !== 'running' || run.status !== TASK_STAGE_RUNNING[stageName]) return;
+  if (stage?.status !== 'running' || run.status !== TASK_STAGE_RUNNING[stageName]) return;
   const results = await taskStageStore.resultsOfStage(trx, stage.id);
   if (results.some((r) => !FINAL.has(r.status))) return;
   const evaluation = await policyEvaluationStore.findByStageForUpdate(trx, stage.id);

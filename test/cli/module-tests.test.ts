@@ -68,7 +68,7 @@ for (const kind of testDatabases()) {
     }
 
     async function latestTestRun(): Promise<Record<string, unknown>> {
-      const list = await server.api('GET', testsPath + '/test-runs', { token });
+      const list = await server.api('GET', `${testsPath}/test-runs`, { token });
       assert.equal(list.status, 200, list.text);
       return list.body.data[0].attributes;
     }
