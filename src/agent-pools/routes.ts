@@ -88,9 +88,5 @@ export async function agentPoolRoutes(app: FastifyInstance): Promise<void> {
   });
 
   createRoute(app, list, 'agent-pools', INCLUDES, (ctx, p, body) => agentPoolService.create(ctx, p.organization_name, poolInput(body)));
-  memberRoutes(app, '/api/v2/agent-pools/:agent_pool_id', 'agent-pools', INCLUDES, {
-    show: (ctx, p) => agentPoolService.show(ctx, p.agent_pool_id),
-    update: (ctx, p, body) => agentPoolService.update(ctx, p.agent_pool_id, poolInput(body)),
-    destroy: (ctx, p) => agentPoolService.destroy(ctx, p.agent_pool_id),
-  });
+  memberRoutes(app, '/api/v2/agent-pools/:agent_pool_id', 'agent-pools', INCLUDES, { service: agentPoolService, input: poolInput });
 }

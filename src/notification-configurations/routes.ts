@@ -81,9 +81,8 @@ export async function notificationConfigurationRoutes(app: FastifyInstance): Pro
   }
 
   memberRoutes(app, '/api/v2/notification-configurations/:notification_configuration_id', TYPE, [], {
-    show: (ctx, p) => configurationService.show(ctx, p.notification_configuration_id),
-    update: (ctx, p, body) => configurationService.update(ctx, p.notification_configuration_id, configurationInput(body)),
-    destroy: (ctx, p) => configurationService.destroy(ctx, p.notification_configuration_id),
+    service: configurationService,
+    input: configurationInput,
   });
 
   app.post<{ Params: ConfigurationParams; Querystring: IncludeQuery }>(

@@ -1,4 +1,4 @@
-import { documentWith, includedDocument, includedPage } from '../jsonapi/include-registry.js';
+import { documentWith, includedDocument } from '../jsonapi/include-registry.js';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { parseLinkageIds, parseResourceBody } from '../jsonapi/body.js';
@@ -6,6 +6,7 @@ import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
 import { listPage, PageParameters } from '../jsonapi/pagination.js';
 import { QueryText, queryEnum, querySchema, splitList, withQuery } from '../jsonapi/query.js';
 import * as membershipService from './service.js';
+import { listRoute } from '../jsonapi/resource-routes.js';
 
 /** organization-memberships.mdx "Available Related Resources"; the caller's own list may also include `organization` (openapi listUserOrganizationMemberships). */
 const INCLUDES = ['user', 'teams'] as const;
@@ -23,8 +24,6 @@ const ListQuery = querySchema({
   'filter[email]': QueryText,
   'filter[status]': queryEnum(STATUSES),
 });
-
-const OwnQuery = querySchema({ ...PageParameters, ...IncludeParameters });
 
 interface OrganizationParams {
   organization_name: string;
@@ -67,10 +66,7 @@ export async function organizationMembershipRoutes(app: FastifyInstance): Promis
     );
   });
 
-  app.get<{ Querystring: Static<typeof OwnQuery> }>('/api/v2/organization-memberships', withQuery(OwnQuery), async (request, reply) => {
-    const ctx = request.ctx;
-    return reply.send(await includedPage(request, 'organization-memberships', OWN_INCLUDES, (page) => membershipService.listOwn(ctx, page)));
-  });
+  listRoute(app, '/api/v2/organization-memberships', 'organization-memberships', OWN_INCLUDES, {}, (ctx, _p, page) => membershipService.listOwn(ctx, page));
 
   app.get<{ Params: MembershipParams; Querystring: IncludeQuery }>('/api/v2/organization-memberships/:id', withQuery(IncludeQuery), async (request, reply) => {
     const view = await membershipService.show(request.ctx, request.params.id);

@@ -1,15 +1,15 @@
-import { type Static, Type } from '@sinclair/typebox';
-import { documentWith, includedDocument, includedPage } from '../jsonapi/include-registry.js';
+import { Type } from '@sinclair/typebox';
+import { documentWith, includedDocument } from '../jsonapi/include-registry.js';
 import type { FastifyInstance } from 'fastify';
 import { type ParsedResource, parseResourceBody, relationshipId } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
-import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
-import { PageParameters } from '../jsonapi/pagination.js';
-import { QueryText, querySchema, withQuery } from '../jsonapi/query.js';
+import { IncludeQuery } from '../jsonapi/include.js';
+import { QueryText, withQuery } from '../jsonapi/query.js';
 import * as organizationService from './service.js';
 import { SETTING_ATTRIBUTES } from './settings.js';
 
 import { serializeOrganization, serializeEntitlementSet } from './serialize.js';
+import { listRoute } from '../jsonapi/resource-routes.js';
 const CreateAttributes = Type.Object({ name: Type.String(), email: Type.String() });
 const UpdateAttributes = Type.Object({ name: Type.Optional(Type.String()), email: Type.Optional(Type.String()) });
 
@@ -28,27 +28,17 @@ function pickSettings(attributes: Record<string, unknown>): Record<string, unkno
 }
 
 /** organizations.mdx "List Organizations" query parameters. */
-const ListQuery = querySchema({ ...PageParameters, ...IncludeParameters, q: QueryText, 'q[name]': QueryText, 'q[email]': QueryText });
+const ListFilters = { q: QueryText, 'q[name]': QueryText, 'q[email]': QueryText };
 
 interface OrganizationParams {
   organization_name: string;
 }
 
 export async function organizationRoutes(app: FastifyInstance): Promise<void> {
-  app.get<{ Querystring: Static<typeof ListQuery> }>('/api/v2/organizations', withQuery(ListQuery), async (request, reply) => {
-    const { ctx, query } = request;
-    // Always paginated (default 20): the doc's unpaginated answer would grow without bound for a site admin.
-    return reply.send(
-      await includedPage(request, 'organizations', INCLUDES, (page) =>
-        organizationService.list(ctx, {
-          search: query.q,
-          name: query['q[name]'],
-          email: query['q[email]'],
-          page,
-        }),
-      ),
-    );
-  });
+  // Always paginated (default 20): the doc's unpaginated answer would grow without bound for a site admin.
+  listRoute(app, '/api/v2/organizations', 'organizations', INCLUDES, ListFilters, (ctx, _p, page, query) =>
+    organizationService.list(ctx, { search: query.q, name: query['q[name]'], email: query['q[email]'], page }),
+  );
 
   app.post('/api/v2/organizations', async (request, reply) => {
     const ctx = request.ctx;

@@ -1,12 +1,11 @@
-import { type Static, Type } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { rawUploads } from '../blobs/raw-upload.js';
 import { parseLinkageIds, parseResourceBody } from '../jsonapi/body.js';
-import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
-import { includedDocument, includedPage } from '../jsonapi/include-registry.js';
-import { PageParameters } from '../jsonapi/pagination.js';
-import { QueryText, querySchema, withQuery } from '../jsonapi/query.js';
-import { memberRoutes } from '../jsonapi/resource-routes.js';
+import { IncludeQuery } from '../jsonapi/include.js';
+import { includedDocument } from '../jsonapi/include-registry.js';
+import { QueryText, withQuery } from '../jsonapi/query.js';
+import { listRoute, memberRoutes } from '../jsonapi/resource-routes.js';
 import * as policySetService from '../policy-sets/service.js';
 import * as policyService from './service.js';
 
@@ -22,7 +21,7 @@ const PolicyAttributes = Type.Object({
 /** policies.mdx "Available Related Resources". */
 const INCLUDES = ['policy_sets'] as const;
 
-const ListQuery = querySchema({ ...PageParameters, ...IncludeParameters, 'search[name]': QueryText });
+const ListFilters = { 'search[name]': QueryText };
 
 function policyInput(body: unknown): policyService.PolicyInput {
   const { attributes: a, relationships } = parseResourceBody(body, 'policies', PolicyAttributes);
@@ -45,16 +44,8 @@ interface PolicyParams {
 }
 
 export async function policyRoutes(app: FastifyInstance): Promise<void> {
-  app.get<{ Params: { organization_name: string }; Querystring: Static<typeof ListQuery> }>(
-    '/api/v2/organizations/:organization_name/policies',
-    withQuery(ListQuery),
-    async (request, reply) => {
-      return reply.send(
-        await includedPage(request, 'policies', INCLUDES, (page) =>
-          policyService.list(request.ctx, request.params.organization_name, request.query['search[name]'], page),
-        ),
-      );
-    },
+  listRoute(app, '/api/v2/organizations/:organization_name/policies', 'policies', INCLUDES, ListFilters, (ctx, p, page, query) =>
+    policyService.list(ctx, p.organization_name, query['search[name]'], page),
   );
 
   app.post<{ Params: { organization_name: string }; Querystring: IncludeQuery }>(
@@ -70,11 +61,7 @@ export async function policyRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  memberRoutes(app, '/api/v2/policies/:id', 'policies', INCLUDES, {
-    show: (ctx, p) => policyService.show(ctx, p.id),
-    update: (ctx, p, body) => policyService.update(ctx, p.id, policyInput(body)),
-    destroy: (ctx, p) => policyService.destroy(ctx, p.id),
-  });
+  memberRoutes(app, '/api/v2/policies/:id', 'policies', INCLUDES, { service: policyService, input: policyInput });
 
   app.get<{ Params: PolicyParams }>('/api/v2/policies/:id/download', async (request, reply) => {
     return reply.type('text/plain; charset=utf-8').send(await policyService.download(request.ctx, request.params.id));

@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { InvalidError } from '../errors.js';
-import { IncludeQuery, PagedIncludeQuery } from '../jsonapi/include.js';
-import { includedDocument, includedPage } from '../jsonapi/include-registry.js';
+import { IncludeQuery } from '../jsonapi/include.js';
+import { includedDocument } from '../jsonapi/include-registry.js';
 import { withQuery } from '../jsonapi/query.js';
 import * as policyEvaluationService from './service.js';
 import type { OutcomeFilter } from './service.js';
+import { listRoute } from '../jsonapi/resource-routes.js';
 
 const FILTER = /^filter\[([^\]]+)\]\[(status|enforcementLevel|enforcement_level)\]$/;
 const STATUSES = ['passed', 'failed', 'errored'];
@@ -37,25 +38,12 @@ function outcomeFilters(query: Readonly<Record<string, unknown>>): OutcomeFilter
 }
 
 export async function policyEvaluationRoutes(app: FastifyInstance): Promise<void> {
-  app.get<{ Params: { task_stage_id: string }; Querystring: PagedIncludeQuery }>(
-    '/api/v2/task-stages/:task_stage_id/policy-evaluations',
-    withQuery(PagedIncludeQuery),
-    async (request, reply) => {
-      return reply.send(
-        await includedPage(request, 'policy-evaluations', [], (page) => policyEvaluationService.listOfStage(request.ctx, request.params.task_stage_id, page)),
-      );
-    },
+  listRoute(app, '/api/v2/task-stages/:task_stage_id/policy-evaluations', 'policy-evaluations', [], {}, (ctx, p, page) =>
+    policyEvaluationService.listOfStage(ctx, p.task_stage_id, page),
   );
 
-  app.get<{ Params: { id: string }; Querystring: PagedIncludeQuery }>(
-    '/api/v2/policy-evaluations/:id/policy-set-outcomes',
-    withQuery(PagedIncludeQuery),
-    async (request, reply) => {
-      const filters = outcomeFilters(request.query);
-      return reply.send(
-        await includedPage(request, 'policy-set-outcomes', [], (page) => policyEvaluationService.listOutcomes(request.ctx, request.params.id, filters, page)),
-      );
-    },
+  listRoute(app, '/api/v2/policy-evaluations/:id/policy-set-outcomes', 'policy-set-outcomes', [], {}, (ctx, p, page, query) =>
+    policyEvaluationService.listOutcomes(ctx, p.id, outcomeFilters(query), page),
   );
 
   app.get<{ Params: { id: string }; Querystring: IncludeQuery }>('/api/v2/policy-set-outcomes/:id', withQuery(IncludeQuery), async (request, reply) => {

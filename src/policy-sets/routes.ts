@@ -1,14 +1,13 @@
-import { type Static, Type } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { rawUploads, signedTarballUpload } from '../blobs/raw-upload.js';
 import { InvalidError } from '../errors.js';
 import { parseLinkageIds, parseResourceBody } from '../jsonapi/body.js';
-import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
-import { includedDocument, includedPage } from '../jsonapi/include-registry.js';
-import { PageParameters } from '../jsonapi/pagination.js';
-import { QueryBoolean, QueryText, querySchema, queryEnum, withQuery } from '../jsonapi/query.js';
+import { IncludeQuery } from '../jsonapi/include.js';
+import { includedDocument } from '../jsonapi/include-registry.js';
+import { QueryBoolean, QueryText, queryEnum, withQuery } from '../jsonapi/query.js';
 import * as policySetService from './service.js';
-import { createRoute, memberRoutes } from '../jsonapi/resource-routes.js';
+import { createRoute, listRoute, memberRoutes } from '../jsonapi/resource-routes.js';
 
 const PolicySetAttributes = Type.Object({
   name: Type.Optional(Type.String()),
@@ -25,13 +24,11 @@ const PolicySetAttributes = Type.Object({
 /** policy-sets.mdx "Available related resources". */
 const INCLUDES = ['projects', 'workspaces', 'workspace_exclusions', 'policies', 'newest_version', 'current_version'] as const;
 
-const ListQuery = querySchema({
-  ...PageParameters,
-  ...IncludeParameters,
+const ListFilters = {
   'search[name]': QueryText,
   'filter[kind]': queryEnum(['sentinel', 'opa']),
   'filter[versioned]': QueryBoolean,
-});
+};
 
 const TARGET_PATHS: Record<string, policySetService.TargetKind> = {
   workspaces: 'workspace',
@@ -65,33 +62,20 @@ function policySetInput(body: unknown): policySetService.PolicySetInput {
   };
 }
 
-interface OrganizationParams {
-  organization_name: string;
-}
 interface SetParams {
   id: string;
 }
 
 export async function policySetRoutes(app: FastifyInstance): Promise<void> {
-  app.get<{ Params: OrganizationParams; Querystring: Static<typeof ListQuery> }>(
-    '/api/v2/organizations/:organization_name/policy-sets',
-    withQuery(ListQuery),
-    async (request, reply) => {
-      const filter = { name: request.query['search[name]'], kind: request.query['filter[kind]'], versioned: request.query['filter[versioned]'] };
-      return reply.send(
-        await includedPage(request, 'policy-sets', INCLUDES, (page) => policySetService.list(request.ctx, request.params.organization_name, filter, page)),
-      );
-    },
-  );
+  listRoute(app, '/api/v2/organizations/:organization_name/policy-sets', 'policy-sets', INCLUDES, ListFilters, (ctx, p, page, query) => {
+    const filter = { name: query['search[name]'], kind: query['filter[kind]'], versioned: query['filter[versioned]'] };
+    return policySetService.list(ctx, p.organization_name, filter, page);
+  });
 
   createRoute(app, '/api/v2/organizations/:organization_name/policy-sets', 'policy-sets', INCLUDES, (ctx, p, body) =>
     policySetService.create(ctx, p.organization_name, policySetInput(body)),
   );
-  memberRoutes(app, '/api/v2/policy-sets/:id', 'policy-sets', INCLUDES, {
-    show: (ctx, p) => policySetService.show(ctx, p.id),
-    update: (ctx, p, body) => policySetService.update(ctx, p.id, policySetInput(body)),
-    destroy: (ctx, p) => policySetService.destroy(ctx, p.id),
-  });
+  memberRoutes(app, '/api/v2/policy-sets/:id', 'policy-sets', INCLUDES, { service: policySetService, input: policySetInput });
 
   for (const [path, kind] of Object.entries(TARGET_PATHS)) {
     const type = TARGET_TYPES[kind];

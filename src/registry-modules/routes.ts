@@ -1,14 +1,14 @@
-import { type Static, Type } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { rawUploads, type SignedParams, signedTarballUpload } from '../blobs/raw-upload.js';
 import { MAX_STRING_LENGTH, parseResourceBody } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
-import { includedDocument, includedPage } from '../jsonapi/include-registry.js';
-import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
-import { PageParameters } from '../jsonapi/pagination.js';
-import { QueryText, querySchema, withQuery } from '../jsonapi/query.js';
+import { includedDocument } from '../jsonapi/include-registry.js';
+import { IncludeQuery } from '../jsonapi/include.js';
+import { QueryText, withQuery } from '../jsonapi/query.js';
 import { protocolDetailsDocument, protocolVersionsDocument, serializeModuleVersion } from './serialize.js';
 import * as moduleService from './service.js';
+import { listRoute } from '../jsonapi/resource-routes.js';
 
 const ModuleAttributes = Type.Object({
   name: Type.Optional(Type.String()),
@@ -55,15 +55,12 @@ interface ProtocolParams {
   provider: string;
 }
 /** modules.mdx "List Registry Modules for an Organization". */
-const ListQuery = querySchema({
-  ...PageParameters,
-  ...IncludeParameters,
+const ListFilters = {
   q: QueryText,
   'filter[registry_name]': QueryText,
   'filter[provider]': QueryText,
   'filter[organization_name]': QueryText,
-});
-type ListQuery = Static<typeof ListQuery>;
+};
 
 const API = '/api/v2/organizations/:organization_name/registry-modules';
 const PROTOCOL = '/api/registry/v1/modules/:namespace/:name/:provider';
@@ -74,17 +71,14 @@ function addressOf(params: ProviderParams): moduleService.ModuleAddress {
 
 /** The registry-modules API (modules.mdx) and the module registry protocol the CLI installs modules with. */
 export async function registryModuleRoutes(app: FastifyInstance): Promise<void> {
-  app.get<{ Params: OrganizationParams; Querystring: ListQuery }>(API, withQuery(ListQuery), async (request, reply) => {
-    const query = request.query;
+  listRoute(app, API, 'registry-modules', [], ListFilters, (ctx, p, page, query) => {
     const filter = {
       q: query.q,
       registryName: query['filter[registry_name]'],
       provider: query['filter[provider]'],
       organizationName: query['filter[organization_name]'],
     };
-    return reply.send(
-      await includedPage(request, 'registry-modules', [], (page) => moduleService.list(request.ctx, request.params.organization_name, filter, page)),
-    );
+    return moduleService.list(ctx, p.organization_name, filter, page);
   });
 
   app.post<{ Params: OrganizationParams; Querystring: IncludeQuery }>(API, withQuery(IncludeQuery), async (request, reply) => {

@@ -4,14 +4,15 @@ import { rawUploads, type SignedParams } from '../blobs/raw-upload.js';
 import * as gpgKeyService from '../gpg-keys/service.js';
 import { parseResourceBody } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
-import { includedDocument, includedPage } from '../jsonapi/include-registry.js';
-import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
+import { includedDocument } from '../jsonapi/include-registry.js';
+import { IncludeQuery } from '../jsonapi/include.js';
 import { listPage, PageParameters, PageQuery } from '../jsonapi/pagination.js';
 import { QueryText, querySchema, splitList, withQuery } from '../jsonapi/query.js';
 import { serializeGpgKey, serializeProviderPlatform, serializeProviderVersion } from './serialize.js';
 import * as providerProtocol from './protocol.js';
 import * as providerService from './service.js';
 import * as providerTransfers from './transfers.js';
+import { listRoute } from '../jsonapi/resource-routes.js';
 
 const ProviderAttributes = Type.Object({
   name: Type.Optional(Type.String()),
@@ -55,8 +56,7 @@ interface KeyParams {
   key_id: string;
 }
 /** providers.mdx "List Terraform Registry Providers for an Organization". */
-const ListQuery = querySchema({ ...PageParameters, ...IncludeParameters, q: QueryText, 'filter[registry_name]': QueryText });
-type ListQuery = Static<typeof ListQuery>;
+const ListFilters = { q: QueryText, 'filter[registry_name]': QueryText };
 /** gpg-keys.mdx "List GPG Keys": `filter[namespace]` is required (checked by the service: a 400). */
 const KeysQuery = querySchema({ ...PageParameters, 'filter[namespace]': QueryText });
 type KeysQuery = Static<typeof KeysQuery>;
@@ -74,13 +74,9 @@ const PLATFORM_TYPES = ['registry-provider-platforms', 'registry-provider-versio
 
 /** The registry-providers API, the GPG keys API, and the provider registry protocol. */
 export async function registryProviderRoutes(app: FastifyInstance): Promise<void> {
-  app.get<{ Params: OrganizationParams; Querystring: ListQuery }>(API, withQuery(ListQuery), async (request, reply) => {
-    const query = request.query;
-    const filter = { q: query.q, registryName: query['filter[registry_name]'] };
-    return reply.send(
-      await includedPage(request, 'registry-providers', [], (page) => providerService.list(request.ctx, request.params.organization_name, filter, page)),
-    );
-  });
+  listRoute(app, API, 'registry-providers', [], ListFilters, (ctx, p, page, query) =>
+    providerService.list(ctx, p.organization_name, { q: query.q, registryName: query['filter[registry_name]'] }, page),
+  );
   app.post<{ Params: OrganizationParams; Querystring: IncludeQuery }>(API, withQuery(IncludeQuery), async (request, reply) => {
     const { attributes: a } = parseResourceBody(request.body, 'registry-providers', ProviderAttributes);
     const view = await providerService.create(request.ctx, request.params.organization_name, {

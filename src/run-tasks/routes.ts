@@ -1,12 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { literals, parseResourceBody, relationshipId } from '../jsonapi/body.js';
-import { includedPage } from '../jsonapi/include-registry.js';
 import { InvalidError } from '../errors.js';
 import * as runTaskService from './service.js';
-import { PagedIncludeQuery } from '../jsonapi/include.js';
-import { withQuery } from '../jsonapi/query.js';
-import { createRoute, memberRoutes } from '../jsonapi/resource-routes.js';
+import { createRoute, listRoute, memberRoutes } from '../jsonapi/resource-routes.js';
 
 const Stages = Type.Array(literals(runTaskService.STAGES));
 const EnforcementLevel = literals(runTaskService.ENFORCEMENT_LEVELS);
@@ -72,39 +69,18 @@ function workspaceTaskInput(body: unknown): runTaskService.WorkspaceRunTaskInput
   };
 }
 
-interface OrganizationParams {
-  organization_name: string;
-}
-interface WorkspaceParams {
-  workspace_id: string;
-}
-
 export async function runTaskRoutes(app: FastifyInstance): Promise<void> {
-  app.get<{ Params: OrganizationParams; Querystring: PagedIncludeQuery }>(
-    '/api/v2/organizations/:organization_name/tasks',
-    withQuery(PagedIncludeQuery),
-    async (request, reply) => {
-      return reply.send(await includedPage(request, 'tasks', INCLUDES, (page) => runTaskService.list(request.ctx, request.params.organization_name, page)));
-    },
+  listRoute(app, '/api/v2/organizations/:organization_name/tasks', 'tasks', INCLUDES, {}, (ctx, p, page) =>
+    runTaskService.list(ctx, p.organization_name, page),
   );
 
   createRoute(app, '/api/v2/organizations/:organization_name/tasks', 'tasks', INCLUDES, (ctx, p, body) =>
     runTaskService.create(ctx, p.organization_name, taskInput(body)),
   );
-  memberRoutes(app, '/api/v2/tasks/:task_id', 'tasks', INCLUDES, {
-    show: (ctx, p) => runTaskService.show(ctx, p.task_id),
-    update: (ctx, p, body) => runTaskService.update(ctx, p.task_id, taskInput(body)),
-    destroy: (ctx, p) => runTaskService.destroy(ctx, p.task_id),
-  });
+  memberRoutes(app, '/api/v2/tasks/:task_id', 'tasks', INCLUDES, { service: runTaskService, input: taskInput });
 
-  app.get<{ Params: WorkspaceParams; Querystring: PagedIncludeQuery }>(
-    '/api/v2/workspaces/:workspace_id/tasks',
-    withQuery(PagedIncludeQuery),
-    async (request, reply) => {
-      return reply.send(
-        await includedPage(request, 'workspace-tasks', [], (page) => runTaskService.listWorkspaceTasks(request.ctx, request.params.workspace_id, page)),
-      );
-    },
+  listRoute(app, '/api/v2/workspaces/:workspace_id/tasks', 'workspace-tasks', [], {}, (ctx, p, page) =>
+    runTaskService.listWorkspaceTasks(ctx, p.workspace_id, page),
   );
 
   // The docs' table says 204 for a creation, their sample shows the document; go-tfe reads the document.

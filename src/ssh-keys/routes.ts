@@ -1,10 +1,10 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { parseResourceBody } from '../jsonapi/body.js';
-import { includedDocument, includedPage } from '../jsonapi/include-registry.js';
-import { IncludeQuery, PagedIncludeQuery } from '../jsonapi/include.js';
+import { includedDocument } from '../jsonapi/include-registry.js';
+import { IncludeQuery } from '../jsonapi/include.js';
 import { withQuery } from '../jsonapi/query.js';
-import { createRoute, memberRoutes } from '../jsonapi/resource-routes.js';
+import { createRoute, listRoute, memberRoutes } from '../jsonapi/resource-routes.js';
 import { WORKSPACE_INCLUDES } from '../workspaces/serialize.js';
 import * as sshKeyService from './service.js';
 
@@ -21,30 +21,17 @@ function sshKeyInput(body: unknown): sshKeyService.SshKeyInput {
   return { name: attributes.name, value: attributes.value };
 }
 
-interface OrganizationParams {
-  organization_name: string;
-}
 interface WorkspaceParams {
   workspace_id: string;
 }
 
 export async function sshKeyRoutes(app: FastifyInstance): Promise<void> {
-  app.get<{ Params: OrganizationParams; Querystring: PagedIncludeQuery }>(
-    '/api/v2/organizations/:organization_name/ssh-keys',
-    withQuery(PagedIncludeQuery),
-    async (request, reply) => {
-      return reply.send(await includedPage(request, 'ssh-keys', [], (page) => sshKeyService.list(request.ctx, request.params.organization_name, page)));
-    },
-  );
+  listRoute(app, '/api/v2/organizations/:organization_name/ssh-keys', 'ssh-keys', [], {}, (ctx, p, page) => sshKeyService.list(ctx, p.organization_name, page));
 
   createRoute(app, '/api/v2/organizations/:organization_name/ssh-keys', 'ssh-keys', [], (ctx, p, body) =>
     sshKeyService.create(ctx, p.organization_name, sshKeyInput(body)),
   );
-  memberRoutes(app, '/api/v2/ssh-keys/:ssh_key_id', 'ssh-keys', [], {
-    show: (ctx, p) => sshKeyService.show(ctx, p.ssh_key_id),
-    update: (ctx, p, body) => sshKeyService.update(ctx, p.ssh_key_id, sshKeyInput(body)),
-    destroy: (ctx, p) => sshKeyService.destroy(ctx, p.ssh_key_id),
-  });
+  memberRoutes(app, '/api/v2/ssh-keys/:ssh_key_id', 'ssh-keys', [], { service: sshKeyService, input: sshKeyInput });
 
   app.patch<{ Params: WorkspaceParams; Querystring: IncludeQuery }>(
     '/api/v2/workspaces/:workspace_id/relationships/ssh-key',

@@ -1,16 +1,17 @@
-import { type Static, Type } from '@sinclair/typebox';
-import { includedDocument, includedPage } from '../jsonapi/include-registry.js';
+import { Type } from '@sinclair/typebox';
+import { includedDocument } from '../jsonapi/include-registry.js';
 import type { FastifyInstance } from 'fastify';
 import { InvalidError } from '../errors.js';
 import { parseResourceBody, relationshipId } from '../jsonapi/body.js';
 import { document, resource } from '../jsonapi/document.js';
-import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
-import { listPage, PageParameters, PageQuery } from '../jsonapi/pagination.js';
-import { QueryText, queryEnum, querySchema, withQuery } from '../jsonapi/query.js';
+import { IncludeQuery } from '../jsonapi/include.js';
+import { listPage, PageQuery } from '../jsonapi/pagination.js';
+import { QueryText, queryEnum, withQuery } from '../jsonapi/query.js';
 import * as resourceService from './resource-service.js';
 import { serializeStateVersion } from './serialize.js';
 import * as stateVersionService from './service.js';
 import { stateUploadRoutes } from './upload-routes.js';
+import { listRoute } from '../jsonapi/resource-routes.js';
 
 /**
  * A create body may carry the state and JSON state inline (base64, so a third larger); larger states
@@ -38,13 +39,11 @@ const INCLUDES = ['outputs', 'created_by', 'run', 'run.created_by', 'run.configu
 const STATUSES: readonly stateVersionService.StateVersionStatus[] = ['pending', 'finalized', 'discarded'];
 
 /** state-versions.mdx "List State Versions for a Workspace" query parameters; both filters are required (checked below, with their names). */
-const ListQuery = querySchema({
-  ...PageParameters,
-  ...IncludeParameters,
+const ListFilters = {
   'filter[workspace][name]': QueryText,
   'filter[organization][name]': QueryText,
   'filter[status]': queryEnum(STATUSES),
-});
+};
 
 /** A required filter: a 422 naming it when absent or empty. */
 function required(value: string | undefined, name: string): string {
@@ -82,19 +81,14 @@ export async function stateVersionRoutes(app: FastifyInstance): Promise<void> {
     return reply.code(201).send(document(serializeStateVersion(request.ctx, view)));
   });
 
-  app.get<{ Querystring: Static<typeof ListQuery> }>('/api/v2/state-versions', withQuery(ListQuery), async (request, reply) => {
-    const { ctx, query } = request;
-    return reply.send(
-      await includedPage(request, 'state-versions', INCLUDES, (page) =>
-        stateVersionService.list(ctx, {
-          workspaceName: required(query['filter[workspace][name]'], 'filter[workspace][name]'),
-          organizationName: required(query['filter[organization][name]'], 'filter[organization][name]'),
-          status: query['filter[status]'],
-          page,
-        }),
-      ),
-    );
-  });
+  listRoute(app, '/api/v2/state-versions', 'state-versions', INCLUDES, ListFilters, (ctx, _p, page, query) =>
+    stateVersionService.list(ctx, {
+      workspaceName: required(query['filter[workspace][name]'], 'filter[workspace][name]'),
+      organizationName: required(query['filter[organization][name]'], 'filter[organization][name]'),
+      status: query['filter[status]'],
+      page,
+    }),
+  );
 
   app.get<{ Params: { state_version_id: string }; Querystring: IncludeQuery }>(
     '/api/v2/state-versions/:state_version_id',

@@ -2,10 +2,11 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { InvalidError } from '../errors.js';
 import { literals, MAX_TEXT_LENGTH, parseAttributes, parseCommentBody, parseResourceBody } from '../jsonapi/body.js';
-import { includedDocument, includedPage } from '../jsonapi/include-registry.js';
-import { IncludeQuery, PagedIncludeQuery } from '../jsonapi/include.js';
+import { includedDocument } from '../jsonapi/include-registry.js';
+import { IncludeQuery } from '../jsonapi/include.js';
 import { withQuery } from '../jsonapi/query.js';
 import * as taskStageService from './service.js';
+import { listRoute } from '../jsonapi/resource-routes.js';
 
 /** run-task-stages-and-results.mdx "Available Related Resources"; `policy_evaluations` is what the CLI asks for. */
 const STAGE_INCLUDES = ['run', 'run.workspace', 'task_results', 'policy_evaluations'] as const;
@@ -60,9 +61,6 @@ function callbackReport(body: unknown): taskStageService.ResultReport {
   };
 }
 
-interface RunParams {
-  run_id: string;
-}
 interface StageParams {
   task_stage_id: string;
 }
@@ -74,11 +72,7 @@ interface OutcomeParams {
 }
 
 export async function taskStageRoutes(app: FastifyInstance): Promise<void> {
-  app.get<{ Params: RunParams; Querystring: PagedIncludeQuery }>('/api/v2/runs/:run_id/task-stages', withQuery(PagedIncludeQuery), async (request, reply) => {
-    return reply.send(
-      await includedPage(request, 'task-stages', STAGE_INCLUDES, (page) => taskStageService.listStages(request.ctx, request.params.run_id, page)),
-    );
-  });
+  listRoute(app, '/api/v2/runs/:run_id/task-stages', 'task-stages', STAGE_INCLUDES, {}, (ctx, p, page) => taskStageService.listStages(ctx, p.run_id, page));
 
   app.get<{ Params: StageParams; Querystring: IncludeQuery }>('/api/v2/task-stages/:task_stage_id', withQuery(IncludeQuery), async (request, reply) => {
     const view = await taskStageService.showStage(request.ctx, request.params.task_stage_id);
@@ -108,14 +102,8 @@ export async function taskStageRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.get<{ Params: ResultParams; Querystring: PagedIncludeQuery }>(
-    '/api/v2/task-results/:task_result_id/outcomes',
-    withQuery(PagedIncludeQuery),
-    async (request, reply) => {
-      return reply.send(
-        await includedPage(request, 'task-result-outcomes', [], (page) => taskStageService.listOutcomes(request.ctx, request.params.task_result_id, page)),
-      );
-    },
+  listRoute(app, '/api/v2/task-results/:task_result_id/outcomes', 'task-result-outcomes', [], {}, (ctx, p, page) =>
+    taskStageService.listOutcomes(ctx, p.task_result_id, page),
   );
 
   app.get<{ Params: OutcomeParams; Querystring: IncludeQuery }>(

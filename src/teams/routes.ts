@@ -1,13 +1,12 @@
-import { includedDocument, includedPage } from '../jsonapi/include-registry.js';
-import { type Static, type TBoolean, Type } from '@sinclair/typebox';
+import { includedDocument } from '../jsonapi/include-registry.js';
+import { type TBoolean, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { ORGANIZATION_ACCESS_FLAGS, type OrganizationAccessFlag } from '../auth/organization-access.js';
 import { parseResourceBody } from '../jsonapi/body.js';
-import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
-import { PageParameters } from '../jsonapi/pagination.js';
-import { QueryText, querySchema, splitList, withQuery } from '../jsonapi/query.js';
+import { IncludeQuery } from '../jsonapi/include.js';
+import { QueryText, splitList, withQuery } from '../jsonapi/query.js';
 import * as teamService from './service.js';
-import { memberRoutes } from '../jsonapi/resource-routes.js';
+import { listRoute, memberRoutes } from '../jsonapi/resource-routes.js';
 
 /** teams.mdx "Available Related Resources". */
 const INCLUDES = ['users', 'organization-memberships'] as const;
@@ -38,26 +37,17 @@ function teamInput(body: unknown): teamService.TeamInput {
 }
 
 /** teams.mdx "List teams" query parameters. */
-const ListQuery = querySchema({ ...PageParameters, ...IncludeParameters, q: QueryText, 'filter[names]': QueryText });
+const ListFilters = { q: QueryText, 'filter[names]': QueryText };
 
 interface OrganizationParams {
   organization_name: string;
 }
 
 export async function teamRoutes(app: FastifyInstance): Promise<void> {
-  const list = '/api/v2/organizations/:organization_name/teams';
-  app.get<{ Params: OrganizationParams; Querystring: Static<typeof ListQuery> }>(list, withQuery(ListQuery), async (request, reply) => {
-    const { ctx, query } = request;
-    return reply.send(
-      await includedPage(request, 'teams', INCLUDES, (page) =>
-        teamService.list(ctx, request.params.organization_name, {
-          search: query.q,
-          names: splitList(query['filter[names]']),
-          page,
-        }),
-      ),
-    );
-  });
+  const list = '/api/v2/organizations/:organization_name/teams' as const;
+  listRoute(app, list, 'teams', INCLUDES, ListFilters, (ctx, p, page, query) =>
+    teamService.list(ctx, p.organization_name, { search: query.q, names: splitList(query['filter[names]']), page }),
+  );
 
   // 200, not 201: the status table of teams.mdx "Create a Team" and the OpenAPI createTeam both say so.
   app.post<{ Params: OrganizationParams; Querystring: IncludeQuery }>(list, withQuery(IncludeQuery), async (request, reply) => {
@@ -65,9 +55,5 @@ export async function teamRoutes(app: FastifyInstance): Promise<void> {
     return reply.send(await includedDocument(request, 'teams', view, INCLUDES));
   });
 
-  memberRoutes(app, '/api/v2/teams/:team_id', 'teams', INCLUDES, {
-    show: (ctx, p) => teamService.show(ctx, p.team_id),
-    update: (ctx, p, body) => teamService.update(ctx, p.team_id, teamInput(body)),
-    destroy: (ctx, p) => teamService.destroy(ctx, p.team_id),
-  });
+  memberRoutes(app, '/api/v2/teams/:team_id', 'teams', INCLUDES, { service: teamService, input: teamInput });
 }

@@ -1,19 +1,17 @@
-import { type Static, Type } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { InvalidError } from '../errors.js';
 import { MAX_TEXT_LENGTH, parseResourceArray, parseResourceBody, relationshipId } from '../jsonapi/body.js';
-import { type Page, PageParameters } from '../jsonapi/pagination.js';
-import { QueryText, querySchema, queryTagged, splitList, withQuery } from '../jsonapi/query.js';
+import type { Page } from '../jsonapi/pagination.js';
+import { QueryText, queryTagged, splitList } from '../jsonapi/query.js';
 import { validateTagBindings } from '../projects/tag-bindings.js';
 import { consumerRoutes } from './consumer-routes.js';
 import { lockRoutes } from './lock-routes.js';
 import { tagReferences } from './request.js';
 import { WORKSPACE_INCLUDES } from './serialize.js';
-import { includedPage } from '../jsonapi/include-registry.js';
-import { IncludeParameters } from '../jsonapi/include.js';
 import * as workspaceService from './service.js';
 import { tagRoutes } from './tag-routes.js';
-import { createRoute, memberRoutes } from '../jsonapi/resource-routes.js';
+import { createRoute, type FilterValues, listRoute, memberRoutes } from '../jsonapi/resource-routes.js';
 
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 const NullableText = Type.Union([Type.String({ maxLength: MAX_TEXT_LENGTH }), Type.Null()]);
@@ -52,9 +50,7 @@ const WorkspaceAttributes = Type.Object({
 const SORT_FIELDS: readonly workspaceService.WorkspaceSortField[] = ['name', 'current-run.created-at', 'latest-change-at'];
 
 /** workspaces.mdx "List workspaces" query parameters; `filter[tagged][i][…]` are read by queryTagged. */
-const ListQuery = querySchema({
-  ...PageParameters,
-  ...IncludeParameters,
+const ListFilters = {
   sort: QueryText,
   'search[name]': QueryText,
   'search[wildcard-name]': QueryText,
@@ -62,8 +58,8 @@ const ListQuery = querySchema({
   'search[exclude-tags]': QueryText,
   'filter[project][id]': QueryText,
   'filter[current-run][status]': QueryText,
-});
-type ListQuery = Static<typeof ListQuery>;
+};
+type ListQuery = FilterValues<typeof ListFilters>;
 
 function parseSort(raw = 'name'): workspaceService.WorkspaceSort {
   const descending = raw.startsWith('-');
@@ -160,13 +156,8 @@ function byName(params: NamedParams): workspaceService.WorkspaceSelector {
 }
 
 export async function workspaceRoutes(app: FastifyInstance): Promise<void> {
-  app.get<{ Params: OrganizationParams; Querystring: ListQuery }>(
-    '/api/v2/organizations/:organization_name/workspaces',
-    withQuery(ListQuery),
-    async (request, reply) => {
-      const list = (page: Page) => workspaceService.list(request.ctx, request.params.organization_name, listOptions(request.query, page));
-      return reply.send(await includedPage(request, 'workspaces', WORKSPACE_INCLUDES, list));
-    },
+  listRoute(app, '/api/v2/organizations/:organization_name/workspaces', 'workspaces', WORKSPACE_INCLUDES, ListFilters, (ctx, p, page, query) =>
+    workspaceService.list(ctx, p.organization_name, listOptions(query, page)),
   );
 
   createRoute(app, '/api/v2/organizations/:organization_name/workspaces', 'workspaces', WORKSPACE_INCLUDES, (ctx, p, body) =>
