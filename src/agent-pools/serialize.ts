@@ -1,17 +1,13 @@
-import { type ResourceObject, resource, timestamp, toMany, toOne } from '../jsonapi/document.js';
+import { type ResourceObject, resource, timestamp, toMany, toOne, apiPath } from '../jsonapi/document.js';
 import { registerResourceType } from '../jsonapi/include-registry.js';
 import * as agentPoolService from './service.js';
 import type { AgentPoolView } from './service.js';
 
 /** The agent pool serializer, free of other domains so that workspaces can include pools (`include=agent_pool`). */
 
-export function agentPoolPath(id: string): string {
-  return `/api/v2/agent-pools/${encodeURIComponent(id)}`;
-}
-
 /** agents.mdx "Show an Agent Pool", with the OpenAPI schema's `agent-count`, `allowed-projects`, `excluded-workspaces` and `organization`. */
 export function serializeAgentPool({ pool, scope, workspaceIds }: AgentPoolView): ResourceObject {
-  const path = agentPoolPath(pool.id);
+  const path = apiPath('agent-pools', pool.id);
   return resource(
     'agent-pools',
     pool.id,

@@ -27,6 +27,11 @@ export interface Document {
 /** The media type of every API response and request body. */
 export const JSONAPI_MEDIA_TYPE = 'application/vnd.api+json';
 
+/** A resource's API path: `apiPath('teams', id)` is `/api/v2/teams/<id>`, the id escaped. */
+export function apiPath(collection: string, id: string): string {
+  return `/api/v2/${collection}/${encodeURIComponent(id)}`;
+}
+
 /**
  * Builds a resource object.
  * @example resource('users', user.id, { username: user.username }, { 'authentication-tokens': { links: {…} } })

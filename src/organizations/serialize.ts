@@ -1,7 +1,7 @@
 import type { Action } from '../auth/permissions.js';
 import { retentionPolicyRelationship } from '../data-retention-policies/serialize.js';
 import { carriedRelation, registerResourceType } from '../jsonapi/include-registry.js';
-import { type ResourceObject, resource, timestamp, toOne } from '../jsonapi/document.js';
+import { type ResourceObject, resource, timestamp, toOne, apiPath } from '../jsonapi/document.js';
 import * as organizationService from './service.js';
 
 /**
@@ -42,13 +42,9 @@ function serializePermissions(allowed: ReadonlySet<Action>): Record<string, bool
   return Object.fromEntries(Object.entries(PERMISSIONS).map(([key, action]) => [key, action !== null && allowed.has(action)]));
 }
 
-function organizationPath(name: string): string {
-  return `/api/v2/organizations/${encodeURIComponent(name)}`;
-}
-
 export function serializeOrganization(view: organizationService.OrganizationView): ResourceObject {
   const { organization: org, settings } = view;
-  const path = organizationPath(org.name);
+  const path = apiPath('organizations', org.name);
   return resource(
     'organizations',
     org.name,

@@ -1,14 +1,10 @@
-import { type ResourceObject, resource, timestamp, toOne } from '../jsonapi/document.js';
+import { type ResourceObject, resource, timestamp, toOne, apiPath } from '../jsonapi/document.js';
 import { registerResourceType } from '../jsonapi/include-registry.js';
 import * as policyEvaluationService from './service.js';
 import type { PolicyEvaluation, PolicySetOutcome } from './service.js';
 
 /** policy-evaluations.mdx: Terrace's engine is its own Rego interpreter, named as the tool version. */
 const POLICY_TOOL_VERSION = 'terrace-rego';
-
-export function policyEvaluationPath(id: string): string {
-  return `/api/v2/policy-evaluations/${encodeURIComponent(id)}`;
-}
 
 export function serializePolicyEvaluation(evaluation: PolicyEvaluation): ResourceObject {
   return resource(
@@ -25,9 +21,9 @@ export function serializePolicyEvaluation(evaluation: PolicyEvaluation): Resourc
     },
     {
       'policy-attachable': toOne('task-stages', evaluation.taskStageId),
-      'policy-set-outcomes': { links: { related: `${policyEvaluationPath(evaluation.id)}/policy-set-outcomes` } },
+      'policy-set-outcomes': { links: { related: `${apiPath('policy-evaluations', evaluation.id)}/policy-set-outcomes` } },
     },
-    { self: policyEvaluationPath(evaluation.id) },
+    { self: apiPath('policy-evaluations', evaluation.id) },
   );
 }
 

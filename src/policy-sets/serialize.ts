@@ -1,11 +1,7 @@
-import { type ResourceObject, resource, timestamp, toMany, toOne } from '../jsonapi/document.js';
+import { type ResourceObject, resource, timestamp, toMany, toOne, apiPath } from '../jsonapi/document.js';
 import { registerResourceType } from '../jsonapi/include-registry.js';
 import * as policySetService from './service.js';
 import type { PolicySetView, VersionView } from './service.js';
-
-export function policySetPath(id: string): string {
-  return `/api/v2/policy-sets/${encodeURIComponent(id)}`;
-}
 
 /**
  * policy-sets.mdx "Show a policy set": a set is versioned (uploaded versions) unless it has individual
@@ -41,7 +37,7 @@ export function serializePolicySet({ set, targets, policyCount }: PolicySetView)
       'workspace-exclusions': toMany('workspaces', targets.exclusion),
       policies: toMany('policies', targets.policy),
     },
-    { self: policySetPath(set.id) },
+    { self: apiPath('policy-sets', set.id) },
   );
 }
 

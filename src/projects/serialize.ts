@@ -1,6 +1,6 @@
 import type { Action } from '../auth/permissions.js';
 import { carriedRelation, registerResourceType } from '../jsonapi/include-registry.js';
-import { type ResourceObject, resource, timestamp, toMany, toOne } from '../jsonapi/document.js';
+import { type ResourceObject, resource, timestamp, toMany, toOne, apiPath } from '../jsonapi/document.js';
 import * as projectService from './service.js';
 
 /**
@@ -35,13 +35,9 @@ function serializePermissions(view: projectService.ProjectView): Record<string, 
   );
 }
 
-function projectPath(id: string): string {
-  return `/api/v2/projects/${encodeURIComponent(id)}`;
-}
-
 export function serializeProject(view: projectService.ProjectView): ResourceObject {
   const { project } = view;
-  const path = projectPath(project.id);
+  const path = apiPath('projects', project.id);
   const effective = { related: `${path}/effective-tag-bindings` };
   return resource(
     'projects',

@@ -1,11 +1,7 @@
-import { type ResourceObject, resource, timestamp, toMany, toOne } from '../jsonapi/document.js';
+import { type ResourceObject, resource, timestamp, toMany, toOne, apiPath } from '../jsonapi/document.js';
 import { registerResourceType } from '../jsonapi/include-registry.js';
 import * as runTaskService from './service.js';
 import type { RunTaskView, WorkspaceRunTask } from './service.js';
-
-export function runTaskPath(id: string): string {
-  return `/api/v2/tasks/${encodeURIComponent(id)}`;
-}
 
 /**
  * run-tasks.mdx "Show a Run Task". `hmac-key` is write-only: always null. `enabled` is a boolean (the
@@ -34,7 +30,7 @@ export function serializeRunTask({ task, workspaceTaskIds }: RunTaskView): Resou
       organization: toOne('organizations', task.organizationName),
       'workspace-tasks': toMany('workspace-tasks', workspaceTaskIds),
     },
-    { self: runTaskPath(task.id) },
+    { self: apiPath('tasks', task.id) },
   );
 }
 

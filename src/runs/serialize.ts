@@ -1,6 +1,6 @@
 import { isRunId } from '../ids.js';
 import type { Action } from '../auth/permissions.js';
-import { type ResourceObject, resource, timestamp, toMany, toOne } from '../jsonapi/document.js';
+import { type ResourceObject, resource, timestamp, toMany, toOne, apiPath } from '../jsonapi/document.js';
 import type { Ctx } from '../context.js';
 import type { RunEvent } from './event-store.js';
 import { logReadUrl } from './log-service.js';
@@ -10,10 +10,6 @@ import type { QueuedRunView, RunView } from './service.js';
 import { carriedRelation, registerResourceType } from '../jsonapi/include-registry.js';
 
 /** The run, plan, apply and run-event resources. Each attribute is named explicitly. */
-
-export function runPath(id: string): string {
-  return `/api/v2/runs/${encodeURIComponent(id)}`;
-}
 
 /** The run's `permissions`: each key and the action that grants it; null for what Terrace does not have (always false). */
 const PERMISSIONS: Readonly<Record<string, Action | null>> = {
@@ -29,7 +25,7 @@ const PERMISSIONS: Readonly<Record<string, Action | null>> = {
 
 export function serializeRun(view: RunView | QueuedRunView): ResourceObject {
   const { run, actions } = view;
-  const path = runPath(run.id);
+  const path = apiPath('runs', run.id);
   const canceledAt = run.statusTimestamps['canceled-at'] ?? run.statusTimestamps['force-canceled-at'] ?? null;
   return resource(
     'runs',

@@ -1,21 +1,9 @@
-import { type ResourceObject, resource, timestamp, toMany, toOne } from '../jsonapi/document.js';
+import { type ResourceObject, resource, timestamp, toMany, toOne, apiPath } from '../jsonapi/document.js';
 import { registerResourceType } from '../jsonapi/include-registry.js';
 import * as taskStageService from './service.js';
 import type { Outcome, TaskResult, TaskStageView } from './service.js';
 
 /** Task stages, task results and their outcomes (run-task-stages-and-results.mdx; OpenAPI `task-result-outcomes`). */
-
-export function taskStagePath(id: string): string {
-  return `/api/v2/task-stages/${encodeURIComponent(id)}`;
-}
-
-export function taskResultPath(id: string): string {
-  return `/api/v2/task-results/${encodeURIComponent(id)}`;
-}
-
-export function outcomePath(id: string): string {
-  return `/api/v2/task-result-outcomes/${encodeURIComponent(id)}`;
-}
 
 export function serializeTaskStage({ stage, canOverride }: TaskStageView): ResourceObject {
   return resource(
@@ -36,7 +24,7 @@ export function serializeTaskStage({ stage, canOverride }: TaskStageView): Resou
       'task-results': toMany('task-results', stage.resultIds),
       'policy-evaluations': toMany('policy-evaluations', stage.policyEvaluationIds),
     },
-    { self: taskStagePath(stage.id) },
+    { self: apiPath('task-stages', stage.id) },
   );
 }
 
@@ -64,15 +52,15 @@ export function serializeTaskResult(result: TaskResult): ResourceObject {
     },
     {
       'task-stage': toOne('task-stages', result.taskStageId),
-      'task-result-outcomes': { ...toMany('task-result-outcomes', result.outcomeIds), links: { related: `${taskResultPath(result.id)}/outcomes` } },
+      'task-result-outcomes': { ...toMany('task-result-outcomes', result.outcomeIds), links: { related: `${apiPath('task-results', result.id)}/outcomes` } },
     },
-    { self: taskResultPath(result.id) },
+    { self: apiPath('task-results', result.id) },
   );
 }
 
 /** Tags as the OpenAPI document shows them: the callback's object of named tag lists, as a list of `{label, value}`. */
 export function serializeOutcome(outcome: Outcome): ResourceObject {
-  const path = outcomePath(outcome.id);
+  const path = apiPath('task-result-outcomes', outcome.id);
   return resource(
     'task-result-outcomes',
     outcome.id,

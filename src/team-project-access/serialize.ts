@@ -1,5 +1,4 @@
-import { type ResourceObject, resource } from '../jsonapi/document.js';
-import { teamPath } from '../teams/serialize.js';
+import { type ResourceObject, resource, apiPath } from '../jsonapi/document.js';
 import type * as teamProjectService from './service.js';
 
 export function serializeTeamProject(row: teamProjectService.TeamProject): ResourceObject {
@@ -24,7 +23,7 @@ export function serializeTeamProject(row: teamProjectService.TeamProject): Resou
       },
     },
     {
-      team: { data: { id: row.teamId, type: 'teams' }, links: { related: teamPath(row.teamId) } },
+      team: { data: { id: row.teamId, type: 'teams' }, links: { related: apiPath('teams', row.teamId) } },
       project: { data: { id: row.projectId, type: 'projects' }, links: { related: `/api/v2/projects/${encodeURIComponent(row.projectId)}` } },
     },
     { self: `/api/v2/team-projects/${encodeURIComponent(row.id)}` },

@@ -1,5 +1,4 @@
-import { type ResourceObject, resource } from '../jsonapi/document.js';
-import { teamPath } from '../teams/serialize.js';
+import { type ResourceObject, resource, apiPath } from '../jsonapi/document.js';
 import type * as teamWorkspaceService from './service.js';
 
 export function serializeTeamWorkspace(row: teamWorkspaceService.TeamWorkspace): ResourceObject {
@@ -17,7 +16,7 @@ export function serializeTeamWorkspace(row: teamWorkspaceService.TeamWorkspace):
       'run-tasks': p.runTasks,
     },
     {
-      team: { data: { id: row.teamId, type: 'teams' }, links: { related: teamPath(row.teamId) } },
+      team: { data: { id: row.teamId, type: 'teams' }, links: { related: apiPath('teams', row.teamId) } },
       workspace: {
         data: { id: row.workspaceId, type: 'workspaces' },
         links: { related: `/api/v2/organizations/${encodeURIComponent(row.organizationName)}/workspaces/${encodeURIComponent(row.workspaceName)}` },

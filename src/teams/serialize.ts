@@ -1,16 +1,12 @@
 import { ORGANIZATION_ACCESS_FLAGS } from '../auth/organization-access.js';
-import { type ResourceObject, resource, toMany, toOne } from '../jsonapi/document.js';
+import { type ResourceObject, resource, toMany, toOne, apiPath } from '../jsonapi/document.js';
 import { registerResourceType } from '../jsonapi/include-registry.js';
 import type { TeamView } from './service.js';
-
-export function teamPath(id: string): string {
-  return `/api/v2/teams/${encodeURIComponent(id)}`;
-}
 
 /** A `teams` resource (teams.mdx, and the OpenAPI `teams` schema for the permissions it adds). */
 export function serializeTeam(view: TeamView): ResourceObject {
   const { team, permissions: p } = view;
-  const path = teamPath(team.id);
+  const path = apiPath('teams', team.id);
   return resource(
     'teams',
     team.id,

@@ -1,11 +1,7 @@
 import { createHash } from 'node:crypto';
 import { registerResourceType } from '../jsonapi/include-registry.js';
-import { type ResourceObject, resource, toOne } from '../jsonapi/document.js';
+import { type ResourceObject, resource, toOne, apiPath } from '../jsonapi/document.js';
 import * as userService from './service.js';
-
-function userPath(id: string): string {
-  return `/api/v2/users/${encodeURIComponent(id)}`;
-}
 
 /** Gravatar, as TFE does; `d=mm` shows a silhouette for addresses without one. */
 function avatarUrl(email: string): string {
@@ -30,7 +26,7 @@ function serializePermissions(p: userService.AccountPermissions): Record<string,
 
 /** A user; email and account flags only when `view.isPrivate` (account.mdx). */
 export function serializeUser({ user, isPrivate, permissions }: userService.UserView, options: { authenticatedResource?: boolean } = {}): ResourceObject {
-  const path = userPath(user.id);
+  const path = apiPath('users', user.id);
   const privateAttributes = isPrivate
     ? {
         email: user.email,

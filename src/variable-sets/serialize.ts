@@ -1,11 +1,7 @@
 import { carriedRelation, registerResourceType } from '../jsonapi/include-registry.js';
-import { type ResourceObject, resource, timestamp, toMany, toOne } from '../jsonapi/document.js';
+import { type ResourceObject, resource, timestamp, toMany, toOne, apiPath } from '../jsonapi/document.js';
 import { variableAttributes } from '../variables/variable-resource.js';
 import type * as variableSetService from './service.js';
-
-export function setPath(id: string): string {
-  return `/api/v2/varsets/${encodeURIComponent(id)}`;
-}
 
 export function serializeVariableSet({ set, links, canUpdate }: variableSetService.VariableSetView): ResourceObject {
   return resource(
@@ -29,7 +25,7 @@ export function serializeVariableSet({ set, links, canUpdate }: variableSetServi
       projects: toMany('projects', links.projectIds),
       parent: set.parentProjectId === null ? toOne('organizations', set.organizationName) : toOne('projects', set.parentProjectId),
     },
-    { self: setPath(set.id) },
+    { self: apiPath('varsets', set.id) },
   );
 }
 
@@ -38,8 +34,8 @@ export function serializeVariable(v: variableSetService.VariableSetVariable, ext
     'vars',
     v.id,
     variableAttributes(v),
-    { varset: { ...toOne('varsets', v.variableSetId), links: { related: setPath(v.variableSetId) } }, ...extra },
-    { self: `${setPath(v.variableSetId)}/relationships/vars/${encodeURIComponent(v.id)}` },
+    { varset: { ...toOne('varsets', v.variableSetId), links: { related: apiPath('varsets', v.variableSetId) } }, ...extra },
+    { self: `${apiPath('varsets', v.variableSetId)}/relationships/vars/${encodeURIComponent(v.id)}` },
   );
 }
 

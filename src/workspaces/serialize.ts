@@ -2,7 +2,7 @@ import { isWorkspaceId } from '../ids.js';
 import { retentionPolicyRelationship } from '../data-retention-policies/serialize.js';
 import { type Related, registerResourceType } from '../jsonapi/include-registry.js';
 import type { Action } from '../auth/permissions.js';
-import { type ResourceObject, resource, timestamp, toOne } from '../jsonapi/document.js';
+import { type ResourceObject, resource, timestamp, toOne, apiPath } from '../jsonapi/document.js';
 import * as stateVersionService from '../state-versions/service.js';
 import { outputTypeName } from '../state-versions/state-file.js';
 import type { OutputView } from '../state-version-outputs/service.js';
@@ -79,10 +79,6 @@ function serializePermissions(allowed: ReadonlySet<Action>): Record<string, bool
   return permissions;
 }
 
-export function workspacePath(id: string): string {
-  return `/api/v2/workspaces/${encodeURIComponent(id)}`;
-}
-
 function executionOfView(view: workspaceService.WorkspaceView) {
   const defaults = { defaultExecutionMode: view.settings['default-execution-mode'], defaultAgentPoolId: view.workspace.organizationDefaultAgentPoolId };
   return executionOf(view.workspace, defaults);
@@ -90,7 +86,7 @@ function executionOfView(view: workspaceService.WorkspaceView) {
 
 export function serializeWorkspace(view: workspaceService.WorkspaceView): ResourceObject {
   const { workspace: ws } = view;
-  const path = workspacePath(ws.id);
+  const path = apiPath('workspaces', ws.id);
   const execution = executionOfView(view);
   return resource(
     'workspaces',

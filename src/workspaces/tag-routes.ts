@@ -1,16 +1,16 @@
 import type { FastifyInstance } from 'fastify';
 import { parseResourceArray } from '../jsonapi/body.js';
-import { document } from '../jsonapi/document.js';
+import { document, apiPath } from '../jsonapi/document.js';
 import { listPage, PageQuery } from '../jsonapi/pagination.js';
 import { requestBindings } from '../projects/tag-bindings.js';
 import { tagReferences } from './request.js';
-import { serializeBinding, serializeEffectiveBinding, serializeTag, workspacePath } from './serialize.js';
+import { serializeBinding, serializeEffectiveBinding, serializeTag } from './serialize.js';
 import * as tagService from './tag-service.js';
 import { withQuery } from '../jsonapi/query.js';
 
 /** Inherited bindings link to their project (workspaces.mdx "List workspace tag bindings"). */
 function bindingsDocument(workspaceId: string, bindings: tagService.TagBinding[]) {
-  return document(bindings.map(serializeBinding), { links: { target: workspacePath(workspaceId) } });
+  return document(bindings.map(serializeBinding), { links: { target: apiPath('workspaces', workspaceId) } });
 }
 
 interface IdParams {
