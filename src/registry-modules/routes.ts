@@ -3,12 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import { rawUploads, type SignedParams, signedTarballUpload } from '../blobs/raw-upload.js';
 import { MAX_STRING_LENGTH, parseResourceBody } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
-import { includedDocument } from '../jsonapi/include-registry.js';
-import { IncludeQuery } from '../jsonapi/include.js';
-import { QueryText, withQuery } from '../jsonapi/query.js';
+import { QueryText } from '../jsonapi/query.js';
 import { protocolDetailsDocument, protocolVersionsDocument, serializeModuleVersion } from './serialize.js';
 import * as moduleService from './service.js';
-import { listRoute } from '../jsonapi/resource-routes.js';
+import { createRoute, listRoute, memberRoutes } from '../jsonapi/resource-routes.js';
 
 const ModuleAttributes = Type.Object({
   name: Type.Optional(Type.String()),
@@ -63,6 +61,7 @@ const ListFilters = {
 };
 
 const API = '/api/v2/organizations/:organization_name/registry-modules';
+const MODULE = `${API}/:registry_name/:namespace/:name/:provider` as const;
 const PROTOCOL = '/api/registry/v1/modules/:namespace/:name/:provider';
 
 function addressOf(params: ProviderParams): moduleService.ModuleAddress {
@@ -81,34 +80,23 @@ export async function registryModuleRoutes(app: FastifyInstance): Promise<void> 
     return moduleService.list(ctx, p.organization_name, filter, page);
   });
 
-  app.post<{ Params: OrganizationParams; Querystring: IncludeQuery }>(API, withQuery(IncludeQuery), async (request, reply) => {
-    const { attributes: a } = parseResourceBody(request.body, 'registry-modules', ModuleAttributes);
-    const view = await moduleService.create(request.ctx, request.params.organization_name, {
+  createRoute(app, API, 'registry-modules', [], (ctx, p, body) => {
+    const { attributes: a } = parseResourceBody(body, 'registry-modules', ModuleAttributes);
+    return moduleService.create(ctx, p.organization_name, {
       name: a.name,
       provider: a.provider,
       namespace: a.namespace,
       registryName: a['registry-name'],
       noCode: a['no-code'],
     });
-    return reply.code(201).send(await includedDocument(request, 'registry-modules', view, []));
   });
 
-  app.get<{ Params: ProviderParams; Querystring: IncludeQuery }>(
-    `${API}/:registry_name/:namespace/:name/:provider`,
-    withQuery(IncludeQuery),
-    async (request, reply) => {
-      const view = await moduleService.show(request.ctx, request.params.organization_name, addressOf(request.params));
-      return reply.send(await includedDocument(request, 'registry-modules', view, []));
-    },
-  );
-
-  app.patch<{ Params: ProviderParams; Querystring: IncludeQuery }>(
-    `${API}/:registry_name/:namespace/:name/:provider`,
-    withQuery(IncludeQuery),
-    async (request, reply) => {
-      const { attributes: a } = parseResourceBody(request.body, 'registry-modules', UpdateAttributes);
+  memberRoutes(app, MODULE, 'registry-modules', [], {
+    show: (ctx, p) => moduleService.show(ctx, p.organization_name, addressOf(p)),
+    update: (ctx, p, body) => {
+      const { attributes: a } = parseResourceBody(body, 'registry-modules', UpdateAttributes);
       const config = a['test-config'];
-      const view = await moduleService.update(request.ctx, request.params.organization_name, addressOf(request.params), {
+      return moduleService.update(ctx, p.organization_name, addressOf(p), {
         noCode: a['no-code'],
         vcsRepo: a['vcs-repo'],
         testConfig: config && {
@@ -117,11 +105,11 @@ export async function registryModuleRoutes(app: FastifyInstance): Promise<void> 
           agentPoolId: config['agent-pool-id'],
         },
       });
-      return reply.send(await includedDocument(request, 'registry-modules', view, []));
     },
-  );
+    destroy: (ctx, p) => moduleService.destroy(ctx, p.organization_name, addressOf(p)),
+  });
 
-  app.post<{ Params: ProviderParams }>(`${API}/:registry_name/:namespace/:name/:provider/versions`, async (request, reply) => {
+  app.post<{ Params: ProviderParams }>(`${MODULE}/versions`, async (request, reply) => {
     const { attributes: a } = parseResourceBody(request.body, 'registry-module-versions', VersionAttributes);
     const view = await moduleService.createVersion(request.ctx, request.params.organization_name, addressOf(request.params), {
       version: a.version,
@@ -131,12 +119,8 @@ export async function registryModuleRoutes(app: FastifyInstance): Promise<void> 
   });
 
   // modules.mdx "Delete a Module": a version, a provider, or the whole name.
-  app.delete<{ Params: VersionParams }>(`${API}/:registry_name/:namespace/:name/:provider/:version`, async (request, reply) => {
+  app.delete<{ Params: VersionParams }>(`${MODULE}/:version`, async (request, reply) => {
     await moduleService.destroy(request.ctx, request.params.organization_name, addressOf(request.params), request.params.version);
-    return reply.code(204).send();
-  });
-  app.delete<{ Params: ProviderParams }>(`${API}/:registry_name/:namespace/:name/:provider`, async (request, reply) => {
-    await moduleService.destroy(request.ctx, request.params.organization_name, addressOf(request.params));
     return reply.code(204).send();
   });
   app.delete<{ Params: NameParams }>(`${API}/:registry_name/:namespace/:name`, async (request, reply) => {

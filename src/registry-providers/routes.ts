@@ -4,15 +4,13 @@ import { rawUploads, type SignedParams } from '../blobs/raw-upload.js';
 import * as gpgKeyService from '../gpg-keys/service.js';
 import { parseResourceBody } from '../jsonapi/body.js';
 import { document } from '../jsonapi/document.js';
-import { includedDocument } from '../jsonapi/include-registry.js';
-import { IncludeQuery } from '../jsonapi/include.js';
 import { listPage, PageParameters, PageQuery } from '../jsonapi/pagination.js';
 import { QueryText, querySchema, splitList, withQuery } from '../jsonapi/query.js';
 import { serializeGpgKey, serializeProviderPlatform, serializeProviderVersion } from './serialize.js';
 import * as providerProtocol from './protocol.js';
 import * as providerService from './service.js';
 import * as providerTransfers from './transfers.js';
-import { listRoute } from '../jsonapi/resource-routes.js';
+import { createRoute, listRoute, memberRoutes } from '../jsonapi/resource-routes.js';
 
 const ProviderAttributes = Type.Object({
   name: Type.Optional(Type.String()),
@@ -62,7 +60,7 @@ const KeysQuery = querySchema({ ...PageParameters, 'filter[namespace]': QueryTex
 type KeysQuery = Static<typeof KeysQuery>;
 
 const API = '/api/v2/organizations/:organization_name/registry-providers';
-const PROVIDER = `${API}/:registry_name/:namespace/:name`;
+const PROVIDER = `${API}/:registry_name/:namespace/:name` as const;
 const GPG_KEYS = '/api/registry/:registry_name/v2/gpg-keys';
 const PROTOCOL = '/api/registry/v1/providers/:namespace/:name';
 
@@ -77,22 +75,13 @@ export async function registryProviderRoutes(app: FastifyInstance): Promise<void
   listRoute(app, API, 'registry-providers', [], ListFilters, (ctx, p, page, query) =>
     providerService.list(ctx, p.organization_name, { q: query.q, registryName: query['filter[registry_name]'] }, page),
   );
-  app.post<{ Params: OrganizationParams; Querystring: IncludeQuery }>(API, withQuery(IncludeQuery), async (request, reply) => {
-    const { attributes: a } = parseResourceBody(request.body, 'registry-providers', ProviderAttributes);
-    const view = await providerService.create(request.ctx, request.params.organization_name, {
-      name: a.name,
-      namespace: a.namespace,
-      registryName: a['registry-name'],
-    });
-    return reply.code(201).send(await includedDocument(request, 'registry-providers', view, []));
+  createRoute(app, API, 'registry-providers', [], (ctx, p, body) => {
+    const { attributes: a } = parseResourceBody(body, 'registry-providers', ProviderAttributes);
+    return providerService.create(ctx, p.organization_name, { name: a.name, namespace: a.namespace, registryName: a['registry-name'] });
   });
-  app.get<{ Params: ProviderParams; Querystring: IncludeQuery }>(PROVIDER, withQuery(IncludeQuery), async (request, reply) => {
-    const view = await providerService.show(request.ctx, request.params.organization_name, addressOf(request.params));
-    return reply.send(await includedDocument(request, 'registry-providers', view, []));
-  });
-  app.delete<{ Params: ProviderParams }>(PROVIDER, async (request, reply) => {
-    await providerService.destroy(request.ctx, request.params.organization_name, addressOf(request.params));
-    return reply.code(204).send();
+  memberRoutes(app, PROVIDER, 'registry-providers', [], {
+    show: (ctx, p) => providerService.show(ctx, p.organization_name, addressOf(p)),
+    destroy: (ctx, p) => providerService.destroy(ctx, p.organization_name, addressOf(p)),
   });
 
   app.post<{ Params: ProviderParams }>(`${PROVIDER}/versions`, async (request, reply) => {
