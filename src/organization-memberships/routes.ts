@@ -2,11 +2,11 @@ import { documentWith, includedDocument } from '../jsonapi/include-registry.js';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { parseLinkageIds, parseResourceBody } from '../jsonapi/body.js';
-import { IncludeParameters, IncludeQuery } from '../jsonapi/include.js';
+import { IncludeParameters } from '../jsonapi/include.js';
 import { listPage, PageParameters } from '../jsonapi/pagination.js';
 import { QueryText, queryEnum, querySchema, splitList, withQuery } from '../jsonapi/query.js';
 import * as membershipService from './service.js';
-import { listRoute } from '../jsonapi/resource-routes.js';
+import { listRoute, memberRoutes } from '../jsonapi/resource-routes.js';
 
 /** organization-memberships.mdx "Available Related Resources"; the caller's own list may also include `organization` (openapi listUserOrganizationMemberships). */
 const INCLUDES = ['user', 'teams'] as const;
@@ -27,10 +27,6 @@ const ListQuery = querySchema({
 
 interface OrganizationParams {
   organization_name: string;
-}
-
-interface MembershipParams {
-  id: string;
 }
 
 export async function organizationMembershipRoutes(app: FastifyInstance): Promise<void> {
@@ -68,13 +64,8 @@ export async function organizationMembershipRoutes(app: FastifyInstance): Promis
 
   listRoute(app, '/api/v2/organization-memberships', 'organization-memberships', OWN_INCLUDES, {}, (ctx, _p, page) => membershipService.listOwn(ctx, page));
 
-  app.get<{ Params: MembershipParams; Querystring: IncludeQuery }>('/api/v2/organization-memberships/:id', withQuery(IncludeQuery), async (request, reply) => {
-    const view = await membershipService.show(request.ctx, request.params.id);
-    return reply.send(await includedDocument(request, 'organization-memberships', view, INCLUDES));
-  });
-
-  app.delete<{ Params: MembershipParams }>('/api/v2/organization-memberships/:id', async (request, reply) => {
-    await membershipService.destroy(request.ctx, request.params.id);
-    return reply.code(204).send();
+  memberRoutes(app, '/api/v2/organization-memberships/:id', 'organization-memberships', INCLUDES, {
+    show: (ctx, p) => membershipService.show(ctx, p.id),
+    destroy: (ctx, p) => membershipService.destroy(ctx, p.id),
   });
 }

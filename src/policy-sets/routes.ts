@@ -95,9 +95,7 @@ export async function policySetRoutes(app: FastifyInstance): Promise<void> {
       .send(await includedDocument(request, 'policy-set-versions', await policySetService.createVersion(request.ctx, request.params.id), []));
   });
 
-  app.get<{ Params: SetParams; Querystring: IncludeQuery }>('/api/v2/policy-set-versions/:id', withQuery(IncludeQuery), async (request, reply) => {
-    return reply.send(await includedDocument(request, 'policy-set-versions', await policySetService.showVersion(request.ctx, request.params.id), []));
-  });
+  memberRoutes(app, '/api/v2/policy-set-versions/:id', 'policy-set-versions', [], { show: (ctx, p) => policySetService.showVersion(ctx, p.id) });
 
   await app.register(uploadRoute);
 }

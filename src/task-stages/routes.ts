@@ -6,7 +6,7 @@ import { includedDocument } from '../jsonapi/include-registry.js';
 import { IncludeQuery } from '../jsonapi/include.js';
 import { withQuery } from '../jsonapi/query.js';
 import * as taskStageService from './service.js';
-import { listRoute } from '../jsonapi/resource-routes.js';
+import { listRoute, memberRoutes } from '../jsonapi/resource-routes.js';
 
 /** run-task-stages-and-results.mdx "Available Related Resources"; `policy_evaluations` is what the CLI asks for. */
 const STAGE_INCLUDES = ['run', 'run.workspace', 'task_results', 'policy_evaluations'] as const;
@@ -74,9 +74,8 @@ interface OutcomeParams {
 export async function taskStageRoutes(app: FastifyInstance): Promise<void> {
   listRoute(app, '/api/v2/runs/:run_id/task-stages', 'task-stages', STAGE_INCLUDES, {}, (ctx, p, page) => taskStageService.listStages(ctx, p.run_id, page));
 
-  app.get<{ Params: StageParams; Querystring: IncludeQuery }>('/api/v2/task-stages/:task_stage_id', withQuery(IncludeQuery), async (request, reply) => {
-    const view = await taskStageService.showStage(request.ctx, request.params.task_stage_id);
-    return reply.send(await includedDocument(request, 'task-stages', view, STAGE_INCLUDES));
+  memberRoutes(app, '/api/v2/task-stages/:task_stage_id', 'task-stages', STAGE_INCLUDES, {
+    show: (ctx, p) => taskStageService.showStage(ctx, p.task_stage_id),
   });
 
   app.post<{ Params: StageParams; Querystring: IncludeQuery }>(
