@@ -2,7 +2,7 @@ import { type Expression, type ExpressionBuilder, type SqlBool, sql } from 'kyse
 import type { Db } from '../db/database.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
 import type { AgentPoolTable, DB } from '../db/schema.js';
-import { camelized, lookupsById, selectWithOrganizationName } from '../db/rows.js';
+import { camelized, lookupsById, selectWithOrganizationName, fromWithOrganization } from '../db/rows.js';
 
 /** The case-insensitive unique index on a pool's name in its organization (migration 0011). */
 export const NAME_CONSTRAINT = 'agent_pools_name_key';
@@ -203,9 +203,7 @@ export function effectivePoolId(eb: ExpressionBuilder<DB, 'workspaces' | 'organi
 export async function workspacesRunningOn(db: Db, poolIds: readonly string[]): Promise<Map<string, string[]>> {
   const byPool = new Map<string, string[]>(poolIds.map((id) => [id, []]));
   if (poolIds.length === 0) return byPool;
-  const rows = await db
-    .selectFrom('workspaces')
-    .innerJoin('organizations', 'organizations.id', 'workspaces.organization_id')
+  const rows = await fromWithOrganization(db, 'workspaces')
     .select((eb) => ['workspaces.id', effectivePoolId(eb).as('pool_id')])
     .where((eb) => eb(effectivePoolId(eb), 'in', poolIds))
     .orderBy('workspaces.id')

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import { prepared } from '../db/prepared.js';
 import { isWorkspaceId, type RunId, type WorkspaceId } from '../ids.js';
+import { fromWithOrganization } from '../db/rows.js';
 
 /**
  * Authorization lookups: read directly from other domains' tables, as plain functions. The lookups of
@@ -104,10 +105,13 @@ export interface WorkspaceScope {
 }
 
 function workspaceScopes(db: Db) {
-  return db
-    .selectFrom('workspaces')
-    .innerJoin('organizations', 'organizations.id', 'workspaces.organization_id')
-    .select(['workspaces.id', 'workspaces.name', 'workspaces.organization_id', 'organizations.name as organization_name', 'workspaces.project_id']);
+  return fromWithOrganization(db, 'workspaces').select([
+    'workspaces.id',
+    'workspaces.name',
+    'workspaces.organization_id',
+    'organizations.name as organization_name',
+    'workspaces.project_id',
+  ]);
 }
 
 function toWorkspaceScope(row: { id: WorkspaceId; name: string; organization_id: string; organization_name: string; project_id: string }): WorkspaceScope {

@@ -37,17 +37,19 @@ export type RowOf<Select extends (db: Db) => SelectQueryBuilder<any, any, any>> 
 
 type OrganizationOwnedTable = { [Table in keyof DB]: DB[Table] extends { organization_id: unknown } ? Table : never }[keyof DB];
 
+/** An organization's `table` joined to its organization (`organizations`), nothing selected yet. */
+export function fromWithOrganization<Table extends OrganizationOwnedTable>(db: Db, table: Table): SelectQueryBuilder<DB, Table | 'organizations', object> {
+  // Kysely cannot check a join on a column of a table given as a type parameter; the return type says what it joins.
+  return (db as Db as any).selectFrom(table).innerJoin('organizations', 'organizations.id', `${table}.organization_id`);
+}
+
 /** Every column of an organization's `table`, with the organization's name as `organization_name`. */
 export function selectWithOrganizationName<Table extends OrganizationOwnedTable>(
   db: Db,
   table: Table,
 ): SelectQueryBuilder<DB, Table | 'organizations', Selectable<DB[Table]> & { organization_name: string }> {
-  // Kysely cannot check a join on a column of a table given as a type parameter; the return type says what it selects.
-  return (db as Db as any)
-    .selectFrom(table)
-    .innerJoin('organizations', 'organizations.id', `${table}.organization_id`)
-    .selectAll(table)
-    .select('organizations.name as organization_name');
+  // As above: the columns of a table given as a type parameter.
+  return (fromWithOrganization(db, table) as any).selectAll(table).select('organizations.name as organization_name');
 }
 
 /**

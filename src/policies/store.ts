@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import { type PageWindow, pageAndTotal } from '../db/paging.js';
-import { camelized, lookupsById, type RowOf } from '../db/rows.js';
+import { camelized, lookupsById, type RowOf, fromWithOrganization } from '../db/rows.js';
 import type { Paged } from '../db/paging.js';
 
 /** The case-insensitive unique index on a policy's name in its organization (migration 0043). */
@@ -33,22 +33,19 @@ const POLICY_SET_IDS = sql<
 >`coalesce((select array_agg(t.policy_set_id order by t.policy_set_id) from policy_set_targets t where t.kind = 'policy' and t.target_id = policies.id), '{}')`;
 
 function selectPolicies(db: Db) {
-  return db
-    .selectFrom('policies')
-    .innerJoin('organizations', 'organizations.id', 'policies.organization_id')
-    .select([
-      'policies.id',
-      'policies.organization_id',
-      'policies.name',
-      'policies.description',
-      'policies.query',
-      'policies.enforcement_level',
-      'policies.created_at',
-      'policies.updated_at',
-      'organizations.name as organization_name',
-      sql<boolean>`policies.body is not null`.as('has_body'),
-      POLICY_SET_IDS.as('policy_set_ids'),
-    ]);
+  return fromWithOrganization(db, 'policies').select([
+    'policies.id',
+    'policies.organization_id',
+    'policies.name',
+    'policies.description',
+    'policies.query',
+    'policies.enforcement_level',
+    'policies.created_at',
+    'policies.updated_at',
+    'organizations.name as organization_name',
+    sql<boolean>`policies.body is not null`.as('has_body'),
+    POLICY_SET_IDS.as('policy_set_ids'),
+  ]);
 }
 
 function toPolicy(row: RowOf<typeof selectPolicies>): Policy {

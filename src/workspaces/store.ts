@@ -5,7 +5,7 @@ import type { Db } from '../db/database.js';
 import type { StoredRetentionPolicy, WorkspaceRow, WorkspaceTable } from '../db/schema.js';
 import type { ExecutionMode } from './rules.js';
 import { prepared } from '../db/prepared.js';
-import { camelized } from '../db/rows.js';
+import { camelized, fromWithOrganization } from '../db/rows.js';
 
 /** Who holds a workspace's lock: the relationship type and id of `locked-by`. */
 export interface LockHolder {
@@ -122,9 +122,7 @@ export const TAG_NAMES = sql<
 >`coalesce((select array_agg(tags.name order by tags.name collate "C") from workspace_tags join tags on tags.id = workspace_tags.tag_id where workspace_tags.workspace_id = workspaces.id), '{}')`;
 
 function selectWorkspaces(db: Db) {
-  return db
-    .selectFrom('workspaces')
-    .innerJoin('organizations', 'organizations.id', 'workspaces.organization_id')
+  return fromWithOrganization(db, 'workspaces')
     .selectAll('workspaces')
     .select([
       'organizations.name as organization_name',
