@@ -16,6 +16,8 @@ export interface UserTable {
   created_at: Timestamp;
 }
 
+export type UserRow = Selectable<UserTable>;
+
 export interface TokenTable {
   id: string;
   /** `user`, `team`, `organization`, `run` (a job token), `test-run` (a module test's job token), `agent` or `task-result`. */
@@ -42,6 +44,8 @@ export interface TokenTable {
   expired_at: NullableTimestamp;
 }
 
+export type TokenRow = Selectable<TokenTable>;
+
 export interface OauthCodeTable {
   /** SHA-256 of the one-time authorization code. */
   code_hash: string;
@@ -63,7 +67,3 @@ export interface WebSessionTable {
   created_at: Timestamp;
   expires_at: Timestamp;
 }
-
-export type UserRow = Selectable<UserTable>;
-
-export type TokenRow = Selectable<TokenTable>;

@@ -15,6 +15,8 @@ export interface OrganizationTable {
   created_at: Timestamp;
 }
 
+export type OrganizationRow = Selectable<OrganizationTable>;
+
 /** Each organization's number of workspaces, kept by triggers on `workspaces` (migration 0047). */
 export interface OrganizationWorkspaceCountTable {
   organization_id: string;
@@ -104,7 +106,5 @@ export interface ProjectTable {
   auto_destroy_activity_duration: string | null;
   created_at: Timestamp;
 }
-
-export type OrganizationRow = Selectable<OrganizationTable>;
 
 export type ProjectRow = Selectable<ProjectTable>;

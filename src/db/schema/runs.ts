@@ -59,6 +59,8 @@ export interface RunTable {
   created_at: Timestamp;
 }
 
+export type RunRow = Selectable<RunTable>;
+
 /** A workspace's source workspace: its applies queue runs here (run-triggers.mdx). */
 export interface RunTriggerTable {
   id: string;
@@ -103,6 +105,8 @@ export interface PlanTable extends PhaseTable {
   provider_schemas_blob_key: string | null;
 }
 
+export type PlanRow = Selectable<PlanTable>;
+
 export interface RunEventTable {
   id: string;
   seq: Generated<number>;
@@ -124,7 +128,3 @@ export interface RunLogChunkTable {
   byte_offset: number;
   data: Buffer;
 }
-
-export type RunRow = Selectable<RunTable>;
-
-export type PlanRow = Selectable<PlanTable>;

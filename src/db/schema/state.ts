@@ -25,6 +25,8 @@ export interface StateVersionTable {
   created_at: Timestamp;
 }
 
+export type StateVersionRow = Selectable<StateVersionTable>;
+
 export interface StateVersionOutputTable {
   id: string;
   state_version_id: string;
@@ -36,6 +38,8 @@ export interface StateVersionOutputTable {
   sealed_value: string | null;
   detailed_type: NullableJsonb<unknown>;
 }
+
+export type StateVersionOutputRow = Selectable<StateVersionOutputTable>;
 
 export interface WorkspaceResourceTable {
   id: string;
@@ -52,9 +56,5 @@ export interface WorkspaceResourceTable {
   created_at: Timestamp;
   updated_at: Timestamp;
 }
-
-export type StateVersionRow = Selectable<StateVersionTable>;
-
-export type StateVersionOutputRow = Selectable<StateVersionOutputTable>;
 
 export type WorkspaceResourceRow = Selectable<WorkspaceResourceTable>;

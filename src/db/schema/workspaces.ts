@@ -47,6 +47,8 @@ export interface WorkspaceTable {
   updated_at: Timestamp;
 }
 
+export type WorkspaceRow = Selectable<WorkspaceTable>;
+
 export interface RemoteStateConsumerTable {
   workspace_id: WorkspaceId;
   consumer_id: WorkspaceId;
@@ -58,6 +60,8 @@ export interface TagTable {
   name: string;
   created_at: Timestamp;
 }
+
+export type TagRow = Selectable<TagTable>;
 
 export interface WorkspaceTagTable {
   workspace_id: WorkspaceId;
@@ -79,10 +83,6 @@ export interface ProjectTagBindingTable {
   value: Generated<string>;
   created_at: Timestamp;
 }
-
-export type WorkspaceRow = Selectable<WorkspaceTable>;
-
-export type TagRow = Selectable<TagTable>;
 
 export interface ReservedTagKeyTable {
   id: string;
