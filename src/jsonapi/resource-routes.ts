@@ -41,7 +41,7 @@ function serviceHandlers<Path extends string, View, Input>(
   service: ResourceService<View, Input>,
   input: (body: unknown) => Input,
 ): MemberHandlers<Path, View> {
-  const param = path.slice(path.lastIndexOf(':') + 1) as keyof PathParams<Path>;
+  const param = path.split('/').findLast((segment) => segment.startsWith(':'))?.slice(1) as keyof PathParams<Path>;
   return {
     show: (ctx, params) => service.show(ctx, params[param]),
     update: (ctx, params, body) => service.update(ctx, params[param], input(body)),
