@@ -1,7 +1,6 @@
 import type { Expr, Location, Module, Rule, Term, WithModifier } from './ast.js';
 import { builtinArity } from './builtins/index.js';
 import { type CompiledRule, compiledWiths, type WithTarget } from './compiled.js';
-import type { Compiler } from './compiler.js';
 import { RegoError } from './errors.js';
 import { bodyLocals, exprNames, patternNames } from './term-vars.js';
 
@@ -37,13 +36,18 @@ function refPath(term: Term): string[] | undefined {
   return path;
 }
 
+/** What resolving needs of the compiler: the user functions of every module (`data.…` name → arity). */
+interface UserFunctions {
+  readonly functionArity: ReadonlyMap<string, number>;
+}
+
 /** Resolves names in one module: locals get unique names, globals become refs under data/input. */
 export class Resolver {
   private counter = 0;
   private readonly imports = new Map<string, Term>();
 
   constructor(
-    private readonly compiler: Compiler,
+    private readonly compiler: UserFunctions,
     private readonly pkg: PackageInfo,
     imports: Module['imports'],
     private readonly keepNames: boolean,

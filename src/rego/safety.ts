@@ -1,5 +1,4 @@
 import type { Expr, Location, Term } from './ast.js';
-import type { Compiler } from './compiler.js';
 import { RegoError } from './errors.js';
 import { allVarsOfExpr, collectLocals, freeVars, inputs, isWildcard, outputs, patternInputs, patternVars, pureVars } from './term-vars.js';
 
@@ -8,9 +7,14 @@ const subset = (a: Set<string>, bound: Set<string>) => {
   return true;
 };
 
+/** What the safety check needs of the compiler: the arity of a function (builtin or `data.…`), undefined for none. */
+interface FunctionArities {
+  arityOf(name: string): number | undefined;
+}
+
 /** Orders each body so every variable is bound before an expression needs its value, and reports unsafe variables. */
 export class SafetyChecker {
-  constructor(private readonly compiler: Compiler) {}
+  constructor(private readonly compiler: FunctionArities) {}
 
   private callOutputArg(term: Term): Term | undefined {
     if (term.type !== 'call') return undefined;

@@ -3,7 +3,7 @@ import * as authStore from '../auth/store.js';
 import type { Ctx } from '../context.js';
 import { open } from '../crypto/sealing.js';
 import { NotFoundError } from '../errors.js';
-import type { VariableCategory } from '../variables/rules.js';
+import type { VariableCategory } from '../variables/variable-rows.js';
 import * as variableService from '../variables/service.js';
 import { type AppliedVariableSet, effectiveVariables as resolvePrecedence, type VariableSource } from './effective-variables.js';
 import * as variableSetStore from './store.js';

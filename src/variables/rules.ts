@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type SealingKeys, seal } from '../crypto/sealing.js';
 import { InvalidError } from '../errors.js';
-import type { SealedValue, VariableAttributes, VariableFields } from './variable-rows.js';
+import type { SealedValue, VariableAttributes, VariableCategory, VariableFields } from './variable-rows.js';
 
 /**
  * The rules of a variable's attributes, for workspace variables and variable-set variables alike.
@@ -22,8 +22,6 @@ export interface VariableInput {
 
 /** Every attribute is optional; an absent one keeps its value. */
 export type UpdateVariableInput = Partial<VariableInput>;
-
-export type VariableCategory = 'terraform' | 'env';
 
 export const ATTRIBUTES_POINTER = '/data/attributes';
 

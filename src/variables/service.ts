@@ -8,12 +8,11 @@ import { isUniqueViolation } from '../db/pg-errors.js';
 import { InvalidError, NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
 import { type Page, pageOffset } from '../jsonapi/pagination.js';
-import { ATTRIBUTES_POINTER, newVariableFields, prepareUpdate, type UpdateVariableInput, type VariableCategory, type VariableInput } from './rules.js';
+import { ATTRIBUTES_POINTER, newVariableFields, prepareUpdate, type UpdateVariableInput, type VariableInput } from './rules.js';
 import * as variableStore from './store.js';
-import { withoutSealedValue } from './variable-rows.js';
+import { type VariableCategory, withoutSealedValue } from './variable-rows.js';
 import type { Paged } from '../db/paging.js';
 
-export type { VariableCategory } from './rules.js';
 export type { Variable, VariableWorkspace } from './store.js';
 
 /** A variable and the workspace it belongs to (named in its links). */

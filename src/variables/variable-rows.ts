@@ -1,11 +1,13 @@
 import type { Db } from '../db/database.js';
 import type { VariableRow } from '../db/schema.js';
-import type { VariableCategory } from './rules.js';
 
 /**
  * The `variables` table holds workspace variables, variable-set variables and registry modules' test
  * variables alike, told apart by which owner column is set. This is the part of their stores that does not depend on the owner.
  */
+
+/** A variable's category: a Terraform variable or an environment variable. */
+export type VariableCategory = 'terraform' | 'env';
 
 /** The attributes every variable has, as the API shows them: the value is null when sensitive (only its sealed form is stored). */
 export interface VariableAttributes {

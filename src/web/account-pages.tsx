@@ -1,9 +1,8 @@
 import type { PropsWithChildren } from '@kitajs/html';
 import type { Token } from '../auth/token-store.js';
 import { MIN_PASSWORD_LENGTH, type UserView } from '../users/service.js';
-import { CsrfField, Layout, type PageUser, Pagination } from './components.js';
+import { CsrfField, Layout, type PageUser, Pagination, type ListPage } from './components.js';
 import { FormError, InputField } from './form-fields.js';
-import type { ListPage } from './list-pages.js';
 import { ExpiryField, NewTokenSecret, TokenTable } from './org-pages.js';
 import { accountPath } from './paths.js';
 

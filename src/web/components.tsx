@@ -129,6 +129,14 @@ export function TableHead({ columns }: { columns: readonly (string | false | und
   );
 }
 
+/** One page of a list, as the list pages draw it with `Pagination`. */
+export interface ListPage<T> {
+  items: T[];
+  page: number;
+  size: number;
+  total: number;
+}
+
 /** Previous / next links for a list page; `href(n)` is page n's address. */
 export function Pagination({ page, total, size, href }: { page: number; total: number; size: number; href: (n: number) => string }): JSX.Element {
   const pages = Math.max(1, Math.ceil(total / size));

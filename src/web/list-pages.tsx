@@ -4,17 +4,10 @@ import type { OrganizationView } from '../organizations/service.js';
 import type { ProjectView } from '../projects/service.js';
 import type { RunView } from '../runs/service.js';
 import type { WorkspaceView } from '../workspaces/service.js';
-import { type Crumb, formatTime, Layout, type PageUser, Pagination, StatusBadge, TableHead } from './components.js';
+import { type Crumb, formatTime, Layout, type PageUser, Pagination, StatusBadge, TableHead, type ListPage } from './components.js';
 import { InputField } from './form-fields.js';
 import { PendingInvitations } from './org-member-pages.js';
 import { orgSettingsPath, projectsPath, runPath, workspacePath, workspacesPath } from './paths.js';
-
-export interface ListPage<T> {
-  items: T[];
-  page: number;
-  size: number;
-  total: number;
-}
 
 export function OrganizationsPage({
   user,
@@ -187,9 +180,7 @@ export function RunTable({ org, workspace, runs }: { org: string; workspace: str
         {runs.map(({ run, plan }) => (
           <tr>
             <td>
-              <a href={runPath(org, workspace, run.id)}>
-                {run.id}
-              </a>
+              <a href={runPath(org, workspace, run.id)}>{run.id}</a>
             </td>
             <td>
               <StatusBadge status={run.status} />

@@ -1,9 +1,8 @@
 import type { Membership } from '../organization-memberships/service.js';
 import type { OrganizationView } from '../organizations/service.js';
 import type { TeamView } from '../teams/service.js';
-import { CsrfField, type PageUser, Pagination, TableHead } from './components.js';
+import { CsrfField, type PageUser, Pagination, TableHead, type ListPage } from './components.js';
 import { FormError, InputField, SelectField } from './form-fields.js';
-import type { ListPage } from './list-pages.js';
 import { ActionButton, OrgLayout } from './org-pages.js';
 import { orgSettingsPath } from './paths.js';
 

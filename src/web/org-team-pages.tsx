@@ -3,9 +3,8 @@ import type { Token } from '../auth/token-store.js';
 import type { OrganizationView } from '../organizations/service.js';
 import type { TeamView } from '../teams/service.js';
 import type { User } from '../users/store.js';
-import { CsrfField, type PageUser, Pagination, TableHead } from './components.js';
+import { CsrfField, type PageUser, Pagination, TableHead, type ListPage } from './components.js';
 import { FormError, InputField, SelectField } from './form-fields.js';
-import type { ListPage } from './list-pages.js';
 import { ActionButton, ExpiryField, NewTokenSecret, OrgLayout, TokenTable } from './org-pages.js';
 import { orgSettingsPath, teamPath } from './paths.js';
 
