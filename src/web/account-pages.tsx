@@ -1,7 +1,7 @@
 import type { PropsWithChildren } from '@kitajs/html';
 import type { Token } from '../auth/token-store.js';
 import { MIN_PASSWORD_LENGTH, type UserView } from '../users/service.js';
-import { CsrfField, Layout, type PageUser, Pagination, type ListPage } from './components.js';
+import { Layout, type PageUser, Pagination, type ListPage, PostForm } from './components.js';
 import { FormError, InputField } from './form-fields.js';
 import { ExpiryField, NewTokenSecret, TokenTable } from './org-pages.js';
 import { accountPath } from './paths.js';
@@ -34,14 +34,13 @@ export function ProfilePage({ user, view, error }: { user: PageUser; view: UserV
   return (
     <AccountLayout user={user} title="Profile" current="profile">
       <FormError message={error} />
-      <form method="post" action={accountPath('profile')} class="stacked narrow">
-        <CsrfField token={user.csrfToken} />
+      <PostForm csrfToken={user.csrfToken} action={accountPath('profile')} class="stacked narrow">
         <InputField label="Username" id="username" name="username" value={view.user.username} required readonly={!permissions.canChangeUsername} />
         <InputField label="Email" type="email" id="email" name="email" value={view.user.email} required />
         <button type="submit" class="primary">
           Save profile
         </button>
-      </form>
+      </PostForm>
     </AccountLayout>
   );
 }
@@ -51,8 +50,7 @@ export function PasswordPage({ user, error }: { user: PageUser; error?: string }
     <AccountLayout user={user} title="Change password" current="password">
       <FormError message={error} />
       <p>Changing the password signs you out everywhere, this browser too: sign in again with the new one.</p>
-      <form method="post" action={accountPath('password')} class="stacked narrow">
-        <CsrfField token={user.csrfToken} />
+      <PostForm csrfToken={user.csrfToken} action={accountPath('password')} class="stacked narrow">
         <InputField label="Current password" type="password" id="current-password" name="current-password" autocomplete="current-password" required />
         <InputField
           label="New password"
@@ -75,7 +73,7 @@ export function PasswordPage({ user, error }: { user: PageUser; error?: string }
         <button type="submit" class="primary">
           Change password
         </button>
-      </form>
+      </PostForm>
     </AccountLayout>
   );
 }
@@ -88,14 +86,13 @@ export function UserTokensPage({ user, list, newSecret, error }: { user: PageUse
       <TokenTable user={user} tokens={list.items} revokeAction={(token) => `${accountPath('tokens')}/${encodeURIComponent(token.id)}/revoke`} />
       <Pagination page={list.page} size={list.size} total={list.total} href={(n) => `${accountPath('tokens')}?page=${n}`} />
       <h2>Create a token</h2>
-      <form method="post" action={accountPath('tokens')} class="stacked narrow">
-        <CsrfField token={user.csrfToken} />
+      <PostForm csrfToken={user.csrfToken} action={accountPath('tokens')} class="stacked narrow">
         <InputField label="Description" id="token-description" name="description" />
         <ExpiryField />
         <button type="submit" class="primary">
           Create token
         </button>
-      </form>
+      </PostForm>
     </AccountLayout>
   );
 }

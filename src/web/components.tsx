@@ -16,8 +16,17 @@ export interface Crumb {
 /** The name of the hidden field every form posts the session's CSRF token in. */
 export const CSRF_FIELD = '_csrf';
 
-export function CsrfField({ token }: { token: string }): JSX.Element {
-  return <input type="hidden" name={CSRF_FIELD} value={token} />;
+/**
+ * A form that posts back to this server, with the session's CSRF token in it: every POST under /app
+ * without the token is refused (session-hook.ts), so no form writes the field itself.
+ */
+export function PostForm({ csrfToken, children, ...attributes }: PropsWithChildren<{ csrfToken: string } & Omit<JSX.HtmlFormTag, 'method'>>): JSX.Element {
+  return (
+    <form method="post" {...attributes}>
+      <input type="hidden" name={CSRF_FIELD} value={csrfToken} />
+      {children}
+    </form>
+  );
 }
 
 /** The document every page is drawn in: the header with the user's name and sign-out, the trail, the page. */
@@ -46,13 +55,12 @@ export function Layout({ title, user, crumbs = [], children }: PropsWithChildren
               Terrace
             </a>
             {user ? (
-              <form class="sign-out" method="post" action="/app/sign-out" hx-boost="false">
+              <PostForm csrfToken={user.csrfToken} class="sign-out" action="/app/sign-out" hx-boost="false">
                 <a href={accountPath('profile')} class="account" safe>
                   {user.username}
                 </a>
-                <CsrfField token={user.csrfToken} />
                 <button type="submit">Sign out</button>
-              </form>
+              </PostForm>
             ) : (
               ''
             )}

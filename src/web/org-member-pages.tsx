@@ -1,7 +1,7 @@
 import type { Membership } from '../organization-memberships/service.js';
 import type { OrganizationView } from '../organizations/service.js';
 import type { TeamView } from '../teams/service.js';
-import { CsrfField, type PageUser, Pagination, TableHead, type ListPage } from './components.js';
+import { type PageUser, Pagination, TableHead, type ListPage, PostForm } from './components.js';
 import { FormError, InputField, SelectField } from './form-fields.js';
 import { ActionButton, OrgLayout } from './org-pages.js';
 import { orgSettingsPath } from './paths.js';
@@ -62,8 +62,7 @@ export function MembersPage({
       {mayManage ? (
         <>
           <h2>Invite a user</h2>
-          <form method="post" action={orgSettingsPath(org, 'members')} class="stacked narrow">
-            <CsrfField token={user.csrfToken} />
+          <PostForm csrfToken={user.csrfToken} action={orgSettingsPath(org, 'members')} class="stacked narrow">
             <InputField label="Email" type="email" id="invite-email" name="email" required />
             <SelectField
               label="Into team"
@@ -74,7 +73,7 @@ export function MembersPage({
             <button type="submit" class="primary">
               Invite
             </button>
-          </form>
+          </PostForm>
         </>
       ) : (
         ''

@@ -1,7 +1,7 @@
 import type { PropsWithChildren } from '@kitajs/html';
 import type { Token } from '../auth/token-store.js';
 import type { OrganizationView } from '../organizations/service.js';
-import { CsrfField, formatTime, Layout, type PageUser, TableHead } from './components.js';
+import { formatTime, Layout, type PageUser, TableHead, PostForm } from './components.js';
 import { choicesOf, FormError, InputField, SelectField } from './form-fields.js';
 import { orgSettingsPath, projectsPath, workspacesPath } from './paths.js';
 
@@ -50,12 +50,11 @@ export function OrgLayout({
 /** A one-button form posting to `action`. */
 export function ActionButton({ user, action, label, confirm }: { user: PageUser; action: string; label: string; confirm?: string }): JSX.Element {
   return (
-    <form method="post" action={action} class="inline" hx-confirm={confirm}>
-      <CsrfField token={user.csrfToken} />
+    <PostForm csrfToken={user.csrfToken} action={action} class="inline" hx-confirm={confirm}>
       <button type="submit" safe>
         {label}
       </button>
-    </form>
+    </PostForm>
   );
 }
 
@@ -110,8 +109,7 @@ export function OrgSettingsPage({ user, view, error }: { user: PageUser; view: O
     <OrgLayout user={user} view={view} title="Organization settings" current="general">
       <FormError message={error} />
       {view.allowed.has('organization:update') ? (
-        <form method="post" action={orgSettingsPath(organization.name, 'general')} class="stacked narrow">
-          <CsrfField token={user.csrfToken} />
+        <PostForm csrfToken={user.csrfToken} action={orgSettingsPath(organization.name, 'general')} class="stacked narrow">
           <InputField label="Name" id="name" name="name" value={organization.name} required />
           <InputField label="Notification email" type="email" id="email" name="email" value={organization.email} required />
           <SelectField
@@ -124,7 +122,7 @@ export function OrgSettingsPage({ user, view, error }: { user: PageUser; view: O
           <button type="submit" class="primary">
             Save settings
           </button>
-        </form>
+        </PostForm>
       ) : (
         <dl class="facts">
           <dt>Name</dt>
@@ -173,13 +171,17 @@ export function OrgTokenPage({
       ) : (
         <p>The organization has no token.</p>
       )}
-      <form method="post" action={action} class="stacked narrow" hx-confirm={token ? 'Regenerating revokes the current token. Go on?' : undefined}>
-        <CsrfField token={user.csrfToken} />
+      <PostForm
+        csrfToken={user.csrfToken}
+        action={action}
+        class="stacked narrow"
+        hx-confirm={token ? 'Regenerating revokes the current token. Go on?' : undefined}
+      >
         <ExpiryField />
         <button type="submit" class="primary">
           {token ? 'Regenerate token' : 'Create token'}
         </button>
-      </form>
+      </PostForm>
     </OrgLayout>
   );
 }

@@ -3,7 +3,7 @@ import type { Token } from '../auth/token-store.js';
 import type { OrganizationView } from '../organizations/service.js';
 import type { TeamView } from '../teams/service.js';
 import type { User } from '../users/store.js';
-import { CsrfField, type PageUser, Pagination, TableHead, type ListPage } from './components.js';
+import { type PageUser, Pagination, TableHead, type ListPage, PostForm } from './components.js';
 import { FormError, InputField, SelectField } from './form-fields.js';
 import { ActionButton, ExpiryField, NewTokenSecret, OrgLayout, TokenTable } from './org-pages.js';
 import { orgSettingsPath, teamPath } from './paths.js';
@@ -33,8 +33,7 @@ export function TeamsPage({ user, view, list, error }: { user: PageUser; view: O
       {view.allowed.has('team:create') ? (
         <>
           <h2>Create a team</h2>
-          <form method="post" action={orgSettingsPath(org, 'teams')} class="stacked narrow">
-            <CsrfField token={user.csrfToken} />
+          <PostForm csrfToken={user.csrfToken} action={orgSettingsPath(org, 'teams')} class="stacked narrow">
             <InputField label="Name" id="team-name" name="name" required />
             <SelectField
               label="Visibility"
@@ -48,7 +47,7 @@ export function TeamsPage({ user, view, list, error }: { user: PageUser; view: O
             <button type="submit" class="primary">
               Create team
             </button>
-          </form>
+          </PostForm>
         </>
       ) : (
         ''
@@ -91,13 +90,12 @@ export function TeamPage({
             <li>
               <span safe>{member.username}</span>
               {permissions.canUpdateMembership ? (
-                <form method="post" action={`${base}/members/remove`} class="inline">
-                  <CsrfField token={user.csrfToken} />
+                <PostForm csrfToken={user.csrfToken} action={`${base}/members/remove`} class="inline">
                   <input type="hidden" name="username" value={member.username} />
                   <button type="submit" aria-label={`Remove ${member.username} from the team`}>
                     Remove
                   </button>
-                </form>
+                </PostForm>
               ) : (
                 ''
               )}
@@ -106,17 +104,15 @@ export function TeamPage({
         </ul>
       )}
       {permissions.canUpdateMembership ? (
-        <form method="post" action={`${base}/members`} class="search">
-          <CsrfField token={user.csrfToken} />
+        <PostForm csrfToken={user.csrfToken} action={`${base}/members`} class="search">
           <InputField label="Add member (username)" id="member-username" name="username" required />
           <button type="submit">Add</button>
-        </form>
+        </PostForm>
       ) : (
         ''
       )}
       <h2>Organization access</h2>
-      <form method="post" action={`${base}/access`}>
-        <CsrfField token={user.csrfToken} />
+      <PostForm csrfToken={user.csrfToken} action={`${base}/access`}>
         <fieldset disabled={!permissions.canUpdateOrganizationAccess}>
           <legend class="visually-hidden">Organization access</legend>
           {ORGANIZATION_ACCESS_FLAGS.map((flag) => (
@@ -135,17 +131,16 @@ export function TeamPage({
         ) : (
           ''
         )}
-      </form>
+      </PostForm>
       {tokens ? (
         <>
           <h2>Team tokens</h2>
           <TokenTable user={user} tokens={tokens} revokeAction={(token) => `${base}/tokens/${encodeURIComponent(token.id)}/revoke`} />
-          <form method="post" action={`${base}/tokens`} class="stacked narrow">
-            <CsrfField token={user.csrfToken} />
+          <PostForm csrfToken={user.csrfToken} action={`${base}/tokens`} class="stacked narrow">
             <InputField label="Description" id="token-description" name="description" required />
             <ExpiryField />
             <button type="submit">Create a team token</button>
-          </form>
+          </PostForm>
         </>
       ) : (
         ''

@@ -2,7 +2,7 @@ import type { Ctx } from '../context.js';
 import * as policyEvaluationService from '../policy-evaluations/service.js';
 import * as taskStageService from '../task-stages/service.js';
 import type { RunView } from '../runs/service.js';
-import { CsrfField, type PageUser, StatusBadge, TableHead } from './components.js';
+import { type PageUser, StatusBadge, TableHead, PostForm } from './components.js';
 import { InputField } from './form-fields.js';
 
 /**
@@ -122,11 +122,10 @@ export function StageChecks({ user, checks, view, path }: { user: PageUser; chec
             </div>
           ))}
           {canOverrideNow(check, view) && (
-            <form method="post" action={`${path}/task-stages/${encodeURIComponent(check.view.stage.id)}/override`} class="override">
-              <CsrfField token={user.csrfToken} />
+            <PostForm csrfToken={user.csrfToken} action={`${path}/task-stages/${encodeURIComponent(check.view.stage.id)}/override`} class="override">
               <InputField label="Reason for the override" id={`override-${check.view.stage.id}`} name="comment" />
               <button type="submit">Override and continue</button>
-            </form>
+            </PostForm>
           )}
         </section>
       ))}

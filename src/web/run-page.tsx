@@ -1,6 +1,6 @@
 import type { RunEvent } from '../runs/event-store.js';
 import type { RunView } from '../runs/service.js';
-import { CsrfField, formatTime, Layout, type PageUser, StatusBadge } from './components.js';
+import { formatTime, Layout, type PageUser, StatusBadge, PostForm } from './components.js';
 import { InputField } from './form-fields.js';
 import { PlanCounts, workspaceCrumbs } from './list-pages.js';
 import { type PlanChanges, PlanChangeList } from './plan-changes.js';
@@ -81,12 +81,11 @@ export function RunSummary({ user, org, workspace, details }: RunPageInput): JSX
               {action.label}
             </a>
           ) : (
-            <form method="post" action={`${path}/actions/${action.name}`} hx-confirm={action.confirm}>
-              <CsrfField token={user.csrfToken} />
+            <PostForm csrfToken={user.csrfToken} action={`${path}/actions/${action.name}`} hx-confirm={action.confirm}>
               <button type="submit" class={action.name === 'apply' ? 'primary' : ''} safe>
                 {action.label}
               </button>
-            </form>
+            </PostForm>
           ),
         )}
       </div>
@@ -134,8 +133,7 @@ export function ForceCancelPage({ user, org, workspace, view }: { user: PageUser
         The run is <StatusBadge status={view.run.status} />. Force-cancelling ends it at once, without waiting for Terraform to stop, and unlocks the workspace.
         Terraform may leave the state incomplete.
       </p>
-      <form method="post" action={`${path}/actions/force-cancel`}>
-        <CsrfField token={user.csrfToken} />
+      <PostForm csrfToken={user.csrfToken} action={`${path}/actions/force-cancel`}>
         <input type="hidden" name="confirmed" value="yes" />
         <InputField label="Reason (optional)" id="comment" name="comment" />
         <div class="actions">
@@ -146,7 +144,7 @@ export function ForceCancelPage({ user, org, workspace, view }: { user: PageUser
             Keep it running
           </a>
         </div>
-      </form>
+      </PostForm>
     </Layout>
   );
 }

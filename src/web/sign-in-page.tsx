@@ -1,4 +1,4 @@
-import { CsrfField, Layout } from './components.js';
+import { Layout, PostForm } from './components.js';
 import { InputField } from './form-fields.js';
 
 export interface SignInPageInput {
@@ -19,13 +19,12 @@ export function SignInPage({ next, csrfToken, username = '', error }: SignInPage
       ) : (
         ''
       )}
-      <form class="stacked narrow" method="post" action="/app/sign-in" hx-boost="false">
-        <CsrfField token={csrfToken} />
+      <PostForm csrfToken={csrfToken} class="stacked narrow" action="/app/sign-in" hx-boost="false">
         <input type="hidden" name="next" value={next} />
         <InputField label="Username" id="username" name="username" autocomplete="username" required autofocus value={username} />
         <InputField label="Password" type="password" id="password" name="password" autocomplete="current-password" required />
         <button type="submit">Sign in</button>
-      </form>
+      </PostForm>
     </Layout>
   );
 }

@@ -5,7 +5,7 @@ import type { OutputView } from '../state-version-outputs/service.js';
 import type { StateVersion } from '../state-versions/service.js';
 import type { TeamWorkspace } from '../team-workspace-access/service.js';
 import type { WorkspaceView } from '../workspaces/service.js';
-import { CsrfField, formatTime, type PageUser, TableHead } from './components.js';
+import { formatTime, type PageUser, TableHead, PostForm } from './components.js';
 import { CheckboxField, choicesOf, FormError, InputField, SelectField } from './form-fields.js';
 import { workspacePath, workspaceSettingsPath } from './paths.js';
 import { ActionButton, SettingsLayout } from './workspace-settings-pages.js';
@@ -44,8 +44,7 @@ export function TeamAccessPage({
                 <td safe>{teamName}</td>
                 <td>
                   {mayManage ? (
-                    <form method="post" action={`${base}/${encodeURIComponent(access.id)}`} class="search">
-                      <CsrfField token={user.csrfToken} />
+                    <PostForm csrfToken={user.csrfToken} action={`${base}/${encodeURIComponent(access.id)}`} class="search">
                       <SelectField
                         label={`Access of ${teamName}`}
                         hideLabel
@@ -55,7 +54,7 @@ export function TeamAccessPage({
                         selected={access.access}
                       />
                       <button type="submit">Change</button>
-                    </form>
+                    </PostForm>
                   ) : (
                     <span>{access.access}</span>
                   )}
@@ -73,12 +72,11 @@ export function TeamAccessPage({
         </table>
       )}
       {mayManage && addable.length > 0 ? (
-        <form method="post" action={base} class="search" aria-label="Add team access">
-          <CsrfField token={user.csrfToken} />
+        <PostForm csrfToken={user.csrfToken} action={base} class="search" aria-label="Add team access">
           <SelectField label="Team" id="team" name="team" choices={addable.map((team) => ({ value: team.id, label: team.name }))} />
           <SelectField label="Access" id="access" name="access" choices={accessChoices('read')} selected="read" />
           <button type="submit">Add team</button>
-        </form>
+        </PostForm>
       ) : (
         ''
       )}
@@ -233,8 +231,7 @@ export function NotificationsPage({
       )}
       <section aria-labelledby="add-notification">
         <h2 id="add-notification">Add a notification</h2>
-        <form method="post" action={base} class="stacked narrow">
-          <CsrfField token={user.csrfToken} />
+        <PostForm csrfToken={user.csrfToken} action={base} class="stacked narrow">
           <FormError message={error} />
           <InputField label="Name" id="notification-name" name="name" value={values.name} required />
           <SelectField
@@ -261,7 +258,7 @@ export function NotificationsPage({
           <button type="submit" class="primary">
             Add notification
           </button>
-        </form>
+        </PostForm>
       </section>
     </SettingsLayout>
   );
@@ -315,12 +312,11 @@ export function RunTriggersPage({
         </table>
       )}
       {mayManage && sources.length > 0 ? (
-        <form method="post" action={base} class="search" aria-label="Add a source workspace">
-          <CsrfField token={user.csrfToken} />
+        <PostForm csrfToken={user.csrfToken} action={base} class="search" aria-label="Add a source workspace">
           <FormError message={error} />
           <SelectField label="Source workspace" id="source" name="source" choices={sources.map((source) => ({ value: source.id, label: source.name }))} />
           <button type="submit">Add source</button>
-        </form>
+        </PostForm>
       ) : (
         <FormError message={error} />
       )}

@@ -2,7 +2,7 @@ import type { PropsWithChildren } from '@kitajs/html';
 import type { Action } from '../auth/permissions.js';
 import type { ProjectView } from '../projects/service.js';
 import type { WorkspaceView } from '../workspaces/service.js';
-import { CsrfField, Layout, type PageUser } from './components.js';
+import { Layout, type PageUser, PostForm } from './components.js';
 import { CheckboxField, choicesOf, FormError, InputField, SelectField } from './form-fields.js';
 import { workspaceCrumbs } from './list-pages.js';
 import { workspacePath, workspaceSettingsPath, workspacesPath } from './paths.js';
@@ -22,12 +22,11 @@ const TABS: { tab: string; label: string; needs: Action }[] = [
 /** A one-button form posting to `action`; `danger` for what cannot be undone. */
 export function ActionButton({ user, action, label, danger = false }: { user: PageUser; action: string; label: string; danger?: boolean }): JSX.Element {
   return (
-    <form method="post" action={action}>
-      <CsrfField token={user.csrfToken} />
+    <PostForm csrfToken={user.csrfToken} action={action}>
       <button type="submit" class={danger ? 'danger' : undefined} safe>
         {label}
       </button>
-    </form>
+    </PostForm>
   );
 }
 
@@ -101,8 +100,7 @@ export function GeneralPage({ user, view, values, error }: { user: PageUser; vie
   }
   return (
     <SettingsLayout user={user} view={view} tab="">
-      <form method="post" action={workspaceSettingsPath(workspace.organizationName, workspace.name)} class="stacked narrow">
-        <CsrfField token={user.csrfToken} />
+      <PostForm csrfToken={user.csrfToken} action={workspaceSettingsPath(workspace.organizationName, workspace.name)} class="stacked narrow">
         <FormError message={error} />
         <ExecutionModeSelect value={values.executionMode} organizationDefault={organizationDefault} />
         <InputField label="Agent pool ID" id="agent-pool-id" name="agent-pool-id" value={values.agentPoolId} aria-describedby="agent-pool-hint" />
@@ -121,7 +119,7 @@ export function GeneralPage({ user, view, values, error }: { user: PageUser; vie
         <button type="submit" class="primary">
           Save settings
         </button>
-      </form>
+      </PostForm>
     </SettingsLayout>
   );
 }
@@ -133,8 +131,7 @@ export function DeletePage({ user, view, error }: { user: PageUser; view: Worksp
     <SettingsLayout user={user} view={view} tab="delete">
       <p>Safe delete removes the workspace only when it manages no resources and is not locked. Its runs, state versions and variables go with it.</p>
       {mayForce ? <p>Force delete removes it even when it still manages resources: they stay in your infrastructure, untracked.</p> : ''}
-      <form method="post" action={workspaceSettingsPath(workspace.organizationName, workspace.name, 'delete')} class="stacked narrow">
-        <CsrfField token={user.csrfToken} />
+      <PostForm csrfToken={user.csrfToken} action={workspaceSettingsPath(workspace.organizationName, workspace.name, 'delete')} class="stacked narrow">
         <FormError message={error} />
         <InputField label="Type the workspace name to confirm" id="confirm" name="confirm" autocomplete="off" />
         <div class="actions">
@@ -149,7 +146,7 @@ export function DeletePage({ user, view, error }: { user: PageUser; view: Worksp
             ''
           )}
         </div>
-      </form>
+      </PostForm>
     </SettingsLayout>
   );
 }
@@ -179,8 +176,7 @@ export function CreateWorkspaceForm({
   return (
     <section aria-labelledby="new-workspace">
       <h2 id="new-workspace">New workspace</h2>
-      <form method="post" action={workspacesPath(org)} class="stacked narrow">
-        <CsrfField token={user.csrfToken} />
+      <PostForm csrfToken={user.csrfToken} action={workspacesPath(org)} class="stacked narrow">
         <FormError message={error} />
         <InputField label="Name" id="workspace-name" name="name" value={values.name} required />
         <SelectField
@@ -197,7 +193,7 @@ export function CreateWorkspaceForm({
         <button type="submit" class="primary">
           Create workspace
         </button>
-      </form>
+      </PostForm>
     </section>
   );
 }
@@ -221,11 +217,10 @@ export function LockControls({ user, view, lockedByViewer }: { user: PageUser; v
   if (!workspace.lockedBy) {
     if (!allowed.has('workspace:lock')) return '';
     return (
-      <form method="post" action={`${base}/lock`} class="search" aria-label="Lock the workspace">
-        <CsrfField token={user.csrfToken} />
+      <PostForm csrfToken={user.csrfToken} action={`${base}/lock`} class="search" aria-label="Lock the workspace">
         <InputField label="Reason" id="lock-reason" name="reason" />
         <button type="submit">Lock</button>
-      </form>
+      </PostForm>
     );
   }
   return (

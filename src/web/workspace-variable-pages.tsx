@@ -1,7 +1,7 @@
 import type { VariableSetView } from '../variable-sets/service.js';
 import type { Variable } from '../variables/service.js';
 import type { WorkspaceView } from '../workspaces/service.js';
-import { CsrfField, type PageUser, TableHead } from './components.js';
+import { type PageUser, TableHead, PostForm } from './components.js';
 import { CheckboxField, FormError, InputField, SelectField } from './form-fields.js';
 import { workspaceSettingsPath } from './paths.js';
 import { ActionButton, SettingsLayout } from './workspace-settings-pages.js';
@@ -108,14 +108,13 @@ export function VariablesPage({
       {mayManage ? (
         <section aria-labelledby="add-variable">
           <h2 id="add-variable">Add a variable</h2>
-          <form method="post" action={base} class="stacked narrow">
-            <CsrfField token={user.csrfToken} />
+          <PostForm csrfToken={user.csrfToken} action={base} class="stacked narrow">
             <FormError message={error} />
             <VariableFields values={values} existingSensitive={false} />
             <button type="submit" class="primary">
               Add variable
             </button>
-          </form>
+          </PostForm>
         </section>
       ) : (
         ''
@@ -142,14 +141,13 @@ export function VariableEditPage({
   return (
     <SettingsLayout user={user} view={view} tab="variables">
       <h2 safe>{`Edit ${variable.key}`}</h2>
-      <form method="post" action={action} class="stacked narrow">
-        <CsrfField token={user.csrfToken} />
+      <PostForm csrfToken={user.csrfToken} action={action} class="stacked narrow">
         <FormError message={error} />
         <VariableFields values={values} existingSensitive={variable.sensitive} />
         <button type="submit" class="primary">
           Save variable
         </button>
-      </form>
+      </PostForm>
     </SettingsLayout>
   );
 }
@@ -203,11 +201,10 @@ export function VariableSetsPage({
         </table>
       )}
       {applicable.length > 0 ? (
-        <form method="post" action={base} class="search" aria-label="Apply a variable set">
-          <CsrfField token={user.csrfToken} />
+        <PostForm csrfToken={user.csrfToken} action={base} class="search" aria-label="Apply a variable set">
           <SelectField label="Variable set" id="variable-set" name="variable-set" choices={applicable.map(({ set }) => ({ value: set.id, label: set.name }))} />
           <button type="submit">Apply</button>
-        </form>
+        </PostForm>
       ) : (
         ''
       )}
