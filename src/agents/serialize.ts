@@ -1,4 +1,4 @@
-import { type ResourceObject, resource, timestamp } from '../jsonapi/document.js';
+import { type ResourceObject, resource, timestamp, apiPath } from '../jsonapi/document.js';
 import type * as agentService from './service.js';
 
 export function serializeAgent({ agent, status }: agentService.AgentView): ResourceObject {
@@ -13,6 +13,6 @@ export function serializeAgent({ agent, status }: agentService.AgentView): Resou
       'created-at': timestamp(agent.createdAt),
     },
     undefined,
-    { self: `/api/v2/agents/${encodeURIComponent(agent.id)}` },
+    { self: apiPath('agents', agent.id) },
   );
 }

@@ -1,4 +1,4 @@
-import { type ResourceObject, resource, toOne } from '../jsonapi/document.js';
+import { type ResourceObject, resource, toOne, apiPath } from '../jsonapi/document.js';
 import { registerResourceType } from '../jsonapi/include-registry.js';
 import * as commentService from './service.js';
 import type { Comment } from './service.js';
@@ -10,7 +10,7 @@ export function serializeComment(comment: Comment): ResourceObject {
     comment.id,
     { body: comment.body },
     { 'run-event': toOne('run-events', comment.runEventId) },
-    { self: `/api/v2/comments/${encodeURIComponent(comment.id)}` },
+    { self: apiPath('comments', comment.id) },
   );
 }
 

@@ -1,4 +1,4 @@
-import { type ResourceObject, resource, timestamp, toOne } from '../jsonapi/document.js';
+import { type ResourceObject, resource, timestamp, toOne, apiPath } from '../jsonapi/document.js';
 import { variableAttributes } from '../variables/variable-resource.js';
 import type { VariableAttributes } from '../variables/variable-rows.js';
 import type { TestConfigurationView, TestRunView } from './service.js';
@@ -65,5 +65,5 @@ export function serializeTestConfigurationVersion({ version, uploadUrl }: TestCo
 }
 
 export function serializeTestVariable(variable: VariableAttributes): ResourceObject {
-  return resource('vars', variable.id, variableAttributes(variable), {}, { self: `/api/v2/vars/${encodeURIComponent(variable.id)}` });
+  return resource('vars', variable.id, variableAttributes(variable), {}, { self: apiPath('vars', variable.id) });
 }

@@ -1,4 +1,4 @@
-import { type ResourceObject, resource, timestamp, toMany, toOne } from '../jsonapi/document.js';
+import { type ResourceObject, resource, timestamp, toMany, toOne, apiPath } from '../jsonapi/document.js';
 import { registerResourceType } from '../jsonapi/include-registry.js';
 import type { NotificationConfiguration } from './service.js';
 
@@ -29,7 +29,7 @@ export function serializeNotificationConfiguration(configuration: NotificationCo
       subscribable: toOne(subscribable.kind === 'workspace' ? 'workspaces' : 'teams', subscribable.id),
       users: toMany('users', configuration.emailUserIds),
     },
-    { self: `/api/v2/notification-configurations/${encodeURIComponent(configuration.id)}` },
+    { self: apiPath('notification-configurations', configuration.id) },
   );
 }
 

@@ -89,7 +89,7 @@ export function serializeOrganization(view: organizationService.OrganizationView
 }
 
 export function serializeEntitlementSet(set: organizationService.EntitlementSet): ResourceObject {
-  return resource('entitlement-sets', set.id, { ...set.entitlements }, undefined, { self: `/api/v2/entitlement-sets/${encodeURIComponent(set.id)}` });
+  return resource('entitlement-sets', set.id, { ...set.entitlements }, undefined, { self: apiPath('entitlement-sets', set.id) });
 }
 
 registerResourceType<organizationService.OrganizationView>('organizations', {

@@ -1,11 +1,11 @@
-import { type ResourceObject, resource, timestamp, toMany, toOne } from '../jsonapi/document.js';
+import { type ResourceObject, resource, timestamp, toMany, toOne, apiPath } from '../jsonapi/document.js';
 import { registerResourceType } from '../jsonapi/include-registry.js';
 import * as policyService from './service.js';
 import type { Policy } from './service.js';
 
 /** policies.mdx "Show a Policy": with the deprecated `enforce` list of its one file, and the upload and download links. */
 export function serializePolicy(policy: Policy): ResourceObject {
-  const path = `/api/v2/policies/${encodeURIComponent(policy.id)}`;
+  const path = apiPath('policies', policy.id);
   return resource(
     'policies',
     policy.id,

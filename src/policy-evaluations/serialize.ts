@@ -42,7 +42,7 @@ export function serializePolicySetOutcome(outcome: PolicySetOutcome): ResourceOb
       'policy-tool-version': POLICY_TOOL_VERSION,
     },
     { 'policy-evaluation': toOne('policy-evaluations', outcome.policyEvaluationId) },
-    { self: `/api/v2/policy-set-outcomes/${encodeURIComponent(outcome.id)}` },
+    { self: apiPath('policy-set-outcomes', outcome.id) },
   );
 }
 

@@ -1,9 +1,9 @@
-import { type ResourceObject, resource } from '../jsonapi/document.js';
+import { type ResourceObject, resource, apiPath } from '../jsonapi/document.js';
 import type { PolicySetParameter } from './service.js';
 
 /** policy-set-params.mdx "Create a Parameter": type `vars`, category `policy-set`; a sensitive value is null. */
 export function serializeParameter(parameter: PolicySetParameter): ResourceObject {
-  const setPath = `/api/v2/policy-sets/${encodeURIComponent(parameter.policySetId)}`;
+  const setPath = apiPath('policy-sets', parameter.policySetId);
   return resource(
     'vars',
     parameter.id,

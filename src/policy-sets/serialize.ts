@@ -56,7 +56,7 @@ export function serializePolicySetVersion({ version, uploadUrl }: VersionView): 
       'updated-at': timestamp(version.updatedAt),
     },
     { 'policy-set': toOne('policy-sets', version.policySetId) },
-    { self: `/api/v2/policy-set-versions/${encodeURIComponent(version.id)}`, ...(uploadUrl ? { upload: uploadUrl } : {}) },
+    { self: apiPath('policy-set-versions', version.id), ...(uploadUrl ? { upload: uploadUrl } : {}) },
   );
 }
 

@@ -58,7 +58,7 @@ export function serializeProject(view: projectService.ProjectView): ResourceObje
     {
       organization: {
         ...toOne('organizations', project.organizationName),
-        links: { related: `/api/v2/organizations/${encodeURIComponent(project.organizationName)}` },
+        links: { related: apiPath('organizations', project.organizationName) },
       },
       'tag-bindings': { links: { related: `${path}/tag-bindings` } },
       'effective-tag-bindings': view.effectiveTagBindings

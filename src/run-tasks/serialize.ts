@@ -49,7 +49,7 @@ export function serializeWorkspaceRunTask(association: WorkspaceRunTask): Resour
       task: toOne('tasks', association.taskId),
       workspace: toOne('workspaces', association.workspaceId),
     },
-    { self: `/api/v2/workspaces/${encodeURIComponent(association.workspaceId)}/tasks/${encodeURIComponent(association.id)}` },
+    { self: `${apiPath('workspaces', association.workspaceId)}/tasks/${encodeURIComponent(association.id)}` },
   );
 }
 

@@ -1,4 +1,4 @@
-import { type ResourceObject, resource, timestamp, toOne } from '../jsonapi/document.js';
+import { type ResourceObject, resource, timestamp, toOne, apiPath } from '../jsonapi/document.js';
 import { registerResourceType } from '../jsonapi/include-registry.js';
 import * as runTriggerService from './service.js';
 import type { RunTrigger } from './service.js';
@@ -10,7 +10,7 @@ export function serializeRunTrigger(trigger: RunTrigger): ResourceObject {
     trigger.id,
     { 'workspace-name': trigger.workspaceName, 'sourceable-name': trigger.sourceableName, 'created-at': timestamp(trigger.createdAt) },
     { workspace: toOne('workspaces', trigger.workspaceId), sourceable: toOne('workspaces', trigger.sourceableId) },
-    { self: `/api/v2/run-triggers/${encodeURIComponent(trigger.id)}` },
+    { self: apiPath('run-triggers', trigger.id) },
   );
 }
 

@@ -115,7 +115,7 @@ export function serializePlan(plan: Plan, ctx: UrlContext): ResourceObject {
       'status-timestamps': plan.statusTimestamps,
     },
     undefined,
-    { self: `/api/v2/plans/${encodeURIComponent(plan.id)}`, 'json-output': `/api/v2/plans/${encodeURIComponent(plan.id)}/json-output` },
+    { self: apiPath('plans', plan.id), 'json-output': `${apiPath('plans', plan.id)}/json-output` },
   );
 }
 
@@ -131,7 +131,7 @@ export function serializeApply(apply: Phase, ctx: UrlContext): ResourceObject {
       'status-timestamps': apply.statusTimestamps,
     },
     undefined,
-    { self: `/api/v2/applies/${encodeURIComponent(apply.id)}` },
+    { self: apiPath('applies', apply.id) },
   );
 }
 

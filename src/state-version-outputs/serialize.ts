@@ -1,4 +1,4 @@
-import { type ResourceObject, resource } from '../jsonapi/document.js';
+import { type ResourceObject, resource, apiPath } from '../jsonapi/document.js';
 import { registerResourceType } from '../jsonapi/include-registry.js';
 import { outputTypeName } from '../state-versions/state-file.js';
 import type * as outputService from './service.js';
@@ -16,7 +16,7 @@ export function serializeOutput(view: outputService.OutputView): ResourceObject 
       'detailed-type': view.detailedType,
     },
     undefined,
-    { self: `/api/v2/state-version-outputs/${encodeURIComponent(view.id)}` },
+    { self: apiPath('state-version-outputs', view.id) },
   );
 }
 

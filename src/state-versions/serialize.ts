@@ -1,6 +1,6 @@
 import { signedUrl } from '../blobs/signed-url.js';
 import type { Ctx } from '../context.js';
-import { type Relationship, type ResourceObject, resource, timestamp, toMany, toOne } from '../jsonapi/document.js';
+import { type Relationship, type ResourceObject, resource, timestamp, toMany, toOne, apiPath } from '../jsonapi/document.js';
 import * as stateVersionService from './service.js';
 import type { StateVersionView } from './service.js';
 import { registerResourceType } from '../jsonapi/include-registry.js';
@@ -45,7 +45,7 @@ export function serializeStateVersion(ctx: Pick<Ctx, 'config' | 'baseUrl' | 'now
       'vcs-commit-url': null,
     },
     relationships,
-    { self: `/api/v2/state-versions/${encodeURIComponent(v.id)}` },
+    { self: apiPath('state-versions', v.id) },
   );
 }
 

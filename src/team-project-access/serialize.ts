@@ -24,8 +24,8 @@ export function serializeTeamProject(row: teamProjectService.TeamProject): Resou
     },
     {
       team: { data: { id: row.teamId, type: 'teams' }, links: { related: apiPath('teams', row.teamId) } },
-      project: { data: { id: row.projectId, type: 'projects' }, links: { related: `/api/v2/projects/${encodeURIComponent(row.projectId)}` } },
+      project: { data: { id: row.projectId, type: 'projects' }, links: { related: apiPath('projects', row.projectId) } },
     },
-    { self: `/api/v2/team-projects/${encodeURIComponent(row.id)}` },
+    { self: apiPath('team-projects', row.id) },
   );
 }

@@ -19,9 +19,9 @@ export function serializeTeamWorkspace(row: teamWorkspaceService.TeamWorkspace):
       team: { data: { id: row.teamId, type: 'teams' }, links: { related: apiPath('teams', row.teamId) } },
       workspace: {
         data: { id: row.workspaceId, type: 'workspaces' },
-        links: { related: `/api/v2/organizations/${encodeURIComponent(row.organizationName)}/workspaces/${encodeURIComponent(row.workspaceName)}` },
+        links: { related: `${apiPath('organizations', row.organizationName)}/workspaces/${encodeURIComponent(row.workspaceName)}` },
       },
     },
-    { self: `/api/v2/team-workspaces/${encodeURIComponent(row.id)}` },
+    { self: apiPath('team-workspaces', row.id) },
   );
 }

@@ -66,7 +66,7 @@ export function serializeUser({ user, isPrivate, permissions }: userService.User
 
 export function serializeServiceUser(service: userService.ServiceUser): ResourceObject {
   const { type, id } = service.authenticatedResource;
-  const related = type === 'teams' ? `/api/v2/teams/${encodeURIComponent(id)}` : `/api/v2/organizations/${encodeURIComponent(id)}`;
+  const related = apiPath(type, id);
   return resource(
     'users',
     service.id,

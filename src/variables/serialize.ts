@@ -1,4 +1,4 @@
-import { type ResourceObject, resource, toOne } from '../jsonapi/document.js';
+import { type ResourceObject, resource, toOne, apiPath } from '../jsonapi/document.js';
 import type * as variableService from './service.js';
 import { variableAttributes } from './variable-resource.js';
 
@@ -7,8 +7,7 @@ export type SelfStyle = 'workspace' | 'legacy';
 
 export function serializeVariable(view: variableService.VariableView, style: SelfStyle): ResourceObject {
   const { variable: v, workspace: ws } = view;
-  const self =
-    style === 'legacy' ? `/api/v2/vars/${encodeURIComponent(v.id)}` : `/api/v2/workspaces/${encodeURIComponent(ws.id)}/vars/${encodeURIComponent(v.id)}`;
+  const self = style === 'legacy' ? apiPath('vars', v.id) : `${apiPath('workspaces', ws.id)}/vars/${encodeURIComponent(v.id)}`;
   return resource(
     'vars',
     v.id,
@@ -16,7 +15,7 @@ export function serializeVariable(view: variableService.VariableView, style: Sel
     {
       configurable: {
         ...toOne('workspaces', ws.id),
-        links: { related: `/api/v2/organizations/${encodeURIComponent(ws.organizationName)}/workspaces/${encodeURIComponent(ws.name)}` },
+        links: { related: `${apiPath('organizations', ws.organizationName)}/workspaces/${encodeURIComponent(ws.name)}` },
       },
     },
     { self },

@@ -158,7 +158,7 @@ export function serializeWorkspace(view: workspaceService.WorkspaceView): Resour
       'effective-tag-bindings': { links: { related: `${path}/effective-tag-bindings` } },
     },
     {
-      self: `/api/v2/organizations/${encodeURIComponent(ws.organizationName)}/workspaces/${encodeURIComponent(ws.name)}`,
+      self: `${apiPath('organizations', ws.organizationName)}/workspaces/${encodeURIComponent(ws.name)}`,
       // The workspace's web page, as the service links it (no-code-provisioning.mdx sample).
       'self-html': `/app/${encodeURIComponent(ws.organizationName)}/workspaces/${encodeURIComponent(ws.name)}`,
     },
@@ -174,7 +174,7 @@ export function serializeEffectiveBinding(binding: tagService.EffectiveTagBindin
     binding.id,
     { key: binding.key, value: binding.value },
     undefined,
-    inherited ? { 'inherited-from': `/api/v2/projects/${encodeURIComponent(inherited)}` } : undefined,
+    inherited ? { 'inherited-from': apiPath('projects', inherited) } : undefined,
   );
 }
 
