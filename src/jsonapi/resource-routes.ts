@@ -2,9 +2,9 @@ import type { Static, TObject, TProperties } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Ctx } from '../context.js';
 import type { Paged } from '../db/paging.js';
-import { IncludeParameters, IncludeQuery } from './include.js';
+import { IncludeQuery, PagedIncludeQuery } from './include.js';
 import { includedDocument, includedPage } from './include-registry.js';
-import { type Page, PageParameters, type PageQuery } from './pagination.js';
+import type { Page } from './pagination.js';
 import { querySchema, withQuery } from './query.js';
 
 /** The parameters a route path names: `'/api/v2/tasks/:task_id'` → `{ task_id: string }`. */
@@ -121,10 +121,10 @@ export function listRoute<Path extends string, View, Filters extends TProperties
   list: (ctx: Ctx, params: PathParams<Path>, page: Page, query: FilterValues<Filters>) => Promise<Paged<View>>,
 ): void {
   // Typed loosely: TypeBox's types of a schema built from a type parameter are too deep for TypeScript.
-  const schema = querySchema<TProperties>({ ...PageParameters, ...IncludeParameters, ...filters });
+  const schema = querySchema<TProperties>({ ...PagedIncludeQuery.properties, ...filters });
   app.get(path, withQuery(schema), async (request, reply) => {
     // Fastify validated the query against `schema`.
-    const query = request.query as FilterValues<Filters> & IncludeQuery & PageQuery;
+    const query = request.query as FilterValues<Filters> & PagedIncludeQuery;
     const paged = { ctx: request.ctx, url: request.url, query };
     return reply.send(await includedPage(paged, type, includes, (page) => list(request.ctx, paramsOf<Path>(request), page, query)));
   });
