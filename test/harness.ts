@@ -151,6 +151,15 @@ const SCHEMA_SHAPE = `select md5(
   || (select string_agg(indexdef, ',' order by indexdef) from pg_indexes where schemaname = 'public')
   || (select string_agg(name, ',' order by name) from kysely_migration)) as shape`;
 let templateShape: string | undefined;
+/** The template's tables but the migrations' own, as a TRUNCATE lists them. */
+let templateTables: string | undefined;
+
+async function tablesToEmpty(engine: PGlite): Promise<string> {
+  const { rows } = await engine.query<{ name: string }>(
+    `select quote_ident(tablename) as name from pg_tables where schemaname = 'public' and tablename not like 'kysely_migration%'`,
+  );
+  return rows.map((row) => row.name).join(', ');
+}
 
 async function schemaShape(engine: PGlite): Promise<string | undefined> {
   return (await engine.query<{ shape: string }>(SCHEMA_SHAPE)).rows[0]?.shape;
@@ -163,10 +172,8 @@ async function schemaShape(engine: PGlite): Promise<string | undefined> {
  */
 async function releaseEngine(engine: PGlite): Promise<void> {
   try {
-    const { rows } = await engine.query<{ name: string }>(
-      `select quote_ident(tablename) as name from pg_tables where schemaname = 'public' and tablename not like 'kysely_migration%'`,
-    );
-    await engine.exec(`TRUNCATE ${rows.map((row) => row.name).join(', ')} RESTART IDENTITY CASCADE`);
+    // The template's tables: one of an engine whose schema a test changed fails here or at the shape check below.
+    await engine.exec(`TRUNCATE ${templateTables} RESTART IDENTITY CASCADE`);
     // Through PGlite, so that it also forgets the stopped server's callbacks.
     const listening = await engine.query<{ channel: string }>('select pg_listening_channels() as channel');
     for (const { channel } of listening.rows) await engine.unlisten(channel);
@@ -190,6 +197,7 @@ export async function createPgliteDatabase(): Promise<Database> {
   if (!engine) {
     engine = await createPglite({ loadDataDir: pgliteTemplate(template) });
     templateShape ??= await schemaShape(engine);
+    templateTables ??= await tablesToEmpty(engine);
   }
   const database = pgliteDatabase(engine, releaseEngine);
   // A no-op on the template (every migration is recorded); a stale template file fails here, not later.
